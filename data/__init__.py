@@ -1,0 +1,1 @@
+"""Data layer of oxyroute: value types, settings, regions, bundled datasets and importers."""

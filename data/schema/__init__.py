@@ -1,0 +1,1 @@
+"""Domain value types shared by ``matcher/`` and ``routing/`` (the only module both import)."""

@@ -1,0 +1,1 @@
+"""Demand projection, shortfalls and allocation of oxygen supply to facilities."""

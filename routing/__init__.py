@@ -1,0 +1,1 @@
+"""Road graph, snapping, travel-time matrices and vehicle routes."""

@@ -1,0 +1,29 @@
+"""Oxygen unit conversions."""
+
+import pytest
+
+from data.errors import InvalidInputError
+from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
+
+
+def test_who_severe_flow_is_14_4_m3_per_day() -> None:
+    # 10 L/min for 24 h = 14,400 L (oxygen-parameters.md, WHO/ESFT severe).
+    assert flow_l_per_min_to_m3_per_day(10) == pytest.approx(14.4)
+
+
+def test_default_conversions() -> None:
+    conversions = OxygenConversions()
+    assert conversions.lox_t_to_gas_m3(1.3) == pytest.approx(910)
+    assert conversions.cylinders_to_gas_m3(10) == pytest.approx(60)
+    assert conversions.cylinders_to_gas_m3(1, "10L") == pytest.approx(1.5)
+    assert conversions.gas_m3_to_lox_t(conversions.lox_t_to_gas_m3(2.5)) == pytest.approx(2.5)
+
+
+def test_unknown_cylinder_size_is_named() -> None:
+    with pytest.raises(InvalidInputError, match="unknown size '50L'"):
+        OxygenConversions().cylinders_to_gas_m3(1, "50L")
+
+
+def test_bad_factor_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="gas_m3_per_lox_t"):
+        OxygenConversions(gas_m3_per_lox_t=-1)
