@@ -1,18 +1,243 @@
-"""The ``oxyroute`` command line: thin wrappers around the packages."""
+"""The ``oxyroute`` command line: thin wrappers around the packages (I/O and printing live here)."""
 
 from __future__ import annotations
 
+import csv
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
+
+from data.errors import InvalidInputError, MissingDataFileError, NoRouteError, OxyrouteError
+from data.schema.network import Place, TravelMatrix
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _fail_cleanly(func: F) -> F:
+    """Turn oxyroute's own errors into a one-paragraph message and exit code 2 (input) or 1."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (InvalidInputError, MissingDataFileError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except OxyrouteError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper  # type: ignore[return-value]
 
 
 @click.group()
 @click.option("--data-dir", envvar="OXYROUTE_DATA_DIR", default=None,
-              help="Folder with the shared data (default: ../shared/data beside the checkout).")
+              help="Folder with the shared data (env OXYROUTE_DATA_DIR; default ../shared/data).")
 @click.option("--cache-dir", envvar="OXYROUTE_CACHE_DIR", default=None,
-              help="Folder for caches such as built road graphs (default: ~/.cache/oxyroute).")
+              help="Folder for caches such as built road graphs (env OXYROUTE_CACHE_DIR).")
+@click.option("--online", is_flag=True, default=False,
+              help="Allow downloading a region's roads from OpenStreetMap when its file is missing.")
 @click.pass_context
-def main(ctx: click.Context, data_dir: str | None, cache_dir: str | None) -> None:
+def main(ctx: click.Context, data_dir: str | None, cache_dir: str | None, online: bool) -> None:
     """Oxygen coordination: road travel times, allocation plans and vehicle routes."""
     ctx.ensure_object(dict)
-    ctx.obj["data_dir"] = data_dir
-    ctx.obj["cache_dir"] = cache_dir
+    ctx.obj.update(data_dir=data_dir, cache_dir=cache_dir, online=online)
+
+
+def _region_network(ctx: click.Context, region_name: str) -> tuple[Any, Any]:
+    from data.region import load_region
+    from data.settings import resolve_cache_dir
+    from routing.graph import network_for_region
+
+    region = load_region(region_name, data_dir=ctx.obj["data_dir"])
+    network = network_for_region(
+        region, cache_dir=resolve_cache_dir(ctx.obj["cache_dir"]), online=ctx.obj["online"],
+        progress=_progress,
+    )
+    return region, network
+
+
+def _parse_lonlat(text: str, option: str) -> Place:
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lon, lat = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise InvalidInputError(f"{option}: expected LON,LAT such as 106.6597,10.7572, got {text!r}"
+                                ) from None
+    return Place(option.lstrip("-"), lon, lat)
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}" if math.isfinite(value) else ""
+
+
+def write_matrix_csv(matrix: TravelMatrix, out: Path, layout: str, value: str) -> None:
+    """Write a matrix as long CSV (one row per pair) or wide CSV (origins x destinations).
+
+    Unreachable pairs are empty cells. The file is UTF-8 with a byte-order mark so that Excel shows
+    Vietnamese names correctly.
+    """
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        if layout == "long":
+            writer.writerow(["origin_id", "destination_id", "duration_s", "distance_m"])
+            for i, origin_id in enumerate(matrix.origin_ids):
+                for j, destination_id in enumerate(matrix.destination_ids):
+                    writer.writerow([origin_id, destination_id, _fmt(matrix.duration_s[i, j]),
+                                     _fmt(matrix.distance_m[i, j])])
+        else:
+            array = matrix.duration_s if value == "duration_s" else matrix.distance_m
+            writer.writerow([f"origin_id \\ destination_id ({value})", *matrix.destination_ids])
+            for i, origin_id in enumerate(matrix.origin_ids):
+                writer.writerow([origin_id, *(_fmt(v) for v in array[i])])
+
+
+def _report_unreachable(matrix: TravelMatrix) -> None:
+    for snap in matrix.snaps.values():
+        if not snap.reachable:
+            click.echo(f"unreachable: {snap.place_id}: {snap.reason}", err=True)
+
+
+@main.command()
+@click.option("--region", "region_name", default="hcmc", show_default=True,
+              help="Bundled region name or path to a region .toml file.")
+@click.option("--from", "from_file", required=True, type=click.Path(path_type=Path),
+              help="CSV (id,lon,lat[,name]) or GeoJSON of origins.")
+@click.option("--to", "to_file", required=True, type=click.Path(path_type=Path),
+              help="CSV (id,lon,lat[,name]) or GeoJSON of destinations.")
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path),
+              help="Output CSV file.")
+@click.option("--layout", type=click.Choice(["long", "wide"]), default="long", show_default=True)
+@click.option("--value", type=click.Choice(["duration_s", "distance_m"]), default="duration_s",
+              show_default=True, help="Which value a wide CSV holds.")
+@click.option("--backend", type=click.Choice(["numba", "scipy"]), default="numba", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def matrix(ctx: click.Context, region_name: str, from_file: Path, to_file: Path, out_file: Path,
+           layout: str, value: str, backend: str) -> None:
+    """Write road travel times (s) and distances (m) between two sets of places."""
+    from data.places import read_places
+    from routing.travel_time import travel_time_matrix
+
+    origins, destinations = read_places(from_file), read_places(to_file)
+    region, network = _region_network(ctx, region_name)
+    started = time.perf_counter()
+    result = travel_time_matrix(network, origins, destinations, gateways=region.gateways,
+                                max_snap_m=region.max_snap_m, backend=backend)  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - started
+    write_matrix_csv(result, out_file, layout, value)
+    _report_unreachable(result)
+    reachable = int(result.duration_s.size - (~(result.duration_s < math.inf)).sum())
+    click.echo(f"{len(origins)} x {len(destinations)} matrix in {elapsed:.2f} s "
+               f"({reachable} of {result.duration_s.size} pairs reachable) -> {out_file}")
+
+
+@main.command()
+@click.option("--region", "region_name", default="hcmc", show_default=True)
+@click.option("--from", "from_text", required=True, help="Origin as LON,LAT (WGS84).")
+@click.option("--to", "to_text", required=True, help="Destination as LON,LAT (WGS84).")
+@click.option("--geojson", "geojson_file", type=click.Path(path_type=Path), default=None,
+              help="Write the path as a GeoJSON Feature (RFC 7946) to this file.")
+@click.pass_context
+@_fail_cleanly
+def route(ctx: click.Context, region_name: str, from_text: str, to_text: str,
+          geojson_file: Path | None) -> None:
+    """Print the fastest road path between two points (time, length, roads)."""
+    from routing.travel_time import road_path
+
+    origin, destination = _parse_lonlat(from_text, "--from"), _parse_lonlat(to_text, "--to")
+    region, network = _region_network(ctx, region_name)
+    try:
+        path = road_path(network, origin, destination, max_snap_m=region.max_snap_m)
+    except NoRouteError as exc:
+        click.echo(f"no route: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"{path.duration_s / 60:.1f} min, {path.distance_m / 1000:.2f} km "
+               f"(snapped {path.origin.snap_distance_m:.0f} m and "
+               f"{path.destination.snap_distance_m:.0f} m from the road)")
+    click.echo("via " + " → ".join(path.road_names))
+    if geojson_file is not None:
+        geojson_file.write_text(json.dumps(path.to_geojson(), ensure_ascii=False, indent=1),
+                                encoding="utf-8")
+        click.echo(f"GeoJSON written to {geojson_file}")
+
+
+@main.group()
+def graph() -> None:
+    """Build or inspect a region's cached road network."""
+
+
+@graph.command("info")
+@click.option("--region", "region_name", default="hcmc", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def graph_info(ctx: click.Context, region_name: str) -> None:
+    """Print the road network summary as JSON (building and caching it if needed)."""
+    _, network = _region_network(ctx, region_name)
+    click.echo(json.dumps(network.summary(), ensure_ascii=False, indent=1))
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+@main.command()
+@click.option("--region", "region_name", default="hcmc", show_default=True)
+@click.option("--hospitals", "hospital_count", default=8, show_default=True,
+              help="How many hospitals the small matrix shows.")
+@click.pass_context
+@_fail_cleanly
+def run(ctx: click.Context, region_name: str, hospital_count: int) -> None:
+    """Run the main job on a region: network summary and travel times from suppliers to hospitals."""
+    from routing.travel_time import travel_time_matrix
+
+    region, network = _region_network(ctx, region_name)
+    summary = network.summary()
+    click.echo(f"{summary['name']}: {summary['nodes']:,} junctions, {summary['edges']:,} directed "
+               f"road edges, {summary['road_km']:,} km of road (© OpenStreetMap contributors)")
+    facilities = region.facilities.read() if region.facilities else []
+    suppliers = region.suppliers.read() if region.suppliers else []
+    if not facilities:
+        click.echo("this region lists no facilities")
+        return
+    started = time.perf_counter()
+    full = travel_time_matrix(network, facilities, facilities, gateways=region.gateways,
+                              max_snap_m=region.max_snap_m)
+    click.echo(f"{len(facilities)} x {len(facilities)} hospital matrix in "
+               f"{time.perf_counter() - started:.2f} s")
+    _report_unreachable(full)
+    shown = facilities[:hospital_count]
+    header = ["minutes from \\ to", *(f"{i + 1}" for i in range(len(shown)))]
+    rows = [header]
+    for i, place in enumerate(shown):
+        rows.append([f"{i + 1} {place.name[:38]}",
+                     *(_fmt(full.duration_s[i, j] / 60.0) or "-" for j in range(len(shown)))])
+    click.echo(_table(rows))
+    if suppliers:
+        to_hospitals = travel_time_matrix(network, suppliers, facilities, gateways=region.gateways,
+                                          max_snap_m=region.max_snap_m)
+        click.echo("\nsuppliers: median and farthest drive to the region's reachable hospitals")
+        rows = [["supplier", "via", "median min", "max min"]]
+        for i, supplier in enumerate(suppliers):
+            times = to_hospitals.duration_s[i][to_hospitals.duration_s[i] < math.inf] / 60.0
+            via = to_hospitals.snaps[supplier.place_id].gateway_id or "direct"
+            if times.size:
+                rows.append([supplier.name[:52], via, f"{sorted(times)[times.size // 2]:.0f}",
+                             f"{times.max():.0f}"])
+            else:
+                rows.append([supplier.name[:52], via, "unreachable", ""])
+        click.echo(_table(rows))

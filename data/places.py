@@ -1,0 +1,119 @@
+"""Read places (facilities, suppliers) from CSV or GeoJSON files, reporting every bad row at once."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from data.errors import InvalidInputError, MissingDataFileError
+from data.schema.network import Place, coordinate_problems
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def read_places(
+    path: Path,
+    *,
+    id_column: str = "id",
+    name_column: str = "name",
+    lon_column: str = "lon",
+    lat_column: str = "lat",
+) -> list[Place]:
+    """Read places from a CSV (UTF-8, optional BOM) or GeoJSON (Point features) file.
+
+    CSV needs the id, name, lon and lat columns (their names are settings); GeoJSON takes the id from
+    ``properties[id_column]`` or the feature's ``id``, and the position from the Point geometry. Every
+    other column or property is kept in :attr:`Place.properties`.
+
+    Raises
+    ------
+    MissingDataFileError
+        If the file does not exist.
+    InvalidInputError
+        Listing every bad row (row number, column, reason): missing columns, empty ids, duplicate ids,
+        coordinates that are not numbers or out of range; or an unknown file type.
+    """
+    if not path.is_file():
+        raise MissingDataFileError(
+            f"places file {str(path)!r} not found; set OXYROUTE_DATA_DIR (or --data-dir) or fix the path"
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = _csv_rows(path, [id_column, lon_column, lat_column])
+    elif suffix in (".geojson", ".json"):
+        rows = _geojson_rows(path, id_column, lon_column, lat_column)
+    else:
+        raise InvalidInputError(f"places file {str(path)!r}: unknown type {suffix!r}; use .csv or .geojson")
+    places: list[Place] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for row_number, row in rows:
+        place_id = str(row.get(id_column) or "").strip()
+        lon, lat = _number(row.get(lon_column)), _number(row.get(lat_column))
+        row_problems = coordinate_problems(f"row {row_number}", lon, lat)
+        if not place_id:
+            row_problems.append(f"row {row_number}.{id_column}: empty id")
+        elif place_id in seen:
+            row_problems.append(
+                f"row {row_number}.{id_column}: id {place_id!r} already used in row {seen[place_id]}"
+            )
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        seen[place_id] = row_number
+        properties = {
+            k: "" if v is None else str(v)
+            for k, v in row.items()
+            if k not in (id_column, lon_column, lat_column, name_column)
+        }
+        places.append(Place(place_id, float(lon), float(lat), str(row.get(name_column) or ""),
+                            properties))
+    if problems:
+        raise InvalidInputError.from_problems(f"places file {path.name}", problems)
+    return places
+
+
+def _csv_rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInputError(
+                f"places file {path.name}: missing column(s) {missing}; found {reader.fieldnames}"
+            )
+        # Row 1 is the header, so data rows are numbered as a spreadsheet shows them.
+        return [(i + 2, row) for i, row in enumerate(reader)]
+
+
+def _geojson_rows(path: Path, id_column: str, lon_column: str, lat_column: str,
+                  ) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"places file {path.name}: not valid JSON ({exc})") from None
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list):
+        raise InvalidInputError(f"places file {path.name}: expected a GeoJSON FeatureCollection")
+    rows = []
+    for i, feature in enumerate(features, start=1):
+        properties = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if isinstance(geometry, dict) and geometry.get("type") == "Point":
+            coordinates = geometry.get("coordinates") or [None, None]
+            properties[lon_column], properties[lat_column] = (list(coordinates) + [None, None])[:2]
+        else:
+            properties.setdefault(lon_column, "no Point geometry")
+            properties.setdefault(lat_column, "no Point geometry")
+        if properties.get(id_column) in (None, "") and isinstance(feature, dict):
+            properties[id_column] = feature.get("id")
+        rows.append((i, properties))
+    return rows

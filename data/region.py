@@ -1,0 +1,276 @@
+"""Regions: a small TOML file naming a road network, facilities, suppliers and gateways.
+
+See the README section "Region format" for every key. Relative file paths are looked up beside the
+region file first, then in the data directory (``OXYROUTE_DATA_DIR`` / ``--data-dir``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from data.errors import InvalidInputError, MissingDataFileError
+from data.places import read_places
+from data.schema.network import Gateway, GatewayLink, Place
+from data.settings import BUNDLED_REGIONS_DIR, DATA_DIR_ENV, resolve_data_dir
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_MAX_SNAP_M = 2000.0
+
+_TOP_KEYS = {"name", "timezone", "description", "roads", "facilities", "suppliers", "gateways",
+             "speeds_kph"}
+_ROAD_KEYS = {"file", "network_type", "overpass_query", "max_snap_m"}
+_PLACE_KEYS = {"file", "id_column", "name_column", "lon_column", "lat_column"}
+_GATEWAY_KEYS = {"id", "name", "lon", "lat", "links"}
+_LINK_KEYS = {"extra_min", "extra_km"}
+
+
+@dataclass(frozen=True, slots=True)
+class PlacesSource:
+    """Where a region's places come from: a file and the names of its columns."""
+
+    path: Path
+    id_column: str = "id"
+    name_column: str = "name"
+    lon_column: str = "lon"
+    lat_column: str = "lat"
+
+    def read(self) -> list[Place]:
+        """Read the places (see :func:`data.places.read_places`)."""
+        return read_places(self.path, id_column=self.id_column, name_column=self.name_column,
+                           lon_column=self.lon_column, lat_column=self.lat_column)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A region: its road network file and settings, facilities, suppliers and gateways."""
+
+    region_id: str
+    name: str
+    timezone: str
+    road_file: Path | None
+    network_type: str
+    overpass_query: str | None
+    max_snap_m: float
+    facilities: PlacesSource | None
+    suppliers: PlacesSource | None
+    gateways: tuple[Gateway, ...]
+    speeds_kph: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    source_file: Path | None = None
+
+
+def region_file(region: str) -> Path:
+    """Return the TOML file of a region given by bundled name (``hcmc``) or by path.
+
+    Raises
+    ------
+    MissingDataFileError
+        If no bundled region has that name and no such file exists; the message lists the bundled ones.
+    """
+    candidate = Path(region)
+    if candidate.suffix == ".toml" or os.sep in region:
+        if candidate.is_file():
+            return candidate
+        raise MissingDataFileError(f"region file {region!r} not found")
+    bundled = BUNDLED_REGIONS_DIR / f"{region}.toml"
+    if bundled.is_file():
+        return bundled
+    known = sorted(p.stem for p in BUNDLED_REGIONS_DIR.glob("*.toml"))
+    raise MissingDataFileError(
+        f"region {region!r}: no bundled region of that name (known: {', '.join(known)}) and no file; "
+        "pass a path to a region .toml file"
+    )
+
+
+def _resolve(value: str, base: Path, data_dir: Path | None, key: str) -> Path:
+    path = Path(value)
+    if path.is_absolute():
+        if path.exists():
+            return path
+        raise MissingDataFileError(f"{key}: file {value!r} not found")
+    candidates = [base / path]
+    if data_dir is not None:
+        candidates.append(data_dir / path)
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    where = " or ".join(str(c) for c in candidates)
+    hint = f"set {DATA_DIR_ENV} (or --data-dir) to the folder that holds it" if data_dir is not None \
+        else f"the data directory is not set: set {DATA_DIR_ENV} or pass --data-dir"
+    raise MissingDataFileError(f"{key}: file {value!r} not found (looked in {where}); {hint}")
+
+
+def _check_keys(table: Any, allowed: set[str], where: str, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        problems.append(f"{where}: must be a table, got {type(table).__name__}")
+        return {}
+    for key in sorted(set(table) - allowed):
+        problems.append(f"{where}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
+    return table
+
+
+def _string(table: Mapping[str, Any], key: str, where: str, problems: list[str],
+            default: str | None = None) -> str | None:
+    value = table.get(key, default)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        problems.append(f"{where}.{key}: must be a non-empty string, got {value!r}")
+        return default
+    return value
+
+
+def _number(value: Any, where: str, problems: list[str], *, positive: bool = False) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or value < 0 or (positive and value == 0):
+        problems.append(f"{where}: must be a {'positive' if positive else 'non-negative'} number, "
+                        f"got {value!r}")
+        return None
+    return float(value)
+
+
+def _parse_gateways(raw: Any, problems: list[str]) -> list[Gateway]:
+    if not isinstance(raw, list):
+        problems.append("gateways: must be an array of tables ([[gateways]])")
+        return []
+    gateways = []
+    for i, item in enumerate(raw):
+        where = f"gateways[{i}]"
+        table = _check_keys(item, _GATEWAY_KEYS, where, problems)
+        gateway_id = _string(table, "id", where, problems)
+        if gateway_id is None or "lon" not in table or "lat" not in table:
+            problems.append(f"{where}: needs id, lon and lat")
+            continue
+        links: dict[str, GatewayLink] = {}
+        raw_links = table.get("links")
+        if not isinstance(raw_links, dict) or not raw_links:
+            problems.append(f"{where}.links: give at least one place id = {{ extra_min = ... }}")
+            continue
+        for place_id, link in raw_links.items():
+            link_where = f"{where}.links.{place_id}"
+            link_table = _check_keys(link, _LINK_KEYS, link_where, problems)
+            if "extra_min" not in link_table:
+                problems.append(f"{link_where}.extra_min: missing (minutes from the gateway)")
+                continue
+            extra_min = _number(link_table["extra_min"], f"{link_where}.extra_min", problems)
+            extra_km = _number(link_table["extra_km"], f"{link_where}.extra_km", problems) \
+                if "extra_km" in link_table else None
+            if extra_min is not None:
+                links[str(place_id)] = GatewayLink(
+                    extra_min * 60.0, None if extra_km is None else extra_km * 1000.0
+                )
+        try:
+            gateways.append(Gateway(gateway_id, str(table.get("name", gateway_id)),
+                                    table["lon"], table["lat"], links))
+        except InvalidInputError as exc:
+            problems.extend(exc.problems)
+    return gateways
+
+
+def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) -> Region:
+    """Load and validate a region by bundled name or TOML path.
+
+    Parameters
+    ----------
+    region
+        A bundled region name (``"hcmc"``, ``"hcmc_d5"``) or the path of a region ``.toml`` file.
+    data_dir
+        The data directory (default: ``$OXYROUTE_DATA_DIR``, else ``../shared/data``).
+
+    Raises
+    ------
+    MissingDataFileError
+        If the region file or a file it names is missing (the message names the setting to fix).
+    InvalidInputError
+        If the TOML is malformed or breaks the format (every problem is listed).
+    """
+    path = region_file(region)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(f"region file {path.name}: malformed TOML ({exc})") from None
+    problems: list[str] = []
+    document = _check_keys(document, _TOP_KEYS, path.stem, problems)
+    name = _string(document, "name", "region", problems)
+    if name is None:
+        problems.append("region.name: missing")
+    timezone = _string(document, "timezone", "region", problems, DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(f"region.timezone: unknown time zone {timezone!r} (e.g. 'Asia/Ho_Chi_Minh')")
+    roads = _check_keys(document.get("roads", {}), _ROAD_KEYS, "roads", problems)
+    road_value = _string(roads, "file", "roads", problems)
+    overpass = _string(roads, "overpass_query", "roads", problems)
+    if road_value is None and overpass is None:
+        problems.append("roads.file: missing (an OSM .osm, .osm.gz or .osm.pbf file)")
+    network_type = _string(roads, "network_type", "roads", problems, "drive") or "drive"
+    if network_type not in ("drive", "drive_service"):
+        problems.append(f"roads.network_type: {network_type!r} is not 'drive' or 'drive_service'")
+    max_snap_m = DEFAULT_MAX_SNAP_M
+    if "max_snap_m" in roads:
+        max_snap_m = _number(roads["max_snap_m"], "roads.max_snap_m", problems, positive=True) \
+            or DEFAULT_MAX_SNAP_M
+    speeds: dict[str, float] = {}
+    raw_speeds = document.get("speeds_kph", {})
+    if not isinstance(raw_speeds, dict):
+        problems.append("speeds_kph: must be a table of road class = km/h")
+        raw_speeds = {}
+    for road_class, speed in raw_speeds.items():
+        value = _number(speed, f"speeds_kph.{road_class}", problems, positive=True)
+        if value is not None:
+            speeds[str(road_class)] = value
+    gateways = _parse_gateways(document.get("gateways", []), problems)
+    place_tables = {}
+    for key in ("facilities", "suppliers"):
+        if key in document:
+            table = _check_keys(document[key], _PLACE_KEYS, key, problems)
+            if _string(table, "file", key, problems) is None:
+                problems.append(f"{key}.file: missing")
+            for column in ("id_column", "name_column", "lon_column", "lat_column"):
+                _string(table, column, key, problems)
+            place_tables[key] = table
+    if problems:
+        raise InvalidInputError.from_problems(f"region file {path.name}", problems)
+
+    resolved_data_dir: Path | None
+    try:
+        resolved_data_dir = resolve_data_dir(data_dir)
+    except MissingDataFileError:
+        if data_dir is not None:
+            raise
+        resolved_data_dir = None
+    base = path.parent
+    road_file = None
+    if road_value is not None:
+        try:
+            road_file = _resolve(road_value, base, resolved_data_dir, "roads.file")
+        except MissingDataFileError:
+            if overpass is None:
+                raise
+    sources: dict[str, PlacesSource] = {}
+    for key, table in place_tables.items():
+        sources[key] = PlacesSource(
+            _resolve(table["file"], base, resolved_data_dir, f"{key}.file"),
+            **{c: table[c] for c in ("id_column", "name_column", "lon_column", "lat_column")
+               if c in table},
+        )
+    return Region(
+        region_id=path.stem,
+        name=str(name),
+        timezone=timezone,
+        road_file=road_file,
+        network_type=network_type,
+        overpass_query=overpass,
+        max_snap_m=max_snap_m,
+        facilities=sources.get("facilities"),
+        suppliers=sources.get("suppliers"),
+        gateways=tuple(gateways),
+        speeds_kph=MappingProxyType(speeds),
+        source_file=path,
+    )

@@ -1,0 +1,278 @@
+"""The compact road network (CSR-ready arrays) and what-if changes to it: closures and slow-downs."""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyproj
+import shapely
+
+from data.errors import InvalidInputError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """Return the EPSG code of the WGS84 UTM zone holding ``(lon, lat)`` (32648 for Ho Chi Minh City)."""
+    zone = int((lon + 180.0) // 6.0) % 60 + 1
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+class _SharedGeometry:
+    """Projected edge geometry and its spatial index, built once and shared by every variant of a network.
+
+    Closures change times, never geometry, so all variants of one network share this object.
+    """
+
+    def __init__(self, network: RoadNetwork) -> None:
+        self.to_metric = pyproj.Transformer.from_crs(4326, network.metric_epsg, always_xy=True)
+        self.to_wgs84 = pyproj.Transformer.from_crs(network.metric_epsg, 4326, always_xy=True)
+        x, y = self.to_metric.transform(network.geom_lon, network.geom_lat)
+        self.geom_x = np.asarray(x, dtype=np.float64)
+        self.geom_y = np.asarray(y, dtype=np.float64)
+        counts = np.diff(network.geom_offsets)
+        edge_of_vertex = np.repeat(np.arange(network.edge_count), counts)
+        self.lines = shapely.linestrings(
+            np.column_stack([self.geom_x, self.geom_y]), indices=edge_of_vertex
+        )
+        # Cumulative projected length along each edge's vertices, to cut edges at fractions.
+        seg = np.hypot(np.diff(self.geom_x), np.diff(self.geom_y))
+        seg[network.geom_offsets[1:-1] - 1] = 0.0  # no segment between consecutive edges
+        self.cum_m = np.concatenate([[0.0], np.cumsum(seg)])
+        self.tree = shapely.STRtree(self.lines)
+
+
+@dataclass(frozen=True, eq=False)
+class RoadNetwork:
+    """A directed road network in compact arrays, ready for shortest-path searches.
+
+    Nodes are positions ``0..node_count-1``; edges are positions ``0..edge_count-1``. Every array is
+    read-only. ``edge_time_s`` is ``inf`` for a closed edge: closed edges stay in the arrays (places can
+    still snap to them, and are then unreachable) but no path uses them.
+
+    Attributes
+    ----------
+    name
+        Human-readable name of the network (the region's name).
+    node_osmid, node_lon, node_lat
+        OSM node id and WGS84 position of every node.
+    edge_from, edge_to
+        Node positions of each directed edge.
+    edge_length_m, edge_time_s
+        Length (m) and travel time (s) of each edge.
+    edge_class
+        Index into ``road_classes`` of the road class the edge's speed came from.
+    edge_name, edge_ref
+        Index into ``labels`` of the edge's road name(s) and reference(s) (0 = none); several are
+        joined with ``"; "``.
+    edge_twin
+        Position of the same road in the opposite direction, or -1 (one-way roads).
+    geom_offsets, geom_lon, geom_lat
+        Edge ``e``'s geometry is ``geom_lon/lat[geom_offsets[e]:geom_offsets[e + 1]]``, from its start node
+        to its end node.
+    metric_epsg
+        EPSG code of the projected metric CRS (UTM) used for snapping and distances.
+    source
+        Provenance: source file hash, speed-table digest, build settings.
+    """
+
+    name: str
+    node_osmid: IntArray
+    node_lon: FloatArray
+    node_lat: FloatArray
+    edge_from: IntArray
+    edge_to: IntArray
+    edge_length_m: FloatArray
+    edge_time_s: FloatArray
+    edge_class: IntArray
+    edge_name: IntArray
+    edge_ref: IntArray
+    edge_twin: IntArray
+    geom_offsets: IntArray
+    geom_lon: FloatArray
+    geom_lat: FloatArray
+    road_classes: tuple[str, ...]
+    labels: tuple[str, ...]
+    metric_epsg: int
+    source: Mapping[str, Any] = field(default_factory=dict)
+    changes: tuple[str, ...] = ()
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+
+    @property
+    def node_count(self) -> int:
+        """Number of nodes."""
+        return int(self.node_lon.shape[0])
+
+    @property
+    def edge_count(self) -> int:
+        """Number of directed edges (closed ones included)."""
+        return int(self.edge_from.shape[0])
+
+    @property
+    def geometry(self) -> _SharedGeometry:
+        """Projected edge geometry and spatial index (built on first use, shared with variants)."""
+        if "geometry" not in self._shared:
+            self._shared["geometry"] = _SharedGeometry(self)
+        shared: _SharedGeometry = self._shared["geometry"]
+        return shared
+
+    def edge_label(self, edge_idx: int) -> str:
+        """Return the road name of an edge, else its reference, else ``""``."""
+        return self.labels[self.edge_name[edge_idx]] or self.labels[self.edge_ref[edge_idx]]
+
+    def summary(self) -> dict[str, Any]:
+        """Return counts and totals a person can read: nodes, edges, km of road by class."""
+        open_edges = np.isfinite(self.edge_time_s)
+        km_by_class = {
+            road_class: round(float(self.edge_length_m[self.edge_class == i].sum()) / 1000.0, 1)
+            for i, road_class in enumerate(self.road_classes)
+        }
+        return {
+            "name": self.name,
+            "nodes": self.node_count,
+            "edges": self.edge_count,
+            "closed_edges": int((~open_edges).sum()),
+            "road_km": round(float(self.edge_length_m.sum()) / 1000.0, 1),
+            "road_km_by_class": dict(sorted(km_by_class.items(), key=lambda kv: -kv[1])),
+            "bbox": [
+                float(self.node_lon.min()), float(self.node_lat.min()),
+                float(self.node_lon.max()), float(self.node_lat.max()),
+            ],
+            "metric_crs": f"EPSG:{self.metric_epsg}",
+            "changes": list(self.changes),
+        }
+
+
+def _normalise_name(name: str) -> str:
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
+def _edges_named(network: RoadNetwork, road_names: Iterable[str]) -> tuple[np.ndarray, list[str]]:
+    wanted = {_normalise_name(n) for n in road_names}
+    label_hits = np.array(
+        [
+            any(_normalise_name(part) in wanted for part in label.split("; ")) if label else False
+            for label in network.labels
+        ]
+    )
+    mask = label_hits[network.edge_name] | label_hits[network.edge_ref]
+    found = {
+        _normalise_name(part)
+        for label, hit in zip(network.labels, label_hits, strict=True) if hit
+        for part in label.split("; ")
+    }
+    missing = sorted(n for n in wanted if n not in found)
+    return mask, missing
+
+
+def _edges_in_polygon(network: RoadNetwork, polygon_lonlat: shapely.Geometry) -> np.ndarray:
+    geometry = network.geometry
+    metric_polygon = shapely.transform(
+        polygon_lonlat,
+        lambda xy: np.column_stack(geometry.to_metric.transform(xy[:, 0], xy[:, 1])),
+    )
+    hits = geometry.tree.query(metric_polygon, predicate="intersects")
+    mask = np.zeros(network.edge_count, dtype=bool)
+    mask[hits] = True
+    return mask
+
+
+def _as_polygon(polygon: object) -> shapely.Geometry:
+    if isinstance(polygon, Mapping):
+        try:
+            geom = shapely.geometry.shape(polygon)
+        except Exception as exc:  # shapely raises several types on malformed GeoJSON
+            raise InvalidInputError(f"polygon: not a valid GeoJSON geometry ({exc})") from None
+    elif isinstance(polygon, shapely.Geometry):
+        geom = polygon
+    else:
+        raise InvalidInputError(
+            f"polygon: expected a GeoJSON Polygon/MultiPolygon or a shapely geometry, got "
+            f"{type(polygon).__name__}"
+        )
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InvalidInputError(f"polygon: expected a Polygon or MultiPolygon, got {geom.geom_type}")
+    if geom.is_empty or not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        raise InvalidInputError(f"polygon: not a valid polygon ({reason}); fix or simplify it")
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise InvalidInputError(
+            f"polygon: coordinates must be WGS84 [lon, lat]; bounds {geom.bounds} are out of range"
+        )
+    return geom
+
+
+def change_roads(
+    network: RoadNetwork,
+    *,
+    polygon: object | None = None,
+    road_names: Iterable[str] | None = None,
+    factor: float | None = None,
+) -> RoadNetwork:
+    """Return a new network with roads closed, or slowed down by ``factor``; ``network`` is unchanged.
+
+    Parameters
+    ----------
+    network
+        The network to start from (it may already carry changes).
+    polygon
+        Roads whose geometry intersects this WGS84 polygon (GeoJSON mapping or shapely geometry).
+    road_names
+        Roads whose name or reference (``ref``, e.g. "QL1A") equals one of these, ignoring case.
+    factor
+        None closes the roads. A number > 0 multiplies their travel times (2 = twice as slow; below 1
+        speeds them up, which a closure scenario should not need).
+
+    Raises
+    ------
+    InvalidInputError
+        If neither selector is given, the polygon is not a valid WGS84 polygon, a road name matches
+        nothing, or the factor is not a positive finite number.
+    """
+    if polygon is None and road_names is None:
+        raise InvalidInputError("road change: give a polygon, road_names, or both")
+    if factor is not None and (
+        isinstance(factor, bool) or not isinstance(factor, int | float) or not np.isfinite(factor)
+        or factor <= 0
+    ):
+        raise InvalidInputError(f"factor: must be a positive finite number, got {factor!r}")
+    mask = np.zeros(network.edge_count, dtype=bool)
+    descriptions = []
+    if polygon is not None:
+        mask |= _edges_in_polygon(network, _as_polygon(polygon))
+        descriptions.append("polygon")
+    if road_names is not None:
+        names = [road_names] if isinstance(road_names, str) else list(road_names)
+        if not names:
+            raise InvalidInputError("road_names: the list is empty")
+        named, missing = _edges_named(network, names)
+        if missing:
+            raise InvalidInputError(
+                f"road_names: no road is named {missing!r} in {network.name}; check the spelling "
+                "(Vietnamese diacritics matter) or use the road's ref such as 'QL1A'"
+            )
+        mask |= named
+        descriptions.append("roads " + ", ".join(names))
+    times = network.edge_time_s.copy()
+    if factor is None:
+        times[mask] = np.inf
+        verb = "closed"
+    else:
+        times[mask] = times[mask] * float(factor)
+        verb = f"slowed x{factor:g}"
+    change = f"{verb}: {' + '.join(descriptions)} ({int(mask.sum())} edges)"
+    return dataclasses.replace(network, edge_time_s=times, changes=(*network.changes, change))

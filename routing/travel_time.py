@@ -1,0 +1,388 @@
+"""Many-to-many road travel times and distances, and the road path between two places.
+
+Places are snapped onto their nearest edge, which is split at that point (both directions of a two-way
+road), so a hospital in the middle of a long street is reached in the middle, not at the nearer
+junction. Searches run on CSR arrays: a compiled parallel Dijkstra (``"numba"``, the default) or one
+call of ``scipy.sparse.csgraph.dijkstra`` (``"scipy"``); both are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from data.errors import InvalidInputError, NoRouteError
+from data.schema.network import Gateway, Place, RoadPath, SnapResult, TravelMatrix, validate_places
+from routing.network import RoadNetwork
+from routing.snapping import DEFAULT_MAX_SNAP_M, Anchors, snap_places
+
+Backend = Literal["numba", "scipy"]
+BACKENDS: tuple[str, ...] = ("numba", "scipy")
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: A place snapped closer than this (m) to the end of its edge is joined to that junction.
+_JUNCTION_M = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _Augmented:
+    """The network's open edges plus the split edges through snapped places, as CSR arrays.
+
+    Place ``i`` (with an anchor) is node ``node_count + i``. ``base_edge``, ``f0``, ``f1`` say which
+    stretch of which network edge each CSR edge covers (for drawing paths).
+    """
+
+    indptr: IntArray
+    heads: IntArray
+    tails: IntArray
+    time_s: FloatArray
+    length_m: FloatArray
+    base_edge: IntArray
+    f0: FloatArray
+    f1: FloatArray
+    node_count: int
+
+
+def _augment(network: RoadNetwork, anchors: Anchors) -> _Augmented:
+    n = network.node_count
+    open_edges = np.flatnonzero(np.isfinite(network.edge_time_s))
+    tails = [network.edge_from[open_edges]]
+    heads = [network.edge_to[open_edges]]
+    times = [network.edge_time_s[open_edges]]
+    lengths = [network.edge_length_m[open_edges]]
+    base = [open_edges]
+    f0 = [np.zeros(open_edges.size)]
+    f1 = [np.ones(open_edges.size)]
+
+    placed = np.flatnonzero(anchors.edge_idx >= 0)
+    # A place that snaps onto a junction joins that junction itself (both ways, no time), so it can
+    # leave by any road there, not only along the edge it happened to snap to.
+    along_m = anchors.fraction[placed] * network.edge_length_m[anchors.edge_idx[placed]]
+    back_m = network.edge_length_m[anchors.edge_idx[placed]] - along_m
+    at_start = along_m < _JUNCTION_M
+    at_end = ~at_start & (back_m < _JUNCTION_M)
+    for mask, ends in ((at_start, network.edge_from), (at_end, network.edge_to)):
+        junction = ends[anchors.edge_idx[placed[mask]]]
+        place_node = n + placed[mask]
+        for frm, to in ((place_node, junction), (junction, place_node)):
+            tails.append(frm)
+            heads.append(to)
+            times.append(np.zeros(frm.size))
+            lengths.append(np.zeros(frm.size))
+            base.append(anchors.edge_idx[placed[mask]])
+            f0.append(np.zeros(frm.size))
+            f1.append(np.zeros(frm.size))
+    placed = placed[~(at_start | at_end)]
+    if placed.size:
+        edge = anchors.edge_idx[placed]
+        twin = network.edge_twin[edge]
+        # Measure every place along one canonical direction of its road, so places on both
+        # directions of one two-way road end up on one chain.
+        canonical = np.where((twin >= 0) & (twin < edge), twin, edge)
+        fraction = np.where(canonical == edge, anchors.fraction[placed], 1.0 - anchors.fraction[placed])
+        order = np.lexsort((fraction, canonical))
+        placed, canonical, fraction = placed[order], canonical[order], fraction[order]
+        starts = np.flatnonzero(np.r_[True, canonical[1:] != canonical[:-1]])
+        ends = np.r_[starts[1:], placed.size]
+        for start, end in zip(starts, ends, strict=True):
+            e = int(canonical[start])
+            chain = np.r_[network.edge_from[e], n + placed[start:end], network.edge_to[e]]
+            cut = np.r_[0.0, fraction[start:end], 1.0]
+            step = np.diff(cut)
+            directions = [(e, chain[:-1], chain[1:], cut[:-1], cut[1:])]
+            t = int(network.edge_twin[e])
+            if t >= 0:
+                directions.append((t, chain[1:], chain[:-1], 1.0 - cut[1:], 1.0 - cut[:-1]))
+            for road, frm, to, c0, c1 in directions:
+                if not np.isfinite(network.edge_time_s[road]):
+                    continue
+                tails.append(frm)
+                heads.append(to)
+                times.append(step * network.edge_time_s[road])
+                lengths.append(step * network.edge_length_m[road])
+                base.append(np.full(step.size, road))
+                f0.append(c0)
+                f1.append(c1)
+
+    all_tails = np.concatenate(tails).astype(np.int64)
+    order = np.argsort(all_tails, kind="stable")
+    node_total = n + anchors.edge_idx.size
+    indptr = np.zeros(node_total + 1, dtype=np.int64)
+    np.cumsum(np.bincount(all_tails, minlength=node_total), out=indptr[1:])
+    return _Augmented(
+        indptr=indptr,
+        heads=np.concatenate(heads).astype(np.int64)[order],
+        tails=all_tails[order],
+        time_s=np.concatenate(times)[order],
+        length_m=np.concatenate(lengths)[order],
+        base_edge=np.concatenate(base).astype(np.int64)[order],
+        f0=np.concatenate(f0)[order],
+        f1=np.concatenate(f1)[order],
+        node_count=node_total,
+    )
+
+
+def _scipy_graph(aug: _Augmented) -> tuple[object, IntArray]:
+    """Return a CSR matrix keeping the fastest of parallel edges, and the kept edges' positions."""
+    from scipy.sparse import csr_matrix
+
+    order = np.lexsort((aug.time_s, aug.heads, aug.tails))
+    keep = order[np.r_[True, (np.diff(aug.tails[order]) != 0) | (np.diff(aug.heads[order]) != 0)]]
+    # csgraph drops explicit zeros; a zero-length split edge must stay an edge.
+    weights = np.maximum(aug.time_s[keep], 1e-9)
+    matrix = csr_matrix((weights, (aug.tails[keep], aug.heads[keep])),
+                        shape=(aug.node_count, aug.node_count))
+    lookup = csr_matrix((keep + 1, (aug.tails[keep], aug.heads[keep])),
+                        shape=(aug.node_count, aug.node_count))
+    return matrix, lookup
+
+
+def _search(aug: _Augmented, sources: IntArray, targets: IntArray, backend: str,
+            ) -> tuple[FloatArray, FloatArray]:
+    if backend == "numba":
+        from routing._dijkstra import many_to_many
+
+        return many_to_many(aug.indptr, aug.heads, aug.time_s, aug.length_m, sources, targets)
+    from scipy.sparse.csgraph import dijkstra
+
+    matrix, lookup = _scipy_graph(aug)
+    unique_sources, inverse = np.unique(sources, return_inverse=True)
+    times, predecessors = dijkstra(matrix, indices=unique_sources, return_predecessors=True)
+    duration = times[np.ix_(inverse, targets)] if sources.size else np.empty((0, targets.size))
+    # Lengths of the fastest paths: walk every (source, target) pair back along the predecessors.
+    distance = np.zeros(duration.shape)
+    rows = np.repeat(inverse, targets.size).reshape(duration.shape)
+    current = np.broadcast_to(targets, duration.shape).copy()
+    active = np.isfinite(duration) & (current != unique_sources[rows])
+    while active.any():
+        r, c = np.nonzero(active)
+        node = current[r, c]
+        prev = predecessors[rows[r, c], node]
+        edge = np.asarray(lookup[prev, node]).ravel() - 1
+        distance[r, c] += aug.length_m[edge]
+        current[r, c] = prev
+        active[r, c] = prev != unique_sources[rows[r, c]]
+    distance[~np.isfinite(duration)] = np.inf
+    return duration, distance
+
+
+def _access_points(
+    places: Sequence[Place], gateways: Sequence[Gateway]
+) -> tuple[list[Place], IntArray, FloatArray, FloatArray, list[str | None]]:
+    """Expand places into the points actually snapped: the place itself, or its gateways.
+
+    Returns the points, the place each point belongs to, the extra seconds and metres to add, and
+    the gateway id of each point (None for direct points).
+    """
+    links: dict[str, list[tuple[Gateway, float, float]]] = {}
+    for gateway in gateways:
+        for place_id, link in gateway.links.items():
+            extra_m = link.extra_m if link.extra_m is not None else 0.0
+            links.setdefault(place_id, []).append((gateway, link.extra_s, extra_m))
+    points: list[Place] = []
+    owner: list[int] = []
+    extra_s: list[float] = []
+    extra_m: list[float] = []
+    via: list[str | None] = []
+    for i, place in enumerate(places):
+        for gateway, seconds, metres in links.get(place.place_id, [(None, 0.0, 0.0)]):
+            if gateway is None:
+                points.append(place)
+                via.append(None)
+            else:
+                points.append(Place(f"{place.place_id}@{gateway.gateway_id}", gateway.lon, gateway.lat))
+                via.append(gateway.gateway_id)
+            owner.append(i)
+            extra_s.append(seconds)
+            extra_m.append(metres)
+    return points, np.array(owner, dtype=np.int64), np.array(extra_s), np.array(extra_m), via
+
+
+def _place_snaps(places: Sequence[Place], point_snaps: list[SnapResult], owner: IntArray,
+                 via: list[str | None]) -> dict[str, SnapResult]:
+    snaps: dict[str, SnapResult] = {}
+    for i, place in enumerate(places):
+        mine = [k for k in np.flatnonzero(owner == i)]
+        if via[mine[0]] is None:
+            snaps[place.place_id] = point_snaps[mine[0]]
+            continue
+        usable = [k for k in mine if point_snaps[k].reachable]
+        best = usable[0] if usable else mine[0]
+        gateway_snap = point_snaps[best]
+        snaps[place.place_id] = SnapResult(
+            place.place_id, place.lon, place.lat, bool(usable), gateway_snap.snap_distance_m,
+            gateway_snap.snapped_lon, gateway_snap.snapped_lat, gateway_snap.road_name,
+            gateway_id=via[best],
+            reason="" if usable else f"no gateway reaches the network: {gateway_snap.reason}",
+        )
+    return snaps
+
+
+def _reduce_min(duration: FloatArray, distance: FloatArray, groups: IntArray, count: int, axis: int,
+                ) -> tuple[FloatArray, FloatArray]:
+    """Keep, for every group of rows (axis 0) or columns (axis 1), the fastest entry and its distance."""
+    if groups.size == count and np.array_equal(groups, np.arange(count)):
+        return duration, distance
+    d = duration if axis == 0 else duration.T
+    m = distance if axis == 0 else distance.T
+    out_d = np.full((count, d.shape[1]), np.inf)
+    out_m = np.full((count, d.shape[1]), np.inf)
+    for g in range(count):
+        rows = np.flatnonzero(groups == g)
+        best = rows[np.argmin(d[rows], axis=0)]
+        cols = np.arange(d.shape[1])
+        out_d[g] = d[best, cols]
+        out_m[g] = m[best, cols]
+    return (out_d, out_m) if axis == 0 else (out_d.T, out_m.T)
+
+
+def travel_time_matrix(
+    network: RoadNetwork,
+    origins: Sequence[Place],
+    destinations: Sequence[Place],
+    *,
+    gateways: Sequence[Gateway] = (),
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    backend: Backend = "numba",
+) -> TravelMatrix:
+    """Compute road travel times (s) and distances (m) from every origin to every destination.
+
+    Parameters
+    ----------
+    network
+        The road network (with any closures already applied).
+    origins, destinations
+        Places with unique ids within each list (WGS84).
+    gateways
+        Gateways through which places outside the map are reached (see :class:`Gateway`).
+    max_snap_m
+        Places farther than this from any road are unreachable (default 2 km).
+    backend
+        ``"numba"`` (compiled, parallel; default) or ``"scipy"`` (``scipy.sparse.csgraph``). Both are
+        exact; distances are those of the fastest path.
+
+    Returns
+    -------
+    TravelMatrix
+        ``inf`` for every pair involving an unreachable place or with no road path; ``snaps`` says why.
+
+    Raises
+    ------
+    InvalidInputError
+        If a list is empty, has duplicate ids, or the backend is unknown.
+    """
+    validate_places(origins, "origins")
+    validate_places(destinations, "destinations")
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+    o_points, o_owner, o_extra_s, o_extra_m, o_via = _access_points(origins, gateways)
+    d_points, d_owner, d_extra_s, d_extra_m, d_via = _access_points(destinations, gateways)
+    point_snaps, anchors = snap_places(network, [*o_points, *d_points], max_snap_m=max_snap_m)
+    aug = _augment(network, anchors)
+    n = network.node_count
+    node_of = n + np.arange(len(o_points) + len(d_points))
+    o_nodes, d_nodes = node_of[: len(o_points)], node_of[len(o_points):]
+    o_ok = anchors.edge_idx[: len(o_points)] >= 0
+    d_ok = anchors.edge_idx[len(o_points):] >= 0
+
+    duration = np.full((len(o_points), len(d_points)), np.inf)
+    distance = np.full_like(duration, np.inf)
+    if o_ok.any() and d_ok.any():
+        t, m = _search(aug, o_nodes[o_ok], d_nodes[d_ok], backend)
+        duration[np.ix_(o_ok, d_ok)] = t
+        distance[np.ix_(o_ok, d_ok)] = m
+    duration += o_extra_s[:, None] + d_extra_s[None, :]
+    distance += o_extra_m[:, None] + d_extra_m[None, :]
+    duration, distance = _reduce_min(duration, distance, o_owner, len(origins), axis=0)
+    duration, distance = _reduce_min(duration, distance, d_owner, len(destinations), axis=1)
+    # A place reached through a gateway from that same gateway's other side costs nothing extra twice.
+    snaps = _place_snaps(origins, point_snaps[: len(o_points)], o_owner, o_via)
+    snaps.update(_place_snaps(destinations, point_snaps[len(o_points):], d_owner, d_via))
+    same = np.array([[o.place_id == d.place_id for d in destinations] for o in origins])
+    duration[same & np.isfinite(duration)] = 0.0
+    distance[same & np.isfinite(distance)] = 0.0
+    return TravelMatrix(
+        origin_ids=tuple(p.place_id for p in origins),
+        destination_ids=tuple(p.place_id for p in destinations),
+        duration_s=duration,
+        distance_m=distance,
+        snaps=snaps,
+    )
+
+
+def _edge_stretch(network: RoadNetwork, edge: int, f0: float, f1: float) -> list[tuple[float, float]]:
+    """Return the part of an edge's geometry between two fractions of its length, as ``(lon, lat)``."""
+    geometry = network.geometry
+    start, end = int(network.geom_offsets[edge]), int(network.geom_offsets[edge + 1])
+    lon = network.geom_lon[start:end]
+    lat = network.geom_lat[start:end]
+    cum = geometry.cum_m[start:end] - geometry.cum_m[start]
+    total = cum[-1]
+    if total <= 0:
+        return [(float(lon[0]), float(lat[0])), (float(lon[-1]), float(lat[-1]))]
+    at = np.array([f0, f1]) * total
+    inner = np.flatnonzero((cum > at[0]) & (cum < at[1]))
+    out_lon = np.r_[np.interp(at[0], cum, lon), lon[inner], np.interp(at[1], cum, lon)]
+    out_lat = np.r_[np.interp(at[0], cum, lat), lat[inner], np.interp(at[1], cum, lat)]
+    return list(zip(out_lon.tolist(), out_lat.tolist(), strict=True))
+
+
+def road_path(
+    network: RoadNetwork,
+    origin: Place,
+    destination: Place,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> RoadPath:
+    """Return the fastest road path between two places, with its geometry, time and length.
+
+    Raises
+    ------
+    NoRouteError
+        If a place cannot be snapped (the reason is given) or no road path joins them.
+    """
+    snaps, anchors = snap_places(network, [origin, destination], max_snap_m=max_snap_m)
+    for snap in snaps:
+        if not snap.reachable:
+            raise NoRouteError(f"place {snap.place_id!r} is unreachable: {snap.reason}")
+    from scipy.sparse.csgraph import dijkstra
+
+    aug = _augment(network, anchors)
+    matrix, lookup = _scipy_graph(aug)
+    source, target = network.node_count, network.node_count + 1
+    times, predecessors = dijkstra(matrix, indices=source, return_predecessors=True)
+    if not np.isfinite(times[target]):
+        raise NoRouteError(
+            f"no road path from {origin.place_id!r} to {destination.place_id!r} in {network.name} "
+            f"(changes: {', '.join(network.changes) or 'none'})"
+        )
+    hops: list[int] = []
+    node = target
+    while node != source:
+        prev = int(predecessors[node])
+        hops.append(int(lookup[prev, node]) - 1)
+        node = prev
+    hops.reverse()
+    coordinates: list[tuple[float, float]] = []
+    names: list[str] = []
+    distance_m = 0.0
+    duration_s = 0.0
+    for k in hops:
+        if aug.f1[k] > aug.f0[k]:  # junction connectors have no extent
+            stretch = _edge_stretch(network, int(aug.base_edge[k]), float(aug.f0[k]), float(aug.f1[k]))
+            coordinates.extend(stretch if not coordinates else stretch[1:])
+        distance_m += float(aug.length_m[k])
+        duration_s += float(aug.time_s[k])
+        label = network.edge_label(int(aug.base_edge[k]))
+        if label and (not names or names[-1] != label):
+            names.append(label)
+    if len(coordinates) < 2:  # origin and destination snapped to the same point
+        point = (snaps[0].snapped_lon or origin.lon, snaps[0].snapped_lat or origin.lat)
+        coordinates = [point, point]
+    return RoadPath(snaps[0], snaps[1], duration_s, distance_m, tuple(coordinates), tuple(names))

@@ -1,0 +1,77 @@
+"""The command line, run in-process with click's test runner on the District 5 region."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli import main
+
+
+def _places_csv(path: Path, rows: list[tuple[str, str, float, float]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name", "lon", "lat"])
+        writer.writerows(rows)
+    return path
+
+
+def test_matrix_long_and_wide(tmp_path: Path) -> None:
+    origins = _places_csv(tmp_path / "a.csv", [("NTP", "Bệnh viện Nguyễn Tri Phương", 106.66987, 10.75499),
+                                               ("FAR", "Thủ Đức", 106.80, 10.90)])
+    destinations = _places_csv(tmp_path / "b.csv", [("NT", "Bệnh viện Nguyễn Trãi", 106.67494, 10.75674)])
+    runner = CliRunner()
+    out = tmp_path / "m.csv"
+    result = runner.invoke(main, ["matrix", "--region", "hcmc_d5", "--from", str(origins), "--to",
+                                  str(destinations), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "unreachable: FAR" in result.output
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r["origin_id"] for r in rows] == ["NTP", "FAR"]
+    assert 30 < float(rows[0]["duration_s"]) < 600
+    assert rows[1]["duration_s"] == ""  # unreachable is an empty cell, not a crash
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    wide = tmp_path / "w.csv"
+    result = runner.invoke(main, ["matrix", "--region", "hcmc_d5", "--from", str(origins), "--to",
+                                  str(destinations), "--out", str(wide), "--layout", "wide",
+                                  "--value", "distance_m"])
+    assert result.exit_code == 0, result.output
+    header, first, second = list(csv.reader(wide.read_text(encoding="utf-8-sig").splitlines()))
+    assert header[1:] == ["NT"] and first[0] == "NTP" and float(first[1]) > 100 and second[1] == ""
+
+
+def test_route_writes_geojson(tmp_path: Path) -> None:
+    geojson = tmp_path / "r.geojson"
+    result = CliRunner().invoke(main, ["route", "--region", "hcmc_d5", "--from", "106.66987,10.75499",
+                                       "--to", "106.67494,10.75674", "--geojson", str(geojson)])
+    assert result.exit_code == 0, result.output
+    assert " min, " in result.output
+    feature = json.loads(geojson.read_text(encoding="utf-8"))
+    assert feature["geometry"]["type"] == "LineString"
+
+
+def test_bad_inputs_exit_with_a_clear_message(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["route", "--region", "hcmc_d5", "--from", "106.6", "--to", "1,2"])
+    assert result.exit_code == 2 and "--from: expected LON,LAT" in result.output
+    result = runner.invoke(main, ["route", "--region", "nowhere", "--from", "1,2", "--to", "1,2"])
+    assert result.exit_code == 2 and "no bundled region" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lon,lat\nX,nan,10\n", encoding="utf-8")
+    result = runner.invoke(main, ["matrix", "--region", "hcmc_d5", "--from", str(bad), "--to",
+                                  str(bad), "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code == 2 and "row 2.lon: must be finite" in result.output
+    result = runner.invoke(main, ["--data-dir", str(tmp_path / "nowhere"), "graph", "info",
+                                  "--region", "hcmc_d5"])
+    assert result.exit_code == 2 and "--data-dir" in result.output
+
+
+def test_run_prints_summary_and_matrix() -> None:
+    result = CliRunner().invoke(main, ["run", "--region", "hcmc_d5", "--hospitals", "3"])
+    assert result.exit_code == 0, result.output
+    assert "© OpenStreetMap contributors" in result.output
+    assert "Bệnh Viện Hòa Hảo" in result.output  # Vietnamese names printed intact
+    assert "d5-east" in result.output or "d5-north" in result.output
