@@ -8,6 +8,7 @@ and the speed table. A warm start loads that file in well under a second.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -21,11 +22,12 @@ import numpy as np
 
 from data.errors import InvalidInputError, MissingDataFileError
 from data.region import Region
+from routing.hierarchy import Hierarchy, hierarchy_available
 from routing.network import RoadNetwork, utm_epsg
 from routing.speeds import edge_speed_kph, merge_speeds, speed_table_digest
 
 #: Bump when the cached layout or the build changes, so old caches are rebuilt.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 Progress = Callable[[str], None]
 
@@ -218,6 +220,8 @@ def network_from_graph(
     )
 
 
+_HIERARCHY_ARRAYS = ("rank", "up_ptr", "up_head", "parent", "edge_arc", "edge_up")
+
 _ARRAYS = (
     "node_osmid", "node_lon", "node_lat", "edge_from", "edge_to", "edge_length_m", "edge_time_s",
     "edge_class", "edge_name", "edge_ref", "edge_twin", "geom_offsets", "geom_lon", "geom_lat",
@@ -234,6 +238,9 @@ def save_network(network: RoadNetwork, path: Path) -> None:
         "source": dict(network.source),
     }
     arrays = {name: getattr(network, name) for name in _ARRAYS}
+    hierarchy = network._shared.get("hierarchy")
+    if hierarchy is not None:
+        arrays.update({f"cch_{name}": getattr(hierarchy, name) for name in _HIERARCHY_ARRAYS})
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
     try:
@@ -250,12 +257,18 @@ def load_network(path: Path) -> RoadNetwork:
     with np.load(path, allow_pickle=False) as npz:
         meta = json.loads(str(npz["meta"]))
         arrays = {name: npz[name] for name in _ARRAYS}
+        shared = {}
+        if all(f"cch_{name}" in npz for name in _HIERARCHY_ARRAYS):
+            shared["hierarchy"] = Hierarchy(
+                **{name: npz[f"cch_{name}"] for name in _HIERARCHY_ARRAYS}
+            )
     return RoadNetwork(
         name=meta["name"],
         road_classes=tuple(meta["road_classes"]),
         labels=tuple(meta["labels"]),
         metric_epsg=int(meta["metric_epsg"]),
         source=meta["source"],
+        _shared=shared,
         **arrays,
     )
 
@@ -346,18 +359,23 @@ def load_or_build_network(
             progress(f"cache {cached.name} unreadable ({exc}); rebuilding")
         else:
             if network.name != name:
-                network = RoadNetwork(**{**_fields(network), "name": name})
+                network = dataclasses.replace(network, name=name)
             return network
     progress(f"building the road network of {name} (first run; cached afterwards in {cached.parent})")
     network = build_network(
         road_file, name=name, network_type=network_type, speeds_kph=speeds, progress=progress
     )
+    _prepare_hierarchy(network, progress)
     save_network(network, cached)
     return network
 
 
-def _fields(network: RoadNetwork) -> dict[str, Any]:
-    return {name: getattr(network, name) for name in network.__dataclass_fields__}
+def _prepare_hierarchy(network: RoadNetwork, progress: Progress) -> None:
+    """Build the contraction hierarchy now, so that it is cached with the graph."""
+    if hierarchy_available():
+        started = time.perf_counter()
+        network.contraction_hierarchy()
+        progress(f"contraction hierarchy ready in {time.perf_counter() - started:.1f} s")
 
 
 def download_network(
@@ -420,5 +438,6 @@ def network_for_region(
         return load_network(cached)
     network = download_network(region.overpass_query, name=region.name,
                                network_type=region.network_type, speeds_kph=speeds, progress=progress)
+    _prepare_hierarchy(network, progress)
     save_network(network, cached)
     return network

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -15,8 +16,14 @@ import shapely
 
 from data.errors import InvalidInputError
 
+if TYPE_CHECKING:
+    from routing.hierarchy import Hierarchy, Metric
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+#: How many customizations (sets of travel times) a network family keeps in memory.
+_KEPT_METRICS = 8
 
 
 def utm_epsg(lon: float, lat: float) -> int:
@@ -49,7 +56,7 @@ class _SharedGeometry:
         self.tree = shapely.STRtree(self.lines)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RoadNetwork:
     """A directed road network in compact arrays, ready for shortest-path searches.
 
@@ -111,6 +118,11 @@ class RoadNetwork:
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
 
+    def __repr__(self) -> str:
+        changes = f", changes={list(self.changes)!r}" if self.changes else ""
+        return (f"RoadNetwork({self.name!r}, {self.node_count} nodes, {self.edge_count} edges"
+                f"{changes})")
+
     @property
     def node_count(self) -> int:
         """Number of nodes."""
@@ -128,6 +140,28 @@ class RoadNetwork:
             self._shared["geometry"] = _SharedGeometry(self)
         shared: _SharedGeometry = self._shared["geometry"]
         return shared
+
+    def contraction_hierarchy(self) -> tuple[Hierarchy, Metric]:
+        """Return the CCH of this network and its customization for this network's travel times.
+
+        The hierarchy depends only on the topology, so it is built once (or loaded from the graph
+        cache) and shared with every variant; each distinct set of travel times is customized once
+        (about 10 ms for the city) and kept for the most recent variants.
+        """
+        from routing.hierarchy import build_hierarchy, customize
+
+        if "hierarchy" not in self._shared:
+            self._shared["hierarchy"] = build_hierarchy(
+                self.node_lon, self.node_lat, self.edge_from, self.edge_to
+            )
+        hierarchy: Hierarchy = self._shared["hierarchy"]
+        metrics: dict[bytes, Metric] = self._shared.setdefault("metrics", {})
+        key = hashlib.blake2b(self.edge_time_s.tobytes(), digest_size=16).digest()
+        if key not in metrics:
+            if len(metrics) >= _KEPT_METRICS:
+                metrics.pop(next(iter(metrics)))
+            metrics[key] = customize(hierarchy, self.edge_time_s, self.edge_length_m)
+        return hierarchy, metrics[key]
 
     def edge_label(self, edge_idx: int) -> str:
         """Return the road name of an edge, else its reference, else ``""``."""

@@ -3,7 +3,8 @@
 Places are snapped onto their nearest edge, which is split at that point (both directions of a two-way
 road), so a hospital in the middle of a long street is reached in the middle, not at the nearer
 junction. Searches run on CSR arrays: a compiled parallel Dijkstra (``"numba"``, the default) or one
-call of ``scipy.sparse.csgraph.dijkstra`` (``"scipy"``); both are exact.
+call of ``scipy.sparse.csgraph.dijkstra`` (``"scipy"``), or PHAST sweeps over a customizable
+contraction hierarchy (``"cch"``, see :mod:`routing.hierarchy`; the default when available). All are exact.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import numpy.typing as npt
 from data.errors import InvalidInputError, NoRouteError
 from data.schema.network import Gateway, Place, RoadPath, SnapResult, TravelMatrix, validate_places
 from routing.network import RoadNetwork
+from routing.hierarchy import Entries, hierarchy_available
 from routing.snapping import DEFAULT_MAX_SNAP_M, Anchors, snap_places
 
-Backend = Literal["numba", "scipy"]
-BACKENDS: tuple[str, ...] = ("numba", "scipy")
+Backend = Literal["auto", "cch", "numba", "scipy"]
+BACKENDS: tuple[str, ...] = ("auto", "cch", "numba", "scipy")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -126,6 +128,92 @@ def _augment(network: RoadNetwork, anchors: Anchors) -> _Augmented:
         f1=np.concatenate(f1)[order],
         node_count=node_total,
     )
+
+
+def _entries(network: RoadNetwork, anchors: Anchors, places: IntArray, *, outgoing: bool) -> Entries:
+    """Return how each of ``places`` (positions in ``anchors``) joins the network's junctions.
+
+    Outgoing entries are legs from the place to a junction, incoming ones from a junction to the place;
+    a place on a junction (see ``_JUNCTION_M``) has one zero-cost entry, an unreachable place none.
+    """
+    nodes: list[int] = []
+    times: list[float] = []
+    lengths: list[float] = []
+    ptr = [0]
+    for i in places.tolist():
+        e = int(anchors.edge_idx[i])
+        if e >= 0:
+            f = float(anchors.fraction[i])
+            length = float(network.edge_length_m[e])
+            if f * length < _JUNCTION_M:
+                legs = [(int(network.edge_from[e]), 0.0, 0.0)]
+            elif (1.0 - f) * length < _JUNCTION_M:
+                legs = [(int(network.edge_to[e]), 0.0, 0.0)]
+            else:
+                legs = []
+                forward, twin = float(network.edge_time_s[e]), int(network.edge_twin[e])
+                if np.isfinite(forward):
+                    share = (1.0 - f) if outgoing else f
+                    end = network.edge_to[e] if outgoing else network.edge_from[e]
+                    legs.append((int(end), share * forward, share * length))
+                if twin >= 0 and np.isfinite(network.edge_time_s[twin]):
+                    share = f if outgoing else (1.0 - f)
+                    end = network.edge_from[e] if outgoing else network.edge_to[e]
+                    legs.append((int(end), share * float(network.edge_time_s[twin]),
+                                 share * float(network.edge_length_m[twin])))
+            for node, seconds, metres in legs:
+                nodes.append(node)
+                times.append(seconds)
+                lengths.append(metres)
+        ptr.append(len(nodes))
+    return Entries(np.array(ptr, dtype=np.int64), np.array(nodes, dtype=np.int64),
+                   np.array(times, dtype=np.float64), np.array(lengths, dtype=np.float64))
+
+
+def _same_road_shortcuts(network: RoadNetwork, anchors: Anchors, sources: IntArray, targets: IntArray,
+                         duration: FloatArray, distance: FloatArray) -> None:
+    """Lower the pairs whose places share one road to the direct drive along it (in place)."""
+    def canonical(points: IntArray) -> tuple[IntArray, FloatArray]:
+        edge = anchors.edge_idx[points]
+        twin = np.where(edge >= 0, network.edge_twin[np.maximum(edge, 0)], -1)
+        flip = (twin >= 0) & (twin < edge)
+        return np.where(flip, twin, edge), np.where(flip, 1.0 - anchors.fraction[points],
+                                                      anchors.fraction[points])
+
+    s_edge, s_frac = canonical(sources)
+    t_edge, t_frac = canonical(targets)
+    for road in np.intersect1d(s_edge[s_edge >= 0], t_edge[t_edge >= 0]).tolist():
+        rows, cols = np.flatnonzero(s_edge == road), np.flatnonzero(t_edge == road)
+        ahead = t_frac[cols][None, :] - s_frac[rows][:, None]
+        time_s = np.full(ahead.shape, np.inf)
+        length_m = np.full(ahead.shape, np.inf)
+        if np.isfinite(network.edge_time_s[road]):
+            ok = ahead >= 0
+            time_s[ok] = ahead[ok] * network.edge_time_s[road]
+            length_m[ok] = ahead[ok] * network.edge_length_m[road]
+        twin = int(network.edge_twin[road])
+        if twin >= 0 and np.isfinite(network.edge_time_s[twin]):
+            back = -ahead * network.edge_time_s[twin]
+            better = (ahead <= 0) & (back < time_s)
+            time_s[better] = back[better]
+            length_m[better] = -ahead[better] * network.edge_length_m[twin]
+        block = np.ix_(rows, cols)
+        improve = time_s < duration[block]
+        duration[block] = np.where(improve, time_s, duration[block])
+        distance[block] = np.where(improve, length_m, distance[block])
+
+
+def _search_cch(network: RoadNetwork, anchors: Anchors, sources: IntArray, targets: IntArray,
+                ) -> tuple[FloatArray, FloatArray]:
+    from routing.hierarchy import many_to_many
+
+    hierarchy, metric = network.contraction_hierarchy()
+    duration, distance = many_to_many(
+        hierarchy, metric, _entries(network, anchors, sources, outgoing=True),
+        _entries(network, anchors, targets, outgoing=False),
+    )
+    _same_road_shortcuts(network, anchors, sources, targets, duration, distance)
+    return duration, distance
 
 
 def _scipy_graph(aug: _Augmented) -> tuple[object, IntArray]:
@@ -249,7 +337,7 @@ def travel_time_matrix(
     *,
     gateways: Sequence[Gateway] = (),
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    backend: Backend = "numba",
+    backend: Backend = "auto",
 ) -> TravelMatrix:
     """Compute road travel times (s) and distances (m) from every origin to every destination.
 
@@ -264,8 +352,9 @@ def travel_time_matrix(
     max_snap_m
         Places farther than this from any road are unreachable (default 2 km).
     backend
-        ``"numba"`` (compiled, parallel; default) or ``"scipy"`` (``scipy.sparse.csgraph``). Both are
-        exact; distances are those of the fastest path.
+        ``"cch"`` (contraction hierarchy, the fastest), ``"numba"`` (compiled parallel Dijkstra),
+        ``"scipy"`` (``scipy.sparse.csgraph``), or ``"auto"`` (default: ``"cch"`` when its orderer is
+        installed, else ``"numba"``). All are exact; distances are those of the fastest path.
 
     Returns
     -------
@@ -284,17 +373,22 @@ def travel_time_matrix(
     o_points, o_owner, o_extra_s, o_extra_m, o_via = _access_points(origins, gateways)
     d_points, d_owner, d_extra_s, d_extra_m, d_via = _access_points(destinations, gateways)
     point_snaps, anchors = snap_places(network, [*o_points, *d_points], max_snap_m=max_snap_m)
-    aug = _augment(network, anchors)
-    n = network.node_count
-    node_of = n + np.arange(len(o_points) + len(d_points))
-    o_nodes, d_nodes = node_of[: len(o_points)], node_of[len(o_points):]
-    o_ok = anchors.edge_idx[: len(o_points)] >= 0
-    d_ok = anchors.edge_idx[len(o_points):] >= 0
+    if backend == "auto":
+        backend = "cch" if hierarchy_available() else "numba"
+    o_all = np.arange(len(o_points))
+    d_all = len(o_points) + np.arange(len(d_points))
+    o_ok = anchors.edge_idx[o_all] >= 0
+    d_ok = anchors.edge_idx[d_all] >= 0
 
     duration = np.full((len(o_points), len(d_points)), np.inf)
     distance = np.full_like(duration, np.inf)
     if o_ok.any() and d_ok.any():
-        t, m = _search(aug, o_nodes[o_ok], d_nodes[d_ok], backend)
+        if backend == "cch":
+            t, m = _search_cch(network, anchors, o_all[o_ok], d_all[d_ok])
+        else:
+            nodes = network.node_count + np.arange(len(o_points) + len(d_points))
+            t, m = _search(_augment(network, anchors), nodes[o_all[o_ok]], nodes[d_all[d_ok]],
+                           backend)
         duration[np.ix_(o_ok, d_ok)] = t
         distance[np.ix_(o_ok, d_ok)] = m
     duration += o_extra_s[:, None] + d_extra_s[None, :]

@@ -71,6 +71,8 @@ def test_cache_is_keyed_by_file_and_speed_table(d5_region, tmp_path: Path) -> No
     assert time.perf_counter() - started < 5  # generous: a warm load takes milliseconds here
     assert messages == []  # no rebuild
     assert np.array_equal(cold.edge_time_s, warm.edge_time_s)
+    # The contraction hierarchy is cached with the graph, not rebuilt on a warm start.
+    assert np.array_equal(warm._shared["hierarchy"].up_head, cold.contraction_hierarchy()[0].up_head)
     slower = load_or_build_network(d5_region.road_file, speeds_kph={"primary": 10.0},
                                    progress=messages.append, **kwargs)
     assert messages  # a new speed table means a new build

@@ -7,6 +7,8 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from data.errors import InvalidInputError, NoRouteError
 from data.schema.network import Gateway, GatewayLink, Place
@@ -38,7 +40,7 @@ def sampled(d5_network: RoadNetwork) -> tuple[np.ndarray, list[Place]]:
     return nodes, _node_places(d5_network, nodes)
 
 
-@pytest.mark.parametrize("backend", ["numba", "scipy"])
+@pytest.mark.parametrize("backend", ["cch", "numba", "scipy"])
 def test_matrix_equals_networkx_on_sampled_pairs(
     d5_network: RoadNetwork, sampled: tuple[np.ndarray, list[Place]], backend: str
 ) -> None:
@@ -53,14 +55,40 @@ def test_matrix_equals_networkx_on_sampled_pairs(
     assert np.all(np.isfinite(matrix.duration_s))  # one strongly connected component
 
 
-def test_backends_agree_on_times_and_distances(
-    d5_network: RoadNetwork, d5_region
+@pytest.mark.parametrize("backend", ["cch", "numba"])
+def test_backends_agree_with_scipy_on_times_and_distances(
+    d5_network: RoadNetwork, d5_region, backend: str
 ) -> None:  # type: ignore[no-untyped-def]
     facilities = d5_region.facilities.read()
-    fast = travel_time_matrix(d5_network, facilities, facilities, backend="numba")
+    fast = travel_time_matrix(d5_network, facilities, facilities, backend=backend)  # type: ignore[arg-type]
     exact = travel_time_matrix(d5_network, facilities, facilities, backend="scipy")
     np.testing.assert_allclose(fast.duration_s, exact.duration_s, atol=1e-6)
     np.testing.assert_allclose(fast.distance_m, exact.distance_m, atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    lons=st.lists(st.floats(106.6695, 106.6865), min_size=2, max_size=12),
+    lats=st.lists(st.floats(10.7530, 10.7665), min_size=2, max_size=12),
+    closed=st.booleans(),
+)
+def test_any_points_all_backends_agree(d5_network: RoadNetwork, lons, lats, closed) -> None:  # type: ignore[no-untyped-def]
+    # Places anywhere in District 5 (mid-street, several on one street, one-way or not), with and
+    # without a closure: the hierarchy, the compiled Dijkstra and scipy give the same answers.
+    network = change_roads(d5_network, road_names=["Nguyễn Trãi"]) if closed else d5_network
+    places = [Place(f"p{i}", lon, lat) for i, (lon, lat) in enumerate(zip(lons, lats))]
+    results = [travel_time_matrix(network, places, places, backend=b)  # type: ignore[arg-type]
+               for b in ("cch", "numba", "scipy")]
+    for other in results[1:]:
+        np.testing.assert_allclose(results[0].duration_s, other.duration_s, atol=1e-6)
+        np.testing.assert_allclose(results[0].distance_m, other.distance_m, atol=1e-6)
+    duration = results[0].duration_s
+    reachable = np.array([results[0].snaps[p.place_id].reachable for p in places])
+    assert np.all(np.diag(duration)[reachable] == 0)
+    assert np.all(np.isinf(duration[~reachable])) and np.all(np.isinf(duration[:, ~reachable]))
+    # The triangle inequality holds for shortest paths.
+    via = (duration[:, :, None] + duration[None, :, :]).min(axis=1)
+    assert np.all(duration <= via + 1e-6)
 
 
 def test_distance_is_that_of_the_fastest_path(d5_network: RoadNetwork, sampled) -> None:  # type: ignore[no-untyped-def]
