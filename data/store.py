@@ -290,9 +290,12 @@ class Store:
         return _from_row(record_type, row._mapping)
 
     def list_records(self, collection: str, *, province_code: str | None = None,
-                     facility_id: str | None = None, limit: int = MAX_PAGE,
+                     facility_id: str | None = None, limit: int | None = MAX_PAGE,
                      offset: int = 0) -> list[_Record]:
-        """Return records of a collection ordered by id, optionally within a province/facility."""
+        """Return records of a collection ordered by id, optionally within a province/facility.
+
+        ``limit`` None returns every record (for exports and compliance).
+        """
         table = REGISTRY_TABLES[collection]
         record_type = REGISTRY_RECORD_TYPES[collection]
         query = select(table).order_by(table.c[id_field(record_type)])
@@ -300,7 +303,9 @@ class Store:
             query = query.where(table.c.province_code == province_code)
         if facility_id is not None and "facility_id" in table.c:
             query = query.where(table.c.facility_id == facility_id)
-        query = query.limit(min(limit, MAX_PAGE)).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        query = query.offset(offset)
         with self.engine.connect() as connection:
             return [_from_row(record_type, row._mapping) for row in connection.execute(query)]
 
@@ -362,7 +367,7 @@ class Store:
     def list_facilities(self, *, province_code: str | None = None) -> list[Facility]:
         """Return every facility (optionally of one province), ordered by id."""
         return typing.cast(list[Facility], self.list_records(
-            "facilities", province_code=province_code, limit=10**9))
+            "facilities", province_code=province_code, limit=None))
 
     # ------------------------------------------------------------------ daily reports
 
@@ -408,51 +413,74 @@ class Store:
                     raise ConflictError("the report was changed concurrently; retry") from None
         raise AssertionError("unreachable")
 
+    def submit_reports(self, reports: list[DailyReport], *, submitted_by: str) -> list[SubmissionResult]:
+        """Submit many reports in one transaction: all are stored, or none.
+
+        Raises
+        ------
+        RecordNotFoundError, InvalidInputError
+            As :meth:`submit_report`, for the first bad report (nothing is stored).
+        """
+        now = self.clock()
+        tomorrow = local_date(now) + dt.timedelta(days=1)
+        late = [r for r in reports if r.report_date > tomorrow]
+        if late:
+            raise InvalidInputError(f"report_date: must not be after tomorrow ({tomorrow}), "
+                                    f"got {late[0].report_date}")
+        with self._write() as connection:
+            return [self._submit_in(connection, report, report.content_hash(), now, submitted_by,
+                                    None, None, None) for report in reports]
+
     def _submit_once(self, report: DailyReport, content_hash: str, now: dt.datetime,
                      submitted_by: str, user_id: int | None, idempotency_key: str | None,
                      request_hash: str | None) -> SubmissionResult:
         with self._write() as connection:
-            if idempotency_key is not None:
-                earlier = connection.execute(select(idempotency_keys).where(and_(
-                    idempotency_keys.c.user_id == user_id,
-                    idempotency_keys.c.idempotency_key == idempotency_key))).first()
-                if earlier is not None:
-                    if earlier.request_hash != request_hash:
-                        raise IdempotencyKeyReusedError(
-                            "Idempotency-Key: this key was used for a different request; "
-                            "send a new key with a new request")
-                    row = connection.execute(select(report_revisions).where(
-                        report_revisions.c.revision_id == earlier.revision_id)).one()
-                    return SubmissionResult(_revision_from_row(row._mapping),
-                                            created=earlier.created, replayed=True)
-            if connection.execute(select(facilities.c.facility_id).where(
-                    facilities.c.facility_id == report.facility_id)).first() is None:
-                raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
-            latest = connection.execute(
-                select(report_revisions).where(and_(
-                    report_revisions.c.facility_id == report.facility_id,
-                    report_revisions.c.report_date == report.report_date))
-                .order_by(report_revisions.c.revision.desc()).limit(1)).first()
-            if latest is not None and latest.content_hash == content_hash:
-                revision_id, created = latest.revision_id, False
-                result = _revision_from_row(latest._mapping)
-            else:
-                number = 1 if latest is None else latest.revision + 1
-                row = _to_row(report)
-                revision_id = connection.execute(insert(report_revisions).values(
-                    **row, revision=number, content_hash=content_hash, submitted_at=now,
-                    submitted_by=submitted_by)).inserted_primary_key[0]
-                created = True
-                result = SubmissionResult(ReportRevision(report, number, now, submitted_by,
-                                                         content_hash), created=True).revision
-                self._audit(connection, submitted_by, "submit" if number == 1 else "correct",
-                            "reports", f"{report.facility_id}/{report.report_date}",
-                            {"revision": number, "content_hash": content_hash})
-            if idempotency_key is not None:
-                connection.execute(insert(idempotency_keys).values(
-                    user_id=user_id, idempotency_key=idempotency_key, request_hash=request_hash,
-                    revision_id=revision_id, created=created, created_at=now))
-            return SubmissionResult(result, created=created)
+            return self._submit_in(connection, report, content_hash, now, submitted_by, user_id,
+                                   idempotency_key, request_hash)
+
+    def _submit_in(self, connection: Connection, report: DailyReport, content_hash: str,
+                   now: dt.datetime, submitted_by: str, user_id: int | None,
+                   idempotency_key: str | None, request_hash: str | None) -> SubmissionResult:
+        if idempotency_key is not None:
+            earlier = connection.execute(select(idempotency_keys).where(and_(
+                idempotency_keys.c.user_id == user_id,
+                idempotency_keys.c.idempotency_key == idempotency_key))).first()
+            if earlier is not None:
+                if earlier.request_hash != request_hash:
+                    raise IdempotencyKeyReusedError(
+                        "Idempotency-Key: this key was used for a different request; "
+                        "send a new key with a new request")
+                row = connection.execute(select(report_revisions).where(
+                    report_revisions.c.revision_id == earlier.revision_id)).one()
+                return SubmissionResult(_revision_from_row(row._mapping),
+                                        created=earlier.created, replayed=True)
+        if connection.execute(select(facilities.c.facility_id).where(
+                facilities.c.facility_id == report.facility_id)).first() is None:
+            raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
+        latest = connection.execute(
+            select(report_revisions).where(and_(
+                report_revisions.c.facility_id == report.facility_id,
+                report_revisions.c.report_date == report.report_date))
+            .order_by(report_revisions.c.revision.desc()).limit(1)).first()
+        if latest is not None and latest.content_hash == content_hash:
+            revision_id, created = latest.revision_id, False
+            result = _revision_from_row(latest._mapping)
+        else:
+            number = 1 if latest is None else latest.revision + 1
+            row = _to_row(report)
+            revision_id = connection.execute(insert(report_revisions).values(
+                **row, revision=number, content_hash=content_hash, submitted_at=now,
+                submitted_by=submitted_by)).inserted_primary_key[0]
+            created = True
+            result = ReportRevision(report, number, now, submitted_by, content_hash)
+            self._audit(connection, submitted_by, "submit" if number == 1 else "correct",
+                        "reports", f"{report.facility_id}/{report.report_date}",
+                        {"revision": number, "content_hash": content_hash})
+        if idempotency_key is not None:
+            connection.execute(insert(idempotency_keys).values(
+                user_id=user_id, idempotency_key=idempotency_key, request_hash=request_hash,
+                revision_id=revision_id, created=created, created_at=now))
+        return SubmissionResult(result, created=created)
 
     def report_history(self, facility_id: str, report_date: dt.date) -> list[ReportRevision]:
         """Return every revision of one report, oldest first (empty if never reported)."""
