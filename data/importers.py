@@ -59,9 +59,9 @@ class ImportRejectedError(InvalidInputError):
 
     def __init__(self, row_problems: list[RowProblem]) -> None:
         self.row_problems = row_problems
-        super().__init__(
-            f"nothing imported: {len(row_problems)} problem(s)",
-            [f"row {p.row}, {p.column}: {p.reason}" for p in row_problems])
+        problems = [f"row {p.row}, {p.column}: {p.reason}" for p in row_problems]
+        joined = "\n  - ".join(problems)
+        super().__init__(f"nothing imported ({len(problems)} problem(s)):\n  - {joined}", problems)
 
 
 def read_csv_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
