@@ -316,6 +316,13 @@ def _plain(value: Any) -> Any:
         for name in ("reporting_rate", "reporting_rate_on_time"):
             if hasattr(type(value), name):
                 out[name] = getattr(value, name)
+        if "actual_reports_on_time" in out and "actual_reports" in out:
+            # The same figures under DHIS2's reporting-rate names (INTEROP.md).
+            out["dhis2"] = {"EXPECTED_REPORTS": out["expected_reports"],
+                            "ACTUAL_REPORTS": out["actual_reports"],
+                            "ACTUAL_REPORTS_ON_TIME": out["actual_reports_on_time"],
+                            "REPORTING_RATE": out["reporting_rate"],
+                            "REPORTING_RATE_ON_TIME": out["reporting_rate_on_time"]}
         return out
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()

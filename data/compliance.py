@@ -214,16 +214,20 @@ def monthly_reporting_table(
 ) -> list[ProvinceMonthRow]:
     """Build the monthly seed table: every province, whether it reported, and how many reports.
 
+    A month in progress is counted up to today (Asia/Ho_Chi_Minh); later days are not expected yet.
+
     Returns
     -------
     list of ProvinceMonthRow
         Every province given (also those without facilities), most reports first, then by code.
     """
     first, last = month_days(year, month)
+    # Days after today are not expected yet: a month in progress is counted up to today.
+    last = min(last, local_date(now))
     province_list = list(provinces)
     facility_list = list(facilities)
     submission_list = [s for s in submissions if first <= s.report_date <= last]
-    daily = compliance_by_province_day(
+    daily = [] if last < first else compliance_by_province_day(
         facility_list, submission_list, date_from=first, date_to=last, now=now,
         province_codes=[p.province_code for p in province_list])
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
