@@ -53,7 +53,6 @@ from data.schema.registry import (
 )
 from data.store import (
     ConflictError,
-    IdempotencyKeyReusedError,
     RecordNotFoundError,
     Store,
     utc_now,
@@ -125,10 +124,14 @@ def create_app(config: ApiConfig) -> Flask:
     if config.upgrade_schema:
         upgrade_database(engine)
     app.extensions["oxyroute"] = _AppState(
-        config=config, store=Store(engine, clock=config.clock),
-        limiter=FailedAuthLimiter(max_failures=config.failed_auth_limit,
-                                  window_s=config.failed_auth_window_s,
-                                  lockout_s=config.failed_auth_lockout_s))
+        config=config,
+        store=Store(engine, clock=config.clock),
+        limiter=FailedAuthLimiter(
+            max_failures=config.failed_auth_limit,
+            window_s=config.failed_auth_window_s,
+            lockout_s=config.failed_auth_lockout_s,
+        ),
+    )
     app.register_blueprint(_build_blueprint(), url_prefix=API_PREFIX)
     _register_error_handlers(app)
     return app
@@ -148,26 +151,50 @@ def _principal() -> Principal:
 
 # ---------------------------------------------------------------------------- errors
 
-_CATEGORIES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-               415: "unsupported_media_type", 422: "unprocessable", 429: "too_many_requests",
-               500: "internal"}
+_CATEGORIES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "internal",
+}
 
 
 def _details(problems: list[str]) -> list[dict[str, str]]:
     out = []
     for problem in problems:
         name, sep, reason = problem.partition(": ")
-        out.append({"field": name, "reason": reason} if sep and " " not in name.strip("[]'\"")
-                   else {"field": "", "reason": problem})
+        out.append(
+            {"field": name, "reason": reason}
+            if sep and " " not in name.strip("[]'\"")
+            else {"field": "", "reason": problem}
+        )
     return out
 
 
-def error_response(status: int, message: str, problems: list[str] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int,
+    message: str,
+    problems: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """Return the JSON error envelope with ``status``."""
-    response = jsonify({"error": {"status": status, "category": _CATEGORIES.get(status, "error"),
-                                  "message": message, "details": _details(problems or [])}})
+    response = jsonify(
+        {
+            "error": {
+                "status": status,
+                "category": _CATEGORIES.get(status, "error"),
+                "message": message,
+                "details": _details(problems or []),
+            }
+        }
+    )
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -183,10 +210,17 @@ def _register_error_handlers(app: Flask) -> None:
     def _rejected(error: ImportRejectedError) -> Response:
         response = error_response(422, str(error).split("\n")[0])
         response.get_json()  # parsed once so that it can be replaced below
-        body = {"error": {"status": 422, "category": "unprocessable",
-                          "message": "nothing was imported: fix every row listed and send again",
-                          "details": [{"row": p.row, "field": p.column, "reason": p.reason}
-                                      for p in error.row_problems]}}
+        body = {
+            "error": {
+                "status": 422,
+                "category": "unprocessable",
+                "message": "nothing was imported: fix every row listed and send again",
+                "details": [
+                    {"row": p.row, "field": p.column, "reason": p.reason}
+                    for p in error.row_problems
+                ],
+            }
+        }
         response.set_data(json.dumps(body, ensure_ascii=False))
         return response
 
@@ -196,8 +230,11 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(AuthenticationError)
     def _unauthenticated(error: AuthenticationError) -> Response:
-        return error_response(401, "authentication required: send Authorization: Bearer <token>",
-                              headers={"WWW-Authenticate": 'Bearer realm="oxyroute"'})
+        return error_response(
+            401,
+            "authentication required: send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="oxyroute"'},
+        )
 
     @app.errorhandler(TooManyFailuresError)
     def _too_many(error: TooManyFailuresError) -> Response:
@@ -218,8 +255,9 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         status = error.code or 500
-        message = {413: f"request body larger than {_state().config.max_request_bytes} bytes"
-                   }.get(status, error.description or error.name)
+        message = {413: f"request body larger than {_state().config.max_request_bytes} bytes"}.get(
+            status, error.description or error.name
+        )
         return error_response(status, message)
 
     @app.errorhandler(Exception)
@@ -233,13 +271,16 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _json_body() -> Any:
     if not request.is_json:
-        raise MalformedInputError("body: send JSON with Content-Type: application/json",
-                                  ["body: send JSON with Content-Type: application/json"])
+        raise MalformedInputError(
+            "body: send JSON with Content-Type: application/json",
+            ["body: send JSON with Content-Type: application/json"],
+        )
     try:
         return json.loads(request.get_data(cache=True).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedInputError(f"body: not valid UTF-8 JSON ({error})",
-                                  [f"body: not valid UTF-8 JSON ({error})"]) from None
+        raise MalformedInputError(
+            f"body: not valid UTF-8 JSON ({error})", [f"body: not valid UTF-8 JSON ({error})"]
+        ) from None
 
 
 def _query_date(name: str, default: dt.date | None = None) -> dt.date:
@@ -253,7 +294,9 @@ def _query_date(name: str, default: dt.date | None = None) -> dt.date:
             raise ValueError(raw)
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise MalformedInputError(f"{name}: bad date", [f"{name}: must be YYYY-MM-DD, got {raw!r}"]) from None
+        raise MalformedInputError(
+            f"{name}: bad date", [f"{name}: must be YYYY-MM-DD, got {raw!r}"]
+        ) from None
 
 
 def _query_int(name: str, default: int, low: int, high: int) -> int:
@@ -261,16 +304,19 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     if not re.fullmatch(r"[0-9]{1,9}", raw) or not low <= int(raw) <= high:
-        raise MalformedInputError(f"{name}: bad number",
-                                  [f"{name}: must be a whole number from {low} to {high}, got {raw!r}"])
+        raise MalformedInputError(
+            f"{name}: bad number",
+            [f"{name}: must be a whole number from {low} to {high}, got {raw!r}"],
+        )
     return int(raw)
 
 
 def _query_province() -> str | None:
     raw = request.args.get("province_code")
     if raw is not None and not re.fullmatch(r"[0-9]{2}", raw):
-        raise MalformedInputError("province_code: bad code",
-                                  [f"province_code: must be a two-digit code, got {raw!r}"])
+        raise MalformedInputError(
+            "province_code: bad code", [f"province_code: must be a two-digit code, got {raw!r}"]
+        )
     return raw
 
 
@@ -282,8 +328,10 @@ def _scoped_province(permission: str) -> str | None:
     """Return the province a request is about: the query's, or a coordinator's own by default."""
     principal = _principal()
     if principal.role == Role.FACILITY_REPORTER:
-        raise PermissionDeniedError("a facility reporter reads its own facility's data under "
-                                    f"/facilities/{principal.facility_id}/...")
+        raise PermissionDeniedError(
+            "a facility reporter reads its own facility's data under "
+            f"/facilities/{principal.facility_id}/..."
+        )
     province_code = _query_province()
     if province_code is None and principal.role == Role.PROVINCE_COORDINATOR:
         province_code = principal.province_code
@@ -294,7 +342,9 @@ def _scoped_province(permission: str) -> str | None:
 # ---------------------------------------------------------------------------- serialisation
 
 
-def _revision_json(revision: ReportRevision, *, first_submitted_at: dt.datetime | None = None) -> dict[str, Any]:
+def _revision_json(
+    revision: ReportRevision, *, first_submitted_at: dt.datetime | None = None
+) -> dict[str, Any]:
     conversions = _state().config.conversions
     first = first_submitted_at or revision.submitted_at
     return {
@@ -318,11 +368,13 @@ def _plain(value: Any) -> Any:
                 out[name] = getattr(value, name)
         if "actual_reports_on_time" in out and "actual_reports" in out:
             # The same figures under DHIS2's reporting-rate names (INTEROP.md).
-            out["dhis2"] = {"EXPECTED_REPORTS": out["expected_reports"],
-                            "ACTUAL_REPORTS": out["actual_reports"],
-                            "ACTUAL_REPORTS_ON_TIME": out["actual_reports_on_time"],
-                            "REPORTING_RATE": out["reporting_rate"],
-                            "REPORTING_RATE_ON_TIME": out["reporting_rate_on_time"]}
+            out["dhis2"] = {
+                "EXPECTED_REPORTS": out["expected_reports"],
+                "ACTUAL_REPORTS": out["actual_reports"],
+                "ACTUAL_REPORTS_ON_TIME": out["actual_reports_on_time"],
+                "REPORTING_RATE": out["reporting_rate"],
+                "REPORTING_RATE_ON_TIME": out["reporting_rate_on_time"],
+            }
         return out
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
@@ -334,7 +386,7 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------- blueprint
 
 
-def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every route
+def _build_blueprint() -> Blueprint:
     api = Blueprint("api", __name__)
     collections = "any(" + ", ".join(f"'{c}'" for c in REGISTRY_RECORD_TYPES) + ")"
 
@@ -343,8 +395,10 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         if request.endpoint in _PUBLIC_ENDPOINTS:
             return
         if any(name in request.args for name in _TOKEN_QUERY_NAMES):
-            raise MalformedInputError("tokens are never accepted in URLs",
-                                      ["token: send it in the Authorization header, not the URL"])
+            raise MalformedInputError(
+                "tokens are never accepted in URLs",
+                ["token: send it in the Authorization header, not the URL"],
+            )
         state = _state()
         client = request.remote_addr or "unknown"
         state.limiter.check(client)
@@ -386,15 +440,24 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
             authorize(principal, "facilities:read", facility_id=principal.facility_id)
             records = [_store().get_record("facilities", principal.facility_id or "")]
         elif collection == "facilities":
-            records = _store().list_records(collection,
-                                            province_code=_scoped_province("facilities:read"),
-                                            limit=limit, offset=offset)
+            records = _store().list_records(
+                collection,
+                province_code=_scoped_province("facilities:read"),
+                limit=limit,
+                offset=offset,
+            )
         else:
             authorize(principal, f"{collection}:read")
-            records = _store().list_records(collection, province_code=_query_province(),
-                                            limit=limit, offset=offset)
-        return jsonify({collection.replace("-", "_"): [r.to_dict() for r in records],
-                        "limit": limit, "offset": offset})
+            records = _store().list_records(
+                collection, province_code=_query_province(), limit=limit, offset=offset
+            )
+        return jsonify(
+            {
+                collection.replace("-", "_"): [r.to_dict() for r in records],
+                "limit": limit,
+                "offset": offset,
+            }
+        )
 
     @api.post(f"/<{collections}:collection>")
     def create_record(collection: str) -> Response:
@@ -438,22 +501,36 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         request_hash = None
         if key is not None:
             if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
-                raise MalformedInputError("Idempotency-Key: bad key", [
-                    "Idempotency-Key: must be 1-255 visible ASCII characters"])
-            canonical = json.dumps({"path": request.path, "body": body}, sort_keys=True,
-                                   ensure_ascii=False, separators=(",", ":"))
+                raise MalformedInputError(
+                    "Idempotency-Key: bad key",
+                    ["Idempotency-Key: must be 1-255 visible ASCII characters"],
+                )
+            canonical = json.dumps(
+                {"path": request.path, "body": body},
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
             request_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         principal = _principal()
-        result = _store().submit_report(report, submitted_by=principal.username,
-                                        user_id=principal.user_id, idempotency_key=key,
-                                        request_hash=request_hash)
+        result = _store().submit_report(
+            report,
+            submitted_by=principal.username,
+            user_id=principal.user_id,
+            idempotency_key=key,
+            request_hash=request_hash,
+        )
         history = _store().report_history(facility_id, report.report_date)
-        payload = {**_revision_json(result.revision, first_submitted_at=history[0].submitted_at),
-                   "created": result.created}
+        payload = {
+            **_revision_json(result.revision, first_submitted_at=history[0].submitted_at),
+            "created": result.created,
+        }
         response = jsonify(payload)
         response.status_code = 201 if result.created else 200
-        response.headers["Location"] = (f"{API_PREFIX}/facilities/{facility_id}/reports/"
-                                        f"{report.report_date}/revisions/{result.revision.revision}")
+        response.headers["Location"] = (
+            f"{API_PREFIX}/facilities/{facility_id}/reports/"
+            f"{report.report_date}/revisions/{result.revision.revision}"
+        )
         if result.replayed:
             response.headers["Idempotent-Replayed"] = "true"
         return response
@@ -464,13 +541,24 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         date_to = _query_date("date_to", _today())
         date_from = _query_date("date_from", date_to - dt.timedelta(days=30))
         _check_period(date_from, date_to)
-        revisions = _store().latest_reports(date_from=date_from, date_to=date_to,
-                                            facility_id=facility_id)
-        firsts = {(s.facility_id, s.report_date): s.first_submitted_at
-                  for s in _store().first_submissions(date_from=date_from, date_to=date_to)}
-        return jsonify({"reports": [
-            _revision_json(r, first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)))
-            for r in revisions]})
+        revisions = _store().latest_reports(
+            date_from=date_from, date_to=date_to, facility_id=facility_id
+        )
+        firsts = {
+            (s.facility_id, s.report_date): s.first_submitted_at
+            for s in _store().first_submissions(date_from=date_from, date_to=date_to)
+        }
+        return jsonify(
+            {
+                "reports": [
+                    _revision_json(
+                        r,
+                        first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)),
+                    )
+                    for r in revisions
+                ]
+            }
+        )
 
     @api.get("/facilities/<facility_id>/reports/<report_date>/revisions")
     def report_revisions(facility_id: str, report_date: str) -> Response:
@@ -479,8 +567,13 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         history = _store().report_history(facility_id, day)
         if not history:
             raise RecordNotFoundError(f"report_date: no report of {facility_id!r} for {day}")
-        return jsonify({"revisions": [_revision_json(r, first_submitted_at=history[0].submitted_at)
-                                      for r in history]})
+        return jsonify(
+            {
+                "revisions": [
+                    _revision_json(r, first_submitted_at=history[0].submitted_at) for r in history
+                ]
+            }
+        )
 
     @api.get("/facilities/<facility_id>/reports/<report_date>")
     def latest_report(facility_id: str, report_date: str) -> Response:
@@ -489,8 +582,12 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         history = _store().report_history(facility_id, day)
         if not history:
             raise RecordNotFoundError(f"report_date: no report of {facility_id!r} for {day}")
-        return jsonify({**_revision_json(history[-1], first_submitted_at=history[0].submitted_at),
-                        "revisions": len(history)})
+        return jsonify(
+            {
+                **_revision_json(history[-1], first_submitted_at=history[0].submitted_at),
+                "revisions": len(history),
+            }
+        )
 
     @api.get("/reports")
     def list_reports() -> Response:
@@ -498,13 +595,24 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         date_to = _query_date("date_to", _today())
         date_from = _query_date("date_from", date_to)
         _check_period(date_from, date_to)
-        revisions = _store().latest_reports(date_from=date_from, date_to=date_to,
-                                            province_code=province_code)
-        firsts = {(s.facility_id, s.report_date): s.first_submitted_at
-                  for s in _store().first_submissions(date_from=date_from, date_to=date_to)}
-        return jsonify({"reports": [
-            _revision_json(r, first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)))
-            for r in revisions]})
+        revisions = _store().latest_reports(
+            date_from=date_from, date_to=date_to, province_code=province_code
+        )
+        firsts = {
+            (s.facility_id, s.report_date): s.first_submitted_at
+            for s in _store().first_submissions(date_from=date_from, date_to=date_to)
+        }
+        return jsonify(
+            {
+                "reports": [
+                    _revision_json(
+                        r,
+                        first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)),
+                    )
+                    for r in revisions
+                ]
+            }
+        )
 
     # -- compliance and demand -----------------------------------------------------------------
 
@@ -517,10 +625,14 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         rows = compliance_by_province_day(
             _store().list_facilities(province_code=province_code),
             _store().first_submissions(date_from=date_from, date_to=date_to),
-            date_from=date_from, date_to=date_to, now=_state().config.clock(),
-            province_codes=None if province_code is None else [province_code])
-        return jsonify({"deadline_local": "16:00 Asia/Ho_Chi_Minh",
-                        "rows": [_plain(r) for r in rows]})
+            date_from=date_from,
+            date_to=date_to,
+            now=_state().config.clock(),
+            province_codes=None if province_code is None else [province_code],
+        )
+        return jsonify(
+            {"deadline_local": "16:00 Asia/Ho_Chi_Minh", "rows": [_plain(r) for r in rows]}
+        )
 
     @api.get("/compliance/national")
     def compliance_national() -> Response:
@@ -532,7 +644,10 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         rows = compliance_by_province_day(
             _store().list_facilities(),
             _store().first_submissions(date_from=date_from, date_to=date_to),
-            date_from=date_from, date_to=date_to, now=_state().config.clock())
+            date_from=date_from,
+            date_to=date_to,
+            now=_state().config.clock(),
+        )
         return jsonify({"days": [_plain(r) for r in national_compliance(rows)]})
 
     @api.get("/compliance/monthly")
@@ -548,11 +663,21 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         if province_code is not None:
             provinces = [p for p in provinces if p.province_code == province_code]
         table = monthly_reporting_table(
-            provinces, _store().list_facilities(province_code=province_code),
+            provinces,
+            _store().list_facilities(province_code=province_code),
             _store().first_submissions(date_from=first, date_to=last),
-            year=year, month=month, now=_state().config.clock())
-        return jsonify({"month": raw, "provinces_reporting": sum(r.reported for r in table),
-                        "provinces": len(table), "rows": [_plain(r) for r in table]})
+            year=year,
+            month=month,
+            now=_state().config.clock(),
+        )
+        return jsonify(
+            {
+                "month": raw,
+                "provinces_reporting": sum(r.reported for r in table),
+                "provinces": len(table),
+                "rows": [_plain(r) for r in table],
+            }
+        )
 
     @api.get("/demand/provinces")
     def demand_provinces() -> Response:
@@ -562,19 +687,29 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         revisions = _store().latest_reports(date_from=day, date_to=day, province_code=province_code)
         rows = demand_by_province(
             _store().list_facilities(province_code=province_code),
-            [r.report for r in revisions], report_date=day, conversions=conversions,
-            province_codes=None if province_code is None else [province_code])
-        return jsonify({"date": day.isoformat(), "gas_m3_per_lox_t": conversions.gas_m3_per_lox_t,
-                        "rows": [_plain(r) for r in rows]})
+            [r.report for r in revisions],
+            report_date=day,
+            conversions=conversions,
+            province_codes=None if province_code is None else [province_code],
+        )
+        return jsonify(
+            {
+                "date": day.isoformat(),
+                "gas_m3_per_lox_t": conversions.gas_m3_per_lox_t,
+                "rows": [_plain(r) for r in rows],
+            }
+        )
 
     # -- audit and users ----------------------------------------------------------------------
 
     @api.get("/audit")
     def audit() -> Response:
         authorize(_principal(), "audit:read")
-        events = _store().audit_trail(entity=request.args.get("entity"),
-                                      entity_id=request.args.get("entity_id"),
-                                      limit=_query_int("limit", 100, 1, 1000))
+        events = _store().audit_trail(
+            entity=request.args.get("entity"),
+            entity_id=request.args.get("entity_id"),
+            limit=_query_int("limit", 100, 1, 1000),
+        )
         return jsonify({"events": [_plain(e) for e in events]})
 
     @api.post("/users")
@@ -587,24 +722,33 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         problems = [f"{name}: unknown field" for name in sorted(unknown)]
         role_value = body.get("role")
         if role_value not in {r.value for r in Role}:
-            problems.append(f"role: must be one of {', '.join(r.value for r in Role)}, got {role_value!r}")
+            problems.append(
+                f"role: must be one of {', '.join(r.value for r in Role)}, got {role_value!r}"
+            )
         for name in ("username", "facility_id", "province_code"):
             if body.get(name) is not None and not isinstance(body[name], str):
                 problems.append(f"{name}: must be text")
         if problems:
             raise MalformedInputError.from_problems("user", problems)
-        _store().add_user(str(body.get("username", "")), Role(role_value),
-                          facility_id=body.get("facility_id"),
-                          province_code=body.get("province_code"), actor=_principal().username)
-        return _created({k: body.get(k) for k in ("username", "role", "facility_id", "province_code")},
-                        f"{API_PREFIX}/users/{body['username']}")
+        _store().add_user(
+            str(body.get("username", "")),
+            Role(role_value),
+            facility_id=body.get("facility_id"),
+            province_code=body.get("province_code"),
+            actor=_principal().username,
+        )
+        return _created(
+            {k: body.get(k) for k in ("username", "role", "facility_id", "province_code")},
+            f"{API_PREFIX}/users/{body['username']}",
+        )
 
     @api.post("/users/<username>/tokens")
     def issue_token(username: str) -> Response:
         authorize(_principal(), "users:admin")
         token = _store().issue_token(username, label="api", actor=_principal().username)
-        response = jsonify({"username": username, "token": token,
-                            "note": "shown once; only its hash is stored"})
+        response = jsonify(
+            {"username": username, "token": token, "note": "shown once; only its hash is stored"}
+        )
         response.status_code = 201
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -622,28 +766,41 @@ def _build_blueprint() -> Blueprint:  # noqa: C901 - one place listing every rou
         from data.importers import import_file
 
         principal = _principal()
-        authorize(principal, "imports:write", province_code=principal.province_code,
-                  facility_id=principal.facility_id)
+        authorize(
+            principal,
+            "imports:write",
+            province_code=principal.province_code,
+            facility_id=principal.facility_id,
+        )
         file_format = _file_format(request.args.get("format") or request.mimetype)
         dry_run = request.args.get("dry_run", "false").lower() in ("1", "true", "yes")
         summary = import_file(
-            _store(), kind, request.get_data(cache=False), file_format=file_format,
-            principal=principal, dry_run=dry_run,
+            _store(),
+            kind,
+            request.get_data(cache=False),
+            file_format=file_format,
+            principal=principal,
+            dry_run=dry_run,
             max_xlsx_uncompressed_bytes=_state().config.max_xlsx_uncompressed_bytes,
-            max_xlsx_entries=_state().config.max_xlsx_entries)
+            max_xlsx_entries=_state().config.max_xlsx_entries,
+        )
         return jsonify(summary)
 
     @api.get("/exports/<any(facilities, suppliers, vehicles, reports):kind>.<any(csv, xlsx):ext>")
     def export_rows(kind: str, ext: str) -> Response:
         from data.exporters import export_file
 
-        province_code = (_scoped_province(f"{kind}:read") if kind in ("facilities", "reports")
-                         else _authorized_unscoped(f"{kind}:read"))
+        province_code = (
+            _scoped_province(f"{kind}:read")
+            if kind in ("facilities", "reports")
+            else _authorized_unscoped(f"{kind}:read")
+        )
         date_to = _query_date("date_to", _today())
         date_from = _query_date("date_from", date_to)
         _check_period(date_from, date_to)
-        content, mimetype = export_file(_store(), kind, ext, province_code=province_code,
-                                        date_from=date_from, date_to=date_to)
+        content, mimetype = export_file(
+            _store(), kind, ext, province_code=province_code, date_from=date_from, date_to=date_to
+        )
         response = Response(content, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{ext}"'
         return response
@@ -673,16 +830,22 @@ def _file_format(raw: str) -> str:
 
 def _path_date(raw: str) -> dt.date:
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
-        raise MalformedInputError("report_date: bad date", [f"report_date: must be YYYY-MM-DD, got {raw!r}"])
+        raise MalformedInputError(
+            "report_date: bad date", [f"report_date: must be YYYY-MM-DD, got {raw!r}"]
+        )
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise MalformedInputError("report_date: bad date", [f"report_date: no such day {raw!r}"]) from None
+        raise MalformedInputError(
+            "report_date: bad date", [f"report_date: no such day {raw!r}"]
+        ) from None
 
 
 def _check_period(date_from: dt.date, date_to: dt.date) -> None:
     if date_to < date_from:
-        raise InvalidInputError(f"date_to: must not be before date_from ({date_from}), got {date_to}")
+        raise InvalidInputError(
+            f"date_to: must not be before date_from ({date_from}), got {date_to}"
+        )
     if (date_to - date_from).days > 366:
         raise InvalidInputError("date_to: a period is at most 366 days")
 
@@ -702,15 +865,18 @@ def _preauthorize_facility(collection: str, record_id: str, verb: str = "read") 
     # Refuse a reporter before looking the record up, so ids outside its scope are not probed.
     principal = _principal()
     if collection == "facilities" and principal.role == Role.FACILITY_REPORTER:
-        authorize(principal, f"facilities:{verb}", facility_id=record_id,
-                  province_code=None)
+        authorize(principal, f"facilities:{verb}", facility_id=record_id, province_code=None)
 
 
 def _authorize_record(collection: str, verb: str, record: _Record) -> None:
     principal = _principal()
     if isinstance(record, Facility):
-        authorize(principal, f"facilities:{verb}", facility_id=record.facility_id,
-                  province_code=record.province_code)
+        authorize(
+            principal,
+            f"facilities:{verb}",
+            facility_id=record.facility_id,
+            province_code=record.province_code,
+        )
     else:
         authorize(principal, f"{collection}:{verb}")
 
@@ -721,8 +887,12 @@ def _authorize_facility(facility_id: str, permission: str) -> Facility:
         authorize(principal, permission, facility_id=facility_id)
     facility = _store().get_record("facilities", facility_id)
     assert isinstance(facility, Facility)
-    authorize(principal, permission, facility_id=facility.facility_id,
-              province_code=facility.province_code)
+    authorize(
+        principal,
+        permission,
+        facility_id=facility.facility_id,
+        province_code=facility.province_code,
+    )
     return facility
 
 
@@ -772,136 +942,328 @@ def _schema_for(record_type: Any) -> dict[str, Any]:
         properties[name] = schema
         if _is_required(fields[name]):
             required.append(name)
-    return {"type": "object", "properties": properties, "required": required,
-            "additionalProperties": False, "description": (record_type.__doc__ or "").split("\n")[0]}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+        "description": (record_type.__doc__ or "").split("\n")[0],
+    }
 
 
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI 3.1 description of the API."""
-    error = {"description": "error envelope", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"}}}}
+    error = {
+        "description": "error envelope",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
     errors = {code: error for code in ("400", "401", "403", "404", "409", "422", "429")}
     ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
 
     def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-        return {"name": name, "in": "query", "required": False, "schema": schema,
-                "description": description}
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": schema,
+            "description": description,
+        }
 
     date = {"type": "string", "format": "date"}
-    province = query("province_code", {"type": "string", "pattern": "^[0-9]{2}$"},
-                     "2021 province code (coordinators: their own)")
+    province = query(
+        "province_code",
+        {"type": "string", "pattern": "^[0-9]{2}$"},
+        "2021 province code (coordinators: their own)",
+    )
     path_param = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    facility_param = {"name": "facility_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    facility_param = {
+        "name": "facility_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
     date_param = {"name": "report_date", "in": "path", "required": True, "schema": date}
     paths: dict[str, Any] = {
         "/health": {"get": {"summary": "Liveness", "security": [], "responses": {"200": ok}}},
-        "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": ok}}},
+        "/openapi.json": {
+            "get": {"summary": "This document", "security": [], "responses": {"200": ok}}
+        },
         "/me": {"get": {"summary": "The authenticated user", "responses": {"200": ok, **errors}}},
-        "/provinces": {"get": {"summary": "The 63 provinces of 2021 and their 2025 units",
-                               "responses": {"200": ok, **errors}}},
+        "/provinces": {
+            "get": {
+                "summary": "The 63 provinces of 2021 and their 2025 units",
+                "responses": {"200": ok, **errors},
+            }
+        },
     }
     for collection, record_type in REGISTRY_RECORD_TYPES.items():
         ref = {"$ref": f"#/components/schemas/{record_type.__name__}"}
         body = {"required": True, "content": {"application/json": {"schema": ref}}}
         paths[f"/{collection}"] = {
-            "get": {"summary": f"List {collection}", "parameters": [
-                province, query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-                query("offset", {"type": "integer", "minimum": 0})], "responses": {"200": ok, **errors}},
-            "post": {"summary": f"Create one of {collection}", "requestBody": body,
-                     "responses": {"201": ok, **errors}},
+            "get": {
+                "summary": f"List {collection}",
+                "parameters": [
+                    province,
+                    query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    query("offset", {"type": "integer", "minimum": 0}),
+                ],
+                "responses": {"200": ok, **errors},
+            },
+            "post": {
+                "summary": f"Create one of {collection}",
+                "requestBody": body,
+                "responses": {"201": ok, **errors},
+            },
         }
         paths[f"/{collection}/{{record_id}}"] = {
             "parameters": [path_param],
             "get": {"summary": "Read one", "responses": {"200": ok, **errors}},
-            "put": {"summary": "Replace one (the id comes from the path)", "requestBody": body,
-                    "responses": {"200": ok, **errors}},
-            "delete": {"summary": "Delete one (409 while referenced)",
-                       "responses": {"204": {"description": "deleted"}, **errors}},
+            "put": {
+                "summary": "Replace one (the id comes from the path)",
+                "requestBody": body,
+                "responses": {"200": ok, **errors},
+            },
+            "delete": {
+                "summary": "Delete one (409 while referenced)",
+                "responses": {"204": {"description": "deleted"}, **errors},
+            },
         }
-    report_body = {"required": True, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/DailyReport"}}}}
+    report_body = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DailyReport"}}},
+    }
     period = [query("date_from", date), query("date_to", date)]
-    paths.update({
-        "/facilities/{facility_id}/reports": {
-            "parameters": [facility_param],
-            "post": {"summary": "Submit a daily report (idempotent; a changed report is a new revision)",
-                     "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                     "schema": {"type": "string", "maxLength": 255}}],
-                     "requestBody": report_body,
-                     "responses": {"200": ok, "201": ok, **errors}},
-            "get": {"summary": "Latest revision of each report in a period", "parameters": period,
-                    "responses": {"200": ok, **errors}}},
-        "/facilities/{facility_id}/reports/{report_date}": {
-            "parameters": [facility_param, date_param],
-            "get": {"summary": "Latest revision of one report", "responses": {"200": ok, **errors}}},
-        "/facilities/{facility_id}/reports/{report_date}/revisions": {
-            "parameters": [facility_param, date_param],
-            "get": {"summary": "Every revision of one report (audit trail)",
-                    "responses": {"200": ok, **errors}}},
-        "/reports": {"get": {"summary": "Latest reports of a province or the country",
-                             "parameters": [province, *period], "responses": {"200": ok, **errors}}},
-        "/compliance/daily": {"get": {"summary": "Expected, on-time, late, missing reports per province and day",
-                                      "parameters": [province, *period], "responses": {"200": ok, **errors}}},
-        "/compliance/national": {"get": {"summary": "National reporting rates per day",
-                                         "parameters": period, "responses": {"200": ok, **errors}}},
-        "/compliance/monthly": {"get": {"summary": "Monthly table: province, reported or not, number of reports",
-                                        "parameters": [province, {**query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}), "required": True}],
-                                        "responses": {"200": ok, **errors}}},
-        "/demand/provinces": {"get": {"summary": "Declared oxygen use by province (m³/day, t/day liquid)",
-                                      "parameters": [province, query("date", date)],
-                                      "responses": {"200": ok, **errors}}},
-        "/audit": {"get": {"summary": "Audit trail", "parameters": [
-            query("entity", {"type": "string"}), query("entity_id", {"type": "string"}),
-            query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
-            "responses": {"200": ok, **errors}}},
-        "/users": {"post": {"summary": "Create a user (admin)", "requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"type": "object", "additionalProperties": False,
-                                            "required": ["username", "role"], "properties": {
-                                                "username": {"type": "string"},
-                                                "role": {"type": "string", "enum": [r.value for r in Role]},
-                                                "facility_id": {"type": "string"},
-                                                "province_code": {"type": "string"}}}}}},
-            "responses": {"201": ok, **errors}}},
-        "/users/{username}/tokens": {"parameters": [{"name": "username", "in": "path", "required": True,
-                                                     "schema": {"type": "string"}}],
-                                     "post": {"summary": "Issue a token (shown once)",
-                                              "responses": {"201": ok, **errors}}},
-        "/users/{username}/disable": {"parameters": [{"name": "username", "in": "path", "required": True,
-                                                      "schema": {"type": "string"}}],
-                                      "post": {"summary": "Disable a user", "responses": {"200": ok, **errors}}},
-        "/imports/{kind}": {"parameters": [{"name": "kind", "in": "path", "required": True, "schema": {
-            "type": "string", "enum": ["facilities", "suppliers", "vehicles", "reports"]}}],
-            "post": {"summary": "Import a CSV or XLSX file (all rows or none)", "parameters": [
-                query("format", {"type": "string", "enum": ["csv", "xlsx"]}),
-                query("dry_run", {"type": "boolean"})],
-                "requestBody": {"required": True, "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                        "schema": {"type": "string", "format": "binary"}}}},
-                "responses": {"200": ok, "413": error, **errors}}},
-        "/exports/{kind}.{ext}": {"parameters": [
-            {"name": "kind", "in": "path", "required": True, "schema": {
-                "type": "string", "enum": ["facilities", "suppliers", "vehicles", "reports"]}},
-            {"name": "ext", "in": "path", "required": True, "schema": {"type": "string", "enum": ["csv", "xlsx"]}}],
-            "get": {"summary": "Export as CSV (UTF-8 with BOM) or XLSX", "parameters": [province, *period],
-                    "responses": {"200": {"description": "file"}, **errors}}},
-    })
+    paths.update(
+        {
+            "/facilities/{facility_id}/reports": {
+                "parameters": [facility_param],
+                "post": {
+                    "summary": "Submit a daily report (idempotent; a changed report is a new revision)",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 255},
+                        }
+                    ],
+                    "requestBody": report_body,
+                    "responses": {"200": ok, "201": ok, **errors},
+                },
+                "get": {
+                    "summary": "Latest revision of each report in a period",
+                    "parameters": period,
+                    "responses": {"200": ok, **errors},
+                },
+            },
+            "/facilities/{facility_id}/reports/{report_date}": {
+                "parameters": [facility_param, date_param],
+                "get": {
+                    "summary": "Latest revision of one report",
+                    "responses": {"200": ok, **errors},
+                },
+            },
+            "/facilities/{facility_id}/reports/{report_date}/revisions": {
+                "parameters": [facility_param, date_param],
+                "get": {
+                    "summary": "Every revision of one report (audit trail)",
+                    "responses": {"200": ok, **errors},
+                },
+            },
+            "/reports": {
+                "get": {
+                    "summary": "Latest reports of a province or the country",
+                    "parameters": [province, *period],
+                    "responses": {"200": ok, **errors},
+                }
+            },
+            "/compliance/daily": {
+                "get": {
+                    "summary": "Expected, on-time, late, missing reports per province and day",
+                    "parameters": [province, *period],
+                    "responses": {"200": ok, **errors},
+                }
+            },
+            "/compliance/national": {
+                "get": {
+                    "summary": "National reporting rates per day",
+                    "parameters": period,
+                    "responses": {"200": ok, **errors},
+                }
+            },
+            "/compliance/monthly": {
+                "get": {
+                    "summary": "Monthly table: province, reported or not, number of reports",
+                    "parameters": [
+                        province,
+                        {
+                            **query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}),
+                            "required": True,
+                        },
+                    ],
+                    "responses": {"200": ok, **errors},
+                }
+            },
+            "/demand/provinces": {
+                "get": {
+                    "summary": "Declared oxygen use by province (m³/day, t/day liquid)",
+                    "parameters": [province, query("date", date)],
+                    "responses": {"200": ok, **errors},
+                }
+            },
+            "/audit": {
+                "get": {
+                    "summary": "Audit trail",
+                    "parameters": [
+                        query("entity", {"type": "string"}),
+                        query("entity_id", {"type": "string"}),
+                        query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    ],
+                    "responses": {"200": ok, **errors},
+                }
+            },
+            "/users": {
+                "post": {
+                    "summary": "Create a user (admin)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["username", "role"],
+                                    "properties": {
+                                        "username": {"type": "string"},
+                                        "role": {"type": "string", "enum": [r.value for r in Role]},
+                                        "facility_id": {"type": "string"},
+                                        "province_code": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"201": ok, **errors},
+                }
+            },
+            "/users/{username}/tokens": {
+                "parameters": [
+                    {
+                        "name": "username",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "post": {
+                    "summary": "Issue a token (shown once)",
+                    "responses": {"201": ok, **errors},
+                },
+            },
+            "/users/{username}/disable": {
+                "parameters": [
+                    {
+                        "name": "username",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "post": {"summary": "Disable a user", "responses": {"200": ok, **errors}},
+            },
+            "/imports/{kind}": {
+                "parameters": [
+                    {
+                        "name": "kind",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "enum": ["facilities", "suppliers", "vehicles", "reports"],
+                        },
+                    }
+                ],
+                "post": {
+                    "summary": "Import a CSV or XLSX file (all rows or none)",
+                    "parameters": [
+                        query("format", {"type": "string", "enum": ["csv", "xlsx"]}),
+                        query("dry_run", {"type": "boolean"}),
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                "schema": {"type": "string", "format": "binary"}
+                            },
+                        },
+                    },
+                    "responses": {"200": ok, "413": error, **errors},
+                },
+            },
+            "/exports/{kind}.{ext}": {
+                "parameters": [
+                    {
+                        "name": "kind",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "enum": ["facilities", "suppliers", "vehicles", "reports"],
+                        },
+                    },
+                    {
+                        "name": "ext",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["csv", "xlsx"]},
+                    },
+                ],
+                "get": {
+                    "summary": "Export as CSV (UTF-8 with BOM) or XLSX",
+                    "parameters": [province, *period],
+                    "responses": {"200": {"description": "file"}, **errors},
+                },
+            },
+        }
+    )
     schemas: dict[str, Any] = {t.__name__: _schema_for(t) for t in REGISTRY_RECORD_TYPES.values()}
     report_schema = _schema_for(DailyReport)
     report_schema["required"] = [n for n in report_schema["required"] if n != "facility_id"]
     schemas["DailyReport"] = report_schema
-    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["status", "category", "message", "details"], "properties": {
-            "status": {"type": "integer"}, "category": {"type": "string"}, "message": {"type": "string"},
-            "details": {"type": "array", "items": {"type": "object", "properties": {
-                "field": {"type": "string"}, "reason": {"type": "string"}}}}}}}}
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "category", "message", "details"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "category": {"type": "string"},
+                    "message": {"type": "string"},
+                    "details": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "field": {"type": "string"},
+                                "reason": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "oxyroute registry API", "version": "1",
-                 "description": __doc__},
+        "info": {"title": "oxyroute registry API", "version": "1", "description": __doc__},
         "servers": [{"url": API_PREFIX}],
         "security": [{"bearer": []}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": schemas},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
         "paths": paths,
     }

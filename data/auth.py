@@ -27,12 +27,14 @@ TOKEN_PATTERN = re.compile(r"^oxy_[A-Za-z0-9_\-]{43}$")
 class AuthenticationError(OxyrouteError):
     """No valid credentials: the token is missing, malformed, unknown, expired, revoked, or its
     user is disabled. Send ``Authorization: Bearer <token>`` with a token from
-    ``oxyroute users token``."""
+    ``oxyroute users token``.
+    """
 
 
 class PermissionDeniedError(OxyrouteError, PermissionError):
     """The user is known but its role or scope does not allow this operation; ask an admin for
-    a user with the right role (or scope)."""
+    a user with the right role (or scope).
+    """
 
 
 class TooManyFailuresError(OxyrouteError):
@@ -64,24 +66,59 @@ class Principal:
     province_code: str | None = None
 
 
-_READ_REGISTRY = ("facilities:read", "suppliers:read", "transport-operators:read",
-                  "vehicles:read", "equipment-suppliers:read", "provinces:read")
+_READ_REGISTRY = (
+    "facilities:read",
+    "suppliers:read",
+    "transport-operators:read",
+    "vehicles:read",
+    "equipment-suppliers:read",
+    "provinces:read",
+)
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.FACILITY_REPORTER: frozenset({"provinces:read", "facilities:read", "reports:read",
-                                       "reports:write"}),
-    Role.PROVINCE_COORDINATOR: frozenset({*_READ_REGISTRY, "facilities:write", "reports:read",
-                                          "reports:write", "compliance:read", "demand:read",
-                                          "imports:write"}),
-    Role.MINISTRY: frozenset({*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read",
-                              "audit:read"}),
-    Role.DISPATCHER: frozenset({*_READ_REGISTRY, "reports:read", "demand:read",
-                                "transport-operators:write", "vehicles:write"}),
+    Role.FACILITY_REPORTER: frozenset(
+        {"provinces:read", "facilities:read", "reports:read", "reports:write"}
+    ),
+    Role.PROVINCE_COORDINATOR: frozenset(
+        {
+            *_READ_REGISTRY,
+            "facilities:write",
+            "reports:read",
+            "reports:write",
+            "compliance:read",
+            "demand:read",
+            "imports:write",
+        }
+    ),
+    Role.MINISTRY: frozenset(
+        {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "audit:read"}
+    ),
+    Role.DISPATCHER: frozenset(
+        {
+            *_READ_REGISTRY,
+            "reports:read",
+            "demand:read",
+            "transport-operators:write",
+            "vehicles:write",
+        }
+    ),
     Role.PLANNER: frozenset({*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read"}),
-    Role.ADMIN: frozenset({*_READ_REGISTRY, "facilities:write", "suppliers:write",
-                           "transport-operators:write", "vehicles:write",
-                           "equipment-suppliers:write", "reports:read", "reports:write",
-                           "compliance:read", "demand:read", "audit:read", "users:admin",
-                           "imports:write"}),
+    Role.ADMIN: frozenset(
+        {
+            *_READ_REGISTRY,
+            "facilities:write",
+            "suppliers:write",
+            "transport-operators:write",
+            "vehicles:write",
+            "equipment-suppliers:write",
+            "reports:read",
+            "reports:write",
+            "compliance:read",
+            "demand:read",
+            "audit:read",
+            "users:admin",
+            "imports:write",
+        }
+    ),
 }
 """What each role may do. Facility reporters and province coordinators are further scoped."""
 
@@ -100,8 +137,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def authorize(principal: Principal, permission: str, *, facility_id: str | None = None,
-              province_code: str | None = None) -> None:
+def authorize(
+    principal: Principal,
+    permission: str,
+    *,
+    facility_id: str | None = None,
+    province_code: str | None = None,
+) -> None:
     """Check that ``principal`` may use ``permission`` on the resource described.
 
     Parameters
@@ -120,22 +162,27 @@ def authorize(principal: Principal, permission: str, *, facility_id: str | None 
         (unscoped) request from a scoped role is outside its scope.
     """
     if permission not in ROLE_PERMISSIONS[principal.role]:
-        raise PermissionDeniedError(
-            f"role {principal.role.value!r} may not use {permission!r}")
+        raise PermissionDeniedError(f"role {principal.role.value!r} may not use {permission!r}")
     collection = permission.split(":", 1)[0]
-    if principal.role == Role.FACILITY_REPORTER and collection in SCOPED_COLLECTIONS | {"facilities"}:
+    if principal.role == Role.FACILITY_REPORTER and collection in SCOPED_COLLECTIONS | {
+        "facilities"
+    }:
         if facility_id is None or facility_id != principal.facility_id:
             raise PermissionDeniedError(
                 f"a facility reporter acts only on its own facility {principal.facility_id!r}; "
-                f"this request touches {facility_id or 'all facilities'!r}")
+                f"this request touches {facility_id or 'all facilities'!r}"
+            )
     if principal.role == Role.PROVINCE_COORDINATOR and collection in SCOPED_COLLECTIONS:
         if province_code is None or province_code != principal.province_code:
             raise PermissionDeniedError(
                 f"a province coordinator acts only in its province {principal.province_code!r}; "
-                f"this request touches {province_code or 'all provinces'!r}")
+                f"this request touches {province_code or 'all provinces'!r}"
+            )
 
 
-def validate_role_scope(role: Role, facility_id: str | None, province_code: str | None) -> list[str]:
+def validate_role_scope(
+    role: Role, facility_id: str | None, province_code: str | None
+) -> list[str]:
     """Return the problems with a user's scope (empty when it fits the role).
 
     A facility reporter needs a facility and no province; a province coordinator a province and
@@ -153,7 +200,9 @@ def validate_role_scope(role: Role, facility_id: str | None, province_code: str 
         if facility_id is not None:
             problems.append("facility_id: a province_coordinator is scoped by province only")
     elif facility_id is not None or province_code is not None:
-        problems.append(f"role: {role.value} is not scoped; leave facility_id and province_code out")
+        problems.append(
+            f"role: {role.value} is not scoped; leave facility_id and province_code out"
+        )
     return problems
 
 
@@ -172,8 +221,14 @@ class FailedAuthLimiter:
         Monotonic seconds (injected for tests).
     """
 
-    def __init__(self, *, max_failures: int = 10, window_s: float = 60.0, lockout_s: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        max_failures: int = 10,
+        window_s: float = 60.0,
+        lockout_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
         self.lockout_s = lockout_s

@@ -59,7 +59,9 @@ def days_between(date_from: dt.date, date_to: dt.date) -> list[dt.date]:
         If ``date_to`` is before ``date_from`` or the period is longer than 366 days.
     """
     if date_to < date_from:
-        raise InvalidInputError(f"date_to: must not be before date_from ({date_from}), got {date_to}")
+        raise InvalidInputError(
+            f"date_to: must not be before date_from ({date_from}), got {date_to}"
+        )
     count = (date_to - date_from).days + 1
     if count > MAX_PERIOD_DAYS:
         raise InvalidInputError(f"date_to: a period is at most {MAX_PERIOD_DAYS} days, got {count}")
@@ -154,17 +156,27 @@ def compliance_by_province_day(
             for facility in expected:
                 submitted_at = first_by_key.get((facility.facility_id, day))
                 if submitted_at is None:
-                    (pending if now <= report_deadline(day) else missing).append(facility.facility_id)
+                    (pending if now <= report_deadline(day) else missing).append(
+                        facility.facility_id
+                    )
                 elif is_on_time(submitted_at, day):
                     on_time.append(facility.facility_id)
                 else:
                     late.append(facility.facility_id)
-            rows.append(ProvinceDayCompliance(
-                province_code=code, report_date=day, expected_reports=len(expected),
-                actual_reports=len(on_time) + len(late), actual_reports_on_time=len(on_time),
-                late_reports=len(late), missing_reports=len(missing), pending_reports=len(pending),
-                missing_facility_ids=tuple(sorted(missing)), late_facility_ids=tuple(sorted(late)),
-            ))
+            rows.append(
+                ProvinceDayCompliance(
+                    province_code=code,
+                    report_date=day,
+                    expected_reports=len(expected),
+                    actual_reports=len(on_time) + len(late),
+                    actual_reports_on_time=len(on_time),
+                    late_reports=len(late),
+                    missing_reports=len(missing),
+                    pending_reports=len(pending),
+                    missing_facility_ids=tuple(sorted(missing)),
+                    late_facility_ids=tuple(sorted(late)),
+                )
+            )
     return rows
 
 
@@ -197,7 +209,9 @@ def month_days(year: int, month: int) -> tuple[dt.date, dt.date]:
         If the month is not 1-12 or the year not 2000-2100.
     """
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise InvalidInputError(f"month: must be YYYY-MM between 2000-01 and 2100-12, got {year}-{month}")
+        raise InvalidInputError(
+            f"month: must be YYYY-MM between 2000-01 and 2100-12, got {year}-{month}"
+        )
     first = dt.date(year, month, 1)
     last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     return first, last
@@ -227,20 +241,34 @@ def monthly_reporting_table(
     province_list = list(provinces)
     facility_list = list(facilities)
     submission_list = [s for s in submissions if first <= s.report_date <= last]
-    daily = [] if last < first else compliance_by_province_day(
-        facility_list, submission_list, date_from=first, date_to=last, now=now,
-        province_codes=[p.province_code for p in province_list])
+    daily = (
+        []
+        if last < first
+        else compliance_by_province_day(
+            facility_list,
+            submission_list,
+            date_from=first,
+            date_to=last,
+            now=now,
+            province_codes=[p.province_code for p in province_list],
+        )
+    )
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for row in daily:
         totals[row.province_code][0] += row.actual_reports
         totals[row.province_code][1] += row.expected_reports
         totals[row.province_code][2] += row.actual_reports_on_time
-    table = [ProvinceMonthRow(province_code=p.province_code, province_name=p.name,
-                              reported=totals[p.province_code][0] > 0,
-                              reports=totals[p.province_code][0],
-                              expected_reports=totals[p.province_code][1],
-                              actual_reports_on_time=totals[p.province_code][2])
-             for p in province_list]
+    table = [
+        ProvinceMonthRow(
+            province_code=p.province_code,
+            province_name=p.name,
+            reported=totals[p.province_code][0] > 0,
+            reports=totals[p.province_code][0],
+            expected_reports=totals[p.province_code][1],
+            actual_reports_on_time=totals[p.province_code][2],
+        )
+        for p in province_list
+    ]
     return sorted(table, key=lambda r: (-r.reports, r.province_code))
 
 
@@ -277,17 +305,19 @@ def national_compliance(rows: Iterable[ProvinceDayCompliance]) -> list[NationalD
     out = []
     for day in sorted(by_day):
         day_rows = by_day[day]
-        out.append(NationalDayCompliance(
-            report_date=day,
-            provinces_expected=sum(1 for r in day_rows if r.expected_reports > 0),
-            provinces_reporting=sum(1 for r in day_rows if r.actual_reports > 0),
-            expected_reports=sum(r.expected_reports for r in day_rows),
-            actual_reports=sum(r.actual_reports for r in day_rows),
-            actual_reports_on_time=sum(r.actual_reports_on_time for r in day_rows),
-            late_reports=sum(r.late_reports for r in day_rows),
-            missing_reports=sum(r.missing_reports for r in day_rows),
-            pending_reports=sum(r.pending_reports for r in day_rows),
-        ))
+        out.append(
+            NationalDayCompliance(
+                report_date=day,
+                provinces_expected=sum(1 for r in day_rows if r.expected_reports > 0),
+                provinces_reporting=sum(1 for r in day_rows if r.actual_reports > 0),
+                expected_reports=sum(r.expected_reports for r in day_rows),
+                actual_reports=sum(r.actual_reports for r in day_rows),
+                actual_reports_on_time=sum(r.actual_reports_on_time for r in day_rows),
+                late_reports=sum(r.late_reports for r in day_rows),
+                missing_reports=sum(r.missing_reports for r in day_rows),
+                pending_reports=sum(r.pending_reports for r in day_rows),
+            )
+        )
     return out
 
 
@@ -346,24 +376,39 @@ def demand_by_province(
     for facility in facility_by_id.values():
         if facility.expected_on(report_date):
             expected_by_province[facility.province_code].append(facility.facility_id)
-    codes = (sorted({f.province_code for f in facility_by_id.values()})
-             if province_codes is None else list(province_codes))
+    codes = (
+        sorted({f.province_code for f in facility_by_id.values()})
+        if province_codes is None
+        else list(province_codes)
+    )
     out = []
     for code in codes:
         reports = reports_by_province.get(code, [])
         reported_ids = {r.facility_id for r in reports}
         used_m3 = sum(r.oxygen_used_24h_m3 for r in reports)
-        out.append(ProvinceDemand(
-            province_code=code, report_date=report_date,
-            facilities_expected=len(expected_by_province.get(code, [])),
-            facilities_reporting=len(reports),
-            oxygen_used_m3_per_day=round(used_m3, 3),
-            lox_t_per_day=round(conversions.gas_m3_to_lox_t(used_m3), 4),
-            stock_on_hand_m3=round(sum(r.stock_on_hand_m3(conversions) for r in reports), 3),
-            deliveries_expected_m3=round(sum(r.deliveries_expected_m3 or 0.0 for r in reports), 3),
-            patients_on_oxygen=sum(r.patients_cannula_mask + r.patients_high_flow + r.patients_niv
-                                   + r.patients_invasive + r.patients_ecmo for r in reports),
-            facilities_without_report=tuple(sorted(
-                set(expected_by_province.get(code, [])) - reported_ids)),
-        ))
+        out.append(
+            ProvinceDemand(
+                province_code=code,
+                report_date=report_date,
+                facilities_expected=len(expected_by_province.get(code, [])),
+                facilities_reporting=len(reports),
+                oxygen_used_m3_per_day=round(used_m3, 3),
+                lox_t_per_day=round(conversions.gas_m3_to_lox_t(used_m3), 4),
+                stock_on_hand_m3=round(sum(r.stock_on_hand_m3(conversions) for r in reports), 3),
+                deliveries_expected_m3=round(
+                    sum(r.deliveries_expected_m3 or 0.0 for r in reports), 3
+                ),
+                patients_on_oxygen=sum(
+                    r.patients_cannula_mask
+                    + r.patients_high_flow
+                    + r.patients_niv
+                    + r.patients_invasive
+                    + r.patients_ecmo
+                    for r in reports
+                ),
+                facilities_without_report=tuple(
+                    sorted(set(expected_by_province.get(code, [])) - reported_ids)
+                ),
+            )
+        )
     return out

@@ -16,8 +16,8 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from data.schema.registry import CYLINDER_SIZES, DailyReport, ReportRevision, _Record
 from data.importers import DATA_SHEET, IMPORT_TYPES
+from data.schema.registry import CYLINDER_SIZES, ReportRevision, _Record
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,9 +45,15 @@ def _rows(kind: str, items: list[Any]) -> tuple[list[str], list[list[Any]]]:
     if kind == "reports":
         for revision in items:
             assert isinstance(revision, ReportRevision)
-            rows.append([getattr(revision.report, c) for c in columns]
-                        + [revision.revision, revision.submitted_at.astimezone(dt.UTC).isoformat(),
-                           revision.submitted_by, revision.content_hash])
+            rows.append(
+                [getattr(revision.report, c) for c in columns]
+                + [
+                    revision.revision,
+                    revision.submitted_at.astimezone(dt.UTC).isoformat(),
+                    revision.submitted_by,
+                    revision.content_hash,
+                ]
+            )
         return columns + list(REPORT_EXTRA_COLUMNS), rows
     for record in items:
         assert isinstance(record, _Record)
@@ -74,10 +80,10 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
     guide = workbook.active
     guide.title = "Hướng dẫn"
     for line in (
-        "Nhập một dòng cho mỗi cơ sở/ngày trên trang \"Nhập liệu\". (One row per record or facility-day.)",
+        'Nhập một dòng cho mỗi cơ sở/ngày trên trang "Nhập liệu". (One row per record or facility-day.)',
         "Mã cơ sở và mã tỉnh là văn bản; ngày theo dạng ngày. (Ids and codes are text; dates are dates.)",
         "Thể tích khí tính bằng m³ (cột _m3); oxy lỏng bằng lít (_l) hoặc kg (_kg).",
-        "Bình theo cỡ: 40L=12; 10L=3. Mã tỉnh và cỡ bình: xem trang \"Danh mục\".",
+        'Bình theo cỡ: 40L=12; 10L=3. Mã tỉnh và cỡ bình: xem trang "Danh mục".',
         "Generated or assumed values are labelled in the 'source' column.",
     ):
         guide.append([line])
@@ -91,7 +97,9 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
     for row in rows:
         values = []
         for value in row:
-            if isinstance(value, dt.date | int | float) and not isinstance(value, bool | dt.datetime):
+            if isinstance(value, dt.date | int | float) and not isinstance(
+                value, bool | dt.datetime
+            ):
                 values.append(value)
             else:
                 values.append(_cell_text(value) if value is not None else None)
@@ -108,8 +116,12 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
     codes.append(["province_code", "cylinder_size"])
     sizes = sorted(CYLINDER_SIZES)
     for i in range(max(len(province_codes), len(sizes))):
-        codes.append([province_codes[i] if i < len(province_codes) else None,
-                      sizes[i] if i < len(sizes) else None])
+        codes.append(
+            [
+                province_codes[i] if i < len(province_codes) else None,
+                sizes[i] if i < len(sizes) else None,
+            ]
+        )
     for row_cells in codes.iter_rows(min_row=2):
         for cell in row_cells:
             cell.number_format = "@"
@@ -119,8 +131,15 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
     return buffer.getvalue()
 
 
-def export_file(store: Any, kind: str, ext: str, *, province_code: str | None,
-                date_from: dt.date, date_to: dt.date) -> tuple[bytes, str]:
+def export_file(
+    store: Any,
+    kind: str,
+    ext: str,
+    *,
+    province_code: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+) -> tuple[bytes, str]:
     """Export ``kind`` (``facilities``, ``suppliers``, ``vehicles``, ``reports``) as ``ext``.
 
     Reports export the latest revision of each facility-day in the period, with its revision
@@ -132,8 +151,9 @@ def export_file(store: Any, kind: str, ext: str, *, province_code: str | None,
         The file and its media type.
     """
     if kind == "reports":
-        items: list[Any] = store.latest_reports(date_from=date_from, date_to=date_to,
-                                                province_code=province_code)
+        items: list[Any] = store.latest_reports(
+            date_from=date_from, date_to=date_to, province_code=province_code
+        )
     else:
         items = store.list_records(kind, province_code=province_code, limit=None)
     columns, rows = _rows(kind, items)
@@ -142,5 +162,3 @@ def export_file(store: Any, kind: str, ext: str, *, province_code: str | None,
     province_codes = [p.province_code for p in store.list_provinces()]
     return to_xlsx(columns, rows, province_codes=province_codes), XLSX_MIMETYPE
 
-
-__all__ = ["export_file", "to_csv", "to_xlsx", "DailyReport"]

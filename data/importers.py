@@ -34,10 +34,22 @@ from data.schema.registry import (
 )
 
 IMPORT_TYPES: dict[str, type[_Record]] = {
-    "facilities": Facility, "suppliers": Supplier, "vehicles": Vehicle, "reports": DailyReport,
+    "facilities": Facility,
+    "suppliers": Supplier,
+    "vehicles": Vehicle,
+    "reports": DailyReport,
 }
-EXPORT_ONLY_COLUMNS = frozenset({"revision", "submitted_at", "submitted_at_local", "submitted_by",
-                                 "content_hash", "on_time", "stock_on_hand_m3"})
+EXPORT_ONLY_COLUMNS = frozenset(
+    {
+        "revision",
+        "submitted_at",
+        "submitted_at_local",
+        "submitted_by",
+        "content_hash",
+        "on_time",
+        "stock_on_hand_m3",
+    }
+)
 """Columns our exports add to reports; an import of an export ignores them."""
 DATA_SHEET = "Nhập liệu"
 MAX_ROWS = 50_000
@@ -55,7 +67,8 @@ class RowProblem:
 
 class ImportRejectedError(InvalidInputError):
     """An imported file has bad rows; nothing was imported. ``row_problems`` lists each one
-    (row number, column, reason): fix them all and import the file again."""
+    (row number, column, reason): fix them all and import the file again.
+    """
 
     def __init__(self, row_problems: list[RowProblem]) -> None:
         self.row_problems = row_problems
@@ -76,8 +89,15 @@ def read_csv_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportRejectedError([RowProblem(0, "file", f"not UTF-8 text ({error.reason} at "
-                                                         f"byte {error.start}); save as CSV UTF-8")]) from None
+        raise ImportRejectedError(
+            [
+                RowProblem(
+                    0,
+                    "file",
+                    f"not UTF-8 text ({error.reason} at byte {error.start}); save as CSV UTF-8",
+                )
+            ]
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header:
@@ -88,8 +108,9 @@ def read_csv_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header):
-            raise ImportRejectedError([RowProblem(number, "row", f"{len(cells)} cells but "
-                                                                 f"{len(header)} columns")])
+            raise ImportRejectedError(
+                [RowProblem(number, "row", f"{len(cells)} cells but {len(header)} columns")]
+            )
         yield number, dict(zip(header, cells, strict=False))
 
 
@@ -115,23 +136,45 @@ def check_xlsx_archive(content: bytes, *, max_uncompressed_bytes: int, max_entri
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
-        raise ImportRejectedError([RowProblem(0, "file", "not an XLSX file (not a zip archive)")]) from None
+        raise ImportRejectedError(
+            [RowProblem(0, "file", "not an XLSX file (not a zip archive)")]
+        ) from None
     entries = archive.infolist()
     if len(entries) > max_entries:
-        raise ImportRejectedError([RowProblem(0, "file", f"{len(entries)} archive entries; at most "
-                                                         f"{max_entries} accepted")])
+        raise ImportRejectedError(
+            [
+                RowProblem(
+                    0, "file", f"{len(entries)} archive entries; at most {max_entries} accepted"
+                )
+            ]
+        )
     total = sum(e.file_size for e in entries)
     if total > max_uncompressed_bytes:
-        raise ImportRejectedError([RowProblem(0, "file", f"expands to {total} bytes; at most "
-                                                         f"{max_uncompressed_bytes} accepted")])
+        raise ImportRejectedError(
+            [
+                RowProblem(
+                    0,
+                    "file",
+                    f"expands to {total} bytes; at most {max_uncompressed_bytes} accepted",
+                )
+            ]
+        )
     for entry in entries:
         if entry.compress_size and entry.file_size / entry.compress_size > MAX_COMPRESSION_RATIO:
-            raise ImportRejectedError([RowProblem(0, "file", f"entry {entry.filename!r} is "
-                                                             "compressed suspiciously well (zip bomb?)")])
+            raise ImportRejectedError(
+                [
+                    RowProblem(
+                        0,
+                        "file",
+                        f"entry {entry.filename!r} is compressed suspiciously well (zip bomb?)",
+                    )
+                ]
+            )
 
 
-def read_xlsx_rows(content: bytes, *, max_uncompressed_bytes: int = 50 * 1024 * 1024,
-                   max_entries: int = 100) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_xlsx_rows(
+    content: bytes, *, max_uncompressed_bytes: int = 50 * 1024 * 1024, max_entries: int = 100
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (row number, column -> cell value) from the sheet "Nhập liệu" (else the first one).
 
     Raises
@@ -141,14 +184,19 @@ def read_xlsx_rows(content: bytes, *, max_uncompressed_bytes: int = 50 * 1024 * 
     """
     import openpyxl
 
-    check_xlsx_archive(content, max_uncompressed_bytes=max_uncompressed_bytes,
-                       max_entries=max_entries)
+    check_xlsx_archive(
+        content, max_uncompressed_bytes=max_uncompressed_bytes, max_entries=max_entries
+    )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a broken file
-        raise ImportRejectedError([RowProblem(0, "file", f"unreadable XLSX ({type(error).__name__})")]) from None
+        raise ImportRejectedError(
+            [RowProblem(0, "file", f"unreadable XLSX ({type(error).__name__})")]
+        ) from None
     try:
-        sheet = workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
+        sheet = (
+            workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
+        )
         rows = sheet.iter_rows(values_only=True)
         header_cells = next(rows, None)
         if not header_cells:
@@ -158,19 +206,29 @@ def read_xlsx_rows(content: bytes, *, max_uncompressed_bytes: int = 50 * 1024 * 
             header.pop()
         _check_header(header)
         for number, cells in enumerate(rows, start=2):
-            if cells is None or all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            if cells is None or all(
+                c is None or (isinstance(c, str) and not c.strip()) for c in cells
+            ):
                 continue
-            extra = [c for c in cells[len(header):] if c not in (None, "")]
+            extra = [c for c in cells[len(header) :] if c not in (None, "")]
             if extra:
-                raise ImportRejectedError([RowProblem(number, "row", "cells beyond the last column")])
-            yield number, {name: ("" if value is None else value)
-                           for name, value in zip(header, cells, strict=False)}
+                raise ImportRejectedError(
+                    [RowProblem(number, "row", "cells beyond the last column")]
+                )
+            yield (
+                number,
+                {
+                    name: ("" if value is None else value)
+                    for name, value in zip(header, cells, strict=False)
+                },
+            )
     finally:
         workbook.close()
 
 
-def parse_records(kind: str, rows: Iterator[tuple[int, dict[str, Any]]]
-                  ) -> tuple[list[tuple[int, _Record]], list[RowProblem]]:
+def parse_records(
+    kind: str, rows: Iterator[tuple[int, dict[str, Any]]]
+) -> tuple[list[tuple[int, _Record]], list[RowProblem]]:
     """Turn rows into records of ``kind``; return the records and every problem found.
 
     Raises
@@ -196,9 +254,17 @@ def parse_records(kind: str, rows: Iterator[tuple[int, dict[str, Any]]]
     return records, problems
 
 
-def import_file(store: Any, kind: str, content: bytes, *, file_format: str, principal: Principal,
-                dry_run: bool = False, max_xlsx_uncompressed_bytes: int = 50 * 1024 * 1024,
-                max_xlsx_entries: int = 100) -> dict[str, Any]:
+def import_file(
+    store: Any,
+    kind: str,
+    content: bytes,
+    *,
+    file_format: str,
+    principal: Principal,
+    dry_run: bool = False,
+    max_xlsx_uncompressed_bytes: int = 50 * 1024 * 1024,
+    max_xlsx_entries: int = 100,
+) -> dict[str, Any]:
     """Validate a file and, unless ``dry_run``, store all of its rows in one transaction.
 
     Parameters
@@ -238,15 +304,29 @@ def import_file(store: Any, kind: str, content: bytes, *, file_format: str, prin
             raise PermissionDeniedError(f"role {principal.role.value!r} may not use {permission!r}")
     else:
         authorize(principal, permission)
-    rows = (read_csv_rows(content) if file_format == "csv" else
-            read_xlsx_rows(content, max_uncompressed_bytes=max_xlsx_uncompressed_bytes,
-                           max_entries=max_xlsx_entries))
+    rows = (
+        read_csv_rows(content)
+        if file_format == "csv"
+        else read_xlsx_rows(
+            content,
+            max_uncompressed_bytes=max_xlsx_uncompressed_bytes,
+            max_entries=max_xlsx_entries,
+        )
+    )
     records, problems = parse_records(kind, rows)
     problems.extend(_scope_problems(store, kind, records, principal))
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
-    summary = {"kind": kind, "rows": len(records), "dry_run": dry_run, "imported": 0,
-               "updated": 0, "ignored": 0, "deleted": 0, "conflicts": []}
+    summary = {
+        "kind": kind,
+        "rows": len(records),
+        "dry_run": dry_run,
+        "imported": 0,
+        "updated": 0,
+        "ignored": 0,
+        "deleted": 0,
+        "conflicts": [],
+    }
     if dry_run or not records:
         return summary
     if kind == "reports":
@@ -255,7 +335,9 @@ def import_file(store: Any, kind: str, content: bytes, *, file_format: str, prin
         summary["updated"] = sum(1 for r in results if r.created and r.revision.revision > 1)
         summary["ignored"] = sum(1 for r in results if not r.created)
     else:
-        summary["imported"] = store.create_records([r for _, r in records], actor=principal.username)
+        summary["imported"] = store.create_records(
+            [r for _, r in records], actor=principal.username
+        )
     return summary
 
 
@@ -265,15 +347,20 @@ def _permissions(principal: Principal) -> frozenset[str]:
     return ROLE_PERMISSIONS[principal.role]
 
 
-def _scope_problems(store: Any, kind: str, records: list[tuple[int, _Record]],
-                    principal: Principal) -> list[RowProblem]:
+def _scope_problems(
+    store: Any, kind: str, records: list[tuple[int, _Record]], principal: Principal
+) -> list[RowProblem]:
     problems = []
     if kind == "facilities":
         for number, record in records:
             assert isinstance(record, Facility)
             try:
-                authorize(principal, "facilities:write", facility_id=record.facility_id,
-                          province_code=record.province_code)
+                authorize(
+                    principal,
+                    "facilities:write",
+                    facility_id=record.facility_id,
+                    province_code=record.province_code,
+                )
             except PermissionDeniedError as error:
                 problems.append(RowProblem(number, "province_code", str(error)))
     if kind == "reports":
@@ -284,20 +371,36 @@ def _scope_problems(store: Any, kind: str, records: list[tuple[int, _Record]],
             assert isinstance(record, DailyReport)
             facility = facilities.get(record.facility_id)
             if facility is None:
-                problems.append(RowProblem(number, "facility_id", f"no facility {record.facility_id!r}"))
+                problems.append(
+                    RowProblem(number, "facility_id", f"no facility {record.facility_id!r}")
+                )
                 continue
             try:
-                authorize(principal, "reports:write", facility_id=facility.facility_id,
-                          province_code=facility.province_code)
+                authorize(
+                    principal,
+                    "reports:write",
+                    facility_id=facility.facility_id,
+                    province_code=facility.province_code,
+                )
             except PermissionDeniedError as error:
                 problems.append(RowProblem(number, "facility_id", str(error)))
             if record.report_date > tomorrow:
-                problems.append(RowProblem(number, "report_date",
-                                           f"must not be after tomorrow ({tomorrow}), got {record.report_date}"))
+                problems.append(
+                    RowProblem(
+                        number,
+                        "report_date",
+                        f"must not be after tomorrow ({tomorrow}), got {record.report_date}",
+                    )
+                )
             key = (record.facility_id, record.report_date)
             if key in seen:
-                problems.append(RowProblem(number, "report_date",
-                                           f"same facility and day as row {seen[key]}; send one row per facility-day"))
+                problems.append(
+                    RowProblem(
+                        number,
+                        "report_date",
+                        f"same facility and day as row {seen[key]}; send one row per facility-day",
+                    )
+                )
             seen.setdefault(key, number)
     return problems
 
@@ -307,8 +410,19 @@ def _scope_problems(store: Any, kind: str, records: list[tuple[int, _Record]],
 HCMC_HOSPITALS_CSV = Path("derived") / "hcmc_2018_hospitals_curated.csv"
 HCMC_PROVINCE_CODE = "79"
 HCMC_SOURCE = "OpenStreetMap 2018-01-01 (© OpenStreetMap contributors, ODbL), curated; tier by rule"
-_TIER_2_MARKERS = ("quận", "huyện", "trung tâm y tế", "thủ đức", "củ chi", "hóc môn", "hoc mon",
-                   "bình chánh", "nhà bè", "cần giờ", "district")
+_TIER_2_MARKERS = (
+    "quận",
+    "huyện",
+    "trung tâm y tế",
+    "thủ đức",
+    "củ chi",
+    "hóc môn",
+    "hoc mon",
+    "bình chánh",
+    "nhà bè",
+    "cần giờ",
+    "district",
+)
 
 
 def hcmc_tier(name: str) -> int:
@@ -325,7 +439,9 @@ def hcmc_tier(name: str) -> int:
     return 2 if any(marker in lowered for marker in _TIER_2_MARKERS) else 3
 
 
-def hcmc_facilities(data_dir: Path, *, reporting_from: dt.date = dt.date(2021, 7, 1)) -> list[Facility]:
+def hcmc_facilities(
+    data_dir: Path, *, reporting_from: dt.date = dt.date(2021, 7, 1)
+) -> list[Facility]:
     """Read the curated HCMC hospitals (from the data directory, never copied) as facilities.
 
     Ids are ``osm-<type>-<id>`` (stable OSM ids). Exact duplicates of name are kept once (the
@@ -340,7 +456,9 @@ def hcmc_facilities(data_dir: Path, *, reporting_from: dt.date = dt.date(2021, 7
     """
     path = data_dir / HCMC_HOSPITALS_CSV
     if not path.is_file():
-        raise MissingDataFileError(f"{str(path)!r} not found; point OXYROUTE_DATA_DIR at the shared data")
+        raise MissingDataFileError(
+            f"{str(path)!r} not found; point OXYROUTE_DATA_DIR at the shared data"
+        )
     facilities: list[Facility] = []
     problems: list[RowProblem] = []
     names: set[str] = set()
@@ -350,17 +468,24 @@ def hcmc_facilities(data_dir: Path, *, reporting_from: dt.date = dt.date(2021, 7
             continue
         names.add(name.casefold())
         data: Mapping[str, Any] = {
-            "facility_id": f"osm-{row['osm_type']}-{row['osm_id']}", "name": name,
-            "province_code": HCMC_PROVINCE_CODE, "lon": row["lon"], "lat": row["lat"],
-            "tier": str(hcmc_tier(name)), "address": row.get("addr_street") or None,
-            "beds_oxygen": None, "reporting_from": reporting_from.isoformat(),
+            "facility_id": f"osm-{row['osm_type']}-{row['osm_id']}",
+            "name": name,
+            "province_code": HCMC_PROVINCE_CODE,
+            "lon": row["lon"],
+            "lat": row["lat"],
+            "tier": str(hcmc_tier(name)),
+            "address": row.get("addr_street") or None,
+            "beds_oxygen": None,
+            "reporting_from": reporting_from.isoformat(),
             "source": HCMC_SOURCE,
         }
         try:
             facilities.append(Facility.from_mapping(data, text=True))
         except (InvalidInputError, MalformedInputError) as error:
-            problems.extend(RowProblem(number, p.partition(": ")[0], p.partition(": ")[2])
-                            for p in error.problems)
+            problems.extend(
+                RowProblem(number, p.partition(": ")[0], p.partition(": ")[2])
+                for p in error.problems
+            )
     if problems:
         raise ImportRejectedError(problems)
     return facilities

@@ -30,52 +30,109 @@ TOPOJSON_34 = Path("raw") / "vn_provinces_34_2025.topojson"
 
 # (GSO code, official 2021 name, name as written in the 63-unit TopoJSON)
 PROVINCES_2021: tuple[tuple[str, str, str], ...] = (
-    ("01", "Thành phố Hà Nội", "TP Hà Nội"), ("02", "Tỉnh Hà Giang", "Hà Giang"),
-    ("04", "Tỉnh Cao Bằng", "Cao Bằng"), ("06", "Tỉnh Bắc Kạn", "Bắc Kạn"),
-    ("08", "Tỉnh Tuyên Quang", "Tuyên Quang"), ("10", "Tỉnh Lào Cai", "Lào Cai"),
-    ("11", "Tỉnh Điện Biên", "Điện Biên"), ("12", "Tỉnh Lai Châu", "Lai Châu"),
-    ("14", "Tỉnh Sơn La", "Sơn La"), ("15", "Tỉnh Yên Bái", "Yên Bái"),
-    ("17", "Tỉnh Hoà Bình", "Hoà Bình"), ("19", "Tỉnh Thái Nguyên", "Thái Nguyên"),
-    ("20", "Tỉnh Lạng Sơn", "Lạng Sơn"), ("22", "Tỉnh Quảng Ninh", "Quảng Ninh"),
-    ("24", "Tỉnh Bắc Giang", "Bắc Giang"), ("25", "Tỉnh Phú Thọ", "Phú Thọ"),
-    ("26", "Tỉnh Vĩnh Phúc", "Vĩnh Phúc"), ("27", "Tỉnh Bắc Ninh", "Bắc Ninh"),
-    ("30", "Tỉnh Hải Dương", "Hải Dương"), ("31", "Thành phố Hải Phòng", "TP Hải Phòng"),
-    ("33", "Tỉnh Hưng Yên", "Hưng Yên"), ("34", "Tỉnh Thái Bình", "Thái Bình"),
-    ("35", "Tỉnh Hà Nam", "Hà Nam"), ("36", "Tỉnh Nam Định", "Nam Định"),
-    ("37", "Tỉnh Ninh Bình", "Ninh Bình"), ("38", "Tỉnh Thanh Hoá", "Thanh Hoá"),
-    ("40", "Tỉnh Nghệ An", "Nghệ An"), ("42", "Tỉnh Hà Tĩnh", "Hà Tĩnh"),
-    ("44", "Tỉnh Quảng Bình", "Quảng Bình"), ("45", "Tỉnh Quảng Trị", "Quảng Trị"),
+    ("01", "Thành phố Hà Nội", "TP Hà Nội"),
+    ("02", "Tỉnh Hà Giang", "Hà Giang"),
+    ("04", "Tỉnh Cao Bằng", "Cao Bằng"),
+    ("06", "Tỉnh Bắc Kạn", "Bắc Kạn"),
+    ("08", "Tỉnh Tuyên Quang", "Tuyên Quang"),
+    ("10", "Tỉnh Lào Cai", "Lào Cai"),
+    ("11", "Tỉnh Điện Biên", "Điện Biên"),
+    ("12", "Tỉnh Lai Châu", "Lai Châu"),
+    ("14", "Tỉnh Sơn La", "Sơn La"),
+    ("15", "Tỉnh Yên Bái", "Yên Bái"),
+    ("17", "Tỉnh Hoà Bình", "Hoà Bình"),
+    ("19", "Tỉnh Thái Nguyên", "Thái Nguyên"),
+    ("20", "Tỉnh Lạng Sơn", "Lạng Sơn"),
+    ("22", "Tỉnh Quảng Ninh", "Quảng Ninh"),
+    ("24", "Tỉnh Bắc Giang", "Bắc Giang"),
+    ("25", "Tỉnh Phú Thọ", "Phú Thọ"),
+    ("26", "Tỉnh Vĩnh Phúc", "Vĩnh Phúc"),
+    ("27", "Tỉnh Bắc Ninh", "Bắc Ninh"),
+    ("30", "Tỉnh Hải Dương", "Hải Dương"),
+    ("31", "Thành phố Hải Phòng", "TP Hải Phòng"),
+    ("33", "Tỉnh Hưng Yên", "Hưng Yên"),
+    ("34", "Tỉnh Thái Bình", "Thái Bình"),
+    ("35", "Tỉnh Hà Nam", "Hà Nam"),
+    ("36", "Tỉnh Nam Định", "Nam Định"),
+    ("37", "Tỉnh Ninh Bình", "Ninh Bình"),
+    ("38", "Tỉnh Thanh Hoá", "Thanh Hoá"),
+    ("40", "Tỉnh Nghệ An", "Nghệ An"),
+    ("42", "Tỉnh Hà Tĩnh", "Hà Tĩnh"),
+    ("44", "Tỉnh Quảng Bình", "Quảng Bình"),
+    ("45", "Tỉnh Quảng Trị", "Quảng Trị"),
     # Thừa Thiên Huế became the centrally run "Thành phố Huế" on 1 January 2025; the TopoJSON
     # already carries the new name, 2021 data needs the old one.
-    ("46", "Tỉnh Thừa Thiên Huế", "TP Huế"), ("48", "Thành phố Đà Nẵng", "TP Đà Nẵng"),
-    ("49", "Tỉnh Quảng Nam", "Quảng Nam"), ("51", "Tỉnh Quảng Ngãi", "Quảng Ngãi"),
-    ("52", "Tỉnh Bình Định", "Bình Định"), ("54", "Tỉnh Phú Yên", "Phú Yên"),
-    ("56", "Tỉnh Khánh Hoà", "Khánh Hoà"), ("58", "Tỉnh Ninh Thuận", "Ninh Thuận"),
-    ("60", "Tỉnh Bình Thuận", "Bình Thuận"), ("62", "Tỉnh Kon Tum", "Kon Tum"),
-    ("64", "Tỉnh Gia Lai", "Gia Lai"), ("66", "Tỉnh Đắk Lắk", "Đắk Lắk"),
-    ("67", "Tỉnh Đắk Nông", "Đắk Nông"), ("68", "Tỉnh Lâm Đồng", "Lâm Đồng"),
-    ("70", "Tỉnh Bình Phước", "Bình Phước"), ("72", "Tỉnh Tây Ninh", "Tây Ninh"),
-    ("74", "Tỉnh Bình Dương", "Bình Dương"), ("75", "Tỉnh Đồng Nai", "Đồng Nai"),
+    ("46", "Tỉnh Thừa Thiên Huế", "TP Huế"),
+    ("48", "Thành phố Đà Nẵng", "TP Đà Nẵng"),
+    ("49", "Tỉnh Quảng Nam", "Quảng Nam"),
+    ("51", "Tỉnh Quảng Ngãi", "Quảng Ngãi"),
+    ("52", "Tỉnh Bình Định", "Bình Định"),
+    ("54", "Tỉnh Phú Yên", "Phú Yên"),
+    ("56", "Tỉnh Khánh Hoà", "Khánh Hoà"),
+    ("58", "Tỉnh Ninh Thuận", "Ninh Thuận"),
+    ("60", "Tỉnh Bình Thuận", "Bình Thuận"),
+    ("62", "Tỉnh Kon Tum", "Kon Tum"),
+    ("64", "Tỉnh Gia Lai", "Gia Lai"),
+    ("66", "Tỉnh Đắk Lắk", "Đắk Lắk"),
+    ("67", "Tỉnh Đắk Nông", "Đắk Nông"),
+    ("68", "Tỉnh Lâm Đồng", "Lâm Đồng"),
+    ("70", "Tỉnh Bình Phước", "Bình Phước"),
+    ("72", "Tỉnh Tây Ninh", "Tây Ninh"),
+    ("74", "Tỉnh Bình Dương", "Bình Dương"),
+    ("75", "Tỉnh Đồng Nai", "Đồng Nai"),
     ("77", "Tỉnh Bà Rịa - Vũng Tàu", "Bà Rịa - Vũng Tàu"),
-    ("79", "Thành phố Hồ Chí Minh", "TP HCM"), ("80", "Tỉnh Long An", "Long An"),
-    ("82", "Tỉnh Tiền Giang", "Tiền Giang"), ("83", "Tỉnh Bến Tre", "Bến Tre"),
-    ("84", "Tỉnh Trà Vinh", "Trà Vinh"), ("86", "Tỉnh Vĩnh Long", "Vĩnh Long"),
-    ("87", "Tỉnh Đồng Tháp", "Đồng Tháp"), ("89", "Tỉnh An Giang", "An Giang"),
-    ("91", "Tỉnh Kiên Giang", "Kiên Giang"), ("92", "Thành phố Cần Thơ", "TP Cần Thơ"),
-    ("93", "Tỉnh Hậu Giang", "Hậu Giang"), ("94", "Tỉnh Sóc Trăng", "Sóc Trăng"),
-    ("95", "Tỉnh Bạc Liêu", "Bạc Liêu"), ("96", "Tỉnh Cà Mau", "Cà Mau"),
+    ("79", "Thành phố Hồ Chí Minh", "TP HCM"),
+    ("80", "Tỉnh Long An", "Long An"),
+    ("82", "Tỉnh Tiền Giang", "Tiền Giang"),
+    ("83", "Tỉnh Bến Tre", "Bến Tre"),
+    ("84", "Tỉnh Trà Vinh", "Trà Vinh"),
+    ("86", "Tỉnh Vĩnh Long", "Vĩnh Long"),
+    ("87", "Tỉnh Đồng Tháp", "Đồng Tháp"),
+    ("89", "Tỉnh An Giang", "An Giang"),
+    ("91", "Tỉnh Kiên Giang", "Kiên Giang"),
+    ("92", "Thành phố Cần Thơ", "TP Cần Thơ"),
+    ("93", "Tỉnh Hậu Giang", "Hậu Giang"),
+    ("94", "Tỉnh Sóc Trăng", "Sóc Trăng"),
+    ("95", "Tỉnh Bạc Liêu", "Bạc Liêu"),
+    ("96", "Tỉnh Cà Mau", "Cà Mau"),
 )
 
 # Official code of each 2025 unit, keyed by the name written in the 34-unit TopoJSON.
 UNITS_2025_CODES: dict[str, str] = {
-    "TP Hà Nội": "01", "Cao Bằng": "04", "Tuyên Quang": "08", "Điện Biên": "11",
-    "Lai Châu": "12", "Sơn La": "14", "Lào Cai": "15", "Thái Nguyên": "19", "Lạng Sơn": "20",
-    "Quảng Ninh": "22", "Bắc Ninh": "24", "Phú Thọ": "25", "TP Hải Phòng": "31",
-    "Hưng Yên": "33", "Ninh Bình": "37", "Thanh Hoá": "38", "Nghệ An": "40", "Hà Tĩnh": "42",
-    "Quảng Trị": "44", "TP Huế": "46", "TP Đà Nẵng": "48", "Quảng Ngãi": "51", "Gia Lai": "52",
-    "Khánh Hoà": "56", "Đắk Lắk": "66", "Lâm Đồng": "68", "Đồng Nai": "75", "TP HCM": "79",
-    "Tây Ninh": "80", "Đồng Tháp": "82", "Vĩnh Long": "86", "An Giang": "91",
-    "TP Cần Thơ": "92", "Cà Mau": "96",
+    "TP Hà Nội": "01",
+    "Cao Bằng": "04",
+    "Tuyên Quang": "08",
+    "Điện Biên": "11",
+    "Lai Châu": "12",
+    "Sơn La": "14",
+    "Lào Cai": "15",
+    "Thái Nguyên": "19",
+    "Lạng Sơn": "20",
+    "Quảng Ninh": "22",
+    "Bắc Ninh": "24",
+    "Phú Thọ": "25",
+    "TP Hải Phòng": "31",
+    "Hưng Yên": "33",
+    "Ninh Bình": "37",
+    "Thanh Hoá": "38",
+    "Nghệ An": "40",
+    "Hà Tĩnh": "42",
+    "Quảng Trị": "44",
+    "TP Huế": "46",
+    "TP Đà Nẵng": "48",
+    "Quảng Ngãi": "51",
+    "Gia Lai": "52",
+    "Khánh Hoà": "56",
+    "Đắk Lắk": "66",
+    "Lâm Đồng": "68",
+    "Đồng Nai": "75",
+    "TP HCM": "79",
+    "Tây Ninh": "80",
+    "Đồng Tháp": "82",
+    "Vĩnh Long": "86",
+    "An Giang": "91",
+    "TP Cần Thơ": "92",
+    "Cà Mau": "96",
 }
 
 
@@ -183,8 +240,10 @@ def map_provinces_to_2025(data_dir: Path) -> list[ProvinceMapping]:
         if code is None:
             problems.append(f"{TOPOJSON_63.name}: province {name!r} is not a known 2021 unit")
             continue
-        shares = [(geometry.intersection(new[j][1]).area / geometry.area, int(j))
-                  for j in tree.query(geometry)]
+        shares = [
+            (geometry.intersection(new[j][1]).area / geometry.area, int(j))
+            for j in tree.query(geometry)
+        ]
         if not shares:
             problems.append(f"{TOPOJSON_63.name}: province {name!r} overlaps no 2025 unit")
             continue
@@ -212,8 +271,14 @@ def provinces_with_2025_units(data_dir: Path) -> list[Province]:
     missing = [name for code, name, _ in PROVINCES_2021 if code not in by_code]
     if missing:
         raise InvalidInputError.from_problems(
-            "province shapes", [f"{TOPOJSON_63.name}: no polygon for {name}" for name in missing])
-    return [Province(province_code=p.province_code, name=p.name,
-                     unit_2025_code=by_code[p.province_code].unit_2025_code,
-                     unit_2025_name=by_code[p.province_code].unit_2025_name)
-            for p in provinces_2021()]
+            "province shapes", [f"{TOPOJSON_63.name}: no polygon for {name}" for name in missing]
+        )
+    return [
+        Province(
+            province_code=p.province_code,
+            name=p.name,
+            unit_2025_code=by_code[p.province_code].unit_2025_code,
+            unit_2025_name=by_code[p.province_code].unit_2025_name,
+        )
+        for p in provinces_2021()
+    ]

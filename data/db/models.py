@@ -42,12 +42,14 @@ from data.schema.registry import (
     _is_optional,
 )
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 _FOREIGN_KEYS = {
     "province_code": "provinces.province_code",
@@ -76,8 +78,13 @@ def _column_type(name: str, base: Any) -> Any:
     raise TypeError(f"no column type for {name}: {base!r}")
 
 
-def record_columns(record_type: Any, *, skip: tuple[str, ...] = (),
-                   primary_key: str | None = None, own_table: str = "") -> list[Column[Any]]:
+def record_columns(
+    record_type: Any,
+    *,
+    skip: tuple[str, ...] = (),
+    primary_key: str | None = None,
+    own_table: str = "",
+) -> list[Column[Any]]:
     """Return one column per field of ``record_type`` (nullable when the field is optional)."""
     columns: list[Column[Any]] = []
     for name, hint in record_type.field_hints().items():
@@ -88,39 +95,65 @@ def record_columns(record_type: Any, *, skip: tuple[str, ...] = (),
         target = _FOREIGN_KEYS.get(name)
         if target and not target.startswith(own_table + "."):
             args.append(ForeignKey(target))
-        columns.append(Column(name, *args, primary_key=(name == primary_key),
-                              nullable=optional and name != primary_key))
+        columns.append(
+            Column(
+                name,
+                *args,
+                primary_key=(name == primary_key),
+                nullable=optional and name != primary_key,
+            )
+        )
     return columns
 
 
 def _timestamps() -> list[Column[Any]]:
-    return [Column("created_at", DateTime(timezone=True), nullable=False),
-            Column("updated_at", DateTime(timezone=True), nullable=False)]
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    ]
 
 
-provinces = Table("provinces", metadata,
-                  *record_columns(Province, primary_key="province_code", own_table="provinces"))
-facilities = Table("facilities", metadata,
-                   *record_columns(Facility, primary_key="facility_id", own_table="facilities"),
-                   *_timestamps())
-suppliers = Table("suppliers", metadata,
-                  *record_columns(Supplier, primary_key="supplier_id", own_table="suppliers"),
-                  *_timestamps())
+provinces = Table(
+    "provinces",
+    metadata,
+    *record_columns(Province, primary_key="province_code", own_table="provinces"),
+)
+facilities = Table(
+    "facilities",
+    metadata,
+    *record_columns(Facility, primary_key="facility_id", own_table="facilities"),
+    *_timestamps(),
+)
+suppliers = Table(
+    "suppliers",
+    metadata,
+    *record_columns(Supplier, primary_key="supplier_id", own_table="suppliers"),
+    *_timestamps(),
+)
 transport_operators = Table(
-    "transport_operators", metadata,
+    "transport_operators",
+    metadata,
     *record_columns(TransportOperator, primary_key="operator_id", own_table="transport_operators"),
-    *_timestamps())
-vehicles = Table("vehicles", metadata,
-                 *record_columns(Vehicle, primary_key="vehicle_id", own_table="vehicles"),
-                 *_timestamps())
+    *_timestamps(),
+)
+vehicles = Table(
+    "vehicles",
+    metadata,
+    *record_columns(Vehicle, primary_key="vehicle_id", own_table="vehicles"),
+    *_timestamps(),
+)
 equipment_suppliers = Table(
-    "equipment_suppliers", metadata,
-    *record_columns(EquipmentSupplier, primary_key="equipment_supplier_id",
-                    own_table="equipment_suppliers"),
-    *_timestamps())
+    "equipment_suppliers",
+    metadata,
+    *record_columns(
+        EquipmentSupplier, primary_key="equipment_supplier_id", own_table="equipment_suppliers"
+    ),
+    *_timestamps(),
+)
 
 report_revisions = Table(
-    "report_revisions", metadata,
+    "report_revisions",
+    metadata,
     Column("revision_id", Integer, primary_key=True, autoincrement=True),
     Column("facility_id", String(300), ForeignKey("facilities.facility_id"), nullable=False),
     Column("report_date", Date, nullable=False),
@@ -129,14 +162,16 @@ report_revisions = Table(
     Column("content_hash", String(64), nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("submitted_by", String(300), nullable=False),
-    UniqueConstraint("facility_id", "report_date", "revision",
-                     name="uq_report_revisions_facility_date_revision"),
+    UniqueConstraint(
+        "facility_id", "report_date", "revision", name="uq_report_revisions_facility_date_revision"
+    ),
     Index("ix_report_revisions_report_date", "report_date"),
 )
 """Append-only: triggers in the migration refuse UPDATE and DELETE."""
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("user_id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(100), nullable=False, unique=True),
     Column("role", String(32), nullable=False),
@@ -147,7 +182,8 @@ users = Table(
 )
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     Column("token_id", Integer, primary_key=True, autoincrement=True),
     Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
@@ -159,7 +195,8 @@ api_tokens = Table(
 """Only the SHA-256 of each token is stored; the token itself is shown once, at creation."""
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("idempotency_id", Integer, primary_key=True, autoincrement=True),
     Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False),
     Column("idempotency_key", String(255), nullable=False),
@@ -171,7 +208,8 @@ idempotency_keys = Table(
 )
 
 audit_events = Table(
-    "audit_events", metadata,
+    "audit_events",
+    metadata,
     Column("event_id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(100), nullable=False),

@@ -232,8 +232,10 @@ class _Record:
         """
         what = cls.__name__
         if not isinstance(data, Mapping):
-            raise MalformedInputError(f"{what}: the body must be a JSON object, got {type(data).__name__}",
-                                      [f"body: must be a JSON object, got {type(data).__name__}"])
+            raise MalformedInputError(
+                f"{what}: the body must be a JSON object, got {type(data).__name__}",
+                [f"body: must be a JSON object, got {type(data).__name__}"],
+            )
         hints = cls.field_hints()
         problems: list[str] = []
         for key in data:
@@ -246,7 +248,9 @@ class _Record:
             if name in fixed:
                 given = data.get(name)
                 if given is not None and given != "" and str(given) != str(fixed[name]):
-                    problems.append(f"{name}: is {fixed[name]!r} here (from the address), got {given!r}")
+                    problems.append(
+                        f"{name}: is {fixed[name]!r} here (from the address), got {given!r}"
+                    )
                 values[name] = fixed[name]
                 continue
             if name in cls.READ_ONLY_FIELDS:
@@ -290,8 +294,13 @@ class _Record:
                     problems.insert(0, f"{name}: is required")
                 continue
             if base is str:
-                object.__setattr__(self, name, unicodedata.normalize("NFC", value.strip())
-                                   if isinstance(value, str) else value)
+                object.__setattr__(
+                    self,
+                    name,
+                    unicodedata.normalize("NFC", value.strip())
+                    if isinstance(value, str)
+                    else value,
+                )
             elif base is float and isinstance(value, int) and not isinstance(value, bool):
                 # 12 and 12.0 are the same quantity: keep one form so content hashes agree.
                 object.__setattr__(self, name, float(value))
@@ -350,11 +359,19 @@ def _check_province(problems: list[str], name: str, value: Any, *, optional: boo
     if value is None and optional:
         return
     if not isinstance(value, str) or not PROVINCE_CODE_PATTERN.fullmatch(value):
-        problems.append(f"{name}: must be a two-digit 2021 province code such as '79', got {value!r}")
+        problems.append(
+            f"{name}: must be a two-digit 2021 province code such as '79', got {value!r}"
+        )
 
 
-def _check_text(problems: list[str], name: str, value: Any, *, limit: int = MAX_NAME_CHARS,
-                optional: bool = False) -> None:
+def _check_text(
+    problems: list[str],
+    name: str,
+    value: Any,
+    *,
+    limit: int = MAX_NAME_CHARS,
+    optional: bool = False,
+) -> None:
     if value is None and optional:
         return
     if not isinstance(value, str) or not value.strip():
@@ -365,8 +382,9 @@ def _check_text(problems: list[str], name: str, value: Any, *, limit: int = MAX_
         problems.append(f"{name}: must not contain control characters")
 
 
-def _check_range(problems: list[str], name: str, value: Any, low: float, high: float, *,
-                 optional: bool = True) -> None:
+def _check_range(
+    problems: list[str], name: str, value: Any, low: float, high: float, *, optional: bool = True
+) -> None:
     if value is None:
         if not optional:
             problems.append(f"{name}: is required")
@@ -380,8 +398,10 @@ def _check_counts(problems: list[str], name: str, value: Any) -> None:
         return
     for size, count in value.items():
         if size not in CYLINDER_SIZES:
-            problems.append(f"{name}: unknown cylinder size {size!r}; known sizes: "
-                            f"{', '.join(sorted(CYLINDER_SIZES))}")
+            problems.append(
+                f"{name}: unknown cylinder size {size!r}; known sizes: "
+                f"{', '.join(sorted(CYLINDER_SIZES))}"
+            )
         if isinstance(count, int) and not 0 <= count <= MAX_COUNT:
             problems.append(f"{name}[{size!r}]: must be between 0 and {MAX_COUNT}, got {count!r}")
 
@@ -493,26 +513,41 @@ class Facility(_Record):
         _check_lon_lat(problems, self.lon, self.lat)
         if isinstance(self.tier, int) and self.tier not in TIERS:
             problems.append(f"tier: must be 1, 2 or 3, got {self.tier!r}")
-        for name in ("beds_oxygen", "beds_high_flow", "beds_niv", "beds_invasive", "beds_ecmo",
-                     "concentrators"):
+        for name in (
+            "beds_oxygen",
+            "beds_high_flow",
+            "beds_niv",
+            "beds_invasive",
+            "beds_ecmo",
+            "concentrators",
+        ):
             _check_range(problems, name, getattr(self, name), 0, MAX_COUNT)
-        for name in ("liquid_tank_capacity_l", "psa_output_m3_per_day",
-                     "concentrator_output_l_per_min"):
+        for name in (
+            "liquid_tank_capacity_l",
+            "psa_output_m3_per_day",
+            "concentrator_output_l_per_min",
+        ):
             _check_range(problems, name, getattr(self, name), 0, MAX_GAS_M3)
         _check_counts(problems, "cylinders_on_hand", self.cylinders_on_hand)
-        if (self.reporting_from is not None and self.reporting_until is not None
-                and isinstance(self.reporting_from, dt.date)
-                and isinstance(self.reporting_until, dt.date)
-                and self.reporting_until < self.reporting_from):
-            problems.append(f"reporting_until: must not be before reporting_from "
-                            f"({self.reporting_from}), got {self.reporting_until}")
+        if (
+            self.reporting_from is not None
+            and self.reporting_until is not None
+            and isinstance(self.reporting_from, dt.date)
+            and isinstance(self.reporting_until, dt.date)
+            and self.reporting_until < self.reporting_from
+        ):
+            problems.append(
+                f"reporting_until: must not be before reporting_from "
+                f"({self.reporting_from}), got {self.reporting_until}"
+            )
         _check_text(problems, "source", self.source, optional=True)
         self._check(problems)
 
     def expected_on(self, day: dt.date) -> bool:
         """Return whether the facility must report for ``day`` (its reporting period holds it)."""
-        return ((self.reporting_from is None or self.reporting_from <= day)
-                and (self.reporting_until is None or day <= self.reporting_until))
+        return (self.reporting_from is None or self.reporting_from <= day) and (
+            self.reporting_until is None or day <= self.reporting_until
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -697,11 +732,17 @@ class DailyReport(_Record):
     def __post_init__(self) -> None:
         problems: list[str] = []
         _check_id(problems, "facility_id", self.facility_id)
-        for name in ("patients_cannula_mask", "patients_high_flow", "patients_niv",
-                     "patients_invasive", "patients_ecmo"):
+        for name in (
+            "patients_cannula_mask",
+            "patients_high_flow",
+            "patients_niv",
+            "patients_invasive",
+            "patients_ecmo",
+        ):
             _check_range(problems, name, getattr(self, name), 0, MAX_COUNT)
-        _check_range(problems, "oxygen_used_24h_m3", self.oxygen_used_24h_m3, 0, MAX_GAS_M3,
-                     optional=False)
+        _check_range(
+            problems, "oxygen_used_24h_m3", self.oxygen_used_24h_m3, 0, MAX_GAS_M3, optional=False
+        )
         _check_range(problems, "liquid_stock_l", self.liquid_stock_l, 0, MAX_GAS_M3)
         _check_range(problems, "deliveries_expected_m3", self.deliveries_expected_m3, 0, MAX_GAS_M3)
         _check_counts(problems, "cylinders_full", self.cylinders_full)
@@ -711,8 +752,9 @@ class DailyReport(_Record):
 
     def content_hash(self) -> str:
         """Return a SHA-256 of the canonical content: equal reports have equal hashes."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
-                               separators=(",", ":"))
+        canonical = json.dumps(
+            self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def stock_on_hand_m3(self, conversions: OxygenConversions) -> float:
@@ -721,8 +763,10 @@ class DailyReport(_Record):
         Uses ``conversions`` (:mod:`data.units`) for litres of liquid and cylinder sizes.
         """
         liquid_m3 = conversions.lox_l_to_gas_m3(self.liquid_stock_l or 0.0)
-        cylinders_m3 = sum(conversions.cylinders_to_gas_m3(count, size)
-                           for size, count in self.cylinders_full.items())
+        cylinders_m3 = sum(
+            conversions.cylinders_to_gas_m3(count, size)
+            for size, count in self.cylinders_full.items()
+        )
         return liquid_m3 + cylinders_m3
 
 
