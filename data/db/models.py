@@ -1,0 +1,238 @@
+"""Tables of the registry store (SQLAlchemy Core), generated from the registry record types.
+
+Registry tables have one column per field of their record type in :mod:`data.schema.registry`,
+so the two cannot drift apart; the Alembic migrations in ``data/migrations`` are the frozen DDL and
+a test checks that they match these tables. Timestamps are stored in UTC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from data.schema.registry import (
+    DailyReport,
+    EquipmentSupplier,
+    Facility,
+    Province,
+    Supplier,
+    TransportOperator,
+    Vehicle,
+    _is_optional,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_FOREIGN_KEYS = {
+    "province_code": "provinces.province_code",
+    "operator_id": "transport_operators.operator_id",
+    "home_depot_id": "suppliers.supplier_id",
+    "facility_id": "facilities.facility_id",
+}
+_TEXT_FIELDS = {"note", "source", "address"}
+
+
+def _column_type(name: str, base: Any) -> Any:
+    if isinstance(base, type) and issubclass(base, StrEnum):
+        return String(32)
+    if base is str:
+        return Text() if name in _TEXT_FIELDS else String(300)
+    if base is int:
+        return Integer()
+    if base is float:
+        return Float()
+    if base is bool:
+        return Boolean()
+    if base is dt.date:
+        return Date()
+    if typing.get_origin(base) in (Mapping, dict, tuple):
+        return JSON()
+    raise TypeError(f"no column type for {name}: {base!r}")
+
+
+def record_columns(
+    record_type: Any,
+    *,
+    skip: tuple[str, ...] = (),
+    primary_key: str | None = None,
+    own_table: str = "",
+) -> list[Column[Any]]:
+    """Return one column per field of ``record_type`` (nullable when the field is optional)."""
+    columns: list[Column[Any]] = []
+    for name, hint in record_type.field_hints().items():
+        if name in skip:
+            continue
+        optional, base = _is_optional(hint)
+        args: list[Any] = [_column_type(name, base)]
+        target = _FOREIGN_KEYS.get(name)
+        if target and not target.startswith(own_table + "."):
+            args.append(ForeignKey(target))
+        columns.append(
+            Column(
+                name,
+                *args,
+                primary_key=(name == primary_key),
+                nullable=optional and name != primary_key,
+            )
+        )
+    return columns
+
+
+def _timestamps() -> list[Column[Any]]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
+provinces = Table(
+    "provinces",
+    metadata,
+    *record_columns(Province, primary_key="province_code", own_table="provinces"),
+)
+facilities = Table(
+    "facilities",
+    metadata,
+    *record_columns(Facility, primary_key="facility_id", own_table="facilities"),
+    *_timestamps(),
+)
+suppliers = Table(
+    "suppliers",
+    metadata,
+    *record_columns(Supplier, primary_key="supplier_id", own_table="suppliers"),
+    *_timestamps(),
+)
+transport_operators = Table(
+    "transport_operators",
+    metadata,
+    *record_columns(TransportOperator, primary_key="operator_id", own_table="transport_operators"),
+    *_timestamps(),
+)
+vehicles = Table(
+    "vehicles",
+    metadata,
+    *record_columns(Vehicle, primary_key="vehicle_id", own_table="vehicles"),
+    *_timestamps(),
+)
+equipment_suppliers = Table(
+    "equipment_suppliers",
+    metadata,
+    *record_columns(
+        EquipmentSupplier, primary_key="equipment_supplier_id", own_table="equipment_suppliers"
+    ),
+    *_timestamps(),
+)
+
+report_revisions = Table(
+    "report_revisions",
+    metadata,
+    Column("revision_id", Integer, primary_key=True, autoincrement=True),
+    Column("facility_id", String(300), ForeignKey("facilities.facility_id"), nullable=False),
+    Column("report_date", Date, nullable=False),
+    Column("revision", Integer, nullable=False),
+    *record_columns(DailyReport, skip=("facility_id", "report_date")),
+    Column("content_hash", String(64), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_by", String(300), nullable=False),
+    UniqueConstraint(
+        "facility_id", "report_date", "revision", name="uq_report_revisions_facility_date_revision"
+    ),
+    Index("ix_report_revisions_report_date", "report_date"),
+)
+"""Append-only: triggers in the migration refuse UPDATE and DELETE."""
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("facility_id", String(300), ForeignKey("facilities.facility_id"), nullable=True),
+    Column("province_code", String(300), ForeignKey("provinces.province_code"), nullable=True),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(100), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+"""Only the SHA-256 of each token is stored; the token itself is shown once, at creation."""
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("idempotency_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("revision_id", Integer, ForeignKey("report_revisions.revision_id"), nullable=False),
+    Column("created", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "idempotency_key", name="uq_idempotency_keys_user_key"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("entity_id", String(300), nullable=False),
+    Column("detail", JSON, nullable=True),
+    Index("ix_audit_events_entity", "entity", "entity_id"),
+)
+"""Append-only: triggers in the migration refuse UPDATE and DELETE."""
+
+REGISTRY_TABLES: dict[str, Table] = {
+    "facilities": facilities,
+    "suppliers": suppliers,
+    "transport-operators": transport_operators,
+    "vehicles": vehicles,
+    "equipment-suppliers": equipment_suppliers,
+}
+"""Registry collections by URL name (the keys of ``REGISTRY_RECORD_TYPES``)."""
+
+APPEND_ONLY_TABLES = ("report_revisions", "audit_events")
+
+
+def record_field_names(record_type: Any) -> list[str]:
+    """Return the field names of a record type."""
+    return [f.name for f in dataclasses.fields(record_type)]
