@@ -13,10 +13,11 @@ receiving limit caps the arc into its demand node; unmet demand flows on a penal
 
 Objective, lexicographic by construction: first serve as much priority-weighted demand as
 possible, then minimise transport. The penalty per quantum of unmet demand is
-``priority x penalty_unit`` with ``penalty_unit = (S*P*D + 1) * (max_travel_s + D + 1) + 1``, which
-exceeds the transport cost of any simple augmenting cycle, so no saving in transport can ever pay
-for leaving demand unmet that could be served. Without carry-over the days are independent and
-solved one network per day (exact, and much faster than one coupled network).
+``priority x penalty_unit`` with ``penalty_unit = (S*P*B + 1) * (max_travel_s + B + 1) + 1``, where
+B is the number of days in one network (1 without carry-over, D with it). It exceeds the transport
+cost of any simple augmenting cycle, so no saving in transport can ever pay for leaving demand
+unmet that could be served. Without carry-over the days are independent and solved one network
+per day (exact, and much faster than one coupled network).
 
 Modes that are not a pure network use other solvers:
 
@@ -389,7 +390,8 @@ def _scale_and_validate(
             reasons.append(None)
 
     max_travel = int(travel[usable.any(axis=2)].max()) if usable.any() else 0
-    penalty_unit = (n_s * n_p * n_d + 1) * (max_travel + n_d + 1) + 1
+    days_per_network = n_d if options.carry_over else 1
+    penalty_unit = (n_s * n_p * days_per_network + 1) * (max_travel + days_per_network + 1) + 1
     n_nodes = 2 + n_s * n_p * n_d + n_f * n_d * (1 + 2 * n_p)
     largest_cost = penalty_unit * int(weight.max(initial=1))
     if largest_cost * (n_nodes + 1) >= _INT64_SAFE or largest_cost * total_demand_q >= _INT64_SAFE:
@@ -860,12 +862,14 @@ def _build_plan(
     unmet_entries: list[UnmetDemand] = []
     by_reason: dict[UnmetReason, float] = {}
     days_first = np.argwhere(solution.unmet_q.T > tolerance)  # (day, facility), sorted by day
-    for day, f_idx in days_first:
+    reach = _reach_per_day(scaled, days_first[:, 1])
+    for (day, f_idx), (n_suppliers, capacity_q, limited) in zip(days_first, reach, strict=True):
         unmet_q = float(solution.unmet_q[f_idx, day])
         demand_q = int(scaled.demand_q[f_idx, day])
         reason = scaled.reasons[f_idx] or UnmetReason.NO_CAPACITY_LEFT
         detail = _explain(
-            scaled, int(f_idx), int(day), reason, received, options, solver, resolution
+            scaled, int(f_idx), int(day), reason, received, options, solver, resolution,
+            int(n_suppliers[day]), float(capacity_q[day]) * resolution, limited,
         )
         unmet_m3 = round(unmet_q * resolution, 6)
         unmet_entries.append(UnmetDemand(
@@ -900,6 +904,23 @@ def _build_plan(
     )
 
 
+def _reach_per_day(
+    scaled: _Scaled, f_indices: npt.NDArray[np.int64]
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]]:
+    """For each facility: usable suppliers per day, their capacity per day, products usable per day."""
+    rows = []
+    offered_today = scaled.capacity_q > 0  # (S, P, D)
+    for f_idx in f_indices:
+        usable = scaled.usable[:, f_idx, :]  # (S, P)
+        live = usable[:, :, None] & offered_today  # (S, P, D)
+        rows.append((
+            live.any(axis=1).sum(axis=0),
+            (scaled.capacity_q * live).sum(axis=(0, 1)),
+            live.any(axis=0),  # (P, D)
+        ))
+    return rows
+
+
 def _explain(
     scaled: _Scaled,
     f_idx: int,
@@ -909,6 +930,9 @@ def _explain(
     options: AllocationOptions,
     solver: str,
     resolution: float,
+    n_suppliers: int,
+    capacity_m3: float,
+    products_live: npt.NDArray[np.bool_],
 ) -> str:
     """Say, with numbers, why demand of facility ``f_idx`` on ``day`` is unmet."""
     if reason is UnmetReason.NO_COMPATIBLE_PRODUCT:
@@ -925,19 +949,15 @@ def _explain(
             f"nearest compatible supplier is {nearest} s away, beyond "
             f"max_delivery_time_s={options.max_delivery_time_s}"
         )
-    usable_today = scaled.usable[:, f_idx, :] & (scaled.capacity_q[:, :, day] > 0)
+    products_today = [p for p in range(len(PRODUCTS)) if products_live[p, day]]
     limited = [
-        p for p in range(len(PRODUCTS))
-        if usable_today[:, p].any() and received[f_idx, p, day] >= scaled.limit_q[f_idx, p] - 1e-6
+        p for p in products_today if received[f_idx, p, day] >= scaled.limit_q[f_idx, p] - 1e-6
     ]
-    products_today = [p for p in range(len(PRODUCTS)) if usable_today[:, p].any()]
     if products_today and limited == products_today:
         limits = ", ".join(
             f"{PRODUCTS[p].value} {scaled.limit_q[f_idx, p] * resolution:g} m³/day" for p in limited
         )
         return f"receiving limit reached ({limits})"
-    n_suppliers = int(usable_today.any(axis=1).sum())
-    capacity_m3 = float(scaled.capacity_q[:, :, day][usable_today].sum()) * resolution
     if "single_sourcing" in solver:
         return (
             f"single sourcing: the assigned supplier(s) ran out on day {day}; "
