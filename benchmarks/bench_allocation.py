@@ -27,11 +27,23 @@ from data.schema.allocation import PRODUCTS, UNREACHABLE_S, AllocationOptions
 from matcher.allocation import allocate_supply_matrix
 
 # Country spine (lon, lat) from Lao Cai to Ca Mau, with a population weight per stretch.
-_SPINE = np.array([
-    (103.9, 22.4), (105.8, 21.0), (106.3, 20.4), (105.7, 18.7), (106.6, 17.5), (108.2, 16.05),
-    (108.8, 15.1), (109.2, 13.8), (109.2, 12.2), (108.4, 11.6), (106.7, 10.8), (105.8, 10.0),
-    (105.1, 9.2),
-])
+_SPINE = np.array(
+    [
+        (103.9, 22.4),
+        (105.8, 21.0),
+        (106.3, 20.4),
+        (105.7, 18.7),
+        (106.6, 17.5),
+        (108.2, 16.05),
+        (108.8, 15.1),
+        (109.2, 13.8),
+        (109.2, 12.2),
+        (108.4, 11.6),
+        (106.7, 10.8),
+        (105.8, 10.0),
+        (105.1, 9.2),
+    ]
+)
 _WEIGHT = np.array([1.0, 4.0, 2.0, 1.0, 1.0, 1.5, 1.0, 1.0, 1.0, 1.5, 5.0, 2.0])
 _KM_PER_DEG = 111.2
 _DETOUR = 1.3
@@ -96,7 +108,7 @@ def generate_instance(
 def reference_lp_objective(
     instance: dict[str, Any], options: AllocationOptions
 ) -> tuple[float, int, float]:
-    """Solve the documented allocation model as one LP with scipy's HiGHS; return (objective, variables, seconds).
+    """Solve the documented model as one LP with scipy's HiGHS; return (objective, variables, s).
 
     Same model and integer units as the documented network (demand rounded up, capacities and
     limits down to the quantity resolution; penalty per quantum = priority x
@@ -112,8 +124,9 @@ def reference_lp_objective(
     n_f = demand.shape[0]
     accepted = np.asarray(instance.get("accepted", np.ones((n_f, n_p), bool)), bool)
     limits_m3 = np.asarray(instance.get("receiving_limit_m3", np.full((n_f, n_p), np.inf)))
-    limits = np.where(np.isinf(limits_m3), np.inf,
-                      np.floor(np.minimum(limits_m3, 1e15) / resolution + 1e-9))
+    limits = np.where(
+        np.isinf(limits_m3), np.inf, np.floor(np.minimum(limits_m3, 1e15) / resolution + 1e-9)
+    )
     weight = np.asarray(instance.get("priority", np.ones(n_f, np.int64)), np.int64)
     usable = accepted[None] & (capacity.sum(axis=2) > 0)[:, None, :] & (travel != -1)[:, :, None]
     if options.max_delivery_time_s is not None:
@@ -127,27 +140,36 @@ def reference_lp_objective(
     s_i, f_i, p_i, d_i = np.nonzero(usable[:, :, :, None] & (capacity[:, None, :, :] > 0))
     n_x = len(s_i)
     n_u = n_f * n_d
-    costs = [travel[s_i, f_i].astype(float), (penalty_unit * weight[:, None]
-                                              * np.ones((1, n_d))).ravel()]
+    costs = [
+        travel[s_i, f_i].astype(float),
+        (penalty_unit * weight[:, None] * np.ones((1, n_d))).ravel(),
+    ]
     upper = [np.full(n_x, np.inf), np.full(n_u, np.inf)]
     rows_ub: list[sp.coo_matrix] = []
     b_ub: list[npt.NDArray[np.float64]] = []
     # Supplier capacity per (s, p, d).
-    rows_ub.append(sp.coo_matrix((np.ones(n_x), ((s_i * n_p + p_i) * n_d + d_i, np.arange(n_x))),
-                                 shape=(n_s * n_p * n_d, n_x)))
+    rows_ub.append(
+        sp.coo_matrix(
+            (np.ones(n_x), ((s_i * n_p + p_i) * n_d + d_i, np.arange(n_x))),
+            shape=(n_s * n_p * n_d, n_x),
+        )
+    )
     b_ub.append(capacity.ravel())
     # Receiving limit per (f, p, d).
     receive_row = (f_i * n_p + p_i) * n_d + d_i
-    rows_ub.append(sp.coo_matrix((np.ones(n_x), (receive_row, np.arange(n_x))),
-                                 shape=(n_f * n_p * n_d, n_x)))
+    rows_ub.append(
+        sp.coo_matrix((np.ones(n_x), (receive_row, np.arange(n_x))), shape=(n_f * n_p * n_d, n_x))
+    )
     b_ub.append(np.repeat(np.where(np.isinf(limits), 1e18, limits).ravel(), n_d))
     fd = np.arange(n_u)
     if not options.carry_over:
         a_ub = sp.hstack([sp.vstack(rows_ub), sp.coo_matrix((len(np.concatenate(b_ub)), n_u))])
-        a_eq = sp.hstack([
-            sp.coo_matrix((np.ones(n_x), (f_i * n_d + d_i, np.arange(n_x))), shape=(n_u, n_x)),
-            sp.identity(n_u),
-        ])
+        a_eq = sp.hstack(
+            [
+                sp.coo_matrix((np.ones(n_x), (f_i * n_d + d_i, np.arange(n_x))), shape=(n_u, n_x)),
+                sp.identity(n_u),
+            ]
+        )
         b_eq = demand.ravel()
     else:
         n_h = n_f * n_p * n_d
@@ -155,30 +177,44 @@ def reference_lp_objective(
         last = (np.arange(n_h) % n_d) == n_d - 1
         stock_upper = np.repeat(np.where(np.isinf(limits), np.inf, limits).ravel(), n_d)
         upper += [np.full(n_h, np.inf), np.where(last, 0.0, stock_upper)]
-        a_ub = sp.hstack([sp.vstack(rows_ub),
-                          sp.coo_matrix((len(np.concatenate(b_ub)), n_u + 2 * n_h))])
+        a_ub = sp.hstack(
+            [sp.vstack(rows_ub), sp.coo_matrix((len(np.concatenate(b_ub)), n_u + 2 * n_h))]
+        )
         h = np.arange(n_h)
         h_f, h_d = h // (n_p * n_d), h % n_d
         previous = np.where(h_d > 0, h - 1, -1)
         # stock[h] = stock[h-1] + received[h] - use[h]  ->  received - use + stock_prev - stock = 0
-        flow_rows = [sp.coo_matrix((np.ones(n_x), (receive_row, np.arange(n_x))),
-                                   shape=(n_h, n_x)),
-                     sp.coo_matrix((n_h, n_u)),
-                     -sp.identity(n_h),
-                     sp.coo_matrix((np.concatenate([-np.ones(n_h), np.ones((previous >= 0).sum())]),
-                                    (np.concatenate([h, h[previous >= 0]]),
-                                     np.concatenate([h, previous[previous >= 0]]))),
-                                   shape=(n_h, n_h))]
-        demand_rows = [sp.coo_matrix((n_u, n_x)), sp.identity(n_u),
-                       sp.coo_matrix((np.ones(n_h), (h_f * n_d + h_d, h)), shape=(n_u, n_h)),
-                       sp.coo_matrix((n_u, n_h))]
+        flow_rows = [
+            sp.coo_matrix((np.ones(n_x), (receive_row, np.arange(n_x))), shape=(n_h, n_x)),
+            sp.coo_matrix((n_h, n_u)),
+            -sp.identity(n_h),
+            sp.coo_matrix(
+                (
+                    np.concatenate([-np.ones(n_h), np.ones((previous >= 0).sum())]),
+                    (
+                        np.concatenate([h, h[previous >= 0]]),
+                        np.concatenate([h, previous[previous >= 0]]),
+                    ),
+                ),
+                shape=(n_h, n_h),
+            ),
+        ]
+        demand_rows = [
+            sp.coo_matrix((n_u, n_x)),
+            sp.identity(n_u),
+            sp.coo_matrix((np.ones(n_h), (h_f * n_d + h_d, h)), shape=(n_u, n_h)),
+            sp.coo_matrix((n_u, n_h)),
+        ]
         a_eq = sp.vstack([sp.hstack(flow_rows), sp.hstack(demand_rows)])
         b_eq = np.concatenate([np.zeros(n_h), demand.ravel()])
     del fd
     result = linprog(
-        np.concatenate(costs), A_ub=a_ub.tocsr(), b_ub=np.concatenate(b_ub), A_eq=a_eq.tocsr(),
-        b_eq=b_eq, bounds=np.stack([np.zeros(len(np.concatenate(upper))),
-                                    np.concatenate(upper)], axis=1),
+        np.concatenate(costs),
+        A_ub=a_ub.tocsr(),
+        b_ub=np.concatenate(b_ub),
+        A_eq=a_eq.tocsr(),
+        b_eq=b_eq,
+        bounds=np.stack([np.zeros(len(np.concatenate(upper))), np.concatenate(upper)], axis=1),
         method="highs",
     )
     if result.status != 0:
@@ -207,46 +243,61 @@ def main() -> None:
 
     started = time.perf_counter()
     instance = generate_instance(
-        n_facilities=args.facilities, n_suppliers=args.suppliers, n_days=args.days,
-        seed=args.seed, max_delivery_time_s=args.max_delivery_time_s,
+        n_facilities=args.facilities,
+        n_suppliers=args.suppliers,
+        n_days=args.days,
+        seed=args.seed,
+        max_delivery_time_s=args.max_delivery_time_s,
     )
-    print(f"instance: {args.facilities} facilities x {args.suppliers} suppliers x {args.days} "
-          f"days, seed {args.seed}, max delivery {args.max_delivery_time_s} s "
-          f"(generated in {time.perf_counter() - started:.2f} s)")
+    print(
+        f"instance: {args.facilities} facilities x {args.suppliers} suppliers x {args.days} "
+        f"days, seed {args.seed}, max delivery {args.max_delivery_time_s} s "
+        f"(generated in {time.perf_counter() - started:.2f} s)"
+    )
     demand = instance["demand_m3"].sum()
     print(f"  demand {demand:,.0f} m³, capacity {instance['capacity_m3'].sum():,.0f} m³")
 
     options = AllocationOptions(max_delivery_time_s=args.max_delivery_time_s)
     plan, seconds = _run(instance, options)
-    print(f"min-cost flow: {plan.solver_status} in {seconds:.3f} s (plan run_time_s "
-          f"{plan.run_time_s:.3f}); {len(plan.flows):,} flows, unmet "
-          f"{plan.totals.unmet_m3:,.1f} m³ ({len(plan.unmet)} facility-days), objective "
-          f"{plan.totals.objective:.0f}")
+    print(
+        f"min-cost flow: {plan.solver_status} in {seconds:.3f} s (plan run_time_s "
+        f"{plan.run_time_s:.3f}); {len(plan.flows):,} flows, unmet "
+        f"{plan.totals.unmet_m3:,.1f} m³ ({len(plan.unmet)} facility-days), objective "
+        f"{plan.totals.objective:.0f}"
+    )
     if not args.skip_lp:
         lp_objective, n_vars, lp_seconds = reference_lp_objective(instance, options)
-        print(f"HiGHS LP ({n_vars:,} variables): objective {lp_objective:.0f} in "
-              f"{lp_seconds:.2f} s; relative difference "
-              f"{abs(plan.totals.objective - lp_objective) / max(1.0, lp_objective):.2e}; "
-              f"time ratio LP / min-cost flow {lp_seconds / seconds:.1f}x")
+        print(
+            f"HiGHS LP ({n_vars:,} variables): objective {lp_objective:.0f} in "
+            f"{lp_seconds:.2f} s; relative difference "
+            f"{abs(plan.totals.objective - lp_objective) / max(1.0, lp_objective):.2e}; "
+            f"time ratio LP / min-cost flow {lp_seconds / seconds:.1f}x"
+        )
 
     single = AllocationOptions(max_delivery_time_s=args.max_delivery_time_s, single_sourcing=True)
     plan_single, seconds_single = _run(instance, single)
-    print(f"single sourcing: {plan_single.solver_status} in {seconds_single:.3f} s; objective "
-          f"{plan_single.totals.objective:.0f} vs LP bound {plan_single.totals.lower_bound:.0f}: "
-          f"gap {100 * plan_single.gap:.3f} %; unmet {plan_single.totals.unmet_m3:,.1f} m³ "
-          f"(+{plan_single.totals.unmet_m3 - plan.totals.unmet_m3:,.1f}); transport "
-          f"{plan_single.totals.transport_m3_s / plan.totals.transport_m3_s:.4f}x")
+    print(
+        f"single sourcing: {plan_single.solver_status} in {seconds_single:.3f} s; objective "
+        f"{plan_single.totals.objective:.0f} vs LP bound {plan_single.totals.lower_bound:.0f}: "
+        f"gap {100 * plan_single.gap:.3f} %; unmet {plan_single.totals.unmet_m3:,.1f} m³ "
+        f"(+{plan_single.totals.unmet_m3 - plan.totals.unmet_m3:,.1f}); transport "
+        f"{plan_single.totals.transport_m3_s / plan.totals.transport_m3_s:.4f}x"
+    )
 
     if args.carry_over:
         carry = AllocationOptions(max_delivery_time_s=args.max_delivery_time_s, carry_over=True)
         plan_carry, seconds_carry = _run(instance, carry)
-        print(f"carry-over: {plan_carry.solver_status} in {seconds_carry:.3f} s; unmet "
-              f"{plan_carry.totals.unmet_m3:,.1f} m³")
+        print(
+            f"carry-over: {plan_carry.solver_status} in {seconds_carry:.3f} s; unmet "
+            f"{plan_carry.totals.unmet_m3:,.1f} m³"
+        )
         if not args.skip_lp:
             lp_objective, n_vars, lp_seconds = reference_lp_objective(instance, carry)
-            print(f"  HiGHS LP ({n_vars:,} variables): {lp_objective:.0f} in {lp_seconds:.2f} s; "
-                  f"relative difference "
-                  f"{abs(plan_carry.totals.objective - lp_objective) / max(1.0, lp_objective):.2e}")
+            print(
+                f"  HiGHS LP ({n_vars:,} variables): {lp_objective:.0f} in {lp_seconds:.2f} s; "
+                f"relative difference "
+                f"{abs(plan_carry.totals.objective - lp_objective) / max(1.0, lp_objective):.2e}"
+            )
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ from data.schema.allocation import (
 from data.units import OxygenConversions
 
 MatrixProvider = Callable[[Sequence[tuple[float, float]], Sequence[tuple[float, float]]], Any]
-"""``matrix_provider(origins_lonlat, destinations_lonlat)`` -> travel seconds, shape (origins, destinations).
+"""``matrix_provider(origins_lonlat, destinations_lonlat)``: travel seconds, origins x destinations.
 
 Entries may be integers, ``None``, ``inf`` or ``-1`` for "no road path".
 """
@@ -263,8 +263,15 @@ def allocate_supply_matrix(
             f"cylinder_size: unknown size {cylinder_size!r}; known sizes: {known}"
         )
     scaled = _scale_and_validate(
-        list(supplier_ids), list(facility_ids), travel_time_s, capacity_m3, demand_m3,
-        accepted, receiving_limit_m3, priority, options,
+        list(supplier_ids),
+        list(facility_ids),
+        travel_time_s,
+        capacity_m3,
+        demand_m3,
+        accepted,
+        receiving_limit_m3,
+        priority,
+        options,
     )
     if options.fairness:
         solution = _solve_fairness_lp(scaled, options)
@@ -283,8 +290,17 @@ def allocate_supply_matrix(
         lower_bound = solution.objective
         solver = "min_cost_flow"
     return _build_plan(
-        list(supplier_ids), list(facility_ids), scaled, solution, lower_bound, solver,
-        options, conversions, cylinder_size, start_date, started,
+        list(supplier_ids),
+        list(facility_ids),
+        scaled,
+        solution,
+        lower_bound,
+        solver,
+        options,
+        conversions,
+        cylinder_size,
+        start_date,
+        started,
     )
 
 
@@ -423,10 +439,12 @@ def _matrix_from_provider(
         )
     problems = [
         f"suppliers[{s.supplier_id!r}].lonlat: missing; needed to compute travel times"
-        for s in problem.suppliers if s.lonlat is None
+        for s in problem.suppliers
+        if s.lonlat is None
     ] + [
         f"facilities[{f.facility_id!r}].lonlat: missing; needed to compute travel times"
-        for f in problem.facilities if f.lonlat is None
+        for f in problem.facilities
+        if f.lonlat is None
     ]
     if problems:
         raise InvalidInputError.from_problems("allocation problem", problems)
@@ -464,7 +482,8 @@ def travel_matrix_from_seconds(
     try:
         values = np.array(
             [[math.inf if v is None else v for v in row] for row in raw]
-            if not isinstance(raw, np.ndarray) else raw,
+            if not isinstance(raw, np.ndarray)
+            else raw,
             dtype=np.float64,
         )
     except (TypeError, ValueError) as error:
@@ -557,8 +576,12 @@ def _build_network(
     )
     # Source -> supplier: the day's dispatch capacity.
     s_all, p_all, k_all = np.nonzero(scaled.capacity_q[:, :, days] > 0)
-    add(np.full(len(s_all), source), sup_node(s_all, p_all, k_all),
-        scaled.capacity_q[s_all, p_all, np.asarray(days)[k_all]], 0)
+    add(
+        np.full(len(s_all), source),
+        sup_node(s_all, p_all, k_all),
+        scaled.capacity_q[s_all, p_all, np.asarray(days)[k_all]],
+        0,
+    )
     # Receiving arcs, capped by the receiving limit.
     r_first = sum(len(t) for t in tails)
     has_arc = np.zeros((n_f, n_p, n_k), bool)
@@ -570,25 +593,46 @@ def _build_network(
         h_f, h_p, h_k = np.nonzero(np.ones((n_f, n_p, n_k), bool))
         add(hold_node(h_f, h_p, h_k), dem_node(h_f, h_k), demand[h_f, h_k], 0)
         c_f, c_p, c_k = np.nonzero(np.ones((n_f, n_p, n_k - 1), bool))
-        add(hold_node(c_f, c_p, c_k), hold_node(c_f, c_p, c_k + 1), scaled.limit_q[c_f, c_p],
-            _CARRY_COST_PER_DAY)
+        add(
+            hold_node(c_f, c_p, c_k),
+            hold_node(c_f, c_p, c_k + 1),
+            scaled.limit_q[c_f, c_p],
+            _CARRY_COST_PER_DAY,
+        )
     else:
-        add(rec_node(r_f, r_p, r_k), dem_node(r_f, r_k),
-            np.minimum(scaled.limit_q[r_f, r_p], demand[r_f, r_k]), 0)
+        add(
+            rec_node(r_f, r_p, r_k),
+            dem_node(r_f, r_k),
+            np.minimum(scaled.limit_q[r_f, r_p], demand[r_f, r_k]),
+            0,
+        )
     # Demand node -> sink, and the unmet-demand penalty arcs source -> demand node (last).
     d_f, d_k = np.nonzero(demand > 0)
     add(dem_node(d_f, d_k), np.full(len(d_f), sink), demand[d_f, d_k], 0)
-    add(np.full(len(d_f), source), dem_node(d_f, d_k), demand[d_f, d_k],
-        scaled.penalty_unit * scaled.weight[d_f])
+    add(
+        np.full(len(d_f), source),
+        dem_node(d_f, d_k),
+        demand[d_f, d_k],
+        scaled.penalty_unit * scaled.weight[d_f],
+    )
     supplies = np.zeros(n_nodes, np.int64)
     total = int(demand.sum())
     supplies[source], supplies[sink] = total, -total
     return _Network(
-        tails=np.concatenate(tails), heads=np.concatenate(heads),
-        caps=np.concatenate(caps), costs=np.concatenate(costs), supplies=supplies,
-        t_s=t_s, t_f=t_f, t_p=t_p, t_d=t_d,
-        u_f=d_f.astype(np.int64), u_d=np.asarray(days, np.int64)[d_k],
-        r_first=r_first, r_f=r_f.astype(np.int64), r_p=r_p.astype(np.int64),
+        tails=np.concatenate(tails),
+        heads=np.concatenate(heads),
+        caps=np.concatenate(caps),
+        costs=np.concatenate(costs),
+        supplies=supplies,
+        t_s=t_s,
+        t_f=t_f,
+        t_p=t_p,
+        t_d=t_d,
+        u_f=d_f.astype(np.int64),
+        u_d=np.asarray(days, np.int64)[d_k],
+        r_first=r_first,
+        r_f=r_f.astype(np.int64),
+        r_p=r_p.astype(np.int64),
         r_d=np.asarray(days, np.int64)[r_k],
     )
 
@@ -620,8 +664,8 @@ def _solve_network(
         n_t = len(network.t_s)
         n_u = len(network.u_f)
         transport.append(flows[:n_t])
-        receive.append(flows[network.r_first:network.r_first + len(network.r_f)])
-        unmet[network.u_f, network.u_d] = flows[len(flows) - n_u:]
+        receive.append(flows[network.r_first : network.r_first + len(network.r_f)])
+        unmet[network.u_f, network.u_d] = flows[len(flows) - n_u :]
         objective += solver.optimal_cost()
         arcs.append(network)
     return _Solution(
@@ -638,7 +682,11 @@ def _concat_networks(networks: list[_Network]) -> _Network:
     """Concatenate the arc metadata of per-day networks (the arc arrays are not needed after)."""
     empty = np.zeros(0, np.int64)
     return _Network(
-        tails=empty, heads=empty, caps=empty, costs=empty, supplies=empty,
+        tails=empty,
+        heads=empty,
+        caps=empty,
+        costs=empty,
+        supplies=empty,
         t_s=np.concatenate([n.t_s for n in networks]),
         t_f=np.concatenate([n.t_f for n in networks]),
         t_p=np.concatenate([n.t_p for n in networks]),
@@ -676,7 +724,9 @@ def _choose_single_sources(
     chosen[single] = np.argmax(carried_total, axis=0)[single]
     residual = scaled.capacity_q.astype(np.float64).copy()  # (S, P, D)
     f_one, p_one = np.nonzero(single)
-    np.subtract.at(residual, (chosen[f_one, p_one], p_one), carried[chosen[f_one, p_one], f_one, p_one])
+    np.subtract.at(
+        residual, (chosen[f_one, p_one], p_one), carried[chosen[f_one, p_one], f_one, p_one]
+    )
     f_split, p_split = np.nonzero(n_sources > 1)
     need = carried[:, f_split, p_split].sum(axis=0)  # (n_split, D)
     order = np.lexsort((-need.sum(axis=1), -scaled.weight[f_split]))
@@ -684,18 +734,21 @@ def _choose_single_sources(
         f_idx, p_idx = int(f_split[position]), int(p_split[position])
         candidates = np.nonzero(scaled.usable[:, f_idx, p_idx])[0]
         fits = (residual[candidates, p_idx, :] >= need[position] - 1e-9).all(axis=1)
-        rank = np.lexsort((
-            scaled.travel_s[candidates, f_idx],
-            -carried_total[candidates, f_idx, p_idx],
-            ~fits,
-        ))
+        rank = np.lexsort(
+            (
+                scaled.travel_s[candidates, f_idx],
+                -carried_total[candidates, f_idx, p_idx],
+                ~fits,
+            )
+        )
         best = int(candidates[rank[0]])
         chosen[f_idx, p_idx] = best
         residual[best, p_idx] -= need[position]
     f_none, p_none = np.nonzero((n_sources == 0) & scaled.usable.any(axis=0))
-    for f_idx, p_idx in zip(f_none, p_none, strict=True):
-        candidates = np.nonzero(scaled.usable[:, f_idx, p_idx])[0]
-        chosen[f_idx, p_idx] = candidates[np.argmin(scaled.travel_s[candidates, f_idx])]
+    for f_none_idx, p_none_idx in zip(f_none, p_none, strict=True):
+        candidates = np.nonzero(scaled.usable[:, f_none_idx, p_none_idx])[0]
+        nearest = candidates[np.argmin(scaled.travel_s[candidates, f_none_idx])]
+        chosen[f_none_idx, p_none_idx] = nearest
     restricted = np.zeros_like(scaled.usable)
     f_all, p_all = np.nonzero(chosen >= 0)
     restricted[chosen[f_all, p_all], f_all, p_all] = True
@@ -718,9 +771,7 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     transport_terms: list[tuple[Any, int]] = []
     z = solver.NumVar(0.0, 1.0, "largest_unmet_share")
     for network in networks:
-        balance = [
-            solver.Constraint(float(supply), float(supply)) for supply in network.supplies
-        ]
+        balance = [solver.Constraint(float(supply), float(supply)) for supply in network.supplies]
         variables = []
         n_arcs = len(network.tails)
         n_u = len(network.u_f)
@@ -787,19 +838,19 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
         for variables, network in zip(arc_vars, networks, strict=True)
     ]
     receive = [
-        np.array([
-            v.solution_value()
-            for v in variables[network.r_first: network.r_first + len(network.r_f)]
-        ])
+        np.array(
+            [
+                v.solution_value()
+                for v in variables[network.r_first : network.r_first + len(network.r_f)]
+            ]
+        )
         for variables, network in zip(arc_vars, networks, strict=True)
     ]
     unmet = np.zeros((n_f, n_d))
     for var, f_idx, day, _ in unmet_terms:
         unmet[f_idx, day] = var.solution_value()
     transport_cost = sum(var.solution_value() * c for var, c in transport_terms)
-    objective = transport_cost + scaled.penalty_unit * float(
-        (unmet * scaled.weight[:, None]).sum()
-    )
+    objective = transport_cost + scaled.penalty_unit * float((unmet * scaled.weight[:, None]).sum())
     return _Solution(
         transport_q=np.clip(np.concatenate(transport), 0.0, None),
         unmet_q=np.clip(unmet, 0.0, None),
@@ -849,11 +900,18 @@ def _build_plan(
         else:
             quantity = float(math.ceil(quantity_m3 / cylinder_m3 - 1e-9))
             unit = f"cylinders_{cylinder_size}"
-        flows.append(Flow(
-            supplier_id=supplier_ids[s_idx], facility_id=facility_ids[f_idx],
-            day=int(network.t_d[arc]), product=product, quantity_m3=quantity_m3,
-            quantity=quantity, unit=unit, travel_time_s=travel_s,
-        ))
+        flows.append(
+            Flow(
+                supplier_id=supplier_ids[s_idx],
+                facility_id=facility_ids[f_idx],
+                day=int(network.t_d[arc]),
+                product=product,
+                quantity_m3=quantity_m3,
+                quantity=quantity,
+                unit=unit,
+                travel_time_s=travel_s,
+            )
+        )
         transport_m3_s += quantity_m3 * travel_s
         delivered_m3 += quantity_m3
 
@@ -861,21 +919,37 @@ def _build_plan(
     received[network.r_f, network.r_p, network.r_d] = solution.receive_q
     unmet_entries: list[UnmetDemand] = []
     by_reason: dict[UnmetReason, float] = {}
-    days_first = np.argwhere(solution.unmet_q.T > tolerance)  # (day, facility), sorted by day
+    # (day, facility) pairs, sorted by day.
+    days_first = np.argwhere(np.transpose(solution.unmet_q) > tolerance)
     reach = _reach_per_day(scaled, days_first[:, 1])
     for (day, f_idx), (n_suppliers, capacity_q, limited) in zip(days_first, reach, strict=True):
         unmet_q = float(solution.unmet_q[f_idx, day])
         demand_q = int(scaled.demand_q[f_idx, day])
         reason = scaled.reasons[f_idx] or UnmetReason.NO_CAPACITY_LEFT
         detail = _explain(
-            scaled, int(f_idx), int(day), reason, received, options, solver, resolution,
-            int(n_suppliers[day]), float(capacity_q[day]) * resolution, limited,
+            scaled,
+            int(f_idx),
+            int(day),
+            reason,
+            received,
+            options,
+            solver,
+            resolution,
+            int(n_suppliers[day]),
+            float(capacity_q[day]) * resolution,
+            limited,
         )
         unmet_m3 = round(unmet_q * resolution, 6)
-        unmet_entries.append(UnmetDemand(
-            facility_id=facility_ids[f_idx], day=int(day), unmet_m3=unmet_m3,
-            demand_m3=round(demand_q * resolution, 6), reason=reason, detail=detail,
-        ))
+        unmet_entries.append(
+            UnmetDemand(
+                facility_id=facility_ids[f_idx],
+                day=int(day),
+                unmet_m3=unmet_m3,
+                demand_m3=round(demand_q * resolution, 6),
+                reason=reason,
+                detail=detail,
+            )
+        )
         by_reason[reason] = by_reason.get(reason, 0.0) + unmet_m3
     with np.errstate(divide="ignore", invalid="ignore"):
         shares = np.where(scaled.demand_q > 0, solution.unmet_q / scaled.demand_q, 0.0)
@@ -907,17 +981,19 @@ def _build_plan(
 def _reach_per_day(
     scaled: _Scaled, f_indices: npt.NDArray[np.int64]
 ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]]:
-    """For each facility: usable suppliers per day, their capacity per day, products usable per day."""
-    rows = []
+    """Per facility: usable suppliers per day, their capacity per day, usable products per day."""
+    rows: list[Any] = []
     offered_today = scaled.capacity_q > 0  # (S, P, D)
     for f_idx in f_indices:
         usable = scaled.usable[:, f_idx, :]  # (S, P)
         live = usable[:, :, None] & offered_today  # (S, P, D)
-        rows.append((
-            live.any(axis=1).sum(axis=0),
-            (scaled.capacity_q * live).sum(axis=(0, 1)),
-            live.any(axis=0),  # (P, D)
-        ))
+        rows.append(
+            (
+                live.any(axis=1).sum(axis=0),
+                (scaled.capacity_q * live).sum(axis=(0, 1)),
+                live.any(axis=0),  # (P, D)
+            )
+        )
     return rows
 
 
@@ -936,9 +1012,10 @@ def _explain(
 ) -> str:
     """Say, with numbers, why demand of facility ``f_idx`` on ``day`` is unmet."""
     if reason is UnmetReason.NO_COMPATIBLE_PRODUCT:
-        names = ", ".join(
-            PRODUCTS[p].value for p in np.nonzero(scaled.accepted[f_idx])[0]
-        ) or "no product"
+        names = (
+            ", ".join(PRODUCTS[p].value for p in np.nonzero(scaled.accepted[f_idx])[0])
+            or "no product"
+        )
         return f"accepts {names}; no supplier offers it with capacity"
     if reason is UnmetReason.UNREACHABLE:
         return "no compatible supplier has a road path to the facility"

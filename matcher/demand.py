@@ -101,7 +101,8 @@ class FlowTable:
             name=f"{self.name} + planner overrides",
             rates=tuple(
                 FlowRate(r.need, float(overrides[r.need]), "planner override")
-                if r.need in overrides else r
+                if r.need in overrides
+                else r
                 for r in self.rates
             ),
         )
@@ -110,8 +111,12 @@ class FlowTable:
 PLANNING_FLOW_TABLE = FlowTable(
     name="planning (conservative)",
     rates=(
-        FlowRate(OxygenNeed.CANNULA_MASK, 10.0, f"{_WHO}: severe 10 L/min; covers MOH/HSCC mask "
-                 "start 8 L/min and reservoir mask 12 L/min"),
+        FlowRate(
+            OxygenNeed.CANNULA_MASK,
+            10.0,
+            f"{_WHO}: severe 10 L/min; covers MOH/HSCC mask "
+            "start 8 L/min and reservoir mask 12 L/min",
+        ),
         FlowRate(OxygenNeed.HIGH_FLOW, 30.0, f"{_WHO}: critical 30 L/min"),
         FlowRate(OxygenNeed.NON_INVASIVE, 30.0, f"{_WHO}: critical 30 L/min"),
         FlowRate(OxygenNeed.INVASIVE, 30.0, f"{_WHO}: critical 30 L/min (India EG ICU 24 L/min)"),
@@ -123,11 +128,18 @@ PLANNING_FLOW_TABLE = FlowTable(
 OBSERVED_FLOW_TABLE = FlowTable(
     name="observed (calibrated)",
     rates=(
-        FlowRate(OxygenNeed.CANNULA_MASK, 5.6, "ZSFG, 1,076 patients: mean 5.6 L/min "
-                 "(medrxiv 10.1101/2024.03.13.24304251; Sweden ward mean 3.0)"),
+        FlowRate(
+            OxygenNeed.CANNULA_MASK,
+            5.6,
+            "ZSFG, 1,076 patients: mean 5.6 L/min "
+            "(medrxiv 10.1101/2024.03.13.24304251; Sweden ward mean 3.0)",
+        ),
         FlowRate(OxygenNeed.HIGH_FLOW, 14.2, f"{_PROXY}: HFNO median 14.2 L/min"),
-        FlowRate(OxygenNeed.NON_INVASIVE, 14.2, f"{_PROXY}: HFNO median used as proxy "
-                 "(no NIV-specific observed figure)"),
+        FlowRate(
+            OxygenNeed.NON_INVASIVE,
+            14.2,
+            f"{_PROXY}: HFNO median used as proxy (no NIV-specific observed figure)",
+        ),
         FlowRate(OxygenNeed.INVASIVE, 2.9, f"{_PROXY}: IMV median 2.9 L/min"),
         FlowRate(OxygenNeed.ECMO, 30.0, f"{_WHO}: critical 30 L/min kept (no observed figure)"),
     ),
@@ -141,7 +153,8 @@ MOH_SEVERITY_MIX: tuple[tuple[OxygenNeed, float], ...] = (
     (OxygenNeed.INVASIVE, 294 / 3137),
     (OxygenNeed.ECMO, 12 / 3137),
 )
-"""Vietnam MOH bulletin, 25 Feb 2022: 3,137 severe = 2,464 mask, 280 HFNC, 87 NIV, 294 IMV, 12 ECMO."""
+"""Vietnam MOH bulletin, 25 Feb 2022: 3,137 severe = 2,464 mask, 280 HFNC, 87 NIV, 294 IMV, 12 ECMO
+(vietgiaitri.com, via oxygen-parameters.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,14 +188,26 @@ class TierEstimate:
             raise InvalidInputError.from_problems(f"tier estimate {self.tier}", problems)
 
 
-_TIER_BASIS = ("assumption synthesised from the tier model of oxygen-parameters.md (QĐ 4111/QĐ-BYT); "
-               "replace with calibrated values")
+_TIER_BASIS = (
+    "assumption synthesised from the tier model of oxygen-parameters.md (QĐ 4111/QĐ-BYT); "
+    "replace with calibrated values"
+)
 DEFAULT_TIER_ESTIMATES: tuple[TierEstimate, ...] = (
     TierEstimate(1, 0.10, ((OxygenNeed.CANNULA_MASK, 1.0),), _TIER_BASIS),
-    TierEstimate(2, 0.60, ((OxygenNeed.CANNULA_MASK, 0.85), (OxygenNeed.HIGH_FLOW, 0.15)),
-                 _TIER_BASIS),
-    TierEstimate(3, 0.90, ((OxygenNeed.HIGH_FLOW, 0.40), (OxygenNeed.NON_INVASIVE, 0.10),
-                           (OxygenNeed.INVASIVE, 0.45), (OxygenNeed.ECMO, 0.05)), _TIER_BASIS),
+    TierEstimate(
+        2, 0.60, ((OxygenNeed.CANNULA_MASK, 0.85), (OxygenNeed.HIGH_FLOW, 0.15)), _TIER_BASIS
+    ),
+    TierEstimate(
+        3,
+        0.90,
+        (
+            (OxygenNeed.HIGH_FLOW, 0.40),
+            (OxygenNeed.NON_INVASIVE, 0.10),
+            (OxygenNeed.INVASIVE, 0.45),
+            (OxygenNeed.ECMO, 0.05),
+        ),
+        _TIER_BASIS,
+    ),
 )
 """Default estimates per tier (an assumption, flagged ``estimated`` in every forecast)."""
 
@@ -217,8 +242,11 @@ class PatientReport:
     patients: tuple[tuple[OxygenNeed, int], ...]
 
     def __post_init__(self) -> None:
-        bad = [f"patients[{need}]: must be an integer >= 0, got {count!r}"
-               for need, count in self.patients if not isinstance(count, int) or count < 0]
+        bad = [
+            f"patients[{need}]: must be an integer >= 0, got {count!r}"
+            for need, count in self.patients
+            if not isinstance(count, int) or count < 0
+        ]
         if bad:
             raise InvalidInputError.from_problems(f"report of {self.facility_id!r}", bad)
 
@@ -242,8 +270,9 @@ class Growth:
     factors: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        given = [v is not None for v in (self.daily_growth_rate, self.doubling_time_days,
-                                         self.factors)]
+        given = [
+            v is not None for v in (self.daily_growth_rate, self.doubling_time_days, self.factors)
+        ]
         problems = []
         if sum(given) != 1:
             problems.append("give exactly one of daily_growth_rate, doubling_time_days, factors")
@@ -253,9 +282,7 @@ class Growth:
             problems.append(f"daily_growth_rate: must be > -1, got {self.daily_growth_rate!r}")
         if self.doubling_time_days is not None and not _positive(self.doubling_time_days):
             problems.append(f"doubling_time_days: must be > 0, got {self.doubling_time_days!r}")
-        if self.factors is not None and not all(
-            _is_finite(f) and f >= 0 for f in self.factors
-        ):
+        if self.factors is not None and not all(_is_finite(f) and f >= 0 for f in self.factors):
             problems.append(f"factors: must be numbers >= 0, got {self.factors!r}")
         if problems:
             raise InvalidInputError.from_problems("growth", problems)
@@ -433,8 +460,9 @@ def project_demand(
     forecasts = []
     for profile in profiles:
         growth = scenario.growth_for(profile.facility_id, profile.province_id)
-        report = latest.get(profile.facility_id)
-        if report is not None:
+        found = latest.get(profile.facility_id)
+        if found is not None:
+            report = found
             base_patients = float(sum(count for _, count in report.patients))
             mix = _shares(report.patients) if base_patients > 0 else ()
             offset = (start_date - report.report_date).days
@@ -454,14 +482,16 @@ def project_demand(
             round(oxygen_use_m3_per_day(((need, n * share) for need, share in mix), flow_table), 6)
             for n in patients
         )
-        forecasts.append(DemandForecast(
-            facility_id=profile.facility_id,
-            start_date=start_date,
-            demand_m3_per_day=demand,
-            patients_per_day=tuple(round(n, 6) for n in patients),
-            estimated=report is None,
-            basis=f"{basis}; flow table {flow_table.name}",
-        ))
+        forecasts.append(
+            DemandForecast(
+                facility_id=profile.facility_id,
+                start_date=start_date,
+                demand_m3_per_day=demand,
+                patients_per_day=tuple(round(n, 6) for n in patients),
+                estimated=found is None,
+                basis=f"{basis}; flow table {flow_table.name}",
+            )
+        )
     return tuple(forecasts)
 
 

@@ -34,14 +34,28 @@ PLAN_FORMAT_NAME = "oxyroute.allocation-plan"
 FORMAT_VERSION = 1
 
 _TOP_KEYS = {
-    "format", "version", "start_date", "horizon_days", "suppliers", "facilities",
-    "travel_time_s", "options", "conversions",
+    "format",
+    "version",
+    "start_date",
+    "horizon_days",
+    "suppliers",
+    "facilities",
+    "travel_time_s",
+    "options",
+    "conversions",
 }
 _SUPPLIER_KEYS = {"supplier_id", "name", "lonlat", "products"}
 _CAPACITY_KEYS = {"capacity_m3_per_day", "capacity_lox_t_per_day", "capacity_cylinders_per_day"}
 _FACILITY_KEYS = {
-    "facility_id", "demand_m3_per_day", "accepted_products", "receiving_limit_m3_per_day",
-    "tier", "critical_share", "priority", "lonlat", "estimated",
+    "facility_id",
+    "demand_m3_per_day",
+    "accepted_products",
+    "receiving_limit_m3_per_day",
+    "tier",
+    "critical_share",
+    "priority",
+    "lonlat",
+    "estimated",
 }
 _CONVERSION_KEYS = {"gas_m3_per_lox_t", "cylinder_size"}
 
@@ -114,10 +128,8 @@ def problem_from_json(data: Any) -> AllocationRequest:
     if data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
         problems.append(f"version: got {data.get('version')!r}; this reader knows version 1")
     horizon = data.get("horizon_days")
-    if not _is_int(horizon) or horizon < 1:
-        problems.append(
-            f"horizon_days: must be an integer >= 1 (days planned), got {horizon!r}"
-        )
+    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
+        problems.append(f"horizon_days: must be an integer >= 1 (days planned), got {horizon!r}")
         horizon = None
     start_date = None
     if data.get("start_date") is not None:
@@ -129,19 +141,25 @@ def problem_from_json(data: Any) -> AllocationRequest:
             )
     conversions, cylinder_size = _parse_conversions(data.get("conversions", {}), problems)
     options = _parse_options(data.get("options", {}), problems)
-    suppliers = _parse_suppliers(data.get("suppliers"), horizon, conversions, cylinder_size,
-                                 problems)
+    suppliers = _parse_suppliers(
+        data.get("suppliers"), horizon, conversions, cylinder_size, problems
+    )
     facilities = _parse_facilities(data.get("facilities"), horizon, problems)
     matrix = None
     if data.get("travel_time_s") is not None:
-        matrix = _parse_matrix(data["travel_time_s"], len(suppliers or []),
-                               len(facilities or []), problems)
+        matrix = _parse_matrix(
+            data["travel_time_s"], len(suppliers or []), len(facilities or []), problems
+        )
     if problems or horizon is None or suppliers is None or facilities is None:
         raise InvalidInputError.from_problems("allocation problem", problems)
     try:
         problem = AllocationProblem(
-            suppliers=tuple(suppliers), facilities=tuple(facilities), horizon_days=horizon,
-            travel_time_s=matrix, options=options or AllocationOptions(), start_date=start_date,
+            suppliers=tuple(suppliers),
+            facilities=tuple(facilities),
+            horizon_days=horizon,
+            travel_time_s=matrix,
+            options=options or AllocationOptions(),
+            start_date=start_date,
         )
     except InvalidInputError as error:
         raise InvalidInputError.from_problems("allocation problem", error.problems) from None
@@ -206,7 +224,7 @@ def problem_to_json(request: AllocationRequest) -> dict[str, Any]:
 
 
 def plan_to_json(plan: AllocationPlan) -> dict[str, Any]:
-    """Serialise a plan: flows, unmet demand with reasons, totals, solver facts (all keys in docs)."""
+    """Serialise a plan: flows, unmet demand with reasons, totals and solver facts."""
     totals = plan.totals
     return {
         "format": PLAN_FORMAT_NAME,
@@ -266,16 +284,12 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    )
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _unknown_keys(path: str, data: Mapping[str, Any], known: set[str], problems: list[str]) -> None:
     for key in sorted(set(data) - known):
-        problems.append(
-            f"{path}{key}: unknown key; known keys: {', '.join(sorted(known))}"
-        )
+        problems.append(f"{path}{key}: unknown key; known keys: {', '.join(sorted(known))}")
 
 
 def _per_day(path: str, value: Any, horizon: int | None, problems: list[str]) -> list[float] | None:
@@ -284,9 +298,7 @@ def _per_day(path: str, value: Any, horizon: int | None, problems: list[str]) ->
         return None
     values = [value] * horizon if _is_number(value) else value
     if not isinstance(values, list):
-        problems.append(
-            f"{path}: must be a number or a list of {horizon} numbers, got {value!r}"
-        )
+        problems.append(f"{path}: must be a number or a list of {horizon} numbers, got {value!r}")
         return None
     if len(values) != horizon:
         problems.append(
@@ -309,8 +321,7 @@ def _parse_product(path: str, value: Any, problems: list[str]) -> Product | None
         return Product(value)
     except ValueError:
         problems.append(
-            f"{path}: unknown product {value!r}; use one of "
-            f"{', '.join(p.value for p in PRODUCTS)}"
+            f"{path}: unknown product {value!r}; use one of {', '.join(p.value for p in PRODUCTS)}"
         )
         return None
 
@@ -319,7 +330,9 @@ def _parse_lonlat(path: str, value: Any, problems: list[str]) -> tuple[float, fl
     if value is None:
         return None
     if (
-        not isinstance(value, list) or len(value) != 2 or not all(_is_number(v) for v in value)
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(_is_number(v) for v in value)
         or not (-180 <= value[0] <= 180 and -90 <= value[1] <= 90)
     ):
         problems.append(f"{path}: must be [lon, lat] in WGS84 degrees, got {value!r}")
@@ -327,9 +340,7 @@ def _parse_lonlat(path: str, value: Any, problems: list[str]) -> tuple[float, fl
     return (float(value[0]), float(value[1]))
 
 
-def _parse_conversions(
-    data: Any, problems: list[str]
-) -> tuple[OxygenConversions, str]:
+def _parse_conversions(data: Any, problems: list[str]) -> tuple[OxygenConversions, str]:
     if not isinstance(data, Mapping):
         problems.append(f"conversions: must be an object, got {data!r}")
         return OxygenConversions(), "40L"
@@ -386,13 +397,21 @@ def _parse_suppliers(
         if not isinstance(products, Mapping) or not products:
             problems.append(
                 f"{path}.products: must be an object such as "
-                '{"cylinder": {"capacity_m3_per_day": 600}}, got ' f"{products!r}"
+                '{"cylinder": {"capacity_m3_per_day": 600}}, got '
+                f"{products!r}"
             )
             products = {}
         for name, spec in products.items():
             product = _parse_product(f"{path}.products.{name}", name, problems)
-            capacity = _parse_capacity(f"{path}.products.{name}", spec, product, horizon,
-                                       conversions, cylinder_size, problems)
+            capacity = _parse_capacity(
+                f"{path}.products.{name}",
+                spec,
+                product,
+                horizon,
+                conversions,
+                cylinder_size,
+                problems,
+            )
             if product is not None and capacity is not None:
                 capacities.append(SupplierCapacity(product, tuple(capacity)))
         lonlat = _parse_lonlat(f"{path}.lonlat", item.get("lonlat"), problems)
@@ -424,17 +443,22 @@ def _parse_capacity(
     given = sorted(set(spec) & _CAPACITY_KEYS)
     if len(given) != 1:
         problems.append(
-            f"{path}: give exactly one of {', '.join(sorted(_CAPACITY_KEYS))}, got {given or 'none'}"
+            f"{path}: give exactly one of {', '.join(sorted(_CAPACITY_KEYS))}, "
+            f"got {given or 'none'}"
         )
         return None
     key = given[0]
     if key == "capacity_lox_t_per_day" and product is Product.CYLINDER:
-        problems.append(f"{path}.{key}: tonnes of liquid apply to bulk_liquid; use "
-                        "capacity_cylinders_per_day or capacity_m3_per_day")
+        problems.append(
+            f"{path}.{key}: tonnes of liquid apply to bulk_liquid; use "
+            "capacity_cylinders_per_day or capacity_m3_per_day"
+        )
         return None
     if key == "capacity_cylinders_per_day" and product is Product.BULK_LIQUID:
-        problems.append(f"{path}.{key}: cylinders apply to cylinder; use "
-                        "capacity_lox_t_per_day or capacity_m3_per_day")
+        problems.append(
+            f"{path}.{key}: cylinders apply to cylinder; use "
+            "capacity_lox_t_per_day or capacity_m3_per_day"
+        )
         return None
     values = _per_day(f"{path}.{key}", spec[key], horizon, problems)
     if values is None:
@@ -465,14 +489,17 @@ def _parse_facilities(
             problems.append(f"{path}.facility_id: must be a non-empty string, got {facility_id!r}")
         if "demand_m3_per_day" not in item:
             problems.append(f"{path}.demand_m3_per_day: missing; give m³ per day of the horizon")
-        demand = _per_day(f"{path}.demand_m3_per_day", item.get("demand_m3_per_day"), horizon,
-                          problems) if "demand_m3_per_day" in item else None
+        demand = (
+            _per_day(f"{path}.demand_m3_per_day", item.get("demand_m3_per_day"), horizon, problems)
+            if "demand_m3_per_day" in item
+            else None
+        )
         accepted_raw = item.get("accepted_products")
         accepted: set[Product] = set()
         if not isinstance(accepted_raw, list) or not accepted_raw:
             problems.append(
-                f"{path}.accepted_products: must be a non-empty list such as [\"cylinder\"] "
-                f"(add \"bulk_liquid\" only for a facility with a tank), got {accepted_raw!r}"
+                f'{path}.accepted_products: must be a non-empty list such as ["cylinder"] '
+                f'(add "bulk_liquid" only for a facility with a tank), got {accepted_raw!r}'
             )
         else:
             for position, name in enumerate(accepted_raw):
@@ -488,7 +515,9 @@ def _parse_facilities(
             )
         else:
             for name, value in limits_raw.items():
-                product = _parse_product(f"{path}.receiving_limit_m3_per_day.{name}", name, problems)
+                product = _parse_product(
+                    f"{path}.receiving_limit_m3_per_day.{name}", name, problems
+                )
                 if not _is_number(value) or value < 0:
                     problems.append(
                         f"{path}.receiving_limit_m3_per_day.{name}: {value!r} is not a finite "
@@ -500,17 +529,19 @@ def _parse_facilities(
         if len(problems) > before or demand is None or not isinstance(facility_id, str):
             continue
         try:
-            facilities.append(FacilityDemand(
-                facility_id=facility_id,
-                demand_m3_per_day=tuple(demand),
-                accepted_products=frozenset(accepted),
-                receiving_limit_m3_per_day=tuple(sorted(limits)),
-                tier=item.get("tier", 2),
-                critical_share=item.get("critical_share", 0.0),
-                priority=item.get("priority"),
-                lonlat=lonlat,
-                estimated=item.get("estimated", False),
-            ))
+            facilities.append(
+                FacilityDemand(
+                    facility_id=facility_id,
+                    demand_m3_per_day=tuple(demand),
+                    accepted_products=frozenset(accepted),
+                    receiving_limit_m3_per_day=tuple(sorted(limits)),
+                    tier=item.get("tier", 2),
+                    critical_share=item.get("critical_share", 0.0),
+                    priority=item.get("priority"),
+                    lonlat=lonlat,
+                    estimated=item.get("estimated", False),
+                )
+            )
         except InvalidInputError as error:
             problems.extend(f"{path}.{p}" for p in error.problems)
     return facilities

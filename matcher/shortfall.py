@@ -161,8 +161,11 @@ def compute_shortfalls(
     """
     forecasts = tuple(forecasts)
     by_id = {p.facility_id: p for p in positions}
-    problems = [f"positions[{fid!r}]: no forecast for this facility"
-                for fid in by_id if fid not in {f.facility_id for f in forecasts}]
+    problems = [
+        f"positions[{fid!r}]: no forecast for this facility"
+        for fid in by_id
+        if fid not in {f.facility_id for f in forecasts}
+    ]
     for forecast in forecasts:
         position = by_id.get(forecast.facility_id)
         if position and len(position.expected_deliveries_m3_per_day) > len(
@@ -194,14 +197,16 @@ def compute_shortfalls(
             required.append(round(need, 6))
         net_use = sum(use) / len(use) - generation if use else 0.0
         first = next((day for day, need in enumerate(required) if need > 0), None)
-        results.append(FacilityShortfall(
-            facility_id=forecast.facility_id,
-            projected_stock_m3_per_day=tuple(projected),
-            required_m3_per_day=tuple(required),
-            first_shortfall_day=first,
-            shortfall_m3=round(sum(required), 6),
-            days_of_supply=round(stock / net_use, 3) if net_use > 0 else None,
-            estimated=forecast.estimated,
-            stock_known=position is not None,
-        ))
+        results.append(
+            FacilityShortfall(
+                facility_id=forecast.facility_id,
+                projected_stock_m3_per_day=tuple(projected),
+                required_m3_per_day=tuple(required),
+                first_shortfall_day=first,
+                shortfall_m3=round(sum(required), 6),
+                days_of_supply=round(stock / net_use, 3) if net_use > 0 else None,
+                estimated=forecast.estimated,
+                stock_known=position is not None,
+            )
+        )
     return tuple(results)

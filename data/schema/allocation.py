@@ -4,7 +4,8 @@ Conventions: gas volumes are m³ at normal conditions (suffix ``_m3``), times ar
 (suffix ``_s``), days are 0-based offsets from the problem's ``start_date`` (day 0 = the first day
 of the horizon). Coordinates are WGS84 ``(lon, lat)``. Every record is a frozen dataclass that
 validates itself on construction and raises :class:`~data.errors.InvalidInputError` listing every
-problem it found. Variants of a problem are new instances made with :meth:`AllocationProblem.replace`.
+problem it found. Variants of a problem are new instances made with
+:meth:`AllocationProblem.replace`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy.typing as npt
 from data.errors import InvalidInputError
 
 UNREACHABLE_S = -1
-"""Travel-time matrix entry meaning "no road path" (the matrix is int64; ``None``/``inf`` map to it)."""
+"""Travel-time matrix entry for "no road path" (the matrix is int64; ``None``/``inf`` map to it)."""
 
 
 class Product(StrEnum):
@@ -211,7 +212,8 @@ class FacilityDemand:
         for product, limit_m3 in self.receiving_limit_m3_per_day:
             if not isinstance(product, Product):
                 problems.append(
-                    f"receiving_limit_m3_per_day: unknown product {product!r}; use one of {_names()}"
+                    f"receiving_limit_m3_per_day: unknown product {product!r}; "
+                    f"use one of {_names()}"
                 )
             if not _is_number(limit_m3) or limit_m3 < 0:
                 problems.append(
@@ -223,7 +225,9 @@ class FacilityDemand:
         if not _is_number(self.critical_share) or not 0 <= self.critical_share <= 1:
             problems.append(f"critical_share: must be between 0 and 1, got {self.critical_share!r}")
         if self.priority is not None and (
-            not isinstance(self.priority, int) or isinstance(self.priority, bool) or self.priority < 1
+            not isinstance(self.priority, int)
+            or isinstance(self.priority, bool)
+            or self.priority < 1
         ):
             problems.append(f"priority: must be an integer >= 1 or absent, got {self.priority!r}")
         _check_lonlat(self.lonlat, problems)
@@ -315,8 +319,10 @@ class AllocationOptions:
         if unknown:
             raise InvalidInputError.from_problems(
                 "allocation options",
-                [f"options.{key}: unknown option; known: {', '.join(sorted(known))}"
-                 for key in unknown],
+                [
+                    f"options.{key}: unknown option; known: {', '.join(sorted(known))}"
+                    for key in unknown
+                ],
             )
         try:
             return cls(**dict(values))
@@ -410,7 +416,7 @@ class AllocationProblem:
             raise InvalidInputError.from_problems("allocation problem", problems)
 
     def replace(self, **changes: Any) -> AllocationProblem:
-        """Return a copy with ``changes`` applied (a what-if scenario); the original is untouched."""
+        """Return a copy with ``changes`` applied (a what-if scenario); the original stays."""
         return dataclasses.replace(self, **changes)
 
 

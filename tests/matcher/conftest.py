@@ -10,7 +10,10 @@ from hypothesis import HealthCheck, settings
 
 # Derandomised profile for solver-backed properties: reproducible in CI, no deadline.
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=60,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=60,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci")
@@ -45,20 +48,42 @@ def hand_document() -> dict[str, Any]:
         "start_date": "2021-08-20",
         "horizon_days": 2,
         "suppliers": [
-            {"supplier_id": "P", "name": "Producer", "products": {
-                "bulk_liquid": {"capacity_m3_per_day": 100}}},
-            {"supplier_id": "C", "name": "Filling station", "products": {
-                "cylinder": {"capacity_m3_per_day": [30, 10]}}},
+            {
+                "supplier_id": "P",
+                "name": "Producer",
+                "products": {"bulk_liquid": {"capacity_m3_per_day": 100}},
+            },
+            {
+                "supplier_id": "C",
+                "name": "Filling station",
+                "products": {"cylinder": {"capacity_m3_per_day": [30, 10]}},
+            },
         ],
         "facilities": [
-            {"facility_id": "H1", "demand_m3_per_day": [60, 60],
-             "accepted_products": ["bulk_liquid", "cylinder"], "tier": 3},
-            {"facility_id": "H2", "demand_m3_per_day": [50, 50],
-             "accepted_products": ["bulk_liquid"], "tier": 2},
-            {"facility_id": "H3", "demand_m3_per_day": [20, 20],
-             "accepted_products": ["cylinder"], "tier": 3},
-            {"facility_id": "H4", "demand_m3_per_day": [15, 15],
-             "accepted_products": ["cylinder"], "tier": 1},
+            {
+                "facility_id": "H1",
+                "demand_m3_per_day": [60, 60],
+                "accepted_products": ["bulk_liquid", "cylinder"],
+                "tier": 3,
+            },
+            {
+                "facility_id": "H2",
+                "demand_m3_per_day": [50, 50],
+                "accepted_products": ["bulk_liquid"],
+                "tier": 2,
+            },
+            {
+                "facility_id": "H3",
+                "demand_m3_per_day": [20, 20],
+                "accepted_products": ["cylinder"],
+                "tier": 3,
+            },
+            {
+                "facility_id": "H4",
+                "demand_m3_per_day": [15, 15],
+                "accepted_products": ["cylinder"],
+                "tier": 1,
+            },
         ],
         "travel_time_s": [[600, 1200, None, None], [900, 300, 600, 300]],
     }
@@ -66,5 +91,5 @@ def hand_document() -> dict[str, Any]:
 
 @pytest.fixture
 def document(hand_document: dict[str, Any]) -> dict[str, Any]:
-    """A private deep copy of the hand instance, for tests that alter it."""
+    """Return a private deep copy of the hand instance, for tests that alter it."""
     return copy.deepcopy(hand_document)

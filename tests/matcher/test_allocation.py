@@ -23,26 +23,36 @@ def _solve(document: dict[str, Any]) -> AllocationPlan:
 
 
 def _delivered(plan: AllocationPlan) -> dict[tuple[str, str, int, str], float]:
-    return {(f.supplier_id, f.facility_id, f.day, f.product.value): f.quantity_m3
-            for f in plan.flows}
+    return {
+        (f.supplier_id, f.facility_id, f.day, f.product.value): f.quantity_m3 for f in plan.flows
+    }
 
 
 def test_hand_instance_optimum(hand_document: dict[str, Any]) -> None:
     plan = _solve(hand_document)
     assert plan.solver_status == "optimal"
     assert _delivered(plan) == {
-        ("P", "H1", 0, "bulk_liquid"): 50.0, ("P", "H2", 0, "bulk_liquid"): 50.0,
-        ("C", "H1", 0, "cylinder"): 10.0, ("C", "H3", 0, "cylinder"): 20.0,
-        ("P", "H1", 1, "bulk_liquid"): 60.0, ("P", "H2", 1, "bulk_liquid"): 40.0,
+        ("P", "H1", 0, "bulk_liquid"): 50.0,
+        ("P", "H2", 0, "bulk_liquid"): 50.0,
+        ("C", "H1", 0, "cylinder"): 10.0,
+        ("C", "H3", 0, "cylinder"): 20.0,
+        ("P", "H1", 1, "bulk_liquid"): 60.0,
+        ("P", "H2", 1, "bulk_liquid"): 40.0,
         ("C", "H3", 1, "cylinder"): 10.0,
     }
     assert [(u.facility_id, u.day, u.unmet_m3) for u in plan.unmet] == [
-        ("H4", 0, 15.0), ("H2", 1, 10.0), ("H3", 1, 10.0), ("H4", 1, 15.0),
+        ("H4", 0, 15.0),
+        ("H2", 1, 10.0),
+        ("H3", 1, 10.0),
+        ("H4", 1, 15.0),
     ]
     assert {u.reason for u in plan.unmet} == {UnmetReason.NO_CAPACITY_LEFT}
     assert plan.totals.transport_m3_s == 201_000
     assert (plan.totals.demand_m3, plan.totals.delivered_m3, plan.totals.unmet_m3) == (
-        290.0, 240.0, 50.0)
+        290.0,
+        240.0,
+        50.0,
+    )
     assert plan.totals.lower_bound == plan.totals.objective
 
 
@@ -59,7 +69,9 @@ def test_unreachable_facility_is_unmet_with_reason(document: dict[str, Any]) -> 
     plan = _solve(document)
     h4 = [u for u in plan.unmet if u.facility_id == "H4"]
     assert [(u.day, u.unmet_m3, u.reason) for u in h4] == [
-        (0, 15.0, UnmetReason.UNREACHABLE), (1, 15.0, UnmetReason.UNREACHABLE)]
+        (0, 15.0, UnmetReason.UNREACHABLE),
+        (1, 15.0, UnmetReason.UNREACHABLE),
+    ]
 
 
 def test_max_delivery_time_reason(document: dict[str, Any]) -> None:
@@ -74,7 +86,8 @@ def test_no_compatible_product_reason(document: dict[str, Any]) -> None:
     document["suppliers"][1]["products"] = {"bulk_liquid": {"capacity_m3_per_day": 5}}
     plan = _solve(document)
     assert {u.reason for u in plan.unmet if u.facility_id in ("H3", "H4")} == {
-        UnmetReason.NO_COMPATIBLE_PRODUCT}
+        UnmetReason.NO_COMPATIBLE_PRODUCT
+    }
 
 
 def test_receiving_limit_caps_delivery_and_is_explained(document: dict[str, Any]) -> None:
@@ -82,7 +95,8 @@ def test_receiving_limit_caps_delivery_and_is_explained(document: dict[str, Any]
     plan = _solve(document)
     assert max(f.quantity_m3 for f in plan.flows if f.facility_id == "H2") == 30.0
     h2 = [u for u in plan.unmet if u.facility_id == "H2"]
-    assert h2 and all("receiving limit" in u.detail for u in h2)
+    assert h2
+    assert all("receiving limit" in u.detail for u in h2)
 
 
 def test_priority_override_changes_who_is_served(document: dict[str, Any]) -> None:
@@ -121,8 +135,9 @@ def test_fairness_lowers_the_largest_unmet_share(document: dict[str, Any]) -> No
 def test_single_sourcing_uses_one_supplier_per_facility_product(
     document: dict[str, Any],
 ) -> None:
-    document["suppliers"].append({"supplier_id": "C2", "products": {
-        "cylinder": {"capacity_m3_per_day": 30}}})
+    document["suppliers"].append(
+        {"supplier_id": "C2", "products": {"cylinder": {"capacity_m3_per_day": 30}}}
+    )
     document["travel_time_s"].append([800, 800, 700, 700])
     document["options"] = {"single_sourcing": True}
     plan = _solve(document)
@@ -142,7 +157,11 @@ def test_same_input_gives_the_same_plan(hand_document: dict[str, Any]) -> None:
 
 def test_demand_rounds_up_and_capacity_down_to_the_resolution() -> None:
     plan = allocate_supply_matrix(
-        ["S"], ["F"], np.array([[10]]), np.array([[[0.0], [1.06]]]), np.array([[1.01]]),
+        ["S"],
+        ["F"],
+        np.array([[10]]),
+        np.array([[[0.0], [1.06]]]),
+        np.array([[1.01]]),
         options=AllocationOptions(quantity_resolution_m3=0.1),
     )
     assert plan.totals.demand_m3 == pytest.approx(1.1)
@@ -165,7 +184,8 @@ def test_demand_rounds_up_and_capacity_down_to_the_resolution() -> None:
 )
 def test_matrix_core_refuses_bad_arrays(change: dict[str, Any], message: str) -> None:
     arguments: dict[str, Any] = {
-        "travel_time_s": np.array([[5]]), "capacity_m3": np.ones((1, 2, 1)),
+        "travel_time_s": np.array([[5]]),
+        "capacity_m3": np.ones((1, 2, 1)),
         "demand_m3": np.ones((1, 1)),
     }
     priority = change.pop("priority", None)
@@ -204,15 +224,19 @@ def test_cli_allocate_writes_the_plan(hand_document: dict[str, Any], tmp_path: P
     plan = json.loads(out.read_text(encoding="utf-8"))
     assert plan["totals"]["unmet_m3"] == 50.0
     assert plan["unmet"][0] == {
-        "facility_id": "H4", "day": 0, "unmet_m3": 15.0, "demand_m3": 15.0,
+        "facility_id": "H4",
+        "day": 0,
+        "unmet_m3": 15.0,
+        "demand_m3": 15.0,
         "reason": "no_capacity_left",
         "detail": "1 supplier(s) within reach had 30 m³ on day 0, all used by this and "
-                  "higher-priority or nearer facilities",
+        "higher-priority or nearer facilities",
     }
 
 
 def test_cli_refuses_coordinates_without_matrix(
-    hand_document: dict[str, Any], tmp_path: Path,
+    hand_document: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     document = json.loads(json.dumps(hand_document))
     document.pop("travel_time_s")

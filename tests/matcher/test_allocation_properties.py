@@ -15,7 +15,8 @@ from matcher.allocation import allocate_supply_matrix
 
 _BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_allocation.py"
 _spec = importlib.util.spec_from_file_location("bench_allocation", _BENCH)
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
@@ -28,8 +29,13 @@ def instances(draw: st.DrawFn) -> dict[str, Any]:
     ints = st.integers
 
     def array(shape: tuple[int, ...], low: int, high: int) -> Any:
-        return np.array(draw(st.lists(ints(low, high), min_size=int(np.prod(shape)),
-                                      max_size=int(np.prod(shape))))).reshape(shape)
+        return np.array(
+            draw(
+                st.lists(
+                    ints(low, high), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))
+                )
+            )
+        ).reshape(shape)
 
     accepted = array((n_f, n_p), 0, 1).astype(bool)
     limits = array((n_f, n_p), 0, 40).astype(float)
@@ -58,8 +64,11 @@ def _check_invariants(instance: dict[str, Any], plan: AllocationPlan, per_day: b
     received = np.zeros((len(ids_f), len(PRODUCTS), n_d))
     for flow in plan.flows:
         assert flow.quantity_m3 > 0
-        f_idx, s_idx, p_idx = (ids_f.index(flow.facility_id), ids_s.index(flow.supplier_id),
-                               PRODUCTS.index(flow.product))
+        f_idx, s_idx, p_idx = (
+            ids_f.index(flow.facility_id),
+            ids_s.index(flow.supplier_id),
+            PRODUCTS.index(flow.product),
+        )
         assert instance["accepted"][f_idx, p_idx]
         delivered[f_idx, flow.day] += flow.quantity_m3
         used[s_idx, p_idx, flow.day] += flow.quantity_m3
@@ -73,8 +82,9 @@ def _check_invariants(instance: dict[str, Any], plan: AllocationPlan, per_day: b
     if per_day:
         np.testing.assert_allclose(delivered + unmet, instance["demand_m3"], atol=1e-6)
     else:
-        np.testing.assert_allclose((delivered + unmet).sum(axis=1),
-                                   instance["demand_m3"].sum(axis=1), atol=1e-6)
+        np.testing.assert_allclose(
+            (delivered + unmet).sum(axis=1), instance["demand_m3"].sum(axis=1), atol=1e-6
+        )
 
 
 @given(instances())
@@ -86,8 +96,7 @@ def test_allocated_plus_unmet_is_demand_and_nothing_exceeds_supply(
 
 @given(instances())
 def test_carry_over_balances_over_the_horizon(instance: dict[str, Any]) -> None:
-    _check_invariants(instance, _solve(instance, AllocationOptions(carry_over=True)),
-                      per_day=False)
+    _check_invariants(instance, _solve(instance, AllocationOptions(carry_over=True)), per_day=False)
 
 
 @given(instances())

@@ -21,8 +21,9 @@ from matcher.shortfall import NFPA99_ONE_DAY, NTF_BUFFER_20, SupplyPosition, com
 
 START = date(2021, 8, 21)
 PROFILES = (FacilityProfile("79001", "79", 3, 100), FacilityProfile("79002", "79", 2, 50))
-REPORT = PatientReport("79001", date(2021, 8, 20), (
-    (OxygenNeed.CANNULA_MASK, 10), (OxygenNeed.INVASIVE, 5)))
+REPORT = PatientReport(
+    "79001", date(2021, 8, 20), ((OxygenNeed.CANNULA_MASK, 10), (OxygenNeed.INVASIVE, 5))
+)
 
 
 def test_every_flow_figure_has_a_source() -> None:
@@ -30,14 +31,16 @@ def test_every_flow_figure_has_a_source() -> None:
         assert {rate.need for rate in table.rates} == set(OxygenNeed)
         assert all(rate.source for rate in table.rates)
     assert PLANNING_FLOW_TABLE.rate(OxygenNeed.CANNULA_MASK).m3_per_patient_day == pytest.approx(
-        14.4)  # WHO severe 10 L/min
+        14.4
+    )  # WHO severe 10 L/min
     assert OBSERVED_FLOW_TABLE.rate(OxygenNeed.INVASIVE).flow_l_per_min == 2.9
 
 
 def test_reported_facility_uses_its_patients_and_growth() -> None:
     scenario = CaseScenario(by_province=(("79", Growth(doubling_time_days=1.0)),))
-    forecasts = project_demand(PROFILES, [REPORT], start_date=START, horizon_days=2,
-                               scenario=scenario)
+    forecasts = project_demand(
+        PROFILES, [REPORT], start_date=START, horizon_days=2, scenario=scenario
+    )
     reported = forecasts[0]
     # Day 0 is one day after the report: patients doubled. 20 x 14.4 + 10 x 43.2 = 720 m³.
     assert reported.demand_m3_per_day == pytest.approx((720.0, 1440.0))
@@ -47,8 +50,9 @@ def test_reported_facility_uses_its_patients_and_growth() -> None:
 def test_planner_override_and_observed_table() -> None:
     table = PLANNING_FLOW_TABLE.with_overrides({OxygenNeed.INVASIVE: 10.0})
     assert table.rate(OxygenNeed.INVASIVE).source == "planner override"
-    forecast = project_demand(PROFILES, [REPORT], start_date=START, horizon_days=1,
-                              flow_table=table)[0]
+    forecast = project_demand(
+        PROFILES, [REPORT], start_date=START, horizon_days=1, flow_table=table
+    )[0]
     assert forecast.demand_m3_per_day[0] == pytest.approx(10 * 14.4 + 5 * 14.4)
 
 
@@ -65,8 +69,9 @@ def test_explicit_series_and_severity_mix() -> None:
         default=Growth(factors=(1.0, 2.0)),
         severity_mix=((OxygenNeed.CANNULA_MASK, 1.0),),
     )
-    forecast = project_demand(PROFILES, [REPORT], start_date=START, horizon_days=2,
-                              scenario=scenario)[0]
+    forecast = project_demand(
+        PROFILES, [REPORT], start_date=START, horizon_days=2, scenario=scenario
+    )[0]
     assert forecast.demand_m3_per_day == pytest.approx((15 * 14.4, 30 * 14.4))
 
 
@@ -74,14 +79,17 @@ def test_explicit_series_and_severity_mix() -> None:
     ("call", "message"),
     [
         # a report for a facility nobody profiled
-        (lambda: project_demand(PROFILES, [PatientReport("x", START, ())], start_date=START),
-         r"reports\['x'\]: no facility profile"),
+        (
+            lambda: project_demand(PROFILES, [PatientReport("x", START, ())], start_date=START),
+            r"reports\['x'\]: no facility profile",
+        ),
         # a tier without an estimate and no report
-        (lambda: project_demand([FacilityProfile("79009", "79", 5, 10)], [], start_date=START),
-         "tier: 5 has no tier estimate"),
+        (
+            lambda: project_demand([FacilityProfile("79009", "79", 5, 10)], [], start_date=START),
+            "tier: 5 has no tier estimate",
+        ),
         # two growth forms at once
-        (lambda: Growth(daily_growth_rate=0.1, doubling_time_days=3),
-         "give exactly one of"),
+        (lambda: Growth(daily_growth_rate=0.1, doubling_time_days=3), "give exactly one of"),
     ],
 )
 def test_demand_errors_name_the_field(call: object, message: str) -> None:
@@ -92,8 +100,9 @@ def test_demand_errors_name_the_field(call: object, message: str) -> None:
 def test_shortfall_first_day_quantity_and_days_of_supply() -> None:
     forecast = project_demand(PROFILES, [REPORT], start_date=START, horizon_days=3)[0]
     use = forecast.demand_m3_per_day[0]  # 10 x 14.4 + 5 x 43.2 = 360 m³/day, flat
-    position = SupplyPosition("79001", stock_m3=700.0, expected_deliveries_m3_per_day=(100.0,),
-                              generation_m3_per_day=60.0)
+    position = SupplyPosition(
+        "79001", stock_m3=700.0, expected_deliveries_m3_per_day=(100.0,), generation_m3_per_day=60.0
+    )
     result = compute_shortfalls([forecast], [position], rule=NFPA99_ONE_DAY)[0]
     # Net use 300/day; safety 360 (one average day). Day 0: 700+100+60-360 = 500, fine. Day 1:
     # 500+60-360 = 200 -> need 160 (back to 360). Day 2: 360+60-360 = 60 -> need 300.

@@ -19,6 +19,7 @@ def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return change
 
 
@@ -26,28 +27,42 @@ def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
     ("change", "message"),
     [
         # negative demand
-        (_set(["facilities", 0, "demand_m3_per_day"], [60, -5]),
-         r"facilities\[0\]\.demand_m3_per_day\[1\]: -5 is not a finite number >= 0"),
+        (
+            _set(["facilities", 0, "demand_m3_per_day"], [60, -5]),
+            r"facilities\[0\]\.demand_m3_per_day\[1\]: -5 is not a finite number >= 0",
+        ),
         # NaN demand (json.loads reads NaN)
-        (_set(["facilities", 1, "demand_m3_per_day"], [float("nan"), 1]),
-         r"facilities\[1\]\.demand_m3_per_day\[0\]: nan"),
+        (
+            _set(["facilities", 1, "demand_m3_per_day"], [float("nan"), 1]),
+            r"facilities\[1\]\.demand_m3_per_day\[0\]: nan",
+        ),
         # unknown product in accepted products
-        (_set(["facilities", 2, "accepted_products"], ["oxygen_bottle"]),
-         r"facilities\[2\]\.accepted_products\[0\]: unknown product 'oxygen_bottle'"),
+        (
+            _set(["facilities", 2, "accepted_products"], ["oxygen_bottle"]),
+            r"facilities\[2\]\.accepted_products\[0\]: unknown product 'oxygen_bottle'",
+        ),
         # unknown product offered by a supplier
-        (_set(["suppliers", 0, "products"], {"lox": {"capacity_m3_per_day": 5}}),
-         r"suppliers\[0\]\.products\.lox: unknown product 'lox'"),
+        (
+            _set(["suppliers", 0, "products"], {"lox": {"capacity_m3_per_day": 5}}),
+            r"suppliers\[0\]\.products\.lox: unknown product 'lox'",
+        ),
         # matrix with a missing row
-        (_set(["travel_time_s"], [[600, 1200, None, None]]),
-         r"travel_time_s: 1 rows of lengths \[4\], expected 2 rows"),
+        (
+            _set(["travel_time_s"], [[600, 1200, None, None]]),
+            r"travel_time_s: 1 rows of lengths \[4\], expected 2 rows",
+        ),
         # negative travel time
         (_set(["travel_time_s", 0, 1], -3), r"travel_time_s\[0\]\[1\]: -3 is not seconds >= 0"),
         # per-day list of the wrong length
-        (_set(["suppliers", 1, "products", "cylinder", "capacity_m3_per_day"], [1, 2, 3]),
-         r"capacity_m3_per_day: has 3 values, expected horizon_days=2"),
+        (
+            _set(["suppliers", 1, "products", "cylinder", "capacity_m3_per_day"], [1, 2, 3]),
+            r"capacity_m3_per_day: has 3 values, expected horizon_days=2",
+        ),
         # two capacity keys at once
-        (_set(["suppliers", 0, "products", "bulk_liquid", "capacity_lox_t_per_day"], 1),
-         "give exactly one of capacity_cylinders_per_day, capacity_lox_t_per_day"),
+        (
+            _set(["suppliers", 0, "products", "bulk_liquid", "capacity_lox_t_per_day"], 1),
+            "give exactly one of capacity_cylinders_per_day, capacity_lox_t_per_day",
+        ),
         # duplicate facility id
         (_set(["facilities", 1, "facility_id"], "H1"), "id 'H1' appears more than once"),
         # unknown option
@@ -55,12 +70,16 @@ def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
         # misspelt key at the top level
         (_set(["horizon"], 2), "horizon: unknown key"),
         # coordinates in [lat, lon] order by mistake
-        (_set(["facilities", 0, "lonlat"], [10.8, 206.7]),
-         r"facilities\[0\]\.lonlat: must be \[lon, lat\]"),
+        (
+            _set(["facilities", 0, "lonlat"], [10.8, 206.7]),
+            r"facilities\[0\]\.lonlat: must be \[lon, lat\]",
+        ),
     ],
 )
 def test_bad_documents_are_refused(
-    hand_document: dict[str, Any], change: Callable[[dict[str, Any]], None], message: str,
+    hand_document: dict[str, Any],
+    change: Callable[[dict[str, Any]], None],
+    message: str,
 ) -> None:
     document = copy.deepcopy(hand_document)
     change(document)
