@@ -1,0 +1,304 @@
+"""Benchmark the allocation on a generated national instance and check it against an independent LP.
+
+Run: ``PYTHONPATH=. python benchmarks/bench_allocation.py [--facilities 10000] [--suppliers 100]
+[--days 7] [--seed 2021] [--skip-lp]``.
+
+The instance imitates Vietnam in August 2021: facilities and suppliers spread along the country's
+spine with weight on Hanoi and Ho Chi Minh City; 26 % of suppliers are liquid-oxygen producers,
+the rest cylinder filling stations; 30 % of facilities have a tank (accept bulk liquid and
+cylinders), the rest take cylinders only; demand grows 3 %/day; travel times are great-circle
+distance x 1.3 (road detour) at 40 km/h (loaded cryogenic tanker, oxygen-parameters.md) and the
+maximum delivery time is 6 h. The reference LP (scipy ``linprog``, HiGHS) is built here from the
+documented model, independently of the network the solver builds, in the same integer units.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from data.schema.allocation import PRODUCTS, UNREACHABLE_S, AllocationOptions
+from matcher.allocation import allocate_supply_matrix
+
+# Country spine (lon, lat) from Lao Cai to Ca Mau, with a population weight per stretch.
+_SPINE = np.array(
+    [
+        (103.9, 22.4),
+        (105.8, 21.0),
+        (106.3, 20.4),
+        (105.7, 18.7),
+        (106.6, 17.5),
+        (108.2, 16.05),
+        (108.8, 15.1),
+        (109.2, 13.8),
+        (109.2, 12.2),
+        (108.4, 11.6),
+        (106.7, 10.8),
+        (105.8, 10.0),
+        (105.1, 9.2),
+    ]
+)
+_WEIGHT = np.array([1.0, 4.0, 2.0, 1.0, 1.0, 1.5, 1.0, 1.0, 1.0, 1.5, 5.0, 2.0])
+_KM_PER_DEG = 111.2
+_DETOUR = 1.3
+_TANKER_KPH = 40.0
+
+
+def _points(rng: np.random.Generator, count: int, spread_deg: float) -> npt.NDArray[np.float64]:
+    segment = rng.choice(len(_WEIGHT), size=count, p=_WEIGHT / _WEIGHT.sum())
+    along = rng.random(count)[:, None]
+    base = _SPINE[segment] * (1 - along) + _SPINE[segment + 1] * along
+    return base + rng.normal(0.0, spread_deg, size=(count, 2))
+
+
+def generate_instance(
+    *, n_facilities: int, n_suppliers: int, n_days: int, seed: int, max_delivery_time_s: int
+) -> dict[str, Any]:
+    """Generate a national-scale instance as matrix-core arrays (fixed seed, reproducible)."""
+    rng = np.random.default_rng(seed)
+    facilities = _points(rng, n_facilities, 0.25)
+    suppliers = _points(rng, n_suppliers, 0.15)
+    lon_scale = np.cos(np.radians(15.0))
+    d_lon = (suppliers[:, None, 0] - facilities[None, :, 0]) * lon_scale
+    d_lat = suppliers[:, None, 1] - facilities[None, :, 1]
+    km = np.hypot(d_lon, d_lat) * _KM_PER_DEG * _DETOUR
+    travel_s = np.rint(km / _TANKER_KPH * 3600).astype(np.int64)
+    travel_s[rng.random(travel_s.shape) < 0.01] = UNREACHABLE_S  # a few cut roads
+
+    has_tank = rng.random(n_facilities) < 0.30
+    accepted = np.stack([has_tank, np.ones(n_facilities, bool)], axis=1)  # PRODUCTS order
+    base = np.where(has_tank, rng.uniform(50, 800, n_facilities), rng.uniform(5, 60, n_facilities))
+    growth = 1.03 ** np.arange(n_days)
+    demand_m3 = np.round(base[:, None] * growth[None, :], 1)
+    limits = np.full((n_facilities, len(PRODUCTS)), np.inf)
+    limits[:, 0] = np.where(has_tank, base * rng.uniform(1.0, 3.0, n_facilities), 0.0)
+    limits[:, 1] = np.round(rng.uniform(40, 200, n_facilities) * 6.0, 1)  # cylinder storage
+
+    is_producer = np.arange(n_suppliers) < round(0.26 * n_suppliers)
+    total_bulk = float((demand_m3 * has_tank[:, None]).sum(axis=0).mean())
+    total_cyl = float((demand_m3 * ~has_tank[:, None]).sum(axis=0).mean())
+    capacity_m3 = np.zeros((n_suppliers, len(PRODUCTS), n_days))
+    share = rng.uniform(0.5, 1.5, n_suppliers)
+    bulk_share = np.where(is_producer, share, 0) / np.where(is_producer, share, 0).sum()
+    cyl_share = np.where(~is_producer, share, 0) / np.where(~is_producer, share, 0).sum()
+    day_factor = rng.uniform(0.9, 1.1, (n_suppliers, n_days))
+    capacity_m3[:, 0, :] = np.round(0.98 * total_bulk * bulk_share[:, None] * day_factor, 1)
+    capacity_m3[:, 1, :] = np.round(1.00 * total_cyl * cyl_share[:, None] * day_factor, 1)
+    tier = rng.choice([1, 2, 3], size=n_facilities, p=[0.5, 0.35, 0.15])
+    priority = (10 * tier + rng.integers(0, 11, n_facilities)).astype(np.int64)
+    return {
+        "supplier_ids": [f"S{i:03d}" for i in range(n_suppliers)],
+        "facility_ids": [f"F{i:05d}" for i in range(n_facilities)],
+        "travel_time_s": travel_s,
+        "capacity_m3": capacity_m3,
+        "demand_m3": demand_m3,
+        "accepted": accepted,
+        "receiving_limit_m3": limits,
+        "priority": priority,
+        "max_delivery_time_s": max_delivery_time_s,
+    }
+
+
+def reference_lp_objective(
+    instance: dict[str, Any], options: AllocationOptions
+) -> tuple[float, int, float]:
+    """Solve the documented model as one LP with scipy's HiGHS; return (objective, variables, s).
+
+    Same model and integer units as the documented network (demand rounded up, capacities and
+    limits down to the quantity resolution; penalty per quantum = priority x
+    ``(S*P*B + 1) * (max usable travel_s + B + 1) + 1`` with B = 1 day per network, or D with
+    carry-over), built directly from the arrays.
+    """
+    started = time.perf_counter()
+    resolution = options.quantity_resolution_m3
+    travel = np.asarray(instance["travel_time_s"], np.int64)
+    capacity = np.floor(np.asarray(instance["capacity_m3"]) / resolution + 1e-9)
+    demand = np.ceil(np.asarray(instance["demand_m3"]) / resolution - 1e-9)
+    n_s, n_p, n_d = capacity.shape
+    n_f = demand.shape[0]
+    accepted = np.asarray(instance.get("accepted", np.ones((n_f, n_p), bool)), bool)
+    limits_m3 = np.asarray(instance.get("receiving_limit_m3", np.full((n_f, n_p), np.inf)))
+    limits = np.where(
+        np.isinf(limits_m3), np.inf, np.floor(np.minimum(limits_m3, 1e15) / resolution + 1e-9)
+    )
+    weight = np.asarray(instance.get("priority", np.ones(n_f, np.int64)), np.int64)
+    usable = accepted[None] & (capacity.sum(axis=2) > 0)[:, None, :] & (travel != -1)[:, :, None]
+    if options.max_delivery_time_s is not None:
+        usable &= (travel <= options.max_delivery_time_s)[:, :, None]
+    max_travel = int(travel[usable.any(axis=2)].max()) if usable.any() else 0
+    days_per_network = n_d if options.carry_over else 1
+    penalty_unit = (n_s * n_p * days_per_network + 1) * (max_travel + days_per_network + 1) + 1
+
+    # Variables: x[s,f,p,d] for usable arcs with capacity that day, then unmet[f,d], then (with
+    # carry-over) use[f,p,d] and stock[f,p,d] (held overnight from d to d+1).
+    s_i, f_i, p_i, d_i = np.nonzero(usable[:, :, :, None] & (capacity[:, None, :, :] > 0))
+    n_x = len(s_i)
+    n_u = n_f * n_d
+    costs = [
+        travel[s_i, f_i].astype(float),
+        (penalty_unit * weight[:, None] * np.ones((1, n_d))).ravel(),
+    ]
+    upper = [np.full(n_x, np.inf), np.full(n_u, np.inf)]
+    rows_ub: list[sp.coo_matrix] = []
+    b_ub: list[npt.NDArray[np.float64]] = []
+    # Supplier capacity per (s, p, d).
+    rows_ub.append(
+        sp.coo_matrix(
+            (np.ones(n_x), ((s_i * n_p + p_i) * n_d + d_i, np.arange(n_x))),
+            shape=(n_s * n_p * n_d, n_x),
+        )
+    )
+    b_ub.append(capacity.ravel())
+    # Receiving limit per (f, p, d).
+    receive_row = (f_i * n_p + p_i) * n_d + d_i
+    rows_ub.append(
+        sp.coo_matrix((np.ones(n_x), (receive_row, np.arange(n_x))), shape=(n_f * n_p * n_d, n_x))
+    )
+    b_ub.append(np.repeat(np.where(np.isinf(limits), 1e18, limits).ravel(), n_d))
+    fd = np.arange(n_u)
+    if not options.carry_over:
+        a_ub = sp.hstack([sp.vstack(rows_ub), sp.coo_matrix((len(np.concatenate(b_ub)), n_u))])
+        a_eq = sp.hstack(
+            [
+                sp.coo_matrix((np.ones(n_x), (f_i * n_d + d_i, np.arange(n_x))), shape=(n_u, n_x)),
+                sp.identity(n_u),
+            ]
+        )
+        b_eq = demand.ravel()
+    else:
+        n_h = n_f * n_p * n_d
+        costs += [np.zeros(n_h), np.ones(n_h)]
+        last = (np.arange(n_h) % n_d) == n_d - 1
+        stock_upper = np.repeat(np.where(np.isinf(limits), np.inf, limits).ravel(), n_d)
+        upper += [np.full(n_h, np.inf), np.where(last, 0.0, stock_upper)]
+        a_ub = sp.hstack(
+            [sp.vstack(rows_ub), sp.coo_matrix((len(np.concatenate(b_ub)), n_u + 2 * n_h))]
+        )
+        h = np.arange(n_h)
+        h_f, h_d = h // (n_p * n_d), h % n_d
+        previous = np.where(h_d > 0, h - 1, -1)
+        # stock[h] = stock[h-1] + received[h] - use[h]  ->  received - use + stock_prev - stock = 0
+        flow_rows = [
+            sp.coo_matrix((np.ones(n_x), (receive_row, np.arange(n_x))), shape=(n_h, n_x)),
+            sp.coo_matrix((n_h, n_u)),
+            -sp.identity(n_h),
+            sp.coo_matrix(
+                (
+                    np.concatenate([-np.ones(n_h), np.ones((previous >= 0).sum())]),
+                    (
+                        np.concatenate([h, h[previous >= 0]]),
+                        np.concatenate([h, previous[previous >= 0]]),
+                    ),
+                ),
+                shape=(n_h, n_h),
+            ),
+        ]
+        demand_rows = [
+            sp.coo_matrix((n_u, n_x)),
+            sp.identity(n_u),
+            sp.coo_matrix((np.ones(n_h), (h_f * n_d + h_d, h)), shape=(n_u, n_h)),
+            sp.coo_matrix((n_u, n_h)),
+        ]
+        a_eq = sp.vstack([sp.hstack(flow_rows), sp.hstack(demand_rows)])
+        b_eq = np.concatenate([np.zeros(n_h), demand.ravel()])
+    del fd
+    result = linprog(
+        np.concatenate(costs),
+        A_ub=a_ub.tocsr(),
+        b_ub=np.concatenate(b_ub),
+        A_eq=a_eq.tocsr(),
+        b_eq=b_eq,
+        bounds=np.stack([np.zeros(len(np.concatenate(upper))), np.concatenate(upper)], axis=1),
+        method="highs",
+    )
+    if result.status != 0:
+        raise RuntimeError(f"reference LP failed: {result.message}")
+    return float(result.fun), len(np.concatenate(costs)), time.perf_counter() - started
+
+
+def _run(instance: dict[str, Any], options: AllocationOptions) -> Any:
+    arguments = {k: v for k, v in instance.items() if k != "max_delivery_time_s"}
+    started = time.perf_counter()
+    plan = allocate_supply_matrix(**arguments, options=options)
+    return plan, time.perf_counter() - started
+
+
+def main() -> None:
+    """Generate the instance, solve it in each mode, check against the LP and print figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--facilities", type=int, default=10_000)
+    parser.add_argument("--suppliers", type=int, default=100)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--max-delivery-time-s", type=int, default=6 * 3600)
+    parser.add_argument("--skip-lp", action="store_true", help="skip the HiGHS reference LP")
+    parser.add_argument("--carry-over", action="store_true", help="also time carry-over mode")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    instance = generate_instance(
+        n_facilities=args.facilities,
+        n_suppliers=args.suppliers,
+        n_days=args.days,
+        seed=args.seed,
+        max_delivery_time_s=args.max_delivery_time_s,
+    )
+    print(
+        f"instance: {args.facilities} facilities x {args.suppliers} suppliers x {args.days} "
+        f"days, seed {args.seed}, max delivery {args.max_delivery_time_s} s "
+        f"(generated in {time.perf_counter() - started:.2f} s)"
+    )
+    demand = instance["demand_m3"].sum()
+    print(f"  demand {demand:,.0f} m³, capacity {instance['capacity_m3'].sum():,.0f} m³")
+
+    options = AllocationOptions(max_delivery_time_s=args.max_delivery_time_s)
+    plan, seconds = _run(instance, options)
+    print(
+        f"min-cost flow: {plan.solver_status} in {seconds:.3f} s (plan run_time_s "
+        f"{plan.run_time_s:.3f}); {len(plan.flows):,} flows, unmet "
+        f"{plan.totals.unmet_m3:,.1f} m³ ({len(plan.unmet)} facility-days), objective "
+        f"{plan.totals.objective:.0f}"
+    )
+    if not args.skip_lp:
+        lp_objective, n_vars, lp_seconds = reference_lp_objective(instance, options)
+        print(
+            f"HiGHS LP ({n_vars:,} variables): objective {lp_objective:.0f} in "
+            f"{lp_seconds:.2f} s; relative difference "
+            f"{abs(plan.totals.objective - lp_objective) / max(1.0, lp_objective):.2e}; "
+            f"time ratio LP / min-cost flow {lp_seconds / seconds:.1f}x"
+        )
+
+    single = AllocationOptions(max_delivery_time_s=args.max_delivery_time_s, single_sourcing=True)
+    plan_single, seconds_single = _run(instance, single)
+    print(
+        f"single sourcing: {plan_single.solver_status} in {seconds_single:.3f} s; objective "
+        f"{plan_single.totals.objective:.0f} vs LP bound {plan_single.totals.lower_bound:.0f}: "
+        f"gap {100 * plan_single.gap:.3f} %; unmet {plan_single.totals.unmet_m3:,.1f} m³ "
+        f"(+{plan_single.totals.unmet_m3 - plan.totals.unmet_m3:,.1f}); transport "
+        f"{plan_single.totals.transport_m3_s / plan.totals.transport_m3_s:.4f}x"
+    )
+
+    if args.carry_over:
+        carry = AllocationOptions(max_delivery_time_s=args.max_delivery_time_s, carry_over=True)
+        plan_carry, seconds_carry = _run(instance, carry)
+        print(
+            f"carry-over: {plan_carry.solver_status} in {seconds_carry:.3f} s; unmet "
+            f"{plan_carry.totals.unmet_m3:,.1f} m³"
+        )
+        if not args.skip_lp:
+            lp_objective, n_vars, lp_seconds = reference_lp_objective(instance, carry)
+            print(
+                f"  HiGHS LP ({n_vars:,} variables): {lp_objective:.0f} in {lp_seconds:.2f} s; "
+                f"relative difference "
+                f"{abs(plan_carry.totals.objective - lp_objective) / max(1.0, lp_objective):.2e}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,505 @@
+"""Project each facility's oxygen use (m³/day of gas) over a horizon from patients and flow rates.
+
+Flow rates come from one documented table per convention (planning defaults, observed values),
+each figure with its source from ``../shared/oxygen-parameters.md``; planners override any
+figure with :meth:`FlowTable.with_overrides`. Use is continuous, 24 h a day (the WHO planning
+convention), converted with :func:`data.units.flow_l_per_min_to_m3_per_day`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from data.errors import InvalidInputError
+from data.units import flow_l_per_min_to_m3_per_day
+
+
+class OxygenNeed(StrEnum):
+    """Device category of a patient on oxygen, as the Vietnamese MOH bulletin reports them."""
+
+    CANNULA_MASK = "cannula_mask"
+    HIGH_FLOW = "high_flow"
+    NON_INVASIVE = "non_invasive"
+    INVASIVE = "invasive"
+    ECMO = "ecmo"
+
+
+def _is_finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive(value: object) -> bool:
+    return _is_finite(value) and value > 0  # type: ignore[operator]
+
+
+_WHO = "WHO/ESFT (covidqanda.org/?p=1651; Hvarfner et al.)"
+_PROXY = "PROXY-COVID, 275 ICU patients, PMID 36972693"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRate:
+    """Oxygen flow of one patient category, with where the figure comes from.
+
+    Parameters
+    ----------
+    need
+        Patient category.
+    flow_l_per_min
+        Continuous oxygen flow (L/min, > 0).
+    source
+        Where the figure comes from (or ``"planner override"``).
+    """
+
+    need: OxygenNeed
+    flow_l_per_min: float
+    source: str
+
+    def __post_init__(self) -> None:
+        if not _positive(self.flow_l_per_min):
+            raise InvalidInputError(
+                f"flow_l_per_min[{self.need}]: must be a positive finite number, "
+                f"got {self.flow_l_per_min!r}"
+            )
+
+    @property
+    def m3_per_patient_day(self) -> float:
+        """Gas m³ one patient uses per day (24 h)."""
+        return flow_l_per_min_to_m3_per_day(self.flow_l_per_min)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowTable:
+    """One flow rate per oxygen need.
+
+    Raises
+    ------
+    InvalidInputError
+        If a need is missing or listed twice.
+    """
+
+    name: str
+    rates: tuple[FlowRate, ...]
+
+    def __post_init__(self) -> None:
+        needs = [rate.need for rate in self.rates]
+        problems = [f"rates: {need} listed twice" for need in set(needs) if needs.count(need) > 1]
+        problems += [f"rates: no flow rate for {need}" for need in OxygenNeed if need not in needs]
+        if problems:
+            raise InvalidInputError.from_problems(f"flow table {self.name!r}", problems)
+
+    def rate(self, need: OxygenNeed) -> FlowRate:
+        """Return the flow rate of ``need``."""
+        return next(rate for rate in self.rates if rate.need == need)
+
+    def with_overrides(self, overrides: Mapping[OxygenNeed, float]) -> FlowTable:
+        """Return a copy where the given needs use the planner's flows (L/min), sourced as such."""
+        return FlowTable(
+            name=f"{self.name} + planner overrides",
+            rates=tuple(
+                FlowRate(r.need, float(overrides[r.need]), "planner override")
+                if r.need in overrides
+                else r
+                for r in self.rates
+            ),
+        )
+
+
+PLANNING_FLOW_TABLE = FlowTable(
+    name="planning (conservative)",
+    rates=(
+        FlowRate(
+            OxygenNeed.CANNULA_MASK,
+            10.0,
+            f"{_WHO}: severe 10 L/min; covers MOH/HSCC mask "
+            "start 8 L/min and reservoir mask 12 L/min",
+        ),
+        FlowRate(OxygenNeed.HIGH_FLOW, 30.0, f"{_WHO}: critical 30 L/min"),
+        FlowRate(OxygenNeed.NON_INVASIVE, 30.0, f"{_WHO}: critical 30 L/min"),
+        FlowRate(OxygenNeed.INVASIVE, 30.0, f"{_WHO}: critical 30 L/min (India EG ICU 24 L/min)"),
+        FlowRate(OxygenNeed.ECMO, 30.0, f"{_WHO}: critical 30 L/min (no ECMO-specific source)"),
+    ),
+)
+"""Planning defaults: WHO/ESFT 10 L/min severe, 30 L/min critical (oxygen-parameters.md)."""
+
+OBSERVED_FLOW_TABLE = FlowTable(
+    name="observed (calibrated)",
+    rates=(
+        FlowRate(
+            OxygenNeed.CANNULA_MASK,
+            5.6,
+            "ZSFG, 1,076 patients: mean 5.6 L/min "
+            "(medrxiv 10.1101/2024.03.13.24304251; Sweden ward mean 3.0)",
+        ),
+        FlowRate(OxygenNeed.HIGH_FLOW, 14.2, f"{_PROXY}: HFNO median 14.2 L/min"),
+        FlowRate(
+            OxygenNeed.NON_INVASIVE,
+            14.2,
+            f"{_PROXY}: HFNO median used as proxy (no NIV-specific observed figure)",
+        ),
+        FlowRate(OxygenNeed.INVASIVE, 2.9, f"{_PROXY}: IMV median 2.9 L/min"),
+        FlowRate(OxygenNeed.ECMO, 30.0, f"{_WHO}: critical 30 L/min kept (no observed figure)"),
+    ),
+)
+"""Observed values: critical patients on IMV use less than HFNC patients (oxygen-parameters.md)."""
+
+MOH_SEVERITY_MIX: tuple[tuple[OxygenNeed, float], ...] = (
+    (OxygenNeed.CANNULA_MASK, 2464 / 3137),
+    (OxygenNeed.HIGH_FLOW, 280 / 3137),
+    (OxygenNeed.NON_INVASIVE, 87 / 3137),
+    (OxygenNeed.INVASIVE, 294 / 3137),
+    (OxygenNeed.ECMO, 12 / 3137),
+)
+"""Vietnam MOH bulletin, 25 Feb 2022: 3,137 severe = 2,464 mask, 280 HFNC, 87 NIV, 294 IMV, 12 ECMO
+(vietgiaitri.com, via oxygen-parameters.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TierEstimate:
+    """How to estimate a facility's oxygen patients from its beds when it has not reported.
+
+    Parameters
+    ----------
+    tier
+        Treatment tier.
+    oxygen_bed_share
+        Share of beds occupied by patients on oxygen (0 to 1).
+    mix
+        ``(need, share)`` pairs summing to 1.
+    source
+        Basis of the figures.
+    """
+
+    tier: int
+    oxygen_bed_share: float
+    mix: tuple[tuple[OxygenNeed, float], ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not (_is_finite(self.oxygen_bed_share) and 0 <= self.oxygen_bed_share <= 1):
+            problems.append(f"oxygen_bed_share: must be in [0, 1], got {self.oxygen_bed_share!r}")
+        if not math.isclose(sum(share for _, share in self.mix), 1.0, abs_tol=1e-6):
+            problems.append(f"mix: shares must sum to 1, got {self.mix!r}")
+        if problems:
+            raise InvalidInputError.from_problems(f"tier estimate {self.tier}", problems)
+
+
+_TIER_BASIS = (
+    "assumption synthesised from the tier model of oxygen-parameters.md (QĐ 4111/QĐ-BYT); "
+    "replace with calibrated values"
+)
+DEFAULT_TIER_ESTIMATES: tuple[TierEstimate, ...] = (
+    TierEstimate(1, 0.10, ((OxygenNeed.CANNULA_MASK, 1.0),), _TIER_BASIS),
+    TierEstimate(
+        2, 0.60, ((OxygenNeed.CANNULA_MASK, 0.85), (OxygenNeed.HIGH_FLOW, 0.15)), _TIER_BASIS
+    ),
+    TierEstimate(
+        3,
+        0.90,
+        (
+            (OxygenNeed.HIGH_FLOW, 0.40),
+            (OxygenNeed.NON_INVASIVE, 0.10),
+            (OxygenNeed.INVASIVE, 0.45),
+            (OxygenNeed.ECMO, 0.05),
+        ),
+        _TIER_BASIS,
+    ),
+)
+"""Default estimates per tier (an assumption, flagged ``estimated`` in every forecast)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityProfile:
+    """What is known about a facility without reports: province, tier, beds."""
+
+    facility_id: str
+    province_id: str
+    tier: int
+    beds: int
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.facility_id:
+            problems.append("facility_id: must be non-empty")
+        if not isinstance(self.beds, int) or self.beds < 0:
+            problems.append(f"beds: must be an integer >= 0, got {self.beds!r}")
+        if not isinstance(self.tier, int) or self.tier < 1:
+            problems.append(f"tier: must be an integer >= 1, got {self.tier!r}")
+        if problems:
+            raise InvalidInputError.from_problems(f"facility {self.facility_id!r}", problems)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientReport:
+    """A facility's daily report: patients on oxygen by need, as of ``report_date``."""
+
+    facility_id: str
+    report_date: date
+    patients: tuple[tuple[OxygenNeed, int], ...]
+
+    def __post_init__(self) -> None:
+        bad = [
+            f"patients[{need}]: must be an integer >= 0, got {count!r}"
+            for need, count in self.patients
+            if not isinstance(count, int) or count < 0
+        ]
+        if bad:
+            raise InvalidInputError.from_problems(f"report of {self.facility_id!r}", bad)
+
+
+@dataclass(frozen=True, slots=True)
+class Growth:
+    """How patient numbers evolve: give exactly one of the three.
+
+    Parameters
+    ----------
+    daily_growth_rate
+        Daily growth (0.05 = +5 %/day; negative for decline, > -1).
+    doubling_time_days
+        Days to double (> 0).
+    factors
+        Explicit multipliers for each horizon day, relative to the latest report.
+    """
+
+    daily_growth_rate: float | None = None
+    doubling_time_days: float | None = None
+    factors: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        given = [
+            v is not None for v in (self.daily_growth_rate, self.doubling_time_days, self.factors)
+        ]
+        problems = []
+        if sum(given) != 1:
+            problems.append("give exactly one of daily_growth_rate, doubling_time_days, factors")
+        if self.daily_growth_rate is not None and not (
+            _is_finite(self.daily_growth_rate) and self.daily_growth_rate > -1
+        ):
+            problems.append(f"daily_growth_rate: must be > -1, got {self.daily_growth_rate!r}")
+        if self.doubling_time_days is not None and not _positive(self.doubling_time_days):
+            problems.append(f"doubling_time_days: must be > 0, got {self.doubling_time_days!r}")
+        if self.factors is not None and not all(_is_finite(f) and f >= 0 for f in self.factors):
+            problems.append(f"factors: must be numbers >= 0, got {self.factors!r}")
+        if problems:
+            raise InvalidInputError.from_problems("growth", problems)
+
+    def factor(self, horizon_day: int, days_since_report: int) -> float:
+        """Return the patient multiplier for a horizon day ``days_since_report`` after the report.
+
+        Raises
+        ------
+        InvalidInputError
+            If an explicit series is shorter than the horizon.
+        """
+        if self.factors is not None:
+            if horizon_day >= len(self.factors):
+                raise InvalidInputError(
+                    f"growth.factors: {len(self.factors)} values, the horizon needs day "
+                    f"{horizon_day}; give one factor per horizon day"
+                )
+            return self.factors[horizon_day]
+        if self.daily_growth_rate is not None:
+            return float((1.0 + self.daily_growth_rate) ** days_since_report)
+        assert self.doubling_time_days is not None  # guaranteed by validation
+        return float(2.0 ** (days_since_report / self.doubling_time_days))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseScenario:
+    """Case growth by facility, else by province, else the default; and an optional severity mix.
+
+    Parameters
+    ----------
+    default
+        Growth for facilities and provinces not listed (default: flat, no growth).
+    by_province, by_facility
+        ``(id, Growth)`` pairs; a facility entry wins over its province's.
+    severity_mix
+        ``(need, share)`` pairs applied to every facility's projected patients; ``None`` keeps
+        each facility's reported mix (or its tier's mix when estimated).
+    """
+
+    default: Growth = Growth(daily_growth_rate=0.0)
+    by_province: tuple[tuple[str, Growth], ...] = ()
+    by_facility: tuple[tuple[str, Growth], ...] = ()
+    severity_mix: tuple[tuple[OxygenNeed, float], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity_mix is not None and not math.isclose(
+            sum(share for _, share in self.severity_mix), 1.0, abs_tol=1e-6
+        ):
+            raise InvalidInputError(
+                f"severity_mix: shares must sum to 1, got {self.severity_mix!r}"
+            )
+
+    def growth_for(self, facility_id: str, province_id: str) -> Growth:
+        """Return the growth applying to a facility."""
+        for key, growth in self.by_facility:
+            if key == facility_id:
+                return growth
+        for key, growth in self.by_province:
+            if key == province_id:
+                return growth
+        return self.default
+
+
+@dataclass(frozen=True, slots=True)
+class DemandForecast:
+    """Projected oxygen use of one facility over the horizon.
+
+    Parameters
+    ----------
+    facility_id
+        Business id.
+    start_date
+        Date of horizon day 0.
+    demand_m3_per_day
+        Projected gas use per day (m³).
+    patients_per_day
+        Projected patients on oxygen per day.
+    estimated
+        True when no recent report existed and the figures come from beds and tier.
+    basis
+        What the projection stands on (report date, flow table, growth).
+    """
+
+    facility_id: str
+    start_date: date
+    demand_m3_per_day: tuple[float, ...]
+    patients_per_day: tuple[float, ...]
+    estimated: bool
+    basis: str
+
+
+def oxygen_use_m3_per_day(
+    patients: Iterable[tuple[OxygenNeed, float]], flow_table: FlowTable = PLANNING_FLOW_TABLE
+) -> float:
+    """Return the gas m³/day used by ``(need, patients)`` pairs under ``flow_table``."""
+    return sum(count * flow_table.rate(need).m3_per_patient_day for need, count in patients)
+
+
+def project_demand(
+    profiles: Iterable[FacilityProfile],
+    reports: Iterable[PatientReport],
+    *,
+    start_date: date,
+    horizon_days: int = 7,
+    scenario: CaseScenario | None = None,
+    flow_table: FlowTable = PLANNING_FLOW_TABLE,
+    tier_estimates: tuple[TierEstimate, ...] = DEFAULT_TIER_ESTIMATES,
+    max_report_age_days: int = 3,
+) -> tuple[DemandForecast, ...]:
+    """Project each facility's oxygen use over ``horizon_days`` from ``start_date``.
+
+    Parameters
+    ----------
+    profiles
+        Every facility to forecast (province, tier, beds).
+    reports
+        Patient reports; the latest one dated before ``start_date`` and at most
+        ``max_report_age_days`` old counts, others are ignored.
+    start_date
+        Date of horizon day 0 (typically the day after the 16:00 reports).
+    horizon_days
+        Days to project (default 7).
+    scenario
+        Case growth and severity mix (default: flat, reported mix).
+    flow_table
+        Flow rates (default :data:`PLANNING_FLOW_TABLE`; :data:`OBSERVED_FLOW_TABLE` or a table
+        with planner overrides).
+    tier_estimates
+        Patients per bed and mix by tier for facilities without a recent report.
+    max_report_age_days
+        Reports older than this many days before ``start_date`` are not recent.
+
+    Returns
+    -------
+    tuple of DemandForecast
+        One per profile, in profile order; ``estimated`` marks those without a recent report.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``horizon_days`` < 1, a report names an unknown facility, or a facility without a
+        recent report has a tier with no estimate; every problem is listed.
+    """
+    scenario = scenario if scenario is not None else CaseScenario()
+    profiles = tuple(profiles)
+    known = {p.facility_id for p in profiles}
+    problems: list[str] = []
+    if not isinstance(horizon_days, int) or horizon_days < 1:
+        problems.append(f"horizon_days: must be an integer >= 1, got {horizon_days!r}")
+    latest: dict[str, PatientReport] = {}
+    for report in reports:
+        if report.facility_id not in known:
+            problems.append(
+                f"reports[{report.facility_id!r}]: no facility profile with this id; add it or "
+                "drop the report"
+            )
+            continue
+        age = (start_date - report.report_date).days
+        if 0 < age <= max_report_age_days and (
+            report.facility_id not in latest
+            or report.report_date > latest[report.facility_id].report_date
+        ):
+            latest[report.facility_id] = report
+    estimates = {estimate.tier: estimate for estimate in tier_estimates}
+    for profile in profiles:
+        if profile.facility_id not in latest and profile.tier not in estimates:
+            problems.append(
+                f"facilities[{profile.facility_id!r}].tier: {profile.tier} has no tier estimate "
+                f"and no recent report; add a TierEstimate for tier {profile.tier}"
+            )
+    if problems:
+        raise InvalidInputError.from_problems("demand projection", problems)
+
+    forecasts = []
+    for profile in profiles:
+        growth = scenario.growth_for(profile.facility_id, profile.province_id)
+        found = latest.get(profile.facility_id)
+        if found is not None:
+            report = found
+            base_patients = float(sum(count for _, count in report.patients))
+            mix = _shares(report.patients) if base_patients > 0 else ()
+            offset = (start_date - report.report_date).days
+            basis = f"report of {report.report_date.isoformat()}"
+        else:
+            estimate = estimates[profile.tier]
+            base_patients = profile.beds * estimate.oxygen_bed_share
+            mix = estimate.mix
+            offset = 0
+            basis = f"estimate from {profile.beds} beds, tier {profile.tier}"
+        if scenario.severity_mix is not None:
+            mix = scenario.severity_mix
+        patients = tuple(
+            base_patients * growth.factor(day, offset + day) for day in range(horizon_days)
+        )
+        demand = tuple(
+            round(oxygen_use_m3_per_day(((need, n * share) for need, share in mix), flow_table), 6)
+            for n in patients
+        )
+        forecasts.append(
+            DemandForecast(
+                facility_id=profile.facility_id,
+                start_date=start_date,
+                demand_m3_per_day=demand,
+                patients_per_day=tuple(round(n, 6) for n in patients),
+                estimated=found is None,
+                basis=f"{basis}; flow table {flow_table.name}",
+            )
+        )
+    return tuple(forecasts)
+
+
+def horizon_dates(start_date: date, horizon_days: int) -> tuple[date, ...]:
+    """Return the calendar dates of the horizon days."""
+    return tuple(start_date + timedelta(days=day) for day in range(horizon_days))
+
+
+def _shares(patients: tuple[tuple[OxygenNeed, int], ...]) -> tuple[tuple[OxygenNeed, float], ...]:
+    total = sum(count for _, count in patients)
+    return tuple((need, count / total) for need, count in patients)

@@ -1,0 +1,247 @@
+"""Allocation: the hand-checkable optimum, reasons, modes, determinism and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from data.errors import InvalidInputError
+from data.schema.allocation import AllocationOptions, AllocationPlan, UnmetReason
+from matcher.allocation import allocate_supply, allocate_supply_matrix
+from matcher.problem_json import plan_to_json, problem_from_json
+
+
+def _solve(document: dict[str, Any]) -> AllocationPlan:
+    request = problem_from_json(document)
+    return allocate_supply(request.problem, conversions=request.conversions)
+
+
+def _delivered(plan: AllocationPlan) -> dict[tuple[str, str, int, str], float]:
+    return {
+        (f.supplier_id, f.facility_id, f.day, f.product.value): f.quantity_m3 for f in plan.flows
+    }
+
+
+def test_hand_instance_optimum(hand_document: dict[str, Any]) -> None:
+    plan = _solve(hand_document)
+    assert plan.solver_status == "optimal"
+    assert _delivered(plan) == {
+        ("P", "H1", 0, "bulk_liquid"): 50.0,
+        ("P", "H2", 0, "bulk_liquid"): 50.0,
+        ("C", "H1", 0, "cylinder"): 10.0,
+        ("C", "H3", 0, "cylinder"): 20.0,
+        ("P", "H1", 1, "bulk_liquid"): 60.0,
+        ("P", "H2", 1, "bulk_liquid"): 40.0,
+        ("C", "H3", 1, "cylinder"): 10.0,
+    }
+    assert [(u.facility_id, u.day, u.unmet_m3) for u in plan.unmet] == [
+        ("H4", 0, 15.0),
+        ("H2", 1, 10.0),
+        ("H3", 1, 10.0),
+        ("H4", 1, 15.0),
+    ]
+    assert {u.reason for u in plan.unmet} == {UnmetReason.NO_CAPACITY_LEFT}
+    assert plan.totals.transport_m3_s == 201_000
+    assert (plan.totals.demand_m3, plan.totals.delivered_m3, plan.totals.unmet_m3) == (
+        290.0,
+        240.0,
+        50.0,
+    )
+    assert plan.totals.lower_bound == plan.totals.objective
+
+
+def test_flows_are_stated_in_tonnes_and_cylinders(hand_document: dict[str, Any]) -> None:
+    flows = {(f.facility_id, f.day, f.product.value): f for f in _solve(hand_document).flows}
+    bulk = flows[("H1", 0, "bulk_liquid")]
+    assert (bulk.quantity, bulk.unit) == (pytest.approx(50 / 700, abs=1e-4), "t_lox")
+    cylinders = flows[("H3", 0, "cylinder")]  # 20 m³ / 6 m³ per 40 L cylinder, rounded up
+    assert (cylinders.quantity, cylinders.unit) == (4, "cylinders_40L")
+
+
+def test_unreachable_facility_is_unmet_with_reason(document: dict[str, Any]) -> None:
+    document["travel_time_s"][1][3] = None  # H4 now has no road from C, its only product source
+    plan = _solve(document)
+    h4 = [u for u in plan.unmet if u.facility_id == "H4"]
+    assert [(u.day, u.unmet_m3, u.reason) for u in h4] == [
+        (0, 15.0, UnmetReason.UNREACHABLE),
+        (1, 15.0, UnmetReason.UNREACHABLE),
+    ]
+
+
+def test_max_delivery_time_reason(document: dict[str, Any]) -> None:
+    document["options"] = {"max_delivery_time_s": 500}  # H3 is 600 s from C
+    plan = _solve(document)
+    h3 = {u.day: u for u in plan.unmet if u.facility_id == "H3"}
+    assert h3[0].reason is UnmetReason.BEYOND_MAX_DELIVERY_TIME
+    assert "600 s" in h3[0].detail
+
+
+def test_no_compatible_product_reason(document: dict[str, Any]) -> None:
+    document["suppliers"][1]["products"] = {"bulk_liquid": {"capacity_m3_per_day": 5}}
+    plan = _solve(document)
+    assert {u.reason for u in plan.unmet if u.facility_id in ("H3", "H4")} == {
+        UnmetReason.NO_COMPATIBLE_PRODUCT
+    }
+
+
+def test_receiving_limit_caps_delivery_and_is_explained(document: dict[str, Any]) -> None:
+    document["facilities"][1]["receiving_limit_m3_per_day"] = {"bulk_liquid": 30}
+    plan = _solve(document)
+    assert max(f.quantity_m3 for f in plan.flows if f.facility_id == "H2") == 30.0
+    h2 = [u for u in plan.unmet if u.facility_id == "H2"]
+    assert h2
+    assert all("receiving limit" in u.detail for u in h2)
+
+
+def test_priority_override_changes_who_is_served(document: dict[str, Any]) -> None:
+    document["facilities"][3]["priority"] = 99  # H4 now before H3 for the scarce cylinders
+    plan = _solve(document)
+    unmet = {(u.facility_id, u.day): u.unmet_m3 for u in plan.unmet}
+    # Day 1 has 10 m³ of cylinders: all to H4 (short 5), none to H3 (short 20).
+    assert (unmet[("H4", 1)], unmet[("H3", 1)]) == (5.0, 20.0)
+
+
+def test_carry_over_moves_spare_supply_ahead(document: dict[str, Any]) -> None:
+    base = _solve(document).totals.unmet_m3
+    document["options"] = {"carry_over": True}
+    plan = _solve(document)
+    # Day 0 has no spare supply either (130 < 145), so carry-over cannot help here...
+    assert plan.totals.unmet_m3 == base
+    document["suppliers"][1]["products"]["cylinder"]["capacity_m3_per_day"] = [60, 0]
+    plan = _solve(document)
+    # ...but with 60 m³ of cylinders on day 0 and none on day 1, stock is carried to day 1.
+    h3 = [f for f in plan.flows if f.facility_id == "H3"]
+    assert sum(f.quantity_m3 for f in h3) == 40.0
+    assert {f.day for f in h3} == {0}
+
+
+def test_fairness_lowers_the_largest_unmet_share(document: dict[str, Any]) -> None:
+    default = _solve(document)
+    document["options"] = {"fairness": True}
+    fair = _solve(document)
+    assert fair.solver == "glop_fairness"
+    assert default.totals.max_unmet_share == 1.0  # H4 gets nothing
+    # Day 1: 10 m³ of cylinders for H3 + H4 (35 m³, cylinders only): at best 25/35 unmet each.
+    assert fair.totals.max_unmet_share == pytest.approx(25 / 35, abs=1e-6)
+    assert fair.totals.unmet_m3 == pytest.approx(default.totals.unmet_m3, abs=1e-4)
+
+
+def test_single_sourcing_uses_one_supplier_per_facility_product(
+    document: dict[str, Any],
+) -> None:
+    document["suppliers"].append(
+        {"supplier_id": "C2", "products": {"cylinder": {"capacity_m3_per_day": 30}}}
+    )
+    document["travel_time_s"].append([800, 800, 700, 700])
+    document["options"] = {"single_sourcing": True}
+    plan = _solve(document)
+    sources: dict[tuple[str, str], set[str]] = {}
+    for flow in plan.flows:
+        sources.setdefault((flow.facility_id, flow.product.value), set()).add(flow.supplier_id)
+    assert all(len(s) == 1 for s in sources.values())
+    assert plan.totals.objective >= plan.totals.lower_bound
+
+
+def test_same_input_gives_the_same_plan(hand_document: dict[str, Any]) -> None:
+    first, second = plan_to_json(_solve(hand_document)), plan_to_json(_solve(hand_document))
+    first.pop("run_time_s")
+    second.pop("run_time_s")
+    assert first == second
+
+
+def test_demand_rounds_up_and_capacity_down_to_the_resolution() -> None:
+    plan = allocate_supply_matrix(
+        ["S"],
+        ["F"],
+        np.array([[10]]),
+        np.array([[[0.0], [1.06]]]),
+        np.array([[1.01]]),
+        options=AllocationOptions(quantity_resolution_m3=0.1),
+    )
+    assert plan.totals.demand_m3 == pytest.approx(1.1)
+    assert plan.totals.delivered_m3 == pytest.approx(1.0)
+    assert plan.totals.unmet_m3 == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # wrong matrix shape (one supplier missing)
+        ({"travel_time_s": np.zeros((2, 1), np.int64)}, r"travel_time_s: shape \(2, 1\)"),
+        # NaN demand
+        ({"demand_m3": np.array([[np.nan]])}, r"demand_m3\['F', day 0\]: nan"),
+        # negative capacity
+        ({"capacity_m3": -np.ones((1, 2, 1))}, r"capacity_m3\['S', bulk_liquid, day 0\]: -1.0"),
+        # priority below one
+        ({"priority": np.array([0])}, "priority: must be integers >= 1"),
+    ],
+)
+def test_matrix_core_refuses_bad_arrays(change: dict[str, Any], message: str) -> None:
+    arguments: dict[str, Any] = {
+        "travel_time_s": np.array([[5]]),
+        "capacity_m3": np.ones((1, 2, 1)),
+        "demand_m3": np.ones((1, 1)),
+    }
+    priority = change.pop("priority", None)
+    arguments.update(change)
+    with pytest.raises(InvalidInputError, match=message):
+        allocate_supply_matrix(["S"], ["F"], priority=priority, **arguments)
+
+
+def test_matrix_provider_feeds_the_travel_times(hand_document: dict[str, Any]) -> None:
+    document = json.loads(json.dumps(hand_document))
+    matrix = document.pop("travel_time_s")
+    for position, item in enumerate(document["suppliers"]):
+        item["lonlat"] = [106.0 + position, 10.0]
+    for position, item in enumerate(document["facilities"]):
+        item["lonlat"] = [106.5, 10.0 + position / 10]
+    request = problem_from_json(document)
+    calls: list[tuple[int, int]] = []
+
+    def provider(origins: Any, destinations: Any) -> Any:
+        calls.append((len(origins), len(destinations)))
+        return [[float("inf") if v is None else v for v in row] for row in matrix]
+
+    plan = allocate_supply(request.problem, matrix_provider=provider)
+    assert calls == [(2, 4)]
+    assert plan.totals.transport_m3_s == 201_000
+    with pytest.raises(InvalidInputError, match="travel_time_s: missing"):
+        allocate_supply(request.problem)
+
+
+def test_cli_allocate_writes_the_plan(hand_document: dict[str, Any], tmp_path: Path) -> None:
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(hand_document), encoding="utf-8")
+    out = tmp_path / "plan.json"
+    result = CliRunner().invoke(main, ["allocate", str(problem_file), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    assert plan["totals"]["unmet_m3"] == 50.0
+    assert plan["unmet"][0] == {
+        "facility_id": "H4",
+        "day": 0,
+        "unmet_m3": 15.0,
+        "demand_m3": 15.0,
+        "reason": "no_capacity_left",
+        "detail": "1 supplier(s) within reach had 30 m³ on day 0, all used by this and "
+        "higher-priority or nearer facilities",
+    }
+
+
+def test_cli_refuses_coordinates_without_matrix(
+    hand_document: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    document = json.loads(json.dumps(hand_document))
+    document.pop("travel_time_s")
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(document), encoding="utf-8")
+    result = CliRunner().invoke(main, ["allocate", str(problem_file)])
+    assert result.exit_code == 1
+    assert "travel_time_s: missing; the command line needs a travel-time matrix" in result.output

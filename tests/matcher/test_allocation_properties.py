@@ -1,0 +1,129 @@
+"""Hypothesis properties of the allocation on small generated problems, against an LP too."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from data.schema.allocation import PRODUCTS, AllocationOptions, AllocationPlan
+from matcher.allocation import allocate_supply_matrix
+
+_BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_allocation.py"
+_spec = importlib.util.spec_from_file_location("bench_allocation", _BENCH)
+assert _spec is not None
+assert _spec.loader is not None
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> dict[str, Any]:
+    """Small problems: 1-3 suppliers, 1-4 facilities, 1-3 days, integer m³, some unreachable."""
+    n_s, n_f, n_d = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    n_p = len(PRODUCTS)
+    ints = st.integers
+
+    def array(shape: tuple[int, ...], low: int, high: int) -> Any:
+        return np.array(
+            draw(
+                st.lists(
+                    ints(low, high), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))
+                )
+            )
+        ).reshape(shape)
+
+    accepted = array((n_f, n_p), 0, 1).astype(bool)
+    limits = array((n_f, n_p), 0, 40).astype(float)
+    limits[array((n_f, n_p), 0, 1).astype(bool)] = np.inf
+    return {
+        "supplier_ids": [f"S{i}" for i in range(n_s)],
+        "facility_ids": [f"F{i}" for i in range(n_f)],
+        "travel_time_s": array((n_s, n_f), -1, 900),
+        "capacity_m3": array((n_s, n_p, n_d), 0, 40).astype(float),
+        "demand_m3": array((n_f, n_d), 0, 30).astype(float),
+        "accepted": accepted,
+        "receiving_limit_m3": limits,
+        "priority": array((n_f,), 1, 3),
+    }
+
+
+def _solve(instance: dict[str, Any], options: AllocationOptions) -> AllocationPlan:
+    return allocate_supply_matrix(**instance, options=options)
+
+
+def _check_invariants(instance: dict[str, Any], plan: AllocationPlan, per_day: bool) -> None:
+    ids_s, ids_f = instance["supplier_ids"], instance["facility_ids"]
+    n_d = instance["demand_m3"].shape[1]
+    delivered = np.zeros((len(ids_f), n_d))
+    used = np.zeros(instance["capacity_m3"].shape)
+    received = np.zeros((len(ids_f), len(PRODUCTS), n_d))
+    for flow in plan.flows:
+        assert flow.quantity_m3 > 0
+        f_idx, s_idx, p_idx = (
+            ids_f.index(flow.facility_id),
+            ids_s.index(flow.supplier_id),
+            PRODUCTS.index(flow.product),
+        )
+        assert instance["accepted"][f_idx, p_idx]
+        delivered[f_idx, flow.day] += flow.quantity_m3
+        used[s_idx, p_idx, flow.day] += flow.quantity_m3
+        received[f_idx, p_idx, flow.day] += flow.quantity_m3
+    unmet = np.zeros((len(ids_f), n_d))
+    for entry in plan.unmet:
+        assert entry.unmet_m3 > 0
+        unmet[ids_f.index(entry.facility_id), entry.day] += entry.unmet_m3
+    assert (used <= instance["capacity_m3"] + 1e-6).all()
+    assert (received <= instance["receiving_limit_m3"][:, :, None] + 1e-6).all()
+    if per_day:
+        np.testing.assert_allclose(delivered + unmet, instance["demand_m3"], atol=1e-6)
+    else:
+        np.testing.assert_allclose(
+            (delivered + unmet).sum(axis=1), instance["demand_m3"].sum(axis=1), atol=1e-6
+        )
+
+
+@given(instances())
+def test_allocated_plus_unmet_is_demand_and_nothing_exceeds_supply(
+    instance: dict[str, Any],
+) -> None:
+    _check_invariants(instance, _solve(instance, AllocationOptions()), per_day=True)
+
+
+@given(instances())
+def test_carry_over_balances_over_the_horizon(instance: dict[str, Any]) -> None:
+    _check_invariants(instance, _solve(instance, AllocationOptions(carry_over=True)), per_day=False)
+
+
+@given(instances())
+def test_single_sourcing_keeps_the_invariants(instance: dict[str, Any]) -> None:
+    plan = _solve(instance, AllocationOptions(single_sourcing=True))
+    _check_invariants(instance, plan, per_day=True)
+    assert plan.totals.objective >= plan.totals.lower_bound
+
+
+@given(instances(), st.integers(1, 30))
+def test_more_supply_never_increases_unmet_demand(instance: dict[str, Any], extra: int) -> None:
+    before = _solve(instance, AllocationOptions()).totals.unmet_m3
+    richer = dict(instance, capacity_m3=instance["capacity_m3"] + extra)
+    assert _solve(richer, AllocationOptions()).totals.unmet_m3 <= before + 1e-9
+
+
+@given(instances(), st.booleans())
+def test_objective_equals_the_independent_lp(instance: dict[str, Any], carry: bool) -> None:
+    options = AllocationOptions(carry_over=carry)
+    plan = _solve(instance, options)
+    lp_objective, _, _ = bench.reference_lp_objective(instance, options)
+    assert abs(plan.totals.objective - lp_objective) <= 1e-6 * max(1.0, lp_objective)
+
+
+@given(instances())
+def test_fairness_never_raises_the_largest_unmet_share(instance: dict[str, Any]) -> None:
+    default = _solve(instance, AllocationOptions())
+    fair = _solve(instance, AllocationOptions(fairness=True))
+    _check_invariants(instance, fair, per_day=True)
+    assert fair.totals.max_unmet_share <= default.totals.max_unmet_share + 1e-6

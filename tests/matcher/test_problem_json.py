@@ -1,0 +1,121 @@
+"""The JSON problem format: every bad input is refused with a message naming the field."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from data.errors import InvalidInputError
+from matcher.problem_json import problem_from_json, problem_from_json_text, problem_to_json
+
+
+def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        target = document
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # negative demand
+        (
+            _set(["facilities", 0, "demand_m3_per_day"], [60, -5]),
+            r"facilities\[0\]\.demand_m3_per_day\[1\]: -5 is not a finite number >= 0",
+        ),
+        # NaN demand (json.loads reads NaN)
+        (
+            _set(["facilities", 1, "demand_m3_per_day"], [float("nan"), 1]),
+            r"facilities\[1\]\.demand_m3_per_day\[0\]: nan",
+        ),
+        # unknown product in accepted products
+        (
+            _set(["facilities", 2, "accepted_products"], ["oxygen_bottle"]),
+            r"facilities\[2\]\.accepted_products\[0\]: unknown product 'oxygen_bottle'",
+        ),
+        # unknown product offered by a supplier
+        (
+            _set(["suppliers", 0, "products"], {"lox": {"capacity_m3_per_day": 5}}),
+            r"suppliers\[0\]\.products\.lox: unknown product 'lox'",
+        ),
+        # matrix with a missing row
+        (
+            _set(["travel_time_s"], [[600, 1200, None, None]]),
+            r"travel_time_s: 1 rows of lengths \[4\], expected 2 rows",
+        ),
+        # negative travel time
+        (_set(["travel_time_s", 0, 1], -3), r"travel_time_s\[0\]\[1\]: -3 is not seconds >= 0"),
+        # per-day list of the wrong length
+        (
+            _set(["suppliers", 1, "products", "cylinder", "capacity_m3_per_day"], [1, 2, 3]),
+            r"capacity_m3_per_day: has 3 values, expected horizon_days=2",
+        ),
+        # two capacity keys at once
+        (
+            _set(["suppliers", 0, "products", "bulk_liquid", "capacity_lox_t_per_day"], 1),
+            "give exactly one of capacity_cylinders_per_day, capacity_lox_t_per_day",
+        ),
+        # duplicate facility id
+        (_set(["facilities", 1, "facility_id"], "H1"), "id 'H1' appears more than once"),
+        # unknown option
+        (_set(["options"], {"fairnes": True}), r"options\.fairnes: unknown option"),
+        # misspelt key at the top level
+        (_set(["horizon"], 2), "horizon: unknown key"),
+        # coordinates in [lat, lon] order by mistake
+        (
+            _set(["facilities", 0, "lonlat"], [10.8, 206.7]),
+            r"facilities\[0\]\.lonlat: must be \[lon, lat\]",
+        ),
+    ],
+)
+def test_bad_documents_are_refused(
+    hand_document: dict[str, Any],
+    change: Callable[[dict[str, Any]], None],
+    message: str,
+) -> None:
+    document = copy.deepcopy(hand_document)
+    change(document)
+    with pytest.raises(InvalidInputError, match=message):
+        problem_from_json(document)
+
+
+def test_every_problem_is_listed_at_once(hand_document: dict[str, Any]) -> None:
+    document = copy.deepcopy(hand_document)
+    document["facilities"][0]["demand_m3_per_day"] = [-1, 1]
+    document["travel_time_s"][1][0] = "far"
+    with pytest.raises(InvalidInputError) as raised:
+        problem_from_json(document)
+    assert len(raised.value.problems) == 2
+
+
+def test_not_json_names_line_and_column() -> None:
+    with pytest.raises(InvalidInputError, match="not valid JSON at line 1 column 2"):
+        problem_from_json_text("{,}")
+
+
+def test_native_units_convert_to_m3(hand_document: dict[str, Any]) -> None:
+    document = copy.deepcopy(hand_document)
+    document["suppliers"][0]["products"] = {"bulk_liquid": {"capacity_lox_t_per_day": 1.0}}
+    document["suppliers"][1]["products"] = {"cylinder": {"capacity_cylinders_per_day": [10, 0]}}
+    problem = problem_from_json(document).problem
+    assert problem.suppliers[0].capacities[0].capacity_m3_per_day == (700.0, 700.0)
+    assert problem.suppliers[1].capacities[0].capacity_m3_per_day == (60.0, 0.0)
+
+
+def test_serialising_and_parsing_back_gives_the_same_problem(
+    hand_document: dict[str, Any],
+) -> None:
+    request = problem_from_json(hand_document)
+    document = json.loads(json.dumps(problem_to_json(request)))
+    again = problem_from_json(document)
+    assert problem_to_json(again) == document
+    assert again.problem.suppliers == request.problem.suppliers
+    assert again.problem.facilities == request.problem.facilities
