@@ -398,27 +398,37 @@ def serve(host: str, port: int, threads: int, database_url: str | None) -> None:
 @click.argument("problem_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="Write the plan JSON here (default: print it).")
-def allocate(problem_file: str, out_file: str | None) -> None:
+@click.option("--region", "region_name", default=None,
+              help="Road network for problems that give coordinates instead of a matrix.")
+@click.pass_context
+def allocate(ctx: click.Context, problem_file: str, out_file: str | None,
+             region_name: str | None) -> None:
     """Allocate supply to facilities from a JSON problem file (format: docs/allocation.md)."""
     import json
     from pathlib import Path
 
-    from data.errors import InvalidInputError
+    from data.errors import InvalidInputError, MissingDataFileError
     from matcher.allocation import allocate_supply
     from matcher.problem_json import plan_to_json, problem_from_json_text
 
     try:
         request = problem_from_json_text(Path(problem_file).read_text(encoding="utf-8"))
+        provider = None
         if request.problem.travel_time_s is None:
-            raise InvalidInputError(
-                "travel_time_s: missing; the command line needs a travel-time matrix (seconds, "
-                "one row per supplier). Coordinates alone need the road network: use the Python "
-                "API allocate_supply(problem, matrix_provider=...)"
-            )
+            if region_name is None:
+                raise InvalidInputError(
+                    "travel_time_s: missing; give a travel-time matrix (seconds, one row per "
+                    "supplier), or coordinates and --region so that road travel times are computed"
+                )
+            from planning import road_matrix_provider
+
+            region, network = _region_network(ctx, region_name)
+            provider = road_matrix_provider(network, region)
         plan = allocate_supply(
-            request.problem, conversions=request.conversions, cylinder_size=request.cylinder_size
+            request.problem, matrix_provider=provider, conversions=request.conversions,
+            cylinder_size=request.cylinder_size,
         )
-    except InvalidInputError as error:
+    except (InvalidInputError, MissingDataFileError) as error:
         raise click.ClickException(str(error)) from None
     text = json.dumps(plan_to_json(plan), ensure_ascii=False, indent=1)
     if out_file is None:
@@ -433,3 +443,53 @@ def allocate(problem_file: str, out_file: str | None) -> None:
         f"({len(plan.unmet)} facility-days)",
         err=True,
     )
+
+
+@main.command()
+@click.option("--region", "region_name", default="hcmc", show_default=True)
+@click.option("--date", "start_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="First day of the plan (reports of the days before it are used).")
+@click.option("--horizon", "horizon_days", default=7, show_default=True, type=int)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt.")
+@click.option("--max-delivery-min", default=240, show_default=True, type=int,
+              help="Longest road trip a delivery may take (minutes).")
+@click.option("--fairness", is_flag=True, help="Minimise the largest unmet share first.")
+@click.option("--single-sourcing", is_flag=True, help="One supplier per facility and product.")
+@_DATABASE_OPTION
+@click.pass_context
+@_fail_cleanly
+def plan(ctx: click.Context, region_name: str, start_date: Any, horizon_days: int, out_dir: Path,
+         max_delivery_min: int, fairness: bool, single_sourcing: bool,
+         database_url: str | None) -> None:
+    """Compute the coordinator's allocation plan from the registry's latest reports."""
+    from data.schema.allocation import AllocationOptions
+    from planning import (
+        build_plan,
+        plan_request_from_store,
+        plan_summary,
+        plan_to_csv,
+        plan_to_dict,
+        plan_to_geojson,
+    )
+
+    started = time.perf_counter()
+    region, network = _region_network(ctx, region_name)
+    store = _registry_store(database_url)
+    options = AllocationOptions(max_delivery_time_s=max_delivery_min * 60, fairness=fairness,
+                                single_sourcing=single_sourcing)
+    request = plan_request_from_store(store, region, network, start_date=start_date.date(),
+                                      horizon_days=horizon_days, options=options)
+    result = build_plan(request, network, region)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "plan.json").write_text(
+        json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / "plan.geojson").write_text(
+        json.dumps(plan_to_geojson(result), ensure_ascii=False), encoding="utf-8")
+    for name, text in plan_to_csv(result).items():
+        (out_dir / name).write_text(text, encoding="utf-8-sig")
+    summary = plan_summary(result)
+    (out_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    click.echo(summary)
+    click.echo(f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s "
+               f"(plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt)")

@@ -1,0 +1,574 @@
+"""The coordinator's plan, end to end: reports -> demand -> shortfall -> road matrix -> allocation.
+
+A thin orchestration layer (STYLE.md, "api.py or a thin orchestration function wires them"): it
+gathers the registry's records, turns them into the plain inputs of ``matcher/`` and ``routing/``,
+calls them, and serialises the answer (JSON, GeoJSON, CSV, a text summary). No optimisation or
+routing logic lives here.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from data.errors import InvalidInputError
+from data.region import Region
+from data.schema.allocation import (
+    UNREACHABLE_S,
+    AllocationOptions,
+    AllocationPlan,
+    AllocationProblem,
+    FacilityDemand,
+    Product,
+    Supplier,
+    SupplierCapacity,
+)
+from data.schema.network import Place, TravelMatrix
+from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
+from matcher.allocation import allocate_supply
+from matcher.demand import (
+    PLANNING_FLOW_TABLE,
+    CaseScenario,
+    DemandForecast,
+    FacilityProfile,
+    FlowTable,
+    OxygenNeed,
+    PatientReport,
+    project_demand,
+)
+from matcher.problem_json import plan_to_json
+from matcher.shortfall import NFPA99_ONE_DAY, FacilityShortfall, SafetyStockRule, SupplyPosition
+from routing.network import RoadNetwork
+from routing.travel_time import travel_time_matrix
+
+DEFAULT_HORIZON_DAYS = 7
+#: A delivery may take at most this long on the road (s): 4 h, a tanker's half shift each way.
+DEFAULT_MAX_DELIVERY_TIME_S = 4 * 3600
+
+_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFacility:
+    """A facility as the plan needs it (plain data, from the registry or a region file)."""
+
+    facility_id: str
+    name: str
+    lon: float
+    lat: float
+    province_code: str
+    tier: int
+    district: str = ""
+    beds: int = 0
+    liquid_tank_capacity_l: float = 0.0
+    cylinder_storage: int = 0
+    generation_m3_per_day: float = 0.0
+    generated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSupplier:
+    """A supplier as the plan needs it: position and daily capacities."""
+
+    supplier_id: str
+    name: str
+    lon: float
+    lat: float
+    kind: str
+    liquid_t_per_day: float = 0.0
+    cylinders_per_day: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StockReport:
+    """A facility's latest daily report, reduced to what the plan uses."""
+
+    facility_id: str
+    report_date: dt.date
+    patients: tuple[tuple[OxygenNeed, int], ...]
+    stock_m3: float
+    expected_deliveries_m3: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """Everything a plan depends on besides the road network; changing any field is a what-if."""
+
+    region_id: str
+    start_date: dt.date
+    facilities: tuple[PlanFacility, ...]
+    suppliers: tuple[PlanSupplier, ...]
+    reports: tuple[StockReport, ...] = ()
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    scenario: CaseScenario | None = None
+    options: AllocationOptions = field(
+        default_factory=lambda: AllocationOptions(max_delivery_time_s=DEFAULT_MAX_DELIVERY_TIME_S)
+    )
+    flow_table: FlowTable = PLANNING_FLOW_TABLE
+    safety_stock: SafetyStockRule = NFPA99_ONE_DAY
+    conversions: OxygenConversions = field(default_factory=OxygenConversions)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.facilities:
+            problems.append("facilities: the plan has no facility")
+        if not self.suppliers:
+            problems.append("suppliers: the plan has no supplier")
+        if isinstance(self.horizon_days, bool) or not isinstance(self.horizon_days, int) \
+                or not 1 <= self.horizon_days <= 60:
+            problems.append(f"horizon_days: must be an integer from 1 to 60, got {self.horizon_days!r}")
+        if problems:
+            raise InvalidInputError.from_problems("plan request", problems)
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinatorPlan:
+    """A plan with everything a coordinator reads: forecasts, shortfalls, allocation, travel times."""
+
+    request: PlanRequest
+    forecasts: tuple[DemandForecast, ...]
+    shortfalls: tuple[FacilityShortfall, ...]
+    allocation: AllocationPlan
+    matrix: TravelMatrix
+    timings_s: Mapping[str, float]
+
+
+def _supplier_capacities(supplier: PlanSupplier, horizon: int, conversions: OxygenConversions,
+                         ) -> tuple[SupplierCapacity, ...]:
+    capacities = []
+    if supplier.liquid_t_per_day > 0:
+        capacities.append(SupplierCapacity(
+            Product.BULK_LIQUID, (conversions.lox_t_to_gas_m3(supplier.liquid_t_per_day),) * horizon))
+    if supplier.cylinders_per_day > 0:
+        capacities.append(SupplierCapacity(
+            Product.CYLINDER, (conversions.cylinders_to_gas_m3(supplier.cylinders_per_day),) * horizon))
+    return tuple(capacities)
+
+
+def _facility_demand(facility: PlanFacility, shortfall: FacilityShortfall, critical_share: float,
+                     conversions: OxygenConversions) -> FacilityDemand:
+    # Bulk liquid only into a tank (VIE); cylinders go everywhere. Receiving limits: the tank's
+    # gas content, and the facility's own cylinder stock (the empties it can swap).
+    accepted = {Product.CYLINDER}
+    limits: list[tuple[Product, float]] = []
+    if facility.liquid_tank_capacity_l > 0:
+        accepted.add(Product.BULK_LIQUID)
+        limits.append((Product.BULK_LIQUID, conversions.lox_l_to_gas_m3(facility.liquid_tank_capacity_l)))
+    if facility.cylinder_storage > 0:
+        limits.append((Product.CYLINDER, conversions.cylinders_to_gas_m3(facility.cylinder_storage)))
+    return FacilityDemand(
+        facility_id=facility.facility_id,
+        demand_m3_per_day=tuple(round(v, 3) for v in shortfall.required_m3_per_day),
+        accepted_products=frozenset(accepted),
+        receiving_limit_m3_per_day=tuple(limits),
+        tier=facility.tier,
+        critical_share=critical_share,
+        lonlat=(facility.lon, facility.lat),
+        estimated=shortfall.estimated,
+    )
+
+
+def _critical_share(forecast_report: StockReport | None) -> float:
+    if forecast_report is None:
+        return 0.0
+    counts = dict(forecast_report.patients)
+    total = sum(counts.values())
+    critical = sum(counts.get(n, 0) for n in (OxygenNeed.INVASIVE, OxygenNeed.ECMO))
+    return critical / total if total else 0.0
+
+
+def integer_travel_seconds(matrix: TravelMatrix) -> np.ndarray:
+    """Round a travel matrix to whole seconds, unreachable pairs as ``UNREACHABLE_S``."""
+    seconds = np.full(matrix.duration_s.shape, UNREACHABLE_S, dtype=np.int64)
+    finite = np.isfinite(matrix.duration_s)
+    seconds[finite] = np.rint(matrix.duration_s[finite]).astype(np.int64)
+    return seconds
+
+
+def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> CoordinatorPlan:
+    """Compute the coordinator's plan: forecasts, shortfalls, road travel times, allocation.
+
+    Demand that cannot be served is part of the answer (``allocation.unmet`` with reasons,
+    "unreachable" for facilities the roads do not reach); nothing here raises for infeasibility.
+
+    Raises
+    ------
+    InvalidInputError
+        If the request is inconsistent (reports of unknown facilities, a tier without estimate).
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    horizon = request.horizon_days
+    profiles = [FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds)
+                for f in request.facilities]
+    patient_reports = [PatientReport(r.facility_id, r.report_date, r.patients) for r in request.reports]
+    forecasts = project_demand(profiles, patient_reports, start_date=request.start_date,
+                               horizon_days=horizon, scenario=request.scenario,
+                               flow_table=request.flow_table)
+    latest: dict[str, StockReport] = {}
+    for report in sorted(request.reports, key=lambda r: r.report_date):
+        if report.report_date < request.start_date:
+            latest[report.facility_id] = report
+    positions = []
+    for facility in request.facilities:
+        report = latest.get(facility.facility_id)
+        positions.append(SupplyPosition(
+            facility.facility_id,
+            stock_m3=report.stock_m3 if report else 0.0,
+            expected_deliveries_m3_per_day=(report.expected_deliveries_m3,) if report else (),
+            generation_m3_per_day=facility.generation_m3_per_day,
+        ))
+    shortfalls = compute_shortfalls_for(forecasts, positions, request.safety_stock)
+    timings["demand_and_shortfall"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    supplier_places = [Place(s.supplier_id, s.lon, s.lat, s.name) for s in request.suppliers]
+    facility_places = [Place(f.facility_id, f.lon, f.lat, f.name) for f in request.facilities]
+    matrix = travel_time_matrix(network, supplier_places, facility_places, gateways=region.gateways,
+                                max_snap_m=region.max_snap_m)
+    timings["travel_times"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    suppliers = tuple(
+        Supplier(s.supplier_id, _supplier_capacities(s, horizon, request.conversions), s.name,
+                 (s.lon, s.lat))
+        for s in request.suppliers
+    )
+    demands = tuple(
+        _facility_demand(f, sf, _critical_share(latest.get(f.facility_id)), request.conversions)
+        for f, sf in zip(request.facilities, shortfalls, strict=True)
+    )
+    problem = AllocationProblem(suppliers=suppliers, facilities=demands, horizon_days=horizon,
+                                travel_time_s=integer_travel_seconds(matrix),
+                                options=request.options, start_date=request.start_date)
+    allocation = allocate_supply(problem, conversions=request.conversions)
+    timings["allocation"] = time.perf_counter() - started
+    return CoordinatorPlan(request, forecasts, shortfalls, allocation, matrix, timings)
+
+
+def compute_shortfalls_for(forecasts: Sequence[DemandForecast], positions: Sequence[SupplyPosition],
+                           rule: SafetyStockRule) -> tuple[FacilityShortfall, ...]:
+    """Shortfalls in the forecasts' order (a thin call, kept separate for what-if reuse)."""
+    from matcher.shortfall import compute_shortfalls
+
+    return compute_shortfalls(forecasts, positions, rule=rule)
+
+
+# --------------------------------------------------------------------------- serialisation
+
+
+def _facility_rows(plan: CoordinatorPlan) -> list[dict[str, Any]]:
+    unmet_by_facility: dict[str, float] = defaultdict(float)
+    reasons: dict[str, set[str]] = defaultdict(set)
+    for entry in plan.allocation.unmet:
+        unmet_by_facility[entry.facility_id] += entry.unmet_m3
+        reasons[entry.facility_id].add(str(entry.reason))
+    delivered: dict[str, float] = defaultdict(float)
+    for flow in plan.allocation.flows:
+        delivered[flow.facility_id] += flow.quantity_m3
+    rows = []
+    for facility, forecast, shortfall in zip(plan.request.facilities, plan.forecasts, plan.shortfalls,
+                                             strict=True):
+        snap = plan.matrix.snaps[facility.facility_id]
+        rows.append({
+            "facility_id": facility.facility_id,
+            "name": facility.name,
+            "district": facility.district,
+            "tier": facility.tier,
+            "location": [facility.lon, facility.lat],
+            "demand_m3": round(sum(forecast.demand_m3_per_day), 1),
+            "demand_estimated": forecast.estimated,
+            "shortfall_m3": round(shortfall.shortfall_m3, 1),
+            "first_shortfall_day": shortfall.first_shortfall_day,
+            "days_of_supply": None if shortfall.days_of_supply is None
+            else round(shortfall.days_of_supply, 2),
+            "allocated_m3": round(delivered[facility.facility_id], 1),
+            "unmet_m3": round(unmet_by_facility[facility.facility_id], 1),
+            "unmet_reasons": sorted(reasons[facility.facility_id]),
+            "reachable": snap.reachable,
+            "unreachable_reason": snap.reason,
+            "generated_data": facility.generated,
+        })
+    return rows
+
+
+def plan_to_dict(plan: CoordinatorPlan) -> dict[str, Any]:
+    """Return the plan as JSON-ready data (ids, m³, seconds, WGS84 ``[lon, lat]``)."""
+    request = plan.request
+    allocation = plan_to_json(plan.allocation)
+    dates = [(request.start_date + dt.timedelta(days=d)).isoformat() for d in range(request.horizon_days)]
+    return {
+        "region": request.region_id,
+        "start_date": request.start_date.isoformat(),
+        "horizon_days": request.horizon_days,
+        "dates": dates,
+        "facilities": _facility_rows(plan),
+        "suppliers": [
+            {"supplier_id": s.supplier_id, "name": s.name, "kind": s.kind, "location": [s.lon, s.lat],
+             "liquid_t_per_day": s.liquid_t_per_day, "cylinders_per_day": s.cylinders_per_day,
+             "via_gateway": plan.matrix.snaps[s.supplier_id].gateway_id,
+             "reachable": plan.matrix.snaps[s.supplier_id].reachable}
+            for s in request.suppliers
+        ],
+        "allocation": allocation,
+        "timings_s": {k: round(v, 3) for k, v in plan.timings_s.items()},
+        "attribution": _ATTRIBUTION,
+    }
+
+
+def plan_to_geojson(plan: CoordinatorPlan) -> dict[str, Any]:
+    """Return facilities (points), suppliers (points) and flows (lines) as RFC 7946 GeoJSON."""
+    features: list[dict[str, Any]] = []
+    for row in _facility_rows(plan):
+        lon, lat = row.pop("location")
+        features.append({"type": "Feature", "geometry": {"type": "Point",
+                                                         "coordinates": [round(lon, 6), round(lat, 6)]},
+                         "properties": {"kind": "facility", **row}})
+    suppliers = {s.supplier_id: s for s in plan.request.suppliers}
+    facilities = {f.facility_id: f for f in plan.request.facilities}
+    for supplier in plan.request.suppliers:
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [
+            round(supplier.lon, 6), round(supplier.lat, 6)]}, "properties": {
+            "kind": "supplier", "supplier_id": supplier.supplier_id, "name": supplier.name,
+            "supplier_kind": supplier.kind, "liquid_t_per_day": supplier.liquid_t_per_day,
+            "cylinders_per_day": supplier.cylinders_per_day}})
+    totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for flow in plan.allocation.flows:
+        entry = totals[(flow.supplier_id, flow.facility_id, str(flow.product))]
+        entry[0] += flow.quantity_m3
+        entry[1] = flow.travel_time_s
+    for (supplier_id, facility_id, product), (quantity_m3, travel_s) in totals.items():
+        s, f = suppliers[supplier_id], facilities[facility_id]
+        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
+            [round(s.lon, 6), round(s.lat, 6)], [round(f.lon, 6), round(f.lat, 6)]]}, "properties": {
+            "kind": "flow", "supplier_id": supplier_id, "facility_id": facility_id,
+            "product": product, "quantity_m3": round(quantity_m3, 1), "travel_time_s": travel_s,
+            "geometry_note": "straight line from supplier to facility; road paths via /route"}})
+    return {"type": "FeatureCollection", "features": features, "attribution": _ATTRIBUTION}
+
+
+def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
+    """Return the plan as CSV texts: ``flows.csv`` and ``facilities.csv`` (UTF-8, no BOM added here)."""
+    request = plan.request
+    names = {f.facility_id: f.name for f in request.facilities}
+    supplier_names = {s.supplier_id: s.name for s in request.suppliers}
+    flows = io.StringIO()
+    writer = csv.writer(flows)
+    writer.writerow(["date", "supplier_id", "supplier_name", "facility_id", "facility_name", "product",
+                     "quantity_m3", "quantity", "unit", "travel_time_min"])
+    for flow in plan.allocation.flows:
+        writer.writerow([(request.start_date + dt.timedelta(days=flow.day)).isoformat(),
+                         flow.supplier_id, supplier_names[flow.supplier_id], flow.facility_id,
+                         names[flow.facility_id], str(flow.product), round(flow.quantity_m3, 1),
+                         round(flow.quantity, 3), flow.unit, round(flow.travel_time_s / 60, 1)])
+    facilities = io.StringIO()
+    rows = _facility_rows(plan)
+    writer = csv.writer(facilities)
+    columns = [c for c in rows[0] if c != "location"] + ["lon", "lat"]
+    writer.writerow(columns)
+    for row in rows:
+        lon, lat = row["location"]
+        writer.writerow([("; ".join(row[c]) if isinstance(row[c], list) else row[c])
+                         if c not in ("lon", "lat") else (lon if c == "lon" else lat)
+                         for c in columns])
+    return {"flows.csv": flows.getvalue(), "facilities.csv": facilities.getvalue()}
+
+
+def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
+    """Return a text summary a coordinator can read: who is short, unmet totals, largest flows."""
+    rows = _facility_rows(plan)
+    totals = plan.allocation.totals
+    request = plan.request
+    lines = [
+        f"Plan for {request.region_id}, {request.start_date.isoformat()} + {request.horizon_days} days: "
+        f"{len(request.facilities)} facilities, {len(request.suppliers)} suppliers",
+        f"  demand {totals.demand_m3:,.0f} m³ (needs beyond stock and safety stock), delivered "
+        f"{totals.delivered_m3:,.0f} m³, unmet {totals.unmet_m3:,.0f} m³"
+        + (" (" + ", ".join(f"{r}: {q:,.0f}" for r, q in totals.unmet_m3_by_reason) + ")"
+           if totals.unmet_m3_by_reason else ""),
+        f"  solver {plan.allocation.solver} ({plan.allocation.solver_status}) in "
+        f"{plan.allocation.run_time_s:.2f} s; estimated demand for "
+        f"{sum(r['demand_estimated'] for r in rows)} facilities without a recent report",
+    ]
+    short = sorted((r for r in rows if r["first_shortfall_day"] is not None),
+                   key=lambda r: (r["first_shortfall_day"], -r["shortfall_m3"]))
+    lines.append(f"\nfacilities short within the horizon: {len(short)}")
+    for r in short[:largest]:
+        dos = "-" if r["days_of_supply"] is None else f"{r['days_of_supply']:.1f}"
+        lines.append(f"  day {r['first_shortfall_day']}: {r['name'][:44]:<44} short {r['shortfall_m3']:>8,.0f} m³"
+                     f"  days of supply {dos:>5}  unmet {r['unmet_m3']:>7,.0f} m³")
+    by_district: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for r in rows:
+        entry = by_district[r["district"] or "(district not recorded)"]
+        entry[0] += 1 if r["first_shortfall_day"] is not None else 0
+        entry[1] += r["shortfall_m3"]
+        entry[2] += r["unmet_m3"]
+    lines.append("\nby district: facilities short, shortfall m³, unmet m³")
+    for district, (count, shortfall, unmet) in sorted(by_district.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"  {district[:40]:<40} {int(count):>4} {shortfall:>10,.0f} {unmet:>9,.0f}")
+    names = {f.facility_id: f.name for f in request.facilities}
+    supplier_names = {s.supplier_id: s.name for s in request.suppliers}
+    biggest = sorted(plan.allocation.flows, key=lambda f: -f.quantity_m3)[:largest]
+    lines.append("\nlargest flows")
+    for flow in biggest:
+        lines.append(f"  day {flow.day}: {supplier_names[flow.supplier_id][:34]:<34} -> "
+                     f"{names[flow.facility_id][:34]:<34} {flow.quantity_m3:>7,.0f} m³ "
+                     f"({flow.quantity:,.1f} {flow.unit}, {flow.travel_time_s / 60:.0f} min)")
+    lines.append(f"\n{_ATTRIBUTION}")
+    return "\n".join(lines)
+
+
+def replace_request(request: PlanRequest, **changes: Any) -> PlanRequest:
+    """Return a copy of a request with fields replaced (what-ifs never edit the base)."""
+    return dataclasses.replace(request, **changes)
+
+
+def suppliers_from_places(places: Iterable[Place]) -> tuple[PlanSupplier, ...]:
+    """Read plan suppliers from a region's suppliers file (capacity columns as in hcmc_suppliers.csv)."""
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            return 0.0
+        return value if math.isfinite(value) and value > 0 else 0.0
+
+    return tuple(
+        PlanSupplier(p.place_id, p.name, p.lon, p.lat, p.properties.get("kind", ""),
+                     number(p.properties.get("capacity_lox_t_per_day", "")),
+                     int(number(p.properties.get("capacity_cylinders_per_day", ""))))
+        for p in places
+    )
+
+
+def generation_m3_per_day(psa_output_m3_per_day: float | None, concentrators: int | None,
+                          concentrator_output_l_per_min: float | None) -> float:
+    """On-site oxygen generation per day: PSA output plus concentrators running all day."""
+    psa = psa_output_m3_per_day or 0.0
+    concentrator = (concentrators or 0) * flow_l_per_min_to_m3_per_day(concentrator_output_l_per_min or 0.0)
+    return psa + concentrator
+
+
+def facilities_from_registry(records: Iterable[Any], conversions: OxygenConversions | None = None,
+                             ) -> tuple[PlanFacility, ...]:
+    """Turn registry facility records (``data.schema.registry.Facility``) into plan facilities."""
+    del conversions  # receiving limits are converted in build_plan
+    facilities = []
+    for f in records:
+        beds = sum(v or 0 for v in (f.beds_oxygen, f.beds_high_flow, f.beds_niv, f.beds_invasive,
+                                    f.beds_ecmo))
+        facilities.append(PlanFacility(
+            facility_id=f.facility_id, name=f.name, lon=f.lon, lat=f.lat,
+            province_code=f.province_code, tier=f.tier, district=f.district or "", beds=beds,
+            liquid_tank_capacity_l=f.liquid_tank_capacity_l or 0.0,
+            cylinder_storage=sum(f.cylinders_on_hand.values()),
+            generation_m3_per_day=generation_m3_per_day(f.psa_output_m3_per_day, f.concentrators,
+                                                        f.concentrator_output_l_per_min),
+            generated="generated" in (f.source or "").lower(),
+        ))
+    return tuple(facilities)
+
+
+def stock_reports_from_registry(revisions: Iterable[Any], conversions: OxygenConversions,
+                                ) -> tuple[StockReport, ...]:
+    """Turn registry report revisions (``ReportRevision``) into the plan's stock reports."""
+    reports = []
+    for revision in revisions:
+        r = revision.report
+        stock_m3 = (conversions.lox_l_to_gas_m3(r.liquid_stock_l) if r.liquid_stock_l else 0.0) + sum(
+            conversions.cylinders_to_gas_m3(count, size) for size, count in r.cylinders_full.items()
+            if size in conversions.cylinder_gas_m3
+        )
+        reports.append(StockReport(
+            facility_id=r.facility_id, report_date=r.report_date,
+            patients=((OxygenNeed.CANNULA_MASK, r.patients_cannula_mask),
+                      (OxygenNeed.HIGH_FLOW, r.patients_high_flow),
+                      (OxygenNeed.NON_INVASIVE, r.patients_niv),
+                      (OxygenNeed.INVASIVE, r.patients_invasive),
+                      (OxygenNeed.ECMO, r.patients_ecmo)),
+            stock_m3=stock_m3, expected_deliveries_m3=r.deliveries_expected_m3 or 0.0,
+        ))
+    return tuple(reports)
+
+
+def plan_request_from_store(
+    store: Any,
+    region: Region,
+    network: RoadNetwork,
+    *,
+    start_date: dt.date,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    lookback_days: int = 3,
+    options: AllocationOptions | None = None,
+    scenario: CaseScenario | None = None,
+) -> PlanRequest:
+    """Gather a plan request from the registry for the facilities on a region's map.
+
+    Facilities are the registry's facilities inside the network's bounding box (a 2 km margin);
+    suppliers are the registry's suppliers with a position, or the region's suppliers file when
+    the registry has none; reports are the latest revisions of the ``lookback_days`` before
+    ``start_date``.
+
+    Raises
+    ------
+    InvalidInputError
+        If no facility of the registry lies on the region's map.
+    """
+    west, south, east, north = network.summary()["bbox"]
+    margin = 0.02
+    records = [f for f in store.list_facilities()
+               if west - margin <= f.lon <= east + margin and south - margin <= f.lat <= north + margin]
+    if not records:
+        raise InvalidInputError(
+            f"facilities: the registry has no facility on the map of {region.name}; "
+            f"run `oxyroute db seed --region {region.region_id}` or add facilities"
+        )
+    conversions = OxygenConversions()
+    stored_suppliers = [s for s in store.list_records("suppliers", limit=None) if s.lon is not None]
+    if stored_suppliers:
+        suppliers = tuple(
+            PlanSupplier(s.supplier_id, s.name, s.lon, s.lat, str(s.kind),
+                         s.liquid_output_t_per_day or 0.0, s.cylinders_per_day or 0)
+            for s in stored_suppliers
+        )
+    else:
+        suppliers = suppliers_from_places(region.suppliers.read() if region.suppliers else [])
+    revisions = store.latest_reports(date_from=start_date - dt.timedelta(days=lookback_days),
+                                     date_to=start_date - dt.timedelta(days=1))
+    known = {f.facility_id for f in records}
+    return PlanRequest(
+        region_id=region.region_id,
+        start_date=start_date,
+        facilities=facilities_from_registry(records),
+        suppliers=suppliers,
+        reports=stock_reports_from_registry([r for r in revisions if r.report.facility_id in known],
+                                            conversions),
+        horizon_days=horizon_days,
+        scenario=scenario,
+        options=options if options is not None
+        else AllocationOptions(max_delivery_time_s=DEFAULT_MAX_DELIVERY_TIME_S),
+        conversions=conversions,
+    )
+
+
+def road_matrix_provider(network: RoadNetwork, region: Region) -> Any:
+    """Return a ``matrix_provider`` for ``matcher.allocation.allocate_supply`` on a region's roads.
+
+    It maps ``(origins_lonlat, destinations_lonlat)`` to travel seconds (``inf`` = unreachable).
+    """
+    def provider(origins: Sequence[tuple[float, float]], destinations: Sequence[tuple[float, float]],
+                 ) -> np.ndarray:
+        o = [Place(f"o{i}", lon, lat) for i, (lon, lat) in enumerate(origins)]
+        d = [Place(f"d{i}", lon, lat) for i, (lon, lat) in enumerate(destinations)]
+        return travel_time_matrix(network, o, d, max_snap_m=region.max_snap_m).duration_s
+
+    return provider
