@@ -244,4 +244,29 @@ def test_cli_refuses_coordinates_without_matrix(
     problem_file.write_text(json.dumps(document), encoding="utf-8")
     result = CliRunner().invoke(main, ["allocate", str(problem_file)])
     assert result.exit_code == 1
-    assert "travel_time_s: missing; the command line needs a travel-time matrix" in result.output
+    assert "travel_time_s: missing; give a travel-time matrix" in result.output
+    assert "--region" in result.output
+
+
+def test_cli_computes_road_times_from_coordinates_with_a_region(tmp_path: Path) -> None:
+    # Two District 5 hospitals and one supplier on the map, no matrix: road times come from --region.
+    document = {
+        "horizon_days": 1,
+        "suppliers": [{"supplier_id": "S", "lonlat": [106.6745, 10.7580],
+                       "products": {"cylinder": {"capacity_m3_per_day": 100}}}],
+        "facilities": [
+            {"facility_id": "NTP", "lonlat": [106.66987, 10.75499], "demand_m3_per_day": 30,
+             "accepted_products": ["cylinder"]},
+            {"facility_id": "NT", "lonlat": [106.67494, 10.75674], "demand_m3_per_day": 20,
+             "accepted_products": ["cylinder"]},
+        ],
+    }
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(document), encoding="utf-8")
+    out = tmp_path / "plan.json"
+    result = CliRunner().invoke(main, ["allocate", str(problem_file), "--region", "hcmc_d5",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    assert plan["totals"]["unmet_m3"] == 0
+    assert all(0 < flow["travel_time_s"] < 900 for flow in plan["flows"])
