@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import re
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from api_plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
 from data.auth import (
     AuthenticationError,
     FailedAuthLimiter,
@@ -99,6 +101,10 @@ class ApiConfig:
     failed_auth_lockout_s: float = 60.0
     clock: Callable[[], dt.datetime] = utc_now
     conversions: OxygenConversions = field(default_factory=OxygenConversions)
+    regions: tuple[str, ...] = ("hcmc", "hcmc_d5")
+    data_dir: str | None = None
+    cache_dir: str | None = None
+    plans_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,12 @@ def create_app(config: ApiConfig) -> Flask:
             window_s=config.failed_auth_window_s,
             lockout_s=config.failed_auth_lockout_s,
         ),
+    )
+    app.extensions["oxyroute_plans"] = PlanService(
+        regions=config.regions,
+        plans_dir=Path(config.plans_dir) if config.plans_dir else default_plans_dir(),
+        data_dir=config.data_dir,
+        cache_dir=config.cache_dir,
     )
     app.register_blueprint(_build_blueprint(), url_prefix=API_PREFIX)
     _register_error_handlers(app)
@@ -410,6 +422,8 @@ def _build_blueprint() -> Blueprint:
         except AuthenticationError:
             state.limiter.record_failure(client)
             raise
+
+    register_plan_routes(api, _store)
 
     @api.get("/openapi.json")
     def openapi() -> Response:
@@ -1256,6 +1270,7 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     }
+    paths.update(plan_openapi_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "oxyroute registry API", "version": "1", "description": __doc__},

@@ -87,6 +87,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "compliance:read",
             "demand:read",
             "imports:write",
+            "plans:read",
+            "plans:write",
         }
     ),
     Role.MINISTRY: frozenset(
@@ -101,7 +103,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "vehicles:write",
         }
     ),
-    Role.PLANNER: frozenset({*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read"}),
+    Role.PLANNER: frozenset(
+        {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "plans:read",
+         "plans:write"}
+    ),
     Role.ADMIN: frozenset(
         {
             *_READ_REGISTRY,
@@ -124,7 +129,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 
 # Registry collections that carry a province and are scoped for coordinators; the others
 # (suppliers, fleet) are shared regional resources every coordinator may read.
-SCOPED_COLLECTIONS = frozenset({"facilities", "reports", "compliance", "demand", "imports"})
+SCOPED_COLLECTIONS = frozenset(
+    {"facilities", "reports", "compliance", "demand", "imports", "plans"}
+)
 
 
 def new_token() -> str:

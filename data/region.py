@@ -24,8 +24,8 @@ from data.settings import BUNDLED_REGIONS_DIR, DATA_DIR_ENV, resolve_data_dir
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_MAX_SNAP_M = 2000.0
 
-_TOP_KEYS = {"name", "timezone", "description", "roads", "facilities", "suppliers", "gateways",
-             "speeds_kph"}
+_TOP_KEYS = {"name", "timezone", "description", "province_code", "roads", "facilities", "suppliers",
+             "gateways", "speeds_kph"}
 _ROAD_KEYS = {"file", "network_type", "overpass_query", "max_snap_m"}
 _PLACE_KEYS = {"file", "id_column", "name_column", "lon_column", "lat_column"}
 _GATEWAY_KEYS = {"id", "name", "lon", "lat", "links"}
@@ -64,6 +64,7 @@ class Region:
     gateways: tuple[Gateway, ...]
     speeds_kph: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     source_file: Path | None = None
+    province_code: str | None = None
 
 
 def region_file(region: str) -> Path:
@@ -200,6 +201,7 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
     if name is None:
         problems.append("region.name: missing")
     timezone = _string(document, "timezone", "region", problems, DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
+    province_code = _string(document, "province_code", "region", problems)
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -273,4 +275,5 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         gateways=tuple(gateways),
         speeds_kph=MappingProxyType(speeds),
         source_file=path,
+        province_code=province_code,
     )

@@ -11,6 +11,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Built graphs are cached between runs in the (git-ignored) project cache, never in the user's home.
 os.environ.setdefault("OXYROUTE_CACHE_DIR", str(REPO_ROOT / ".cache" / "test"))
+# Plans computed by API tests never land in the user's data folder.
+os.environ.setdefault("OXYROUTE_PLANS_DIR", str(REPO_ROOT / ".cache" / "test-plans"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,99 @@
+"""Plan endpoints: coordinators and planners compute and read plans; everyone else is refused."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+import pytest
+
+REPORT = {"report_date": "2021-08-19", "oxygen_used_24h_m3": 150.0, "patients_cannula_mask": 20,
+          "patients_high_flow": 4, "patients_invasive": 2, "cylinders_full": {"40L": 10}}
+BODY = {"region": "hcmc_d5", "date": "2021-08-20", "horizon_days": 3}
+
+
+@pytest.fixture
+def plans_app(db_url: str, clock, tmp_path):  # type: ignore[no-untyped-def]
+    from api import ApiConfig, create_app
+
+    application = create_app(ApiConfig(database_url=db_url, clock=clock, plans_dir=str(tmp_path)))
+    yield application
+    application.extensions["oxyroute"].store.engine.dispose()
+
+
+@pytest.fixture
+def user(plans_app: Any, template_db):  # type: ignore[no-untyped-def]
+    from tests.api.conftest import Client
+
+    flask_client = plans_app.test_client()
+
+    def make(username: str | None) -> Client:
+        return Client(flask_client, None if username is None else template_db.tokens[username])
+
+    return make
+
+
+def _error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"]["status"] == status and "Traceback" not in response.get_data(as_text=True)
+    return body["error"]  # type: ignore[no-any-return]
+
+
+def test_coordinator_computes_and_reads_a_plan(user: Any) -> None:
+    assert user("repA").post("/facilities/79-A/reports", json=REPORT).status_code == 201
+    created = user("coord79").post("/plans", json=BODY)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    answer = created.get_json()
+    plan_id = answer["plan_id"]
+    assert created.headers["Location"].endswith(plan_id)
+    assert answer["totals"]["demand_m3"] > 0
+    plan = user("coord79").get(f"/plans/{plan_id}").get_json()
+    (cho_ray,) = [f for f in plan["facilities"] if f["facility_id"] == "79-A"]
+    assert cho_ray["name"] == "Bệnh viện Chợ Rẫy" and not cho_ray["demand_estimated"]
+    assert plan["meta"]["created_by"] == "coord79"
+    geojson = user("planner").get(f"/plans/{plan_id}?format=geojson")
+    assert geojson.status_code == 200 and geojson.mimetype == "application/geo+json"
+    assert {f["properties"]["kind"] for f in geojson.get_json()["features"]} >= {"facility", "supplier"}
+    flows = user("planner").get(f"/plans/{plan_id}?format=csv")
+    assert flows.mimetype == "text/csv"
+    header = next(csv.reader(flows.get_data(as_text=True).lstrip("\ufeff").splitlines()))
+    assert header[:3] == ["date", "supplier_id", "supplier_name"]
+    facilities = user("planner").get(f"/plans/{plan_id}?format=csv&table=facilities")
+    assert "Bệnh viện Chợ Rẫy" in facilities.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", ["coord01", "dispatcher", "ministry", "repA"])
+def test_other_roles_and_provinces_are_refused(user: Any, username: str) -> None:
+    _error(user(username).post("/plans", json=BODY), 403)
+
+
+def test_reading_is_scoped_too(user: Any) -> None:
+    plan_id = user("planner").post("/plans", json=BODY).get_json()["plan_id"]
+    for username in ("coord01", "dispatcher", "repB"):
+        _error(user(username).get(f"/plans/{plan_id}"), 403)
+    _error(user(None).get(f"/plans/{plan_id}"), 401)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"region": "atlantis", "date": "2021-08-20"}, "region"),  # not a served region
+        ({"region": "hcmc_d5", "date": "20/08/2021"}, "date"),  # not ISO
+        ({"region": "hcmc_d5", "date": "2021-08-20", "horizon_days": 0}, "horizon_days"),
+        ({"region": "hcmc_d5", "date": "2021-08-20", "options": {"fairness": "yes"}}, "fairness"),
+        ({"region": "hcmc_d5", "date": "2021-08-20", "colour": "red"}, "colour"),  # unknown key
+        (["hcmc_d5"], "body"),  # not an object
+    ],
+)
+def test_bad_plan_requests_name_the_field(user: Any, body: Any, field: str) -> None:
+    error = _error(user("planner").post("/plans", json=body), 422)
+    assert any(field in d["field"] or field in d["reason"] for d in error["details"]), error
+
+
+def test_unknown_plan_and_bad_format(user: Any) -> None:
+    _error(user("planner").get("/plans/" + "0" * 32), 404)
+    _error(user("planner").get("/plans/not-an-id"), 404)
+    plan_id = user("planner").post("/plans", json=BODY).get_json()["plan_id"]
+    error = _error(user("planner").get(f"/plans/{plan_id}?format=pdf"), 422)
+    assert "format" in error["details"][0]["field"]
