@@ -123,7 +123,8 @@ def _report_unreachable(matrix: TravelMatrix) -> None:
 @click.option("--layout", type=click.Choice(["long", "wide"]), default="long", show_default=True)
 @click.option("--value", type=click.Choice(["duration_s", "distance_m"]), default="duration_s",
               show_default=True, help="Which value a wide CSV holds.")
-@click.option("--backend", type=click.Choice(["numba", "scipy"]), default="numba", show_default=True)
+@click.option("--backend", type=click.Choice(["auto", "cch", "numba", "scipy"]), default="auto",
+              show_default=True, help="auto = cch when available, else numba.")
 @click.pass_context
 @_fail_cleanly
 def matrix(ctx: click.Context, region_name: str, from_file: Path, to_file: Path, out_file: Path,
