@@ -465,14 +465,7 @@ def plan(ctx: click.Context, region_name: str, start_date: Any, horizon_days: in
          database_url: str | None) -> None:
     """Compute the coordinator's allocation plan from the registry's latest reports."""
     from data.schema.allocation import AllocationOptions
-    from planning import (
-        build_plan,
-        plan_request_from_store,
-        plan_summary,
-        plan_to_csv,
-        plan_to_dict,
-        plan_to_geojson,
-    )
+    from planning import build_plan, plan_request_from_store, plan_summary
 
     started = time.perf_counter()
     region, network = _region_network(ctx, region_name)
@@ -482,6 +475,20 @@ def plan(ctx: click.Context, region_name: str, start_date: Any, horizon_days: in
     request = plan_request_from_store(store, region, network, start_date=start_date.date(),
                                       horizon_days=horizon_days, options=options)
     result = build_plan(request, network, region)
+    _write_plan_files(result, out_dir)
+    click.echo(plan_summary(result))
+    click.echo(f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s "
+               f"(plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt)")
+
+
+@main.group()
+def scenario() -> None:
+    """What-if scenarios (format: docs/scenarios.md)."""
+
+
+def _write_plan_files(result: Any, out_dir: Path) -> None:
+    from planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
+
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "plan.json").write_text(
         json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -489,8 +496,44 @@ def plan(ctx: click.Context, region_name: str, start_date: Any, horizon_days: in
         json.dumps(plan_to_geojson(result), ensure_ascii=False), encoding="utf-8")
     for name, text in plan_to_csv(result).items():
         (out_dir / name).write_text(text, encoding="utf-8-sig")
-    summary = plan_summary(result)
-    (out_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
-    click.echo(summary)
-    click.echo(f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s "
-               f"(plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt)")
+    (out_dir / "summary.txt").write_text(plan_summary(result) + "\n", encoding="utf-8")
+
+
+@scenario.command("run")
+@click.argument("scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for base/ and scenario/ plans and comparison.json.")
+@_DATABASE_OPTION
+@click.pass_context
+@_fail_cleanly
+def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path | None,
+                 database_url: str | None) -> None:
+    """Run a scenario against its base plan and print the comparison."""
+    from planning import build_plan, plan_request_from_store
+    from scenarios import apply_scenario, compare_plans, load_scenario
+
+    what_if = load_scenario(scenario_file)
+    region, network = _region_network(ctx, what_if.region)
+    store = _registry_store(database_url)
+    base_request = plan_request_from_store(store, region, network, start_date=what_if.start_date,
+                                           horizon_days=what_if.horizon_days)
+    request, changed_network = apply_scenario(what_if, base_request, network)
+    base = build_plan(base_request, network, region)
+    result = build_plan(request, changed_network, region)
+    comparison = compare_plans(base, result)
+    click.echo(f"scenario {what_if.name!r} on {region.name}, {what_if.start_date} + "
+               f"{what_if.horizon_days} days ({len(what_if.changes)} changes)")
+    for key, values in comparison["totals"].items():
+        click.echo(f"  {key:<16} base {values['base']:>14,.1f}  scenario {values['scenario']:>14,.1f}"
+                   f"  change {values['change']:>+14,.1f}")
+    click.echo(f"  flows added {len(comparison['flows_added'])}, removed "
+               f"{len(comparison['flows_removed'])}, changed {len(comparison['flows_changed'])}")
+    for row in comparison["facilities"][:10]:
+        click.echo(f"  {row['name'][:44]:<44} unmet {row['unmet_m3_base']:>9,.0f} -> "
+                   f"{row['unmet_m3_scenario']:>9,.0f} m³")
+    if out_dir is not None:
+        _write_plan_files(base, out_dir / "base")
+        _write_plan_files(result, out_dir / "scenario")
+        (out_dir / "comparison.json").write_text(
+            json.dumps(comparison, ensure_ascii=False, indent=1), encoding="utf-8")
+        click.echo(f"written to {out_dir}/ (base/, scenario/, comparison.json)")

@@ -87,6 +87,12 @@ class PlanSupplier:
     kind: str
     liquid_t_per_day: float = 0.0
     cylinders_per_day: int = 0
+    #: Share of capacity available on each horizon day (outages, ramp-ups); missing days are 1.
+    capacity_factor_per_day: tuple[float, ...] = ()
+
+    def factor(self, day: int) -> float:
+        """Return the capacity share available on a horizon day."""
+        return self.capacity_factor_per_day[day] if day < len(self.capacity_factor_per_day) else 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,12 +152,13 @@ class CoordinatorPlan:
 def _supplier_capacities(supplier: PlanSupplier, horizon: int, conversions: OxygenConversions,
                          ) -> tuple[SupplierCapacity, ...]:
     capacities = []
+    factors = [supplier.factor(day) for day in range(horizon)]
     if supplier.liquid_t_per_day > 0:
-        capacities.append(SupplierCapacity(
-            Product.BULK_LIQUID, (conversions.lox_t_to_gas_m3(supplier.liquid_t_per_day),) * horizon))
+        daily_m3 = conversions.lox_t_to_gas_m3(supplier.liquid_t_per_day)
+        capacities.append(SupplierCapacity(Product.BULK_LIQUID, tuple(daily_m3 * f for f in factors)))
     if supplier.cylinders_per_day > 0:
-        capacities.append(SupplierCapacity(
-            Product.CYLINDER, (conversions.cylinders_to_gas_m3(supplier.cylinders_per_day),) * horizon))
+        daily_m3 = conversions.cylinders_to_gas_m3(supplier.cylinders_per_day)
+        capacities.append(SupplierCapacity(Product.CYLINDER, tuple(daily_m3 * f for f in factors)))
     return tuple(capacities)
 
 

@@ -55,3 +55,33 @@ def hcmc_network(hcmc_region):  # type: ignore[no-untyped-def]
     from routing.graph import network_for_region
 
     return network_for_region(hcmc_region, cache_dir=resolve_cache_dir())
+
+
+@pytest.fixture(scope="session")
+def request_d5(d5_region):  # type: ignore[no-untyped-def]
+    """Six District 5 hospitals, reports of 19 August, the region's suppliers via gateways.
+
+    Nguyen Tri Phuong has a 5,000 L liquid tank; the others take cylinders only.
+    """
+    import datetime as dt
+
+    from matcher.demand import OxygenNeed
+    from planning import PlanFacility, PlanRequest, StockReport, suppliers_from_places
+
+    start = dt.date(2021, 8, 20)
+    places = d5_region.facilities.read()
+    facilities = tuple(
+        PlanFacility(p.place_id, p.name, p.lon, p.lat, "79", tier=3 if "Nguyễn Tri Phương" in p.name else 2,
+                     district="Quận 5", beds=100,
+                     liquid_tank_capacity_l=5000.0 if "Nguyễn Tri Phương" in p.name else 0.0,
+                     cylinder_storage=200)
+        for p in places
+    )
+    reports = tuple(
+        StockReport(f.facility_id, start - dt.timedelta(days=1),
+                    ((OxygenNeed.CANNULA_MASK, 30), (OxygenNeed.HIGH_FLOW, 5), (OxygenNeed.INVASIVE, 2)),
+                    stock_m3=120.0)
+        for f in facilities
+    )
+    suppliers = suppliers_from_places(d5_region.suppliers.read())
+    return PlanRequest("hcmc_d5", start, facilities, suppliers, reports, horizon_days=3)
