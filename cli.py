@@ -537,3 +537,54 @@ def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path | None,
         (out_dir / "comparison.json").write_text(
             json.dumps(comparison, ensure_ascii=False, indent=1), encoding="utf-8")
         click.echo(f"written to {out_dir}/ (base/, scenario/, comparison.json)")
+
+
+@scenario.command("sweep")
+@click.argument("sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for sweep.csv and sweep.png.")
+@click.option("--scheduler", "scheduler_address", envvar="OXYROUTE_DASK_SCHEDULER", default=None,
+              help="Dask scheduler address (env OXYROUTE_DASK_SCHEDULER); default: a local cluster.")
+@click.option("--workers", default=2, show_default=True, help="Workers of the local cluster.")
+@_DATABASE_OPTION
+@click.pass_context
+@_fail_cleanly
+def scenario_sweep(ctx: click.Context, sweep_file: Path, out_dir: Path, scheduler_address: str | None,
+                   workers: int, database_url: str | None) -> None:
+    """Run a scenario over a grid of parameters in parallel (Dask) and write a table and a chart."""
+    import tomllib
+
+    from planning import plan_request_from_store
+    from scenarios import scenario_from_mapping
+    from sweeps import run_sweep, sweep_chart, sweep_table
+
+    try:
+        spec = tomllib.loads(sweep_file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(f"sweep file {sweep_file.name}: malformed TOML ({exc})") from None
+    unknown = sorted(set(spec) - {"scenario", "grid"})
+    if unknown or not isinstance(spec.get("scenario"), dict) or not isinstance(spec.get("grid"), dict):
+        raise InvalidInputError(
+            f"sweep file {sweep_file.name}: needs a [scenario] table and a [grid] table"
+            + (f"; unknown keys {unknown}" if unknown else ""))
+    document = spec["scenario"]
+    base_scenario = scenario_from_mapping(document)
+    region, network = _region_network(ctx, base_scenario.region)
+    store = _registry_store(database_url)
+    base_request = plan_request_from_store(store, region, network,
+                                           start_date=base_scenario.start_date,
+                                           horizon_days=base_scenario.horizon_days)
+    started = time.perf_counter()
+    runs = run_sweep(document, spec["grid"], base_request, scheduler_address=scheduler_address,
+                     workers=workers, data_dir=ctx.obj["data_dir"], cache_dir=ctx.obj["cache_dir"],
+                     progress=lambda done, total: click.echo(f"  run {done}/{total} done", err=True))
+    rows = sweep_table(runs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "sweep.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    sweep_chart(runs, str(out_dir / "sweep.png"))
+    click.echo(_table([[str(k) for k in rows[0]], *([str(v) for v in r.values()] for r in rows)]))
+    click.echo(f"{len(runs)} runs in {time.perf_counter() - started:.1f} s -> "
+               f"{out_dir}/sweep.csv, sweep.png")
