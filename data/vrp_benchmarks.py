@@ -26,10 +26,20 @@ SOLOMON_SCALE = 10
 """Solomon values are multiplied by this factor to become exact integers (one decimal kept)."""
 
 BENCHMARK_INSTANCES = (
-    "C101", "R101", "RC101", "R201", "RC201",
-    "X-n101-k25", "X-n110-k13", "X-n125-k30", "X-n157-k13",
-    "X-n200-k36", "X-n256-k16", "X-n303-k21", "X-n401-k29",
-)  # fmt: skip
+    "C101",
+    "R101",
+    "RC101",
+    "R201",
+    "RC201",
+    "X-n101-k25",
+    "X-n110-k13",
+    "X-n125-k30",
+    "X-n157-k13",
+    "X-n200-k36",
+    "X-n256-k16",
+    "X-n303-k21",
+    "X-n401-k29",
+)
 """The 13 instances of the team benchmark, in report order."""
 
 
@@ -54,20 +64,25 @@ def solomon_distances_tenths(xy: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]
 
 
 def nint_euclidean(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
-    """Return TSPLIB ``EUC_2D`` distances: euclidean rounded to the nearest integer (``int(d + 0.5)``)."""
+    """Return TSPLIB ``EUC_2D`` distances: euclidean rounded to the nearest integer.
+
+    TSPLIB's ``nint`` is ``int(d + 0.5)``.
+    """
     diff = xy[:, None, :] - xy[None, :, :]
     return np.floor(np.sqrt((diff**2).sum(axis=2)) + 0.5).astype(np.int64)
 
 
 def read_solomon(text: str, *, name: str = "solomon") -> RouteProblem:
-    """Build a route problem from a Solomon VRPTW text file (values scaled by :data:`SOLOMON_SCALE`).
+    """Build a route problem from a Solomon VRPTW text file, scaled by :data:`SOLOMON_SCALE`.
 
     Raises
     ------
     InvalidInputError
         If the text does not have the Solomon layout.
     """
-    rows = [line.split() for line in text.splitlines() if line.split() and line.split()[0].isdigit()]
+    rows = [
+        line.split() for line in text.splitlines() if line.split() and line.split()[0].isdigit()
+    ]
     try:
         num_vehicles, capacity = (int(v) for v in rows[0])
         customers = [[int(v) for v in row] for row in rows[1:]]
@@ -80,7 +95,8 @@ def read_solomon(text: str, *, name: str = "solomon") -> RouteProblem:
     depot = customers[0]
     shift = TimeWindow(depot[4] * SOLOMON_SCALE, depot[5] * SOLOMON_SCALE)
     vehicles = tuple(
-        Vehicle(f"v{k + 1}", 0, 0, capacity=(capacity,), time_window=shift) for k in range(num_vehicles)
+        Vehicle(f"v{k + 1}", 0, 0, capacity=(capacity,), time_window=shift)
+        for k in range(num_vehicles)
     )
     jobs = tuple(
         Job(
@@ -122,7 +138,9 @@ def read_cvrplib(text: str, *, name: str = "cvrp") -> RouteProblem:
         elif current is not None:
             sections[current].append(parts)
     if header.get("EDGE_WEIGHT_TYPE") != "EUC_2D":
-        raise InvalidInputError(f"{name}: EDGE_WEIGHT_TYPE must be EUC_2D, got {header.get('EDGE_WEIGHT_TYPE')!r}")
+        raise InvalidInputError(
+            f"{name}: EDGE_WEIGHT_TYPE must be EUC_2D, got {header.get('EDGE_WEIGHT_TYPE')!r}"
+        )
     try:
         capacity = int(header["CAPACITY"])
         coords = np.array([[float(r[1]), float(r[2])] for r in sections["NODE_COORD_SECTION"]])
@@ -132,7 +150,9 @@ def read_cvrplib(text: str, *, name: str = "cvrp") -> RouteProblem:
         raise InvalidInputError(f"{name}: missing or malformed CVRPLIB field ({error})") from error
     matrix = nint_euclidean(coords)
     clients = [i for i in range(len(demands)) if i != depot]
-    vehicles = tuple(Vehicle(f"v{k + 1}", depot, depot, capacity=(capacity,)) for k in range(len(clients)))
+    vehicles = tuple(
+        Vehicle(f"v{k + 1}", depot, depot, capacity=(capacity,)) for k in range(len(clients))
+    )
     jobs = tuple(Job(i + 1, i, delivery=(demands[i],)) for i in clients)
     return RouteProblem(durations_s=matrix, vehicles=vehicles, jobs=jobs, costs=matrix)
 
@@ -158,8 +178,12 @@ def load_benchmark_instance(directory: Path, name: str) -> BenchmarkInstance:
     solution = directory / f"{name}.sol"
     for needed in (path, solution):
         if not needed.is_file():
-            raise MissingDataFileError(f"benchmark file {str(needed)!r} not found; check OXYROUTE_DATA_DIR")
+            raise MissingDataFileError(
+                f"benchmark file {str(needed)!r} not found; check OXYROUTE_DATA_DIR"
+            )
     text = path.read_text()
     problem = read_solomon(text, name=name) if solomon else read_cvrplib(text, name=name)
     scale = SOLOMON_SCALE if solomon else 1
-    return BenchmarkInstance(name, problem, scale, read_best_known_cost(solution.read_text(), scale=scale))
+    return BenchmarkInstance(
+        name, problem, scale, read_best_known_cost(solution.read_text(), scale=scale)
+    )

@@ -65,7 +65,9 @@ def find_plan_violations(problem: RouteProblem, plan: RoutePlan) -> list[str]:
             violations.append(f"unassigned task {task.task_id!r} has no reason")
         expected = "job" if task.task_id in jobs else steps_of.get(task.task_id, (None, "?"))[1]
         if task.kind != expected:
-            violations.append(f"unassigned task {task.task_id!r} has kind {task.kind!r}, expected {expected!r}")
+            violations.append(
+                f"unassigned task {task.task_id!r} has kind {task.kind!r}, expected {expected!r}"
+            )
     for task_id in list(jobs) + list(steps_of):
         if seen[task_id] != 1:
             violations.append(
@@ -94,16 +96,19 @@ def _route_violations(
     steps = list(route.steps)
     dims = problem.num_dimensions
     zero = (0,) * dims
-    if vehicle.start_location_idx is not None:
-        if not steps or steps[0].kind != "start" or steps[0].location_idx != vehicle.start_location_idx:
-            out.append(f"{name}: route must begin with a start step at location {vehicle.start_location_idx}")
-            return out
-    if vehicle.end_location_idx is not None:
-        if steps[-1].kind != "end" or steps[-1].location_idx != vehicle.end_location_idx:
-            out.append(f"{name}: route must finish with an end step at location {vehicle.end_location_idx}")
-            return out
+    start, end = vehicle.start_location_idx, vehicle.end_location_idx
+    if start is not None and (
+        not steps or steps[0].kind != "start" or steps[0].location_idx != start
+    ):
+        out.append(f"{name}: route must begin with a start step at location {start}")
+        return out
+    if end is not None and (not steps or steps[-1].kind != "end" or steps[-1].location_idx != end):
+        out.append(f"{name}: route must finish with an end step at location {end}")
+        return out
     middle = [s for s in steps if s.kind not in ("start", "end")]
-    if len(middle) + (vehicle.start_location_idx is not None) + (vehicle.end_location_idx is not None) != len(steps):
+    if len(middle) + (vehicle.start_location_idx is not None) + (
+        vehicle.end_location_idx is not None
+    ) != len(steps):
         out.append(f"{name}: start and end steps may only come first and last")
         return out
     if not any(s.task_id is not None for s in middle):
@@ -123,9 +128,16 @@ def _route_violations(
 
     durations, costs, distances = problem.durations_s, problem.cost_matrix, problem.distances_m
     first = steps[0]
-    departure = first.arrival_s + first.waiting_s + first.service_s if first.kind == "start" else first.arrival_s
+    departure = (
+        first.arrival_s + first.waiting_s + first.service_s
+        if first.kind == "start"
+        else first.arrival_s
+    )
     if vehicle.time_window is not None and departure < vehicle.time_window.start_s:
-        out.append(f"{name}: leaves at {departure} s, before its shift starts at {vehicle.time_window.start_s} s")
+        out.append(
+            f"{name}: leaves at {departure} s, "
+            f"before its shift starts at {vehicle.time_window.start_s} s"
+        )
     clock = departure
     here: int | None = None
     travel = cost = distance = 0
@@ -159,9 +171,15 @@ def _route_violations(
                 out.append(f"{label}: not a job of the problem at this location")
                 continue
             if not job.skills <= vehicle.skills:
-                out.append(f"{label}: needs skills {sorted(job.skills)}, vehicle has {sorted(vehicle.skills)}")
+                out.append(
+                    f"{label}: needs skills {sorted(job.skills)}, "
+                    f"vehicle has {sorted(vehicle.skills)}"
+                )
             window, service = job.time_window, job.service_s
-            load = [a - d + p for a, d, p in zip(load, job.delivery or zero, job.pickup or zero, strict=True)]
+            load = [
+                a - d + p
+                for a, d, p in zip(load, job.delivery or zero, job.pickup or zero, strict=True)
+            ]
         elif step.kind in ("pickup", "delivery"):
             found = steps_of.get(step.task_id)  # type: ignore[arg-type]
             if found is None or found[1] != step.kind:
@@ -172,7 +190,10 @@ def _route_violations(
             if part.location_idx != step.location_idx:
                 out.append(f"{label}: the shipment step is at location {part.location_idx}")
             if not shipment.skills <= vehicle.skills:
-                out.append(f"{label}: needs skills {sorted(shipment.skills)}, vehicle has {sorted(vehicle.skills)}")
+                out.append(
+                    f"{label}: needs skills {sorted(shipment.skills)}, "
+                    f"vehicle has {sorted(vehicle.skills)}"
+                )
             window, service = part.time_window, part.service_s
             sign = 1 if step.kind == "pickup" else -1
             load = [a + sign * b for a, b in zip(load, shipment.amount or zero, strict=True)]
@@ -182,7 +203,10 @@ def _route_violations(
                 out.append(f"{label}: delivered before (or without) its pickup on this route")
         elif step.kind == "reload":
             if step.location_idx not in vehicle.reload_location_idxs:
-                out.append(f"{label}: not one of the vehicle's reload locations {list(vehicle.reload_location_idxs)}")
+                out.append(
+                    f"{label}: not one of the vehicle's reload locations "
+                    f"{list(vehicle.reload_location_idxs)}"
+                )
             service = vehicle.reload_service_s
             trip += 1
             load = list(trip_loads[trip])
@@ -195,7 +219,10 @@ def _route_violations(
         if step.waiting_s < 0:
             out.append(f"{label}: negative waiting {step.waiting_s} s")
         if window is not None and not window.contains(begin):
-            out.append(f"{label}: service starts at {begin} s, outside its window [{window.start_s}, {window.end_s}]")
+            out.append(
+                f"{label}: service starts at {begin} s, "
+                f"outside its window [{window.start_s}, {window.end_s}]"
+            )
         clock = begin + step.service_s if step.kind != "start" else departure
         if list(step.load) != load:
             out.append(f"{label}: load {list(step.load)}, recomputed {load}")
@@ -206,22 +233,35 @@ def _route_violations(
                 out.append(f"{label}: negative load {amount} in dimension {d}")
         if step.kind == "reload":
             # The trip just ended must not have carried more than capacity when it left.
-            for d, (amount, capacity) in enumerate(zip(trip_loads[trip], vehicle.capacity, strict=True)):
+            for d, (amount, capacity) in enumerate(
+                zip(trip_loads[trip], vehicle.capacity, strict=True)
+            ):
                 if amount > capacity:
-                    out.append(f"{label}: trip {trip} leaves with {amount} > capacity {capacity} (dim {d})")
+                    out.append(
+                        f"{label}: trip {trip} leaves with {amount} > capacity {capacity} (dim {d})"
+                    )
     for d, (amount, capacity) in enumerate(zip(trip_loads[0], vehicle.capacity, strict=True)):
         if amount > capacity:
             out.append(f"{name}: leaves the start with {amount} > capacity {capacity} (dim {d})")
     for shipment in picked_on_route:
         if shipment.delivery.step_id not in position_in_route:
-            out.append(f"{name}: shipment {shipment.pickup.step_id!r} picked up but never delivered")
+            out.append(
+                f"{name}: shipment {shipment.pickup.step_id!r} picked up but never delivered"
+            )
     finish = clock
     if vehicle.time_window is not None and finish > vehicle.time_window.end_s:
-        out.append(f"{name}: finishes at {finish} s, after its shift ends at {vehicle.time_window.end_s} s")
+        out.append(
+            f"{name}: finishes at {finish} s, after its shift ends at {vehicle.time_window.end_s} s"
+        )
     if vehicle.max_travel_time_s is not None and travel > vehicle.max_travel_time_s:
-        out.append(f"{name}: drives {travel} s, more than max_travel_time_s {vehicle.max_travel_time_s}")
+        out.append(
+            f"{name}: drives {travel} s, more than max_travel_time_s {vehicle.max_travel_time_s}"
+        )
     if vehicle.max_duration_s is not None and finish - departure > vehicle.max_duration_s:
-        out.append(f"{name}: shift lasts {finish - departure} s, more than max_duration_s {vehicle.max_duration_s}")
+        out.append(
+            f"{name}: shift lasts {finish - departure} s, "
+            f"more than max_duration_s {vehicle.max_duration_s}"
+        )
     if route.cost != cost:
         out.append(f"{name}: route cost {route.cost}, recomputed {cost}")
     if route.travel_s != travel:

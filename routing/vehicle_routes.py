@@ -27,10 +27,11 @@ fastest search when everything fits). The *partial* model makes tasks optional w
 ``base_prize * (1 + priority)`` where ``base_prize`` exceeds the cost of any solution, so serving
 one more task always beats any saving in cost, and a task of priority ``p`` weighs as ``1 + p``
 tasks (VROOM's rule: priorities decide what is left out). Each search starts on the complete
-model; if it finds no feasible solution in the first half of its time, it continues on the
-partial model from the feasible routes it has. With several workers (different seeds, one process
-each) the plan serving the most priority-weighted tasks wins, then the cheapest. Routes that a
-search could not make feasible are dropped and their tasks listed as unassigned.
+model; if it has no feasible solution after half of its time, it continues on the partial model
+from the routes it has, repaired to be feasible (visits removed until they are). With several
+workers (different seeds, one process each) the plan serving the most priority-weighted tasks
+wins, then the cheapest. Routes that a search could not make feasible are dropped and their tasks
+listed as unassigned.
 
 Determinism
 -----------
@@ -40,7 +41,6 @@ stops after however many iterations the machine managed, so results can vary bet
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import time
 import warnings
@@ -60,7 +60,6 @@ from data.schema.routes import (
     RouteStep,
     Shipment,
     TaskId,
-    TaskKind,
     UnassignedTask,
     Vehicle,
     VehicleRoute,
@@ -122,7 +121,9 @@ class SolverParams:
     def __post_init__(self) -> None:
         problems: list[str] = []
         if not isinstance(self.time_limit_s, int | float) or not self.time_limit_s > 0:
-            problems.append(f"time_limit_s must be a positive number of seconds, got {self.time_limit_s!r}")
+            problems.append(
+                f"time_limit_s must be a positive number of seconds, got {self.time_limit_s!r}"
+            )
         if not isinstance(self.seed, int) or self.seed < 0:
             problems.append(f"seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.num_workers, int) or not 1 <= self.num_workers <= 64:
@@ -130,7 +131,9 @@ class SolverParams:
         if self.max_iterations is not None and (
             not isinstance(self.max_iterations, int) or self.max_iterations < 1
         ):
-            problems.append(f"max_iterations must be a positive integer or None, got {self.max_iterations!r}")
+            problems.append(
+                f"max_iterations must be a positive integer or None, got {self.max_iterations!r}"
+            )
         if self.engine not in _ENGINES:
             problems.append(f"engine must be one of {list(_ENGINES)}, got {self.engine!r}")
         if problems:
@@ -149,7 +152,8 @@ class SolverParams:
         unknown = sorted(set(values) - known)
         if unknown:
             raise InvalidInputError(
-                f"unknown solver parameter(s) {unknown}; known: {sorted(known)}", [f"unknown key {k!r}" for k in unknown]
+                f"unknown solver parameter(s) {unknown}; known: {sorted(known)}",
+                [f"unknown key {k!r}" for k in unknown],
             )
         return cls(**dict(values))
 
@@ -190,7 +194,9 @@ class _Task:
         assert shipment is not None
         return [
             UnassignedTask(shipment.pickup.step_id, "pickup", shipment.pickup.location_idx, reason),
-            UnassignedTask(shipment.delivery.step_id, "delivery", shipment.delivery.location_idx, reason),
+            UnassignedTask(
+                shipment.delivery.step_id, "delivery", shipment.delivery.location_idx, reason
+            ),
         ]
 
 
@@ -249,7 +255,11 @@ def _single_task_failure(
         clock = begin + service_s
         service_total += service_s
         here = location_idx
-    back = int(durations[here, vehicle.end_location_idx]) if vehicle.end_location_idx is not None else 0
+    back = (
+        int(durations[here, vehicle.end_location_idx])
+        if vehicle.end_location_idx is not None
+        else 0
+    )
     travel += back
     if clock + back > shift_end:
         return (
@@ -356,13 +366,17 @@ def _vehicle_key(vehicle: Vehicle) -> tuple[Any, ...]:
 def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _PyvrpModel:
     import pyvrp
 
-    if any(v.max_travel_time_s is not None for v in problem.vehicles) and problem.costs is not None:
-        if not np.array_equal(problem.costs, problem.durations_s):
-            raise InvalidInputError(
-                "vehicles' max_travel_time_s is only supported when the cost is the travel time "
-                "(no separate costs matrix); drop max_travel_time_s or the costs matrix",
-                ["max_travel_time_s with a costs matrix"],
-            )
+    travel_limited = any(v.max_travel_time_s is not None for v in problem.vehicles)
+    if (
+        travel_limited
+        and problem.costs is not None
+        and not np.array_equal(problem.costs, problem.durations_s)
+    ):
+        raise InvalidInputError(
+            "vehicles' max_travel_time_s is only supported when the cost is the travel time "
+            "(no separate costs matrix); drop max_travel_time_s or the costs matrix",
+            ["max_travel_time_s with a costs matrix"],
+        )
     dims = problem.num_dimensions
     tasks = [t for t in _tasks(problem) if t.position not in dropped]
 
@@ -419,7 +433,9 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
         step_skills += [by_position[p].skills, by_position[p].skills]
     skill_sets = sorted({v.skills for v in problem.vehicles}, key=lambda s: sorted(s))
     matters = any(
-        s is not None and not s <= vehicle_skills for s in step_skills for vehicle_skills in skill_sets
+        s is not None and not s <= vehicle_skills
+        for s in step_skills
+        for vehicle_skills in skill_sets
     )
     profile_of: dict[frozenset[int], int] = {}
     distance_matrices: list[npt.NDArray[np.int64]] = []
@@ -429,7 +445,9 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
         distance_matrices, duration_matrices = [distances], [durations]
     else:
         for number, vehicle_skills in enumerate(skill_sets):
-            forbidden = [i for i, s in enumerate(step_skills) if s is not None and not s <= vehicle_skills]
+            forbidden = [
+                i for i, s in enumerate(step_skills) if s is not None and not s <= vehicle_skills
+            ]
             profile = distances.copy()
             profile[:, forbidden] = prohibitive
             profile[forbidden, forbidden] = 0  # PyVRP requires zero diagonals
@@ -444,7 +462,9 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
     vehicle_types = []
     for positions in groups.values():
         vehicle = problem.vehicles[positions[0]]
-        max_distance = vehicle.max_travel_time_s if vehicle.max_travel_time_s is not None else _INT64_MAX
+        max_distance = (
+            vehicle.max_travel_time_s if vehicle.max_travel_time_s is not None else _INT64_MAX
+        )
         if matters:
             max_distance = min(max_distance, prohibitive - 1)
         extra: dict[str, Any] = {}
@@ -483,7 +503,9 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
 
     def build(required: bool) -> Any:
         locations = [pyvrp.Location(0, 0) for _ in range(num_locations)]
-        depots = [pyvrp.Depot(i, service_duration=service) for i, (_, service) in enumerate(depot_keys)]
+        depots = [
+            pyvrp.Depot(i, service_duration=service) for i, (_, service) in enumerate(depot_keys)
+        ]
         clients = []
         for number, position in enumerate(client_tasks):
             job = by_position[position].job
@@ -545,58 +567,77 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
 _RawRoute = tuple[int, int, list[tuple[str, int]]]
 
 
+class _CompleteModelStop:
+    """Stop the complete model's search: budget spent, or still infeasible at the switch point.
+
+    The switch point is ``_PHASE1_SHARE`` of the time (or iteration) budget.
+    """
+
+    def __init__(self, runtime_s: float, max_iterations: int | None) -> None:
+        self._started = time.perf_counter()
+        self._runtime_s = runtime_s
+        self._max_iterations = max_iterations
+        self.iterations = 0
+
+    def __call__(self, best_cost: int) -> bool:
+        self.iterations += 1
+        elapsed = time.perf_counter() - self._started
+        if elapsed >= self._runtime_s:
+            return True
+        if self._max_iterations is not None and self.iterations >= self._max_iterations:
+            return True
+        # PyVRP passes INT64_MAX as the cost while the best solution is infeasible.
+        if best_cost < _INT64_MAX:
+            return False
+        if elapsed >= _PHASE1_SHARE * self._runtime_s:
+            return True
+        return (
+            self._max_iterations is not None
+            and self.iterations >= _PHASE1_SHARE * self._max_iterations
+        )
+
+
 def _run_pyvrp(
     complete: Any, partial: Any, seed: int, runtime_s: float, max_iterations: int | None
 ) -> list[_RawRoute]:
-    """Run one two-phase PyVRP search; return its feasible routes (runs in worker processes).
+    """Run one PyVRP search; return the feasible routes of its best solution.
 
-    Phase 1 searches the complete model (every task required) until a feasible solution appears
-    or ``_PHASE1_SHARE`` of the time has passed. If one appeared, phase 2 keeps improving it on
-    the complete model; otherwise phase 2 switches to the partial model (optional tasks with
-    prizes), starting from the feasible routes found so far.
+    The search runs on the complete model (every task required). If it has no feasible solution
+    after ``_PHASE1_SHARE`` of its budget, it switches to the partial model (optional tasks with
+    prizes) for the rest, starting from the routes found so far, repaired to be feasible.
+    Top-level so that it can run in worker processes.
     """
     import pyvrp
     from pyvrp.exceptions import PenaltyBoundWarning
-    from pyvrp.stop import FirstFeasible, MaxIterations, MaxRuntime, MultipleCriteria
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
     deadline = time.perf_counter() + runtime_s
-
-    def stop(seconds: float, iterations: int | None) -> Any:
-        criteria: list[Any] = [MaxRuntime(max(seconds, 0.01))]
-        if iterations is not None:
-            criteria.append(MaxIterations(max(iterations, 1)))
-        return criteria
-
-    first_iterations = None if max_iterations is None else math.ceil(max_iterations * _PHASE1_SHARE)
+    stop = _CompleteModelStop(runtime_s, max_iterations)
     with warnings.catch_warnings():
         # PyVRP warns when its penalties hit their bound: expected when not every task fits,
         # which is what the switch to the partial model handles.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        first = pyvrp.solve(
-            complete,
-            MultipleCriteria([FirstFeasible(), *stop(runtime_s * _PHASE1_SHARE, first_iterations)]),
-            seed=seed,
-            collect_stats=False,
-        )
-    best = first.best
-    left_iterations = None if max_iterations is None else max_iterations - first.num_iterations
-    if best.is_feasible():
-        data = complete
-    else:
-        data = partial
-        repaired = [_repair_route(partial, route) for route in best.routes()]
-        best = pyvrp.Solution(partial, [route for route in repaired if route.num_clients() or route.num_shipments()])
+        best = pyvrp.solve(complete, stop, seed=seed, collect_stats=False).best
     remaining = deadline - time.perf_counter()
-    if remaining > 0.01 and (left_iterations is None or left_iterations > 0):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PenaltyBoundWarning)
-            best = pyvrp.solve(
-                data,
-                MultipleCriteria(stop(remaining, left_iterations)),
-                seed=seed,
-                collect_stats=False,
-                initial_solution=best,
-            ).best
+    left_iterations = None if max_iterations is None else max_iterations - stop.iterations
+    if not best.is_feasible():
+        repaired = [_repair_route(partial, route) for route in best.routes()]
+        best = pyvrp.Solution(
+            partial, [route for route in repaired if route.num_clients() or route.num_shipments()]
+        )
+        if remaining > 0.01 and (left_iterations is None or left_iterations > 0):
+            criteria: list[Any] = [MaxRuntime(remaining)]
+            if left_iterations is not None:
+                criteria.append(MaxIterations(left_iterations))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PenaltyBoundWarning)
+                best = pyvrp.solve(
+                    partial,
+                    MultipleCriteria(criteria),
+                    seed=seed,
+                    collect_stats=False,
+                    initial_solution=best,
+                ).best
     raw: list[_RawRoute] = []
     for route in best.routes():
         # An infeasible route is dropped whole; its tasks become "not served in the time limit".
@@ -719,7 +760,11 @@ def _make_route(
     delivered: list[tuple[int, ...]] = []
     picked: list[tuple[int, ...]] = []
     if here is not None:
-        steps.append(RouteStep("start", here, clock, 0, 0, 0, load, None, 0 if distances is not None else None))
+        steps.append(
+            RouteStep(
+                "start", here, clock, 0, 0, 0, load, None, 0 if distances is not None else None
+            )
+        )
     for visit in visits:
         loc = visit.location_idx
         if here is not None:
@@ -740,7 +785,9 @@ def _make_route(
                 window, service, task_id = task.time_window, task.service_s, task.job_id
                 load = tuple(
                     a - d + p
-                    for a, d, p in zip(load, task.delivery or zero, task.pickup or zero, strict=True)
+                    for a, d, p in zip(
+                        load, task.delivery or zero, task.pickup or zero, strict=True
+                    )
                 )
                 delivered.append(task.delivery)
                 picked.append(task.pickup)
@@ -781,7 +828,17 @@ def _make_route(
             distance += int(distances[here, end]) if distances is not None else 0
             clock += int(durations[here, end])
         steps.append(
-            RouteStep("end", end, clock, travel, 0, 0, load, None, distance if distances is not None else None)
+            RouteStep(
+                "end",
+                end,
+                clock,
+                travel,
+                0,
+                0,
+                load,
+                None,
+                distance if distances is not None else None,
+            )
         )
     return VehicleRoute(
         vehicle_id=vehicle.vehicle_id,
@@ -855,7 +912,9 @@ def _plan_from_raw(
     all_tasks = _tasks(problem)
     left = [t for t in all_tasks if t.position not in dropped and t.position not in served]
     unassigned: list[UnassignedTask] = []
-    late_reason = _unassigned_reason(problem, [t for t in all_tasks if t.position not in dropped], params.time_limit_s)
+    late_reason = _unassigned_reason(
+        problem, [t for t in all_tasks if t.position not in dropped], params.time_limit_s
+    )
     for task in all_tasks:
         if task.position in dropped:
             unassigned += task.unassigned(dropped[task.position])
@@ -894,9 +953,7 @@ def _solve_with_pyvrp(
             ]
             first = _run_pyvrp(*arguments, seeds[0], runtime_s, params.max_iterations)
             results = [first] + [f.result() for f in futures]
-    plans = [
-        _plan_from_raw(problem, model, raw, dropped, params, 0.0) for raw in results
-    ]
+    plans = [_plan_from_raw(problem, model, raw, dropped, params, 0.0) for raw in results]
     weights = [_served_weight(model, raw) for raw in results]
     best = min(range(len(plans)), key=lambda k: (-weights[k], plans[k].cost, k))
     chosen = plans[best]
@@ -985,7 +1042,9 @@ def _solve_with_ortools(
             index, 0, [v.capacity[d] for v in problem.vehicles], True, f"load{d}"
         )
     windows = [j.time_window for _, j in jobs] + [v.time_window for v in problem.vehicles]
-    horizon = max([w.end_s for w in windows if w is not None] + [int(transit_nodes.sum(axis=1).max())])
+    horizon = max(
+        [w.end_s for w in windows if w is not None] + [int(transit_nodes.sum(axis=1).max())]
+    )
     time_index = routing.RegisterTransitCallback(transit_callback)
     routing.AddDimension(time_index, horizon, horizon, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
@@ -996,8 +1055,12 @@ def _solve_with_ortools(
             )
     for v, vehicle in enumerate(problem.vehicles):
         if vehicle.time_window is not None:
-            time_dim.CumulVar(routing.Start(v)).SetRange(vehicle.time_window.start_s, vehicle.time_window.end_s)
-            time_dim.CumulVar(routing.End(v)).SetRange(vehicle.time_window.start_s, vehicle.time_window.end_s)
+            time_dim.CumulVar(routing.Start(v)).SetRange(
+                vehicle.time_window.start_s, vehicle.time_window.end_s
+            )
+            time_dim.CumulVar(routing.End(v)).SetRange(
+                vehicle.time_window.start_s, vehicle.time_window.end_s
+            )
     search = pywrapcp.DefaultRoutingSearchParameters()
     remaining = max(params.time_limit_s - (time.perf_counter() - started) - _OVERHEAD_S, 0.05)
     search.time_limit.FromMilliseconds(int(remaining * 1000))
@@ -1017,7 +1080,9 @@ def _solve_with_ortools(
                 departure = solution.Min(time_dim.CumulVar(routing.Start(v)))
                 routes.append(_make_route(problem, vehicle, int(departure), visits))
     reason = (
-        _unassigned_reason(problem, [t for t in _tasks(problem) if t.position not in dropped], params.time_limit_s)
+        _unassigned_reason(
+            problem, [t for t in _tasks(problem) if t.position not in dropped], params.time_limit_s
+        )
         if solution is not None
         else f"{REASON_NOT_SERVED} ({params.time_limit_s:g} s): OR-Tools found no solution"
     )
@@ -1070,4 +1135,3 @@ def solve_routes(problem: RouteProblem, params: SolverParams | None = None) -> R
     if params.engine == "ortools":
         return _solve_with_ortools(problem, params, dropped, started)
     return _solve_with_pyvrp(problem, params, dropped, started)
-

@@ -39,24 +39,48 @@ CODE_ROUTING_ERROR = 3
 MatrixProvider = Callable[
     [Sequence[tuple[float, float]]], tuple[npt.ArrayLike, npt.ArrayLike | None]
 ]
-"""Builds matrices for ``[lon, lat]`` locations: returns (durations in s, distances in m or None)."""
+"""Builds matrices for ``[lon, lat]`` locations: (durations in s, distances in m or ``None``)."""
 
 SUPPORTED_KEYS: dict[str, frozenset[str]] = {
     "problem": frozenset({"vehicles", "jobs", "shipments", "matrices"}),
     "vehicle": frozenset(
         {
-            "id", "profile", "description", "start", "start_index", "end", "end_index", "capacity",
-            "skills", "time_window", "max_travel_time", "reload_indices", "reload_service", "max_reloads",
+            "id",
+            "profile",
+            "description",
+            "start",
+            "start_index",
+            "end",
+            "end_index",
+            "capacity",
+            "skills",
+            "time_window",
+            "max_travel_time",
+            "reload_indices",
+            "reload_service",
+            "max_reloads",
         }
     ),
     "job": frozenset(
-        {"id", "description", "location", "location_index", "delivery", "pickup", "service",
-         "time_windows", "priority", "skills"}
+        {
+            "id",
+            "description",
+            "location",
+            "location_index",
+            "delivery",
+            "pickup",
+            "service",
+            "time_windows",
+            "priority",
+            "skills",
+        }
     ),
     "shipment": frozenset({"pickup", "delivery", "amount", "priority", "skills"}),
-    "shipment_step": frozenset({"id", "description", "location", "location_index", "service", "time_windows"}),
+    "shipment_step": frozenset(
+        {"id", "description", "location", "location_index", "service", "time_windows"}
+    ),
     "matrix": frozenset({"durations", "distances", "costs"}),
-}  # fmt: skip
+}
 """VROOM keys (and oxyroute extensions) accepted at each level of the input."""
 
 _HINTS = {
@@ -69,7 +93,7 @@ _HINTS = {
     "setup": "setup times are not supported; add them to 'service'",
     "amount": "use 'delivery' and/or 'pickup'",
     "options": "solver options are given on the command line (--time-limit, --seed)",
-    "matrix": "use 'matrices': {\"car\": {\"durations\": [[...]]}}",
+    "matrix": 'use \'matrices\': {"car": {"durations": [[...]]}}',
 }
 
 
@@ -97,7 +121,9 @@ class _Collector:
     def keys(self, where: str, item: Mapping[str, Any], level: str) -> None:
         for key in item:
             if key not in SUPPORTED_KEYS[level]:
-                hint = _HINTS.get(key, f"supported keys: {', '.join(sorted(SUPPORTED_KEYS[level]))}")
+                hint = _HINTS.get(
+                    key, f"supported keys: {', '.join(sorted(SUPPORTED_KEYS[level]))}"
+                )
                 self.add(f"{where}.{key}: unsupported key ({hint})")
 
     def integer(self, where: str, value: Any, *, minimum: int = 0) -> int | None:
@@ -156,7 +182,10 @@ class _Locations:
         self.by_coordinates: dict[tuple[float, float], int] = {}
 
     def resolve(self, where: str, item: Mapping[str, Any], prefix: str = "") -> int | None:
-        index_key, coord_key = f"{prefix}index" if prefix else "location_index", prefix.rstrip("_") or "location"
+        index_key, coord_key = (
+            f"{prefix}index" if prefix else "location_index",
+            prefix.rstrip("_") or "location",
+        )
         coordinates = None
         if coord_key in item:
             value = item[coord_key]
@@ -169,7 +198,9 @@ class _Locations:
             ):
                 coordinates = (float(value[0]), float(value[1]))
             else:
-                self.collector.add(f"{where}.{coord_key}: must be [lon, lat] in WGS84 degrees, got {value!r}")
+                self.collector.add(
+                    f"{where}.{coord_key}: must be [lon, lat] in WGS84 degrees, got {value!r}"
+                )
                 return None
         if self.has_matrix:
             if index_key not in item:
@@ -209,7 +240,9 @@ def _matrix(where: str, value: Any, collector: _Collector) -> npt.NDArray[np.int
         return None
     flat = [v for row in value for v in row]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in flat):
-        bad = next(v for v in flat if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0))
+        bad = next(
+            v for v in flat if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+        )
         collector.add(f"{where}: entries must be non-negative integers, got {bad!r}")
         return None
     return np.array(value, dtype=np.int64)
@@ -263,7 +296,8 @@ def parse_vroom_problem(
     if matrices is not None:
         if not isinstance(matrices, dict) or len(matrices) != 1:
             collector.add(
-                "problem.matrices: must hold exactly one profile, e.g. {\"car\": {\"durations\": [[...]]}} "
+                "problem.matrices: must hold exactly one profile, "
+                '{"car": {"durations": [[...]]}} for example '
                 "(several routing profiles are not supported)"
             )
         else:
@@ -302,29 +336,56 @@ def parse_vroom_problem(
         identifier = collector.integer(f"{where}.id", item.get("id"))
         profile = item.get("profile", profile_name or "car")
         if profile_name is not None and profile != profile_name:
-            collector.add(f"{where}.profile: {profile!r} has no matrix (matrices give {profile_name!r})")
-        start = locations.resolve(where, item, "start_") if ("start" in item or "start_index" in item) else None
-        end = locations.resolve(where, item, "end_") if ("end" in item or "end_index" in item) else None
+            collector.add(
+                f"{where}.profile: {profile!r} has no matrix (matrices give {profile_name!r})"
+            )
+        start = (
+            locations.resolve(where, item, "start_")
+            if ("start" in item or "start_index" in item)
+            else None
+        )
+        end = (
+            locations.resolve(where, item, "end_")
+            if ("end" in item or "end_index" in item)
+            else None
+        )
         if start is None and end is None:
             collector.add(f"{where}: needs a start or an end (start/start_index, end/end_index)")
         reload_idxs: list[int] = []
         for r, value in enumerate(item.get("reload_indices", [])):
             idx = collector.integer(f"{where}.reload_indices[{r}]", value)
             if idx is not None and size is not None and idx >= size:
-                collector.add(f"{where}.reload_indices[{r}]: {idx} is outside the matrix ({size} locations)")
+                collector.add(
+                    f"{where}.reload_indices[{r}]: {idx} is outside the matrix ({size} locations)"
+                )
             elif idx is not None:
                 reload_idxs.append(idx)
         if "reload_indices" in item and matrices is None:
             collector.add(f"{where}.reload_indices: needs 'matrices' (indices point into them)")
         fields: dict[str, Any] = {
-            "capacity": collector.amounts(f"{where}.capacity", item["capacity"]) if "capacity" in item else (),
-            "skills": collector.skills(f"{where}.skills", item["skills"]) if "skills" in item else frozenset(),
-            "time_window": collector.window(f"{where}.time_window", item["time_window"]) if "time_window" in item else None,
-            "max_travel_time_s": collector.integer(f"{where}.max_travel_time", item["max_travel_time"]) if "max_travel_time" in item else None,
+            "capacity": collector.amounts(f"{where}.capacity", item["capacity"])
+            if "capacity" in item
+            else (),
+            "skills": collector.skills(f"{where}.skills", item["skills"])
+            if "skills" in item
+            else frozenset(),
+            "time_window": collector.window(f"{where}.time_window", item["time_window"])
+            if "time_window" in item
+            else None,
+            "max_travel_time_s": collector.integer(
+                f"{where}.max_travel_time", item["max_travel_time"]
+            )
+            if "max_travel_time" in item
+            else None,
             "reload_location_idxs": tuple(reload_idxs),
-            "reload_service_s": collector.integer(f"{where}.reload_service", item["reload_service"]) or 0 if "reload_service" in item else 0,
-            "max_reloads": collector.integer(f"{where}.max_reloads", item["max_reloads"]) if "max_reloads" in item else None,
-        }  # fmt: skip
+            "reload_service_s": collector.integer(f"{where}.reload_service", item["reload_service"])
+            or 0
+            if "reload_service" in item
+            else 0,
+            "max_reloads": collector.integer(f"{where}.max_reloads", item["max_reloads"])
+            if "max_reloads" in item
+            else None,
+        }
         if identifier is not None and (start is not None or end is not None):
             try:
                 vehicles.append(Vehicle(identifier, start, end, **fields))
@@ -344,13 +405,21 @@ def parse_vroom_problem(
         if location is None and "location" not in item and "location_index" not in item:
             collector.add(f"{where}: needs a location or a location_index")
         job_fields: dict[str, Any] = {
-            "delivery": collector.amounts(f"{where}.delivery", item["delivery"]) if "delivery" in item else (),
-            "pickup": collector.amounts(f"{where}.pickup", item["pickup"]) if "pickup" in item else (),
+            "delivery": collector.amounts(f"{where}.delivery", item["delivery"])
+            if "delivery" in item
+            else (),
+            "pickup": collector.amounts(f"{where}.pickup", item["pickup"])
+            if "pickup" in item
+            else (),
             "service_s": collector.integer(f"{where}.service", item.get("service", 0)) or 0,
-            "time_window": collector.windows(f"{where}.time_windows", item["time_windows"]) if "time_windows" in item else None,
+            "time_window": collector.windows(f"{where}.time_windows", item["time_windows"])
+            if "time_windows" in item
+            else None,
             "priority": collector.integer(f"{where}.priority", item.get("priority", 0)) or 0,
-            "skills": collector.skills(f"{where}.skills", item["skills"]) if "skills" in item else frozenset(),
-        }  # fmt: skip
+            "skills": collector.skills(f"{where}.skills", item["skills"])
+            if "skills" in item
+            else frozenset(),
+        }
         if identifier is not None and location is not None:
             try:
                 jobs.append(Job(identifier, location, **job_fields))
@@ -378,13 +447,19 @@ def parse_vroom_problem(
             if location is None and "location" not in step and "location_index" not in step:
                 collector.add(f"{step_where}: needs a location or a location_index")
             service = collector.integer(f"{step_where}.service", step.get("service", 0)) or 0
-            window = collector.windows(f"{step_where}.time_windows", step["time_windows"]) if "time_windows" in step else None
+            window = (
+                collector.windows(f"{step_where}.time_windows", step["time_windows"])
+                if "time_windows" in step
+                else None
+            )
             if identifier is not None and location is not None:
                 steps.append(ShipmentStep(identifier, location, service, window))
                 describe(part, identifier, step, step_where)
         amount = collector.amounts(f"{where}.amount", item["amount"]) if "amount" in item else ()
         priority = collector.integer(f"{where}.priority", item.get("priority", 0)) or 0
-        skills = collector.skills(f"{where}.skills", item["skills"]) if "skills" in item else frozenset()
+        skills = (
+            collector.skills(f"{where}.skills", item["skills"]) if "skills" in item else frozenset()
+        )
         if len(steps) == 2:
             try:
                 shipments.append(Shipment(steps[0], steps[1], amount, priority, skills))
@@ -401,9 +476,13 @@ def parse_vroom_problem(
         else:
             points = [locations.coordinates[i] for i in range(len(locations.coordinates))]
             produced, produced_distances = matrix_provider(points)
-            durations = _matrix("matrix_provider durations", np.asarray(produced).tolist(), collector)
+            durations = _matrix(
+                "matrix_provider durations", np.asarray(produced).tolist(), collector
+            )
             if produced_distances is not None:
-                distances = _matrix("matrix_provider distances", np.asarray(produced_distances).tolist(), collector)
+                distances = _matrix(
+                    "matrix_provider distances", np.asarray(produced_distances).tolist(), collector
+                )
     if collector.problems:
         raise InvalidInputError.from_problems("VROOM problem", collector.problems)
     assert durations is not None
@@ -421,7 +500,9 @@ def parse_vroom_problem(
 
 def _location(parsed: VroomProblem, location_idx: int) -> dict[str, Any]:
     out: dict[str, Any] = {"location_index": location_idx}
-    coordinates = parsed.coordinates[location_idx] if location_idx < len(parsed.coordinates) else None
+    coordinates = (
+        parsed.coordinates[location_idx] if location_idx < len(parsed.coordinates) else None
+    )
     if coordinates is not None:
         out["location"] = [coordinates[0], coordinates[1]]
     return out
@@ -507,7 +588,11 @@ def to_vroom_solution(
         "delivery": total("delivery"),
         "pickup": total("pickup"),
         "violations": [],
-        "computing_times": {"loading": loading_ms, "solving": round(plan.runtime_s * 1000), "routing": 0},
+        "computing_times": {
+            "loading": loading_ms,
+            "solving": round(plan.runtime_s * 1000),
+            "routing": 0,
+        },
     }
     if has_distances:
         summary["distance"] = sum(r.distance_m or 0 for r in plan.routes)

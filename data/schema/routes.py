@@ -46,7 +46,9 @@ def _check_amounts(what: str, values: tuple[int, ...], problems: list[str]) -> N
         if not _is_int(value):
             problems.append(f"{what}[{position}] must be an integer, got {value!r}")
         elif value < 0:
-            problems.append(f"{what}[{position}] must be >= 0, got {value}; amounts are never negative")
+            problems.append(
+                f"{what}[{position}] must be >= 0, got {value}; amounts are never negative"
+            )
 
 
 def _check_seconds(what: str, value: int | None, problems: list[str]) -> None:
@@ -158,10 +160,14 @@ class Vehicle:
         _check_skills(f"{what} skills", self.skills, problems)
         for idx in self.reload_location_idxs:
             if not _is_int(idx) or idx < 0:
-                problems.append(f"{what} reload_location_idxs must hold non-negative integers, got {idx!r}")
+                problems.append(
+                    f"{what} reload_location_idxs must hold non-negative integers, got {idx!r}"
+                )
         _check_seconds(f"{what} reload_service_s", self.reload_service_s, problems)
         if self.max_reloads is not None and (not _is_int(self.max_reloads) or self.max_reloads < 0):
-            problems.append(f"{what} max_reloads must be a non-negative integer, got {self.max_reloads!r}")
+            problems.append(
+                f"{what} max_reloads must be a non-negative integer, got {self.max_reloads!r}"
+            )
         if problems:
             raise InvalidInputError.from_problems(what, problems)
 
@@ -207,7 +213,9 @@ class Job:
         problems: list[str] = []
         _check_id(f"{what} job_id", self.job_id, problems)
         if not _is_int(self.location_idx) or self.location_idx < 0:
-            problems.append(f"{what} location_idx must be a non-negative integer, got {self.location_idx!r}")
+            problems.append(
+                f"{what} location_idx must be a non-negative integer, got {self.location_idx!r}"
+            )
         _check_amounts(f"{what} delivery", self.delivery, problems)
         _check_amounts(f"{what} pickup", self.pickup, problems)
         if self.delivery and self.pickup and len(self.delivery) != len(self.pickup):
@@ -219,7 +227,9 @@ class Job:
         if self.time_window is not None and not isinstance(self.time_window, TimeWindow):
             problems.append(f"{what} time_window must be a TimeWindow, got {self.time_window!r}")
         if not _is_int(self.priority) or not 0 <= self.priority <= MAX_PRIORITY:
-            problems.append(f"{what} priority must be an integer in [0, {MAX_PRIORITY}], got {self.priority!r}")
+            problems.append(
+                f"{what} priority must be an integer in [0, {MAX_PRIORITY}], got {self.priority!r}"
+            )
         _check_skills(f"{what} skills", self.skills, problems)
         if problems:
             raise InvalidInputError.from_problems(what, problems)
@@ -251,7 +261,9 @@ class ShipmentStep:
         problems: list[str] = []
         _check_id(f"{what} step_id", self.step_id, problems)
         if not _is_int(self.location_idx) or self.location_idx < 0:
-            problems.append(f"{what} location_idx must be a non-negative integer, got {self.location_idx!r}")
+            problems.append(
+                f"{what} location_idx must be a non-negative integer, got {self.location_idx!r}"
+            )
         _check_seconds(f"{what} service_s", self.service_s, problems)
         if self.time_window is not None and not isinstance(self.time_window, TimeWindow):
             problems.append(f"{what} time_window must be a TimeWindow, got {self.time_window!r}")
@@ -288,7 +300,9 @@ class Shipment:
         problems: list[str] = []
         _check_amounts(f"{what} amount", self.amount, problems)
         if not _is_int(self.priority) or not 0 <= self.priority <= MAX_PRIORITY:
-            problems.append(f"{what} priority must be an integer in [0, {MAX_PRIORITY}], got {self.priority!r}")
+            problems.append(
+                f"{what} priority must be an integer in [0, {MAX_PRIORITY}], got {self.priority!r}"
+            )
         _check_skills(f"{what} skills", self.skills, problems)
         if problems:
             raise InvalidInputError.from_problems(what, problems)
@@ -379,7 +393,11 @@ class RouteProblem:
                 problems.append(f"{name} has shape {other.shape} but durations_s has {(n, n)}")
         if not self.vehicles:
             problems.append("vehicles is empty; give at least one vehicle")
-        for kind, items in (("vehicles", self.vehicles), ("jobs", self.jobs), ("shipments", self.shipments)):
+        for kind, items in (
+            ("vehicles", self.vehicles),
+            ("jobs", self.jobs),
+            ("shipments", self.shipments),
+        ):
             expected = {"vehicles": Vehicle, "jobs": Job, "shipments": Shipment}[kind]
             for item in items:
                 if not isinstance(item, expected):
@@ -407,7 +425,10 @@ class RouteProblem:
 
         def check_task_id(what: str, task_id: TaskId) -> None:
             if task_id in seen_tasks:
-                problems.append(f"{what}: id {task_id!r} is used twice; job and shipment step ids must be unique")
+                problems.append(
+                    f"{what}: id {task_id!r} is used twice; "
+                    "job and shipment step ids must be unique"
+                )
             seen_tasks.add(task_id)
 
         for job in self.jobs:

@@ -20,7 +20,11 @@ from data.schema.routes import (
     Vehicle,
 )
 from data.vrp_benchmarks import load_benchmark_instance
-from routing.route_validation import InvalidRoutePlanError, find_plan_violations, validate_route_plan
+from routing.route_validation import (
+    InvalidRoutePlanError,
+    find_plan_violations,
+    validate_route_plan,
+)
 from routing.vehicle_routes import (
     REASON_CAPACITY,
     REASON_FLEET,
@@ -65,10 +69,12 @@ def solve_checked(problem: RouteProblem, params: SolverParams = FAST) -> RoutePl
 
 
 def reasons(plan: RoutePlan) -> dict[object, str]:
+    """Map each unassigned task id to its reason."""
     return {task.task_id: task.reason for task in plan.unassigned}
 
 
 def test_square_optimum(square_problem: RouteProblem) -> None:
+    """Two vehicles of capacity 2 reach the optimum 60, with the schedule and loads per step."""
     plan = solve_checked(square_problem)
     assert plan.cost == 60
     assert len(plan.routes) == 2
@@ -85,7 +91,10 @@ def test_one_big_vehicle_tours_the_square(square_problem: RouteProblem) -> None:
     problem = dataclasses.replace(square_problem, vehicles=(Vehicle("big", 0, 0, capacity=(3,)),))
     plan = solve_checked(problem)
     assert plan.cost == 40
-    assert [s.task_id for s in plan.routes[0].steps[1:-1]] in (["j1", "j2", "j3"], ["j3", "j2", "j1"])
+    assert [s.task_id for s in plan.routes[0].steps[1:-1]] in (
+        ["j1", "j2", "j3"],
+        ["j3", "j2", "j1"],
+    )
 
 
 def test_time_windows_and_service(square_problem: RouteProblem) -> None:
@@ -99,7 +108,9 @@ def test_time_windows_and_service(square_problem: RouteProblem) -> None:
         Job("j2", 2, delivery=(1,), service_s=5),
         Job("j3", 3, delivery=(1,), service_s=5, time_window=TimeWindow(50, 60)),
     )
-    problem = RouteProblem(durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0, capacity=(3,)),), jobs=jobs)
+    problem = RouteProblem(
+        durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0, capacity=(3,)),), jobs=jobs
+    )
     plan = solve_checked(problem)
     assert plan.cost == 40
     steps = plan.routes[0].steps
@@ -109,6 +120,7 @@ def test_time_windows_and_service(square_problem: RouteProblem) -> None:
 
 
 def test_unservable_jobs_are_listed_with_reasons(square_problem: RouteProblem) -> None:
+    """Jobs no vehicle can serve are unassigned with a reason and numbers, not an exception."""
     jobs = (
         Job("ok", 1, delivery=(1,)),
         Job("too-big", 2, delivery=(5,)),
@@ -120,7 +132,8 @@ def test_unservable_jobs_are_listed_with_reasons(square_problem: RouteProblem) -
     why = reasons(plan)
     assert set(why) == {"too-big", "too-early", "no-skill"}
     assert why["too-big"].startswith(REASON_CAPACITY)
-    assert "needs [5]" in why["too-big"] and "[2]" in why["too-big"]
+    assert "needs [5]" in why["too-big"]
+    assert "[2]" in why["too-big"]
     assert why["too-early"].startswith(REASON_TIME_WINDOW)
     assert "earliest arrival at 'too-early' is 20 s" in why["too-early"]
     assert why["no-skill"].startswith(REASON_SKILLS)
@@ -128,6 +141,7 @@ def test_unservable_jobs_are_listed_with_reasons(square_problem: RouteProblem) -
 
 
 def test_shift_too_short_is_explained() -> None:
+    """A shift ending at 30 s cannot reach corner 2 and back (40 s): the reason says so."""
     vehicles = (Vehicle("v", 0, 0, time_window=TimeWindow(0, 30)),)
     problem = RouteProblem(durations_s=SQUARE, vehicles=vehicles, jobs=(Job("far", 2),))
     plan = solve_checked(problem)
@@ -138,7 +152,9 @@ def test_shift_too_short_is_explained() -> None:
 def test_fleet_shortage_keeps_high_priority_jobs() -> None:
     """One vehicle of capacity 1: only one of two jobs fits; priority decides which."""
     jobs = (Job("low", 1, delivery=(1,), priority=0), Job("high", 3, delivery=(1,), priority=10))
-    problem = RouteProblem(durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0, capacity=(1,)),), jobs=jobs)
+    problem = RouteProblem(
+        durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0, capacity=(1,)),), jobs=jobs
+    )
     plan = solve_checked(problem)
     assert [s.task_id for s in plan.routes[0].steps if s.task_id] == ["high"]
     assert reasons(plan)["low"].startswith(REASON_FLEET)
@@ -167,6 +183,7 @@ def test_reloads_serve_several_loads() -> None:
 
 
 def test_max_reloads_limits_trips() -> None:
+    """With at most one reload, capacity 1 serves two of the three jobs; one is unassigned."""
     vehicle = Vehicle("v", 0, 0, capacity=(1,), reload_location_idxs=(0,), max_reloads=1)
     jobs = tuple(Job(f"j{i}", i, delivery=(1,)) for i in (1, 2, 3))
     plan = solve_checked(RouteProblem(durations_s=SQUARE, vehicles=(vehicle,), jobs=jobs))
@@ -196,6 +213,7 @@ def test_several_depots_and_open_routes() -> None:
 
 
 def test_same_seed_same_plan() -> None:
+    """The same seed and iteration limit give the same plan (25 random clients, 8 vehicles)."""
     rng = np.random.default_rng(7)
     xy = rng.integers(0, 100, size=(25, 2))
     matrix = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(int)
@@ -209,13 +227,15 @@ def test_same_seed_same_plan() -> None:
 
 
 def test_validator_catches_broken_plans(square_problem: RouteProblem) -> None:
+    """The validator reports a missing task and an overload."""
     plan = solve_checked(square_problem)
     # Drop one route: its jobs are then neither routed nor unassigned.
     broken = dataclasses.replace(plan, routes=plan.routes[:1], cost=plan.routes[0].cost)
     assert any("exactly once" in v for v in find_plan_violations(square_problem, broken))
     # Overload: the same plan checked against vehicles of capacity 1.
     smaller = dataclasses.replace(
-        square_problem, vehicles=tuple(dataclasses.replace(v, capacity=(1,)) for v in square_problem.vehicles)
+        square_problem,
+        vehicles=tuple(dataclasses.replace(v, capacity=(1,)) for v in square_problem.vehicles),
     )
     with pytest.raises(InvalidRoutePlanError, match="exceeds capacity 1"):
         validate_route_plan(smaller, plan)
@@ -225,48 +245,79 @@ def test_validator_catches_broken_plans(square_problem: RouteProblem) -> None:
     ("build", "message"),
     [
         # a matrix that is not square
-        (lambda: RouteProblem(durations_s=np.zeros((3, 2)), vehicles=(Vehicle("v", 0, 0),)), "must be a square matrix"),
+        (
+            lambda: RouteProblem(durations_s=np.zeros((3, 2)), vehicles=(Vehicle("v", 0, 0),)),
+            "must be a square matrix",
+        ),
         # a location index outside the matrix
-        (lambda: RouteProblem(durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0),), jobs=(Job("j", 9),)), "job 'j' location_idx is 9"),
+        (
+            lambda: RouteProblem(
+                durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0),), jobs=(Job("j", 9),)
+            ),
+            "job 'j' location_idx is 9",
+        ),
         # a negative amount
         (lambda: Job("j", 1, delivery=(-1,)), r"delivery\[0\] must be >= 0"),
         # a negative travel time
-        (lambda: RouteProblem(durations_s=-SQUARE, vehicles=(Vehicle("v", 0, 0),)), r"durations_s\[0\]\[2\] is -20"),
+        (
+            lambda: RouteProblem(durations_s=-SQUARE, vehicles=(Vehicle("v", 0, 0),)),
+            r"durations_s\[0\]\[2\] is -20",
+        ),
         # capacity dimensions that disagree
-        (lambda: RouteProblem(durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0, capacity=(1,)),), jobs=(Job("j", 1, delivery=(1, 1)),)), "different numbers of load dimensions"),
+        (
+            lambda: RouteProblem(
+                durations_s=SQUARE,
+                vehicles=(Vehicle("v", 0, 0, capacity=(1,)),),
+                jobs=(Job("j", 1, delivery=(1, 1)),),
+            ),
+            "different numbers of load dimensions",
+        ),
         # a time window that ends before it starts
         (lambda: TimeWindow(10, 5), "starts after it ends"),
         # a priority out of range
         (lambda: Job("j", 1, priority=101), r"priority must be an integer in \[0, 100\]"),
         # duplicate ids
-        (lambda: RouteProblem(durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0),), jobs=(Job("j", 1), Job("j", 2))), "used twice"),
+        (
+            lambda: RouteProblem(
+                durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0),), jobs=(Job("j", 1), Job("j", 2))
+            ),
+            "used twice",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_refused(build, message: str) -> None:  # type: ignore[no-untyped-def]
+    """Each bad input raises one error whose message names the field."""
     with pytest.raises(InvalidInputError, match=message):
         build()
 
 
 def test_ortools_engine_refuses_unsupported_features() -> None:
+    """The OR-Tools baseline refuses features it does not model, naming them."""
     shipment = Shipment(ShipmentStep("p", 1), ShipmentStep("d", 3))
-    problem = RouteProblem(durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0),), shipments=(shipment,))
-    with pytest.raises(InvalidInputError, match="does not support .*shipments"):
+    problem = RouteProblem(
+        durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0),), shipments=(shipment,)
+    )
+    with pytest.raises(InvalidInputError, match=r"does not support .*shipments"):
         solve_routes(problem, SolverParams(engine="ortools", time_limit_s=1.0))
 
 
 def test_ortools_engine_solves_the_square(square_problem: RouteProblem) -> None:
+    """The OR-Tools baseline finds the square optimum 60."""
     plan = solve_checked(square_problem, SolverParams(engine="ortools", time_limit_s=1.0))
     assert plan.cost == 60
 
 
 def test_solomon_instance_briefly_is_feasible(data_dir) -> None:  # type: ignore[no-untyped-def]
+    """Solomon RC101 solved for 2 s is complete and valid per the validator."""
     instance = load_benchmark_instance(data_dir / "vrp-benchmarks", "RC101")
     plan = solve_checked(instance.problem, SolverParams(time_limit_s=2.0, seed=0))
     assert not plan.unassigned
     assert plan.cost >= instance.best_known_cost
 
 
-@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     demands=st.lists(st.integers(0, 6), min_size=1, max_size=6),
     capacity=st.integers(1, 6),
