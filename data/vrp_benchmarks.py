@@ -60,7 +60,8 @@ def solomon_distances_tenths(xy: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]
     floating-point rounding can shift a value across a truncation boundary.
     """
     squared = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2) * SOLOMON_SCALE**2
-    return np.vectorize(math.isqrt, otypes=[np.int64])(squared)
+    tenths: npt.NDArray[np.int64] = np.vectorize(math.isqrt, otypes=[np.int64])(squared)
+    return tenths
 
 
 def nint_euclidean(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
@@ -69,7 +70,8 @@ def nint_euclidean(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     TSPLIB's ``nint`` is ``int(d + 0.5)``.
     """
     diff = xy[:, None, :] - xy[None, :, :]
-    return np.floor(np.sqrt((diff**2).sum(axis=2)) + 0.5).astype(np.int64)
+    rounded: npt.NDArray[np.int64] = np.floor(np.sqrt((diff**2).sum(axis=2)) + 0.5).astype(np.int64)
+    return rounded
 
 
 def read_solomon(text: str, *, name: str = "solomon") -> RouteProblem:

@@ -412,7 +412,7 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
     gather = np.where(free, 0, origin_arr)
 
     def expand(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        out = matrix[np.ix_(gather, gather)].copy()
+        out: npt.NDArray[np.int64] = matrix[np.ix_(gather, gather)].copy()
         out[free, :] = 0
         out[:, free] = 0
         return out
@@ -438,8 +438,8 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
         for vehicle_skills in skill_sets
     )
     profile_of: dict[frozenset[int], int] = {}
-    distance_matrices: list[npt.NDArray[np.int64]] = []
-    duration_matrices: list[npt.NDArray[np.int64]] = []
+    distance_matrices: list[Any] = []  # int64 matrices, one per profile
+    duration_matrices: list[Any] = []
     if not matters:
         profile_of = {s: 0 for s in skill_sets}
         distance_matrices, duration_matrices = [distances], [durations]
@@ -537,8 +537,10 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
                     amount=list(shipment.amount or (0,) * dims),
                     prize=0 if required else 2 * base_prize * weights[position],
                     required=required,
-                    **{f"pickup_{k}": v for k, v in window(pick.time_window).items()},
-                    **{f"delivery_{k}": v for k, v in window(drop.time_window).items()},
+                    pickup_tw_early=pick.time_window.start_s if pick.time_window else 0,
+                    pickup_tw_late=pick.time_window.end_s if pick.time_window else _INT64_MAX,
+                    delivery_tw_early=drop.time_window.start_s if drop.time_window else 0,
+                    delivery_tw_late=drop.time_window.end_s if drop.time_window else _INT64_MAX,
                 )
             )
         return pyvrp.ProblemData(
@@ -666,7 +668,8 @@ def _repair_route(data: Any, route: Any) -> Any:
     import pyvrp
 
     def violation(candidate: Any) -> int:
-        return sum(candidate.excess_load()) + candidate.time_warp() + candidate.excess_distance()
+        excess = sum(candidate.excess_load()) + candidate.time_warp() + candidate.excess_distance()
+        return int(excess)
 
     def tidy(activities: list[Any]) -> list[Any]:
         out: list[Any] = []
@@ -1035,7 +1038,7 @@ def _solve_with_ortools(
             demand[first_job + k] = (job.delivery or job.pickup or (0,) * dims)[d]
 
         def demand_callback(a: int, demand: list[int] = demand) -> int:
-            return demand[manager.IndexToNode(a)]
+            return int(demand[manager.IndexToNode(a)])
 
         index = routing.RegisterUnaryTransitCallback(demand_callback)
         routing.AddDimensionWithVehicleCapacity(
