@@ -620,13 +620,13 @@ def _run_pyvrp(
         # which is what the switch to the partial model handles.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         best = pyvrp.solve(complete, stop, seed=seed, collect_stats=False).best
-    remaining = deadline - time.perf_counter()
     left_iterations = None if max_iterations is None else max_iterations - stop.iterations
     if not best.is_feasible():
         repaired = [_repair_route(partial, route) for route in best.routes()]
         best = pyvrp.Solution(
             partial, [route for route in repaired if route.num_clients() or route.num_shipments()]
         )
+        remaining = deadline - time.perf_counter()
         if remaining > 0.01 and (left_iterations is None or left_iterations > 0):
             criteria: list[Any] = [MaxRuntime(remaining)]
             if left_iterations is not None:
@@ -913,7 +913,6 @@ def _plan_from_raw(
     order = {v.vehicle_id: i for i, v in enumerate(problem.vehicles)}
     routes.sort(key=lambda r: order[r.vehicle_id])
     all_tasks = _tasks(problem)
-    left = [t for t in all_tasks if t.position not in dropped and t.position not in served]
     unassigned: list[UnassignedTask] = []
     late_reason = _unassigned_reason(
         problem, [t for t in all_tasks if t.position not in dropped], params.time_limit_s
@@ -921,7 +920,7 @@ def _plan_from_raw(
     for task in all_tasks:
         if task.position in dropped:
             unassigned += task.unassigned(dropped[task.position])
-        elif task in left:
+        elif task.position not in served:
             unassigned += task.unassigned(late_reason)
     return RoutePlan(
         routes=tuple(routes),
