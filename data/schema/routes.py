@@ -1,0 +1,545 @@
+"""Value types of the vehicle-routing problem and of the route plan that answers it.
+
+Conventions: time is integer seconds (``_s``) counted from the same origin as every time window
+(for example midnight of the planning day), distance integer metres (``_m``), and amounts are
+non-negative integers in the unit of each capacity dimension (for example m³ of oxygen gas, or
+cylinders). Locations are positions in the problem's matrices (``location_idx``); business ids
+(``vehicle_id``, ``job_id``, ...) are separate and are what callers should show to users.
+
+Every record is a frozen, slotted dataclass that validates itself on construction and raises
+:class:`data.errors.InvalidInputError` listing every problem at once. Variants (what-if
+scenarios) are made with :func:`dataclasses.replace`, never by editing a shared instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from data.errors import InvalidInputError
+
+TaskId = int | str
+"""A business id of a vehicle, job or shipment step (VROOM uses integers; strings also work)."""
+
+MAX_PRIORITY = 100
+"""Largest job priority, as in VROOM (priorities are integers in ``[0, 100]``)."""
+
+StepKind = Literal["start", "job", "pickup", "delivery", "reload", "end"]
+TaskKind = Literal["job", "pickup", "delivery"]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _check_id(what: str, value: object, problems: list[str]) -> None:
+    if not (_is_int(value) or isinstance(value, str)):
+        problems.append(f"{what} must be an integer or a string, got {value!r}")
+
+
+def _check_amounts(what: str, values: tuple[int, ...], problems: list[str]) -> None:
+    for position, value in enumerate(values):
+        if not _is_int(value):
+            problems.append(f"{what}[{position}] must be an integer, got {value!r}")
+        elif value < 0:
+            problems.append(
+                f"{what}[{position}] must be >= 0, got {value}; amounts are never negative"
+            )
+
+
+def _check_seconds(what: str, value: int | None, problems: list[str]) -> None:
+    if value is None:
+        return
+    if not _is_int(value):
+        problems.append(f"{what} must be an integer number of seconds, got {value!r}")
+    elif value < 0:
+        problems.append(f"{what} must be >= 0 seconds, got {value}")
+
+
+def _check_skills(what: str, skills: frozenset[int], problems: list[str]) -> None:
+    for skill in sorted(skills, key=repr):
+        if not _is_int(skill):
+            problems.append(f"{what} must hold integers, got {skill!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A closed interval ``[start_s, end_s]`` of seconds in which service may start.
+
+    Raises
+    ------
+    InvalidInputError
+        If a bound is not a non-negative integer or ``start_s > end_s``.
+    """
+
+    start_s: int
+    end_s: int
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        _check_seconds("time window start_s", self.start_s, problems)
+        _check_seconds("time window end_s", self.end_s, problems)
+        if not problems and self.start_s > self.end_s:
+            problems.append(
+                f"time window [{self.start_s}, {self.end_s}] starts after it ends; swap the bounds"
+            )
+        if problems:
+            raise InvalidInputError.from_problems("time window", problems)
+
+    def contains(self, time_s: int) -> bool:
+        """Return whether ``time_s`` lies inside the window (bounds included)."""
+        return self.start_s <= time_s <= self.end_s
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """A vehicle (tanker or cylinder truck) and the limits of its shift.
+
+    Parameters
+    ----------
+    vehicle_id
+        Business id, unique among the problem's vehicles.
+    start_location_idx, end_location_idx
+        Matrix positions where the shift starts and ends (its depots; they may differ). ``None``
+        means the route starts at its first task or ends at its last task (open route).
+    capacity
+        Capacity per load dimension; every vehicle and task of a problem uses the same number of
+        dimensions. Empty means "no capacity constraint" only if every task has no amounts.
+    time_window
+        Shift: earliest departure and latest return, in seconds. ``None``: unconstrained.
+    max_travel_time_s
+        Largest total driving time of the route (service and waiting excluded), as VROOM's
+        ``max_travel_time``. ``None``: unconstrained.
+    max_duration_s
+        Largest shift length from departure to return, driving, service and waiting included.
+    skills
+        Skills this vehicle has; it may serve a task only if it has all the task's skills.
+    reload_location_idxs
+        Plants or filling stations where the vehicle may empty and reload during its shift to serve
+        more than one load (multi-trip). Empty: no reloads.
+    reload_service_s
+        Time a reload takes at a reload location (filling a tank, swapping cylinders).
+    max_reloads
+        Largest number of reloads in the shift. ``None``: unconstrained.
+    """
+
+    vehicle_id: TaskId
+    start_location_idx: int | None
+    end_location_idx: int | None
+    capacity: tuple[int, ...] = ()
+    time_window: TimeWindow | None = None
+    max_travel_time_s: int | None = None
+    max_duration_s: int | None = None
+    skills: frozenset[int] = field(default_factory=frozenset)
+    reload_location_idxs: tuple[int, ...] = ()
+    reload_service_s: int = 0
+    max_reloads: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "capacity", tuple(self.capacity))
+        object.__setattr__(self, "skills", frozenset(self.skills))
+        object.__setattr__(self, "reload_location_idxs", tuple(self.reload_location_idxs))
+        what = f"vehicle {self.vehicle_id!r}"
+        problems: list[str] = []
+        _check_id(f"{what} vehicle_id", self.vehicle_id, problems)
+        for name in ("start_location_idx", "end_location_idx"):
+            value = getattr(self, name)
+            if value is not None and (not _is_int(value) or value < 0):
+                problems.append(f"{what} {name} must be a non-negative integer, got {value!r}")
+        if self.start_location_idx is None and self.end_location_idx is None:
+            problems.append(f"{what} needs a start_location_idx or an end_location_idx (or both)")
+        _check_amounts(f"{what} capacity", self.capacity, problems)
+        if self.time_window is not None and not isinstance(self.time_window, TimeWindow):
+            problems.append(f"{what} time_window must be a TimeWindow, got {self.time_window!r}")
+        _check_seconds(f"{what} max_travel_time_s", self.max_travel_time_s, problems)
+        _check_seconds(f"{what} max_duration_s", self.max_duration_s, problems)
+        _check_skills(f"{what} skills", self.skills, problems)
+        for idx in self.reload_location_idxs:
+            if not _is_int(idx) or idx < 0:
+                problems.append(
+                    f"{what} reload_location_idxs must hold non-negative integers, got {idx!r}"
+                )
+        _check_seconds(f"{what} reload_service_s", self.reload_service_s, problems)
+        if self.max_reloads is not None and (not _is_int(self.max_reloads) or self.max_reloads < 0):
+            problems.append(
+                f"{what} max_reloads must be a non-negative integer, got {self.max_reloads!r}"
+            )
+        if problems:
+            raise InvalidInputError.from_problems(what, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A single stop: deliver and/or pick up amounts at one location.
+
+    Parameters
+    ----------
+    job_id
+        Business id, unique among jobs and shipment steps.
+    location_idx
+        Matrix position of the stop.
+    delivery, pickup
+        Amounts per load dimension: ``delivery`` is loaded at the start of the trip (depot or
+        reload) and dropped here; ``pickup`` is collected here and carried to the trip's end.
+    service_s
+        Time spent at the stop (unloading cylinders, filling a tank).
+    time_window
+        When service may start (receiving hours). ``None``: any time.
+    priority
+        Integer in ``[0, 100]``; when not every task can be served, higher priorities are served
+        first (as in VROOM).
+    skills
+        Skills a vehicle needs to serve this job.
+    """
+
+    job_id: TaskId
+    location_idx: int
+    delivery: tuple[int, ...] = ()
+    pickup: tuple[int, ...] = ()
+    service_s: int = 0
+    time_window: TimeWindow | None = None
+    priority: int = 0
+    skills: frozenset[int] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "delivery", tuple(self.delivery))
+        object.__setattr__(self, "pickup", tuple(self.pickup))
+        object.__setattr__(self, "skills", frozenset(self.skills))
+        what = f"job {self.job_id!r}"
+        problems: list[str] = []
+        _check_id(f"{what} job_id", self.job_id, problems)
+        if not _is_int(self.location_idx) or self.location_idx < 0:
+            problems.append(
+                f"{what} location_idx must be a non-negative integer, got {self.location_idx!r}"
+            )
+        _check_amounts(f"{what} delivery", self.delivery, problems)
+        _check_amounts(f"{what} pickup", self.pickup, problems)
+        if self.delivery and self.pickup and len(self.delivery) != len(self.pickup):
+            problems.append(
+                f"{what} delivery has {len(self.delivery)} dimension(s) but pickup has "
+                f"{len(self.pickup)}; use the same number of load dimensions"
+            )
+        _check_seconds(f"{what} service_s", self.service_s, problems)
+        if self.time_window is not None and not isinstance(self.time_window, TimeWindow):
+            problems.append(f"{what} time_window must be a TimeWindow, got {self.time_window!r}")
+        if not _is_int(self.priority) or not 0 <= self.priority <= MAX_PRIORITY:
+            problems.append(
+                f"{what} priority must be an integer in [0, {MAX_PRIORITY}], got {self.priority!r}"
+            )
+        _check_skills(f"{what} skills", self.skills, problems)
+        if problems:
+            raise InvalidInputError.from_problems(what, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentStep:
+    """The pickup or the delivery end of a shipment.
+
+    Parameters
+    ----------
+    step_id
+        Business id, unique among jobs and shipment steps.
+    location_idx
+        Matrix position of the step.
+    service_s
+        Time spent at the step.
+    time_window
+        When service may start. ``None``: any time.
+    """
+
+    step_id: TaskId
+    location_idx: int
+    service_s: int = 0
+    time_window: TimeWindow | None = None
+
+    def __post_init__(self) -> None:
+        what = f"shipment step {self.step_id!r}"
+        problems: list[str] = []
+        _check_id(f"{what} step_id", self.step_id, problems)
+        if not _is_int(self.location_idx) or self.location_idx < 0:
+            problems.append(
+                f"{what} location_idx must be a non-negative integer, got {self.location_idx!r}"
+            )
+        _check_seconds(f"{what} service_s", self.service_s, problems)
+        if self.time_window is not None and not isinstance(self.time_window, TimeWindow):
+            problems.append(f"{what} time_window must be a TimeWindow, got {self.time_window!r}")
+        if problems:
+            raise InvalidInputError.from_problems(what, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """An amount carried from a pickup step to a delivery step by one vehicle, pickup first.
+
+    Parameters
+    ----------
+    pickup, delivery
+        The two ends of the shipment.
+    amount
+        Amount carried, per load dimension.
+    priority
+        Integer in ``[0, 100]``, as for :class:`Job`.
+    skills
+        Skills a vehicle needs to serve this shipment.
+    """
+
+    pickup: ShipmentStep
+    delivery: ShipmentStep
+    amount: tuple[int, ...] = ()
+    priority: int = 0
+    skills: frozenset[int] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "amount", tuple(self.amount))
+        object.__setattr__(self, "skills", frozenset(self.skills))
+        what = f"shipment {self.pickup.step_id!r}->{self.delivery.step_id!r}"
+        problems: list[str] = []
+        _check_amounts(f"{what} amount", self.amount, problems)
+        if not _is_int(self.priority) or not 0 <= self.priority <= MAX_PRIORITY:
+            problems.append(
+                f"{what} priority must be an integer in [0, {MAX_PRIORITY}], got {self.priority!r}"
+            )
+        _check_skills(f"{what} skills", self.skills, problems)
+        if problems:
+            raise InvalidInputError.from_problems(what, problems)
+
+
+def _as_matrix(
+    name: str, matrix: npt.ArrayLike | None, problems: list[str]
+) -> npt.NDArray[np.int64] | None:
+    """Return a read-only int64 copy of a square matrix, or record why it is not one."""
+    if matrix is None:
+        return None
+    array = np.asarray(matrix)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        problems.append(
+            f"{name} must be a square matrix (n x n), got shape {array.shape}; "
+            "give one row and one column per location"
+        )
+        return None
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        if not np.issubdtype(array.dtype, np.floating) or not np.all(np.isfinite(array)):
+            problems.append(f"{name} must hold finite integers, got dtype {array.dtype}")
+            return None
+        if not np.all(array == np.round(array)):
+            problems.append(
+                f"{name} must hold integers (seconds, metres or cost units); scale and round "
+                "fractional values explicitly before building the problem"
+            )
+            return None
+    result = array.astype(np.int64, copy=True)
+    if result.size and result.min() < 0:
+        row, col = np.unravel_index(int(np.argmin(result)), result.shape)
+        problems.append(f"{name}[{row}][{col}] is {int(result[row, col])}; entries must be >= 0")
+    if result.size and np.any(np.diagonal(result) != 0):
+        first = int(np.flatnonzero(np.diagonal(result))[0])
+        problems.append(
+            f"{name}[{first}][{first}] is {int(result[first, first])}; the diagonal must be 0 "
+            "(travel from a place to itself)"
+        )
+    result.setflags(write=False)
+    return result
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RouteProblem:
+    """A vehicle-routing problem over matrix positions: vehicles, jobs, shipments and matrices.
+
+    Parameters
+    ----------
+    durations_s
+        Travel time in seconds between locations, shape ``(n, n)``, stored as read-only int64.
+    vehicles, jobs, shipments
+        The fleet and the tasks.
+    costs
+        Travel cost between locations (the objective), shape ``(n, n)``, integer. ``None``: the
+        cost is the travel time, as in VROOM.
+    distances_m
+        Travel distance in metres, shape ``(n, n)``. ``None``: distances are not reported.
+
+    Raises
+    ------
+    InvalidInputError
+        Listing every problem found: a matrix that is not square, negative or non-integer, a
+        location index outside the matrix, duplicate ids, amounts with the wrong number of
+        dimensions, no vehicle.
+    """
+
+    durations_s: npt.NDArray[np.int64]
+    vehicles: tuple[Vehicle, ...]
+    jobs: tuple[Job, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    costs: npt.NDArray[np.int64] | None = None
+    distances_m: npt.NDArray[np.int64] | None = None
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        object.__setattr__(self, "vehicles", tuple(self.vehicles))
+        object.__setattr__(self, "jobs", tuple(self.jobs))
+        object.__setattr__(self, "shipments", tuple(self.shipments))
+        durations = _as_matrix("durations_s", self.durations_s, problems)
+        costs = _as_matrix("costs", self.costs, problems)
+        distances = _as_matrix("distances_m", self.distances_m, problems)
+        object.__setattr__(self, "durations_s", durations)
+        object.__setattr__(self, "costs", costs)
+        object.__setattr__(self, "distances_m", distances)
+        n = durations.shape[0] if durations is not None else None
+        for name, other in (("costs", costs), ("distances_m", distances)):
+            if other is not None and n is not None and other.shape[0] != n:
+                problems.append(f"{name} has shape {other.shape} but durations_s has {(n, n)}")
+        if not self.vehicles:
+            problems.append("vehicles is empty; give at least one vehicle")
+        for kind, items in (
+            ("vehicles", self.vehicles),
+            ("jobs", self.jobs),
+            ("shipments", self.shipments),
+        ):
+            expected = {"vehicles": Vehicle, "jobs": Job, "shipments": Shipment}[kind]
+            for item in items:
+                if not isinstance(item, expected):
+                    problems.append(f"{kind} must hold {expected.__name__} records, got {item!r}")
+        if problems:
+            raise InvalidInputError.from_problems("route problem", problems)
+
+        def check_idx(what: str, idx: int | None) -> None:
+            if idx is not None and n is not None and idx >= n:
+                problems.append(
+                    f"{what} is {idx} but the matrices have only {n} locations (valid: 0..{n - 1})"
+                )
+
+        seen_vehicles: set[TaskId] = set()
+        for vehicle in self.vehicles:
+            what = f"vehicle {vehicle.vehicle_id!r}"
+            if vehicle.vehicle_id in seen_vehicles:
+                problems.append(f"{what}: vehicle_id is used twice; ids must be unique")
+            seen_vehicles.add(vehicle.vehicle_id)
+            check_idx(f"{what} start_location_idx", vehicle.start_location_idx)
+            check_idx(f"{what} end_location_idx", vehicle.end_location_idx)
+            for idx in vehicle.reload_location_idxs:
+                check_idx(f"{what} reload_location_idxs", idx)
+        seen_tasks: set[TaskId] = set()
+
+        def check_task_id(what: str, task_id: TaskId) -> None:
+            if task_id in seen_tasks:
+                problems.append(
+                    f"{what}: id {task_id!r} is used twice; "
+                    "job and shipment step ids must be unique"
+                )
+            seen_tasks.add(task_id)
+
+        for job in self.jobs:
+            check_task_id(f"job {job.job_id!r}", job.job_id)
+            check_idx(f"job {job.job_id!r} location_idx", job.location_idx)
+        for shipment in self.shipments:
+            for step in (shipment.pickup, shipment.delivery):
+                check_task_id(f"shipment step {step.step_id!r}", step.step_id)
+                check_idx(f"shipment step {step.step_id!r} location_idx", step.location_idx)
+
+        dims = {len(v.capacity) for v in self.vehicles}
+        dims |= {len(a) for j in self.jobs for a in (j.delivery, j.pickup) if a}
+        dims |= {len(s.amount) for s in self.shipments if s.amount}
+        if len(dims) > 1:
+            problems.append(
+                f"capacities and amounts use different numbers of load dimensions {sorted(dims)}; "
+                "give every vehicle capacity and every amount the same number of dimensions"
+            )
+        if problems:
+            raise InvalidInputError.from_problems("route problem", problems)
+
+    @property
+    def num_locations(self) -> int:
+        """Number of locations (rows of the matrices)."""
+        return int(self.durations_s.shape[0])
+
+    @property
+    def num_dimensions(self) -> int:
+        """Number of load dimensions (0 when nothing has a capacity or an amount)."""
+        for vehicle in self.vehicles:
+            return len(vehicle.capacity)
+        return 0
+
+    @property
+    def cost_matrix(self) -> npt.NDArray[np.int64]:
+        """The objective's matrix: ``costs`` if given, else ``durations_s``."""
+        return self.costs if self.costs is not None else self.durations_s
+
+
+@dataclass(frozen=True, slots=True)
+class RouteStep:
+    """One step of a route, with its schedule and the load on board after it.
+
+    ``arrival_s`` is when the vehicle arrives; service starts after ``waiting_s`` and lasts
+    ``service_s``. ``travel_s`` is the driving time accumulated since the start (VROOM's step
+    ``duration``); ``distance_m`` likewise when the problem has distances. ``task_id`` is ``None``
+    for start, reload and end steps.
+    """
+
+    kind: StepKind
+    location_idx: int
+    arrival_s: int
+    travel_s: int
+    waiting_s: int
+    service_s: int
+    load: tuple[int, ...]
+    task_id: TaskId | None = None
+    distance_m: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleRoute:
+    """The ordered steps of one vehicle's shift, with totals (cost in the cost matrix's units)."""
+
+    vehicle_id: TaskId
+    steps: tuple[RouteStep, ...]
+    cost: int
+    travel_s: int
+    service_s: int
+    waiting_s: int
+    delivery: tuple[int, ...]
+    pickup: tuple[int, ...]
+    priority: int
+    distance_m: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnassignedTask:
+    """A job or shipment step that no route serves, and why (with numbers where possible)."""
+
+    task_id: TaskId
+    kind: TaskKind
+    location_idx: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    """The answer to a :class:`RouteProblem`: routes plus every task that is not served.
+
+    A plan that cannot serve everything is still an answer: each task is either in exactly one
+    route or in ``unassigned`` with its reason.
+    """
+
+    routes: tuple[VehicleRoute, ...]
+    unassigned: tuple[UnassignedTask, ...]
+    cost: int
+    engine: str
+    seed: int
+    runtime_s: float
+
+    @property
+    def num_routed_tasks(self) -> int:
+        """Number of job and shipment steps served by the routes."""
+        return sum(1 for route in self.routes for step in route.steps if step.task_id is not None)
+
+
+def total_amounts(amounts: Sequence[tuple[int, ...]], num_dimensions: int) -> tuple[int, ...]:
+    """Return the per-dimension sum of ``amounts`` (empty tuples count as zeros)."""
+    totals = [0] * num_dimensions
+    for amount in amounts:
+        for position, value in enumerate(amount):
+            totals[position] += int(value)
+    return tuple(totals)

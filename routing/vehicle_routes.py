@@ -1,0 +1,1139 @@
+"""Solve vehicle-routing problems: the only module that talks to the routing engines.
+
+A :class:`~data.schema.routes.RouteProblem` goes in and a :class:`~data.schema.routes.RoutePlan`
+comes out. PyVRP (iterated local search, the default engine) and OR-Tools routing (kept as the
+benchmark baseline) stay sealed in here: their indices, depots, profiles, prizes and search
+parameters never leak out.
+
+How the problem maps onto PyVRP
+-------------------------------
+* Every task step (job, shipment pickup, shipment delivery) gets its own PyVRP location, a copy of
+  its matrix row and column, so that two tasks at one place can still differ (skills).
+* Every distinct (location, reload service time) used as a start, end or reload point becomes a
+  PyVRP depot. An open start or end (``None``) becomes a free depot: zero travel to and from it.
+* Skills become routing profiles: for a vehicle lacking a task's skills the edges into that task
+  cost ``prohibitive`` distance, larger than the vehicle's ``max_distance``, so such a visit is
+  infeasible. One profile per distinct skill set; one profile only when skills never matter.
+* ``max_travel_time_s`` becomes PyVRP's ``max_distance`` on a distance matrix equal to the travel
+  times, which is only possible when the cost is the travel time (VROOM's default).
+* Identical vehicles (all fields but the id) form one vehicle type with ``num_available``.
+* Tasks that a pre-check shows cannot be served by any vehicle (skills, capacity, time window,
+  shift) are left out with a reason giving the numbers, before solving.
+
+Unassigned tasks and priorities
+-------------------------------
+There are two models of the same problem. The *complete* model makes every task required (the
+fastest search when everything fits). The *partial* model makes tasks optional with a prize of
+``base_prize * (1 + priority)`` where ``base_prize`` exceeds the cost of any solution, so serving
+one more task always beats any saving in cost, and a task of priority ``p`` weighs as ``1 + p``
+tasks (VROOM's rule: priorities decide what is left out). Each search starts on the complete
+model; if it has no feasible solution after half of its time, it continues on the partial model
+from the routes it has, repaired to be feasible (visits removed until they are). With several
+workers (different seeds, one process each) the plan serving the most priority-weighted tasks
+wins, then the cheapest. Routes that a search could not make feasible are dropped and their tasks
+listed as unassigned.
+
+Determinism
+-----------
+A run is reproducible for a fixed seed when it stops on ``max_iterations``; a pure time limit
+stops after however many iterations the machine managed, so results can vary between machines.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from data.errors import InvalidInputError
+from data.schema.routes import (
+    Job,
+    RoutePlan,
+    RouteProblem,
+    RouteStep,
+    Shipment,
+    TaskId,
+    UnassignedTask,
+    Vehicle,
+    VehicleRoute,
+    total_amounts,
+)
+
+Engine = Literal["pyvrp", "ortools"]
+_ENGINES: tuple[str, ...] = ("pyvrp", "ortools")
+_INT64_MAX = int(np.iinfo(np.int64).max)
+# Time kept back from the wall-clock budget for building the model, starting worker processes
+# and writing the plan, so that the whole call returns within ``time_limit_s``.
+_OVERHEAD_S = 0.25
+# Share of the search time the complete model (every task required) gets to find a feasible
+# solution before the search switches to the partial model (optional tasks with prizes).
+_PHASE1_SHARE = 0.5
+
+REASON_SKILLS = "no vehicle has the required skills"
+REASON_CAPACITY = "demand exceeds every vehicle's capacity"
+REASON_TIME_WINDOW = "time window unreachable from any depot"
+REASON_SHIFT = "cannot be served within any vehicle's shift"
+REASON_FLEET = "fleet capacity exhausted"
+REASON_NOT_SERVED = "not served in the time limit"
+
+
+@dataclass(frozen=True, slots=True)
+class SolverParams:
+    """Validated settings of one solve.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock budget of the whole call, in seconds (default 10).
+    seed
+        Seed of the first worker; worker ``k`` uses ``seed + k`` (default 0).
+    num_workers
+        Independent searches run in parallel processes, best plan kept (default 1). Use the
+        number of cores you may occupy.
+    max_iterations
+        Stop each search after this many iterations (default ``None``: only the time limit).
+        Set it for reproducible plans.
+    engine
+        ``"pyvrp"`` (default) or ``"ortools"`` (OR-Tools routing with its default search, kept as
+        a baseline; it supports capacities, time windows and depots, not skills, shipments,
+        reloads, open routes or travel-time limits, and leaves everything unassigned when it
+        finds no solution).
+
+    Raises
+    ------
+    InvalidInputError
+        If a value is out of range; the message names the field.
+    """
+
+    time_limit_s: float = 10.0
+    seed: int = 0
+    num_workers: int = 1
+    max_iterations: int | None = None
+    engine: Engine = "pyvrp"
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if not isinstance(self.time_limit_s, int | float) or not self.time_limit_s > 0:
+            problems.append(
+                f"time_limit_s must be a positive number of seconds, got {self.time_limit_s!r}"
+            )
+        if not isinstance(self.seed, int) or self.seed < 0:
+            problems.append(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.num_workers, int) or not 1 <= self.num_workers <= 64:
+            problems.append(f"num_workers must be an integer in [1, 64], got {self.num_workers!r}")
+        if self.max_iterations is not None and (
+            not isinstance(self.max_iterations, int) or self.max_iterations < 1
+        ):
+            problems.append(
+                f"max_iterations must be a positive integer or None, got {self.max_iterations!r}"
+            )
+        if self.engine not in _ENGINES:
+            problems.append(f"engine must be one of {list(_ENGINES)}, got {self.engine!r}")
+        if problems:
+            raise InvalidInputError.from_problems("solver parameters", problems)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> SolverParams:
+        """Build parameters from a mapping, for example a parsed TOML table.
+
+        Raises
+        ------
+        InvalidInputError
+            If a key is unknown or a value is out of range.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown solver parameter(s) {unknown}; known: {sorted(known)}",
+                [f"unknown key {k!r}" for k in unknown],
+            )
+        return cls(**dict(values))
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks: jobs and shipments behind one small internal record
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """A job or a shipment, as the pre-check and the engines see it."""
+
+    position: int  # index into problem.jobs (jobs first) then problem.shipments
+    job: Job | None
+    shipment: Shipment | None
+
+    @property
+    def skills(self) -> frozenset[int]:
+        return self.job.skills if self.job is not None else self.shipment.skills  # type: ignore[union-attr]
+
+    @property
+    def priority(self) -> int:
+        return self.job.priority if self.job is not None else self.shipment.priority  # type: ignore[union-attr]
+
+    def need(self, num_dimensions: int) -> tuple[int, ...]:
+        """Largest load this task alone puts on a vehicle, per dimension."""
+        if self.job is not None:
+            delivery = self.job.delivery or (0,) * num_dimensions
+            pickup = self.job.pickup or (0,) * num_dimensions
+            return tuple(max(d, p) for d, p in zip(delivery, pickup, strict=True))
+        return self.shipment.amount or (0,) * num_dimensions  # type: ignore[union-attr]
+
+    def unassigned(self, reason: str) -> list[UnassignedTask]:
+        if self.job is not None:
+            return [UnassignedTask(self.job.job_id, "job", self.job.location_idx, reason)]
+        shipment = self.shipment
+        assert shipment is not None
+        return [
+            UnassignedTask(shipment.pickup.step_id, "pickup", shipment.pickup.location_idx, reason),
+            UnassignedTask(
+                shipment.delivery.step_id, "delivery", shipment.delivery.location_idx, reason
+            ),
+        ]
+
+
+def _tasks(problem: RouteProblem) -> list[_Task]:
+    jobs = [_Task(i, job, None) for i, job in enumerate(problem.jobs)]
+    offset = len(problem.jobs)
+    return jobs + [_Task(offset + k, None, s) for k, s in enumerate(problem.shipments)]
+
+
+# --------------------------------------------------------------------------------------------
+# Pre-check: tasks no vehicle can serve even alone
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(values: Sequence[int]) -> str:
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
+
+
+def _single_task_failure(
+    problem: RouteProblem, vehicle: Vehicle, task: _Task
+) -> tuple[str, int, str] | None:
+    """Return why ``vehicle`` cannot serve ``task`` alone (category, slack, text), or ``None``.
+
+    ``slack`` measures by how much the check fails, so the closest vehicle can be reported.
+    """
+    durations = problem.durations_s
+    shift_start = vehicle.time_window.start_s if vehicle.time_window else 0
+    shift_end = vehicle.time_window.end_s if vehicle.time_window else _INT64_MAX
+    if task.job is not None:
+        steps = [(task.job.location_idx, task.job.service_s, task.job.time_window, task.job.job_id)]
+    else:
+        shipment = task.shipment
+        assert shipment is not None
+        steps = [
+            (s.location_idx, s.service_s, s.time_window, s.step_id)
+            for s in (shipment.pickup, shipment.delivery)
+        ]
+    here = vehicle.start_location_idx
+    clock = shift_start
+    travel = 0
+    service_total = 0
+    for location_idx, service_s, window, task_id in steps:
+        leg = int(durations[here, location_idx]) if here is not None else 0
+        travel += leg
+        arrival = clock + leg
+        begin = max(arrival, window.start_s) if window else arrival
+        if window is not None and begin > window.end_s:
+            origin = f"location {here}" if here is not None else "its first stop"
+            return (
+                "time_window",
+                begin - window.end_s,
+                f"earliest arrival at {task_id!r} is {arrival} s (vehicle {vehicle.vehicle_id!r} "
+                f"leaving {origin} at {shift_start} s, {leg} s away) but its window "
+                f"[{window.start_s}, {window.end_s}] closes {begin - window.end_s} s earlier",
+            )
+        clock = begin + service_s
+        service_total += service_s
+        here = location_idx
+    back = (
+        int(durations[here, vehicle.end_location_idx])
+        if vehicle.end_location_idx is not None
+        else 0
+    )
+    travel += back
+    if clock + back > shift_end:
+        return (
+            "shift",
+            clock + back - shift_end,
+            f"vehicle {vehicle.vehicle_id!r} would be back at {clock + back} s, after its shift "
+            f"ends at {shift_end} s",
+        )
+    if vehicle.max_travel_time_s is not None and travel > vehicle.max_travel_time_s:
+        return (
+            "shift",
+            travel - vehicle.max_travel_time_s,
+            f"the round trip alone drives {travel} s, more than vehicle {vehicle.vehicle_id!r}'s "
+            f"max_travel_time_s {vehicle.max_travel_time_s}",
+        )
+    if vehicle.max_duration_s is not None and travel + service_total > vehicle.max_duration_s:
+        return (
+            "shift",
+            travel + service_total - vehicle.max_duration_s,
+            f"the round trip alone takes {travel + service_total} s, more than vehicle "
+            f"{vehicle.vehicle_id!r}'s max_duration_s {vehicle.max_duration_s}",
+        )
+    return None
+
+
+def explain_unservable_tasks(problem: RouteProblem) -> dict[int, str]:
+    """Find the tasks that no vehicle could serve even on an otherwise empty route.
+
+    Parameters
+    ----------
+    problem
+        The routing problem.
+
+    Returns
+    -------
+    dict
+        Task position (jobs first, then shipments, in problem order) to a reason that starts with
+        one of the ``REASON_*`` texts of this module and gives the numbers behind it.
+    """
+    dims = problem.num_dimensions
+    reasons: dict[int, str] = {}
+    for task in _tasks(problem):
+        skilled = [v for v in problem.vehicles if task.skills <= v.skills]
+        if not skilled:
+            fleet = sorted({s for v in problem.vehicles for s in v.skills})
+            reasons[task.position] = (
+                f"{REASON_SKILLS} {sorted(task.skills)} (skills in the fleet: {fleet})"
+            )
+            continue
+        need = task.need(dims)
+        fitting = [v for v in skilled if all(n <= c for n, c in zip(need, v.capacity, strict=True))]
+        if not fitting:
+            largest = [max(v.capacity[d] for v in skilled) for d in range(dims)]
+            reasons[task.position] = (
+                f"{REASON_CAPACITY}: needs {_fmt(need)}, the largest capacity of a vehicle with "
+                f"the skills is {_fmt(largest)}"
+            )
+            continue
+        failures = [_single_task_failure(problem, v, task) for v in fitting]
+        if all(f is not None for f in failures):
+            found = [f for f in failures if f is not None]
+            if all(f[0] == "time_window" for f in found):
+                closest = min(found, key=lambda f: f[1])
+                reasons[task.position] = f"{REASON_TIME_WINDOW}: {closest[2]}"
+            else:
+                closest = min((f for f in found if f[0] == "shift"), key=lambda f: f[1])
+                reasons[task.position] = f"{REASON_SHIFT}: {closest[2]}"
+    return reasons
+
+
+# --------------------------------------------------------------------------------------------
+# PyVRP model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PyvrpModel:
+    """The PyVRP data of one problem plus the maps back to our ids."""
+
+    complete: Any  # pyvrp.ProblemData, every task required
+    partial: Any  # pyvrp.ProblemData, tasks optional with prizes
+    client_tasks: tuple[int, ...]  # PyVRP client index -> task position
+    shipment_tasks: tuple[int, ...]  # PyVRP shipment index -> task position
+    depot_locations: tuple[int | None, ...]  # PyVRP depot index -> our location (None: free)
+    type_vehicles: tuple[tuple[int, ...], ...]  # PyVRP vehicle type -> our vehicle positions
+    task_weights: tuple[int, ...]  # task position -> 1 + priority (0 when pre-check dropped it)
+
+
+def _vehicle_key(vehicle: Vehicle) -> tuple[Any, ...]:
+    return (
+        vehicle.start_location_idx,
+        vehicle.end_location_idx,
+        vehicle.capacity,
+        vehicle.time_window,
+        vehicle.max_travel_time_s,
+        vehicle.max_duration_s,
+        vehicle.skills,
+        vehicle.reload_location_idxs,
+        vehicle.reload_service_s,
+        vehicle.max_reloads,
+    )
+
+
+def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _PyvrpModel:
+    import pyvrp
+
+    travel_limited = any(v.max_travel_time_s is not None for v in problem.vehicles)
+    if (
+        travel_limited
+        and problem.costs is not None
+        and not np.array_equal(problem.costs, problem.durations_s)
+    ):
+        raise InvalidInputError(
+            "vehicles' max_travel_time_s is only supported when the cost is the travel time "
+            "(no separate costs matrix); drop max_travel_time_s or the costs matrix",
+            ["max_travel_time_s with a costs matrix"],
+        )
+    dims = problem.num_dimensions
+    tasks = [t for t in _tasks(problem) if t.position not in dropped]
+
+    # Depots: one per distinct (location, service) pair; None is the free depot of open routes.
+    depot_keys: list[tuple[int | None, int]] = []
+
+    def depot(location_idx: int | None, service_s: int = 0) -> int:
+        key = (location_idx, service_s)
+        if key not in depot_keys:
+            depot_keys.append(key)
+        return depot_keys.index(key)
+
+    for vehicle in problem.vehicles:
+        depot(vehicle.start_location_idx)
+        depot(vehicle.end_location_idx)
+        for idx in vehicle.reload_location_idxs:
+            depot(idx, vehicle.reload_service_s)
+
+    # Locations: depots first, then one per task step (copies of matrix rows and columns).
+    origin: list[int] = [-1 if loc is None else loc for loc, _ in depot_keys]
+    client_tasks: list[int] = []
+    shipment_tasks: list[int] = []
+    for task in tasks:
+        if task.job is not None:
+            client_tasks.append(task.position)
+            origin.append(task.job.location_idx)
+    for task in tasks:
+        if task.shipment is not None:
+            shipment_tasks.append(task.position)
+            origin.extend([task.shipment.pickup.location_idx, task.shipment.delivery.location_idx])
+    origin_arr = np.array(origin, dtype=np.int64)
+    free = origin_arr < 0
+    gather = np.where(free, 0, origin_arr)
+
+    def expand(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        out: npt.NDArray[np.int64] = matrix[np.ix_(gather, gather)].copy()
+        out[free, :] = 0
+        out[:, free] = 0
+        return out
+
+    durations = expand(problem.durations_s)
+    uses_travel_limit = any(v.max_travel_time_s is not None for v in problem.vehicles)
+    distances = expand(problem.durations_s if uses_travel_limit else problem.cost_matrix)
+    num_locations = len(origin)
+    max_entry = int(max(int(distances.max(initial=0)), 0))
+    # Any legitimate route has fewer than 2 * (num_locations + 2) edges.
+    prohibitive = 2 * (num_locations + 2) * (max_entry + 1)
+
+    # Skills -> profiles: the edges into a task a vehicle may not serve get `prohibitive` distance.
+    step_skills: list[frozenset[int] | None] = [None] * len(depot_keys)
+    by_position = {t.position: t for t in tasks}
+    step_skills += [by_position[p].skills for p in client_tasks]
+    for p in shipment_tasks:
+        step_skills += [by_position[p].skills, by_position[p].skills]
+    skill_sets = sorted({v.skills for v in problem.vehicles}, key=lambda s: sorted(s))
+    matters = any(
+        s is not None and not s <= vehicle_skills
+        for s in step_skills
+        for vehicle_skills in skill_sets
+    )
+    profile_of: dict[frozenset[int], int] = {}
+    distance_matrices: list[Any] = []  # int64 matrices, one per profile
+    duration_matrices: list[Any] = []
+    if not matters:
+        profile_of = {s: 0 for s in skill_sets}
+        distance_matrices, duration_matrices = [distances], [durations]
+    else:
+        for number, vehicle_skills in enumerate(skill_sets):
+            forbidden = [
+                i for i, s in enumerate(step_skills) if s is not None and not s <= vehicle_skills
+            ]
+            profile = distances.copy()
+            profile[:, forbidden] = prohibitive
+            profile[forbidden, forbidden] = 0  # PyVRP requires zero diagonals
+            profile_of[vehicle_skills] = number
+            distance_matrices.append(profile)
+            duration_matrices.append(durations)
+
+    # Vehicle types: identical vehicles share one type.
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for position, vehicle in enumerate(problem.vehicles):
+        groups.setdefault(_vehicle_key(vehicle), []).append(position)
+    vehicle_types = []
+    for positions in groups.values():
+        vehicle = problem.vehicles[positions[0]]
+        max_distance = (
+            vehicle.max_travel_time_s if vehicle.max_travel_time_s is not None else _INT64_MAX
+        )
+        if matters:
+            max_distance = min(max_distance, prohibitive - 1)
+        extra: dict[str, Any] = {}
+        if vehicle.time_window is not None:
+            extra.update(tw_early=vehicle.time_window.start_s, tw_late=vehicle.time_window.end_s)
+        if vehicle.max_duration_s is not None:
+            extra["shift_duration"] = vehicle.max_duration_s
+        if vehicle.reload_location_idxs:
+            extra["reload_depots"] = sorted(
+                {depot(i, vehicle.reload_service_s) for i in vehicle.reload_location_idxs}
+            )
+            if vehicle.max_reloads is not None:
+                extra["max_reloads"] = vehicle.max_reloads
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                num_available=len(positions),
+                capacity=list(vehicle.capacity) if dims else [],
+                start_depot=depot(vehicle.start_location_idx),
+                end_depot=depot(vehicle.end_location_idx),
+                max_distance=max_distance,
+                profile=profile_of[vehicle.skills],
+                name=str(vehicle.vehicle_id),
+                **extra,
+            )
+        )
+
+    # Prizes: serving one more task must beat any possible saving in cost.
+    max_cost = int(problem.cost_matrix.max(initial=0))
+    base_prize = (2 * num_locations + len(problem.vehicles) + 2) * (max_cost + 1)
+    weights = [0] * (len(problem.jobs) + len(problem.shipments))
+    for task in tasks:
+        weights[task.position] = 1 + task.priority
+
+    def window(tw: Any) -> dict[str, int]:
+        return {} if tw is None else {"tw_early": tw.start_s, "tw_late": tw.end_s}
+
+    def build(required: bool) -> Any:
+        locations = [pyvrp.Location(0, 0) for _ in range(num_locations)]
+        depots = [
+            pyvrp.Depot(i, service_duration=service) for i, (_, service) in enumerate(depot_keys)
+        ]
+        clients = []
+        for number, position in enumerate(client_tasks):
+            job = by_position[position].job
+            assert job is not None
+            clients.append(
+                pyvrp.Client(
+                    len(depot_keys) + number,
+                    delivery=list(job.delivery or (0,) * dims),
+                    pickup=list(job.pickup or (0,) * dims),
+                    service_duration=job.service_s,
+                    prize=0 if required else base_prize * weights[position],
+                    required=required,
+                    name=str(job.job_id),
+                    **window(job.time_window),
+                )
+            )
+        shipments = []
+        first = len(depot_keys) + len(client_tasks)
+        for number, position in enumerate(shipment_tasks):
+            shipment = by_position[position].shipment
+            assert shipment is not None
+            pick, drop = shipment.pickup, shipment.delivery
+            shipments.append(
+                pyvrp.Shipment(
+                    first + 2 * number,
+                    first + 2 * number + 1,
+                    pickup_service_duration=pick.service_s,
+                    delivery_service_duration=drop.service_s,
+                    amount=list(shipment.amount or (0,) * dims),
+                    prize=0 if required else 2 * base_prize * weights[position],
+                    required=required,
+                    pickup_tw_early=pick.time_window.start_s if pick.time_window else 0,
+                    pickup_tw_late=pick.time_window.end_s if pick.time_window else _INT64_MAX,
+                    delivery_tw_early=drop.time_window.start_s if drop.time_window else 0,
+                    delivery_tw_late=drop.time_window.end_s if drop.time_window else _INT64_MAX,
+                )
+            )
+        return pyvrp.ProblemData(
+            locations,
+            clients,
+            depots,
+            vehicle_types,
+            distance_matrices,
+            duration_matrices,
+            shipments=shipments,
+        )
+
+    return _PyvrpModel(
+        complete=build(required=True),
+        partial=build(required=False),
+        client_tasks=tuple(client_tasks),
+        shipment_tasks=tuple(shipment_tasks),
+        depot_locations=tuple(loc for loc, _ in depot_keys),
+        type_vehicles=tuple(tuple(p) for p in groups.values()),
+        task_weights=tuple(weights),
+    )
+
+
+# One route as a worker returns it: vehicle type, departure time, [(kind, index)] where kind is
+# "client", "pickup", "delivery" or "depot" (a reload when it is not first or last).
+_RawRoute = tuple[int, int, list[tuple[str, int]]]
+
+
+class _CompleteModelStop:
+    """Stop the complete model's search: budget spent, or still infeasible at the switch point.
+
+    The switch point is ``_PHASE1_SHARE`` of the time (or iteration) budget.
+    """
+
+    def __init__(self, runtime_s: float, max_iterations: int | None) -> None:
+        self._started = time.perf_counter()
+        self._runtime_s = runtime_s
+        self._max_iterations = max_iterations
+        self.iterations = 0
+
+    def __call__(self, best_cost: int) -> bool:
+        self.iterations += 1
+        elapsed = time.perf_counter() - self._started
+        if elapsed >= self._runtime_s:
+            return True
+        if self._max_iterations is not None and self.iterations >= self._max_iterations:
+            return True
+        # PyVRP passes INT64_MAX as the cost while the best solution is infeasible.
+        if best_cost < _INT64_MAX:
+            return False
+        if elapsed >= _PHASE1_SHARE * self._runtime_s:
+            return True
+        return (
+            self._max_iterations is not None
+            and self.iterations >= _PHASE1_SHARE * self._max_iterations
+        )
+
+
+def _run_pyvrp(
+    complete: Any, partial: Any, seed: int, runtime_s: float, max_iterations: int | None
+) -> list[_RawRoute]:
+    """Run one PyVRP search; return the feasible routes of its best solution.
+
+    The search runs on the complete model (every task required). If it has no feasible solution
+    after ``_PHASE1_SHARE`` of its budget, it switches to the partial model (optional tasks with
+    prizes) for the rest, starting from the routes found so far, repaired to be feasible.
+    Top-level so that it can run in worker processes.
+    """
+    import pyvrp
+    from pyvrp.exceptions import PenaltyBoundWarning
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+    deadline = time.perf_counter() + runtime_s
+    stop = _CompleteModelStop(runtime_s, max_iterations)
+    with warnings.catch_warnings():
+        # PyVRP warns when its penalties hit their bound: expected when not every task fits,
+        # which is what the switch to the partial model handles.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        best = pyvrp.solve(complete, stop, seed=seed, collect_stats=False).best
+    left_iterations = None if max_iterations is None else max_iterations - stop.iterations
+    if not best.is_feasible():
+        repaired = [_repair_route(partial, route) for route in best.routes()]
+        best = pyvrp.Solution(
+            partial, [route for route in repaired if route.num_clients() or route.num_shipments()]
+        )
+        remaining = deadline - time.perf_counter()
+        if remaining > 0.01 and (left_iterations is None or left_iterations > 0):
+            criteria: list[Any] = [MaxRuntime(remaining)]
+            if left_iterations is not None:
+                criteria.append(MaxIterations(left_iterations))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PenaltyBoundWarning)
+                best = pyvrp.solve(
+                    partial,
+                    MultipleCriteria(criteria),
+                    seed=seed,
+                    collect_stats=False,
+                    initial_solution=best,
+                ).best
+    raw: list[_RawRoute] = []
+    for route in best.routes():
+        # An infeasible route is dropped whole; its tasks become "not served in the time limit".
+        if not route.is_feasible():
+            continue
+        activities: list[tuple[str, int]] = []
+        for activity in route.schedule():
+            kind = {
+                pyvrp.ActivityType.CLIENT: "client",
+                pyvrp.ActivityType.DEPOT: "depot",
+                pyvrp.ActivityType.PICKUP: "pickup",
+                pyvrp.ActivityType.DELIVERY: "delivery",
+            }[activity.type]
+            activities.append((kind, int(activity.idx)))
+        raw.append((int(route.vehicle_type()), int(route.start_time()), activities))
+    return raw
+
+
+def _repair_route(data: Any, route: Any) -> Any:
+    """Remove visits from an infeasible PyVRP route until it is feasible; return the new route.
+
+    Each round drops the task whose removal leaves the least violation (excess load, time warp,
+    excess distance), then reload visits that no longer separate two trips. The route keeps its
+    trips, which a search on the partial model would struggle to rebuild.
+    """
+    import pyvrp
+
+    def violation(candidate: Any) -> int:
+        excess = sum(candidate.excess_load()) + candidate.time_warp() + candidate.excess_distance()
+        return int(excess)
+
+    def tidy(activities: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for activity in activities:
+            if activity.is_depot() and (not out or out[-1].is_depot()):
+                continue
+            out.append(activity)
+        while out and out[-1].is_depot():
+            out.pop()
+        return out
+
+    vehicle_type = route.vehicle_type()
+    activities = [pyvrp.Activity(a.type, a.idx) for a in route.schedule()[1:-1]]
+    current = pyvrp.Route(data, activities, vehicle_type)
+    while not current.is_feasible() and activities:
+        options = []
+        for position, activity in enumerate(activities):
+            if activity.is_depot():
+                continue
+            if activity.is_shipment():
+                kept = [a for a in activities if not (a.is_shipment() and a.idx == activity.idx)]
+            else:
+                kept = activities[:position] + activities[position + 1 :]
+            kept = tidy(kept)
+            candidate = pyvrp.Route(data, kept, vehicle_type)
+            options.append((violation(candidate), position, kept, candidate))
+        if not options:
+            break
+        _, _, activities, current = min(options, key=lambda o: (o[0], o[1]))
+    if not current.is_feasible():
+        return pyvrp.Route(data, [], vehicle_type)
+    return current
+
+
+def _served_weight(model: _PyvrpModel, raw: list[_RawRoute]) -> int:
+    total = 0
+    for _, _, activities in raw:
+        for kind, idx in activities:
+            if kind == "client":
+                total += model.task_weights[model.client_tasks[idx]]
+            elif kind == "pickup":
+                total += 2 * model.task_weights[model.shipment_tasks[idx]]
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# From engine routes to our plan: an independent forward schedule on the original matrices
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Visit:
+    kind: Literal["job", "pickup", "delivery", "reload"]
+    location_idx: int
+    task_position: int | None
+
+
+def _make_route(
+    problem: RouteProblem, vehicle: Vehicle, departure_s: int, visits: list[_Visit]
+) -> VehicleRoute:
+    """Schedule ``visits`` for ``vehicle`` leaving at ``departure_s`` (earliest service starts)."""
+    dims = problem.num_dimensions
+    zero = (0,) * dims
+    durations, costs, distances = problem.durations_s, problem.cost_matrix, problem.distances_m
+
+    def task_of(visit: _Visit) -> Job | Shipment:
+        assert visit.task_position is not None
+        if visit.task_position < len(problem.jobs):
+            return problem.jobs[visit.task_position]
+        return problem.shipments[visit.task_position - len(problem.jobs)]
+
+    # Load leaving the start and each reload: the deliveries of the jobs of that trip.
+    trip_loads: list[tuple[int, ...]] = []
+    current: list[tuple[int, ...]] = []
+    for visit in visits:
+        if visit.kind == "reload":
+            trip_loads.append(total_amounts(current, dims))
+            current = []
+        elif visit.kind == "job":
+            job = task_of(visit)
+            assert isinstance(job, Job)
+            current.append(job.delivery)
+    trip_loads.append(total_amounts(current, dims))
+
+    steps: list[RouteStep] = []
+    load = trip_loads[0]
+    trip = 0
+    here = vehicle.start_location_idx
+    clock = departure_s
+    travel = cost = distance = service_total = waiting_total = priority = 0
+    delivered: list[tuple[int, ...]] = []
+    picked: list[tuple[int, ...]] = []
+    if here is not None:
+        steps.append(
+            RouteStep(
+                "start", here, clock, 0, 0, 0, load, None, 0 if distances is not None else None
+            )
+        )
+    for visit in visits:
+        loc = visit.location_idx
+        if here is not None:
+            travel += int(durations[here, loc])
+            cost += int(costs[here, loc])
+            distance += int(distances[here, loc]) if distances is not None else 0
+            clock += int(durations[here, loc])
+        arrival = clock
+        task_id: TaskId | None = None
+        if visit.kind == "reload":
+            window = None
+            service = vehicle.reload_service_s
+            trip += 1
+            load = trip_loads[trip]
+        else:
+            task = task_of(visit)
+            if isinstance(task, Job):
+                window, service, task_id = task.time_window, task.service_s, task.job_id
+                load = tuple(
+                    a - d + p
+                    for a, d, p in zip(
+                        load, task.delivery or zero, task.pickup or zero, strict=True
+                    )
+                )
+                delivered.append(task.delivery)
+                picked.append(task.pickup)
+                priority += task.priority
+            else:
+                step = task.pickup if visit.kind == "pickup" else task.delivery
+                window, service, task_id = step.time_window, step.service_s, step.step_id
+                sign = 1 if visit.kind == "pickup" else -1
+                load = tuple(a + sign * b for a, b in zip(load, task.amount or zero, strict=True))
+                if visit.kind == "pickup":
+                    picked.append(task.amount)
+                    priority += task.priority
+                else:
+                    delivered.append(task.amount)
+        wait = max(0, window.start_s - arrival) if window is not None else 0
+        clock = arrival + wait + service
+        service_total += service
+        waiting_total += wait
+        steps.append(
+            RouteStep(
+                visit.kind,
+                loc,
+                arrival,
+                travel,
+                wait,
+                service,
+                load,
+                task_id,
+                distance if distances is not None else None,
+            )
+        )
+        here = loc
+    end = vehicle.end_location_idx
+    if end is not None:
+        if here is not None:
+            travel += int(durations[here, end])
+            cost += int(costs[here, end])
+            distance += int(distances[here, end]) if distances is not None else 0
+            clock += int(durations[here, end])
+        steps.append(
+            RouteStep(
+                "end",
+                end,
+                clock,
+                travel,
+                0,
+                0,
+                load,
+                None,
+                distance if distances is not None else None,
+            )
+        )
+    return VehicleRoute(
+        vehicle_id=vehicle.vehicle_id,
+        steps=tuple(steps),
+        cost=cost,
+        travel_s=travel,
+        service_s=service_total,
+        waiting_s=waiting_total,
+        delivery=total_amounts(delivered, dims),
+        pickup=total_amounts(picked, dims),
+        priority=priority,
+        distance_m=distance if distances is not None else None,
+    )
+
+
+def _unassigned_reason(problem: RouteProblem, tasks: list[_Task], time_limit_s: float) -> str:
+    """Explain why pre-check-feasible tasks were left out: fleet capacity, else the search."""
+    dims = problem.num_dimensions
+    if dims and not any(v.reload_location_idxs for v in problem.vehicles):
+        fleet = total_amounts([v.capacity for v in problem.vehicles], dims)
+        demand = total_amounts([t.need(dims) for t in tasks], dims)
+        for d in range(dims):
+            if demand[d] > fleet[d]:
+                return (
+                    f"{REASON_FLEET}: the tasks need {demand[d]} in load dimension {d} but the "
+                    f"whole fleet carries {fleet[d]}; tasks of lower priority are left out first"
+                )
+    return (
+        f"{REASON_NOT_SERVED} ({time_limit_s:g} s): no feasible place in a route was found; "
+        "shifts, time windows and capacities are too tight together with the other tasks"
+    )
+
+
+def _plan_from_raw(
+    problem: RouteProblem,
+    model: _PyvrpModel,
+    raw: list[_RawRoute],
+    dropped: Mapping[int, str],
+    params: SolverParams,
+    runtime_s: float,
+) -> RoutePlan:
+    routes: list[VehicleRoute] = []
+    served: set[int] = set()
+    next_vehicle = [0] * len(model.type_vehicles)
+    for vehicle_type, departure, activities in sorted(raw, key=lambda r: (r[0], r[1], r[2])):
+        vehicle_position = model.type_vehicles[vehicle_type][next_vehicle[vehicle_type]]
+        next_vehicle[vehicle_type] += 1
+        vehicle = problem.vehicles[vehicle_position]
+        visits: list[_Visit] = []
+        for number, (kind, idx) in enumerate(activities):
+            if kind == "depot":
+                if 0 < number < len(activities) - 1:
+                    location = model.depot_locations[idx]
+                    assert location is not None
+                    visits.append(_Visit("reload", location, None))
+                continue
+            if kind == "client":
+                position = model.client_tasks[idx]
+                job = problem.jobs[position]
+                visits.append(_Visit("job", job.location_idx, position))
+            else:
+                position = model.shipment_tasks[idx]
+                shipment = problem.shipments[position - len(problem.jobs)]
+                step = shipment.pickup if kind == "pickup" else shipment.delivery
+                visits.append(_Visit(kind, step.location_idx, position))  # type: ignore[arg-type]
+            served.add(position)
+        routes.append(_make_route(problem, vehicle, departure, visits))
+    # Vehicles in input order, as VROOM lists them.
+    order = {v.vehicle_id: i for i, v in enumerate(problem.vehicles)}
+    routes.sort(key=lambda r: order[r.vehicle_id])
+    all_tasks = _tasks(problem)
+    unassigned: list[UnassignedTask] = []
+    late_reason = _unassigned_reason(
+        problem, [t for t in all_tasks if t.position not in dropped], params.time_limit_s
+    )
+    for task in all_tasks:
+        if task.position in dropped:
+            unassigned += task.unassigned(dropped[task.position])
+        elif task.position not in served:
+            unassigned += task.unassigned(late_reason)
+    return RoutePlan(
+        routes=tuple(routes),
+        unassigned=tuple(unassigned),
+        cost=sum(r.cost for r in routes),
+        engine=params.engine,
+        seed=params.seed,
+        runtime_s=runtime_s,
+    )
+
+
+def _solve_with_pyvrp(
+    problem: RouteProblem, params: SolverParams, dropped: Mapping[int, str], started: float
+) -> RoutePlan:
+    model = _build_pyvrp_model(problem, dropped)
+    if not model.client_tasks and not model.shipment_tasks:
+        return _plan_from_raw(problem, model, [], dropped, params, time.perf_counter() - started)
+    runtime_s = params.time_limit_s - (time.perf_counter() - started) - _OVERHEAD_S
+    if params.num_workers > 1:
+        runtime_s -= 0.1  # starting worker processes
+    runtime_s = max(runtime_s, 0.05)
+    seeds = [params.seed + k for k in range(params.num_workers)]
+    arguments = (model.complete, model.partial)
+    if params.num_workers == 1:
+        results = [_run_pyvrp(*arguments, seeds[0], runtime_s, params.max_iterations)]
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=params.num_workers - 1, mp_context=context) as pool:
+            futures = [
+                pool.submit(_run_pyvrp, *arguments, seed, runtime_s, params.max_iterations)
+                for seed in seeds[1:]
+            ]
+            first = _run_pyvrp(*arguments, seeds[0], runtime_s, params.max_iterations)
+            results = [first] + [f.result() for f in futures]
+    plans = [_plan_from_raw(problem, model, raw, dropped, params, 0.0) for raw in results]
+    weights = [_served_weight(model, raw) for raw in results]
+    best = min(range(len(plans)), key=lambda k: (-weights[k], plans[k].cost, k))
+    chosen = plans[best]
+    return RoutePlan(
+        routes=chosen.routes,
+        unassigned=chosen.unassigned,
+        cost=chosen.cost,
+        engine="pyvrp",
+        seed=params.seed,
+        runtime_s=time.perf_counter() - started,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# OR-Tools baseline
+# --------------------------------------------------------------------------------------------
+
+
+def _solve_with_ortools(
+    problem: RouteProblem, params: SolverParams, dropped: Mapping[int, str], started: float
+) -> RoutePlan:
+    from ortools.constraint_solver import pywrapcp
+
+    unsupported = []
+    if problem.shipments:
+        unsupported.append("shipments")
+    if any(j.skills for j in problem.jobs):
+        unsupported.append("job skills")
+    if any(j.delivery and j.pickup and any(j.pickup) and any(j.delivery) for j in problem.jobs):
+        unsupported.append("jobs with both delivery and pickup")
+    for vehicle in problem.vehicles:
+        if vehicle.start_location_idx is None or vehicle.end_location_idx is None:
+            unsupported.append("open routes (vehicle without start or end)")
+        if vehicle.reload_location_idxs:
+            unsupported.append("reloads")
+        if vehicle.max_travel_time_s is not None or vehicle.max_duration_s is not None:
+            unsupported.append("max_travel_time_s / max_duration_s")
+    if unsupported:
+        found = sorted(set(unsupported))
+        raise InvalidInputError(
+            f"engine 'ortools' does not support {found}; use engine 'pyvrp'", found
+        )
+    dims = problem.num_dimensions
+    jobs = [(p, j) for p, j in enumerate(problem.jobs) if p not in dropped]
+    n_vehicles = len(problem.vehicles)
+    # Nodes: one per vehicle start and end (OR-Tools' own depots), then one per job.
+    node_location = [v.start_location_idx for v in problem.vehicles] + [
+        v.end_location_idx for v in problem.vehicles
+    ]
+    node_location += [j.location_idx for _, j in jobs]
+    first_job = 2 * n_vehicles
+    manager = pywrapcp.RoutingIndexManager(
+        len(node_location),
+        n_vehicles,
+        list(range(n_vehicles)),
+        list(range(n_vehicles, 2 * n_vehicles)),
+    )
+    routing = pywrapcp.RoutingModel(manager)
+    loc = np.array(node_location, dtype=np.int64)
+    cost_nodes = problem.cost_matrix[np.ix_(loc, loc)]
+    service = np.zeros(len(node_location), dtype=np.int64)
+    for k, (_, job) in enumerate(jobs):
+        service[first_job + k] = job.service_s
+    transit_nodes = problem.durations_s[np.ix_(loc, loc)] + service[:, None]
+    cost_list = cost_nodes.tolist()
+    transit_list = transit_nodes.tolist()
+
+    def cost_callback(a: int, b: int) -> int:
+        return cost_list[manager.IndexToNode(a)][manager.IndexToNode(b)]  # type: ignore[no-any-return]
+
+    def transit_callback(a: int, b: int) -> int:
+        return transit_list[manager.IndexToNode(a)][manager.IndexToNode(b)]  # type: ignore[no-any-return]
+
+    cost_index = routing.RegisterTransitCallback(cost_callback)
+    routing.SetArcCostEvaluatorOfAllVehicles(cost_index)
+    for d in range(dims):
+        demand = [0] * len(node_location)
+        for k, (_, job) in enumerate(jobs):
+            demand[first_job + k] = (job.delivery or job.pickup or (0,) * dims)[d]
+
+        def demand_callback(a: int, demand: list[int] = demand) -> int:
+            return int(demand[manager.IndexToNode(a)])
+
+        index = routing.RegisterUnaryTransitCallback(demand_callback)
+        routing.AddDimensionWithVehicleCapacity(
+            index, 0, [v.capacity[d] for v in problem.vehicles], True, f"load{d}"
+        )
+    windows = [j.time_window for _, j in jobs] + [v.time_window for v in problem.vehicles]
+    horizon = max(
+        [w.end_s for w in windows if w is not None] + [int(transit_nodes.sum(axis=1).max())]
+    )
+    time_index = routing.RegisterTransitCallback(transit_callback)
+    routing.AddDimension(time_index, horizon, horizon, False, "time")
+    time_dim = routing.GetDimensionOrDie("time")
+    for k, (_, job) in enumerate(jobs):
+        if job.time_window is not None:
+            time_dim.CumulVar(manager.NodeToIndex(first_job + k)).SetRange(
+                job.time_window.start_s, job.time_window.end_s
+            )
+    for v, vehicle in enumerate(problem.vehicles):
+        if vehicle.time_window is not None:
+            time_dim.CumulVar(routing.Start(v)).SetRange(
+                vehicle.time_window.start_s, vehicle.time_window.end_s
+            )
+            time_dim.CumulVar(routing.End(v)).SetRange(
+                vehicle.time_window.start_s, vehicle.time_window.end_s
+            )
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    remaining = max(params.time_limit_s - (time.perf_counter() - started) - _OVERHEAD_S, 0.05)
+    search.time_limit.FromMilliseconds(int(remaining * 1000))
+    solution = routing.SolveWithParameters(search)
+    routes: list[VehicleRoute] = []
+    served: set[int] = set()
+    if solution is not None:
+        for v, vehicle in enumerate(problem.vehicles):
+            index = solution.Value(routing.NextVar(routing.Start(v)))
+            visits: list[_Visit] = []
+            while not routing.IsEnd(index):
+                position, job = jobs[manager.IndexToNode(index) - first_job]
+                visits.append(_Visit("job", job.location_idx, position))
+                served.add(position)
+                index = solution.Value(routing.NextVar(index))
+            if visits:
+                departure = solution.Min(time_dim.CumulVar(routing.Start(v)))
+                routes.append(_make_route(problem, vehicle, int(departure), visits))
+    reason = (
+        _unassigned_reason(
+            problem, [t for t in _tasks(problem) if t.position not in dropped], params.time_limit_s
+        )
+        if solution is not None
+        else f"{REASON_NOT_SERVED} ({params.time_limit_s:g} s): OR-Tools found no solution"
+    )
+    unassigned: list[UnassignedTask] = []
+    for task in _tasks(problem):
+        if task.position in dropped:
+            unassigned += task.unassigned(dropped[task.position])
+        elif task.position not in served:
+            unassigned += task.unassigned(reason)
+    return RoutePlan(
+        routes=tuple(routes),
+        unassigned=tuple(unassigned),
+        cost=sum(r.cost for r in routes),
+        engine="ortools",
+        seed=params.seed,
+        runtime_s=time.perf_counter() - started,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------
+
+
+def solve_routes(problem: RouteProblem, params: SolverParams | None = None) -> RoutePlan:
+    """Route the fleet over the tasks; list every task that cannot be served with its reason.
+
+    Parameters
+    ----------
+    problem
+        Validated problem over matrix positions (integer seconds, integer costs).
+    params
+        Solver settings; default :class:`SolverParams` (10 s, seed 0, one worker, PyVRP).
+
+    Returns
+    -------
+    RoutePlan
+        Routes with per-step arrival, waiting, service and load, computed on the problem's own
+        matrices, and an ``unassigned`` entry (with reason) for every task not routed. Tasks that
+        no vehicle could serve even alone are reported without solving.
+
+    Raises
+    ------
+    InvalidInputError
+        If the chosen engine cannot model a feature the problem uses.
+    """
+    params = params if params is not None else SolverParams()
+    started = time.perf_counter()
+    dropped = explain_unservable_tasks(problem)
+    if params.engine == "ortools":
+        return _solve_with_ortools(problem, params, dropped, started)
+    return _solve_with_pyvrp(problem, params, dropped, started)

@@ -1,0 +1,604 @@
+"""Read VROOM's problem JSON into a route problem and write a route plan as VROOM's solution JSON.
+
+VROOM's conventions hold throughout: ``[lon, lat]`` coordinates (WGS84), integer seconds and
+metres, ``unassigned`` in every answer, and the error codes 0 ok / 1 internal / 2 input /
+3 routing. The keys supported are listed in ``docs/vrp.md`` (and in :data:`SUPPORTED_KEYS`);
+any other key is refused with an error naming it, rather than silently ignored.
+
+Extensions beyond VROOM (documented in ``docs/vrp.md``): vehicle keys ``reload_indices``,
+``reload_service`` and ``max_reloads`` (multi-trip reloads at a plant or filling station), a
+``reload`` step type in routes, and a ``reason`` on every unassigned entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from data.errors import InvalidInputError
+from data.schema.routes import (
+    Job,
+    RoutePlan,
+    RouteProblem,
+    Shipment,
+    ShipmentStep,
+    TaskId,
+    TimeWindow,
+    Vehicle,
+)
+
+CODE_OK = 0
+CODE_INTERNAL_ERROR = 1
+CODE_INPUT_ERROR = 2
+CODE_ROUTING_ERROR = 3
+
+MatrixProvider = Callable[
+    [Sequence[tuple[float, float]]], tuple[npt.ArrayLike, npt.ArrayLike | None]
+]
+"""Builds matrices for ``[lon, lat]`` locations: (durations in s, distances in m or ``None``)."""
+
+SUPPORTED_KEYS: dict[str, frozenset[str]] = {
+    "problem": frozenset({"vehicles", "jobs", "shipments", "matrices"}),
+    "vehicle": frozenset(
+        {
+            "id",
+            "profile",
+            "description",
+            "start",
+            "start_index",
+            "end",
+            "end_index",
+            "capacity",
+            "skills",
+            "time_window",
+            "max_travel_time",
+            "reload_indices",
+            "reload_service",
+            "max_reloads",
+        }
+    ),
+    "job": frozenset(
+        {
+            "id",
+            "description",
+            "location",
+            "location_index",
+            "delivery",
+            "pickup",
+            "service",
+            "time_windows",
+            "priority",
+            "skills",
+        }
+    ),
+    "shipment": frozenset({"pickup", "delivery", "amount", "priority", "skills"}),
+    "shipment_step": frozenset(
+        {"id", "description", "location", "location_index", "service", "time_windows"}
+    ),
+    "matrix": frozenset({"durations", "distances", "costs"}),
+}
+"""VROOM keys (and oxyroute extensions) accepted at each level of the input."""
+
+_HINTS = {
+    "breaks": "driver breaks are not supported yet",
+    "costs": "vehicle cost settings are not supported; give a 'costs' matrix instead",
+    "speed_factor": "scale the durations matrix instead",
+    "max_tasks": "a limit on tasks per route is not supported",
+    "max_distance": "a distance limit is not supported; use max_travel_time",
+    "steps": "fixed route steps are not supported",
+    "setup": "setup times are not supported; add them to 'service'",
+    "amount": "use 'delivery' and/or 'pickup'",
+    "options": "solver options are given on the command line (--time-limit, --seed)",
+    "matrix": 'use \'matrices\': {"car": {"durations": [[...]]}}',
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VroomProblem:
+    """A parsed VROOM problem: the route problem plus what the answer must echo back.
+
+    ``coordinates[location_idx]`` is the ``[lon, lat]`` of a location when the input gave one.
+    """
+
+    problem: RouteProblem
+    coordinates: tuple[tuple[float, float] | None, ...]
+    descriptions: Mapping[tuple[str, TaskId], str]
+
+
+class _Collector:
+    """Collects every input problem, to raise once."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.problems.append(message)
+
+    def keys(self, where: str, item: Mapping[str, Any], level: str) -> None:
+        for key in item:
+            if key not in SUPPORTED_KEYS[level]:
+                hint = _HINTS.get(
+                    key, f"supported keys: {', '.join(sorted(SUPPORTED_KEYS[level]))}"
+                )
+                self.add(f"{where}.{key}: unsupported key ({hint})")
+
+    def integer(self, where: str, value: Any, *, minimum: int = 0) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(f"{where}: must be an integer, got {value!r}")
+            return None
+        if value < minimum:
+            self.add(f"{where}: must be >= {minimum}, got {value}")
+            return None
+        return value
+
+    def amounts(self, where: str, value: Any) -> tuple[int, ...]:
+        if not isinstance(value, list):
+            self.add(f"{where}: must be a list of non-negative integers, got {value!r}")
+            return ()
+        out = [self.integer(f"{where}[{k}]", v) for k, v in enumerate(value)]
+        return tuple(v for v in out if v is not None) if all(v is not None for v in out) else ()
+
+    def skills(self, where: str, value: Any) -> frozenset[int]:
+        return frozenset(self.amounts(where, value))
+
+    def window(self, where: str, value: Any) -> TimeWindow | None:
+        if not (isinstance(value, list) and len(value) == 2):
+            self.add(f"{where}: must be [start, end] in seconds, got {value!r}")
+            return None
+        start = self.integer(f"{where}[0]", value[0])
+        end = self.integer(f"{where}[1]", value[1])
+        if start is None or end is None:
+            return None
+        if start > end:
+            self.add(f"{where}: starts after it ends ({start} > {end}); swap the bounds")
+            return None
+        return TimeWindow(start, end)
+
+    def windows(self, where: str, value: Any) -> TimeWindow | None:
+        if not isinstance(value, list) or not value:
+            self.add(f"{where}: must be a non-empty list of [start, end] windows, got {value!r}")
+            return None
+        if len(value) > 1:
+            self.add(
+                f"{where}: {len(value)} time windows given; only one window per task is supported "
+                "(split the task or keep the widest window)"
+            )
+            return None
+        return self.window(f"{where}[0]", value[0])
+
+
+class _Locations:
+    """Maps VROOM locations (matrix index or coordinates) to matrix positions."""
+
+    def __init__(self, has_matrix: bool, size: int | None, collector: _Collector) -> None:
+        self.has_matrix = has_matrix
+        self.size = size
+        self.collector = collector
+        self.coordinates: dict[int, tuple[float, float]] = {}
+        self.by_coordinates: dict[tuple[float, float], int] = {}
+
+    def resolve(self, where: str, item: Mapping[str, Any], prefix: str = "") -> int | None:
+        index_key, coord_key = (
+            f"{prefix}index" if prefix else "location_index",
+            prefix.rstrip("_") or "location",
+        )
+        coordinates = None
+        if coord_key in item:
+            value = item[coord_key]
+            if (
+                isinstance(value, list)
+                and len(value) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+                and -180 <= value[0] <= 180
+                and -90 <= value[1] <= 90
+            ):
+                coordinates = (float(value[0]), float(value[1]))
+            else:
+                self.collector.add(
+                    f"{where}.{coord_key}: must be [lon, lat] in WGS84 degrees, got {value!r}"
+                )
+                return None
+        if self.has_matrix:
+            if index_key not in item:
+                self.collector.add(f"{where}.{index_key}: required when 'matrices' is given")
+                return None
+            idx = self.collector.integer(f"{where}.{index_key}", item[index_key])
+            if idx is not None and self.size is not None and idx >= self.size:
+                self.collector.add(
+                    f"{where}.{index_key}: {idx} is outside the matrix, which has {self.size} "
+                    f"locations (valid: 0..{self.size - 1})"
+                )
+                return None
+            if idx is not None and coordinates is not None:
+                self.coordinates[idx] = coordinates
+            return idx
+        if index_key in item:
+            self.collector.add(f"{where}.{index_key}: given but the input has no 'matrices'")
+            return None
+        if coordinates is None:
+            return None
+        if coordinates not in self.by_coordinates:
+            self.by_coordinates[coordinates] = len(self.by_coordinates)
+            self.coordinates[self.by_coordinates[coordinates]] = coordinates
+        return self.by_coordinates[coordinates]
+
+
+def _matrix(where: str, value: Any, collector: _Collector) -> npt.NDArray[np.int64] | None:
+    if not isinstance(value, list) or not all(isinstance(row, list) for row in value):
+        collector.add(f"{where}: must be a list of rows (a square matrix of integers)")
+        return None
+    sizes = {len(row) for row in value}
+    if len(value) == 0 or sizes != {len(value)}:
+        collector.add(
+            f"{where}: must be square, got {len(value)} row(s) of length(s) {sorted(sizes)}; "
+            "give one row and one column per location"
+        )
+        return None
+    flat = [v for row in value for v in row]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in flat):
+        bad = next(
+            v for v in flat if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+        )
+        collector.add(f"{where}: entries must be non-negative integers, got {bad!r}")
+        return None
+    return np.array(value, dtype=np.int64)
+
+
+def parse_vroom_problem(
+    document: Any, *, matrix_provider: MatrixProvider | None = None
+) -> VroomProblem:
+    """Build a route problem from VROOM's input JSON (already decoded).
+
+    Parameters
+    ----------
+    document
+        The decoded JSON object.
+    matrix_provider
+        Called with the ``[lon, lat]`` locations when the input has coordinates but no
+        ``matrices``; returns travel times (s) and distances (m, or ``None``). Without it such an
+        input is refused.
+
+    Returns
+    -------
+    VroomProblem
+
+    Raises
+    ------
+    InvalidInputError
+        Listing every problem: unsupported keys (named), wrong types, negative amounts, a matrix
+        that is not square, an unknown location index, duplicate ids, a missing matrix.
+    """
+    collector = _Collector()
+    if not isinstance(document, dict):
+        raise InvalidInputError("problem: the JSON document must be an object", ["problem"])
+    collector.keys("problem", document, "problem")
+    vehicles_in = document.get("vehicles")
+    if not isinstance(vehicles_in, list) or not vehicles_in:
+        collector.add("problem.vehicles: must be a non-empty list")
+        vehicles_in = []
+    jobs_in = document.get("jobs", [])
+    shipments_in = document.get("shipments", [])
+    for key, value in (("jobs", jobs_in), ("shipments", shipments_in)):
+        if not isinstance(value, list):
+            collector.add(f"problem.{key}: must be a list")
+    jobs_in = jobs_in if isinstance(jobs_in, list) else []
+    shipments_in = shipments_in if isinstance(shipments_in, list) else []
+    if not jobs_in and not shipments_in:
+        collector.add("problem: give at least one job or shipment")
+
+    matrices = document.get("matrices")
+    durations = costs = distances = None
+    profile_name = None
+    if matrices is not None:
+        if not isinstance(matrices, dict) or len(matrices) != 1:
+            collector.add(
+                "problem.matrices: must hold exactly one profile, "
+                '{"car": {"durations": [[...]]}} for example '
+                "(several routing profiles are not supported)"
+            )
+        else:
+            profile_name, entry = next(iter(matrices.items()))
+            where = f"problem.matrices.{profile_name}"
+            if not isinstance(entry, dict):
+                collector.add(f"{where}: must be an object with 'durations'")
+            else:
+                collector.keys(where, entry, "matrix")
+                if "durations" not in entry:
+                    collector.add(f"{where}.durations: required (travel times in seconds)")
+                else:
+                    durations = _matrix(f"{where}.durations", entry["durations"], collector)
+                if "costs" in entry:
+                    costs = _matrix(f"{where}.costs", entry["costs"], collector)
+                if "distances" in entry:
+                    distances = _matrix(f"{where}.distances", entry["distances"], collector)
+    size = durations.shape[0] if durations is not None else None
+    locations = _Locations(matrices is not None, size, collector)
+    descriptions: dict[tuple[str, TaskId], str] = {}
+
+    def describe(kind: str, identifier: Any, item: Mapping[str, Any], where: str) -> None:
+        if "description" in item:
+            if isinstance(item["description"], str):
+                descriptions[(kind, identifier)] = item["description"]
+            else:
+                collector.add(f"{where}.description: must be a string")
+
+    vehicles: list[Vehicle] = []
+    for k, item in enumerate(vehicles_in):
+        where = f"vehicles[{k}]"
+        if not isinstance(item, dict):
+            collector.add(f"{where}: must be an object")
+            continue
+        collector.keys(where, item, "vehicle")
+        identifier = collector.integer(f"{where}.id", item.get("id"))
+        profile = item.get("profile", profile_name or "car")
+        if profile_name is not None and profile != profile_name:
+            collector.add(
+                f"{where}.profile: {profile!r} has no matrix (matrices give {profile_name!r})"
+            )
+        start = (
+            locations.resolve(where, item, "start_")
+            if ("start" in item or "start_index" in item)
+            else None
+        )
+        end = (
+            locations.resolve(where, item, "end_")
+            if ("end" in item or "end_index" in item)
+            else None
+        )
+        if start is None and end is None:
+            collector.add(f"{where}: needs a start or an end (start/start_index, end/end_index)")
+        reload_idxs: list[int] = []
+        for r, value in enumerate(item.get("reload_indices", [])):
+            idx = collector.integer(f"{where}.reload_indices[{r}]", value)
+            if idx is not None and size is not None and idx >= size:
+                collector.add(
+                    f"{where}.reload_indices[{r}]: {idx} is outside the matrix ({size} locations)"
+                )
+            elif idx is not None:
+                reload_idxs.append(idx)
+        if "reload_indices" in item and matrices is None:
+            collector.add(f"{where}.reload_indices: needs 'matrices' (indices point into them)")
+        fields: dict[str, Any] = {
+            "capacity": collector.amounts(f"{where}.capacity", item["capacity"])
+            if "capacity" in item
+            else (),
+            "skills": collector.skills(f"{where}.skills", item["skills"])
+            if "skills" in item
+            else frozenset(),
+            "time_window": collector.window(f"{where}.time_window", item["time_window"])
+            if "time_window" in item
+            else None,
+            "max_travel_time_s": collector.integer(
+                f"{where}.max_travel_time", item["max_travel_time"]
+            )
+            if "max_travel_time" in item
+            else None,
+            "reload_location_idxs": tuple(reload_idxs),
+            "reload_service_s": collector.integer(f"{where}.reload_service", item["reload_service"])
+            or 0
+            if "reload_service" in item
+            else 0,
+            "max_reloads": collector.integer(f"{where}.max_reloads", item["max_reloads"])
+            if "max_reloads" in item
+            else None,
+        }
+        if identifier is not None and (start is not None or end is not None):
+            try:
+                vehicles.append(Vehicle(identifier, start, end, **fields))
+            except InvalidInputError as error:
+                collector.problems += [f"{where}: {p}" for p in error.problems]
+            describe("vehicle", identifier, item, where)
+
+    jobs: list[Job] = []
+    for k, item in enumerate(jobs_in):
+        where = f"jobs[{k}]"
+        if not isinstance(item, dict):
+            collector.add(f"{where}: must be an object")
+            continue
+        collector.keys(where, item, "job")
+        identifier = collector.integer(f"{where}.id", item.get("id"))
+        location = locations.resolve(where, item)
+        if location is None and "location" not in item and "location_index" not in item:
+            collector.add(f"{where}: needs a location or a location_index")
+        job_fields: dict[str, Any] = {
+            "delivery": collector.amounts(f"{where}.delivery", item["delivery"])
+            if "delivery" in item
+            else (),
+            "pickup": collector.amounts(f"{where}.pickup", item["pickup"])
+            if "pickup" in item
+            else (),
+            "service_s": collector.integer(f"{where}.service", item.get("service", 0)) or 0,
+            "time_window": collector.windows(f"{where}.time_windows", item["time_windows"])
+            if "time_windows" in item
+            else None,
+            "priority": collector.integer(f"{where}.priority", item.get("priority", 0)) or 0,
+            "skills": collector.skills(f"{where}.skills", item["skills"])
+            if "skills" in item
+            else frozenset(),
+        }
+        if identifier is not None and location is not None:
+            try:
+                jobs.append(Job(identifier, location, **job_fields))
+            except InvalidInputError as error:
+                collector.problems += [f"{where}: {p}" for p in error.problems]
+            describe("job", identifier, item, where)
+
+    shipments: list[Shipment] = []
+    for k, item in enumerate(shipments_in):
+        where = f"shipments[{k}]"
+        if not isinstance(item, dict):
+            collector.add(f"{where}: must be an object")
+            continue
+        collector.keys(where, item, "shipment")
+        steps: list[ShipmentStep] = []
+        for part in ("pickup", "delivery"):
+            step_where = f"{where}.{part}"
+            step = item.get(part)
+            if not isinstance(step, dict):
+                collector.add(f"{step_where}: required object with id and location")
+                continue
+            collector.keys(step_where, step, "shipment_step")
+            identifier = collector.integer(f"{step_where}.id", step.get("id"))
+            location = locations.resolve(step_where, step)
+            if location is None and "location" not in step and "location_index" not in step:
+                collector.add(f"{step_where}: needs a location or a location_index")
+            service = collector.integer(f"{step_where}.service", step.get("service", 0)) or 0
+            window = (
+                collector.windows(f"{step_where}.time_windows", step["time_windows"])
+                if "time_windows" in step
+                else None
+            )
+            if identifier is not None and location is not None:
+                steps.append(ShipmentStep(identifier, location, service, window))
+                describe(part, identifier, step, step_where)
+        amount = collector.amounts(f"{where}.amount", item["amount"]) if "amount" in item else ()
+        priority = collector.integer(f"{where}.priority", item.get("priority", 0)) or 0
+        skills = (
+            collector.skills(f"{where}.skills", item["skills"]) if "skills" in item else frozenset()
+        )
+        if len(steps) == 2:
+            try:
+                shipments.append(Shipment(steps[0], steps[1], amount, priority, skills))
+            except InvalidInputError as error:
+                collector.problems += [f"{where}: {p}" for p in error.problems]
+
+    if matrices is None and not collector.problems:
+        if matrix_provider is None:
+            collector.add(
+                "problem.matrices: a travel-time matrix is required (give 'matrices' with "
+                "'durations' and use location_index); computing one from coordinates needs the "
+                "road network, which this command does not load yet"
+            )
+        else:
+            points = [locations.coordinates[i] for i in range(len(locations.coordinates))]
+            produced, produced_distances = matrix_provider(points)
+            durations = _matrix(
+                "matrix_provider durations", np.asarray(produced).tolist(), collector
+            )
+            if produced_distances is not None:
+                distances = _matrix(
+                    "matrix_provider distances", np.asarray(produced_distances).tolist(), collector
+                )
+    if collector.problems:
+        raise InvalidInputError.from_problems("VROOM problem", collector.problems)
+    assert durations is not None
+    problem = RouteProblem(
+        durations_s=durations,
+        vehicles=tuple(vehicles),
+        jobs=tuple(jobs),
+        shipments=tuple(shipments),
+        costs=costs,
+        distances_m=distances,
+    )
+    coordinates = tuple(locations.coordinates.get(i) for i in range(problem.num_locations))
+    return VroomProblem(problem, coordinates, descriptions)
+
+
+def _location(parsed: VroomProblem, location_idx: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"location_index": location_idx}
+    coordinates = (
+        parsed.coordinates[location_idx] if location_idx < len(parsed.coordinates) else None
+    )
+    if coordinates is not None:
+        out["location"] = [coordinates[0], coordinates[1]]
+    return out
+
+
+def to_vroom_solution(
+    parsed: VroomProblem, plan: RoutePlan, *, loading_ms: int = 0
+) -> dict[str, Any]:
+    """Serialise a plan as VROOM's solution JSON (code 0, summary, unassigned, routes).
+
+    Parameters
+    ----------
+    parsed
+        The parsed problem the plan answers (for coordinates and descriptions).
+    plan
+        The plan.
+    loading_ms
+        Time spent reading the input, reported in ``summary.computing_times.loading``.
+    """
+    problem = parsed.problem
+    dims = problem.num_dimensions
+    has_distances = problem.distances_m is not None
+    routes = []
+    for route in plan.routes:
+        steps = []
+        for step in route.steps:
+            entry: dict[str, Any] = {"type": step.kind}
+            if step.task_id is not None:
+                entry["id"] = step.task_id
+                kind = "job" if step.kind == "job" else step.kind
+                if (kind, step.task_id) in parsed.descriptions:
+                    entry["description"] = parsed.descriptions[(kind, step.task_id)]
+            entry.update(_location(parsed, step.location_idx))
+            entry.update(
+                setup=0,
+                service=step.service_s,
+                waiting_time=step.waiting_s,
+                load=list(step.load),
+                arrival=step.arrival_s,
+                duration=step.travel_s,
+            )
+            if has_distances:
+                entry["distance"] = step.distance_m
+            steps.append(entry)
+        out: dict[str, Any] = {
+            "vehicle": route.vehicle_id,
+            "cost": route.cost,
+            "setup": 0,
+            "service": route.service_s,
+            "duration": route.travel_s,
+            "waiting_time": route.waiting_s,
+            "priority": route.priority,
+            "delivery": list(route.delivery),
+            "pickup": list(route.pickup),
+            "steps": steps,
+        }
+        if ("vehicle", route.vehicle_id) in parsed.descriptions:
+            out["description"] = parsed.descriptions[("vehicle", route.vehicle_id)]
+        if has_distances:
+            out["distance"] = route.distance_m
+        routes.append(out)
+    unassigned = []
+    for task in plan.unassigned:
+        entry = {"id": task.task_id, "type": task.kind}
+        entry.update(_location(parsed, task.location_idx))
+        if (task.kind, task.task_id) in parsed.descriptions:
+            entry["description"] = parsed.descriptions[(task.kind, task.task_id)]
+        entry["reason"] = task.reason
+        unassigned.append(entry)
+
+    def total(key: str) -> list[int]:
+        return [sum(r[key][d] for r in routes) for d in range(dims)]
+
+    summary: dict[str, Any] = {
+        "cost": plan.cost,
+        "routes": len(routes),
+        "unassigned": len(unassigned),
+        "setup": 0,
+        "service": sum(r.service_s for r in plan.routes),
+        "duration": sum(r.travel_s for r in plan.routes),
+        "waiting_time": sum(r.waiting_s for r in plan.routes),
+        "priority": sum(r.priority for r in plan.routes),
+        "delivery": total("delivery"),
+        "pickup": total("pickup"),
+        "violations": [],
+        "computing_times": {
+            "loading": loading_ms,
+            "solving": round(plan.runtime_s * 1000),
+            "routing": 0,
+        },
+    }
+    if has_distances:
+        summary["distance"] = sum(r.distance_m or 0 for r in plan.routes)
+    return {"code": CODE_OK, "summary": summary, "unassigned": unassigned, "routes": routes}
+
+
+def to_vroom_error(code: int, message: str) -> dict[str, Any]:
+    """Return VROOM's error answer: ``{"code": code, "error": message}``."""
+    return {"code": code, "error": message}
