@@ -52,6 +52,7 @@ from data.schema.registry import (
     id_field,
 )
 from data.store import (
+    Approval,
     ConflictError,
     RecordNotFoundError,
     Store,
@@ -356,6 +357,8 @@ def _revision_json(
         "content_hash": revision.content_hash,
         "on_time": is_on_time(first, revision.report.report_date),
         "stock_on_hand_m3": round(revision.report.stock_on_hand_m3(conversions), 3),
+        "generated": revision.generated,
+        "source": revision.source,
     }
 
 
@@ -700,6 +703,61 @@ def _build_blueprint() -> Blueprint:
             }
         )
 
+    # -- approval and locking ------------------------------------------------------------------
+
+    @api.get("/approvals")
+    def list_approvals() -> Response:
+        province_code = _scoped_province("approvals:read")
+        date_to = _query_date("date_to", _today())
+        date_from = _query_date("date_from", date_to - dt.timedelta(days=30))
+        _check_period(date_from, date_to)
+        items = _store().list_approvals(
+            date_from=date_from, date_to=date_to, province_code=province_code
+        )
+        return jsonify({"approvals": [_approval_json(a) for a in items]})
+
+    @api.get("/approvals/<province_code>/<report_date>")
+    def get_approval(province_code: str, report_date: str) -> Response:
+        code, day = _approval_target(province_code, report_date, "approvals:read")
+        items = _store().list_approvals(date_from=day, date_to=day, province_code=code)
+        if items:
+            return jsonify(_approval_json(items[0]))
+        return jsonify(
+            {
+                "province_code": code,
+                "report_date": day.isoformat(),
+                "locked": False,
+                "approved_by": None,
+                "approved_at": None,
+                "unlocked_by": None,
+                "unlocked_at": None,
+                "unlock_reason": None,
+            }
+        )
+
+    @api.post("/approvals/<province_code>/<report_date>")
+    def approve_day(province_code: str, report_date: str) -> Response:
+        code, day = _approval_target(province_code, report_date, "approvals:write")
+        approval = _store().approve_day(code, day, actor=_principal().username)
+        return _created(_approval_json(approval), f"{API_PREFIX}/approvals/{code}/{day}")
+
+    @api.post("/approvals/<province_code>/<report_date>/unlock")
+    def unlock_day(province_code: str, report_date: str) -> Response:
+        code, day = _approval_target(province_code, report_date, "approvals:write")
+        body = _json_body()
+        if not isinstance(body, dict) or set(body) - {"reason"}:
+            raise MalformedInputError(
+                "body: bad unlock request",
+                ['body: send {"reason": "why the day is unlocked"} and nothing else'],
+            )
+        reason = body.get("reason")
+        if not isinstance(reason, str):
+            raise MalformedInputError(
+                "reason: is required", [f"reason: must be text, got {reason!r}"]
+            )
+        approval = _store().unlock_day(code, day, actor=_principal().username, reason=reason)
+        return jsonify(_approval_json(approval))
+
     # -- audit and users ----------------------------------------------------------------------
 
     @api.get("/audit")
@@ -806,6 +864,34 @@ def _build_blueprint() -> Blueprint:
         return response
 
     return api
+
+
+def _approval_json(approval: Approval) -> dict[str, Any]:
+    return {
+        "province_code": approval.province_code,
+        "report_date": approval.report_date.isoformat(),
+        "locked": approval.locked,
+        "approved_by": approval.approved_by,
+        "approved_at": approval.approved_at.astimezone(dt.UTC).isoformat(),
+        "unlocked_by": approval.unlocked_by,
+        "unlocked_at": None
+        if approval.unlocked_at is None
+        else approval.unlocked_at.astimezone(dt.UTC).isoformat(),
+        "unlock_reason": approval.unlock_reason,
+    }
+
+
+def _approval_target(province_code: str, report_date: str, permission: str) -> tuple[str, dt.date]:
+    """Parse and authorize the province-day of an approval request (scoped to coordinators)."""
+    if not re.fullmatch(r"[0-9]{2}", province_code):
+        raise MalformedInputError(
+            "province_code: bad code",
+            [f"province_code: must be a two-digit code, got {province_code!r}"],
+        )
+    day = _path_date(report_date)
+    authorize(_principal(), permission, province_code=province_code)
+    _store().get_province(province_code)
+    return province_code, day
 
 
 def _authorized_unscoped(permission: str) -> None:
@@ -983,6 +1069,12 @@ def openapi_document() -> dict[str, Any]:
         "schema": {"type": "string"},
     }
     date_param = {"name": "report_date", "in": "path", "required": True, "schema": date}
+    province_path = {
+        "name": "province_code",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
+    }
     paths: dict[str, Any] = {
         "/health": {"get": {"summary": "Liveness", "security": [], "responses": {"200": ok}}},
         "/openapi.json": {
@@ -1121,6 +1213,51 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {"200": ok, **errors},
                 }
+            },
+            "/approvals": {
+                "get": {
+                    "summary": "Approved (locked) and unlocked province-days in a period",
+                    "parameters": [province, *period],
+                    "responses": {"200": ok, **errors},
+                }
+            },
+            "/approvals/{province_code}/{report_date}": {
+                "parameters": [province_path, date_param],
+                "get": {
+                    "summary": "Approval state of a province's day",
+                    "responses": {"200": ok, **errors},
+                },
+                "post": {
+                    "summary": "Approve a province's day, which locks its reports (coordinator, admin)",
+                    "responses": {"201": ok, **errors},
+                },
+            },
+            "/approvals/{province_code}/{report_date}/unlock": {
+                "parameters": [province_path, date_param],
+                "post": {
+                    "summary": "Unlock an approved day, giving a reason (coordinator, admin)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["reason"],
+                                    "properties": {
+                                        "reason": {
+                                            "type": "string",
+                                            "minLength": 1,
+                                            "maxLength": 1000,
+                                            "pattern": "\\S",
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"200": ok, **errors},
+                },
             },
             "/users": {
                 "post": {

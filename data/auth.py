@@ -87,10 +87,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "compliance:read",
             "demand:read",
             "imports:write",
+            "approvals:read",
+            "approvals:write",
         }
     ),
     Role.MINISTRY: frozenset(
-        {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "audit:read"}
+        {
+            *_READ_REGISTRY,
+            "reports:read",
+            "compliance:read",
+            "demand:read",
+            "audit:read",
+            "approvals:read",
+        }
     ),
     Role.DISPATCHER: frozenset(
         {
@@ -101,7 +110,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "vehicles:write",
         }
     ),
-    Role.PLANNER: frozenset({*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read"}),
+    Role.PLANNER: frozenset(
+        {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "approvals:read"}
+    ),
     Role.ADMIN: frozenset(
         {
             *_READ_REGISTRY,
@@ -117,6 +128,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "audit:read",
             "users:admin",
             "imports:write",
+            "approvals:read",
+            "approvals:write",
         }
     ),
 }
@@ -124,7 +137,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 
 # Registry collections that carry a province and are scoped for coordinators; the others
 # (suppliers, fleet) are shared regional resources every coordinator may read.
-SCOPED_COLLECTIONS = frozenset({"facilities", "reports", "compliance", "demand", "imports"})
+SCOPED_COLLECTIONS = frozenset(
+    {"facilities", "reports", "compliance", "demand", "imports", "approvals"}
+)
 
 
 def new_token() -> str:
