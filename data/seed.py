@@ -615,13 +615,13 @@ def store_seed(store: Any, seed: SeedData, *, actor: str = "cli:seed") -> SeedSu
         for report, at in seed.reports
         if (report.facility_id, report.report_date) not in reported
     ]
-    results = store.load_generated_reports(items, submitted_by=SEED_SUBMITTER, source=seed.source)
+    stored = store.load_generated_reports(items, submitted_by=SEED_SUBMITTER, source=seed.source)
     return SeedSummary(
         facilities=added["facilities"],
         suppliers=added["suppliers"],
         transport_operators=added["transport-operators"],
         vehicles=added["vehicles"],
-        report_revisions=sum(1 for r in results if r.created),
+        report_revisions=stored,
         facility_days_skipped=len(reported),
     )
 

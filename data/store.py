@@ -572,8 +572,6 @@ class Store:
         user_id: int | None,
         idempotency_key: str | None,
         request_hash: str | None,
-        *,
-        source: str | None = None,
     ) -> SubmissionResult:
         if idempotency_key is not None:
             earlier = connection.execute(
@@ -628,30 +626,19 @@ class Store:
                     content_hash=content_hash,
                     submitted_at=now,
                     submitted_by=submitted_by,
-                    generated=source is not None,
-                    source=source,
+                    generated=False,
+                    source=None,
                 )
             ).inserted_primary_key[0]
             created = True
-            result = ReportRevision(
-                report,
-                number,
-                now,
-                submitted_by,
-                content_hash,
-                generated=source is not None,
-                source=source,
-            )
-            detail: dict[str, Any] = {"revision": number, "content_hash": content_hash}
-            if source is not None:
-                detail["generated"] = True
+            result = ReportRevision(report, number, now, submitted_by, content_hash)
             self._audit(
                 connection,
                 submitted_by,
                 "submit" if number == 1 else "correct",
                 "reports",
                 f"{report.facility_id}/{report.report_date}",
-                detail,
+                {"revision": number, "content_hash": content_hash},
             )
         if idempotency_key is not None:
             connection.execute(
@@ -672,13 +659,19 @@ class Store:
         *,
         submitted_by: str,
         source: str,
-    ) -> list[SubmissionResult]:
+    ) -> int:
         """Store generated reports, each as if submitted at its own instant, in one transaction.
 
         For seed data: every revision is stored with ``generated=True`` and ``source``, so that it
-        is labelled wherever it is shown. Items are applied in order (a later item for the same
-        facility-day is a correction, or nothing if its content is unchanged); the usual rules
-        hold (locked days, unknown facilities), all or nothing.
+        is labelled wherever it is shown, and leaves one audit row (``detail.generated``). Items
+        are applied in order (a later item for the same facility-day is a correction, or nothing
+        if its content is unchanged); the usual rules hold (locked days, unknown facilities), all
+        or nothing. Rows are written in bulk (thousands of reports in a second).
+
+        Returns
+        -------
+        int
+            The number of revisions stored.
 
         Raises
         ------
@@ -703,21 +696,85 @@ class Store:
                 )
         if problems:
             raise InvalidInputError.from_problems("generated reports", problems)
+        if not items:
+            return 0
+        days = [report.report_date for report, _ in items]
+        first_day, last_day = min(days), max(days)
         with self._write() as connection:
-            return [
-                self._submit_in(
-                    connection,
-                    report,
-                    report.content_hash(),
-                    submitted_at,
-                    submitted_by,
-                    None,
-                    None,
-                    None,
-                    source=source,
+            province_of = {
+                row.facility_id: row.province_code
+                for row in connection.execute(
+                    select(facilities.c.facility_id, facilities.c.province_code)
                 )
-                for report, submitted_at in items
-            ]
+            }
+            locked = {
+                (row.province_code, row.report_date): row
+                for row in connection.execute(
+                    select(approvals).where(
+                        and_(
+                            approvals.c.report_date.between(first_day, last_day),
+                            approvals.c.locked.is_(True),
+                        )
+                    )
+                )
+            }
+            latest: dict[tuple[str, dt.date], tuple[int, str]] = {}
+            for row in connection.execute(
+                select(
+                    report_revisions.c.facility_id,
+                    report_revisions.c.report_date,
+                    report_revisions.c.revision,
+                    report_revisions.c.content_hash,
+                ).where(report_revisions.c.report_date.between(first_day, last_day))
+            ):
+                key = (row.facility_id, row.report_date)
+                if key not in latest or latest[key][0] < row.revision:
+                    latest[key] = (row.revision, row.content_hash)
+            revision_rows: list[dict[str, Any]] = []
+            audit_rows: list[dict[str, Any]] = []
+            for report, submitted_at in items:
+                key = (report.facility_id, report.report_date)
+                province_code = province_of.get(report.facility_id)
+                if province_code is None:
+                    raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
+                if (province_code, report.report_date) in locked:
+                    self._refuse_if_locked(connection, province_code, report.report_date)
+                content_hash = report.content_hash()
+                number, previous_hash = latest.get(key, (0, ""))
+                if previous_hash == content_hash:
+                    continue
+                number += 1
+                latest[key] = (number, content_hash)
+                revision_rows.append(
+                    {
+                        **_to_row(report),
+                        "revision": number,
+                        "content_hash": content_hash,
+                        "submitted_at": submitted_at,
+                        "submitted_by": submitted_by,
+                        "generated": True,
+                        "source": source,
+                    }
+                )
+                audit_rows.append(
+                    {
+                        "at": now,
+                        "actor": submitted_by,
+                        "action": "submit" if number == 1 else "correct",
+                        "entity": "reports",
+                        "entity_id": f"{report.facility_id}/{report.report_date}",
+                        "detail": {
+                            "revision": number,
+                            "content_hash": content_hash,
+                            "generated": True,
+                            "submitted_at": submitted_at.isoformat(),
+                        },
+                    }
+                )
+            if revision_rows:
+                connection.execute(insert(report_revisions), revision_rows)
+                connection.execute(insert(audit_events), audit_rows)
+        return len(revision_rows)
 
     # ------------------------------------------------------------------ approval and locking
 
