@@ -54,6 +54,7 @@ from data.schema.registry import (
     id_field,
 )
 from data.store import (
+    Approval,
     ConflictError,
     RecordNotFoundError,
     Store,
@@ -368,6 +369,8 @@ def _revision_json(
         "content_hash": revision.content_hash,
         "on_time": is_on_time(first, revision.report.report_date),
         "stock_on_hand_m3": round(revision.report.stock_on_hand_m3(conversions), 3),
+        "generated": revision.generated,
+        "source": revision.source,
     }
 
 
@@ -714,6 +717,113 @@ def _build_blueprint() -> Blueprint:
             }
         )
 
+    # -- approval and locking ------------------------------------------------------------------
+
+    @api.get("/approvals")
+    def list_approvals() -> Response:
+        province_code = _scoped_province("approvals:read")
+        date_to = _query_date("date_to", _today())
+        date_from = _query_date("date_from", date_to - dt.timedelta(days=30))
+        _check_period(date_from, date_to)
+        items = _store().list_approvals(
+            date_from=date_from, date_to=date_to, province_code=province_code
+        )
+        return jsonify({"approvals": [_approval_json(a) for a in items]})
+
+    @api.get("/approvals/<province_code>/<report_date>")
+    def get_approval(province_code: str, report_date: str) -> Response:
+        code, day = _approval_target(province_code, report_date, "approvals:read")
+        items = _store().list_approvals(date_from=day, date_to=day, province_code=code)
+        if items:
+            return jsonify(_approval_json(items[0]))
+        return jsonify(
+            {
+                "province_code": code,
+                "report_date": day.isoformat(),
+                "locked": False,
+                "approved_by": None,
+                "approved_at": None,
+                "unlocked_by": None,
+                "unlocked_at": None,
+                "unlock_reason": None,
+            }
+        )
+
+    @api.post("/approvals/<province_code>/<report_date>")
+    def approve_day(province_code: str, report_date: str) -> Response:
+        code, day = _approval_target(province_code, report_date, "approvals:write")
+        approval = _store().approve_day(code, day, actor=_principal().username)
+        return _created(_approval_json(approval), f"{API_PREFIX}/approvals/{code}/{day}")
+
+    @api.post("/approvals/<province_code>/<report_date>/unlock")
+    def unlock_day(province_code: str, report_date: str) -> Response:
+        code, day = _approval_target(province_code, report_date, "approvals:write")
+        body = _json_body()
+        if not isinstance(body, dict) or set(body) - {"reason"}:
+            raise MalformedInputError(
+                "body: bad unlock request",
+                ['body: send {"reason": "why the day is unlocked"} and nothing else'],
+            )
+        reason = body.get("reason")
+        if not isinstance(reason, str):
+            raise MalformedInputError(
+                "reason: is required", [f"reason: must be text, got {reason!r}"]
+            )
+        approval = _store().unlock_day(code, day, actor=_principal().username, reason=reason)
+        return jsonify(_approval_json(approval))
+
+    # -- DHIS2 dataValueSets ----------------------------------------------------------------
+
+    @api.get("/dhis2/dataValueSets.<any(json, csv):ext>")
+    def export_data_value_set(ext: str) -> Response:
+        from data.dhis2 import data_value_set, data_values, data_values_csv
+
+        _check_id_scheme()
+        facility_id, province_code = _dhis2_scope()
+        date_from, date_to = _dhis2_period()
+        last_updated = _query_instant("lastUpdated")
+        revisions = _store().latest_reports(
+            date_from=date_from,
+            date_to=date_to,
+            facility_id=facility_id,
+            province_code=province_code,
+        )
+        if last_updated is not None:
+            revisions = [r for r in revisions if r.submitted_at >= last_updated]
+        firsts = {
+            (s.facility_id, s.report_date): s.first_submitted_at
+            for s in _store().first_submissions(date_from=date_from, date_to=date_to)
+        }
+        values = data_values(revisions, firsts, conversions=_state().config.conversions)
+        if ext == "csv":
+            response = Response(data_values_csv(values), mimetype="text/csv; charset=utf-8")
+            response.headers["Content-Disposition"] = 'attachment; filename="dataValueSets.csv"'
+            return response
+        return jsonify(data_value_set(values))
+
+    @api.post("/dhis2/dataValueSets")
+    def import_data_value_set() -> Response:
+        from data.dhis2 import (
+            import_data_values,
+            parse_data_value_set_json,
+            parse_data_values_csv,
+        )
+
+        _check_id_scheme()
+        raw = request.args.get("dryRun", "false").lower()
+        if raw not in ("true", "false"):
+            raise MalformedInputError(
+                "dryRun: bad value", [f"dryRun: must be true or false, got {raw!r}"]
+            )
+        if request.mimetype == "text/csv":
+            values = parse_data_values_csv(request.get_data(cache=False))
+        else:
+            values = parse_data_value_set_json(_json_body())
+        summary = import_data_values(
+            _store(), values, principal=_principal(), dry_run=raw == "true"
+        )
+        return jsonify(summary)
+
     # -- audit and users ----------------------------------------------------------------------
 
     @api.get("/audit")
@@ -820,6 +930,100 @@ def _build_blueprint() -> Blueprint:
         return response
 
     return api
+
+
+def _approval_json(approval: Approval) -> dict[str, Any]:
+    return {
+        "province_code": approval.province_code,
+        "report_date": approval.report_date.isoformat(),
+        "locked": approval.locked,
+        "approved_by": approval.approved_by,
+        "approved_at": approval.approved_at.astimezone(dt.UTC).isoformat(),
+        "unlocked_by": approval.unlocked_by,
+        "unlocked_at": None
+        if approval.unlocked_at is None
+        else approval.unlocked_at.astimezone(dt.UTC).isoformat(),
+        "unlock_reason": approval.unlock_reason,
+    }
+
+
+def _approval_target(province_code: str, report_date: str, permission: str) -> tuple[str, dt.date]:
+    """Parse and authorize the province-day of an approval request (scoped to coordinators)."""
+    if not re.fullmatch(r"[0-9]{2}", province_code):
+        raise MalformedInputError(
+            "province_code: bad code",
+            [f"province_code: must be a two-digit code, got {province_code!r}"],
+        )
+    day = _path_date(report_date)
+    authorize(_principal(), permission, province_code=province_code)
+    _store().get_province(province_code)
+    return province_code, day
+
+
+def _check_id_scheme() -> None:
+    scheme = request.args.get("idScheme", "code")
+    if scheme.lower() != "code":
+        raise MalformedInputError(
+            "idScheme: unsupported", [f"idScheme: only 'code' is supported, got {scheme!r}"]
+        )
+
+
+def _dhis2_scope() -> tuple[str | None, str | None]:
+    """Return (facility id, province code) of a DHIS2 export from ``orgUnit``, authorized.
+
+    ``orgUnit`` is a facility id or a 2021 province code (a parent org unit with its children);
+    by default a reporter gets its facility, a coordinator its province, national roles all.
+    """
+    principal = _principal()
+    org_unit = request.args.get("orgUnit")
+    if org_unit is None and principal.role == Role.FACILITY_REPORTER:
+        org_unit = principal.facility_id
+    if org_unit is None:
+        province_code = principal.province_code
+        authorize(principal, "reports:read", province_code=province_code)
+        return None, province_code
+    if re.fullmatch(r"[0-9]{2}", org_unit):
+        authorize(principal, "reports:read", province_code=org_unit)
+        return None, org_unit
+    _authorize_facility(org_unit, "reports:read")
+    return org_unit, None
+
+
+def _dhis2_period() -> tuple[dt.date, dt.date]:
+    from data.dhis2 import parse_period
+
+    period = request.args.get("period")
+    if period is not None:
+        if "startDate" in request.args or "endDate" in request.args:
+            raise MalformedInputError(
+                "period: give period or startDate/endDate",
+                ["period: give either period or startDate and endDate, not both"],
+            )
+        try:
+            day = parse_period(period)
+        except InvalidInputError as error:
+            raise MalformedInputError("period: bad period", error.problems) from None
+        return day, day
+    date_to = _query_date("endDate", _today())
+    date_from = _query_date("startDate", date_to)
+    _check_period(date_from, date_to)
+    return date_from, date_to
+
+
+def _query_instant(name: str) -> dt.datetime | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+(Z|[+-][0-9:]+)?)?", raw):
+            raise ValueError(raw)
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedInputError(
+            f"{name}: bad instant",
+            [f"{name}: must be an ISO 8601 date or date-time (UTC if no zone), got {raw!r}"],
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _authorized_unscoped(permission: str) -> None:
@@ -997,6 +1201,12 @@ def openapi_document() -> dict[str, Any]:
         "schema": {"type": "string"},
     }
     date_param = {"name": "report_date", "in": "path", "required": True, "schema": date}
+    province_path = {
+        "name": "province_code",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
+    }
     paths: dict[str, Any] = {
         "/health": {"get": {"summary": "Liveness", "security": [], "responses": {"200": ok}}},
         "/openapi.json": {
@@ -1136,6 +1346,100 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": ok, **errors},
                 }
             },
+            "/approvals": {
+                "get": {
+                    "summary": "Approved (locked) and unlocked province-days in a period",
+                    "parameters": [province, *period],
+                    "responses": {"200": ok, **errors},
+                }
+            },
+            "/approvals/{province_code}/{report_date}": {
+                "parameters": [province_path, date_param],
+                "get": {
+                    "summary": "Approval state of a province's day",
+                    "responses": {"200": ok, **errors},
+                },
+                "post": {
+                    "summary": "Approve a province's day, which locks its reports (coordinator, admin)",
+                    "responses": {"201": ok, **errors},
+                },
+            },
+            "/approvals/{province_code}/{report_date}/unlock": {
+                "parameters": [province_path, date_param],
+                "post": {
+                    "summary": "Unlock an approved day, giving a reason (coordinator, admin)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["reason"],
+                                    "properties": {
+                                        "reason": {
+                                            "type": "string",
+                                            "minLength": 1,
+                                            "maxLength": 1000,
+                                            "pattern": "\\S",
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"200": ok, **errors},
+                },
+            },
+            "/dhis2/dataValueSets.{ext}": {
+                "parameters": [
+                    {
+                        "name": "ext",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["json", "csv"]},
+                    }
+                ],
+                "get": {
+                    "summary": "Daily reports as a DHIS2 dataValueSet (bulk form, idScheme=code)",
+                    "parameters": [
+                        query(
+                            "orgUnit",
+                            {"type": "string"},
+                            "facility id, or a 2021 province code for all its facilities",
+                        ),
+                        query("startDate", date),
+                        query("endDate", date),
+                        query("period", {"type": "string", "pattern": "^[0-9]{8}$"}, "yyyyMMdd"),
+                        query(
+                            "lastUpdated",
+                            {"type": "string"},
+                            "only facility-days changed at or after this instant (ISO 8601)",
+                        ),
+                        query("idScheme", {"type": "string", "enum": ["code", "CODE"]}),
+                    ],
+                    "responses": {"200": {"description": "dataValueSet (JSON or CSV)"}, **errors},
+                },
+            },
+            "/dhis2/dataValueSets": {
+                "post": {
+                    "summary": "Import DHIS2 data values (upsert; conflicts listed; dryRun)",
+                    "parameters": [
+                        query("dryRun", {"type": "string", "enum": ["true", "false"]}),
+                        query("idScheme", {"type": "string", "enum": ["code", "CODE"]}),
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/DataValueSet"}
+                            },
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {"200": ok, "413": error, **errors},
+                }
+            },
             "/users": {
                 "post": {
                     "summary": "Create a user (admin)",
@@ -1245,6 +1549,39 @@ def openapi_document() -> dict[str, Any]:
     report_schema = _schema_for(DailyReport)
     report_schema["required"] = [n for n in report_schema["required"] if n != "facility_id"]
     schemas["DailyReport"] = report_schema
+    schemas["DataValueSet"] = {
+        "type": "object",
+        "required": ["dataValues"],
+        "properties": {
+            "dataSet": {"type": "string", "enum": ["OXY_DAILY"]},
+            "period": {"type": "string"},
+            "orgUnit": {"type": "string"},
+            "completeDate": {"type": "string"},
+            "attributeOptionCombo": {"type": "string"},
+            "dataValues": {
+                "type": "array",
+                "maxItems": 200000,
+                "items": {
+                    "type": "object",
+                    "required": ["dataElement", "value"],
+                    "properties": {
+                        "dataElement": {"type": "string"},
+                        "period": {"type": "string"},
+                        "orgUnit": {"type": "string"},
+                        "categoryOptionCombo": {"type": "string"},
+                        "attributeOptionCombo": {"type": "string"},
+                        "value": {"type": ["string", "number"]},
+                        "storedBy": {"type": "string"},
+                        "created": {"type": "string"},
+                        "lastUpdated": {"type": "string"},
+                        "comment": {"type": "string"},
+                        "followup": {"type": "boolean"},
+                        "deleted": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    }
     schemas["Error"] = {
         "type": "object",
         "required": ["error"],

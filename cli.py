@@ -294,26 +294,32 @@ def db_init(ctx: click.Context, database_url: str | None) -> None:
 @db.command("seed")
 @click.option("--region", type=click.Choice(["hcmc"]), required=True,
               help="Region whose seed data to load.")
+@click.option("--seed", "seed_value", type=int, default=20210801, show_default=True,
+              help="Seed of the generated fleet and reports (same seed, same rows).")
 @_DATABASE_OPTION
 @click.pass_context
-def db_seed(ctx: click.Context, region: str, database_url: str | None) -> None:
-    """Load the curated hospitals of a region (tiers by the documented rule in data.importers)."""
-    from data.importers import hcmc_facilities
+def db_seed(ctx: click.Context, region: str, seed_value: int, database_url: str | None) -> None:
+    """Load a region's hospitals and suppliers, a generated fleet and generated August 2021 reports.
+
+    Hospitals and suppliers are sourced; the fleet and the reports are generated and labelled so
+    (see data/seed.py and docs/registry.md). Records already present are left alone.
+    """
     from data.provinces import provinces_with_2025_units
+    from data.seed import SeedParameters, hcmc_seed, store_seed
     from data.settings import resolve_data_dir
-    from data.store import RecordNotFoundError
 
     data_dir = resolve_data_dir(ctx.obj.get("data_dir"))
     store = _registry_store(database_url)
     store.upsert_provinces(provinces_with_2025_units(data_dir), actor="cli")
-    new = []
-    for facility in hcmc_facilities(data_dir):
-        try:
-            store.get_record("facilities", facility.facility_id)
-        except RecordNotFoundError:
-            new.append(facility)
-    store.create_records(new, actor="cli:seed")
-    click.echo(f"{region}: {len(new)} facilities added (tiers assigned by rule; see docs/registry.md)")
+    seed = hcmc_seed(data_dir, parameters=SeedParameters(seed=seed_value))
+    summary = store_seed(store, seed, actor="cli:seed")
+    click.echo(
+        f"{region}: added {summary.facilities} facilities (tiers by rule), {summary.suppliers} "
+        f"suppliers (sourced), {summary.transport_operators} transport operators and "
+        f"{summary.vehicles} vehicles (generated), {summary.report_revisions} report revisions "
+        f"(generated, {seed.curve[0][0]} to {seed.curve[-1][0]}; "
+        f"{summary.facility_days_skipped} facility-days already present were kept)")
+    click.echo(f"generated rows are labelled: {seed.source}")
 
 
 @main.group()

@@ -89,10 +89,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "imports:write",
             "plans:read",
             "plans:write",
+            "approvals:read",
+            "approvals:write",
         }
     ),
     Role.MINISTRY: frozenset(
-        {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "audit:read"}
+        {
+            *_READ_REGISTRY,
+            "reports:read",
+            "compliance:read",
+            "demand:read",
+            "audit:read",
+            "approvals:read",
+        }
     ),
     Role.DISPATCHER: frozenset(
         {
@@ -104,8 +113,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         }
     ),
     Role.PLANNER: frozenset(
-        {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "plans:read",
-         "plans:write"}
+        {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "approvals:read",
+         "plans:read", "plans:write"}
     ),
     Role.ADMIN: frozenset(
         {
@@ -122,6 +131,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "audit:read",
             "users:admin",
             "imports:write",
+            "approvals:read",
+            "approvals:write",
         }
     ),
 }
@@ -130,7 +141,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 # Registry collections that carry a province and are scoped for coordinators; the others
 # (suppliers, fleet) are shared regional resources every coordinator may read.
 SCOPED_COLLECTIONS = frozenset(
-    {"facilities", "reports", "compliance", "demand", "imports", "plans"}
+    {"facilities", "reports", "compliance", "demand", "imports", "approvals", "plans"}
 )
 
 

@@ -21,7 +21,15 @@ from data.schema.registry import CYLINDER_SIZES, ReportRevision, _Record
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-REPORT_EXTRA_COLUMNS = ("revision", "submitted_at", "submitted_by", "content_hash")
+REPORT_EXTRA_COLUMNS = (
+    "revision",
+    "submitted_at",
+    "submitted_by",
+    "content_hash",
+    "generated",
+    "source",
+)
+"""Columns reports carry besides their content; ``generated``/``source`` label seed data."""
 
 
 def _cell_text(value: Any) -> str:
@@ -52,6 +60,8 @@ def _rows(kind: str, items: list[Any]) -> tuple[list[str], list[list[Any]]]:
                     revision.submitted_at.astimezone(dt.UTC).isoformat(),
                     revision.submitted_by,
                     revision.content_hash,
+                    revision.generated,
+                    revision.source,
                 ]
             )
         return columns + list(REPORT_EXTRA_COLUMNS), rows

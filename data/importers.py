@@ -48,9 +48,13 @@ EXPORT_ONLY_COLUMNS = frozenset(
         "content_hash",
         "on_time",
         "stock_on_hand_m3",
+        "generated",
+        "source",
     }
 )
-"""Columns our exports add to reports; an import of an export ignores them."""
+"""Columns our exports add to reports; an import of an export ignores them (so a generated
+report imported into another database is no longer labelled: import seed data with
+``oxyroute db seed`` instead)."""
 DATA_SHEET = "Nhập liệu"
 MAX_ROWS = 50_000
 MAX_COMPRESSION_RATIO = 100
@@ -244,7 +248,10 @@ def parse_records(
     for number, row in rows:
         if number > MAX_ROWS + 1:
             raise ImportRejectedError([RowProblem(number, "row", f"more than {MAX_ROWS} rows")])
-        data = {k: v for k, v in row.items() if k not in EXPORT_ONLY_COLUMNS}
+        # Registry records have their own "source" field; only reports drop the export columns.
+        data = {
+            k: v for k, v in row.items() if kind != "reports" or k not in EXPORT_ONLY_COLUMNS
+        }
         try:
             records.append((number, record_type.from_mapping(data, text=True)))
         except InvalidInputError as error:

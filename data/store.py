@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +25,7 @@ from data.db.engine import WRITE_OPTIONS
 from data.db.models import (
     REGISTRY_TABLES,
     api_tokens,
+    approvals,
     audit_events,
     facilities,
     idempotency_keys,
@@ -58,6 +59,12 @@ class ConflictError(OxyrouteError, RuntimeError):
     """The change conflicts with stored data: the id already exists, the record is still
     referenced (delete or change the referring records first), or a concurrent request with the
     same Idempotency-Key is in progress (retry later).
+    """
+
+
+class LockedError(ConflictError):
+    """The province approved the day, which locks its reports: a coordinator (or an admin) must
+    unlock the day, giving a reason, before a report of that day can be submitted or corrected.
     """
 
 
@@ -116,6 +123,27 @@ class SubmissionResult:
     revision: ReportRevision
     created: bool
     replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """The approval state of one province's day (DHIS2-style approval and locking).
+
+    ``locked`` is True from an approval until an unlock; the last unlock (who, when, why) stays
+    visible after a new approval. Every approval and unlock is also an audit row.
+    """
+
+    province_code: str
+    report_date: dt.date
+    locked: bool
+    approved_by: str
+    approved_at: dt.datetime
+    unlocked_by: str | None = None
+    unlocked_at: dt.datetime | None = None
+    unlock_reason: str | None = None
+
+
+MAX_REASON_CHARS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +483,9 @@ class Store:
             If ``report_date`` is after tomorrow (Asia/Ho_Chi_Minh).
         IdempotencyKeyReusedError
             If the key was used before with a different request.
+        LockedError
+            If the facility's province approved (locked) ``report_date``; a repeated request
+            with the same Idempotency-Key still gets its first answer.
         ConflictError
             If a concurrent request with the same key won the race.
         """
@@ -565,15 +596,12 @@ class Store:
                 return SubmissionResult(
                     _revision_from_row(row._mapping), created=earlier.created, replayed=True
                 )
-        if (
-            connection.execute(
-                select(facilities.c.facility_id).where(
-                    facilities.c.facility_id == report.facility_id
-                )
-            ).first()
-            is None
-        ):
+        facility = connection.execute(
+            select(facilities.c.province_code).where(facilities.c.facility_id == report.facility_id)
+        ).first()
+        if facility is None:
             raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
+        self._refuse_if_locked(connection, facility.province_code, report.report_date)
         latest = connection.execute(
             select(report_revisions)
             .where(
@@ -598,6 +626,8 @@ class Store:
                     content_hash=content_hash,
                     submitted_at=now,
                     submitted_by=submitted_by,
+                    generated=False,
+                    source=None,
                 )
             ).inserted_primary_key[0]
             created = True
@@ -622,6 +652,271 @@ class Store:
                 )
             )
         return SubmissionResult(result, created=created)
+
+    def load_generated_reports(
+        self,
+        items: Sequence[tuple[DailyReport, dt.datetime]],
+        *,
+        submitted_by: str,
+        source: str,
+    ) -> int:
+        """Store generated reports, each as if submitted at its own instant, in one transaction.
+
+        For seed data: every revision is stored with ``generated=True`` and ``source``, so that it
+        is labelled wherever it is shown, and leaves one audit row (``detail.generated``). Items
+        are applied in order (a later item for the same facility-day is a correction, or nothing
+        if its content is unchanged); the usual rules hold (locked days, unknown facilities), all
+        or nothing. Rows are written in bulk (thousands of reports in a second).
+
+        Returns
+        -------
+        int
+            The number of revisions stored.
+
+        Raises
+        ------
+        InvalidInputError
+            If an instant is naive or in the future, or a report date is after the day after its
+            submission (Asia/Ho_Chi_Minh); nothing is stored.
+        RecordNotFoundError, LockedError
+            As :meth:`submit_report`; nothing is stored.
+        """
+        now = self.clock()
+        problems = []
+        for position, (report, submitted_at) in enumerate(items, start=1):
+            if submitted_at.tzinfo is None or submitted_at > now:
+                problems.append(
+                    f"submitted_at: item {position} must be an aware instant not after now, "
+                    f"got {submitted_at}"
+                )
+            elif report.report_date > local_date(submitted_at) + dt.timedelta(days=1):
+                problems.append(
+                    f"report_date: item {position} ({report.report_date}) is after the day "
+                    f"after its submission ({submitted_at})"
+                )
+        if problems:
+            raise InvalidInputError.from_problems("generated reports", problems)
+        if not items:
+            return 0
+        days = [report.report_date for report, _ in items]
+        first_day, last_day = min(days), max(days)
+        with self._write() as connection:
+            province_of = {
+                row.facility_id: row.province_code
+                for row in connection.execute(
+                    select(facilities.c.facility_id, facilities.c.province_code)
+                )
+            }
+            locked = {
+                (row.province_code, row.report_date): row
+                for row in connection.execute(
+                    select(approvals).where(
+                        and_(
+                            approvals.c.report_date.between(first_day, last_day),
+                            approvals.c.locked.is_(True),
+                        )
+                    )
+                )
+            }
+            latest: dict[tuple[str, dt.date], tuple[int, str]] = {}
+            for row in connection.execute(
+                select(
+                    report_revisions.c.facility_id,
+                    report_revisions.c.report_date,
+                    report_revisions.c.revision,
+                    report_revisions.c.content_hash,
+                ).where(report_revisions.c.report_date.between(first_day, last_day))
+            ):
+                key = (row.facility_id, row.report_date)
+                if key not in latest or latest[key][0] < row.revision:
+                    latest[key] = (row.revision, row.content_hash)
+            revision_rows: list[dict[str, Any]] = []
+            audit_rows: list[dict[str, Any]] = []
+            for report, submitted_at in items:
+                key = (report.facility_id, report.report_date)
+                province_code = province_of.get(report.facility_id)
+                if province_code is None:
+                    raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
+                if (province_code, report.report_date) in locked:
+                    self._refuse_if_locked(connection, province_code, report.report_date)
+                content_hash = report.content_hash()
+                number, previous_hash = latest.get(key, (0, ""))
+                if previous_hash == content_hash:
+                    continue
+                number += 1
+                latest[key] = (number, content_hash)
+                revision_rows.append(
+                    {
+                        **_to_row(report),
+                        "revision": number,
+                        "content_hash": content_hash,
+                        "submitted_at": submitted_at,
+                        "submitted_by": submitted_by,
+                        "generated": True,
+                        "source": source,
+                    }
+                )
+                audit_rows.append(
+                    {
+                        "at": now,
+                        "actor": submitted_by,
+                        "action": "submit" if number == 1 else "correct",
+                        "entity": "reports",
+                        "entity_id": f"{report.facility_id}/{report.report_date}",
+                        "detail": {
+                            "revision": number,
+                            "content_hash": content_hash,
+                            "generated": True,
+                            "submitted_at": submitted_at.isoformat(),
+                        },
+                    }
+                )
+            if revision_rows:
+                connection.execute(insert(report_revisions), revision_rows)
+                connection.execute(insert(audit_events), audit_rows)
+        return len(revision_rows)
+
+    # ------------------------------------------------------------------ approval and locking
+
+    def _refuse_if_locked(
+        self, connection: Connection, province_code: str, report_date: dt.date
+    ) -> None:
+        row = connection.execute(
+            select(approvals).where(
+                and_(
+                    approvals.c.province_code == province_code,
+                    approvals.c.report_date == report_date,
+                    approvals.c.locked.is_(True),
+                )
+            )
+        ).first()
+        if row is not None:
+            raise LockedError(
+                f"report_date: province {province_code} approved {report_date} "
+                f"({row.approved_by}, {_aware(row.approved_at).isoformat()}), which locks its "
+                "reports; a coordinator or an admin must unlock the day with a reason first"
+            )
+
+    def approve_day(self, province_code: str, report_date: dt.date, *, actor: str) -> Approval:
+        """Approve a province's day, which locks the reports of that day (audited).
+
+        Raises
+        ------
+        RecordNotFoundError
+            If the province does not exist.
+        InvalidInputError
+            If ``report_date`` is after today (Asia/Ho_Chi_Minh): a day is approved once it has
+            begun.
+        ConflictError
+            If the day is already approved (and not unlocked since).
+        """
+        now = self.clock()
+        if report_date > local_date(now):
+            raise InvalidInputError(
+                f"report_date: a day can be approved from that day on; {report_date} is after "
+                f"today ({local_date(now)}, Asia/Ho_Chi_Minh)"
+            )
+        with self._write() as connection:
+            self._require_province(connection, province_code)
+            key = and_(
+                approvals.c.province_code == province_code,
+                approvals.c.report_date == report_date,
+            )
+            row = connection.execute(select(approvals).where(key)).first()
+            if row is not None and row.locked:
+                raise ConflictError(
+                    f"report_date: province {province_code} already approved {report_date} "
+                    f"({row.approved_by}); unlock it first to approve it again"
+                )
+            values = {"locked": True, "approved_by": actor, "approved_at": now}
+            if row is None:
+                connection.execute(
+                    insert(approvals).values(
+                        province_code=province_code, report_date=report_date, **values
+                    )
+                )
+            else:
+                connection.execute(update(approvals).where(key).values(**values))
+            self._audit(
+                connection, actor, "approve", "approvals", f"{province_code}/{report_date}"
+            )
+            row = connection.execute(select(approvals).where(key)).one()
+        return _approval_from_row(row._mapping)
+
+    def unlock_day(
+        self, province_code: str, report_date: dt.date, *, actor: str, reason: str
+    ) -> Approval:
+        """Unlock an approved day so that its reports can be corrected (audited with the reason).
+
+        Raises
+        ------
+        InvalidInputError
+            If ``reason`` is blank or longer than 1,000 characters.
+        RecordNotFoundError
+            If the province does not exist.
+        ConflictError
+            If the day is not locked.
+        """
+        reason = reason.strip() if isinstance(reason, str) else ""
+        if not reason or len(reason) > MAX_REASON_CHARS:
+            raise InvalidInputError(
+                f"reason: say why the day is unlocked (1-{MAX_REASON_CHARS} characters)"
+            )
+        now = self.clock()
+        with self._write() as connection:
+            self._require_province(connection, province_code)
+            key = and_(
+                approvals.c.province_code == province_code,
+                approvals.c.report_date == report_date,
+            )
+            row = connection.execute(select(approvals).where(key)).first()
+            if row is None or not row.locked:
+                raise ConflictError(
+                    f"report_date: province {province_code} has not approved {report_date}; "
+                    "there is nothing to unlock"
+                )
+            connection.execute(
+                update(approvals)
+                .where(key)
+                .values(locked=False, unlocked_by=actor, unlocked_at=now, unlock_reason=reason)
+            )
+            self._audit(
+                connection,
+                actor,
+                "unlock",
+                "approvals",
+                f"{province_code}/{report_date}",
+                {"reason": reason},
+            )
+            row = connection.execute(select(approvals).where(key)).one()
+        return _approval_from_row(row._mapping)
+
+    def list_approvals(
+        self,
+        *,
+        date_from: dt.date,
+        date_to: dt.date,
+        province_code: str | None = None,
+    ) -> list[Approval]:
+        """Return the approval state of every approved (or once approved) day in the period."""
+        query = (
+            select(approvals)
+            .where(approvals.c.report_date.between(date_from, date_to))
+            .order_by(approvals.c.province_code, approvals.c.report_date)
+        )
+        if province_code is not None:
+            query = query.where(approvals.c.province_code == province_code)
+        with self.engine.connect() as connection:
+            return [_approval_from_row(row._mapping) for row in connection.execute(query)]
+
+    def _require_province(self, connection: Connection, province_code: str) -> None:
+        found = connection.execute(
+            select(provinces.c.province_code).where(provinces.c.province_code == province_code)
+        ).first()
+        if found is None:
+            raise RecordNotFoundError(f"province_code: no province {province_code!r}")
+
+    # ------------------------------------------------------------------ report history
 
     def report_history(self, facility_id: str, report_date: dt.date) -> list[ReportRevision]:
         """Return every revision of one report, oldest first (empty if never reported)."""
@@ -904,4 +1199,19 @@ def _revision_from_row(row: Mapping[str, Any]) -> ReportRevision:
         submitted_at=_aware(row["submitted_at"]),  # type: ignore[arg-type]
         submitted_by=row["submitted_by"],
         content_hash=row["content_hash"],
+        generated=bool(row["generated"]),
+        source=row["source"],
+    )
+
+
+def _approval_from_row(row: Mapping[str, Any]) -> Approval:
+    return Approval(
+        province_code=row["province_code"],
+        report_date=row["report_date"],
+        locked=bool(row["locked"]),
+        approved_by=row["approved_by"],
+        approved_at=_aware(row["approved_at"]),  # type: ignore[arg-type]
+        unlocked_by=row["unlocked_by"],
+        unlocked_at=_aware(row["unlocked_at"]),
+        unlock_reason=row["unlock_reason"],
     )

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from data.schema.registry import (
@@ -162,6 +163,10 @@ report_revisions = Table(
     Column("content_hash", String(64), nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("submitted_by", String(300), nullable=False),
+    # Provenance of the revision, not part of the report's content (nor of its hash): seeded
+    # reports are generated=True with the generator named in source (migration 0002).
+    Column("generated", Boolean, nullable=False, server_default=false()),
+    Column("source", Text, nullable=True),
     UniqueConstraint(
         "facility_id", "report_date", "revision", name="uq_report_revisions_facility_date_revision"
     ),
@@ -206,6 +211,21 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("user_id", "idempotency_key", name="uq_idempotency_keys_user_key"),
 )
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("province_code", String(300), ForeignKey("provinces.province_code"), primary_key=True),
+    Column("report_date", Date, primary_key=True),
+    Column("locked", Boolean, nullable=False),
+    Column("approved_by", String(100), nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=False),
+    Column("unlocked_by", String(100), nullable=True),
+    Column("unlocked_at", DateTime(timezone=True), nullable=True),
+    Column("unlock_reason", Text, nullable=True),
+)
+"""Approval state of a province's day (the latest approval or unlock); the history of every
+approval and unlock is in ``audit_events`` (entity ``approvals``, id ``<province>/<date>``)."""
 
 audit_events = Table(
     "audit_events",

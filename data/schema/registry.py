@@ -786,6 +786,10 @@ class ReportRevision:
         Username of the submitter.
     content_hash
         :meth:`DailyReport.content_hash` of ``report``.
+    generated
+        True for reports made up by a generator (the seed data), never for real submissions.
+    source
+        What produced a generated revision (generator, version, seed); None for real ones.
     """
 
     report: DailyReport
@@ -793,6 +797,8 @@ class ReportRevision:
     submitted_at: dt.datetime
     submitted_by: str
     content_hash: str
+    generated: bool = False
+    source: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
