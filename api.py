@@ -58,6 +58,7 @@ from data.store import (
     utc_now,
 )
 from data.units import OxygenConversions
+from webmap import WebMapConfig, register_webmap
 
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -87,6 +88,8 @@ class ApiConfig:
         The present instant (aware); tests inject a fixed clock.
     conversions
         Oxygen unit factors for stock and demand figures.
+    webmap
+        Regions and tile server of the web map at ``/`` (``None``: the page with no region).
     """
 
     database_url: str
@@ -99,6 +102,7 @@ class ApiConfig:
     failed_auth_lockout_s: float = 60.0
     clock: Callable[[], dt.datetime] = utc_now
     conversions: OxygenConversions = field(default_factory=OxygenConversions)
+    webmap: WebMapConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +137,9 @@ def create_app(config: ApiConfig) -> Flask:
         ),
     )
     app.register_blueprint(_build_blueprint(), url_prefix=API_PREFIX)
+    state = app.extensions["oxyroute"]
+    register_webmap(app, config.webmap, store=state.store, limiter=state.limiter,
+                    conversions=config.conversions)
     _register_error_handlers(app)
     return app
 
