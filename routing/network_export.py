@@ -49,7 +49,7 @@ def drawn_edges(network: RoadNetwork) -> np.ndarray:
 
 
 def _vertex_positions(network: RoadNetwork, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the positions in ``geom_lon/lat`` of the vertices of ``edges`` and each edge's count."""
+    """Return the positions in ``geom_lon/lat`` of the vertices of ``edges``, and their counts."""
     offsets = np.asarray(network.geom_offsets)
     starts = offsets[edges]
     counts = offsets[edges + 1] - starts
@@ -57,15 +57,19 @@ def _vertex_positions(network: RoadNetwork, edges: np.ndarray) -> tuple[np.ndarr
     return np.repeat(starts - first_of_edge, counts) + np.arange(int(counts.sum())), counts
 
 
-def _edge_lines_metric(network: RoadNetwork, edges: np.ndarray) -> tuple[np.ndarray, pyproj.Transformer]:
-    """Return the shapely LineStrings (metric CRS) of ``edges`` and the metric -> WGS84 transformer."""
+def _edge_lines_metric(
+    network: RoadNetwork, edges: np.ndarray
+) -> tuple[np.ndarray, pyproj.Transformer]:
+    """Return the LineStrings (metric CRS) of ``edges`` and the metric -> WGS84 transformer."""
     to_metric = pyproj.Transformer.from_crs(4326, network.metric_epsg, always_xy=True)
     to_wgs84 = pyproj.Transformer.from_crs(network.metric_epsg, 4326, always_xy=True)
     vertex_idx, counts = _vertex_positions(network, edges)
-    x, y = to_metric.transform(np.asarray(network.geom_lon)[vertex_idx],
-                               np.asarray(network.geom_lat)[vertex_idx])
-    lines = shapely.linestrings(np.column_stack([x, y]),
-                                indices=np.repeat(np.arange(edges.shape[0]), counts))
+    x, y = to_metric.transform(
+        np.asarray(network.geom_lon)[vertex_idx], np.asarray(network.geom_lat)[vertex_idx]
+    )
+    lines = shapely.linestrings(
+        np.column_stack([x, y]), indices=np.repeat(np.arange(edges.shape[0]), counts)
+    )
     return lines, to_wgs84
 
 
@@ -134,21 +138,24 @@ def roads_to_geojson(
     edge_class = np.asarray(network.edge_class)[edges]
     lengths = np.asarray(network.edge_length_m)[edges]
     features = []
-    for class_idx in sorted(set(edge_class.tolist()),
-                            key=lambda i: _class_rank(network.road_classes[i])):
+    for class_idx in sorted(
+        set(edge_class.tolist()), key=lambda i: _class_rank(network.road_classes[i])
+    ):
         members = np.flatnonzero(edge_class == class_idx)
-        features.append({
-            "type": "Feature",
-            "geometry": {
-                "type": "MultiLineString",
-                "coordinates": [parts[i] for i in members if parts[i]],
-            },
-            "properties": {
-                "road_class": network.road_classes[class_idx],
-                "roads": int(members.shape[0]),
-                "length_m": round(float(lengths[members].sum())),
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [parts[i] for i in members if parts[i]],
+                },
+                "properties": {
+                    "road_class": network.road_classes[class_idx],
+                    "roads": int(members.shape[0]),
+                    "length_m": round(float(lengths[members].sum())),
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -156,16 +163,17 @@ def roads_to_geodataframe(network: RoadNetwork) -> gpd.GeoDataFrame:
     """Return one row per road (a two-way road once) with its attributes, in EPSG:4326.
 
     Columns: ``edge_id`` (position of the drawn edge), ``from_osmid``, ``to_osmid``, ``road_class``,
-    ``name``, ``ref``, ``oneway`` (bool), ``length_m`` (float, m), ``time_s`` (float, s; ``inf`` when
-    closed), ``closed`` (bool), ``geometry`` (LineString, full detail).
+    ``name``, ``ref``, ``oneway`` (bool), ``length_m`` (float, m), ``time_s`` (float, s;
+    ``inf`` when closed), ``closed`` (bool), ``geometry`` (LineString, full detail).
     """
     import geopandas as gpd
 
     edges = drawn_edges(network)
     vertex_idx, counts = _vertex_positions(network, edges)
     lines = shapely.linestrings(
-        np.column_stack([np.asarray(network.geom_lon)[vertex_idx],
-                         np.asarray(network.geom_lat)[vertex_idx]]),
+        np.column_stack(
+            [np.asarray(network.geom_lon)[vertex_idx], np.asarray(network.geom_lat)[vertex_idx]]
+        ),
         indices=np.repeat(np.arange(edges.shape[0]), counts),
     )
     times = np.asarray(network.edge_time_s)[edges]
@@ -203,6 +211,9 @@ def write_roads_geopackage(network: RoadNetwork, path: Path, *, layer: str = "ro
     frame = roads_to_geodataframe(network)
     frame["time_s"] = frame["time_s"].where(np.isfinite(frame["time_s"]))
     frame.to_file(
-        path, layer=layer, driver="GPKG", engine="pyogrio",
+        path,
+        layer=layer,
+        driver="GPKG",
+        engine="pyogrio",
         layer_options={"DESCRIPTION": f"{network.name}: roads. {OSM_ATTRIBUTION}, ODbL 1.0"},
     )

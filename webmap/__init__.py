@@ -2,7 +2,9 @@
 
 Everything the page needs is served by the application itself: Leaflet from the ``xstatic-leaflet``
 package, our JavaScript and CSS from ``webmap/static``, and the base layers (roads, province and
-district outlines, facilities, suppliers) as ``application/geo+json`` under ``/api/v1``. Map tiles
+district outlines, facilities, suppliers) as ``application/geo+json`` under ``/map/v1`` (beside the
+registry's ``/api/v1``, whose OpenAPI document covers the registry only; ``/map/v1/openapi.json``
+covers these). Map tiles
 are used only when :attr:`WebMapConfig.tile_url` is set. See ``docs/webmap.md``.
 
 Public surface: :class:`WebMapConfig`, :func:`register_webmap` (what ``api.create_app`` calls),
@@ -29,7 +31,10 @@ if TYPE_CHECKING:
     from webmap.layers import EncodedLayer, MapResources
 
 __all__ = [
-    "TILE_URL_ENV", "WebMapConfig", "create_webmap_blueprint", "load_map_resources",
+    "TILE_URL_ENV",
+    "WebMapConfig",
+    "create_webmap_blueprint",
+    "load_map_resources",
     "register_webmap",
 ]
 
@@ -39,9 +44,17 @@ TILE_URL_ENV = "OXYROUTE_TILE_URL"
 MAP_REGIONS_ENV = "OXYROUTE_MAP_REGIONS"
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
+#: Where the base-layer endpoints live (same token and error envelope as ``/api/v1``).
+MAP_API_PREFIX = "/map/v1"
 _STATIC = Path(__file__).resolve().parent / "static"
 _TOKEN_QUERY_NAMES = ("token", "api_token", "access_token", "apikey", "api_key")
-_PUBLIC_ENDPOINTS = {"webmap.index", "webmap.static", "webmap.leaflet", "webmap.config"}
+_PUBLIC_ENDPOINTS = {
+    "webmap.index",
+    "webmap.static",
+    "webmap.leaflet",
+    "webmap.config",
+    "webmap.openapi",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +92,11 @@ class WebMapConfig:
             problems.append(f"regions: give a tuple of names, got the string {self.regions!r}")
         if self.tile_url is not None:
             parts = urlsplit(self.tile_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc \
-                    or not all(k in self.tile_url for k in ("{z}", "{x}", "{y}")):
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or not all(k in self.tile_url for k in ("{z}", "{x}", "{y}"))
+            ):
                 problems.append(
                     f"tile_url: must be an http(s) URL with {{z}}, {{x}} and {{y}}, got "
                     f"{self.tile_url!r}"
@@ -126,8 +142,9 @@ def load_map_resources(
         for name in config.regions:
             region = load_region(name, data_dir=data_dir)
             loaded[region.region_id] = (region, network_for_region(region, cache_dir=cache_dir))
-    return MapResources(loaded, data_dir=data_dir, conversions=conversions,
-                        road_tolerance_m=config.road_tolerance_m)
+    return MapResources(
+        loaded, data_dir=data_dir, conversions=conversions, road_tolerance_m=config.road_tolerance_m
+    )
 
 
 def _content_security_policy(tile_url: str | None) -> str:
@@ -136,9 +153,69 @@ def _content_security_policy(tile_url: str | None) -> str:
         parts = urlsplit(tile_url.replace("{s}", "*"))
         img += f" {parts.scheme}://{parts.netloc}"
     # No CDN, no inline script: everything comes from this server (the map works offline).
-    return ("default-src 'self'; script-src 'self'; style-src 'self'; "
-            f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
-            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document of the base-layer endpoints (:data:`MAP_API_PREFIX`)."""
+    geojson = {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}
+    error = {
+        "description": "error envelope (as /api/v1)",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    errors = {"401": error, "404": error, "429": error, "503": error}
+    region = {"name": "region", "in": "path", "required": True, "schema": {"type": "string"}}
+    layer = {
+        "name": "layer",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": ["roads", "districts", "facilities", "suppliers"]},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "oxyroute web map layers",
+            "version": "1",
+            "description": "RFC 7946 GeoJSON, WGS84 [lon, lat], 6 decimals; gzip and ETag. "
+            "© OpenStreetMap contributors; province shapes: Open Development "
+            "Vietnam. See docs/webmap.md.",
+        },
+        "servers": [{"url": MAP_API_PREFIX}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": {
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": {"description": "OK"}},
+                }
+            },
+            "/regions": {
+                "get": {
+                    "summary": "Served regions: id, name, bbox, province, layers",
+                    "responses": {"200": {"description": "OK"}, **errors},
+                }
+            },
+            "/provinces.geojson": {
+                "get": {
+                    "summary": "The 63 provinces of 2021, simplified outlines",
+                    "responses": {"200": {"description": "OK", "content": geojson}, **errors},
+                }
+            },
+            "/regions/{region}/{layer}.geojson": {
+                "get": {
+                    "summary": "A base layer of a served region",
+                    "parameters": [region, layer],
+                    "responses": {"200": {"description": "OK", "content": geojson}, **errors},
+                }
+            },
+        },
+    }
 
 
 def _geojson_response(layer: EncodedLayer) -> Response:
@@ -149,7 +226,8 @@ def _geojson_response(layer: EncodedLayer) -> Response:
     response.headers["Vary"] = "Accept-Encoding, Authorization"
     response.headers["Cache-Control"] = "private, no-cache"  # revalidate: the ETag makes it cheap
     response.set_etag(layer.etag)
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns itself into 304 when the ETag matches
+    return response
 
 
 def create_webmap_blueprint(
@@ -168,27 +246,29 @@ def create_webmap_blueprint(
         Loaded regions and outline layers (:func:`load_map_resources`).
     store, limiter
         The application's registry store (token check) and failed-authentication limiter: the
-        layer endpoints need ``Authorization: Bearer <token>`` like the rest of ``/api/v1``.
+        layer endpoints need ``Authorization: Bearer <token>`` like ``/api/v1``.
     tile_url, tile_attribution
         Optional online tile server (see :class:`WebMapConfig`).
 
     Notes
     -----
     Public: ``GET /`` (the page), ``/webmap/static/...``, ``/webmap/leaflet/...``,
-    ``/webmap/config.json``. With a token: ``GET /api/v1/regions``,
-    ``/api/v1/provinces.geojson``, ``/api/v1/regions/{region}/{layer}.geojson`` for ``roads``,
+    ``/webmap/config.json``, ``/map/v1/openapi.json``. With a token: ``GET /map/v1/regions``,
+    ``/map/v1/provinces.geojson``, ``/map/v1/regions/{region}/{layer}.geojson`` for ``roads``,
     ``districts``, ``facilities`` and ``suppliers``. An unknown region or layer is 404 in the
     JSON error envelope.
     """
-    import xstatic.pkg.leaflet as leaflet
+    import xstatic.pkg.leaflet as xstatic_leaflet
 
     from data.auth import AuthenticationError
     from data.store import RecordNotFoundError
     from webmap.layers import PROVINCE_ATTRIBUTION
 
-    blueprint = Blueprint("webmap", __name__, static_folder=str(_STATIC),
-                          static_url_path="/webmap/static")
+    blueprint = Blueprint(
+        "webmap", __name__, static_folder=str(_STATIC), static_url_path="/webmap/static"
+    )
     csp = _content_security_policy(tile_url)
+    page = (_STATIC / "index.html").read_bytes()
 
     @blueprint.before_request
     def _authenticate() -> None:
@@ -222,23 +302,25 @@ def create_webmap_blueprint(
 
     @blueprint.get("/")
     def index() -> Response:
-        response = send_from_directory(_STATIC, "index.html", max_age=0)
+        response = Response(page, mimetype="text/html")
         response.headers["Cache-Control"] = "no-cache"
         return response
 
     @blueprint.get("/webmap/leaflet/<path:filename>")
     def leaflet(filename: str) -> Response:
-        return send_from_directory(leaflet.BASE_DIR, filename, max_age=3600)
+        return send_from_directory(xstatic_leaflet.BASE_DIR, filename, max_age=3600)
 
     @blueprint.get("/webmap/config.json")
     def config() -> Response:
-        return jsonify({
-            "tile_url": tile_url,
-            "tile_attribution": tile_attribution,
-            "attribution": ["© OpenStreetMap contributors", PROVINCE_ATTRIBUTION],
-            "leaflet_version": leaflet.VERSION,
-            "gas_m3_per_lox_t": resources.conversions.gas_m3_per_lox_t,
-        })
+        return jsonify(
+            {
+                "tile_url": tile_url,
+                "tile_attribution": tile_attribution,
+                "attribution": ["© OpenStreetMap contributors", PROVINCE_ATTRIBUTION],
+                "leaflet_version": xstatic_leaflet.VERSION,
+                "gas_m3_per_lox_t": resources.conversions.gas_m3_per_lox_t,
+            }
+        )
 
     def _region(region_id: str) -> Any:
         served = resources.regions.get(region_id)
@@ -247,15 +329,19 @@ def create_webmap_blueprint(
             raise RecordNotFoundError(f"region: {region_id!r} is not served (served: {known})")
         return served
 
-    @blueprint.get("/api/v1/regions")
+    @blueprint.get(f"{MAP_API_PREFIX}/openapi.json")
+    def openapi() -> Response:
+        return jsonify(openapi_document())
+
+    @blueprint.get(f"{MAP_API_PREFIX}/regions")
     def regions() -> Response:
         return jsonify({"regions": [r.info() for _, r in sorted(resources.regions.items())]})
 
-    @blueprint.get("/api/v1/provinces.geojson")
+    @blueprint.get(f"{MAP_API_PREFIX}/provinces.geojson")
     def provinces() -> Response:
         return _geojson_response(resources.provinces.get())
 
-    @blueprint.get("/api/v1/regions/<region_id>/<layer>.geojson")
+    @blueprint.get(f"{MAP_API_PREFIX}/regions/<region_id>/<layer>.geojson")
     def region_layer(region_id: str, layer: str) -> Response:
         served = _region(region_id)
         once = served.layers.get(layer)
@@ -271,8 +357,9 @@ def create_webmap_blueprint(
         from api import error_response
 
         # The message names server paths: it goes to the log, not to the client.
-        return error_response(503, "layer unavailable: a shared data file is missing on the "
-                              "server (see its log)")
+        return error_response(
+            503, "layer unavailable: a shared data file is missing on the server (see its log)"
+        )
 
     return blueprint
 
@@ -290,7 +377,12 @@ def register_webmap(
     ``None`` serves the page with no region. Road networks load here, once per application.
     """
     config = config or WebMapConfig()
-    app.register_blueprint(create_webmap_blueprint(
-        load_map_resources(config, conversions=conversions), store=store, limiter=limiter,
-        tile_url=config.tile_url, tile_attribution=config.tile_attribution,
-    ))
+    app.register_blueprint(
+        create_webmap_blueprint(
+            load_map_resources(config, conversions=conversions),
+            store=store,
+            limiter=limiter,
+            tile_url=config.tile_url,
+            tile_attribution=config.tile_attribution,
+        )
+    )

@@ -37,7 +37,7 @@ from routing.network_export import COORDINATE_DECIMALS, OSM_ATTRIBUTION, roads_t
 #: Credit of the province shapes (licence not verified upstream; likely CC BY-SA 4.0).
 PROVINCE_ATTRIBUTION = "Province shapes: Open Development Vietnam (“Địa phận tỉnh”)"
 
-#: OSM file holding Ho Chi Minh City's district (admin_level 6) boundaries, relative to the data dir.
+#: OSM file with Ho Chi Minh City's district (admin_level 6) boundaries, relative to the data dir.
 DISTRICTS_OSM = Path("raw") / "hcmc_2018-01-01_hcm_province.osm.pbf"
 
 #: Display simplification (Web Mercator metres) of province and district outlines.
@@ -62,10 +62,15 @@ def _rounded(value: Any, decimals: int) -> Any:
     return value
 
 
-def geometry_to_geojson(geometry: shapely.Geometry, *, decimals: int = COORDINATE_DECIMALS,
-                        ) -> dict[str, Any]:
+def geometry_to_geojson(
+    geometry: shapely.Geometry,
+    *,
+    decimals: int = COORDINATE_DECIMALS,
+) -> dict[str, Any]:
     """Return a shapely geometry as an RFC 7946 geometry dict (polygons oriented, rounded)."""
     if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        # Snap-round to the output grid first: plain rounding can make a valid shape invalid.
+        geometry = shapely.set_precision(geometry, 10.0**-decimals)
         geometry = shapely.orient_polygons(geometry, exterior_cw=False)
     out = dict(mapping(geometry))
     out["coordinates"] = _rounded(out["coordinates"], decimals)
@@ -114,13 +119,17 @@ def places_to_geojson(
                 properties[key] = value
         for key in numeric_properties:
             properties.setdefault(key, None)
-        features.append({
-            "type": "Feature",
-            "id": place.place_id,
-            "geometry": {"type": "Point",
-                         "coordinates": [round(place.lon, decimals), round(place.lat, decimals)]},
-            "properties": properties,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": place.place_id,
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(place.lon, decimals), round(place.lat, decimals)],
+                },
+                "properties": properties,
+            }
+        )
     if problems:
         raise InvalidInputError.from_problems("places", problems)
     return {"type": "FeatureCollection", "features": features}
@@ -189,15 +198,18 @@ def _simplify_arcs(arcs: list[np.ndarray], tolerance_m: float) -> list[np.ndarra
 
 
 def _ring(indices: Sequence[int], arcs: list[np.ndarray]) -> np.ndarray:
-    parts = []
+    parts: list[np.ndarray] = []
     for index in indices:
         arc = arcs[index] if index >= 0 else arcs[~index][::-1]
         parts.append(arc if not parts else arc[1:])
     return np.concatenate(parts)
 
 
-def _polygons(geometry: Mapping[str, Any], arcs: list[np.ndarray], full_arcs: list[np.ndarray],
-              ) -> shapely.Geometry:
+def _polygons(
+    geometry: Mapping[str, Any],
+    arcs: list[np.ndarray],
+    full_arcs: list[np.ndarray],
+) -> shapely.Geometry:
     if geometry["type"] == "Polygon":
         polygon_arcs = [geometry["arcs"]]
     elif geometry["type"] == "MultiPolygon":
@@ -211,10 +223,15 @@ def _polygons(geometry: Mapping[str, Any], arcs: list[np.ndarray], full_arcs: li
         coordinates = []
         for ring_arcs in rings:
             ring = _ring(ring_arcs, arcs)
-            if np.unique(ring, axis=0).shape[0] < 3:
-                # A small island collapses when simplified; keep it in full (islands such as
-                # Trường Sa and Hoàng Sa must stay on the map).
-                ring = _ring(ring_arcs, full_arcs)
+            full = _ring(ring_arcs, full_arcs)
+            if ring.shape[0] < full.shape[0] and (
+                np.unique(ring, axis=0).shape[0] < 3
+                or not Polygon(ring).is_valid
+                or Polygon(ring).area < 0.5 * Polygon(full).area
+            ):
+                # A small island collapses or twists when simplified; keep it in full (islands
+                # such as Trường Sa and Hoàng Sa must stay on the map).
+                ring = full
             coordinates.append(ring)
         polygons.append(Polygon(coordinates[0], coordinates[1:]))
     made = shapely.make_valid(MultiPolygon(polygons))
@@ -264,11 +281,15 @@ def provinces_from_topojson(
         properties = geometry.get("properties") or {}
         ten_tinh = str(properties.get("ten_tinh", ""))
         code, name = by_topo_name.get(ten_tinh, (None, ten_tinh))
-        features.append({
-            "type": "Feature",
-            "geometry": geometry_to_geojson(_polygons(geometry, arcs, full_arcs), decimals=decimals),
-            "properties": {"province_code": code, "name": name, "ten_tinh": ten_tinh},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry_to_geojson(
+                    _polygons(geometry, arcs, full_arcs), decimals=decimals
+                ),
+                "properties": {"province_code": code, "name": name, "ten_tinh": ten_tinh},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -282,8 +303,9 @@ def _simplify_mercator(geometry: shapely.Geometry, tolerance_m: float) -> shapel
     def back(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
 
-    simple = shapely.simplify(shapely.transform(geometry, forward), tolerance_m,
-                              preserve_topology=True)
+    simple = shapely.simplify(
+        shapely.transform(geometry, forward), tolerance_m, preserve_topology=True
+    )
     return shapely.transform(simple, back)
 
 
@@ -324,10 +346,13 @@ def districts_from_osm(
 
     if not path.is_file():
         raise MissingDataFileError(
-            f"district boundaries {str(path)!r} not found; point OXYROUTE_DATA_DIR at the shared data"
+            f"district boundaries {str(path)!r} not found; point OXYROUTE_DATA_DIR at the shared "
+            "data"
         )
     relations: dict[int, tuple[str, list[int]]] = {}
     for relation in osmium.FileProcessor(str(path), osmium.osm.RELATION):
+        if not isinstance(relation, osmium.osm.Relation):
+            continue
         tags = {tag.k: tag.v for tag in relation.tags}
         if tags.get("boundary") == "administrative" and tags.get("admin_level") == admin_level:
             ways = [m.ref for m in relation.members if m.type == "w"]
@@ -335,23 +360,27 @@ def districts_from_osm(
     wanted = {way_id for _, ways in relations.values() for way_id in ways}
     way_lines: dict[int, shapely.Geometry] = {}
     for way in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations():
-        if way.is_way() and way.id in wanted:
+        if isinstance(way, osmium.osm.Way) and way.id in wanted:
             points = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
             if len(points) >= 2:
                 way_lines[way.id] = shapely.LineString(points)
     factory = osmium.geom.WKBFactory()
     areas: dict[int, shapely.Geometry] = {}
-    processor = (osmium.FileProcessor(str(path))
-                 .with_areas(osmium.filter.TagFilter(("boundary", "administrative")))
-                 .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA)))
+    processor = (
+        osmium.FileProcessor(str(path))
+        .with_areas(osmium.filter.TagFilter(("boundary", "administrative")))
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
+    )
     for area in processor:
+        if not isinstance(area, osmium.osm.Area):
+            continue
         relation_id = area.orig_id()
         if not area.from_way() and relation_id in relations:
             try:
                 areas[relation_id] = shapely.from_wkb(factory.create_multipolygon(area))
             except RuntimeError:  # osmium refuses areas it could not assemble
                 continue
-    features = []
+    features: list[dict[str, Any]] = []
     for relation_id, (name, ways) in relations.items():
         complete = relation_id in areas and areas[relation_id].is_valid
         if complete:
@@ -362,34 +391,53 @@ def districts_from_osm(
                 continue
             geometry = shapely.line_merge(shapely.MultiLineString(lines))
         geometry = _simplify_mercator(geometry, tolerance_m)
-        features.append({
-            "type": "Feature",
-            "geometry": geometry_to_geojson(geometry, decimals=decimals),
-            "properties": {"name": name, "osm_relation_id": relation_id,
-                           "admin_level": admin_level, "complete": complete},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry_to_geojson(geometry, decimals=decimals),
+                "properties": {
+                    "name": name,
+                    "osm_relation_id": relation_id,
+                    "admin_level": admin_level,
+                    "complete": complete,
+                },
+            }
+        )
     features.sort(key=lambda f: f["properties"]["name"])
     return {"type": "FeatureCollection", "features": features}
 
 
-def features_near(collection: Mapping[str, Any], bbox: Sequence[float], *, margin_deg: float = 0.01,
-                  ) -> dict[str, Any]:
+def features_near(
+    collection: Mapping[str, Any],
+    bbox: Sequence[float],
+    *,
+    margin_deg: float = 0.01,
+) -> dict[str, Any]:
     """Return the features whose bounding box meets ``bbox`` (``[west, south, east, north]``).
 
     A bounding-box filter only (no geometry is cut); ``margin_deg`` widens ``bbox`` on every side.
     """
     west, south, east, north = bbox
     box = shapely.box(west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg)
-    kept = [f for f in collection["features"]
-            if shapely.intersects(box, shapely.box(*shapely.geometry.shape(f["geometry"]).bounds))]
+    kept = [
+        f
+        for f in collection["features"]
+        if shapely.intersects(box, shapely.box(*shapely.geometry.shape(f["geometry"]).bounds))
+    ]
     return {"type": "FeatureCollection", "features": kept}
 
 
 def network_bbox(network: RoadNetwork) -> list[float]:
     """Return ``[west, south, east, north]`` of a network's nodes, rounded to 6 decimals."""
-    return [round(float(v), COORDINATE_DECIMALS) for v in (
-        network.node_lon.min(), network.node_lat.min(), network.node_lon.max(),
-        network.node_lat.max())]
+    return [
+        round(float(v), COORDINATE_DECIMALS)
+        for v in (
+            network.node_lon.min(),
+            network.node_lat.min(),
+            network.node_lon.max(),
+            network.node_lat.max(),
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------- cached resources
@@ -405,10 +453,13 @@ class EncodedLayer:
 
     @classmethod
     def from_geojson(cls, collection: Mapping[str, Any]) -> EncodedLayer:
-        """Serialise a FeatureCollection (UTF-8, compact, Vietnamese characters kept as they are)."""
+        """Serialise a FeatureCollection (compact UTF-8; Vietnamese characters kept as they are)."""
         body = json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return cls(body, gzip.compress(body, compresslevel=6, mtime=0),
-                   hashlib.sha256(body).hexdigest()[:32])
+        return cls(
+            body,
+            gzip.compress(body, compresslevel=6, mtime=0),
+            hashlib.sha256(body).hexdigest()[:32],
+        )
 
 
 class _Once:
@@ -429,7 +480,7 @@ class _Once:
 
 @dataclass(frozen=True, slots=True)
 class RegionLayers:
-    """One served region: its definition, its loaded network, and its layers (built on first use)."""
+    """One served region: its definition, loaded network and layers (built on first use)."""
 
     region: Region
     network: RoadNetwork
@@ -467,10 +518,12 @@ class MapResources:
         self.conversions = conversions or OxygenConversions()
         self._topology_lock = threading.Lock()
         self._provinces_full: dict[str, Any] | None = None
-        self.provinces = _Once(lambda: EncodedLayer.from_geojson(
-            provinces_from_topojson(self._topology())))
-        self._districts_all = _Once(lambda: EncodedLayer.from_geojson(
-            districts_from_osm(self._data_file(DISTRICTS_OSM))))
+        self.provinces = _Once(
+            lambda: EncodedLayer.from_geojson(provinces_from_topojson(self._topology()))
+        )
+        self._districts_all = _Once(
+            lambda: EncodedLayer.from_geojson(districts_from_osm(self._data_file(DISTRICTS_OSM)))
+        )
         self.regions: dict[str, RegionLayers] = {}
         for region_id, (region, network) in regions.items():
             self.regions[region_id] = RegionLayers(
@@ -509,20 +562,34 @@ class MapResources:
                 return code
         return None
 
-    def _region_layers(self, region: Region, network: RoadNetwork, tolerance_m: float,
-                       ) -> dict[str, _Once]:
+    def _region_layers(
+        self,
+        region: Region,
+        network: RoadNetwork,
+        tolerance_m: float,
+    ) -> dict[str, _Once]:
         layers = {
-            "roads": _Once(lambda: EncodedLayer.from_geojson(
-                roads_to_geojson(network, tolerance_m=tolerance_m))),
-            "districts": _Once(lambda: EncodedLayer.from_geojson(features_near(
-                json.loads(self._districts_all.get().body), network_bbox(network)))),
+            "roads": _Once(
+                lambda: EncodedLayer.from_geojson(
+                    roads_to_geojson(network, tolerance_m=tolerance_m)
+                )
+            ),
+            "districts": _Once(
+                lambda: EncodedLayer.from_geojson(
+                    features_near(json.loads(self._districts_all.get().body), network_bbox(network))
+                )
+            ),
         }
         if region.facilities is not None:
             facilities = region.facilities
             layers["facilities"] = _Once(
-                lambda: EncodedLayer.from_geojson(places_to_geojson(facilities.read())))
+                lambda: EncodedLayer.from_geojson(places_to_geojson(facilities.read()))
+            )
         if region.suppliers is not None:
             suppliers = region.suppliers
-            layers["suppliers"] = _Once(lambda: EncodedLayer.from_geojson(
-                suppliers_to_geojson(suppliers.read(), conversions=self.conversions)))
+            layers["suppliers"] = _Once(
+                lambda: EncodedLayer.from_geojson(
+                    suppliers_to_geojson(suppliers.read(), conversions=self.conversions)
+                )
+            )
         return layers

@@ -36,8 +36,14 @@ def map_app(db_url: str, clock: Clock, d5_resources, monkeypatch: pytest.MonkeyP
     from api import ApiConfig, create_app
 
     monkeypatch.setattr(webmap, "load_map_resources", lambda config, **_: d5_resources)
-    application = create_app(ApiConfig(database_url=db_url, clock=clock, failed_auth_limit=5,
-                                       webmap=webmap.WebMapConfig(regions=("hcmc_d5",))))
+    application = create_app(
+        ApiConfig(
+            database_url=db_url,
+            clock=clock,
+            failed_auth_limit=5,
+            webmap=webmap.WebMapConfig(regions=("hcmc_d5",)),
+        )
+    )
     yield application
     application.extensions["oxyroute"].store.engine.dispose()
 

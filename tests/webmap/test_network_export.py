@@ -1,4 +1,4 @@
-"""Tests of routing/network_export.py: roads as simplified RFC 7946 GeoJSON, GeoDataFrame, GeoPackage."""
+"""Tests of routing/network_export.py: roads as simplified GeoJSON, GeoDataFrame, GeoPackage."""
 
 from __future__ import annotations
 
@@ -24,20 +24,33 @@ def _tiny_network() -> RoadNetwork:
     The primary road has a middle vertex 0.3 m off the straight line (removed by a 5 m
     simplification); coordinates have 7 decimals so that rounding to 6 shows.
     """
-    a, mid, b, c = (106.1000004, 10.2000004), (106.1005000, 10.2000027), (106.101, 10.2), (106.101, 10.201)
+    a, mid, b, c = (
+        (106.1000004, 10.2000004),
+        (106.1005000, 10.2000027),
+        (106.101, 10.2),
+        (106.101, 10.201),
+    )
     geometry = [[a, mid, b], [b, mid, a], [b, c]]
     offsets = np.cumsum([0] + [len(g) for g in geometry])
     flat = np.array([p for g in geometry for p in g])
     return RoadNetwork(
         name="Đường thử (test)",
-        node_osmid=np.array([1, 2, 3]), node_lon=np.array([a[0], b[0], c[0]]),
+        node_osmid=np.array([1, 2, 3]),
+        node_lon=np.array([a[0], b[0], c[0]]),
         node_lat=np.array([a[1], b[1], c[1]]),
-        edge_from=np.array([0, 1, 1]), edge_to=np.array([1, 0, 2]),
-        edge_length_m=np.array([109.4, 109.4, 110.6]), edge_time_s=np.array([11.0, 11.0, np.inf]),
-        edge_class=np.array([1, 1, 0]), edge_name=np.array([1, 1, 2]), edge_ref=np.array([0, 0, 0]),
+        edge_from=np.array([0, 1, 1]),
+        edge_to=np.array([1, 0, 2]),
+        edge_length_m=np.array([109.4, 109.4, 110.6]),
+        edge_time_s=np.array([11.0, 11.0, np.inf]),
+        edge_class=np.array([1, 1, 0]),
+        edge_name=np.array([1, 1, 2]),
+        edge_ref=np.array([0, 0, 0]),
         edge_twin=np.array([1, 0, -1]),
-        geom_offsets=offsets, geom_lon=flat[:, 0], geom_lat=flat[:, 1],
-        road_classes=("residential", "primary"), labels=("", "Nguyễn Trãi", "Hẻm 5"),
+        geom_offsets=offsets,
+        geom_lon=flat[:, 0],
+        geom_lat=flat[:, 1],
+        road_classes=("residential", "primary"),
+        labels=("", "Nguyễn Trãi", "Hẻm 5"),
         metric_epsg=32648,
     )
 
@@ -47,16 +60,20 @@ def test_tiny_network_exact_geojson() -> None:
     assert collection == {
         "type": "FeatureCollection",
         "features": [
-            {   # primary first (faster class), the two-way road drawn once, middle vertex dropped
+            {  # primary first (faster class), the two-way road drawn once, middle vertex dropped
                 "type": "Feature",
-                "geometry": {"type": "MultiLineString",
-                             "coordinates": [[[106.1, 10.2], [106.101, 10.2]]]},
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[[106.1, 10.2], [106.101, 10.2]]],
+                },
                 "properties": {"road_class": "primary", "roads": 1, "length_m": 109},
             },
             {
                 "type": "Feature",
-                "geometry": {"type": "MultiLineString",
-                             "coordinates": [[[106.101, 10.2], [106.101, 10.201]]]},
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[[106.101, 10.2], [106.101, 10.201]]],
+                },
                 "properties": {"road_class": "residential", "roads": 1, "length_m": 111},
             },
         ],
@@ -65,8 +82,9 @@ def test_tiny_network_exact_geojson() -> None:
 
 def test_tolerance_zero_keeps_every_vertex() -> None:
     primary = roads_to_geojson(_tiny_network(), tolerance_m=0)["features"][0]
-    assert primary["geometry"]["coordinates"] == [[[106.1, 10.2], [106.1005, 10.200003],
-                                                   [106.101, 10.2]]]
+    assert primary["geometry"]["coordinates"] == [
+        [[106.1, 10.2], [106.1005, 10.200003], [106.101, 10.2]]
+    ]
 
 
 def test_drawn_edges_keep_one_edge_per_road() -> None:
@@ -88,7 +106,9 @@ def test_bad_parameters_are_refused(kwargs: dict[str, float], message: str) -> N
 
 
 def _positions(collection: dict) -> list[list[float]]:  # type: ignore[type-arg]
-    return [p for f in collection["features"] for line in f["geometry"]["coordinates"] for p in line]
+    return [
+        p for f in collection["features"] for line in f["geometry"]["coordinates"] for p in line
+    ]
 
 
 def test_d5_roads_rfc7946(d5_network: RoadNetwork) -> None:
@@ -112,7 +132,8 @@ def test_d5_counts_and_lengths(d5_network: RoadNetwork) -> None:
     edges = drawn_edges(d5_network)
     total_m = float(np.asarray(d5_network.edge_length_m)[edges].sum())
     assert sum(f["properties"]["length_m"] for f in collection["features"]) == pytest.approx(
-        total_m, abs=len(collection["features"]))
+        total_m, abs=len(collection["features"])
+    )
     classes = [f["properties"]["road_class"] for f in collection["features"]]
     assert classes[0] == "primary" and classes[-1] == "service"
 
@@ -123,8 +144,12 @@ def test_d5_simplification_keeps_junctions(d5_network: RoadNetwork) -> None:
     assert len(_positions(simple)) < 0.8 * len(_positions(full))
 
     def ends(collection: dict) -> set[tuple[float, float]]:  # type: ignore[type-arg]
-        return {tuple(line[i]) for f in collection["features"]
-                for line in f["geometry"]["coordinates"] for i in (0, -1)}
+        return {
+            tuple(line[i])
+            for f in collection["features"]
+            for line in f["geometry"]["coordinates"]
+            for i in (0, -1)
+        }
 
     assert ends(simple) == ends(full)
 

@@ -11,12 +11,13 @@
   var TOKEN_KEY = "oxyroute.token";
   var LANG_KEY = "oxyroute.lang";
 
+  var MAP_API = "/map/v1";  // webmap.MAP_API_PREFIX: the base layers
   var ENDPOINTS = {
     me: "/api/v1/me",
-    regions: "/api/v1/regions",
-    provinces: "/api/v1/provinces.geojson",
+    regions: MAP_API + "/regions",
+    provinces: MAP_API + "/provinces.geojson",
     layer: function (regionId, layer) {
-      return "/api/v1/regions/" + encodeURIComponent(regionId) + "/" + layer + ".geojson";
+      return MAP_API + "/regions/" + encodeURIComponent(regionId) + "/" + layer + ".geojson";
     },
     complianceDaily: function (provinceCode, date) {
       var query = [];
@@ -396,7 +397,7 @@
   function legendRow(swatchClass, label, layerName, style) {
     var checkbox = layerName ? "<input type=\"checkbox\" data-layer=\"" + layerName + "\"" +
       (state.layers[layerName] && map.hasLayer(state.layers[layerName]) ? " checked" : "") + ">" : "";
-    return "<div class=\"legend-row\"><label>" + checkbox + "<span class=\"swatch " + swatchClass + "\"" +
+    return "<div class=\"legend-row" + (layerName ? "" : " legend-sub") + "\"><label>" + checkbox + "<span class=\"swatch " + swatchClass + "\"" +
       (style ? " data-style=\"" + style + "\"" : "") + "></span>" + escapeHtml(label) + "</label></div>";
   }
 
@@ -573,6 +574,7 @@
     });
   });
 
+  applyLanguage();
   fetch("/webmap/config.json", { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (config) {
     state.config = config;
     state.gasPerTonne = config.gas_m3_per_lox_t;
@@ -581,10 +583,10 @@
     if (config.tile_url) {
       L.tileLayer(config.tile_url, { attribution: escapeHtml(config.tile_attribution || ""), maxZoom: 19 }).addTo(map);
     }
+  }).then(function () {
+    // A token kept from earlier in this tab (a reload) signs in again.
+    if (sessionStorage.getItem(TOKEN_KEY)) { signIn(sessionStorage.getItem(TOKEN_KEY)); }
   });
-
-  applyLanguage();
-  if (sessionStorage.getItem(TOKEN_KEY)) { signIn(sessionStorage.getItem(TOKEN_KEY)); }
 
   window.oxymap = {
     map: map, state: state, endpoints: ENDPOINTS, showPlan: showPlan, clearPlan: clearPlan,
