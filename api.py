@@ -61,6 +61,7 @@ from data.store import (
     utc_now,
 )
 from data.units import OxygenConversions
+from webmap import WebMapConfig, register_webmap
 
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -90,6 +91,8 @@ class ApiConfig:
         The present instant (aware); tests inject a fixed clock.
     conversions
         Oxygen unit factors for stock and demand figures.
+    webmap
+        Regions and tile server of the web map at ``/`` (``None``: the page with no region).
     """
 
     database_url: str
@@ -106,6 +109,7 @@ class ApiConfig:
     data_dir: str | None = None
     cache_dir: str | None = None
     plans_dir: str | None = None
+    webmap: WebMapConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,9 @@ def create_app(config: ApiConfig) -> Flask:
         cache_dir=config.cache_dir,
     )
     app.register_blueprint(_build_blueprint(), url_prefix=API_PREFIX)
+    state = app.extensions["oxyroute"]
+    register_webmap(app, config.webmap, store=state.store, limiter=state.limiter,
+                    conversions=config.conversions)
     _register_error_handlers(app)
     return app
 

@@ -1,0 +1,1 @@
+"""Tests of the web map (webmap/) and of the road network export."""

@@ -1,0 +1,595 @@
+/* oxyroute web map: Leaflet, offline base layers drawn from data, API layers and side panels.
+ *
+ * Everything is fetched from this server. The API token lives in sessionStorage (cleared when the
+ * tab closes) and is sent only in the Authorization header, never in a URL.
+ * Plans and scenarios: ENDPOINTS.plan / ENDPOINTS.compare name the endpoints; showPlan() and
+ * showComparison() draw the shapes documented in docs/webmap.md. window.oxymap exposes them.
+ */
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "oxyroute.token";
+  var LANG_KEY = "oxyroute.lang";
+
+  var MAP_API = "/map/v1";  // webmap.MAP_API_PREFIX: the base layers
+  var ENDPOINTS = {
+    me: "/api/v1/me",
+    regions: MAP_API + "/regions",
+    provinces: MAP_API + "/provinces.geojson",
+    layer: function (regionId, layer) {
+      return MAP_API + "/regions/" + encodeURIComponent(regionId) + "/" + layer + ".geojson";
+    },
+    complianceDaily: function (provinceCode, date) {
+      var query = [];
+      if (provinceCode) { query.push("province_code=" + encodeURIComponent(provinceCode)); }
+      if (date) { query.push("date_from=" + date, "date_to=" + date); }
+      return "/api/v1/compliance/daily" + (query.length ? "?" + query.join("&") : "");
+    },
+    // Plan and scenario endpoints (issue 6; being built): change these two lines when they land.
+    plan: function (planId) {
+      return "/api/v1/plans/" + encodeURIComponent(planId) + "?format=geojson";
+    },
+    compare: function (basePlanId, otherPlanId) {
+      return "/api/v1/plans/compare?base=" + encodeURIComponent(basePlanId) +
+        "&other=" + encodeURIComponent(otherPlanId);
+    }
+  };
+
+  var I18N = {
+    vi: {
+      title: "oxyroute — Bản đồ điều phối oxy y tế",
+      login: "Đăng nhập", logout: "Đăng xuất",
+      token_label: "Mã truy cập API (token)",
+      token_hint: "Mã chỉ được giữ trong thẻ trình duyệt này và bị xoá khi đóng thẻ.",
+      login_failed: "Mã truy cập không hợp lệ, đã hết hạn hoặc bị khoá.",
+      signed_in: "Đã đăng nhập: {user} ({role})",
+      region: "Khu vực", no_regions: "Máy chủ chưa cấu hình khu vực bản đồ nào.",
+      loading: "Đang tải…", loaded: "{roads} đoạn đường, {facilities} cơ sở y tế, {suppliers} nhà cung cấp",
+      layer_failed: "Không tải được lớp {layer}: {message}",
+      roads: "Đường giao thông", provinces: "Ranh giới tỉnh (63 tỉnh, 2021)",
+      districts: "Ranh giới quận/huyện (OSM 2018)", facilities: "Cơ sở y tế", suppliers: "Nhà cung cấp oxy",
+      flows: "Luồng phân bổ", routes: "Lộ trình xe",
+      districts_note: "Nét đứt: ranh giới không khép kín trong dữ liệu (vượt ra ngoài vùng trích xuất).",
+      facilities_neutral: "Chưa có kế hoạch: chưa tô màu theo số ngày dự trữ.",
+      days_of_supply: "Số ngày dự trữ",
+      dos_0: "< 1 ngày", dos_1: "1–3 ngày", dos_2: "3–7 ngày", dos_3: "≥ 7 ngày", dos_none: "không rõ",
+      suppliers_note: "Diện tích ký hiệu theo công suất (m³ khí/ngày; 1 tấn lỏng = {m3_per_t} m³, 1 bình 40 L = 6 m³).",
+      capacity: "Công suất", capacity_unknown: "chưa rõ công suất", per_day: "/ngày",
+      compliance: "Tuân thủ báo cáo", report_date: "Ngày báo cáo (để trống: hôm nay)", show: "Xem",
+      col_date: "Ngày", col_province: "Tỉnh", col_expected: "Dự kiến", col_on_time: "Đúng hạn",
+      col_late: "Trễ", col_missing: "Thiếu", col_pending: "Chờ", col_rate: "Tỷ lệ",
+      deadline: "Hạn nộp: {deadline}", no_rows: "Không có dòng nào.",
+      shortfalls: "Danh sách thiếu hụt", plan_id: "Mã kế hoạch", load_plan: "Tải kế hoạch",
+      no_plan: "Chưa có kế hoạch", plan_not_found: "Chưa có kế hoạch với mã này (hoặc máy chủ chưa hỗ trợ kế hoạch).",
+      col_facility: "Cơ sở", col_shortfall: "Thiếu (m³)", col_dos: "Ngày dự trữ",
+      no_shortfall: "Không cơ sở nào thiếu oxy trong kế hoạch này.",
+      plan_shown: "Kế hoạch {plan}: {n} cơ sở, {short} cơ sở thiếu, tổng thiếu {total} m³",
+      scenarios: "So sánh kịch bản", no_comparison: "Chưa có kịch bản để so sánh",
+      col_base: "Gốc", col_scenario: "Kịch bản", col_change: "Chênh lệch",
+      unmet_total: "Tổng nhu cầu chưa đáp ứng (m³)",
+      flows_added: "Luồng thêm", flows_removed: "Luồng bỏ", flows_changed: "Luồng thay đổi",
+      forbidden: "Vai trò của bạn không xem được mục này."
+    },
+    en: {
+      title: "oxyroute — medical oxygen coordination map",
+      login: "Log in", logout: "Log out",
+      token_label: "API token",
+      token_hint: "The token is kept in this browser tab only and is cleared when the tab closes.",
+      login_failed: "Token not valid, expired or locked out.",
+      signed_in: "Signed in: {user} ({role})",
+      region: "Region", no_regions: "The server serves no map region.",
+      loading: "Loading…", loaded: "{roads} roads, {facilities} health facilities, {suppliers} suppliers",
+      layer_failed: "Could not load layer {layer}: {message}",
+      roads: "Roads", provinces: "Province outlines (63 provinces, 2021)",
+      districts: "District outlines (OSM 2018)", facilities: "Health facilities", suppliers: "Oxygen suppliers",
+      flows: "Allocation flows", routes: "Vehicle routes",
+      districts_note: "Dashed: boundary not closed in the data (it leaves the extract).",
+      facilities_neutral: "No plan yet: not coloured by days of supply.",
+      days_of_supply: "Days of supply",
+      dos_0: "< 1 day", dos_1: "1–3 days", dos_2: "3–7 days", dos_3: "≥ 7 days", dos_none: "unknown",
+      suppliers_note: "Symbol area by capacity (m³ gas/day; 1 t liquid = {m3_per_t} m³, one 40 L cylinder = 6 m³).",
+      capacity: "Capacity", capacity_unknown: "capacity unknown", per_day: "/day",
+      compliance: "Reporting compliance", report_date: "Report date (empty: today)", show: "Show",
+      col_date: "Date", col_province: "Province", col_expected: "Expected", col_on_time: "On time",
+      col_late: "Late", col_missing: "Missing", col_pending: "Pending", col_rate: "Rate",
+      deadline: "Deadline: {deadline}", no_rows: "No rows.",
+      shortfalls: "Shortfall list", plan_id: "Plan id", load_plan: "Load plan",
+      no_plan: "No plan yet", plan_not_found: "No plan with this id yet (or the server has no plans yet).",
+      col_facility: "Facility", col_shortfall: "Shortfall (m³)", col_dos: "Days of supply",
+      no_shortfall: "No facility is short in this plan.",
+      plan_shown: "Plan {plan}: {n} facilities, {short} short, total shortfall {total} m³",
+      scenarios: "Scenario comparison", no_comparison: "No scenario to compare yet",
+      col_base: "Base", col_scenario: "Scenario", col_change: "Change",
+      unmet_total: "Total unmet demand (m³)",
+      flows_added: "Flows added", flows_removed: "Flows removed", flows_changed: "Flows changed",
+      forbidden: "Your role may not see this."
+    }
+  };
+
+  // Base map: greys only, so that colour is left to the data (days of supply, suppliers, flows).
+  var ROAD_STYLES = {
+    motorway: [5, "#5f5f5f"], motorway_link: [2.5, "#6f6f6f"], trunk: [4.5, "#6a6a6a"],
+    trunk_link: [2.5, "#7a7a7a"], primary: [3.5, "#808080"], primary_link: [2, "#8c8c8c"],
+    secondary: [3, "#939393"], secondary_link: [1.8, "#9c9c9c"], tertiary: [2.3, "#a6a6a6"],
+    tertiary_link: [1.5, "#adadad"]
+  };
+  var MINOR_ROAD = [1.2, "#bdbdbd"];
+  var MINOR_MIN_ZOOM = 14;  // residential and service streets only when zoomed in (city view stays light)
+  var DOS_BINS = [1, 3, 7];
+  var DOS_COLOURS = ["#d7301f", "#fc8d59", "#fee08b", "#1a9850"];
+  var NEUTRAL = "#3b6ea5";
+  var SUPPLIER = "#6a3d9a";
+
+  var state = {
+    lang: localStorage.getItem(LANG_KEY) === "en" ? "en" : "vi",
+    config: null, me: null, regions: [], region: null,
+    layers: {}, counts: {}, plan: null, comparison: null, compliance: null, gasPerTonne: 700
+  };
+
+  function $(id) { return document.getElementById(id); }
+
+  function t(key, values) {
+    var text = (I18N[state.lang][key] !== undefined ? I18N[state.lang][key] : I18N.vi[key]) || key;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(String(values[name]));
+    });
+    return text;
+  }
+
+  function escapeHtml(value) {
+    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function number(value, digits) {
+    if (value === null || value === undefined || !isFinite(value)) { return "–"; }
+    return Number(value).toLocaleString(state.lang === "vi" ? "vi-VN" : "en-GB",
+      { maximumFractionDigits: digits === undefined ? 0 : digits });
+  }
+
+  // ------------------------------------------------------------------ API
+
+  function ApiError(status, message) { this.status = status; this.message = message; }
+
+  function api(path) {
+    var headers = { "Accept": "application/json, application/geo+json" };
+    var token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) { headers.Authorization = "Bearer " + token; }
+    return fetch(path, { headers: headers, credentials: "omit", cache: "no-cache" }).then(function (response) {
+      return response.text().then(function (text) {
+        var body = null;
+        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+        if (!response.ok) {
+          var message = body && body.error ? body.error.message : response.statusText;
+          throw new ApiError(response.status, message);
+        }
+        return body;
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ map
+
+  var map = L.map("map", { preferCanvas: true, zoomControl: true, attributionControl: true });
+  var canvas = L.canvas({ padding: 0.5 });
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution("© OpenStreetMap contributors");
+  map.setView([10.78, 106.70], 11);
+  map.createPane("outlines").style.zIndex = 350;
+  map.createPane("roads").style.zIndex = 360;
+
+  function roadStyle(feature) {
+    var style = ROAD_STYLES[feature.properties.road_class] || MINOR_ROAD;
+    return { weight: style[0], color: style[1], opacity: 1, lineCap: "round", lineJoin: "round" };
+  }
+
+  function daysOfSupplyBin(days) {
+    if (days === null || days === undefined || !isFinite(days)) { return -1; }
+    for (var i = 0; i < DOS_BINS.length; i++) { if (days < DOS_BINS[i]) { return i; } }
+    return DOS_BINS.length;
+  }
+
+  function facilityColour(properties) {
+    if (!state.plan) { return NEUTRAL; }
+    var bin = daysOfSupplyBin(properties.days_of_supply);
+    return bin < 0 ? "#9e9e9e" : DOS_COLOURS[bin];
+  }
+
+  function supplierRadius(properties) {
+    var m3 = properties.capacity_m3_per_day;
+    if (m3 === null || m3 === undefined) { return 4; }
+    return 4 + 1.1 * Math.sqrt(m3 / 1000);  // area proportional to capacity
+  }
+
+  function removeLayer(name) {
+    if (state.layers[name]) { map.removeLayer(state.layers[name]); delete state.layers[name]; }
+  }
+
+  function updateMinorRoads() {
+    var minor = state.layers.roads_minor;
+    if (!minor) { return; }
+    var show = map.getZoom() >= MINOR_MIN_ZOOM && state.roadsVisible !== false;
+    if (show && !map.hasLayer(minor)) { minor.addTo(map); }
+    if (!show && map.hasLayer(minor)) { map.removeLayer(minor); }
+  }
+  map.on("zoomend", updateMinorRoads);
+
+  function drawRoads(collection) {
+    removeLayer("roads"); removeLayer("roads_minor");
+    var major = { type: "FeatureCollection", features: [] };
+    var minor = { type: "FeatureCollection", features: [] };
+    collection.features.forEach(function (feature) {
+      (ROAD_STYLES[feature.properties.road_class] ? major : minor).features.push(feature);
+    });
+    var options = { renderer: canvas, pane: "roads", interactive: false, style: roadStyle };
+    state.layers.roads = L.geoJSON(major, options).addTo(map);
+    state.layers.roads_minor = L.geoJSON(minor, options);
+    state.counts.roads = collection.features.reduce(function (n, f) { return n + f.properties.roads; }, 0);
+    updateMinorRoads();
+  }
+
+  function drawProvinces(collection) {
+    removeLayer("provinces");
+    state.layers.provinces = L.geoJSON(collection, {
+      renderer: canvas, pane: "outlines", interactive: false,
+      style: { color: "#4a4a4a", weight: 1.6, fill: false, opacity: 0.9 }
+    }).addTo(map);
+  }
+
+  function drawDistricts(collection) {
+    removeLayer("districts");
+    state.layers.districts = L.geoJSON(collection, {
+      renderer: canvas, pane: "outlines", interactive: false,
+      style: function (feature) {
+        return { color: "#7a5c8f", weight: 1.2, fill: false, opacity: 0.9,
+                 dashArray: feature.properties.complete ? null : "4 4" };
+      }
+    }).addTo(map);
+  }
+
+  function facilityTooltip(properties) {
+    var html = "<b>" + escapeHtml(properties.name || properties.id || properties.facility_id) + "</b>";
+    if (state.plan) {
+      html += "<br>" + escapeHtml(t("col_dos")) + ": " + number(properties.days_of_supply, 1) +
+        "<br>" + escapeHtml(t("col_shortfall")) + ": " + number(properties.shortfall_m3);
+    }
+    return html;
+  }
+
+  function facilityMarker(feature, latlng) {
+    return L.circleMarker(latlng, {
+      renderer: canvas, radius: 7, weight: 2, color: "#ffffff",
+      fillColor: facilityColour(feature.properties), fillOpacity: 0.95
+    }).bindTooltip(facilityTooltip(feature.properties));
+  }
+
+  function drawFacilities(collection) {
+    removeLayer("facilities");
+    state.facilityCollection = collection;
+    state.counts.facilities = collection.features.length;
+    state.layers.facilities = L.geoJSON(collection, { pointToLayer: facilityMarker }).addTo(map);
+  }
+
+  function drawSuppliers(collection) {
+    removeLayer("suppliers");
+    state.counts.suppliers = collection.features.length;
+    state.layers.suppliers = L.geoJSON(collection, {
+      pointToLayer: function (feature, latlng) {
+        var p = feature.properties;
+        var capacity = p.capacity_m3_per_day === null ? t("capacity_unknown") :
+          t("capacity") + ": " + number(p.capacity_m3_per_day) + " m³" + t("per_day") +
+          (p.capacity_lox_t_per_day !== null ? " (" + number(p.capacity_lox_t_per_day, 1) + " t LOX" + t("per_day") + ")" : "") +
+          (p.capacity_cylinders_per_day !== null ? " (" + number(p.capacity_cylinders_per_day) + " cyl." + t("per_day") + ")" : "");
+        return L.circleMarker(latlng, {
+          renderer: canvas, radius: supplierRadius(p), weight: 1.5, color: "#ffffff",
+          fillColor: SUPPLIER, fillOpacity: p.capacity_m3_per_day === null ? 0.3 : 0.8
+        }).bindTooltip("<b>" + escapeHtml(p.name) + "</b><br>" + escapeHtml(capacity));
+      }
+    }).addTo(map);
+  }
+
+  // ------------------------------------------------------------------ plans (documented in docs/webmap.md)
+
+  function planFeatureKind(feature) {
+    var kind = feature.properties && feature.properties.kind;
+    if (kind) { return kind; }
+    return feature.geometry && feature.geometry.type === "Point" ? "facility" : "flow";
+  }
+
+  function showPlan(collection) {
+    state.plan = collection;
+    removeLayer("plan_facilities"); removeLayer("flows"); removeLayer("routes");
+    var facilities = collection.features.filter(function (f) { return planFeatureKind(f) === "facility"; });
+    var flows = collection.features.filter(function (f) { return planFeatureKind(f) === "flow"; });
+    var routes = collection.features.filter(function (f) { return planFeatureKind(f) === "route"; });
+    if (state.layers.facilities) { map.removeLayer(state.layers.facilities); }
+    var maxFlow = flows.reduce(function (m, f) { return Math.max(m, f.properties.quantity_m3 || 0); }, 0) || 1;
+    state.layers.flows = L.geoJSON({ type: "FeatureCollection", features: flows }, {
+      renderer: canvas,
+      style: function (f) {
+        return { color: "#2b8cbe", opacity: 0.8, weight: 1.5 + 5 * (f.properties.quantity_m3 || 0) / maxFlow };
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(escapeHtml(f.properties.supplier_id) + " → " + escapeHtml(f.properties.facility_id) +
+          ": " + number(f.properties.quantity_m3) + " m³");
+      }
+    }).addTo(map);
+    state.layers.routes = L.geoJSON({ type: "FeatureCollection", features: routes }, {
+      renderer: canvas, style: { color: "#238b45", weight: 3, dashArray: "6 4" },
+      onEachFeature: function (f, layer) { layer.bindTooltip(escapeHtml(f.properties.vehicle_id || "")); }
+    }).addTo(map);
+    state.layers.plan_facilities = L.geoJSON({ type: "FeatureCollection", features: facilities },
+      { pointToLayer: facilityMarker }).addTo(map);
+    renderShortfalls();
+    renderLegend();
+  }
+
+  function clearPlan() {
+    state.plan = null;
+    removeLayer("plan_facilities"); removeLayer("flows"); removeLayer("routes");
+    if (state.layers.facilities) { state.layers.facilities.addTo(map); }
+    renderShortfalls();
+    renderLegend();
+  }
+
+  function loadPlan(planId) {
+    return api(ENDPOINTS.plan(planId)).then(showPlan, function (error) {
+      clearPlan();
+      var box = $("shortfall-list");
+      box.innerHTML = "<p class=\"empty\">" + escapeHtml(error.status === 404 ? t("plan_not_found") : error.message) + "</p>";
+    });
+  }
+
+  function renderShortfalls() {
+    var box = $("shortfall-list");
+    if (!state.plan) { box.innerHTML = "<p class=\"empty\">" + escapeHtml(t("no_plan")) + "</p>"; return; }
+    var facilities = state.plan.features.filter(function (f) { return planFeatureKind(f) === "facility"; });
+    var short = facilities.filter(function (f) { return (f.properties.shortfall_m3 || 0) > 0; });
+    short.sort(function (a, b) { return b.properties.shortfall_m3 - a.properties.shortfall_m3; });
+    var total = short.reduce(function (s, f) { return s + f.properties.shortfall_m3; }, 0);
+    var planId = (state.plan.plan && state.plan.plan.plan_id) || "";
+    var html = "<p class=\"status\">" + escapeHtml(t("plan_shown", {
+      plan: planId, n: facilities.length, short: short.length, total: number(total) })) + "</p>";
+    if (!short.length) {
+      html += "<p class=\"empty\">" + escapeHtml(t("no_shortfall")) + "</p>";
+    } else {
+      html += "<table id=\"shortfall-table\"><thead><tr><th>" + escapeHtml(t("col_facility")) + "</th><th>" +
+        escapeHtml(t("col_shortfall")) + "</th><th>" + escapeHtml(t("col_dos")) + "</th></tr></thead><tbody>";
+      short.forEach(function (f) {
+        html += "<tr><td>" + escapeHtml(f.properties.name || f.properties.facility_id) + "</td><td>" +
+          number(f.properties.shortfall_m3) + "</td><td>" + number(f.properties.days_of_supply, 1) + "</td></tr>";
+      });
+      html += "</tbody></table>";
+    }
+    box.innerHTML = html;
+  }
+
+  function showComparison(comparison) {
+    state.comparison = comparison;
+    renderComparison();
+  }
+
+  function renderComparison() {
+    var box = $("scenario-comparison");
+    var c = state.comparison;
+    if (!c) { box.innerHTML = "<p class=\"empty\">" + escapeHtml(t("no_comparison")) + "</p>"; return; }
+    var unmet = (c.totals && c.totals.unmet_m3) || {};
+    var html = "<table><thead><tr><th></th><th>" + escapeHtml(t("col_base")) + "</th><th>" +
+      escapeHtml(t("col_scenario")) + "</th><th>" + escapeHtml(t("col_change")) + "</th></tr></thead><tbody>" +
+      "<tr><td>" + escapeHtml(t("unmet_total")) + "</td><td>" + number(unmet.base) + "</td><td>" +
+      number(unmet.scenario) + "</td><td>" + number((unmet.scenario || 0) - (unmet.base || 0)) + "</td></tr>";
+    (c.facilities || []).forEach(function (f) {
+      html += "<tr><td>" + escapeHtml(f.name || f.facility_id) + "</td><td>" + number(f.unmet_m3_base) +
+        "</td><td>" + number(f.unmet_m3_scenario) + "</td><td>" +
+        number((f.unmet_m3_scenario || 0) - (f.unmet_m3_base || 0)) + "</td></tr>";
+    });
+    html += "</tbody></table>";
+    var flows = c.flows || {};
+    html += "<p class=\"status\">" + escapeHtml(t("flows_added")) + ": " + (flows.added || []).length + " · " +
+      escapeHtml(t("flows_removed")) + ": " + (flows.removed || []).length + " · " +
+      escapeHtml(t("flows_changed")) + ": " + (flows.changed || []).length + "</p>";
+    box.innerHTML = html;
+  }
+
+  // ------------------------------------------------------------------ legend and panels
+
+  function legendRow(swatchClass, label, layerName, style) {
+    var checkbox = layerName ? "<input type=\"checkbox\" data-layer=\"" + layerName + "\"" +
+      (state.layers[layerName] && map.hasLayer(state.layers[layerName]) ? " checked" : "") + ">" : "";
+    return "<div class=\"legend-row" + (layerName ? "" : " legend-sub") + "\"><label>" + checkbox + "<span class=\"swatch " + swatchClass + "\"" +
+      (style ? " data-style=\"" + style + "\"" : "") + "></span>" + escapeHtml(label) + "</label></div>";
+  }
+
+  function renderLegend() {
+    var html = legendRow("line", t("roads"), "roads", "#808080") +
+      legendRow("line", t("provinces"), "provinces", "#4a4a4a") +
+      legendRow("line", t("districts"), "districts", "#7a5c8f") +
+      "<div class=\"legend-note\">" + escapeHtml(t("districts_note")) + "</div>";
+    if (state.plan) {
+      html += legendRow("", t("days_of_supply"), "plan_facilities") +
+        DOS_COLOURS.map(function (_, i) { return legendRow("dos-" + i, t("dos_" + i)); }).join("") +
+        legendRow("dos-none", t("dos_none")) + legendRow("line", t("flows"), "flows", "#2b8cbe");
+    } else {
+      html += legendRow("neutral", t("facilities"), "facilities") +
+        "<div class=\"legend-note\">" + escapeHtml(t("facilities_neutral")) + "</div>";
+    }
+    html += legendRow("supplier", t("suppliers"), "suppliers") +
+      "<div class=\"legend-note\">" + escapeHtml(t("suppliers_note", { m3_per_t: state.gasPerTonne })) + "</div>";
+    var legend = $("legend");
+    legend.innerHTML = html;
+    // Colours are set here, not in style attributes: the page's Content-Security-Policy forbids those.
+    Array.prototype.forEach.call(legend.querySelectorAll("[data-style]"), function (el) {
+      el.style.background = el.getAttribute("data-style");
+    });
+    Array.prototype.forEach.call(legend.querySelectorAll("input[data-layer]"), function (box) {
+      box.addEventListener("change", function () {
+        var name = box.getAttribute("data-layer");
+        var layer = state.layers[name];
+        if (name === "roads") { state.roadsVisible = box.checked; updateMinorRoads(); }
+        if (!layer) { return; }
+        if (box.checked) { layer.addTo(map); } else { map.removeLayer(layer); }
+      });
+    });
+  }
+
+  function renderCompliance() {
+    var box = $("compliance-table");
+    var data = state.compliance;
+    if (!data) { box.innerHTML = ""; return; }
+    if (data.error) { box.innerHTML = "<p class=\"error\">" + escapeHtml(data.error) + "</p>"; return; }
+    var cols = ["col_date", "col_province", "col_expected", "col_on_time", "col_late", "col_missing", "col_pending", "col_rate"];
+    var html = "<p class=\"status\">" + escapeHtml(t("deadline", { deadline: data.deadline_local })) + "</p>";
+    if (!data.rows.length) { box.innerHTML = html + "<p class=\"empty\">" + escapeHtml(t("no_rows")) + "</p>"; return; }
+    html += "<table id=\"compliance-rows\"><thead><tr>" + cols.map(function (c) { return "<th>" + escapeHtml(t(c)) + "</th>"; }).join("") +
+      "</tr></thead><tbody>";
+    data.rows.forEach(function (r) {
+      html += "<tr><td>" + escapeHtml(r.report_date) + "</td><td>" + escapeHtml(r.province_code) + "</td><td>" +
+        r.expected_reports + "</td><td>" + r.actual_reports_on_time + "</td><td>" + r.late_reports + "</td><td>" +
+        r.missing_reports + "</td><td>" + r.pending_reports + "</td><td>" +
+        (r.reporting_rate === null ? "–" : number(100 * r.reporting_rate, 0) + " %") + "</td></tr>";
+    });
+    box.innerHTML = html + "</tbody></table>";
+  }
+
+  function loadCompliance() {
+    var date = $("compliance-date").value || null;
+    var province = state.region ? state.region.province_code : null;
+    return api(ENDPOINTS.complianceDaily(province, date)).then(function (data) {
+      state.compliance = data;
+    }, function (error) {
+      state.compliance = { error: error.status === 403 ? t("forbidden") : error.message };
+    }).then(renderCompliance);
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = state.lang;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (el) {
+      el.textContent = t(el.getAttribute("data-i18n"));
+    });
+    document.title = t("title");
+    Array.prototype.forEach.call(document.querySelectorAll("[data-lang]"), function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-lang") === state.lang));
+    });
+    if (state.me) { $("who").textContent = t("signed_in", { user: state.me.username, role: state.me.role }); }
+    renderLegend(); renderCompliance(); renderShortfalls(); renderComparison(); renderRegionStatus();
+  }
+
+  function renderRegionStatus() {
+    if (!state.region) { return; }
+    $("region-status").textContent = state.loading ? t("loading") : t("loaded", {
+      roads: number(state.counts.roads), facilities: number(state.counts.facilities),
+      suppliers: number(state.counts.suppliers) });
+  }
+
+  // ------------------------------------------------------------------ region loading
+
+  function loadLayer(path, draw, name) {
+    return api(path).then(draw, function (error) {
+      var status = $("region-status");
+      status.textContent = t("layer_failed", { layer: name, message: error.message });
+      throw error;
+    });
+  }
+
+  function loadRegion(regionId) {
+    var region = state.regions.filter(function (r) { return r.region_id === regionId; })[0];
+    if (!region) { return Promise.resolve(); }
+    state.region = region; state.loading = true; state.counts = {};
+    renderRegionStatus();
+    var b = region.bbox;
+    map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [10, 10] });
+    var jobs = [loadLayer(ENDPOINTS.provinces, drawProvinces, "provinces")];
+    var draws = { roads: drawRoads, districts: drawDistricts, facilities: drawFacilities, suppliers: drawSuppliers };
+    region.layers.forEach(function (name) {
+      if (draws[name]) { jobs.push(loadLayer(ENDPOINTS.layer(region.region_id, name), draws[name], name)); }
+    });
+    return Promise.all(jobs.map(function (job) { return job.catch(function (e) { return e; }); })).then(function (results) {
+      state.loading = false;
+      if (!results.some(function (r) { return r instanceof ApiError; })) { renderRegionStatus(); }
+      renderLegend();
+      document.body.setAttribute("data-region-loaded", region.region_id);
+      return loadCompliance();
+    });
+  }
+
+  function showSignedIn() {
+    $("login-panel").hidden = true;
+    $("logout").hidden = false;
+    ["region-panel", "compliance-panel", "shortfall-panel", "scenario-panel"].forEach(function (id) { $(id).hidden = false; });
+    $("who").textContent = t("signed_in", { user: state.me.username, role: state.me.role });
+    return api(ENDPOINTS.regions).then(function (data) {
+      state.regions = data.regions;
+      var select = $("region-select");
+      select.innerHTML = "";
+      state.regions.forEach(function (r) {
+        var option = document.createElement("option");
+        option.value = r.region_id; option.textContent = r.name;
+        select.appendChild(option);
+      });
+      if (!state.regions.length) { $("region-status").textContent = t("no_regions"); return null; }
+      return loadRegion(state.regions[0].region_id);
+    });
+  }
+
+  function signIn(token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    return api(ENDPOINTS.me).then(function (me) {
+      state.me = me;
+      $("login-error").textContent = "";
+      return showSignedIn();
+    }, function (error) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      $("login-error").textContent = error.status === 401 || error.status === 429 ? t("login_failed") : error.message;
+    });
+  }
+
+  function signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    window.location.reload();
+  }
+
+  // ------------------------------------------------------------------ start
+
+  $("login-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var input = $("token");
+    var token = input.value.trim();
+    input.value = "";
+    if (token) { signIn(token); }
+  });
+  $("logout").addEventListener("click", signOut);
+  $("region-select").addEventListener("change", function (event) { loadRegion(event.target.value); });
+  $("compliance-form").addEventListener("submit", function (event) { event.preventDefault(); loadCompliance(); });
+  $("plan-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var planId = $("plan-id").value.trim();
+    if (planId) { loadPlan(planId); }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-lang]"), function (button) {
+    button.addEventListener("click", function () {
+      state.lang = button.getAttribute("data-lang");
+      localStorage.setItem(LANG_KEY, state.lang);
+      applyLanguage();
+    });
+  });
+
+  applyLanguage();
+  fetch("/webmap/config.json", { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (config) {
+    state.config = config;
+    state.gasPerTonne = config.gas_m3_per_lox_t;
+    renderLegend();
+    config.attribution.forEach(function (text) { map.attributionControl.addAttribution(escapeHtml(text)); });
+    if (config.tile_url) {
+      L.tileLayer(config.tile_url, { attribution: escapeHtml(config.tile_attribution || ""), maxZoom: 19 }).addTo(map);
+    }
+  }).then(function () {
+    // A token kept from earlier in this tab (a reload) signs in again.
+    if (sessionStorage.getItem(TOKEN_KEY)) { signIn(sessionStorage.getItem(TOKEN_KEY)); }
+  });
+
+  window.oxymap = {
+    map: map, state: state, endpoints: ENDPOINTS, showPlan: showPlan, clearPlan: clearPlan,
+    loadPlan: loadPlan, showComparison: showComparison, loadRegion: loadRegion, t: t
+  };
+}());
