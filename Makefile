@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench install clean-cache
+.PHONY: run plan test bench install clean-cache
+RUN_DB := $${OXYROUTE_DATABASE_URL:-sqlite:///$(CURDIR)/.cache/run/oxyroute.sqlite3}
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +15,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The main job: network, travel times, the HCMC plan for 20 August 2021 (the registry is seeded on the
+# first run, in .cache/run), then the API and the map on http://127.0.0.1:8000/ until Ctrl-C.
 run: $(STAMP)
-	$(VENV)/bin/oxyroute run --region hcmc
+	mkdir -p .cache/run
+	OXYROUTE_DATABASE_URL=$(RUN_DB) $(VENV)/bin/oxyroute run --region hcmc --date 2021-08-20 --out out --serve
+
+# The same without serving.
+plan: $(STAMP)
+	mkdir -p .cache/run
+	OXYROUTE_DATABASE_URL=$(RUN_DB) $(VENV)/bin/oxyroute run --region hcmc --date 2021-08-20 --out out
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_matrix.py
+	$(PY) benchmarks/bench_allocation.py
+	$(PY) benchmarks/bench_vrp.py
 
 clean-cache:
 	rm -rf .cache

@@ -196,58 +196,6 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
 
 
-@main.command()
-@click.option("--region", "region_name", default="hcmc", show_default=True)
-@click.option("--hospitals", "hospital_count", default=8, show_default=True,
-              help="How many hospitals the small matrix shows.")
-@click.pass_context
-@_fail_cleanly
-def run(ctx: click.Context, region_name: str, hospital_count: int) -> None:
-    """Run the main job on a region: network summary and travel times from suppliers to hospitals."""
-    from routing.travel_time import travel_time_matrix
-
-    region, network = _region_network(ctx, region_name)
-    summary = network.summary()
-    click.echo(f"{summary['name']}: {summary['nodes']:,} junctions, {summary['edges']:,} directed "
-               f"road edges, {summary['road_km']:,} km of road (© OpenStreetMap contributors)")
-    facilities = region.facilities.read() if region.facilities else []
-    suppliers = region.suppliers.read() if region.suppliers else []
-    if not facilities:
-        click.echo("this region lists no facilities")
-        return
-    started = time.perf_counter()
-    full = travel_time_matrix(network, facilities, facilities, gateways=region.gateways,
-                              max_snap_m=region.max_snap_m)
-    click.echo(f"{len(facilities)} x {len(facilities)} hospital matrix in "
-               f"{time.perf_counter() - started:.2f} s")
-    _report_unreachable(full)
-    shown = facilities[:hospital_count]
-    header = ["minutes from \\ to", *(f"{i + 1}" for i in range(len(shown)))]
-    rows = [header]
-    for i, place in enumerate(shown):
-        rows.append([f"{i + 1} {place.name[:38]}",
-                     *(_fmt(full.duration_s[i, j] / 60.0) or "-" for j in range(len(shown)))])
-    click.echo(_table(rows))
-    if suppliers:
-        to_hospitals = travel_time_matrix(network, suppliers, facilities, gateways=region.gateways,
-                                          max_snap_m=region.max_snap_m)
-        click.echo("\nsuppliers: median and farthest drive to the region's reachable hospitals")
-        rows = [["supplier", "via", "median min", "max min"]]
-        for i, supplier in enumerate(suppliers):
-            times = to_hospitals.duration_s[i][to_hospitals.duration_s[i] < math.inf] / 60.0
-            via = to_hospitals.snaps[supplier.place_id].gateway_id or "direct"
-            if times.size:
-                rows.append([supplier.name[:52], via, f"{sorted(times)[times.size // 2]:.0f}",
-                             f"{times.max():.0f}"])
-            else:
-                rows.append([supplier.name[:52], via, "unreachable", ""])
-        click.echo(_table(rows))
-
-
-# --------------------------------------------------------------------------- registry commands
-# (appended for issue 3: the registry store, its users, and the HTTP API server)
-
-
 def _registry_store(database_url: str | None):  # type: ignore[no-untyped-def]
     from data.db import create_db_engine, resolve_database_url, upgrade_database
     from data.store import Store
@@ -260,6 +208,77 @@ def _registry_store(database_url: str | None):  # type: ignore[no-untyped-def]
 _DATABASE_OPTION = click.option(
     "--database-url", envvar="OXYROUTE_DATABASE_URL", default=None,
     help="SQLAlchemy URL of the registry (default: a SQLite file in ~/.local/share/oxyroute).")
+
+
+@main.command()
+@click.option("--region", "region_name", default="hcmc", show_default=True)
+@click.option("--hospitals", "hospital_count", default=6, show_default=True,
+              help="How many hospitals the small travel-time table shows.")
+@click.option("--date", "plan_date", default="2021-08-20", show_default=True,
+              type=click.DateTime(formats=["%Y-%m-%d"]), help="First day of the plan.")
+@click.option("--out", "out_dir", default="out", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the plan files.")
+@click.option("--serve/--no-serve", "then_serve", default=False, show_default=True,
+              help="Serve the API and the map afterwards (make run does).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@_DATABASE_OPTION
+@click.pass_context
+@_fail_cleanly
+def run(ctx: click.Context, region_name: str, hospital_count: int, plan_date: Any, out_dir: Path,
+        then_serve: bool, port: int, database_url: str | None) -> None:
+    """Run the main job: road network, travel times, the coordinator's plan; then serve (optional).
+
+    The registry is seeded with the region's hospitals, suppliers, a generated fleet and generated
+    August 2021 reports if it has no facility yet (only the bundled ``hcmc`` region has a seed).
+    """
+    from planning import build_plan, plan_request_from_store, plan_summary
+    from routing.travel_time import travel_time_matrix
+
+    region, network = _region_network(ctx, region_name)
+    summary = network.summary()
+    click.echo(f"{summary['name']}: {summary['nodes']:,} junctions, {summary['edges']:,} directed "
+               f"road edges, {summary['road_km']:,} km of road (© OpenStreetMap contributors)")
+    facilities = region.facilities.read() if region.facilities else []
+    if facilities:
+        shown = facilities[:hospital_count]
+        started = time.perf_counter()
+        table = travel_time_matrix(network, shown, shown, gateways=region.gateways,
+                                   max_snap_m=region.max_snap_m)
+        click.echo(f"\ndriving minutes between {len(shown)} hospitals "
+                   f"({time.perf_counter() - started:.2f} s)")
+        rows = [["from \\ to", *(f"{i + 1}" for i in range(len(shown)))]]
+        for i, place in enumerate(shown):
+            rows.append([f"{i + 1} {place.name[:38]}",
+                         *(_fmt(table.duration_s[i, j] / 60.0) or "-" for j in range(len(shown)))])
+        click.echo(_table(rows))
+
+    store = _registry_store(database_url)
+    if not store.list_facilities() and region.province_code == "79":
+        # The bundled seed covers all of Ho Chi Minh City (79), so any region inside it can use it.
+        click.echo("\nthe registry is empty: seeding it with Ho Chi Minh City (sourced hospitals and "
+                   "suppliers, generated fleet and August 2021 reports, labelled as generated)")
+        ctx.invoke(db_seed, region="hcmc", database_url=database_url)
+    request = plan_request_from_store(store, region, network, start_date=plan_date.date())
+    result = build_plan(request, network, region)
+    _write_plan_files(result, out_dir)
+    click.echo("\n" + plan_summary(result))
+    click.echo(f"\nplan files in {out_dir}/ (plan.json, plan.geojson, flows.csv, facilities.csv, "
+               "summary.txt)")
+    if then_serve:
+        username = "demo-coordinator"
+        from data.schema.registry import Role
+
+        if username not in {u["username"] for u in store.list_users()}:
+            store.add_user(username, Role.PROVINCE_COORDINATOR, province_code=region.province_code,
+                           actor="cli:run")
+        token = store.issue_token(username, label="make run", actor="cli:run")
+        click.echo(f"\nlog in to the map with this token of {username!r} (shown once): {token}")
+        ctx.invoke(serve, host="127.0.0.1", port=port, threads=8, regions=(region_name,),
+                   database_url=database_url)
+
+
+# --------------------------------------------------------------------------- registry commands
+# (appended for issue 3: the registry store, its users, and the HTTP API server)
 
 
 @main.group()
@@ -385,19 +404,33 @@ def users_list(database_url: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--region", "regions", multiple=True, default=("hcmc",), show_default=True,
+              help="Region served by the map and the plan endpoints (repeat for several).")
 @_DATABASE_OPTION
-def serve(host: str, port: int, threads: int, database_url: str | None) -> None:
-    """Serve the HTTP API on a production WSGI server (waitress)."""
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int, regions: tuple[str, ...],
+          database_url: str | None) -> None:
+    """Serve the HTTP API and the web map on a production WSGI server (waitress)."""
+    import dataclasses
     import logging
 
     import waitress
 
     from api import ApiConfig, create_app
     from data.db import resolve_database_url
+    from webmap import WebMapConfig
 
     logging.basicConfig(level=logging.INFO)
-    app = create_app(ApiConfig(database_url=resolve_database_url(database_url)))
-    click.echo(f"serving http://{host}:{port}/api/v1 (OpenAPI at /api/v1/openapi.json)")
+    webmap = WebMapConfig.from_environment()
+    webmap = dataclasses.replace(
+        webmap, regions=webmap.regions or regions,
+        data_dir=Path(ctx.obj["data_dir"]) if ctx.obj["data_dir"] else None,
+        cache_dir=Path(ctx.obj["cache_dir"]) if ctx.obj["cache_dir"] else None)
+    app = create_app(ApiConfig(database_url=resolve_database_url(database_url), regions=regions,
+                               data_dir=ctx.obj["data_dir"], cache_dir=ctx.obj["cache_dir"],
+                               webmap=webmap))
+    click.echo(f"serving the map at http://{host}:{port}/ and the API at http://{host}:{port}/api/v1 "
+               f"(OpenAPI at /api/v1/openapi.json); Ctrl-C stops")
     waitress.serve(app, host=host, port=port, threads=threads, ident="oxyroute")
 
 

@@ -69,9 +69,16 @@ def test_bad_inputs_exit_with_a_clear_message(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--data-dir" in result.output
 
 
-def test_run_prints_summary_and_matrix() -> None:
-    result = CliRunner().invoke(main, ["run", "--region", "hcmc_d5", "--hospitals", "3"])
+def test_run_prints_summary_matrix_and_plan(tmp_path: Path) -> None:
+    # An empty registry is seeded with the city's data, then District 5's hospitals are planned.
+    url = f"sqlite:///{tmp_path / 'run.sqlite3'}"
+    result = CliRunner().invoke(main, ["run", "--region", "hcmc_d5", "--hospitals", "3",
+                                       "--out", str(tmp_path / "out"), "--database-url", url])
     assert result.exit_code == 0, result.output
+    assert "seeding it" in result.output and "Plan for hcmc_d5, 2021-08-20 + 7 days" in result.output
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
+    assert {f["district"] for f in plan["facilities"]} >= {"Quận 5"}
+    assert plan["allocation"]["totals"]["demand_m3"] > 0
     assert "© OpenStreetMap contributors" in result.output
     assert "Bệnh Viện Hòa Hảo" in result.output  # Vietnamese names printed intact
-    assert "d5-east" in result.output or "d5-north" in result.output
+    assert all(s["via_gateway"] in ("d5-east", "d5-north") for s in plan["suppliers"])
