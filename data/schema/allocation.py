@@ -261,7 +261,11 @@ class AllocationOptions:
         Minimise the largest unmet share of any facility-day first (LP, GLOP), then the usual
         priority-weighted objective under that bound.
     single_sourcing
-        Each facility receives each product from one supplier over the whole horizon.
+        Each facility receives each product from one supplier: over the whole horizon (scope
+        ``"horizon"``, the default) or on each day (scope ``"day"``).
+    single_sourcing_scope
+        ``"horizon"`` (default: one supplier per facility and product for all days) or ``"day"``
+        (one supplier per facility, product and day; the supplier may change between days).
     carry_over
         Let a facility receive ahead of need and hold stock overnight up to its receiving limit.
         Couples the days into one larger network (slower).
@@ -271,6 +275,14 @@ class AllocationOptions:
     time_limit_s
         Time limit of the LP solver in fairness mode (the network solver has none: it is exact
         and fast).
+    single_sourcing_time_limit_s
+        Time limit (default 10 s) of the small MIP that decides, in single-sourcing mode, the
+        items the daily relaxation splits between suppliers (scope ``"day"``); without an answer
+        in time they are placed greedily as in scope ``"horizon"``. The plan's
+        ``lower_bound`` and gap say how good the result is either way.
+    workers
+        Processes that solve independent daily networks at the same time (default 1). The plan
+        is the same for any value; more than 1 helps only with free CPU cores.
     """
 
     max_delivery_time_s: int | None = None
@@ -279,6 +291,9 @@ class AllocationOptions:
     carry_over: bool = False
     quantity_resolution_m3: float = 0.1
     time_limit_s: float = 60.0
+    single_sourcing_scope: str = "horizon"
+    single_sourcing_time_limit_s: float = 10.0
+    workers: int = 1
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -298,7 +313,20 @@ class AllocationOptions:
             problems.append(
                 "fairness and single_sourcing: cannot both be on; choose one of the two modes"
             )
-        for name in ("quantity_resolution_m3", "time_limit_s"):
+        if self.single_sourcing_scope not in ("horizon", "day"):
+            problems.append(
+                "single_sourcing_scope: must be 'horizon' or 'day', got "
+                f"{self.single_sourcing_scope!r}"
+            )
+        if (
+            not isinstance(self.workers, int)
+            or isinstance(self.workers, bool)
+            or not 1 <= self.workers <= 64
+        ):
+            problems.append(
+                f"workers: must be an integer from 1 to 64 (processes), got {self.workers!r}"
+            )
+        for name in ("quantity_resolution_m3", "time_limit_s", "single_sourcing_time_limit_s"):
             value = getattr(self, name)
             if not _is_number(value) or value <= 0:
                 problems.append(f"{name}: must be a positive finite number, got {value!r}")

@@ -270,3 +270,70 @@ def test_cli_computes_road_times_from_coordinates_with_a_region(tmp_path: Path) 
     plan = json.loads(out.read_text(encoding="utf-8"))
     assert plan["totals"]["unmet_m3"] == 0
     assert all(0 < flow["travel_time_s"] < 900 for flow in plan["flows"])
+
+
+def test_single_sourcing_per_day_may_change_supplier_between_days(
+    document: dict[str, Any],
+) -> None:
+    # C2 has cylinders only on day 1; per day, H1 may take them from C on day 0 and C2 on day 1.
+    document["suppliers"].append(
+        {"supplier_id": "C2", "products": {"cylinder": {"capacity_m3_per_day": [0, 30]}}}
+    )
+    document["travel_time_s"].append([800, 800, 700, 700])
+    document["options"] = {"single_sourcing": True, "single_sourcing_scope": "day"}
+    plan = _solve(document)
+    per_day: dict[tuple[str, str, int], set[str]] = {}
+    for flow in plan.flows:
+        per_day.setdefault((flow.facility_id, flow.product.value, flow.day), set()).add(
+            flow.supplier_id
+        )
+    assert all(len(s) == 1 for s in per_day.values())
+    horizon = _solve({**document, "options": {"single_sourcing": True}})
+    # Per day is the weaker rule, so it never serves less than one supplier for the horizon.
+    assert plan.totals.unmet_m3 <= horizon.totals.unmet_m3
+    assert plan.totals.lower_bound == horizon.totals.lower_bound <= plan.totals.objective
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        # unknown single-sourcing scope
+        ({"single_sourcing_scope": "week"}, "single_sourcing_scope: must be 'horizon' or 'day'"),
+        # no worker process
+        ({"workers": 0}, "workers: must be an integer from 1 to 64"),
+        # a time limit of zero
+        ({"single_sourcing_time_limit_s": 0}, "single_sourcing_time_limit_s: must be a positive"),
+    ],
+)
+def test_bad_options_are_refused(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        AllocationOptions.from_mapping(options)
+
+
+def test_fairness_at_moderate_size_is_built_from_arrays() -> None:
+    # 400 facilities x 12 suppliers x 3 days (about 10,000 arcs): the GLOP model is built from
+    # the arc arrays in one sparse matrix, so this takes well under a second.
+    from tests.matcher.test_allocation_properties import bench
+
+    instance = bench.generate_instance(
+        n_facilities=400, n_suppliers=12, n_days=3, seed=7, max_delivery_time_s=6 * 3600
+    )
+    del instance["max_delivery_time_s"]
+    options = AllocationOptions(max_delivery_time_s=6 * 3600)
+    default = allocate_supply_matrix(**instance, options=options)
+    fair = allocate_supply_matrix(
+        **instance, options=AllocationOptions(max_delivery_time_s=6 * 3600, fairness=True)
+    )
+    assert fair.solver_status == "optimal"
+
+    def largest_share(plan: AllocationPlan) -> float:
+        # Facility-days no supplier can serve are short whatever the plan; leave them out.
+        return max(
+            u.unmet_m3 / u.demand_m3 for u in plan.unmet if u.reason is UnmetReason.NO_CAPACITY_LEFT
+        )
+
+    assert largest_share(fair) < largest_share(default) - 0.1
+    # Fairness spreads the shortage; it cannot serve more than the weighted optimum does.
+    assert fair.totals.unmet_m3 >= default.totals.unmet_m3 - 1e-6
+    assert fair.totals.delivered_m3 + fair.totals.unmet_m3 == pytest.approx(fair.totals.demand_m3)
+    assert fair.run_time_s < 30

@@ -127,3 +127,40 @@ def test_fairness_never_raises_the_largest_unmet_share(instance: dict[str, Any])
     fair = _solve(instance, AllocationOptions(fairness=True))
     _check_invariants(instance, fair, per_day=True)
     assert fair.totals.max_unmet_share <= default.totals.max_unmet_share + 1e-6
+
+
+def _sources(plan: AllocationPlan, per_day: bool) -> dict[tuple[Any, ...], set[str]]:
+    sources: dict[tuple[Any, ...], set[str]] = {}
+    for flow in plan.flows:
+        key = (
+            (flow.facility_id, flow.product, flow.day)
+            if per_day
+            else (flow.facility_id, flow.product)
+        )
+        sources.setdefault(key, set()).add(flow.supplier_id)
+    return sources
+
+
+@given(instances(), st.sampled_from(["day", "horizon"]), st.booleans())
+def test_single_sourcing_has_one_supplier_and_reports_its_gap(
+    instance: dict[str, Any], scope: str, carry: bool
+) -> None:
+    options = AllocationOptions(single_sourcing=True, single_sourcing_scope=scope, carry_over=carry)
+    plan = _solve(instance, options)
+    _check_invariants(instance, plan, per_day=not carry)
+    assert all(len(s) == 1 for s in _sources(plan, per_day=True).values())
+    if scope == "horizon":
+        assert all(len(s) == 1 for s in _sources(plan, per_day=False).values())
+    # The bound is the unrestricted optimum, itself checked against HiGHS elsewhere.
+    relaxed = _solve(instance, AllocationOptions(carry_over=carry))
+    assert plan.totals.lower_bound == relaxed.totals.objective
+    assert plan.totals.objective >= plan.totals.lower_bound
+    assert 0.0 <= plan.gap < 1.0
+    assert plan.solver_status == ("optimal" if plan.gap == 0 else "feasible")
+
+
+@given(instances())
+def test_workers_do_not_change_the_plan(instance: dict[str, Any]) -> None:
+    one = _solve(instance, AllocationOptions())
+    two = _solve(instance, AllocationOptions(workers=2))
+    assert (one.flows, one.unmet, one.totals) == (two.flows, two.unmet, two.totals)
