@@ -89,6 +89,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "imports:write",
             "plans:read",
             "plans:write",
+            "routes:read",
+            "routes:write",
         }
     ),
     Role.MINISTRY: frozenset(
@@ -101,6 +103,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "demand:read",
             "transport-operators:write",
             "vehicles:write",
+            "routes:read",
+            "routes:write",
         }
     ),
     Role.PLANNER: frozenset(
@@ -130,7 +134,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 # Registry collections that carry a province and are scoped for coordinators; the others
 # (suppliers, fleet) are shared regional resources every coordinator may read.
 SCOPED_COLLECTIONS = frozenset(
-    {"facilities", "reports", "compliance", "demand", "imports", "plans"}
+    {"facilities", "reports", "compliance", "demand", "imports", "plans", "routes"}
 )
 
 
