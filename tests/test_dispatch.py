@@ -368,3 +368,58 @@ def test_bad_day_and_fleet_are_refused() -> None:
     del broken["suppliers"]
     with pytest.raises(InvalidInputError, match="plan: the stored plan document lacks"):
         dispatch_request_from_plan(broken, day=0, vehicles=[TRUCK])
+
+
+def test_cli_dispatch_writes_routes_geojson_and_sheets(tmp_path, d5_network) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    plan_dir = tmp_path / "plan"
+    plan_dir.mkdir()
+    plan = plan_document(HAND_FLOWS)
+    (plan_dir / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    vehicles = tmp_path / "vehicles.json"
+    vehicles.write_text(json.dumps([
+        {"vehicle_id": "TK1", "kind": "cryogenic_tanker", "tank_capacity_lox_kg": 5000,
+         "home_depot_id": "ALV-SHTP", "plate": "51C-123.45"},
+        {"vehicle_id": "CT1", "kind": "cylinder_truck", "cylinder_capacity": 150,
+         "home_depot_id": "TDS"}]), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["dispatch", "--plan-dir", str(plan_dir), "--day", "0",
+                                       "--out", str(out), "--vehicles", str(vehicles),
+                                       "--max-iterations", "200", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads((out / "routes.json").read_text(encoding="utf-8"))
+    check_routes(answer, plan, [TANKER, TRUCK])
+    assert json.loads((out / "routes.geojson").read_text(encoding="utf-8"))["type"] == "FeatureCollection"
+    assert "Bệnh viện Nguyễn Tri Phương" in (out / "sheets" / "TK1-vi.html").read_text(encoding="utf-8")
+    # A day outside the plan is an input error (exit code 2) naming the field.
+    result = CliRunner().invoke(main, ["dispatch", "--plan-dir", str(plan_dir), "--day", "9",
+                                       "--out", str(out), "--vehicles", str(vehicles)])
+    assert result.exit_code == 2 and "day: must be an integer from 0 to 2" in result.output
+
+
+def test_cli_vrp_solve_fills_the_matrix_from_the_roads(tmp_path, d5_network) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    ntp, nguyen_trai = FACILITIES[NTP][1:], FACILITIES[NGUYEN_TRAI][1:]
+    problem = {"vehicles": [{"id": 1, "start": list(ntp), "end": list(ntp), "capacity": [10]}],
+               "jobs": [{"id": 1, "location": list(nguyen_trai), "delivery": [3]}]}
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(problem), encoding="utf-8")
+    result = CliRunner().invoke(main, ["vrp", "solve", str(path), "--region", "hcmc_d5",
+                                       "--max-iterations", "50", "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output.splitlines()[0])
+    assert answer["code"] == 0 and answer["summary"]["unassigned"] == 0
+    assert answer["summary"]["duration"] > 0 and answer["summary"]["distance"] > 500
+    # Without --region such input is still refused with VROOM's input-error code.
+    result = CliRunner().invoke(main, ["vrp", "solve", str(path)])
+    assert result.exit_code == 2
