@@ -1,4 +1,4 @@
-"""Dispatch: one day of a stored plan's deliveries and a fleet -> vehicle routes, road paths, sheets.
+"""Dispatch: one day of a plan's deliveries and a fleet -> vehicle routes, road paths, sheets.
 
 A thin orchestration layer, like :mod:`planning`: it reads the plan's flows of one day, turns them
 into a :class:`~data.schema.routes.RouteProblem` (integer seconds, kg of liquid oxygen and
@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ LOAD_DIMENSIONS = ("lox_kg", "cylinders")
 URGENT_PRIORITY = 50
 """Priority of urgent loads (0-100, VROOM's scale); other loads have 0."""
 UNREACHABLE_S = 10_000_000
-"""Travel time (s) standing for "no road path" between two reachable places; longer than any shift."""
+"""Travel time (s) standing for "no road path" between two reachable places (beyond any shift)."""
 MAX_TIME_LIMIT_S = 60.0
 """Largest solver time limit a request may ask for (costly operations run with time limits)."""
 
@@ -92,7 +93,7 @@ def _parse_clock(where: str, value: Any, problems: list[str]) -> int | None:
             seconds = int(hours) * 3600 + int(minutes) * 60
             if int(minutes) < 60 and seconds <= 24 * 3600:
                 return seconds
-    problems.append(f"{where}: must be a local time \"HH:MM\" (00:00-24:00), got {value!r}")
+    problems.append(f'{where}: must be a local time "HH:MM" (00:00-24:00), got {value!r}')
     return None
 
 
@@ -111,7 +112,8 @@ class ServiceTimes:
     per_cylinder_unload_s
         Per cylinder unloaded and swapped for an empty one (default 30).
     tank_fill_s
-        One hospital tank (VIE) fill from a tanker: hose, cool-down, transfer (default 2,700 = 45 min).
+        One hospital tank (VIE) fill from a tanker: hose, cool-down, transfer
+        (default 2,700 = 45 min).
     supplier_stop_s
         Fixed time at a plant or filling station: queue, weighing, papers (default 900 = 15 min).
     per_cylinder_load_s
@@ -129,7 +131,8 @@ class ServiceTimes:
 
     def __post_init__(self) -> None:
         problems = [
-            f"options.service.{f.name}: must be a whole number of seconds >= 0, got {getattr(self, f.name)!r}"
+            f"options.service.{f.name}: must be a whole number of seconds >= 0, "
+            f"got {getattr(self, f.name)!r}"
             for f in dataclasses.fields(self)
             if isinstance(getattr(self, f.name), bool)
             or not isinstance(getattr(self, f.name), int)
@@ -221,11 +224,22 @@ class DispatchOptions:
             values = {}
         if not isinstance(values, dict):
             raise InvalidInputError.from_problems(
-                "dispatch options", [f"options: must be an object, got {values!r}"])
-        allowed = {"shift_hours", "receiving_hours", "urgent_by", "facilities", "service",
-                   "time_limit_s", "seed", "max_iterations"}
-        problems += [f"options.{k}: unknown key (allowed: {', '.join(sorted(allowed))})"
-                     for k in sorted(set(values) - allowed)]
+                "dispatch options", [f"options: must be an object, got {values!r}"]
+            )
+        allowed = {
+            "shift_hours",
+            "receiving_hours",
+            "urgent_by",
+            "facilities",
+            "service",
+            "time_limit_s",
+            "seed",
+            "max_iterations",
+        }
+        problems += [
+            f"options.{k}: unknown key (allowed: {', '.join(sorted(allowed))})"
+            for k in sorted(set(values) - allowed)
+        ]
         if "shift_hours" in values:
             hours = values["shift_hours"]
             if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24:
@@ -248,18 +262,27 @@ class DispatchOptions:
             if not isinstance(service, dict):
                 problems.append(f"options.service: must be an object, got {service!r}")
             else:
-                problems += [f"options.service.{k}: unknown key (allowed: {', '.join(sorted(known))})"
-                             for k in sorted(set(service) - known)]
+                problems += [
+                    f"options.service.{k}: unknown key (allowed: {', '.join(sorted(known))})"
+                    for k in sorted(set(service) - known)
+                ]
                 try:
-                    kwargs["service"] = ServiceTimes(**{k: v for k, v in service.items() if k in known})
+                    kwargs["service"] = ServiceTimes(
+                        **{k: v for k, v in service.items() if k in known}
+                    )
                 except InvalidInputError as error:
                     problems += error.problems
         if "time_limit_s" in values:
             limit = values["time_limit_s"]
-            if isinstance(limit, bool) or not isinstance(limit, int | float) \
-                    or not 0 < limit <= MAX_TIME_LIMIT_S:
+            if (
+                isinstance(limit, bool)
+                or not isinstance(limit, int | float)
+                or not 0 < limit <= MAX_TIME_LIMIT_S
+            ):
                 problems.append(
-                    f"options.time_limit_s: must be a number in (0, {MAX_TIME_LIMIT_S:g}], got {limit!r}")
+                    f"options.time_limit_s: must be a number in (0, {MAX_TIME_LIMIT_S:g}], "
+                    f"got {limit!r}"
+                )
             else:
                 kwargs["time_limit_s"] = float(limit)
         if "seed" in values:
@@ -270,10 +293,15 @@ class DispatchOptions:
                 kwargs["seed"] = seed
         if "max_iterations" in values and values["max_iterations"] is not None:
             iterations = values["max_iterations"]
-            if isinstance(iterations, bool) or not isinstance(iterations, int) \
-                    or not 1 <= iterations <= 1_000_000:
+            if (
+                isinstance(iterations, bool)
+                or not isinstance(iterations, int)
+                or not 1 <= iterations <= 1_000_000
+            ):
                 problems.append(
-                    f"options.max_iterations: must be an integer in [1, 1000000], got {iterations!r}")
+                    f"options.max_iterations: must be an integer in [1, 1000000], "
+                    f"got {iterations!r}"
+                )
             else:
                 kwargs["max_iterations"] = iterations
         options = cls(**kwargs) if not problems else None
@@ -286,14 +314,16 @@ class DispatchOptions:
 
 def _parse_window(where: str, value: Any, problems: list[str]) -> tuple[int, int] | None:
     if not (isinstance(value, list) and len(value) == 2):
-        problems.append(f"{where}: must be [\"HH:MM\", \"HH:MM\"], got {value!r}")
+        problems.append(f'{where}: must be ["HH:MM", "HH:MM"], got {value!r}')
         return None
     start = _parse_clock(f"{where}[0]", value[0], problems)
     end = _parse_clock(f"{where}[1]", value[1], problems)
     if start is None or end is None:
         return None
     if start >= end:
-        problems.append(f"{where}: opens at {value[0]} but closes at {value[1]}; give [open, close]")
+        problems.append(
+            f"{where}: opens at {value[0]} but closes at {value[1]}; give [open, close]"
+        )
         return None
     return (start, end)
 
@@ -301,7 +331,9 @@ def _parse_window(where: str, value: Any, problems: list[str]) -> tuple[int, int
 def _parse_facility_options(value: Any, problems: list[str]) -> dict[str, FacilityOptions]:
     out: dict[str, FacilityOptions] = {}
     if not isinstance(value, dict):
-        problems.append(f"options.facilities: must be an object keyed by facility id, got {value!r}")
+        problems.append(
+            f"options.facilities: must be an object keyed by facility id, got {value!r}"
+        )
         return out
     for facility_id, entry in value.items():
         where = f"options.facilities.{facility_id}"
@@ -309,10 +341,14 @@ def _parse_facility_options(value: Any, problems: list[str]) -> dict[str, Facili
             problems.append(f"{where}: must be an object, got {entry!r}")
             continue
         unknown = sorted(set(entry) - {"receiving_hours", "contact", "phone"})
-        problems += [f"{where}.{k}: unknown key (allowed: contact, phone, receiving_hours)"
-                     for k in unknown]
-        hours = (_parse_window(f"{where}.receiving_hours", entry["receiving_hours"], problems)
-                 if "receiving_hours" in entry else None)
+        problems += [
+            f"{where}.{k}: unknown key (allowed: contact, phone, receiving_hours)" for k in unknown
+        ]
+        hours = (
+            _parse_window(f"{where}.receiving_hours", entry["receiving_hours"], problems)
+            if "receiving_hours" in entry
+            else None
+        )
         texts = {}
         for key in ("contact", "phone"):
             text = entry.get(key, "")
@@ -348,12 +384,17 @@ class FleetVehicle:
             problems.append(f"vehicle_id: must be a non-empty text, got {self.vehicle_id!r}")
         if not isinstance(self.home_depot_id, str) or not self.home_depot_id.strip():
             problems.append(f"home_depot_id: must be a supplier id, got {self.home_depot_id!r}")
-        capacity_name = ("tank_capacity_lox_kg" if self.kind == VehicleKind.CRYOGENIC_TANKER
-                         else "cylinder_capacity")
+        capacity_name = (
+            "tank_capacity_lox_kg"
+            if self.kind == VehicleKind.CRYOGENIC_TANKER
+            else "cylinder_capacity"
+        )
         capacity = getattr(self, capacity_name)
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity <= 0:
-            problems.append(f"{capacity_name}: must be a positive whole number for a {self.kind}, "
-                            f"got {capacity!r}")
+            problems.append(
+                f"{capacity_name}: must be a positive whole number for a {self.kind}, "
+                f"got {capacity!r}"
+            )
         if problems:
             raise InvalidInputError.from_problems(f"vehicle {self.vehicle_id!r}", problems)
 
@@ -392,21 +433,33 @@ def vehicles_from_mapping(values: Any) -> tuple[FleetVehicle, ...]:
     """
     if not isinstance(values, list) or not values:
         raise InvalidInputError.from_problems(
-            "vehicles", [f"vehicles: must be a non-empty list of vehicles, got {values!r}"])
+            "vehicles", [f"vehicles: must be a non-empty list of vehicles, got {values!r}"]
+        )
     problems: list[str] = []
     out: list[FleetVehicle] = []
-    allowed = {"vehicle_id", "kind", "home_depot_id", "tank_capacity_lox_kg", "cylinder_capacity",
-               "plate", "operator_id"}
+    allowed = {
+        "vehicle_id",
+        "kind",
+        "home_depot_id",
+        "tank_capacity_lox_kg",
+        "cylinder_capacity",
+        "plate",
+        "operator_id",
+    }
     for k, item in enumerate(values):
         where = f"vehicles[{k}]"
         if not isinstance(item, dict):
             problems.append(f"{where}: must be an object, got {item!r}")
             continue
-        problems += [f"{where}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})"
-                     for key in sorted(set(item) - allowed)]
+        problems += [
+            f"{where}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})"
+            for key in sorted(set(item) - allowed)
+        ]
         kind = item.get("kind")
         if kind not in {m.value for m in VehicleKind}:
-            problems.append(f"{where}.kind: must be cryogenic_tanker or cylinder_truck, got {kind!r}")
+            problems.append(
+                f"{where}.kind: must be cryogenic_tanker or cylinder_truck, got {kind!r}"
+            )
             continue
         try:
             vehicle = FleetVehicle(
@@ -482,8 +535,10 @@ class Load:
         """Why the delivery was split, if it was (empty otherwise)."""
         if self.parts == 1:
             return ""
-        return (f"delivery of {self.delivery.quantity} {self.delivery.unit} is larger than any "
-                f"vehicle of its kind: split into {self.parts} loads; this is part {self.part}")
+        return (
+            f"delivery of {self.delivery.quantity} {self.delivery.unit} is larger than any "
+            f"vehicle of its kind: split into {self.parts} loads; this is part {self.part}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,7 +563,7 @@ class DispatchRequest:
 def _kg_from_tonnes(tonnes: float) -> int:
     # Explicit scaling step: tonnes of LOX -> whole kg, rounded up so no allocated oxygen is lost
     # (the 1e-6 absorbs the plan's 4-decimal rounding of tonnes).
-    return int(math.ceil(tonnes * 1000.0 - 1e-6))
+    return math.ceil(tonnes * 1000.0 - 1e-6)
 
 
 def dispatch_request_from_plan(
@@ -548,23 +603,35 @@ def dispatch_request_from_plan(
     addresses = addresses or {}
     problems: list[str] = []
     horizon = plan.get("horizon_days")
-    if isinstance(day, bool) or not isinstance(day, int) or not isinstance(horizon, int) \
-            or not 0 <= day < horizon:
-        problems.append(f"day: must be an integer from 0 to {(horizon or 1) - 1} (the plan's "
-                        f"horizon), got {day!r}")
+    if (
+        isinstance(day, bool)
+        or not isinstance(day, int)
+        or not isinstance(horizon, int)
+        or not 0 <= day < horizon
+    ):
+        problems.append(
+            f"day: must be an integer from 0 to {(horizon or 1) - 1} (the plan's "
+            f"horizon), got {day!r}"
+        )
     try:
         start_date = dt.date.fromisoformat(plan["start_date"])
         suppliers = {
-            s["supplier_id"]: Stop(s["supplier_id"], s["name"], float(s["location"][0]),
-                                   float(s["location"][1]), "supplier",
-                                   addresses.get(s["supplier_id"], ""))
+            s["supplier_id"]: Stop(
+                s["supplier_id"],
+                s["name"],
+                float(s["location"][0]),
+                float(s["location"][1]),
+                "supplier",
+                addresses.get(s["supplier_id"], ""),
+            )
             for s in plan["suppliers"]
         }
         facility_rows = {f["facility_id"]: f for f in plan["facilities"]}
         flows = plan["allocation"]["flows"]
     except (KeyError, TypeError, ValueError, IndexError) as error:
         raise InvalidInputError(
-            f"plan: the stored plan document lacks {error}; recompute it with POST /plans") from None
+            f"plan: the stored plan document lacks {error}; recompute it with POST /plans"
+        ) from None
     if problems:
         raise InvalidInputError.from_problems("dispatch request", problems)
     facilities: dict[str, Stop] = {}
@@ -574,38 +641,65 @@ def dispatch_request_from_plan(
             continue
         row = facility_rows[flow["facility_id"]]
         facilities[row["facility_id"]] = Stop(
-            row["facility_id"], row["name"], float(row["location"][0]), float(row["location"][1]),
-            "facility", addresses.get(row["facility_id"], ""))
+            row["facility_id"],
+            row["name"],
+            float(row["location"][0]),
+            float(row["location"][1]),
+            "facility",
+            addresses.get(row["facility_id"], ""),
+        )
         first_short = row.get("first_shortfall_day")
         urgent = first_short is not None and first_short <= day
         if flow["product"] == "bulk_liquid" and flow["unit"] == "t_lox":
             quantity, unit = _kg_from_tonnes(float(flow["quantity"])), "kg_lox"
         elif flow["product"] == "cylinder" and str(flow["unit"]).startswith("cylinders_"):
-            quantity, unit = int(math.ceil(float(flow["quantity"]) - 1e-9)), str(flow["unit"])
+            quantity, unit = math.ceil(float(flow["quantity"]) - 1e-9), str(flow["unit"])
         else:
-            problems.append(f"plan.allocation.flows[{index}].unit: {flow['unit']!r} for product "
-                            f"{flow['product']!r} is not t_lox or cylinders_<size>")
+            problems.append(
+                f"plan.allocation.flows[{index}].unit: {flow['unit']!r} for product "
+                f"{flow['product']!r} is not t_lox or cylinders_<size>"
+            )
             continue
         if quantity > 0:
-            deliveries.append(Delivery(index, flow["supplier_id"], flow["facility_id"],
-                                       flow["product"], quantity, unit, float(flow["quantity_m3"]),
-                                       urgent))
+            deliveries.append(
+                Delivery(
+                    index,
+                    flow["supplier_id"],
+                    flow["facility_id"],
+                    flow["product"],
+                    quantity,
+                    unit,
+                    float(flow["quantity_m3"]),
+                    urgent,
+                )
+            )
     usable = [v for v in vehicles if v.home_depot_id in suppliers]
     excluded = tuple(
-        (v.vehicle_id, f"home depot {v.home_depot_id!r} is not a supplier of this plan "
-                       f"(known: {', '.join(sorted(suppliers))})")
-        for v in vehicles if v.home_depot_id not in suppliers)
+        (
+            v.vehicle_id,
+            f"home depot {v.home_depot_id!r} is not a supplier of this plan "
+            f"(known: {', '.join(sorted(suppliers))})",
+        )
+        for v in vehicles
+        if v.home_depot_id not in suppliers
+    )
     if not usable:
         problems.append(
             "vehicles: no vehicle has a home depot among the plan's suppliers "
-            f"({', '.join(sorted(suppliers))}); give vehicles with such a home_depot_id")
+            f"({', '.join(sorted(suppliers))}); give vehicles with such a home_depot_id"
+        )
     if problems:
         raise InvalidInputError.from_problems("dispatch request", problems)
     return DispatchRequest(
-        plan_id=plan_id, region_id=str(plan.get("region", "")),
-        date=start_date + dt.timedelta(days=day), day=day,
-        suppliers=MappingProxyType(suppliers), facilities=MappingProxyType(facilities),
-        deliveries=tuple(deliveries), vehicles=tuple(usable), options=options,
+        plan_id=plan_id,
+        region_id=str(plan.get("region", "")),
+        date=start_date + dt.timedelta(days=day),
+        day=day,
+        suppliers=MappingProxyType(suppliers),
+        facilities=MappingProxyType(facilities),
+        deliveries=tuple(deliveries),
+        vehicles=tuple(usable),
+        options=options,
         vehicles_excluded=excluded,
     )
 
@@ -613,8 +707,10 @@ def dispatch_request_from_plan(
 # --------------------------------------------------------------------------- problem and solve
 
 
-def split_deliveries(deliveries: Sequence[Delivery], vehicles: Sequence[FleetVehicle],
-                     ) -> tuple[Load, ...]:
+def split_deliveries(
+    deliveries: Sequence[Delivery],
+    vehicles: Sequence[FleetVehicle],
+) -> tuple[Load, ...]:
     """Cut each delivery into loads no larger than the largest vehicle of its kind.
 
     A delivery of ``q`` with largest capacity ``c < q`` becomes ``ceil(q / c)`` loads of
@@ -647,7 +743,7 @@ class DispatchProblem:
 
 
 def _seconds(values: np.ndarray) -> np.ndarray:
-    """Explicit float -> integer scaling of travel times and distances (rounded, inf -> UNREACHABLE_S)."""
+    """Scale float seconds or metres to integers explicitly (rounded; inf -> UNREACHABLE_S)."""
     out = np.full(values.shape, UNREACHABLE_S, dtype=np.int64)
     finite = np.isfinite(values)
     out[finite] = np.rint(values[finite]).astype(np.int64)
@@ -655,8 +751,11 @@ def _seconds(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_dispatch_problem(request: DispatchRequest, network: RoadNetwork, region: Region,
-                           ) -> DispatchProblem:
+def build_dispatch_problem(
+    request: DispatchRequest,
+    network: RoadNetwork,
+    region: Region,
+) -> DispatchProblem:
     """Turn a dispatch request into a route problem on road travel times.
 
     Places the roads do not reach are left out: their loads are returned in ``dropped`` with the
@@ -674,13 +773,15 @@ def build_dispatch_problem(request: DispatchRequest, network: RoadNetwork, regio
     loads = split_deliveries(request.deliveries, request.vehicles)
     used_ids: list[str] = []
     for place_id in [v.home_depot_id for v in request.vehicles] + [
-            x for load in loads for x in (load.delivery.supplier_id, load.delivery.facility_id)]:
+        x for load in loads for x in (load.delivery.supplier_id, load.delivery.facility_id)
+    ]:
         if place_id not in used_ids:
             used_ids.append(place_id)
     stops = {**request.suppliers, **request.facilities}
     places = [Place(pid, stops[pid].lon, stops[pid].lat, stops[pid].name) for pid in used_ids]
-    matrix = travel_time_matrix(network, places, places, gateways=region.gateways,
-                                max_snap_m=region.max_snap_m)
+    matrix = travel_time_matrix(
+        network, places, places, gateways=region.gateways, max_snap_m=region.max_snap_m
+    )
     reachable = [pid for pid in used_ids if matrix.snaps[pid].reachable]
     keep = np.array([used_ids.index(pid) for pid in reachable], dtype=np.int64)
     durations = _seconds(matrix.duration_s[np.ix_(keep, keep)])
@@ -692,33 +793,57 @@ def build_dispatch_problem(request: DispatchRequest, network: RoadNetwork, regio
         depot = idx.get(fleet_vehicle.home_depot_id)
         if depot is None:
             continue
-        skill = (SKILL_BULK_LIQUID if fleet_vehicle.kind == VehicleKind.CRYOGENIC_TANKER
-                 else SKILL_CYLINDERS)
-        vehicles.append(Vehicle(
-            fleet_vehicle.vehicle_id, depot, depot, capacity=fleet_vehicle.capacity,
-            time_window=TimeWindow(options.start_s, options.start_s + options.shift_s),
-            skills=frozenset({skill})))
+        skill = (
+            SKILL_BULK_LIQUID
+            if fleet_vehicle.kind == VehicleKind.CRYOGENIC_TANKER
+            else SKILL_CYLINDERS
+        )
+        vehicles.append(
+            Vehicle(
+                fleet_vehicle.vehicle_id,
+                depot,
+                depot,
+                capacity=fleet_vehicle.capacity,
+                time_window=TimeWindow(options.start_s, options.start_s + options.shift_s),
+                skills=frozenset({skill}),
+            )
+        )
     if not vehicles:
-        raise InvalidInputError.from_problems("dispatch request", [
-            "vehicles: no vehicle's home depot is reachable by road: " + "; ".join(
-                f"{v.home_depot_id}: {matrix.snaps[v.home_depot_id].reason}"
-                for v in request.vehicles)])
+        raise InvalidInputError.from_problems(
+            "dispatch request",
+            [
+                "vehicles: no vehicle's home depot is reachable by road: "
+                + "; ".join(
+                    f"{v.home_depot_id}: {matrix.snaps[v.home_depot_id].reason}"
+                    for v in request.vehicles
+                )
+            ],
+        )
 
     dropped: list[tuple[Load, str]] = []
     kept: list[Load] = []
     for load in loads:
-        bad = [pid for pid in (load.delivery.supplier_id, load.delivery.facility_id)
-               if pid not in idx]
+        bad = [
+            pid for pid in (load.delivery.supplier_id, load.delivery.facility_id) if pid not in idx
+        ]
         if bad:
-            dropped.append((load, "unreachable by road: " + "; ".join(
-                f"{pid}: {matrix.snaps[pid].reason}" for pid in bad)))
+            dropped.append(
+                (
+                    load,
+                    "unreachable by road: "
+                    + "; ".join(f"{pid}: {matrix.snaps[pid].reason}" for pid in bad),
+                )
+            )
         else:
             kept.append(load)
 
     def window_of(load: Load, urgent: bool) -> tuple[int, int]:
         facility = options.facilities.get(load.delivery.facility_id)
-        opens, closes = (facility.receiving_hours_s if facility and facility.receiving_hours_s
-                         else options.receiving_hours_s)
+        opens, closes = (
+            facility.receiving_hours_s
+            if facility and facility.receiving_hours_s
+            else options.receiving_hours_s
+        )
         if urgent and options.urgent_by_s > opens:
             closes = min(closes, options.urgent_by_s)
         return opens, closes
@@ -728,21 +853,33 @@ def build_dispatch_problem(request: DispatchRequest, network: RoadNetwork, regio
         for load in kept:
             product = load.delivery.product
             opens, closes = window_of(load, urgent_ok[load.load_id])
-            out.append(Shipment(
-                pickup=ShipmentStep(f"{load.load_id}:load", idx[load.delivery.supplier_id],
-                                    options.service.load_s(product, load.quantity)),
-                delivery=ShipmentStep(f"{load.load_id}:drop", idx[load.delivery.facility_id],
-                                      options.service.unload_s(product, load.quantity),
-                                      TimeWindow(opens, closes)),
-                amount=load.amount,
-                priority=URGENT_PRIORITY if load.delivery.urgent else 0,
-                skills=frozenset({_PRODUCT_SKILL[product]}),
-            ))
+            out.append(
+                Shipment(
+                    pickup=ShipmentStep(
+                        f"{load.load_id}:load",
+                        idx[load.delivery.supplier_id],
+                        options.service.load_s(product, load.quantity),
+                    ),
+                    delivery=ShipmentStep(
+                        f"{load.load_id}:drop",
+                        idx[load.delivery.facility_id],
+                        options.service.unload_s(product, load.quantity),
+                        TimeWindow(opens, closes),
+                    ),
+                    amount=load.amount,
+                    priority=URGENT_PRIORITY if load.delivery.urgent else 0,
+                    skills=frozenset({_PRODUCT_SKILL[product]}),
+                )
+            )
         return tuple(out)
 
     urgent_ok = {load.load_id: load.delivery.urgent for load in kept}
-    problem = RouteProblem(durations_s=durations, vehicles=tuple(vehicles),
-                           shipments=shipments_for(urgent_ok), distances_m=distances)
+    problem = RouteProblem(
+        durations_s=durations,
+        vehicles=tuple(vehicles),
+        shipments=shipments_for(urgent_ok),
+        distances_m=distances,
+    )
     missed: dict[str, str] = {}
     if any(urgent_ok.values()):
         # An urgent load no vehicle can bring by the urgent time, even alone, is better late than
@@ -751,13 +888,21 @@ def build_dispatch_problem(request: DispatchRequest, network: RoadNetwork, regio
             load = kept[position]
             if load.delivery.urgent and reason.startswith(REASON_TIME_WINDOW):
                 urgent_ok[load.load_id] = False
-                missed[load.load_id] = (f"cannot arrive by {_clock_text(options.urgent_by_s)}: "
-                                        f"{reason}; delivered within the receiving hours instead")
+                missed[load.load_id] = (
+                    f"cannot arrive by {_clock_text(options.urgent_by_s)}: "
+                    f"{reason}; delivered within the receiving hours instead"
+                )
         if missed:
             problem = dataclasses.replace(problem, shipments=shipments_for(urgent_ok))
     windows = {load.load_id: window_of(load, urgent_ok[load.load_id]) for load in kept}
-    return DispatchProblem(problem, tuple(reachable), tuple(kept), MappingProxyType(windows),
-                           MappingProxyType(missed), tuple(dropped))
+    return DispatchProblem(
+        problem,
+        tuple(reachable),
+        tuple(kept),
+        MappingProxyType(windows),
+        MappingProxyType(missed),
+        tuple(dropped),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -787,8 +932,9 @@ def plan_dispatch(request: DispatchRequest, network: RoadNetwork, region: Region
 
     dispatch_problem = build_dispatch_problem(request, network, region)
     options = request.options
-    params = SolverParams(time_limit_s=options.time_limit_s, seed=options.seed,
-                          max_iterations=options.max_iterations)
+    params = SolverParams(
+        time_limit_s=options.time_limit_s, seed=options.seed, max_iterations=options.max_iterations
+    )
     plan = solve_routes(dispatch_problem.problem, params)
     validate_route_plan(dispatch_problem.problem, plan)
     return DispatchResult(request, dispatch_problem, plan)
@@ -826,19 +972,27 @@ def _explain_reason(result: DispatchResult, load: Load, reason: str) -> str:
         return reason
     dproblem, options = result.dispatch_problem, result.request.options
     kind = _KIND_OF_PRODUCT[load.delivery.product]
-    fleet = [v for v in result.request.vehicles
-             if v.kind == kind and v.home_depot_id in dproblem.place_ids]
-    busy_s = sum(route.steps[-1].arrival_s - route.steps[0].arrival_s
-                 for route in result.plan.routes
-                 if any(v.vehicle_id == route.vehicle_id for v in fleet))
+    fleet = [
+        v
+        for v in result.request.vehicles
+        if v.kind == kind and v.home_depot_id in dproblem.place_ids
+    ]
+    busy_s = sum(
+        route.steps[-1].arrival_s - route.steps[0].arrival_s
+        for route in result.plan.routes
+        if any(v.vehicle_id == route.vehicle_id for v in fleet)
+    )
     durations = dproblem.problem.durations_s
     supplier = dproblem.place_ids.index(load.delivery.supplier_id)
     facility = dproblem.place_ids.index(load.delivery.facility_id)
-    service = (options.service.load_s(load.delivery.product, load.quantity)
-               + options.service.unload_s(load.delivery.product, load.quantity))
-    alone_s = min(int(durations[d, supplier] + durations[supplier, facility]
-                      + durations[facility, d]) + service
-                  for d in (dproblem.place_ids.index(v.home_depot_id) for v in fleet))
+    service = options.service.load_s(
+        load.delivery.product, load.quantity
+    ) + options.service.unload_s(load.delivery.product, load.quantity)
+    alone_s = min(
+        int(durations[d, supplier] + durations[supplier, facility] + durations[facility, d])
+        + service
+        for d in (dproblem.place_ids.index(v.home_depot_id) for v in fleet)
+    )
     opens, closes = dproblem.windows[load.load_id]
     return (
         f"{REASON_FLEET_TIME}: the {len(fleet)} {kind}(s) spend {busy_s / 3600:.1f} h of their "
@@ -865,9 +1019,14 @@ def routes_to_dict(result: DispatchResult, *, routes_id: str = "") -> dict[str, 
     fleet = {v.vehicle_id: v for v in request.vehicles}
 
     def load_fields(load: Load) -> dict[str, Any]:
-        return {"load_id": load.load_id, "supplier_id": load.delivery.supplier_id,
-                "facility_id": load.delivery.facility_id, "product": load.delivery.product,
-                "quantity": load.quantity, "unit": load.delivery.unit}
+        return {
+            "load_id": load.load_id,
+            "supplier_id": load.delivery.supplier_id,
+            "facility_id": load.delivery.facility_id,
+            "product": load.delivery.product,
+            "quantity": load.quantity,
+            "unit": load.delivery.unit,
+        }
 
     routes = []
     for route in plan.routes:
@@ -885,41 +1044,73 @@ def routes_to_dict(result: DispatchResult, *, routes_id: str = "") -> dict[str, 
                 if step.kind == "delivery":
                     opens, closes = dproblem.windows[load_id]
                     entry["time_window"] = [_local(date, opens), _local(date, closes)]
-            entry.update({
-                "place_id": place_id, "name": stop.name, "address": stop.address,
-                "location": [round(stop.lon, 6), round(stop.lat, 6)],
-                "arrival": _local(date, step.arrival_s),
-                "departure": _local(date, departure if step.kind != "start" else step.arrival_s),
-                "waiting_time": step.waiting_s, "service": step.service_s,
-                "duration": step.travel_s, "distance": step.distance_m,
-                "load": _named_load(step.load),
-            })
+            entry.update(
+                {
+                    "place_id": place_id,
+                    "name": stop.name,
+                    "address": stop.address,
+                    "location": [round(stop.lon, 6), round(stop.lat, 6)],
+                    "arrival": _local(date, step.arrival_s),
+                    "departure": _local(
+                        date, departure if step.kind != "start" else step.arrival_s
+                    ),
+                    "waiting_time": step.waiting_s,
+                    "service": step.service_s,
+                    "duration": step.travel_s,
+                    "distance": step.distance_m,
+                    "load": _named_load(step.load),
+                }
+            )
             steps.append(entry)
-        routes.append({
-            "vehicle": vehicle.vehicle_id, "kind": str(vehicle.kind), "plate": vehicle.plate,
-            "operator_id": vehicle.operator_id, "home_depot_id": vehicle.home_depot_id,
-            "capacity": _named_load(vehicle.capacity),
-            "start": steps[0]["departure"], "end": steps[-1]["arrival"],
-            "cost": route.cost, "duration": route.travel_s, "service": route.service_s,
-            "waiting_time": route.waiting_s, "distance": route.distance_m,
-            "delivery": _named_load(route.delivery), "priority": route.priority,
-            "steps": steps,
-        })
+        routes.append(
+            {
+                "vehicle": vehicle.vehicle_id,
+                "kind": str(vehicle.kind),
+                "plate": vehicle.plate,
+                "operator_id": vehicle.operator_id,
+                "home_depot_id": vehicle.home_depot_id,
+                "capacity": _named_load(vehicle.capacity),
+                "start": steps[0]["departure"],
+                "end": steps[-1]["arrival"],
+                "cost": route.cost,
+                "duration": route.travel_s,
+                "service": route.service_s,
+                "waiting_time": route.waiting_s,
+                "distance": route.distance_m,
+                "delivery": _named_load(route.delivery),
+                "priority": route.priority,
+                "steps": steps,
+            }
+        )
 
     unassigned = []
     for load, reason in dproblem.dropped:
-        for kind, suffix, place_id in (("pickup", "load", load.delivery.supplier_id),
-                                       ("delivery", "drop", load.delivery.facility_id)):
+        for kind, suffix, place_id in (
+            ("pickup", "load", load.delivery.supplier_id),
+            ("delivery", "drop", load.delivery.facility_id),
+        ):
             stop = stops[place_id]
-            unassigned.append({"id": f"{load.load_id}:{suffix}", "type": kind, **load_fields(load),
-                               "location": [round(stop.lon, 6), round(stop.lat, 6)],
-                               "reason": reason})
+            unassigned.append(
+                {
+                    "id": f"{load.load_id}:{suffix}",
+                    "type": kind,
+                    **load_fields(load),
+                    "location": [round(stop.lon, 6), round(stop.lat, 6)],
+                    "reason": reason,
+                }
+            )
     for task in plan.unassigned:
         load = loads[str(task.task_id).rsplit(":", 1)[0]]
         stop = stops[dproblem.place_ids[task.location_idx]]
-        unassigned.append({"id": task.task_id, "type": task.kind, **load_fields(load),
-                           "location": [round(stop.lon, 6), round(stop.lat, 6)],
-                           "reason": _explain_reason(result, load, task.reason)})
+        unassigned.append(
+            {
+                "id": task.task_id,
+                "type": task.kind,
+                **load_fields(load),
+                "location": [round(stop.lon, 6), round(stop.lat, 6)],
+                "reason": _explain_reason(result, load, task.reason),
+            }
+        )
 
     all_loads = list(dproblem.loads) + [load for load, _ in dproblem.dropped]
     options = request.options
@@ -935,12 +1126,15 @@ def routes_to_dict(result: DispatchResult, *, routes_id: str = "") -> dict[str, 
         "date": date.isoformat(),
         "timezone": str(LOCAL_TZ),
         "conventions": {
-            "times": "ISO 8601, Asia/Ho_Chi_Minh", "duration_service_waiting_time": "seconds",
-            "distance": "metres", "location": "[lon, lat] WGS84",
+            "times": "ISO 8601, Asia/Ho_Chi_Minh",
+            "duration_service_waiting_time": "seconds",
+            "distance": "metres",
+            "location": "[lon, lat] WGS84",
             "load": "lox_kg: kg of liquid oxygen; cylinders: full cylinders",
         },
         "summary": {
-            "routes": len(routes), "unassigned": len(unassigned),
+            "routes": len(routes),
+            "unassigned": len(unassigned),
             "loads": len(all_loads),
             "loads_unassigned": len({u["load_id"] for u in unassigned}),
             "cost": plan.cost,
@@ -950,32 +1144,54 @@ def routes_to_dict(result: DispatchResult, *, routes_id: str = "") -> dict[str, 
             "distance": sum(r.distance_m or 0 for r in plan.routes),
             "delivery": _named_load(delivered),
         },
-        "solver": {"engine": plan.engine, "seed": options.seed,
-                   "time_limit_s": options.time_limit_s, "max_iterations": options.max_iterations,
-                   "runtime_s": round(plan.runtime_s, 3), "validated": True},
+        "solver": {
+            "engine": plan.engine,
+            "seed": options.seed,
+            "time_limit_s": options.time_limit_s,
+            "max_iterations": options.max_iterations,
+            "runtime_s": round(plan.runtime_s, 3),
+            "validated": True,
+        },
         "options": {
-            "start_time": _clock_text(options.start_s), "shift_hours": options.shift_s / 3600,
+            "start_time": _clock_text(options.start_s),
+            "shift_hours": options.shift_s / 3600,
             "receiving_hours": [_clock_text(s) for s in options.receiving_hours_s],
             "urgent_by": _clock_text(options.urgent_by_s),
             "service": dataclasses.asdict(options.service),
         },
         "loads": [
-            {**load_fields(load), "flow_index": load.delivery.flow_index,
-             "delivery_quantity": load.delivery.quantity, "part": load.part, "parts": load.parts,
-             "urgent": load.delivery.urgent, "note": load.note,
-             "time_window": ([_local(date, s) for s in dproblem.windows[load.load_id]]
-                             if load.load_id in dproblem.windows else None),
-             "urgent_window_missed": dproblem.urgent_window_missed.get(load.load_id)}
+            {
+                **load_fields(load),
+                "flow_index": load.delivery.flow_index,
+                "delivery_quantity": load.delivery.quantity,
+                "part": load.part,
+                "parts": load.parts,
+                "urgent": load.delivery.urgent,
+                "note": load.note,
+                "time_window": (
+                    [_local(date, s) for s in dproblem.windows[load.load_id]]
+                    if load.load_id in dproblem.windows
+                    else None
+                ),
+                "urgent_window_missed": dproblem.urgent_window_missed.get(load.load_id),
+            }
             for load in all_loads
         ],
         "unassigned": unassigned,
         "routes": routes,
-        "vehicles_unused": [v.vehicle_id for v in request.vehicles
-                            if v.vehicle_id not in {r["vehicle"] for r in routes}],
-        "vehicles_excluded": [{"vehicle_id": vid, "reason": why}
-                              for vid, why in request.vehicles_excluded],
-        "contacts": {fid: {"contact": f.contact, "phone": f.phone}
-                     for fid, f in options.facilities.items() if f.contact or f.phone},
+        "vehicles_unused": [
+            v.vehicle_id
+            for v in request.vehicles
+            if v.vehicle_id not in {r["vehicle"] for r in routes}
+        ],
+        "vehicles_excluded": [
+            {"vehicle_id": vid, "reason": why} for vid, why in request.vehicles_excluded
+        ],
+        "contacts": {
+            fid: {"contact": f.contact, "phone": f.phone}
+            for fid, f in options.facilities.items()
+            if f.contact or f.phone
+        },
         "attribution": ATTRIBUTION,
     }
 
@@ -983,9 +1199,13 @@ def routes_to_dict(result: DispatchResult, *, routes_id: str = "") -> dict[str, 
 # --------------------------------------------------------------------------- geometry
 
 
-def _leg_coordinates(network: RoadNetwork, region: Region, origin: Stop, destination: Stop,
-                     cache: dict[tuple[str, str], tuple[list[list[float]], bool]],
-                     ) -> tuple[list[list[float]], bool]:
+def _leg_coordinates(
+    network: RoadNetwork,
+    region: Region,
+    origin: Stop,
+    destination: Stop,
+    cache: dict[tuple[str, str], tuple[list[list[float]], bool]],
+) -> tuple[list[list[float]], bool]:
     """Road path of one leg as ``[lon, lat]`` pairs, and whether part of it is off the map.
 
     A supplier outside the map is joined to the gateway giving the fastest trip by a straight
@@ -996,7 +1216,7 @@ def _leg_coordinates(network: RoadNetwork, region: Region, origin: Stop, destina
     key = (origin.place_id, destination.place_id)
     if key in cache:
         return cache[key]
-    links = {}
+    links: dict[str, list[tuple[Any, float]]] = {}
     for gateway in region.gateways:
         for place_id, link in gateway.links.items():
             links.setdefault(place_id, []).append((gateway, link.extra_s))
@@ -1022,8 +1242,11 @@ def _leg_coordinates(network: RoadNetwork, region: Region, origin: Stop, destina
             if best is None or seconds + extra_s < best[0]:
                 best = (seconds + extra_s, coords)
         inner = best[1] if best is not None else []
-        coordinates = ([[origin.lon, origin.lat], *inner] if a_off
-                       else [*inner, [destination.lon, destination.lat]])
+        coordinates = (
+            [[origin.lon, origin.lat], *inner]
+            if a_off
+            else [*inner, [destination.lon, destination.lat]]
+        )
     else:
         coordinates = path(point_a, point_b)[1]
     rounded = [[round(lon, 6), round(lat, 6)] for lon, lat in coordinates]
@@ -1031,8 +1254,11 @@ def _leg_coordinates(network: RoadNetwork, region: Region, origin: Stop, destina
     return cache[key]
 
 
-def routes_to_geojson(routes: Mapping[str, Any], network: RoadNetwork, region: Region,
-                      ) -> dict[str, Any]:
+def routes_to_geojson(
+    routes: Mapping[str, Any],
+    network: RoadNetwork,
+    region: Region,
+) -> dict[str, Any]:
     """Return the routes as an RFC 7946 FeatureCollection (``[lon, lat]``, WGS84, 6 decimals).
 
     Per route: one ``LineString`` feature (``kind`` ``"route"``) following the roads from the home
@@ -1052,36 +1278,55 @@ def routes_to_geojson(routes: Mapping[str, Any], network: RoadNetwork, region: R
         steps = route["steps"]
         line: list[list[float]] = []
         off_map = False
-        for previous, step in zip(steps, steps[1:], strict=False):
+        for previous, step in itertools.pairwise(steps):
             if previous["place_id"] == step["place_id"]:
                 continue
-            origin = Stop(previous["place_id"], previous["name"], *previous["location"], "")
-            destination = Stop(step["place_id"], step["name"], *step["location"], "")
+            lon_a, lat_a = previous["location"]
+            lon_b, lat_b = step["location"]
+            origin = Stop(previous["place_id"], previous["name"], lon_a, lat_a, "stop")
+            destination = Stop(step["place_id"], step["name"], lon_b, lat_b, "stop")
             coords, leg_off_map = _leg_coordinates(network, region, origin, destination, cache)
             off_map |= leg_off_map
             line.extend(coords if not line else coords[1:] if coords[:1] == line[-1:] else coords)
         if len(line) < 2:
             line = [steps[0]["location"], steps[-1]["location"]]
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": line},
-            "properties": {"kind": "route", "vehicle": route["vehicle"],
-                           "vehicle_kind": route["kind"], "start": route["start"],
-                           "end": route["end"], "duration_s": route["duration"],
-                           "distance_m": route["distance"], "off_map": off_map},
-        })
-        for sequence, step in enumerate(steps):
-            features.append({
+        features.append(
+            {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": step["location"]},
+                "geometry": {"type": "LineString", "coordinates": line},
                 "properties": {
-                    "kind": "stop", "vehicle": route["vehicle"], "sequence": sequence,
-                    "type": step["type"], "place_id": step["place_id"], "name": step["name"],
-                    "load_id": step.get("load_id"), "quantity": step.get("quantity"),
-                    "unit": step.get("unit"), "arrival": step["arrival"],
-                    "departure": step["departure"], "load": step["load"],
+                    "kind": "route",
+                    "vehicle": route["vehicle"],
+                    "vehicle_kind": route["kind"],
+                    "start": route["start"],
+                    "end": route["end"],
+                    "duration_s": route["duration"],
+                    "distance_m": route["distance"],
+                    "off_map": off_map,
                 },
-            })
+            }
+        )
+        for sequence, step in enumerate(steps):
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": step["location"]},
+                    "properties": {
+                        "kind": "stop",
+                        "vehicle": route["vehicle"],
+                        "sequence": sequence,
+                        "type": step["type"],
+                        "place_id": step["place_id"],
+                        "name": step["name"],
+                        "load_id": step.get("load_id"),
+                        "quantity": step.get("quantity"),
+                        "unit": step.get("unit"),
+                        "arrival": step["arrival"],
+                        "departure": step["departure"],
+                        "load": step["load"],
+                    },
+                }
+            )
     return {"type": "FeatureCollection", "features": features, "attribution": ATTRIBUTION}
 
 
@@ -1089,32 +1334,82 @@ def routes_to_geojson(routes: Mapping[str, Any], network: RoadNetwork, region: R
 
 _TEXTS: dict[str, dict[str, str]] = {
     "vi": {
-        "title": "Lệnh điều xe – Phiếu lộ trình", "vehicle": "Xe", "plate": "Biển số",
-        "kind.cryogenic_tanker": "Xe bồn oxy lỏng", "kind.cylinder_truck": "Xe chở bình oxy",
-        "date": "Ngày", "depot": "Nơi xuất phát / về", "driver": "Tài xế", "phone": "Điện thoại",
-        "departure": "Giờ xuất phát", "return": "Giờ về dự kiến", "seq": "#", "stop": "Điểm dừng",
-        "address": "Địa chỉ", "action": "Công việc", "quantity": "Số lượng",
-        "arrival": "Giờ đến", "leave": "Giờ đi", "window": "Giờ nhận hàng", "contact": "Liên hệ",
-        "signature": "Ký nhận", "type.start": "Xuất phát", "type.end": "Về nơi xuất phát",
-        "type.pickup": "Nhận hàng", "type.delivery": "Giao hàng", "unit.kg_lox": "kg oxy lỏng",
-        "unit.cylinders": "bình", "urgent": "KHẨN", "split": "Phần {part}/{parts} của đơn {total}",
-        "load_after": "Hàng trên xe sau điểm này", "notes": "Ghi chú", "generated": "Lập lúc",
-        "total": "Tổng", "drive": "Thời gian lái xe", "distance": "Quãng đường",
-        "minutes": "phút", "km": "km",
+        "title": "Lệnh điều xe – Phiếu lộ trình",  # noqa: RUF001
+        "vehicle": "Xe",
+        "plate": "Biển số",
+        "kind.cryogenic_tanker": "Xe bồn oxy lỏng",
+        "kind.cylinder_truck": "Xe chở bình oxy",
+        "date": "Ngày",
+        "depot": "Nơi xuất phát / về",
+        "driver": "Tài xế",
+        "phone": "Điện thoại",
+        "departure": "Giờ xuất phát",
+        "return": "Giờ về dự kiến",
+        "seq": "#",
+        "stop": "Điểm dừng",
+        "address": "Địa chỉ",
+        "action": "Công việc",
+        "quantity": "Số lượng",
+        "arrival": "Giờ đến",
+        "leave": "Giờ đi",
+        "window": "Giờ nhận hàng",
+        "contact": "Liên hệ",
+        "signature": "Ký nhận",
+        "type.start": "Xuất phát",
+        "type.end": "Về nơi xuất phát",
+        "type.pickup": "Nhận hàng",
+        "type.delivery": "Giao hàng",
+        "unit.kg_lox": "kg oxy lỏng",
+        "unit.cylinders": "bình",
+        "urgent": "KHẨN",
+        "split": "Phần {part}/{parts} của đơn {total}",
+        "load_after": "Hàng trên xe sau điểm này",
+        "notes": "Ghi chú",
+        "generated": "Lập lúc",
+        "total": "Tổng",
+        "drive": "Thời gian lái xe",
+        "distance": "Quãng đường",
+        "minutes": "phút",
+        "km": "km",
     },
     "en": {
-        "title": "Dispatch order – route sheet", "vehicle": "Vehicle", "plate": "Plate",
-        "kind.cryogenic_tanker": "Liquid-oxygen tanker", "kind.cylinder_truck": "Cylinder truck",
-        "date": "Date", "depot": "Start / return depot", "driver": "Driver", "phone": "Phone",
-        "departure": "Departure", "return": "Expected return", "seq": "#", "stop": "Stop",
-        "address": "Address", "action": "Task", "quantity": "Quantity", "arrival": "Arrive",
-        "leave": "Leave", "window": "Receiving hours", "contact": "Contact",
-        "signature": "Received (signature)", "type.start": "Start", "type.end": "Return to depot",
-        "type.pickup": "Load", "type.delivery": "Deliver", "unit.kg_lox": "kg liquid oxygen",
-        "unit.cylinders": "cylinders", "urgent": "URGENT",
-        "split": "Part {part}/{parts} of a {total} order", "load_after": "On board after stop",
-        "notes": "Notes", "generated": "Generated", "total": "Total",
-        "drive": "Driving time", "distance": "Distance", "minutes": "min", "km": "km",
+        "title": "Dispatch order – route sheet",  # noqa: RUF001
+        "vehicle": "Vehicle",
+        "plate": "Plate",
+        "kind.cryogenic_tanker": "Liquid-oxygen tanker",
+        "kind.cylinder_truck": "Cylinder truck",
+        "date": "Date",
+        "depot": "Start / return depot",
+        "driver": "Driver",
+        "phone": "Phone",
+        "departure": "Departure",
+        "return": "Expected return",
+        "seq": "#",
+        "stop": "Stop",
+        "address": "Address",
+        "action": "Task",
+        "quantity": "Quantity",
+        "arrival": "Arrive",
+        "leave": "Leave",
+        "window": "Receiving hours",
+        "contact": "Contact",
+        "signature": "Received (signature)",
+        "type.start": "Start",
+        "type.end": "Return to depot",
+        "type.pickup": "Load",
+        "type.delivery": "Deliver",
+        "unit.kg_lox": "kg liquid oxygen",
+        "unit.cylinders": "cylinders",
+        "urgent": "URGENT",
+        "split": "Part {part}/{parts} of a {total} order",
+        "load_after": "On board after stop",
+        "notes": "Notes",
+        "generated": "Generated",
+        "total": "Total",
+        "drive": "Driving time",
+        "distance": "Distance",
+        "minutes": "min",
+        "km": "km",
     },
 }
 LANGUAGES = tuple(_TEXTS)
@@ -1129,7 +1424,8 @@ h1 { font-size: 15pt; margin: 0 0 4mm; }
 table { border-collapse: collapse; width: 100%; }
 .head td { padding: 1mm 2mm; vertical-align: top; }
 .stops { margin-top: 4mm; }
-.stops th, .stops td { border: 0.3mm solid #000; padding: 1.5mm; vertical-align: top; text-align: left; }
+.stops th, .stops td { border: 0.3mm solid #000; padding: 1.5mm; vertical-align: top;
+                       text-align: left; }
 .stops th { background: #eee; }
 .stops tr { page-break-inside: avoid; break-inside: avoid; }
 .stops thead { display: table-header-group; }
@@ -1185,7 +1481,8 @@ def route_sheet_html(routes: Mapping[str, Any], vehicle_id: str, *, lang: str = 
     if not found:
         raise InvalidInputError(
             f"vehicle_id: {vehicle_id!r} has no route in these routes (routes: "
-            f"{', '.join(r['vehicle'] for r in routes['routes']) or 'none'})")
+            f"{', '.join(r['vehicle'] for r in routes['routes']) or 'none'})"
+        )
     route = found[0]
     texts = _TEXTS[lang]
     loads = {load["load_id"]: load for load in routes.get("loads", [])}
@@ -1199,13 +1496,15 @@ def route_sheet_html(routes: Mapping[str, Any], vehicle_id: str, *, lang: str = 
         if load and load.get("urgent") and step["type"] == "delivery":
             notes.append(f'<span class="urgent">{esc(texts["urgent"])}</span>')
         if load and load.get("parts", 1) > 1:
-            total = _quantity_text({"quantity": load["delivery_quantity"], "unit": load["unit"]},
-                                   texts)
-            notes.append(esc(texts["split"].format(part=load["part"], parts=load["parts"],
-                                                   total=total)))
+            total = _quantity_text(
+                {"quantity": load["delivery_quantity"], "unit": load["unit"]}, texts
+            )
+            notes.append(
+                esc(texts["split"].format(part=load["part"], parts=load["parts"], total=total))
+            )
         window = ""
         if step.get("time_window"):
-            window = "–".join(_hhmm(t) for t in step["time_window"])
+            window = "–".join(_hhmm(t) for t in step["time_window"])  # noqa: RUF001
         contact_html = ""
         if step["type"] == "delivery":
             known = contacts.get(step["place_id"], {})
@@ -1213,13 +1512,16 @@ def route_sheet_html(routes: Mapping[str, Any], vehicle_id: str, *, lang: str = 
             phone = esc(known["phone"]) if known.get("phone") else blank
             contact_html = f"{name}<br>{esc(texts['phone'])}: {phone}"
         on_board = ", ".join(
-            _quantity_text({"quantity": v, "unit": "kg_lox" if k == "lox_kg" else "cylinders_"},
-                           texts).strip()
-            for k, v in step["load"].items() if v)
+            _quantity_text(
+                {"quantity": v, "unit": "kg_lox" if k == "lox_kg" else "cylinders_"}, texts
+            ).strip()
+            for k, v in step["load"].items()
+            if v
+        )
         rows.append(
             "<tr>"
             f"<td>{sequence}</td>"
-            f"<td><b>{esc(step['name'])}</b><br><span class=\"small\">"
+            f'<td><b>{esc(step["name"])}</b><br><span class="small">'
             f"{esc(step.get('address') or '') or blank}</span></td>"
             f"<td>{esc(texts['type.' + step['type']])}"
             f"{'<br>' + ' '.join(notes) if notes else ''}</td>"
@@ -1227,13 +1529,14 @@ def route_sheet_html(routes: Mapping[str, Any], vehicle_id: str, *, lang: str = 
             f"<td>{_hhmm(step['arrival'])}</td>"
             f"<td>{_hhmm(step['departure'])}</td>"
             f"<td>{esc(window)}</td>"
-            f"<td class=\"small\">{contact_html}</td>"
-            f"<td class=\"small\">{esc(on_board)}</td>"
-            f"<td class=\"sign\"></td>"
-            "</tr>")
+            f'<td class="small">{contact_html}</td>'
+            f'<td class="small">{esc(on_board)}</td>'
+            f'<td class="sign"></td>'
+            "</tr>"
+        )
     depot = route["steps"][0]
     head = [
-        (texts["vehicle"], f"{esc(route['vehicle'])} – {esc(texts['kind.' + route['kind']])}"),
+        (texts["vehicle"], f"{esc(route['vehicle'])} – {esc(texts['kind.' + route['kind']])}"),  # noqa: RUF001
         (texts["plate"], esc(route.get("plate") or "") or blank),
         (texts["date"], esc(routes["date"])),
         (texts["depot"], esc(depot["name"])),
@@ -1246,19 +1549,31 @@ def route_sheet_html(routes: Mapping[str, Any], vehicle_id: str, *, lang: str = 
     ]
     head_rows = "".join(
         f"<tr><td>{esc(a)}</td><td><b>{b}</b></td><td>{esc(c)}</td><td><b>{d}</b></td></tr>"
-        for (a, b), (c, d) in zip(head[::2], head[1::2], strict=True))
-    columns = ["seq", "stop", "action", "quantity", "arrival", "leave", "window", "contact",
-               "load_after", "signature"]
+        for (a, b), (c, d) in zip(head[::2], head[1::2], strict=True)
+    )
+    columns = [
+        "seq",
+        "stop",
+        "action",
+        "quantity",
+        "arrival",
+        "leave",
+        "window",
+        "contact",
+        "load_after",
+        "signature",
+    ]
     header = "".join(f"<th>{esc(texts[c])}</th>" for c in columns)
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-        f"<title>{esc(texts['title'])} – {esc(route['vehicle'])} – {esc(routes['date'])}</title>"
+        f"<title>{esc(texts['title'])} – {esc(route['vehicle'])} – {esc(routes['date'])}</title>"  # noqa: RUF001
         f"<style>{_SHEET_CSS}</style></head><body>"
         f"<h1>{esc(texts['title'])}</h1>"
         f'<table class="head">{head_rows}</table>'
-        f'<table class="stops"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f'<table class="stops"><thead><tr>{header}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
         f"<p>{esc(texts['notes'])}: {blank}{blank}{blank}</p>"
-        f"<footer>{esc(routes.get('plan_id') or '')} / {esc(routes.get('routes_id') or '')} – "
-        f"{esc(routes['timezone'])} – Map data {esc(ATTRIBUTION)}</footer>"
+        f"<footer>{esc(routes.get('plan_id') or '')} / {esc(routes.get('routes_id') or '')} – "  # noqa: RUF001
+        f"{esc(routes['timezone'])} – Map data {esc(ATTRIBUTION)}</footer>"  # noqa: RUF001
         "</body></html>\n"
     )

@@ -40,11 +40,17 @@ FACILITIES = {
     APRIL_30: ("Bệnh viện 30 Tháng 4", 106.6729739, 10.759246),
 }
 SUPPLIERS = {
-    "ALV-SHTP": ("Air Liquide Việt Nam – Khu Công nghệ cao TP.HCM", "liquid_producer", 106.796, 10.846),
+    "ALV-SHTP": (
+        "Air Liquide Việt Nam – Khu Công nghệ cao TP.HCM",
+        "liquid_producer",
+        106.796,
+        10.846,
+    ),
     "TDS": ("Thép Thủ Đức – trạm nạp oxy", "filling_station", 106.76, 10.842),
 }
-TANKER = FleetVehicle("TK1", VehicleKind.CRYOGENIC_TANKER, "ALV-SHTP", tank_capacity_lox_kg=5000,
-                      plate="51C-123.45")
+TANKER = FleetVehicle(
+    "TK1", VehicleKind.CRYOGENIC_TANKER, "ALV-SHTP", tank_capacity_lox_kg=5000, plate="51C-123.45"
+)
 TRUCK = FleetVehicle("CT1", VehicleKind.CYLINDER_TRUCK, "TDS", cylinder_capacity=150)
 FAST = {"max_iterations": 300, "time_limit_s": 5, "seed": 1}
 
@@ -52,33 +58,58 @@ FAST = {"max_iterations": 300, "time_limit_s": 5, "seed": 1}
 def flow(supplier_id: str, facility_id: str, quantity: float, *, day: int = 0) -> dict[str, Any]:
     """A plan flow as ``plan.json`` stores it (tonnes of LOX or 40 L cylinders)."""
     bulk = supplier_id == "ALV-SHTP"
-    return {"supplier_id": supplier_id, "facility_id": facility_id, "day": day,
-            "product": "bulk_liquid" if bulk else "cylinder",
-            "quantity_m3": quantity * (700 if bulk else 6), "quantity": quantity,
-            "unit": "t_lox" if bulk else "cylinders_40L", "travel_time_s": 2000}
+    return {
+        "supplier_id": supplier_id,
+        "facility_id": facility_id,
+        "day": day,
+        "product": "bulk_liquid" if bulk else "cylinder",
+        "quantity_m3": quantity * (700 if bulk else 6),
+        "quantity": quantity,
+        "unit": "t_lox" if bulk else "cylinders_40L",
+        "travel_time_s": 2000,
+    }
 
 
-def plan_document(flows: list[dict[str, Any]], *, urgent: tuple[str, ...] = (NTP, HOA_HAO),
-                  ) -> dict[str, Any]:
+def plan_document(
+    flows: list[dict[str, Any]],
+    *,
+    urgent: tuple[str, ...] = (NTP, HOA_HAO),
+) -> dict[str, Any]:
     """A stored plan (``plan.json`` shape) on District 5: 20 August 2021, three days."""
     return {
-        "region": "hcmc_d5", "start_date": "2021-08-20", "horizon_days": 3,
+        "region": "hcmc_d5",
+        "start_date": "2021-08-20",
+        "horizon_days": 3,
         "dates": ["2021-08-20", "2021-08-21", "2021-08-22"],
-        "facilities": [{"facility_id": fid, "name": name, "location": [lon, lat],
-                        "first_shortfall_day": 0 if fid in urgent else 2}
-                       for fid, (name, lon, lat) in FACILITIES.items()],
-        "suppliers": [{"supplier_id": sid, "name": name, "kind": kind, "location": [lon, lat]}
-                      for sid, (name, kind, lon, lat) in SUPPLIERS.items()],
+        "facilities": [
+            {
+                "facility_id": fid,
+                "name": name,
+                "location": [lon, lat],
+                "first_shortfall_day": 0 if fid in urgent else 2,
+            }
+            for fid, (name, lon, lat) in FACILITIES.items()
+        ],
+        "suppliers": [
+            {"supplier_id": sid, "name": name, "kind": kind, "location": [lon, lat]}
+            for sid, (name, kind, lon, lat) in SUPPLIERS.items()
+        ],
         "allocation": {"flows": flows, "unmet": []},
         "attribution": "© OpenStreetMap contributors",
     }
 
 
-HAND_FLOWS = [flow("ALV-SHTP", NTP, 1.5), flow("TDS", HOA_HAO, 100), flow("TDS", NGUYEN_TRAI, 40),
-              flow("TDS", APRIL_30, 30, day=1)]
+HAND_FLOWS = [
+    flow("ALV-SHTP", NTP, 1.5),
+    flow("TDS", HOA_HAO, 100),
+    flow("TDS", NGUYEN_TRAI, 40),
+    flow("TDS", APRIL_30, 30, day=1),
+]
 
 
-def check_routes(answer: dict[str, Any], plan: dict[str, Any], vehicles: list[FleetVehicle]) -> None:
+def check_routes(
+    answer: dict[str, Any], plan: dict[str, Any], vehicles: list[FleetVehicle]
+) -> None:
     """Check a routes answer against its plan document, independently of the solver."""
     day = answer["day"]
     date = dt.date.fromisoformat(plan["start_date"]) + dt.timedelta(days=day)
@@ -90,12 +121,18 @@ def check_routes(answer: dict[str, Any], plan: dict[str, Any], vehicles: list[Fl
     totals: dict[int, int] = {}
     for load in loads.values():
         source = expected[load["flow_index"]]
-        assert (load["supplier_id"], load["facility_id"]) == (source["supplier_id"], source["facility_id"])
+        assert (load["supplier_id"], load["facility_id"]) == (
+            source["supplier_id"],
+            source["facility_id"],
+        )
         assert load["quantity"] > 0
         totals[load["flow_index"]] = totals.get(load["flow_index"], 0) + load["quantity"]
     for index, source in expected.items():
-        want = (math.ceil(source["quantity"] * 1000 - 1e-6) if source["unit"] == "t_lox"
-                else math.ceil(source["quantity"]))
+        want = (
+            math.ceil(source["quantity"] * 1000 - 1e-6)
+            if source["unit"] == "t_lox"
+            else math.ceil(source["quantity"])
+        )
         assert totals[index] == want, (index, totals, want)
     # Each load: routed once (pickup then delivery by one vehicle) or both steps unassigned.
     seen: dict[str, list[tuple[str, str]]] = {load_id: [] for load_id in loads}
@@ -110,8 +147,9 @@ def check_routes(answer: dict[str, Any], plan: dict[str, Any], vehicles: list[Fl
         start = dt.datetime.fromisoformat(steps[0]["departure"])
         end = dt.datetime.fromisoformat(steps[-1]["arrival"])
         opts = answer["options"]
-        shift_start = dt.datetime.combine(date, dt.time.fromisoformat(opts["start_time"]),
-                                          tzinfo=start.tzinfo)
+        shift_start = dt.datetime.combine(
+            date, dt.time.fromisoformat(opts["start_time"]), tzinfo=start.tzinfo
+        )
         assert shift_start <= start and end <= shift_start + dt.timedelta(hours=opts["shift_hours"])
         on_board = {"lox_kg": 0, "cylinders": 0}
         clock = start
@@ -124,8 +162,9 @@ def check_routes(answer: dict[str, Any], plan: dict[str, Any], vehicles: list[Fl
             if step["type"] in ("pickup", "delivery"):
                 load = loads[step["load_id"]]
                 seen[step["load_id"]].append((route["vehicle"], step["type"]))
-                product_kind = ("cryogenic_tanker" if load["product"] == "bulk_liquid"
-                                else "cylinder_truck")
+                product_kind = (
+                    "cryogenic_tanker" if load["product"] == "bulk_liquid" else "cylinder_truck"
+                )
                 assert route["kind"] == product_kind == str(vehicle.kind)
                 dimension = "lox_kg" if load["product"] == "bulk_liquid" else "cylinders"
                 sign = 1 if step["type"] == "pickup" else -1
@@ -151,11 +190,22 @@ def check_routes(answer: dict[str, Any], plan: dict[str, Any], vehicles: list[Fl
     assert answer["summary"]["unassigned"] == len(answer["unassigned"])
 
 
-def run(plan: dict[str, Any], vehicles: list[FleetVehicle], network: Any, region: Any, *,
-        day: int = 0, options: dict[str, Any] | None = None) -> dict[str, Any]:
+def run(
+    plan: dict[str, Any],
+    vehicles: list[FleetVehicle],
+    network: Any,
+    region: Any,
+    *,
+    day: int = 0,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     request = dispatch_request_from_plan(
-        plan, day=day, vehicles=vehicles,
-        options=DispatchOptions.from_mapping({**FAST, **(options or {})}), plan_id="p" * 32)
+        plan,
+        day=day,
+        vehicles=vehicles,
+        options=DispatchOptions.from_mapping({**FAST, **(options or {})}),
+        plan_id="p" * 32,
+    )
     answer = routes_to_dict(plan_dispatch(request, network, region), routes_id="r" * 32)
     check_routes(answer, plan, vehicles)
     return answer
@@ -185,23 +235,34 @@ def test_hand_checkable_day(hand_answer, d5_network, d5_region) -> None:  # type
     tanker, truck = answer["routes"]
     assert [s["type"] for s in tanker["steps"]] == ["start", "pickup", "delivery", "end"]
     ids = ["ALV-SHTP", "TDS", NTP, HOA_HAO, NGUYEN_TRAI]
-    coords = {**{k: v[2:] for k, v in SUPPLIERS.items()}, **{k: v[1:] for k, v in FACILITIES.items()}}
+    coords = {
+        **{k: v[2:] for k, v in SUPPLIERS.items()},
+        **{k: v[1:] for k, v in FACILITIES.items()},
+    }
     places = [Place(pid, *coords[pid]) for pid in ids]
     matrix = travel_time_matrix(d5_network, places, places, gateways=d5_region.gateways)
-    seconds = {(a, b): round(float(matrix.duration_s[i, j])) for i, a in enumerate(ids)
-               for j, b in enumerate(ids)}
-    at_ntp = dt.datetime(2021, 8, 20, 7, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))) \
-        + dt.timedelta(seconds=seconds[("ALV-SHTP", NTP)])
+    seconds = {
+        (a, b): round(float(matrix.duration_s[i, j]))
+        for i, a in enumerate(ids)
+        for j, b in enumerate(ids)
+    }
+    at_ntp = dt.datetime(
+        2021, 8, 20, 7, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))
+    ) + dt.timedelta(seconds=seconds[("ALV-SHTP", NTP)])
     assert dt.datetime.fromisoformat(tanker["steps"][2]["arrival"]) == at_ntp
     assert tanker["steps"][2]["quantity"] == 1500 and tanker["steps"][2]["unit"] == "kg_lox"
     assert tanker["steps"][1]["departure"] == "2021-08-20T07:00:00+07:00"
     kinds = [s["type"] for s in truck["steps"]]
     assert kinds == ["start", "pickup", "pickup", "delivery", "delivery", "end"]
     order = [s["place_id"] for s in truck["steps"] if s["type"] == "delivery"]
-    cost = {tuple(o): seconds[("TDS", o[0])] + seconds[(o[0], o[1])] + seconds[(o[1], "TDS")]
-            for o in ([HOA_HAO, NGUYEN_TRAI], [NGUYEN_TRAI, HOA_HAO])}
+    cost = {
+        tuple(o): seconds[("TDS", o[0])] + seconds[(o[0], o[1])] + seconds[(o[1], "TDS")]
+        for o in ([HOA_HAO, NGUYEN_TRAI], [NGUYEN_TRAI, HOA_HAO])
+    }
     assert cost[tuple(order)] == min(cost.values())
-    assert truck["steps"][2]["departure"] == "2021-08-20T07:16:40+07:00"  # 06:00 + 30 min + 140 x 20 s
+    assert (
+        truck["steps"][2]["departure"] == "2021-08-20T07:16:40+07:00"
+    )  # 06:00 + 30 min + 140 x 20 s
     assert max(s["load"]["cylinders"] for s in truck["steps"]) == 140
 
 
@@ -244,12 +305,14 @@ def test_unserved_loads_have_a_reason(d5_network, d5_region, vehicles, options, 
 
 def test_full_shifts_are_explained_with_numbers(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
     flows = [flow("TDS", fid, 150) for fid in (HOA_HAO, NGUYEN_TRAI, APRIL_30, NTP)]
-    answer = run(plan_document(flows, urgent=()), [TRUCK], d5_network, d5_region,
-                 options={"shift_hours": 8})
+    answer = run(
+        plan_document(flows, urgent=()), [TRUCK], d5_network, d5_region, options={"shift_hours": 8}
+    )
     left = answer["unassigned"]
     assert left and answer["routes"]
-    assert all(e["reason"].startswith("fleet time exhausted: the 1 cylinder_truck(s) spend")
-               for e in left), left
+    assert all(
+        e["reason"].startswith("fleet time exhausted: the 1 cylinder_truck(s) spend") for e in left
+    ), left
 
 
 def test_urgent_window_relaxed_when_unreachable_by_noon(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
@@ -266,8 +329,13 @@ def test_unreachable_facility_is_unassigned_with_reason(d5_network, d5_region) -
 
     _, lon, lat = FACILITIES[NGUYEN_TRAI]
     half = 0.0015  # about 160 m around Nguyễn Trãi; Nguyễn Tri Phương is 530 m away
-    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
-            [lon - half, lat + half], [lon - half, lat - half]]
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
     box = {"type": "Polygon", "coordinates": [ring]}
     flooded = change_roads(d5_network, polygon=box)
     answer = run(plan_document(HAND_FLOWS), [TANKER, TRUCK], flooded, d5_region)
@@ -278,10 +346,26 @@ def test_unreachable_facility_is_unassigned_with_reason(d5_network, d5_region) -
 def test_same_seed_and_iterations_give_the_same_routes(hand_answer, d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
     flows = [flow("TDS", fid, 70) for fid in FACILITIES] + [flow("ALV-SHTP", NTP, 2.0)]
     plan = plan_document(flows)
-    first = run(plan, [TANKER, TRUCK, FleetVehicle("CT2", VehicleKind.CYLINDER_TRUCK, "TDS",
-                                                   cylinder_capacity=100)], d5_network, d5_region)
-    second = run(plan, [TANKER, TRUCK, FleetVehicle("CT2", VehicleKind.CYLINDER_TRUCK, "TDS",
-                                                    cylinder_capacity=100)], d5_network, d5_region)
+    first = run(
+        plan,
+        [
+            TANKER,
+            TRUCK,
+            FleetVehicle("CT2", VehicleKind.CYLINDER_TRUCK, "TDS", cylinder_capacity=100),
+        ],
+        d5_network,
+        d5_region,
+    )
+    second = run(
+        plan,
+        [
+            TANKER,
+            TRUCK,
+            FleetVehicle("CT2", VehicleKind.CYLINDER_TRUCK, "TDS", cylinder_capacity=100),
+        ],
+        d5_network,
+        d5_region,
+    )
     for answer in (first, second):
         answer["solver"].pop("runtime_s")
     assert first == second
@@ -315,15 +399,22 @@ def test_geojson_follows_the_route_in_order(hand_answer, d5_network, d5_region) 
 
 @pytest.mark.parametrize(
     ("lang", "words"),
-    [("vi", ["Phiếu lộ trình", "Giao hàng", "Nhận hàng", "kg oxy lỏng", "Ký nhận", "KHẨN"]),
-     ("en", ["route sheet", "Deliver", "Load", "kg liquid oxygen", "Received", "URGENT"])],
+    [
+        ("vi", ["Phiếu lộ trình", "Giao hàng", "Nhận hàng", "kg oxy lỏng", "Ký nhận", "KHẨN"]),
+        ("en", ["route sheet", "Deliver", "Load", "kg liquid oxygen", "Received", "URGENT"]),
+    ],
 )
 def test_route_sheet_in_both_languages(hand_answer, lang, words) -> None:  # type: ignore[no-untyped-def]
     sheet = route_sheet_html(hand_answer, "TK1", lang=lang)
     assert sheet.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in sheet
     assert '<meta charset="utf-8">' in sheet and "@page { size: A4" in sheet
-    for word in words + ["Bệnh viện Nguyễn Tri Phương", "Air Liquide Việt Nam", "51C-123.45",
-                         "© OpenStreetMap contributors", "07:00"]:
+    for word in words + [
+        "Bệnh viện Nguyễn Tri Phương",
+        "Air Liquide Việt Nam",
+        "51C-123.45",
+        "© OpenStreetMap contributors",
+        "07:00",
+    ]:
         assert word in sheet, word
     assert sheet.count('class="blank"') >= 3  # driver, phone, contact: lines to fill by hand
     truck = route_sheet_html(hand_answer, "CT1", lang=lang)
@@ -346,8 +437,10 @@ def test_route_sheet_refuses_unknown_language_and_vehicle(hand_answer) -> None: 
         ({"service": {"tank_fill_s": -1}}, "options.service.tank_fill_s: must be a whole"),
         ({"colour": "red"}, "options.colour: unknown key"),  # typo-catching
         ({"time_limit_s": 600}, "options.time_limit_s: must be a number in"),  # costly
-        ({"facilities": {NTP: {"receiving_hours": ["7", "9"]}}},
-         f"options.facilities.{NTP}.receiving_hours\\[0\\]"),
+        (
+            {"facilities": {NTP: {"receiving_hours": ["7", "9"]}}},
+            f"options.facilities.{NTP}.receiving_hours\\[0\\]",
+        ),
     ],
 )
 def test_bad_options_are_named(options, message) -> None:  # type: ignore[no-untyped-def]
@@ -382,23 +475,70 @@ def test_cli_dispatch_writes_routes_geojson_and_sheets(tmp_path, d5_network) -> 
     plan = plan_document(HAND_FLOWS)
     (plan_dir / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     vehicles = tmp_path / "vehicles.json"
-    vehicles.write_text(json.dumps([
-        {"vehicle_id": "TK1", "kind": "cryogenic_tanker", "tank_capacity_lox_kg": 5000,
-         "home_depot_id": "ALV-SHTP", "plate": "51C-123.45"},
-        {"vehicle_id": "CT1", "kind": "cylinder_truck", "cylinder_capacity": 150,
-         "home_depot_id": "TDS"}]), encoding="utf-8")
+    vehicles.write_text(
+        json.dumps(
+            [
+                {
+                    "vehicle_id": "TK1",
+                    "kind": "cryogenic_tanker",
+                    "tank_capacity_lox_kg": 5000,
+                    "home_depot_id": "ALV-SHTP",
+                    "plate": "51C-123.45",
+                },
+                {
+                    "vehicle_id": "CT1",
+                    "kind": "cylinder_truck",
+                    "cylinder_capacity": 150,
+                    "home_depot_id": "TDS",
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["dispatch", "--plan-dir", str(plan_dir), "--day", "0",
-                                       "--out", str(out), "--vehicles", str(vehicles),
-                                       "--max-iterations", "200", "--seed", "1"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "dispatch",
+            "--plan-dir",
+            str(plan_dir),
+            "--day",
+            "0",
+            "--out",
+            str(out),
+            "--vehicles",
+            str(vehicles),
+            "--max-iterations",
+            "200",
+            "--seed",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     answer = json.loads((out / "routes.json").read_text(encoding="utf-8"))
     check_routes(answer, plan, [TANKER, TRUCK])
-    assert json.loads((out / "routes.geojson").read_text(encoding="utf-8"))["type"] == "FeatureCollection"
-    assert "Bệnh viện Nguyễn Tri Phương" in (out / "sheets" / "TK1-vi.html").read_text(encoding="utf-8")
+    assert (
+        json.loads((out / "routes.geojson").read_text(encoding="utf-8"))["type"]
+        == "FeatureCollection"
+    )
+    assert "Bệnh viện Nguyễn Tri Phương" in (out / "sheets" / "TK1-vi.html").read_text(
+        encoding="utf-8"
+    )
     # A day outside the plan is an input error (exit code 2) naming the field.
-    result = CliRunner().invoke(main, ["dispatch", "--plan-dir", str(plan_dir), "--day", "9",
-                                       "--out", str(out), "--vehicles", str(vehicles)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "dispatch",
+            "--plan-dir",
+            str(plan_dir),
+            "--day",
+            "9",
+            "--out",
+            str(out),
+            "--vehicles",
+            str(vehicles),
+        ],
+    )
     assert result.exit_code == 2 and "day: must be an integer from 0 to 2" in result.output
 
 
@@ -410,12 +550,26 @@ def test_cli_vrp_solve_fills_the_matrix_from_the_roads(tmp_path, d5_network) -> 
     from cli import main
 
     ntp, nguyen_trai = FACILITIES[NTP][1:], FACILITIES[NGUYEN_TRAI][1:]
-    problem = {"vehicles": [{"id": 1, "start": list(ntp), "end": list(ntp), "capacity": [10]}],
-               "jobs": [{"id": 1, "location": list(nguyen_trai), "delivery": [3]}]}
+    problem = {
+        "vehicles": [{"id": 1, "start": list(ntp), "end": list(ntp), "capacity": [10]}],
+        "jobs": [{"id": 1, "location": list(nguyen_trai), "delivery": [3]}],
+    }
     path = tmp_path / "problem.json"
     path.write_text(json.dumps(problem), encoding="utf-8")
-    result = CliRunner().invoke(main, ["vrp", "solve", str(path), "--region", "hcmc_d5",
-                                       "--max-iterations", "50", "--time-limit", "2"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "vrp",
+            "solve",
+            str(path),
+            "--region",
+            "hcmc_d5",
+            "--max-iterations",
+            "50",
+            "--time-limit",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output.splitlines()[0])
     assert answer["code"] == 0 and answer["summary"]["unassigned"] == 0

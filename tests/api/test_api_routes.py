@@ -17,14 +17,31 @@ from tests.test_dispatch import HAND_FLOWS, TANKER, TRUCK, check_routes, plan_do
 
 PLAN_ID = "a" * 32
 VEHICLES = [
-    {"vehicle_id": "TK1", "kind": "cryogenic_tanker", "tank_capacity_lox_kg": 5000,
-     "home_depot_id": "ALV-SHTP", "plate": "51C-123.45"},
-    {"vehicle_id": "CT1", "kind": "cylinder_truck", "cylinder_capacity": 150, "home_depot_id": "TDS"},
+    {
+        "vehicle_id": "TK1",
+        "kind": "cryogenic_tanker",
+        "tank_capacity_lox_kg": 5000,
+        "home_depot_id": "ALV-SHTP",
+        "plate": "51C-123.45",
+    },
+    {
+        "vehicle_id": "CT1",
+        "kind": "cylinder_truck",
+        "cylinder_capacity": 150,
+        "home_depot_id": "TDS",
+    },
 ]
-BODY = {"day": 0, "vehicles": VEHICLES, "start_time": "06:00",
-        "options": {"max_iterations": 200, "time_limit_s": 5, "seed": 1,
-                    "facilities": {"14468398": {"contact": "Khoa Dược – chị Lan",
-                                                "phone": "028 3923 4332"}}}}
+BODY = {
+    "day": 0,
+    "vehicles": VEHICLES,
+    "start_time": "06:00",
+    "options": {
+        "max_iterations": 200,
+        "time_limit_s": 5,
+        "seed": 1,
+        "facilities": {"14468398": {"contact": "Khoa Dược – chị Lan", "phone": "028 3923 4332"}},
+    },
+}
 
 
 @pytest.fixture
@@ -33,10 +50,13 @@ def routes_app(db_url: str, clock, tmp_path: Path):  # type: ignore[no-untyped-d
 
     plan_dir = tmp_path / PLAN_ID
     plan_dir.mkdir()
-    (plan_dir / "plan.json").write_text(json.dumps(plan_document(HAND_FLOWS), ensure_ascii=False),
-                                        encoding="utf-8")
-    (plan_dir / "meta.json").write_text(json.dumps(
-        {"plan_id": PLAN_ID, "region": "hcmc_d5", "province_code": "79"}), encoding="utf-8")
+    (plan_dir / "plan.json").write_text(
+        json.dumps(plan_document(HAND_FLOWS), ensure_ascii=False), encoding="utf-8"
+    )
+    (plan_dir / "meta.json").write_text(
+        json.dumps({"plan_id": PLAN_ID, "region": "hcmc_d5", "province_code": "79"}),
+        encoding="utf-8",
+    )
     application = create_app(ApiConfig(database_url=db_url, clock=clock, plans_dir=str(tmp_path)))
     yield application
     application.extensions["oxyroute"].store.engine.dispose()
@@ -123,8 +143,10 @@ def test_unknown_ids_are_404(user: Any) -> None:
         ({**BODY, "start_time": "6 am"}, "start_time"),
         ({**BODY, "colour": "red"}, "colour"),  # unknown key
         ({**BODY, "vehicles": [{**VEHICLES[0], "kind": "bicycle"}]}, "vehicles[0].kind"),
-        ({**BODY, "vehicles": [{**VEHICLES[1], "cylinder_capacity": 0}]},
-         "vehicles[0].cylinder_capacity"),
+        (
+            {**BODY, "vehicles": [{**VEHICLES[1], "cylinder_capacity": 0}]},
+            "vehicles[0].cylinder_capacity",
+        ),
         ({**BODY, "vehicles": []}, "vehicles"),
         ({**BODY, "options": {"shift_hours": 30}}, "options.shift_hours"),
         ({**BODY, "options": {"receiving_hours": ["19:00", "07:00"]}}, "options.receiving_hours"),
@@ -136,14 +158,16 @@ def test_bad_input_is_422_naming_the_field(user: Any, body: dict[str, Any], fiel
 
 
 def test_malformed_json_is_400_and_bad_query_422(user: Any) -> None:
-    response = user("dispatcher").post(f"/plans/{PLAN_ID}/routes", data=b"{not json",
-                                       headers={"Content-Type": "application/json"})
+    response = user("dispatcher").post(
+        f"/plans/{PLAN_ID}/routes", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     _error(response, 400)
     routes_id = _create(user)
     error = _error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{routes_id}?format=csv"), 422)
     assert error["details"][0]["field"] == "format"
-    error = _error(user("dispatcher").get(
-        f"/plans/{PLAN_ID}/routes/{routes_id}/sheets/TK1?lang=fr"), 422)
+    error = _error(
+        user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{routes_id}/sheets/TK1?lang=fr"), 422
+    )
     assert error["details"][0]["field"] == "lang"
 
 
@@ -154,15 +178,33 @@ def test_registry_fleet_is_used_when_no_vehicles_are_given(user: Any, routes_app
     error = _error(user("dispatcher").post(f"/plans/{PLAN_ID}/routes", json=body), 422)
     assert "vehicles" in [d["field"] for d in error["details"]]
     store = routes_app.extensions["oxyroute"].store
-    store.create_records([  # references are checked against stored records: parents first
-        Supplier(supplier_id="TDS", name="Thép Thủ Đức – trạm nạp oxy", kind=SupplierKind.FILLING_STATION,
-                 province_code="79", lon=106.76, lat=10.842),
-        TransportOperator(operator_id="OP1", name="Vận tải Oxy Sài Gòn", province_code="79"),
-    ], actor="test")
-    store.create_records([
-        Vehicle(vehicle_id="CT9", operator_id="OP1", kind=VehicleKind.CYLINDER_TRUCK,
-                cylinder_capacity=200, home_depot_id="TDS", plate="51D-999.99"),
-    ], actor="test")
+    store.create_records(
+        [  # references are checked against stored records: parents first
+            Supplier(
+                supplier_id="TDS",
+                name="Thép Thủ Đức – trạm nạp oxy",
+                kind=SupplierKind.FILLING_STATION,
+                province_code="79",
+                lon=106.76,
+                lat=10.842,
+            ),
+            TransportOperator(operator_id="OP1", name="Vận tải Oxy Sài Gòn", province_code="79"),
+        ],
+        actor="test",
+    )
+    store.create_records(
+        [
+            Vehicle(
+                vehicle_id="CT9",
+                operator_id="OP1",
+                kind=VehicleKind.CYLINDER_TRUCK,
+                cylinder_capacity=200,
+                home_depot_id="TDS",
+                plate="51D-999.99",
+            ),
+        ],
+        actor="test",
+    )
     created = user("dispatcher").post(f"/plans/{PLAN_ID}/routes", json=body)
     assert created.status_code == 201, created.get_data(as_text=True)
     answer = created.get_json()
@@ -176,5 +218,8 @@ def test_registry_fleet_is_used_when_no_vehicles_are_given(user: Any, routes_app
 
 def test_openapi_lists_the_route_paths(user: Any) -> None:
     paths = user(None).get("/openapi.json").get_json()["paths"]
-    assert {"/plans/{plan_id}/routes", "/plans/{plan_id}/routes/{routes_id}",
-            "/plans/{plan_id}/routes/{routes_id}/sheets/{vehicle_id}"} <= set(paths)
+    assert {
+        "/plans/{plan_id}/routes",
+        "/plans/{plan_id}/routes/{routes_id}",
+        "/plans/{plan_id}/routes/{routes_id}/sheets/{vehicle_id}",
+    } <= set(paths)
