@@ -91,6 +91,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "plans:write",
             "approvals:read",
             "approvals:write",
+            "routes:read",
+            "routes:write",
         }
     ),
     Role.MINISTRY: frozenset(
@@ -110,6 +112,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "demand:read",
             "transport-operators:write",
             "vehicles:write",
+            "routes:read",
+            "routes:write",
         }
     ),
     Role.PLANNER: frozenset(
@@ -141,7 +145,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 # Registry collections that carry a province and are scoped for coordinators; the others
 # (suppliers, fleet) are shared regional resources every coordinator may read.
 SCOPED_COLLECTIONS = frozenset(
-    {"facilities", "reports", "compliance", "demand", "imports", "approvals", "plans"}
+    {"facilities", "reports", "compliance", "demand", "imports", "approvals", "plans", "routes"}
 )
 
 
