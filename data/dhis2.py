@@ -312,14 +312,34 @@ def parse_data_value_set_json(document: Any) -> list[IncomingValue]:
         raise MalformedInputError(
             "dataValues: too many", [f"dataValues: at most {MAX_VALUES} values per import"]
         )
+    problems = []
     data_set = document.get("dataSet")
-    if data_set not in (None, "", DATA_SET):
-        raise MalformedInputError(
-            "dataSet: unknown", [f"dataSet: must be {DATA_SET!r}, got {data_set!r}"]
-        )
+    if "dataSet" in document and data_set != DATA_SET:
+        problems.append(f"dataSet: must be {DATA_SET!r}, got {data_set!r}")
+    for name in ("period", "orgUnit", "completeDate", "attributeOptionCombo"):
+        if name in document and not isinstance(document[name], str):
+            problems.append(f"{name}: must be text, got {document[name]!r}")
+    for index, value in enumerate(raw):
+        where = f"dataValues[{index}]"
+        for name in ("dataElement", "value"):
+            if name not in value:
+                problems.append(f"{where}.{name}: is required")
+        for name in _TEXT_KEYS:
+            if name in value and not isinstance(value[name], str):
+                problems.append(f"{where}.{name}: must be text, got {value[name]!r}")
+        if "value" in value and (
+            isinstance(value["value"], bool) or not isinstance(value["value"], str | int | float)
+        ):
+            problems.append(f"{where}.value: must be text (or a number), got {value['value']!r}")
+        for name in ("followup", "deleted"):
+            if name in value and not isinstance(value[name], bool):
+                problems.append(f"{where}.{name}: must be true or false, got {value[name]!r}")
+        if len(problems) > 100:
+            break
+    if problems:
+        raise MalformedInputError.from_problems("dataValueSet", problems)
     out = []
     for index, value in enumerate(raw):
-        deleted = value.get("deleted", False)
         out.append(
             IncomingValue(
                 index=index,
@@ -331,10 +351,23 @@ def parse_data_value_set_json(document: Any) -> list[IncomingValue]:
                 attribute_option_combo=value.get(
                     "attributeOptionCombo", document.get("attributeOptionCombo", "")
                 ),
-                deleted=deleted is True or deleted == "true",
+                deleted=value.get("deleted", False),
             )
         )
     return out
+
+
+_TEXT_KEYS = (
+    "dataElement",
+    "period",
+    "orgUnit",
+    "categoryOptionCombo",
+    "attributeOptionCombo",
+    "storedBy",
+    "created",
+    "lastUpdated",
+    "comment",
+)
 
 
 def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
@@ -350,15 +383,20 @@ def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
     """
     from data.importers import ImportRejectedError, RowProblem, read_csv_rows
 
+    try:
+        first_line = content.decode("utf-8-sig").splitlines()[0] if content.strip() else ""
+    except UnicodeDecodeError:
+        first_line = ""  # read_csv_rows reports the encoding
+    if content.strip() and first_line:
+        header = {c.strip().lower() for c in next(csv.reader([first_line]))}
+        missing = [c for c in ("dataelement", "period", "orgunit", "value") if c not in header]
+        if missing:
+            raise ImportRejectedError(
+                [RowProblem(1, c, "column missing from the header") for c in missing]
+            )
     out = []
     for number, row in read_csv_rows(content):
         cells = {k.strip().lower(): v for k, v in row.items()}
-        if number == 2 or not out:
-            missing = [c for c in ("dataelement", "period", "orgunit", "value") if c not in cells]
-            if missing:
-                raise ImportRejectedError(
-                    [RowProblem(1, c, "column missing from the header") for c in missing]
-                )
         if len(out) >= MAX_VALUES:
             raise MalformedInputError(
                 "rows: too many", [f"rows: at most {MAX_VALUES} values per import"]

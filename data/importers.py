@@ -321,6 +321,8 @@ def import_file(
         )
     )
     records, problems = parse_records(kind, rows)
+    if not records and not problems:
+        raise ImportRejectedError([RowProblem(2, "row", "the file has a header but no rows")])
     problems.extend(_scope_problems(store, kind, records, principal))
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
@@ -334,7 +336,7 @@ def import_file(
         "deleted": 0,
         "conflicts": [],
     }
-    if dry_run or not records:
+    if dry_run:
         return summary
     if kind == "reports":
         results = store.submit_reports([r for _, r in records], submitted_by=principal.username)

@@ -857,8 +857,7 @@ class Store:
         ConflictError
             If the day is not locked.
         """
-        reason = reason.strip() if isinstance(reason, str) else ""
-        if not reason or len(reason) > MAX_REASON_CHARS:
+        if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS or not reason.strip():
             raise InvalidInputError(
                 f"reason: say why the day is unlocked (1-{MAX_REASON_CHARS} characters)"
             )
@@ -875,6 +874,7 @@ class Store:
                     f"report_date: province {province_code} has not approved {report_date}; "
                     "there is nothing to unlock"
                 )
+            reason = reason.strip()
             connection.execute(
                 update(approvals)
                 .where(key)

@@ -111,7 +111,8 @@ def _parse_scalar(name: str, base: Any, value: Any, *, text: bool, problems: lis
     if base is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if text and isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer():
+            # JSON Schema counts 3.0 as an integer, and spreadsheets store 3 as 3.0.
             return int(value)
         if text and isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
             return int(value.strip())
@@ -238,6 +239,7 @@ class _Record:
             )
         hints = cls.field_hints()
         problems: list[str] = []
+        contradictions: list[str] = []
         for key in data:
             if key not in hints:
                 problems.append(f"{key}: unknown field; known fields: {', '.join(hints)}")
@@ -248,7 +250,9 @@ class _Record:
             if name in fixed:
                 given = data.get(name)
                 if given is not None and given != "" and str(given) != str(fixed[name]):
-                    problems.append(
+                    # Well-formed but contradicting the address: a broken rule (422), not a
+                    # malformed body.
+                    contradictions.append(
                         f"{name}: is {fixed[name]!r} here (from the address), got {given!r}"
                     )
                 values[name] = fixed[name]
@@ -274,7 +278,9 @@ class _Record:
             if parsed is not None:
                 values[name] = parsed
         if problems:
-            raise MalformedInputError.from_problems(what, problems)
+            raise MalformedInputError.from_problems(what, problems + contradictions)
+        if contradictions:
+            raise InvalidInputError.from_problems(what, contradictions)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
