@@ -586,7 +586,7 @@ def _build_blueprint() -> Blueprint:
     def list_facility_reports(facility_id: str) -> Response:
         _authorize_facility(facility_id, "reports:read")
         date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", date_to - dt.timedelta(days=30))
+        date_from = _query_date("date_from", _days_before(date_to, 30))
         _check_period(date_from, date_to)
         revisions = _store().latest_reports(
             date_from=date_from, date_to=date_to, facility_id=facility_id
@@ -753,7 +753,7 @@ def _build_blueprint() -> Blueprint:
     def list_approvals() -> Response:
         province_code = _scoped_province("approvals:read")
         date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", date_to - dt.timedelta(days=30))
+        date_from = _query_date("date_from", _days_before(date_to, 30))
         _check_period(date_from, date_to)
         items = _store().list_approvals(
             date_from=date_from, date_to=date_to, province_code=province_code
@@ -1116,6 +1116,11 @@ def _path_date(raw: str) -> dt.date:
         ) from None
 
 
+def _days_before(day: dt.date, days: int) -> dt.date:
+    """Return ``day`` minus ``days``, or the first representable day (no overflow near year 1)."""
+    return day - dt.timedelta(days=min(days, (day - dt.date.min).days))
+
+
 def _check_period(date_from: dt.date, date_to: dt.date) -> None:
     if date_to < date_from:
         raise InvalidInputError(
@@ -1292,7 +1297,7 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [
                     province,
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-                    query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
+                    query("offset", {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
                 ],
                 "responses": {"200": ok, **errors},
             },

@@ -130,7 +130,7 @@ DATA_ELEMENTS_BY_CODE: dict[str, DataElement] = {e.code: e for e in DATA_ELEMENT
 
 def period_of(day: dt.date) -> str:
     """Return DHIS2's daily period ``yyyyMMdd`` of a date."""
-    return day.strftime("%Y%m%d")
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"  # strftime drops zeros before 1000
 
 
 def parse_period(period: str) -> dt.date:

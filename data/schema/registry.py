@@ -39,6 +39,8 @@ MAX_NOTE_CHARS = 2000
 MAX_COUNT = 1_000_000
 MAX_GAS_M3 = 1e9
 TIERS = (1, 2, 3)
+FIRST_REPORT_DATE = dt.date(2000, 1, 1)
+"""No daily report is for an earlier day (a typo guard; the month table also starts in 2000)."""
 CYLINDER_SIZES = frozenset(OxygenConversions().cylinder_gas_m3)
 
 _TRUE_WORDS = frozenset({"true", "1", "yes", "y", "có", "x"})
@@ -738,6 +740,10 @@ class DailyReport(_Record):
     def __post_init__(self) -> None:
         problems: list[str] = []
         _check_id(problems, "facility_id", self.facility_id)
+        if isinstance(self.report_date, dt.date) and self.report_date < FIRST_REPORT_DATE:
+            problems.append(
+                f"report_date: must not be before {FIRST_REPORT_DATE}, got {self.report_date}"
+            )
         for name in (
             "patients_cannula_mask",
             "patients_high_flow",
