@@ -153,8 +153,9 @@ def _query_rules(
         for method, operation in item.items():
             if method == "parameters":
                 continue
-            names = {p["name"] for p in [*shared, *operation.get("parameters", [])]
-                     if p["in"] == "query"}
+            names = {
+                p["name"] for p in [*shared, *operation.get("parameters", [])] if p["in"] == "query"
+            }
             methods[method.upper()] = frozenset(names)
         rules.append((re.compile(f"^{re.escape(API_PREFIX)}{pattern}$"), methods))
     return tuple(rules)
@@ -845,9 +846,7 @@ def _build_blueprint() -> Blueprint:
             values = parse_data_values_csv(request.get_data(cache=False))
         else:
             values = parse_data_value_set_json(_json_body())
-        summary = import_data_values(
-            _store(), values, principal=_principal(), dry_run=dry_run
-        )
+        summary = import_data_values(_store(), values, principal=_principal(), dry_run=dry_run)
         return jsonify(summary)
 
     # -- audit and users ----------------------------------------------------------------------
@@ -989,7 +988,9 @@ def _approval_target(province_code: str, report_date: str, permission: str) -> t
 def _query_bool(name: str) -> bool:
     raw = request.args.get(name, "false")
     if raw not in ("true", "false"):
-        raise MalformedInputError(f"{name}: bad value", [f"{name}: must be true or false, got {raw!r}"])
+        raise MalformedInputError(
+            f"{name}: bad value", [f"{name}: must be true or false, got {raw!r}"]
+        )
     return raw == "true"
 
 
@@ -1028,9 +1029,7 @@ def _dhis2_period() -> tuple[dt.date, dt.date]:
     period = request.args.get("period")
     if period is not None:
         if "startDate" in request.args or "endDate" in request.args:
-            raise InvalidInputError(
-                "period: give either period or startDate and endDate, not both"
-            )
+            raise InvalidInputError("period: give either period or startDate and endDate, not both")
         if not re.fullmatch(r"[0-9]{8}", period):
             raise MalformedInputError(
                 "period: bad period", [f"period: must be yyyyMMdd, got {period!r}"]

@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data.db import create_db_engine, upgrade_database  # noqa: E402
-from data.provinces import provinces_with_2025_units  # noqa: E402
-from data.settings import resolve_data_dir  # noqa: E402
-from data.store import Store  # noqa: E402
-from tests.registry.conftest import FACILITY_A, FACILITY_B, FACILITY_C, USERS, Clock  # noqa: E402
+from data.db import create_db_engine, upgrade_database
+from data.provinces import provinces_with_2025_units
+from data.settings import resolve_data_dir
+from data.store import Store
+from tests.registry.conftest import FACILITY_A, FACILITY_B, FACILITY_C, USERS, Clock
 
 
 def build_template(folder: Path) -> tuple[Path, dict[str, str]]:
@@ -79,8 +79,10 @@ def main() -> int:
             )
             report = fuzz_api(app, tokens["admin"], max_examples=args.examples, seed=args.seed)
             app.extensions["oxyroute"].store.engine.dispose()
-            print(f"schemathesis (seed {args.seed}, {args.examples} positive + up to "
-                  f"{args.examples} negative per operation): {report.summary()}")
+            print(
+                f"schemathesis (seed {args.seed}, {args.examples} positive + up to "
+                f"{args.examples} negative per operation): {report.summary()}"
+            )
             for failure in report.failures[:20]:
                 print("  FAILURE", failure)
             failed |= bool(report.failures) or report.server_errors > 0
@@ -102,8 +104,10 @@ def main() -> int:
             except Exception as error:  # report the falsifying run, then fail
                 outcome = f"FAILED: {type(error).__name__}: {error}"
                 failed = True
-            print(f"stateful model ({args.stateful_examples} examples x up to {args.steps} steps): "
-                  f"{outcome} in {time.perf_counter() - started:.1f} s")
+            print(
+                f"stateful model ({args.stateful_examples} examples x up to {args.steps} steps): "
+                f"{outcome} in {time.perf_counter() - started:.1f} s"
+            )
     return 1 if failed else 0
 
 

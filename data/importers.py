@@ -249,9 +249,7 @@ def parse_records(
         if number > MAX_ROWS + 1:
             raise ImportRejectedError([RowProblem(number, "row", f"more than {MAX_ROWS} rows")])
         # Registry records have their own "source" field; only reports drop the export columns.
-        data = {
-            k: v for k, v in row.items() if kind != "reports" or k not in EXPORT_ONLY_COLUMNS
-        }
+        data = {k: v for k, v in row.items() if kind != "reports" or k not in EXPORT_ONLY_COLUMNS}
         try:
             records.append((number, record_type.from_mapping(data, text=True)))
         except InvalidInputError as error:

@@ -837,9 +837,7 @@ class Store:
                 )
             else:
                 connection.execute(update(approvals).where(key).values(**values))
-            self._audit(
-                connection, actor, "approve", "approvals", f"{province_code}/{report_date}"
-            )
+            self._audit(connection, actor, "approve", "approvals", f"{province_code}/{report_date}")
             row = connection.execute(select(approvals).where(key)).one()
         return _approval_from_row(row._mapping)
 
