@@ -31,6 +31,7 @@ from data.auth import (
     PermissionDeniedError,
     Principal,
     TooManyFailuresError,
+    authenticate_request,
     authorize,
 )
 from data.compliance import (
@@ -66,7 +67,6 @@ from webmap import WebMapConfig, register_webmap
 
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-_TOKEN_QUERY_NAMES = ("token", "api_token", "access_token", "apikey", "api_key")
 _PUBLIC_ENDPOINTS = {"api.openapi", "api.health"}
 logger = logging.getLogger("oxyroute.api")
 
@@ -461,22 +461,10 @@ def _build_blueprint() -> Blueprint:
     def _authenticate() -> None:
         if request.endpoint in _PUBLIC_ENDPOINTS:
             return
-        if any(name in request.args for name in _TOKEN_QUERY_NAMES):
-            raise MalformedInputError(
-                "tokens are never accepted in URLs",
-                ["token: send it in the Authorization header, not the URL"],
-            )
         state = _state()
-        client = request.remote_addr or "unknown"
-        state.limiter.check(client)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        try:
-            if scheme.lower() not in ("bearer", "apitoken") or not token.strip():
-                raise AuthenticationError("no token")
-            g.principal = state.store.authenticate(token.strip())
-        except AuthenticationError:
-            state.limiter.record_failure(client)
-            raise
+        g.principal = authenticate_request(
+            authorization=request.headers.get("Authorization", ""), query_names=request.args,
+            client=request.remote_addr or "unknown", store=state.store, limiter=state.limiter)
         _check_query_names()
 
     register_plan_routes(api, _store)
