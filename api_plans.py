@@ -96,8 +96,10 @@ def _service() -> PlanService:
 def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int, AllocationOptions]:
     if not isinstance(body, dict):
         raise InvalidInputError("body: expected a JSON object with region and date")
-    problems = [f"{key}: unknown key (allowed: {', '.join(sorted(_BODY_KEYS))})"
-                for key in sorted(set(body) - _BODY_KEYS)]
+    problems = [
+        f"{key}: unknown key (allowed: {', '.join(sorted(_BODY_KEYS))})"
+        for key in sorted(set(body) - _BODY_KEYS)
+    ]
     region = body.get("region")
     if not isinstance(region, str) or region not in regions:
         problems.append(f"region: {region!r} is not one of the served regions {list(regions)}")
@@ -115,7 +117,9 @@ def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int,
         problems.append("options: must be an object of allocation options")
     else:
         try:
-            options = AllocationOptions.from_mapping({"max_delivery_time_s": 4 * 3600, **options_raw})
+            options = AllocationOptions.from_mapping(
+                {"max_delivery_time_s": 4 * 3600, **options_raw}
+            )
         except InvalidInputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -146,28 +150,44 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
         except MissingDataFileError as exc:
             raise InvalidInputError(f"region: {exc}") from None
         authorize(g.principal, "plans:write", province_code=region.province_code)
-        plan_request = plan_request_from_store(store(), region, network, start_date=start,
-                                               horizon_days=horizon, options=options)
+        plan_request = plan_request_from_store(
+            store(), region, network, start_date=start, horizon_days=horizon, options=options
+        )
         plan = build_plan(plan_request, network, region)
         plan_id = uuid.uuid4().hex
         document = plan_to_dict(plan)
         document["plan_id"] = plan_id
-        meta = {"plan_id": plan_id, "region": region_id, "province_code": region.province_code,
-                "created_by": g.principal.username,
-                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        meta = {
+            "plan_id": plan_id,
+            "region": region_id,
+            "province_code": region.province_code,
+            "created_by": g.principal.username,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
         document["meta"] = meta
-        files = {"plan.json": json.dumps(document, ensure_ascii=False),
-                 "plan.geojson": json.dumps(plan_to_geojson(plan), ensure_ascii=False),
-                 "summary.txt": plan_summary(plan), "meta.json": json.dumps(meta)}
+        files = {
+            "plan.json": json.dumps(document, ensure_ascii=False),
+            "plan.geojson": json.dumps(plan_to_geojson(plan), ensure_ascii=False),
+            "summary.txt": plan_summary(plan),
+            "meta.json": json.dumps(meta),
+        }
         files.update(plan_to_csv(plan))
         service.save(plan_id, files)
-        answer = {"plan_id": plan_id, "region": region_id, "start_date": start.isoformat(),
-                  "horizon_days": horizon, "totals": document["allocation"]["totals"],
-                  "links": {"self": f"{request.path}/{plan_id}",
-                            "geojson": f"{request.path}/{plan_id}?format=geojson",
-                            "csv": f"{request.path}/{plan_id}?format=csv"}}
-        response = current_app.response_class(json.dumps(answer, ensure_ascii=False), status=201,
-                                               mimetype="application/json")
+        answer = {
+            "plan_id": plan_id,
+            "region": region_id,
+            "start_date": start.isoformat(),
+            "horizon_days": horizon,
+            "totals": document["allocation"]["totals"],
+            "links": {
+                "self": f"{request.path}/{plan_id}",
+                "geojson": f"{request.path}/{plan_id}?format=geojson",
+                "csv": f"{request.path}/{plan_id}?format=csv",
+            },
+        }
+        response = current_app.response_class(
+            json.dumps(answer, ensure_ascii=False), status=201, mimetype="application/json"
+        )
         response.headers["Location"] = answer["links"]["self"]
         return response
 
@@ -178,60 +198,105 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
         authorize(g.principal, "plans:read", province_code=meta["province_code"])
         fmt = request.args.get("format", "json")
         if fmt == "json":
-            return current_app.response_class(service.load(plan_id, "plan.json"),
-                                              mimetype="application/json")
+            return current_app.response_class(
+                service.load(plan_id, "plan.json"), mimetype="application/json"
+            )
         if fmt == "geojson":
-            return current_app.response_class(service.load(plan_id, "plan.geojson"),
-                                              mimetype="application/geo+json")
+            return current_app.response_class(
+                service.load(plan_id, "plan.geojson"), mimetype="application/geo+json"
+            )
         if fmt == "csv":
             table = request.args.get("table", "flows")
             if table not in ("flows", "facilities"):
                 raise InvalidInputError(f"table: must be 'flows' or 'facilities', got {table!r}")
             response = current_app.response_class(
-                "\ufeff" + service.load(plan_id, f"{table}.csv"), mimetype="text/csv")
-            response.headers["Content-Disposition"] = f'attachment; filename="{table}-{plan_id}.csv"'
+                "\ufeff" + service.load(plan_id, f"{table}.csv"), mimetype="text/csv"
+            )
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="{table}-{plan_id}.csv"'
+            )
             return response
         raise InvalidInputError(f"format: must be json, geojson or csv, got {fmt!r}")
 
 
 def plan_openapi_paths() -> dict[str, Any]:
     """The OpenAPI description of the plan endpoints (merged into the API document)."""
-    error = {"description": "error envelope",
-             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    error = {
+        "description": "error envelope",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
     errors = {code: error for code in ("400", "401", "403", "404", "422", "429")}
-    body = {"type": "object", "additionalProperties": False, "required": ["region", "date"],
-            "properties": {
-                "region": {"type": "string", "description": "a served region, e.g. hcmc"},
-                "date": {"type": "string", "format": "date", "description": "first plan day"},
-                "horizon_days": {"type": "integer", "minimum": 1, "maximum": 60, "default": 7},
-                "options": {"type": "object", "description": "allocation options (docs/allocation.md)",
-                            "properties": {
-                                "max_delivery_time_s": {"type": ["integer", "null"], "minimum": 0},
-                                "fairness": {"type": "boolean"},
-                                "single_sourcing": {"type": "boolean"},
-                                "carry_over": {"type": "boolean"},
-                                "quantity_resolution_m3": {"type": "number", "exclusiveMinimum": 0},
-                                "time_limit_s": {"type": "number", "exclusiveMinimum": 0}},
-                            "additionalProperties": False}}}
-    created = {"description": "plan computed and stored",
-               "content": {"application/json": {"schema": {"type": "object"}}}}
-    plan_id = {"name": "plan_id", "in": "path", "required": True,
-               "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
-    formats = {"name": "format", "in": "query", "required": False,
-               "schema": {"type": "string", "enum": ["json", "geojson", "csv"]}}
-    table = {"name": "table", "in": "query", "required": False,
-             "schema": {"type": "string", "enum": ["flows", "facilities"]}}
+    body = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["region", "date"],
+        "properties": {
+            "region": {"type": "string", "description": "a served region, e.g. hcmc"},
+            "date": {"type": "string", "format": "date", "description": "first plan day"},
+            "horizon_days": {"type": "integer", "minimum": 1, "maximum": 60, "default": 7},
+            "options": {
+                "type": "object",
+                "description": "allocation options (docs/allocation.md)",
+                "properties": {
+                    "max_delivery_time_s": {"type": ["integer", "null"], "minimum": 0},
+                    "fairness": {"type": "boolean"},
+                    "single_sourcing": {"type": "boolean"},
+                    "carry_over": {"type": "boolean"},
+                    "quantity_resolution_m3": {"type": "number", "exclusiveMinimum": 0},
+                    "time_limit_s": {"type": "number", "exclusiveMinimum": 0},
+                },
+                "additionalProperties": False,
+            },
+        },
+    }
+    created = {
+        "description": "plan computed and stored",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    plan_id = {
+        "name": "plan_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    }
+    formats = {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["json", "geojson", "csv"]},
+    }
+    table = {
+        "name": "table",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["flows", "facilities"]},
+    }
     return {
-        "/plans": {"post": {
-            "summary": "Compute an allocation plan from the latest reports (coordinators, planners)",
-            "requestBody": {"required": True,
-                            "content": {"application/json": {"schema": body}}},
-            "responses": {"201": created, **errors}}},
-        "/plans/{plan_id}": {"get": {
-            "summary": "A stored plan as JSON, GeoJSON or CSV",
-            "parameters": [plan_id, formats, table],
-            "responses": {"200": {"description": "the plan", "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/geo+json": {"schema": {"type": "object"}},
-                "text/csv": {"schema": {"type": "string"}}}}, **errors}}},
+        "/plans": {
+            "post": {
+                "summary": "Compute an allocation plan from the latest reports (coordinators, planners)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {"201": created, **errors},
+            }
+        },
+        "/plans/{plan_id}": {
+            "get": {
+                "summary": "A stored plan as JSON, GeoJSON or CSV",
+                "parameters": [plan_id, formats, table],
+                "responses": {
+                    "200": {
+                        "description": "the plan",
+                        "content": {
+                            "application/json": {"schema": {"type": "object"}},
+                            "application/geo+json": {"schema": {"type": "object"}},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                    **errors,
+                },
+            }
+        },
     }

@@ -42,12 +42,24 @@ def _fail_cleanly(func: F) -> F:
 
 
 @click.group()
-@click.option("--data-dir", envvar="OXYROUTE_DATA_DIR", default=None,
-              help="Folder with the shared data (env OXYROUTE_DATA_DIR; default ../shared/data).")
-@click.option("--cache-dir", envvar="OXYROUTE_CACHE_DIR", default=None,
-              help="Folder for caches such as built road graphs (env OXYROUTE_CACHE_DIR).")
-@click.option("--online", is_flag=True, default=False,
-              help="Allow downloading a region's roads from OpenStreetMap when its file is missing.")
+@click.option(
+    "--data-dir",
+    envvar="OXYROUTE_DATA_DIR",
+    default=None,
+    help="Folder with the shared data (env OXYROUTE_DATA_DIR; default ../shared/data).",
+)
+@click.option(
+    "--cache-dir",
+    envvar="OXYROUTE_CACHE_DIR",
+    default=None,
+    help="Folder for caches such as built road graphs (env OXYROUTE_CACHE_DIR).",
+)
+@click.option(
+    "--online",
+    is_flag=True,
+    default=False,
+    help="Allow downloading a region's roads from OpenStreetMap when its file is missing.",
+)
 @click.pass_context
 def main(ctx: click.Context, data_dir: str | None, cache_dir: str | None, online: bool) -> None:
     """Oxygen coordination: road travel times, allocation plans and vehicle routes."""
@@ -62,7 +74,9 @@ def _region_network(ctx: click.Context, region_name: str) -> tuple[Any, Any]:
 
     region = load_region(region_name, data_dir=ctx.obj["data_dir"])
     network = network_for_region(
-        region, cache_dir=resolve_cache_dir(ctx.obj["cache_dir"]), online=ctx.obj["online"],
+        region,
+        cache_dir=resolve_cache_dir(ctx.obj["cache_dir"]),
+        online=ctx.obj["online"],
         progress=_progress,
     )
     return region, network
@@ -75,8 +89,9 @@ def _parse_lonlat(text: str, option: str) -> Place:
             raise ValueError
         lon, lat = float(parts[0]), float(parts[1])
     except ValueError:
-        raise InvalidInputError(f"{option}: expected LON,LAT such as 106.6597,10.7572, got {text!r}"
-                                ) from None
+        raise InvalidInputError(
+            f"{option}: expected LON,LAT such as 106.6597,10.7572, got {text!r}"
+        ) from None
     return Place(option.lstrip("-"), lon, lat)
 
 
@@ -96,8 +111,14 @@ def write_matrix_csv(matrix: TravelMatrix, out: Path, layout: str, value: str) -
             writer.writerow(["origin_id", "destination_id", "duration_s", "distance_m"])
             for i, origin_id in enumerate(matrix.origin_ids):
                 for j, destination_id in enumerate(matrix.destination_ids):
-                    writer.writerow([origin_id, destination_id, _fmt(matrix.duration_s[i, j]),
-                                     _fmt(matrix.distance_m[i, j])])
+                    writer.writerow(
+                        [
+                            origin_id,
+                            destination_id,
+                            _fmt(matrix.duration_s[i, j]),
+                            _fmt(matrix.distance_m[i, j]),
+                        ]
+                    )
         else:
             array = matrix.duration_s if value == "duration_s" else matrix.distance_m
             writer.writerow([f"origin_id \\ destination_id ({value})", *matrix.destination_ids])
@@ -112,23 +133,57 @@ def _report_unreachable(matrix: TravelMatrix) -> None:
 
 
 @main.command()
-@click.option("--region", "region_name", default="hcmc", show_default=True,
-              help="Bundled region name or path to a region .toml file.")
-@click.option("--from", "from_file", required=True, type=click.Path(path_type=Path),
-              help="CSV (id,lon,lat[,name]) or GeoJSON of origins.")
-@click.option("--to", "to_file", required=True, type=click.Path(path_type=Path),
-              help="CSV (id,lon,lat[,name]) or GeoJSON of destinations.")
-@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path),
-              help="Output CSV file.")
+@click.option(
+    "--region",
+    "region_name",
+    default="hcmc",
+    show_default=True,
+    help="Bundled region name or path to a region .toml file.",
+)
+@click.option(
+    "--from",
+    "from_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV (id,lon,lat[,name]) or GeoJSON of origins.",
+)
+@click.option(
+    "--to",
+    "to_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV (id,lon,lat[,name]) or GeoJSON of destinations.",
+)
+@click.option(
+    "--out", "out_file", required=True, type=click.Path(path_type=Path), help="Output CSV file."
+)
 @click.option("--layout", type=click.Choice(["long", "wide"]), default="long", show_default=True)
-@click.option("--value", type=click.Choice(["duration_s", "distance_m"]), default="duration_s",
-              show_default=True, help="Which value a wide CSV holds.")
-@click.option("--backend", type=click.Choice(["auto", "cch", "numba", "scipy"]), default="auto",
-              show_default=True, help="auto = cch when available, else numba.")
+@click.option(
+    "--value",
+    type=click.Choice(["duration_s", "distance_m"]),
+    default="duration_s",
+    show_default=True,
+    help="Which value a wide CSV holds.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "cch", "numba", "scipy"]),
+    default="auto",
+    show_default=True,
+    help="auto = cch when available, else numba.",
+)
 @click.pass_context
 @_fail_cleanly
-def matrix(ctx: click.Context, region_name: str, from_file: Path, to_file: Path, out_file: Path,
-           layout: str, value: str, backend: str) -> None:
+def matrix(
+    ctx: click.Context,
+    region_name: str,
+    from_file: Path,
+    to_file: Path,
+    out_file: Path,
+    layout: str,
+    value: str,
+    backend: str,
+) -> None:
     """Write road travel times (s) and distances (m) between two sets of places."""
     from data.places import read_places
     from routing.travel_time import travel_time_matrix
@@ -136,26 +191,40 @@ def matrix(ctx: click.Context, region_name: str, from_file: Path, to_file: Path,
     origins, destinations = read_places(from_file), read_places(to_file)
     region, network = _region_network(ctx, region_name)
     started = time.perf_counter()
-    result = travel_time_matrix(network, origins, destinations, gateways=region.gateways,
-                                max_snap_m=region.max_snap_m, backend=backend)  # type: ignore[arg-type]
+    result = travel_time_matrix(
+        network,
+        origins,
+        destinations,
+        gateways=region.gateways,
+        max_snap_m=region.max_snap_m,
+        backend=backend,
+    )  # type: ignore[arg-type]
     elapsed = time.perf_counter() - started
     write_matrix_csv(result, out_file, layout, value)
     _report_unreachable(result)
     reachable = int(result.duration_s.size - (~(result.duration_s < math.inf)).sum())
-    click.echo(f"{len(origins)} x {len(destinations)} matrix in {elapsed:.2f} s "
-               f"({reachable} of {result.duration_s.size} pairs reachable) -> {out_file}")
+    click.echo(
+        f"{len(origins)} x {len(destinations)} matrix in {elapsed:.2f} s "
+        f"({reachable} of {result.duration_s.size} pairs reachable) -> {out_file}"
+    )
 
 
 @main.command()
 @click.option("--region", "region_name", default="hcmc", show_default=True)
 @click.option("--from", "from_text", required=True, help="Origin as LON,LAT (WGS84).")
 @click.option("--to", "to_text", required=True, help="Destination as LON,LAT (WGS84).")
-@click.option("--geojson", "geojson_file", type=click.Path(path_type=Path), default=None,
-              help="Write the path as a GeoJSON Feature (RFC 7946) to this file.")
+@click.option(
+    "--geojson",
+    "geojson_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the path as a GeoJSON Feature (RFC 7946) to this file.",
+)
 @click.pass_context
 @_fail_cleanly
-def route(ctx: click.Context, region_name: str, from_text: str, to_text: str,
-          geojson_file: Path | None) -> None:
+def route(
+    ctx: click.Context, region_name: str, from_text: str, to_text: str, geojson_file: Path | None
+) -> None:
     """Print the fastest road path between two points (time, length, roads)."""
     from routing.travel_time import road_path
 
@@ -166,13 +235,16 @@ def route(ctx: click.Context, region_name: str, from_text: str, to_text: str,
     except NoRouteError as exc:
         click.echo(f"no route: {exc}", err=True)
         sys.exit(1)
-    click.echo(f"{path.duration_s / 60:.1f} min, {path.distance_m / 1000:.2f} km "
-               f"(snapped {path.origin.snap_distance_m:.0f} m and "
-               f"{path.destination.snap_distance_m:.0f} m from the road)")
+    click.echo(
+        f"{path.duration_s / 60:.1f} min, {path.distance_m / 1000:.2f} km "
+        f"(snapped {path.origin.snap_distance_m:.0f} m and "
+        f"{path.destination.snap_distance_m:.0f} m from the road)"
+    )
     click.echo("via " + " → ".join(path.road_names))
     if geojson_file is not None:
-        geojson_file.write_text(json.dumps(path.to_geojson(), ensure_ascii=False, indent=1),
-                                encoding="utf-8")
+        geojson_file.write_text(
+            json.dumps(path.to_geojson(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         click.echo(f"GeoJSON written to {geojson_file}")
 
 
@@ -206,26 +278,59 @@ def _registry_store(database_url: str | None):  # type: ignore[no-untyped-def]
 
 
 _DATABASE_OPTION = click.option(
-    "--database-url", envvar="OXYROUTE_DATABASE_URL", default=None,
-    help="SQLAlchemy URL of the registry (default: a SQLite file in ~/.local/share/oxyroute).")
+    "--database-url",
+    envvar="OXYROUTE_DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL of the registry (default: a SQLite file in ~/.local/share/oxyroute).",
+)
 
 
 @main.command()
 @click.option("--region", "region_name", default="hcmc", show_default=True)
-@click.option("--hospitals", "hospital_count", default=6, show_default=True,
-              help="How many hospitals the small travel-time table shows.")
-@click.option("--date", "plan_date", default="2021-08-20", show_default=True,
-              type=click.DateTime(formats=["%Y-%m-%d"]), help="First day of the plan.")
-@click.option("--out", "out_dir", default="out", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder for the plan files.")
-@click.option("--serve/--no-serve", "then_serve", default=False, show_default=True,
-              help="Serve the API and the map afterwards (make run does).")
+@click.option(
+    "--hospitals",
+    "hospital_count",
+    default=6,
+    show_default=True,
+    help="How many hospitals the small travel-time table shows.",
+)
+@click.option(
+    "--date",
+    "plan_date",
+    default="2021-08-20",
+    show_default=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day of the plan.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the plan files.",
+)
+@click.option(
+    "--serve/--no-serve",
+    "then_serve",
+    default=False,
+    show_default=True,
+    help="Serve the API and the map afterwards (make run does).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @_DATABASE_OPTION
 @click.pass_context
 @_fail_cleanly
-def run(ctx: click.Context, region_name: str, hospital_count: int, plan_date: Any, out_dir: Path,
-        then_serve: bool, port: int, database_url: str | None) -> None:
+def run(
+    ctx: click.Context,
+    region_name: str,
+    hospital_count: int,
+    plan_date: Any,
+    out_dir: Path,
+    then_serve: bool,
+    port: int,
+    database_url: str | None,
+) -> None:
     """Run the main job: road network, travel times, the coordinator's plan; then serve (optional).
 
     The registry is seeded with the region's hospitals, suppliers, a generated fleet and generated
@@ -236,45 +341,68 @@ def run(ctx: click.Context, region_name: str, hospital_count: int, plan_date: An
 
     region, network = _region_network(ctx, region_name)
     summary = network.summary()
-    click.echo(f"{summary['name']}: {summary['nodes']:,} junctions, {summary['edges']:,} directed "
-               f"road edges, {summary['road_km']:,} km of road (© OpenStreetMap contributors)")
+    click.echo(
+        f"{summary['name']}: {summary['nodes']:,} junctions, {summary['edges']:,} directed "
+        f"road edges, {summary['road_km']:,} km of road (© OpenStreetMap contributors)"
+    )
     facilities = region.facilities.read() if region.facilities else []
     if facilities:
         shown = facilities[:hospital_count]
         started = time.perf_counter()
-        table = travel_time_matrix(network, shown, shown, gateways=region.gateways,
-                                   max_snap_m=region.max_snap_m)
-        click.echo(f"\ndriving minutes between {len(shown)} hospitals "
-                   f"({time.perf_counter() - started:.2f} s)")
+        table = travel_time_matrix(
+            network, shown, shown, gateways=region.gateways, max_snap_m=region.max_snap_m
+        )
+        click.echo(
+            f"\ndriving minutes between {len(shown)} hospitals "
+            f"({time.perf_counter() - started:.2f} s)"
+        )
         rows = [["from \\ to", *(f"{i + 1}" for i in range(len(shown)))]]
         for i, place in enumerate(shown):
-            rows.append([f"{i + 1} {place.name[:38]}",
-                         *(_fmt(table.duration_s[i, j] / 60.0) or "-" for j in range(len(shown)))])
+            rows.append(
+                [
+                    f"{i + 1} {place.name[:38]}",
+                    *(_fmt(table.duration_s[i, j] / 60.0) or "-" for j in range(len(shown))),
+                ]
+            )
         click.echo(_table(rows))
 
     store = _registry_store(database_url)
     if not store.list_facilities() and region.province_code == "79":
         # The bundled seed covers all of Ho Chi Minh City (79), so any region inside it can use it.
-        click.echo("\nthe registry is empty: seeding it with Ho Chi Minh City (sourced hospitals and "
-                   "suppliers, generated fleet and August 2021 reports, labelled as generated)")
+        click.echo(
+            "\nthe registry is empty: seeding it with Ho Chi Minh City (sourced hospitals and "
+            "suppliers, generated fleet and August 2021 reports, labelled as generated)"
+        )
         ctx.invoke(db_seed, region="hcmc", database_url=database_url)
     request = plan_request_from_store(store, region, network, start_date=plan_date.date())
     result = build_plan(request, network, region)
     _write_plan_files(result, out_dir)
     click.echo("\n" + plan_summary(result))
-    click.echo(f"\nplan files in {out_dir}/ (plan.json, plan.geojson, flows.csv, facilities.csv, "
-               "summary.txt)")
+    click.echo(
+        f"\nplan files in {out_dir}/ (plan.json, plan.geojson, flows.csv, facilities.csv, "
+        "summary.txt)"
+    )
     if then_serve:
         username = "demo-coordinator"
         from data.schema.registry import Role
 
         if username not in {u["username"] for u in store.list_users()}:
-            store.add_user(username, Role.PROVINCE_COORDINATOR, province_code=region.province_code,
-                           actor="cli:run")
+            store.add_user(
+                username,
+                Role.PROVINCE_COORDINATOR,
+                province_code=region.province_code,
+                actor="cli:run",
+            )
         token = store.issue_token(username, label="make run", actor="cli:run")
         click.echo(f"\nlog in to the map with this token of {username!r} (shown once): {token}")
-        ctx.invoke(serve, host="127.0.0.1", port=port, threads=8, regions=(region_name,),
-                   database_url=database_url)
+        ctx.invoke(
+            serve,
+            host="127.0.0.1",
+            port=port,
+            threads=8,
+            regions=(region_name,),
+            database_url=database_url,
+        )
 
 
 # --------------------------------------------------------------------------- registry commands
@@ -311,10 +439,17 @@ def db_init(ctx: click.Context, database_url: str | None) -> None:
 
 
 @db.command("seed")
-@click.option("--region", type=click.Choice(["hcmc"]), required=True,
-              help="Region whose seed data to load.")
-@click.option("--seed", "seed_value", type=int, default=20210801, show_default=True,
-              help="Seed of the generated fleet and reports (same seed, same rows).")
+@click.option(
+    "--region", type=click.Choice(["hcmc"]), required=True, help="Region whose seed data to load."
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=20210801,
+    show_default=True,
+    help="Seed of the generated fleet and reports (same seed, same rows).",
+)
 @_DATABASE_OPTION
 @click.pass_context
 def db_seed(ctx: click.Context, region: str, seed_value: int, database_url: str | None) -> None:
@@ -337,7 +472,8 @@ def db_seed(ctx: click.Context, region: str, seed_value: int, database_url: str 
         f"suppliers (sourced), {summary.transport_operators} transport operators and "
         f"{summary.vehicles} vehicles (generated), {summary.report_revisions} report revisions "
         f"(generated, {seed.curve[0][0]} to {seed.curve[-1][0]}; "
-        f"{summary.facility_days_skipped} facility-days already present were kept)")
+        f"{summary.facility_days_skipped} facility-days already present were kept)"
+    )
     click.echo(f"generated rows are labelled: {seed.source}")
 
 
@@ -348,22 +484,34 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["facility_reporter", "province_coordinator", "ministry",
-                                 "dispatcher", "planner", "admin"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(
+        ["facility_reporter", "province_coordinator", "ministry", "dispatcher", "planner", "admin"]
+    ),
+)
 @click.option("--facility", "facility_id", default=None, help="Facility id (facility_reporter).")
-@click.option("--province", "province_code", default=None,
-              help="2021 province code (province_coordinator).")
+@click.option(
+    "--province", "province_code", default=None, help="2021 province code (province_coordinator)."
+)
 @click.option("--token/--no-token", default=True, help="Also issue an API token (printed once).")
 @_DATABASE_OPTION
-def users_add(username: str, role: str, facility_id: str | None, province_code: str | None,
-              token: bool, database_url: str | None) -> None:
+def users_add(
+    username: str,
+    role: str,
+    facility_id: str | None,
+    province_code: str | None,
+    token: bool,
+    database_url: str | None,
+) -> None:
     """Create a user (and print its first API token; only its hash is stored)."""
     from data.schema.registry import Role
 
     store = _registry_store(database_url)
-    store.add_user(username, Role(role), facility_id=facility_id, province_code=province_code,
-                   actor="cli")
+    store.add_user(
+        username, Role(role), facility_id=facility_id, province_code=province_code, actor="cli"
+    )
     click.echo(f"user {username} ({role}) created")
     if token:
         click.echo(store.issue_token(username, label="cli", actor="cli"))
@@ -396,20 +544,34 @@ def users_disable(username: str, database_url: str | None) -> None:
 def users_list(database_url: str | None) -> None:
     """List users (never tokens)."""
     for user in _registry_store(database_url).list_users():
-        click.echo(f"{user['username']}\t{user['role']}\t{user['facility_id'] or ''}\t"
-                   f"{user['province_code'] or ''}\t{'disabled' if user['disabled'] else ''}")
+        click.echo(
+            f"{user['username']}\t{user['role']}\t{user['facility_id'] or ''}\t"
+            f"{user['province_code'] or ''}\t{'disabled' if user['disabled'] else ''}"
+        )
 
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-@click.option("--region", "regions", multiple=True, default=("hcmc",), show_default=True,
-              help="Region served by the map and the plan endpoints (repeat for several).")
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    default=("hcmc",),
+    show_default=True,
+    help="Region served by the map and the plan endpoints (repeat for several).",
+)
 @_DATABASE_OPTION
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int, regions: tuple[str, ...],
-          database_url: str | None) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    threads: int,
+    regions: tuple[str, ...],
+    database_url: str | None,
+) -> None:
     """Serve the HTTP API and the web map on a production WSGI server (waitress)."""
     import dataclasses
     import logging
@@ -423,26 +585,46 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, regions: tuple
     logging.basicConfig(level=logging.INFO)
     webmap = WebMapConfig.from_environment()
     webmap = dataclasses.replace(
-        webmap, regions=webmap.regions or regions,
+        webmap,
+        regions=webmap.regions or regions,
         data_dir=Path(ctx.obj["data_dir"]) if ctx.obj["data_dir"] else None,
-        cache_dir=Path(ctx.obj["cache_dir"]) if ctx.obj["cache_dir"] else None)
-    app = create_app(ApiConfig(database_url=resolve_database_url(database_url), regions=regions,
-                               data_dir=ctx.obj["data_dir"], cache_dir=ctx.obj["cache_dir"],
-                               webmap=webmap))
-    click.echo(f"serving the map at http://{host}:{port}/ and the API at http://{host}:{port}/api/v1 "
-               f"(OpenAPI at /api/v1/openapi.json); Ctrl-C stops")
+        cache_dir=Path(ctx.obj["cache_dir"]) if ctx.obj["cache_dir"] else None,
+    )
+    app = create_app(
+        ApiConfig(
+            database_url=resolve_database_url(database_url),
+            regions=regions,
+            data_dir=ctx.obj["data_dir"],
+            cache_dir=ctx.obj["cache_dir"],
+            webmap=webmap,
+        )
+    )
+    click.echo(
+        f"serving the map at http://{host}:{port}/ and the API at http://{host}:{port}/api/v1 "
+        f"(OpenAPI at /api/v1/openapi.json); Ctrl-C stops"
+    )
     waitress.serve(app, host=host, port=port, threads=threads, ident="oxyroute")
 
 
 @main.command()
 @click.argument("problem_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
-              help="Write the plan JSON here (default: print it).")
-@click.option("--region", "region_name", default=None,
-              help="Road network for problems that give coordinates instead of a matrix.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the plan JSON here (default: print it).",
+)
+@click.option(
+    "--region",
+    "region_name",
+    default=None,
+    help="Road network for problems that give coordinates instead of a matrix.",
+)
 @click.pass_context
-def allocate(ctx: click.Context, problem_file: str, out_file: str | None,
-             region_name: str | None) -> None:
+def allocate(
+    ctx: click.Context, problem_file: str, out_file: str | None, region_name: str | None
+) -> None:
     """Allocate supply to facilities from a JSON problem file (format: docs/allocation.md)."""
     import json
     from pathlib import Path
@@ -465,7 +647,9 @@ def allocate(ctx: click.Context, problem_file: str, out_file: str | None,
             region, network = _region_network(ctx, region_name)
             provider = road_matrix_provider(network, region)
         plan = allocate_supply(
-            request.problem, matrix_provider=provider, conversions=request.conversions,
+            request.problem,
+            matrix_provider=provider,
+            conversions=request.conversions,
             cylinder_size=request.cylinder_size,
         )
     except (InvalidInputError, MissingDataFileError) as error:
@@ -487,21 +671,44 @@ def allocate(ctx: click.Context, problem_file: str, out_file: str | None,
 
 @main.command()
 @click.option("--region", "region_name", default="hcmc", show_default=True)
-@click.option("--date", "start_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="First day of the plan (reports of the days before it are used).")
+@click.option(
+    "--date",
+    "start_date",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day of the plan (reports of the days before it are used).",
+)
 @click.option("--horizon", "horizon_days", default=7, show_default=True, type=int)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt.")
-@click.option("--max-delivery-min", default=240, show_default=True, type=int,
-              help="Longest road trip a delivery may take (minutes).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt.",
+)
+@click.option(
+    "--max-delivery-min",
+    default=240,
+    show_default=True,
+    type=int,
+    help="Longest road trip a delivery may take (minutes).",
+)
 @click.option("--fairness", is_flag=True, help="Minimise the largest unmet share first.")
 @click.option("--single-sourcing", is_flag=True, help="One supplier per facility and product.")
 @_DATABASE_OPTION
 @click.pass_context
 @_fail_cleanly
-def plan(ctx: click.Context, region_name: str, start_date: Any, horizon_days: int, out_dir: Path,
-         max_delivery_min: int, fairness: bool, single_sourcing: bool,
-         database_url: str | None) -> None:
+def plan(
+    ctx: click.Context,
+    region_name: str,
+    start_date: Any,
+    horizon_days: int,
+    out_dir: Path,
+    max_delivery_min: int,
+    fairness: bool,
+    single_sourcing: bool,
+    database_url: str | None,
+) -> None:
     """Compute the coordinator's allocation plan from the registry's latest reports."""
     from data.schema.allocation import AllocationOptions
     from planning import build_plan, plan_request_from_store, plan_summary
@@ -509,15 +716,26 @@ def plan(ctx: click.Context, region_name: str, start_date: Any, horizon_days: in
     started = time.perf_counter()
     region, network = _region_network(ctx, region_name)
     store = _registry_store(database_url)
-    options = AllocationOptions(max_delivery_time_s=max_delivery_min * 60, fairness=fairness,
-                                single_sourcing=single_sourcing)
-    request = plan_request_from_store(store, region, network, start_date=start_date.date(),
-                                      horizon_days=horizon_days, options=options)
+    options = AllocationOptions(
+        max_delivery_time_s=max_delivery_min * 60,
+        fairness=fairness,
+        single_sourcing=single_sourcing,
+    )
+    request = plan_request_from_store(
+        store,
+        region,
+        network,
+        start_date=start_date.date(),
+        horizon_days=horizon_days,
+        options=options,
+    )
     result = build_plan(request, network, region)
     _write_plan_files(result, out_dir)
     click.echo(plan_summary(result))
-    click.echo(f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s "
-               f"(plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt)")
+    click.echo(
+        f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s "
+        f"(plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt)"
+    )
 
 
 @main.group()
@@ -530,9 +748,11 @@ def _write_plan_files(result: Any, out_dir: Path) -> None:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "plan.json").write_text(
-        json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1), encoding="utf-8")
+        json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     (out_dir / "plan.geojson").write_text(
-        json.dumps(plan_to_geojson(result), ensure_ascii=False), encoding="utf-8")
+        json.dumps(plan_to_geojson(result), ensure_ascii=False), encoding="utf-8"
+    )
     for name, text in plan_to_csv(result).items():
         (out_dir / name).write_text(text, encoding="utf-8-sig")
     (out_dir / "summary.txt").write_text(plan_summary(result) + "\n", encoding="utf-8")
@@ -540,13 +760,19 @@ def _write_plan_files(result: Any, out_dir: Path) -> None:
 
 @scenario.command("run")
 @click.argument("scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for base/ and scenario/ plans and comparison.json.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for base/ and scenario/ plans and comparison.json.",
+)
 @_DATABASE_OPTION
 @click.pass_context
 @_fail_cleanly
-def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path | None,
-                 database_url: str | None) -> None:
+def scenario_run(
+    ctx: click.Context, scenario_file: Path, out_dir: Path | None, database_url: str | None
+) -> None:
     """Run a scenario against its base plan and print the comparison."""
     from planning import build_plan, plan_request_from_store
     from scenarios import apply_scenario, compare_plans, load_scenario
@@ -554,42 +780,68 @@ def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path | None,
     what_if = load_scenario(scenario_file)
     region, network = _region_network(ctx, what_if.region)
     store = _registry_store(database_url)
-    base_request = plan_request_from_store(store, region, network, start_date=what_if.start_date,
-                                           horizon_days=what_if.horizon_days)
+    base_request = plan_request_from_store(
+        store, region, network, start_date=what_if.start_date, horizon_days=what_if.horizon_days
+    )
     request, changed_network = apply_scenario(what_if, base_request, network)
     base = build_plan(base_request, network, region)
     result = build_plan(request, changed_network, region)
     comparison = compare_plans(base, result)
-    click.echo(f"scenario {what_if.name!r} on {region.name}, {what_if.start_date} + "
-               f"{what_if.horizon_days} days ({len(what_if.changes)} changes)")
+    click.echo(
+        f"scenario {what_if.name!r} on {region.name}, {what_if.start_date} + "
+        f"{what_if.horizon_days} days ({len(what_if.changes)} changes)"
+    )
     for key, values in comparison["totals"].items():
-        click.echo(f"  {key:<16} base {values['base']:>14,.1f}  scenario {values['scenario']:>14,.1f}"
-                   f"  change {values['change']:>+14,.1f}")
-    click.echo(f"  flows added {len(comparison['flows_added'])}, removed "
-               f"{len(comparison['flows_removed'])}, changed {len(comparison['flows_changed'])}")
+        click.echo(
+            f"  {key:<16} base {values['base']:>14,.1f}  scenario {values['scenario']:>14,.1f}"
+            f"  change {values['change']:>+14,.1f}"
+        )
+    click.echo(
+        f"  flows added {len(comparison['flows_added'])}, removed "
+        f"{len(comparison['flows_removed'])}, changed {len(comparison['flows_changed'])}"
+    )
     for row in comparison["facilities"][:10]:
-        click.echo(f"  {row['name'][:44]:<44} unmet {row['unmet_m3_base']:>9,.0f} -> "
-                   f"{row['unmet_m3_scenario']:>9,.0f} m³")
+        click.echo(
+            f"  {row['name'][:44]:<44} unmet {row['unmet_m3_base']:>9,.0f} -> "
+            f"{row['unmet_m3_scenario']:>9,.0f} m³"
+        )
     if out_dir is not None:
         _write_plan_files(base, out_dir / "base")
         _write_plan_files(result, out_dir / "scenario")
         (out_dir / "comparison.json").write_text(
-            json.dumps(comparison, ensure_ascii=False, indent=1), encoding="utf-8")
+            json.dumps(comparison, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         click.echo(f"written to {out_dir}/ (base/, scenario/, comparison.json)")
 
 
 @scenario.command("sweep")
 @click.argument("sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for sweep.csv and sweep.png.")
-@click.option("--scheduler", "scheduler_address", envvar="OXYROUTE_DASK_SCHEDULER", default=None,
-              help="Dask scheduler address (env OXYROUTE_DASK_SCHEDULER); default: a local cluster.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for sweep.csv and sweep.png.",
+)
+@click.option(
+    "--scheduler",
+    "scheduler_address",
+    envvar="OXYROUTE_DASK_SCHEDULER",
+    default=None,
+    help="Dask scheduler address (env OXYROUTE_DASK_SCHEDULER); default: a local cluster.",
+)
 @click.option("--workers", default=2, show_default=True, help="Workers of the local cluster.")
 @_DATABASE_OPTION
 @click.pass_context
 @_fail_cleanly
-def scenario_sweep(ctx: click.Context, sweep_file: Path, out_dir: Path, scheduler_address: str | None,
-                   workers: int, database_url: str | None) -> None:
+def scenario_sweep(
+    ctx: click.Context,
+    sweep_file: Path,
+    out_dir: Path,
+    scheduler_address: str | None,
+    workers: int,
+    database_url: str | None,
+) -> None:
     """Run a scenario over a grid of parameters in parallel (Dask) and write a table and a chart."""
     import tomllib
 
@@ -602,21 +854,37 @@ def scenario_sweep(ctx: click.Context, sweep_file: Path, out_dir: Path, schedule
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInputError(f"sweep file {sweep_file.name}: malformed TOML ({exc})") from None
     unknown = sorted(set(spec) - {"scenario", "grid"})
-    if unknown or not isinstance(spec.get("scenario"), dict) or not isinstance(spec.get("grid"), dict):
+    if (
+        unknown
+        or not isinstance(spec.get("scenario"), dict)
+        or not isinstance(spec.get("grid"), dict)
+    ):
         raise InvalidInputError(
             f"sweep file {sweep_file.name}: needs a [scenario] table and a [grid] table"
-            + (f"; unknown keys {unknown}" if unknown else ""))
+            + (f"; unknown keys {unknown}" if unknown else "")
+        )
     document = spec["scenario"]
     base_scenario = scenario_from_mapping(document)
     region, network = _region_network(ctx, base_scenario.region)
     store = _registry_store(database_url)
-    base_request = plan_request_from_store(store, region, network,
-                                           start_date=base_scenario.start_date,
-                                           horizon_days=base_scenario.horizon_days)
+    base_request = plan_request_from_store(
+        store,
+        region,
+        network,
+        start_date=base_scenario.start_date,
+        horizon_days=base_scenario.horizon_days,
+    )
     started = time.perf_counter()
-    runs = run_sweep(document, spec["grid"], base_request, scheduler_address=scheduler_address,
-                     workers=workers, data_dir=ctx.obj["data_dir"], cache_dir=ctx.obj["cache_dir"],
-                     progress=lambda done, total: click.echo(f"  run {done}/{total} done", err=True))
+    runs = run_sweep(
+        document,
+        spec["grid"],
+        base_request,
+        scheduler_address=scheduler_address,
+        workers=workers,
+        data_dir=ctx.obj["data_dir"],
+        cache_dir=ctx.obj["cache_dir"],
+        progress=lambda done, total: click.echo(f"  run {done}/{total} done", err=True),
+    )
     rows = sweep_table(runs)
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / "sweep.csv").open("w", encoding="utf-8-sig", newline="") as handle:
@@ -625,8 +893,10 @@ def scenario_sweep(ctx: click.Context, sweep_file: Path, out_dir: Path, schedule
         writer.writerows(rows)
     sweep_chart(runs, str(out_dir / "sweep.png"))
     click.echo(_table([[str(k) for k in rows[0]], *([str(v) for v in r.values()] for r in rows)]))
-    click.echo(f"{len(runs)} runs in {time.perf_counter() - started:.1f} s -> "
-               f"{out_dir}/sweep.csv, sweep.png")
+    click.echo(
+        f"{len(runs)} runs in {time.perf_counter() - started:.1f} s -> "
+        f"{out_dir}/sweep.csv, sweep.png"
+    )
 
 
 @main.group()
@@ -636,20 +906,52 @@ def vrp() -> None:
 
 @vrp.command("solve")
 @click.argument("problem_file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--time-limit", "time_limit_s", type=float, default=10.0, show_default=True,
-              help="Wall-clock budget in seconds.")
+@click.option(
+    "--time-limit",
+    "time_limit_s",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Wall-clock budget in seconds.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search.")
-@click.option("--workers", type=int, default=1, show_default=True,
-              help="Parallel searches (processes); the best plan is kept.")
-@click.option("--max-iterations", type=int, default=None,
-              help="Stop each search after this many iterations (reproducible plans).")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
-              help="Write the solution JSON here instead of standard output.")
-@click.option("--region", "region_name", default=None,
-              help="Road network that fills a missing matrix from the [lon, lat] locations.")
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Parallel searches (processes); the best plan is kept.",
+)
+@click.option(
+    "--max-iterations",
+    type=int,
+    default=None,
+    help="Stop each search after this many iterations (reproducible plans).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the solution JSON here instead of standard output.",
+)
+@click.option(
+    "--region",
+    "region_name",
+    default=None,
+    help="Road network that fills a missing matrix from the [lon, lat] locations.",
+)
 @click.pass_context
-def vrp_solve(ctx: click.Context, problem_file: str, time_limit_s: float, seed: int, workers: int,
-              max_iterations: int | None, out_file: str | None, region_name: str | None) -> None:
+def vrp_solve(
+    ctx: click.Context,
+    problem_file: str,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+    max_iterations: int | None,
+    out_file: str | None,
+    region_name: str | None,
+) -> None:
     """Solve PROBLEM_FILE (VROOM input JSON, '-' for stdin) and write VROOM's solution JSON.
 
     The exit code is VROOM's code: 0 solved, 1 internal error, 2 input error, 3 routing error.
@@ -675,8 +977,9 @@ def vrp_solve(ctx: click.Context, problem_file: str, time_limit_s: float, seed: 
     try:
         with click.open_file(problem_file, "r", encoding="utf-8") as handle:
             document = json.load(handle)
-        params = SolverParams(time_limit_s=time_limit_s, seed=seed, num_workers=workers,
-                              max_iterations=max_iterations)
+        params = SolverParams(
+            time_limit_s=time_limit_s, seed=seed, num_workers=workers, max_iterations=max_iterations
+        )
         provider = None
         if region_name is not None and isinstance(document, dict) and "matrices" not in document:
             provider = _road_matrix_for_lonlats(*_region_network(ctx, region_name))
@@ -691,8 +994,10 @@ def vrp_solve(ctx: click.Context, problem_file: str, time_limit_s: float, seed: 
         answer = to_vroom_error(CODE_INPUT_ERROR, str(error))
     except NoRouteError as error:
         answer = to_vroom_error(CODE_ROUTING_ERROR, str(error))
-    except Exception as error:  # noqa: BLE001 - last resort: VROOM's internal-error answer
-        answer = to_vroom_error(CODE_INTERNAL_ERROR, f"internal error: {type(error).__name__}: {error}")
+    except Exception as error:
+        answer = to_vroom_error(
+            CODE_INTERNAL_ERROR, f"internal error: {type(error).__name__}: {error}"
+        )
     text = json.dumps(answer, ensure_ascii=False)
     if out_file is None:
         click.echo(text)
@@ -715,38 +1020,70 @@ def _road_matrix_for_lonlats(region: Any, network: Any) -> Callable[..., Any]:
         import numpy as np
 
         places = [Place(f"location {k}", lon, lat) for k, (lon, lat) in enumerate(points)]
-        matrix = travel_time_matrix(network, places, places, gateways=region.gateways,
-                                    max_snap_m=region.max_snap_m)
+        matrix = travel_time_matrix(
+            network, places, places, gateways=region.gateways, max_snap_m=region.max_snap_m
+        )
         for k, place in enumerate(places):
             snap = matrix.snaps[place.place_id]
             if not snap.reachable or not np.all(np.isfinite(matrix.duration_s[k])):
                 raise NoRouteError(
                     f"location index {k} {list(points[k])}: not reached by the roads of "
-                    f"{region.region_id} ({snap.reason or 'no road path to another location'})")
-        return np.rint(matrix.duration_s).astype(np.int64), np.rint(matrix.distance_m).astype(np.int64)
+                    f"{region.region_id} ({snap.reason or 'no road path to another location'})"
+                )
+        return np.rint(matrix.duration_s).astype(np.int64), np.rint(matrix.distance_m).astype(
+            np.int64
+        )
 
     return provider
 
 
 @main.command("dispatch")
-@click.option("--plan-dir", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Folder of a plan written by `oxyroute plan` (plan.json).")
+@click.option(
+    "--plan-dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of a plan written by `oxyroute plan` (plan.json).",
+)
 @click.option("--day", required=True, type=int, help="Day offset in the plan (0 = its first day).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for routes.json, routes.geojson and sheets/<vehicle>-<lang>.html.")
-@click.option("--vehicles", "vehicles_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              default=None, help="JSON list of vehicles (default: the registry's fleet).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for routes.json, routes.geojson and sheets/<vehicle>-<lang>.html.",
+)
+@click.option(
+    "--vehicles",
+    "vehicles_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="JSON list of vehicles (default: the registry's fleet).",
+)
 @click.option("--start-time", default="06:00", show_default=True, help="Shift start, local HH:MM.")
-@click.option("--options", "options_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              default=None, help="JSON object of dispatch options (docs/dispatch.md).")
+@click.option(
+    "--options",
+    "options_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="JSON object of dispatch options (docs/dispatch.md).",
+)
 @click.option("--seed", type=int, default=None, help="Seed of the search (default 0).")
 @click.option("--max-iterations", type=int, default=None, help="Iteration limit (reproducible).")
 @_DATABASE_OPTION
 @click.pass_context
 @_fail_cleanly
-def dispatch_command(ctx: click.Context, plan_dir: Path, day: int, out_dir: Path,
-                     vehicles_file: Path | None, start_time: str, options_file: Path | None,
-                     seed: int | None, max_iterations: int | None, database_url: str | None) -> None:
+def dispatch_command(
+    ctx: click.Context,
+    plan_dir: Path,
+    day: int,
+    out_dir: Path,
+    vehicles_file: Path | None,
+    start_time: str,
+    options_file: Path | None,
+    seed: int | None,
+    max_iterations: int | None,
+    database_url: str | None,
+) -> None:
     """Route one day of a plan's deliveries: routes JSON, GeoJSON and printable route sheets."""
     from dispatch import (
         LANGUAGES,
@@ -768,12 +1105,17 @@ def dispatch_command(ctx: click.Context, plan_dir: Path, day: int, out_dir: Path
 
     plan_file = plan_dir / "plan.json"
     if not plan_file.is_file():
-        raise InvalidInputError(f"--plan-dir: {plan_dir} has no plan.json; run `oxyroute plan` first")
+        raise InvalidInputError(
+            f"--plan-dir: {plan_dir} has no plan.json; run `oxyroute plan` first"
+        )
     plan = read_json(plan_file)
     values = read_json(options_file) if options_file else {}
     if isinstance(values, dict):
-        values = {**values, **({"seed": seed} if seed is not None else {}),
-                  **({"max_iterations": max_iterations} if max_iterations is not None else {})}
+        values = {
+            **values,
+            **({"seed": seed} if seed is not None else {}),
+            **({"max_iterations": max_iterations} if max_iterations is not None else {}),
+        }
     options = DispatchOptions.from_mapping(values, start_time=start_time)
     if vehicles_file is not None:
         fleet = vehicles_from_mapping(read_json(vehicles_file))
@@ -785,29 +1127,43 @@ def dispatch_command(ctx: click.Context, plan_dir: Path, day: int, out_dir: Path
             except InvalidInputError:
                 continue
         if not fleet:
-            raise InvalidInputError("vehicles: the registry has no vehicle with a home depot and a "
-                                    "capacity; give --vehicles vehicles.json")
-    request = dispatch_request_from_plan(plan, day=day, vehicles=fleet, options=options,
-                                         plan_id=str(plan.get("plan_id", plan_dir.name)))
+            raise InvalidInputError(
+                "vehicles: the registry has no vehicle with a home depot and a "
+                "capacity; give --vehicles vehicles.json"
+            )
+    request = dispatch_request_from_plan(
+        plan,
+        day=day,
+        vehicles=fleet,
+        options=options,
+        plan_id=str(plan.get("plan_id", plan_dir.name)),
+    )
     region, network = _region_network(ctx, request.region_id)
     answer = routes_to_dict(plan_dispatch(request, network, region))
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "routes.json").write_text(json.dumps(answer, ensure_ascii=False, indent=1) + "\n",
-                                         encoding="utf-8")
+    (out_dir / "routes.json").write_text(
+        json.dumps(answer, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     (out_dir / "routes.geojson").write_text(
         json.dumps(routes_to_geojson(answer, network, region), ensure_ascii=False) + "\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     sheets = out_dir / "sheets"
     sheets.mkdir(exist_ok=True)
     for route in answer["routes"]:
         for lang in LANGUAGES:
             (sheets / f"{route['vehicle']}-{lang}.html").write_text(
-                route_sheet_html(answer, route["vehicle"], lang=lang), encoding="utf-8")
+                route_sheet_html(answer, route["vehicle"], lang=lang), encoding="utf-8"
+            )
     summary = answer["summary"]
-    click.echo(f"{answer['date']}: {summary['routes']} routes, {summary['loads']} loads, "
-               f"{summary['loads_unassigned']} unassigned -> {out_dir}/routes.json, "
-               f"routes.geojson, sheets/")
+    click.echo(
+        f"{answer['date']}: {summary['routes']} routes, {summary['loads']} loads, "
+        f"{summary['loads_unassigned']} unassigned -> {out_dir}/routes.json, "
+        f"routes.geojson, sheets/"
+    )
     for entry in answer["unassigned"]:
         if entry["type"] == "delivery":
-            click.echo(f"  unassigned {entry['load_id']} -> {entry['facility_id']}: "
-                       f"{entry['reason']}", err=True)
+            click.echo(
+                f"  unassigned {entry['load_id']} -> {entry['facility_id']}: {entry['reason']}",
+                err=True,
+            )

@@ -130,9 +130,14 @@ class PlanRequest:
             problems.append("facilities: the plan has no facility")
         if not self.suppliers:
             problems.append("suppliers: the plan has no supplier")
-        if isinstance(self.horizon_days, bool) or not isinstance(self.horizon_days, int) \
-                or not 1 <= self.horizon_days <= 60:
-            problems.append(f"horizon_days: must be an integer from 1 to 60, got {self.horizon_days!r}")
+        if (
+            isinstance(self.horizon_days, bool)
+            or not isinstance(self.horizon_days, int)
+            or not 1 <= self.horizon_days <= 60
+        ):
+            problems.append(
+                f"horizon_days: must be an integer from 1 to 60, got {self.horizon_days!r}"
+            )
         if problems:
             raise InvalidInputError.from_problems("plan request", problems)
 
@@ -149,30 +154,43 @@ class CoordinatorPlan:
     timings_s: Mapping[str, float]
 
 
-def _supplier_capacities(supplier: PlanSupplier, horizon: int, conversions: OxygenConversions,
-                         ) -> tuple[SupplierCapacity, ...]:
+def _supplier_capacities(
+    supplier: PlanSupplier,
+    horizon: int,
+    conversions: OxygenConversions,
+) -> tuple[SupplierCapacity, ...]:
     capacities = []
     factors = [supplier.factor(day) for day in range(horizon)]
     if supplier.liquid_t_per_day > 0:
         daily_m3 = conversions.lox_t_to_gas_m3(supplier.liquid_t_per_day)
-        capacities.append(SupplierCapacity(Product.BULK_LIQUID, tuple(daily_m3 * f for f in factors)))
+        capacities.append(
+            SupplierCapacity(Product.BULK_LIQUID, tuple(daily_m3 * f for f in factors))
+        )
     if supplier.cylinders_per_day > 0:
         daily_m3 = conversions.cylinders_to_gas_m3(supplier.cylinders_per_day)
         capacities.append(SupplierCapacity(Product.CYLINDER, tuple(daily_m3 * f for f in factors)))
     return tuple(capacities)
 
 
-def _facility_demand(facility: PlanFacility, shortfall: FacilityShortfall, critical_share: float,
-                     conversions: OxygenConversions) -> FacilityDemand:
+def _facility_demand(
+    facility: PlanFacility,
+    shortfall: FacilityShortfall,
+    critical_share: float,
+    conversions: OxygenConversions,
+) -> FacilityDemand:
     # Bulk liquid only into a tank (VIE); cylinders go everywhere. Receiving limits: the tank's
     # gas content, and the facility's own cylinder stock (the empties it can swap).
     accepted = {Product.CYLINDER}
     limits: list[tuple[Product, float]] = []
     if facility.liquid_tank_capacity_l > 0:
         accepted.add(Product.BULK_LIQUID)
-        limits.append((Product.BULK_LIQUID, conversions.lox_l_to_gas_m3(facility.liquid_tank_capacity_l)))
+        limits.append(
+            (Product.BULK_LIQUID, conversions.lox_l_to_gas_m3(facility.liquid_tank_capacity_l))
+        )
     if facility.cylinder_storage > 0:
-        limits.append((Product.CYLINDER, conversions.cylinders_to_gas_m3(facility.cylinder_storage)))
+        limits.append(
+            (Product.CYLINDER, conversions.cylinders_to_gas_m3(facility.cylinder_storage))
+        )
     return FacilityDemand(
         facility_id=facility.facility_id,
         demand_m3_per_day=tuple(round(v, 3) for v in shortfall.required_m3_per_day),
@@ -216,12 +234,20 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
     timings: dict[str, float] = {}
     started = time.perf_counter()
     horizon = request.horizon_days
-    profiles = [FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds)
-                for f in request.facilities]
-    patient_reports = [PatientReport(r.facility_id, r.report_date, r.patients) for r in request.reports]
-    forecasts = project_demand(profiles, patient_reports, start_date=request.start_date,
-                               horizon_days=horizon, scenario=request.scenario,
-                               flow_table=request.flow_table)
+    profiles = [
+        FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds) for f in request.facilities
+    ]
+    patient_reports = [
+        PatientReport(r.facility_id, r.report_date, r.patients) for r in request.reports
+    ]
+    forecasts = project_demand(
+        profiles,
+        patient_reports,
+        start_date=request.start_date,
+        horizon_days=horizon,
+        scenario=request.scenario,
+        flow_table=request.flow_table,
+    )
     latest: dict[str, StockReport] = {}
     for report in sorted(request.reports, key=lambda r: r.report_date):
         if report.report_date < request.start_date:
@@ -229,42 +255,59 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
     positions = []
     for facility in request.facilities:
         report = latest.get(facility.facility_id)
-        positions.append(SupplyPosition(
-            facility.facility_id,
-            stock_m3=report.stock_m3 if report else 0.0,
-            expected_deliveries_m3_per_day=(report.expected_deliveries_m3,) if report else (),
-            generation_m3_per_day=facility.generation_m3_per_day,
-        ))
+        positions.append(
+            SupplyPosition(
+                facility.facility_id,
+                stock_m3=report.stock_m3 if report else 0.0,
+                expected_deliveries_m3_per_day=(report.expected_deliveries_m3,) if report else (),
+                generation_m3_per_day=facility.generation_m3_per_day,
+            )
+        )
     shortfalls = compute_shortfalls_for(forecasts, positions, request.safety_stock)
     timings["demand_and_shortfall"] = time.perf_counter() - started
 
     started = time.perf_counter()
     supplier_places = [Place(s.supplier_id, s.lon, s.lat, s.name) for s in request.suppliers]
     facility_places = [Place(f.facility_id, f.lon, f.lat, f.name) for f in request.facilities]
-    matrix = travel_time_matrix(network, supplier_places, facility_places, gateways=region.gateways,
-                                max_snap_m=region.max_snap_m)
+    matrix = travel_time_matrix(
+        network,
+        supplier_places,
+        facility_places,
+        gateways=region.gateways,
+        max_snap_m=region.max_snap_m,
+    )
     timings["travel_times"] = time.perf_counter() - started
 
     started = time.perf_counter()
     suppliers = tuple(
-        Supplier(s.supplier_id, _supplier_capacities(s, horizon, request.conversions), s.name,
-                 (s.lon, s.lat))
+        Supplier(
+            s.supplier_id,
+            _supplier_capacities(s, horizon, request.conversions),
+            s.name,
+            (s.lon, s.lat),
+        )
         for s in request.suppliers
     )
     demands = tuple(
         _facility_demand(f, sf, _critical_share(latest.get(f.facility_id)), request.conversions)
         for f, sf in zip(request.facilities, shortfalls, strict=True)
     )
-    problem = AllocationProblem(suppliers=suppliers, facilities=demands, horizon_days=horizon,
-                                travel_time_s=integer_travel_seconds(matrix),
-                                options=request.options, start_date=request.start_date)
+    problem = AllocationProblem(
+        suppliers=suppliers,
+        facilities=demands,
+        horizon_days=horizon,
+        travel_time_s=integer_travel_seconds(matrix),
+        options=request.options,
+        start_date=request.start_date,
+    )
     allocation = allocate_supply(problem, conversions=request.conversions)
     timings["allocation"] = time.perf_counter() - started
     return CoordinatorPlan(request, forecasts, shortfalls, allocation, matrix, timings)
 
 
-def compute_shortfalls_for(forecasts: Sequence[DemandForecast], positions: Sequence[SupplyPosition],
-                           rule: SafetyStockRule) -> tuple[FacilityShortfall, ...]:
+def compute_shortfalls_for(
+    forecasts: Sequence[DemandForecast], positions: Sequence[SupplyPosition], rule: SafetyStockRule
+) -> tuple[FacilityShortfall, ...]:
     """Shortfalls in the forecasts' order (a thin call, kept separate for what-if reuse)."""
     from matcher.shortfall import compute_shortfalls
 
@@ -284,28 +327,32 @@ def _facility_rows(plan: CoordinatorPlan) -> list[dict[str, Any]]:
     for flow in plan.allocation.flows:
         delivered[flow.facility_id] += flow.quantity_m3
     rows = []
-    for facility, forecast, shortfall in zip(plan.request.facilities, plan.forecasts, plan.shortfalls,
-                                             strict=True):
+    for facility, forecast, shortfall in zip(
+        plan.request.facilities, plan.forecasts, plan.shortfalls, strict=True
+    ):
         snap = plan.matrix.snaps[facility.facility_id]
-        rows.append({
-            "facility_id": facility.facility_id,
-            "name": facility.name,
-            "district": facility.district,
-            "tier": facility.tier,
-            "location": [facility.lon, facility.lat],
-            "demand_m3": round(sum(forecast.demand_m3_per_day), 1),
-            "demand_estimated": forecast.estimated,
-            "shortfall_m3": round(shortfall.shortfall_m3, 1),
-            "first_shortfall_day": shortfall.first_shortfall_day,
-            "days_of_supply": None if shortfall.days_of_supply is None
-            else round(shortfall.days_of_supply, 2),
-            "allocated_m3": round(delivered[facility.facility_id], 1),
-            "unmet_m3": round(unmet_by_facility[facility.facility_id], 1),
-            "unmet_reasons": sorted(reasons[facility.facility_id]),
-            "reachable": snap.reachable,
-            "unreachable_reason": snap.reason,
-            "generated_data": facility.generated,
-        })
+        rows.append(
+            {
+                "facility_id": facility.facility_id,
+                "name": facility.name,
+                "district": facility.district,
+                "tier": facility.tier,
+                "location": [facility.lon, facility.lat],
+                "demand_m3": round(sum(forecast.demand_m3_per_day), 1),
+                "demand_estimated": forecast.estimated,
+                "shortfall_m3": round(shortfall.shortfall_m3, 1),
+                "first_shortfall_day": shortfall.first_shortfall_day,
+                "days_of_supply": None
+                if shortfall.days_of_supply is None
+                else round(shortfall.days_of_supply, 2),
+                "allocated_m3": round(delivered[facility.facility_id], 1),
+                "unmet_m3": round(unmet_by_facility[facility.facility_id], 1),
+                "unmet_reasons": sorted(reasons[facility.facility_id]),
+                "reachable": snap.reachable,
+                "unreachable_reason": snap.reason,
+                "generated_data": facility.generated,
+            }
+        )
     return rows
 
 
@@ -313,7 +360,9 @@ def plan_to_dict(plan: CoordinatorPlan) -> dict[str, Any]:
     """Return the plan as JSON-ready data (ids, m³, seconds, WGS84 ``[lon, lat]``)."""
     request = plan.request
     allocation = plan_to_json(plan.allocation)
-    dates = [(request.start_date + dt.timedelta(days=d)).isoformat() for d in range(request.horizon_days)]
+    dates = [
+        (request.start_date + dt.timedelta(days=d)).isoformat() for d in range(request.horizon_days)
+    ]
     return {
         "region": request.region_id,
         "start_date": request.start_date.isoformat(),
@@ -321,10 +370,16 @@ def plan_to_dict(plan: CoordinatorPlan) -> dict[str, Any]:
         "dates": dates,
         "facilities": _facility_rows(plan),
         "suppliers": [
-            {"supplier_id": s.supplier_id, "name": s.name, "kind": s.kind, "location": [s.lon, s.lat],
-             "liquid_t_per_day": s.liquid_t_per_day, "cylinders_per_day": s.cylinders_per_day,
-             "via_gateway": plan.matrix.snaps[s.supplier_id].gateway_id,
-             "reachable": plan.matrix.snaps[s.supplier_id].reachable}
+            {
+                "supplier_id": s.supplier_id,
+                "name": s.name,
+                "kind": s.kind,
+                "location": [s.lon, s.lat],
+                "liquid_t_per_day": s.liquid_t_per_day,
+                "cylinders_per_day": s.cylinders_per_day,
+                "via_gateway": plan.matrix.snaps[s.supplier_id].gateway_id,
+                "reachable": plan.matrix.snaps[s.supplier_id].reachable,
+            }
             for s in request.suppliers
         ],
         "allocation": allocation,
@@ -338,17 +393,33 @@ def plan_to_geojson(plan: CoordinatorPlan) -> dict[str, Any]:
     features: list[dict[str, Any]] = []
     for row in _facility_rows(plan):
         lon, lat = row.pop("location")
-        features.append({"type": "Feature", "geometry": {"type": "Point",
-                                                         "coordinates": [round(lon, 6), round(lat, 6)]},
-                         "properties": {"kind": "facility", **row}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+                "properties": {"kind": "facility", **row},
+            }
+        )
     suppliers = {s.supplier_id: s for s in plan.request.suppliers}
     facilities = {f.facility_id: f for f in plan.request.facilities}
     for supplier in plan.request.suppliers:
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [
-            round(supplier.lon, 6), round(supplier.lat, 6)]}, "properties": {
-            "kind": "supplier", "supplier_id": supplier.supplier_id, "name": supplier.name,
-            "supplier_kind": supplier.kind, "liquid_t_per_day": supplier.liquid_t_per_day,
-            "cylinders_per_day": supplier.cylinders_per_day}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(supplier.lon, 6), round(supplier.lat, 6)],
+                },
+                "properties": {
+                    "kind": "supplier",
+                    "supplier_id": supplier.supplier_id,
+                    "name": supplier.name,
+                    "supplier_kind": supplier.kind,
+                    "liquid_t_per_day": supplier.liquid_t_per_day,
+                    "cylinders_per_day": supplier.cylinders_per_day,
+                },
+            }
+        )
     totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for flow in plan.allocation.flows:
         entry = totals[(flow.supplier_id, flow.facility_id, str(flow.product))]
@@ -356,11 +427,27 @@ def plan_to_geojson(plan: CoordinatorPlan) -> dict[str, Any]:
         entry[1] = flow.travel_time_s
     for (supplier_id, facility_id, product), (quantity_m3, travel_s) in totals.items():
         s, f = suppliers[supplier_id], facilities[facility_id]
-        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
-            [round(s.lon, 6), round(s.lat, 6)], [round(f.lon, 6), round(f.lat, 6)]]}, "properties": {
-            "kind": "flow", "supplier_id": supplier_id, "facility_id": facility_id,
-            "product": product, "quantity_m3": round(quantity_m3, 1), "travel_time_s": travel_s,
-            "geometry_note": "straight line from supplier to facility; road paths via /route"}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [
+                        [round(s.lon, 6), round(s.lat, 6)],
+                        [round(f.lon, 6), round(f.lat, 6)],
+                    ],
+                },
+                "properties": {
+                    "kind": "flow",
+                    "supplier_id": supplier_id,
+                    "facility_id": facility_id,
+                    "product": product,
+                    "quantity_m3": round(quantity_m3, 1),
+                    "travel_time_s": travel_s,
+                    "geometry_note": "straight line from supplier to facility; road paths via /route",
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features, "attribution": _ATTRIBUTION}
 
 
@@ -371,13 +458,35 @@ def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
     supplier_names = {s.supplier_id: s.name for s in request.suppliers}
     flows = io.StringIO()
     writer = csv.writer(flows)
-    writer.writerow(["date", "supplier_id", "supplier_name", "facility_id", "facility_name", "product",
-                     "quantity_m3", "quantity", "unit", "travel_time_min"])
+    writer.writerow(
+        [
+            "date",
+            "supplier_id",
+            "supplier_name",
+            "facility_id",
+            "facility_name",
+            "product",
+            "quantity_m3",
+            "quantity",
+            "unit",
+            "travel_time_min",
+        ]
+    )
     for flow in plan.allocation.flows:
-        writer.writerow([(request.start_date + dt.timedelta(days=flow.day)).isoformat(),
-                         flow.supplier_id, supplier_names[flow.supplier_id], flow.facility_id,
-                         names[flow.facility_id], str(flow.product), round(flow.quantity_m3, 1),
-                         round(flow.quantity, 3), flow.unit, round(flow.travel_time_s / 60, 1)])
+        writer.writerow(
+            [
+                (request.start_date + dt.timedelta(days=flow.day)).isoformat(),
+                flow.supplier_id,
+                supplier_names[flow.supplier_id],
+                flow.facility_id,
+                names[flow.facility_id],
+                str(flow.product),
+                round(flow.quantity_m3, 1),
+                round(flow.quantity, 3),
+                flow.unit,
+                round(flow.travel_time_s / 60, 1),
+            ]
+        )
     facilities = io.StringIO()
     rows = _facility_rows(plan)
     writer = csv.writer(facilities)
@@ -385,9 +494,14 @@ def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
     writer.writerow(columns)
     for row in rows:
         lon, lat = row["location"]
-        writer.writerow([("; ".join(row[c]) if isinstance(row[c], list) else row[c])
-                         if c not in ("lon", "lat") else (lon if c == "lon" else lat)
-                         for c in columns])
+        writer.writerow(
+            [
+                ("; ".join(row[c]) if isinstance(row[c], list) else row[c])
+                if c not in ("lon", "lat")
+                else (lon if c == "lon" else lat)
+                for c in columns
+            ]
+        )
     return {"flows.csv": flows.getvalue(), "facilities.csv": facilities.getvalue()}
 
 
@@ -401,19 +515,26 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
         f"{len(request.facilities)} facilities, {len(request.suppliers)} suppliers",
         f"  demand {totals.demand_m3:,.0f} m³ (needs beyond stock and safety stock), delivered "
         f"{totals.delivered_m3:,.0f} m³, unmet {totals.unmet_m3:,.0f} m³"
-        + (" (" + ", ".join(f"{r}: {q:,.0f}" for r, q in totals.unmet_m3_by_reason) + ")"
-           if totals.unmet_m3_by_reason else ""),
+        + (
+            " (" + ", ".join(f"{r}: {q:,.0f}" for r, q in totals.unmet_m3_by_reason) + ")"
+            if totals.unmet_m3_by_reason
+            else ""
+        ),
         f"  solver {plan.allocation.solver} ({plan.allocation.solver_status}) in "
         f"{plan.allocation.run_time_s:.2f} s; estimated demand for "
         f"{sum(r['demand_estimated'] for r in rows)} facilities without a recent report",
     ]
-    short = sorted((r for r in rows if r["first_shortfall_day"] is not None),
-                   key=lambda r: (r["first_shortfall_day"], -r["shortfall_m3"]))
+    short = sorted(
+        (r for r in rows if r["first_shortfall_day"] is not None),
+        key=lambda r: (r["first_shortfall_day"], -r["shortfall_m3"]),
+    )
     lines.append(f"\nfacilities short within the horizon: {len(short)}")
     for r in short[:largest]:
         dos = "-" if r["days_of_supply"] is None else f"{r['days_of_supply']:.1f}"
-        lines.append(f"  day {r['first_shortfall_day']}: {r['name'][:44]:<44} short {r['shortfall_m3']:>8,.0f} m³"
-                     f"  days of supply {dos:>5}  unmet {r['unmet_m3']:>7,.0f} m³")
+        lines.append(
+            f"  day {r['first_shortfall_day']}: {r['name'][:44]:<44} short {r['shortfall_m3']:>8,.0f} m³"
+            f"  days of supply {dos:>5}  unmet {r['unmet_m3']:>7,.0f} m³"
+        )
     by_district: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     for r in rows:
         entry = by_district[r["district"] or "(district not recorded)"]
@@ -421,16 +542,20 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
         entry[1] += r["shortfall_m3"]
         entry[2] += r["unmet_m3"]
     lines.append("\nby district: facilities short, shortfall m³, unmet m³")
-    for district, (count, shortfall, unmet) in sorted(by_district.items(), key=lambda kv: -kv[1][1]):
+    for district, (count, shortfall, unmet) in sorted(
+        by_district.items(), key=lambda kv: -kv[1][1]
+    ):
         lines.append(f"  {district[:40]:<40} {int(count):>4} {shortfall:>10,.0f} {unmet:>9,.0f}")
     names = {f.facility_id: f.name for f in request.facilities}
     supplier_names = {s.supplier_id: s.name for s in request.suppliers}
     biggest = sorted(plan.allocation.flows, key=lambda f: -f.quantity_m3)[:largest]
     lines.append("\nlargest flows")
     for flow in biggest:
-        lines.append(f"  day {flow.day}: {supplier_names[flow.supplier_id][:34]:<34} -> "
-                     f"{names[flow.facility_id][:34]:<34} {flow.quantity_m3:>7,.0f} m³ "
-                     f"({flow.quantity:,.1f} {flow.unit}, {flow.travel_time_s / 60:.0f} min)")
+        lines.append(
+            f"  day {flow.day}: {supplier_names[flow.supplier_id][:34]:<34} -> "
+            f"{names[flow.facility_id][:34]:<34} {flow.quantity_m3:>7,.0f} m³ "
+            f"({flow.quantity:,.1f} {flow.unit}, {flow.travel_time_s / 60:.0f} min)"
+        )
     lines.append(f"\n{_ATTRIBUTION}")
     return "\n".join(lines)
 
@@ -442,6 +567,7 @@ def replace_request(request: PlanRequest, **changes: Any) -> PlanRequest:
 
 def suppliers_from_places(places: Iterable[Place]) -> tuple[PlanSupplier, ...]:
     """Read plan suppliers from a region's suppliers file (capacity columns as in hcmc_suppliers.csv)."""
+
     def number(text: str) -> float:
         try:
             value = float(text)
@@ -450,60 +576,95 @@ def suppliers_from_places(places: Iterable[Place]) -> tuple[PlanSupplier, ...]:
         return value if math.isfinite(value) and value > 0 else 0.0
 
     return tuple(
-        PlanSupplier(p.place_id, p.name, p.lon, p.lat, p.properties.get("kind", ""),
-                     number(p.properties.get("capacity_lox_t_per_day", "")),
-                     int(number(p.properties.get("capacity_cylinders_per_day", ""))))
+        PlanSupplier(
+            p.place_id,
+            p.name,
+            p.lon,
+            p.lat,
+            p.properties.get("kind", ""),
+            number(p.properties.get("capacity_lox_t_per_day", "")),
+            int(number(p.properties.get("capacity_cylinders_per_day", ""))),
+        )
         for p in places
     )
 
 
-def generation_m3_per_day(psa_output_m3_per_day: float | None, concentrators: int | None,
-                          concentrator_output_l_per_min: float | None) -> float:
+def generation_m3_per_day(
+    psa_output_m3_per_day: float | None,
+    concentrators: int | None,
+    concentrator_output_l_per_min: float | None,
+) -> float:
     """On-site oxygen generation per day: PSA output plus concentrators running all day."""
     psa = psa_output_m3_per_day or 0.0
-    concentrator = (concentrators or 0) * flow_l_per_min_to_m3_per_day(concentrator_output_l_per_min or 0.0)
+    concentrator = (concentrators or 0) * flow_l_per_min_to_m3_per_day(
+        concentrator_output_l_per_min or 0.0
+    )
     return psa + concentrator
 
 
-def facilities_from_registry(records: Iterable[Any], conversions: OxygenConversions | None = None,
-                             ) -> tuple[PlanFacility, ...]:
+def facilities_from_registry(
+    records: Iterable[Any],
+    conversions: OxygenConversions | None = None,
+) -> tuple[PlanFacility, ...]:
     """Turn registry facility records (``data.schema.registry.Facility``) into plan facilities."""
     del conversions  # receiving limits are converted in build_plan
     facilities = []
     for f in records:
-        beds = sum(v or 0 for v in (f.beds_oxygen, f.beds_high_flow, f.beds_niv, f.beds_invasive,
-                                    f.beds_ecmo))
-        facilities.append(PlanFacility(
-            facility_id=f.facility_id, name=f.name, lon=f.lon, lat=f.lat,
-            province_code=f.province_code, tier=f.tier, district=f.district or "", beds=beds,
-            liquid_tank_capacity_l=f.liquid_tank_capacity_l or 0.0,
-            cylinder_storage=sum(f.cylinders_on_hand.values()),
-            generation_m3_per_day=generation_m3_per_day(f.psa_output_m3_per_day, f.concentrators,
-                                                        f.concentrator_output_l_per_min),
-            generated="generated" in (f.source or "").lower(),
-        ))
+        beds = sum(
+            v or 0
+            for v in (f.beds_oxygen, f.beds_high_flow, f.beds_niv, f.beds_invasive, f.beds_ecmo)
+        )
+        facilities.append(
+            PlanFacility(
+                facility_id=f.facility_id,
+                name=f.name,
+                lon=f.lon,
+                lat=f.lat,
+                province_code=f.province_code,
+                tier=f.tier,
+                district=f.district or "",
+                beds=beds,
+                liquid_tank_capacity_l=f.liquid_tank_capacity_l or 0.0,
+                cylinder_storage=sum(f.cylinders_on_hand.values()),
+                generation_m3_per_day=generation_m3_per_day(
+                    f.psa_output_m3_per_day, f.concentrators, f.concentrator_output_l_per_min
+                ),
+                generated="generated" in (f.source or "").lower(),
+            )
+        )
     return tuple(facilities)
 
 
-def stock_reports_from_registry(revisions: Iterable[Any], conversions: OxygenConversions,
-                                ) -> tuple[StockReport, ...]:
+def stock_reports_from_registry(
+    revisions: Iterable[Any],
+    conversions: OxygenConversions,
+) -> tuple[StockReport, ...]:
     """Turn registry report revisions (``ReportRevision``) into the plan's stock reports."""
     reports = []
     for revision in revisions:
         r = revision.report
-        stock_m3 = (conversions.lox_l_to_gas_m3(r.liquid_stock_l) if r.liquid_stock_l else 0.0) + sum(
-            conversions.cylinders_to_gas_m3(count, size) for size, count in r.cylinders_full.items()
+        stock_m3 = (
+            conversions.lox_l_to_gas_m3(r.liquid_stock_l) if r.liquid_stock_l else 0.0
+        ) + sum(
+            conversions.cylinders_to_gas_m3(count, size)
+            for size, count in r.cylinders_full.items()
             if size in conversions.cylinder_gas_m3
         )
-        reports.append(StockReport(
-            facility_id=r.facility_id, report_date=r.report_date,
-            patients=((OxygenNeed.CANNULA_MASK, r.patients_cannula_mask),
-                      (OxygenNeed.HIGH_FLOW, r.patients_high_flow),
-                      (OxygenNeed.NON_INVASIVE, r.patients_niv),
-                      (OxygenNeed.INVASIVE, r.patients_invasive),
-                      (OxygenNeed.ECMO, r.patients_ecmo)),
-            stock_m3=stock_m3, expected_deliveries_m3=r.deliveries_expected_m3 or 0.0,
-        ))
+        reports.append(
+            StockReport(
+                facility_id=r.facility_id,
+                report_date=r.report_date,
+                patients=(
+                    (OxygenNeed.CANNULA_MASK, r.patients_cannula_mask),
+                    (OxygenNeed.HIGH_FLOW, r.patients_high_flow),
+                    (OxygenNeed.NON_INVASIVE, r.patients_niv),
+                    (OxygenNeed.INVASIVE, r.patients_invasive),
+                    (OxygenNeed.ECMO, r.patients_ecmo),
+                ),
+                stock_m3=stock_m3,
+                expected_deliveries_m3=r.deliveries_expected_m3 or 0.0,
+            )
+        )
     return tuple(reports)
 
 
@@ -532,8 +693,11 @@ def plan_request_from_store(
     """
     west, south, east, north = network.summary()["bbox"]
     margin = 0.02
-    records = [f for f in store.list_facilities()
-               if west - margin <= f.lon <= east + margin and south - margin <= f.lat <= north + margin]
+    records = [
+        f
+        for f in store.list_facilities()
+        if west - margin <= f.lon <= east + margin and south - margin <= f.lat <= north + margin
+    ]
     if not records:
         raise InvalidInputError(
             f"facilities: the registry has no facility on the map of {region.name}; "
@@ -543,25 +707,36 @@ def plan_request_from_store(
     stored_suppliers = [s for s in store.list_records("suppliers", limit=None) if s.lon is not None]
     if stored_suppliers:
         suppliers = tuple(
-            PlanSupplier(s.supplier_id, s.name, s.lon, s.lat, str(s.kind),
-                         s.liquid_output_t_per_day or 0.0, s.cylinders_per_day or 0)
+            PlanSupplier(
+                s.supplier_id,
+                s.name,
+                s.lon,
+                s.lat,
+                str(s.kind),
+                s.liquid_output_t_per_day or 0.0,
+                s.cylinders_per_day or 0,
+            )
             for s in stored_suppliers
         )
     else:
         suppliers = suppliers_from_places(region.suppliers.read() if region.suppliers else [])
-    revisions = store.latest_reports(date_from=start_date - dt.timedelta(days=lookback_days),
-                                     date_to=start_date - dt.timedelta(days=1))
+    revisions = store.latest_reports(
+        date_from=start_date - dt.timedelta(days=lookback_days),
+        date_to=start_date - dt.timedelta(days=1),
+    )
     known = {f.facility_id for f in records}
     return PlanRequest(
         region_id=region.region_id,
         start_date=start_date,
         facilities=facilities_from_registry(records),
         suppliers=suppliers,
-        reports=stock_reports_from_registry([r for r in revisions if r.report.facility_id in known],
-                                            conversions),
+        reports=stock_reports_from_registry(
+            [r for r in revisions if r.report.facility_id in known], conversions
+        ),
         horizon_days=horizon_days,
         scenario=scenario,
-        options=options if options is not None
+        options=options
+        if options is not None
         else AllocationOptions(max_delivery_time_s=DEFAULT_MAX_DELIVERY_TIME_S),
         conversions=conversions,
     )
@@ -572,8 +747,11 @@ def road_matrix_provider(network: RoadNetwork, region: Region) -> Any:
 
     It maps ``(origins_lonlat, destinations_lonlat)`` to travel seconds (``inf`` = unreachable).
     """
-    def provider(origins: Sequence[tuple[float, float]], destinations: Sequence[tuple[float, float]],
-                 ) -> np.ndarray:
+
+    def provider(
+        origins: Sequence[tuple[float, float]],
+        destinations: Sequence[tuple[float, float]],
+    ) -> np.ndarray:
         o = [Place(f"o{i}", lon, lat) for i, (lon, lat) in enumerate(origins)]
         d = [Place(f"d{i}", lon, lat) for i, (lon, lat) in enumerate(destinations)]
         return travel_time_matrix(network, o, d, max_snap_m=region.max_snap_m).duration_s

@@ -31,8 +31,19 @@ _KEYS: dict[str, set[str]] = {
     "case_surge": {"scope", "ids", "factor", "daily_growth_rate", "doubling_time_days"},
     "supplier_capacity": {"supplier_id", "capacity_factor", "days"},
     "road_change": {"polygon", "road_names", "factor"},
-    "new_facility": {"facility_id", "name", "lon", "lat", "tier", "district", "province_code",
-                     "beds", "liquid_tank_capacity_l", "cylinder_storage", "generation_m3_per_day"},
+    "new_facility": {
+        "facility_id",
+        "name",
+        "lon",
+        "lat",
+        "tier",
+        "district",
+        "province_code",
+        "beds",
+        "liquid_tank_capacity_l",
+        "cylinder_storage",
+        "generation_m3_per_day",
+    },
     "fleet_change": {"vehicles"},
 }
 _TOP = {"name", "description", "region", "date", "horizon_days", "changes"}
@@ -51,11 +62,23 @@ class Scenario:
     description: str = ""
 
 
-def _number(change: Mapping[str, Any], key: str, where: str, problems: list[str], *,
-            low: float = 0.0, low_inclusive: bool = True) -> float | None:
+def _number(
+    change: Mapping[str, Any],
+    key: str,
+    where: str,
+    problems: list[str],
+    *,
+    low: float = 0.0,
+    low_inclusive: bool = True,
+) -> float | None:
     value = change.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or value < low or (value == low and not low_inclusive):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < low
+        or (value == low and not low_inclusive)
+    ):
         bound = f">= {low:g}" if low_inclusive else f"> {low:g}"
         problems.append(f"{where}.{key}: must be a number {bound}, got {value!r}")
         return None
@@ -71,12 +94,15 @@ def _check_change(change: Any, where: str, problems: list[str]) -> None:
         problems.append(f"{where}.type: {kind!r} is not one of {', '.join(CHANGE_TYPES)}")
         return
     for key in sorted(set(change) - _KEYS[kind] - _COMMON):
-        problems.append(f"{where}.{key}: unknown key for {kind} "
-                        f"(allowed: {', '.join(sorted(_KEYS[kind]))})")
+        problems.append(
+            f"{where}.{key}: unknown key for {kind} (allowed: {', '.join(sorted(_KEYS[kind]))})"
+        )
     if kind == "case_surge":
         given = [k for k in ("factor", "daily_growth_rate", "doubling_time_days") if k in change]
         if len(given) != 1:
-            problems.append(f"{where}: give exactly one of factor, daily_growth_rate, doubling_time_days")
+            problems.append(
+                f"{where}: give exactly one of factor, daily_growth_rate, doubling_time_days"
+            )
         elif given[0] == "daily_growth_rate":
             _number(change, "daily_growth_rate", where, problems, low=-1.0, low_inclusive=False)
         else:
@@ -84,16 +110,22 @@ def _check_change(change: Any, where: str, problems: list[str]) -> None:
         scope = change.get("scope", "all")
         if scope not in _SCOPES:
             problems.append(f"{where}.scope: {scope!r} is not one of {', '.join(_SCOPES)}")
-        elif scope != "all" and not (isinstance(change.get("ids"), list) and change["ids"]
-                                     and all(isinstance(i, str) for i in change["ids"])):
+        elif scope != "all" and not (
+            isinstance(change.get("ids"), list)
+            and change["ids"]
+            and all(isinstance(i, str) for i in change["ids"])
+        ):
             problems.append(f"{where}.ids: a {scope} surge needs a list of {scope} ids or names")
     elif kind == "supplier_capacity":
         if not isinstance(change.get("supplier_id"), str):
             problems.append(f"{where}.supplier_id: missing")
         _number(change, "capacity_factor", where, problems)
         days = change.get("days")
-        if days is not None and not (isinstance(days, list) and days and all(
-                isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days)):
+        if days is not None and not (
+            isinstance(days, list)
+            and days
+            and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days)
+        ):
             problems.append(f"{where}.days: must be a list of horizon days (0 = first plan day)")
     elif kind == "road_change":
         if "polygon" not in change and "road_names" not in change:
@@ -105,10 +137,13 @@ def _check_change(change: Any, where: str, problems: list[str]) -> None:
                 problems.append(f"{where}.polygon: not a GeoJSON geometry")
             else:
                 if polygon.geom_type not in ("Polygon", "MultiPolygon") or not polygon.is_valid:
-                    problems.append(f"{where}.polygon: not a valid polygon "
-                                    f"({shapely.is_valid_reason(polygon)})")
-        if "road_names" in change and not (isinstance(change["road_names"], list)
-                                           and all(isinstance(n, str) for n in change["road_names"])):
+                    problems.append(
+                        f"{where}.polygon: not a valid polygon ({shapely.is_valid_reason(polygon)})"
+                    )
+        if "road_names" in change and not (
+            isinstance(change["road_names"], list)
+            and all(isinstance(n, str) for n in change["road_names"])
+        ):
             problems.append(f"{where}.road_names: must be a list of road names")
         if "factor" in change:
             _number(change, "factor", where, problems, low_inclusive=False)
@@ -118,8 +153,11 @@ def _check_change(change: Any, where: str, problems: list[str]) -> None:
                 problems.append(f"{where}.{key}: missing")
         for key, limit in (("lon", 180.0), ("lat", 90.0)):
             value = change.get(key)
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not -limit <= value <= limit:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not -limit <= value <= limit
+            ):
                 problems.append(f"{where}.{key}: must be a WGS84 coordinate, got {value!r}")
         if not isinstance(change.get("tier", 2), int) or change.get("tier", 2) < 1:
             problems.append(f"{where}.tier: must be an integer >= 1")
@@ -137,8 +175,10 @@ def scenario_from_mapping(document: Mapping[str, Any]) -> Scenario:
     InvalidInputError
         Listing every problem: unknown keys, bad types, negative factors, invalid polygons.
     """
-    problems = [f"{key}: unknown key (allowed: {', '.join(sorted(_TOP))})"
-                for key in sorted(set(document) - _TOP)]
+    problems = [
+        f"{key}: unknown key (allowed: {', '.join(sorted(_TOP))})"
+        for key in sorted(set(document) - _TOP)
+    ]
     name = document.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append("name: missing")
@@ -164,8 +204,14 @@ def scenario_from_mapping(document: Mapping[str, Any]) -> Scenario:
         _check_change(change, f"changes[{i}]", problems)
     if problems:
         raise InvalidInputError.from_problems("scenario", problems)
-    return Scenario(str(name), str(region), start, horizon,  # type: ignore[arg-type]
-                    tuple(dict(c) for c in changes), str(document.get("description", "")))
+    return Scenario(
+        str(name),
+        str(region),
+        start,
+        horizon,  # type: ignore[arg-type]
+        tuple(dict(c) for c in changes),
+        str(document.get("description", "")),
+    )
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -186,8 +232,11 @@ def _growth(change: Mapping[str, Any], horizon: int) -> Growth:
     return Growth(doubling_time_days=float(change["doubling_time_days"]))
 
 
-def apply_scenario(scenario: Scenario, base: PlanRequest, network: RoadNetwork,
-                   ) -> tuple[PlanRequest, RoadNetwork]:
+def apply_scenario(
+    scenario: Scenario,
+    base: PlanRequest,
+    network: RoadNetwork,
+) -> tuple[PlanRequest, RoadNetwork]:
     """Apply a scenario's changes, in order, to copies of a base request and network.
 
     Later changes win where they overlap (a facility surged twice takes the last surge). Fleet
@@ -199,8 +248,9 @@ def apply_scenario(scenario: Scenario, base: PlanRequest, network: RoadNetwork,
         If a change names an unknown supplier, facility, district or road; every problem is listed.
     """
     problems: list[str] = []
-    request = dataclasses.replace(base, start_date=scenario.start_date,
-                                  horizon_days=scenario.horizon_days)
+    request = dataclasses.replace(
+        base, start_date=scenario.start_date, horizon_days=scenario.horizon_days
+    )
     facilities = list(request.facilities)
     suppliers = {s.supplier_id: s for s in request.suppliers}
     case = request.scenario or CaseScenario()
@@ -220,19 +270,26 @@ def apply_scenario(scenario: Scenario, base: PlanRequest, network: RoadNetwork,
                 by_province.update({code: growth for code in ids})
             elif scope == "facility":
                 known = {f.facility_id for f in facilities}
-                problems.extend(f"{where}.ids: unknown facility {fid!r}" for fid in ids if fid not in known)
+                problems.extend(
+                    f"{where}.ids: unknown facility {fid!r}" for fid in ids if fid not in known
+                )
                 by_facility.update({fid: growth for fid in ids})
             else:
                 hits = [f.facility_id for f in facilities if f.district in ids]
                 known_districts = {f.district for f in facilities}
-                problems.extend(f"{where}.ids: no facility in district {d!r}" for d in ids
-                                if d not in known_districts)
+                problems.extend(
+                    f"{where}.ids: no facility in district {d!r}"
+                    for d in ids
+                    if d not in known_districts
+                )
                 by_facility.update({fid: growth for fid in hits})
         elif kind == "supplier_capacity":
             supplier = suppliers.get(change["supplier_id"])
             if supplier is None:
-                problems.append(f"{where}.supplier_id: unknown supplier {change['supplier_id']!r} "
-                                f"(known: {', '.join(sorted(suppliers))})")
+                problems.append(
+                    f"{where}.supplier_id: unknown supplier {change['supplier_id']!r} "
+                    f"(known: {', '.join(sorted(suppliers))})"
+                )
                 continue
             days = change.get("days", list(range(scenario.horizon_days)))
             factors = [supplier.factor(d) for d in range(scenario.horizon_days)]
@@ -240,47 +297,65 @@ def apply_scenario(scenario: Scenario, base: PlanRequest, network: RoadNetwork,
                 if day < scenario.horizon_days:
                     factors[day] = float(change["capacity_factor"])
             suppliers[supplier.supplier_id] = dataclasses.replace(
-                supplier, capacity_factor_per_day=tuple(factors))
+                supplier, capacity_factor_per_day=tuple(factors)
+            )
         elif kind == "road_change":
             try:
-                network = change_roads(network, polygon=change.get("polygon"),
-                                       road_names=change.get("road_names"),
-                                       factor=change.get("factor"))
+                network = change_roads(
+                    network,
+                    polygon=change.get("polygon"),
+                    road_names=change.get("road_names"),
+                    factor=change.get("factor"),
+                )
             except InvalidInputError as exc:
                 problems.extend(f"{where}: {p}" for p in exc.problems)
         elif kind == "new_facility":
             if any(f.facility_id == change["facility_id"] for f in facilities):
                 problems.append(f"{where}.facility_id: {change['facility_id']!r} already exists")
                 continue
-            facilities.append(PlanFacility(
-                facility_id=change["facility_id"], name=change["name"], lon=float(change["lon"]),
-                lat=float(change["lat"]), province_code=change.get("province_code", "79"),
-                tier=int(change.get("tier", 2)), district=change.get("district", ""),
-                beds=int(change.get("beds", 0)),
-                liquid_tank_capacity_l=float(change.get("liquid_tank_capacity_l", 0.0)),
-                cylinder_storage=int(change.get("cylinder_storage", 0)),
-                generation_m3_per_day=float(change.get("generation_m3_per_day", 0.0)),
-            ))
+            facilities.append(
+                PlanFacility(
+                    facility_id=change["facility_id"],
+                    name=change["name"],
+                    lon=float(change["lon"]),
+                    lat=float(change["lat"]),
+                    province_code=change.get("province_code", "79"),
+                    tier=int(change.get("tier", 2)),
+                    district=change.get("district", ""),
+                    beds=int(change.get("beds", 0)),
+                    liquid_tank_capacity_l=float(change.get("liquid_tank_capacity_l", 0.0)),
+                    cylinder_storage=int(change.get("cylinder_storage", 0)),
+                    generation_m3_per_day=float(change.get("generation_m3_per_day", 0.0)),
+                )
+            )
     if problems:
         raise InvalidInputError.from_problems(f"scenario {scenario.name!r}", problems)
     request = dataclasses.replace(
         request,
         facilities=tuple(facilities),
         suppliers=tuple(suppliers[s.supplier_id] for s in request.suppliers),
-        scenario=CaseScenario(default=default, by_province=tuple(by_province.items()),
-                              by_facility=tuple(by_facility.items()),
-                              severity_mix=case.severity_mix),
+        scenario=CaseScenario(
+            default=default,
+            by_province=tuple(by_province.items()),
+            by_facility=tuple(by_facility.items()),
+            severity_mix=case.severity_mix,
+        ),
     )
     return request, network
 
 
-def compare_plans(base: CoordinatorPlan, other: CoordinatorPlan, *, tolerance_m3: float = 0.5,
-                  ) -> dict[str, Any]:
+def compare_plans(
+    base: CoordinatorPlan,
+    other: CoordinatorPlan,
+    *,
+    tolerance_m3: float = 0.5,
+) -> dict[str, Any]:
     """Compare two plans: unmet demand per facility, flows added, removed or changed, totals.
 
     Flows are compared summed over the horizon per (supplier, facility, product); a change smaller
     than ``tolerance_m3`` is not reported. Quantities are m³ of gas.
     """
+
     def unmet(plan: CoordinatorPlan) -> dict[str, float]:
         totals: dict[str, float] = defaultdict(float)
         for entry in plan.allocation.unmet:
@@ -296,12 +371,22 @@ def compare_plans(base: CoordinatorPlan, other: CoordinatorPlan, *, tolerance_m3
     names = {f.facility_id: f.name for f in (*base.request.facilities, *other.request.facilities)}
     base_unmet, other_unmet = unmet(base), unmet(other)
     facilities = []
-    for fid in sorted(set(base_unmet) | set(other_unmet) | {f.facility_id for f in other.request.facilities}):
+    for fid in sorted(
+        set(base_unmet) | set(other_unmet) | {f.facility_id for f in other.request.facilities}
+    ):
         before, after = base_unmet.get(fid, 0.0), other_unmet.get(fid, 0.0)
-        if abs(after - before) >= tolerance_m3 or fid not in {f.facility_id for f in base.request.facilities}:
-            facilities.append({"facility_id": fid, "name": names.get(fid, ""),
-                               "unmet_m3_base": round(before, 1), "unmet_m3_scenario": round(after, 1),
-                               "change_m3": round(after - before, 1)})
+        if abs(after - before) >= tolerance_m3 or fid not in {
+            f.facility_id for f in base.request.facilities
+        }:
+            facilities.append(
+                {
+                    "facility_id": fid,
+                    "name": names.get(fid, ""),
+                    "unmet_m3_base": round(before, 1),
+                    "unmet_m3_scenario": round(after, 1),
+                    "change_m3": round(after - before, 1),
+                }
+            )
     base_flows, other_flows = flows(base), flows(other)
     added, removed, changed = [], [], []
     for key in sorted(set(base_flows) | set(other_flows)):
@@ -313,13 +398,23 @@ def compare_plans(base: CoordinatorPlan, other: CoordinatorPlan, *, tolerance_m3
         elif key not in other_flows:
             removed.append({**row, "quantity_m3": round(before, 1)})
         elif abs(after - before) >= tolerance_m3:
-            changed.append({**row, "quantity_m3_base": round(before, 1),
-                            "quantity_m3_scenario": round(after, 1)})
+            changed.append(
+                {
+                    **row,
+                    "quantity_m3_base": round(before, 1),
+                    "quantity_m3_scenario": round(after, 1),
+                }
+            )
     a, b = base.allocation.totals, other.allocation.totals
     return {
-        "totals": {key: {"base": round(getattr(a, key), 1), "scenario": round(getattr(b, key), 1),
-                         "change": round(getattr(b, key) - getattr(a, key), 1)}
-                   for key in ("demand_m3", "delivered_m3", "unmet_m3", "transport_m3_s")},
+        "totals": {
+            key: {
+                "base": round(getattr(a, key), 1),
+                "scenario": round(getattr(b, key), 1),
+                "change": round(getattr(b, key) - getattr(a, key), 1),
+            }
+            for key in ("demand_m3", "delivered_m3", "unmet_m3", "transport_m3_s")
+        },
         "facilities": sorted(facilities, key=lambda r: -abs(r["change_m3"])),
         "flows_added": added,
         "flows_removed": removed,

@@ -36,8 +36,9 @@ class SweepRun:
 def _set(document: dict[str, Any], path: str, value: Any) -> None:
     match = _PATH.match(path)
     if match is None:
-        raise InvalidInputError(f"grid.{path}: not a path like 'horizon_days' or "
-                                "'changes[0].capacity_factor'")
+        raise InvalidInputError(
+            f"grid.{path}: not a path like 'horizon_days' or 'changes[0].capacity_factor'"
+        )
     key, index, field = match.groups()
     if not index:
         if field:
@@ -53,8 +54,10 @@ def _set(document: dict[str, Any], path: str, value: Any) -> None:
     items[position][field] = value
 
 
-def expand_grid(document: Mapping[str, Any], grid: Mapping[str, Sequence[Any]],
-                ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def expand_grid(
+    document: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Return ``(parameters, scenario document)`` for every combination of the grid, in order.
 
     Raises
@@ -90,12 +93,20 @@ def _worker_network(region_id: str, data_dir: str | None, cache_dir: str | None)
         from routing.graph import network_for_region
 
         region = load_region(region_id, data_dir=data_dir)
-        _WORKER_CACHE[key] = (region, network_for_region(region, cache_dir=resolve_cache_dir(cache_dir)))
+        _WORKER_CACHE[key] = (
+            region,
+            network_for_region(region, cache_dir=resolve_cache_dir(cache_dir)),
+        )
     return _WORKER_CACHE[key]
 
 
-def run_one(parameters: Mapping[str, Any], document: Mapping[str, Any], base_request: Any,
-            data_dir: str | None = None, cache_dir: str | None = None) -> SweepRun:
+def run_one(
+    parameters: Mapping[str, Any],
+    document: Mapping[str, Any],
+    base_request: Any,
+    data_dir: str | None = None,
+    cache_dir: str | None = None,
+) -> SweepRun:
     """Apply one scenario document to the base request and compute its plan's headline figures."""
     from planning import build_plan
     from scenarios import apply_scenario, scenario_from_mapping
@@ -105,9 +116,14 @@ def run_one(parameters: Mapping[str, Any], document: Mapping[str, Any], base_req
     request, changed = apply_scenario(what_if, base_request, network)
     plan = build_plan(request, changed, region)
     totals = plan.allocation.totals
-    return SweepRun(dict(parameters), round(totals.demand_m3, 3), round(totals.delivered_m3, 3),
-                    round(totals.unmet_m3, 3), len({u.facility_id for u in plan.allocation.unmet}),
-                    round(sum(plan.timings_s.values()), 3))
+    return SweepRun(
+        dict(parameters),
+        round(totals.demand_m3, 3),
+        round(totals.delivered_m3, 3),
+        round(totals.unmet_m3, 3),
+        len({u.facility_id for u in plan.allocation.unmet}),
+        round(sum(plan.timings_s.values()), 3),
+    )
 
 
 def run_sweep(
@@ -148,19 +164,24 @@ def run_sweep(
             scenario_from_mapping(variant)
         except InvalidInputError as exc:
             raise InvalidInputError.from_problems(
-                f"sweep combination {parameters}", exc.problems) from None
+                f"sweep combination {parameters}", exc.problems
+            ) from None
     cluster = None
     if scheduler_address is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         client = Client(scheduler_address)
     try:
         base_future = client.scatter(base_request, broadcast=True)
-        futures = [client.submit(run_one, parameters, variant, base_future, data_dir, cache_dir,
-                                 pure=False)
-                   for parameters, variant in combos]
+        futures = [
+            client.submit(
+                run_one, parameters, variant, base_future, data_dir, cache_dir, pure=False
+            )
+            for parameters, variant in combos
+        ]
         position = {future.key: i for i, future in enumerate(futures)}
         results: list[SweepRun | None] = [None] * len(futures)
         for done, future in enumerate(as_completed(futures), start=1):
@@ -176,9 +197,17 @@ def run_sweep(
 
 def sweep_table(runs: Sequence[SweepRun]) -> list[dict[str, Any]]:
     """Return the sweep as rows: one column per parameter, then the headline figures."""
-    return [{**run.parameters, "demand_m3": run.demand_m3, "delivered_m3": run.delivered_m3,
-             "unmet_m3": run.unmet_m3, "facilities_with_unmet": run.facilities_with_unmet,
-             "run_time_s": run.run_time_s} for run in runs]
+    return [
+        {
+            **run.parameters,
+            "demand_m3": run.demand_m3,
+            "delivered_m3": run.delivered_m3,
+            "unmet_m3": run.unmet_m3,
+            "facilities_with_unmet": run.facilities_with_unmet,
+            "run_time_s": run.run_time_s,
+        }
+        for run in runs
+    ]
 
 
 def sweep_chart(runs: Sequence[SweepRun], path: str) -> None:
@@ -193,12 +222,17 @@ def sweep_chart(runs: Sequence[SweepRun], path: str) -> None:
     series: dict[tuple[Any, ...], list[tuple[Any, float]]] = {}
     for run in runs:
         series.setdefault(tuple(run.parameters[k] for k in rest), []).append(
-            (run.parameters[first], run.unmet_m3))
+            (run.parameters[first], run.unmet_m3)
+        )
     figure, axis = plt.subplots(figsize=(7, 4))
     for label, points in series.items():
         points.sort()
-        axis.plot([p[0] for p in points], [p[1] for p in points], marker="o",
-                  label=", ".join(f"{k}={v}" for k, v in zip(rest, label, strict=True)) or "unmet")
+        axis.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            marker="o",
+            label=", ".join(f"{k}={v}" for k, v in zip(rest, label, strict=True)) or "unmet",
+        )
     axis.set_xlabel(first)
     axis.set_ylabel("unmet demand over the horizon (m³)")
     axis.set_title("Scenario sweep")

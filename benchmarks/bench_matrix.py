@@ -27,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data.region import load_region  # noqa: E402
-from data.schema.network import Place  # noqa: E402
-from routing.graph import load_or_build_network  # noqa: E402
-from routing.travel_time import travel_time_matrix  # noqa: E402
+from data.region import load_region
+from data.schema.network import Place
+from routing.graph import load_or_build_network
+from routing.travel_time import travel_time_matrix
 
 #: OSRM CH figures measured by the team on this machine (issue 2), used when OSRM cannot be installed.
 OSRM_REFERENCE_S = {"2000x2000": 1.2}
@@ -66,8 +66,11 @@ def _on_own_junction(network, places: list[Place]) -> np.ndarray:  # type: ignor
     _, anchors = snap_places(network, places)
     edge = anchors.edge_idx
     along = anchors.fraction * network.edge_length_m[edge]
-    junction = np.where(along < 0.5, network.edge_from[edge],
-                        np.where(network.edge_length_m[edge] - along < 0.5, network.edge_to[edge], -1))
+    junction = np.where(
+        along < 0.5,
+        network.edge_from[edge],
+        np.where(network.edge_length_m[edge] - along < 0.5, network.edge_to[edge], -1),
+    )
     return junction == np.array([int(p.place_id[1:]) for p in places])
 
 
@@ -75,27 +78,44 @@ def try_osrm() -> str:
     try:
         import osrm  # noqa: F401
     except ImportError:
-        return (f"osrm-bindings not installable on Python {sys.version_info.major}."
-                f"{sys.version_info.minor} (wheels need >= 3.12): compared with the team's "
-                f"measurement on this machine, {OSRM_REFERENCE_S['2000x2000']} s for 2,000 x 2,000")
+        return (
+            f"osrm-bindings not installable on Python {sys.version_info.major}."
+            f"{sys.version_info.minor} (wheels need >= 3.12): compared with the team's "
+            f"measurement on this machine, {OSRM_REFERENCE_S['2000x2000']} s for 2,000 x 2,000"
+        )
     return "osrm-bindings importable, but building an OSRM dataset is not automated here"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--full-networkx", action="store_true",
-                        help="run networkx on all 2,000 sources (about 150 s) instead of 200")
+    parser.add_argument(
+        "--full-networkx",
+        action="store_true",
+        help="run networkx on all 2,000 sources (about 150 s) instead of 200",
+    )
     args = parser.parse_args()
 
     region = load_region("hcmc")
     print(f"oxyroute matrix benchmark on {region.road_file.name}")
     with tempfile.TemporaryDirectory(prefix="oxyroute-bench-") as tmp:
         cache = Path(tmp)
-        network, cold_s = timed("cold build (osmnx + CCH, no cache)", load_or_build_network,
-                                region.road_file, name=region.name, cache_dir=cache)
-        _, warm_s = timed("warm load from the .npz cache", load_or_build_network,
-                          region.road_file, name=region.name, cache_dir=cache)
+        network, cold_s = timed(
+            "cold build (osmnx + CCH, no cache)",
+            load_or_build_network,
+            region.road_file,
+            name=region.name,
+            cache_dir=cache,
+        )
+        _, warm_s = timed(
+            "warm load from the .npz cache",
+            load_or_build_network,
+            region.road_file,
+            name=region.name,
+            cache_dir=cache,
+        )
     print(f"  network: {network.node_count:,} junctions, {network.edge_count:,} directed edges")
 
     rng = np.random.default_rng(args.seed)
@@ -119,28 +139,51 @@ def main() -> None:
         print(f"\ntask {task}")
         origins = places[:n_sources]
         row: dict[str, float] = {}
-        cch, row["oxyroute cch"] = timed("oxyroute matrix, CCH (default, end to end)",
-                                         travel_time_matrix, network, origins, places, backend="cch")
-        _, row["oxyroute numba dijkstra"] = timed("oxyroute matrix, compiled Dijkstra",
-                                                  travel_time_matrix, network, origins, places,
-                                                  backend="numba")
-        scipy_result, row["scipy csgraph"] = timed("oxyroute matrix, one scipy csgraph call",
-                                                   travel_time_matrix, network, origins, places,
-                                                   backend="scipy")
+        cch, row["oxyroute cch"] = timed(
+            "oxyroute matrix, CCH (default, end to end)",
+            travel_time_matrix,
+            network,
+            origins,
+            places,
+            backend="cch",
+        )
+        _, row["oxyroute numba dijkstra"] = timed(
+            "oxyroute matrix, compiled Dijkstra",
+            travel_time_matrix,
+            network,
+            origins,
+            places,
+            backend="numba",
+        )
+        scipy_result, row["scipy csgraph"] = timed(
+            "oxyroute matrix, one scipy csgraph call",
+            travel_time_matrix,
+            network,
+            origins,
+            places,
+            backend="scipy",
+        )
         sample = n_sources if (n_sources <= 200 or args.full_networkx) else 200
-        reference, nx_s = timed(f"networkx per source ({sample} sources)", networkx_rows, G,
-                                nodes[:sample], nodes)
+        reference, nx_s = timed(
+            f"networkx per source ({sample} sources)", networkx_rows, G, nodes[:sample], nodes
+        )
         row["networkx"] = nx_s * n_sources / sample
         if sample < n_sources:
-            print(f"  {'networkx scaled to ' + str(n_sources) + ' sources':<46} {row['networkx']:8.3f} s")
+            print(
+                f"  {'networkx scaled to ' + str(n_sources) + ' sources':<46} {row['networkx']:8.3f} s"
+            )
         own = _on_own_junction(network, places)
         rows = own[:sample]
-        err_nx = float(np.max(np.abs(cch.duration_s[:sample][rows][:, own] - reference[rows][:, own])))
+        err_nx = float(
+            np.max(np.abs(cch.duration_s[:sample][rows][:, own] - reference[rows][:, own]))
+        )
         err_scipy = float(np.max(np.abs(cch.duration_s - scipy_result.duration_s)))
         err_len = float(np.max(np.abs(cch.distance_m - scipy_result.distance_m)))
-        print(f"  exactness: max |CCH - networkx| = {err_nx:.2e} s over the {int(own.sum())} junctions "
-              f"whose point snaps onto themselves ({int((~own).sum())} lie on a bridge or under one and "
-              f"snap onto the other road); |CCH - scipy| = {err_scipy:.2e} s, distances {err_len:.2e} m")
+        print(
+            f"  exactness: max |CCH - networkx| = {err_nx:.2e} s over the {int(own.sum())} junctions "
+            f"whose point snaps onto themselves ({int((~own).sum())} lie on a bridge or under one and "
+            f"snap onto the other road); |CCH - scipy| = {err_scipy:.2e} s, distances {err_len:.2e} m"
+        )
         results[task] = row
 
     print("\nsummary (seconds; ratio = networkx time / this time)")
@@ -148,10 +191,14 @@ def main() -> None:
         for label, seconds in row.items():
             print(f"  {task:<10} {label:<26} {seconds:8.3f} s   x{row['networkx'] / seconds:7.1f}")
     big = results["2000x2000"]["oxyroute cch"]
-    print(f"\n2,000 x 2,000: {results['2000x2000']['networkx'] / big:.0f}x faster than networkx "
-          f"(goal >= 35x); {big / OSRM_REFERENCE_S['2000x2000']:.2f}x OSRM CH's "
-          f"{OSRM_REFERENCE_S['2000x2000']} s (goal <= 2x)")
-    print(f"cold build {cold_s:.1f} s, warm load {warm_s:.3f} s (goal < 1 s), peak RSS {peak_rss_mb():,.0f} MB")
+    print(
+        f"\n2,000 x 2,000: {results['2000x2000']['networkx'] / big:.0f}x faster than networkx "
+        f"(goal >= 35x); {big / OSRM_REFERENCE_S['2000x2000']:.2f}x OSRM CH's "
+        f"{OSRM_REFERENCE_S['2000x2000']} s (goal <= 2x)"
+    )
+    print(
+        f"cold build {cold_s:.1f} s, warm load {warm_s:.3f} s (goal < 1 s), peak RSS {peak_rss_mb():,.0f} MB"
+    )
     print(f"OSRM: {try_osrm()}")
 
 

@@ -62,7 +62,7 @@ print(time.perf_counter() - started, plan.allocation.totals.unmet_m3, plan.alloc
 
 
 def naive_pipeline(region, request) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """osmnx + networkx per pair + OR-Tools min-cost flow, as a user would write it."""
+    """Osmnx + networkx per pair + OR-Tools min-cost flow, as a user would write it."""
     import networkx as nx
     import osmnx as ox
     from ortools.graph.python import min_cost_flow
@@ -99,16 +99,20 @@ def naive_pipeline(region, request) -> dict[str, float]:  # type: ignore[no-unty
     times["networkx per pair"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    from planning import build_plan as _unused  # noqa: F401  (same demand projection as oxyroute)
     from matcher.demand import FacilityProfile, PatientReport, project_demand
     from matcher.shortfall import SupplyPosition, compute_shortfalls
+    from planning import build_plan as _unused  # noqa: F401  (same demand projection as oxyroute)
 
     profiles = [FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds) for f in facilities]
     reports = [PatientReport(r.facility_id, r.report_date, r.patients) for r in request.reports]
     forecasts = project_demand(profiles, reports, start_date=request.start_date, horizon_days=7)
     latest = {r.facility_id: r for r in sorted(request.reports, key=lambda r: r.report_date)}
-    positions = [SupplyPosition(f.facility_id, latest[f.facility_id].stock_m3 if f.facility_id in latest
-                                else 0.0) for f in facilities]
+    positions = [
+        SupplyPosition(
+            f.facility_id, latest[f.facility_id].stock_m3 if f.facility_id in latest else 0.0
+        )
+        for f in facilities
+    ]
     shortfalls = compute_shortfalls(forecasts, positions)
     unmet_total = delivered_total = 0.0
     capacity = [s.liquid_t_per_day * 700 + s.cylinders_per_day * 6.0 for s in suppliers]
@@ -120,16 +124,20 @@ def naive_pipeline(region, request) -> dict[str, float]:  # type: ignore[no-unty
             flow.add_arc_with_capacity_and_unit_cost(sink + 1, i, round(cap * 10), 0)
             for j in range(len(facilities)):
                 if 0 <= travel[i, j] <= 4 * 3600:
-                    flow.add_arc_with_capacity_and_unit_cost(i, len(suppliers) + j, demand[j],
-                                                             int(travel[i, j]))
+                    flow.add_arc_with_capacity_and_unit_cost(
+                        i, len(suppliers) + j, demand[j], int(travel[i, j])
+                    )
         for j, need in enumerate(demand):
             flow.add_arc_with_capacity_and_unit_cost(len(suppliers) + j, sink, need, 0)
         flow.add_arc_with_capacity_and_unit_cost(sink + 1, sink, sum(demand), 10**7)  # unmet
         flow.set_node_supply(sink + 1, sum(demand))
         flow.set_node_supply(sink, -sum(demand))
         flow.solve()
-        unmet = sum(flow.flow(a) for a in range(flow.num_arcs()) if flow.tail(a) == sink + 1
-                    and flow.head(a) == sink)
+        unmet = sum(
+            flow.flow(a)
+            for a in range(flow.num_arcs())
+            if flow.tail(a) == sink + 1 and flow.head(a) == sink
+        )
         unmet_total += unmet / 10
         delivered_total += (sum(demand) - unmet) / 10
     times["demand + OR-Tools min-cost flow"] = time.perf_counter() - started
@@ -139,7 +147,9 @@ def naive_pipeline(region, request) -> dict[str, float]:  # type: ignore[no-unty
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--skip-naive", action="store_true", help="skip the ~60 s naive pipeline")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
@@ -156,8 +166,9 @@ def main() -> None:
         store_seed(store, hcmc_seed(data_dir))
         print(f"HCMC plan benchmark, {PLAN_DAY} + 7 days")
 
-        build_plan(plan_request_from_store(store, region, network, start_date=PLAN_DAY), network,
-                   region)  # first call compiles nothing new, but warms the OS file cache
+        build_plan(
+            plan_request_from_store(store, region, network, start_date=PLAN_DAY), network, region
+        )  # first call compiles nothing new, but warms the OS file cache
         warm = []
         for _ in range(args.repeat):
             started = time.perf_counter()
@@ -165,20 +176,30 @@ def main() -> None:
             plan = build_plan(request, network, region)
             warm.append(time.perf_counter() - started)
         totals = plan.allocation.totals
-        print(f"  warm (network in memory), median of {args.repeat}: {statistics.median(warm):.3f} s "
-              f"(goal < 1 s); {len(request.facilities)} hospitals, {len(request.suppliers)} suppliers; "
-              f"phases {{{', '.join(f'{k}: {v:.3f}' for k, v in plan.timings_s.items())}}}")
-        print(f"    delivered {totals.delivered_m3:,.0f} m³, unmet {totals.unmet_m3:,.0f} m³, "
-              f"{plan.allocation.solver} {plan.allocation.solver_status}")
+        print(
+            f"  warm (network in memory), median of {args.repeat}: {statistics.median(warm):.3f} s "
+            f"(goal < 1 s); {len(request.facilities)} hospitals, {len(request.suppliers)} suppliers; "
+            f"phases {{{', '.join(f'{k}: {v:.3f}' for k, v in plan.timings_s.items())}}}"
+        )
+        print(
+            f"    delivered {totals.delivered_m3:,.0f} m³, unmet {totals.unmet_m3:,.0f} m³, "
+            f"{plan.allocation.solver} {plan.allocation.solver_status}"
+        )
 
         cold = []
         for _ in range(3):
             started = time.perf_counter()
-            output = subprocess.run([sys.executable, "-c", COLD_SCRIPT.format(root=str(ROOT), url=url)],
-                                    capture_output=True, text=True, check=True).stdout.split()
+            output = subprocess.run(
+                [sys.executable, "-c", COLD_SCRIPT.format(root=str(ROOT), url=url)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
             cold.append(time.perf_counter() - started)
-        print(f"  cold (new process, graph cache in place), median of 3: {statistics.median(cold):.2f} s "
-              f"(goal < 5 s; {float(output[0]):.2f} s inside the process after start-up)")
+        print(
+            f"  cold (new process, graph cache in place), median of 3: {statistics.median(cold):.2f} s "
+            f"(goal < 5 s; {float(output[0]):.2f} s inside the process after start-up)"
+        )
 
         if not args.skip_naive:
             naive = naive_pipeline(region, request)
@@ -187,10 +208,14 @@ def main() -> None:
             for key, value in naive.items():
                 unit = "m³" if key.endswith("_m3") else "s"
                 print(f"    {key:<36} {value:>12,.1f} {unit}")
-            print(f"  ratios: naive / warm = {total / statistics.median(warm):,.0f}x, "
-                  f"naive / cold = {total / statistics.median(cold):,.0f}x")
-            print("  (the naive plan is not the same plan: it snaps to the nearest junction however far, "
-                  "ignores products, tank and cylinder limits and booked deliveries)")
+            print(
+                f"  ratios: naive / warm = {total / statistics.median(warm):,.0f}x, "
+                f"naive / cold = {total / statistics.median(cold):,.0f}x"
+            )
+            print(
+                "  (the naive plan is not the same plan: it snaps to the nearest junction however far, "
+                "ignores products, tank and cylinder limits and booked deliveries)"
+            )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ def read_places(
     elif suffix in (".geojson", ".json"):
         rows = _geojson_rows(path, id_column, lon_column, lat_column)
     else:
-        raise InvalidInputError(f"places file {str(path)!r}: unknown type {suffix!r}; use .csv or .geojson")
+        raise InvalidInputError(
+            f"places file {str(path)!r}: unknown type {suffix!r}; use .csv or .geojson"
+        )
     places: list[Place] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -75,8 +77,9 @@ def read_places(
             for k, v in row.items()
             if k not in (id_column, lon_column, lat_column, name_column)
         }
-        places.append(Place(place_id, float(lon), float(lat), str(row.get(name_column) or ""),
-                            properties))
+        places.append(
+            Place(place_id, float(lon), float(lat), str(row.get(name_column) or ""), properties)
+        )
     if problems:
         raise InvalidInputError.from_problems(f"places file {path.name}", problems)
     return places
@@ -94,8 +97,12 @@ def _csv_rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, Any]
         return [(i + 2, row) for i, row in enumerate(reader)]
 
 
-def _geojson_rows(path: Path, id_column: str, lon_column: str, lat_column: str,
-                  ) -> list[tuple[int, dict[str, Any]]]:
+def _geojson_rows(
+    path: Path,
+    id_column: str,
+    lon_column: str,
+    lat_column: str,
+) -> list[tuple[int, dict[str, Any]]]:
     try:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:

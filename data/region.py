@@ -24,8 +24,17 @@ from data.settings import BUNDLED_REGIONS_DIR, DATA_DIR_ENV, resolve_data_dir
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_MAX_SNAP_M = 2000.0
 
-_TOP_KEYS = {"name", "timezone", "description", "province_code", "roads", "facilities", "suppliers",
-             "gateways", "speeds_kph"}
+_TOP_KEYS = {
+    "name",
+    "timezone",
+    "description",
+    "province_code",
+    "roads",
+    "facilities",
+    "suppliers",
+    "gateways",
+    "speeds_kph",
+}
 _ROAD_KEYS = {"file", "network_type", "overpass_query", "max_snap_m"}
 _PLACE_KEYS = {"file", "id_column", "name_column", "lon_column", "lat_column"}
 _GATEWAY_KEYS = {"id", "name", "lon", "lat", "links"}
@@ -44,8 +53,13 @@ class PlacesSource:
 
     def read(self) -> list[Place]:
         """Read the places (see :func:`data.places.read_places`)."""
-        return read_places(self.path, id_column=self.id_column, name_column=self.name_column,
-                           lon_column=self.lon_column, lat_column=self.lat_column)
+        return read_places(
+            self.path,
+            id_column=self.id_column,
+            name_column=self.name_column,
+            lon_column=self.lon_column,
+            lat_column=self.lat_column,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +117,11 @@ def _resolve(value: str, base: Path, data_dir: Path | None, key: str) -> Path:
         if candidate.exists():
             return candidate
     where = " or ".join(str(c) for c in candidates)
-    hint = f"set {DATA_DIR_ENV} (or --data-dir) to the folder that holds it" if data_dir is not None \
+    hint = (
+        f"set {DATA_DIR_ENV} (or --data-dir) to the folder that holds it"
+        if data_dir is not None
         else f"the data directory is not set: set {DATA_DIR_ENV} or pass --data-dir"
+    )
     raise MissingDataFileError(f"{key}: file {value!r} not found (looked in {where}); {hint}")
 
 
@@ -117,8 +134,9 @@ def _check_keys(table: Any, allowed: set[str], where: str, problems: list[str]) 
     return table
 
 
-def _string(table: Mapping[str, Any], key: str, where: str, problems: list[str],
-            default: str | None = None) -> str | None:
+def _string(
+    table: Mapping[str, Any], key: str, where: str, problems: list[str], default: str | None = None
+) -> str | None:
     value = table.get(key, default)
     if value is not None and (not isinstance(value, str) or not value.strip()):
         problems.append(f"{where}.{key}: must be a non-empty string, got {value!r}")
@@ -127,10 +145,16 @@ def _string(table: Mapping[str, Any], key: str, where: str, problems: list[str],
 
 
 def _number(value: Any, where: str, problems: list[str], *, positive: bool = False) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or value < 0 or (positive and value == 0):
-        problems.append(f"{where}: must be a {'positive' if positive else 'non-negative'} number, "
-                        f"got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (positive and value == 0)
+    ):
+        problems.append(
+            f"{where}: must be a {'positive' if positive else 'non-negative'} number, got {value!r}"
+        )
         return None
     return float(value)
 
@@ -159,15 +183,25 @@ def _parse_gateways(raw: Any, problems: list[str]) -> list[Gateway]:
                 problems.append(f"{link_where}.extra_min: missing (minutes from the gateway)")
                 continue
             extra_min = _number(link_table["extra_min"], f"{link_where}.extra_min", problems)
-            extra_km = _number(link_table["extra_km"], f"{link_where}.extra_km", problems) \
-                if "extra_km" in link_table else None
+            extra_km = (
+                _number(link_table["extra_km"], f"{link_where}.extra_km", problems)
+                if "extra_km" in link_table
+                else None
+            )
             if extra_min is not None:
                 links[str(place_id)] = GatewayLink(
                     extra_min * 60.0, None if extra_km is None else extra_km * 1000.0
                 )
         try:
-            gateways.append(Gateway(gateway_id, str(table.get("name", gateway_id)),
-                                    table["lon"], table["lat"], links))
+            gateways.append(
+                Gateway(
+                    gateway_id,
+                    str(table.get("name", gateway_id)),
+                    table["lon"],
+                    table["lat"],
+                    links,
+                )
+            )
         except InvalidInputError as exc:
             problems.extend(exc.problems)
     return gateways
@@ -200,12 +234,16 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
     name = _string(document, "name", "region", problems)
     if name is None:
         problems.append("region.name: missing")
-    timezone = _string(document, "timezone", "region", problems, DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
+    timezone = (
+        _string(document, "timezone", "region", problems, DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
+    )
     province_code = _string(document, "province_code", "region", problems)
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(f"region.timezone: unknown time zone {timezone!r} (e.g. 'Asia/Ho_Chi_Minh')")
+        problems.append(
+            f"region.timezone: unknown time zone {timezone!r} (e.g. 'Asia/Ho_Chi_Minh')"
+        )
     roads = _check_keys(document.get("roads", {}), _ROAD_KEYS, "roads", problems)
     road_value = _string(roads, "file", "roads", problems)
     overpass = _string(roads, "overpass_query", "roads", problems)
@@ -216,8 +254,10 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         problems.append(f"roads.network_type: {network_type!r} is not 'drive' or 'drive_service'")
     max_snap_m = DEFAULT_MAX_SNAP_M
     if "max_snap_m" in roads:
-        max_snap_m = _number(roads["max_snap_m"], "roads.max_snap_m", problems, positive=True) \
+        max_snap_m = (
+            _number(roads["max_snap_m"], "roads.max_snap_m", problems, positive=True)
             or DEFAULT_MAX_SNAP_M
+        )
     speeds: dict[str, float] = {}
     raw_speeds = document.get("speeds_kph", {})
     if not isinstance(raw_speeds, dict):
@@ -259,8 +299,11 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
     for key, table in place_tables.items():
         sources[key] = PlacesSource(
             _resolve(table["file"], base, resolved_data_dir, f"{key}.file"),
-            **{c: table[c] for c in ("id_column", "name_column", "lon_column", "lat_column")
-               if c in table},
+            **{
+                c: table[c]
+                for c in ("id_column", "name_column", "lon_column", "lat_column")
+                if c in table
+            },
         )
     return Region(
         region_id=path.stem,

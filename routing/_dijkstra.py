@@ -50,8 +50,9 @@ def _heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def _one_search(indptr, heads, w_time, w_len, source, target_ptr, target_cols, n_target_nodes,
-                out_t, out_d):
+def _one_search(
+    indptr, heads, w_time, w_len, source, target_ptr, target_cols, n_target_nodes, out_t, out_d
+):
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     length = np.zeros(n)
@@ -87,13 +88,24 @@ def _one_search(indptr, heads, w_time, w_len, source, target_ptr, target_cols, n
 
 
 @numba.njit(cache=True, parallel=True)
-def _many_to_many(indptr, heads, w_time, w_len, sources, target_ptr, target_cols, n_targets,
-                  n_target_nodes):
+def _many_to_many(
+    indptr, heads, w_time, w_len, sources, target_ptr, target_cols, n_targets, n_target_nodes
+):
     out_t = np.full((sources.shape[0], n_targets), np.inf)
     out_d = np.full((sources.shape[0], n_targets), np.inf)
     for i in numba.prange(sources.shape[0]):
-        _one_search(indptr, heads, w_time, w_len, sources[i], target_ptr, target_cols,
-                    n_target_nodes, out_t[i], out_d[i])
+        _one_search(
+            indptr,
+            heads,
+            w_time,
+            w_len,
+            sources[i],
+            target_ptr,
+            target_cols,
+            n_target_nodes,
+            out_t[i],
+            out_d[i],
+        )
     return out_t, out_d
 
 
@@ -128,6 +140,13 @@ def many_to_many(
     target_cols = order.astype(np.int64)
     n_target_nodes = int(np.count_nonzero(counts))
     return _many_to_many(  # type: ignore[no-any-return]
-        indptr, heads, w_time, w_len, sources.astype(np.int64), target_ptr, target_cols,
-        int(targets.shape[0]), n_target_nodes,
+        indptr,
+        heads,
+        w_time,
+        w_len,
+        sources.astype(np.int64),
+        target_ptr,
+        target_cols,
+        int(targets.shape[0]),
+        n_target_nodes,
     )

@@ -32,9 +32,27 @@ CACHE_FORMAT = 4
 Progress = Callable[[str], None]
 
 _EXCLUDED_HIGHWAYS = {
-    "abandoned", "bridleway", "bus_guideway", "construction", "corridor", "cycleway", "elevator",
-    "escalator", "footway", "no", "path", "pedestrian", "planned", "platform", "proposed", "raceway",
-    "razed", "rest_area", "services", "steps", "track",
+    "abandoned",
+    "bridleway",
+    "bus_guideway",
+    "construction",
+    "corridor",
+    "cycleway",
+    "elevator",
+    "escalator",
+    "footway",
+    "no",
+    "path",
+    "pedestrian",
+    "planned",
+    "platform",
+    "proposed",
+    "raceway",
+    "razed",
+    "rest_area",
+    "services",
+    "steps",
+    "track",
 }
 _EXCLUDED_SERVICE = {"alley", "driveway", "emergency_access", "parking", "parking_aisle", "private"}
 
@@ -115,7 +133,9 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
         node_count = 0
         for node in osmium.FileProcessor(str(source), osmium.osm.NODE):
             if node.id in way_node_ids and node.location.valid():
-                writer.add_node(osmium.osm.mutable.Node(id=node.id, location=node.location, tags={}))
+                writer.add_node(
+                    osmium.osm.mutable.Node(id=node.id, location=node.location, tags={})
+                )
                 node_count += 1
         for way_id, refs, tags in ways:
             writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))
@@ -148,7 +168,9 @@ def network_from_graph(
     node_lon = np.array([G.nodes[n]["x"] for n in node_ids], dtype=np.float64)
     node_lat = np.array([G.nodes[n]["y"] for n in node_ids], dtype=np.float64)
 
-    edges = sorted(G.edges(keys=True, data=True), key=lambda e: (position[e[0]], position[e[1]], e[2]))
+    edges = sorted(
+        G.edges(keys=True, data=True), key=lambda e: (position[e[0]], position[e[1]], e[2])
+    )
     count = len(edges)
     edge_from = np.empty(count, dtype=np.int64)
     edge_to = np.empty(count, dtype=np.int64)
@@ -166,7 +188,9 @@ def network_from_graph(
     for i, (u, v, _key, data) in enumerate(edges):
         edge_from[i], edge_to[i] = position[u], position[v]
         length_m[i] = float(data["length"])
-        speed_kph, road_class = edge_speed_kph(data.get("highway"), data.get("maxspeed"), speeds_kph)
+        speed_kph, road_class = edge_speed_kph(
+            data.get("highway"), data.get("maxspeed"), speeds_kph
+        )
         time_s[i] = length_m[i] / (speed_kph / 3.6)
         edge_class[i] = classes.setdefault(road_class, len(classes))
         edge_name[i] = labels.setdefault(_labels(data.get("name")), len(labels))
@@ -175,8 +199,12 @@ def network_from_graph(
         if geometry is not None:
             coords = np.asarray(geometry.coords, dtype=np.float64)
         else:
-            coords = np.array([[node_lon[edge_from[i]], node_lat[edge_from[i]]],
-                               [node_lon[edge_to[i]], node_lat[edge_to[i]]]])
+            coords = np.array(
+                [
+                    [node_lon[edge_from[i]], node_lat[edge_from[i]]],
+                    [node_lon[edge_to[i]], node_lat[edge_to[i]]],
+                ]
+            )
         lons.append(coords[:, 0])
         lats.append(coords[:, 1])
         offsets[i + 1] = offsets[i] + len(coords)
@@ -191,8 +219,12 @@ def network_from_graph(
         if twin[i] >= 0:
             continue
         for j in by_pair.get((int(edge_to[i]), int(edge_from[i])), []):
-            if twin[j] < 0 and j != i and abs(length_m[j] - length_m[i]) < 0.5 \
-                    and osm_way[j] == osm_way[i]:
+            if (
+                twin[j] < 0
+                and j != i
+                and abs(length_m[j] - length_m[i]) < 0.5
+                and osm_way[j] == osm_way[i]
+            ):
                 twin[i], twin[j] = j, i
                 break
 
@@ -223,8 +255,20 @@ def network_from_graph(
 _HIERARCHY_ARRAYS = ("rank", "up_ptr", "up_head", "parent", "edge_arc", "edge_up")
 
 _ARRAYS = (
-    "node_osmid", "node_lon", "node_lat", "edge_from", "edge_to", "edge_length_m", "edge_time_s",
-    "edge_class", "edge_name", "edge_ref", "edge_twin", "geom_offsets", "geom_lon", "geom_lat",
+    "node_osmid",
+    "node_lon",
+    "node_lat",
+    "edge_from",
+    "edge_to",
+    "edge_length_m",
+    "edge_time_s",
+    "edge_class",
+    "edge_name",
+    "edge_ref",
+    "edge_twin",
+    "geom_offsets",
+    "geom_lon",
+    "geom_lat",
 )
 
 
@@ -317,8 +361,10 @@ def build_network(
             ) from None
         progress(f"[2/4] {ways:,} ways, {nodes:,} nodes; osmnx builds and simplifies the graph")
         G = ox.graph_from_xml(filtered, simplify=True, retain_all=True)
-    progress(f"[3/4] {len(G):,} nodes, {G.number_of_edges():,} edges; keeping the largest strongly "
-             "connected component, applying speeds")
+    progress(
+        f"[3/4] {len(G):,} nodes, {G.number_of_edges():,} edges; keeping the largest strongly "
+        "connected component, applying speeds"
+    )
     source = {
         "file": road_file.name,
         "sha256": sha256,
@@ -328,8 +374,10 @@ def build_network(
         "built_with": f"osmnx {ox.__version__}",
     }
     network = network_from_graph(G, name=name, speeds_kph=speeds, source=source)
-    progress(f"[4/4] done in {time.perf_counter() - started:.1f} s: {network.node_count:,} nodes, "
-             f"{network.edge_count:,} directed edges")
+    progress(
+        f"[4/4] done in {time.perf_counter() - started:.1f} s: {network.node_count:,} nodes, "
+        f"{network.edge_count:,} directed edges"
+    )
     return network
 
 
@@ -361,7 +409,9 @@ def load_or_build_network(
             if network.name != name:
                 network = dataclasses.replace(network, name=name)
             return network
-    progress(f"building the road network of {name} (first run; cached afterwards in {cached.parent})")
+    progress(
+        f"building the road network of {name} (first run; cached afterwards in {cached.parent})"
+    )
     network = build_network(
         road_file, name=name, network_type=network_type, speeds_kph=speeds, progress=progress
     )
@@ -396,8 +446,12 @@ def download_network(
     speeds = merge_speeds(speeds_kph)
     progress(f"downloading the {network_type} network of {query!r} from Overpass")
     G = ox.graph_from_place(query, network_type=network_type, simplify=True)
-    source = {"overpass_query": query, "network_type": network_type,
-              "speed_table": speed_table_digest(speeds), "speeds_kph": speeds}
+    source = {
+        "overpass_query": query,
+        "network_type": network_type,
+        "speed_table": speed_table_digest(speeds),
+        "speeds_kph": speeds,
+    }
     return network_from_graph(G, name=name, speeds_kph=speeds, source=source)
 
 
@@ -420,8 +474,12 @@ def network_for_region(
     """
     if region.road_file is not None:
         return load_or_build_network(
-            region.road_file, name=region.name, cache_dir=cache_dir,
-            network_type=region.network_type, speeds_kph=region.speeds_kph, progress=progress,
+            region.road_file,
+            name=region.name,
+            cache_dir=cache_dir,
+            network_type=region.network_type,
+            speeds_kph=region.speeds_kph,
+            progress=progress,
         )
     if region.overpass_query is None or not online:
         raise MissingDataFileError(
@@ -430,14 +488,18 @@ def network_for_region(
         )
     speeds = merge_speeds(region.speeds_kph)
     key = hashlib.sha256(
-        f"{region.overpass_query}|{region.network_type}|{speed_table_digest(speeds)}|{CACHE_FORMAT}"
-        .encode()
+        f"{region.overpass_query}|{region.network_type}|{speed_table_digest(speeds)}|{CACHE_FORMAT}".encode()
     ).hexdigest()[:20]
     cached = cache_dir / "graphs" / f"overpass-{key}.npz"
     if cached.is_file():
         return load_network(cached)
-    network = download_network(region.overpass_query, name=region.name,
-                               network_type=region.network_type, speeds_kph=speeds, progress=progress)
+    network = download_network(
+        region.overpass_query,
+        name=region.name,
+        network_type=region.network_type,
+        speeds_kph=speeds,
+        progress=progress,
+    )
     _prepare_hierarchy(network, progress)
     save_network(network, cached)
     return network

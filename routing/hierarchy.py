@@ -93,8 +93,9 @@ def build_hierarchy(
     sizes = np.fromiter((len(u) for u in upper), dtype=np.int64, count=n)
     up_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(sizes, out=up_ptr[1:])
-    up_head = np.fromiter((h for u in upper for h in sorted(u)), dtype=np.int64,
-                          count=int(up_ptr[-1]))
+    up_head = np.fromiter(
+        (h for u in upper for h in sorted(u)), dtype=np.int64, count=int(up_ptr[-1])
+    )
     edge_arc = _find_arcs(up_ptr, up_head, low, high)
     return Hierarchy(rank, up_ptr, up_head, parent, edge_arc, ru < rv)
 
@@ -159,8 +160,12 @@ def _customize(up_ptr, up_head, edge_arc, edge_up, edge_time, edge_len):
 def customize(hierarchy: Hierarchy, edge_time_s: FloatArray, edge_length_m: FloatArray) -> Metric:
     """Give every arc its exact travel time (``inf`` edges are closed) and fastest-path length."""
     up_t, down_t, up_l, down_l = _customize(
-        hierarchy.up_ptr, hierarchy.up_head, hierarchy.edge_arc, hierarchy.edge_up,
-        edge_time_s, edge_length_m,
+        hierarchy.up_ptr,
+        hierarchy.up_head,
+        hierarchy.edge_arc,
+        hierarchy.edge_up,
+        edge_time_s,
+        edge_length_m,
     )
     return Metric(up_t, down_t, up_l, down_l)
 
@@ -170,8 +175,29 @@ BATCH = 16
 
 
 @numba.njit(cache=True, nogil=True)
-def _sweep_batch(up_ptr, up_head, parent, up_t, down_t, up_l, down_l, s_ptr, s_node, s_time, s_len,
-                 first_source, batch, t_node, t_time, t_len, t_col, out_t, out_l, dist, length):
+def _sweep_batch(
+    up_ptr,
+    up_head,
+    parent,
+    up_t,
+    down_t,
+    up_l,
+    down_l,
+    s_ptr,
+    s_node,
+    s_time,
+    s_len,
+    first_source,
+    batch,
+    t_node,
+    t_time,
+    t_len,
+    t_col,
+    out_t,
+    out_l,
+    dist,
+    length,
+):
     n = up_ptr.shape[0] - 1
     dist[:, :] = np.inf
     length[:, :] = 0.0
@@ -226,8 +252,25 @@ def _sweep_batch(up_ptr, up_head, parent, up_t, down_t, up_l, down_l, s_ptr, s_n
 
 
 @numba.njit(cache=True, parallel=True)
-def _many_to_many(up_ptr, up_head, parent, up_t, down_t, up_l, down_l, s_ptr, s_node, s_time, s_len,
-                  t_node, t_time, t_len, t_col, n_targets, threads):
+def _many_to_many(
+    up_ptr,
+    up_head,
+    parent,
+    up_t,
+    down_t,
+    up_l,
+    down_l,
+    s_ptr,
+    s_node,
+    s_time,
+    s_len,
+    t_node,
+    t_time,
+    t_len,
+    t_col,
+    n_targets,
+    threads,
+):
     n_sources = s_ptr.shape[0] - 1
     out_t = np.full((n_sources, n_targets), np.inf)
     out_l = np.full((n_sources, n_targets), np.inf)
@@ -239,9 +282,29 @@ def _many_to_many(up_ptr, up_head, parent, up_t, down_t, up_l, down_l, s_ptr, s_
         length = np.empty((n, BATCH))
         for batch in range(chunk * per_thread, min(batches, (chunk + 1) * per_thread)):
             first = batch * BATCH
-            _sweep_batch(up_ptr, up_head, parent, up_t, down_t, up_l, down_l, s_ptr, s_node,
-                         s_time, s_len, first, min(BATCH, n_sources - first), t_node, t_time,
-                         t_len, t_col, out_t, out_l, dist, length)
+            _sweep_batch(
+                up_ptr,
+                up_head,
+                parent,
+                up_t,
+                down_t,
+                up_l,
+                down_l,
+                s_ptr,
+                s_node,
+                s_time,
+                s_len,
+                first,
+                min(BATCH, n_sources - first),
+                t_node,
+                t_time,
+                t_len,
+                t_col,
+                out_t,
+                out_l,
+                dist,
+                length,
+            )
     return out_t, out_l
 
 
@@ -259,8 +322,12 @@ class Entries:
     length_m: FloatArray
 
 
-def many_to_many(hierarchy: Hierarchy, metric: Metric, sources: Entries, targets: Entries,
-                 ) -> tuple[FloatArray, FloatArray]:
+def many_to_many(
+    hierarchy: Hierarchy,
+    metric: Metric,
+    sources: Entries,
+    targets: Entries,
+) -> tuple[FloatArray, FloatArray]:
     """Return times (s) and fastest-path lengths (m) from every source place to every target place.
 
     ``sources`` entries are place-to-junction legs, ``targets`` entries junction-to-place legs.
@@ -269,9 +336,21 @@ def many_to_many(hierarchy: Hierarchy, metric: Metric, sources: Entries, targets
     t_counts = np.diff(targets.ptr)
     t_col = np.repeat(np.arange(t_counts.size, dtype=np.int64), t_counts)
     return _many_to_many(  # type: ignore[no-any-return]
-        hierarchy.up_ptr, hierarchy.up_head, hierarchy.parent,
-        metric.up_time_s, metric.down_time_s, metric.up_length_m, metric.down_length_m,
-        sources.ptr, hierarchy.rank[sources.node], sources.time_s, sources.length_m,
-        hierarchy.rank[targets.node], targets.time_s, targets.length_m, t_col,
-        int(t_counts.size), numba.get_num_threads(),
+        hierarchy.up_ptr,
+        hierarchy.up_head,
+        hierarchy.parent,
+        metric.up_time_s,
+        metric.down_time_s,
+        metric.up_length_m,
+        metric.down_length_m,
+        sources.ptr,
+        hierarchy.rank[sources.node],
+        sources.time_s,
+        sources.length_m,
+        hierarchy.rank[targets.node],
+        targets.time_s,
+        targets.length_m,
+        t_col,
+        int(t_counts.size),
+        numba.get_num_threads(),
     )

@@ -120,8 +120,9 @@ class RoadNetwork:
 
     def __repr__(self) -> str:
         changes = f", changes={list(self.changes)!r}" if self.changes else ""
-        return (f"RoadNetwork({self.name!r}, {self.node_count} nodes, {self.edge_count} edges"
-                f"{changes})")
+        return (
+            f"RoadNetwork({self.name!r}, {self.node_count} nodes, {self.edge_count} edges{changes})"
+        )
 
     @property
     def node_count(self) -> int:
@@ -182,8 +183,10 @@ class RoadNetwork:
             "road_km": round(float(self.edge_length_m.sum()) / 1000.0, 1),
             "road_km_by_class": dict(sorted(km_by_class.items(), key=lambda kv: -kv[1])),
             "bbox": [
-                float(self.node_lon.min()), float(self.node_lat.min()),
-                float(self.node_lon.max()), float(self.node_lat.max()),
+                float(self.node_lon.min()),
+                float(self.node_lat.min()),
+                float(self.node_lon.max()),
+                float(self.node_lat.max()),
             ],
             "metric_crs": f"EPSG:{self.metric_epsg}",
             "changes": list(self.changes),
@@ -205,7 +208,8 @@ def _edges_named(network: RoadNetwork, road_names: Iterable[str]) -> tuple[np.nd
     mask = label_hits[network.edge_name] | label_hits[network.edge_ref]
     found = {
         _normalise_name(part)
-        for label, hit in zip(network.labels, label_hits, strict=True) if hit
+        for label, hit in zip(network.labels, label_hits, strict=True)
+        if hit
         for part in label.split("; ")
     }
     missing = sorted(n for n in wanted if n not in found)
@@ -238,7 +242,9 @@ def _as_polygon(polygon: object) -> shapely.Geometry:
             f"{type(polygon).__name__}"
         )
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InvalidInputError(f"polygon: expected a Polygon or MultiPolygon, got {geom.geom_type}")
+        raise InvalidInputError(
+            f"polygon: expected a Polygon or MultiPolygon, got {geom.geom_type}"
+        )
     if geom.is_empty or not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         raise InvalidInputError(f"polygon: not a valid polygon ({reason}); fix or simplify it")
@@ -280,7 +286,9 @@ def change_roads(
     if polygon is None and road_names is None:
         raise InvalidInputError("road change: give a polygon, road_names, or both")
     if factor is not None and (
-        isinstance(factor, bool) or not isinstance(factor, int | float) or not np.isfinite(factor)
+        isinstance(factor, bool)
+        or not isinstance(factor, int | float)
+        or not np.isfinite(factor)
         or factor <= 0
     ):
         raise InvalidInputError(f"factor: must be a positive finite number, got {factor!r}")

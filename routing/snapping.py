@@ -43,9 +43,15 @@ def snap_places(
     InvalidInputError
         If ``max_snap_m`` is not a positive number.
     """
-    if isinstance(max_snap_m, bool) or not isinstance(max_snap_m, int | float) \
-            or not np.isfinite(max_snap_m) or max_snap_m <= 0:
-        raise InvalidInputError(f"max_snap_m: must be a positive number of metres, got {max_snap_m!r}")
+    if (
+        isinstance(max_snap_m, bool)
+        or not isinstance(max_snap_m, int | float)
+        or not np.isfinite(max_snap_m)
+        or max_snap_m <= 0
+    ):
+        raise InvalidInputError(
+            f"max_snap_m: must be a positive number of metres, got {max_snap_m!r}"
+        )
     count = len(places)
     if count == 0:
         return [], Anchors(np.empty(0, dtype=np.int64), np.empty(0))
@@ -66,7 +72,9 @@ def snap_places(
     line_len = shapely.length(lines)
     fraction = np.clip(np.divide(along_m, line_len, out=np.zeros(count), where=line_len > 0), 0, 1)
     snapped = shapely.line_interpolate_point(lines, along_m)
-    snapped_lon, snapped_lat = geometry.to_wgs84.transform(shapely.get_x(snapped), shapely.get_y(snapped))
+    snapped_lon, snapped_lat = geometry.to_wgs84.transform(
+        shapely.get_x(snapped), shapely.get_y(snapped)
+    )
 
     results = []
     for i, place in enumerate(places):
@@ -78,8 +86,16 @@ def snap_places(
                 f"{max_snap_m:,.0f} m snapping limit: check the coordinates, or give the place a "
                 "gateway if it lies outside the map"
             )
-            results.append(SnapResult(place.place_id, place.lon, place.lat, False,
-                                      distance if np.isfinite(distance) else None, reason=reason))
+            results.append(
+                SnapResult(
+                    place.place_id,
+                    place.lon,
+                    place.lat,
+                    False,
+                    distance if np.isfinite(distance) else None,
+                    reason=reason,
+                )
+            )
             edge_of[i] = -1
             continue
         twin = int(network.edge_twin[edge])
@@ -88,8 +104,14 @@ def snap_places(
         )
         label = network.edge_label(edge)
         result = SnapResult(
-            place.place_id, place.lon, place.lat, not closed, distance,
-            float(snapped_lon[i]), float(snapped_lat[i]), label,
+            place.place_id,
+            place.lon,
+            place.lat,
+            not closed,
+            distance,
+            float(snapped_lon[i]),
+            float(snapped_lat[i]),
+            label,
             reason=f"its nearest road ({label or 'unnamed'}) is closed" if closed else "",
         )
         results.append(result)

@@ -62,8 +62,12 @@ def validate_speeds(speeds_kph: Mapping[str, float]) -> None:
     problems = [
         f"speeds_kph[{road_class!r}]: must be a positive number of km/h, got {speed!r}"
         for road_class, speed in speeds_kph.items()
-        if not (isinstance(speed, int | float) and not isinstance(speed, bool)
-                and math.isfinite(speed) and speed > 0)
+        if not (
+            isinstance(speed, int | float)
+            and not isinstance(speed, bool)
+            and math.isfinite(speed)
+            and speed > 0
+        )
     ]
     if problems:
         raise InvalidInputError.from_problems("speed table", problems)

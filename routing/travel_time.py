@@ -18,8 +18,8 @@ import numpy.typing as npt
 
 from data.errors import InvalidInputError, NoRouteError
 from data.schema.network import Gateway, Place, RoadPath, SnapResult, TravelMatrix, validate_places
-from routing.network import RoadNetwork
 from routing.hierarchy import Entries, hierarchy_available
+from routing.network import RoadNetwork
 from routing.snapping import DEFAULT_MAX_SNAP_M, Anchors, snap_places
 
 Backend = Literal["auto", "cch", "numba", "scipy"]
@@ -87,7 +87,9 @@ def _augment(network: RoadNetwork, anchors: Anchors) -> _Augmented:
         # Measure every place along one canonical direction of its road, so places on both
         # directions of one two-way road end up on one chain.
         canonical = np.where((twin >= 0) & (twin < edge), twin, edge)
-        fraction = np.where(canonical == edge, anchors.fraction[placed], 1.0 - anchors.fraction[placed])
+        fraction = np.where(
+            canonical == edge, anchors.fraction[placed], 1.0 - anchors.fraction[placed]
+        )
         order = np.lexsort((fraction, canonical))
         placed, canonical, fraction = placed[order], canonical[order], fraction[order]
         starts = np.flatnonzero(np.r_[True, canonical[1:] != canonical[:-1]])
@@ -130,7 +132,9 @@ def _augment(network: RoadNetwork, anchors: Anchors) -> _Augmented:
     )
 
 
-def _entries(network: RoadNetwork, anchors: Anchors, places: IntArray, *, outgoing: bool) -> Entries:
+def _entries(
+    network: RoadNetwork, anchors: Anchors, places: IntArray, *, outgoing: bool
+) -> Entries:
     """Return how each of ``places`` (positions in ``anchors``) joins the network's junctions.
 
     Outgoing entries are legs from the place to a junction, incoming ones from a junction to the place;
@@ -159,33 +163,53 @@ def _entries(network: RoadNetwork, anchors: Anchors, places: IntArray, *, outgoi
                 if twin >= 0 and np.isfinite(network.edge_time_s[twin]):
                     share = f if outgoing else (1.0 - f)
                     end = network.edge_from[e] if outgoing else network.edge_to[e]
-                    legs.append((int(end), share * float(network.edge_time_s[twin]),
-                                 share * float(network.edge_length_m[twin])))
+                    legs.append(
+                        (
+                            int(end),
+                            share * float(network.edge_time_s[twin]),
+                            share * float(network.edge_length_m[twin]),
+                        )
+                    )
             for node, seconds, metres in legs:
                 nodes.append(node)
                 times.append(seconds)
                 lengths.append(metres)
         ptr.append(len(nodes))
-    return Entries(np.array(ptr, dtype=np.int64), np.array(nodes, dtype=np.int64),
-                   np.array(times, dtype=np.float64), np.array(lengths, dtype=np.float64))
+    return Entries(
+        np.array(ptr, dtype=np.int64),
+        np.array(nodes, dtype=np.int64),
+        np.array(times, dtype=np.float64),
+        np.array(lengths, dtype=np.float64),
+    )
 
 
-def _same_road_shortcuts(network: RoadNetwork, anchors: Anchors, sources: IntArray, targets: IntArray,
-                         duration: FloatArray, distance: FloatArray) -> None:
+def _same_road_shortcuts(
+    network: RoadNetwork,
+    anchors: Anchors,
+    sources: IntArray,
+    targets: IntArray,
+    duration: FloatArray,
+    distance: FloatArray,
+) -> None:
     """Lower the pairs whose places share one road to the direct drive along it (in place)."""
+
     def canonical(points: IntArray) -> tuple[IntArray, FloatArray]:
         edge = anchors.edge_idx[points]
         twin = np.where(edge >= 0, network.edge_twin[np.maximum(edge, 0)], -1)
         flip = (twin >= 0) & (twin < edge)
-        return np.where(flip, twin, edge), np.where(flip, 1.0 - anchors.fraction[points],
-                                                      anchors.fraction[points])
+        return np.where(flip, twin, edge), np.where(
+            flip, 1.0 - anchors.fraction[points], anchors.fraction[points]
+        )
 
     def mid_street(points: IntArray) -> npt.NDArray[np.bool_]:
         # Places on a junction join it directly: their entries already give the exact times.
         edge = np.maximum(anchors.edge_idx[points], 0)
         along = anchors.fraction[points] * network.edge_length_m[edge]
-        return (anchors.edge_idx[points] >= 0) & (along >= _JUNCTION_M) & \
-            (network.edge_length_m[edge] - along >= _JUNCTION_M)
+        return (
+            (anchors.edge_idx[points] >= 0)
+            & (along >= _JUNCTION_M)
+            & (network.edge_length_m[edge] - along >= _JUNCTION_M)
+        )
 
     s_edge, s_frac = canonical(sources)
     t_edge, t_frac = canonical(targets)
@@ -212,13 +236,19 @@ def _same_road_shortcuts(network: RoadNetwork, anchors: Anchors, sources: IntArr
         distance[block] = np.where(improve, length_m, distance[block])
 
 
-def _search_cch(network: RoadNetwork, anchors: Anchors, sources: IntArray, targets: IntArray,
-                ) -> tuple[FloatArray, FloatArray]:
+def _search_cch(
+    network: RoadNetwork,
+    anchors: Anchors,
+    sources: IntArray,
+    targets: IntArray,
+) -> tuple[FloatArray, FloatArray]:
     from routing.hierarchy import many_to_many
 
     hierarchy, metric = network.contraction_hierarchy()
     duration, distance = many_to_many(
-        hierarchy, metric, _entries(network, anchors, sources, outgoing=True),
+        hierarchy,
+        metric,
+        _entries(network, anchors, sources, outgoing=True),
         _entries(network, anchors, targets, outgoing=False),
     )
     _same_road_shortcuts(network, anchors, sources, targets, duration, distance)
@@ -233,15 +263,21 @@ def _scipy_graph(aug: _Augmented) -> tuple[object, IntArray]:
     keep = order[np.r_[True, (np.diff(aug.tails[order]) != 0) | (np.diff(aug.heads[order]) != 0)]]
     # csgraph drops explicit zeros; a zero-length split edge must stay an edge.
     weights = np.maximum(aug.time_s[keep], 1e-9)
-    matrix = csr_matrix((weights, (aug.tails[keep], aug.heads[keep])),
-                        shape=(aug.node_count, aug.node_count))
-    lookup = csr_matrix((keep + 1, (aug.tails[keep], aug.heads[keep])),
-                        shape=(aug.node_count, aug.node_count))
+    matrix = csr_matrix(
+        (weights, (aug.tails[keep], aug.heads[keep])), shape=(aug.node_count, aug.node_count)
+    )
+    lookup = csr_matrix(
+        (keep + 1, (aug.tails[keep], aug.heads[keep])), shape=(aug.node_count, aug.node_count)
+    )
     return matrix, lookup
 
 
-def _search(aug: _Augmented, sources: IntArray, targets: IntArray, backend: str,
-            ) -> tuple[FloatArray, FloatArray]:
+def _search(
+    aug: _Augmented,
+    sources: IntArray,
+    targets: IntArray,
+    backend: str,
+) -> tuple[FloatArray, FloatArray]:
     if backend == "numba":
         from routing._dijkstra import many_to_many
 
@@ -293,7 +329,9 @@ def _access_points(
                 points.append(place)
                 via.append(None)
             else:
-                points.append(Place(f"{place.place_id}@{gateway.gateway_id}", gateway.lon, gateway.lat))
+                points.append(
+                    Place(f"{place.place_id}@{gateway.gateway_id}", gateway.lon, gateway.lat)
+                )
                 via.append(gateway.gateway_id)
             owner.append(i)
             extra_s.append(seconds)
@@ -301,8 +339,9 @@ def _access_points(
     return points, np.array(owner, dtype=np.int64), np.array(extra_s), np.array(extra_m), via
 
 
-def _place_snaps(places: Sequence[Place], point_snaps: list[SnapResult], owner: IntArray,
-                 via: list[str | None]) -> dict[str, SnapResult]:
+def _place_snaps(
+    places: Sequence[Place], point_snaps: list[SnapResult], owner: IntArray, via: list[str | None]
+) -> dict[str, SnapResult]:
     snaps: dict[str, SnapResult] = {}
     for i, place in enumerate(places):
         mine = [k for k in np.flatnonzero(owner == i)]
@@ -313,16 +352,27 @@ def _place_snaps(places: Sequence[Place], point_snaps: list[SnapResult], owner: 
         best = usable[0] if usable else mine[0]
         gateway_snap = point_snaps[best]
         snaps[place.place_id] = SnapResult(
-            place.place_id, place.lon, place.lat, bool(usable), gateway_snap.snap_distance_m,
-            gateway_snap.snapped_lon, gateway_snap.snapped_lat, gateway_snap.road_name,
+            place.place_id,
+            place.lon,
+            place.lat,
+            bool(usable),
+            gateway_snap.snap_distance_m,
+            gateway_snap.snapped_lon,
+            gateway_snap.snapped_lat,
+            gateway_snap.road_name,
             gateway_id=via[best],
             reason="" if usable else f"no gateway reaches the network: {gateway_snap.reason}",
         )
     return snaps
 
 
-def _reduce_min(duration: FloatArray, distance: FloatArray, groups: IntArray, count: int, axis: int,
-                ) -> tuple[FloatArray, FloatArray]:
+def _reduce_min(
+    duration: FloatArray,
+    distance: FloatArray,
+    groups: IntArray,
+    count: int,
+    axis: int,
+) -> tuple[FloatArray, FloatArray]:
     """Keep, for every group of rows (axis 0) or columns (axis 1), the fastest entry and its distance."""
     if groups.size == count and np.array_equal(groups, np.arange(count)):
         return duration, distance
@@ -394,8 +444,9 @@ def travel_time_matrix(
             t, m = _search_cch(network, anchors, o_all[o_ok], d_all[d_ok])
         else:
             nodes = network.node_count + np.arange(len(o_points) + len(d_points))
-            t, m = _search(_augment(network, anchors), nodes[o_all[o_ok]], nodes[d_all[d_ok]],
-                           backend)
+            t, m = _search(
+                _augment(network, anchors), nodes[o_all[o_ok]], nodes[d_all[d_ok]], backend
+            )
     if o_ok.all() and d_ok.all():
         duration, distance = t, m
     else:
@@ -409,7 +460,7 @@ def travel_time_matrix(
     duration, distance = _reduce_min(duration, distance, o_owner, len(origins), axis=0)
     duration, distance = _reduce_min(duration, distance, d_owner, len(destinations), axis=1)
     snaps = _place_snaps(origins, point_snaps[: len(o_points)], o_owner, o_via)
-    snaps.update(_place_snaps(destinations, point_snaps[len(o_points):], d_owner, d_via))
+    snaps.update(_place_snaps(destinations, point_snaps[len(o_points) :], d_owner, d_via))
     # A place is at zero distance from itself (also when reached through a gateway).
     column = {d.place_id: j for j, d in enumerate(destinations)}
     for i, origin in enumerate(origins):
@@ -425,7 +476,9 @@ def travel_time_matrix(
     )
 
 
-def _edge_stretch(network: RoadNetwork, edge: int, f0: float, f1: float) -> list[tuple[float, float]]:
+def _edge_stretch(
+    network: RoadNetwork, edge: int, f0: float, f1: float
+) -> list[tuple[float, float]]:
     """Return the part of an edge's geometry between two fractions of its length, as ``(lon, lat)``."""
     geometry = network.geometry
     start, end = int(network.geom_offsets[edge]), int(network.geom_offsets[edge + 1])
@@ -484,7 +537,9 @@ def road_path(
     duration_s = 0.0
     for k in hops:
         if aug.f1[k] > aug.f0[k]:  # junction connectors have no extent
-            stretch = _edge_stretch(network, int(aug.base_edge[k]), float(aug.f0[k]), float(aug.f1[k]))
+            stretch = _edge_stretch(
+                network, int(aug.base_edge[k]), float(aug.f0[k]), float(aug.f1[k])
+            )
             coordinates.extend(stretch if not coordinates else stretch[1:])
         distance_m += float(aug.length_m[k])
         duration_s += float(aug.time_s[k])

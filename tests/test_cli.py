@@ -20,13 +20,32 @@ def _places_csv(path: Path, rows: list[tuple[str, str, float, float]]) -> Path:
 
 
 def test_matrix_long_and_wide(tmp_path: Path) -> None:
-    origins = _places_csv(tmp_path / "a.csv", [("NTP", "Bệnh viện Nguyễn Tri Phương", 106.66987, 10.75499),
-                                               ("FAR", "Thủ Đức", 106.80, 10.90)])
-    destinations = _places_csv(tmp_path / "b.csv", [("NT", "Bệnh viện Nguyễn Trãi", 106.67494, 10.75674)])
+    origins = _places_csv(
+        tmp_path / "a.csv",
+        [
+            ("NTP", "Bệnh viện Nguyễn Tri Phương", 106.66987, 10.75499),
+            ("FAR", "Thủ Đức", 106.80, 10.90),
+        ],
+    )
+    destinations = _places_csv(
+        tmp_path / "b.csv", [("NT", "Bệnh viện Nguyễn Trãi", 106.67494, 10.75674)]
+    )
     runner = CliRunner()
     out = tmp_path / "m.csv"
-    result = runner.invoke(main, ["matrix", "--region", "hcmc_d5", "--from", str(origins), "--to",
-                                  str(destinations), "--out", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "matrix",
+            "--region",
+            "hcmc_d5",
+            "--from",
+            str(origins),
+            "--to",
+            str(destinations),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "unreachable: FAR" in result.output
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
@@ -35,9 +54,24 @@ def test_matrix_long_and_wide(tmp_path: Path) -> None:
     assert rows[1]["duration_s"] == ""  # unreachable is an empty cell, not a crash
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
     wide = tmp_path / "w.csv"
-    result = runner.invoke(main, ["matrix", "--region", "hcmc_d5", "--from", str(origins), "--to",
-                                  str(destinations), "--out", str(wide), "--layout", "wide",
-                                  "--value", "distance_m"])
+    result = runner.invoke(
+        main,
+        [
+            "matrix",
+            "--region",
+            "hcmc_d5",
+            "--from",
+            str(origins),
+            "--to",
+            str(destinations),
+            "--out",
+            str(wide),
+            "--layout",
+            "wide",
+            "--value",
+            "distance_m",
+        ],
+    )
     assert result.exit_code == 0, result.output
     header, first, second = list(csv.reader(wide.read_text(encoding="utf-8-sig").splitlines()))
     assert header[1:] == ["NT"] and first[0] == "NTP" and float(first[1]) > 100 and second[1] == ""
@@ -45,8 +79,20 @@ def test_matrix_long_and_wide(tmp_path: Path) -> None:
 
 def test_route_writes_geojson(tmp_path: Path) -> None:
     geojson = tmp_path / "r.geojson"
-    result = CliRunner().invoke(main, ["route", "--region", "hcmc_d5", "--from", "106.66987,10.75499",
-                                       "--to", "106.67494,10.75674", "--geojson", str(geojson)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "route",
+            "--region",
+            "hcmc_d5",
+            "--from",
+            "106.66987,10.75499",
+            "--to",
+            "106.67494,10.75674",
+            "--geojson",
+            str(geojson),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert " min, " in result.output
     feature = json.loads(geojson.read_text(encoding="utf-8"))
@@ -61,21 +107,48 @@ def test_bad_inputs_exit_with_a_clear_message(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no bundled region" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("id,lon,lat\nX,nan,10\n", encoding="utf-8")
-    result = runner.invoke(main, ["matrix", "--region", "hcmc_d5", "--from", str(bad), "--to",
-                                  str(bad), "--out", str(tmp_path / "o.csv")])
+    result = runner.invoke(
+        main,
+        [
+            "matrix",
+            "--region",
+            "hcmc_d5",
+            "--from",
+            str(bad),
+            "--to",
+            str(bad),
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+    )
     assert result.exit_code == 2 and "row 2.lon: must be finite" in result.output
-    result = runner.invoke(main, ["--data-dir", str(tmp_path / "nowhere"), "graph", "info",
-                                  "--region", "hcmc_d5"])
+    result = runner.invoke(
+        main, ["--data-dir", str(tmp_path / "nowhere"), "graph", "info", "--region", "hcmc_d5"]
+    )
     assert result.exit_code == 2 and "--data-dir" in result.output
 
 
 def test_run_prints_summary_matrix_and_plan(tmp_path: Path) -> None:
     # An empty registry is seeded with the city's data, then District 5's hospitals are planned.
     url = f"sqlite:///{tmp_path / 'run.sqlite3'}"
-    result = CliRunner().invoke(main, ["run", "--region", "hcmc_d5", "--hospitals", "3",
-                                       "--out", str(tmp_path / "out"), "--database-url", url])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--region",
+            "hcmc_d5",
+            "--hospitals",
+            "3",
+            "--out",
+            str(tmp_path / "out"),
+            "--database-url",
+            url,
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert "seeding it" in result.output and "Plan for hcmc_d5, 2021-08-20 + 7 days" in result.output
+    assert (
+        "seeding it" in result.output and "Plan for hcmc_d5, 2021-08-20 + 7 days" in result.output
+    )
     plan = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
     assert {f["district"] for f in plan["facilities"]} >= {"Quận 5"}
     assert plan["allocation"]["totals"]["demand_m3"] > 0

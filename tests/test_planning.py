@@ -9,19 +9,13 @@ import math
 import pytest
 
 from data.schema.allocation import Product, UnmetReason
-from matcher.demand import OxygenNeed
 from planning import (
-    PlanFacility,
-    PlanRequest,
-    PlanSupplier,
-    StockReport,
     build_plan,
     plan_summary,
     plan_to_csv,
     plan_to_dict,
     plan_to_geojson,
     replace_request,
-    suppliers_from_places,
 )
 from routing.network import change_roads
 
@@ -40,7 +34,10 @@ def test_plan_balances_and_serves_within_capacity(d5_network, d5_region, request
         used[key] = used.get(key, 0.0) + flow.quantity_m3
         assert flow.quantity_m3 > 0 and flow.travel_time_s > 0
         if flow.product == Product.BULK_LIQUID:  # only the hospital with a tank takes liquid
-            assert "Nguyễn Tri Phương" in {f.facility_id: f.name for f in request_d5.facilities}[flow.facility_id]
+            assert (
+                "Nguyễn Tri Phương"
+                in {f.facility_id: f.name for f in request_d5.facilities}[flow.facility_id]
+            )
     for (supplier_id, _day, product), quantity in used.items():
         s = capacity[supplier_id]
         limit = s.liquid_t_per_day * 700 if product == "bulk_liquid" else s.cylinders_per_day * 6.0
@@ -49,12 +46,22 @@ def test_plan_balances_and_serves_within_capacity(d5_network, d5_region, request
     assert all(plan.matrix.snaps[s.supplier_id].gateway_id for s in request_d5.suppliers)
 
 
-def test_cut_off_facility_is_unmet_with_reason_unreachable(d5_network, d5_region, request_d5) -> None:  # type: ignore[no-untyped-def]
+def test_cut_off_facility_is_unmet_with_reason_unreachable(
+    d5_network, d5_region, request_d5
+) -> None:  # type: ignore[no-untyped-def]
     target = request_d5.facilities[3]
-    box = {"type": "Polygon", "coordinates": [[
-        [target.lon - 0.002, target.lat - 0.002], [target.lon + 0.002, target.lat - 0.002],
-        [target.lon + 0.002, target.lat + 0.002], [target.lon - 0.002, target.lat + 0.002],
-        [target.lon - 0.002, target.lat - 0.002]]]}
+    box = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [target.lon - 0.002, target.lat - 0.002],
+                [target.lon + 0.002, target.lat - 0.002],
+                [target.lon + 0.002, target.lat + 0.002],
+                [target.lon - 0.002, target.lat + 0.002],
+                [target.lon - 0.002, target.lat - 0.002],
+            ]
+        ],
+    }
     flooded = change_roads(d5_network, polygon=box)
     plan = build_plan(request_d5, flooded, d5_region)
     mine = [u for u in plan.allocation.unmet if u.facility_id == target.facility_id]
@@ -79,8 +86,11 @@ def test_outputs_json_geojson_csv_and_summary(d5_network, d5_region, request_d5)
     kinds = {f["properties"]["kind"] for f in geojson["features"]}
     assert kinds == {"facility", "supplier", "flow"}
     for feature in geojson["features"]:
-        lon, lat = feature["geometry"]["coordinates"][0] if feature["geometry"]["type"] == "LineString" \
+        lon, lat = (
+            feature["geometry"]["coordinates"][0]
+            if feature["geometry"]["type"] == "LineString"
             else feature["geometry"]["coordinates"]
+        )
         assert 100 < lon < 110 and 8 < lat < 12
     csvs = plan_to_csv(plan)
     assert csvs["flows.csv"].splitlines()[0].startswith("date,supplier_id")

@@ -32,9 +32,13 @@ def test_grid_expands_every_combination_in_order() -> None:
 
 @pytest.mark.parametrize(
     ("grid", "message"),
-    [({}, "grid: empty"), ({"changes[5].factor": [1]}, "no changes\\[5\\]"),
-     ({"horizon_days": []}, "non-empty list"), ({"changes[0]": [1]}, "give the field"),
-     ({"changes[0].daily_growth_rate": [-3.0]}, "daily_growth_rate")],
+    [
+        ({}, "grid: empty"),
+        ({"changes[5].factor": [1]}, "no changes\\[5\\]"),
+        ({"horizon_days": []}, "non-empty list"),
+        ({"changes[0]": [1]}, "give the field"),
+        ({"changes[0].daily_growth_rate": [-3.0]}, "daily_growth_rate"),
+    ],
 )
 def test_bad_grids_are_refused(request_d5, grid, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInputError, match=message):
@@ -43,15 +47,25 @@ def test_bad_grids_are_refused(request_d5, grid, message) -> None:  # type: igno
 
 def test_sweep_equals_runs_one_by_one(request_d5, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     seen: list[tuple[int, int]] = []
-    runs = run_sweep(DOCUMENT, GRID, request_d5, processes=False,
-                     progress=lambda done, total: seen.append((done, total)))
+    runs = run_sweep(
+        DOCUMENT,
+        GRID,
+        request_d5,
+        processes=False,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert seen[-1] == (6, 6)
-    one_by_one = [run_one(parameters, variant, request_d5)
-                  for parameters, variant in expand_grid(DOCUMENT, GRID)]
+    one_by_one = [
+        run_one(parameters, variant, request_d5)
+        for parameters, variant in expand_grid(DOCUMENT, GRID)
+    ]
     for swept, single in zip(runs, one_by_one, strict=True):
         assert swept.parameters == single.parameters
-        assert (swept.demand_m3, swept.delivered_m3, swept.unmet_m3) == \
-            (single.demand_m3, single.delivered_m3, single.unmet_m3)
+        assert (swept.demand_m3, swept.delivered_m3, swept.unmet_m3) == (
+            single.demand_m3,
+            single.delivered_m3,
+            single.unmet_m3,
+        )
     # More growth never lowers demand; losing a supplier never lowers unmet demand.
     by = {tuple(r.parameters.values()): r for r in runs}
     assert by[(0.2, 1.0)].demand_m3 > by[(0.0, 1.0)].demand_m3

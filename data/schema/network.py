@@ -109,8 +109,12 @@ class SnapResult:
             "id": self.place_id,
             "location": [self.lon, self.lat],
             "reachable": self.reachable,
-            "snap_distance_m": None if self.snap_distance_m is None else round(self.snap_distance_m, 1),
-            "snapped_location": None if self.snapped_lon is None else [self.snapped_lon, self.snapped_lat],
+            "snap_distance_m": None
+            if self.snap_distance_m is None
+            else round(self.snap_distance_m, 1),
+            "snapped_location": None
+            if self.snapped_lon is None
+            else [self.snapped_lon, self.snapped_lat],
             "road_name": self.road_name,
             "gateway_id": self.gateway_id,
             "reason": self.reason,
@@ -143,7 +147,9 @@ class TravelMatrix:
     def duration_between(self, origin_id: str, destination_id: str) -> float:
         """Return the travel time in seconds from one place to another (``inf`` if unreachable)."""
         return float(
-            self.duration_s[self.origin_ids.index(origin_id), self.destination_ids.index(destination_id)]
+            self.duration_s[
+                self.origin_ids.index(origin_id), self.destination_ids.index(destination_id)
+            ]
         )
 
     def to_long_records(self) -> list[dict[str, Any]]:
@@ -209,14 +215,24 @@ class GatewayLink:
 
     def __post_init__(self) -> None:
         problems = []
-        if isinstance(self.extra_s, bool) or not isinstance(self.extra_s, int | float) \
-                or not math.isfinite(self.extra_s) or self.extra_s < 0:
-            problems.append(f"extra_s: must be a non-negative number of seconds, got {self.extra_s!r}")
-        if self.extra_m is not None and (
-            isinstance(self.extra_m, bool) or not isinstance(self.extra_m, int | float)
-            or not math.isfinite(self.extra_m) or self.extra_m < 0
+        if (
+            isinstance(self.extra_s, bool)
+            or not isinstance(self.extra_s, int | float)
+            or not math.isfinite(self.extra_s)
+            or self.extra_s < 0
         ):
-            problems.append(f"extra_m: must be a non-negative number of metres, got {self.extra_m!r}")
+            problems.append(
+                f"extra_s: must be a non-negative number of seconds, got {self.extra_s!r}"
+            )
+        if self.extra_m is not None and (
+            isinstance(self.extra_m, bool)
+            or not isinstance(self.extra_m, int | float)
+            or not math.isfinite(self.extra_m)
+            or self.extra_m < 0
+        ):
+            problems.append(
+                f"extra_m: must be a non-negative number of metres, got {self.extra_m!r}"
+            )
         if problems:
             raise InvalidInputError.from_problems("gateway link", problems)
 
@@ -239,7 +255,9 @@ class Gateway:
     def __post_init__(self) -> None:
         problems = coordinate_problems(f"gateway {self.gateway_id!r}", self.lon, self.lat)
         if not self.links:
-            problems.append(f"gateway {self.gateway_id!r}: links is empty; list the places it serves")
+            problems.append(
+                f"gateway {self.gateway_id!r}: links is empty; list the places it serves"
+            )
         if problems:
             raise InvalidInputError.from_problems("gateway", problems)
         if not isinstance(self.links, MappingProxyType):

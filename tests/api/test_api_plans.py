@@ -7,8 +7,14 @@ from typing import Any
 
 import pytest
 
-REPORT = {"report_date": "2021-08-19", "oxygen_used_24h_m3": 150.0, "patients_cannula_mask": 20,
-          "patients_high_flow": 4, "patients_invasive": 2, "cylinders_full": {"40L": 10}}
+REPORT = {
+    "report_date": "2021-08-19",
+    "oxygen_used_24h_m3": 150.0,
+    "patients_cannula_mask": 20,
+    "patients_high_flow": 4,
+    "patients_invasive": 2,
+    "cylinders_full": {"40L": 10},
+}
 BODY = {"region": "hcmc_d5", "date": "2021-08-20", "horizon_days": 3}
 
 
@@ -54,7 +60,10 @@ def test_coordinator_computes_and_reads_a_plan(user: Any) -> None:
     assert plan["meta"]["created_by"] == "coord79"
     geojson = user("planner").get(f"/plans/{plan_id}?format=geojson")
     assert geojson.status_code == 200 and geojson.mimetype == "application/geo+json"
-    assert {f["properties"]["kind"] for f in geojson.get_json()["features"]} >= {"facility", "supplier"}
+    assert {f["properties"]["kind"] for f in geojson.get_json()["features"]} >= {
+        "facility",
+        "supplier",
+    }
     flows = user("planner").get(f"/plans/{plan_id}?format=csv")
     assert flows.mimetype == "text/csv"
     header = next(csv.reader(flows.get_data(as_text=True).lstrip("\ufeff").splitlines()))

@@ -38,8 +38,11 @@ def _write_region(tmp_path: Path, text: str) -> Path:
 def test_a_new_region_needs_no_code(tmp_path: Path, data_dir: Path) -> None:
     # Facilities as GeoJSON with the id in a property, suppliers as CSV beside the region file.
     (tmp_path / "suppliers.csv").write_text(
-        "id,name,lon,lat\nS1,Trạm nạp Quận 5,106.675,10.757\n", encoding="utf-8")
-    path = _write_region(tmp_path, """
+        "id,name,lon,lat\nS1,Trạm nạp Quận 5,106.675,10.757\n", encoding="utf-8"
+    )
+    path = _write_region(
+        tmp_path,
+        """
 name = "Thử nghiệm"
 [roads]
 file = "derived/hcmc_d5_drive_service.osm.gz"
@@ -49,7 +52,8 @@ file = "derived/hcmc_d5_hospitals_curated.geojson"
 id_column = "osm_id"
 [suppliers]
 file = "suppliers.csv"
-""")
+""",
+    )
     region = load_region(str(path))
     assert region.timezone == "Asia/Ho_Chi_Minh"  # the default
     assert region.suppliers.read()[0].name == "Trạm nạp Quận 5"
@@ -59,19 +63,29 @@ file = "suppliers.csv"
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('name = "x"\n[roads]\nfile = "derived/hcmc_d5_drive_service.osm.gz"\nspeed = 3\n',
-         "roads.speed: unknown key"),  # a typo is caught, not ignored
+        (
+            'name = "x"\n[roads]\nfile = "derived/hcmc_d5_drive_service.osm.gz"\nspeed = 3\n',
+            "roads.speed: unknown key",
+        ),  # a typo is caught, not ignored
         ('[roads]\nfile = "derived/hcmc_d5_drive_service.osm.gz"\n', "region.name: missing"),
         ('name = "x"\n', "roads.file: missing"),
         ('name = "x"\ntimezone = "Mars/Olympus"\n[roads]\nfile = "a.osm"\n', "unknown time zone"),
         ('name = "x"\n[roads]\nfile = "a.osm"\nnetwork_type = "bike"\n', "network_type"),
         ('name = "x"\n[roads]\nfile = "a.osm"\n[speeds_kph]\nprimary = -5\n', "speeds_kph.primary"),
-        ('name = "x"\n[roads]\nfile = "a.osm"\n[[gateways]]\nid = "g"\nlon = 106.7\nlat = 10.8\n',
-         "gateways\\[0\\].links"),
-        ('name = "x"\n[roads]\nfile = "a.osm"\n[[gateways]]\nid = "g"\nlon = 106.7\nlat = 95\n'
-         'links = { P = { extra_min = 5 } }\n', "outside"),
-        ('name = "x"\n[roads]\nfile = "a.osm"\n[[gateways]]\nid = "g"\nlon = 106.7\nlat = 10.8\n'
-         'links = { P = { extra_min = -5 } }\n', "extra_min: must be a non-negative"),
+        (
+            'name = "x"\n[roads]\nfile = "a.osm"\n[[gateways]]\nid = "g"\nlon = 106.7\nlat = 10.8\n',
+            "gateways\\[0\\].links",
+        ),
+        (
+            'name = "x"\n[roads]\nfile = "a.osm"\n[[gateways]]\nid = "g"\nlon = 106.7\nlat = 95\n'
+            "links = { P = { extra_min = 5 } }\n",
+            "outside",
+        ),
+        (
+            'name = "x"\n[roads]\nfile = "a.osm"\n[[gateways]]\nid = "g"\nlon = 106.7\nlat = 10.8\n'
+            "links = { P = { extra_min = -5 } }\n",
+            "extra_min: must be a non-negative",
+        ),
         ('name = "x"\n[roads\n', "malformed TOML"),
     ],
 )
@@ -92,21 +106,29 @@ def test_missing_files_name_the_setting(tmp_path: Path) -> None:
         load_region("hcmc", data_dir=tmp_path / "nowhere")
 
 
-def test_data_dir_setting_is_used(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                  ) -> None:
+def test_data_dir_setting_is_used(
+    tmp_path: Path,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     (tmp_path / "derived").mkdir()
     (tmp_path / "derived" / "hcmc_d5_drive_service.osm.gz").write_bytes(
-        (data_dir / "derived" / "hcmc_d5_drive_service.osm.gz").read_bytes())
+        (data_dir / "derived" / "hcmc_d5_drive_service.osm.gz").read_bytes()
+    )
     (tmp_path / "derived" / "hcmc_d5_hospitals_curated.csv").write_bytes(
-        (data_dir / "derived" / "hcmc_d5_hospitals_curated.csv").read_bytes())
+        (data_dir / "derived" / "hcmc_d5_hospitals_curated.csv").read_bytes()
+    )
     monkeypatch.setenv("OXYROUTE_DATA_DIR", str(tmp_path))
     assert load_region("hcmc_d5").road_file == tmp_path / "derived" / "hcmc_d5_drive_service.osm.gz"
 
 
 def test_bad_place_rows_are_all_reported(tmp_path: Path) -> None:
     path = tmp_path / "places.csv"
-    path.write_text("id,name,lon,lat\nA,ok,106.7,10.8\n,no id,106.7,10.8\nA,dup,106.7,10.8\n"
-                    "C,bad lat,106.7,abc\nD,nan,nan,10.8\n", encoding="utf-8")
+    path.write_text(
+        "id,name,lon,lat\nA,ok,106.7,10.8\n,no id,106.7,10.8\nA,dup,106.7,10.8\n"
+        "C,bad lat,106.7,abc\nD,nan,nan,10.8\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InvalidInputError) as caught:
         read_places(path)
     problems = caught.value.problems
@@ -129,13 +151,28 @@ def test_vietnamese_names_survive_csv_with_bom_and_geojson(tmp_path: Path) -> No
     name = "Bệnh viện Đa khoa Khu vực Thủ Đức"
     csv_path = tmp_path / "p.csv"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows([["id", "name", "lon", "lat"], ["079", name, "106.76", "10.85"]])
+        csv.writer(handle).writerows(
+            [["id", "name", "lon", "lat"], ["079", name, "106.76", "10.85"]]
+        )
     (place,) = read_places(csv_path)
     assert place.name == name and place.place_id == "079"  # leading zero kept: ids are text
     geojson_path = tmp_path / "p.geojson"
-    geojson_path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": "079", "properties": {"name": name},
-         "geometry": {"type": "Point", "coordinates": [106.76, 10.85]}}]}, ensure_ascii=False),
-        encoding="utf-8")
+    geojson_path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "079",
+                        "properties": {"name": name},
+                        "geometry": {"type": "Point", "coordinates": [106.76, 10.85]},
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     (place,) = read_places(geojson_path)
     assert place.name == name and place.place_id == "079"

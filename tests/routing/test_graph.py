@@ -20,8 +20,9 @@ def test_d5_network_is_one_strongly_connected_component(d5_network: RoadNetwork)
     from scipy.sparse.csgraph import connected_components
 
     n = d5_network.node_count
-    graph = csr_matrix((np.ones(d5_network.edge_count), (d5_network.edge_from, d5_network.edge_to)),
-                       shape=(n, n))
+    graph = csr_matrix(
+        (np.ones(d5_network.edge_count), (d5_network.edge_from, d5_network.edge_to)), shape=(n, n)
+    )
     count, _ = connected_components(graph, directed=True, connection="strong")
     assert count == 1
     assert 600 < n < 900  # District 5: about 730 junctions after osmnx simplification
@@ -37,7 +38,9 @@ def test_every_edge_has_its_class_speed(d5_network: RoadNetwork) -> None:
 def test_geometry_runs_from_start_to_end_node(d5_network: RoadNetwork) -> None:
     first = d5_network.geom_offsets[:-1]
     last = d5_network.geom_offsets[1:] - 1
-    np.testing.assert_allclose(d5_network.geom_lon[first], d5_network.node_lon[d5_network.edge_from])
+    np.testing.assert_allclose(
+        d5_network.geom_lon[first], d5_network.node_lon[d5_network.edge_from]
+    )
     np.testing.assert_allclose(d5_network.geom_lat[last], d5_network.node_lat[d5_network.edge_to])
 
 
@@ -46,11 +49,14 @@ def test_twins_are_the_same_road_in_reverse(d5_network: RoadNetwork) -> None:
     twin = d5_network.edge_twin[has]
     assert np.array_equal(d5_network.edge_twin[twin], has)
     assert np.array_equal(d5_network.edge_from[twin], d5_network.edge_to[has])
-    np.testing.assert_allclose(d5_network.edge_length_m[twin], d5_network.edge_length_m[has], atol=0.5)
+    np.testing.assert_allclose(
+        d5_network.edge_length_m[twin], d5_network.edge_length_m[has], atol=0.5
+    )
 
 
-def test_cache_round_trip_is_exact_and_warm_load_is_fast(d5_network: RoadNetwork,
-                                                          tmp_path: Path) -> None:
+def test_cache_round_trip_is_exact_and_warm_load_is_fast(
+    d5_network: RoadNetwork, tmp_path: Path
+) -> None:
     path = tmp_path / "net.npz"
     save_network(d5_network, path)
     loaded = load_network(path)
@@ -72,9 +78,12 @@ def test_cache_is_keyed_by_file_and_speed_table(d5_region, tmp_path: Path) -> No
     assert messages == []  # no rebuild
     assert np.array_equal(cold.edge_time_s, warm.edge_time_s)
     # The contraction hierarchy is cached with the graph, not rebuilt on a warm start.
-    assert np.array_equal(warm._shared["hierarchy"].up_head, cold.contraction_hierarchy()[0].up_head)
-    slower = load_or_build_network(d5_region.road_file, speeds_kph={"primary": 10.0},
-                                   progress=messages.append, **kwargs)
+    assert np.array_equal(
+        warm._shared["hierarchy"].up_head, cold.contraction_hierarchy()[0].up_head
+    )
+    slower = load_or_build_network(
+        d5_region.road_file, speeds_kph={"primary": 10.0}, progress=messages.append, **kwargs
+    )
     assert messages  # a new speed table means a new build
     assert len(list((tmp_path / "graphs").glob("*.npz"))) == 2
     assert slower.edge_time_s.sum() > cold.edge_time_s.sum()
@@ -104,8 +113,10 @@ def test_missing_road_file_names_the_setting(tmp_path: Path) -> None:
 def test_file_with_no_roads_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "empty.osm.gz"
     with gzip.open(path, "wt", encoding="utf-8") as handle:
-        handle.write('<?xml version="1.0"?><osm version="0.6"><node id="1" lat="10.7" lon="106.6"/>'
-                     '<way id="2"><nd ref="1"/><tag k="building" v="yes"/></way></osm>')
+        handle.write(
+            '<?xml version="1.0"?><osm version="0.6"><node id="1" lat="10.7" lon="106.6"/>'
+            '<way id="2"><nd ref="1"/><tag k="building" v="yes"/></way></osm>'
+        )
     with pytest.raises(InvalidInputError, match="no way passes"):
         build_network(path, name="x")
 
@@ -136,16 +147,24 @@ def test_unknown_network_type_is_refused(d5_region) -> None:  # type: ignore[no-
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("50", 50.0), ("40 km/h", 40.0), ("30 mph", 48.28032), (["60", "40"], 40.0),
-     ("signals", None), (None, None)],
+    [
+        ("50", 50.0),
+        ("40 km/h", 40.0),
+        ("30 mph", 48.28032),
+        (["60", "40"], 40.0),
+        ("signals", None),
+        (None, None),
+    ],
 )
 def test_parse_maxspeed(value, expected) -> None:  # type: ignore[no-untyped-def]
     assert parse_maxspeed_kph(value) == (pytest.approx(expected) if expected else None)
 
 
 def test_edge_speed_uses_fastest_class_and_lower_posted_limit() -> None:
-    assert edge_speed_kph(["residential", "primary"], None, SPEEDS_KPH) == (SPEEDS_KPH["primary"],
-                                                                            "primary")
+    assert edge_speed_kph(["residential", "primary"], None, SPEEDS_KPH) == (
+        SPEEDS_KPH["primary"],
+        "primary",
+    )
     assert edge_speed_kph("primary", "20", SPEEDS_KPH)[0] == 20.0
     assert edge_speed_kph("primary", "120", SPEEDS_KPH)[0] == SPEEDS_KPH["primary"]
     assert edge_speed_kph("spaceway", None, SPEEDS_KPH)[0] == 20.0

@@ -21,8 +21,10 @@ def test_network_size_matches_the_documented_figures(hcmc_network: RoadNetwork) 
     assert 74_000 < hcmc_network.edge_count < 78_000
 
 
-@pytest.mark.parametrize("name", ["Bệnh Viện Chợ Rẫy", "Bệnh viện Nguyễn Tri Phương",
-                                  "Bệnh viện 175", "Bệnh viện Thống Nhất"])
+@pytest.mark.parametrize(
+    "name",
+    ["Bệnh Viện Chợ Rẫy", "Bệnh viện Nguyễn Tri Phương", "Bệnh viện 175", "Bệnh viện Thống Nhất"],
+)
 def test_known_hospitals_snap_within_a_few_hundred_metres(hcmc_network, hcmc_region, name) -> None:  # type: ignore[no-untyped-def]
     (hospital,) = [f for f in hcmc_region.facilities.read() if f.name == name]
     (snap,), _ = snap_places(hcmc_network, [hospital])

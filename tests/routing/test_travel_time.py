@@ -77,8 +77,10 @@ def test_any_points_all_backends_agree(d5_network: RoadNetwork, lons, lats, clos
     # without a closure: the hierarchy, the compiled Dijkstra and scipy give the same answers.
     network = change_roads(d5_network, road_names=["Nguyễn Trãi"]) if closed else d5_network
     places = [Place(f"p{i}", lon, lat) for i, (lon, lat) in enumerate(zip(lons, lats))]
-    results = [travel_time_matrix(network, places, places, backend=b)  # type: ignore[arg-type]
-               for b in ("cch", "numba", "scipy")]
+    results = [
+        travel_time_matrix(network, places, places, backend=b)  # type: ignore[arg-type]
+        for b in ("cch", "numba", "scipy")
+    ]
     for other in results[1:]:
         np.testing.assert_allclose(results[0].duration_s, other.duration_s, atol=1e-6)
         np.testing.assert_allclose(results[0].distance_m, other.distance_m, atol=1e-6)
@@ -129,9 +131,9 @@ def test_two_places_on_one_one_way_street(d5_network: RoadNetwork) -> None:
 
 
 def _along(network: RoadNetwork, start: int, end: int, share: float) -> tuple[float, float]:
-    lon = network.geom_lon[start:end + 1]
-    lat = network.geom_lat[start:end + 1]
-    step = np.hypot(np.diff(lon), np.diff(lat) )
+    lon = network.geom_lon[start : end + 1]
+    lat = network.geom_lat[start : end + 1]
+    step = np.hypot(np.diff(lon), np.diff(lat))
     cum = np.r_[0.0, np.cumsum(step)]
     at = share * cum[-1]
     return float(np.interp(at, cum, lon)), float(np.interp(at, cum, lat))
@@ -175,7 +177,9 @@ def test_gateway_adds_its_extra_time_and_the_fastest_gateway_wins(
     expected = min(direct.duration_s[0, 0] + 600.0, direct.duration_s[1, 0] + 900.0)
     assert via.duration_s[0, 0] == pytest.approx(expected)
     best = int(np.argmin([direct.duration_s[0, 0] + 600.0, direct.duration_s[1, 0] + 900.0]))
-    assert via.distance_m[0, 0] == pytest.approx(direct.distance_m[best, 0] + (5000.0, 8000.0)[best])
+    assert via.distance_m[0, 0] == pytest.approx(
+        direct.distance_m[best, 0] + (5000.0, 8000.0)[best]
+    )
     assert via.snaps["plant"].gateway_id == ("g1", "g2")[best]
     back = travel_time_matrix(d5_network, [hospital], [plant], gateways=gateways)
     assert math.isfinite(back.duration_s[0, 0])
@@ -234,11 +238,18 @@ def test_slow_down_multiplies_times_on_the_chosen_roads(d5_network: RoadNetwork)
 def test_polygon_closure_can_cut_a_place_off(d5_network: RoadNetwork, sampled) -> None:  # type: ignore[no-untyped-def]
     _, places = sampled
     target = places[5]
-    box = {"type": "Polygon", "coordinates": [[
-        [target.lon - 0.004, target.lat - 0.004], [target.lon + 0.004, target.lat - 0.004],
-        [target.lon + 0.004, target.lat + 0.004], [target.lon - 0.004, target.lat + 0.004],
-        [target.lon - 0.004, target.lat - 0.004],
-    ]]}
+    box = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [target.lon - 0.004, target.lat - 0.004],
+                [target.lon + 0.004, target.lat - 0.004],
+                [target.lon + 0.004, target.lat + 0.004],
+                [target.lon - 0.004, target.lat + 0.004],
+                [target.lon - 0.004, target.lat - 0.004],
+            ]
+        ],
+    }
     flooded = change_roads(d5_network, polygon=box)
     matrix = travel_time_matrix(flooded, [places[0]], [target])
     assert math.isinf(matrix.duration_s[0, 0])
@@ -254,8 +265,15 @@ def test_polygon_closure_can_cut_a_place_off(d5_network: RoadNetwork, sampled) -
         ({"road_names": ["Đường Không Có"]}, "no road is named"),  # unknown road
         ({"road_names": ["Nguyễn Trãi"], "factor": -2.0}, "factor: must be a positive"),
         ({"road_names": ["Nguyễn Trãi"], "factor": float("nan")}, "factor"),
-        ({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}},
-         "not a valid polygon"),  # a bow-tie crosses itself
+        (
+            {
+                "polygon": {
+                    "type": "Polygon",
+                    "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]],
+                }
+            },
+            "not a valid polygon",
+        ),  # a bow-tie crosses itself
         ({"polygon": {"type": "Point", "coordinates": [106.67, 10.75]}}, "Polygon or MultiPolygon"),
         ({}, "give a polygon, road_names"),
     ],
