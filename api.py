@@ -24,6 +24,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from api_plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
+from api_scenarios import register_scenario_routes, scenario_openapi_paths
 from data.auth import (
     AuthenticationError,
     FailedAuthLimiter,
@@ -434,6 +435,7 @@ def _build_blueprint() -> Blueprint:
             raise
 
     register_plan_routes(api, _store)
+    register_scenario_routes(api, _store, lambda: _state().config.clock())
 
     @api.get("/openapi.json")
     def openapi() -> Response:
@@ -1615,6 +1617,7 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     paths.update(plan_openapi_paths())
+    paths.update(scenario_openapi_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "oxyroute registry API", "version": "1", "description": __doc__},
