@@ -24,6 +24,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from api_plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
+from api_routes import register_route_routes, route_openapi_paths
 from api_scenarios import register_scenario_routes, scenario_openapi_paths
 from data.auth import (
     AuthenticationError,
@@ -31,6 +32,7 @@ from data.auth import (
     PermissionDeniedError,
     Principal,
     TooManyFailuresError,
+    authenticate_request,
     authorize,
 )
 from data.compliance import (
@@ -66,7 +68,6 @@ from webmap import WebMapConfig, register_webmap
 
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-_TOKEN_QUERY_NAMES = ("token", "api_token", "access_token", "apikey", "api_key")
 _PUBLIC_ENDPOINTS = {"api.openapi", "api.health"}
 logger = logging.getLogger("oxyroute.api")
 
@@ -118,6 +119,7 @@ class _AppState:
     config: ApiConfig
     store: Store
     limiter: FailedAuthLimiter
+    query_rules: tuple[tuple[re.Pattern[str], dict[str, frozenset[str]]], ...] = ()
 
 
 def create_app(config: ApiConfig) -> Flask:
@@ -143,6 +145,7 @@ def create_app(config: ApiConfig) -> Flask:
             window_s=config.failed_auth_window_s,
             lockout_s=config.failed_auth_lockout_s,
         ),
+        query_rules=_query_rules(openapi_document()),
     )
     app.extensions["oxyroute_plans"] = PlanService(
         regions=config.regions,
@@ -156,6 +159,42 @@ def create_app(config: ApiConfig) -> Flask:
                     conversions=config.conversions)
     _register_error_handlers(app)
     return app
+
+
+def _query_rules(
+    document: dict[str, Any],
+) -> tuple[tuple[re.Pattern[str], dict[str, frozenset[str]]], ...]:
+    """Return, per documented path, the query parameters each method accepts."""
+    rules = []
+    for path, item in document["paths"].items():
+        parts = re.split(r"(\{[^}]+\})", path)
+        pattern = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+        shared = [p for p in item.get("parameters", []) if p["in"] == "query"]
+        methods = {}
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            names = {
+                p["name"] for p in [*shared, *operation.get("parameters", [])] if p["in"] == "query"
+            }
+            methods[method.upper()] = frozenset(names)
+        rules.append((re.compile(f"^{re.escape(API_PREFIX)}{pattern}$"), methods))
+    return tuple(rules)
+
+
+def _check_query_names() -> None:
+    """Refuse query parameters the OpenAPI document does not declare for this operation (400)."""
+    method = "GET" if request.method == "HEAD" else request.method
+    for pattern, methods in _state().query_rules:
+        if pattern.fullmatch(request.path) and method in methods:
+            unknown = sorted(set(request.args) - methods[method])
+            if unknown:
+                allowed = ", ".join(sorted(methods[method])) or "none"
+                raise MalformedInputError(
+                    "unknown query parameter",
+                    [f"{name}: unknown query parameter (allowed: {allowed})" for name in unknown],
+                )
+            return
 
 
 def _state() -> _AppState:
@@ -279,7 +318,13 @@ def _register_error_handlers(app: Flask) -> None:
         message = {413: f"request body larger than {_state().config.max_request_bytes} bytes"}.get(
             status, error.description or error.name
         )
-        return error_response(status, message)
+        # Keep what the exception says about the request (Allow on 405, Retry-After...).
+        headers = {
+            name: value
+            for name, value in error.get_headers()
+            if name.lower() not in ("content-type", "content-length")
+        }
+        return error_response(status, message, headers=headers)
 
     @app.errorhandler(Exception)
     def _internal(error: Exception) -> Response:
@@ -417,24 +462,14 @@ def _build_blueprint() -> Blueprint:
     def _authenticate() -> None:
         if request.endpoint in _PUBLIC_ENDPOINTS:
             return
-        if any(name in request.args for name in _TOKEN_QUERY_NAMES):
-            raise MalformedInputError(
-                "tokens are never accepted in URLs",
-                ["token: send it in the Authorization header, not the URL"],
-            )
         state = _state()
-        client = request.remote_addr or "unknown"
-        state.limiter.check(client)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        try:
-            if scheme.lower() not in ("bearer", "apitoken") or not token.strip():
-                raise AuthenticationError("no token")
-            g.principal = state.store.authenticate(token.strip())
-        except AuthenticationError:
-            state.limiter.record_failure(client)
-            raise
+        g.principal = authenticate_request(
+            authorization=request.headers.get("Authorization", ""), query_names=request.args,
+            client=request.remote_addr or "unknown", store=state.store, limiter=state.limiter)
+        _check_query_names()
 
     register_plan_routes(api, _store)
+    register_route_routes(api, _store)
     register_scenario_routes(api, _store, lambda: _state().config.clock())
 
     @api.get("/openapi.json")
@@ -565,7 +600,7 @@ def _build_blueprint() -> Blueprint:
     def list_facility_reports(facility_id: str) -> Response:
         _authorize_facility(facility_id, "reports:read")
         date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", date_to - dt.timedelta(days=30))
+        date_from = _query_date("date_from", _days_before(date_to, 30))
         _check_period(date_from, date_to)
         revisions = _store().latest_reports(
             date_from=date_from, date_to=date_to, facility_id=facility_id
@@ -732,7 +767,7 @@ def _build_blueprint() -> Blueprint:
     def list_approvals() -> Response:
         province_code = _scoped_province("approvals:read")
         date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", date_to - dt.timedelta(days=30))
+        date_from = _query_date("date_from", _days_before(date_to, 30))
         _check_period(date_from, date_to)
         items = _store().list_approvals(
             date_from=date_from, date_to=date_to, province_code=province_code
@@ -819,18 +854,12 @@ def _build_blueprint() -> Blueprint:
         )
 
         _check_id_scheme()
-        raw = request.args.get("dryRun", "false").lower()
-        if raw not in ("true", "false"):
-            raise MalformedInputError(
-                "dryRun: bad value", [f"dryRun: must be true or false, got {raw!r}"]
-            )
+        dry_run = _query_bool("dryRun")
         if request.mimetype == "text/csv":
             values = parse_data_values_csv(request.get_data(cache=False))
         else:
             values = parse_data_value_set_json(_json_body())
-        summary = import_data_values(
-            _store(), values, principal=_principal(), dry_run=raw == "true"
-        )
+        summary = import_data_values(_store(), values, principal=_principal(), dry_run=dry_run)
         return jsonify(summary)
 
     # -- audit and users ----------------------------------------------------------------------
@@ -906,7 +935,7 @@ def _build_blueprint() -> Blueprint:
             facility_id=principal.facility_id,
         )
         file_format = _file_format(request.args.get("format") or request.mimetype)
-        dry_run = request.args.get("dry_run", "false").lower() in ("1", "true", "yes")
+        dry_run = _query_bool("dry_run")
         summary = import_file(
             _store(),
             kind,
@@ -969,6 +998,15 @@ def _approval_target(province_code: str, report_date: str, permission: str) -> t
     return province_code, day
 
 
+def _query_bool(name: str) -> bool:
+    raw = request.args.get(name, "false")
+    if raw not in ("true", "false"):
+        raise MalformedInputError(
+            f"{name}: bad value", [f"{name}: must be true or false, got {raw!r}"]
+        )
+    return raw == "true"
+
+
 def _check_id_scheme() -> None:
     scheme = request.args.get("idScheme", "code")
     if scheme.lower() != "code":
@@ -1004,14 +1042,12 @@ def _dhis2_period() -> tuple[dt.date, dt.date]:
     period = request.args.get("period")
     if period is not None:
         if "startDate" in request.args or "endDate" in request.args:
+            raise InvalidInputError("period: give either period or startDate and endDate, not both")
+        if not re.fullmatch(r"[0-9]{8}", period):
             raise MalformedInputError(
-                "period: give period or startDate/endDate",
-                ["period: give either period or startDate and endDate, not both"],
+                "period: bad period", [f"period: must be yyyyMMdd, got {period!r}"]
             )
-        try:
-            day = parse_period(period)
-        except InvalidInputError as error:
-            raise MalformedInputError("period: bad period", error.problems) from None
+        day = parse_period(period)  # eight digits but no such day: 422
         return day, day
     date_to = _query_date("endDate", _today())
     date_from = _query_date("startDate", date_to)
@@ -1019,20 +1055,44 @@ def _dhis2_period() -> tuple[dt.date, dt.date]:
     return date_from, date_to
 
 
+_INSTANT = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?"
+)
+
+
 def _query_instant(name: str) -> dt.datetime | None:
+    """Parse an RFC 3339 date-time or a date (midnight UTC) from the query; None if absent."""
     raw = request.args.get(name)
     if raw is None:
         return None
+    match = _INSTANT.fullmatch(raw)
     try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+(Z|[+-][0-9:]+)?)?", raw):
+        if match is None:
             raise ValueError(raw)
-        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        if hour is None:
+            return dt.datetime(int(year), int(month), int(day), tzinfo=dt.UTC)
+        offset = dt.timedelta(0)
+        if zone not in ("Z", "z"):
+            sign = -1 if zone[0] == "-" else 1
+            offset = sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+        value = dt.datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            min(int(second), 59),  # a leap second counts as :59
+            int(((fraction or ".0") + "000000")[1:7]),
+            tzinfo=dt.timezone(offset),
+        )
     except ValueError:
         raise MalformedInputError(
             f"{name}: bad instant",
-            [f"{name}: must be an ISO 8601 date or date-time (UTC if no zone), got {raw!r}"],
+            [f"{name}: must be an RFC 3339 date-time or a date (UTC midnight), got {raw!r}"],
         ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return value
 
 
 def _authorized_unscoped(permission: str) -> None:
@@ -1066,6 +1126,11 @@ def _path_date(raw: str) -> dt.date:
         raise MalformedInputError(
             "report_date: bad date", [f"report_date: no such day {raw!r}"]
         ) from None
+
+
+def _days_before(day: dt.date, days: int) -> dt.date:
+    """Return ``day`` minus ``days``, or the first representable day (no overflow near year 1)."""
+    return day - dt.timedelta(days=min(days, (day - dt.date.min).days))
 
 
 def _check_period(date_from: dt.date, date_to: dt.date) -> None:
@@ -1131,7 +1196,7 @@ def _schema_for(record_type: Any) -> dict[str, Any]:
     from collections.abc import Mapping
     from enum import StrEnum
 
-    from data.schema.registry import _is_optional, _is_required
+    from data.schema.registry import CYLINDER_SIZES, _is_optional, _is_required
 
     properties: dict[str, Any] = {}
     required = []
@@ -1145,7 +1210,7 @@ def _schema_for(record_type: Any) -> dict[str, Any]:
             if name.endswith("_id"):
                 schema["pattern"] = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
             if name == "province_code":
-                schema["pattern"] = "^[0-9]{2}$"
+                schema = {"type": "string", "enum": _province_codes()}
         elif base is int:
             schema = {"type": "integer", "minimum": 0}
         elif base is float:
@@ -1155,7 +1220,11 @@ def _schema_for(record_type: Any) -> dict[str, Any]:
         elif base is dt.date:
             schema = {"type": "string", "format": "date"}
         elif typing.get_origin(base) in (Mapping, dict):
-            schema = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+            schema = {
+                "type": "object",
+                "propertyNames": {"enum": sorted(CYLINDER_SIZES)},
+                "additionalProperties": {"type": "integer", "minimum": 0},
+            }
         else:
             schema = {"type": "array", "items": {"type": "string"}}
         if name == "lon":
@@ -1176,6 +1245,12 @@ def _schema_for(record_type: Any) -> dict[str, Any]:
         "additionalProperties": False,
         "description": (record_type.__doc__ or "").split("\n")[0],
     }
+
+
+def _province_codes() -> list[str]:
+    from data.provinces import PROVINCES_2021
+
+    return [code for code, _, _ in PROVINCES_2021]
 
 
 def openapi_document() -> dict[str, Any]:
@@ -1202,13 +1277,9 @@ def openapi_document() -> dict[str, Any]:
         {"type": "string", "pattern": "^[0-9]{2}$"},
         "2021 province code (coordinators: their own)",
     )
-    path_param = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    facility_param = {
-        "name": "facility_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-    }
+    id_schema = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"}
+    path_param = {"name": "record_id", "in": "path", "required": True, "schema": id_schema}
+    facility_param = {"name": "facility_id", "in": "path", "required": True, "schema": id_schema}
     date_param = {"name": "report_date", "in": "path", "required": True, "schema": date}
     province_path = {
         "name": "province_code",
@@ -1238,7 +1309,7 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [
                     province,
                     query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-                    query("offset", {"type": "integer", "minimum": 0}),
+                    query("offset", {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
                 ],
                 "responses": {"200": ok, **errors},
             },
@@ -1277,7 +1348,7 @@ def openapi_document() -> dict[str, Any]:
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "schema": {"type": "string", "maxLength": 255},
+                            "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
                         }
                     ],
                     "requestBody": report_body,
@@ -1330,7 +1401,10 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         province,
                         {
-                            **query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}),
+                            **query(
+                                "month",
+                                {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                            ),
                             "required": True,
                         },
                     ],
@@ -1390,7 +1464,6 @@ def openapi_document() -> dict[str, Any]:
                                             "type": "string",
                                             "minLength": 1,
                                             "maxLength": 1000,
-                                            "pattern": "\\S",
                                         }
                                     },
                                 }
@@ -1422,8 +1495,13 @@ def openapi_document() -> dict[str, Any]:
                         query("period", {"type": "string", "pattern": "^[0-9]{8}$"}, "yyyyMMdd"),
                         query(
                             "lastUpdated",
-                            {"type": "string"},
-                            "only facility-days changed at or after this instant (ISO 8601)",
+                            {
+                                "anyOf": [
+                                    {"type": "string", "format": "date-time"},
+                                    {"type": "string", "format": "date"},
+                                ]
+                            },
+                            "only facility-days changed at or after this instant (RFC 3339)",
                         ),
                         query("idScheme", {"type": "string", "enum": ["code", "CODE"]}),
                     ],
@@ -1461,10 +1539,14 @@ def openapi_document() -> dict[str, Any]:
                                     "additionalProperties": False,
                                     "required": ["username", "role"],
                                     "properties": {
-                                        "username": {"type": "string"},
+                                        "username": {
+                                            "type": "string",
+                                            "minLength": 1,
+                                            "maxLength": 100,
+                                        },
                                         "role": {"type": "string", "enum": [r.value for r in Role]},
-                                        "facility_id": {"type": "string"},
-                                        "province_code": {"type": "string"},
+                                        "facility_id": {"type": ["string", "null"]},
+                                        "province_code": {"type": ["string", "null"]},
                                     },
                                 }
                             }
@@ -1617,6 +1699,7 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     paths.update(plan_openapi_paths())
+    paths.update(route_openapi_paths())
     paths.update(scenario_openapi_paths())
     return {
         "openapi": "3.1.0",

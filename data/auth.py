@@ -14,7 +14,8 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from typing import Any
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from data.errors import OxyrouteError
@@ -92,6 +93,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "scenarios:read",
             "approvals:read",
             "approvals:write",
+            "routes:read",
+            "routes:write",
         }
     ),
     Role.MINISTRY: frozenset(
@@ -111,6 +114,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "demand:read",
             "transport-operators:write",
             "vehicles:write",
+            "routes:read",
+            "routes:write",
         }
     ),
     Role.PLANNER: frozenset(
@@ -142,7 +147,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 # Registry collections that carry a province and are scoped for coordinators; the others
 # (suppliers, fleet) are shared regional resources every coordinator may read.
 SCOPED_COLLECTIONS = frozenset(
-    {"facilities", "reports", "compliance", "demand", "imports", "approvals", "plans",
+    {"facilities", "reports", "compliance", "demand", "imports", "approvals", "plans", "routes",
      "scenarios"}
 )
 
@@ -280,3 +285,48 @@ class FailedAuthLimiter:
                 failures.clear()
             if len(self._failures) > 100_000:  # bound memory under a spray of addresses
                 self._failures = {k: v for k, v in self._failures.items() if v}
+
+
+#: Query parameter names that would carry a token in a URL; a request using one is refused.
+TOKEN_QUERY_NAMES = ("token", "api_token", "access_token", "apikey", "api_key")
+
+
+def authenticate_request(
+    *,
+    authorization: str,
+    query_names: Iterable[str],
+    client: str,
+    store: Any,
+    limiter: Any,
+) -> Principal:
+    """Authenticate one HTTP request from its ``Authorization`` header (the API's and the map's rule).
+
+    Tokens are accepted as ``Bearer <token>`` or DHIS2's ``ApiToken <token>``, never in the URL.
+    Failures count against ``client`` in ``limiter``, which refuses a locked-out client first.
+
+    Raises
+    ------
+    MalformedInputError
+        If a query parameter would carry a token in the URL.
+    TooManyFailuresError
+        If the client is locked out after repeated failures.
+    AuthenticationError
+        If the header has no valid token.
+    """
+    from data.schema.registry import MalformedInputError
+
+    if any(name in query_names for name in TOKEN_QUERY_NAMES):
+        raise MalformedInputError(
+            "tokens are never accepted in URLs",
+            ["token: send it in the Authorization header, not the URL"],
+        )
+    limiter.check(client)
+    scheme, _, token = authorization.partition(" ")
+    try:
+        if scheme.lower() not in ("bearer", "apitoken") or not token.strip():
+            raise AuthenticationError("no token")
+        principal: Principal = store.authenticate(token.strip())
+    except AuthenticationError:
+        limiter.record_failure(client)
+        raise
+    return principal

@@ -90,32 +90,75 @@ class DataElement:
 
 def _data_elements() -> tuple[DataElement, ...]:
     elements = [
-        DataElement("O2_USED_24H_M3", "oxygen_used_24h_m3", "NUMBER",
-                    "Oxygen used in the last 24 h, m³ gas (required)"),
-        DataElement("O2_STOCK_M3", "", "NUMBER",
-                    "Oxygen on hand, m³ gas: liquid stock plus full cylinders (derived; export only)"),
-        DataElement("O2_LIQUID_STOCK_L", "liquid_stock_l", "NUMBER",
-                    "Liquid oxygen in the tank, litres of liquid"),
-        DataElement("O2_DELIVERIES_EXPECTED_M3", "deliveries_expected_m3", "NUMBER",
-                    "Deliveries expected in the next 24 h, m³ gas"),
-        DataElement("PAT_O2_MASK", "patients_cannula_mask", "INTEGER_ZERO_OR_POSITIVE",
-                    "Patients on nasal cannula or mask"),
-        DataElement("PAT_O2_HFNC", "patients_high_flow", "INTEGER_ZERO_OR_POSITIVE",
-                    "Patients on high-flow nasal cannula"),
-        DataElement("PAT_O2_NIV", "patients_niv", "INTEGER_ZERO_OR_POSITIVE",
-                    "Patients on non-invasive ventilation"),
-        DataElement("PAT_O2_IMV", "patients_invasive", "INTEGER_ZERO_OR_POSITIVE",
-                    "Patients on invasive ventilation"),
-        DataElement("PAT_O2_ECMO", "patients_ecmo", "INTEGER_ZERO_OR_POSITIVE",
-                    "Patients on ECMO"),
+        DataElement(
+            "O2_USED_24H_M3",
+            "oxygen_used_24h_m3",
+            "NUMBER",
+            "Oxygen used in the last 24 h, m³ gas (required)",
+        ),
+        DataElement(
+            "O2_STOCK_M3",
+            "",
+            "NUMBER",
+            "Oxygen on hand, m³ gas: liquid stock plus full cylinders (derived; export only)",
+        ),
+        DataElement(
+            "O2_LIQUID_STOCK_L",
+            "liquid_stock_l",
+            "NUMBER",
+            "Liquid oxygen in the tank, litres of liquid",
+        ),
+        DataElement(
+            "O2_DELIVERIES_EXPECTED_M3",
+            "deliveries_expected_m3",
+            "NUMBER",
+            "Deliveries expected in the next 24 h, m³ gas",
+        ),
+        DataElement(
+            "PAT_O2_MASK",
+            "patients_cannula_mask",
+            "INTEGER_ZERO_OR_POSITIVE",
+            "Patients on nasal cannula or mask",
+        ),
+        DataElement(
+            "PAT_O2_HFNC",
+            "patients_high_flow",
+            "INTEGER_ZERO_OR_POSITIVE",
+            "Patients on high-flow nasal cannula",
+        ),
+        DataElement(
+            "PAT_O2_NIV",
+            "patients_niv",
+            "INTEGER_ZERO_OR_POSITIVE",
+            "Patients on non-invasive ventilation",
+        ),
+        DataElement(
+            "PAT_O2_IMV",
+            "patients_invasive",
+            "INTEGER_ZERO_OR_POSITIVE",
+            "Patients on invasive ventilation",
+        ),
+        DataElement("PAT_O2_ECMO", "patients_ecmo", "INTEGER_ZERO_OR_POSITIVE", "Patients on ECMO"),
     ]
     for size in sorted(CYLINDER_SIZES, key=lambda s: float(s.removesuffix("L"))):
-        elements.append(DataElement(f"CYL_FULL_{size}", "cylinders_full",
-                                    "INTEGER_ZERO_OR_POSITIVE", f"Full {size} cylinders on hand",
-                                    cylinder_size=size))
-        elements.append(DataElement(f"CYL_EMPTY_{size}", "cylinders_empty",
-                                    "INTEGER_ZERO_OR_POSITIVE", f"Empty {size} cylinders on hand",
-                                    cylinder_size=size))
+        elements.append(
+            DataElement(
+                f"CYL_FULL_{size}",
+                "cylinders_full",
+                "INTEGER_ZERO_OR_POSITIVE",
+                f"Full {size} cylinders on hand",
+                cylinder_size=size,
+            )
+        )
+        elements.append(
+            DataElement(
+                f"CYL_EMPTY_{size}",
+                "cylinders_empty",
+                "INTEGER_ZERO_OR_POSITIVE",
+                f"Empty {size} cylinders on hand",
+                cylinder_size=size,
+            )
+        )
     elements.append(DataElement("O2_REPORT_NOTE", "note", "LONG_TEXT", "Note for the coordinator"))
     return tuple(elements)
 
@@ -130,7 +173,7 @@ DATA_ELEMENTS_BY_CODE: dict[str, DataElement] = {e.code: e for e in DATA_ELEMENT
 
 def period_of(day: dt.date) -> str:
     """Return DHIS2's daily period ``yyyyMMdd`` of a date."""
-    return day.strftime("%Y%m%d")
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"  # strftime drops zeros before 1000
 
 
 def parse_period(period: str) -> dt.date:
@@ -200,7 +243,9 @@ def data_values(
     out = []
     for revision in revisions:
         report = revision.report
-        created = first_submitted.get((report.facility_id, report.report_date), revision.submitted_at)
+        created = first_submitted.get(
+            (report.facility_id, report.report_date), revision.submitted_at
+        )
         common = {
             "period": period_of(report.report_date),
             "orgUnit": report.facility_id,
@@ -222,8 +267,10 @@ def data_values(
 
 
 def data_value_set(values: list[dict[str, Any]]) -> dict[str, Any]:
-    """Wrap data values as a DHIS2 ``dataValueSet`` document (bulk form), with the
-    ``completeDataSetRegistrations`` of each facility-day (completed at its first submission).
+    """Wrap data values as a DHIS2 ``dataValueSet`` document (bulk form).
+
+    Adds the ``completeDataSetRegistrations`` of each facility-day (completed at its first
+    submission).
     """
     registrations = {}
     for value in values:
@@ -274,8 +321,10 @@ def data_values_csv(values: list[dict[str, Any]]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class IncomingValue:
-    """One data value of an import, as sent (``index`` is its position, 0-based; for CSV the
-    data row number, header = row 1)."""
+    """One data value of an import, as sent.
+
+    ``index`` is its position: 0-based in JSON, the row number in CSV (header = row 1).
+    """
 
     index: int
     data_element: Any
@@ -312,14 +361,34 @@ def parse_data_value_set_json(document: Any) -> list[IncomingValue]:
         raise MalformedInputError(
             "dataValues: too many", [f"dataValues: at most {MAX_VALUES} values per import"]
         )
+    problems = []
     data_set = document.get("dataSet")
-    if data_set not in (None, "", DATA_SET):
-        raise MalformedInputError(
-            "dataSet: unknown", [f"dataSet: must be {DATA_SET!r}, got {data_set!r}"]
-        )
+    if "dataSet" in document and data_set != DATA_SET:
+        problems.append(f"dataSet: must be {DATA_SET!r}, got {data_set!r}")
+    for name in ("period", "orgUnit", "completeDate", "attributeOptionCombo"):
+        if name in document and not isinstance(document[name], str):
+            problems.append(f"{name}: must be text, got {document[name]!r}")
+    for index, value in enumerate(raw):
+        where = f"dataValues[{index}]"
+        for name in ("dataElement", "value"):
+            if name not in value:
+                problems.append(f"{where}.{name}: is required")
+        for name in _TEXT_KEYS:
+            if name in value and not isinstance(value[name], str):
+                problems.append(f"{where}.{name}: must be text, got {value[name]!r}")
+        if "value" in value and (
+            isinstance(value["value"], bool) or not isinstance(value["value"], str | int | float)
+        ):
+            problems.append(f"{where}.value: must be text (or a number), got {value['value']!r}")
+        for name in ("followup", "deleted"):
+            if name in value and not isinstance(value[name], bool):
+                problems.append(f"{where}.{name}: must be true or false, got {value[name]!r}")
+        if len(problems) > 100:
+            break
+    if problems:
+        raise MalformedInputError.from_problems("dataValueSet", problems)
     out = []
     for index, value in enumerate(raw):
-        deleted = value.get("deleted", False)
         out.append(
             IncomingValue(
                 index=index,
@@ -331,10 +400,23 @@ def parse_data_value_set_json(document: Any) -> list[IncomingValue]:
                 attribute_option_combo=value.get(
                     "attributeOptionCombo", document.get("attributeOptionCombo", "")
                 ),
-                deleted=deleted is True or deleted == "true",
+                deleted=value.get("deleted", False),
             )
         )
     return out
+
+
+_TEXT_KEYS = (
+    "dataElement",
+    "period",
+    "orgUnit",
+    "categoryOptionCombo",
+    "attributeOptionCombo",
+    "storedBy",
+    "created",
+    "lastUpdated",
+    "comment",
+)
 
 
 def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
@@ -350,15 +432,20 @@ def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
     """
     from data.importers import ImportRejectedError, RowProblem, read_csv_rows
 
+    try:
+        first_line = content.decode("utf-8-sig").splitlines()[0] if content.strip() else ""
+    except UnicodeDecodeError:
+        first_line = ""  # read_csv_rows reports the encoding
+    if content.strip() and first_line:
+        header = {c.strip().lower() for c in next(csv.reader([first_line]))}
+        missing = [c for c in ("dataelement", "period", "orgunit", "value") if c not in header]
+        if missing:
+            raise ImportRejectedError(
+                [RowProblem(1, c, "column missing from the header") for c in missing]
+            )
     out = []
     for number, row in read_csv_rows(content):
         cells = {k.strip().lower(): v for k, v in row.items()}
-        if number == 2 or not out:
-            missing = [c for c in ("dataelement", "period", "orgunit", "value") if c not in cells]
-            if missing:
-                raise ImportRejectedError(
-                    [RowProblem(1, c, "column missing from the header") for c in missing]
-                )
         if len(out) >= MAX_VALUES:
             raise MalformedInputError(
                 "rows: too many", [f"rows: at most {MAX_VALUES} values per import"]
@@ -477,29 +564,43 @@ def plan_import(
         try:
             element = DATA_ELEMENTS_BY_CODE.get(incoming.data_element)
             if element is None:
-                raise _Refused("dataElement", f"unknown data element {incoming.data_element!r}; "
-                               "see docs/registry.md for the codes")
+                raise _RefusedError(
+                    "dataElement",
+                    f"unknown data element {incoming.data_element!r}; "
+                    "see docs/registry.md for the codes",
+                )
             if incoming.category_option_combo not in DEFAULT_COMBOS or (
                 incoming.attribute_option_combo not in DEFAULT_COMBOS
             ):
-                raise _Refused("categoryOptionCombo", "only the default category option combo is used")
+                raise _RefusedError(
+                    "categoryOptionCombo", "only the default category option combo is used"
+                )
             try:
                 day = parse_period(incoming.period)
             except InvalidInputError as error:
-                raise _Refused("period", str(error).partition(": ")[2]) from None
-            facility = facilities.get(incoming.org_unit) if isinstance(incoming.org_unit, str) else None
+                raise _RefusedError("period", str(error).partition(": ")[2]) from None
+            facility = (
+                facilities.get(incoming.org_unit) if isinstance(incoming.org_unit, str) else None
+            )
             if facility is None:
-                raise _Refused("orgUnit", f"no facility {incoming.org_unit!r}")
+                raise _RefusedError("orgUnit", f"no facility {incoming.org_unit!r}")
             try:
-                authorize(principal, "reports:write", facility_id=facility.facility_id,
-                          province_code=facility.province_code)
+                authorize(
+                    principal,
+                    "reports:write",
+                    facility_id=facility.facility_id,
+                    province_code=facility.province_code,
+                )
             except PermissionDeniedError as error:
-                raise _Refused("orgUnit", str(error)) from None
+                raise _RefusedError("orgUnit", str(error)) from None
             if day > tomorrow:
-                raise _Refused("period", f"must not be after tomorrow ({period_of(tomorrow)})")
+                raise _RefusedError("period", f"must not be after tomorrow ({period_of(tomorrow)})")
             if (facility.province_code, day) in locked_days:
-                raise _Refused("period", f"province {facility.province_code} approved {day}, "
-                               "which locks it; ask for an unlock first")
+                raise _RefusedError(
+                    "period",
+                    f"province {facility.province_code} approved {day}, "
+                    "which locks it; ask for an unlock first",
+                )
             if element.derived:
                 ignored += 1  # computed from the other values; a re-import of an export sends it
                 continue
@@ -508,19 +609,27 @@ def plan_import(
                 try:
                     typed = _parse_value(element, incoming.value)
                 except InvalidInputError as error:
-                    raise _Refused("value", str(error).partition(": ")[2]) from None
-        except _Refused as refused:
+                    raise _RefusedError("value", str(error).partition(": ")[2]) from None
+        except _RefusedError as refused:
             ignored += 1
-            conflicts.append(Conflict(str(incoming.org_unit), refused.property, refused.reason,
-                                      (incoming.index,)))
+            conflicts.append(
+                Conflict(
+                    str(incoming.org_unit), refused.property, refused.reason, (incoming.index,)
+                )
+            )
             continue
         group = groups.setdefault((facility.facility_id, day), {})
         if element.code in group:
             ignored += 1
             earlier = group[element.code][0]
-            conflicts.append(Conflict(facility.facility_id, "dataElement",
-                                      f"{element.code} for {period_of(day)} sent twice; the last "
-                                      "value is kept", (earlier,)))
+            conflicts.append(
+                Conflict(
+                    facility.facility_id,
+                    "dataElement",
+                    f"{element.code} for {period_of(day)} sent twice; the last value is kept",
+                    (earlier,),
+                )
+            )
         group[element.code] = (incoming.index, typed, incoming.deleted)
 
     reports = []
@@ -528,7 +637,8 @@ def plan_import(
     for (facility_id, day), group in sorted(groups.items()):
         base = latest.get((facility_id, day))
         content: dict[str, Any] = (
-            base.to_dict() if base is not None
+            base.to_dict()
+            if base is not None
             else {"facility_id": facility_id, "report_date": day.isoformat()}
         )
         counts = {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0}
@@ -545,9 +655,14 @@ def plan_import(
             report = DailyReport.from_mapping(content)
         except InvalidInputError as error:
             ignored += len(group)
-            conflicts.append(Conflict(facility_id, "dataValues",
-                                      f"{period_of(day)}: " + "; ".join(error.problems),
-                                      tuple(sorted(i for i, _, _ in group.values()))))
+            conflicts.append(
+                Conflict(
+                    facility_id,
+                    "dataValues",
+                    f"{period_of(day)}: " + "; ".join(error.problems),
+                    tuple(sorted(i for i, _, _ in group.values())),
+                )
+            )
             continue
         ignored += counts["ignored"]
         if base is not None and report.content_hash() == base.content_hash():
@@ -559,7 +674,7 @@ def plan_import(
     return ImportPlan(tuple(reports), imported, updated, ignored, deleted, tuple(conflicts))
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     def __init__(self, property_name: str, reason: str) -> None:
         self.property = property_name
         self.reason = reason
@@ -652,7 +767,8 @@ def import_data_values(
         "responseType": "ImportSummary",
         "status": "WARNING" if plan.conflicts else "SUCCESS",
         "description": (
-            "dry run: nothing was stored" if dry_run
+            "dry run: nothing was stored"
+            if dry_run
             else f"{len(plan.reports)} facility-day report(s) stored as new revisions"
         ),
         "importOptions": {"dryRun": dry_run, "idSchemes": {"idScheme": "CODE"}},

@@ -171,4 +171,3 @@ def export_file(
         return to_csv(columns, rows), CSV_MIMETYPE
     province_codes = [p.province_code for p in store.list_provinces()]
     return to_xlsx(columns, rows, province_codes=province_codes), XLSX_MIMETYPE
-

@@ -249,9 +249,7 @@ def parse_records(
         if number > MAX_ROWS + 1:
             raise ImportRejectedError([RowProblem(number, "row", f"more than {MAX_ROWS} rows")])
         # Registry records have their own "source" field; only reports drop the export columns.
-        data = {
-            k: v for k, v in row.items() if kind != "reports" or k not in EXPORT_ONLY_COLUMNS
-        }
+        data = {k: v for k, v in row.items() if kind != "reports" or k not in EXPORT_ONLY_COLUMNS}
         try:
             records.append((number, record_type.from_mapping(data, text=True)))
         except InvalidInputError as error:
@@ -321,6 +319,8 @@ def import_file(
         )
     )
     records, problems = parse_records(kind, rows)
+    if not records and not problems:
+        raise ImportRejectedError([RowProblem(2, "row", "the file has a header but no rows")])
     problems.extend(_scope_problems(store, kind, records, principal))
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
@@ -334,7 +334,7 @@ def import_file(
         "deleted": 0,
         "conflicts": [],
     }
-    if dry_run or not records:
+    if dry_run:
         return summary
     if kind == "reports":
         results = store.submit_reports([r for _, r in records], submitted_by=principal.username)

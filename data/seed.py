@@ -1,4 +1,4 @@
-"""Seed data for the embedded registry: HCMC hospitals, suppliers, a generated fleet and August 2021.
+"""Seed data for the registry: HCMC hospitals, suppliers, a generated fleet and August 2021.
 
 :func:`build_seed` is the pure core: given facilities and supplier places it returns every seed
 record, deterministically (same inputs and :class:`SeedParameters`, same records). :func:`hcmc_seed`
@@ -66,7 +66,13 @@ DEVICES = ("cannula_mask", "high_flow", "niv", "invasive", "ecmo")
 
 # Vietnam MOH daily bulletin, 25 Feb 2022: 3,137 severe patients = 2,464 on mask, 280 HFNC,
 # 87 NIV, 294 invasive ventilation, 12 ECMO (oxygen-parameters.md, "Flow rates").
-MOH_BULLETIN_SEVERE = {"cannula_mask": 2464, "high_flow": 280, "niv": 87, "invasive": 294, "ecmo": 12}
+MOH_BULLETIN_SEVERE = {
+    "cannula_mask": 2464,
+    "high_flow": 280,
+    "niv": 87,
+    "invasive": 294,
+    "ecmo": 12,
+}
 
 
 def _shares(counts: dict[str, int]) -> dict[str, float]:
@@ -245,7 +251,7 @@ def _normal(rng: random.Random) -> float:
 def _split(total: int, shares: dict[str, float]) -> dict[str, int]:
     """Split ``total`` patients by ``shares`` (largest remainder, ties in device order)."""
     raw = {device: total * shares[device] for device in DEVICES}
-    counts = {device: int(math.floor(value)) for device, value in raw.items()}
+    counts = {device: math.floor(value) for device, value in raw.items()}
     left = total - sum(counts.values())
     order = sorted(DEVICES, key=lambda d: (-(raw[d] - counts[d]), DEVICES.index(d)))
     for device in order[:left]:
@@ -257,7 +263,9 @@ def _split(total: int, shares: dict[str, float]) -> dict[str, int]:
 
 
 def _province_key(name: str) -> str:
-    text = unicodedata.normalize("NFC", name).casefold().replace("–", "-").replace("—", "-")
+    text = (
+        unicodedata.normalize("NFC", name).casefold().replace("\u2013", "-").replace("\u2014", "-")
+    )
     for prefix in ("thành phố ", "tỉnh ", "tp. ", "tp "):
         text = text.removeprefix(prefix)
     return " ".join(text.replace(" - ", "-").split())
@@ -334,7 +342,7 @@ def suppliers_from_places(places: Sequence[Place]) -> list[Supplier]:
 def _company(supplier: Supplier) -> tuple[str, str]:
     """Return (operator id, company name) of a supplier: the part of its id before '-'."""
     prefix = supplier.supplier_id.split("-")[0].upper()
-    company = supplier.name.split(" – ")[0].strip()
+    company = supplier.name.split(" \u2013 ")[0].strip()  # "Company \u2013 site"
     return f"GEN-OP-{prefix}", company
 
 
@@ -372,7 +380,12 @@ def build_fleet(
             )
             for number in range(1, large + 1):
                 vehicles.append(
-                    _vehicle(supplier, operator_id, f"T{number}", tank_capacity_lox_kg=LARGE_TANKER_LOX_KG)
+                    _vehicle(
+                        supplier,
+                        operator_id,
+                        f"T{number}",
+                        tank_capacity_lox_kg=LARGE_TANKER_LOX_KG,
+                    )
                 )
             vehicles.append(
                 _vehicle(supplier, operator_id, "S1", tank_capacity_lox_kg=SMALL_TANKER_LOX_KG)
@@ -383,7 +396,12 @@ def build_fleet(
             )
             for number in range(1, medium + 1):
                 vehicles.append(
-                    _vehicle(supplier, operator_id, f"C{number}", cylinder_capacity=MEDIUM_TRUCK_CYLINDERS)
+                    _vehicle(
+                        supplier,
+                        operator_id,
+                        f"C{number}",
+                        cylinder_capacity=MEDIUM_TRUCK_CYLINDERS,
+                    )
                 )
             vehicles.append(
                 _vehicle(supplier, operator_id, "L1", cylinder_capacity=LIGHT_TRUCK_CYLINDERS)
@@ -472,7 +490,9 @@ def generate_reports(
             )
             patients = _split(round(target_m3 / per_patient_m3), mix)
             formula_m3 = sum(patients[d] * flow_m3[d] for d in DEVICES)
-            used_m3 = round(formula_m3 * _uniform(rng, 1 - parameters.use_noise, 1 + parameters.use_noise), 1)
+            used_m3 = round(
+                formula_m3 * _uniform(rng, 1 - parameters.use_noise, 1 + parameters.use_noise), 1
+            )
             cylinder_m3 = conversions.cylinder_gas_m3["40L"]
             report = DailyReport(
                 facility_id=facility.facility_id,
@@ -492,7 +512,9 @@ def generate_reports(
                 deliveries_expected_m3=round(used_m3 * _uniform(rng, 0.8, 1.2), 1),
             )
             if rng.random() < group.late_rate:
-                late_hours = _uniform(rng, 16.02, 23.5) if rng.random() < 0.8 else _uniform(rng, 31, 35)
+                late_hours = (
+                    _uniform(rng, 16.02, 23.5) if rng.random() < 0.8 else _uniform(rng, 31, 35)
+                )
                 submitted_at = _local(day, late_hours)
             else:
                 submitted_at = _local(day, _uniform(rng, 9.0, 15.98))

@@ -837,9 +837,7 @@ class Store:
                 )
             else:
                 connection.execute(update(approvals).where(key).values(**values))
-            self._audit(
-                connection, actor, "approve", "approvals", f"{province_code}/{report_date}"
-            )
+            self._audit(connection, actor, "approve", "approvals", f"{province_code}/{report_date}")
             row = connection.execute(select(approvals).where(key)).one()
         return _approval_from_row(row._mapping)
 
@@ -857,8 +855,7 @@ class Store:
         ConflictError
             If the day is not locked.
         """
-        reason = reason.strip() if isinstance(reason, str) else ""
-        if not reason or len(reason) > MAX_REASON_CHARS:
+        if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS or not reason.strip():
             raise InvalidInputError(
                 f"reason: say why the day is unlocked (1-{MAX_REASON_CHARS} characters)"
             )
@@ -875,6 +872,7 @@ class Store:
                     f"report_date: province {province_code} has not approved {report_date}; "
                     "there is nothing to unlock"
                 )
+            reason = reason.strip()
             connection.execute(
                 update(approvals)
                 .where(key)

@@ -6,6 +6,8 @@ document (path, offending value, fix) and raises one :class:`~data.errors.Invali
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import math
 from collections.abc import Mapping
@@ -182,12 +184,7 @@ def problem_to_json(request: AllocationRequest) -> dict[str, Any]:
     }
     options = problem.options
     document["options"] = {
-        "max_delivery_time_s": options.max_delivery_time_s,
-        "fairness": options.fairness,
-        "single_sourcing": options.single_sourcing,
-        "carry_over": options.carry_over,
-        "quantity_resolution_m3": options.quantity_resolution_m3,
-        "time_limit_s": options.time_limit_s,
+        option.name: getattr(options, option.name) for option in dataclasses.fields(options)
     }
     document["suppliers"] = [
         {

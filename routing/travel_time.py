@@ -180,8 +180,17 @@ def _same_road_shortcuts(network: RoadNetwork, anchors: Anchors, sources: IntArr
         return np.where(flip, twin, edge), np.where(flip, 1.0 - anchors.fraction[points],
                                                       anchors.fraction[points])
 
+    def mid_street(points: IntArray) -> npt.NDArray[np.bool_]:
+        # Places on a junction join it directly: their entries already give the exact times.
+        edge = np.maximum(anchors.edge_idx[points], 0)
+        along = anchors.fraction[points] * network.edge_length_m[edge]
+        return (anchors.edge_idx[points] >= 0) & (along >= _JUNCTION_M) & \
+            (network.edge_length_m[edge] - along >= _JUNCTION_M)
+
     s_edge, s_frac = canonical(sources)
     t_edge, t_frac = canonical(targets)
+    s_edge = np.where(mid_street(sources), s_edge, -1)
+    t_edge = np.where(mid_street(targets), t_edge, -2)
     for road in np.intersect1d(s_edge[s_edge >= 0], t_edge[t_edge >= 0]).tolist():
         rows, cols = np.flatnonzero(s_edge == road), np.flatnonzero(t_edge == road)
         ahead = t_frac[cols][None, :] - s_frac[rows][:, None]
@@ -380,8 +389,6 @@ def travel_time_matrix(
     o_ok = anchors.edge_idx[o_all] >= 0
     d_ok = anchors.edge_idx[d_all] >= 0
 
-    duration = np.full((len(o_points), len(d_points)), np.inf)
-    distance = np.full_like(duration, np.inf)
     if o_ok.any() and d_ok.any():
         if backend == "cch":
             t, m = _search_cch(network, anchors, o_all[o_ok], d_all[d_ok])
@@ -389,18 +396,26 @@ def travel_time_matrix(
             nodes = network.node_count + np.arange(len(o_points) + len(d_points))
             t, m = _search(_augment(network, anchors), nodes[o_all[o_ok]], nodes[d_all[d_ok]],
                            backend)
-        duration[np.ix_(o_ok, d_ok)] = t
-        distance[np.ix_(o_ok, d_ok)] = m
+    if o_ok.all() and d_ok.all():
+        duration, distance = t, m
+    else:
+        duration = np.full((len(o_points), len(d_points)), np.inf)
+        distance = np.full_like(duration, np.inf)
+        if o_ok.any() and d_ok.any():
+            duration[np.ix_(o_ok, d_ok)] = t
+            distance[np.ix_(o_ok, d_ok)] = m
     duration += o_extra_s[:, None] + d_extra_s[None, :]
     distance += o_extra_m[:, None] + d_extra_m[None, :]
     duration, distance = _reduce_min(duration, distance, o_owner, len(origins), axis=0)
     duration, distance = _reduce_min(duration, distance, d_owner, len(destinations), axis=1)
-    # A place reached through a gateway from that same gateway's other side costs nothing extra twice.
     snaps = _place_snaps(origins, point_snaps[: len(o_points)], o_owner, o_via)
     snaps.update(_place_snaps(destinations, point_snaps[len(o_points):], d_owner, d_via))
-    same = np.array([[o.place_id == d.place_id for d in destinations] for o in origins])
-    duration[same & np.isfinite(duration)] = 0.0
-    distance[same & np.isfinite(distance)] = 0.0
+    # A place is at zero distance from itself (also when reached through a gateway).
+    column = {d.place_id: j for j, d in enumerate(destinations)}
+    for i, origin in enumerate(origins):
+        j = column.get(origin.place_id)
+        if j is not None and np.isfinite(duration[i, j]):
+            duration[i, j] = distance[i, j] = 0.0
     return TravelMatrix(
         origin_ids=tuple(p.place_id for p in origins),
         destination_ids=tuple(p.place_id for p in destinations),

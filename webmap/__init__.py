@@ -47,7 +47,6 @@ GEOJSON_MEDIA_TYPE = "application/geo+json"
 #: Where the base-layer endpoints live (same token and error envelope as ``/api/v1``).
 MAP_API_PREFIX = "/map/v1"
 _STATIC = Path(__file__).resolve().parent / "static"
-_TOKEN_QUERY_NAMES = ("token", "api_token", "access_token", "apikey", "api_key")
 _PUBLIC_ENDPOINTS = {
     "webmap.index",
     "webmap.static",
@@ -260,7 +259,7 @@ def create_webmap_blueprint(
     """
     import xstatic.pkg.leaflet as xstatic_leaflet
 
-    from data.auth import AuthenticationError
+    from data.auth import authenticate_request
     from data.store import RecordNotFoundError
     from webmap.layers import PROVINCE_ATTRIBUTION
 
@@ -274,23 +273,9 @@ def create_webmap_blueprint(
     def _authenticate() -> None:
         if request.endpoint in _PUBLIC_ENDPOINTS:
             return
-        from data.schema.registry import MalformedInputError
-
-        if any(name in request.args for name in _TOKEN_QUERY_NAMES):
-            raise MalformedInputError(
-                "tokens are never accepted in URLs",
-                ["token: send it in the Authorization header, not the URL"],
-            )
-        client = request.remote_addr or "unknown"
-        limiter.check(client)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        try:
-            if scheme.lower() not in ("bearer", "apitoken") or not token.strip():
-                raise AuthenticationError("no token")
-            store.authenticate(token.strip())
-        except AuthenticationError:
-            limiter.record_failure(client)
-            raise
+        authenticate_request(
+            authorization=request.headers.get("Authorization", ""), query_names=request.args,
+            client=request.remote_addr or "unknown", store=store, limiter=limiter)
 
     @blueprint.after_request
     def _security_headers(response: Response) -> Response:

@@ -39,6 +39,8 @@ MAX_NOTE_CHARS = 2000
 MAX_COUNT = 1_000_000
 MAX_GAS_M3 = 1e9
 TIERS = (1, 2, 3)
+FIRST_REPORT_DATE = dt.date(2000, 1, 1)
+"""No daily report is for an earlier day (a typo guard; the month table also starts in 2000)."""
 CYLINDER_SIZES = frozenset(OxygenConversions().cylinder_gas_m3)
 
 _TRUE_WORDS = frozenset({"true", "1", "yes", "y", "có", "x"})
@@ -111,7 +113,8 @@ def _parse_scalar(name: str, base: Any, value: Any, *, text: bool, problems: lis
     if base is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if text and isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer():
+            # JSON Schema counts 3.0 as an integer, and spreadsheets store 3 as 3.0.
             return int(value)
         if text and isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
             return int(value.strip())
@@ -238,6 +241,7 @@ class _Record:
             )
         hints = cls.field_hints()
         problems: list[str] = []
+        contradictions: list[str] = []
         for key in data:
             if key not in hints:
                 problems.append(f"{key}: unknown field; known fields: {', '.join(hints)}")
@@ -248,7 +252,9 @@ class _Record:
             if name in fixed:
                 given = data.get(name)
                 if given is not None and given != "" and str(given) != str(fixed[name]):
-                    problems.append(
+                    # Well-formed but contradicting the address: a broken rule (422), not a
+                    # malformed body.
+                    contradictions.append(
                         f"{name}: is {fixed[name]!r} here (from the address), got {given!r}"
                     )
                 values[name] = fixed[name]
@@ -274,7 +280,9 @@ class _Record:
             if parsed is not None:
                 values[name] = parsed
         if problems:
-            raise MalformedInputError.from_problems(what, problems)
+            raise MalformedInputError.from_problems(what, problems + contradictions)
+        if contradictions:
+            raise InvalidInputError.from_problems(what, contradictions)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -732,6 +740,10 @@ class DailyReport(_Record):
     def __post_init__(self) -> None:
         problems: list[str] = []
         _check_id(problems, "facility_id", self.facility_id)
+        if isinstance(self.report_date, dt.date) and self.report_date < FIRST_REPORT_DATE:
+            problems.append(
+                f"report_date: must not be before {FIRST_REPORT_DATE}, got {self.report_date}"
+            )
         for name in (
             "patients_cannula_mask",
             "patients_high_flow",

@@ -49,7 +49,7 @@ def test_openapi_document_lists_every_route(app: Any, as_user: Any) -> None:
     ({"json": {**REPORT, "oxygen_used_24h_m3": "nhiều"}}, 400, "oxygen_used_24h_m3"),  # wrong type
     ({"json": {**REPORT, "liquid_stock_l": -10}}, 422, "liquid_stock_l"),  # negative stock
     ({"json": {**REPORT, "report_date": "2021-08-22"}}, 422, "report_date"),  # after tomorrow
-    ({"json": {**REPORT, "facility_id": "79-B"}}, 400, "facility_id"),  # body contradicts the URL
+    ({"json": {**REPORT, "facility_id": "79-B"}}, 422, "facility_id"),  # body contradicts the URL
     ({"json": [1, 2]}, 400, "body"),  # not an object
 ])
 def test_bad_reports_get_a_4xx_naming_the_field(as_user: Any, kwargs: dict[str, Any], status: int,
