@@ -443,7 +443,7 @@ ROUTES_SHAPE = {
 
 
 def test_routes_hook_draws_arrival_times(page: Any, live_server: str, template_db: Any) -> None:
-    """Routes are drawn with arrival times; the button waits until the API lists the endpoints."""
+    """Routes in the dispatch GeoJSON shape are drawn with arrival times; the form follows the API."""
     page.goto(live_server + "/")
     page.fill("#token", template_db.tokens["coord79"])
     page.click("#login-form button[type=submit]")
@@ -457,3 +457,41 @@ def test_routes_hook_draws_arrival_times(page: Any, live_server: str, template_d
     row = page.locator("#route-table tbody tr")
     assert row.first.inner_text().split("\t") == ["CT1", "1. Bệnh viện Chợ Rẫy", "07:34"]
     assert "Lộ trình xe" in page.inner_text("#legend")
+
+
+def test_coordinator_runs_a_plan_and_its_routes(
+    page: Any, seeded_server: str, template_db: Any, tmp_path: Path
+) -> None:
+    """A coordinator runs a plan, then the routes of its first day: lines, stops, arrival times."""
+    token = template_db.tokens["coord79"]
+    api = seeded_server + "/api/v1"
+    page.goto(seeded_server + "/")
+    page.fill("#token", token)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("body[data-region-loaded=hcmc_d5]", timeout=20_000)
+    page.wait_for_selector("#compliance-rows", timeout=10_000)
+    page.fill("#plan-horizon", "2")
+    page.click("#run-plan-form button[type=submit]")
+    page.wait_for_selector("body[data-plan-loaded]:not([data-plan-loaded=''])", timeout=60_000)
+    plan_id = page.get_attribute("body", "data-plan-loaded")
+    assert page.is_visible("#routes-form")  # the API lists the route endpoints
+    page.fill("#routes-day", "0")
+    page.click("#routes-form button[type=submit]")
+    page.wait_for_selector("body[data-routes-loaded]", timeout=120_000)
+    routes_id = page.get_attribute("body", "data-routes-loaded")
+    routes = _http(f"{api}/plans/{plan_id}/routes/{routes_id}?format=geojson", token)
+    lines = [f for f in routes["features"] if f["properties"]["kind"] == "route"]
+    stops = [f for f in routes["features"] if f["properties"]["kind"] == "stop"]
+    assert len(lines) >= 1
+    assert page.evaluate("window.oxymap.state.layers.routes.getLayers().length") == len(lines)
+    rows = page.locator("#route-table tbody tr")
+    assert rows.count() == len(stops)
+    first = rows.first.inner_text().split("\t")
+    assert first[0] == stops[0]["properties"]["vehicle"]
+    assert first[2] == stops[0]["properties"]["arrival"][11:16]  # local HH:MM of the ISO time
+    assert "Lộ trình xe" in page.inner_text("#legend")
+    page.evaluate("document.getElementById('plan-panel').scrollIntoView()")
+    screenshot = tmp_path / "webmap-routes.png"
+    page.screenshot(path=str(screenshot))
+    _keep(screenshot)
+    assert page.console_errors == []

@@ -549,6 +549,8 @@
       return api(ENDPOINTS.routesGeojson(planId, created.routes_id)).then(function (collection) {
         setStatus("routesStatus", "routes-status", null);
         showRoutes(collection);
+        state.routes.routes_id = created.routes_id;
+        document.body.setAttribute("data-routes-loaded", created.routes_id);
       });
     }, function (error) {
       setStatus("routesStatus", "routes-status", { error: errorText(error, "forbidden_run") });
