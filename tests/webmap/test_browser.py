@@ -101,7 +101,7 @@ def _serve(db_url: str, clock: Any, plans_dir: Path) -> Iterator[str]:
 
 @pytest.fixture
 def live_server(db_url: str, clock: Any, tmp_path: Path) -> Iterator[str]:
-    """The app (real factory, District 5 served) on a loopback port, in a thread."""
+    """Serve the app (real factory, District 5 served) on a loopback port, in a thread."""
     yield from _serve(db_url, clock, tmp_path / "plans")
 
 
@@ -125,7 +125,7 @@ def seeded_server(db_url: str, clock: Any, tmp_path: Path, data_dir: Path) -> It
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    """A Chromium page (1400 x 900) that records every request it makes."""
+    """Open a Chromium page (1400 x 900) that records every request it makes."""
     if not CHROMIUM.is_file():
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set OXYROUTE_CHROMIUM)"
@@ -311,7 +311,7 @@ def _keep(screenshot: Path) -> None:
 def test_run_a_plan_then_run_and_compare_a_scenario(
     page: Any, seeded_server: str, template_db: Any, tmp_path: Path
 ) -> None:
-    """A planner runs a plan from the map, then runs a stored scenario and reads the comparison."""
+    """Run a plan from the map as a planner, then run a stored scenario and read the comparison."""
     token = template_db.tokens["planner"]
     api = seeded_server + "/api/v1"
     scenario = _http(api + "/scenarios", token, WHAT_IF)
@@ -340,13 +340,16 @@ def test_run_a_plan_then_run_and_compare_a_scenario(
         const s = window.oxymap.state, m = window.oxymap.map;
         return {facilities: s.layers.plan_facilities.getLayers().length,
                 colours: s.layers.plan_facilities.getLayers().map(l => l.options.fillColor),
-                flows: s.layers.flows.getLayers().length, baseShown: m.hasLayer(s.layers.facilities)};
+                flows: s.layers.flows.getLayers().length,
+                baseShown: m.hasLayer(s.layers.facilities)};
     }""")
     assert drawn["facilities"] == len(plan["facilities"]) >= 10
     assert not drawn["baseShown"]
     assert set(drawn["colours"]) <= {"#d7301f", "#fc8d59", "#fee08b", "#1a9850", "#9e9e9e"}
     assert len(set(drawn["colours"])) >= 2  # coloured by days of supply, not one neutral colour
-    flows = {(f["supplier_id"], f["facility_id"], f["product"]) for f in plan["allocation"]["flows"]}
+    flows = {
+        (f["supplier_id"], f["facility_id"], f["product"]) for f in plan["allocation"]["flows"]
+    }
     assert drawn["flows"] == len(flows) > 0
     short = [f for f in plan["facilities"] if f["shortfall_m3"] > 0]
     assert page.locator("#shortfall-table tbody tr").count() == len(short) > 0
@@ -366,8 +369,8 @@ def test_run_a_plan_then_run_and_compare_a_scenario(
     assert page.get_attribute("body", "data-plan-loaded") == run["scenario_plan_id"]
     comparison = run["comparison"]
     assert comparison["totals"]["unmet_m3"]["scenario"] > comparison["totals"]["unmet_m3"]["base"]
-    changes = _http(f"{api}/scenarios/{scenario['scenario_id']}/runs/{run['run_id']}?format=geojson",
-                    token)
+    run_url = f"{api}/scenarios/{scenario['scenario_id']}/runs/{run['run_id']}"
+    changes = _http(run_url + "?format=geojson", token)
     assert page.evaluate("window.oxymap.state.layers.changes.getLayers().length") == len(
         changes["features"]
     )
@@ -412,7 +415,7 @@ def test_run_a_plan_then_run_and_compare_a_scenario(
 def test_roles_without_scenario_rights_are_told(
     page: Any, live_server: str, template_db: Any
 ) -> None:
-    """A dispatcher may not see scenarios nor run plans: the panels say so, the page keeps working."""
+    """Tell a dispatcher that scenarios and plans are not theirs; the page keeps working."""
     page.goto(live_server + "/")
     page.fill("#token", template_db.tokens["dispatcher"])
     page.click("#login-form button[type=submit]")
@@ -432,7 +435,8 @@ ROUTES_SHAPE = {
     "features": [
         {"type": "Feature",
          "geometry": {"type": "LineString",
-                      "coordinates": [[106.6865, 10.7625], [106.6597, 10.7578], [106.6865, 10.7625]]},
+                      "coordinates": [[106.6865, 10.7625], [106.6597, 10.7578],
+                                      [106.6865, 10.7625]]},
          "properties": {"kind": "route", "vehicle": "CT1"}},
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.6597, 10.7578]},
          "properties": {"kind": "stop", "vehicle": "CT1", "sequence": 1, "type": "delivery",
@@ -443,7 +447,7 @@ ROUTES_SHAPE = {
 
 
 def test_routes_hook_draws_arrival_times(page: Any, live_server: str, template_db: Any) -> None:
-    """Routes in the dispatch GeoJSON shape are drawn with arrival times; the form follows the API."""
+    """Draw routes in the dispatch GeoJSON shape with arrival times; the form follows the API."""
     page.goto(live_server + "/")
     page.fill("#token", template_db.tokens["coord79"])
     page.click("#login-form button[type=submit]")
@@ -462,7 +466,7 @@ def test_routes_hook_draws_arrival_times(page: Any, live_server: str, template_d
 def test_coordinator_runs_a_plan_and_its_routes(
     page: Any, seeded_server: str, template_db: Any, tmp_path: Path
 ) -> None:
-    """A coordinator runs a plan, then the routes of its first day: lines, stops, arrival times."""
+    """Run a plan as a coordinator, then the routes of its first day: lines, stops, arrivals."""
     token = template_db.tokens["coord79"]
     api = seeded_server + "/api/v1"
     page.goto(seeded_server + "/")
