@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from api_plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
 from api_routes import register_route_routes, route_openapi_paths
+from api_scenarios import register_scenario_routes, scenario_openapi_paths
 from data.auth import (
     AuthenticationError,
     FailedAuthLimiter,
@@ -469,6 +470,7 @@ def _build_blueprint() -> Blueprint:
 
     register_plan_routes(api, _store)
     register_route_routes(api, _store)
+    register_scenario_routes(api, _store, lambda: _state().config.clock())
 
     @api.get("/openapi.json")
     def openapi() -> Response:
@@ -1698,6 +1700,7 @@ def openapi_document() -> dict[str, Any]:
     }
     paths.update(plan_openapi_paths())
     paths.update(route_openapi_paths())
+    paths.update(scenario_openapi_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "oxyroute registry API", "version": "1", "description": __doc__},

@@ -90,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "imports:write",
             "plans:read",
             "plans:write",
+            "scenarios:read",
             "approvals:read",
             "approvals:write",
             "routes:read",
@@ -119,7 +120,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
     Role.PLANNER: frozenset(
         {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "approvals:read",
-         "plans:read", "plans:write"}
+         "plans:read", "plans:write", "scenarios:read", "scenarios:write"}
     ),
     Role.ADMIN: frozenset(
         {
@@ -146,7 +147,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 # Registry collections that carry a province and are scoped for coordinators; the others
 # (suppliers, fleet) are shared regional resources every coordinator may read.
 SCOPED_COLLECTIONS = frozenset(
-    {"facilities", "reports", "compliance", "demand", "imports", "approvals", "plans", "routes"}
+    {"facilities", "reports", "compliance", "demand", "imports", "approvals", "plans", "routes",
+     "scenarios"}
 )
 
 

@@ -2,8 +2,10 @@
  *
  * Everything is fetched from this server. The API token lives in sessionStorage (cleared when the
  * tab closes) and is sent only in the Authorization header, never in a URL.
- * Plans and scenarios: ENDPOINTS.plan / ENDPOINTS.compare name the endpoints; showPlan() and
- * showComparison() draw the shapes documented in docs/webmap.md. window.oxymap exposes them.
+ * Plans: "run a plan" posts to ENDPOINTS.plans and draws the plan's GeoJSON (showPlan). Scenarios:
+ * the scenario panel lists ENDPOINTS.scenarios, runs one and draws the comparison (showComparison).
+ * Routes: shown only when the API's OpenAPI document lists /plans/{plan_id}/routes (showRoutes).
+ * Shapes are documented in docs/webmap.md; window.oxymap exposes the drawing functions.
  */
 (function () {
   "use strict";
@@ -25,15 +27,31 @@
       if (date) { query.push("date_from=" + date, "date_to=" + date); }
       return "/api/v1/compliance/daily" + (query.length ? "?" + query.join("&") : "");
     },
-    // Plan and scenario endpoints (issue 6; being built): change these two lines when they land.
+    openapi: "/api/v1/openapi.json",
+    plans: "/api/v1/plans",  // POST {region, date, horizon_days}
     plan: function (planId) {
       return "/api/v1/plans/" + encodeURIComponent(planId) + "?format=geojson";
     },
-    compare: function (basePlanId, otherPlanId) {
-      return "/api/v1/plans/compare?base=" + encodeURIComponent(basePlanId) +
-        "&other=" + encodeURIComponent(otherPlanId);
+    scenarios: function (regionId) {
+      return "/api/v1/scenarios" + (regionId ? "?region=" + encodeURIComponent(regionId) : "");
+    },
+    scenarioRun: function (scenarioId) {  // POST: base plan + scenario plan + comparison
+      return "/api/v1/scenarios/" + encodeURIComponent(scenarioId) + "/run";
+    },
+    runChanges: function (scenarioId, runId) {  // what changed, as GeoJSON
+      return "/api/v1/scenarios/" + encodeURIComponent(scenarioId) + "/runs/" +
+        encodeURIComponent(runId) + "?format=geojson";
+    },
+    // Routes (the dispatch endpoints): used only when the OpenAPI document lists them.
+    routes: function (planId) {  // POST {day}
+      return "/api/v1/plans/" + encodeURIComponent(planId) + "/routes";
+    },
+    routesGeojson: function (planId, routesId) {
+      return "/api/v1/plans/" + encodeURIComponent(planId) + "/routes/" +
+        encodeURIComponent(routesId) + "?format=geojson";
     }
   };
+  var ROUTES_PATH = "/plans/{plan_id}/routes";
 
   var I18N = {
     vi: {
@@ -67,8 +85,26 @@
       scenarios: "So sánh kịch bản", no_comparison: "Chưa có kịch bản để so sánh",
       col_base: "Gốc", col_scenario: "Kịch bản", col_change: "Chênh lệch",
       unmet_total: "Tổng nhu cầu chưa đáp ứng (m³)",
+      demand_total: "Tổng nhu cầu cần cấp (m³)", delivered_total: "Tổng đã phân bổ (m³)",
       flows_added: "Luồng thêm", flows_removed: "Luồng bỏ", flows_changed: "Luồng thay đổi",
-      forbidden: "Vai trò của bạn không xem được mục này."
+      forbidden: "Vai trò của bạn không xem được mục này.",
+      forbidden_run: "Vai trò của bạn không chạy được mục này.",
+      run_plan_title: "Lập kế hoạch phân bổ", plan_date: "Ngày đầu kế hoạch", plan_horizon: "Số ngày",
+      run_plan: "Lập kế hoạch", plan_running: "Đang tính kế hoạch…",
+      plan_totals: "Kế hoạch {plan}: nhu cầu {demand} m³, đã phân bổ {delivered} m³, chưa đáp ứng {unmet} m³",
+      no_region: "Chọn một khu vực trước.",
+      scenario_list: "Kịch bản của khu vực", no_scenarios: "Chưa có kịch bản nào cho khu vực này.",
+      col_name: "Tên", col_plan_date: "Ngày", col_version: "Bản", col_author: "Người tạo",
+      run: "Chạy", scenario_running: "Đang chạy kịch bản “{name}” (kế hoạch gốc và kịch bản)…",
+      run_shown: "Kịch bản “{name}” (bản {version}), chạy bởi {user} lúc {at}",
+      show_base: "Xem kế hoạch gốc", show_scenario: "Xem kế hoạch kịch bản",
+      changes: "Thay đổi so với gốc", worse: "Thiếu thêm", better: "Bớt thiếu",
+      new_facility: "cơ sở mới", facilities_changed: "Cơ sở thay đổi nhu cầu chưa đáp ứng (m³)",
+      no_facility_change: "Không cơ sở nào thay đổi nhu cầu chưa đáp ứng.",
+      col_flow: "Luồng", col_quantity: "m³", more: "… và {n} luồng khác (xem trên bản đồ)",
+      routes: "Lộ trình xe", routes_day: "Ngày trong kế hoạch", compute_routes: "Tính lộ trình",
+      routes_running: "Đang tính lộ trình…", routes_shown: "{n} xe, {stops} điểm giao",
+      col_vehicle: "Xe", col_stop: "Điểm", col_arrival: "Đến lúc"
     },
     en: {
       title: "oxyroute — medical oxygen coordination map",
@@ -101,8 +137,26 @@
       scenarios: "Scenario comparison", no_comparison: "No scenario to compare yet",
       col_base: "Base", col_scenario: "Scenario", col_change: "Change",
       unmet_total: "Total unmet demand (m³)",
+      demand_total: "Total demand to supply (m³)", delivered_total: "Total allocated (m³)",
       flows_added: "Flows added", flows_removed: "Flows removed", flows_changed: "Flows changed",
-      forbidden: "Your role may not see this."
+      forbidden: "Your role may not see this.",
+      forbidden_run: "Your role may not run this.",
+      run_plan_title: "Run an allocation plan", plan_date: "First plan day", plan_horizon: "Days",
+      run_plan: "Run plan", plan_running: "Computing the plan…",
+      plan_totals: "Plan {plan}: demand {demand} m³, allocated {delivered} m³, unmet {unmet} m³",
+      no_region: "Choose a region first.",
+      scenario_list: "Scenarios of this region", no_scenarios: "No scenario for this region yet.",
+      col_name: "Name", col_plan_date: "Date", col_version: "Ver.", col_author: "By",
+      run: "Run", scenario_running: "Running scenario “{name}” (base plan and scenario plan)…",
+      run_shown: "Scenario “{name}” (version {version}), run by {user} at {at}",
+      show_base: "Show base plan", show_scenario: "Show scenario plan",
+      changes: "Changes from the base", worse: "More unmet", better: "Less unmet",
+      new_facility: "new facility", facilities_changed: "Facilities whose unmet demand changed (m³)",
+      no_facility_change: "No facility's unmet demand changed.",
+      col_flow: "Flow", col_quantity: "m³", more: "… and {n} more (see the map)",
+      routes: "Vehicle routes", routes_day: "Plan day", compute_routes: "Compute routes",
+      routes_running: "Computing routes…", routes_shown: "{n} vehicles, {stops} stops",
+      col_vehicle: "Vehicle", col_stop: "Stop", col_arrival: "Arrives"
     }
   };
 
@@ -123,7 +177,8 @@
   var state = {
     lang: localStorage.getItem(LANG_KEY) === "en" ? "en" : "vi",
     config: null, me: null, regions: [], region: null,
-    layers: {}, counts: {}, plan: null, comparison: null, compliance: null, gasPerTonne: 700
+    layers: {}, counts: {}, plan: null, comparison: null, compliance: null, gasPerTonne: 700,
+    scenarios: null, planStatus: null, scenarioStatus: null, routes: null, routesAvailable: false
   };
 
   function $(id) { return document.getElementById(id); }
@@ -152,21 +207,39 @@
 
   function ApiError(status, message) { this.status = status; this.message = message; }
 
-  function api(path) {
+  // GET by default; with a body, the body is sent as JSON (POST unless a method is given).
+  function api(path, body, method) {
     var headers = { "Accept": "application/json, application/geo+json" };
     var token = sessionStorage.getItem(TOKEN_KEY);
     if (token) { headers.Authorization = "Bearer " + token; }
-    return fetch(path, { headers: headers, credentials: "omit", cache: "no-cache" }).then(function (response) {
+    var init = { headers: headers, credentials: "omit", cache: "no-cache", method: method || "GET" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+      init.method = method || "POST";
+    }
+    return fetch(path, init).then(function (response) {
       return response.text().then(function (text) {
-        var body = null;
-        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         if (!response.ok) {
-          var message = body && body.error ? body.error.message : response.statusText;
+          var message = data && data.error ? data.error.message : response.statusText;
+          // The envelope's details name the fields at fault: show them (422 on a bad request).
+          var details = data && data.error && data.error.details ? data.error.details : [];
+          if (details.length) {
+            message += ": " + details.map(function (d) {
+              return d.field ? d.field + ": " + d.reason : d.reason;
+            }).join("; ");
+          }
           throw new ApiError(response.status, message);
         }
-        return body;
+        return data;
       });
     });
+  }
+
+  function errorText(error, forbiddenKey) {
+    return error.status === 403 ? t(forbiddenKey || "forbidden") : error.message;
   }
 
   // ------------------------------------------------------------------ map
@@ -297,9 +370,21 @@
     return feature.geometry && feature.geometry.type === "Point" ? "facility" : "flow";
   }
 
+  function planNames(collection) {
+    var names = {};
+    collection.features.forEach(function (f) {
+      var p = f.properties || {};
+      if (p.kind === "supplier" && p.supplier_id) { names[p.supplier_id] = p.name; }
+      if (planFeatureKind(f) === "facility" && p.facility_id) { names[p.facility_id] = p.name; }
+    });
+    return names;
+  }
+
   function showPlan(collection) {
     state.plan = collection;
-    removeLayer("plan_facilities"); removeLayer("flows"); removeLayer("routes");
+    state.planNames = planNames(collection);
+    removeLayer("plan_facilities"); removeLayer("flows"); removeLayer("routes"); removeLayer("stops");
+    state.routes = null;
     var facilities = collection.features.filter(function (f) { return planFeatureKind(f) === "facility"; });
     var flows = collection.features.filter(function (f) { return planFeatureKind(f) === "flow"; });
     var routes = collection.features.filter(function (f) { return planFeatureKind(f) === "route"; });
@@ -311,34 +396,69 @@
         return { color: "#2b8cbe", opacity: 0.8, weight: 1.5 + 5 * (f.properties.quantity_m3 || 0) / maxFlow };
       },
       onEachFeature: function (f, layer) {
-        layer.bindTooltip(escapeHtml(f.properties.supplier_id) + " → " + escapeHtml(f.properties.facility_id) +
-          ": " + number(f.properties.quantity_m3) + " m³");
+        var p = f.properties;
+        layer.bindTooltip(escapeHtml(state.planNames[p.supplier_id] || p.supplier_id) + " → " +
+          escapeHtml(state.planNames[p.facility_id] || p.facility_id) + ": " + number(p.quantity_m3) + " m³" +
+          (p.product ? " (" + escapeHtml(p.product) + ")" : ""));
       }
     }).addTo(map);
-    state.layers.routes = L.geoJSON({ type: "FeatureCollection", features: routes }, {
-      renderer: canvas, style: { color: "#238b45", weight: 3, dashArray: "6 4" },
-      onEachFeature: function (f, layer) { layer.bindTooltip(escapeHtml(f.properties.vehicle_id || "")); }
-    }).addTo(map);
+    if (routes.length) { drawRoutes(routes, []); }
     state.layers.plan_facilities = L.geoJSON({ type: "FeatureCollection", features: facilities },
       { pointToLayer: facilityMarker }).addTo(map);
+    if (state.layers.changes) { state.layers.changes.bringToFront(); }
+    var planId = (collection.plan && collection.plan.plan_id) || "";
+    document.body.setAttribute("data-plan-loaded", planId);
     renderShortfalls();
+    renderRoutesPanel();
     renderLegend();
   }
 
   function clearPlan() {
-    state.plan = null;
-    removeLayer("plan_facilities"); removeLayer("flows"); removeLayer("routes");
+    state.plan = null; state.routes = null;
+    removeLayer("plan_facilities"); removeLayer("flows"); removeLayer("routes"); removeLayer("stops");
     if (state.layers.facilities) { state.layers.facilities.addTo(map); }
+    document.body.removeAttribute("data-plan-loaded");
     renderShortfalls();
+    renderRoutesPanel();
     renderLegend();
   }
 
   function loadPlan(planId) {
-    return api(ENDPOINTS.plan(planId)).then(showPlan, function (error) {
+    return api(ENDPOINTS.plan(planId)).then(function (collection) {
+      // GET /plans/{id}?format=geojson carries no plan member: name the plan for the panel.
+      collection.plan = collection.plan || { plan_id: planId };
+      showPlan(collection);
+    }, function (error) {
       clearPlan();
       var box = $("shortfall-list");
       box.innerHTML = "<p class=\"empty\">" + escapeHtml(error.status === 404 ? t("plan_not_found") : error.message) + "</p>";
     });
+  }
+
+  function setStatus(key, id, status) {
+    state[key] = status;
+    var box = $(id);
+    if (!status) { box.textContent = ""; box.className = "status"; return; }
+    box.className = status.error ? "error" : "status";
+    box.textContent = status.error ? status.error : t(status.key, status.values);
+  }
+
+  function runPlan() {
+    if (!state.region) { setStatus("planStatus", "plan-status", { error: t("no_region") }); return Promise.resolve(); }
+    var body = { region: state.region.region_id, date: $("plan-date").value,
+                 horizon_days: parseInt($("plan-horizon").value, 10) || 7 };
+    setStatus("planStatus", "plan-status", { key: "plan_running" });
+    $("run-plan-form").querySelector("button").disabled = true;
+    return api(ENDPOINTS.plans, body).then(function (answer) {
+      return loadPlan(answer.plan_id).then(function () {
+        var totals = answer.totals;
+        setStatus("planStatus", "plan-status", { key: "plan_totals", values: {
+          plan: answer.plan_id.slice(0, 8), demand: number(totals.demand_m3),
+          delivered: number(totals.delivered_m3), unmet: number(totals.unmet_m3) } });
+      });
+    }, function (error) {
+      setStatus("planStatus", "plan-status", { error: errorText(error, "forbidden_run") });
+    }).then(function () { $("run-plan-form").querySelector("button").disabled = false; });
   }
 
   function renderShortfalls() {
@@ -365,31 +485,253 @@
     box.innerHTML = html;
   }
 
-  function showComparison(comparison) {
-    state.comparison = comparison;
+  // ------------------------------------------------------------------ routes (dispatch endpoints)
+
+  function clockTime(iso) {
+    // "2021-08-20T07:34:02+07:00" -> "07:34" (arrivals are local time, Asia/Ho_Chi_Minh)
+    var match = /T([0-9]{2}:[0-9]{2})/.exec(iso || "");
+    return match ? match[1] : (iso || "–");
+  }
+
+  function drawRoutes(routes, stops) {
+    removeLayer("routes"); removeLayer("stops");
+    state.layers.routes = L.geoJSON({ type: "FeatureCollection", features: routes }, {
+      renderer: canvas, style: { color: "#238b45", weight: 3, dashArray: "6 4" },
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(escapeHtml(f.properties.vehicle || f.properties.vehicle_id || ""));
+      }
+    }).addTo(map);
+    state.layers.stops = L.geoJSON({ type: "FeatureCollection", features: stops }, {
+      pointToLayer: function (f, latlng) {
+        var p = f.properties;
+        return L.circleMarker(latlng, { renderer: canvas, radius: 4, weight: 1, color: "#ffffff",
+                                        fillColor: "#238b45", fillOpacity: 1 })
+          .bindTooltip(escapeHtml((p.vehicle || p.vehicle_id || "") + " #" + (p.sequence === undefined ? "" : p.sequence)) +
+            " " + escapeHtml(p.name || p.facility_id || p.type || "") + "<br>" + escapeHtml(t("col_arrival")) + " " +
+            escapeHtml(clockTime(p.arrival)));
+      }
+    }).addTo(map);
+  }
+
+  // Draws GET /plans/{id}/routes/{routes_id}?format=geojson: "route" lines, "stop" points with arrival.
+  function showRoutes(collection) {
+    var routes = collection.features.filter(function (f) { return f.properties.kind === "route"; });
+    var stops = collection.features.filter(function (f) { return f.properties.kind === "stop"; });
+    state.routes = { routes: routes, stops: stops };
+    drawRoutes(routes, stops);
+    renderRoutesPanel();
+    renderLegend();
+  }
+
+  function renderRoutesPanel() {
+    var form = $("routes-form");
+    form.hidden = !(state.routesAvailable && state.plan);
+    var box = $("route-list");
+    if (!state.routes) { box.innerHTML = ""; return; }
+    var stops = state.routes.stops;
+    var html = "<p class=\"status\">" + escapeHtml(t("routes_shown", { n: state.routes.routes.length, stops: stops.length })) +
+      "</p><table id=\"route-table\"><thead><tr><th>" + escapeHtml(t("col_vehicle")) + "</th><th>" +
+      escapeHtml(t("col_stop")) + "</th><th>" + escapeHtml(t("col_arrival")) + "</th></tr></thead><tbody>";
+    stops.forEach(function (f) {
+      var p = f.properties;
+      html += "<tr><td>" + escapeHtml(p.vehicle || p.vehicle_id || "") + "</td><td>" +
+        escapeHtml((p.sequence === undefined ? "" : p.sequence + ". ") + (p.name || p.facility_id || p.type || "")) +
+        "</td><td>" + escapeHtml(clockTime(p.arrival)) + "</td></tr>";
+    });
+    box.innerHTML = html + "</tbody></table>";
+  }
+
+  function computeRoutes() {
+    var planId = state.plan && state.plan.plan && state.plan.plan.plan_id;
+    if (!planId) { return Promise.resolve(); }
+    setStatus("routesStatus", "routes-status", { key: "routes_running" });
+    return api(ENDPOINTS.routes(planId), { day: parseInt($("routes-day").value, 10) || 0 }).then(function (created) {
+      return api(ENDPOINTS.routesGeojson(planId, created.routes_id)).then(function (collection) {
+        setStatus("routesStatus", "routes-status", null);
+        showRoutes(collection);
+        state.routes.routes_id = created.routes_id;
+        document.body.setAttribute("data-routes-loaded", created.routes_id);
+      });
+    }, function (error) {
+      setStatus("routesStatus", "routes-status", { error: errorText(error, "forbidden_run") });
+    });
+  }
+
+  function detectRoutes() {
+    // The route endpoints come from another part of the project: use them only when served.
+    return api(ENDPOINTS.openapi).then(function (doc) {
+      state.routesAvailable = !!(doc && doc.paths && doc.paths[ROUTES_PATH]);
+      renderRoutesPanel();
+    }, function () { state.routesAvailable = false; });
+  }
+
+  // ------------------------------------------------------------------ scenarios
+
+  function loadScenarios() {
+    var regionId = state.region ? state.region.region_id : null;
+    return api(ENDPOINTS.scenarios(regionId)).then(function (data) {
+      state.scenarios = data.scenarios;
+    }, function (error) {
+      state.scenarios = { error: errorText(error) };
+    }).then(renderScenarios);
+  }
+
+  function renderScenarios() {
+    var box = $("scenario-list");
+    var list = state.scenarios;
+    if (!list) { box.innerHTML = ""; return; }
+    if (list.error) { box.innerHTML = "<p class=\"error\">" + escapeHtml(list.error) + "</p>"; return; }
+    var html = "<h3>" + escapeHtml(t("scenario_list")) + "</h3>";
+    if (!list.length) { box.innerHTML = html + "<p class=\"empty\">" + escapeHtml(t("no_scenarios")) + "</p>"; return; }
+    html += "<table id=\"scenario-table\"><thead><tr><th>" + escapeHtml(t("col_name")) + "</th><th>" +
+      escapeHtml(t("col_plan_date")) + "</th><th>" + escapeHtml(t("col_version")) + "</th><th>" +
+      escapeHtml(t("col_author")) + "</th><th></th></tr></thead><tbody>";
+    list.forEach(function (s) {
+      html += "<tr><td title=\"" + escapeHtml(s.description || "") + "\">" + escapeHtml(s.name) + "</td><td>" +
+        escapeHtml(s.date) + "</td><td>" + escapeHtml(s.version) + "</td><td>" + escapeHtml(s.created_by) +
+        "</td><td><button type=\"button\" data-run-scenario=\"" + escapeHtml(s.scenario_id) + "\">" +
+        escapeHtml(t("run")) + "</button></td></tr>";
+    });
+    box.innerHTML = html + "</tbody></table>";
+    Array.prototype.forEach.call(box.querySelectorAll("button[data-run-scenario]"), function (button) {
+      button.addEventListener("click", function () { runScenario(button.getAttribute("data-run-scenario")); });
+    });
+  }
+
+  function runScenario(scenarioId) {
+    var scenario = (state.scenarios || []).filter(function (s) { return s.scenario_id === scenarioId; })[0] || {};
+    setStatus("scenarioStatus", "scenario-status", { key: "scenario_running", values: { name: scenario.name || scenarioId } });
+    return api(ENDPOINTS.scenarioRun(scenarioId), {}).then(function (run) {
+      return Promise.all([api(ENDPOINTS.plan(run.scenario_plan_id)), api(ENDPOINTS.runChanges(scenarioId, run.run_id))])
+        .then(function (results) {
+          var plan = results[0];
+          plan.plan = plan.plan || { plan_id: run.scenario_plan_id };
+          setStatus("scenarioStatus", "scenario-status", null);
+          setStatus("planStatus", "plan-status", null);  // the plan shown is now the scenario's
+          showPlan(plan);
+          showComparison(run, results[1]);
+        });
+    }, function (error) {
+      setStatus("scenarioStatus", "scenario-status", { error: errorText(error, "forbidden_run") });
+    });
+  }
+
+  // ``run`` is the answer of POST /scenarios/{id}/run (or a bare comparison); ``changes`` the
+  // run's GeoJSON (facility_change points, flow_change lines), drawn above the plan.
+  function showComparison(run, changes) {
+    state.comparison = run;
+    removeLayer("changes");
+    if (changes && changes.features) {
+      state.layers.changes = L.geoJSON(changes, {
+        renderer: canvas,
+        style: function (f) {
+          // L.geoJSON applies this to the rings too, after pointToLayer: style both kinds here.
+          var p = f.properties;
+          if (p.kind === "facility_change") {
+            return { color: p.change_m3 > 0 ? "#d7301f" : "#1a9850", weight: 3, fill: false, opacity: 1 };
+          }
+          return { color: p.change === "added" ? "#1a9850" : p.change === "removed" ? "#d7301f" : "#ff7f00",
+                   weight: 2.5, opacity: 0.9, dashArray: p.change === "removed" ? "5 5" : null };
+        },
+        pointToLayer: function (f, latlng) {
+          var p = f.properties;
+          return L.circleMarker(latlng, { renderer: canvas, radius: p.new_facility ? 14 : 12, weight: 3,
+                                          color: p.change_m3 > 0 ? "#d7301f" : "#1a9850", fill: false });
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          var names = state.planNames || {};
+          layer.bindTooltip(p.kind === "facility_change" ?
+            "<b>" + escapeHtml(p.name || p.facility_id) + "</b>" + (p.new_facility ? " (" + escapeHtml(t("new_facility")) + ")" : "") +
+              "<br>" + escapeHtml(t("unmet_total")) + ": " + number(p.unmet_m3_base) + " → " + number(p.unmet_m3_scenario) +
+              "<br>" + escapeHtml(t("col_dos")) + ": " + number(p.days_of_supply_base, 1) + " → " + number(p.days_of_supply_scenario, 1) +
+              (p.unmet_reasons_scenario && p.unmet_reasons_scenario.length ? "<br>" + escapeHtml(p.unmet_reasons_scenario.join(", ")) : "") :
+            escapeHtml(t("flows_" + p.change)) + ": " + escapeHtml(names[p.supplier_id] || p.supplier_id) + " → " +
+              escapeHtml(names[p.facility_id] || p.facility_id) + " " +
+              number(p.quantity_m3 !== undefined ? p.quantity_m3 : p.quantity_m3_scenario) + " m³");
+        }
+      }).addTo(map);
+      document.body.setAttribute("data-comparison-loaded", run && run.run_id ? run.run_id : "");
+    }
     renderComparison();
+    renderLegend();
+  }
+
+  function comparisonRow(label, values) {
+    values = values || {};
+    var change = values.change !== undefined ? values.change : (values.scenario || 0) - (values.base || 0);
+    return "<tr><td>" + escapeHtml(label) + "</td><td>" + number(values.base) + "</td><td>" +
+      number(values.scenario) + "</td><td>" + (change > 0 ? "+" : "") + number(change) + "</td></tr>";
+  }
+
+  function flowRows(rows, key) {
+    var names = state.planNames || {};
+    var shown = 8;  // per kind; the map and the run's JSON hold them all
+    return rows.slice(0, shown).map(function (r) {
+      var quantity = r.quantity_m3 !== undefined ? number(r.quantity_m3) :
+        number(r.quantity_m3_base) + " → " + number(r.quantity_m3_scenario);
+      return "<tr><td>" + escapeHtml(t(key)) + ": " + escapeHtml(names[r.supplier_id] || r.supplier_id) + " → " +
+        escapeHtml(names[r.facility_id] || r.facility_id) + "</td><td>" + quantity + "</td></tr>";
+    }).join("") + (rows.length > shown ? "<tr><td>" + escapeHtml(t(key)) + ": " +
+      escapeHtml(t("more", { n: rows.length - shown })) + "</td><td></td></tr>" : "");
   }
 
   function renderComparison() {
     var box = $("scenario-comparison");
-    var c = state.comparison;
-    if (!c) { box.innerHTML = "<p class=\"empty\">" + escapeHtml(t("no_comparison")) + "</p>"; return; }
-    var unmet = (c.totals && c.totals.unmet_m3) || {};
-    var html = "<table><thead><tr><th></th><th>" + escapeHtml(t("col_base")) + "</th><th>" +
+    var run = state.comparison;
+    if (!run) { box.innerHTML = "<p class=\"empty\">" + escapeHtml(t("no_comparison")) + "</p>"; return; }
+    var c = run.comparison || run;
+    var totals = c.totals || {};
+    var html = "";
+    if (run.run_id) {
+      html += "<p class=\"status\">" + escapeHtml(t("run_shown", { name: run.name, version: run.version,
+        user: run.created_by, at: run.created_at })) + "</p>";
+    }
+    html += "<table id=\"comparison-totals\"><thead><tr><th></th><th>" + escapeHtml(t("col_base")) + "</th><th>" +
       escapeHtml(t("col_scenario")) + "</th><th>" + escapeHtml(t("col_change")) + "</th></tr></thead><tbody>" +
-      "<tr><td>" + escapeHtml(t("unmet_total")) + "</td><td>" + number(unmet.base) + "</td><td>" +
-      number(unmet.scenario) + "</td><td>" + number((unmet.scenario || 0) - (unmet.base || 0)) + "</td></tr>";
-    (c.facilities || []).forEach(function (f) {
-      html += "<tr><td>" + escapeHtml(f.name || f.facility_id) + "</td><td>" + number(f.unmet_m3_base) +
-        "</td><td>" + number(f.unmet_m3_scenario) + "</td><td>" +
-        number((f.unmet_m3_scenario || 0) - (f.unmet_m3_base || 0)) + "</td></tr>";
-    });
-    html += "</tbody></table>";
-    var flows = c.flows || {};
-    html += "<p class=\"status\">" + escapeHtml(t("flows_added")) + ": " + (flows.added || []).length + " · " +
-      escapeHtml(t("flows_removed")) + ": " + (flows.removed || []).length + " · " +
-      escapeHtml(t("flows_changed")) + ": " + (flows.changed || []).length + "</p>";
+      (totals.demand_m3 ? comparisonRow(t("demand_total"), totals.demand_m3) : "") +
+      (totals.delivered_m3 ? comparisonRow(t("delivered_total"), totals.delivered_m3) : "") +
+      comparisonRow(t("unmet_total"), totals.unmet_m3) + "</tbody></table>";
+    var facilities = c.facilities || [];
+    html += "<h3>" + escapeHtml(t("facilities_changed")) + "</h3>";
+    if (!facilities.length) {
+      html += "<p class=\"empty\">" + escapeHtml(t("no_facility_change")) + "</p>";
+    } else {
+      html += "<table id=\"comparison-facilities\"><thead><tr><th>" + escapeHtml(t("col_facility")) + "</th><th>" +
+        escapeHtml(t("col_base")) + "</th><th>" + escapeHtml(t("col_scenario")) + "</th><th>" +
+        escapeHtml(t("col_change")) + "</th></tr></thead><tbody>";
+      facilities.forEach(function (f) {
+        html += comparisonRow(f.name || f.facility_id, { base: f.unmet_m3_base, scenario: f.unmet_m3_scenario,
+                                                        change: f.change_m3 });
+      });
+      html += "</tbody></table>";
+    }
+    var added = c.flows_added || [], removed = c.flows_removed || [], changed = c.flows_changed || [];
+    html += "<p class=\"status\" id=\"flow-counts\">" + escapeHtml(t("flows_added")) + ": " + added.length + " · " +
+      escapeHtml(t("flows_removed")) + ": " + removed.length + " · " +
+      escapeHtml(t("flows_changed")) + ": " + changed.length + "</p>";
+    if (added.length + removed.length + changed.length) {
+      html += "<table id=\"comparison-flows\"><thead><tr><th>" + escapeHtml(t("col_flow")) + "</th><th>" +
+        escapeHtml(t("col_quantity")) + "</th></tr></thead><tbody>" + flowRows(added, "flows_added") +
+        flowRows(removed, "flows_removed") + flowRows(changed, "flows_changed") + "</tbody></table>";
+    }
+    if (run.base_plan_id) {
+      html += "<div class=\"buttons\"><button type=\"button\" id=\"show-base\">" + escapeHtml(t("show_base")) +
+        "</button><button type=\"button\" id=\"show-scenario\">" + escapeHtml(t("show_scenario")) + "</button></div>";
+    }
     box.innerHTML = html;
+    if (run.base_plan_id) {
+      $("show-base").addEventListener("click", function () { loadPlan(run.base_plan_id); });
+      $("show-scenario").addEventListener("click", function () { loadPlan(run.scenario_plan_id); });
+    }
+  }
+
+  function clearComparison() {
+    state.comparison = null;
+    removeLayer("changes");
+    document.body.removeAttribute("data-comparison-loaded");
+    renderComparison();
+    renderLegend();
   }
 
   // ------------------------------------------------------------------ legend and panels
@@ -410,9 +752,17 @@
       html += legendRow("", t("days_of_supply"), "plan_facilities") +
         DOS_COLOURS.map(function (_, i) { return legendRow("dos-" + i, t("dos_" + i)); }).join("") +
         legendRow("dos-none", t("dos_none")) + legendRow("line", t("flows"), "flows", "#2b8cbe");
+      if (state.layers.routes && state.layers.routes.getLayers().length) {
+        html += legendRow("line dashed-green", t("routes"), "routes");
+      }
     } else {
       html += legendRow("neutral", t("facilities"), "facilities") +
         "<div class=\"legend-note\">" + escapeHtml(t("facilities_neutral")) + "</div>";
+    }
+    if (state.layers.changes) {
+      html += legendRow("ring-worse", t("changes"), "changes") + legendRow("ring-worse", t("worse")) +
+        legendRow("ring-better", t("better")) + legendRow("line", t("flows_added"), null, "#1a9850") +
+        legendRow("line dashed-red", t("flows_removed")) + legendRow("line", t("flows_changed"), null, "#ff7f00");
     }
     html += legendRow("supplier", t("suppliers"), "suppliers") +
       "<div class=\"legend-note\">" + escapeHtml(t("suppliers_note", { m3_per_t: state.gasPerTonne })) + "</div>";
@@ -447,7 +797,7 @@
       html += "<tr><td>" + escapeHtml(r.report_date) + "</td><td>" + escapeHtml(r.province_code) + "</td><td>" +
         r.expected_reports + "</td><td>" + r.actual_reports_on_time + "</td><td>" + r.late_reports + "</td><td>" +
         r.missing_reports + "</td><td>" + r.pending_reports + "</td><td>" +
-        (r.reporting_rate === null ? "–" : number(100 * r.reporting_rate, 0) + " %") + "</td></tr>";
+        (r.reporting_rate === null ? "–" : number(r.reporting_rate, 1) + " %") + "</td></tr>";
     });
     box.innerHTML = html + "</tbody></table>";
   }
@@ -457,6 +807,8 @@
     var province = state.region ? state.region.province_code : null;
     return api(ENDPOINTS.complianceDaily(province, date)).then(function (data) {
       state.compliance = data;
+      // The plan starts on the report day shown (the server's today unless one was chosen).
+      if (!$("plan-date").value && data.rows && data.rows.length) { $("plan-date").value = data.rows[0].report_date; }
     }, function (error) {
       state.compliance = { error: error.status === 403 ? t("forbidden") : error.message };
     }).then(renderCompliance);
@@ -473,6 +825,9 @@
     });
     if (state.me) { $("who").textContent = t("signed_in", { user: state.me.username, role: state.me.role }); }
     renderLegend(); renderCompliance(); renderShortfalls(); renderComparison(); renderRegionStatus();
+    renderScenarios(); renderRoutesPanel();
+    [["planStatus", "plan-status"], ["scenarioStatus", "scenario-status"], ["routesStatus", "routes-status"]]
+      .forEach(function (pair) { if (state[pair[0]]) { setStatus(pair[0], pair[1], state[pair[0]]); } });
   }
 
   function renderRegionStatus() {
@@ -495,6 +850,7 @@
   function loadRegion(regionId) {
     var region = state.regions.filter(function (r) { return r.region_id === regionId; })[0];
     if (!region) { return Promise.resolve(); }
+    if (state.region && state.region.region_id !== region.region_id) { clearPlan(); clearComparison(); }
     state.region = region; state.loading = true; state.counts = {};
     renderRegionStatus();
     var b = region.bbox;
@@ -509,15 +865,16 @@
       if (!results.some(function (r) { return r instanceof ApiError; })) { renderRegionStatus(); }
       renderLegend();
       document.body.setAttribute("data-region-loaded", region.region_id);
-      return loadCompliance();
+      return Promise.all([loadCompliance(), loadScenarios()]);
     });
   }
 
   function showSignedIn() {
     $("login-panel").hidden = true;
     $("logout").hidden = false;
-    ["region-panel", "compliance-panel", "shortfall-panel", "scenario-panel"].forEach(function (id) { $(id).hidden = false; });
+    ["region-panel", "plan-panel", "compliance-panel", "shortfall-panel", "scenario-panel"].forEach(function (id) { $(id).hidden = false; });
     $("who").textContent = t("signed_in", { user: state.me.username, role: state.me.role });
+    detectRoutes();
     return api(ENDPOINTS.regions).then(function (data) {
       state.regions = data.regions;
       var select = $("region-select");
@@ -561,6 +918,8 @@
   $("logout").addEventListener("click", signOut);
   $("region-select").addEventListener("change", function (event) { loadRegion(event.target.value); });
   $("compliance-form").addEventListener("submit", function (event) { event.preventDefault(); loadCompliance(); });
+  $("run-plan-form").addEventListener("submit", function (event) { event.preventDefault(); runPlan(); });
+  $("routes-form").addEventListener("submit", function (event) { event.preventDefault(); computeRoutes(); });
   $("plan-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var planId = $("plan-id").value.trim();
@@ -590,6 +949,7 @@
 
   window.oxymap = {
     map: map, state: state, endpoints: ENDPOINTS, showPlan: showPlan, clearPlan: clearPlan,
-    loadPlan: loadPlan, showComparison: showComparison, loadRegion: loadRegion, t: t
+    loadPlan: loadPlan, runPlan: runPlan, showComparison: showComparison, clearComparison: clearComparison,
+    loadScenarios: loadScenarios, runScenario: runScenario, showRoutes: showRoutes, loadRegion: loadRegion, t: t
   };
 }());
