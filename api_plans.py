@@ -75,6 +75,43 @@ class PlanService:
             (staging / name).write_text(text, encoding="utf-8")
         os.replace(staging, self.plans_dir / plan_id)
 
+    def store_plan(
+        self,
+        plan: Any,
+        region: Region,
+        *,
+        created_by: str,
+        created_at: str,
+        extra_meta: dict[str, Any] | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Serialise a computed plan (JSON, GeoJSON, CSV, summary) and save it under a new id.
+
+        Returns the id and the plan's JSON document (with its ``meta``).
+        """
+        from planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
+
+        plan_id = uuid.uuid4().hex
+        document = plan_to_dict(plan)
+        document["plan_id"] = plan_id
+        meta = {
+            "plan_id": plan_id,
+            "region": region.region_id,
+            "province_code": region.province_code,
+            "created_by": created_by,
+            "created_at": created_at,
+            **(extra_meta or {}),
+        }
+        document["meta"] = meta
+        files = {
+            "plan.json": json.dumps(document, ensure_ascii=False),
+            "plan.geojson": json.dumps(plan_to_geojson(plan), ensure_ascii=False),
+            "summary.txt": plan_summary(plan),
+            "meta.json": json.dumps(meta, ensure_ascii=False),
+        }
+        files.update(plan_to_csv(plan))
+        self.save(plan_id, files)
+        return plan_id, document
+
     def load(self, plan_id: str, name: str) -> str:
         """Return one file of a stored plan.
 
@@ -133,14 +170,7 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
 
     @api.post("/plans")
     def create_plan() -> Response:
-        from planning import (
-            build_plan,
-            plan_request_from_store,
-            plan_summary,
-            plan_to_csv,
-            plan_to_dict,
-            plan_to_geojson,
-        )
+        from planning import build_plan, plan_request_from_store
 
         service = _service()
         body = request.get_json(silent=True)
@@ -154,25 +184,12 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
             store(), region, network, start_date=start, horizon_days=horizon, options=options
         )
         plan = build_plan(plan_request, network, region)
-        plan_id = uuid.uuid4().hex
-        document = plan_to_dict(plan)
-        document["plan_id"] = plan_id
-        meta = {
-            "plan_id": plan_id,
-            "region": region_id,
-            "province_code": region.province_code,
-            "created_by": g.principal.username,
-            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
-        document["meta"] = meta
-        files = {
-            "plan.json": json.dumps(document, ensure_ascii=False),
-            "plan.geojson": json.dumps(plan_to_geojson(plan), ensure_ascii=False),
-            "summary.txt": plan_summary(plan),
-            "meta.json": json.dumps(meta),
-        }
-        files.update(plan_to_csv(plan))
-        service.save(plan_id, files)
+        plan_id, document = service.store_plan(
+            plan,
+            region,
+            created_by=g.principal.username,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
         answer = {
             "plan_id": plan_id,
             "region": region_id,

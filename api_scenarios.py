@@ -451,28 +451,13 @@ def _save_plan(
     plan: CoordinatorPlan, region: Region, created_at: str, provenance: Mapping[str, Any]
 ) -> str:
     """Store a computed plan as ``POST /plans`` does, with the run that made it in ``meta``."""
-    from planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
-
-    plan_id = uuid.uuid4().hex
-    document = plan_to_dict(plan)
-    document["plan_id"] = plan_id
-    meta = {
-        "plan_id": plan_id,
-        "region": region.region_id,
-        "province_code": region.province_code,
-        "created_by": g.principal.username,
-        "created_at": created_at,
-        "scenario": dict(provenance),
-    }
-    document["meta"] = meta
-    files = {
-        "plan.json": json.dumps(document, ensure_ascii=False),
-        "plan.geojson": json.dumps(plan_to_geojson(plan), ensure_ascii=False),
-        "summary.txt": plan_summary(plan),
-        "meta.json": json.dumps(meta, ensure_ascii=False),
-    }
-    files.update(plan_to_csv(plan))
-    _service().save(plan_id, files)
+    plan_id, _ = _service().store_plan(
+        plan,
+        region,
+        created_by=g.principal.username,
+        created_at=created_at,
+        extra_meta={"scenario": dict(provenance)},
+    )
     return plan_id
 
 

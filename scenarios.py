@@ -308,7 +308,7 @@ def apply_scenario(
                     factor=change.get("factor"),
                 )
             except InvalidInputError as exc:
-                problems.extend(f"{where}: {p}" for p in exc.problems)
+                problems.extend(f"{where}.{p}" for p in exc.problems)
         elif kind == "new_facility":
             if any(f.facility_id == change["facility_id"] for f in facilities):
                 problems.append(f"{where}.facility_id: {change['facility_id']!r} already exists")

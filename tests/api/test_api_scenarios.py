@@ -264,8 +264,8 @@ def test_runs_never_change_the_base_data(user: Any, scen_app: Any, scenario_id: 
         # a road name that matches nothing on District 5's map (change_roads names the key)
         (
             {"type": "road_change", "road_names": ["Đường Không Có"]},
-            "changes[0]",
-            "road_names: no road is named ['đường không có']",
+            "changes[0].road_names",
+            "no road is named ['đường không có']",
         ),
         # an unknown change type
         ({"type": "earthquake"}, "changes[0].type", "not one of"),
