@@ -47,7 +47,13 @@ from matcher.demand import (
     project_demand,
 )
 from matcher.problem_json import plan_to_json
-from matcher.shortfall import NFPA99_ONE_DAY, FacilityShortfall, SafetyStockRule, SupplyPosition
+from matcher.shortfall import (
+    NFPA99_ONE_DAY,
+    FacilityShortfall,
+    SafetyStockRule,
+    SupplyPosition,
+    compute_shortfalls,
+)
 from routing.network import RoadNetwork
 from routing.travel_time import travel_time_matrix
 
@@ -263,7 +269,7 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
                 generation_m3_per_day=facility.generation_m3_per_day,
             )
         )
-    shortfalls = compute_shortfalls_for(forecasts, positions, request.safety_stock)
+    shortfalls = compute_shortfalls(forecasts, positions, rule=request.safety_stock)
     timings["demand_and_shortfall"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -303,15 +309,6 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
     allocation = allocate_supply(problem, conversions=request.conversions)
     timings["allocation"] = time.perf_counter() - started
     return CoordinatorPlan(request, forecasts, shortfalls, allocation, matrix, timings)
-
-
-def compute_shortfalls_for(
-    forecasts: Sequence[DemandForecast], positions: Sequence[SupplyPosition], rule: SafetyStockRule
-) -> tuple[FacilityShortfall, ...]:
-    """Shortfalls in the forecasts' order (a thin call, kept separate for what-if reuse)."""
-    from matcher.shortfall import compute_shortfalls
-
-    return compute_shortfalls(forecasts, positions, rule=rule)
 
 
 # --------------------------------------------------------------------------- serialisation
@@ -602,12 +599,8 @@ def generation_m3_per_day(
     return psa + concentrator
 
 
-def facilities_from_registry(
-    records: Iterable[Any],
-    conversions: OxygenConversions | None = None,
-) -> tuple[PlanFacility, ...]:
+def facilities_from_registry(records: Iterable[Any]) -> tuple[PlanFacility, ...]:
     """Turn registry facility records (``data.schema.registry.Facility``) into plan facilities."""
-    del conversions  # receiving limits are converted in build_plan
     facilities = []
     for f in records:
         beds = sum(
