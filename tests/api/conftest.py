@@ -60,3 +60,31 @@ def as_user(app: Any, template_db: Template):  # type: ignore[no-untyped-def]
         return Client(flask_client, None if username is None else template_db.tokens[username])
 
     return make
+
+
+def user_factory(app: Any, template_db: Template) -> Any:
+    """Return ``make(username)``: a client of ``app`` authenticated as that fixture user (or nobody)."""
+    flask_client = app.test_client()
+
+    def make(username: str | None) -> Client:
+        return Client(flask_client, None if username is None else template_db.tokens[username])
+
+    return make
+
+
+def expect_error(response: Any, status: int) -> dict[str, Any]:
+    """Check a response is the JSON error envelope with ``status`` and no traceback; return it."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"]["status"] == status and "Traceback" not in response.get_data(as_text=True)
+    return body["error"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def plans_app(db_url: str, clock: Clock, tmp_path: Any):  # type: ignore[no-untyped-def]
+    """An app whose plans (and routes, scenarios) are stored in the test's temporary folder."""
+    from api import ApiConfig, create_app
+
+    application = create_app(ApiConfig(database_url=db_url, clock=clock, plans_dir=str(tmp_path)))
+    yield application
+    application.extensions["oxyroute"].store.engine.dispose()

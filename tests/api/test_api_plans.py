@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.api.conftest import expect_error, user_factory
+
 REPORT = {
     "report_date": "2021-08-19",
     "oxygen_used_24h_m3": 150.0,
@@ -19,31 +21,8 @@ BODY = {"region": "hcmc_d5", "date": "2021-08-20", "horizon_days": 3}
 
 
 @pytest.fixture
-def plans_app(db_url: str, clock, tmp_path):  # type: ignore[no-untyped-def]
-    from api import ApiConfig, create_app
-
-    application = create_app(ApiConfig(database_url=db_url, clock=clock, plans_dir=str(tmp_path)))
-    yield application
-    application.extensions["oxyroute"].store.engine.dispose()
-
-
-@pytest.fixture
 def user(plans_app: Any, template_db):  # type: ignore[no-untyped-def]
-    from tests.api.conftest import Client
-
-    flask_client = plans_app.test_client()
-
-    def make(username: str | None) -> Client:
-        return Client(flask_client, None if username is None else template_db.tokens[username])
-
-    return make
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["error"]["status"] == status and "Traceback" not in response.get_data(as_text=True)
-    return body["error"]  # type: ignore[no-any-return]
+    return user_factory(plans_app, template_db)
 
 
 def test_coordinator_computes_and_reads_a_plan(user: Any) -> None:
@@ -74,14 +53,14 @@ def test_coordinator_computes_and_reads_a_plan(user: Any) -> None:
 
 @pytest.mark.parametrize("username", ["coord01", "dispatcher", "ministry", "repA"])
 def test_other_roles_and_provinces_are_refused(user: Any, username: str) -> None:
-    _error(user(username).post("/plans", json=BODY), 403)
+    expect_error(user(username).post("/plans", json=BODY), 403)
 
 
 def test_reading_is_scoped_too(user: Any) -> None:
     plan_id = user("planner").post("/plans", json=BODY).get_json()["plan_id"]
     for username in ("coord01", "dispatcher", "repB"):
-        _error(user(username).get(f"/plans/{plan_id}"), 403)
-    _error(user(None).get(f"/plans/{plan_id}"), 401)
+        expect_error(user(username).get(f"/plans/{plan_id}"), 403)
+    expect_error(user(None).get(f"/plans/{plan_id}"), 401)
 
 
 @pytest.mark.parametrize(
@@ -96,13 +75,13 @@ def test_reading_is_scoped_too(user: Any) -> None:
     ],
 )
 def test_bad_plan_requests_name_the_field(user: Any, body: Any, field: str) -> None:
-    error = _error(user("planner").post("/plans", json=body), 422)
+    error = expect_error(user("planner").post("/plans", json=body), 422)
     assert any(field in d["field"] or field in d["reason"] for d in error["details"]), error
 
 
 def test_unknown_plan_and_bad_format(user: Any) -> None:
-    _error(user("planner").get("/plans/" + "0" * 32), 404)
-    _error(user("planner").get("/plans/not-an-id"), 404)
+    expect_error(user("planner").get("/plans/" + "0" * 32), 404)
+    expect_error(user("planner").get("/plans/not-an-id"), 404)
     plan_id = user("planner").post("/plans", json=BODY).get_json()["plan_id"]
-    error = _error(user("planner").get(f"/plans/{plan_id}?format=pdf"), 422)
+    error = expect_error(user("planner").get(f"/plans/{plan_id}?format=pdf"), 422)
     assert "format" in error["details"][0]["field"]

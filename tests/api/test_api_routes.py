@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.conftest import expect_error, user_factory
 from tests.test_dispatch import HAND_FLOWS, TANKER, TRUCK, check_routes, plan_document
 
 PLAN_ID = "a" * 32
@@ -64,21 +65,7 @@ def routes_app(db_url: str, clock, tmp_path: Path):  # type: ignore[no-untyped-d
 
 @pytest.fixture
 def user(routes_app: Any, template_db):  # type: ignore[no-untyped-def]
-    from tests.api.conftest import Client
-
-    flask_client = routes_app.test_client()
-
-    def make(username: str | None) -> Client:
-        return Client(flask_client, None if username is None else template_db.tokens[username])
-
-    return make
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["error"]["status"] == status and "Traceback" not in response.get_data(as_text=True)
-    return body["error"]  # type: ignore[no-any-return]
+    return user_factory(routes_app, template_db)
 
 
 def _create(user: Any, username: str = "dispatcher", body: dict[str, Any] | None = None) -> str:
@@ -114,24 +101,24 @@ def test_dispatcher_and_coordinator_compute_and_read_routes(user: Any, username:
 
 @pytest.mark.parametrize("username", ["coord01", "planner", "ministry", "repA", "admin"])
 def test_other_roles_and_provinces_are_refused(user: Any, username: str) -> None:
-    _error(user(username).post(f"/plans/{PLAN_ID}/routes", json=BODY), 403)
+    expect_error(user(username).post(f"/plans/{PLAN_ID}/routes", json=BODY), 403)
 
 
 def test_reading_is_refused_to_others_too(user: Any) -> None:
     routes_id = _create(user)
     for username in ("coord01", "planner", "repA"):
-        _error(user(username).get(f"/plans/{PLAN_ID}/routes/{routes_id}"), 403)
-        _error(user(username).get(f"/plans/{PLAN_ID}/routes/{routes_id}/sheets/TK1"), 403)
-    _error(user(None).get(f"/plans/{PLAN_ID}/routes/{routes_id}"), 401)
+        expect_error(user(username).get(f"/plans/{PLAN_ID}/routes/{routes_id}"), 403)
+        expect_error(user(username).get(f"/plans/{PLAN_ID}/routes/{routes_id}/sheets/TK1"), 403)
+    expect_error(user(None).get(f"/plans/{PLAN_ID}/routes/{routes_id}"), 401)
 
 
 def test_unknown_ids_are_404(user: Any) -> None:
     routes_id = _create(user)
-    _error(user("dispatcher").post(f"/plans/{'b' * 32}/routes", json=BODY), 404)
-    _error(user("dispatcher").get(f"/plans/{'b' * 32}/routes/{routes_id}"), 404)
-    _error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{'c' * 32}"), 404)
-    _error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/..%2F..%2Fmeta"), 404)
-    _error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{routes_id}/sheets/NOPE"), 404)
+    expect_error(user("dispatcher").post(f"/plans/{'b' * 32}/routes", json=BODY), 404)
+    expect_error(user("dispatcher").get(f"/plans/{'b' * 32}/routes/{routes_id}"), 404)
+    expect_error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{'c' * 32}"), 404)
+    expect_error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/..%2F..%2Fmeta"), 404)
+    expect_error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{routes_id}/sheets/NOPE"), 404)
 
 
 @pytest.mark.parametrize(
@@ -153,7 +140,7 @@ def test_unknown_ids_are_404(user: Any) -> None:
     ],
 )
 def test_bad_input_is_422_naming_the_field(user: Any, body: dict[str, Any], field: str) -> None:
-    error = _error(user("dispatcher").post(f"/plans/{PLAN_ID}/routes", json=body), 422)
+    error = expect_error(user("dispatcher").post(f"/plans/{PLAN_ID}/routes", json=body), 422)
     assert field in [d["field"] for d in error["details"]], error
 
 
@@ -161,11 +148,11 @@ def test_malformed_json_is_400_and_bad_query_422(user: Any) -> None:
     response = user("dispatcher").post(
         f"/plans/{PLAN_ID}/routes", data=b"{not json", headers={"Content-Type": "application/json"}
     )
-    _error(response, 400)
+    expect_error(response, 400)
     routes_id = _create(user)
-    error = _error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{routes_id}?format=csv"), 422)
+    error = expect_error(user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{routes_id}?format=csv"), 422)
     assert error["details"][0]["field"] == "format"
-    error = _error(
+    error = expect_error(
         user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{routes_id}/sheets/TK1?lang=fr"), 422
     )
     assert error["details"][0]["field"] == "lang"
@@ -175,7 +162,7 @@ def test_registry_fleet_is_used_when_no_vehicles_are_given(user: Any, routes_app
     from data.schema.registry import Supplier, SupplierKind, TransportOperator, Vehicle, VehicleKind
 
     body = {k: v for k, v in BODY.items() if k != "vehicles"}
-    error = _error(user("dispatcher").post(f"/plans/{PLAN_ID}/routes", json=body), 422)
+    error = expect_error(user("dispatcher").post(f"/plans/{PLAN_ID}/routes", json=body), 422)
     assert "vehicles" in [d["field"] for d in error["details"]]
     store = routes_app.extensions["oxyroute"].store
     store.create_records(

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.api.conftest import expect_error, user_factory
+
 REPORT = {
     "report_date": "2021-08-19",
     "oxygen_used_24h_m3": 150.0,
@@ -53,23 +55,8 @@ BOW_TIE = {
 
 
 @pytest.fixture
-def scen_app(db_url: str, clock, tmp_path):  # type: ignore[no-untyped-def]
-    from api import ApiConfig, create_app
-
-    application = create_app(ApiConfig(database_url=db_url, clock=clock, plans_dir=str(tmp_path)))
-    yield application
-    application.extensions["oxyroute"].store.engine.dispose()
-
-
-@pytest.fixture
-def user(scen_app: Any, template_db):  # type: ignore[no-untyped-def]
-    from tests.api.conftest import Client
-
-    flask_client = scen_app.test_client()
-
-    def make(username: str | None) -> Client:
-        return Client(flask_client, None if username is None else template_db.tokens[username])
-
+def user(plans_app: Any, template_db):  # type: ignore[no-untyped-def]
+    make = user_factory(plans_app, template_db)
     assert make("repA").post("/facilities/79-A/reports", json=REPORT).status_code == 201
     return make
 
@@ -79,13 +66,6 @@ def scenario_id(user: Any) -> str:
     created = user("planner").post("/scenarios", json=SCENARIO)
     assert created.status_code == 201, created.get_data(as_text=True)
     return created.get_json()["scenario_id"]  # type: ignore[no-any-return]
-
-
-def _error(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["error"]["status"] == status and "Traceback" not in response.get_data(as_text=True)
-    return body["error"]  # type: ignore[no-any-return]
 
 
 def test_planner_creates_lists_and_reads(user: Any) -> None:
@@ -116,7 +96,7 @@ def test_edit_makes_a_new_version_and_the_old_one_stays(user: Any, scenario_id: 
     assert first["document"] == SCENARIO
     (row,) = user("planner").get("/scenarios").get_json()["scenarios"]
     assert row["version"] == 2 and row["first_created_by"] == "planner"
-    _error(user("planner").get(f"/scenarios/{scenario_id}?version=3"), 404)
+    expect_error(user("planner").get(f"/scenarios/{scenario_id}?version=3"), 404)
 
 
 def test_copy_is_a_new_scenario_that_remembers_its_source(user: Any, scenario_id: str) -> None:
@@ -182,7 +162,7 @@ def test_run_stores_both_plans_and_compares_them(user: Any, scenario_id: str) ->
     assert listed["run_id"] == run["run_id"] and listed["totals"] == totals
 
 
-def test_runs_never_change_the_base_data(user: Any, scen_app: Any, scenario_id: str) -> None:
+def test_runs_never_change_the_base_data(user: Any, plans_app: Any, scenario_id: str) -> None:
     closure = {
         **SCENARIO,
         "changes": [
@@ -207,8 +187,8 @@ def test_runs_never_change_the_base_data(user: Any, scen_app: Any, scenario_id: 
         ],
     }
     assert user("planner").put(f"/scenarios/{scenario_id}", json=closure).status_code == 200
-    store = scen_app.extensions["oxyroute"].store
-    service = scen_app.extensions["oxyroute_plans"]
+    store = plans_app.extensions["oxyroute"].store
+    service = plans_app.extensions["oxyroute_plans"]
     facilities_before = store.list_facilities()
     plain_before = (
         user("planner")
@@ -274,7 +254,7 @@ def test_runs_never_change_the_base_data(user: Any, scen_app: Any, scenario_id: 
 def test_bad_changes_get_422_naming_the_field(
     user: Any, change: dict[str, Any], field: str, reason: str
 ) -> None:
-    error = _error(user("planner").post("/scenarios", json={**SCENARIO, "changes": [change]}), 422)
+    error = expect_error(user("planner").post("/scenarios", json={**SCENARIO, "changes": [change]}), 422)
     assert any(d["field"] == field and reason in d["reason"] for d in error["details"]), error
     assert user("planner").get("/scenarios").get_json()["scenarios"] == []  # nothing stored
 
@@ -297,29 +277,29 @@ def test_bad_documents_get_422_naming_the_field(
         user("planner").post("/scenarios", json=document),
         user("planner").put(f"/scenarios/{scenario_id}", json=document),
     ):
-        error = _error(response, 422)
+        error = expect_error(response, 422)
         assert any(d["field"] == field for d in error["details"]), error
     assert user("planner").get(f"/scenarios/{scenario_id}").get_json()["version"] == 1
 
 
 def test_bad_run_and_copy_requests(user: Any, scenario_id: str) -> None:
-    error = _error(
+    error = expect_error(
         user("planner").post(
             f"/scenarios/{scenario_id}/run", json={"options": {"fairness": "yes"}}
         ),
         422,
     )
     assert any("fairness" in d["field"] or "fairness" in d["reason"] for d in error["details"])
-    error = _error(user("planner").post(f"/scenarios/{scenario_id}/run", json={"speed": 1}), 422)
+    error = expect_error(user("planner").post(f"/scenarios/{scenario_id}/run", json={"speed": 1}), 422)
     assert error["details"][0]["field"] == "speed"
-    _error(user("planner").post(f"/scenarios/{scenario_id}/run", json={"version": 0}), 422)
-    _error(user("planner").post(f"/scenarios/{scenario_id}/run", json={"version": 9}), 404)
-    _error(user("planner").post(f"/scenarios/{scenario_id}/copy", json={"name": 5, "x": 1}), 422)
-    _error(
+    expect_error(user("planner").post(f"/scenarios/{scenario_id}/run", json={"version": 0}), 422)
+    expect_error(user("planner").post(f"/scenarios/{scenario_id}/run", json={"version": 9}), 404)
+    expect_error(user("planner").post(f"/scenarios/{scenario_id}/copy", json={"name": 5, "x": 1}), 422)
+    expect_error(
         user("planner").post("/scenarios", data="name=x", headers={"Content-Type": "text/plain"}),
         400,
     )
-    _error(
+    expect_error(
         user("planner").post(
             "/scenarios", data="{not json", headers={"Content-Type": "application/json"}
         ),
@@ -336,30 +316,30 @@ def test_unknown_ids_are_404(user: Any, scenario_id: str) -> None:
         f"/scenarios/{scenario_id}/runs/{unknown}",
         f"/scenarios/{scenario_id}/runs/x",
     ):
-        _error(user("planner").get(path), 404)
+        expect_error(user("planner").get(path), 404)
     for path in (f"/scenarios/{unknown}/run", f"/scenarios/{unknown}/copy"):
-        _error(user("planner").post(path), 404)
-    _error(user("planner").put(f"/scenarios/{unknown}", json=SCENARIO), 404)
+        expect_error(user("planner").post(path), 404)
+    expect_error(user("planner").put(f"/scenarios/{unknown}", json=SCENARIO), 404)
     run_id = user("planner").post(f"/scenarios/{scenario_id}/run").get_json()["run_id"]
-    error = _error(user("planner").get(f"/scenarios/{scenario_id}/runs/{run_id}?format=pdf"), 422)
+    error = expect_error(user("planner").get(f"/scenarios/{scenario_id}/runs/{run_id}?format=pdf"), 422)
     assert error["details"][0]["field"] == "format"
 
 
 @pytest.mark.parametrize("username", ["dispatcher", "ministry", "admin", "repA", "coord79"])
 def test_only_planners_write(user: Any, scenario_id: str, username: str) -> None:
-    _error(user(username).post("/scenarios", json=SCENARIO), 403)
-    _error(user(username).put(f"/scenarios/{scenario_id}", json=SCENARIO), 403)
-    _error(user(username).post(f"/scenarios/{scenario_id}/copy"), 403)
-    _error(user(username).post(f"/scenarios/{scenario_id}/run"), 403)
+    expect_error(user(username).post("/scenarios", json=SCENARIO), 403)
+    expect_error(user(username).put(f"/scenarios/{scenario_id}", json=SCENARIO), 403)
+    expect_error(user(username).post(f"/scenarios/{scenario_id}/copy"), 403)
+    expect_error(user(username).post(f"/scenarios/{scenario_id}/run"), 403)
     # Refused before the lookup: an unknown id is 403 too, so ids cannot be probed.
-    _error(user(username).post(f"/scenarios/{'0' * 32}/run"), 403)
+    expect_error(user(username).post(f"/scenarios/{'0' * 32}/run"), 403)
 
 
 @pytest.mark.parametrize("username", ["dispatcher", "ministry", "admin", "repA"])
 def test_other_roles_cannot_read(user: Any, scenario_id: str, username: str) -> None:
-    _error(user(username).get("/scenarios"), 403)
-    _error(user(username).get(f"/scenarios/{scenario_id}"), 403)
-    _error(user(username).get(f"/scenarios/{scenario_id}/runs"), 403)
+    expect_error(user(username).get("/scenarios"), 403)
+    expect_error(user(username).get(f"/scenarios/{scenario_id}"), 403)
+    expect_error(user(username).get(f"/scenarios/{scenario_id}/runs"), 403)
 
 
 def test_coordinators_read_their_province_only(user: Any, scenario_id: str) -> None:
@@ -370,9 +350,9 @@ def test_coordinators_read_their_province_only(user: Any, scenario_id: str) -> N
     assert user("coord79").get(f"/scenarios/{scenario_id}").status_code == 200
     assert user("coord79").get(f"/scenarios/{scenario_id}/runs/{run_id}").status_code == 200
     assert user("coord01").get("/scenarios").get_json()["scenarios"] == []
-    _error(user("coord01").get(f"/scenarios/{scenario_id}"), 403)
-    _error(user("coord01").get(f"/scenarios/{scenario_id}/runs/{run_id}"), 403)
-    _error(user(None).get("/scenarios"), 401)
+    expect_error(user("coord01").get(f"/scenarios/{scenario_id}"), 403)
+    expect_error(user("coord01").get(f"/scenarios/{scenario_id}/runs/{run_id}"), 403)
+    expect_error(user(None).get("/scenarios"), 401)
 
 
 def test_openapi_documents_the_scenario_endpoints(user: Any) -> None:
