@@ -743,6 +743,24 @@ def scenario() -> None:
     """What-if scenarios (format: docs/scenarios.md)."""
 
 
+def _registry_fleet(database_url: str | None) -> list[Any]:
+    """The registry's vehicles that can be dispatched (a home depot and a capacity)."""
+    from dispatch import FleetVehicle
+
+    fleet = []
+    for record in _registry_store(database_url).list_records("vehicles", limit=None):
+        try:
+            fleet.append(FleetVehicle.from_registry(record))
+        except InvalidInputError:
+            continue
+    if not fleet:
+        raise InvalidInputError(
+            "vehicles: the registry has no vehicle with a home depot and a capacity; "
+            "give --vehicles vehicles.json"
+        )
+    return fleet
+
+
 def _write_plan_files(result: Any, out_dir: Path) -> None:
     from planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
 
@@ -760,6 +778,9 @@ def _write_plan_files(result: Any, out_dir: Path) -> None:
 
 @scenario.command("run")
 @click.argument("scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--routes-day", type=int, default=None,
+              help="Also route this plan day (0 = first) in both plans with the registry's fleet "
+              "and compare the routes.")
 @click.option(
     "--out",
     "out_dir",
@@ -771,7 +792,11 @@ def _write_plan_files(result: Any, out_dir: Path) -> None:
 @click.pass_context
 @_fail_cleanly
 def scenario_run(
-    ctx: click.Context, scenario_file: Path, out_dir: Path | None, database_url: str | None
+    ctx: click.Context,
+    scenario_file: Path,
+    routes_day: int | None,
+    out_dir: Path | None,
+    database_url: str | None,
 ) -> None:
     """Run a scenario against its base plan and print the comparison."""
     from planning import build_plan, plan_request_from_store
@@ -805,6 +830,24 @@ def scenario_run(
             f"  {row['name'][:44]:<44} unmet {row['unmet_m3_base']:>9,.0f} -> "
             f"{row['unmet_m3_scenario']:>9,.0f} m³"
         )
+    if routes_day is not None:
+        from dispatch import dispatch_request_from_plan, plan_dispatch, routes_to_dict
+        from planning import plan_to_dict
+        from scenarios import compare_routes
+
+        fleet = _registry_fleet(database_url)
+        answers = [
+            routes_to_dict(plan_dispatch(
+                dispatch_request_from_plan(plan_to_dict(p), day=routes_day, vehicles=fleet),
+                n, region))
+            for p, n in ((base, network), (result, changed_network))
+        ]
+        comparison["routes"] = compare_routes(*answers)
+        route_totals = comparison["routes"]["totals"]
+        click.echo(f"  routes on day {routes_day}: {route_totals['routes']['base']} -> "
+                   f"{route_totals['routes']['scenario']}, unassigned loads "
+                   f"{route_totals['unassigned']['base']} -> {route_totals['unassigned']['scenario']}, "
+                   f"{len(comparison['routes']['routes_changed'])} routes changed")
     if out_dir is not None:
         _write_plan_files(base, out_dir / "base")
         _write_plan_files(result, out_dir / "scenario")
@@ -1088,7 +1131,6 @@ def dispatch_command(
     from dispatch import (
         LANGUAGES,
         DispatchOptions,
-        FleetVehicle,
         dispatch_request_from_plan,
         plan_dispatch,
         route_sheet_html,
@@ -1120,17 +1162,7 @@ def dispatch_command(
     if vehicles_file is not None:
         fleet = vehicles_from_mapping(read_json(vehicles_file))
     else:
-        fleet = []
-        for record in _registry_store(database_url).list_records("vehicles", limit=None):
-            try:
-                fleet.append(FleetVehicle.from_registry(record))
-            except InvalidInputError:
-                continue
-        if not fleet:
-            raise InvalidInputError(
-                "vehicles: the registry has no vehicle with a home depot and a "
-                "capacity; give --vehicles vehicles.json"
-            )
+        fleet = _registry_fleet(database_url)
     request = dispatch_request_from_plan(
         plan,
         day=day,

@@ -425,3 +425,33 @@ def compare_plans(
 def fleet_changes(scenario: Scenario) -> Sequence[Mapping[str, Any]]:
     """Return the scenario's fleet changes (vehicle additions or removals) for dispatch."""
     return [v for c in scenario.changes if c["type"] == "fleet_change" for v in c["vehicles"]]
+
+
+def compare_routes(base: Mapping[str, Any], other: Mapping[str, Any]) -> dict[str, Any]:
+    """Compare two route answers (``dispatch.routes_to_dict`` output) of the same day.
+
+    Returns the totals of both (routes, loads left unassigned, driving time and distance), the
+    vehicles used in only one of them, and for each vehicle used in both whose stops changed, the
+    stop sequences (supplier and facility ids, in driving order) before and after.
+    """
+
+    def stops(route: Mapping[str, Any]) -> list[str]:
+        return [str(step.get("place_id", "")) for step in route.get("steps", [])
+                if step.get("type") not in ("start", "end")]
+
+    def totals(answer: Mapping[str, Any]) -> dict[str, float]:
+        routes = answer.get("routes", [])
+        return {"routes": len(routes), "unassigned": len(answer.get("unassigned", [])),
+                "duration_s": sum(r.get("duration", 0) for r in routes),
+                "distance_m": sum(r.get("distance", 0) for r in routes)}
+
+    before = {r["vehicle"]: stops(r) for r in base.get("routes", [])}
+    after = {r["vehicle"]: stops(r) for r in other.get("routes", [])}
+    a, b = totals(base), totals(other)
+    return {
+        "totals": {key: {"base": a[key], "scenario": b[key], "change": b[key] - a[key]} for key in a},
+        "vehicles_added": sorted(set(after) - set(before)),
+        "vehicles_removed": sorted(set(before) - set(after)),
+        "routes_changed": [{"vehicle": v, "stops_base": before[v], "stops_scenario": after[v]}
+                           for v in sorted(set(before) & set(after)) if before[v] != after[v]],
+    }

@@ -155,3 +155,21 @@ def test_run_prints_summary_matrix_and_plan(tmp_path: Path) -> None:
     assert "© OpenStreetMap contributors" in result.output
     assert "Bệnh Viện Hòa Hảo" in result.output  # Vietnamese names printed intact
     assert all(s["via_gateway"] in ("d5-east", "d5-north") for s in plan["suppliers"])
+
+
+def test_scenario_run_compares_plans_and_routes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "seed", "--region", "hcmc", "--database-url", url]).exit_code == 0
+    scenario = tmp_path / "outage.toml"
+    scenario.write_text('name = "Thủ Đức dừng nạp"\nregion = "hcmc_d5"\ndate = 2021-08-20\nhorizon_days = 2\n'
+                        '[[changes]]\ntype = "supplier_capacity"\nsupplier_id = "TDS"\ncapacity_factor = 0.0\n',
+                        encoding="utf-8")
+    result = runner.invoke(main, ["scenario", "run", str(scenario), "--routes-day", "0", "--out",
+                                  str(tmp_path / "out"), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    comparison = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
+    assert {"totals", "facilities", "flows_removed", "routes"} <= set(comparison)
+    assert all(r["supplier_id"] != "TDS" for r in comparison["flows_added"])
+    assert comparison["routes"]["totals"]["routes"]["base"] >= 1
+    assert (tmp_path / "out" / "scenario" / "plan.geojson").is_file()

@@ -179,3 +179,23 @@ def test_scenario_files_toml_and_json(tmp_path: Path) -> None:
         load_scenario(broken)
     with pytest.raises(InvalidInputError, match="date: expected YYYY-MM-DD"):
         scenario_from_mapping({"name": "x", "region": "hcmc", "date": "tomorrow"})
+
+
+def test_route_comparison_lists_added_removed_and_changed_routes() -> None:
+    from scenarios import compare_routes
+
+    def route(vehicle: str, *places: str, duration: int = 600) -> dict:
+        steps = [{"type": "start"}, *({"type": "delivery", "place_id": p} for p in places),
+                 {"type": "end"}]
+        return {"vehicle": vehicle, "duration": duration, "distance": 1000, "steps": steps}
+
+    base = {"routes": [route("T1", "S", "A", "B"), route("T2", "S", "C")], "unassigned": []}
+    other = {"routes": [route("T1", "S", "B", "A", duration=900), route("T3", "S", "C")],
+             "unassigned": [{"id": "L9"}]}
+    comparison = compare_routes(base, other)
+    assert comparison["vehicles_added"] == ["T3"] and comparison["vehicles_removed"] == ["T2"]
+    assert comparison["routes_changed"] == [
+        {"vehicle": "T1", "stops_base": ["S", "A", "B"], "stops_scenario": ["S", "B", "A"]}]
+    assert comparison["totals"]["unassigned"] == {"base": 0, "scenario": 1, "change": 1}
+    assert comparison["totals"]["duration_s"]["change"] == 300
+    assert compare_routes(base, base)["routes_changed"] == []
