@@ -224,6 +224,11 @@ def test_same_seed_same_plan() -> None:
     first, second = solve_checked(problem, params), solve_checked(problem, params)
     assert first.routes == second.routes
     assert first.cost == second.cost
+    # Two workers (seeds 3 and 4, each with its own search settings) are reproducible too.
+    pair = SolverParams(time_limit_s=5.0, seed=3, max_iterations=400, num_workers=2)
+    first, second = solve_checked(problem, pair), solve_checked(problem, pair)
+    assert first.routes == second.routes
+    assert first.cost == second.cost
 
 
 def test_validator_catches_broken_plans(square_problem: RouteProblem) -> None:
