@@ -408,6 +408,18 @@ def _scoped_province(permission: str) -> str | None:
 # ---------------------------------------------------------------------------- serialisation
 
 
+def _reports_json(revisions: list[Any], date_from: dt.date, date_to: dt.date) -> list[Any]:
+    """Serialise latest report revisions with their first submission time (on-time rule)."""
+    firsts = {
+        (s.facility_id, s.report_date): s.first_submitted_at
+        for s in _store().first_submissions(date_from=date_from, date_to=date_to)
+    }
+    return [
+        _revision_json(r, first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)))
+        for r in revisions
+    ]
+
+
 def _revision_json(
     revision: ReportRevision, *, first_submitted_at: dt.datetime | None = None
 ) -> dict[str, Any]:
@@ -605,21 +617,7 @@ def _build_blueprint() -> Blueprint:
         revisions = _store().latest_reports(
             date_from=date_from, date_to=date_to, facility_id=facility_id
         )
-        firsts = {
-            (s.facility_id, s.report_date): s.first_submitted_at
-            for s in _store().first_submissions(date_from=date_from, date_to=date_to)
-        }
-        return jsonify(
-            {
-                "reports": [
-                    _revision_json(
-                        r,
-                        first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)),
-                    )
-                    for r in revisions
-                ]
-            }
-        )
+        return jsonify({"reports": _reports_json(revisions, date_from, date_to)})
 
     @api.get("/facilities/<facility_id>/reports/<report_date>/revisions")
     def report_revisions(facility_id: str, report_date: str) -> Response:
@@ -659,21 +657,7 @@ def _build_blueprint() -> Blueprint:
         revisions = _store().latest_reports(
             date_from=date_from, date_to=date_to, province_code=province_code
         )
-        firsts = {
-            (s.facility_id, s.report_date): s.first_submitted_at
-            for s in _store().first_submissions(date_from=date_from, date_to=date_to)
-        }
-        return jsonify(
-            {
-                "reports": [
-                    _revision_json(
-                        r,
-                        first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)),
-                    )
-                    for r in revisions
-                ]
-            }
-        )
+        return jsonify({"reports": _reports_json(revisions, date_from, date_to)})
 
     # -- compliance and demand -----------------------------------------------------------------
 
