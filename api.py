@@ -155,8 +155,14 @@ def create_app(config: ApiConfig) -> Flask:
     )
     app.register_blueprint(_build_blueprint(), url_prefix=API_PREFIX)
     state = app.extensions["oxyroute"]
-    register_webmap(app, config.webmap, store=state.store, limiter=state.limiter,
-                    conversions=config.conversions)
+    map_resources = register_webmap(
+        app, config.webmap, store=state.store, limiter=state.limiter,
+        conversions=config.conversions,
+    )
+    # The plan endpoints route on the networks the map already loaded (one copy per region).
+    app.extensions["oxyroute_plans"].share_networks(
+        {rid: (layers.region, layers.network) for rid, layers in map_resources.regions.items()}
+    )
     _register_error_handlers(app)
     return app
 

@@ -67,6 +67,12 @@ class PlanService:
                 self._networks[region_id] = (region, network)
             return self._networks[region_id]
 
+    def share_networks(self, loaded: dict[str, tuple[Region, RoadNetwork]]) -> None:
+        """Use road networks another part of the app already loaded (by region id), not a copy."""
+        with self._lock:
+            for region_id, pair in loaded.items():
+                self._networks.setdefault(region_id, pair)
+
     def save(self, plan_id: str, files: dict[str, str]) -> None:
         """Write a plan's files atomically: a temporary folder renamed into place."""
         self.plans_dir.mkdir(parents=True, exist_ok=True)

@@ -356,18 +356,21 @@ def register_webmap(
     store: Store,
     limiter: FailedAuthLimiter,
     conversions: OxygenConversions | None = None,
-) -> None:
+) -> MapResources:
     """Load the map's regions (:func:`load_map_resources`) and register its blueprint on ``app``.
 
-    ``None`` serves the page with no region. Road networks load here, once per application.
+    ``None`` serves the page with no region. Road networks load here, once per application; the
+    loaded resources are returned so that the app's other parts can use the same networks.
     """
     config = config or WebMapConfig()
+    resources = load_map_resources(config, conversions=conversions)
     app.register_blueprint(
         create_webmap_blueprint(
-            load_map_resources(config, conversions=conversions),
+            resources,
             store=store,
             limiter=limiter,
             tile_url=config.tile_url,
             tile_attribution=config.tile_attribution,
         )
     )
+    return resources

@@ -85,3 +85,20 @@ def test_unknown_plan_and_bad_format(user: Any) -> None:
     plan_id = user("planner").post("/plans", json=BODY).get_json()["plan_id"]
     error = expect_error(user("planner").get(f"/plans/{plan_id}?format=pdf"), 422)
     assert "format" in error["details"][0]["field"]
+
+
+def test_plans_reuse_the_networks_the_map_loaded(db_url: str, clock, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import routing.graph
+    from api import ApiConfig, create_app
+    from webmap import WebMapConfig
+
+    app = create_app(ApiConfig(database_url=db_url, clock=clock, plans_dir=str(tmp_path),
+                               webmap=WebMapConfig(regions=("hcmc_d5",))))
+
+    def no_second_load(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the plan service loaded the network a second time")
+
+    monkeypatch.setattr(routing.graph, "network_for_region", no_second_load)
+    region, network = app.extensions["oxyroute_plans"].region_network("hcmc_d5")
+    assert region.region_id == "hcmc_d5" and network.node_count > 600
+    app.extensions["oxyroute"].store.engine.dispose()
