@@ -487,19 +487,23 @@ def register_scenario_routes(
         Returns the present instant (aware); stamps versions and runs.
     """
 
-    @api.post("/scenarios")
-    def create_scenario() -> Response:
-        _require("scenarios:write")
+    def _store_version(scenario_id: str | None) -> Any:
+        """Validate the body, check the writer's province and store it as a new version."""
         document = _body(required=True)
         _, region = _validate(document, store())
         authorize(g.principal, "scenarios:write", province_code=region.province_code)
-        record = _scenarios().add_version(
-            None,
+        return _scenarios().add_version(
+            scenario_id,
             document,
             province_code=region.province_code,
             created_by=g.principal.username,
             created_at=_now(clock),
         )
+
+    @api.post("/scenarios")
+    def create_scenario() -> Response:
+        _require("scenarios:write")
+        record = _store_version(None)
         links = _links(record)
         return _json({**record.to_dict(), "links": links}, 201, links["self"])
 
@@ -549,16 +553,7 @@ def register_scenario_routes(
     @api.put("/scenarios/<scenario_id>")
     def edit_scenario(scenario_id: str) -> Response:
         _writable(scenario_id)
-        document = _body(required=True)
-        _, region = _validate(document, store())
-        authorize(g.principal, "scenarios:write", province_code=region.province_code)
-        record = _scenarios().add_version(
-            scenario_id,
-            document,
-            province_code=region.province_code,
-            created_by=g.principal.username,
-            created_at=_now(clock),
-        )
+        record = _store_version(scenario_id)
         return _json({**record.to_dict(), "links": _links(record)})
 
     @api.post("/scenarios/<scenario_id>/copy")
