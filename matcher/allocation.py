@@ -37,6 +37,7 @@ exists and never plans less than asked.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import multiprocessing
 import time
@@ -285,13 +286,8 @@ def allocate_supply_matrix(
         lower_bound = solution.objective
         solver = "glop_fairness"
     elif options.single_sourcing:
-        relaxed = _solve_network(scaled, options, scaled.usable)
-        chosen = _choose_single_sources(scaled, relaxed, options)
-        solution = _solve_network(scaled, options, chosen)
-        lower_bound = relaxed.objective
+        solution, lower_bound = _solve_single_sourcing(scaled, options)
         solver = "min_cost_flow+single_sourcing"
-        if solution.objective > lower_bound:
-            solution = dataclasses.replace(solution, status="feasible")
     else:
         solution = _solve_network(scaled, options, scaled.usable)
         lower_bound = solution.objective
@@ -524,7 +520,17 @@ def travel_matrix_from_seconds(
 # --------------------------------------------------------------------------------------------
 
 
-def _build_day_network(scaled: _Scaled, day: int, usable: npt.NDArray[np.bool_]) -> _Network:
+_Arcs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+"""Supplier, facility and product of each candidate transport arc, in ``np.nonzero`` order."""
+
+
+def _usable_arcs(usable: npt.NDArray[np.bool_]) -> _Arcs:
+    """List the arcs of an (S, F, P) mask once, so that each day only filters them."""
+    s, f, p = np.nonzero(usable)
+    return s.astype(np.int64), f.astype(np.int64), p.astype(np.int64)
+
+
+def _build_day_network(scaled: _Scaled, day: int, arcs: _Arcs) -> _Network:
     """Build the compact min-cost-flow network of one independent day.
 
     Nodes: an unmet-demand source ``U`` (supply = the day's demand), a sink ``T`` (takes every
@@ -540,8 +546,9 @@ def _build_day_network(scaled: _Scaled, day: int, usable: npt.NDArray[np.bool_])
     demand = scaled.demand_q[:, day]
     capacity = scaled.capacity_q[:, :, day]
     limit = scaled.limit_q
-    mask = usable & (capacity > 0)[:, None, :] & (demand > 0)[None, :, None]
-    t_s, t_f, t_p = np.nonzero(mask)
+    a_s, a_f, a_p = arcs
+    live = (capacity[a_s, a_p] > 0) & (demand[a_f] > 0)
+    t_s, t_f, t_p = a_s[live], a_f[live], a_p[live]
     s_live, p_live = np.nonzero(capacity > 0)
     f_live = np.nonzero(demand > 0)[0]
     sup_node = np.full((n_s, n_p), -1, np.int64)
@@ -713,14 +720,12 @@ def _build_networks(
 ) -> list[_Network]:
     """Build one network per independent day, or one coupled network with carry-over.
 
-    ``usable`` is (S, F, P), the same every day, or (D, S, F, P), one mask per day.
+    ``usable`` is (S, F, P), the same every day, or, with carry-over only, (D, S, F, P).
     """
     if carry_over:
         return [_build_horizon_network(scaled, usable)]
-    return [
-        _build_day_network(scaled, day, usable[day] if usable.ndim == 4 else usable)
-        for day in range(scaled.demand_q.shape[1])
-    ]
+    arcs = _usable_arcs(usable)
+    return [_build_day_network(scaled, day, arcs) for day in range(scaled.demand_q.shape[1])]
 
 
 def _solve_arrays(
@@ -730,10 +735,7 @@ def _solve_arrays(
     costs: npt.NDArray[np.int64],
     supplies: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.int64], int]:
-    """Solve one min-cost flow exactly; return the arc flows and the optimal cost.
-
-    Module-level so that a worker process can run it.
-    """
+    """Solve one min-cost flow exactly; return the arc flows and the optimal cost."""
     solver = min_cost_flow.SimpleMinCostFlow()
     solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     solver.set_nodes_supplies(np.arange(len(supplies)), supplies)
@@ -745,25 +747,103 @@ def _solve_arrays(
     return solver.flows(np.arange(len(tails))), int(solver.optimal_cost())
 
 
-def _solve_networks(
-    networks: list[_Network], workers: int
-) -> list[tuple[npt.NDArray[np.int64], int]]:
-    """Solve independent networks, in ``workers`` processes when more than one is asked for.
+@dataclass(frozen=True, slots=True)
+class _PartResult:
+    """What one solved network contributes to the plan: positive transport and unmet quanta."""
 
-    OR-Tools' min-cost flow holds the GIL while it solves (measured: a Python thread got 2 % of
-    its ticks during a solve), so threads do not overlap; processes do. Each network is solved
-    identically in either case, so the plan does not depend on ``workers``.
+    arcs: _TransportArcs
+    transport_q: npt.NDArray[np.int64]
+    u_f: npt.NDArray[np.int64]
+    u_d: npt.NDArray[np.int64]
+    unmet_q: npt.NDArray[np.int64]
+    cost: int
+
+
+def _solve_part(network: _Network) -> _PartResult:
+    """Solve one network and keep only its nonzero flows (compact, for worker processes)."""
+    flows, cost = _solve_arrays(
+        network.tails, network.heads, network.caps, network.costs, network.supplies
+    )
+    n_t, n_u = len(network.t_s), len(network.u_f)
+    keep = np.nonzero(flows[:n_t] > 0)[0]
+    unmet = flows[len(flows) - n_u :]
+    short = np.nonzero(unmet > 0)[0]
+    return _PartResult(
+        arcs=_TransportArcs(
+            s=network.t_s[keep], f=network.t_f[keep], p=network.t_p[keep], d=network.t_d[keep]
+        ),
+        transport_q=flows[keep],
+        u_f=network.u_f[short],
+        u_d=network.u_d[short],
+        unmet_q=unmet[short],
+        cost=cost,
+    )
+
+
+_WORKER_STATE: tuple[_Scaled, _Arcs, AllocationOptions] | None = None
+# The problem a worker process solves days of; set once per worker by ``_init_worker`` (inherited
+# without copying under ``fork``), so that each task sends only a day number.
+
+_DayTask = Callable[[_Scaled, _Arcs, AllocationOptions, int], Any]
+
+
+def _init_worker(scaled: _Scaled, arcs: _Arcs, options: AllocationOptions) -> None:
+    global _WORKER_STATE
+    _WORKER_STATE = (scaled, arcs, options)
+
+
+def _run_in_worker(task: _DayTask, day: int) -> Any:
+    assert _WORKER_STATE is not None, "worker started without _init_worker"
+    return task(*_WORKER_STATE, day)
+
+
+def _map_days(
+    task: _DayTask,
+    scaled: _Scaled,
+    usable: npt.NDArray[np.bool_],
+    options: AllocationOptions,
+) -> list[Any]:
+    """Run ``task(scaled, arcs, options, day)`` for every day, in order (arcs of ``usable``).
+
+    In ``options.workers`` processes when more than one is asked for: OR-Tools' min-cost flow
+    holds the GIL while it solves (measured: a Python thread got 2 % of its ticks during a
+    solve), so threads do not overlap; processes do. Each worker receives the problem once and
+    then builds and solves whole days, returning compact results. Every day is computed
+    identically either way, so the plan does not depend on ``workers``.
     """
-    arguments = [(n.tails, n.heads, n.caps, n.costs, n.supplies) for n in networks]
-    if workers <= 1 or len(networks) <= 1:
-        return [_solve_arrays(*a) for a in arguments]
+    n_d = scaled.demand_q.shape[1]
+    arcs = _usable_arcs(usable)
+    if options.workers <= 1 or n_d <= 1:
+        return [task(scaled, arcs, options, day) for day in range(n_d)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    # Largest networks first, so the last one to start is a small one.
-    order = sorted(range(len(networks)), key=lambda i: -len(networks[i].tails))
-    with ProcessPoolExecutor(max_workers=min(workers, len(networks)), mp_context=context) as pool:
-        futures = {i: pool.submit(_solve_arrays, *arguments[i]) for i in order}
-        return [futures[i].result() for i in range(len(networks))]
+    with ProcessPoolExecutor(
+        max_workers=min(options.workers, n_d),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(scaled, arcs, options),
+    ) as pool:
+        return list(pool.map(functools.partial(_run_in_worker, task), range(n_d)))
+
+
+def _solve_day_task(
+    scaled: _Scaled, arcs: _Arcs, options: AllocationOptions, day: int
+) -> _PartResult:
+    return _solve_part(_build_day_network(scaled, day, arcs))
+
+
+def _solution_from_parts(n_f: int, n_d: int, parts: Sequence[_PartResult]) -> _Solution:
+    """Assemble the solution of independent networks (proven optimal each)."""
+    unmet = np.zeros((n_f, n_d))
+    for part in parts:
+        unmet[part.u_f, part.u_d] = part.unmet_q
+    return _Solution(
+        transport_q=np.concatenate([part.transport_q for part in parts]).astype(np.float64),
+        unmet_q=unmet,
+        objective=float(sum(part.cost for part in parts)),
+        status="optimal",
+        arcs=_concat_transport([part.arcs for part in parts]),
+    )
 
 
 def _solve_network(
@@ -771,38 +851,72 @@ def _solve_network(
 ) -> _Solution:
     """Solve the min-cost flow exactly: one network per day, or one coupled network."""
     n_f, n_d = scaled.demand_q.shape
-    networks = _build_networks(scaled, usable, options.carry_over)
-    results = _solve_networks(networks, options.workers)
-    unmet = np.zeros((n_f, n_d))
-    transport: list[npt.NDArray[np.float64]] = []
-    objective = 0
-    for network, (flows, cost) in zip(networks, results, strict=True):
-        n_u = len(network.u_f)
-        transport.append(flows[: len(network.t_s)].astype(np.float64))
-        unmet[network.u_f, network.u_d] = flows[len(flows) - n_u :]
-        objective += cost
-    return _Solution(
-        transport_q=np.concatenate(transport),
-        unmet_q=unmet,
-        objective=float(objective),
-        status="optimal",
-        arcs=_concat_transport(networks),
-    )
+    if options.carry_over:
+        parts = [_solve_part(_build_horizon_network(scaled, usable))]
+    else:
+        parts = _map_days(_solve_day_task, scaled, usable, options)
+    return _solution_from_parts(n_f, n_d, parts)
 
 
-def _concat_transport(networks: list[_Network]) -> _TransportArcs:
-    """Concatenate what the transport arcs of several networks mean."""
+def _concat_transport(arcs: Sequence[_TransportArcs]) -> _TransportArcs:
+    """Concatenate the transport arcs of several networks."""
     return _TransportArcs(
-        s=np.concatenate([n.t_s for n in networks]),
-        f=np.concatenate([n.t_f for n in networks]),
-        p=np.concatenate([n.t_p for n in networks]),
-        d=np.concatenate([n.t_d for n in networks]),
+        s=np.concatenate([a.s for a in arcs]),
+        f=np.concatenate([a.f for a in arcs]),
+        p=np.concatenate([a.p for a in arcs]),
+        d=np.concatenate([a.d for a in arcs]),
     )
 
 
 # --------------------------------------------------------------------------------------------
 # Single sourcing
 # --------------------------------------------------------------------------------------------
+
+
+def _single_source_day_task(
+    scaled: _Scaled, arcs: _Arcs, options: AllocationOptions, day: int
+) -> tuple[_PartResult, int]:
+    """Single sourcing on one independent day: relax, choose the sources, re-solve.
+
+    Returns the day's final part and the relaxation's optimal cost (the day's lower bound).
+    """
+    one_day = dataclasses.replace(
+        scaled,
+        capacity_q=scaled.capacity_q[:, :, day : day + 1],
+        demand_q=scaled.demand_q[:, day : day + 1],
+    )
+    relaxed = _solve_part(_build_day_network(one_day, 0, arcs))
+    n_f = scaled.demand_q.shape[0]
+    chosen = _choose_single_sources(one_day, _solution_from_parts(n_f, 1, [relaxed]), options)
+    final = _solve_part(_build_day_network(one_day, 0, _usable_arcs(chosen[0])))
+    on_day = dataclasses.replace(
+        final,
+        arcs=dataclasses.replace(final.arcs, d=np.full(len(final.arcs.d), day, np.int64)),
+        u_d=np.full(len(final.u_d), day, np.int64),
+    )
+    return on_day, relaxed.cost
+
+
+def _solve_single_sourcing(scaled: _Scaled, options: AllocationOptions) -> tuple[_Solution, float]:
+    """Single sourcing: the plan restricted to one supplier per item, and the relaxation's bound.
+
+    Per day without carry-over, the days are independent: each is relaxed, assigned and
+    re-solved on its own (in parallel with ``workers``). Otherwise the whole horizon's
+    relaxation is solved first and the sources chosen from it.
+    """
+    n_f, n_d = scaled.demand_q.shape
+    if options.single_sourcing_scope == "day" and not options.carry_over:
+        results = _map_days(_single_source_day_task, scaled, scaled.usable, options)
+        solution = _solution_from_parts(n_f, n_d, [part for part, _ in results])
+        lower_bound = float(sum(bound for _, bound in results))
+    else:
+        relaxed = _solve_network(scaled, options, scaled.usable)
+        lower_bound = relaxed.objective
+        chosen = _choose_single_sources(scaled, relaxed, options)
+        solution = _solve_network(scaled, options, chosen)
+    if solution.objective > lower_bound:
+        solution = dataclasses.replace(solution, status="feasible")
+    return solution, lower_bound
 
 
 def _choose_single_sources(
@@ -1052,7 +1166,7 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     )
     u_f = np.concatenate([n.u_f for n in networks])
     u_d = np.concatenate([n.u_d for n in networks])
-    arcs = _concat_transport(networks)
+    arcs = _concat_transport([_TransportArcs(s=n.t_s, f=n.t_f, p=n.t_p, d=n.t_d) for n in networks])
     # Transport cost: every arc's cost except the unmet penalties (travel, and overnight storage
     # with carry-over).
     transport_cost = np.concatenate([n.costs for n in networks]).astype(np.float64)

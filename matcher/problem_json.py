@@ -7,7 +7,6 @@ document (path, offending value, fix) and raises one :class:`~data.errors.Invali
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import math
 from collections.abc import Mapping

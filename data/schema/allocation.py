@@ -276,13 +276,14 @@ class AllocationOptions:
         Time limit of the LP solver in fairness mode (the network solver has none: it is exact
         and fast).
     single_sourcing_time_limit_s
-        Time limit (default 10 s) of the small MIP that decides, in single-sourcing mode, the
-        items the daily relaxation splits between suppliers (scope ``"day"``); without an answer
-        in time they are placed greedily as in scope ``"horizon"``. The plan's
+        Time limit (default 10 s) of each day's small MIP that decides, in single-sourcing mode,
+        the items the daily relaxation splits between suppliers (scope ``"day"``); without an
+        answer in time they are placed greedily as in scope ``"horizon"``. The plan's
         ``lower_bound`` and gap say how good the result is either way.
     workers
-        Processes that solve independent daily networks at the same time (default 1). The plan
-        is the same for any value; more than 1 helps only with free CPU cores.
+        Processes that solve independent days at the same time (default 1): the daily networks
+        and, with single sourcing per day, each day's relaxation, assignment and re-solve. The
+        plan is the same for any value; more than 1 helps only with free CPU cores.
     """
 
     max_delivery_time_s: int | None = None

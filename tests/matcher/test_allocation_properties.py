@@ -159,8 +159,10 @@ def test_single_sourcing_has_one_supplier_and_reports_its_gap(
     assert plan.solver_status == ("optimal" if plan.gap == 0 else "feasible")
 
 
-@given(instances())
-def test_workers_do_not_change_the_plan(instance: dict[str, Any]) -> None:
-    one = _solve(instance, AllocationOptions())
-    two = _solve(instance, AllocationOptions(workers=2))
+@given(
+    instances(), st.sampled_from([{}, {"single_sourcing": True, "single_sourcing_scope": "day"}])
+)
+def test_workers_do_not_change_the_plan(instance: dict[str, Any], mode: dict[str, Any]) -> None:
+    one = _solve(instance, AllocationOptions(**mode))
+    two = _solve(instance, AllocationOptions(workers=2, **mode))
     assert (one.flows, one.unmet, one.totals) == (two.flows, two.unmet, two.totals)
