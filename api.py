@@ -28,10 +28,11 @@ from api_routes import register_route_routes, route_openapi_paths
 from api_scenarios import register_scenario_routes, scenario_openapi_paths
 from data.auth import (
     AuthenticationError,
+    CostlyOperationLimiter,
     FailedAuthLimiter,
     PermissionDeniedError,
     Principal,
-    TooManyFailuresError,
+    TooManyRequestsError,
     authenticate_request,
     authorize,
 )
@@ -89,6 +90,9 @@ class ApiConfig:
     failed_auth_limit, failed_auth_window_s, failed_auth_lockout_s
         After ``failed_auth_limit`` failed authentications from one address within the window,
         the address gets 429 for the lockout period.
+    costly_limit, costly_window_s, costly_concurrent
+        Each user may start at most ``costly_limit`` plans, route computations and scenario runs
+        per ``costly_window_s`` seconds, ``costly_concurrent`` at a time; beyond, 429.
     clock
         The present instant (aware); tests inject a fixed clock.
     conversions
@@ -105,6 +109,9 @@ class ApiConfig:
     failed_auth_limit: int = 10
     failed_auth_window_s: float = 60.0
     failed_auth_lockout_s: float = 60.0
+    costly_limit: int = 6
+    costly_window_s: float = 60.0
+    costly_concurrent: int = 1
     clock: Callable[[], dt.datetime] = utc_now
     conversions: OxygenConversions = field(default_factory=OxygenConversions)
     regions: tuple[str, ...] = ("hcmc", "hcmc_d5")
@@ -119,6 +126,7 @@ class _AppState:
     config: ApiConfig
     store: Store
     limiter: FailedAuthLimiter
+    costly: CostlyOperationLimiter
     query_rules: tuple[tuple[re.Pattern[str], dict[str, frozenset[str]]], ...] = ()
 
 
@@ -145,6 +153,11 @@ def create_app(config: ApiConfig) -> Flask:
             window_s=config.failed_auth_window_s,
             lockout_s=config.failed_auth_lockout_s,
         ),
+        costly=CostlyOperationLimiter(
+            max_per_window=config.costly_limit,
+            window_s=config.costly_window_s,
+            max_concurrent=config.costly_concurrent,
+        ),
         query_rules=_query_rules(openapi_document()),
     )
     app.extensions["oxyroute_plans"] = PlanService(
@@ -156,7 +169,10 @@ def create_app(config: ApiConfig) -> Flask:
     app.register_blueprint(_build_blueprint(), url_prefix=API_PREFIX)
     state = app.extensions["oxyroute"]
     map_resources = register_webmap(
-        app, config.webmap, store=state.store, limiter=state.limiter,
+        app,
+        config.webmap,
+        store=state.store,
+        limiter=state.limiter,
         conversions=config.conversions,
     )
     # The plan endpoints route on the networks the map already loaded (one copy per region).
@@ -302,8 +318,8 @@ def _register_error_handlers(app: Flask) -> None:
             headers={"WWW-Authenticate": 'Bearer realm="oxyroute"'},
         )
 
-    @app.errorhandler(TooManyFailuresError)
-    def _too_many(error: TooManyFailuresError) -> Response:
+    @app.errorhandler(TooManyRequestsError)
+    def _too_many(error: TooManyRequestsError) -> Response:
         return error_response(429, str(error), headers={"Retry-After": str(error.retry_after_s)})
 
     @app.errorhandler(PermissionDeniedError)
@@ -421,7 +437,9 @@ def _reports_json(revisions: list[Any], date_from: dt.date, date_to: dt.date) ->
         for s in _store().first_submissions(date_from=date_from, date_to=date_to)
     }
     return [
-        _revision_json(r, first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)))
+        _revision_json(
+            r, first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date))
+        )
         for r in revisions
     ]
 
@@ -482,8 +500,12 @@ def _build_blueprint() -> Blueprint:
             return
         state = _state()
         g.principal = authenticate_request(
-            authorization=request.headers.get("Authorization", ""), query_names=request.args,
-            client=request.remote_addr or "unknown", store=state.store, limiter=state.limiter)
+            authorization=request.headers.get("Authorization", ""),
+            query_names=request.args,
+            client=request.remote_addr or "unknown",
+            store=state.store,
+            limiter=state.limiter,
+        )
         _check_query_names()
 
     register_plan_routes(api, _store)

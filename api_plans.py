@@ -7,6 +7,7 @@ and any worker can serve them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -14,7 +15,7 @@ import re
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,52 @@ from routing.network import RoadNetwork
 
 _PLAN_ID = re.compile(r"^[0-9a-f]{32}$")
 _BODY_KEYS = {"region", "date", "horizon_days", "options"}
+_MAX_TIME_LIMIT_S = 60.0
+# Allocation options a client may set over HTTP, with the schema each has in the OpenAPI document.
+# The server decides the rest (``workers``: processes are the server's to spend).
+API_OPTION_SCHEMAS: dict[str, dict[str, Any]] = {
+    "max_delivery_time_s": {"type": ["integer", "null"], "minimum": 0},
+    "fairness": {"type": "boolean"},
+    "single_sourcing": {"type": "boolean"},
+    "single_sourcing_scope": {"type": "string", "enum": ["horizon", "day"]},
+    "carry_over": {"type": "boolean"},
+    "quantity_resolution_m3": {"type": "number", "exclusiveMinimum": 0},
+    "time_limit_s": {"type": "number", "exclusiveMinimum": 0, "maximum": _MAX_TIME_LIMIT_S},
+    "single_sourcing_time_limit_s": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "maximum": _MAX_TIME_LIMIT_S,
+    },
+}
+
+
+def api_allocation_options(raw: Any) -> AllocationOptions:
+    """Read the ``options`` of a plan or scenario-run request (4 h delivery limit by default).
+
+    Only the keys of :data:`API_OPTION_SCHEMAS` are accepted and solver time limits are capped at
+    60 s, so one request cannot hold the server's processes for long.
+    """
+    if not isinstance(raw, dict):
+        raise InvalidInputError("options: must be an object of allocation options")
+    problems = [
+        f"options.{key}: not settable over HTTP (allowed: {', '.join(sorted(API_OPTION_SCHEMAS))})"
+        for key in sorted(set(raw) - set(API_OPTION_SCHEMAS))
+    ]
+    for key in ("time_limit_s", "single_sourcing_time_limit_s"):
+        value = raw.get(key)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and value > _MAX_TIME_LIMIT_S:
+            problems.append(f"options.{key}: at most {_MAX_TIME_LIMIT_S:g} s, got {value!r}")
+    if problems:
+        raise InvalidInputError.from_problems("options", problems)
+    return AllocationOptions.from_mapping({"max_delivery_time_s": 4 * 3600, **raw})
+
+
+@contextlib.contextmanager
+def costly_operation(operation: str) -> Iterator[None]:
+    """Hold one of the user's costly-operation slots (429 beyond the per-user limits)."""
+    with current_app.extensions["oxyroute"].costly.acquire(g.principal.username, operation):
+        yield
 
 
 class PlanNotFoundError(RecordNotFoundError):
@@ -154,17 +201,11 @@ def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int,
     horizon = body.get("horizon_days", 7)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 60:
         problems.append(f"horizon_days: must be an integer from 1 to 60, got {horizon!r}")
-    options_raw = body.get("options", {})
     options = AllocationOptions(max_delivery_time_s=4 * 3600)
-    if not isinstance(options_raw, dict):
-        problems.append("options: must be an object of allocation options")
-    else:
-        try:
-            options = AllocationOptions.from_mapping(
-                {"max_delivery_time_s": 4 * 3600, **options_raw}
-            )
-        except InvalidInputError as exc:
-            problems.extend(exc.problems)
+    try:
+        options = api_allocation_options(body.get("options", {}))
+    except InvalidInputError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise InvalidInputError.from_problems("plan request", problems)
     assert start is not None and isinstance(region, str)
@@ -186,10 +227,11 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
         except MissingDataFileError as exc:
             raise InvalidInputError(f"region: {exc}") from None
         authorize(g.principal, "plans:write", province_code=region.province_code)
-        plan_request = plan_request_from_store(
-            store(), region, network, start_date=start, horizon_days=horizon, options=options
-        )
-        plan = build_plan(plan_request, network, region)
+        with costly_operation("plan"):
+            plan_request = plan_request_from_store(
+                store(), region, network, start_date=start, horizon_days=horizon, options=options
+            )
+            plan = build_plan(plan_request, network, region)
         plan_id, document = service.store_plan(
             plan,
             region,
@@ -260,14 +302,7 @@ def plan_openapi_paths() -> dict[str, Any]:
             "options": {
                 "type": "object",
                 "description": "allocation options (docs/allocation.md)",
-                "properties": {
-                    "max_delivery_time_s": {"type": ["integer", "null"], "minimum": 0},
-                    "fairness": {"type": "boolean"},
-                    "single_sourcing": {"type": "boolean"},
-                    "carry_over": {"type": "boolean"},
-                    "quantity_resolution_m3": {"type": "number", "exclusiveMinimum": 0},
-                    "time_limit_s": {"type": "number", "exclusiveMinimum": 0},
-                },
+                "properties": API_OPTION_SCHEMAS,
                 "additionalProperties": False,
             },
         },

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from api_plans import PlanService
+from api_plans import PlanService, costly_operation
 from data.auth import ROLE_PERMISSIONS, PermissionDeniedError, authorize
 from data.errors import InvalidInputError, MissingDataFileError
 from data.schema.registry import MalformedInputError
@@ -159,7 +159,8 @@ def register_route_routes(api: Blueprint, store: Callable[[], Any]) -> None:
             region, network = service.region_network(meta["region"])
         except MissingDataFileError as exc:
             raise InvalidInputError(f"region: {exc}") from None
-        result = plan_dispatch(dispatch_request, network, region)
+        with costly_operation("routes"):
+            result = plan_dispatch(dispatch_request, network, region)
         routes_id = uuid.uuid4().hex
         answer = routes_to_dict(result, routes_id=routes_id)
         answer["meta"] = {

@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from api_plans import PlanService
+from api_plans import API_OPTION_SCHEMAS, PlanService, api_allocation_options, costly_operation
 from data.auth import ROLE_PERMISSIONS, PermissionDeniedError, authorize
 from data.errors import InvalidInputError, MissingDataFileError
-from data.schema.allocation import AllocationOptions
 from data.schema.registry import MalformedInputError, Role
 from data.store import RecordNotFoundError
 
@@ -585,24 +584,22 @@ def register_scenario_routes(
         _require("scenarios:write")
         body = _object(_body(required=False), _RUN_KEYS, "a run request")
         record = _writable(scenario_id, _version_arg(body.get("version"), "version"))
-        options_raw = body.get("options", {})
-        if not isinstance(options_raw, dict):
-            raise InvalidInputError("options: must be an object of allocation options")
-        options = AllocationOptions.from_mapping({"max_delivery_time_s": 4 * 3600, **options_raw})
+        options = api_allocation_options(body.get("options", {}))
         scenario = scenario_from_mapping(record.document)
         region, network = _region(scenario.region)
-        base_request = plan_request_from_store(
-            store(),
-            region,
-            network,
-            start_date=scenario.start_date,
-            horizon_days=scenario.horizon_days,
-            options=options,
-        )
-        what_if, changed_network = apply_scenario(scenario, base_request, network)
-        base_plan = build_plan(base_request, network, region)
-        scenario_plan = build_plan(what_if, changed_network, region)
-        comparison = compare_plans(base_plan, scenario_plan)
+        with costly_operation("scenario run"):
+            base_request = plan_request_from_store(
+                store(),
+                region,
+                network,
+                start_date=scenario.start_date,
+                horizon_days=scenario.horizon_days,
+                options=options,
+            )
+            what_if, changed_network = apply_scenario(scenario, base_request, network)
+            base_plan = build_plan(base_request, network, region)
+            scenario_plan = build_plan(what_if, changed_network, region)
+            comparison = compare_plans(base_plan, scenario_plan)
         run_id, created_at = uuid.uuid4().hex, _now(clock)
         provenance = {"scenario_id": scenario_id, "version": record.version, "run_id": run_id}
         base_plan_id = _save_plan(base_plan, region, created_at, {**provenance, "plan": "base"})
@@ -776,6 +773,8 @@ def scenario_openapi_paths() -> dict[str, Any]:
                                     "options": {
                                         "type": "object",
                                         "description": "allocation options, as POST /plans",
+                                        "properties": API_OPTION_SCHEMAS,
+                                        "additionalProperties": False,
                                     },
                                 },
                             }

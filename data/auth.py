@@ -8,6 +8,7 @@ acts only on its own facility, a province coordinator only inside its 2021 provi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -15,7 +16,7 @@ import threading
 import time
 from collections import deque
 from typing import Any
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from data.errors import OxyrouteError
@@ -38,12 +39,21 @@ class PermissionDeniedError(OxyrouteError, PermissionError):
     """
 
 
-class TooManyFailuresError(OxyrouteError):
+class TooManyRequestsError(OxyrouteError):
+    """Too many requests of one kind from one client or user; wait ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
+
+
+class TooManyFailuresError(TooManyRequestsError):
     """Too many failed authentications from one client; wait ``retry_after_s`` seconds."""
 
     def __init__(self, retry_after_s: int) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(f"too many failed authentications; retry after {retry_after_s} s")
+        super().__init__(
+            f"too many failed authentications; retry after {retry_after_s} s", retry_after_s
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +129,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         }
     ),
     Role.PLANNER: frozenset(
-        {*_READ_REGISTRY, "reports:read", "compliance:read", "demand:read", "approvals:read",
-         "plans:read", "plans:write", "scenarios:read", "scenarios:write"}
+        {
+            *_READ_REGISTRY,
+            "reports:read",
+            "compliance:read",
+            "demand:read",
+            "approvals:read",
+            "plans:read",
+            "plans:write",
+            "scenarios:read",
+            "scenarios:write",
+        }
     ),
     Role.ADMIN: frozenset(
         {
@@ -147,8 +166,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 # Registry collections that carry a province and are scoped for coordinators; the others
 # (suppliers, fleet) are shared regional resources every coordinator may read.
 SCOPED_COLLECTIONS = frozenset(
-    {"facilities", "reports", "compliance", "demand", "imports", "approvals", "plans", "routes",
-     "scenarios"}
+    {
+        "facilities",
+        "reports",
+        "compliance",
+        "demand",
+        "imports",
+        "approvals",
+        "plans",
+        "routes",
+        "scenarios",
+    }
 )
 
 
@@ -285,6 +313,70 @@ class FailedAuthLimiter:
                 failures.clear()
             if len(self._failures) > 100_000:  # bound memory under a spray of addresses
                 self._failures = {k: v for k, v in self._failures.items() if v}
+
+
+class CostlyOperationLimiter:
+    """Limit each user's costly operations (plans, routes, scenario runs): rate and concurrency.
+
+    A user may start at most ``max_per_window`` of them within ``window_s`` seconds, and run at
+    most ``max_concurrent`` at once; beyond either, :meth:`acquire` raises
+    :class:`TooManyRequestsError` (HTTP 429 with ``Retry-After``) before any work is done. State
+    lives in memory, per process.
+
+    Parameters
+    ----------
+    max_per_window, window_s, max_concurrent
+        The rule (defaults: 6 per 60 s, 1 at a time).
+    clock
+        Monotonic seconds (injected for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_per_window: int = 6,
+        window_s: float = 60.0,
+        max_concurrent: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_per_window = max_per_window
+        self.window_s = window_s
+        self.max_concurrent = max_concurrent
+        self._clock = clock
+        self._started: dict[str, deque[float]] = {}
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def acquire(self, user: str, operation: str) -> Iterator[None]:
+        """Hold one of ``user``'s slots while the ``operation`` (named in the error) runs."""
+        now = self._clock()
+        with self._lock:
+            started = self._started.setdefault(user, deque())
+            while started and started[0] <= now - self.window_s:
+                started.popleft()
+            if self._running.get(user, 0) >= self.max_concurrent:
+                raise TooManyRequestsError(
+                    f"{operation}: {self.max_concurrent} costly operation(s) already running for "
+                    "this user; retry when it has finished",
+                    1,
+                )
+            if len(started) >= self.max_per_window:
+                wait = max(1, int(started[0] + self.window_s - now + 0.999))
+                raise TooManyRequestsError(
+                    f"{operation}: at most {self.max_per_window} costly operations per "
+                    f"{self.window_s:g} s per user; retry after {wait} s",
+                    wait,
+                )
+            started.append(now)
+            self._running[user] = self._running.get(user, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[user] -= 1
+                if not self._running[user]:
+                    del self._running[user]
 
 
 #: Query parameter names that would carry a token in a URL; a request using one is refused.

@@ -71,6 +71,12 @@ def test_reading_is_scoped_too(user: Any) -> None:
         ({"region": "hcmc_d5", "date": "2021-08-20", "horizon_days": 0}, "horizon_days"),
         ({"region": "hcmc_d5", "date": "2021-08-20", "options": {"fairness": "yes"}}, "fairness"),
         ({"region": "hcmc_d5", "date": "2021-08-20", "colour": "red"}, "colour"),  # unknown key
+        # processes are the server's to spend; solver time limits are capped
+        ({"region": "hcmc_d5", "date": "2021-08-20", "options": {"workers": 8}}, "workers"),
+        (
+            {"region": "hcmc_d5", "date": "2021-08-20", "options": {"time_limit_s": 600}},
+            "time_limit_s",
+        ),
         (["hcmc_d5"], "body"),  # not an object
     ],
 )
@@ -102,3 +108,14 @@ def test_plans_reuse_the_networks_the_map_loaded(db_url: str, clock, tmp_path, m
     region, network = app.extensions["oxyroute_plans"].region_network("hcmc_d5")
     assert region.region_id == "hcmc_d5" and network.node_count > 600
     app.extensions["oxyroute"].store.engine.dispose()
+
+
+def test_costly_operations_are_limited_per_user(user: Any) -> None:
+    # Default rule: 6 plans, route computations or scenario runs per user per minute.
+    statuses = [user("planner").post("/plans", json=BODY).status_code for _ in range(7)]
+    assert statuses == [201] * 6 + [429]
+    refused = user("planner").post("/plans", json=BODY)
+    error = expect_error(refused, 429)
+    assert "per user" in error["message"] and int(refused.headers["Retry-After"]) > 0
+    # Another user is not held back by the first one's requests.
+    assert user("coord79").post("/plans", json=BODY).status_code == 201
