@@ -41,7 +41,7 @@ import functools
 import math
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -134,6 +134,67 @@ class _Solution:
     objective: float
     status: str
     arcs: _TransportArcs
+    # The plan's flows, when they were built while the solve went on (see _solution_from_parts).
+    flows: list[Flow] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _FlowMaker:
+    """Turns solved transport quanta into the plan's :class:`Flow` records."""
+
+    supplier_ids: list[str]
+    facility_ids: list[str]
+    travel_s: npt.NDArray[np.int64]
+    resolution_m3: float
+    conversions: OxygenConversions
+    cylinder_size: str
+
+    def quantities_m3(self, transport_q: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Gas m³ of transport quanta, as the plan states them."""
+        return np.round(np.asarray(transport_q, np.float64) * self.resolution_m3, 6)
+
+    def __call__(self, arcs: _TransportArcs, transport_q: npt.NDArray[np.float64]) -> list[Flow]:
+        """Return the flows of the positive quantities, by day, supplier, facility, product."""
+        positive = np.nonzero(np.asarray(transport_q) > _FLOW_TOLERANCE)[0]
+        positive = positive[
+            np.lexsort((arcs.p[positive], arcs.f[positive], arcs.s[positive], arcs.d[positive]))
+        ]
+        f_s, f_f, f_p = arcs.s[positive], arcs.f[positive], arcs.p[positive]
+        quantity_m3 = self.quantities_m3(np.asarray(transport_q)[positive])
+        bulk = f_p == PRODUCTS.index(Product.BULK_LIQUID)
+        quantity = np.where(
+            bulk,
+            np.round(quantity_m3 / self.conversions.gas_m3_per_lox_t, 4),
+            np.ceil(quantity_m3 / self.conversions.cylinder_gas_m3[self.cylinder_size] - 1e-9),
+        )
+        units = ("t_lox", f"cylinders_{self.cylinder_size}")
+        supplier_ids, facility_ids = self.supplier_ids, self.facility_ids
+        return [
+            Flow(
+                supplier_id=supplier_ids[s_idx],
+                facility_id=facility_ids[f_idx],
+                day=day,
+                product=PRODUCTS[p_idx],
+                quantity_m3=q_m3,
+                quantity=q_unit,
+                unit=units[0] if is_bulk else units[1],
+                travel_time_s=t_s,
+            )
+            for s_idx, f_idx, p_idx, day, q_m3, q_unit, is_bulk, t_s in zip(
+                f_s.tolist(),
+                f_f.tolist(),
+                f_p.tolist(),
+                arcs.d[positive].tolist(),
+                quantity_m3.tolist(),
+                quantity.tolist(),
+                bulk.tolist(),
+                self.travel_s[f_s, f_f].tolist(),
+                strict=True,
+            )
+        ]
+
+
+_FLOW_TOLERANCE = 1e-6  # LP (fairness) flows carry float noise; quanta are integers otherwise
 
 
 def allocate_supply(
@@ -281,27 +342,33 @@ def allocate_supply_matrix(
         priority,
         options,
     )
+    make_flows = _FlowMaker(
+        supplier_ids=list(supplier_ids),
+        facility_ids=list(facility_ids),
+        travel_s=scaled.travel_s,
+        resolution_m3=options.quantity_resolution_m3,
+        conversions=conversions,
+        cylinder_size=cylinder_size,
+    )
     if options.fairness:
         solution = _solve_fairness_lp(scaled, options)
         lower_bound = solution.objective
         solver = "glop_fairness"
     elif options.single_sourcing:
-        solution, lower_bound = _solve_single_sourcing(scaled, options)
+        solution, lower_bound = _solve_single_sourcing(scaled, options, make_flows)
         solver = "min_cost_flow+single_sourcing"
     else:
-        solution = _solve_network(scaled, options, scaled.usable)
+        solution = _solve_network(scaled, options, scaled.usable, make_flows)
         lower_bound = solution.objective
         solver = "min_cost_flow"
     return _build_plan(
-        list(supplier_ids),
         list(facility_ids),
         scaled,
         solution,
         lower_bound,
         solver,
         options,
-        conversions,
-        cylinder_size,
+        make_flows,
         start_date,
         started,
     )
@@ -802,19 +869,22 @@ def _map_days(
     scaled: _Scaled,
     usable: npt.NDArray[np.bool_],
     options: AllocationOptions,
-) -> list[Any]:
-    """Run ``task(scaled, arcs, options, day)`` for every day, in order (arcs of ``usable``).
+) -> Iterator[Any]:
+    """Yield ``task(scaled, arcs, options, day)`` for every day, in order (arcs of ``usable``).
 
     In ``options.workers`` processes when more than one is asked for: OR-Tools' min-cost flow
     holds the GIL while it solves (measured: a Python thread got 2 % of its ticks during a
     solve), so threads do not overlap; processes do. Each worker receives the problem once and
-    then builds and solves whole days, returning compact results. Every day is computed
-    identically either way, so the plan does not depend on ``workers``.
+    then builds and solves whole days, returning compact results; a day is yielded as soon as it
+    and the days before it are done, so the caller can use it while later days are solved. Every
+    day is computed identically either way, so the plan does not depend on ``workers``.
     """
     n_d = scaled.demand_q.shape[1]
     arcs = _usable_arcs(usable)
     if options.workers <= 1 or n_d <= 1:
-        return [task(scaled, arcs, options, day) for day in range(n_d)]
+        for day in range(n_d):
+            yield task(scaled, arcs, options, day)
+        return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(
@@ -823,7 +893,7 @@ def _map_days(
         initializer=_init_worker,
         initargs=(scaled, arcs, options),
     ) as pool:
-        return list(pool.map(functools.partial(_run_in_worker, task), range(n_d)))
+        yield from pool.map(functools.partial(_run_in_worker, task), range(n_d))
 
 
 def _solve_day_task(
@@ -832,30 +902,45 @@ def _solve_day_task(
     return _solve_part(_build_day_network(scaled, day, arcs))
 
 
-def _solution_from_parts(n_f: int, n_d: int, parts: Sequence[_PartResult]) -> _Solution:
-    """Assemble the solution of independent networks (proven optimal each)."""
+def _solution_from_parts(
+    n_f: int, n_d: int, parts: Iterable[_PartResult], make_flows: _FlowMaker | None = None
+) -> _Solution:
+    """Assemble the solution of independent networks (proven optimal each), in day order.
+
+    With ``make_flows``, each part's plan flows are built as the part arrives, while worker
+    processes may still be solving later days.
+    """
     unmet = np.zeros((n_f, n_d))
+    done: list[_PartResult] = []
+    flows: list[Flow] | None = [] if make_flows is not None else None
     for part in parts:
         unmet[part.u_f, part.u_d] = part.unmet_q
+        done.append(part)
+        if make_flows is not None and flows is not None:
+            flows.extend(make_flows(part.arcs, part.transport_q.astype(np.float64)))
     return _Solution(
-        transport_q=np.concatenate([part.transport_q for part in parts]).astype(np.float64),
+        transport_q=np.concatenate([part.transport_q for part in done]).astype(np.float64),
         unmet_q=unmet,
-        objective=float(sum(part.cost for part in parts)),
+        objective=float(sum(part.cost for part in done)),
         status="optimal",
-        arcs=_concat_transport([part.arcs for part in parts]),
+        arcs=_concat_transport([part.arcs for part in done]),
+        flows=flows,
     )
 
 
 def _solve_network(
-    scaled: _Scaled, options: AllocationOptions, usable: npt.NDArray[np.bool_]
+    scaled: _Scaled,
+    options: AllocationOptions,
+    usable: npt.NDArray[np.bool_],
+    make_flows: _FlowMaker | None = None,
 ) -> _Solution:
     """Solve the min-cost flow exactly: one network per day, or one coupled network."""
     n_f, n_d = scaled.demand_q.shape
     if options.carry_over:
-        parts = [_solve_part(_build_horizon_network(scaled, usable))]
+        parts: Iterable[_PartResult] = [_solve_part(_build_horizon_network(scaled, usable))]
     else:
         parts = _map_days(_solve_day_task, scaled, usable, options)
-    return _solution_from_parts(n_f, n_d, parts)
+    return _solution_from_parts(n_f, n_d, parts, make_flows)
 
 
 def _concat_transport(arcs: Sequence[_TransportArcs]) -> _TransportArcs:
@@ -897,7 +982,9 @@ def _single_source_day_task(
     return on_day, relaxed.cost
 
 
-def _solve_single_sourcing(scaled: _Scaled, options: AllocationOptions) -> tuple[_Solution, float]:
+def _solve_single_sourcing(
+    scaled: _Scaled, options: AllocationOptions, make_flows: _FlowMaker
+) -> tuple[_Solution, float]:
     """Single sourcing: the plan restricted to one supplier per item, and the relaxation's bound.
 
     Per day without carry-over, the days are independent: each is relaxed, assigned and
@@ -906,14 +993,20 @@ def _solve_single_sourcing(scaled: _Scaled, options: AllocationOptions) -> tuple
     """
     n_f, n_d = scaled.demand_q.shape
     if options.single_sourcing_scope == "day" and not options.carry_over:
-        results = _map_days(_single_source_day_task, scaled, scaled.usable, options)
-        solution = _solution_from_parts(n_f, n_d, [part for part, _ in results])
-        lower_bound = float(sum(bound for _, bound in results))
+        bounds: list[int] = []
+
+        def parts() -> Iterator[_PartResult]:
+            for part, bound in _map_days(_single_source_day_task, scaled, scaled.usable, options):
+                bounds.append(bound)
+                yield part
+
+        solution = _solution_from_parts(n_f, n_d, parts(), make_flows)
+        lower_bound = float(sum(bounds))
     else:
         relaxed = _solve_network(scaled, options, scaled.usable)
         lower_bound = relaxed.objective
         chosen = _choose_single_sources(scaled, relaxed, options)
-        solution = _solve_network(scaled, options, chosen)
+        solution = _solve_network(scaled, options, chosen, make_flows)
     if solution.objective > lower_bound:
         solution = dataclasses.replace(solution, status="feasible")
     return solution, lower_bound
@@ -1284,64 +1377,27 @@ def _offsets(networks: list[_Network], field: str) -> list[int]:
 
 
 def _build_plan(
-    supplier_ids: list[str],
     facility_ids: list[str],
     scaled: _Scaled,
     solution: _Solution,
     lower_bound: float,
     solver: str,
     options: AllocationOptions,
-    conversions: OxygenConversions,
-    cylinder_size: str,
+    make_flows: _FlowMaker,
     start_date: date | None,
     started: float,
 ) -> AllocationPlan:
     resolution = options.quantity_resolution_m3
     arcs = solution.arcs
-    cylinder_m3 = conversions.cylinder_gas_m3[cylinder_size]
     n_f, n_p = scaled.accepted.shape
     n_d = scaled.demand_q.shape[1]
-    tolerance = 1e-6  # LP (fairness) flows carry float noise; quanta are integers otherwise
-
-    positive = np.nonzero(solution.transport_q > tolerance)[0]
-    # Flows sorted by day, supplier, facility, product.
-    positive = positive[
-        np.lexsort((arcs.p[positive], arcs.f[positive], arcs.s[positive], arcs.d[positive]))
-    ]
-    f_s, f_f, f_p, f_d = arcs.s[positive], arcs.f[positive], arcs.p[positive], arcs.d[positive]
-    quantity_m3 = np.round(solution.transport_q[positive] * resolution, 6)
-    travel_s = scaled.travel_s[f_s, f_f]
-    bulk = f_p == PRODUCTS.index(Product.BULK_LIQUID)
-    quantity = np.where(
-        bulk,
-        np.round(quantity_m3 / conversions.gas_m3_per_lox_t, 4),
-        np.ceil(quantity_m3 / cylinder_m3 - 1e-9),
-    )
-    units = ("t_lox", f"cylinders_{cylinder_size}")
-    flows = [
-        Flow(
-            supplier_id=supplier_ids[s_idx],
-            facility_id=facility_ids[f_idx],
-            day=day,
-            product=PRODUCTS[p_idx],
-            quantity_m3=q_m3,
-            quantity=q_unit,
-            unit=units[0] if is_bulk else units[1],
-            travel_time_s=t_s,
-        )
-        for s_idx, f_idx, p_idx, day, q_m3, q_unit, is_bulk, t_s in zip(
-            f_s.tolist(),
-            f_f.tolist(),
-            f_p.tolist(),
-            f_d.tolist(),
-            quantity_m3.tolist(),
-            quantity.tolist(),
-            bulk.tolist(),
-            travel_s.tolist(),
-            strict=True,
-        )
-    ]
-    transport_m3_s = float(quantity_m3 @ travel_s)
+    tolerance = _FLOW_TOLERANCE
+    flows = solution.flows
+    if flows is None:
+        flows = make_flows(arcs, solution.transport_q)
+    positive = solution.transport_q > tolerance
+    quantity_m3 = make_flows.quantities_m3(solution.transport_q[positive])
+    transport_m3_s = float(quantity_m3 @ scaled.travel_s[arcs.s[positive], arcs.f[positive]])
     delivered_m3 = float(quantity_m3.sum())
 
     received = np.zeros((n_f, n_p, n_d))
