@@ -830,9 +830,15 @@ def _build_blueprint() -> Blueprint:
 
     # -- DHIS2 dataValueSets ----------------------------------------------------------------
 
-    @api.get("/dhis2/dataValueSets.<any(json, csv):ext>")
+    @api.get("/dhis2/dataValueSets.<any(json, csv, adx):ext>")
     def export_data_value_set(ext: str) -> Response:
-        from data.dhis2 import data_value_set, data_values, data_values_csv
+        from data.dhis2 import (
+            ADX_MEDIA_TYPE,
+            data_value_set,
+            data_values,
+            data_values_adx,
+            data_values_csv,
+        )
 
         _check_id_scheme()
         facility_id, province_code = _dhis2_scope()
@@ -855,13 +861,18 @@ def _build_blueprint() -> Blueprint:
             response = Response(data_values_csv(values), mimetype="text/csv; charset=utf-8")
             response.headers["Content-Disposition"] = 'attachment; filename="dataValueSets.csv"'
             return response
+        if ext == "adx":
+            exported = _state().config.clock()
+            return Response(data_values_adx(values, exported=exported), mimetype=ADX_MEDIA_TYPE)
         return jsonify(data_value_set(values))
 
     @api.post("/dhis2/dataValueSets")
     def import_data_value_set() -> Response:
         from data.dhis2 import (
+            ADX_MEDIA_TYPE,
             import_data_values,
             parse_data_value_set_json,
+            parse_data_values_adx,
             parse_data_values_csv,
         )
 
@@ -869,6 +880,8 @@ def _build_blueprint() -> Blueprint:
         dry_run = _query_bool("dryRun")
         if request.mimetype == "text/csv":
             values = parse_data_values_csv(request.get_data(cache=False))
+        elif request.mimetype in (ADX_MEDIA_TYPE, "application/xml", "text/xml"):
+            values = parse_data_values_adx(request.get_data(cache=False))
         else:
             values = parse_data_value_set_json(_json_body())
         summary = import_data_values(_store(), values, principal=_principal(), dry_run=dry_run)
@@ -1491,11 +1504,11 @@ def openapi_document() -> dict[str, Any]:
                         "name": "ext",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string", "enum": ["json", "csv"]},
+                        "schema": {"type": "string", "enum": ["json", "csv", "adx"]},
                     }
                 ],
                 "get": {
-                    "summary": "Daily reports as a DHIS2 dataValueSet (bulk form, idScheme=code)",
+                    "summary": "Daily reports as a DHIS2 dataValueSet (JSON or CSV bulk form, or ADX)",
                     "parameters": [
                         query(
                             "orgUnit",
@@ -1517,7 +1530,10 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         query("idScheme", {"type": "string", "enum": ["code", "CODE"]}),
                     ],
-                    "responses": {"200": {"description": "dataValueSet (JSON or CSV)"}, **errors},
+                    "responses": {
+                        "200": {"description": "dataValueSet (JSON, CSV or ADX XML)"},
+                        **errors,
+                    },
                 },
             },
             "/dhis2/dataValueSets": {
@@ -1534,6 +1550,7 @@ def openapi_document() -> dict[str, Any]:
                                 "schema": {"$ref": "#/components/schemas/DataValueSet"}
                             },
                             "text/csv": {"schema": {"type": "string"}},
+                            "application/adx+xml": {"schema": {"type": "string"}},
                         },
                     },
                     "responses": {"200": ok, "413": error, **errors},

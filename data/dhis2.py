@@ -1,4 +1,4 @@
-"""DHIS2 ``dataValueSets`` for daily reports: export as JSON or CSV, import with upsert and dryRun.
+"""DHIS2 ``dataValueSets`` for daily reports: export as JSON, CSV or ADX, import with upsert and dryRun.
 
 Conventions (INTEROP.md): values are addressed by stable codes (``idScheme=code``): the data set
 ``OXY_DAILY``, one data element per report field (:data:`DATA_ELEMENTS`), the period of a day as
@@ -23,6 +23,7 @@ import datetime as dt
 import io
 import math
 import re
+import xml.etree.ElementTree as ET  # writing only; reading goes through defusedxml
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -316,6 +317,54 @@ def data_values_csv(values: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+ADX_NAMESPACE = "urn:ihe:qrph:adx:2015"
+ADX_MEDIA_TYPE = "application/adx+xml"
+_ADX_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})/P1D$")
+
+
+def adx_period(period: str) -> str:
+    """Return the ADX (ISO 8601 start/duration) form ``yyyy-MM-dd/P1D`` of a ``yyyyMMdd`` day."""
+    return f"{period[:4]}-{period[4:6]}-{period[6:8]}/P1D"
+
+
+def data_values_adx(values: list[dict[str, Any]], *, exported: dt.datetime) -> bytes:
+    """Write data values as ADX (IHE QRPH, DHIS2's ADX data format), UTF-8 XML.
+
+    One ``group`` per facility-day (``dataSet``, ``orgUnit``, ``period`` as
+    ``yyyy-MM-dd/P1D``, ``completeDate`` = the first submission); numeric values in the
+    ``value`` attribute, text values (``O2_REPORT_NOTE``) as the element's content, and a
+    non-empty ``comment`` as an ``annotation``.
+    """
+    root = ET.Element("adx", {"xmlns": ADX_NAMESPACE, "exported": _instant(exported)})
+    groups: dict[tuple[str, str], ET.Element] = {}
+    for value in values:
+        key = (value["orgUnit"], value["period"])
+        group = groups.get(key)
+        if group is None:
+            group = ET.SubElement(
+                root,
+                "group",
+                {
+                    "dataSet": DATA_SET,
+                    "orgUnit": value["orgUnit"],
+                    "period": adx_period(value["period"]),
+                    "completeDate": value["created"],
+                },
+            )
+            groups[key] = group
+        element = DATA_ELEMENTS_BY_CODE[value["dataElement"]]
+        if element.value_type == "LONG_TEXT":
+            data_value = ET.SubElement(group, "dataValue", {"dataElement": element.code})
+            data_value.text = value["value"]
+        else:
+            data_value = ET.SubElement(
+                group, "dataValue", {"dataElement": element.code, "value": value["value"]}
+            )
+        if value.get("comment"):
+            ET.SubElement(data_value, "annotation").text = value["comment"]
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
 # --------------------------------------------------------------------------- import: parsing
 
 
@@ -463,6 +512,82 @@ def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
                 deleted=deleted,
             )
         )
+    return out
+
+
+def parse_data_values_adx(content: bytes) -> list[IncomingValue]:
+    """Read ADX data values (``adx`` root in namespace ``urn:ihe:qrph:adx:2015``).
+
+    Each ``group`` gives ``orgUnit``, ``period`` (``yyyy-MM-dd/P1D``, or DHIS2's ``yyyyMMdd``)
+    and optionally ``dataSet`` and ``attributeOptionCombo``; each ``dataValue`` its
+    ``dataElement`` and the value in its ``value`` attribute or, for text, its content. The XML
+    is parsed with defusedxml: entities and DTDs are refused. Per-value problems are left for the
+    import to report as conflicts; ``index`` counts values from 0 in document order.
+
+    Raises
+    ------
+    InvalidInputError
+        (HTTP 422, as a CSV the importer cannot read) If the body is not well-formed XML, is not
+        an ADX document, or a group or value misses a required attribute.
+    MalformedInputError
+        If it holds more than 200,000 values.
+    """
+    from xml.etree.ElementTree import ParseError
+
+    import defusedxml.ElementTree as SafeET
+    from defusedxml import DefusedXmlException
+
+    try:
+        root = SafeET.fromstring(content)
+    except (ParseError, DefusedXmlException) as exc:
+        raise InvalidInputError.from_problems(
+            "ADX document", [f"body: not well-formed or unsafe XML ({exc})"]
+        ) from None
+    namespace = "{" + ADX_NAMESPACE + "}"
+    if root.tag != namespace + "adx":
+        expected = f"the root element must be 'adx' in namespace {ADX_NAMESPACE}"
+        raise InvalidInputError.from_problems(
+            "ADX document", [f"body: {expected}, got {root.tag!r}"]
+        )
+    problems: list[str] = []
+    out: list[IncomingValue] = []
+    for g_index, group in enumerate(root.iter(namespace + "group")):
+        where = f"group[{g_index}]"
+        data_set = group.get("dataSet")
+        if data_set is not None and data_set != DATA_SET:
+            problems.append(f"{where}.dataSet: must be {DATA_SET!r}, got {data_set!r}")
+        for name in ("orgUnit", "period"):
+            if group.get(name) is None:
+                problems.append(f"{where}.{name}: is required")
+        period = group.get("period", "")
+        day = _ADX_PERIOD.fullmatch(period)
+        if day is not None:
+            period = "".join(day.groups())
+        for v_index, data_value in enumerate(group.iter(namespace + "dataValue")):
+            if data_value.get("dataElement") is None:
+                problems.append(f"{where}.dataValue[{v_index}].dataElement: is required")
+            value = data_value.get("value")
+            if value is None:
+                value = (data_value.text or "").strip()
+            if len(out) >= MAX_VALUES:
+                raise MalformedInputError(
+                    "dataValues: too many", [f"dataValues: at most {MAX_VALUES} values per import"]
+                )
+            out.append(
+                IncomingValue(
+                    index=len(out),
+                    data_element=data_value.get("dataElement"),
+                    period=period,
+                    org_unit=group.get("orgUnit"),
+                    value=value,
+                    category_option_combo=data_value.get("categoryOptionCombo", ""),
+                    attribute_option_combo=group.get("attributeOptionCombo", ""),
+                )
+            )
+        if len(problems) > 100:
+            break
+    if problems:
+        raise InvalidInputError.from_problems("ADX document", problems)
     return out
 
 

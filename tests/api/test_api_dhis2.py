@@ -146,6 +146,72 @@ def test_csv_import(as_user: Any) -> None:
     assert (latest["oxygen_used_24h_m3"], latest["note"]) == (52.25, "Còn 3 bình, cần thêm")
 
 
+ADX_NS = {"adx": "urn:ihe:qrph:adx:2015"}
+
+
+def test_adx_export_matches_json_and_reimports_as_nothing(as_user: Any) -> None:
+    import xml.etree.ElementTree as ET
+
+    admin = as_user("admin")
+    _ok(as_user("repA").post("/facilities/79-A/reports", json=REPORT), 201)
+    query = "?startDate=2021-08-19&endDate=2021-08-19"
+    response = admin.get("/dhis2/dataValueSets.adx" + query)
+    assert response.status_code == 200 and response.mimetype == "application/adx+xml"
+    root = ET.fromstring(response.get_data())
+    assert root.tag == "{urn:ihe:qrph:adx:2015}adx"
+    (group,) = root.findall("adx:group", ADX_NS)
+    assert (group.get("dataSet"), group.get("orgUnit"), group.get("period")) == (
+        "OXY_DAILY", "79-A", "2021-08-19/P1D")
+    adx_values = {
+        v.get("dataElement"): v.get("value") if v.get("value") is not None else v.text
+        for v in group.findall("adx:dataValue", ADX_NS)
+    }
+    json_values = {k[0]: v for k, v in _values(_ok(admin.get("/dhis2/dataValueSets.json" + query))).items()}
+    assert adx_values == json_values
+    assert adx_values["O2_REPORT_NOTE"] == "Thiếu bình 40 lít"  # text as content, diacritics kept
+    summary = _ok(admin.post("/dhis2/dataValueSets", data=response.get_data(),
+                             content_type="application/adx+xml"))
+    assert summary["importCount"] == {"imported": 0, "updated": 0, "ignored": len(json_values),
+                                      "deleted": 0}
+
+
+def test_adx_import_upserts_with_conflicts(as_user: Any) -> None:
+    adx = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<adx xmlns="urn:ihe:qrph:adx:2015" exported="2021-08-19T09:00:00Z">'
+        '<group dataSet="OXY_DAILY" orgUnit="79-A" period="2021-08-19/P1D">'
+        '<dataValue dataElement="O2_USED_24H_M3" value="61.5"/>'
+        '<dataValue dataElement="PAT_O2_HFNC" value="3"/>'
+        '<dataValue dataElement="O2_REPORT_NOTE">Cần thêm 20 bình</dataValue>'
+        '<dataValue dataElement="O2_NOPE" value="1"/>'
+        "</group></adx>"
+    ).encode()
+    coord = as_user("coord79")
+    dry = _ok(coord.post("/dhis2/dataValueSets?dryRun=true", data=adx, content_type="application/adx+xml"))
+    assert dry["importCount"] == {"imported": 3, "updated": 0, "ignored": 1, "deleted": 0}
+    assert [c["indexes"] for c in dry["conflicts"]] == [[3]]
+    _ok(coord.post("/dhis2/dataValueSets", data=adx, content_type="application/adx+xml"))
+    latest = _ok(coord.get("/facilities/79-A/reports/2021-08-19"))
+    assert (latest["oxygen_used_24h_m3"], latest["patients_high_flow"], latest["note"]) == (
+        61.5, 3, "Cần thêm 20 bình")
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"<adx", "well-formed"),  # broken XML
+    (b'<?xml version="1.0"?><dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0"/>', "root element"),
+    (b'<?xml version="1.0"?><!DOCTYPE adx [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+     b'<adx xmlns="urn:ihe:qrph:adx:2015"><group orgUnit="79-A" period="2021-08-19/P1D">'
+     b'<dataValue dataElement="O2_REPORT_NOTE">&x;</dataValue></group></adx>', "unsafe"),  # XXE
+    (b'<adx xmlns="urn:ihe:qrph:adx:2015"><group period="2021-08-19/P1D">'
+     b'<dataValue value="1"/></group></adx>', "orgUnit"),  # attributes missing
+])
+def test_adx_refusals_name_the_problem(as_user: Any, body: bytes, reason: str) -> None:
+    response = as_user("admin").post("/dhis2/dataValueSets", data=body, content_type="application/adx+xml")
+    assert response.status_code == 422, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert any(reason in d["reason"] or reason in d["field"] for d in error["details"]), error
+
+
 def test_last_updated_pulls_only_changes(as_user: Any, clock: Any) -> None:
     clock.set_local("2021-08-19 10:00")
     _ok(as_user("repA").post("/facilities/79-A/reports", json=REPORT), 201)
