@@ -270,6 +270,15 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
             return current_app.response_class(
                 service.load(plan_id, "plan.geojson"), mimetype="application/geo+json"
             )
+        if fmt == "gpkg":
+            from planning import geojson_to_geopackage
+
+            response = current_app.response_class(
+                geojson_to_geopackage(json.loads(service.load(plan_id, "plan.geojson"))),
+                mimetype="application/geopackage+sqlite3",
+            )
+            response.headers["Content-Disposition"] = f'attachment; filename="plan-{plan_id}.gpkg"'
+            return response
         if fmt == "csv":
             table = request.args.get("table", "flows")
             if table not in ("flows", "facilities"):
@@ -281,7 +290,7 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
                 f'attachment; filename="{table}-{plan_id}.csv"'
             )
             return response
-        raise InvalidInputError(f"format: must be json, geojson or csv, got {fmt!r}")
+        raise InvalidInputError(f"format: must be json, geojson, gpkg or csv, got {fmt!r}")
 
 
 def plan_openapi_paths() -> dict[str, Any]:
@@ -321,7 +330,7 @@ def plan_openapi_paths() -> dict[str, Any]:
         "name": "format",
         "in": "query",
         "required": False,
-        "schema": {"type": "string", "enum": ["json", "geojson", "csv"]},
+        "schema": {"type": "string", "enum": ["json", "geojson", "gpkg", "csv"]},
     }
     table = {
         "name": "table",

@@ -379,7 +379,7 @@ def run(
     _write_plan_files(result, out_dir)
     click.echo("\n" + plan_summary(result))
     click.echo(
-        f"\nplan files in {out_dir}/ (plan.json, plan.geojson, flows.csv, facilities.csv, "
+        f"\nplan files in {out_dir}/ (plan.json, plan.geojson, plan.gpkg, flows.csv, facilities.csv, "
         "summary.txt)"
     )
     if then_serve:
@@ -684,7 +684,7 @@ def allocate(
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt.",
+    help="Folder for plan.json, plan.geojson, plan.gpkg, flows.csv, facilities.csv, summary.txt.",
 )
 @click.option(
     "--max-delivery-min",
@@ -734,7 +734,7 @@ def plan(
     click.echo(plan_summary(result))
     click.echo(
         f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s "
-        f"(plan.json, plan.geojson, flows.csv, facilities.csv, summary.txt)"
+        f"(plan.json, plan.geojson, plan.gpkg, flows.csv, facilities.csv, summary.txt)"
     )
 
 
@@ -762,15 +762,21 @@ def _registry_fleet(database_url: str | None) -> list[Any]:
 
 
 def _write_plan_files(result: Any, out_dir: Path) -> None:
-    from planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
+    from planning import (
+        geojson_to_geopackage,
+        plan_summary,
+        plan_to_csv,
+        plan_to_dict,
+        plan_to_geojson,
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "plan.json").write_text(
         json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    (out_dir / "plan.geojson").write_text(
-        json.dumps(plan_to_geojson(result), ensure_ascii=False), encoding="utf-8"
-    )
+    geojson = plan_to_geojson(result)
+    (out_dir / "plan.geojson").write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
+    (out_dir / "plan.gpkg").write_bytes(geojson_to_geopackage(geojson))
     for name, text in plan_to_csv(result).items():
         (out_dir / name).write_text(text, encoding="utf-8-sig")
     (out_dir / "summary.txt").write_text(plan_summary(result) + "\n", encoding="utf-8")
@@ -778,9 +784,13 @@ def _write_plan_files(result: Any, out_dir: Path) -> None:
 
 @scenario.command("run")
 @click.argument("scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--routes-day", type=int, default=None,
-              help="Also route this plan day (0 = first) in both plans with the registry's fleet "
-              "and compare the routes.")
+@click.option(
+    "--routes-day",
+    type=int,
+    default=None,
+    help="Also route this plan day (0 = first) in both plans with the registry's fleet "
+    "and compare the routes.",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -837,17 +847,23 @@ def scenario_run(
 
         fleet = _registry_fleet(database_url)
         answers = [
-            routes_to_dict(plan_dispatch(
-                dispatch_request_from_plan(plan_to_dict(p), day=routes_day, vehicles=fleet),
-                n, region))
+            routes_to_dict(
+                plan_dispatch(
+                    dispatch_request_from_plan(plan_to_dict(p), day=routes_day, vehicles=fleet),
+                    n,
+                    region,
+                )
+            )
             for p, n in ((base, network), (result, changed_network))
         ]
         comparison["routes"] = compare_routes(*answers)
         route_totals = comparison["routes"]["totals"]
-        click.echo(f"  routes on day {routes_day}: {route_totals['routes']['base']} -> "
-                   f"{route_totals['routes']['scenario']}, unassigned loads "
-                   f"{route_totals['unassigned']['base']} -> {route_totals['unassigned']['scenario']}, "
-                   f"{len(comparison['routes']['routes_changed'])} routes changed")
+        click.echo(
+            f"  routes on day {routes_day}: {route_totals['routes']['base']} -> "
+            f"{route_totals['routes']['scenario']}, unassigned loads "
+            f"{route_totals['unassigned']['base']} -> {route_totals['unassigned']['scenario']}, "
+            f"{len(comparison['routes']['routes_changed'])} routes changed"
+        )
     if out_dir is not None:
         _write_plan_files(base, out_dir / "base")
         _write_plan_files(result, out_dir / "scenario")

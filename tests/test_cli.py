@@ -155,6 +155,24 @@ def test_run_prints_summary_matrix_and_plan(tmp_path: Path) -> None:
     assert "© OpenStreetMap contributors" in result.output
     assert "Bệnh Viện Hòa Hảo" in result.output  # Vietnamese names printed intact
     assert all(s["via_gateway"] in ("d5-east", "d5-north") for s in plan["suppliers"])
+    # The same plan as a GeoPackage for QGIS: one layer per kind, WGS84, names intact.
+    import geopandas as gpd
+    import pyogrio
+
+    gpkg = tmp_path / "out" / "plan.gpkg"
+    geojson = json.loads((tmp_path / "out" / "plan.geojson").read_text(encoding="utf-8"))
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    assert layers == {"facilities", "suppliers", "flows"}
+    for layer, kind in (("facilities", "facility"), ("suppliers", "supplier"), ("flows", "flow")):
+        frame = gpd.read_file(gpkg, layer=layer)
+        expected = [f for f in geojson["features"] if f["properties"]["kind"] == kind]
+        assert len(frame) == len(expected) and frame.crs.to_epsg() == 4326
+    facilities = gpd.read_file(gpkg, layer="facilities")
+    assert set(facilities["name"]) == {f["name"] for f in plan["facilities"]}
+    first = plan["facilities"][0]
+    row = facilities[facilities["facility_id"] == first["facility_id"]].iloc[0]
+    lon, lat = first["location"]
+    assert (round(row.geometry.x, 6), round(row.geometry.y, 6)) == (round(lon, 6), round(lat, 6))
 
 
 def test_scenario_run_compares_plans_and_routes(tmp_path: Path) -> None:

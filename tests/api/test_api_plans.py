@@ -25,7 +25,7 @@ def user(plans_app: Any, template_db):  # type: ignore[no-untyped-def]
     return user_factory(plans_app, template_db)
 
 
-def test_coordinator_computes_and_reads_a_plan(user: Any) -> None:
+def test_coordinator_computes_and_reads_a_plan(user: Any, tmp_path: Any) -> None:
     assert user("repA").post("/facilities/79-A/reports", json=REPORT).status_code == 201
     created = user("coord79").post("/plans", json=BODY)
     assert created.status_code == 201, created.get_data(as_text=True)
@@ -49,6 +49,15 @@ def test_coordinator_computes_and_reads_a_plan(user: Any) -> None:
     assert header[:3] == ["date", "supplier_id", "supplier_name"]
     facilities = user("planner").get(f"/plans/{plan_id}?format=csv&table=facilities")
     assert "Bệnh viện Chợ Rẫy" in facilities.get_data(as_text=True)
+    gpkg = user("planner").get(f"/plans/{plan_id}?format=gpkg")
+    assert gpkg.status_code == 200 and gpkg.mimetype == "application/geopackage+sqlite3"
+    assert gpkg.get_data().startswith(b"SQLite format 3\x00")
+    import geopandas as gpd
+
+    path = tmp_path / "plan.gpkg"
+    path.write_bytes(gpkg.get_data())
+    layer = gpd.read_file(path, layer="facilities")
+    assert "Bệnh viện Chợ Rẫy" in set(layer["name"]) and layer.crs.to_epsg() == 4326
 
 
 @pytest.mark.parametrize("username", ["coord01", "dispatcher", "ministry", "repA"])
