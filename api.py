@@ -970,6 +970,7 @@ def _build_blueprint() -> Blueprint:
             dry_run=dry_run,
             max_xlsx_uncompressed_bytes=_state().config.max_xlsx_uncompressed_bytes,
             max_xlsx_entries=_state().config.max_xlsx_entries,
+            crs=request.args.get("crs"),
         )
         return jsonify(summary)
 
@@ -1626,6 +1627,12 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         query("format", {"type": "string", "enum": ["csv", "xlsx"]}),
                         query("dry_run", {"type": "boolean"}),
+                        query(
+                            "crs",
+                            {"type": "string"},
+                            "facilities, suppliers: CRS of the coordinates (x/y or lon/lat), "
+                            "e.g. VN-2000 EPSG:4756 or EPSG:3405; stored as WGS84",
+                        ),
                     ],
                     "requestBody": {
                         "required": True,

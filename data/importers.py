@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -259,6 +260,51 @@ def parse_records(
     return records, problems
 
 
+GEOREFERENCED_KINDS = ("facilities", "suppliers")
+
+
+def wgs84_transformer(crs: str) -> Any:
+    """Return a pyproj transformer from ``crs`` (e.g. VN-2000 ``EPSG:3405`` or a TM-3 zone) to WGS84.
+
+    Raises
+    ------
+    InvalidInputError
+        If pyproj does not know the CRS.
+    """
+    import pyproj
+
+    try:
+        source = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise InvalidInputError(
+            f"crs: unknown coordinate reference system {crs!r}; give an EPSG code such as "
+            "EPSG:3405 (VN-2000 / UTM zone 48N) or EPSG:4756 (VN-2000 geographic)"
+        ) from None
+    return pyproj.Transformer.from_crs(source, 4326, always_xy=True)
+
+
+def _to_wgs84(
+    rows: Iterator[tuple[int, dict[str, Any]]], transformer: Any
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rewrite each row's ``x``/``y`` (or ``lon``/``lat``) in the source CRS as WGS84 lon/lat.
+
+    A row whose coordinates are not numbers, or do not transform to finite WGS84 values, keeps
+    its text so that the record's own validation names the column.
+    """
+    for number, row in rows:
+        names = ("x", "y") if row.get("x") not in (None, "") else ("lon", "lat")
+        x_text, y_text = row.get(names[0], ""), row.get(names[1], "")
+        out = {k: v for k, v in row.items() if k not in ("x", "y")}
+        try:
+            lon, lat = transformer.transform(float(x_text), float(y_text))
+        except (TypeError, ValueError):
+            out["lon"], out["lat"] = x_text, y_text
+        else:
+            finite = math.isfinite(lon) and math.isfinite(lat)
+            out["lon"], out["lat"] = (round(lon, 7), round(lat, 7)) if finite else ("nan", "nan")
+        yield number, out
+
+
 def import_file(
     store: Any,
     kind: str,
@@ -269,6 +315,7 @@ def import_file(
     dry_run: bool = False,
     max_xlsx_uncompressed_bytes: int = 50 * 1024 * 1024,
     max_xlsx_entries: int = 100,
+    crs: str | None = None,
 ) -> dict[str, Any]:
     """Validate a file and, unless ``dry_run``, store all of its rows in one transaction.
 
@@ -285,6 +332,11 @@ def import_file(
         only its province's facilities and their reports).
     dry_run
         Validate only.
+    crs
+        For facilities and suppliers: the coordinate reference system of the file's coordinates
+        (columns ``x``/``y``, or ``lon``/``lat``), e.g. VN-2000 (``EPSG:4756``, or a projected
+        zone such as ``EPSG:3405``); they are stored converted to WGS84 lon/lat. ``None``: the
+        file is in WGS84 already.
 
     Returns
     -------
@@ -318,6 +370,12 @@ def import_file(
             max_entries=max_xlsx_entries,
         )
     )
+    if crs is not None:
+        if kind not in GEOREFERENCED_KINDS:
+            raise InvalidInputError(
+                f"crs: only {' and '.join(GEOREFERENCED_KINDS)} carry coordinates, not {kind}"
+            )
+        rows = _to_wgs84(rows, wgs84_transformer(crs))
     records, problems = parse_records(kind, rows)
     if not records and not problems:
         raise ImportRejectedError([RowProblem(2, "row", "the file has a header but no rows")])

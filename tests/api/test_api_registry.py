@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from typing import Any
 
@@ -184,3 +186,37 @@ def test_dates_are_local(as_user: Any, clock: Any) -> None:
     clock.now = dt.datetime(2021, 8, 20, 16, 30, tzinfo=dt.UTC)
     ok = as_user("repA").post("/facilities/79-A/reports", json={**REPORT, "report_date": "2021-08-21"})
     assert ok.status_code == 201
+
+
+def test_facilities_in_vn2000_are_stored_in_wgs84(as_user: Any) -> None:
+    # A province's file in VN-2000 / UTM zone 48N (EPSG:3405): x/y in metres, converted on import.
+    import pyproj
+
+    admin = as_user("admin")
+    cho_ray = admin.get("/facilities/79-A").get_json()
+    to_vn2000 = pyproj.Transformer.from_crs(4326, 3405, always_xy=True)
+    x, y = to_vn2000.transform(cho_ray["lon"], cho_ray["lat"])
+    assert 600_000 < x < 700_000 and 1_100_000 < y < 1_250_000  # metres, not degrees
+    exported = admin.get("/exports/facilities.csv").data.decode("utf-8-sig").splitlines()
+    header = exported[0].split(",")
+    row = next(line for line in exported[1:] if line.startswith("79-A,"))
+    fields = dict(zip(header, next(csv.reader([row])), strict=True))
+    fields.update({"facility_id": "79-VN2000", "name": "Bệnh viện Dã chiến số 16 (VN-2000)"})
+    fields.pop("lon"), fields.pop("lat")
+    fields.update({"x": f"{x:.3f}", "y": f"{y:.3f}"})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields))
+    writer.writeheader()
+    writer.writerow(fields)
+    response = admin.post("/imports/facilities?format=csv&crs=EPSG:3405", data=buffer.getvalue().encode(),
+                          content_type="text/csv")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    stored = admin.get("/facilities/79-VN2000").get_json()
+    assert stored["name"] == "Bệnh viện Dã chiến số 16 (VN-2000)"
+    assert abs(stored["lon"] - cho_ray["lon"]) < 1e-6 and abs(stored["lat"] - cho_ray["lat"]) < 1e-6
+    unknown = _error(admin.post("/imports/facilities?format=csv&crs=EPSG:99999",
+                                data=buffer.getvalue().encode(), content_type="text/csv"), 422)
+    assert unknown["details"][0]["field"] == "crs"
+    not_here = _error(admin.post("/imports/reports?format=csv&crs=EPSG:3405", data=b"facility_id\n79-A\n",
+                                 content_type="text/csv"), 422)
+    assert not_here["details"][0]["field"] == "crs"
