@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run plan test bench install clean-cache
+.PHONY: run plan test bench bench-load install clean-cache
 RUN_DB := $${OXYROUTE_DATABASE_URL:-sqlite:///$(CURDIR)/.cache/run/oxyroute.sqlite3}
 
 $(STAMP): pyproject.toml
@@ -33,6 +33,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_matrix.py
 	$(PY) benchmarks/bench_allocation.py
 	$(PY) benchmarks/bench_vrp.py
+
+# The deadline-peak load test (RELIABILITY.md): a fresh seeded registry, the real server, 50 locust users
+# for 2 min. Locust gets its own venv (.venv-locust, created by the benchmark on first use): it pins
+# gevent, Flask and Werkzeug versions the project's venv must not get.
+bench-load: $(STAMP)
+	$(PY) benchmarks/bench_load.py
 
 clean-cache:
 	rm -rf .cache
