@@ -118,6 +118,8 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
     way_node_ids: set[int] = set()
     ways = []
     for way in osmium.FileProcessor(str(source), osmium.osm.WAY):
+        if not isinstance(way, osmium.osm.Way):  # the WAY filter yields nothing else
+            continue
         tags = {tag.k: tag.v for tag in way.tags}
         if keeps_way(tags, network_type):
             refs = [node.ref for node in way.nodes]
@@ -132,6 +134,8 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
     try:
         node_count = 0
         for node in osmium.FileProcessor(str(source), osmium.osm.NODE):
+            if not isinstance(node, osmium.osm.Node):  # the NODE filter yields nothing else
+                continue
             if node.id in way_node_ids and node.location.valid():
                 writer.add_node(
                     osmium.osm.mutable.Node(id=node.id, location=node.location, tags={})

@@ -166,7 +166,8 @@ class RoadNetwork:
 
     def edge_label(self, edge_idx: int) -> str:
         """Return the road name of an edge, else its reference, else ``""``."""
-        return self.labels[self.edge_name[edge_idx]] or self.labels[self.edge_ref[edge_idx]]
+        name = self.labels[int(self.edge_name[edge_idx])]
+        return name or self.labels[int(self.edge_ref[edge_idx])]
 
     def summary(self) -> dict[str, Any]:
         """Return counts and totals a person can read: nodes, edges, km of road by class."""

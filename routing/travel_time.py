@@ -313,26 +313,32 @@ def _access_points(
     Returns the points, the place each point belongs to, the extra seconds and metres to add, and
     the gateway id of each point (None for direct points).
     """
-    links: dict[str, list[tuple[Gateway, float, float]]] = {}
+    # A place without gateway links is snapped directly: one point, nothing extra.
+    direct: list[tuple[Gateway | None, float, float]] = [(None, 0.0, 0.0)]
+    links: dict[str, list[tuple[Gateway | None, float, float]]] = {}
     for gateway in gateways:
         for place_id, link in gateway.links.items():
-            extra_m = link.extra_m if link.extra_m is not None else 0.0
-            links.setdefault(place_id, []).append((gateway, link.extra_s, extra_m))
+            link_m = link.extra_m if link.extra_m is not None else 0.0
+            links.setdefault(place_id, []).append((gateway, link.extra_s, link_m))
     points: list[Place] = []
     owner: list[int] = []
     extra_s: list[float] = []
     extra_m: list[float] = []
     via: list[str | None] = []
     for i, place in enumerate(places):
-        for gateway, seconds, metres in links.get(place.place_id, [(None, 0.0, 0.0)]):
-            if gateway is None:
+        for via_gateway, seconds, metres in links.get(place.place_id, direct):
+            if via_gateway is None:
                 points.append(place)
                 via.append(None)
             else:
                 points.append(
-                    Place(f"{place.place_id}@{gateway.gateway_id}", gateway.lon, gateway.lat)
+                    Place(
+                        f"{place.place_id}@{via_gateway.gateway_id}",
+                        via_gateway.lon,
+                        via_gateway.lat,
+                    )
                 )
-                via.append(gateway.gateway_id)
+                via.append(via_gateway.gateway_id)
             owner.append(i)
             extra_s.append(seconds)
             extra_m.append(metres)
