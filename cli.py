@@ -9,12 +9,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from data.errors import InvalidInputError, MissingDataFileError, NoRouteError, OxyrouteError
 from data.schema.network import Place, TravelMatrix
+
+if TYPE_CHECKING:
+    from routing.travel_time import Backend
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -182,7 +185,7 @@ def matrix(
     out_file: Path,
     layout: str,
     value: str,
-    backend: str,
+    backend: Backend,
 ) -> None:
     """Write road travel times (s) and distances (m) between two sets of places."""
     from data.places import read_places
@@ -198,7 +201,7 @@ def matrix(
         gateways=region.gateways,
         max_snap_m=region.max_snap_m,
         backend=backend,
-    )  # type: ignore[arg-type]
+    )
     elapsed = time.perf_counter() - started
     write_matrix_csv(result, out_file, layout, value)
     _report_unreachable(result)
@@ -1131,6 +1134,7 @@ def dispatch_command(
     from dispatch import (
         LANGUAGES,
         DispatchOptions,
+        FleetVehicle,
         dispatch_request_from_plan,
         plan_dispatch,
         route_sheet_html,
@@ -1159,6 +1163,7 @@ def dispatch_command(
             **({"max_iterations": max_iterations} if max_iterations is not None else {}),
         }
     options = DispatchOptions.from_mapping(values, start_time=start_time)
+    fleet: Sequence[FleetVehicle]
     if vehicles_file is not None:
         fleet = vehicles_from_mapping(read_json(vehicles_file))
     else:

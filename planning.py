@@ -260,12 +260,14 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
             latest[report.facility_id] = report
     positions = []
     for facility in request.facilities:
-        report = latest.get(facility.facility_id)
+        last_report = latest.get(facility.facility_id)
         positions.append(
             SupplyPosition(
                 facility.facility_id,
-                stock_m3=report.stock_m3 if report else 0.0,
-                expected_deliveries_m3_per_day=(report.expected_deliveries_m3,) if report else (),
+                stock_m3=last_report.stock_m3 if last_report else 0.0,
+                expected_deliveries_m3_per_day=(
+                    (last_report.expected_deliveries_m3,) if last_report else ()
+                ),
                 generation_m3_per_day=facility.generation_m3_per_day,
             )
         )

@@ -313,7 +313,7 @@ def suppliers_from_places(places: Sequence[Place]) -> list[Supplier]:
                 raise InvalidInputError(f"kind: must be one of {sorted(_SUPPLIER_KINDS)}")
             lox = props.get("capacity_lox_t_per_day", "").strip()
             cylinders = props.get("capacity_cylinders_per_day", "").strip()
-            products = ("liquid",) if lox else ()
+            products: tuple[str, ...] = ("liquid",) if lox else ()
             products += ("cylinder_40L",) if cylinders or kind == "filling_station" else ()
             suppliers.append(
                 Supplier(
