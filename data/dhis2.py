@@ -272,7 +272,7 @@ def data_value_set(values: list[dict[str, Any]]) -> dict[str, Any]:
     Adds the ``completeDataSetRegistrations`` of each facility-day (completed at its first
     submission).
     """
-    registrations = {}
+    registrations: dict[tuple[str, str], dict[str, Any]] = {}
     for value in values:
         key = (value["orgUnit"], value["period"])
         registrations.setdefault(
@@ -443,7 +443,7 @@ def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
             raise ImportRejectedError(
                 [RowProblem(1, c, "column missing from the header") for c in missing]
             )
-    out = []
+    out: list[IncomingValue] = []
     for number, row in read_csv_rows(content):
         cells = {k.strip().lower(): v for k, v in row.items()}
         if len(out) >= MAX_VALUES:
