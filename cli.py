@@ -747,7 +747,7 @@ def scenario() -> None:
 
 
 def _registry_fleet(database_url: str | None) -> list[Any]:
-    """The registry's vehicles that can be dispatched (a home depot and a capacity)."""
+    """Return the registry's vehicles that can be dispatched (a home depot and a capacity)."""
     from dispatch import FleetVehicle
 
     fleet = []
@@ -849,7 +849,8 @@ def scenario_run(
         route_totals = comparison["routes"]["totals"]
         click.echo(f"  routes on day {routes_day}: {route_totals['routes']['base']} -> "
                    f"{route_totals['routes']['scenario']}, unassigned loads "
-                   f"{route_totals['unassigned']['base']} -> {route_totals['unassigned']['scenario']}, "
+                   f"{route_totals['unassigned']['base']} -> "
+                   f"{route_totals['unassigned']['scenario']}, "
                    f"{len(comparison['routes']['routes_changed'])} routes changed")
     if out_dir is not None:
         _write_plan_files(base, out_dir / "base")
@@ -1056,9 +1057,10 @@ def vrp_solve(
 
 
 def _road_matrix_for_lonlats(region: Any, network: Any) -> Callable[..., Any]:
-    """A VROOM ``matrix_provider``: road durations (s) and distances (m) between [lon, lat] points.
+    """Return a VROOM ``matrix_provider``: road durations (s) and distances (m) between points.
 
-    Raises NoRouteError (VROOM code 3) naming the first location the roads do not reach.
+    The provider takes [lon, lat] points. It raises NoRouteError (VROOM code 3) naming the first
+    location the roads do not reach.
     """
     from routing.travel_time import travel_time_matrix
 

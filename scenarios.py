@@ -1,8 +1,9 @@
-"""What-if scenarios: a base (region, date) plus a list of changes, applied to copies, and plan comparison.
+"""What-if scenarios: a base (region, date) plus changes, applied to copies; plan comparison.
 
 A scenario never edits shared data: :func:`apply_scenario` returns a new plan request and a new road
-network built with ``dataclasses.replace`` and :func:`routing.network.change_roads`, so two planners can
-run scenarios on the same base at once. The file format (TOML or JSON) is documented in ``docs/scenarios.md``.
+network built with ``dataclasses.replace`` and :func:`routing.network.change_roads`, so two
+planners can run scenarios on the same base at once. The file format (TOML or JSON) is documented
+in ``docs/scenarios.md``.
 """
 
 from __future__ import annotations
@@ -452,7 +453,9 @@ def compare_routes(base: Mapping[str, Any], other: Mapping[str, Any]) -> dict[st
     after = {r["vehicle"]: stops(r) for r in other.get("routes", [])}
     a, b = totals(base), totals(other)
     return {
-        "totals": {key: {"base": a[key], "scenario": b[key], "change": b[key] - a[key]} for key in a},
+        "totals": {
+            key: {"base": a[key], "scenario": b[key], "change": b[key] - a[key]} for key in a
+        },
         "vehicles_added": sorted(set(after) - set(before)),
         "vehicles_removed": sorted(set(before) - set(after)),
         "routes_changed": [{"vehicle": v, "stops_base": before[v], "stops_scenario": after[v]}

@@ -138,7 +138,7 @@ def run_sweep(
     processes: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[SweepRun]:
-    """Run every combination of ``grid`` on ``document`` with Dask and return the runs in grid order.
+    """Run every combination of ``grid`` on ``document`` with Dask; return the runs in grid order.
 
     Parameters
     ----------

@@ -91,8 +91,14 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
     guide = workbook.active
     guide.title = "Hướng dẫn"
     for line in (
-        'Nhập một dòng cho mỗi cơ sở/ngày trên trang "Nhập liệu". (One row per record or facility-day.)',
-        "Mã cơ sở và mã tỉnh là văn bản; ngày theo dạng ngày. (Ids and codes are text; dates are dates.)",
+        (
+            'Nhập một dòng cho mỗi cơ sở/ngày trên trang "Nhập liệu". '
+            "(One row per record or facility-day.)"
+        ),
+        (
+            "Mã cơ sở và mã tỉnh là văn bản; ngày theo dạng ngày. "
+            "(Ids and codes are text; dates are dates.)"
+        ),
         "Thể tích khí tính bằng m³ (cột _m3); oxy lỏng bằng lít (_l) hoặc kg (_kg).",
         'Bình theo cỡ: 40L=12; 10L=3. Mã tỉnh và cỡ bình: xem trang "Danh mục".',
         "Generated or assumed values are labelled in the 'source' column.",
