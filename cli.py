@@ -9,12 +9,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from data.errors import InvalidInputError, MissingDataFileError, NoRouteError, OxyrouteError
 from data.schema.network import Place, TravelMatrix
+
+if TYPE_CHECKING:
+    from routing.travel_time import Backend
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -182,7 +185,7 @@ def matrix(
     out_file: Path,
     layout: str,
     value: str,
-    backend: str,
+    backend: Backend,
 ) -> None:
     """Write road travel times (s) and distances (m) between two sets of places."""
     from data.places import read_places
@@ -198,7 +201,7 @@ def matrix(
         gateways=region.gateways,
         max_snap_m=region.max_snap_m,
         backend=backend,
-    )  # type: ignore[arg-type]
+    )
     elapsed = time.perf_counter() - started
     write_matrix_csv(result, out_file, layout, value)
     _report_unreachable(result)
@@ -379,8 +382,8 @@ def run(
     _write_plan_files(result, out_dir)
     click.echo("\n" + plan_summary(result))
     click.echo(
-        f"\nplan files in {out_dir}/ (plan.json, plan.geojson, plan.gpkg, flows.csv, facilities.csv, "
-        "summary.txt)"
+        f"\nplan files in {out_dir}/ (plan.json, plan.geojson, plan.gpkg, flows.csv, "
+        "facilities.csv, summary.txt)"
     )
     if then_serve:
         username = "demo-coordinator"
@@ -744,7 +747,7 @@ def scenario() -> None:
 
 
 def _registry_fleet(database_url: str | None) -> list[Any]:
-    """The registry's vehicles that can be dispatched (a home depot and a capacity)."""
+    """Return the registry's vehicles that can be dispatched (a home depot and a capacity)."""
     from dispatch import FleetVehicle
 
     fleet = []
@@ -1069,9 +1072,10 @@ def vrp_solve(
 
 
 def _road_matrix_for_lonlats(region: Any, network: Any) -> Callable[..., Any]:
-    """A VROOM ``matrix_provider``: road durations (s) and distances (m) between [lon, lat] points.
+    """Return a VROOM ``matrix_provider``: road durations (s) and distances (m) between points.
 
-    Raises NoRouteError (VROOM code 3) naming the first location the roads do not reach.
+    The provider takes [lon, lat] points. It raises NoRouteError (VROOM code 3) naming the first
+    location the roads do not reach.
     """
     from routing.travel_time import travel_time_matrix
 
@@ -1147,6 +1151,7 @@ def dispatch_command(
     from dispatch import (
         LANGUAGES,
         DispatchOptions,
+        FleetVehicle,
         dispatch_request_from_plan,
         plan_dispatch,
         route_sheet_html,
@@ -1175,6 +1180,7 @@ def dispatch_command(
             **({"max_iterations": max_iterations} if max_iterations is not None else {}),
         }
     options = DispatchOptions.from_mapping(values, start_time=start_time)
+    fleet: Sequence[FleetVehicle]
     if vehicles_file is not None:
         fleet = vehicles_from_mapping(read_json(vehicles_file))
     else:

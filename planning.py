@@ -152,7 +152,7 @@ class PlanRequest:
 
 @dataclass(frozen=True, slots=True)
 class CoordinatorPlan:
-    """A plan with everything a coordinator reads: forecasts, shortfalls, allocation, travel times."""
+    """A plan with all a coordinator reads: forecasts, shortfalls, allocation, travel times."""
 
     request: PlanRequest
     forecasts: tuple[DemandForecast, ...]
@@ -262,12 +262,14 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
             latest[report.facility_id] = report
     positions = []
     for facility in request.facilities:
-        report = latest.get(facility.facility_id)
+        last_report = latest.get(facility.facility_id)
         positions.append(
             SupplyPosition(
                 facility.facility_id,
-                stock_m3=report.stock_m3 if report else 0.0,
-                expected_deliveries_m3_per_day=(report.expected_deliveries_m3,) if report else (),
+                stock_m3=last_report.stock_m3 if last_report else 0.0,
+                expected_deliveries_m3_per_day=(
+                    (last_report.expected_deliveries_m3,) if last_report else ()
+                ),
                 generation_m3_per_day=facility.generation_m3_per_day,
             )
         )
@@ -443,7 +445,9 @@ def plan_to_geojson(plan: CoordinatorPlan) -> dict[str, Any]:
                     "product": product,
                     "quantity_m3": round(quantity_m3, 1),
                     "travel_time_s": travel_s,
-                    "geometry_note": "straight line from supplier to facility; road paths via /route",
+                    "geometry_note": (
+                        "straight line from supplier to facility; road paths via /route"
+                    ),
                 },
             }
         )
@@ -487,7 +491,7 @@ def geojson_to_geopackage(collection: dict[str, Any]) -> bytes:
 
 
 def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
-    """Return the plan as CSV texts: ``flows.csv`` and ``facilities.csv`` (UTF-8, no BOM added here)."""
+    """Return the plan as CSV texts: ``flows.csv`` and ``facilities.csv`` (UTF-8, no BOM added)."""
     request = plan.request
     names = {f.facility_id: f.name for f in request.facilities}
     supplier_names = {s.supplier_id: s.name for s in request.suppliers}
@@ -546,7 +550,8 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     totals = plan.allocation.totals
     request = plan.request
     lines = [
-        f"Plan for {request.region_id}, {request.start_date.isoformat()} + {request.horizon_days} days: "
+        f"Plan for {request.region_id}, {request.start_date.isoformat()} + "
+        f"{request.horizon_days} days: "
         f"{len(request.facilities)} facilities, {len(request.suppliers)} suppliers",
         f"  demand {totals.demand_m3:,.0f} m³ (needs beyond stock and safety stock), delivered "
         f"{totals.delivered_m3:,.0f} m³, unmet {totals.unmet_m3:,.0f} m³"
@@ -567,7 +572,8 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     for r in short[:largest]:
         dos = "-" if r["days_of_supply"] is None else f"{r['days_of_supply']:.1f}"
         lines.append(
-            f"  day {r['first_shortfall_day']}: {r['name'][:44]:<44} short {r['shortfall_m3']:>8,.0f} m³"
+            f"  day {r['first_shortfall_day']}: {r['name'][:44]:<44} "
+            f"short {r['shortfall_m3']:>8,.0f} m³"
             f"  days of supply {dos:>5}  unmet {r['unmet_m3']:>7,.0f} m³"
         )
     by_district: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
@@ -601,7 +607,7 @@ def replace_request(request: PlanRequest, **changes: Any) -> PlanRequest:
 
 
 def suppliers_from_places(places: Iterable[Place]) -> tuple[PlanSupplier, ...]:
-    """Read plan suppliers from a region's suppliers file (capacity columns as in hcmc_suppliers.csv)."""
+    """Read plan suppliers from a region's suppliers file (columns as in hcmc_suppliers.csv)."""
 
     def number(text: str) -> float:
         try:

@@ -1,8 +1,9 @@
-"""What-if scenarios: a base (region, date) plus a list of changes, applied to copies, and plan comparison.
+"""What-if scenarios: a base (region, date) plus changes, applied to copies; plan comparison.
 
 A scenario never edits shared data: :func:`apply_scenario` returns a new plan request and a new road
-network built with ``dataclasses.replace`` and :func:`routing.network.change_roads`, so two planners can
-run scenarios on the same base at once. The file format (TOML or JSON) is documented in ``docs/scenarios.md``.
+network built with ``dataclasses.replace`` and :func:`routing.network.change_roads`, so two
+planners can run scenarios on the same base at once. The file format (TOML or JSON) is documented
+in ``docs/scenarios.md``.
 """
 
 from __future__ import annotations
@@ -185,14 +186,17 @@ def scenario_from_mapping(document: Mapping[str, Any]) -> Scenario:
     region = document.get("region")
     if not isinstance(region, str) or not region.strip():
         problems.append("region: missing (a region name such as 'hcmc')")
-    start = document.get("date")
-    if isinstance(start, str):
+    raw_start = document.get("date")
+    start: dt.date | None = None
+    if isinstance(raw_start, str):
         try:
-            start = dt.date.fromisoformat(start)
+            start = dt.date.fromisoformat(raw_start)
         except ValueError:
-            problems.append(f"date: expected YYYY-MM-DD, got {start!r}")
-    elif not isinstance(start, dt.date):
-        problems.append(f"date: expected YYYY-MM-DD, got {start!r}")
+            problems.append(f"date: expected YYYY-MM-DD, got {raw_start!r}")
+    elif isinstance(raw_start, dt.date):
+        start = raw_start
+    else:
+        problems.append(f"date: expected YYYY-MM-DD, got {raw_start!r}")
     horizon = document.get("horizon_days", 7)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 60:
         problems.append(f"horizon_days: must be an integer from 1 to 60, got {horizon!r}")
@@ -202,13 +206,13 @@ def scenario_from_mapping(document: Mapping[str, Any]) -> Scenario:
         changes = []
     for i, change in enumerate(changes):
         _check_change(change, f"changes[{i}]", problems)
-    if problems:
+    if problems or start is None:  # start is None only when a date problem was recorded
         raise InvalidInputError.from_problems("scenario", problems)
     return Scenario(
         str(name),
         str(region),
         start,
-        horizon,  # type: ignore[arg-type]
+        horizon,
         tuple(dict(c) for c in changes),
         str(document.get("description", "")),
     )
@@ -449,7 +453,9 @@ def compare_routes(base: Mapping[str, Any], other: Mapping[str, Any]) -> dict[st
     after = {r["vehicle"]: stops(r) for r in other.get("routes", [])}
     a, b = totals(base), totals(other)
     return {
-        "totals": {key: {"base": a[key], "scenario": b[key], "change": b[key] - a[key]} for key in a},
+        "totals": {
+            key: {"base": a[key], "scenario": b[key], "change": b[key] - a[key]} for key in a
+        },
         "vehicles_added": sorted(set(after) - set(before)),
         "vehicles_removed": sorted(set(before) - set(after)),
         "routes_changed": [{"vehicle": v, "stops_base": before[v], "stops_scenario": after[v]}

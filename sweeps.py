@@ -138,7 +138,7 @@ def run_sweep(
     processes: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[SweepRun]:
-    """Run every combination of ``grid`` on ``document`` with Dask and return the runs in grid order.
+    """Run every combination of ``grid`` on ``document`` with Dask; return the runs in grid order.
 
     Parameters
     ----------
@@ -166,16 +166,17 @@ def run_sweep(
             raise InvalidInputError.from_problems(
                 f"sweep combination {parameters}", exc.problems
             ) from None
+    # dask.distributed ships no annotations for these calls; the ignores below are for that only.
     cluster = None
     if scheduler_address is None:
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
         )
-        client = Client(cluster)
+        client = Client(cluster)  # type: ignore[no-untyped-call]
     else:
-        client = Client(scheduler_address)
+        client = Client(scheduler_address)  # type: ignore[no-untyped-call]
     try:
-        base_future = client.scatter(base_request, broadcast=True)
+        base_future = client.scatter(base_request, broadcast=True)  # type: ignore[no-untyped-call]
         futures = [
             client.submit(
                 run_one, parameters, variant, base_future, data_dir, cache_dir, pure=False
@@ -184,12 +185,12 @@ def run_sweep(
         ]
         position = {future.key: i for i, future in enumerate(futures)}
         results: list[SweepRun | None] = [None] * len(futures)
-        for done, future in enumerate(as_completed(futures), start=1):
+        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
             results[position[future.key]] = future.result()
             if progress is not None:
                 progress(done, len(futures))
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
     return [r for r in results if r is not None]

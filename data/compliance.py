@@ -152,7 +152,10 @@ def compliance_by_province_day(
     for code in codes:
         for day in days:
             expected = [f for f in by_province.get(code, []) if f.expected_on(day)]
-            on_time, late, missing, pending = [], [], [], []
+            on_time: list[str] = []
+            late: list[str] = []
+            missing: list[str] = []
+            pending: list[str] = []
             for facility in expected:
                 submitted_at = first_by_key.get((facility.facility_id, day))
                 if submitted_at is None:

@@ -1,4 +1,4 @@
-"""DHIS2 ``dataValueSets`` for daily reports: export as JSON, CSV or ADX, import with upsert and dryRun.
+"""DHIS2 ``dataValueSets`` for daily reports: JSON, CSV or ADX export; import with upsert, dryRun.
 
 Conventions (INTEROP.md): values are addressed by stable codes (``idScheme=code``): the data set
 ``OXY_DAILY``, one data element per report field (:data:`DATA_ELEMENTS`), the period of a day as
@@ -273,7 +273,7 @@ def data_value_set(values: list[dict[str, Any]]) -> dict[str, Any]:
     Adds the ``completeDataSetRegistrations`` of each facility-day (completed at its first
     submission).
     """
-    registrations = {}
+    registrations: dict[tuple[str, str], dict[str, Any]] = {}
     for value in values:
         key = (value["orgUnit"], value["period"])
         registrations.setdefault(
@@ -362,7 +362,8 @@ def data_values_adx(values: list[dict[str, Any]], *, exported: dt.datetime) -> b
             )
         if value.get("comment"):
             ET.SubElement(data_value, "annotation").text = value["comment"]
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 # --------------------------------------------------------------------------- import: parsing
@@ -492,7 +493,7 @@ def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
             raise ImportRejectedError(
                 [RowProblem(1, c, "column missing from the header") for c in missing]
             )
-    out = []
+    out: list[IncomingValue] = []
     for number, row in read_csv_rows(content):
         cells = {k.strip().lower(): v for k, v in row.items()}
         if len(out) >= MAX_VALUES:

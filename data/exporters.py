@@ -48,7 +48,8 @@ def _cell_text(value: Any) -> str:
 
 def _rows(kind: str, items: list[Any]) -> tuple[list[str], list[list[Any]]]:
     record_type = IMPORT_TYPES[kind]
-    columns = [f.name for f in dataclasses.fields(record_type)]
+    # Every registry record type is a dataclass; the _Record mix-in itself cannot say so to mypy.
+    columns = [f.name for f in dataclasses.fields(record_type)]  # type: ignore[arg-type]
     rows = []
     if kind == "reports":
         for revision in items:
@@ -90,8 +91,14 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
     guide = workbook.active
     guide.title = "Hướng dẫn"
     for line in (
-        'Nhập một dòng cho mỗi cơ sở/ngày trên trang "Nhập liệu". (One row per record or facility-day.)',
-        "Mã cơ sở và mã tỉnh là văn bản; ngày theo dạng ngày. (Ids and codes are text; dates are dates.)",
+        (
+            'Nhập một dòng cho mỗi cơ sở/ngày trên trang "Nhập liệu". '
+            "(One row per record or facility-day.)"
+        ),
+        (
+            "Mã cơ sở và mã tỉnh là văn bản; ngày theo dạng ngày. "
+            "(Ids and codes are text; dates are dates.)"
+        ),
         "Thể tích khí tính bằng m³ (cột _m3); oxy lỏng bằng lít (_l) hoặc kg (_kg).",
         'Bình theo cỡ: 40L=12; 10L=3. Mã tỉnh và cỡ bình: xem trang "Danh mục".',
         "Generated or assumed values are labelled in the 'source' column.",
@@ -105,7 +112,7 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
         cell.fill = header_fill
     sheet.freeze_panes = "A2"
     for row in rows:
-        values = []
+        values: list[dt.date | int | float | str | None] = []
         for value in row:
             if isinstance(value, dt.date | int | float) and not isinstance(
                 value, bool | dt.datetime

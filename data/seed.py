@@ -313,7 +313,7 @@ def suppliers_from_places(places: Sequence[Place]) -> list[Supplier]:
                 raise InvalidInputError(f"kind: must be one of {sorted(_SUPPLIER_KINDS)}")
             lox = props.get("capacity_lox_t_per_day", "").strip()
             cylinders = props.get("capacity_cylinders_per_day", "").strip()
-            products = ("liquid",) if lox else ()
+            products: tuple[str, ...] = ("liquid",) if lox else ()
             products += ("cylinder_40L",) if cylinders or kind == "filling_station" else ()
             suppliers.append(
                 Supplier(
@@ -505,7 +505,10 @@ def generate_reports(
                 patients_ecmo=patients["ecmo"],
                 # The tank level has its own random stream, so tanks change no other draw.
                 liquid_stock_l=round(facility.liquid_tank_capacity_l * _uniform(
-                    _rng(parameters.seed, "tank", facility.facility_id, day.isoformat()), 0.15, 0.6))
+                    _rng(parameters.seed, "tank", facility.facility_id, day.isoformat()),
+                    0.15,
+                    0.6,
+                ))
                 if facility.liquid_tank_capacity_l else None,
                 cylinders_full={"40L": round(used_m3 * _uniform(rng, 0.3, 1.5) / cylinder_m3)},
                 cylinders_empty={"40L": round(used_m3 * _uniform(rng, 0.2, 0.8) / cylinder_m3)},
@@ -645,13 +648,14 @@ def hcmc_seed(data_dir: Path, *, parameters: SeedParameters | None = None) -> Se
     """
     from data.importers import hcmc_facilities
     from data.region import load_region
-
     from webmap.layers import DISTRICTS_OSM, districts_from_osm
 
     region = load_region("hcmc", data_dir=data_dir)
     places = region.suppliers.read() if region.suppliers is not None else []
     # Districts from the OSM boundaries of 2018 (19 of 24 close inside the extract).
-    facilities = assign_districts(hcmc_facilities(data_dir), districts_from_osm(data_dir / DISTRICTS_OSM))
+    facilities = assign_districts(
+        hcmc_facilities(data_dir), districts_from_osm(data_dir / DISTRICTS_OSM)
+    )
     return build_seed(facilities, places, parameters=parameters)
 
 

@@ -1,7 +1,7 @@
 """Compiled many-to-many Dijkstra (numba): one search per origin, origins in parallel threads.
 
-Each search stops as soon as every destination node is settled. Besides the fastest time it carries the
-length of that fastest path, so times and distances come from one search.
+Each search stops as soon as every destination node is settled. Besides the fastest time it
+carries the length of that fastest path, so times and distances come from one search.
 """
 
 from __future__ import annotations
@@ -9,6 +9,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 import numpy.typing as npt
+
+# Annotations are for mypy only: numba infers the kernels' types from the arguments it is given.
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 
 @numba.njit(cache=True, inline="always")
@@ -51,8 +55,17 @@ def _heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
 
 @numba.njit(cache=True, nogil=True)
 def _one_search(
-    indptr, heads, w_time, w_len, source, target_ptr, target_cols, n_target_nodes, out_t, out_d
-):
+    indptr: IntArray,
+    heads: IntArray,
+    w_time: FloatArray,
+    w_len: FloatArray,
+    source: int,
+    target_ptr: IntArray,
+    target_cols: IntArray,
+    n_target_nodes: int,
+    out_t: FloatArray,
+    out_d: FloatArray,
+) -> None:
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     length = np.zeros(n)
@@ -89,8 +102,16 @@ def _one_search(
 
 @numba.njit(cache=True, parallel=True)
 def _many_to_many(
-    indptr, heads, w_time, w_len, sources, target_ptr, target_cols, n_targets, n_target_nodes
-):
+    indptr: IntArray,
+    heads: IntArray,
+    w_time: FloatArray,
+    w_len: FloatArray,
+    sources: IntArray,
+    target_ptr: IntArray,
+    target_cols: IntArray,
+    n_targets: int,
+    n_target_nodes: int,
+) -> tuple[FloatArray, FloatArray]:
     out_t = np.full((sources.shape[0], n_targets), np.inf)
     out_d = np.full((sources.shape[0], n_targets), np.inf)
     for i in numba.prange(sources.shape[0]):
@@ -139,7 +160,7 @@ def many_to_many(
     np.cumsum(counts, out=target_ptr[1:])
     target_cols = order.astype(np.int64)
     n_target_nodes = int(np.count_nonzero(counts))
-    return _many_to_many(  # type: ignore[no-any-return]
+    return _many_to_many(
         indptr,
         heads,
         w_time,

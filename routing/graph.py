@@ -1,9 +1,10 @@
-"""Build the road network from OSM files with osmnx (once) and cache it compactly (the graph I/O module).
+"""Build the road network from OSM files with osmnx (once) and cache it compactly (graph I/O).
 
-A cold build reads the OSM file with pyosmium (keeping only the ways of the chosen network type), lets
-osmnx build and simplify the graph, keeps the largest strongly connected component, applies the speed
-table and stores compact arrays in an ``.npz`` file keyed by the source file's hash, the network type
-and the speed table. A warm start loads that file in well under a second.
+This is the graph I/O module. A cold build reads the OSM file with pyosmium (keeping only the ways
+of the chosen network type), lets osmnx build and simplify the graph, keeps the largest strongly
+connected component, applies the speed table and stores compact arrays in an ``.npz`` file keyed by
+the source file's hash, the network type and the speed table. A warm start loads that file in well
+under a second.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _no_progress(_: str) -> None:
 
 
 def keeps_way(tags: Mapping[str, str], network_type: str) -> bool:
-    """Return True when a way with these OSM tags belongs to the network type (osmnx's filter rules)."""
+    """Return True when a way with these OSM tags belongs to the network type (osmnx's rules)."""
     highway = tags.get("highway")
     if not highway or highway in _EXCLUDED_HIGHWAYS:
         return False
@@ -101,13 +102,13 @@ def check_road_file(path: Path) -> None:
     """
     if not any(path.name.lower().endswith(s) for s in SUPPORTED_SUFFIXES):
         raise InvalidInputError(
-            f"road network file {str(path)!r}: unknown format; use OSM XML (.osm, .osm.gz, .osm.bz2) "
-            "or OSM PBF (.osm.pbf)"
+            f"road network file {str(path)!r}: unknown format; use OSM XML (.osm, .osm.gz, "
+            ".osm.bz2) or OSM PBF (.osm.pbf)"
         )
     if not path.is_file():
         raise MissingDataFileError(
-            f"road network file {str(path)!r} not found; set OXYROUTE_DATA_DIR (or --data-dir) to the "
-            "folder that holds it, or fix the path in the region file"
+            f"road network file {str(path)!r} not found; set OXYROUTE_DATA_DIR (or --data-dir) to "
+            "the folder that holds it, or fix the path in the region file"
         )
 
 
@@ -118,6 +119,8 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
     way_node_ids: set[int] = set()
     ways = []
     for way in osmium.FileProcessor(str(source), osmium.osm.WAY):
+        if not isinstance(way, osmium.osm.Way):  # the WAY filter yields nothing else
+            continue
         tags = {tag.k: tag.v for tag in way.tags}
         if keeps_way(tags, network_type):
             refs = [node.ref for node in way.nodes]
@@ -125,13 +128,15 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
             ways.append((way.id, refs, tags))
     if not ways:
         raise InvalidInputError(
-            f"road network file {str(source)!r}: no way passes the {network_type!r} filter; is it a "
-            "road network?"
+            f"road network file {str(source)!r}: no way passes the {network_type!r} filter; is it "
+            "a road network?"
         )
     writer = osmium.SimpleWriter(str(target), overwrite=True)
     try:
         node_count = 0
         for node in osmium.FileProcessor(str(source), osmium.osm.NODE):
+            if not isinstance(node, osmium.osm.Node):  # the NODE filter yields nothing else
+                continue
             if node.id in way_node_ids and node.location.valid():
                 writer.add_node(
                     osmium.osm.mutable.Node(id=node.id, location=node.location, tags={})
@@ -273,7 +278,7 @@ _ARRAYS = (
 
 
 def save_network(network: RoadNetwork, path: Path) -> None:
-    """Write a network to an ``.npz`` cache file atomically (write to a temporary file, then rename)."""
+    """Write a network to an ``.npz`` cache file atomically (a temporary file, then a rename)."""
     meta = {
         "name": network.name,
         "road_classes": list(network.road_classes),
@@ -318,7 +323,7 @@ def load_network(path: Path) -> RoadNetwork:
 
 
 def cache_key(source_sha256: str, network_type: str, speeds_kph: Mapping[str, float]) -> str:
-    """Return the cache key of a build: source file hash, network type, speed table, cache format."""
+    """Return the cache key of a build: source hash, network type, speed table, cache format."""
     payload = f"{source_sha256}|{network_type}|{speed_table_digest(speeds_kph)}|{CACHE_FORMAT}"
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
@@ -464,8 +469,8 @@ def network_for_region(
 ) -> RoadNetwork:
     """Return the road network of a region: cached, built from its OSM file, or downloaded.
 
-    Downloading (osmnx's Overpass path) happens only when the region's road file is missing, it has an
-    ``overpass_query`` and ``online`` is True; the download is cached like a file build.
+    Downloading (osmnx's Overpass path) happens only when the region's road file is missing, it has
+    an ``overpass_query`` and ``online`` is True; the download is cached like a file build.
 
     Raises
     ------
@@ -484,7 +489,8 @@ def network_for_region(
     if region.overpass_query is None or not online:
         raise MissingDataFileError(
             f"region {region.region_id!r}: its road file is missing; set OXYROUTE_DATA_DIR (or "
-            "--data-dir) to the folder holding it, or pass --online to download it from OpenStreetMap"
+            "--data-dir) to the folder holding it, or pass --online to download it from "
+            "OpenStreetMap"
         )
     speeds = merge_speeds(region.speeds_kph)
     key = hashlib.sha256(

@@ -2,12 +2,14 @@
 
 Three phases, as in Dibbelt, Strasser and Wagner (2016), "Customizable Contraction Hierarchies":
 
-1. *Order* (metric-independent): a nested-dissection order of the junctions, from RoutingKit's inertial-flow
-   orderer (package ``routingkit-cch``). Without it, the other back ends are used.
-2. *Contraction* (metric-independent, about 0.05 s for the city): eliminating junctions in that order
-   gives a chordal supergraph; its arcs are stored once per junction towards higher-ranked neighbours.
-3. *Customization* (per set of travel times, about 0.01 s): lower-triangle relaxation gives every arc
-   its exact time, and the length of that fastest path, so road closures need only a new customization.
+1. *Order* (metric-independent): a nested-dissection order of the junctions, from RoutingKit's
+   inertial-flow orderer (package ``routingkit-cch``). Without it, the other back ends are used.
+2. *Contraction* (metric-independent, about 0.05 s for the city): eliminating junctions in that
+   order gives a chordal supergraph; its arcs are stored once per junction towards higher-ranked
+   neighbours.
+3. *Customization* (per set of travel times, about 0.01 s): lower-triangle relaxation gives every
+   arc its exact time, and the length of that fastest path, so road closures need only a new
+   customization.
 
 Queries are PHAST sweeps: an upward search along the source's elimination-tree ancestors, then one
 linear downward pass over all junctions in rank order; origins run in parallel. Exactness is tested
@@ -24,6 +26,7 @@ import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def hierarchy_available() -> bool:
@@ -39,9 +42,9 @@ def hierarchy_available() -> bool:
 class Hierarchy:
     """The metric-independent part of a CCH, in rank space (rank 0 is contracted first).
 
-    ``up_head[up_ptr[r]:up_ptr[r + 1]]`` are the ranks of the higher neighbours of rank ``r`` (sorted);
-    ``parent[r]`` is its elimination-tree parent (-1 at a root). Network edge ``e`` lies on arc
-    ``edge_arc[e]``, in the upward direction when ``edge_up[e]``.
+    ``up_head[up_ptr[r]:up_ptr[r + 1]]`` are the ranks of the higher neighbours of rank ``r``
+    (sorted); ``parent[r]`` is its elimination-tree parent (-1 at a root). Network edge ``e`` lies
+    on arc ``edge_arc[e]``, in the upward direction when ``edge_up[e]``.
     """
 
     rank: IntArray
@@ -49,7 +52,7 @@ class Hierarchy:
     up_head: IntArray
     parent: IntArray
     edge_arc: IntArray
-    edge_up: npt.NDArray[np.bool_]
+    edge_up: BoolArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,14 @@ def _find_arcs(up_ptr: IntArray, up_head: IntArray, low: IntArray, high: IntArra
 
 
 @numba.njit(cache=True)
-def _customize(up_ptr, up_head, edge_arc, edge_up, edge_time, edge_len):
+def _customize(
+    up_ptr: IntArray,
+    up_head: IntArray,
+    edge_arc: IntArray,
+    edge_up: BoolArray,
+    edge_time: FloatArray,
+    edge_len: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     arcs = up_head.shape[0]
     up_t = np.full(arcs, np.inf)
     down_t = np.full(arcs, np.inf)
@@ -176,28 +186,28 @@ BATCH = 16
 
 @numba.njit(cache=True, nogil=True)
 def _sweep_batch(
-    up_ptr,
-    up_head,
-    parent,
-    up_t,
-    down_t,
-    up_l,
-    down_l,
-    s_ptr,
-    s_node,
-    s_time,
-    s_len,
-    first_source,
-    batch,
-    t_node,
-    t_time,
-    t_len,
-    t_col,
-    out_t,
-    out_l,
-    dist,
-    length,
-):
+    up_ptr: IntArray,
+    up_head: IntArray,
+    parent: IntArray,
+    up_t: FloatArray,
+    down_t: FloatArray,
+    up_l: FloatArray,
+    down_l: FloatArray,
+    s_ptr: IntArray,
+    s_node: IntArray,
+    s_time: FloatArray,
+    s_len: FloatArray,
+    first_source: int,
+    batch: int,
+    t_node: IntArray,
+    t_time: FloatArray,
+    t_len: FloatArray,
+    t_col: IntArray,
+    out_t: FloatArray,
+    out_l: FloatArray,
+    dist: FloatArray,
+    length: FloatArray,
+) -> None:
     n = up_ptr.shape[0] - 1
     dist[:, :] = np.inf
     length[:, :] = 0.0
@@ -253,24 +263,24 @@ def _sweep_batch(
 
 @numba.njit(cache=True, parallel=True)
 def _many_to_many(
-    up_ptr,
-    up_head,
-    parent,
-    up_t,
-    down_t,
-    up_l,
-    down_l,
-    s_ptr,
-    s_node,
-    s_time,
-    s_len,
-    t_node,
-    t_time,
-    t_len,
-    t_col,
-    n_targets,
-    threads,
-):
+    up_ptr: IntArray,
+    up_head: IntArray,
+    parent: IntArray,
+    up_t: FloatArray,
+    down_t: FloatArray,
+    up_l: FloatArray,
+    down_l: FloatArray,
+    s_ptr: IntArray,
+    s_node: IntArray,
+    s_time: FloatArray,
+    s_len: FloatArray,
+    t_node: IntArray,
+    t_time: FloatArray,
+    t_len: FloatArray,
+    t_col: IntArray,
+    n_targets: int,
+    threads: int,
+) -> tuple[FloatArray, FloatArray]:
     n_sources = s_ptr.shape[0] - 1
     out_t = np.full((n_sources, n_targets), np.inf)
     out_l = np.full((n_sources, n_targets), np.inf)
@@ -335,7 +345,7 @@ def many_to_many(
     """
     t_counts = np.diff(targets.ptr)
     t_col = np.repeat(np.arange(t_counts.size, dtype=np.int64), t_counts)
-    return _many_to_many(  # type: ignore[no-any-return]
+    return _many_to_many(
         hierarchy.up_ptr,
         hierarchy.up_head,
         hierarchy.parent,

@@ -1,4 +1,4 @@
-"""The compact road network (CSR-ready arrays) and what-if changes to it: closures and slow-downs."""
+"""The compact road network (CSR-ready arrays) and what-if changes to it: closures, slow-downs."""
 
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ _KEPT_METRICS = 8
 
 
 def utm_epsg(lon: float, lat: float) -> int:
-    """Return the EPSG code of the WGS84 UTM zone holding ``(lon, lat)`` (32648 for Ho Chi Minh City)."""
+    """Return the EPSG code of the WGS84 UTM zone holding ``(lon, lat)`` (32648 for HCMC)."""
     zone = int((lon + 180.0) // 6.0) % 60 + 1
     return (32600 if lat >= 0 else 32700) + zone
 
 
 class _SharedGeometry:
-    """Projected edge geometry and its spatial index, built once and shared by every variant of a network.
+    """Projected edge geometry and its spatial index, built once per network.
 
     Closures change times, never geometry, so all variants of one network share this object.
     """
@@ -61,8 +61,8 @@ class RoadNetwork:
     """A directed road network in compact arrays, ready for shortest-path searches.
 
     Nodes are positions ``0..node_count-1``; edges are positions ``0..edge_count-1``. Every array is
-    read-only. ``edge_time_s`` is ``inf`` for a closed edge: closed edges stay in the arrays (places can
-    still snap to them, and are then unreachable) but no path uses them.
+    read-only. ``edge_time_s`` is ``inf`` for a closed edge: closed edges stay in the arrays (places
+    can still snap to them, and are then unreachable) but no path uses them.
 
     Attributes
     ----------
@@ -82,8 +82,8 @@ class RoadNetwork:
     edge_twin
         Position of the same road in the opposite direction, or -1 (one-way roads).
     geom_offsets, geom_lon, geom_lat
-        Edge ``e``'s geometry is ``geom_lon/lat[geom_offsets[e]:geom_offsets[e + 1]]``, from its start node
-        to its end node.
+        Edge ``e``'s geometry is ``geom_lon/lat[geom_offsets[e]:geom_offsets[e + 1]]``, from its
+        start node to its end node.
     metric_epsg
         EPSG code of the projected metric CRS (UTM) used for snapping and distances.
     source
@@ -166,7 +166,8 @@ class RoadNetwork:
 
     def edge_label(self, edge_idx: int) -> str:
         """Return the road name of an edge, else its reference, else ``""``."""
-        return self.labels[self.edge_name[edge_idx]] or self.labels[self.edge_ref[edge_idx]]
+        name = self.labels[int(self.edge_name[edge_idx])]
+        return name or self.labels[int(self.edge_ref[edge_idx])]
 
     def summary(self) -> dict[str, Any]:
         """Return counts and totals a person can read: nodes, edges, km of road by class."""
@@ -263,7 +264,7 @@ def change_roads(
     road_names: Iterable[str] | None = None,
     factor: float | None = None,
 ) -> RoadNetwork:
-    """Return a new network with roads closed, or slowed down by ``factor``; ``network`` is unchanged.
+    """Return a new network with roads closed, or slowed by ``factor``; ``network`` is unchanged.
 
     Parameters
     ----------
@@ -274,8 +275,8 @@ def change_roads(
     road_names
         Roads whose name or reference (``ref``, e.g. "QL1A") equals one of these, ignoring case.
     factor
-        None closes the roads. A number > 0 multiplies their travel times (2 = twice as slow; below 1
-        speeds them up, which a closure scenario should not need).
+        None closes the roads. A number > 0 multiplies their travel times (2 = twice as slow; below
+        1 speeds them up, which a closure scenario should not need).
 
     Raises
     ------

@@ -35,8 +35,8 @@ def snap_places(
     """Snap places to their nearest road edge, refusing any farther than ``max_snap_m``.
 
     The distance is measured in the network's UTM zone (metres). A place farther than the limit, or
-    whose nearest road is closed in both directions, is returned with ``reachable=False`` and a reason;
-    it is never moved to a farther road silently.
+    whose nearest road is closed in both directions, is returned with ``reachable=False`` and a
+    reason; it is never moved to a farther road silently.
 
     Raises
     ------

@@ -3,16 +3,19 @@
 OSM carries almost no ``maxspeed`` tags in Vietnam, so every road class gets an explicit speed here.
 The speeds are *planning* speeds for a loaded oxygen truck in city traffic, not legal limits:
 
-- Legal ceilings: Circular 31/2019/TT-BGTVT (Vietnam's road speed rules) allows at most 60 km/h in built-up
-  areas on divided or one-way roads with two or more lanes, 50 km/h on undivided two-way roads; outside
-  built-up areas trucks over 3.5 t may drive 80 km/h (70 km/h on undivided roads); expressways up to 120 km/h.
-- Loaded cryogenic tankers drive at most 40-45 km/h (``../shared/oxygen-parameters.md``, "Cryogenic tanker").
-- Ho Chi Minh City's average traffic speed is far below the ceilings (about 20-25 km/h on arterials at peak in
-  the city's own traffic reports), so urban classes sit well under 50 km/h.
+- Legal ceilings: Circular 31/2019/TT-BGTVT (Vietnam's road speed rules) allows at most 60 km/h in
+  built-up areas on divided or one-way roads with two or more lanes, 50 km/h on undivided two-way
+  roads; outside built-up areas trucks over 3.5 t may drive 80 km/h (70 km/h on undivided roads);
+  expressways up to 120 km/h.
+- Loaded cryogenic tankers drive at most 40-45 km/h (``../shared/oxygen-parameters.md``,
+  "Cryogenic tanker").
+- Ho Chi Minh City's average traffic speed is far below the ceilings (about 20-25 km/h on arterials
+  at peak in the city's own traffic reports), so urban classes sit well under 50 km/h.
 
-Where an edge does carry a numeric ``maxspeed`` below its class speed, the lower value wins. An edge with several
-classes (osmnx merges ways) takes the fastest of them. A class missing from the table falls back to
-``FALLBACK_SPEED_KPH``. Regions may override any entry (``[speeds_kph]`` in the region file).
+Where an edge does carry a numeric ``maxspeed`` below its class speed, the lower value wins. An edge
+with several classes (osmnx merges ways) takes the fastest of them. A class missing from the table
+falls back to ``FALLBACK_SPEED_KPH``. Regions may override any entry (``[speeds_kph]`` in the region
+file).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Many-to-many road travel times and distances, and the road path between two places.
 
-Places are snapped onto their nearest edge, which is split at that point (both directions of a two-way
-road), so a hospital in the middle of a long street is reached in the middle, not at the nearer
-junction. Searches run on CSR arrays: a compiled parallel Dijkstra (``"numba"``, the default) or one
-call of ``scipy.sparse.csgraph.dijkstra`` (``"scipy"``), or PHAST sweeps over a customizable
-contraction hierarchy (``"cch"``, see :mod:`routing.hierarchy`; the default when available). All are exact.
+Places are snapped onto their nearest edge, which is split at that point (both directions of a
+two-way road), so a hospital in the middle of a long street is reached in the middle, not at the
+nearer junction. Searches run on CSR arrays: a compiled parallel Dijkstra (``"numba"``, the
+default) or one call of ``scipy.sparse.csgraph.dijkstra`` (``"scipy"``), or PHAST sweeps over a
+customizable contraction hierarchy (``"cch"``, see :mod:`routing.hierarchy`; the default when
+available). All are exact.
 """
 
 from __future__ import annotations
@@ -137,8 +138,9 @@ def _entries(
 ) -> Entries:
     """Return how each of ``places`` (positions in ``anchors``) joins the network's junctions.
 
-    Outgoing entries are legs from the place to a junction, incoming ones from a junction to the place;
-    a place on a junction (see ``_JUNCTION_M``) has one zero-cost entry, an unreachable place none.
+    Outgoing entries are legs from the place to a junction, incoming ones from a junction to the
+    place; a place on a junction (see ``_JUNCTION_M``) has one zero-cost entry, an unreachable place
+    none.
     """
     nodes: list[int] = []
     times: list[float] = []
@@ -313,26 +315,32 @@ def _access_points(
     Returns the points, the place each point belongs to, the extra seconds and metres to add, and
     the gateway id of each point (None for direct points).
     """
-    links: dict[str, list[tuple[Gateway, float, float]]] = {}
+    # A place without gateway links is snapped directly: one point, nothing extra.
+    direct: list[tuple[Gateway | None, float, float]] = [(None, 0.0, 0.0)]
+    links: dict[str, list[tuple[Gateway | None, float, float]]] = {}
     for gateway in gateways:
         for place_id, link in gateway.links.items():
-            extra_m = link.extra_m if link.extra_m is not None else 0.0
-            links.setdefault(place_id, []).append((gateway, link.extra_s, extra_m))
+            link_m = link.extra_m if link.extra_m is not None else 0.0
+            links.setdefault(place_id, []).append((gateway, link.extra_s, link_m))
     points: list[Place] = []
     owner: list[int] = []
     extra_s: list[float] = []
     extra_m: list[float] = []
     via: list[str | None] = []
     for i, place in enumerate(places):
-        for gateway, seconds, metres in links.get(place.place_id, [(None, 0.0, 0.0)]):
-            if gateway is None:
+        for via_gateway, seconds, metres in links.get(place.place_id, direct):
+            if via_gateway is None:
                 points.append(place)
                 via.append(None)
             else:
                 points.append(
-                    Place(f"{place.place_id}@{gateway.gateway_id}", gateway.lon, gateway.lat)
+                    Place(
+                        f"{place.place_id}@{via_gateway.gateway_id}",
+                        via_gateway.lon,
+                        via_gateway.lat,
+                    )
                 )
-                via.append(gateway.gateway_id)
+                via.append(via_gateway.gateway_id)
             owner.append(i)
             extra_s.append(seconds)
             extra_m.append(metres)
@@ -373,7 +381,7 @@ def _reduce_min(
     count: int,
     axis: int,
 ) -> tuple[FloatArray, FloatArray]:
-    """Keep, for every group of rows (axis 0) or columns (axis 1), the fastest entry and its distance."""
+    """Keep, per group of rows (axis 0) or columns (axis 1), the fastest entry and its distance."""
     if groups.size == count and np.array_equal(groups, np.arange(count)):
         return duration, distance
     d = duration if axis == 0 else duration.T
@@ -412,13 +420,14 @@ def travel_time_matrix(
         Places farther than this from any road are unreachable (default 2 km).
     backend
         ``"cch"`` (contraction hierarchy, the fastest), ``"numba"`` (compiled parallel Dijkstra),
-        ``"scipy"`` (``scipy.sparse.csgraph``), or ``"auto"`` (default: ``"cch"`` when its orderer is
-        installed, else ``"numba"``). All are exact; distances are those of the fastest path.
+        ``"scipy"`` (``scipy.sparse.csgraph``), or ``"auto"`` (default: ``"cch"`` when its orderer
+        is installed, else ``"numba"``). All are exact; distances are those of the fastest path.
 
     Returns
     -------
     TravelMatrix
-        ``inf`` for every pair involving an unreachable place or with no road path; ``snaps`` says why.
+        ``inf`` for every pair involving an unreachable place or with no road path; ``snaps`` says
+        why.
 
     Raises
     ------
@@ -479,7 +488,7 @@ def travel_time_matrix(
 def _edge_stretch(
     network: RoadNetwork, edge: int, f0: float, f1: float
 ) -> list[tuple[float, float]]:
-    """Return the part of an edge's geometry between two fractions of its length, as ``(lon, lat)``."""
+    """Return the part of an edge's geometry between two fractions of its length, as (lon, lat)."""
     geometry = network.geometry
     start, end = int(network.geom_offsets[edge]), int(network.geom_offsets[edge + 1])
     lon = network.geom_lon[start:end]

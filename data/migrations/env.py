@@ -6,11 +6,20 @@ from alembic import context
 
 from data.db.engine import create_db_engine
 from data.db.models import metadata
+from data.errors import InvalidInputError
 
 config = context.config
-engine = config.attributes.get("engine") or create_db_engine(
-    config.get_main_option("sqlalchemy.url")
-)
+engine = config.attributes.get("engine")
+if not engine:
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        # Without this check create_db_engine(None) failed with an AttributeError on None.
+        raise InvalidInputError(
+            "sqlalchemy.url: missing and no engine given; run migrations through "
+            "data.db.migrate.upgrade_database(engine) or set sqlalchemy.url in the Alembic "
+            "configuration"
+        )
+    engine = create_db_engine(url)
 
 with engine.begin() as connection:
     context.configure(

@@ -218,7 +218,7 @@ class _Record:
     @classmethod
     def field_hints(cls) -> dict[str, Any]:
         """Return the resolved type of every field, in declaration order."""
-        return dict(_resolved_field_hints(cls))
+        return dict(_resolved_field_hints(cls))  # type: ignore[arg-type]  # classes are hashable
 
     @classmethod
     def from_mapping(cls, data: Any, *, text: bool = False, **fixed: Any) -> Self:
