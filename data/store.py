@@ -56,20 +56,23 @@ class RecordNotFoundError(OxyrouteError, LookupError):
 
 
 class ConflictError(OxyrouteError, RuntimeError):
-    """The change conflicts with stored data: the id already exists, the record is still
-    referenced (delete or change the referring records first), or a concurrent request with the
-    same Idempotency-Key is in progress (retry later).
+    """The change conflicts with stored data.
+
+    The id already exists, the record is still referenced (delete or change the referring records
+    first), or a concurrent request with the same Idempotency-Key is in progress (retry later).
     """
 
 
 class LockedError(ConflictError):
-    """The province approved the day, which locks its reports: a coordinator (or an admin) must
-    unlock the day, giving a reason, before a report of that day can be submitted or corrected.
+    """The province approved the day, which locks its reports.
+
+    A coordinator (or an admin) must unlock the day, giving a reason, before a report of that day
+    can be submitted or corrected.
     """
 
 
 class IdempotencyKeyReusedError(InvalidInputError):
-    """An Idempotency-Key was sent again with a different request; use a new key for a new request."""
+    """An Idempotency-Key was sent again with a different request; use a new key for a new one."""
 
 
 def utc_now() -> dt.datetime:
@@ -77,11 +80,23 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@typing.overload
+def _aware(value: dt.datetime) -> dt.datetime: ...
+@typing.overload
+def _aware(value: None) -> None: ...
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     # SQLite keeps no zone; every stored instant is UTC.
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.UTC)
+
+
+def _inserted_id(result: Any) -> int:
+    """Return the primary key of the row an INSERT just added."""
+    key = result.inserted_primary_key
+    if key is None:  # pragma: no cover - every table here has an integer primary key
+        raise RuntimeError("the database returned no primary key for an insert")
+    return int(key[0])
 
 
 def _to_row(record: _Record) -> dict[str, Any]:
@@ -98,7 +113,7 @@ def _to_row(record: _Record) -> dict[str, Any]:
     return row
 
 
-def _from_row(record_type: type[RecordT], row: Mapping[str, Any]) -> RecordT:
+def _from_row(record_type: type[RecordT], row: Mapping[Any, Any]) -> RecordT:
     values: dict[str, Any] = {}
     for name, hint in record_type.field_hints().items():
         value = row[name]
@@ -311,7 +326,7 @@ class Store:
         now = self.clock()
         try:
             with self._write() as connection:
-                problems = []
+                problems: list[str] = []
                 for position, record in enumerate(records, start=1):
                     try:
                         self._check_references(connection, record)
@@ -618,18 +633,20 @@ class Store:
             result = _revision_from_row(latest._mapping)
         else:
             number = 1 if latest is None else latest.revision + 1
-            row = _to_row(report)
-            revision_id = connection.execute(
-                insert(report_revisions).values(
-                    **row,
-                    revision=number,
-                    content_hash=content_hash,
-                    submitted_at=now,
-                    submitted_by=submitted_by,
-                    generated=False,
-                    source=None,
+            values = _to_row(report)
+            revision_id = _inserted_id(
+                connection.execute(
+                    insert(report_revisions).values(
+                        **values,
+                        revision=number,
+                        content_hash=content_hash,
+                        submitted_at=now,
+                        submitted_by=submitted_by,
+                        generated=False,
+                        source=None,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
             created = True
             result = ReportRevision(report, number, now, submitted_by, content_hash)
             self._audit(
@@ -1044,16 +1061,18 @@ class Store:
                     is None
                 ):
                     raise InvalidInputError(f"province_code: no province {province_code!r}")
-                user_id = connection.execute(
-                    insert(users).values(
-                        username=username,
-                        role=role.value,
-                        facility_id=facility_id,
-                        province_code=province_code,
-                        disabled=False,
-                        created_at=self.clock(),
+                user_id = _inserted_id(
+                    connection.execute(
+                        insert(users).values(
+                            username=username,
+                            role=role.value,
+                            facility_id=facility_id,
+                            province_code=province_code,
+                            disabled=False,
+                            created_at=self.clock(),
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
                 self._audit(
                     connection,
                     actor,
@@ -1189,12 +1208,12 @@ def _collection_of(record: _Record) -> str:
     raise TypeError(f"{type(record).__name__} is not a registry record")
 
 
-def _revision_from_row(row: Mapping[str, Any]) -> ReportRevision:
+def _revision_from_row(row: Mapping[Any, Any]) -> ReportRevision:
     report = _from_row(DailyReport, row)
     return ReportRevision(
         report=report,
         revision=row["revision"],
-        submitted_at=_aware(row["submitted_at"]),  # type: ignore[arg-type]
+        submitted_at=_aware(row["submitted_at"]),
         submitted_by=row["submitted_by"],
         content_hash=row["content_hash"],
         generated=bool(row["generated"]),
@@ -1202,13 +1221,13 @@ def _revision_from_row(row: Mapping[str, Any]) -> ReportRevision:
     )
 
 
-def _approval_from_row(row: Mapping[str, Any]) -> Approval:
+def _approval_from_row(row: Mapping[Any, Any]) -> Approval:
     return Approval(
         province_code=row["province_code"],
         report_date=row["report_date"],
         locked=bool(row["locked"]),
         approved_by=row["approved_by"],
-        approved_at=_aware(row["approved_at"]),  # type: ignore[arg-type]
+        approved_at=_aware(row["approved_at"]),
         unlocked_by=row["unlocked_by"],
         unlocked_at=_aware(row["unlocked_at"]),
         unlock_reason=row["unlock_reason"],
