@@ -23,6 +23,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from api_fhir import fhir_openapi_paths, register_fhir_routes
 from api_plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
 from api_routes import register_route_routes, route_openapi_paths
 from api_scenarios import register_scenario_routes, scenario_openapi_paths
@@ -511,6 +512,7 @@ def _build_blueprint() -> Blueprint:
     register_plan_routes(api, _store)
     register_route_routes(api, _store)
     register_scenario_routes(api, _store, lambda: _state().config.clock())
+    register_fhir_routes(api, _store)
 
     @api.get("/openapi.json")
     def openapi() -> Response:
@@ -1737,6 +1739,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(plan_openapi_paths())
     paths.update(route_openapi_paths())
     paths.update(scenario_openapi_paths())
+    paths.update(fhir_openapi_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "oxyroute registry API", "version": "1", "description": __doc__},
