@@ -73,15 +73,18 @@ def _start_server(db_path: Path, port: int) -> subprocess.Popen[bytes]:
         [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port),
          "--threads", "8", "--database-url", f"sqlite:///{db_path}"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded 2-core machine the start (imports, schema check) took over 30 s once.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode} before answering")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
             return process
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("server did not start")
+    raise RuntimeError("server did not start within 120 s")
 
 
 def _post(port: int, token: str, facility: str, body: dict[str, Any], key: str) -> int:
