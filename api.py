@@ -15,9 +15,9 @@ import hashlib
 import json
 import logging
 import re
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -580,7 +580,8 @@ def _build_blueprint() -> Blueprint:
     def replace_record(collection: str, record_id: str) -> Response:
         _preauthorize_facility(collection, record_id, "write")
         record_type = REGISTRY_RECORD_TYPES[collection]
-        record = record_type.from_mapping(_json_body(), **{id_field(record_type): record_id})
+        fixed: dict[str, Any] = {id_field(record_type): record_id}
+        record = record_type.from_mapping(_json_body(), **fixed)
         _authorize_record(collection, "write", _store().get_record(collection, record_id))
         _authorize_record(collection, "write", record)
         _store().replace_record(record, actor=_principal().username)
@@ -921,7 +922,7 @@ def _build_blueprint() -> Blueprint:
             raise MalformedInputError.from_problems("user", problems)
         _store().add_user(
             str(body.get("username", "")),
-            Role(role_value),
+            Role(str(role_value)),
             facility_id=body.get("facility_id"),
             province_code=body.get("province_code"),
             actor=_principal().username,
@@ -1123,7 +1124,8 @@ def _query_instant(name: str) -> dt.datetime | None:
     return value
 
 
-def _authorized_unscoped(permission: str) -> None:
+def _authorized_unscoped(permission: str) -> str | None:
+    """Check a permission that has no province scope; return ``None`` (no province filter)."""
     authorize(_principal(), permission)
     return None
 
@@ -1370,7 +1372,7 @@ def openapi_document() -> dict[str, Any]:
             "/facilities/{facility_id}/reports": {
                 "parameters": [facility_param],
                 "post": {
-                    "summary": "Submit a daily report (idempotent; a changed report is a new revision)",
+                    "summary": "Submit a daily report (idempotent; a change is a new revision)",
                     "parameters": [
                         {
                             "name": "Idempotency-Key",
@@ -1471,7 +1473,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": ok, **errors},
                 },
                 "post": {
-                    "summary": "Approve a province's day, which locks its reports (coordinator, admin)",
+                    "summary": "Approve a province's day, locking its reports (coordinator, admin)",
                     "responses": {"201": ok, **errors},
                 },
             },
@@ -1511,7 +1513,7 @@ def openapi_document() -> dict[str, Any]:
                     }
                 ],
                 "get": {
-                    "summary": "Daily reports as a DHIS2 dataValueSet (JSON or CSV bulk form, or ADX)",
+                    "summary": "Daily reports as a DHIS2 dataValueSet (JSON, CSV or ADX)",
                     "parameters": [
                         query(
                             "orgUnit",

@@ -65,8 +65,12 @@ def api_allocation_options(raw: Any) -> AllocationOptions:
     ]
     for key in ("time_limit_s", "single_sourcing_time_limit_s"):
         value = raw.get(key)
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if number and value > _MAX_TIME_LIMIT_S:
+        too_long = (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and value > _MAX_TIME_LIMIT_S
+        )
+        if too_long:
             problems.append(f"options.{key}: at most {_MAX_TIME_LIMIT_S:g} s, got {value!r}")
     if problems:
         raise InvalidInputError.from_problems("options", problems)
@@ -85,7 +89,7 @@ class PlanNotFoundError(RecordNotFoundError):
 
 
 def default_plans_dir() -> Path:
-    """``$OXYROUTE_PLANS_DIR``, else ``$XDG_DATA_HOME/oxyroute/plans``, else ``~/.local/share/...``."""
+    """Return ``$OXYROUTE_PLANS_DIR``, else ``$XDG_DATA_HOME/oxyroute/plans``, else ~/.local/...."""
     if os.environ.get("OXYROUTE_PLANS_DIR"):
         return Path(os.environ["OXYROUTE_PLANS_DIR"])
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
@@ -94,7 +98,7 @@ def default_plans_dir() -> Path:
 
 @dataclass
 class PlanService:
-    """Per-app resources of the plan endpoints: allowed regions, loaded networks, the plans folder."""
+    """Per-app resources of the plan endpoints: regions, loaded networks, the plans folder."""
 
     regions: tuple[str, ...]
     plans_dir: Path
@@ -208,7 +212,8 @@ def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int,
         problems.extend(exc.problems)
     if problems:
         raise InvalidInputError.from_problems("plan request", problems)
-    assert start is not None and isinstance(region, str)
+    assert start is not None
+    assert isinstance(region, str)
     return region, start, horizon, options
 
 
@@ -294,7 +299,7 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
 
 
 def plan_openapi_paths() -> dict[str, Any]:
-    """The OpenAPI description of the plan endpoints (merged into the API document)."""
+    """Return the OpenAPI description of the plan endpoints (merged into the API document)."""
     error = {
         "description": "error envelope",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -341,7 +346,7 @@ def plan_openapi_paths() -> dict[str, Any]:
     return {
         "/plans": {
             "post": {
-                "summary": "Compute an allocation plan from the latest reports (coordinators, planners)",
+                "summary": "Compute a plan from the latest reports (coordinators, planners)",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": body}},
