@@ -1,17 +1,29 @@
 """Check a route plan against its problem, independently of the solver that produced it.
 
 Everything is recomputed from the problem's own matrices and records: the schedule of every
-route (arrival, waiting, service), time windows, shift limits, loads against capacities (with
-reloads), skills, shipment order, costs, and that every task is routed exactly once or listed as
+route (arrival, waiting, service) with each vehicle's speed factor, time windows (service in any
+one of a job's windows), shift, travel-time, distance and task-count limits, loads against
+capacities (with reloads), skills, shipment order, costs (VROOM's rule: fixed cost plus the costs
+matrix, or per hour and per km), and that every task is routed exactly once or listed as
 unassigned with a reason. Nothing here imports a routing engine.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from fractions import Fraction
 
 from data.errors import OxyrouteError
-from data.schema.routes import Job, RoutePlan, RouteProblem, Shipment, TaskId, VehicleRoute
+from data.schema.routes import (
+    Job,
+    RoutePlan,
+    RouteProblem,
+    Shipment,
+    TaskId,
+    TimeWindow,
+    VehicleRoute,
+)
 
 
 class InvalidRoutePlanError(OxyrouteError, ValueError):
@@ -127,6 +139,13 @@ def _route_violations(
         out.append(f"{name}: {reloads} reloads, more than max_reloads {vehicle.max_reloads}")
 
     durations, costs, distances = problem.durations_s, problem.cost_matrix, problem.distances_m
+    # VROOM's speed factor: a leg takes d * round(100 / factor) hundredths of a second, here
+    # rounded to the second (halves up).
+    hundredths = math.floor(100 / float(vehicle.speed_factor) + 0.5)
+
+    def leg_s(origin: int, destination: int) -> int:
+        return (int(durations[origin, destination]) * hundredths + 50) // 100
+
     first = steps[0]
     departure = (
         first.arrival_s + first.waiting_s + first.service_s
@@ -140,7 +159,7 @@ def _route_violations(
         )
     clock = departure
     here: int | None = None
-    travel = cost = distance = 0
+    travel = cost = distance = tasks = 0
     trip = 0
     load = list(trip_loads[0])
     picked_on_route: set[Shipment] = set()
@@ -151,11 +170,11 @@ def _route_violations(
             out.append(f"{label}: location index out of range")
             return out
         if here is not None:
-            travel += int(durations[here, step.location_idx])
+            travel += leg_s(here, step.location_idx)
             cost += int(costs[here, step.location_idx])
             if distances is not None:
                 distance += int(distances[here, step.location_idx])
-            clock += int(durations[here, step.location_idx])
+            clock += leg_s(here, step.location_idx)
         here = step.location_idx
         if step.kind != "start" and step.arrival_s != clock:
             out.append(f"{label}: arrival {step.arrival_s} s, but the matrices give {clock} s")
@@ -163,7 +182,7 @@ def _route_violations(
             out.append(f"{label}: travel {step.travel_s} s, but the matrices give {travel} s")
         if distances is not None and step.distance_m is not None and step.distance_m != distance:
             out.append(f"{label}: distance {step.distance_m} m, but the matrices give {distance} m")
-        window = None
+        windows: tuple[TimeWindow, ...] = ()
         service = 0
         if step.kind == "job":
             job = jobs.get(step.task_id)  # type: ignore[arg-type]
@@ -175,7 +194,8 @@ def _route_violations(
                     f"{label}: needs skills {sorted(job.skills)}, "
                     f"vehicle has {sorted(vehicle.skills)}"
                 )
-            window, service = job.time_window, job.service_s
+            windows, service = job.time_windows, job.service_s
+            tasks += 1
             load = [
                 a - d + p
                 for a, d, p in zip(load, job.delivery or zero, job.pickup or zero, strict=True)
@@ -194,7 +214,9 @@ def _route_violations(
                     f"{label}: needs skills {sorted(shipment.skills)}, "
                     f"vehicle has {sorted(vehicle.skills)}"
                 )
-            window, service = part.time_window, part.service_s
+            windows = (part.time_window,) if part.time_window is not None else ()
+            service = part.service_s
+            tasks += 1
             sign = 1 if step.kind == "pickup" else -1
             load = [a + sign * b for a, b in zip(load, shipment.amount or zero, strict=True)]
             if step.kind == "pickup":
@@ -218,11 +240,9 @@ def _route_violations(
         begin = step.arrival_s + step.waiting_s
         if step.waiting_s < 0:
             out.append(f"{label}: negative waiting {step.waiting_s} s")
-        if window is not None and not window.contains(begin):
-            out.append(
-                f"{label}: service starts at {begin} s, "
-                f"outside its window [{window.start_s}, {window.end_s}]"
-            )
+        if windows and not any(window.contains(begin) for window in windows):
+            shown = ", ".join(f"[{w.start_s}, {w.end_s}]" for w in windows)
+            out.append(f"{label}: service starts at {begin} s, outside its window(s) {shown}")
         clock = begin + step.service_s if step.kind != "start" else departure
         if list(step.load) != load:
             out.append(f"{label}: load {list(step.load)}, recomputed {load}")
@@ -262,8 +282,22 @@ def _route_violations(
             f"{name}: shift lasts {finish - departure} s, "
             f"more than max_duration_s {vehicle.max_duration_s}"
         )
-    if route.cost != cost:
-        out.append(f"{name}: route cost {route.cost}, recomputed {cost}")
+    if vehicle.max_distance_m is not None and distance > vehicle.max_distance_m:
+        out.append(
+            f"{name}: drives {distance} m, more than max_distance_m {vehicle.max_distance_m}"
+        )
+    if vehicle.max_tasks is not None and tasks > vehicle.max_tasks:
+        out.append(f"{name}: serves {tasks} tasks, more than max_tasks {vehicle.max_tasks}")
+    if problem.costs is not None:
+        expected_cost = vehicle.fixed_cost + cost
+    else:
+        # VROOM: fixed + round(per_hour * travel / 3600 + per_km * distance / 1000).
+        exact = Fraction(vehicle.cost_per_hour * travel, 3600) + Fraction(
+            vehicle.cost_per_km * distance, 1000
+        )
+        expected_cost = vehicle.fixed_cost + math.floor(exact + Fraction(1, 2))
+    if route.cost != expected_cost:
+        out.append(f"{name}: route cost {route.cost}, recomputed {expected_cost}")
     if route.travel_s != travel:
         out.append(f"{name}: route travel {route.travel_s} s, recomputed {travel} s")
     return out

@@ -14,8 +14,17 @@ How the problem maps onto PyVRP
 * Skills become routing profiles: for a vehicle lacking a task's skills the edges into that task
   cost ``prohibitive`` distance, larger than the vehicle's ``max_distance``, so such a visit is
   infeasible. One profile per distinct skill set; one profile only when skills never matter.
-* ``max_travel_time_s`` becomes PyVRP's ``max_distance`` on a distance matrix equal to the travel
-  times, which is only possible when the cost is the travel time (VROOM's default).
+* PyVRP's distance matrix of a profile is the one per-edge quantity that carries both a vehicle's
+  objective (times its ``unit_distance_cost``) and its ``max_distance`` limit: the travel times
+  (default cost, ``max_travel_time_s``), the distances (``cost_per_km`` only, ``max_distance_m``),
+  the ``costs`` matrix, or a per-hour plus per-km mix. A limit on another quantity than the
+  vehicle's cost is refused. Profiles are per (skill set, that quantity, speed factor), with the
+  durations scaled by the vehicle's speed factor. Costs are scaled to integers exactly
+  (:func:`_objective_scale`); fixed costs become PyVRP's ``fixed_cost``.
+* ``max_tasks`` is one more load dimension in which every job delivers 1 (refused with shipments
+  or reloads, where that would not count the tasks).
+* A job with several time windows becomes one client per window in a mutually exclusive
+  ``ClientGroup`` (required in the complete model, optional in the partial one).
 * Identical vehicles (all fields but the id) form one vehicle type with ``num_available``.
 * Tasks that a pre-check shows cannot be served by any vehicle (skills, capacity, time window,
   shift) are left out with a reason giving the numbers, before solving.
@@ -41,6 +50,7 @@ stops after however many iterations the machine managed, so results can vary bet
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import time
 import warnings
@@ -54,15 +64,18 @@ import numpy.typing as npt
 
 from data.errors import InvalidInputError
 from data.schema.routes import (
+    DEFAULT_COST_PER_HOUR,
     Job,
     RoutePlan,
     RouteProblem,
     RouteStep,
     Shipment,
     TaskId,
+    TimeWindow,
     UnassignedTask,
     Vehicle,
     VehicleRoute,
+    speed_scaled_durations,
     total_amounts,
 )
 
@@ -90,6 +103,57 @@ REASON_TIME_WINDOW = "time window unreachable from any depot"
 REASON_SHIFT = "cannot be served within any vehicle's shift"
 REASON_FLEET = "fleet capacity exhausted"
 REASON_NOT_SERVED = "not served in the time limit"
+REASON_MAX_TASKS = "more tasks than any vehicle's max_tasks"
+# Headroom kept below int64 for PyVRP's sums of costs, prizes and penalties.
+_OBJECTIVE_LIMIT = 2**60
+
+
+def _round_half_up(numerator: int, denominator: int) -> int:
+    """Round ``numerator / denominator`` (both >= 0) to the nearest integer, halves up."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def _route_cost(vehicle: Vehicle, travel_s: int, distance_m: int, matrix_cost: int | None) -> int:
+    """Return VROOM's cost of a route: fixed plus the costs matrix sum, or the per-hour/km cost.
+
+    ``matrix_cost`` is the sum of the ``costs`` matrix along the route, ``None`` without one.
+    """
+    if matrix_cost is not None:
+        return vehicle.fixed_cost + matrix_cost
+    # per_hour * travel / 3600 + per_km * distance / 1000, over the common denominator 3.6e6.
+    travel_cost = _round_half_up(
+        vehicle.cost_per_hour * travel_s * 1000 + vehicle.cost_per_km * distance_m * 3600,
+        3_600_000,
+    )
+    return vehicle.fixed_cost + travel_cost
+
+
+def _objective_scale(problem: RouteProblem) -> int:
+    """Return the integer factor that makes every vehicle's cost an integer per matrix entry.
+
+    Costs are ``per_hour / 3600`` per second and ``per_km / 1000`` per metre; the solver's
+    objective is the exact cost times this factor (1 with VROOM's defaults or a costs matrix).
+    """
+    scale = 1
+    if problem.costs is None:
+        for vehicle in problem.vehicles:
+            scale = math.lcm(
+                scale,
+                3600 // math.gcd(vehicle.cost_per_hour, 3600),
+                1000 // math.gcd(vehicle.cost_per_km, 1000),
+            )
+    return scale
+
+
+def _service_start(arrival_s: int, windows: Sequence[TimeWindow]) -> int | None:
+    """Return the earliest start of service at or after ``arrival_s`` in any window.
+
+    ``None`` when every window has closed; ``arrival_s`` when there is no window.
+    """
+    if not windows:
+        return arrival_s
+    starts = [max(arrival_s, w.start_s) for w in windows if arrival_s <= w.end_s]
+    return min(starts) if starts else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +260,11 @@ class _Task:
             return tuple(max(d, p) for d, p in zip(delivery, pickup, strict=True))
         return self.shipment.amount or (0,) * num_dimensions  # type: ignore[union-attr]
 
+    @property
+    def num_steps(self) -> int:
+        """Tasks in VROOM's sense (for ``max_tasks``): 1 for a job, 2 for a shipment."""
+        return 1 if self.job is not None else 2
+
     def unassigned(self, reason: str) -> list[UnassignedTask]:
         if self.job is not None:
             return [UnassignedTask(self.job.job_id, "job", self.job.location_idx, reason)]
@@ -231,35 +300,45 @@ def _single_task_failure(
 
     ``slack`` measures by how much the check fails, so the closest vehicle can be reported.
     """
-    durations = problem.durations_s
+    durations = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
+    distances = problem.distances_m
     shift_start = vehicle.time_window.start_s if vehicle.time_window else 0
     shift_end = vehicle.time_window.end_s if vehicle.time_window else _INT64_MAX
+    steps: list[tuple[int, int, tuple[TimeWindow, ...], TaskId]]
     if task.job is not None:
-        steps = [(task.job.location_idx, task.job.service_s, task.job.time_window, task.job.job_id)]
+        job = task.job
+        steps = [(job.location_idx, job.service_s, job.time_windows, job.job_id)]
     else:
         shipment = task.shipment
         assert shipment is not None
         steps = [
-            (s.location_idx, s.service_s, s.time_window, s.step_id)
+            (s.location_idx, s.service_s, (s.time_window,) if s.time_window else (), s.step_id)
             for s in (shipment.pickup, shipment.delivery)
         ]
     here = vehicle.start_location_idx
     clock = shift_start
     travel = 0
+    distance = 0
     service_total = 0
-    for location_idx, service_s, window, task_id in steps:
+    for location_idx, service_s, windows, task_id in steps:
         leg = int(durations[here, location_idx]) if here is not None else 0
+        if here is not None and distances is not None:
+            distance += int(distances[here, location_idx])
         travel += leg
         arrival = clock + leg
-        begin = max(arrival, window.start_s) if window else arrival
-        if window is not None and begin > window.end_s:
+        begin = _service_start(arrival, windows)
+        if begin is None:
+            last = windows[-1]
+            late = arrival - last.end_s
             origin = f"location {here}" if here is not None else "its first stop"
+            shown = ", ".join(f"[{w.start_s}, {w.end_s}]" for w in windows)
             return (
                 "time_window",
-                begin - window.end_s,
+                late,
                 f"earliest arrival at {task_id!r} is {arrival} s (vehicle {vehicle.vehicle_id!r} "
-                f"leaving {origin} at {shift_start} s, {leg} s away) but its window "
-                f"[{window.start_s}, {window.end_s}] closes {begin - window.end_s} s earlier",
+                f"leaving {origin} at {shift_start} s, {leg} s away) but its window"
+                f"{'s' if len(windows) > 1 else ''} {shown} close{'' if len(windows) > 1 else 's'} "
+                f"{late} s earlier",
             )
         clock = begin + service_s
         service_total += service_s
@@ -269,6 +348,8 @@ def _single_task_failure(
         if vehicle.end_location_idx is not None
         else 0
     )
+    if vehicle.end_location_idx is not None and distances is not None:
+        distance += int(distances[here, vehicle.end_location_idx])
     travel += back
     if clock + back > shift_end:
         return (
@@ -283,6 +364,13 @@ def _single_task_failure(
             travel - vehicle.max_travel_time_s,
             f"the round trip alone drives {travel} s, more than vehicle {vehicle.vehicle_id!r}'s "
             f"max_travel_time_s {vehicle.max_travel_time_s}",
+        )
+    if vehicle.max_distance_m is not None and distance > vehicle.max_distance_m:
+        return (
+            "shift",
+            distance - vehicle.max_distance_m,
+            f"the round trip alone drives {distance} m, more than vehicle "
+            f"{vehicle.vehicle_id!r}'s max_distance_m {vehicle.max_distance_m}",
         )
     if vehicle.max_duration_s is not None and travel + service_total > vehicle.max_duration_s:
         return (
@@ -318,6 +406,15 @@ def explain_unservable_tasks(problem: RouteProblem) -> dict[int, str]:
                 f"{REASON_SKILLS} {sorted(task.skills)} (skills in the fleet: {fleet})"
             )
             continue
+        counted = [v for v in skilled if v.max_tasks is None or task.num_steps <= v.max_tasks]
+        if not counted:
+            largest_tasks = max(v.max_tasks or 0 for v in skilled)
+            reasons[task.position] = (
+                f"{REASON_MAX_TASKS}: the task has {task.num_steps} step(s), the largest "
+                f"max_tasks of a vehicle with the skills is {largest_tasks}"
+            )
+            continue
+        skilled = counted
         need = task.need(dims)
         fitting = [v for v in skilled if all(n <= c for n, c in zip(need, v.capacity, strict=True))]
         if not fitting:
@@ -369,25 +466,121 @@ def _vehicle_key(vehicle: Vehicle) -> tuple[Any, ...]:
         vehicle.reload_location_idxs,
         vehicle.reload_service_s,
         vehicle.max_reloads,
+        vehicle.fixed_cost,
+        vehicle.cost_per_hour,
+        vehicle.cost_per_km,
+        vehicle.duration_factor,
+        vehicle.max_distance_m,
+        vehicle.max_tasks,
     )
+
+
+def _vehicle_metric(
+    problem: RouteProblem, vehicle: Vehicle, scale: int
+) -> tuple[tuple[Any, ...], int, int | None]:
+    """Return what PyVRP's distance matrix holds for ``vehicle``, its unit cost and its limit.
+
+    PyVRP has one distance matrix per profile; it carries both the objective (times the
+    vehicle's ``unit_distance_cost``) and the ``max_distance`` limit. So the matrix is the
+    quantity the vehicle's limit counts (travel seconds for ``max_travel_time_s``, metres for
+    ``max_distance_m``), and that is only exact when the vehicle's cost is proportional to it
+    (or zero). Returns ``(metric key, unit cost, limit)``.
+
+    Raises
+    ------
+    InvalidInputError
+        If the vehicle's limit and its cost count different things.
+    """
+    factor = vehicle.duration_factor
+    hour, km = vehicle.cost_per_hour, vehicle.cost_per_km
+    key: tuple[Any, ...]
+    if problem.costs is not None:
+        key, unit = ("costs",), scale
+    elif km == 0:
+        key, unit = ("durations", factor), hour * scale // 3600
+    elif hour == 0:
+        key, unit = ("distances",), km * scale // 1000
+    else:
+        key, unit = ("mixed", factor, hour * scale // 3600, km * scale // 1000), 1
+    name = f"vehicle {vehicle.vehicle_id!r}"
+    if vehicle.max_travel_time_s is not None and vehicle.max_distance_m is not None:
+        raise InvalidInputError(
+            f"{name}: max_travel_time_s and max_distance_m together are not supported (the "
+            "engine limits one quantity per vehicle); keep one of them",
+            ["max_travel_time_s with max_distance_m"],
+        )
+    if vehicle.max_travel_time_s is not None:
+        durations = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
+        if unit == 0:
+            key = ("durations", factor)
+        elif key != ("durations", factor) and not (
+            key == ("costs",) and np.array_equal(problem.cost_matrix, durations)
+        ):
+            raise InvalidInputError(
+                f"{name}: max_travel_time_s is only supported when the vehicle's cost is its "
+                "travel time (no separate costs matrix, cost_per_km 0); drop max_travel_time_s, "
+                "the costs matrix or cost_per_km",
+                ["max_travel_time_s with a cost that is not the travel time"],
+            )
+        return key, unit, vehicle.max_travel_time_s
+    if vehicle.max_distance_m is not None:
+        if unit == 0:
+            key = ("distances",)
+        elif key != ("distances",) and not (
+            key == ("costs",)
+            and problem.distances_m is not None
+            and np.array_equal(problem.cost_matrix, problem.distances_m)
+        ):
+            raise InvalidInputError(
+                f"{name}: max_distance_m is only supported when the vehicle's cost is per "
+                "distance (cost_per_hour 0 and cost_per_km > 0, or both 0), because the engine "
+                "counts the objective and the distance limit on one matrix; drop max_distance_m "
+                "or set costs {per_hour: 0, per_km: N}",
+                ["max_distance_m with a cost that is not per distance"],
+            )
+        return key, unit, vehicle.max_distance_m
+    return key, unit, None
+
+
+def _metric_matrix(
+    problem: RouteProblem, key: tuple[Any, ...], scale: int
+) -> npt.NDArray[np.int64]:
+    """Return the matrix (over the problem's locations) named by a :func:`_vehicle_metric` key."""
+    if key[0] == "costs":
+        return problem.cost_matrix
+    if key[0] == "distances":
+        assert problem.distances_m is not None
+        return problem.distances_m
+    durations = speed_scaled_durations(problem.durations_s, 100 / key[1])
+    if key[0] == "durations":
+        return durations
+    assert problem.distances_m is not None
+    mixed: npt.NDArray[np.int64] = key[2] * durations + key[3] * problem.distances_m
+    return mixed
 
 
 def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _PyvrpModel:
     import pyvrp
 
-    travel_limited = any(v.max_travel_time_s is not None for v in problem.vehicles)
-    if (
-        travel_limited
-        and problem.costs is not None
-        and not np.array_equal(problem.costs, problem.durations_s)
-    ):
-        raise InvalidInputError(
-            "vehicles' max_travel_time_s is only supported when the cost is the travel time "
-            "(no separate costs matrix); drop max_travel_time_s or the costs matrix",
-            ["max_travel_time_s with a costs matrix"],
-        )
     dims = problem.num_dimensions
     tasks = [t for t in _tasks(problem) if t.position not in dropped]
+    scale = _objective_scale(problem)
+    metrics = [_vehicle_metric(problem, v, scale) for v in problem.vehicles]
+    counts_tasks = any(v.max_tasks is not None for v in problem.vehicles)
+    if counts_tasks:
+        # max_tasks is an extra load dimension: each job delivers 1, loaded at the start. That
+        # counts the tasks of a route only if nothing unloads it before the end.
+        refused = []
+        if problem.shipments:
+            refused.append("max_tasks with shipments")
+        if any(v.max_tasks is not None and v.reload_location_idxs for v in problem.vehicles):
+            refused.append("max_tasks with reload_location_idxs")
+        if refused:
+            raise InvalidInputError(
+                f"{' and '.join(refused)} are not supported (the task count would not be "
+                "exact); drop max_tasks, or the shipments / reloads",
+                refused,
+            )
 
     # Depots: one per distinct (location, service) pair; None is the free depot of open routes.
     depot_keys: list[tuple[int | None, int]] = []
@@ -404,14 +597,19 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
         for idx in vehicle.reload_location_idxs:
             depot(idx, vehicle.reload_service_s)
 
-    # Locations: depots first, then one per task step (copies of matrix rows and columns).
+    # Locations: depots first, then one per task step (copies of matrix rows and columns); a job
+    # with several time windows gets one client per window, in a mutually exclusive group.
     origin: list[int] = [-1 if loc is None else loc for loc, _ in depot_keys]
     client_tasks: list[int] = []
+    client_windows: list[TimeWindow | None] = []
     shipment_tasks: list[int] = []
     for task in tasks:
         if task.job is not None:
-            client_tasks.append(task.position)
-            origin.append(task.job.location_idx)
+            alternatives: tuple[TimeWindow | None, ...] = task.job.time_windows or (None,)
+            for alternative in alternatives:
+                client_tasks.append(task.position)
+                client_windows.append(alternative)
+                origin.append(task.job.location_idx)
     for task in tasks:
         if task.shipment is not None:
             shipment_tasks.append(task.position)
@@ -426,13 +624,7 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
         out[:, free] = 0
         return out
 
-    durations = expand(problem.durations_s)
-    uses_travel_limit = any(v.max_travel_time_s is not None for v in problem.vehicles)
-    distances = expand(problem.durations_s if uses_travel_limit else problem.cost_matrix)
     num_locations = len(origin)
-    max_entry = int(max(int(distances.max(initial=0)), 0))
-    # Any legitimate route has fewer than 2 * (num_locations + 2) edges.
-    prohibitive = 2 * (num_locations + 2) * (max_entry + 1)
 
     # Skills -> profiles: the edges into a task a vehicle may not serve get `prohibitive` distance.
     step_skills: list[frozenset[int] | None] = [None] * len(depot_keys)
@@ -446,36 +638,48 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
         for s in step_skills
         for vehicle_skills in skill_sets
     )
-    profile_of: dict[frozenset[int], int] = {}
+    # One profile per (skill set when skills matter, metric of the distance matrix, speed).
+    profile_keys: list[tuple[frozenset[int] | None, tuple[Any, ...], int]] = []
+
+    def profile_key(position: int) -> tuple[frozenset[int] | None, tuple[Any, ...], int]:
+        vehicle = problem.vehicles[position]
+        return (vehicle.skills if matters else None, metrics[position][0], vehicle.duration_factor)
+
+    for position in range(len(problem.vehicles)):
+        if profile_key(position) not in profile_keys:
+            profile_keys.append(profile_key(position))
     distance_matrices: list[Any] = []  # int64 matrices, one per profile
     duration_matrices: list[Any] = []
-    if not matters:
-        profile_of = {s: 0 for s in skill_sets}
-        distance_matrices, duration_matrices = [distances], [durations]
-    else:
-        for number, vehicle_skills in enumerate(skill_sets):
-            forbidden = [
-                i for i, s in enumerate(step_skills) if s is not None and not s <= vehicle_skills
-            ]
-            profile = distances.copy()
-            profile[:, forbidden] = prohibitive
-            profile[forbidden, forbidden] = 0  # PyVRP requires zero diagonals
-            profile_of[vehicle_skills] = number
-            distance_matrices.append(profile)
-            duration_matrices.append(durations)
+    prohibitives: list[int] = []
+    for skills, metric, factor in profile_keys:
+        distances = expand(_metric_matrix(problem, metric, scale))
+        max_entry = int(max(int(distances.max(initial=0)), 0))
+        # Any legitimate route has fewer than 2 * (num_locations + 2) edges.
+        prohibitive = 2 * (num_locations + 2) * (max_entry + 1)
+        if skills is not None:
+            forbidden = [i for i, s in enumerate(step_skills) if s is not None and not s <= skills]
+            distances[:, forbidden] = prohibitive
+            distances[forbidden, forbidden] = 0  # PyVRP requires zero diagonals
+        distance_matrices.append(distances)
+        duration_matrices.append(expand(speed_scaled_durations(problem.durations_s, 100 / factor)))
+        prohibitives.append(prohibitive)
 
     # Vehicle types: identical vehicles share one type.
     groups: dict[tuple[Any, ...], list[int]] = {}
     for position, vehicle in enumerate(problem.vehicles):
         groups.setdefault(_vehicle_key(vehicle), []).append(position)
     vehicle_types = []
+    largest_edge_cost = 0
+    total_fixed = 0
     for positions in groups.values():
         vehicle = problem.vehicles[positions[0]]
-        max_distance = (
-            vehicle.max_travel_time_s if vehicle.max_travel_time_s is not None else _INT64_MAX
-        )
+        _, unit, limit = metrics[positions[0]]
+        profile = profile_keys.index(profile_key(positions[0]))
+        max_distance = limit if limit is not None else _INT64_MAX
         if matters:
-            max_distance = min(max_distance, prohibitive - 1)
+            max_distance = min(max_distance, prohibitives[profile] - 1)
+        largest_edge_cost = max(largest_edge_cost, unit * prohibitives[profile])
+        total_fixed += vehicle.fixed_cost * scale * len(positions)
         extra: dict[str, Any] = {}
         if vehicle.time_window is not None:
             extra.update(tw_early=vehicle.time_window.start_s, tw_late=vehicle.time_window.end_s)
@@ -487,25 +691,39 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
             )
             if vehicle.max_reloads is not None:
                 extra["max_reloads"] = vehicle.max_reloads
+        if vehicle.fixed_cost:
+            extra["fixed_cost"] = vehicle.fixed_cost * scale
+        if unit != 1:
+            extra["unit_distance_cost"] = unit
+        capacity = list(vehicle.capacity) if dims else []
+        if counts_tasks:
+            capacity.append(vehicle.max_tasks if vehicle.max_tasks is not None else len(tasks))
         vehicle_types.append(
             pyvrp.VehicleType(
                 num_available=len(positions),
-                capacity=list(vehicle.capacity) if dims else [],
+                capacity=capacity,
                 start_depot=depot(vehicle.start_location_idx),
                 end_depot=depot(vehicle.end_location_idx),
                 max_distance=max_distance,
-                profile=profile_of[vehicle.skills],
+                profile=profile,
                 name=str(vehicle.vehicle_id),
                 **extra,
             )
         )
 
     # Prizes: serving one more task must beat any possible saving in cost.
-    max_cost = int(problem.cost_matrix.max(initial=0))
-    base_prize = (2 * num_locations + len(problem.vehicles) + 2) * (max_cost + 1)
+    max_cost = max(int(_metric_matrix(problem, m, scale).max(initial=0)) * u for m, u, _ in metrics)
+    base_prize = (2 * num_locations + len(problem.vehicles) + 2) * (max_cost + 1) + total_fixed
     weights = [0] * (len(problem.jobs) + len(problem.shipments))
     for task in tasks:
         weights[task.position] = 1 + task.priority
+    bound = max(base_prize * 2 * (sum(weights) + 1), largest_edge_cost * 2 * (num_locations + 2))
+    if bound >= _OBJECTIVE_LIMIT:
+        raise InvalidInputError(
+            f"costs too large for exact integer arithmetic: a plan could cost up to {bound}, "
+            f"above {_OBJECTIVE_LIMIT}; scale the costs, per_hour, per_km or fixed values down",
+            ["costs overflow"],
+        )
 
     def window(tw: Any) -> dict[str, int]:
         return {} if tw is None else {"tw_early": tw.start_s, "tw_late": tw.end_s}
@@ -516,21 +734,39 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
             pyvrp.Depot(i, service_duration=service) for i, (_, service) in enumerate(depot_keys)
         ]
         clients = []
+        client_groups: list[Any] = []
+        group_of: dict[int, int] = {}
         for number, position in enumerate(client_tasks):
             job = by_position[position].job
             assert job is not None
+            grouped = len(job.time_windows) > 1
+            extra: dict[str, Any] = {}
+            if grouped:
+                if position not in group_of:
+                    group_of[position] = len(client_groups)
+                    client_groups.append(pyvrp.ClientGroup(required=required, name=str(job.job_id)))
+                extra["group"] = group_of[position]
+            delivery = list(job.delivery or (0,) * dims)
+            pickup = list(job.pickup or (0,) * dims)
+            if counts_tasks:
+                delivery.append(1)
+                pickup.append(0)
             clients.append(
                 pyvrp.Client(
                     len(depot_keys) + number,
-                    delivery=list(job.delivery or (0,) * dims),
-                    pickup=list(job.pickup or (0,) * dims),
+                    delivery=delivery,
+                    pickup=pickup,
                     service_duration=job.service_s,
                     prize=0 if required else base_prize * weights[position],
-                    required=required,
+                    required=required and not grouped,
                     name=str(job.job_id),
-                    **window(job.time_window),
+                    **window(client_windows[number]),
+                    **extra,
                 )
             )
+        for number, client in enumerate(clients):
+            if client.group is not None:
+                client_groups[client.group].add_client(number)
         shipments = []
         first = len(depot_keys) + len(client_tasks)
         for number, position in enumerate(shipment_tasks):
@@ -559,6 +795,7 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
             vehicle_types,
             distance_matrices,
             duration_matrices,
+            groups=client_groups,
             shipments=shipments,
         )
 
@@ -761,7 +998,8 @@ def _make_route(
     """Schedule ``visits`` for ``vehicle`` leaving at ``departure_s`` (earliest service starts)."""
     dims = problem.num_dimensions
     zero = (0,) * dims
-    durations, costs, distances = problem.durations_s, problem.cost_matrix, problem.distances_m
+    durations = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
+    costs, distances = problem.cost_matrix, problem.distances_m
 
     def task_of(visit: _Visit) -> Job | Shipment:
         assert visit.task_position is not None
@@ -805,15 +1043,15 @@ def _make_route(
             clock += int(durations[here, loc])
         arrival = clock
         task_id: TaskId | None = None
+        windows: tuple[TimeWindow, ...] = ()
         if visit.kind == "reload":
-            window = None
             service = vehicle.reload_service_s
             trip += 1
             load = trip_loads[trip]
         else:
             task = task_of(visit)
             if isinstance(task, Job):
-                window, service, task_id = task.time_window, task.service_s, task.job_id
+                windows, service, task_id = task.time_windows, task.service_s, task.job_id
                 load = tuple(
                     a - d + p
                     for a, d, p in zip(
@@ -825,7 +1063,8 @@ def _make_route(
                 priority += task.priority
             else:
                 step = task.pickup if visit.kind == "pickup" else task.delivery
-                window, service, task_id = step.time_window, step.service_s, step.step_id
+                windows = (step.time_window,) if step.time_window is not None else ()
+                service, task_id = step.service_s, step.step_id
                 sign = 1 if visit.kind == "pickup" else -1
                 load = tuple(a + sign * b for a, b in zip(load, task.amount or zero, strict=True))
                 if visit.kind == "pickup":
@@ -833,7 +1072,10 @@ def _make_route(
                     priority += task.priority
                 else:
                     delivered.append(task.amount)
-        wait = max(0, window.start_s - arrival) if window is not None else 0
+        # The earliest window still open; a late arrival (never from a feasible engine route)
+        # keeps its arrival so that the validator reports it.
+        begin = _service_start(arrival, windows)
+        wait = begin - arrival if begin is not None else 0
         clock = arrival + wait + service
         service_total += service
         waiting_total += wait
@@ -874,7 +1116,7 @@ def _make_route(
     return VehicleRoute(
         vehicle_id=vehicle.vehicle_id,
         steps=tuple(steps),
-        cost=cost,
+        cost=_route_cost(vehicle, travel, distance, cost if problem.costs is not None else None),
         travel_s=travel,
         service_s=service_total,
         waiting_s=waiting_total,
@@ -1021,6 +1263,17 @@ def _solve_with_ortools(
             unsupported.append("reloads")
         if vehicle.max_travel_time_s is not None or vehicle.max_duration_s is not None:
             unsupported.append("max_travel_time_s / max_duration_s")
+        if vehicle.max_distance_m is not None or vehicle.max_tasks is not None:
+            unsupported.append("max_distance_m / max_tasks")
+        if (
+            vehicle.fixed_cost
+            or vehicle.cost_per_km
+            or vehicle.cost_per_hour != DEFAULT_COST_PER_HOUR
+            or vehicle.duration_factor != 100
+        ):
+            unsupported.append("vehicle costs / speed_factor")
+    if any(len(j.time_windows) > 1 for j in problem.jobs):
+        unsupported.append("several time windows per job")
     if unsupported:
         found = sorted(set(unsupported))
         raise InvalidInputError(

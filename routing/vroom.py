@@ -5,6 +5,10 @@ metres, ``unassigned`` in every answer, and the error codes 0 ok / 1 internal / 
 3 routing. The keys supported are listed in ``docs/vrp.md`` (and in :data:`SUPPORTED_KEYS`);
 any other key is refused with an error naming it, rather than silently ignored.
 
+Vehicle ``costs``, ``speed_factor``, ``max_tasks`` and ``max_distance`` and several job
+``time_windows`` follow VROOM's semantics; the few combinations the engine cannot model exactly
+are refused by name (see ``docs/vrp.md``).
+
 Extensions beyond VROOM (documented in ``docs/vrp.md``): vehicle keys ``reload_indices``,
 ``reload_service`` and ``max_reloads`` (multi-trip reloads at a plant or filling station), a
 ``reload`` step type in routes, and a ``reason`` on every unassigned entry.
@@ -21,6 +25,8 @@ import numpy.typing as npt
 
 from data.errors import InvalidInputError
 from data.schema.routes import (
+    DEFAULT_COST_PER_HOUR,
+    MAX_SPEED_FACTOR,
     Job,
     RoutePlan,
     RouteProblem,
@@ -56,6 +62,10 @@ SUPPORTED_KEYS: dict[str, frozenset[str]] = {
             "skills",
             "time_window",
             "max_travel_time",
+            "max_distance",
+            "max_tasks",
+            "speed_factor",
+            "costs",
             "reload_indices",
             "reload_service",
             "max_reloads",
@@ -80,15 +90,13 @@ SUPPORTED_KEYS: dict[str, frozenset[str]] = {
         {"id", "description", "location", "location_index", "service", "time_windows"}
     ),
     "matrix": frozenset({"durations", "distances", "costs"}),
+    "costs": frozenset({"fixed", "per_hour", "per_km"}),
 }
 """VROOM keys (and oxyroute extensions) accepted at each level of the input."""
 
 _HINTS = {
     "breaks": "driver breaks are not supported yet",
-    "costs": "vehicle cost settings are not supported; give a 'costs' matrix instead",
-    "speed_factor": "scale the durations matrix instead",
-    "max_tasks": "a limit on tasks per route is not supported",
-    "max_distance": "a distance limit is not supported; use max_travel_time",
+    "per_task_hour": "a cost per hour of service is not supported; fold it into 'fixed'",
     "steps": "fixed route steps are not supported",
     "setup": "setup times are not supported; add them to 'service'",
     "amount": "use 'delivery' and/or 'pickup'",
@@ -158,17 +166,18 @@ class _Collector:
             return None
         return TimeWindow(start, end)
 
-    def windows(self, where: str, value: Any) -> TimeWindow | None:
+    def windows(self, where: str, value: Any) -> tuple[TimeWindow, ...]:
         if not isinstance(value, list) or not value:
             self.add(f"{where}: must be a non-empty list of [start, end] windows, got {value!r}")
+            return ()
+        windows = [self.window(f"{where}[{k}]", w) for k, w in enumerate(value)]
+        return tuple(w for w in windows if w is not None) if None not in windows else ()
+
+    def number(self, where: str, value: Any, *, low: float, high: float) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
+            self.add(f"{where}: must be a number in ({low:g}, {high:g}], got {value!r}")
             return None
-        if len(value) > 1:
-            self.add(
-                f"{where}: {len(value)} time windows given; only one window per task is supported "
-                "(split the task or keep the widest window)"
-            )
-            return None
-        return self.window(f"{where}[0]", value[0])
+        return float(value)
 
 
 class _Locations:
@@ -385,7 +394,55 @@ def parse_vroom_problem(
             "max_reloads": collector.integer(f"{where}.max_reloads", item["max_reloads"])
             if "max_reloads" in item
             else None,
+            "max_distance_m": collector.integer(f"{where}.max_distance", item["max_distance"])
+            if "max_distance" in item
+            else None,
+            "max_tasks": collector.integer(f"{where}.max_tasks", item["max_tasks"])
+            if "max_tasks" in item
+            else None,
         }
+        if "speed_factor" in item:
+            factor = collector.number(
+                f"{where}.speed_factor", item["speed_factor"], low=0, high=MAX_SPEED_FACTOR
+            )
+            fields["speed_factor"] = factor if factor is not None else 1.0
+        if "costs" in item:
+            costs_in = item["costs"]
+            if not isinstance(costs_in, dict):
+                collector.add(f"{where}.costs: must be an object with fixed, per_hour, per_km")
+            else:
+                collector.keys(f"{where}.costs", costs_in, "costs")
+                for key, name in (
+                    ("fixed", "fixed_cost"),
+                    ("per_hour", "cost_per_hour"),
+                    ("per_km", "cost_per_km"),
+                ):
+                    if key in costs_in:
+                        value = collector.integer(f"{where}.costs.{key}", costs_in[key])
+                        if value is not None:
+                            fields[name] = value
+            if isinstance(costs_in, dict) and costs is not None:
+                if costs_in.get("per_hour", DEFAULT_COST_PER_HOUR) != DEFAULT_COST_PER_HOUR:
+                    collector.add(
+                        f"{where}.costs.per_hour: cannot be combined with "
+                        f"matrices.{profile_name}.costs (as in VROOM); drop one of them"
+                    )
+                if costs_in.get("per_km", 0):
+                    collector.add(
+                        f"{where}.costs.per_km: cannot be combined with "
+                        f"matrices.{profile_name}.costs (VROOM would ignore it); drop one of them"
+                    )
+            if (
+                isinstance(costs_in, dict)
+                and costs_in.get("per_km", 0)
+                and matrices is not None
+                and distances is None
+            ):
+                collector.add(
+                    f"{where}.costs.per_km: needs matrices.{profile_name}.distances (metres)"
+                )
+        if "max_distance" in item and matrices is not None and distances is None:
+            collector.add(f"{where}.max_distance: needs matrices.{profile_name}.distances (metres)")
         if identifier is not None and (start is not None or end is not None):
             try:
                 vehicles.append(Vehicle(identifier, start, end, **fields))
@@ -412,9 +469,9 @@ def parse_vroom_problem(
             if "pickup" in item
             else (),
             "service_s": collector.integer(f"{where}.service", item.get("service", 0)) or 0,
-            "time_window": collector.windows(f"{where}.time_windows", item["time_windows"])
+            "time_windows": collector.windows(f"{where}.time_windows", item["time_windows"])
             if "time_windows" in item
-            else None,
+            else (),
             "priority": collector.integer(f"{where}.priority", item.get("priority", 0)) or 0,
             "skills": collector.skills(f"{where}.skills", item["skills"])
             if "skills" in item
@@ -447,11 +504,18 @@ def parse_vroom_problem(
             if location is None and "location" not in step and "location_index" not in step:
                 collector.add(f"{step_where}: needs a location or a location_index")
             service = collector.integer(f"{step_where}.service", step.get("service", 0)) or 0
-            window = (
+            windows = (
                 collector.windows(f"{step_where}.time_windows", step["time_windows"])
                 if "time_windows" in step
-                else None
+                else ()
             )
+            if len(windows) > 1:
+                collector.add(
+                    f"{step_where}.time_windows: {len(windows)} time windows given; a shipment "
+                    "step takes one window (several are supported on jobs only: the engine "
+                    "cannot pair alternative pickup and delivery windows)"
+                )
+            window = windows[0] if windows else None
             if identifier is not None and location is not None:
                 steps.append(ShipmentStep(identifier, location, service, window))
                 describe(part, identifier, step, step_where)

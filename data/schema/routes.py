@@ -13,6 +13,7 @@ scenarios) are made with :func:`dataclasses.replace`, never by editing a shared 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -27,6 +28,12 @@ TaskId = int | str
 
 MAX_PRIORITY = 100
 """Largest job priority, as in VROOM (priorities are integers in ``[0, 100]``)."""
+
+DEFAULT_COST_PER_HOUR = 3600
+"""A vehicle's travel cost per hour when none is given (VROOM's default: cost = travel seconds)."""
+
+MAX_SPEED_FACTOR = 5.0
+"""Largest vehicle speed factor, as in VROOM (factors lie in ``(0, 5]``)."""
 
 StepKind = Literal["start", "job", "pickup", "delivery", "reload", "end"]
 TaskKind = Literal["job", "pickup", "delivery"]
@@ -125,6 +132,26 @@ class Vehicle:
         Time a reload takes at a reload location (filling a tank, swapping cylinders).
     max_reloads
         Largest number of reloads in the shift. ``None``: unconstrained.
+    fixed_cost
+        Cost of using the vehicle at all, in the problem's cost unit (VROOM's ``costs.fixed``).
+    cost_per_hour
+        Travel cost per hour of driving (VROOM's ``costs.per_hour``, default 3600, so that the
+        cost is the travel time in seconds). Must stay the default when the problem has a
+        ``costs`` matrix.
+    cost_per_km
+        Travel cost per kilometre driven (VROOM's ``costs.per_km``, default 0); needs
+        ``distances_m`` and no ``costs`` matrix. The route cost is
+        ``fixed_cost + round(cost_per_hour * travel_s / 3600 + cost_per_km * distance_m / 1000)``
+        (half away from zero), or ``fixed_cost`` plus the ``costs`` entries along the route.
+    speed_factor
+        Travel times of this vehicle are the matrix times divided by this factor, in ``(0, 5]``
+        (VROOM's ``speed_factor``); see :func:`speed_scaled_durations` for the rounding.
+    max_distance_m
+        Largest total distance of the route, in metres (VROOM's ``max_distance``); needs
+        ``distances_m``. ``None``: unconstrained.
+    max_tasks
+        Largest number of tasks (jobs, shipment pickups and deliveries) on the route (VROOM's
+        ``max_tasks``). ``None``: unconstrained.
     """
 
     vehicle_id: TaskId
@@ -138,6 +165,12 @@ class Vehicle:
     reload_location_idxs: tuple[int, ...] = ()
     reload_service_s: int = 0
     max_reloads: int | None = None
+    fixed_cost: int = 0
+    cost_per_hour: int = DEFAULT_COST_PER_HOUR
+    cost_per_km: int = 0
+    speed_factor: float = 1.0
+    max_distance_m: int | None = None
+    max_tasks: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "capacity", tuple(self.capacity))
@@ -168,8 +201,41 @@ class Vehicle:
             problems.append(
                 f"{what} max_reloads must be a non-negative integer, got {self.max_reloads!r}"
             )
+        for name in ("fixed_cost", "cost_per_hour", "cost_per_km"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 0:
+                problems.append(f"{what} {name} must be a non-negative integer, got {value!r}")
+        if (
+            isinstance(self.speed_factor, bool)
+            or not isinstance(self.speed_factor, int | float | np.integer | np.floating)
+            or not 0 < self.speed_factor <= MAX_SPEED_FACTOR
+        ):
+            problems.append(
+                f"{what} speed_factor must be a number in (0, {MAX_SPEED_FACTOR:g}], "
+                f"got {self.speed_factor!r}"
+            )
+        if self.max_distance_m is not None and (
+            not _is_int(self.max_distance_m) or self.max_distance_m < 0
+        ):
+            problems.append(
+                f"{what} max_distance_m must be a non-negative integer of metres, "
+                f"got {self.max_distance_m!r}"
+            )
+        if self.max_tasks is not None and (not _is_int(self.max_tasks) or self.max_tasks < 0):
+            problems.append(
+                f"{what} max_tasks must be a non-negative integer, got {self.max_tasks!r}"
+            )
         if problems:
             raise InvalidInputError.from_problems(what, problems)
+
+    @property
+    def duration_factor(self) -> int:
+        """Hundredths of a second per second of matrix time: ``round(100 / speed_factor)``.
+
+        VROOM keeps travel times in hundredths of a second and scales them by this integer, so
+        speed factors are respected to two decimals.
+        """
+        return math.floor(100 / float(self.speed_factor) + 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +260,11 @@ class Job:
         first (as in VROOM).
     skills
         Skills a vehicle needs to serve this job.
+    time_windows
+        Several windows, of which service must start in any one (VROOM's ``time_windows``).
+        Given alone; kept sorted by start. With one window it equals ``(time_window,)`` and
+        ``time_window`` is set to it; with several ``time_window`` stays ``None``. Empty (with
+        ``time_window`` ``None``): any time.
     """
 
     job_id: TaskId
@@ -204,6 +275,7 @@ class Job:
     time_window: TimeWindow | None = None
     priority: int = 0
     skills: frozenset[int] = field(default_factory=frozenset)
+    time_windows: tuple[TimeWindow, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "delivery", tuple(self.delivery))
@@ -211,6 +283,17 @@ class Job:
         object.__setattr__(self, "skills", frozenset(self.skills))
         what = f"job {self.job_id!r}"
         problems: list[str] = []
+        windows = tuple(self.time_windows)
+        if any(not isinstance(w, TimeWindow) for w in windows):
+            problems.append(f"{what} time_windows must hold TimeWindow records, got {windows!r}")
+        elif windows and self.time_window is not None and windows != (self.time_window,):
+            problems.append(f"{what}: give time_window or time_windows, not both")
+        elif windows:
+            windows = tuple(sorted(windows, key=lambda w: (w.start_s, w.end_s)))
+            object.__setattr__(self, "time_window", windows[0] if len(windows) == 1 else None)
+        elif self.time_window is not None:
+            windows = (self.time_window,)
+        object.__setattr__(self, "time_windows", windows)
         _check_id(f"{what} job_id", self.job_id, problems)
         if not _is_int(self.location_idx) or self.location_idx < 0:
             problems.append(
@@ -439,6 +522,23 @@ class RouteProblem:
                 check_task_id(f"shipment step {step.step_id!r}", step.step_id)
                 check_idx(f"shipment step {step.step_id!r} location_idx", step.location_idx)
 
+        for vehicle in self.vehicles:
+            what = f"vehicle {vehicle.vehicle_id!r}"
+            if costs is not None and vehicle.cost_per_hour != DEFAULT_COST_PER_HOUR:
+                problems.append(
+                    f"{what}: cost_per_hour {vehicle.cost_per_hour} cannot be combined with a "
+                    "costs matrix (as in VROOM); drop one of them"
+                )
+            if costs is not None and vehicle.cost_per_km:
+                problems.append(
+                    f"{what}: cost_per_km {vehicle.cost_per_km} cannot be combined with a costs "
+                    "matrix (VROOM would ignore it); drop one of them"
+                )
+            if distances is None and vehicle.cost_per_km:
+                problems.append(f"{what}: cost_per_km needs distances_m (a distances matrix)")
+            if distances is None and vehicle.max_distance_m is not None:
+                problems.append(f"{what}: max_distance_m needs distances_m (a distances matrix)")
+
         dims = {len(v.capacity) for v in self.vehicles}
         dims |= {len(a) for j in self.jobs for a in (j.delivery, j.pickup) if a}
         dims |= {len(s.amount) for s in self.shipments if s.amount}
@@ -534,6 +634,24 @@ class RoutePlan:
     def num_routed_tasks(self) -> int:
         """Number of job and shipment steps served by the routes."""
         return sum(1 for route in self.routes for step in route.steps if step.task_id is not None)
+
+
+def speed_scaled_durations(
+    durations_s: npt.NDArray[np.int64], speed_factor: float
+) -> npt.NDArray[np.int64]:
+    """Return the travel times of a vehicle with ``speed_factor``, in whole seconds.
+
+    Each leg is scaled as VROOM does, to hundredths of a second (``d * round(100 / factor)``),
+    then rounded to the nearest second, halves up: ``(d * round(100 / factor) + 50) // 100``.
+    VROOM keeps the hundredths along the route and truncates arrivals instead, so with a factor
+    that does not divide a leg evenly an arrival may differ from VROOM's by under a second per
+    leg. A factor of 1 returns the matrix unchanged.
+    """
+    factor = math.floor(100 / float(speed_factor) + 0.5)
+    if factor == 100:
+        return durations_s
+    scaled: npt.NDArray[np.int64] = (durations_s.astype(np.int64) * factor + 50) // 100
+    return scaled
 
 
 def total_amounts(amounts: Sequence[tuple[int, ...]], num_dimensions: int) -> tuple[int, ...]:

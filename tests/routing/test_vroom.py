@@ -166,10 +166,54 @@ def test_coordinates_use_the_injected_matrix_provider(square_document: dict[str,
         (lambda d: d["vehicles"][0].update(breaks=[]), r"vehicles\[0\]\.breaks: unsupported key"),
         # an unknown top-level key
         (lambda d: d.update(options={"g": True}), r"problem\.options: unsupported key"),
-        # several time windows
+        # several time windows on a shipment step (jobs may have several)
         (
-            lambda d: d["jobs"][0].update(time_windows=[[0, 5], [9, 20]]),
-            r"only one window per task",
+            lambda d: d.update(
+                shipments=[
+                    {
+                        "pickup": {
+                            "id": 21,
+                            "location_index": 1,
+                            "time_windows": [[0, 5], [9, 20]],
+                        },
+                        "delivery": {"id": 22, "location_index": 3},
+                    }
+                ]
+            ),
+            r"shipments\[0\]\.pickup\.time_windows: 2 time windows given; a shipment step takes",
+        ),
+        # a speed factor outside (0, 5]
+        (
+            lambda d: d["vehicles"][0].update(speed_factor=6),
+            r"vehicles\[0\]\.speed_factor: must be a number in \(0, 5\], got 6",
+        ),
+        # a negative fixed cost
+        (
+            lambda d: d["vehicles"][0].update(costs={"fixed": -1}),
+            r"vehicles\[0\]\.costs\.fixed: must be >= 0, got -1",
+        ),
+        # a cost key VROOM has but oxyroute does not support
+        (
+            lambda d: d["vehicles"][0].update(costs={"per_task_hour": 10}),
+            r"vehicles\[0\]\.costs\.per_task_hour: unsupported key",
+        ),
+        # per_hour together with a costs matrix (VROOM refuses it too)
+        (
+            lambda d: (
+                d["matrices"]["car"].update(costs=d["matrices"]["car"]["durations"]),
+                d["vehicles"][0].update(costs={"per_hour": 100}),
+            ),
+            r"vehicles\[0\]\.costs\.per_hour: cannot be combined with matrices\.car\.costs",
+        ),
+        # max_tasks that is not an integer
+        (
+            lambda d: d["vehicles"][0].update(max_tasks=1.5),
+            r"vehicles\[0\]\.max_tasks: must be an integer, got 1\.5",
+        ),
+        # max_distance below zero
+        (
+            lambda d: d["vehicles"][0].update(max_distance=-3),
+            r"vehicles\[0\]\.max_distance: must be >= 0, got -3",
         ),
         # a window that ends before it starts
         (
