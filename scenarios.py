@@ -193,9 +193,9 @@ def scenario_from_mapping(document: Mapping[str, Any]) -> Scenario:
             start = dt.date.fromisoformat(raw_start)
         except ValueError:
             problems.append(f"date: expected YYYY-MM-DD, got {raw_start!r}")
-    elif isinstance(raw_start, dt.date):
+    elif isinstance(raw_start, dt.date) and not isinstance(raw_start, dt.datetime):
         start = raw_start
-    else:
+    else:  # a TOML datetime is a dt.date too, but a plan starts on a day, not at an instant
         problems.append(f"date: expected YYYY-MM-DD, got {raw_start!r}")
     horizon = document.get("horizon_days", 7)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 60:

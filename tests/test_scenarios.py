@@ -179,6 +179,11 @@ def test_scenario_files_toml_and_json(tmp_path: Path) -> None:
         load_scenario(broken)
     with pytest.raises(InvalidInputError, match="date: expected YYYY-MM-DD"):
         scenario_from_mapping({"name": "x", "region": "hcmc", "date": "tomorrow"})
+    # TOML reads `date = 2021-08-01T10:00:00` as a datetime: a plan starts on a day, so refused.
+    instant = tmp_path / "instant.toml"
+    instant.write_text('name = "x"\nregion = "hcmc"\ndate = 2021-08-01T10:00:00\n', encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="date: expected YYYY-MM-DD"):
+        load_scenario(instant)
 
 
 def test_route_comparison_lists_added_removed_and_changed_routes() -> None:
