@@ -6,9 +6,14 @@
    answer to domain rules JSON Schema cannot state; see tests/api/reliability.py).
 2. The Hypothesis stateful model of submit / correct / approve / unlock / compliance at
    ``--stateful-examples`` x ``--steps`` (default 500 x 50), derandomised.
+3. Authorization between peers (officers of provinces 79 and 01; reporters of hospitals 79-X and
+   01-Y, and 79-X and 79-W; see tests/api/authz.py): object-level checks with ``--authz-examples``
+   (default 25) schemathesis cases per operation aimed at each owner's objects, and
+   ``ignored_auth`` with every peer's token at as many cases per operation and peer.
 
     PYTHONPATH=. python benchmarks/bench_api_reliability.py [--examples 100] [--seed 20210820]
-        [--stateful-examples 500] [--steps 50] [--skip-fuzz] [--skip-stateful]
+        [--stateful-examples 500] [--steps 50] [--authz-examples 25] [--skip-fuzz]
+        [--skip-stateful] [--skip-authz]
 
 Prints the figures; exits 1 if any failure was found.
 """
@@ -55,6 +60,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--skip-fuzz", action="store_true")
     parser.add_argument("--skip-stateful", action="store_true")
+    parser.add_argument("--authz-examples", type=int, default=25)
+    parser.add_argument("--skip-authz", action="store_true")
     args = parser.parse_args()
 
     import shutil
@@ -108,7 +115,44 @@ def main() -> int:
                 f"stateful model ({args.stateful_examples} examples x up to {args.steps} steps): "
                 f"{outcome} in {time.perf_counter() - started:.1f} s"
             )
+        if not args.skip_authz:
+            failed |= not _run_authz(folder, template, tokens, args.authz_examples, args.seed)
     return 1 if failed else 0
+
+
+def _run_authz(folder: Path, template: Path, tokens: dict[str, str], examples: int, seed: int) -> bool:
+    """Run the peers' authorization checks on a copy of the template; return whether all passed."""
+    import shutil
+
+    from api import ApiConfig, create_app, openapi_document
+    from tests.api.authz import build_peer_world, check_ignored_auth, check_object_level
+
+    shutil.copyfile(template, folder / "authz.sqlite3")
+    plans_dir = folder / "authz-plans"
+    app = create_app(
+        ApiConfig(
+            database_url=f"sqlite:///{folder / 'authz.sqlite3'}",
+            clock=Clock(),
+            failed_auth_limit=10**9,
+            plans_dir=str(plans_dir),
+        )
+    )
+    try:
+        world, client = build_peer_world(app, tokens["admin"], tokens["planner"], plans_dir)
+        document = openapi_document()
+        fallbacks = {name: tokens[name] for name in ("planner", "admin", "ministry", "dispatcher")}
+        report = check_object_level(
+            world, client, document, examples=examples, seed=seed, fallback_tokens=fallbacks
+        )
+        check_ignored_auth(world, client, document, examples=examples, seed=seed, report=report)
+    finally:
+        app.extensions["oxyroute"].store.engine.dispose()
+    print(f"authorization between peers (seed {seed}, {examples} cases per operation): {report.summary()}")
+    for finding in report.findings[:20]:
+        print("  FINDING", finding)
+    if report.unproven:
+        print("  UNPROVEN (no control succeeded)", report.unproven)
+    return not report.findings and not report.unproven
 
 
 if __name__ == "__main__":
