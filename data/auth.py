@@ -15,9 +15,9 @@ import secrets
 import threading
 import time
 from collections import deque
-from typing import Any
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from data.errors import OxyrouteError
 from data.schema.registry import Role
@@ -27,15 +27,17 @@ TOKEN_PATTERN = re.compile(r"^oxy_[A-Za-z0-9_\-]{43}$")
 
 
 class AuthenticationError(OxyrouteError):
-    """No valid credentials: the token is missing, malformed, unknown, expired, revoked, or its
-    user is disabled. Send ``Authorization: Bearer <token>`` with a token from
-    ``oxyroute users token``.
+    """No valid credentials.
+
+    The token is missing, malformed, unknown, expired, revoked, or its user is disabled. Send
+    ``Authorization: Bearer <token>`` with a token from ``oxyroute users token``.
     """
 
 
 class PermissionDeniedError(OxyrouteError, PermissionError):
-    """The user is known but its role or scope does not allow this operation; ask an admin for
-    a user with the right role (or scope).
+    """The user is known but its role or scope does not allow this operation.
+
+    Ask an admin for a user with the right role (or scope).
     """
 
 
@@ -391,7 +393,7 @@ def authenticate_request(
     store: Any,
     limiter: Any,
 ) -> Principal:
-    """Authenticate one HTTP request from its ``Authorization`` header (the API's and the map's rule).
+    """Authenticate one HTTP request from its ``Authorization`` header (the API's and the map's).
 
     Tokens are accepted as ``Bearer <token>`` or DHIS2's ``ApiToken <token>``, never in the URL.
     Failures count against ``client`` in ``limiter``, which refuses a locked-out client first.

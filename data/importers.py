@@ -71,8 +71,10 @@ class RowProblem:
 
 
 class ImportRejectedError(InvalidInputError):
-    """An imported file has bad rows; nothing was imported. ``row_problems`` lists each one
-    (row number, column, reason): fix them all and import the file again.
+    """An imported file has bad rows; nothing was imported.
+
+    ``row_problems`` lists each one (row number, column, reason): fix them all and import the file
+    again.
     """
 
     def __init__(self, row_problems: list[RowProblem]) -> None:
@@ -264,7 +266,7 @@ GEOREFERENCED_KINDS = ("facilities", "suppliers")
 
 
 def wgs84_transformer(crs: str) -> Any:
-    """Return a pyproj transformer from ``crs`` (e.g. VN-2000 ``EPSG:3405`` or a TM-3 zone) to WGS84.
+    """Return a pyproj transformer from ``crs`` (e.g. VN-2000 ``EPSG:3405``) to WGS84.
 
     Raises
     ------
