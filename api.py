@@ -70,7 +70,7 @@ from webmap import WebMapConfig, register_webmap
 
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-_PUBLIC_ENDPOINTS = {"api.openapi", "api.health"}
+_PUBLIC_ENDPOINTS = {"api.openapi", "api.health", "api.fhir_metadata"}
 logger = logging.getLogger("oxyroute.api")
 
 

@@ -220,6 +220,11 @@ def register_fhir_routes(api: Blueprint, store: Callable[[], Any]) -> None:
             )
         )
 
+    @api.get("/fhir/metadata")
+    def fhir_metadata() -> Response:
+        # Public, as the OpenAPI document: FHIR clients read the capabilities before signing in.
+        return _fhir_response(fhir.capability_statement(base_url=_fhir_base(), now=_now()))
+
     @api.get("/fhir/Organization")
     def fhir_organizations() -> Response:
         facilities, suppliers = _registry_records(store())
@@ -349,6 +354,16 @@ def fhir_openapi_paths() -> dict[str, Any]:
     )
     resource_id = path("resource_id", {"type": "string"})
     return {
+        "/fhir/metadata": {
+            "get": {
+                "summary": "FHIR R5 CapabilityStatement (public, like the OpenAPI document)",
+                "security": [],
+                "responses": {
+                    "200": fhir_ok("CapabilityStatement", "CapabilityStatement"),
+                    **errors,
+                },
+            }
+        },
         "/fhir/Organization": {
             "get": {
                 "summary": "FHIR R5 Organization searchset of facilities and suppliers",

@@ -571,6 +571,90 @@ def inventory_reports(
 # --------------------------------------------------------------------------- bundles
 
 
+def capability_statement(*, base_url: str, now: dt.datetime) -> dict[str, Any]:
+    """Return the server's R5 ``CapabilityStatement`` (what ``GET [base]/metadata`` answers).
+
+    Reads and searches of ``Organization`` and ``Location`` (parameters ``province_code`` and
+    ``kind``), searches of ``InventoryReport`` (``date``, ``province_code``, ``facility_id``);
+    ``SupplyRequest`` and ``SupplyDelivery`` are served per stored plan and route set under
+    ``plans/{plan_id}/...`` (described in ``documentation``, not FHIR search). JSON only,
+    read-only, bearer tokens.
+    """
+    if now.tzinfo is None:
+        raise InvalidInputError("now: must be aware (with a time zone)")
+
+    def search_param(name: str, kind: str, documentation: str) -> dict[str, Any]:
+        return {"name": name, "type": kind, "documentation": documentation}
+
+    province = search_param("province_code", "token", "2021 province code (two digits)")
+    registry_kind = search_param("kind", "token", "facility or supplier")
+    read_search = [{"code": "read"}, {"code": "search-type"}]
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": _instant(now),
+        "publisher": "oxyroute",
+        "kind": "instance",
+        "software": {"name": "oxyroute"},
+        "implementation": {
+            "description": "oxyroute: oxygen supply registry, allocation plans and routes",
+            "url": base_url.rstrip("/"),
+        },
+        "fhirVersion": FHIR_VERSION,
+        "format": ["json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Read-only. Every request except this one needs Authorization: Bearer "
+                    "<token>; each resource is scoped as the registry API's own endpoint "
+                    "(a province coordinator sees its province, a reporter its facility)."
+                ),
+                "security": {
+                    "description": "Bearer tokens issued by the oxyroute registry (oxyroute users)"
+                },
+                "resource": [
+                    {
+                        "type": "Organization",
+                        "interaction": read_search,
+                        "searchParam": [province, registry_kind],
+                        "documentation": "Facilities (fac-<id>) and suppliers (sup-<id>)",
+                    },
+                    {
+                        "type": "Location",
+                        "interaction": read_search,
+                        "searchParam": [province, registry_kind],
+                        "documentation": "Positions in WGS84 of facilities and suppliers",
+                    },
+                    {
+                        "type": "InventoryReport",
+                        "interaction": [{"code": "search-type"}],
+                        "searchParam": [
+                            search_param("date", "date", "report day, YYYY-MM-DD"),
+                            province,
+                            search_param("facility_id", "token", "one facility"),
+                        ],
+                        "documentation": "Oxygen stock of each facility-day from daily reports",
+                    },
+                    {
+                        "type": "SupplyRequest",
+                        "documentation": (
+                            "Allocation plan flows: GET [base]/plans/{plan_id}/SupplyRequest"
+                        ),
+                    },
+                    {
+                        "type": "SupplyDelivery",
+                        "documentation": (
+                            "Planned route stops: "
+                            "GET [base]/plans/{plan_id}/routes/{routes_id}/SupplyDelivery"
+                        ),
+                    },
+                ],
+            }
+        ],
+    }
+
+
 def bundle(
     resources: Sequence[Mapping[str, Any]],
     *,

@@ -215,7 +215,8 @@ OPERATIONS: dict[str, Spec] = {
     "POST /scenarios/{scenario_id}/run": Spec(Kind.OBJECT, body=lambda owner: {}),
     "GET /scenarios/{scenario_id}/runs": Spec(Kind.OBJECT),
     "GET /scenarios/{scenario_id}/runs/{run_id}": Spec(Kind.OBJECT),
-    # FHIR views of the same data (ids fac-<facility id>)
+    # FHIR views of the same data (ids fac-<facility id>); the capabilities are public
+    "GET /fhir/metadata": Spec(Kind.PUBLIC),
     "GET /fhir/Organization": Spec(Kind.COLLECTION),
     "GET /fhir/Organization/{resource_id}": Spec(Kind.OBJECT),
     "GET /fhir/Location": Spec(Kind.COLLECTION),

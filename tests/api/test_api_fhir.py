@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fhir.resources.bundle import Bundle
+from fhir.resources.capabilitystatement import CapabilityStatement
 from fhir.resources.inventoryreport import InventoryReport
 from fhir.resources.location import Location
 from fhir.resources.organization import Organization
@@ -25,6 +26,7 @@ from tests.test_dispatch import HAND_FLOWS, plan_document
 
 HAND_PLAN_ID = "a" * 32
 MODELS = {
+    "CapabilityStatement": CapabilityStatement,
     "Organization": Organization,
     "Location": Location,
     "SupplyRequest": SupplyRequest,
@@ -214,3 +216,22 @@ def test_routes_as_supply_deliveries(user: Any) -> None:
         expect_error(user(username).get(path), 403)
     expect_error(user("dispatcher").get(f"/fhir/plans/{HAND_PLAN_ID}/routes/{'c' * 32}/SupplyDelivery"), 404)
     expect_error(user("dispatcher").get(f"/fhir/plans/{HAND_PLAN_ID}/routes/..%2F..%2Fmeta/SupplyDelivery"), 404)
+
+
+def test_capability_statement_is_public_and_lists_what_is_served(user: Any) -> None:
+    anonymous = user(None)
+    statement = fhir_get(anonymous, "/fhir/metadata")  # validated with the R5 model
+    assert (statement["fhirVersion"], statement["kind"], statement["format"]) == (
+        "5.0.0", "instance", ["json"])
+    served = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    assert set(served) == {"Organization", "Location", "InventoryReport", "SupplyRequest",
+                           "SupplyDelivery"}
+    assert {i["code"] for i in served["Organization"]["interaction"]} == {"read", "search-type"}
+    # Every search parameter it announces is accepted by the endpoint it describes.
+    admin = user("admin")
+    for resource_type in ("Organization", "Location", "InventoryReport"):
+        values = {"province_code": "79", "kind": "facility", "date": "2021-08-20", "facility_id": "79-A"}
+        for param in served[resource_type]["searchParam"]:
+            fhir_get(admin, f"/fhir/{resource_type}?{param['name']}={values[param['name']]}")
+    # The rest still needs a token.
+    expect_error(anonymous.get("/fhir/Organization"), 401)
