@@ -42,6 +42,7 @@ def peak_rss_mb() -> float:
 
 
 def timed(label: str, func, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Call ``func(*args, **kwargs)``, print its wall time and peak RSS; return (result, seconds)."""
     started = time.perf_counter()
     result = func(*args, **kwargs)
     elapsed = time.perf_counter() - started
@@ -50,6 +51,7 @@ def timed(label: str, func, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 
 def networkx_rows(G, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Return the networkx travel times (s) from each source to each target; ``inf`` if unreachable."""
     import networkx as nx
 
     out = np.full((sources.size, targets.size), np.inf)
@@ -60,7 +62,7 @@ def networkx_rows(G, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:  #
 
 
 def _on_own_junction(network, places: list[Place]) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """True for places (put on a junction) that the snapping attaches to that same junction."""
+    """Return True for places (put on a junction) that the snapping attaches to that same junction."""
     from routing.snapping import snap_places
 
     _, anchors = snap_places(network, places)
@@ -75,6 +77,7 @@ def _on_own_junction(network, places: list[Place]) -> np.ndarray:  # type: ignor
 
 
 def try_osrm() -> str:
+    """Return a line saying whether OSRM could be compared, and which figure stands in if not."""
     try:
         import osrm  # noqa: F401
     except ImportError:
@@ -87,6 +90,7 @@ def try_osrm() -> str:
 
 
 def main() -> None:
+    """Run the benchmark and print its timings (see the module docstring)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )

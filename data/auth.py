@@ -219,7 +219,9 @@ def authorize(
     if permission not in ROLE_PERMISSIONS[principal.role]:
         raise PermissionDeniedError(f"role {principal.role.value!r} may not use {permission!r}")
     collection = permission.split(":", 1)[0]
-    if principal.role == Role.FACILITY_REPORTER and collection in SCOPED_COLLECTIONS | {
+    # The role test and the scope test stay separate ifs (SIM102 would merge them): these are the
+    # security-critical branches and each must read on its own.
+    if principal.role == Role.FACILITY_REPORTER and collection in SCOPED_COLLECTIONS | {  # noqa: SIM102
         "facilities"
     }:
         if facility_id is None or facility_id != principal.facility_id:
@@ -227,7 +229,7 @@ def authorize(
                 f"a facility reporter acts only on its own facility {principal.facility_id!r}; "
                 f"this request touches {facility_id or 'all facilities'!r}"
             )
-    if principal.role == Role.PROVINCE_COORDINATOR and collection in SCOPED_COLLECTIONS:
+    if principal.role == Role.PROVINCE_COORDINATOR and collection in SCOPED_COLLECTIONS:  # noqa: SIM102
         if province_code is None or province_code != principal.province_code:
             raise PermissionDeniedError(
                 f"a province coordinator acts only in its province {principal.province_code!r}; "

@@ -1,4 +1,4 @@
-"""Read places (facilities, suppliers) from CSV or GeoJSON files, reporting every bad row at once."""
+"""Read places (facilities, suppliers) from CSV or GeoJSON, reporting every bad row at once."""
 
 from __future__ import annotations
 
@@ -30,21 +30,22 @@ def read_places(
 ) -> list[Place]:
     """Read places from a CSV (UTF-8, optional BOM) or GeoJSON (Point features) file.
 
-    CSV needs the id, name, lon and lat columns (their names are settings); GeoJSON takes the id from
-    ``properties[id_column]`` or the feature's ``id``, and the position from the Point geometry. Every
-    other column or property is kept in :attr:`Place.properties`.
+    CSV needs the id, name, lon and lat columns (their names are settings); GeoJSON takes the id
+    from ``properties[id_column]`` or the feature's ``id``, and the position from the Point
+    geometry. Every other column or property is kept in :attr:`Place.properties`.
 
     Raises
     ------
     MissingDataFileError
         If the file does not exist.
     InvalidInputError
-        Listing every bad row (row number, column, reason): missing columns, empty ids, duplicate ids,
-        coordinates that are not numbers or out of range; or an unknown file type.
+        Listing every bad row (row number, column, reason): missing columns, empty ids, duplicate
+        ids, coordinates that are not numbers or out of range; or an unknown file type.
     """
     if not path.is_file():
         raise MissingDataFileError(
-            f"places file {str(path)!r} not found; set OXYROUTE_DATA_DIR (or --data-dir) or fix the path"
+            f"places file {str(path)!r} not found; "
+            "set OXYROUTE_DATA_DIR (or --data-dir) or fix the path"
         )
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -66,7 +67,8 @@ def read_places(
             row_problems.append(f"row {row_number}.{id_column}: empty id")
         elif place_id in seen:
             row_problems.append(
-                f"row {row_number}.{id_column}: id {place_id!r} already used in row {seen[place_id]}"
+                f"row {row_number}.{id_column}: id {place_id!r} "
+                f"already used in row {seen[place_id]}"
             )
         if row_problems:
             problems.extend(row_problems)
@@ -116,7 +118,7 @@ def _geojson_rows(
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if isinstance(geometry, dict) and geometry.get("type") == "Point":
             coordinates = geometry.get("coordinates") or [None, None]
-            properties[lon_column], properties[lat_column] = (list(coordinates) + [None, None])[:2]
+            properties[lon_column], properties[lat_column] = [*list(coordinates), None, None][:2]
         else:
             properties.setdefault(lon_column, "no Point geometry")
             properties.setdefault(lat_column, "no Point geometry")

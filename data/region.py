@@ -87,7 +87,8 @@ def region_file(region: str) -> Path:
     Raises
     ------
     MissingDataFileError
-        If no bundled region has that name and no such file exists; the message lists the bundled ones.
+        If no bundled region has that name and no such file exists; the message lists the
+        bundled ones.
     """
     candidate = Path(region)
     if candidate.suffix == ".toml" or os.sep in region:
@@ -99,8 +100,8 @@ def region_file(region: str) -> Path:
         return bundled
     known = sorted(p.stem for p in BUNDLED_REGIONS_DIR.glob("*.toml"))
     raise MissingDataFileError(
-        f"region {region!r}: no bundled region of that name (known: {', '.join(known)}) and no file; "
-        "pass a path to a region .toml file"
+        f"region {region!r}: no bundled region of that name (known: {', '.join(known)}) "
+        "and no file; pass a path to a region .toml file"
     )
 
 

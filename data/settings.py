@@ -15,12 +15,15 @@ BUNDLED_REGIONS_DIR = Path(__file__).resolve().parent / "regions"
 
 
 def _default_data_dir_candidates() -> list[Path]:
-    # The shared data sits beside the checkout (../shared/data); also try beside the working directory.
+    # The shared data sits beside the checkout (../shared/data); also try beside the working
+    # directory.
     return [REPO_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Return the data directory: ``data_dir`` if given, else ``$OXYROUTE_DATA_DIR``, else ``../shared/data``.
+    """Return the data directory: ``data_dir`` if given, else ``$OXYROUTE_DATA_DIR``, else default.
+
+    The default is ``../shared/data`` beside the checkout, or else beside the working directory.
 
     Raises
     ------
@@ -50,7 +53,8 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
 def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Return the cache directory (created if needed).
 
-    Order: ``cache_dir``, ``$OXYROUTE_CACHE_DIR``, ``$XDG_CACHE_HOME/oxyroute``, ``~/.cache/oxyroute``.
+    Order: ``cache_dir``, ``$OXYROUTE_CACHE_DIR``, ``$XDG_CACHE_HOME/oxyroute``,
+    ``~/.cache/oxyroute``.
     """
     if cache_dir is not None:
         path = Path(cache_dir)

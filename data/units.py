@@ -7,12 +7,14 @@ planners override them by passing their own :class:`OxygenConversions`.
 Sources
 -------
 - LOX density 1.141 kg/L: dswgascylinder.com LOX conversion table.
-- 1 kg LOX -> 0.70 Nm³ (0 °C), 0.74 m³ at 15 °C, 0.75 m³ at 20 °C: the same table, from O2 gas densities
-  1.429 / 1.354 / 1.331 kg/m³. Vietnam's Ministry of Health quoted 851,000 m³/day for 1,300 t/day (about
-  655 m³/t), so the factor is a setting; the default is 700 m³/t as oxygen-parameters.md advises.
+- 1 kg LOX -> 0.70 Nm³ (0 °C), 0.74 m³ at 15 °C, 0.75 m³ at 20 °C: the same table, from O2 gas
+  densities 1.429 / 1.354 / 1.331 kg/m³. Vietnam's Ministry of Health quoted 851,000 m³/day for
+  1,300 t/day (about 655 m³/t), so the factor is a setting; the default is 700 m³/t as
+  oxygen-parameters.md advises.
 - 1 L LOX -> about 860 L gas (Wikipedia "Expansion ratio"; 861 in the PATH/CHAI VIE brief).
-- 40 L cylinder at 150 bar -> about 6.0 m³ (ideal 5.9; Vietnamese press rule "6 L @ 150 bar = 900 L");
-  the common Vietnamese hospital cylinder. Other sizes scale with water volume at the same fill pressure.
+- 40 L cylinder at 150 bar -> about 6.0 m³ (ideal 5.9; Vietnamese press rule
+  "6 L @ 150 bar = 900 L"); the common Vietnamese hospital cylinder. Other sizes scale with water
+  volume at the same fill pressure.
 - WHO/EBC "large cylinder" about 7 m³; UK/EU J-type about 6.8 m³.
 """
 
@@ -28,7 +30,8 @@ MINUTES_PER_DAY = 24 * 60
 
 
 def _default_cylinder_sizes() -> dict[str, float]:
-    # Water volume (L) -> gas content (m³) at 150 bar, scaled from 40 L = 6.0 m³ (oxygen-parameters.md).
+    # Water volume (L) -> gas content (m³) at 150 bar, scaled from 40 L = 6.0 m³
+    # (oxygen-parameters.md).
     return {f"{litres}L": round(litres * 6.0 / 40.0, 3) for litres in (2, 5, 8, 10, 14, 40)}
 
 

@@ -17,7 +17,7 @@ os.environ.setdefault("OXYROUTE_PLANS_DIR", str(REPO_ROOT / ".cache" / "test-pla
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The shared data directory, as the settings resolve it."""
+    """Return the shared data directory, as the settings resolve it."""
     from data.settings import resolve_data_dir
 
     return resolve_data_dir()
@@ -25,7 +25,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def d5_region():  # type: ignore[no-untyped-def]
-    """The District 5 test region (bundled ``data/regions/hcmc_d5.toml``)."""
+    """Load the District 5 test region (bundled ``data/regions/hcmc_d5.toml``)."""
     from data.region import load_region
 
     return load_region("hcmc_d5")
@@ -42,7 +42,7 @@ def d5_network(d5_region):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def hcmc_region():  # type: ignore[no-untyped-def]
-    """The whole-city region (bundled ``data/regions/hcmc.toml``)."""
+    """Load the whole-city region (bundled ``data/regions/hcmc.toml``)."""
     from data.region import load_region
 
     return load_region("hcmc")

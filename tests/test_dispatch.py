@@ -1,5 +1,7 @@
-"""Dispatch on District 5: a hand-checkable day, splits, unserved loads with reasons, determinism,
-GeoJSON order and the route sheets in both languages.
+"""Dispatch on District 5.
+
+A hand-checkable day, splits, unserved loads with reasons, determinism, GeoJSON order and the route
+sheets in both languages.
 
 Every answer goes through :func:`check_routes`, a validator written here from the plan document
 alone (not from the solver's problem): quantities, products on the right vehicle kind, capacities,
@@ -41,12 +43,12 @@ FACILITIES = {
 }
 SUPPLIERS = {
     "ALV-SHTP": (
-        "Air Liquide Việt Nam – Khu Công nghệ cao TP.HCM",
+        "Air Liquide Việt Nam – Khu Công nghệ cao TP.HCM",  # noqa: RUF001 - en dash in a Vietnamese name
         "liquid_producer",
         106.796,
         10.846,
     ),
-    "TDS": ("Thép Thủ Đức – trạm nạp oxy", "filling_station", 106.76, 10.842),
+    "TDS": ("Thép Thủ Đức – trạm nạp oxy", "filling_station", 106.76, 10.842),  # noqa: RUF001 - en dash in a Vietnamese name
 }
 TANKER = FleetVehicle(
     "TK1", VehicleKind.CRYOGENIC_TANKER, "ALV-SHTP", tank_capacity_lox_kg=5000, plate="51C-123.45"
@@ -56,7 +58,7 @@ FAST = {"max_iterations": 300, "time_limit_s": 5, "seed": 1}
 
 
 def flow(supplier_id: str, facility_id: str, quantity: float, *, day: int = 0) -> dict[str, Any]:
-    """A plan flow as ``plan.json`` stores it (tonnes of LOX or 40 L cylinders)."""
+    """Return a plan flow as ``plan.json`` stores it (tonnes of LOX or 40 L cylinders)."""
     bulk = supplier_id == "ALV-SHTP"
     return {
         "supplier_id": supplier_id,
@@ -75,7 +77,7 @@ def plan_document(
     *,
     urgent: tuple[str, ...] = (NTP, HOA_HAO),
 ) -> dict[str, Any]:
-    """A stored plan (``plan.json`` shape) on District 5: 20 August 2021, three days."""
+    """Return a stored plan (``plan.json`` shape) on District 5: 20 August 2021, three days."""
     return {
         "region": "hcmc_d5",
         "start_date": "2021-08-20",
@@ -213,7 +215,7 @@ def run(
 
 @pytest.fixture(scope="module")
 def hand_answer(d5_network, d5_region) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """The hand-checkable day (20 August 2021, day 0), solved once.
+    """Solve the hand-checkable day (20 August 2021, day 0) once.
 
     Tanker TK1 (5,000 kg) at Air Liquide SHTP, truck CT1 (150 cylinders) at Thép Thủ Đức; shifts
     from 06:00 for 12 h. Day 0: 1.5 t LOX to Nguyễn Tri Phương (urgent: by 12:00), 100 cylinders
@@ -408,7 +410,8 @@ def test_route_sheet_in_both_languages(hand_answer, lang, words) -> None:  # typ
     sheet = route_sheet_html(hand_answer, "TK1", lang=lang)
     assert sheet.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in sheet
     assert '<meta charset="utf-8">' in sheet and "@page { size: A4" in sheet
-    for word in words + [
+    for word in [
+        *words,
         "Bệnh viện Nguyễn Tri Phương",
         "Air Liquide Việt Nam",
         "51C-123.45",

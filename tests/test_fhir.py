@@ -1,6 +1,8 @@
-"""FHIR R5 resources from the seeded registry and reports and from a hand-made plan: every resource
-validates with ``fhir.resources`` (R5 models), names keep their diacritics, positions are
-``[lon, lat]`` of the record, quantities add up to the plan's."""
+"""FHIR R5 resources from the seeded registry and reports and from a hand-made plan.
+
+Every resource validates with ``fhir.resources`` (R5 models), names keep their diacritics, positions
+are ``[lon, lat]`` of the record, quantities add up to the plan's.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Database URL resolution and engine creation (SQLite in WAL mode by default, PostgreSQL by URL)."""
+"""Database URL resolution and engine creation: SQLite in WAL mode by default, PostgreSQL by URL."""
 
 from __future__ import annotations
 

@@ -88,8 +88,8 @@ class SnapResult:
     """Where a place meets the road network, or why it does not.
 
     ``snap_distance_m`` is the straight-line distance (metres, in a projected metric CRS) from the
-    place to the nearest road. When ``reachable`` is False, ``reason`` says why and the snapped fields
-    are None. A place reached through a gateway has ``gateway_id`` set.
+    place to the nearest road. When ``reachable`` is False, ``reason`` says why and the snapped
+    fields are None. A place reached through a gateway has ``gateway_id`` set.
     """
 
     place_id: str
@@ -125,9 +125,10 @@ class SnapResult:
 class TravelMatrix:
     """Road travel times and distances between origins and destinations.
 
-    ``duration_s[i, j]`` and ``distance_m[i, j]`` (float64, shape ``(len(origin_ids), len(destination_ids))``)
-    are the fastest path's time in seconds and its length in metres; ``inf`` marks an unreachable pair
-    (a place that could not be snapped, or no road path). ``snaps`` explains every place.
+    ``duration_s[i, j]`` and ``distance_m[i, j]`` (float64, shape
+    ``(len(origin_ids), len(destination_ids))``) are the fastest path's time in seconds and its
+    length in metres; ``inf`` marks an unreachable pair (a place that could not be snapped, or no
+    road path). ``snaps`` explains every place.
     """
 
     origin_ids: tuple[str, ...]
@@ -174,8 +175,9 @@ class TravelMatrix:
 class RoadPath:
     """The fastest road path between two places.
 
-    ``coordinates`` is the path as ``[lon, lat]`` pairs (WGS84) from the origin's snapped point to the
-    destination's; ``road_names`` lists the named roads in driving order (consecutive repeats dropped).
+    ``coordinates`` is the path as ``[lon, lat]`` pairs (WGS84) from the origin's snapped point to
+    the destination's; ``road_names`` lists the named roads in driving order (consecutive repeats
+    dropped).
     """
 
     origin: SnapResult
@@ -186,7 +188,10 @@ class RoadPath:
     road_names: tuple[str, ...] = ()
 
     def to_geojson(self) -> dict[str, Any]:
-        """Return the path as an RFC 7946 GeoJSON Feature (LineString, ``[lon, lat]``, 6 decimals)."""
+        """Return the path as an RFC 7946 GeoJSON Feature.
+
+        The geometry is a LineString of ``[lon, lat]`` pairs rounded to 6 decimals.
+        """
         return {
             "type": "Feature",
             "geometry": {
@@ -208,7 +213,7 @@ class RoadPath:
 
 @dataclass(frozen=True, slots=True)
 class GatewayLink:
-    """Extra travel from a gateway to a place outside the map: time (s) and, if known, distance (m)."""
+    """Extra travel from a gateway to a place off the map: time (s) and, if known, distance (m)."""
 
     extra_s: float
     extra_m: float | None = None
@@ -242,8 +247,9 @@ class Gateway:
     """A point where roads leave the map, with the extra travel to places beyond it.
 
     A place whose id is in ``links`` is reached through the gateway (its own coordinates are not
-    snapped): travel time = road time to the gateway + ``links[place_id].extra_s``; the same added time
-    applies in the other direction. With several gateways for one place, the fastest combination wins.
+    snapped): travel time = road time to the gateway + ``links[place_id].extra_s``; the same added
+    time applies in the other direction. With several gateways for one place, the fastest
+    combination wins.
     """
 
     gateway_id: str

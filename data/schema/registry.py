@@ -49,8 +49,10 @@ _FALSE_WORDS = frozenset({"false", "0", "no", "n", "không"})
 
 
 class MalformedInputError(InvalidInputError):
-    """A request body or a file row has the wrong shape: an unknown or missing field, or a value of
-    the wrong type (text where a number is expected, a date not written ``YYYY-MM-DD``).
+    """A request body or a file row has the wrong shape.
+
+    A field is unknown or missing, or a value has the wrong type (text where a number is expected,
+    a date not written ``YYYY-MM-DD``).
 
     Each entry of ``problems`` starts with the field name; fix that field and send again.
     """

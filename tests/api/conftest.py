@@ -16,7 +16,7 @@ from tests.registry.conftest import (  # noqa: F401 - fixtures shared with the r
 
 
 @pytest.fixture
-def app(db_url: str, clock: Clock):  # type: ignore[no-untyped-def]
+def app(db_url: str, clock: Clock):  # type: ignore[no-untyped-def]  # noqa: F811 - fixtures imported from tests.registry.conftest
     from api import ApiConfig, create_app
 
     application = create_app(ApiConfig(database_url=db_url, clock=clock, failed_auth_limit=5,
@@ -39,20 +39,24 @@ class Client:
         return out
 
     def get(self, path: str, **kwargs: Any) -> Any:
+        """Send a GET to ``/api/v1{path}`` with this client's token, if any."""
         return self.flask_client.get(f"/api/v1{path}", headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
     def delete(self, path: str, **kwargs: Any) -> Any:
+        """Send a DELETE to ``/api/v1{path}`` with this client's token, if any."""
         return self.flask_client.delete(f"/api/v1{path}", headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> Any:
+        """Send a POST to ``/api/v1{path}`` with this client's token, if any."""
         return self.flask_client.post(f"/api/v1{path}", headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
     def put(self, path: str, **kwargs: Any) -> Any:
+        """Send a PUT to ``/api/v1{path}`` with this client's token, if any."""
         return self.flask_client.put(f"/api/v1{path}", headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
 
 @pytest.fixture
-def as_user(app: Any, template_db: Template):  # type: ignore[no-untyped-def]
+def as_user(app: Any, template_db: Template):  # type: ignore[no-untyped-def]  # noqa: F811 - fixture imported from tests.registry.conftest
     """``as_user("coord79")`` returns a client authenticated as that fixture user."""
     flask_client = app.test_client()
 
@@ -62,7 +66,7 @@ def as_user(app: Any, template_db: Template):  # type: ignore[no-untyped-def]
     return make
 
 
-def user_factory(app: Any, template_db: Template) -> Any:
+def user_factory(app: Any, template_db: Template) -> Any:  # noqa: F811 - fixture imported from tests.registry.conftest
     """Return ``make(username)``: a client of ``app`` authenticated as that fixture user (or nobody)."""
     flask_client = app.test_client()
 
@@ -81,8 +85,8 @@ def expect_error(response: Any, status: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def plans_app(db_url: str, clock: Clock, tmp_path: Any):  # type: ignore[no-untyped-def]
-    """An app whose plans (and routes, scenarios) are stored in the test's temporary folder."""
+def plans_app(db_url: str, clock: Clock, tmp_path: Any):  # type: ignore[no-untyped-def]  # noqa: F811 - fixtures imported from tests.registry.conftest
+    """Yield an app whose plans (and routes, scenarios) are stored in the test's temporary folder."""
     from api import ApiConfig, create_app
 
     application = create_app(ApiConfig(database_url=db_url, clock=clock, plans_dir=str(tmp_path)))

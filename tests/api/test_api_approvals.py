@@ -1,6 +1,8 @@
-"""Approval and locking (INTEROP.md): a province approves day D, which locks its reports; writes
-after that get 409 until a coordinator or an admin unlocks the day with a reason; every approval
-and unlock leaves an audit row."""
+"""Approval and locking (INTEROP.md).
+
+A province approves day D, which locks its reports; writes after that get 409 until a coordinator or
+an admin unlocks the day with a reason; every approval and unlock leaves an audit row.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""RELIABILITY.md checks sized for the test suite: schemathesis over the whole OpenAPI document
-(a few seeded cases per operation) and a Hypothesis stateful model of submit / correct / approve /
-unlock / compliance. The full-size runs are in ``benchmarks/bench_api_reliability.py``."""
+"""RELIABILITY.md checks sized for the test suite.
+
+Schemathesis over the whole OpenAPI document (a few seeded cases per operation) and a Hypothesis
+stateful model of submit / correct / approve / unlock / compliance. The full-size runs are in
+``benchmarks/bench_api_reliability.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Reliability: concurrent submissions store exactly the right revisions; a server killed with
-SIGKILL mid-submission loses no acknowledged report and duplicates none."""
+"""Reliability: concurrent submissions, and a server killed mid-submission.
+
+Concurrent submissions store exactly the right revisions; a server killed with SIGKILL
+mid-submission loses no acknowledged report and duplicates none.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Route endpoints: dispatchers and the plan's province coordinator compute and read routes;
-everyone else is refused; unknown ids 404; bad input 422 naming the field.
+"""Route endpoints: who computes and reads routes, and the refusals.
+
+Dispatchers and the plan's province coordinator compute and read routes; everyone else is refused;
+unknown ids 404; bad input 422 naming the field.
 
 Plans are written straight into the plans folder (the hand-made District 5 plan of
 ``tests/test_dispatch.py``), so these tests do not pay for an allocation.
@@ -40,7 +42,7 @@ BODY = {
         "max_iterations": 200,
         "time_limit_s": 5,
         "seed": 1,
-        "facilities": {"14468398": {"contact": "Khoa Dược – chị Lan", "phone": "028 3923 4332"}},
+        "facilities": {"14468398": {"contact": "Khoa Dược – chị Lan", "phone": "028 3923 4332"}},  # noqa: RUF001 - en dash in a Vietnamese name
     },
 }
 
@@ -96,7 +98,7 @@ def test_dispatcher_and_coordinator_compute_and_read_routes(user: Any, username:
         assert sheet.status_code == 200 and sheet.mimetype == "text/html"
         text = sheet.get_data(as_text=True)
         assert word in text and "Bệnh viện Nguyễn Tri Phương" in text
-        assert "Khoa Dược – chị Lan" in text and "© OpenStreetMap contributors" in text
+        assert "Khoa Dược – chị Lan" in text and "© OpenStreetMap contributors" in text  # noqa: RUF001 - en dash in a Vietnamese name
 
 
 @pytest.mark.parametrize("username", ["coord01", "planner", "ministry", "repA", "admin"])
@@ -169,7 +171,7 @@ def test_registry_fleet_is_used_when_no_vehicles_are_given(user: Any, routes_app
         [  # references are checked against stored records: parents first
             Supplier(
                 supplier_id="TDS",
-                name="Thép Thủ Đức – trạm nạp oxy",
+                name="Thép Thủ Đức – trạm nạp oxy",  # noqa: RUF001 - en dash in a Vietnamese name
                 kind=SupplierKind.FILLING_STATION,
                 province_code="79",
                 lon=106.76,

@@ -1,5 +1,8 @@
-"""Security: every role and scope is enforced; cross-facility and cross-province access is refused;
-authentication failures are rate limited; tokens never travel in URLs."""
+"""Security: roles and scopes, rate-limited authentication, no tokens in URLs.
+
+Every role and scope is enforced; cross-facility and cross-province access is refused;
+authentication failures are rate limited; tokens never travel in URLs.
+"""
 
 from __future__ import annotations
 

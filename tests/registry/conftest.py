@@ -48,6 +48,7 @@ class Clock:
     now: dt.datetime = field(default_factory=lambda: dt.datetime(2021, 8, 20, 2, 0, tzinfo=dt.UTC))
 
     def __call__(self) -> dt.datetime:
+        """Return the current time of this clock."""
         return self.now
 
     def set_local(self, text: str) -> None:
@@ -95,13 +96,13 @@ def db_url(template_db: Template, tmp_path: Path) -> str:
 
 @pytest.fixture
 def clock() -> Clock:
-    """A clock at 2021-08-20 09:00 in Hồ Chí Minh City."""
+    """Return a clock at 2021-08-20 09:00 in Hồ Chí Minh City."""
     return Clock()
 
 
 @pytest.fixture
 def store(db_url: str, clock: Clock):  # type: ignore[no-untyped-def]
-    """A store on a fresh database."""
+    """Yield a store on a fresh database."""
     from data.db import create_db_engine
     from data.store import Store
 

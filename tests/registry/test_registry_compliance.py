@@ -23,6 +23,7 @@ import pytest
 
 from data.compliance import (
     LOCAL_TZ,
+    Submission,
     compliance_by_province_day,
     demand_by_province,
     is_on_time,
@@ -31,7 +32,6 @@ from data.compliance import (
 )
 from data.schema.registry import DailyReport, Facility, Province
 from data.units import OxygenConversions
-from data.compliance import Submission
 
 AUG = [dt.date(2021, 8, d) for d in range(1, 32)]
 NOW = dt.datetime(2021, 9, 1, 8, 0, tzinfo=LOCAL_TZ)

@@ -44,11 +44,11 @@ def test_csv_import_stores_all_rows(store: Store) -> None:
 
 def test_every_bad_row_is_reported_and_nothing_is_imported(store: Store) -> None:
     bad = GOOD_CSV + (
-        "79-A,2021-08-20,-3,,\n"          # row 4: negative use
-        "nope,2021-08-20,5,,\n"           # row 5: unknown facility
-        "79-B,20/08/2021,five,,\n"        # row 6: bad date and bad number
-        "79-B,2021-08-30,5,,\n"           # row 7: after tomorrow (clock: 20 Aug)
-    ).encode()
+        b"79-A,2021-08-20,-3,,\n"          # row 4: negative use
+        b"nope,2021-08-20,5,,\n"           # row 5: unknown facility
+        b"79-B,20/08/2021,five,,\n"        # row 6: bad date and bad number
+        b"79-B,2021-08-30,5,,\n"           # row 7: after tomorrow (clock: 20 Aug)
+    )
     with pytest.raises(ImportRejectedError) as error:
         import_file(store, "reports", bad, file_format="csv", principal=ADMIN)
     found = [(p.row, p.column) for p in error.value.row_problems]
@@ -128,7 +128,7 @@ def test_xml_external_entities_are_refused(tmp_path: Path) -> None:
 
 def test_malformed_csv_is_refused() -> None:
     with pytest.raises(ImportRejectedError) as error:
-        list(read_csv_rows("facility_id,report_date\n79-A,2021-08-19,extra\n".encode()))
+        list(read_csv_rows(b"facility_id,report_date\n79-A,2021-08-19,extra\n"))
     assert (error.value.row_problems[0].row, error.value.row_problems[0].column) == (2, "row")
     with pytest.raises(ImportRejectedError, match="file"):
         list(read_csv_rows(b"facility_id\n\xff\xfe\n"))

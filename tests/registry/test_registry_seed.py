@@ -1,5 +1,8 @@
-"""The HCMC seed: sourced suppliers, a generated fleet, generated August 2021 reports; determinism,
-labels, and the ``oxyroute db seed`` command."""
+"""The HCMC seed and the ``oxyroute db seed`` command.
+
+Sourced suppliers, a generated fleet, generated August 2021 reports; determinism, labels, and the
+``oxyroute db seed`` command.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +74,7 @@ def test_suppliers_keep_their_sources_and_placement(seed: SeedData) -> None:
 
 
 @pytest.mark.parametrize(("name", "code"), [
-    ("TP Hồ Chí Minh", "79"), ("Bà Rịa – Vũng Tàu", "77"), ("Đồng Nai", "75"), ("Tỉnh Bình Dương", "74")])
+    ("TP Hồ Chí Minh", "79"), ("Bà Rịa – Vũng Tàu", "77"), ("Đồng Nai", "75"), ("Tỉnh Bình Dương", "74")])  # noqa: RUF001 - en dash in a Vietnamese name
 def test_province_names_become_codes(name: str, code: str) -> None:
     assert province_code_for(name) == code
 

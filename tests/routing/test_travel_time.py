@@ -17,7 +17,7 @@ from routing.travel_time import road_path, travel_time_matrix
 
 
 def _nx_graph(network: RoadNetwork) -> nx.DiGraph:
-    """An independent oracle: networkx over the open edges, keeping the fastest of parallel edges."""
+    """Build an independent oracle: networkx over the open edges, keeping the fastest of parallel edges."""
     G = nx.DiGraph()
     for e in range(network.edge_count):
         t = float(network.edge_time_s[e])
@@ -76,7 +76,7 @@ def test_any_points_all_backends_agree(d5_network: RoadNetwork, lons, lats, clos
     # Places anywhere in District 5 (mid-street, several on one street, one-way or not), with and
     # without a closure: the hierarchy, the compiled Dijkstra and scipy give the same answers.
     network = change_roads(d5_network, road_names=["Nguyễn Trãi"]) if closed else d5_network
-    places = [Place(f"p{i}", lon, lat) for i, (lon, lat) in enumerate(zip(lons, lats))]
+    places = [Place(f"p{i}", lon, lat) for i, (lon, lat) in enumerate(zip(lons, lats, strict=False))]
     results = [
         travel_time_matrix(network, places, places, backend=b)  # type: ignore[arg-type]
         for b in ("cch", "numba", "scipy")
@@ -203,7 +203,7 @@ def test_road_path_geojson_follows_rfc7946(d5_network: RoadNetwork, sampled) -> 
 def test_closure_changes_only_paths_through_it_and_never_shortens(
     d5_network: RoadNetwork, sampled
 ) -> None:  # type: ignore[no-untyped-def]
-    nodes, places = sampled
+    _nodes, places = sampled
     before = travel_time_matrix(d5_network, places, places)
     closed = change_roads(d5_network, road_names=["Nguyễn Trãi"])
     after = travel_time_matrix(closed, places, places)

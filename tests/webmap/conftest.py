@@ -25,8 +25,8 @@ def d5_resources(d5_region, d5_network, data_dir: Path):  # type: ignore[no-unty
 
 
 @pytest.fixture
-def map_app(db_url: str, clock: Clock, d5_resources, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """A fresh app from the factory whose web map serves District 5.
+def map_app(db_url: str, clock: Clock, d5_resources, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]  # noqa: F811 - fixtures imported from tests.registry.conftest
+    """Yield a fresh app from the factory whose web map serves District 5.
 
     ``load_map_resources`` is replaced by the session's resources so that every test does not
     reload the network and rebuild the layers; the factory wiring itself is exercised by
@@ -50,11 +50,11 @@ def map_app(db_url: str, clock: Clock, d5_resources, monkeypatch: pytest.MonkeyP
 
 @pytest.fixture
 def map_client(map_app: Any):  # type: ignore[no-untyped-def]
-    """The Flask test client of :func:`map_app`."""
+    """Return the Flask test client of :func:`map_app`."""
     return map_app.test_client()
 
 
 @pytest.fixture
-def auth(template_db: Template):  # type: ignore[no-untyped-def]
+def auth(template_db: Template):  # type: ignore[no-untyped-def]  # noqa: F811 - fixture imported from tests.registry.conftest
     """``auth("planner")`` returns the Authorization header of that fixture user."""
     return lambda username: {"Authorization": f"Bearer {template_db.tokens[username]}"}

@@ -25,7 +25,7 @@ from webmap.layers import (
 
 @pytest.fixture(scope="session")
 def topology(data_dir: Path) -> dict[str, Any]:
-    """The shared 63-province TopoJSON, parsed."""
+    """Parse the shared 63-province TopoJSON."""
     from data.provinces import TOPOJSON_63
 
     return json.loads((data_dir / TOPOJSON_63).read_text(encoding="utf-8"))
@@ -33,7 +33,7 @@ def topology(data_dir: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def provinces(topology: dict[str, Any]) -> dict[str, Any]:
-    """The province layer as the map serves it (150 m simplification)."""
+    """Build the province layer as the map serves it (150 m simplification)."""
     return provinces_from_topojson(topology)
 
 
@@ -75,7 +75,7 @@ def test_suppliers_capacity_in_gas() -> None:
             "NSV-BH2",
             106.865,
             10.929,
-            "Nippon Sanso Việt Nam – Biên Hòa 2",
+            "Nippon Sanso Việt Nam – Biên Hòa 2",  # noqa: RUF001 - en dash in a Vietnamese name
             {"capacity_lox_t_per_day": "34.3", "capacity_cylinders_per_day": ""},
         ),
         # 1,000 cylinders of 40 L x 6.0 m³ = 6,000 m³/day
@@ -98,7 +98,7 @@ def test_suppliers_capacity_in_gas() -> None:
     assert [p["capacity_m3_per_day"] for p in properties] == [24010, 6000, None]
     assert properties[0]["capacity_lox_t_per_day"] == 34.3
     assert properties[0]["capacity_cylinders_per_day"] is None
-    assert properties[0]["name"] == "Nippon Sanso Việt Nam – Biên Hòa 2"
+    assert properties[0]["name"] == "Nippon Sanso Việt Nam – Biên Hòa 2"  # noqa: RUF001 - en dash in a Vietnamese name
 
 
 def test_bad_capacity_is_reported_with_the_supplier() -> None:

@@ -52,7 +52,10 @@ def upgrade() -> None:
     sa.Column('source', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['province_code'], ['provinces.province_code'], name=op.f('fk_equipment_suppliers_province_code_provinces')),
+    sa.ForeignKeyConstraint(
+        ['province_code'], ['provinces.province_code'],
+        name=op.f('fk_equipment_suppliers_province_code_provinces'),
+    ),
     sa.PrimaryKeyConstraint('equipment_supplier_id', name=op.f('pk_equipment_suppliers'))
     )
     op.create_table('facilities',
@@ -81,7 +84,10 @@ def upgrade() -> None:
     sa.Column('source', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['province_code'], ['provinces.province_code'], name=op.f('fk_facilities_province_code_provinces')),
+    sa.ForeignKeyConstraint(
+        ['province_code'], ['provinces.province_code'],
+        name=op.f('fk_facilities_province_code_provinces'),
+    ),
     sa.PrimaryKeyConstraint('facility_id', name=op.f('pk_facilities'))
     )
     op.create_table('suppliers',
@@ -99,7 +105,10 @@ def upgrade() -> None:
     sa.Column('source', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['province_code'], ['provinces.province_code'], name=op.f('fk_suppliers_province_code_provinces')),
+    sa.ForeignKeyConstraint(
+        ['province_code'], ['provinces.province_code'],
+        name=op.f('fk_suppliers_province_code_provinces'),
+    ),
     sa.PrimaryKeyConstraint('supplier_id', name=op.f('pk_suppliers'))
     )
     op.create_table('transport_operators',
@@ -109,7 +118,10 @@ def upgrade() -> None:
     sa.Column('source', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['province_code'], ['provinces.province_code'], name=op.f('fk_transport_operators_province_code_provinces')),
+    sa.ForeignKeyConstraint(
+        ['province_code'], ['provinces.province_code'],
+        name=op.f('fk_transport_operators_province_code_provinces'),
+    ),
     sa.PrimaryKeyConstraint('operator_id', name=op.f('pk_transport_operators'))
     )
     op.create_table('report_revisions',
@@ -131,9 +143,15 @@ def upgrade() -> None:
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('submitted_by', sa.String(length=300), nullable=False),
-    sa.ForeignKeyConstraint(['facility_id'], ['facilities.facility_id'], name=op.f('fk_report_revisions_facility_id_facilities')),
+    sa.ForeignKeyConstraint(
+        ['facility_id'], ['facilities.facility_id'],
+        name=op.f('fk_report_revisions_facility_id_facilities'),
+    ),
     sa.PrimaryKeyConstraint('revision_id', name=op.f('pk_report_revisions')),
-    sa.UniqueConstraint('facility_id', 'report_date', 'revision', name='uq_report_revisions_facility_date_revision')
+    sa.UniqueConstraint(
+        'facility_id', 'report_date', 'revision',
+        name='uq_report_revisions_facility_date_revision',
+    )
     )
     with op.batch_alter_table('report_revisions', schema=None) as batch_op:
         batch_op.create_index('ix_report_revisions_report_date', ['report_date'], unique=False)
@@ -146,8 +164,14 @@ def upgrade() -> None:
     sa.Column('province_code', sa.String(length=300), nullable=True),
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['facility_id'], ['facilities.facility_id'], name=op.f('fk_users_facility_id_facilities')),
-    sa.ForeignKeyConstraint(['province_code'], ['provinces.province_code'], name=op.f('fk_users_province_code_provinces')),
+    sa.ForeignKeyConstraint(
+        ['facility_id'], ['facilities.facility_id'],
+        name=op.f('fk_users_facility_id_facilities'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['province_code'], ['provinces.province_code'],
+        name=op.f('fk_users_province_code_provinces'),
+    ),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
@@ -162,8 +186,14 @@ def upgrade() -> None:
     sa.Column('source', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['home_depot_id'], ['suppliers.supplier_id'], name=op.f('fk_vehicles_home_depot_id_suppliers')),
-    sa.ForeignKeyConstraint(['operator_id'], ['transport_operators.operator_id'], name=op.f('fk_vehicles_operator_id_transport_operators')),
+    sa.ForeignKeyConstraint(
+        ['home_depot_id'], ['suppliers.supplier_id'],
+        name=op.f('fk_vehicles_home_depot_id_suppliers'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['operator_id'], ['transport_operators.operator_id'],
+        name=op.f('fk_vehicles_operator_id_transport_operators'),
+    ),
     sa.PrimaryKeyConstraint('vehicle_id', name=op.f('pk_vehicles'))
     )
     op.create_table('api_tokens',
@@ -174,7 +204,10 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['users.user_id'], name=op.f('fk_api_tokens_user_id_users')),
+    sa.ForeignKeyConstraint(
+        ['user_id'], ['users.user_id'],
+        name=op.f('fk_api_tokens_user_id_users'),
+    ),
     sa.PrimaryKeyConstraint('token_id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
     )
@@ -186,8 +219,14 @@ def upgrade() -> None:
     sa.Column('revision_id', sa.Integer(), nullable=False),
     sa.Column('created', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['revision_id'], ['report_revisions.revision_id'], name=op.f('fk_idempotency_keys_revision_id_report_revisions')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.user_id'], name=op.f('fk_idempotency_keys_user_id_users')),
+    sa.ForeignKeyConstraint(
+        ['revision_id'], ['report_revisions.revision_id'],
+        name=op.f('fk_idempotency_keys_revision_id_report_revisions'),
+    ),
+    sa.ForeignKeyConstraint(
+        ['user_id'], ['users.user_id'],
+        name=op.f('fk_idempotency_keys_user_id_users'),
+    ),
     sa.PrimaryKeyConstraint('idempotency_id', name=op.f('pk_idempotency_keys')),
     sa.UniqueConstraint('user_id', 'idempotency_key', name='uq_idempotency_keys_user_key')
     )
