@@ -114,11 +114,14 @@ def _geojson_rows(
         raise InvalidInputError(f"places file {path.name}: expected a GeoJSON FeatureCollection")
     rows = []
     for i, feature in enumerate(features, start=1):
-        properties = dict(feature.get("properties") or {}) if isinstance(feature, dict) else {}
+        raw = feature.get("properties") if isinstance(feature, dict) else None
+        properties = dict(raw) if isinstance(raw, dict) else {}
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if isinstance(geometry, dict) and geometry.get("type") == "Point":
-            coordinates = geometry.get("coordinates") or [None, None]
-            properties[lon_column], properties[lat_column] = [*list(coordinates), None, None][:2]
+            coordinates = geometry.get("coordinates")
+            if not isinstance(coordinates, list):  # a number, text or object: name it as the value
+                coordinates = [f"coordinates {coordinates!r}", f"coordinates {coordinates!r}"]
+            properties[lon_column], properties[lat_column] = [*coordinates, None, None][:2]
         else:
             properties.setdefault(lon_column, "no Point geometry")
             properties.setdefault(lat_column, "no Point geometry")

@@ -140,6 +140,28 @@ def test_bad_place_rows_are_all_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_malformed_geojson_features_are_reported_not_crashed(tmp_path: Path) -> None:
+    import json
+
+    features = [
+        {"type": "Feature", "id": "A", "properties": {"name": "ok"},
+         "geometry": {"type": "Point", "coordinates": [106.7, 10.8]}},
+        {"type": "Feature", "id": "B", "properties": [1, 2],  # properties not an object
+         "geometry": {"type": "Point", "coordinates": 5}},  # coordinates not a list
+        "not a feature",
+        {"type": "Feature", "id": "D", "geometry": {"type": "LineString", "coordinates": []}},
+    ]
+    path = tmp_path / "places.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with pytest.raises(InvalidInputError) as caught:
+        read_places(path)
+    problems = caught.value.problems
+    assert any(p.startswith("row 2.lon: must be a number, got 'coordinates 5'") for p in problems)
+    assert "row 3.id: empty id" in problems
+    assert any(p.startswith("row 4.lon: must be a number") for p in problems)
+    assert not any(p.startswith("row 1.") for p in problems)
+
+
 def test_missing_columns_are_named(tmp_path: Path) -> None:
     path = tmp_path / "places.csv"
     path.write_text("code,lon,lat\nA,106.7,10.8\n", encoding="utf-8")
