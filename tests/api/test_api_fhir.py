@@ -1,5 +1,8 @@
-"""FHIR endpoints: R5 resources as ``application/fhir+json``, scoped like the JSON endpoints they
-mirror (a coordinator sees its province, a reporter its facility), unknown ids 404."""
+"""FHIR endpoints: R5 resources as ``application/fhir+json``, scoped like the JSON ones.
+
+A coordinator sees its province, a reporter its facility (as the JSON endpoints they mirror);
+unknown ids get 404.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ MODELS = {
 }
 SUPPLIER = Supplier(
     supplier_id="TDS",
-    name="Thép Thủ Đức – trạm nạp oxy",
+    name="Thép Thủ Đức – trạm nạp oxy",  # noqa: RUF001 (the supplier's name as written)
     kind=SupplierKind.FILLING_STATION,
     province_code="79",
     lon=106.76,
@@ -91,7 +94,7 @@ def test_organizations_and_locations_of_the_registry(user: Any) -> None:
     assert organizations["type"] == "searchset" and organizations["total"] == 4
     assert business_ids(organizations) == {"79-A", "79-B", "01-C", "TDS"}
     names = {r["name"] for r in resources(organizations)}
-    assert {"Bệnh viện Chợ Rẫy", "Thép Thủ Đức – trạm nạp oxy"} <= names
+    assert {"Bệnh viện Chợ Rẫy", "Thép Thủ Đức – trạm nạp oxy"} <= names  # noqa: RUF001 (the supplier's name as written)
     locations = fhir_get(admin, "/fhir/Location?province_code=79&kind=facility")
     by_id = {r["identifier"][0]["value"]: r for r in resources(locations)}
     assert set(by_id) == {"79-A", "79-B"}
