@@ -23,6 +23,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from api_common import ERROR_RESPONSE, error_responses, json_body, query_date, query_province
 from api_fhir import fhir_openapi_paths, register_fhir_routes
 from api_plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
 from api_routes import register_route_routes, route_openapi_paths
@@ -358,36 +359,6 @@ def _register_error_handlers(app: Flask) -> None:
 # ---------------------------------------------------------------------------- request parsing
 
 
-def _json_body() -> Any:
-    if not request.is_json:
-        raise MalformedInputError(
-            "body: send JSON with Content-Type: application/json",
-            ["body: send JSON with Content-Type: application/json"],
-        )
-    try:
-        return json.loads(request.get_data(cache=True).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedInputError(
-            f"body: not valid UTF-8 JSON ({error})", [f"body: not valid UTF-8 JSON ({error})"]
-        ) from None
-
-
-def _query_date(name: str, default: dt.date | None = None) -> dt.date:
-    raw = request.args.get(name)
-    if raw is None:
-        if default is not None:
-            return default
-        raise MalformedInputError(f"{name}: is required", [f"{name}: is required (YYYY-MM-DD)"])
-    try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
-            raise ValueError(raw)
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise MalformedInputError(
-            f"{name}: bad date", [f"{name}: must be YYYY-MM-DD, got {raw!r}"]
-        ) from None
-
-
 def _query_int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
@@ -398,15 +369,6 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
             [f"{name}: must be a whole number from {low} to {high}, got {raw!r}"],
         )
     return int(raw)
-
-
-def _query_province() -> str | None:
-    raw = request.args.get("province_code")
-    if raw is not None and not re.fullmatch(r"[0-9]{2}", raw):
-        raise MalformedInputError(
-            "province_code: bad code", [f"province_code: must be a two-digit code, got {raw!r}"]
-        )
-    return raw
 
 
 def _today() -> dt.date:
@@ -421,7 +383,7 @@ def _scoped_province(permission: str) -> str | None:
             "a facility reporter reads its own facility's data under "
             f"/facilities/{principal.facility_id}/..."
         )
-    province_code = _query_province()
+    province_code = query_province()
     if province_code is None and principal.role == Role.PROVINCE_COORDINATOR:
         province_code = principal.province_code
     authorize(principal, permission, province_code=province_code)
@@ -552,7 +514,7 @@ def _build_blueprint() -> Blueprint:
         else:
             authorize(principal, f"{collection}:read")
             records = _store().list_records(
-                collection, province_code=_query_province(), limit=limit, offset=offset
+                collection, province_code=query_province(), limit=limit, offset=offset
             )
         return jsonify(
             {
@@ -564,7 +526,7 @@ def _build_blueprint() -> Blueprint:
 
     @api.post(f"/<{collections}:collection>")
     def create_record(collection: str) -> Response:
-        record = REGISTRY_RECORD_TYPES[collection].from_mapping(_json_body())
+        record = REGISTRY_RECORD_TYPES[collection].from_mapping(json_body())
         _authorize_record(collection, "write", record)
         _store().create_record(record, actor=_principal().username)
         return _created(record.to_dict(), f"{API_PREFIX}/{collection}/{_record_id(record)}")
@@ -581,7 +543,7 @@ def _build_blueprint() -> Blueprint:
         _preauthorize_facility(collection, record_id, "write")
         record_type = REGISTRY_RECORD_TYPES[collection]
         fixed: dict[str, Any] = {id_field(record_type): record_id}
-        record = record_type.from_mapping(_json_body(), **fixed)
+        record = record_type.from_mapping(json_body(), **fixed)
         _authorize_record(collection, "write", _store().get_record(collection, record_id))
         _authorize_record(collection, "write", record)
         _store().replace_record(record, actor=_principal().username)
@@ -599,7 +561,7 @@ def _build_blueprint() -> Blueprint:
     @api.post("/facilities/<facility_id>/reports")
     def submit_report(facility_id: str) -> Response:
         _authorize_facility(facility_id, "reports:write")
-        body = _json_body()
+        body = json_body()
         report = DailyReport.from_mapping(body, facility_id=facility_id)
         key = request.headers.get("Idempotency-Key")
         request_hash = None
@@ -642,8 +604,8 @@ def _build_blueprint() -> Blueprint:
     @api.get("/facilities/<facility_id>/reports")
     def list_facility_reports(facility_id: str) -> Response:
         _authorize_facility(facility_id, "reports:read")
-        date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", _days_before(date_to, 30))
+        date_to = query_date("date_to", _today())
+        date_from = query_date("date_from", _days_before(date_to, 30))
         _check_period(date_from, date_to)
         revisions = _store().latest_reports(
             date_from=date_from, date_to=date_to, facility_id=facility_id
@@ -682,8 +644,8 @@ def _build_blueprint() -> Blueprint:
     @api.get("/reports")
     def list_reports() -> Response:
         province_code = _scoped_province("reports:read")
-        date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", date_to)
+        date_to = query_date("date_to", _today())
+        date_from = query_date("date_from", date_to)
         _check_period(date_from, date_to)
         revisions = _store().latest_reports(
             date_from=date_from, date_to=date_to, province_code=province_code
@@ -695,8 +657,8 @@ def _build_blueprint() -> Blueprint:
     @api.get("/compliance/daily")
     def compliance_daily() -> Response:
         province_code = _scoped_province("compliance:read")
-        date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", date_to)
+        date_to = query_date("date_to", _today())
+        date_from = query_date("date_from", date_to)
         _check_period(date_from, date_to)
         rows = compliance_by_province_day(
             _store().list_facilities(province_code=province_code),
@@ -714,8 +676,8 @@ def _build_blueprint() -> Blueprint:
     def compliance_national() -> Response:
         authorize(_principal(), "compliance:read")  # national: coordinators are refused
         _forbid_scoped("national compliance")
-        date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", date_to)
+        date_to = query_date("date_to", _today())
+        date_from = query_date("date_from", date_to)
         _check_period(date_from, date_to)
         rows = compliance_by_province_day(
             _store().list_facilities(),
@@ -758,7 +720,7 @@ def _build_blueprint() -> Blueprint:
     @api.get("/demand/provinces")
     def demand_provinces() -> Response:
         province_code = _scoped_province("demand:read")
-        day = _query_date("date", _today())
+        day = query_date("date", _today())
         conversions = _state().config.conversions
         revisions = _store().latest_reports(date_from=day, date_to=day, province_code=province_code)
         rows = demand_by_province(
@@ -781,8 +743,8 @@ def _build_blueprint() -> Blueprint:
     @api.get("/approvals")
     def list_approvals() -> Response:
         province_code = _scoped_province("approvals:read")
-        date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", _days_before(date_to, 30))
+        date_to = query_date("date_to", _today())
+        date_from = query_date("date_from", _days_before(date_to, 30))
         _check_period(date_from, date_to)
         items = _store().list_approvals(
             date_from=date_from, date_to=date_to, province_code=province_code
@@ -817,7 +779,7 @@ def _build_blueprint() -> Blueprint:
     @api.post("/approvals/<province_code>/<report_date>/unlock")
     def unlock_day(province_code: str, report_date: str) -> Response:
         code, day = _approval_target(province_code, report_date, "approvals:write")
-        body = _json_body()
+        body = json_body()
         if not isinstance(body, dict) or set(body) - {"reason"}:
             raise MalformedInputError(
                 "body: bad unlock request",
@@ -886,7 +848,7 @@ def _build_blueprint() -> Blueprint:
         elif request.mimetype in (ADX_MEDIA_TYPE, "application/xml", "text/xml"):
             values = parse_data_values_adx(request.get_data(cache=False))
         else:
-            values = parse_data_value_set_json(_json_body())
+            values = parse_data_value_set_json(json_body())
         summary = import_data_values(_store(), values, principal=_principal(), dry_run=dry_run)
         return jsonify(summary)
 
@@ -905,7 +867,7 @@ def _build_blueprint() -> Blueprint:
     @api.post("/users")
     def add_user() -> Response:
         authorize(_principal(), "users:admin")
-        body = _json_body()
+        body = json_body()
         if not isinstance(body, dict):
             raise MalformedInputError("body: must be an object", ["body: must be a JSON object"])
         unknown = set(body) - {"username", "role", "facility_id", "province_code"}
@@ -986,8 +948,8 @@ def _build_blueprint() -> Blueprint:
             if kind in ("facilities", "reports")
             else _authorized_unscoped(f"{kind}:read")
         )
-        date_to = _query_date("date_to", _today())
-        date_from = _query_date("date_from", date_to)
+        date_to = query_date("date_to", _today())
+        date_from = query_date("date_from", date_to)
         _check_period(date_from, date_to)
         content, mimetype = export_file(
             _store(), kind, ext, province_code=province_code, date_from=date_from, date_to=date_to
@@ -1078,8 +1040,8 @@ def _dhis2_period() -> tuple[dt.date, dt.date]:
             )
         day = parse_period(period)  # eight digits but no such day: 422
         return day, day
-    date_to = _query_date("endDate", _today())
-    date_from = _query_date("startDate", date_to)
+    date_to = query_date("endDate", _today())
+    date_from = query_date("startDate", date_to)
     _check_period(date_from, date_to)
     return date_from, date_to
 
@@ -1285,11 +1247,8 @@ def _province_codes() -> list[str]:
 
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI 3.1 description of the API."""
-    error = {
-        "description": "error envelope",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    errors = {code: error for code in ("400", "401", "403", "404", "409", "422", "429")}
+    error = ERROR_RESPONSE
+    errors = error_responses("400", "401", "403", "404", "409", "422", "429")
     ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
 
     def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:

@@ -15,9 +15,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from api_common import error_responses, query_date, query_province, require
 from api_plans import PlanService
 from api_routes import RoutesNotFoundError
-from data.auth import ROLE_PERMISSIONS, PermissionDeniedError, Principal, authorize
+from data.auth import ROLE_PERMISSIONS, Principal, authorize
 from data.compliance import LOCAL_TZ
 from data.errors import InvalidInputError
 from data.schema.registry import Facility, MalformedInputError, Role, Supplier
@@ -54,22 +55,6 @@ def _now() -> dt.datetime:
     return _config().clock()  # type: ignore[no-any-return]
 
 
-def _require(permission: str) -> None:
-    """Refuse roles without ``permission`` before anything is looked up (403, not 404)."""
-    role = _principal().role
-    if permission not in ROLE_PERMISSIONS[role]:
-        raise PermissionDeniedError(f"role {role.value!r} may not use {permission!r}")
-
-
-def _query_province() -> str | None:
-    raw = request.args.get("province_code")
-    if raw is not None and not re.fullmatch(r"[0-9]{2}", raw):
-        raise MalformedInputError(
-            "province_code: bad code", [f"province_code: must be a two-digit code, got {raw!r}"]
-        )
-    return raw
-
-
 def _query_kinds() -> tuple[str, ...]:
     raw = request.args.get("kind")
     if raw is None:
@@ -79,20 +64,6 @@ def _query_kinds() -> tuple[str, ...]:
             "kind: bad value", [f"kind: must be facility or supplier, got {raw!r}"]
         )
     return (raw,)
-
-
-def _query_date(name: str, default: dt.date) -> dt.date:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
-            raise ValueError(raw)
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise MalformedInputError(
-            f"{name}: bad date", [f"{name}: must be YYYY-MM-DD, got {raw!r}"]
-        ) from None
 
 
 def _scoped_facilities(permission: str) -> tuple[str | None, str | None]:
@@ -105,7 +76,7 @@ def _scoped_facilities(permission: str) -> tuple[str | None, str | None]:
     if principal.role == Role.FACILITY_REPORTER:
         authorize(principal, permission, facility_id=principal.facility_id)
         return principal.facility_id, None
-    province_code = _query_province()
+    province_code = query_province()
     if province_code is None and principal.role == Role.PROVINCE_COORDINATOR:
         province_code = principal.province_code
     authorize(principal, permission, province_code=province_code)
@@ -130,7 +101,7 @@ def _registry_records(store: Any) -> tuple[list[Facility], list[Supplier]]:
     supplier_readable = "suppliers:read" in ROLE_PERMISSIONS[_principal().role]
     if kinds == ("supplier",) or (supplier_readable and "supplier" in kinds):
         authorize(_principal(), "suppliers:read")
-        suppliers = store.list_records("suppliers", province_code=_query_province(), limit=None)
+        suppliers = store.list_records("suppliers", province_code=query_province(), limit=None)
     return facilities, suppliers
 
 
@@ -154,7 +125,7 @@ def _registry_record(store: Any, resource_id: str) -> Facility | Supplier:
         elif resource_id.startswith("fac-"):
             record = store.get_record("facilities", resource_id.removeprefix("fac-"))
         else:
-            _require("facilities:read")
+            require("facilities:read")
             record = next(
                 (
                     f
@@ -250,7 +221,7 @@ def register_fhir_routes(api: Blueprint, store: Callable[[], Any]) -> None:
     @api.get("/fhir/plans/<plan_id>/SupplyRequest")
     def fhir_supply_requests(plan_id: str) -> Response:
         service = _service()
-        _require("plans:read")
+        require("plans:read")
         meta = json.loads(service.load(plan_id, "meta.json"))
         authorize(_principal(), "plans:read", province_code=meta.get("province_code"))
         document = json.loads(service.load(plan_id, "plan.json"))
@@ -262,7 +233,7 @@ def register_fhir_routes(api: Blueprint, store: Callable[[], Any]) -> None:
     @api.get("/fhir/plans/<plan_id>/routes/<routes_id>/SupplyDelivery")
     def fhir_supply_deliveries(plan_id: str, routes_id: str) -> Response:
         service = _service()
-        _require("routes:read")
+        require("routes:read")
         meta = json.loads(service.load(plan_id, "meta.json"))
         authorize(_principal(), "routes:read", province_code=meta.get("province_code"))
         path = service.plans_dir / plan_id / "routes" / routes_id / "routes.json"
@@ -277,7 +248,7 @@ def register_fhir_routes(api: Blueprint, store: Callable[[], Any]) -> None:
     @api.get("/fhir/InventoryReport")
     def fhir_inventory_reports() -> Response:
         principal = _principal()
-        day = _query_date("date", _now().astimezone(LOCAL_TZ).date())
+        day = query_date("date", _now().astimezone(LOCAL_TZ).date())
         facility_id = request.args.get("facility_id")
         province_code: str | None = None
         if facility_id is not None:
@@ -311,11 +282,7 @@ def register_fhir_routes(api: Blueprint, store: Callable[[], Any]) -> None:
 
 def fhir_openapi_paths() -> dict[str, Any]:
     """Return the OpenAPI description of the FHIR endpoints (merged into the API document)."""
-    error = {
-        "description": "error envelope",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    errors = {code: error for code in ("400", "401", "403", "404", "422")}
+    errors = error_responses("400", "401", "403", "404", "422")
 
     def fhir_ok(description: str, resource_type: str) -> dict[str, Any]:
         return {

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from api_common import error_responses
 from data.auth import authorize
 from data.errors import InvalidInputError, MissingDataFileError
 from data.region import Region, load_region
@@ -300,11 +301,7 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
 
 def plan_openapi_paths() -> dict[str, Any]:
     """Return the OpenAPI description of the plan endpoints (merged into the API document)."""
-    error = {
-        "description": "error envelope",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    errors = {code: error for code in ("400", "401", "403", "404", "422", "429")}
+    errors = error_responses("400", "401", "403", "404", "422", "429")
     body = {
         "type": "object",
         "additionalProperties": False,

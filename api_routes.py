@@ -19,10 +19,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from api_common import error_responses, json_body, require
 from api_plans import PlanService, costly_operation
-from data.auth import ROLE_PERMISSIONS, PermissionDeniedError, authorize
+from data.auth import authorize
 from data.errors import InvalidInputError, MissingDataFileError
-from data.schema.registry import MalformedInputError
 from data.store import RecordNotFoundError
 
 _ROUTES_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -37,15 +37,8 @@ def _service() -> PlanService:
     return current_app.extensions["oxyroute_plans"]  # type: ignore[no-any-return]
 
 
-def _require(permission: str) -> None:
-    """Refuse roles without ``permission`` before anything is looked up (403, not 404)."""
-    role = g.principal.role
-    if permission not in ROLE_PERMISSIONS[role]:
-        raise PermissionDeniedError(f"role {role.value!r} may not use {permission!r}")
-
-
 def _plan_meta(plan_id: str, permission: str) -> dict[str, Any]:
-    _require(permission)
+    require(permission)
     meta: dict[str, Any] = json.loads(_service().load(plan_id, "meta.json"))
     authorize(g.principal, permission, province_code=meta.get("province_code"))
     return meta
@@ -65,17 +58,6 @@ def _save(plan_id: str, routes_id: str, files: dict[str, str]) -> None:
     for name, text in files.items():
         (staging / name).write_text(text, encoding="utf-8")
     os.replace(staging, parent / routes_id)
-
-
-def _json_body() -> Any:
-    if not request.is_json:
-        problem = "body: send JSON with Content-Type: application/json"
-        raise MalformedInputError(problem, [problem])
-    try:
-        return json.loads(request.get_data(cache=True).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        problem = f"body: not valid UTF-8 JSON ({error})"
-        raise MalformedInputError(problem, [problem]) from None
 
 
 def _fleet(body: dict[str, Any], store: Any) -> tuple[Any, ...]:
@@ -116,7 +98,7 @@ def register_route_routes(api: Blueprint, store: Callable[[], Any]) -> None:
         )
 
         meta = _plan_meta(plan_id, "routes:write")
-        body = _json_body()
+        body = json_body()
         if not isinstance(body, dict):
             raise InvalidInputError("body: expected a JSON object with day (and vehicles)")
         problems = [
@@ -237,11 +219,7 @@ def register_route_routes(api: Blueprint, store: Callable[[], Any]) -> None:
 
 def route_openapi_paths() -> dict[str, Any]:
     """Return the OpenAPI description of the route endpoints (merged into the API document)."""
-    error = {
-        "description": "error envelope",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    errors = {code: error for code in ("400", "401", "403", "404", "422", "429")}
+    errors = error_responses("400", "401", "403", "404", "422", "429")
     clock = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
     window = {"type": "array", "items": clock, "minItems": 2, "maxItems": 2}
     vehicle = {

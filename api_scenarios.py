@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from api_common import error_responses, json_body, require
 from api_plans import API_OPTION_SCHEMAS, PlanService, api_allocation_options, costly_operation
-from data.auth import ROLE_PERMISSIONS, PermissionDeniedError, authorize
+from data.auth import authorize
 from data.errors import InvalidInputError, MissingDataFileError
-from data.schema.registry import MalformedInputError, Role
+from data.schema.registry import Role
 from data.store import RecordNotFoundError
 
 if TYPE_CHECKING:
@@ -342,25 +343,11 @@ def _scenarios() -> ScenarioStore:
     return ScenarioStore(_service().plans_dir / "scenarios")
 
 
-def _require(permission: str) -> None:
-    """Refuse roles without ``permission`` before anything is looked up (403, not 404)."""
-    role = g.principal.role
-    if permission not in ROLE_PERMISSIONS[role]:
-        raise PermissionDeniedError(f"role {role.value!r} may not use {permission!r}")
-
-
 def _body(*, required: bool) -> Any:
     """Return the JSON body; an empty body is ``{}`` when not required."""
     if not request.get_data(cache=True) and not required:
         return {}
-    if not request.is_json:
-        problem = "body: send JSON with Content-Type: application/json"
-        raise MalformedInputError(problem, [problem])
-    try:
-        return json.loads(request.get_data(cache=True).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        problem = f"body: not valid UTF-8 JSON ({error})"
-        raise MalformedInputError(problem, [problem]) from None
+    return json_body()
 
 
 def _object(body: Any, allowed: set[str] | None, what: str) -> dict[str, Any]:
@@ -433,14 +420,14 @@ def _json(
 
 
 def _readable(scenario_id: str, version: int | None = None) -> StoredScenario:
-    _require("scenarios:read")
+    require("scenarios:read")
     record = _scenarios().get(scenario_id, version)
     authorize(g.principal, "scenarios:read", province_code=record.province_code)
     return record
 
 
 def _writable(scenario_id: str, version: int | None = None) -> StoredScenario:
-    _require("scenarios:write")
+    require("scenarios:write")
     record = _scenarios().get(scenario_id, version)
     authorize(g.principal, "scenarios:write", province_code=record.province_code)
     return record
@@ -501,14 +488,14 @@ def register_scenario_routes(
 
     @api.post("/scenarios")
     def create_scenario() -> Response:
-        _require("scenarios:write")
+        require("scenarios:write")
         record = _store_version(None)
         links = _links(record)
         return _json({**record.to_dict(), "links": links}, 201, links["self"])
 
     @api.get("/scenarios")
     def list_scenarios() -> Response:
-        _require("scenarios:read")
+        require("scenarios:read")
         principal = g.principal
         province = principal.province_code if principal.role == Role.PROVINCE_COORDINATOR else None
         authorize(principal, "scenarios:read", province_code=province)
@@ -557,7 +544,7 @@ def register_scenario_routes(
 
     @api.post("/scenarios/<scenario_id>/copy")
     def copy_scenario(scenario_id: str) -> Response:
-        _require("scenarios:write")
+        require("scenarios:write")
         body = _object(_body(required=False), _COPY_KEYS, "a copy request")
         source = _readable(scenario_id, _version_arg(body.get("version"), "version"))
         document = dict(source.document)
@@ -581,7 +568,7 @@ def register_scenario_routes(
         from planning import build_plan, plan_request_from_store
         from scenarios import apply_scenario, compare_plans, fleet_changes, scenario_from_mapping
 
-        _require("scenarios:write")
+        require("scenarios:write")
         body = _object(_body(required=False), _RUN_KEYS, "a run request")
         record = _writable(scenario_id, _version_arg(body.get("version"), "version"))
         options = api_allocation_options(body.get("options", {}))
@@ -664,11 +651,7 @@ def register_scenario_routes(
 
 def scenario_openapi_paths() -> dict[str, Any]:
     """Return the OpenAPI description of the scenario endpoints (merged into the API document)."""
-    error = {
-        "description": "error envelope",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    errors = {code: error for code in ("400", "401", "403", "404", "422", "429")}
+    errors = error_responses("400", "401", "403", "404", "422", "429")
     obj = {"application/json": {"schema": {"type": "object"}}}
     document = {
         "type": "object",
