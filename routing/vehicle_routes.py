@@ -293,15 +293,41 @@ def _fmt(values: Sequence[int]) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
+def _shortest_paths(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return the shortest-path closure of a travel matrix (entries via any other locations)."""
+    from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
+
+    # null_value -1: zero entries (two stops at one place) are edges, not missing ones.
+    graph = csgraph_from_dense(matrix.astype(np.float64), null_value=-1)
+    closed = shortest_path(graph, method="FW", directed=True)
+    shortest: npt.NDArray[np.int64] = np.minimum(np.rint(closed), matrix).astype(np.int64)
+    return shortest
+
+
 def _single_task_failure(
-    problem: RouteProblem, vehicle: Vehicle, task: _Task
+    problem: RouteProblem,
+    vehicle: Vehicle,
+    task: _Task,
+    *,
+    closures: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]] | None = None,
 ) -> tuple[str, int, str] | None:
     """Return why ``vehicle`` cannot serve ``task`` alone (category, slack, text), or ``None``.
 
     ``slack`` measures by how much the check fails, so the closest vehicle can be reported.
+    With ``closures`` (a cache per speed, filled here) every leg is its shortest path through
+    other locations: VROOM's matrices need not obey the triangle inequality, and a task too far
+    for a direct trip may be reached in time through other stops, so only a failure on these
+    legs proves it unservable.
     """
     durations = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
     distances = problem.distances_m
+    if closures is not None:
+        if vehicle.duration_factor not in closures:
+            closures[vehicle.duration_factor] = (
+                _shortest_paths(durations),
+                _shortest_paths(distances) if distances is not None else None,
+            )
+        durations, distances = closures[vehicle.duration_factor]
     shift_start = vehicle.time_window.start_s if vehicle.time_window else 0
     shift_end = vehicle.time_window.end_s if vehicle.time_window else _INT64_MAX
     steps: list[tuple[int, int, tuple[TimeWindow, ...], TaskId]]
@@ -398,6 +424,7 @@ def explain_unservable_tasks(problem: RouteProblem) -> dict[int, str]:
     """
     dims = problem.num_dimensions
     reasons: dict[int, str] = {}
+    closures: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]] = {}
     for task in _tasks(problem):
         skilled = [v for v in problem.vehicles if task.skills <= v.skills]
         if not skilled:
@@ -425,6 +452,8 @@ def explain_unservable_tasks(problem: RouteProblem) -> dict[int, str]:
             )
             continue
         failures = [_single_task_failure(problem, v, task) for v in fitting]
+        if all(f is not None for f in failures):
+            failures = [_single_task_failure(problem, v, task, closures=closures) for v in fitting]
         if all(f is not None for f in failures):
             found = [f for f in failures if f is not None]
             if all(f[0] == "time_window" for f in found):
