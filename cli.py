@@ -1050,7 +1050,7 @@ def vrp_solve(
         plan = solve_routes(parsed.problem, params)
         validate_route_plan(parsed.problem, plan)
         answer = to_vroom_solution(parsed, plan, loading_ms=loading_ms)
-    except (OSError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         answer = to_vroom_error(CODE_INPUT_ERROR, f"cannot read {problem_file!r} as JSON: {error}")
     except (InvalidInputError, MissingDataFileError) as error:
         answer = to_vroom_error(CODE_INPUT_ERROR, str(error))

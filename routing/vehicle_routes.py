@@ -293,15 +293,41 @@ def _fmt(values: Sequence[int]) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
+def _shortest_paths(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return the shortest-path closure of a travel matrix (entries via any other locations)."""
+    from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
+
+    # null_value -1: zero entries (two stops at one place) are edges, not missing ones.
+    graph = csgraph_from_dense(matrix.astype(np.float64), null_value=-1)
+    closed = shortest_path(graph, method="FW", directed=True)
+    shortest: npt.NDArray[np.int64] = np.minimum(np.rint(closed), matrix).astype(np.int64)
+    return shortest
+
+
 def _single_task_failure(
-    problem: RouteProblem, vehicle: Vehicle, task: _Task
+    problem: RouteProblem,
+    vehicle: Vehicle,
+    task: _Task,
+    *,
+    closures: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]] | None = None,
 ) -> tuple[str, int, str] | None:
     """Return why ``vehicle`` cannot serve ``task`` alone (category, slack, text), or ``None``.
 
     ``slack`` measures by how much the check fails, so the closest vehicle can be reported.
+    With ``closures`` (a cache per speed, filled here) every leg is its shortest path through
+    other locations: VROOM's matrices need not obey the triangle inequality, and a task too far
+    for a direct trip may be reached in time through other stops, so only a failure on these
+    legs proves it unservable.
     """
     durations = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
     distances = problem.distances_m
+    if closures is not None:
+        if vehicle.duration_factor not in closures:
+            closures[vehicle.duration_factor] = (
+                _shortest_paths(durations),
+                _shortest_paths(distances) if distances is not None else None,
+            )
+        durations, distances = closures[vehicle.duration_factor]
     shift_start = vehicle.time_window.start_s if vehicle.time_window else 0
     shift_end = vehicle.time_window.end_s if vehicle.time_window else _INT64_MAX
     steps: list[tuple[int, int, tuple[TimeWindow, ...], TaskId]]
@@ -398,6 +424,7 @@ def explain_unservable_tasks(problem: RouteProblem) -> dict[int, str]:
     """
     dims = problem.num_dimensions
     reasons: dict[int, str] = {}
+    closures: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]] = {}
     for task in _tasks(problem):
         skilled = [v for v in problem.vehicles if task.skills <= v.skills]
         if not skilled:
@@ -426,6 +453,8 @@ def explain_unservable_tasks(problem: RouteProblem) -> dict[int, str]:
             continue
         failures = [_single_task_failure(problem, v, task) for v in fitting]
         if all(f is not None for f in failures):
+            failures = [_single_task_failure(problem, v, task, closures=closures) for v in fitting]
+        if all(f is not None for f in failures):
             found = [f for f in failures if f is not None]
             if all(f[0] == "time_window" for f in found):
                 closest = min(found, key=lambda f: f[1])
@@ -452,6 +481,7 @@ class _PyvrpModel:
     depot_locations: tuple[int | None, ...]  # PyVRP depot index -> our location (None: free)
     type_vehicles: tuple[tuple[int, ...], ...]  # PyVRP vehicle type -> our vehicle positions
     task_weights: tuple[int, ...]  # task position -> 1 + priority (0 when pre-check dropped it)
+    max_penalty: float  # PyVRP's bound on a penalty per unit of violation (_penalty_bound)
 
 
 def _vehicle_key(vehicle: Vehicle) -> tuple[Any, ...]:
@@ -557,6 +587,37 @@ def _metric_matrix(
     assert problem.distances_m is not None
     mixed: npt.NDArray[np.int64] = key[2] * durations + key[3] * problem.distances_m
     return mixed
+
+
+def _penalty_bound(problem: RouteProblem, scale: int) -> float:
+    """Return PyVRP's bound on a penalty per unit of excess load, time warp or distance.
+
+    PyVRP's default bound (100,000) suits costs in natural units. The objective here is the
+    exact cost times ``scale`` (:func:`_objective_scale`), so the bound is scaled too: unscaled,
+    a vehicle with ``per_km`` 3 next to one with ``per_km`` 1000 (scale 1000) made an overloaded
+    route cheaper than any feasible one, and a task the larger vehicle could serve was left
+    unassigned. The bound stays low enough that a penalised cost fits in int64 (the largest
+    violation is at most the sum of every matrix entry, window bound, service and amount), and
+    never falls below PyVRP's default.
+    """
+    from pyvrp import PenaltyParams
+
+    default = PenaltyParams().max_penalty
+    violation = 1 + sum(
+        int(m.sum()) for m in (problem.durations_s, problem.distances_m) if m is not None
+    )
+    for vehicle in problem.vehicles:
+        violation += vehicle.time_window.end_s if vehicle.time_window else 0
+    for task in _tasks(problem):
+        violation += sum(task.need(problem.num_dimensions))
+        if task.job is not None:
+            violation += task.job.service_s + max(
+                (w.end_s for w in task.job.time_windows), default=0
+            )
+        else:
+            for step in (task.shipment.pickup, task.shipment.delivery):  # type: ignore[union-attr]
+                violation += step.service_s + (step.time_window.end_s if step.time_window else 0)
+    return max(default, min(default * scale, _OBJECTIVE_LIMIT // violation))
 
 
 def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _PyvrpModel:
@@ -807,6 +868,7 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
         depot_locations=tuple(loc for loc, _ in depot_keys),
         type_vehicles=tuple(tuple(p) for p in groups.values()),
         task_weights=tuple(weights),
+        max_penalty=_penalty_bound(problem, scale),
     )
 
 
@@ -845,15 +907,21 @@ class _CompleteModelStop:
         )
 
 
-def _search_params(worker: int) -> Any:
-    """Return PyVRP's solver settings for worker number ``worker`` (see ``_SEARCH_SETTINGS``)."""
+def _search_params(worker: int, max_penalty: float | None = None) -> Any:
+    """Return PyVRP's solver settings for worker number ``worker`` (see ``_SEARCH_SETTINGS``).
+
+    ``max_penalty`` bounds the penalties (:func:`_penalty_bound`); ``None`` keeps PyVRP's.
+    """
+    from pyvrp import PenaltyParams
     from pyvrp.search import NeighbourhoodParams, PerturbationParams
     from pyvrp.solve import SolveParams
 
     num_neighbours, max_perturbations = _SEARCH_SETTINGS[worker % len(_SEARCH_SETTINGS)]
+    penalty = PenaltyParams() if max_penalty is None else PenaltyParams(max_penalty=max_penalty)
     return SolveParams(
         neighbourhood=NeighbourhoodParams(num_neighbours=num_neighbours),
         perturbation=PerturbationParams(max_perturbations=max_perturbations),
+        penalty=penalty,
     )
 
 
@@ -864,20 +932,22 @@ def _run_pyvrp(
     runtime_s: float,
     max_iterations: int | None,
     worker: int = 0,
+    max_penalty: float | None = None,
 ) -> list[_RawRoute]:
     """Run one PyVRP search; return the feasible routes of its best solution.
 
     The search runs on the complete model (every task required). If it has no feasible solution
     after ``_PHASE1_SHARE`` of its budget, it switches to the partial model (optional tasks with
     prizes) for the rest, starting from the routes found so far, repaired to be feasible.
-    ``worker`` picks the search settings. Top-level so that it can run in worker processes.
+    ``worker`` picks the search settings and ``max_penalty`` bounds the penalties
+    (:func:`_penalty_bound`). Top-level so that it can run in worker processes.
     """
     import pyvrp
     from pyvrp.exceptions import PenaltyBoundWarning
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
     deadline = time.perf_counter() + runtime_s
-    search = _search_params(worker)
+    search = _search_params(worker, max_penalty)
     stop = _CompleteModelStop(runtime_s, max_iterations)
     with warnings.catch_warnings():
         # PyVRP warns when its penalties hit their bound: expected when not every task fits,
@@ -1214,16 +1284,19 @@ def _solve_with_pyvrp(
     runtime_s = max(runtime_s, 0.05)
     seeds = [params.seed + k for k in range(params.num_workers)]
     arguments = (model.complete, model.partial)
+    bound = model.max_penalty
     if params.num_workers == 1:
-        results = [_run_pyvrp(*arguments, seeds[0], runtime_s, params.max_iterations, 0)]
+        results = [_run_pyvrp(*arguments, seeds[0], runtime_s, params.max_iterations, 0, bound)]
     else:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=params.num_workers - 1, mp_context=context) as pool:
             futures = [
-                pool.submit(_run_pyvrp, *arguments, seed, runtime_s, params.max_iterations, k)
+                pool.submit(
+                    _run_pyvrp, *arguments, seed, runtime_s, params.max_iterations, k, bound
+                )
                 for k, seed in enumerate(seeds[1:], start=1)
             ]
-            first = _run_pyvrp(*arguments, seeds[0], runtime_s, params.max_iterations, 0)
+            first = _run_pyvrp(*arguments, seeds[0], runtime_s, params.max_iterations, 0, bound)
             results = [first] + [f.result() for f in futures]
     plans = [_plan_from_raw(problem, model, raw, dropped, params, 0.0) for raw in results]
     weights = [_served_weight(model, raw) for raw in results]

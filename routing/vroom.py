@@ -42,6 +42,16 @@ CODE_INTERNAL_ERROR = 1
 CODE_INPUT_ERROR = 2
 CODE_ROUTING_ERROR = 3
 
+MAX_VALUE = 2**32 - 1
+"""Largest integer accepted for a time, distance, cost, amount, skill or limit (4,294,967,295).
+
+VROOM's own limit on durations, distances, costs and time windows (unsigned 32-bit); it keeps
+every sum the engine forms within 64-bit integers, where larger values overflowed (a crash).
+"""
+
+MAX_ID = 2**64 - 1
+"""Largest id of a vehicle, job or shipment step (VROOM's ids are unsigned 64-bit)."""
+
 MatrixProvider = Callable[
     [Sequence[tuple[float, float]]], tuple[npt.ArrayLike, npt.ArrayLike | None]
 ]
@@ -134,12 +144,17 @@ class _Collector:
                 )
                 self.add(f"{where}.{key}: unsupported key ({hint})")
 
-    def integer(self, where: str, value: Any, *, minimum: int = 0) -> int | None:
+    def integer(
+        self, where: str, value: Any, *, minimum: int = 0, maximum: int = MAX_VALUE
+    ) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(f"{where}: must be an integer, got {value!r}")
             return None
         if value < minimum:
             self.add(f"{where}: must be >= {minimum}, got {value}")
+            return None
+        if value > maximum:
+            self.add(f"{where}: must be <= {maximum}, got {value}")
             return None
         return value
 
@@ -248,11 +263,13 @@ def _matrix(where: str, value: Any, collector: _Collector) -> npt.NDArray[np.int
         )
         return None
     flat = [v for row in value for v in row]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in flat):
-        bad = next(
-            v for v in flat if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
-        )
-        collector.add(f"{where}: entries must be non-negative integers, got {bad!r}")
+
+    def valid(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_VALUE
+
+    if not all(valid(v) for v in flat):
+        bad = next(v for v in flat if not valid(v))
+        collector.add(f"{where}: entries must be integers in [0, {MAX_VALUE}], got {bad!r}")
         return None
     return np.array(value, dtype=np.int64)
 
@@ -342,7 +359,7 @@ def parse_vroom_problem(
             collector.add(f"{where}: must be an object")
             continue
         collector.keys(where, item, "vehicle")
-        identifier = collector.integer(f"{where}.id", item.get("id"))
+        identifier = collector.integer(f"{where}.id", item.get("id"), maximum=MAX_ID)
         profile = item.get("profile", profile_name or "car")
         if profile_name is not None and profile != profile_name:
             collector.add(
@@ -361,7 +378,11 @@ def parse_vroom_problem(
         if start is None and end is None:
             collector.add(f"{where}: needs a start or an end (start/start_index, end/end_index)")
         reload_idxs: list[int] = []
-        for r, value in enumerate(item.get("reload_indices", [])):
+        reload_in = item.get("reload_indices", [])
+        if not isinstance(reload_in, list):
+            collector.add(f"{where}.reload_indices: must be a list of matrix indices")
+            reload_in = []
+        for r, value in enumerate(reload_in):
             idx = collector.integer(f"{where}.reload_indices[{r}]", value)
             if idx is not None and size is not None and idx >= size:
                 collector.add(
@@ -457,7 +478,7 @@ def parse_vroom_problem(
             collector.add(f"{where}: must be an object")
             continue
         collector.keys(where, item, "job")
-        identifier = collector.integer(f"{where}.id", item.get("id"))
+        identifier = collector.integer(f"{where}.id", item.get("id"), maximum=MAX_ID)
         location = locations.resolve(where, item)
         if location is None and "location" not in item and "location_index" not in item:
             collector.add(f"{where}: needs a location or a location_index")
@@ -499,7 +520,7 @@ def parse_vroom_problem(
                 collector.add(f"{step_where}: required object with id and location")
                 continue
             collector.keys(step_where, step, "shipment_step")
-            identifier = collector.integer(f"{step_where}.id", step.get("id"))
+            identifier = collector.integer(f"{step_where}.id", step.get("id"), maximum=MAX_ID)
             location = locations.resolve(step_where, step)
             if location is None and "location" not in step and "location_index" not in step:
                 collector.add(f"{step_where}: needs a location or a location_index")

@@ -149,6 +149,22 @@ def test_shift_too_short_is_explained() -> None:
     assert "back at 40 s" in reasons(plan)["far"]
 
 
+def test_task_reached_through_another_stop_is_not_dropped() -> None:
+    """A matrix without the triangle inequality: 0->1 takes 5000 s, but 0->2->1 only 20 s.
+
+    The shift ends at 1000 s, so job 1 alone (0-1, 5000 s) is out of reach, yet the route
+    0-2-1 serves both jobs by 20 s. The pre-check used to drop job 1 ("cannot be served
+    within any vehicle's shift") although VROOM serves it; it now checks shortest paths.
+    """
+    durations = np.array([[0, 5000, 10], [5000, 0, 10], [10, 10, 0]])
+    vehicles = (Vehicle("v", 0, None, time_window=TimeWindow(0, 1000)),)
+    jobs = (Job("one", 1), Job("two", 2, time_window=TimeWindow(0, 15)))
+    plan = solve_checked(RouteProblem(durations_s=durations, vehicles=vehicles, jobs=jobs))
+    assert plan.unassigned == ()
+    assert [step.task_id for step in plan.routes[0].steps] == [None, "two", "one"]
+    assert plan.cost == 20
+
+
 def test_fleet_shortage_keeps_high_priority_jobs() -> None:
     """One vehicle of capacity 1: only one of two jobs fits; priority decides which."""
     jobs = (Job("low", 1, delivery=(1,), priority=0), Job("high", 3, delivery=(1,), priority=10))
@@ -251,7 +267,7 @@ def test_validator_catches_broken_plans(square_problem: RouteProblem) -> None:
     [
         # a matrix that is not square
         (
-            lambda: RouteProblem(durations_s=np.zeros((3, 2)), vehicles=(Vehicle("v", 0, 0),)),
+            lambda: RouteProblem(durations_s=np.zeros((3, 2), dtype=np.int64), vehicles=(Vehicle("v", 0, 0),)),
             "must be a square matrix",
         ),
         # a location index outside the matrix

@@ -225,6 +225,31 @@ def test_coordinates_use_the_injected_matrix_provider(square_document: dict[str,
             lambda d: d["vehicles"][0].update(capacity=[2.5]),
             r"vehicles\[0\]\.capacity\[0\]: must be an integer",
         ),
+        # a matrix entry beyond 64-bit integers (crashed with OverflowError, code 1)
+        (
+            lambda d: d["matrices"]["car"]["durations"][0].__setitem__(1, 10**30),
+            r"matrices\.car\.durations: entries must be integers in \[0, 4294967295\], got 1000",
+        ),
+        # a time window end beyond VROOM's 32-bit limit (crashed in the engine)
+        (
+            lambda d: d["vehicles"][0].update(time_window=[0, 2**64]),
+            r"vehicles\[0\]\.time_window\[1\]: must be <= 4294967295, got 18446744073709551616",
+        ),
+        # a capacity beyond the limit
+        (
+            lambda d: d["vehicles"][0].update(capacity=[2**63]),
+            r"vehicles\[0\]\.capacity\[0\]: must be <= 4294967295",
+        ),
+        # an id beyond VROOM's 64-bit ids
+        (
+            lambda d: d["jobs"][0].update(id=2**64),
+            r"jobs\[0\]\.id: must be <= 18446744073709551615, got 18446744073709551616",
+        ),
+        # reload_indices that is not a list (crashed with TypeError, code 1)
+        (
+            lambda d: d["vehicles"][0].update(reload_indices=5),
+            r"vehicles\[0\]\.reload_indices: must be a list of matrix indices",
+        ),
         # coordinates without a matrix and no provider
         (
             lambda d: (
@@ -283,6 +308,17 @@ def test_cli_refuses_bad_input_with_code_2(tmp_path: Path, square_document: dict
     answer = json.loads(result.stdout.splitlines()[0])
     assert answer["code"] == CODE_INPUT_ERROR
     assert "jobs[0].setup: unsupported key" in answer["error"]
+
+
+def test_cli_refuses_invalid_utf8_with_code_2(tmp_path: Path) -> None:
+    """A file that is not UTF-8 is an input error (code 2), not an internal one (was code 1)."""
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"vehicles": [], "jobs": [{"description": "B\xe1nh"}]}')
+    result = CliRunner().invoke(main, ["vrp", "solve", str(path)])
+    assert result.exit_code == CODE_INPUT_ERROR
+    answer = json.loads(result.stdout.splitlines()[0])
+    assert answer["code"] == CODE_INPUT_ERROR
+    assert "cannot read" in answer["error"] and "utf-8" in answer["error"]
 
 
 def test_cli_refuses_malformed_json(tmp_path: Path) -> None:

@@ -144,6 +144,22 @@ def test_cheaper_vehicle_is_chosen(star_document: dict[str, Any]) -> None:
     assert answer["summary"]["cost"] == 5000 + 120
 
 
+def test_only_the_costly_vehicle_fits(star_document: dict[str, Any]) -> None:
+    """A job of 3 fits only vehicle 2 (capacity 8, per_km 1000): it is served, cost 0-1-0 2020.
+
+    Vehicle 1 (capacity 2, per_km 3) would cost 26 but is overloaded. The two per_km make the
+    solver scale costs by 1000; PyVRP's unscaled penalty bound then made the overloaded route
+    look cheaper than any feasible one, and the job came back unassigned (found by fuzzing).
+    """
+    document = copy.deepcopy(star_document)
+    document["vehicles"][0].update(capacity=[2], costs={"per_km": 3})
+    document["vehicles"][1].update(capacity=[8], costs={"per_km": 1000})
+    document["jobs"] = [{"id": 11, "location_index": 1, "delivery": [3]}]
+    answer = solve_document(document)
+    assert answer["unassigned"] == []
+    assert [(r["vehicle"], r["cost"]) for r in answer["routes"]] == [(2, 20 + 2000)]
+
+
 def test_fixed_cost_with_a_costs_matrix(star_document: dict[str, Any]) -> None:
     """With a costs matrix the route cost is fixed + the matrix sum (as in VROOM)."""
     document = copy.deepcopy(star_document)
