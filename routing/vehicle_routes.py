@@ -293,15 +293,37 @@ def _fmt(values: Sequence[int]) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
-def _shortest_paths(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Return the shortest-path closure of a travel matrix (entries via any other locations)."""
-    from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
+class _ShortestLegs:
+    """Shortest travel between two locations through any others, one origin's row at a time.
 
-    # null_value -1: zero entries (two stops at one place) are edges, not missing ones.
-    graph = csgraph_from_dense(matrix.astype(np.float64), null_value=-1)
-    closed = shortest_path(graph, method="FW", directed=True)
-    shortest: npt.NDArray[np.int64] = np.minimum(np.rint(closed), matrix).astype(np.int64)
-    return shortest
+    Rows are computed on demand (Dijkstra from that origin over the dense matrix, O(n^2) each)
+    and kept: the pre-check needs them only for the few tasks that fail on direct legs, from the
+    vehicles' starts and those tasks' locations. All pairs at once (Floyd-Warshall) took 1.0 s
+    for 1,000 locations here, and grows with the cube.
+    """
+
+    def __init__(self, matrix: npt.NDArray[np.int64]) -> None:
+        self._matrix = matrix
+        self._graph: Any = None
+        self._rows: dict[int, npt.NDArray[np.int64]] = {}
+
+    def __getitem__(self, leg: tuple[int, int]) -> int:
+        from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
+
+        origin, destination = leg
+        row = self._rows.get(origin)
+        if row is None:
+            if self._graph is None:
+                # null_value -1: zero entries (two stops at one place) are edges, not missing.
+                self._graph = csgraph_from_dense(self._matrix.astype(np.float64), null_value=-1)
+            reached = shortest_path(self._graph, method="D", directed=True, indices=[origin])[0]
+            row = np.minimum(np.rint(reached), self._matrix[origin]).astype(np.int64)
+            self._rows[origin] = row
+        return int(row[destination])
+
+
+_Legs = npt.NDArray[np.int64] | _ShortestLegs
+"""Travel between two locations: the matrix itself, or shortest paths through other stops."""
 
 
 def _single_task_failure(
@@ -309,7 +331,7 @@ def _single_task_failure(
     vehicle: Vehicle,
     task: _Task,
     *,
-    closures: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]] | None = None,
+    closures: dict[int, tuple[_ShortestLegs, _ShortestLegs | None]] | None = None,
 ) -> tuple[str, int, str] | None:
     """Return why ``vehicle`` cannot serve ``task`` alone (category, slack, text), or ``None``.
 
@@ -319,13 +341,13 @@ def _single_task_failure(
     for a direct trip may be reached in time through other stops, so only a failure on these
     legs proves it unservable.
     """
-    durations = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
-    distances = problem.distances_m
+    durations: _Legs = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
+    distances: _Legs | None = problem.distances_m
     if closures is not None:
         if vehicle.duration_factor not in closures:
             closures[vehicle.duration_factor] = (
-                _shortest_paths(durations),
-                _shortest_paths(distances) if distances is not None else None,
+                _ShortestLegs(speed_scaled_durations(problem.durations_s, vehicle.speed_factor)),
+                _ShortestLegs(problem.distances_m) if problem.distances_m is not None else None,
             )
         durations, distances = closures[vehicle.duration_factor]
     shift_start = vehicle.time_window.start_s if vehicle.time_window else 0
@@ -369,6 +391,7 @@ def _single_task_failure(
         clock = begin + service_s
         service_total += service_s
         here = location_idx
+    assert here is not None  # a task has at least one step
     back = (
         int(durations[here, vehicle.end_location_idx])
         if vehicle.end_location_idx is not None
@@ -424,7 +447,7 @@ def explain_unservable_tasks(problem: RouteProblem) -> dict[int, str]:
     """
     dims = problem.num_dimensions
     reasons: dict[int, str] = {}
-    closures: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]] = {}
+    closures: dict[int, tuple[_ShortestLegs, _ShortestLegs | None]] = {}
     for task in _tasks(problem):
         skilled = [v for v in problem.vehicles if task.skills <= v.skills]
         if not skilled:
