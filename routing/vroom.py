@@ -17,7 +17,7 @@ Extensions beyond VROOM (documented in ``docs/vrp.md``): vehicle keys ``reload_i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -120,11 +120,20 @@ class VroomProblem:
     """A parsed VROOM problem: the route problem plus what the answer must echo back.
 
     ``coordinates[location_idx]`` is the ``[lon, lat]`` of a location when the input gave one.
+    VROOM keeps job, pickup and delivery ids apart (a job and a pickup may both be ``1``; so may a
+    shipment's pickup and delivery), while the route problem needs one id per task: a job keeps
+    its id, a shipment step becomes ``"pickup <id>"`` or ``"delivery <id>"``, and ``vroom_ids``
+    maps those back for the answer.
     """
 
     problem: RouteProblem
     coordinates: tuple[tuple[float, float] | None, ...]
     descriptions: Mapping[tuple[str, TaskId], str]
+    vroom_ids: Mapping[TaskId, int] = field(default_factory=dict)
+
+    def vroom_id(self, task_id: TaskId) -> TaskId:
+        """Return the id the input gave a task (in its job, pickup or delivery namespace)."""
+        return self.vroom_ids.get(task_id, task_id)
 
 
 class _Collector:
@@ -352,6 +361,22 @@ def parse_vroom_problem(
             else:
                 collector.add(f"{where}.description: must be a string")
 
+    first_use: dict[tuple[str, int], str] = {}
+    vroom_ids: dict[TaskId, int] = {}
+
+    def unique(kind: str, identifier: int | None, where: str) -> bool:
+        """Record a task id in its kind's namespace; refuse it (False) if already used there."""
+        if identifier is None:
+            return True
+        if (kind, identifier) in first_use:
+            collector.add(
+                f"{where}.id: {identifier} is already the id of {first_use[(kind, identifier)]}; "
+                f"{kind} ids must be unique (as in VROOM)"
+            )
+            return False
+        first_use[(kind, identifier)] = where
+        return True
+
     vehicles: list[Vehicle] = []
     for k, item in enumerate(vehicles_in):
         where = f"vehicles[{k}]"
@@ -498,6 +523,8 @@ def parse_vroom_problem(
             if "skills" in item
             else frozenset(),
         }
+        if not unique("job", identifier, where):
+            continue
         if identifier is not None and location is not None:
             try:
                 jobs.append(Job(identifier, location, **job_fields))
@@ -537,8 +564,11 @@ def parse_vroom_problem(
                     "cannot pair alternative pickup and delivery windows)"
                 )
             window = windows[0] if windows else None
-            if identifier is not None and location is not None:
-                steps.append(ShipmentStep(identifier, location, service, window))
+            if unique(part, identifier, step_where) and identifier is not None:
+                internal = f"{part} {identifier}"
+                vroom_ids[internal] = identifier
+                if location is not None:
+                    steps.append(ShipmentStep(internal, location, service, window))
                 describe(part, identifier, step, step_where)
         amount = collector.amounts(f"{where}.amount", item["amount"]) if "amount" in item else ()
         priority = collector.integer(f"{where}.priority", item.get("priority", 0)) or 0
@@ -580,7 +610,7 @@ def parse_vroom_problem(
         distances_m=distances,
     )
     coordinates = tuple(locations.coordinates.get(i) for i in range(problem.num_locations))
-    return VroomProblem(problem, coordinates, descriptions)
+    return VroomProblem(problem, coordinates, descriptions, vroom_ids)
 
 
 def _location(parsed: VroomProblem, location_idx: int) -> dict[str, Any]:
@@ -616,10 +646,9 @@ def to_vroom_solution(
         for step in route.steps:
             entry: dict[str, Any] = {"type": step.kind}
             if step.task_id is not None:
-                entry["id"] = step.task_id
-                kind = "job" if step.kind == "job" else step.kind
-                if (kind, step.task_id) in parsed.descriptions:
-                    entry["description"] = parsed.descriptions[(kind, step.task_id)]
+                entry["id"] = parsed.vroom_id(step.task_id)
+                if (step.kind, entry["id"]) in parsed.descriptions:
+                    entry["description"] = parsed.descriptions[(step.kind, entry["id"])]
             entry.update(_location(parsed, step.location_idx))
             entry.update(
                 setup=0,
@@ -651,10 +680,10 @@ def to_vroom_solution(
         routes.append(out)
     unassigned = []
     for task in plan.unassigned:
-        entry = {"id": task.task_id, "type": task.kind}
+        entry = {"id": parsed.vroom_id(task.task_id), "type": task.kind}
         entry.update(_location(parsed, task.location_idx))
-        if (task.kind, task.task_id) in parsed.descriptions:
-            entry["description"] = parsed.descriptions[(task.kind, task.task_id)]
+        if (task.kind, entry["id"]) in parsed.descriptions:
+            entry["description"] = parsed.descriptions[(task.kind, entry["id"])]
         entry["reason"] = task.reason
         unassigned.append(entry)
 

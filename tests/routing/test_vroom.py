@@ -144,9 +144,66 @@ def test_coordinates_use_the_injected_matrix_provider(square_document: dict[str,
     assert all("location" in step for route in answer["routes"] for step in route["steps"])
 
 
+def test_job_pickup_and_delivery_ids_are_separate_namespaces(
+    square_document: dict[str, Any],
+) -> None:
+    """As in VROOM, a job, a pickup and a delivery may share an id; the answer keeps the ids."""
+    document = copy.deepcopy(square_document)
+    document["shipments"] = [
+        {
+            "amount": [1],
+            "pickup": {"id": 11, "location_index": 1, "description": "nạp chai"},
+            "delivery": {"id": 11, "location_index": 3, "description": "giao chai"},
+        }
+    ]
+    answer = solve_document(document)
+    assert answer["summary"]["unassigned"] == 0
+    served = sorted(
+        (step["type"], step["id"], step.get("description"))
+        for route in answer["routes"]
+        for step in route["steps"]
+        if step["type"] in ("job", "pickup", "delivery")
+    )
+    assert served == [
+        ("delivery", 11, "giao chai"),
+        ("job", 11, "Cho Ray hospital"),
+        ("job", 12, None),
+        ("job", 13, None),
+        ("pickup", 11, "nạp chai"),
+    ]
+    # An unassigned step is reported with its own id and type too.
+    document["shipments"][0]["amount"] = [3]
+    answer = solve_document(document)
+    assert sorted((u["type"], u["id"]) for u in answer["unassigned"]) == [
+        ("delivery", 11),
+        ("pickup", 11),
+    ]
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
+        # the same id twice among the jobs, or twice among the pickups
+        (
+            lambda d: d["jobs"][1].update(id=11),
+            r"jobs\[1\]\.id: 11 is already the id of jobs\[0\]; job ids must be unique",
+        ),
+        (
+            lambda d: d.update(
+                shipments=[
+                    {
+                        "pickup": {"id": 5, "location_index": 1},
+                        "delivery": {"id": 6, "location_index": 2},
+                    },
+                    {
+                        "pickup": {"id": 5, "location_index": 2},
+                        "delivery": {"id": 7, "location_index": 3},
+                    },
+                ]
+            ),
+            r"shipments\[1\]\.pickup\.id: 5 is already the id of shipments\[0\]\.pickup; "
+            r"pickup ids must be unique",
+        ),
         # a job pointing outside the matrix
         (
             lambda d: d["jobs"][0].update(location_index=9),
