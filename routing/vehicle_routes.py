@@ -35,12 +35,13 @@ There are two models of the same problem. The *complete* model makes every task 
 fastest search when everything fits). The *partial* model makes tasks optional with a prize of
 ``base_prize * (1 + priority)`` where ``base_prize`` exceeds the cost of any solution, so serving
 one more task always beats any saving in cost, and a task of priority ``p`` weighs as ``1 + p``
-tasks (VROOM's rule: priorities decide what is left out). Each search starts on the complete
-model; if it has no feasible solution after half of its time, it continues on the partial model
-from the routes it has, repaired to be feasible (visits removed until they are). With several
-workers (different seeds, one process each) the plan serving the most priority-weighted tasks
-wins, then the cheapest. Routes that a search could not make feasible are dropped and their tasks
-listed as unassigned.
+tasks (VROOM's rule: priorities decide what is left out; a shipment is two tasks, its pickup
+and its delivery, each of the shipment's priority, as VROOM counts them). Each search starts on
+the complete model; if it has no feasible solution after half of its time, it continues on the
+partial model from the routes it has, repaired to be feasible (visits removed until they are).
+With several workers (different seeds, one process each) the plan serving the most
+priority-weighted tasks wins, then the cheapest. Routes that a search could not make feasible
+are dropped and their tasks listed as unassigned.
 
 Determinism
 -----------
@@ -800,7 +801,7 @@ def _build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> _Py
     base_prize = (2 * num_locations + len(problem.vehicles) + 2) * (max_cost + 1) + total_fixed
     weights = [0] * (len(problem.jobs) + len(problem.shipments))
     for task in tasks:
-        weights[task.position] = 1 + task.priority
+        weights[task.position] = 1 + task.priority  # a shipment's prize counts it twice
     bound = max(base_prize * 2 * (sum(weights) + 1), largest_edge_cost * 2 * (num_locations + 2))
     if bound >= _OBJECTIVE_LIMIT:
         raise InvalidInputError(
@@ -1160,9 +1161,10 @@ def _make_route(
                 service, task_id = step.service_s, step.step_id
                 sign = 1 if visit.kind == "pickup" else -1
                 load = tuple(a + sign * b for a, b in zip(load, task.amount or zero, strict=True))
+                # As in VROOM, a shipment's priority counts on its pickup and its delivery.
+                priority += task.priority
                 if visit.kind == "pickup":
                     picked.append(task.amount)
-                    priority += task.priority
                 else:
                     delivered.append(task.amount)
         # The earliest window still open; a late arrival (never from a feasible engine route)

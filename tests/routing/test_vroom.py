@@ -80,13 +80,17 @@ def test_unservable_job_is_unassigned_with_reason(square_document: dict[str, Any
 
 
 def test_shipments_and_skills(square_document: dict[str, Any]) -> None:
-    """A shipment needing skill 4 goes to vehicle 2, pickup before delivery."""
+    """A shipment needing skill 4 goes to vehicle 2, pickup before delivery.
+
+    Its priority counts on the pickup and on the delivery, as VROOM sums it.
+    """
     document = copy.deepcopy(square_document)
     document["vehicles"][1]["skills"] = [4]
     document["shipments"] = [
         {
             "amount": [1],
             "skills": [4],
+            "priority": 7,
             "pickup": {"id": 21, "location_index": 1, "service": 30},
             "delivery": {"id": 22, "location_index": 3, "service": 30},
         }
@@ -96,6 +100,7 @@ def test_shipments_and_skills(square_document: dict[str, Any]) -> None:
     route = next(r for r in answer["routes"] if r["vehicle"] == 2)
     kinds = [(s["type"], s.get("id")) for s in route["steps"]]
     assert kinds.index(("pickup", 21)) < kinds.index(("delivery", 22))
+    assert answer["summary"]["priority"] == 5 + 2 * 7  # job 13, then the shipment's two steps
 
 
 def test_reload_extension(square_document: dict[str, Any]) -> None:
