@@ -87,11 +87,39 @@ file = "suppliers.csv"
             "extra_min: must be a non-negative",
         ),
         ('name = "x"\n[roads\n', "malformed TOML"),
+        # a time-zone folder, not a zone: ZoneInfo raised IsADirectoryError (traceback)
+        ('name = "x"\ntimezone = "Asia"\n[roads]\nfile = "a.osm"\n', "unknown time zone 'Asia'"),
+        # wrong types were accepted silently (description was never checked, names were str()-ed)
+        ('name = "x"\ndescription = 3\n[roads]\nfile = "a.osm"\n', "region.description"),
+        (
+            'name = "x"\n[roads]\nfile = "a.osm"\n[[gateways]]\nid = "g"\nname = 5\nlon = 106.7\n'
+            "lat = 10.8\nlinks = { P = { extra_min = 5 } }\n",
+            "gateways\\[0\\].name: must be a non-empty string",
+        ),
+        # two gateways with one id made SnapResult.gateway_id ambiguous
+        (
+            'name = "x"\n[roads]\nfile = "a.osm"\n'
+            + '[[gateways]]\nid = "g"\nlon = 106.7\nlat = 10.8\nlinks = { P = { extra_min = 5 } }\n'
+            * 2,
+            "gateways\\[1\\].id: 'g' already used by gateways\\[0\\]",
+        ),
     ],
 )
 def test_malformed_region_files_are_refused(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         load_region(str(_write_region(tmp_path, body)))
+
+
+def test_region_file_encoding(tmp_path: Path) -> None:
+    # A byte-order mark (Windows editors) is accepted; other encodings are an input error, not a
+    # UnicodeDecodeError traceback.
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + 'name = "Quận 5"\n[roads]\nfile = "a.osm"\n'.encode())
+    with pytest.raises(MissingDataFileError, match=r"roads\.file"):  # parsed up to the file lookup
+        load_region(str(path))
+    path.write_bytes('name = "Quận 5"\n[roads]\nfile = "a.osm"\n'.encode("utf-16"))
+    with pytest.raises(InvalidInputError, match=r"bom\.toml: not UTF-8 text"):
+        load_region(str(path))
 
 
 def test_missing_files_name_the_setting(tmp_path: Path) -> None:
