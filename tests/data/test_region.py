@@ -197,6 +197,36 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
         read_places(path)
 
 
+@pytest.mark.parametrize(
+    ("file_name", "content", "message"),
+    [
+        # Excel's default "CSV" in a Vietnamese locale: Windows-1258, a UnicodeDecodeError before
+        ("places.csv", "id,name,lon,lat\nA,Đà,106.7,10.8\n".encode("cp1258"), "not UTF-8"),
+        ("places.geojson", '{"features": [], "name": "Bệnh"}'.encode("utf-16"), "not UTF-8"),
+        # nesting deeper than the JSON parser's recursion limit: a RecursionError before
+        ("places.geojson", b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        # a semicolon-separated CSV (European Excel) names the separator
+        ("places.csv", b"id;name;lon;lat\nA;x;106.7;10.8\n", "separated by ';': use commas"),
+    ],
+)
+def test_unreadable_place_files_are_input_errors(
+    tmp_path: Path, file_name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / file_name
+    path.write_bytes(content)
+    with pytest.raises(InvalidInputError, match=message):
+        read_places(path)
+
+
+def test_geojson_id_zero_is_an_id(tmp_path: Path) -> None:
+    # A numeric id 0 was reported as "empty id".
+    point = {"type": "Point", "coordinates": [106.7, 10.8]}
+    feature = {"type": "Feature", "id": 0, "geometry": point}
+    path = tmp_path / "places.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), "utf-8")
+    assert [p.place_id for p in read_places(path)] == ["0"]
+
+
 def test_vietnamese_names_survive_csv_with_bom_and_geojson(tmp_path: Path) -> None:
     name = "Bệnh viện Đa khoa Khu vực Thủ Đức"
     csv_path = tmp_path / "p.csv"
