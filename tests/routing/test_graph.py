@@ -12,7 +12,7 @@ import pytest
 from data.errors import InvalidInputError, MissingDataFileError
 from routing.graph import build_network, load_network, load_or_build_network, save_network
 from routing.network import RoadNetwork
-from routing.speeds import SPEEDS_KPH, edge_speed_kph, parse_maxspeed_kph
+from routing.speeds import SPEEDS_KPH, edge_speed_kph, merge_speeds, parse_maxspeed_kph
 
 
 def test_d5_network_is_one_strongly_connected_component(d5_network: RoadNetwork) -> None:
@@ -227,3 +227,10 @@ def test_edge_speed_uses_fastest_class_and_lower_posted_limit() -> None:
     assert edge_speed_kph("primary", "20", SPEEDS_KPH)[0] == 20.0
     assert edge_speed_kph("primary", "120", SPEEDS_KPH)[0] == SPEEDS_KPH["primary"]
     assert edge_speed_kph("spaceway", None, SPEEDS_KPH)[0] == 20.0
+
+
+def test_unknown_road_class_in_speed_overrides_is_refused() -> None:
+    # A typo in a region's [speeds_kph] was ignored silently: the planner's 30 km/h never applied.
+    with pytest.raises(InvalidInputError, match=r"speeds_kph\['primray'\]: unknown road class"):
+        merge_speeds({"primray": 30.0})
+    assert merge_speeds({"primary": 30.0})["primary"] == 30.0
