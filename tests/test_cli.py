@@ -202,3 +202,13 @@ def test_scenario_run_compares_plans_and_routes(tmp_path: Path) -> None:
     assert all(r["supplier_id"] != "TDS" for r in comparison["flows_added"])
     assert comparison["routes"]["totals"]["routes"]["base"] >= 1
     assert (tmp_path / "out" / "scenario" / "plan.geojson").is_file()
+
+
+def test_plan_on_an_empty_registry_says_how_to_fill_it(tmp_path: Path) -> None:
+    # The hint named `db seed --region hcmc_d5`, which `db seed` refuses (only hcmc has a seed).
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    args = ["plan", "--region", "hcmc_d5", "--date", "2021-08-20", "--out", str(tmp_path / "p")]
+    result = CliRunner().invoke(main, [*args, "--database-url", url])
+    assert result.exit_code == 2, result.output
+    assert "no facility on the map" in result.output
+    assert "db seed --region hcmc`" in result.output and "--region hcmc_d5" not in result.output
