@@ -98,6 +98,22 @@ def _parse_lonlat(text: str, option: str) -> Place:
     return Place(option.lstrip("-"), lon, lat)
 
 
+def _prepare_output_file(path: Path, option: str) -> None:
+    """Create the folder of an output file, or refuse a path that cannot be a file (exit 2).
+
+    Checked before any road network is loaded, so a typo in the path does not cost a build and
+    does not end in a traceback after the work is done.
+    """
+    if path.is_dir():
+        raise InvalidInputError(f"{option}: {str(path)!r} is a folder; give a file name in it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"{option}: cannot create the folder {str(path.parent)!r} ({exc.strerror})"
+        ) from None
+
+
 def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if math.isfinite(value) else ""
 
@@ -192,6 +208,7 @@ def matrix(
     from routing.travel_time import travel_time_matrix
 
     origins, destinations = read_places(from_file), read_places(to_file)
+    _prepare_output_file(out_file, "--out")
     region, network = _region_network(ctx, region_name)
     started = time.perf_counter()
     result = travel_time_matrix(
@@ -232,6 +249,8 @@ def route(
     from routing.travel_time import road_path
 
     origin, destination = _parse_lonlat(from_text, "--from"), _parse_lonlat(to_text, "--to")
+    if geojson_file is not None:
+        _prepare_output_file(geojson_file, "--geojson")
     region, network = _region_network(ctx, region_name)
     try:
         path = road_path(network, origin, destination, max_snap_m=region.max_snap_m)

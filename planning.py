@@ -737,8 +737,9 @@ def plan_request_from_store(
     ]
     if not records:
         raise InvalidInputError(
-            f"facilities: the registry has no facility on the map of {region.name}; "
-            f"run `oxyroute db seed --region {region.region_id}` or add facilities"
+            f"facilities: the registry has no facility on the map of {region.name}; add its "
+            "facilities to the registry (docs/registry.md), or, for a map inside Ho Chi Minh "
+            "City, run `oxyroute db seed --region hcmc` (the only region with a seed)"
         )
     conversions = OxygenConversions()
     stored_suppliers = [s for s in store.list_records("suppliers", limit=None) if s.lon is not None]

@@ -60,7 +60,8 @@ def read_places(
     problems: list[str] = []
     seen: dict[str, int] = {}
     for row_number, row in rows:
-        place_id = str(row.get(id_column) or "").strip()
+        raw_id = row.get(id_column)
+        place_id = "" if raw_id is None else str(raw_id).strip()  # a GeoJSON id may be 0
         lon, lat = _number(row.get(lon_column)), _number(row.get(lat_column))
         row_problems = coordinate_problems(f"row {row_number}", lon, lat)
         if not place_id:
@@ -87,16 +88,34 @@ def read_places(
     return places
 
 
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> InvalidInputError:
+    return InvalidInputError(
+        f"places file {path.name}: not UTF-8 text (it has byte {exc.object[exc.start]:#04x}); "
+        "save it as UTF-8 (in Excel: 'CSV UTF-8')"
+    )
+
+
 def _csv_rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InvalidInputError(
-                f"places file {path.name}: missing column(s) {missing}; found {reader.fieldnames}"
-            )
-        # Row 1 is the header, so data rows are numbered as a spreadsheet shows them.
-        return [(i + 2, row) for i, row in enumerate(reader)]
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            fieldnames = reader.fieldnames or []
+            missing = [c for c in required if c not in fieldnames]
+            if missing:
+                separator = next(
+                    (s for s in (";", "\t") if len(fieldnames) == 1 and s in fieldnames[0]), None
+                )
+                hint = (
+                    f"; the header is separated by {separator!r}: use commas" if separator else ""
+                )
+                raise InvalidInputError(
+                    f"places file {path.name}: missing column(s) {missing}; found "
+                    f"{reader.fieldnames}{hint}"
+                )
+            # Row 1 is the header, so data rows are numbered as a spreadsheet shows them.
+            return [(i + 2, row) for i, row in enumerate(reader)]
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc) from None
 
 
 def _geojson_rows(
@@ -107,7 +126,9 @@ def _geojson_rows(
 ) -> list[tuple[int, dict[str, Any]]]:
     try:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc) from None
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise InvalidInputError(f"places file {path.name}: not valid JSON ({exc})") from None
     features = document.get("features") if isinstance(document, dict) else None
     if not isinstance(features, list):

@@ -165,13 +165,21 @@ def _parse_gateways(raw: Any, problems: list[str]) -> list[Gateway]:
         problems.append("gateways: must be an array of tables ([[gateways]])")
         return []
     gateways = []
+    seen: dict[str, int] = {}
     for i, item in enumerate(raw):
         where = f"gateways[{i}]"
         table = _check_keys(item, _GATEWAY_KEYS, where, problems)
         gateway_id = _string(table, "id", where, problems)
+        gateway_name = _string(table, "name", where, problems, gateway_id)
         if gateway_id is None or "lon" not in table or "lat" not in table:
             problems.append(f"{where}: needs id, lon and lat")
             continue
+        if gateway_id in seen:
+            problems.append(
+                f"{where}.id: {gateway_id!r} already used by gateways[{seen[gateway_id]}]; "
+                "give every gateway its own id"
+            )
+        seen.setdefault(gateway_id, i)
         links: dict[str, GatewayLink] = {}
         raw_links = table.get("links")
         if not isinstance(raw_links, dict) or not raw_links:
@@ -197,7 +205,7 @@ def _parse_gateways(raw: Any, problems: list[str]) -> list[Gateway]:
             gateways.append(
                 Gateway(
                     gateway_id,
-                    str(table.get("name", gateway_id)),
+                    gateway_name or gateway_id,
                     table["lon"],
                     table["lat"],
                     links,
@@ -227,7 +235,13 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
     """
     path = region_file(region)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: editors on Windows save a byte-order mark, which TOML itself does not allow.
+        document = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"region file {path.name}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            f"offset {exc.start}); save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInputError(f"region file {path.name}: malformed TOML ({exc})") from None
     problems: list[str] = []
@@ -239,9 +253,12 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         _string(document, "timezone", "region", problems, DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
     )
     province_code = _string(document, "province_code", "region", problems)
+    description = document.get("description")
+    if description is not None and not isinstance(description, str):
+        problems.append(f"region.description: must be a string, got {description!r}")
     try:
         zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder: OSError
         problems.append(
             f"region.timezone: unknown time zone {timezone!r} (e.g. 'Asia/Ho_Chi_Minh')"
         )

@@ -133,7 +133,7 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
         )
     writer = osmium.SimpleWriter(str(target), overwrite=True)
     try:
-        node_count = 0
+        located: set[int] = set()
         for node in osmium.FileProcessor(str(source), osmium.osm.NODE):
             if not isinstance(node, osmium.osm.Node):  # the NODE filter yields nothing else
                 continue
@@ -141,12 +141,39 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
                 writer.add_node(
                     osmium.osm.mutable.Node(id=node.id, location=node.location, tags={})
                 )
-                node_count += 1
+                located.add(node.id)
+        # Clipped extracts (osmium's "simple" strategy, bbox exports) keep every node reference of
+        # a way but only the nodes inside the box, and osmnx refuses ways with missing nodes. Cut
+        # such ways at the missing nodes and keep the pieces of two or more nodes; extra pieces
+        # get ids above every way id of the file.
+        next_id = max(way_id for way_id, _, _ in ways) + 1
+        piece_count = 0
         for way_id, refs, tags in ways:
-            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))
+            for k, piece in enumerate(_located_runs(refs, located)):
+                piece_id = way_id
+                if k > 0:
+                    piece_id, next_id = next_id, next_id + 1
+                writer.add_way(osmium.osm.mutable.Way(id=piece_id, nodes=piece, tags=tags))
+                piece_count += 1
     finally:
         writer.close()
-    return node_count, len(ways)
+    if piece_count == 0:
+        raise InvalidInputError(
+            f"road network file {str(source)!r}: none of its {len(ways):,} {network_type!r} ways "
+            "has two nodes with a position in the file; is the extract missing its nodes?"
+        )
+    return len(located), piece_count
+
+
+def _located_runs(refs: list[int], located: set[int]) -> list[list[int]]:
+    """Split a way's node references into the runs of two or more nodes that have a position."""
+    runs: list[list[int]] = [[]]
+    for ref in refs:
+        if ref in located:
+            runs[-1].append(ref)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if len(run) >= 2]
 
 
 def _labels(value: object) -> str:
@@ -164,10 +191,22 @@ def network_from_graph(
     """Convert an osmnx MultiDiGraph (WGS84, simplified) into a :class:`RoadNetwork`.
 
     Keeps the largest strongly connected component; every edge gets its class speed and travel time.
+
+    Raises
+    ------
+    InvalidInputError
+        If that component has no edge (no road can be driven there and back).
     """
     import osmnx as ox
 
-    G = ox.truncate.largest_component(G, strongly=True)
+    if G.number_of_edges() > 0:
+        G = ox.truncate.largest_component(G, strongly=True)
+    if G.number_of_edges() == 0:
+        raise InvalidInputError(
+            f"road network of {name}: no road joins two junctions in both directions (the "
+            "largest strongly connected part has no edge); the road data is too small, or only "
+            "has one-way streets that never lead back"
+        )
     node_ids = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
     position = {int(n): i for i, n in enumerate(node_ids)}
     node_lon = np.array([G.nodes[n]["x"] for n in node_ids], dtype=np.float64)
@@ -343,7 +382,8 @@ def build_network(
     MissingDataFileError
         If the file is missing.
     InvalidInputError
-        If the format is unknown, the network type is unknown or no road is found.
+        If the format is unknown, the network type is unknown, no road is found, or no road can
+        be driven there and back.
     """
     check_road_file(road_file)
     if network_type not in NETWORK_TYPES:

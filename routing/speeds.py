@@ -15,7 +15,7 @@ The speeds are *planning* speeds for a loaded oxygen truck in city traffic, not 
 Where an edge does carry a numeric ``maxspeed`` below its class speed, the lower value wins. An edge
 with several classes (osmnx merges ways) takes the fastest of them. A class missing from the table
 falls back to ``FALLBACK_SPEED_KPH``. Regions may override any entry (``[speeds_kph]`` in the region
-file).
+file); a class the table does not list is refused as a typo.
 """
 
 from __future__ import annotations
@@ -55,14 +55,20 @@ FALLBACK_SPEED_KPH = 20.0
 
 
 def validate_speeds(speeds_kph: Mapping[str, float]) -> None:
-    """Check that every speed is a positive finite number of km/h.
+    """Check that every road class is in the table and every speed a positive finite km/h.
 
     Raises
     ------
     InvalidInputError
-        Listing every road class whose speed is not positive and finite.
+        Listing every road class the table does not know (a typo such as ``primray`` would
+        otherwise be ignored silently) and every speed that is not positive and finite.
     """
     problems = [
+        f"speeds_kph[{road_class!r}]: unknown road class (known: {', '.join(SPEEDS_KPH)})"
+        for road_class in speeds_kph
+        if road_class not in SPEEDS_KPH
+    ]
+    problems += [
         f"speeds_kph[{road_class!r}]: must be a positive number of km/h, got {speed!r}"
         for road_class, speed in speeds_kph.items()
         if not (

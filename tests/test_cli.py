@@ -126,6 +126,17 @@ def test_bad_inputs_exit_with_a_clear_message(tmp_path: Path) -> None:
         main, ["--data-dir", str(tmp_path / "nowhere"), "graph", "info", "--region", "hcmc_d5"]
     )
     assert result.exit_code == 2 and "--data-dir" in result.output
+    # --out naming a folder ended in IsADirectoryError after the matrix was computed (exit 1)
+    good = _places_csv(
+        tmp_path / "good.csv", [("NT", "Bệnh viện Nguyễn Trãi", 106.67494, 10.75674)]
+    )
+    matrix_args = ["matrix", "--region", "hcmc_d5", "--from", str(good), "--to", str(good)]
+    result = runner.invoke(main, [*matrix_args, "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--out" in result.output and "is a folder" in result.output
+    # a missing folder is created, as `plan --out` does (FileNotFoundError before)
+    result = runner.invoke(main, [*matrix_args, "--out", str(tmp_path / "new" / "m.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "new" / "m.csv").is_file()
 
 
 def test_run_prints_summary_matrix_and_plan(tmp_path: Path) -> None:
@@ -191,3 +202,13 @@ def test_scenario_run_compares_plans_and_routes(tmp_path: Path) -> None:
     assert all(r["supplier_id"] != "TDS" for r in comparison["flows_added"])
     assert comparison["routes"]["totals"]["routes"]["base"] >= 1
     assert (tmp_path / "out" / "scenario" / "plan.geojson").is_file()
+
+
+def test_plan_on_an_empty_registry_says_how_to_fill_it(tmp_path: Path) -> None:
+    # The hint named `db seed --region hcmc_d5`, which `db seed` refuses (only hcmc has a seed).
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    args = ["plan", "--region", "hcmc_d5", "--date", "2021-08-20", "--out", str(tmp_path / "p")]
+    result = CliRunner().invoke(main, [*args, "--database-url", url])
+    assert result.exit_code == 2, result.output
+    assert "no facility on the map" in result.output
+    assert "db seed --region hcmc`" in result.output and "--region hcmc_d5" not in result.output

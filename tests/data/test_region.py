@@ -87,11 +87,39 @@ file = "suppliers.csv"
             "extra_min: must be a non-negative",
         ),
         ('name = "x"\n[roads\n', "malformed TOML"),
+        # a time-zone folder, not a zone: ZoneInfo raised IsADirectoryError (traceback)
+        ('name = "x"\ntimezone = "Asia"\n[roads]\nfile = "a.osm"\n', "unknown time zone 'Asia'"),
+        # wrong types were accepted silently (description was never checked, names were str()-ed)
+        ('name = "x"\ndescription = 3\n[roads]\nfile = "a.osm"\n', "region.description"),
+        (
+            'name = "x"\n[roads]\nfile = "a.osm"\n[[gateways]]\nid = "g"\nname = 5\nlon = 106.7\n'
+            "lat = 10.8\nlinks = { P = { extra_min = 5 } }\n",
+            "gateways\\[0\\].name: must be a non-empty string",
+        ),
+        # two gateways with one id made SnapResult.gateway_id ambiguous
+        (
+            'name = "x"\n[roads]\nfile = "a.osm"\n'
+            + '[[gateways]]\nid = "g"\nlon = 106.7\nlat = 10.8\nlinks = { P = { extra_min = 5 } }\n'
+            * 2,
+            "gateways\\[1\\].id: 'g' already used by gateways\\[0\\]",
+        ),
     ],
 )
 def test_malformed_region_files_are_refused(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         load_region(str(_write_region(tmp_path, body)))
+
+
+def test_region_file_encoding(tmp_path: Path) -> None:
+    # A byte-order mark (Windows editors) is accepted; other encodings are an input error, not a
+    # UnicodeDecodeError traceback.
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + 'name = "Quận 5"\n[roads]\nfile = "a.osm"\n'.encode())
+    with pytest.raises(MissingDataFileError, match=r"roads\.file"):  # parsed up to the file lookup
+        load_region(str(path))
+    path.write_bytes('name = "Quận 5"\n[roads]\nfile = "a.osm"\n'.encode("utf-16"))
+    with pytest.raises(InvalidInputError, match=r"bom\.toml: not UTF-8 text"):
+        load_region(str(path))
 
 
 def test_missing_files_name_the_setting(tmp_path: Path) -> None:
@@ -167,6 +195,36 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
     path.write_text("code,lon,lat\nA,106.7,10.8\n", encoding="utf-8")
     with pytest.raises(InvalidInputError, match=r"missing column\(s\) \['id'\]"):
         read_places(path)
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "message"),
+    [
+        # Excel's default "CSV" in a Vietnamese locale: Windows-1258, a UnicodeDecodeError before
+        ("places.csv", "id,name,lon,lat\nA,Đà,106.7,10.8\n".encode("cp1258"), "not UTF-8"),
+        ("places.geojson", '{"features": [], "name": "Bệnh"}'.encode("utf-16"), "not UTF-8"),
+        # nesting deeper than the JSON parser's recursion limit: a RecursionError before
+        ("places.geojson", b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        # a semicolon-separated CSV (European Excel) names the separator
+        ("places.csv", b"id;name;lon;lat\nA;x;106.7;10.8\n", "separated by ';': use commas"),
+    ],
+)
+def test_unreadable_place_files_are_input_errors(
+    tmp_path: Path, file_name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / file_name
+    path.write_bytes(content)
+    with pytest.raises(InvalidInputError, match=message):
+        read_places(path)
+
+
+def test_geojson_id_zero_is_an_id(tmp_path: Path) -> None:
+    # A numeric id 0 was reported as "empty id".
+    point = {"type": "Point", "coordinates": [106.7, 10.8]}
+    feature = {"type": "Feature", "id": 0, "geometry": point}
+    path = tmp_path / "places.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), "utf-8")
+    assert [p.place_id for p in read_places(path)] == ["0"]
 
 
 def test_vietnamese_names_survive_csv_with_bom_and_geojson(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from data.errors import InvalidInputError, MissingDataFileError
 from routing.graph import build_network, load_network, load_or_build_network, save_network
 from routing.network import RoadNetwork
-from routing.speeds import SPEEDS_KPH, edge_speed_kph, parse_maxspeed_kph
+from routing.speeds import SPEEDS_KPH, edge_speed_kph, merge_speeds, parse_maxspeed_kph
 
 
 def test_d5_network_is_one_strongly_connected_component(d5_network: RoadNetwork) -> None:
@@ -121,6 +121,65 @@ def test_file_with_no_roads_is_refused(tmp_path: Path) -> None:
         build_network(path, name="x")
 
 
+def _osm_xml(nodes: str, ways: str) -> str:
+    return f'<?xml version="1.0"?><osm version="0.6">{nodes}{ways}</osm>'
+
+
+_SQUARE_NODES = "".join(
+    f'<node id="{i}" lat="{lat}" lon="{lon}"/>'
+    for i, (lon, lat) in enumerate(
+        [(106.700, 10.770), (106.701, 10.770), (106.702, 10.770), (106.702, 10.771)], start=1
+    )
+)
+
+
+def test_clipped_extract_with_missing_nodes_builds_from_the_nodes_present(tmp_path: Path) -> None:
+    # An osmium "simple" bbox extract keeps every node reference of a way that crosses the box but
+    # only the nodes inside it; osmnx raised "Some edges missing nodes" (exit 1, traceback).
+    path = tmp_path / "clipped.osm"
+    path.write_text(
+        _osm_xml(
+            _SQUARE_NODES,
+            '<way id="7"><nd ref="1"/><nd ref="2"/><nd ref="99"/><nd ref="3"/><nd ref="4"/>'
+            '<tag k="highway" v="residential"/></way>',
+        ),
+        encoding="utf-8",
+    )
+    network = build_network(path, name="x")
+    # Cut at the missing node 99: pieces 1-2 and 3-4, two-way; one piece is kept (the larger
+    # strongly connected component), never a made-up segment from 2 to 3.
+    assert network.edge_count == 2
+    assert sorted(network.node_osmid.tolist()) in ([1, 2], [3, 4])
+
+
+@pytest.mark.parametrize(
+    ("ways", "match"),
+    [
+        # a single one-way street: its strongly connected components have no edge
+        (
+            '<way id="7"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/>'
+            '<tag k="oneway" v="yes"/></way>',
+            "no road joins two junctions in both directions",
+        ),
+        # a way whose only node with a position is one
+        ('<way id="7"><nd ref="1"/><tag k="highway" v="primary"/></way>', "two nodes with a"),
+        # a way whose nodes are all missing from the file
+        (
+            '<way id="7"><nd ref="98"/><nd ref="99"/><tag k="highway" v="primary"/></way>',
+            "two nodes with a position",
+        ),
+    ],
+)
+def test_road_data_without_a_drivable_loop_is_refused(
+    tmp_path: Path, ways: str, match: str
+) -> None:
+    # These raised ValueError from numpy or osmnx instead of an input error.
+    path = tmp_path / "tiny.osm"
+    path.write_text(_osm_xml(_SQUARE_NODES, ways), encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=match):
+        build_network(path, name="x")
+
+
 def test_corrupt_osm_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "broken.osm"
     path.write_text("this is not xml", encoding="utf-8")
@@ -168,3 +227,10 @@ def test_edge_speed_uses_fastest_class_and_lower_posted_limit() -> None:
     assert edge_speed_kph("primary", "20", SPEEDS_KPH)[0] == 20.0
     assert edge_speed_kph("primary", "120", SPEEDS_KPH)[0] == SPEEDS_KPH["primary"]
     assert edge_speed_kph("spaceway", None, SPEEDS_KPH)[0] == 20.0
+
+
+def test_unknown_road_class_in_speed_overrides_is_refused() -> None:
+    # A typo in a region's [speeds_kph] was ignored silently: the planner's 30 km/h never applied.
+    with pytest.raises(InvalidInputError, match=r"speeds_kph\['primray'\]: unknown road class"):
+        merge_speeds({"primray": 30.0})
+    assert merge_speeds({"primary": 30.0})["primary"] == 30.0
