@@ -84,7 +84,9 @@ def snap_places(
             reason = (
                 f"{distance:,.0f} m from the nearest road of {network.name}, beyond the "
                 f"{max_snap_m:,.0f} m snapping limit: check the coordinates, or give the place a "
-                "gateway if it lies outside the map"
+                "gateway if it lies outside the map (only the largest part of the network in "
+                "which every road leads there and back is kept: roads on an island or beyond a "
+                "one-way dead end of the extract do not count)"
             )
             results.append(
                 SnapResult(
