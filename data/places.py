@@ -112,6 +112,12 @@ def _csv_rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, Any]
                     f"places file {path.name}: missing column(s) {missing}; found "
                     f"{reader.fieldnames}{hint}"
                 )
+            repeated = sorted({c for c in required if fieldnames.count(c) > 1})
+            if repeated:
+                raise InvalidInputError(
+                    f"places file {path.name}: column(s) {repeated} appear more than once in the "
+                    "header; keep one of each"
+                )
             # Row 1 is the header, so data rows are numbered as a spreadsheet shows them.
             return [(i + 2, row) for i, row in enumerate(reader)]
     except UnicodeDecodeError as exc:

@@ -207,6 +207,12 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
         ("places.geojson", b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
         # a semicolon-separated CSV (European Excel) names the separator
         ("places.csv", b"id;name;lon;lat\nA;x;106.7;10.8\n", "separated by ';': use commas"),
+        # a header naming a column twice: the last one silently won before
+        (
+            "places.csv",
+            b"id,name,lon,lat,lon\nA,x,106.7,10.8,0\n",
+            r"column\(s\) \['lon'\] appear more than once",
+        ),
     ],
 )
 def test_unreadable_place_files_are_input_errors(
