@@ -316,9 +316,49 @@ def test_cli_refuses_coordinates_without_matrix(
     problem_file = tmp_path / "problem.json"
     problem_file.write_text(json.dumps(document), encoding="utf-8")
     result = CliRunner().invoke(main, ["allocate", str(problem_file)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "travel_time_s: missing; give a travel-time matrix" in result.output
     assert "--region" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # not UTF-8 (a traceback before)
+        (b'{"horizon_days": "\xff"}', "problem.json: not UTF-8 text (byte 18: invalid start byte)"),
+        # not an object
+        (b"[1, 2]", "document: must be a JSON object, got list"),
+        # nested too deeply for the parser (a RecursionError before)
+        (b"[" * 100_000 + b"]" * 100_000, "problem JSON: nested too deeply to read"),
+    ],
+)
+def test_cli_refuses_a_bad_problem_file_with_status_2(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_bytes(content)
+    result = CliRunner().invoke(main, ["allocate", str(problem_file)])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_reads_a_problem_file_with_a_byte_order_mark(
+    hand_document: dict[str, Any], tmp_path: Path
+) -> None:
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_bytes(json.dumps(hand_document, ensure_ascii=False).encode("utf-8-sig"))
+    out = tmp_path / "plan.json"
+    result = CliRunner().invoke(main, ["allocate", str(problem_file), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["totals"]["unmet_m3"] == 50.0
+
+
+def test_cli_reports_an_unwritable_out_file(hand_document: dict[str, Any], tmp_path: Path) -> None:
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(hand_document), encoding="utf-8")
+    out = tmp_path / "missing" / "plan.json"
+    result = CliRunner().invoke(main, ["allocate", str(problem_file), "--out", str(out)])
+    assert result.exit_code == 2 and "cannot write the plan there" in result.output
 
 
 def test_cli_computes_road_times_from_coordinates_with_a_region(tmp_path: Path) -> None:
