@@ -36,7 +36,11 @@ def require(permission: str) -> None:
 
 
 def json_body() -> Any:
-    """Return the request's JSON body (400 unless it is UTF-8 JSON sent as application/json)."""
+    """Return the request's JSON body.
+
+    400 unless it is UTF-8 JSON sent as application/json and nested no deeper than the parser
+    reads.
+    """
     if not request.is_json:
         problem = "body: send JSON with Content-Type: application/json"
         raise MalformedInputError(problem, [problem])
@@ -44,6 +48,10 @@ def json_body() -> Any:
         return json.loads(request.get_data(cache=True).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         problem = f"body: not valid UTF-8 JSON ({error})"
+        raise MalformedInputError(problem, [problem]) from None
+    except RecursionError:
+        # Arrays nested thousands deep exhaust the parser's recursion (a 500 before).
+        problem = "body: JSON nested too deeply to read"
         raise MalformedInputError(problem, [problem]) from None
 
 
