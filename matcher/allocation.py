@@ -1341,6 +1341,12 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     with no usable supplier are unmet whatever the plan does and would pin the share at 1.
     """
     n_f, n_d = scaled.demand_q.shape
+    # GLOP gave up (not optimal, in a fraction of a second) on supplies many orders above the
+    # demand, such as an "unlimited" supplier of 1e15 m³. No supplier can send more than the
+    # whole demand, so the LP gets capacities capped at it; explanations use the real ones.
+    scaled = dataclasses.replace(
+        scaled, capacity_q=np.minimum(scaled.capacity_q, int(scaled.demand_q.sum()))
+    )
     networks = _build_networks(scaled, scaled.usable, options.carry_over)
     tails = np.concatenate(
         [n.tails + off for n, off in zip(networks, _offsets(networks, "supplies"), strict=True)]
@@ -1428,17 +1434,20 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
         solver = mbh.ModelSolverHelper("glop")
         solver.set_time_limit_in_seconds(max(0.001, deadline - time.perf_counter()))
         solver.solve(model)
+        statuses.append(str(solver.status().name))
         if solver.status() != mbh.SolveStatus.OPTIMAL:
             return None
         return np.asarray(solver.variable_values(), np.float64)
 
+    statuses: list[str] = []
     stage_1 = np.zeros(n_arcs + 1)
     stage_1[z] = 1.0
     values = run(stage_1, 1.0, None)
     if values is None:
         raise SolverTimeoutError(
             f"fairness LP: no optimal largest unmet share within time_limit_s="
-            f"{options.time_limit_s}; raise the limit or drop fairness mode"
+            f"{options.time_limit_s} (GLOP status {statuses[-1]}); raise the limit or drop "
+            "fairness mode"
         )
     status = "optimal"
     z_best = float(values[z]) + 1e-9

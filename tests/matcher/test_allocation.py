@@ -267,6 +267,18 @@ def test_fairness_states_no_zero_flows() -> None:
     assert plan.totals.delivered_m3 + plan.totals.unmet_m3 == pytest.approx(plan.totals.demand_m3)
 
 
+def test_fairness_with_an_unlimited_supplier(document: dict[str, Any]) -> None:
+    # Bulk liquid without limit: GLOP returned ABNORMAL at once on a supply 1e16 quanta above the
+    # demand, reported as a time limit (SolverTimeoutError) instead of a plan.
+    document["suppliers"][0]["products"] = {"bulk_liquid": {"capacity_m3_per_day": 1e15}}
+    document["options"] = {"fairness": True}
+    plan = _solve(document)
+    assert plan.solver_status == "optimal"
+    # Only the cylinders are short: 35 m³ a day wanted by H3 and H4, 30 and 10 m³ offered.
+    assert plan.totals.unmet_m3 == pytest.approx(30, abs=1e-3)
+    assert sum(f.quantity_m3 for f in plan.flows if f.supplier_id == "P") == pytest.approx(220)
+
+
 def test_matrix_provider_feeds_the_travel_times(hand_document: dict[str, Any]) -> None:
     document = json.loads(json.dumps(hand_document))
     matrix = document.pop("travel_time_s")
