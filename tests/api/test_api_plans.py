@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from typing import Any
 
 import pytest
@@ -108,6 +109,12 @@ def test_bad_plan_requests_name_the_field(user: Any, body: Any, field: str) -> N
 def test_a_body_that_is_not_json_is_a_400(user: Any, data: bytes, content_type: str) -> None:
     response = user("planner").post("/plans", data=data, content_type=content_type)
     assert expect_error(response, 400)["details"][0]["field"] == "body"
+
+
+def test_a_body_with_a_byte_order_mark_is_read(user: Any) -> None:
+    data = b"\xef\xbb\xbf" + json.dumps(BODY).encode("utf-8")
+    response = user("planner").post("/plans", data=data, content_type="application/json")
+    assert response.status_code == 201, response.get_data(as_text=True)
 
 
 def test_unknown_plan_and_bad_format(user: Any) -> None:
