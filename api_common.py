@@ -36,14 +36,24 @@ def require(permission: str) -> None:
 
 
 def json_body() -> Any:
-    """Return the request's JSON body (400 unless it is UTF-8 JSON sent as application/json)."""
+    """Return the request's JSON body.
+
+    400 unless it is UTF-8 JSON (a byte-order mark is ignored) sent as application/json and
+    nested no deeper than the parser reads.
+    """
     if not request.is_json:
         problem = "body: send JSON with Content-Type: application/json"
         raise MalformedInputError(problem, [problem])
     try:
-        return json.loads(request.get_data(cache=True).decode("utf-8"))
+        # utf-8-sig: a byte-order mark is ignored, as RFC 8259 allows (the plan endpoint, which
+        # read bodies through Flask, accepted one).
+        return json.loads(request.get_data(cache=True).decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         problem = f"body: not valid UTF-8 JSON ({error})"
+        raise MalformedInputError(problem, [problem]) from None
+    except RecursionError:
+        # Arrays nested thousands deep exhaust the parser's recursion (a 500 before).
+        problem = "body: JSON nested too deeply to read"
         raise MalformedInputError(problem, [problem]) from None
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from api_common import error_responses
+from api_common import error_responses, json_body
 from data.auth import authorize
 from data.errors import InvalidInputError, MissingDataFileError
 from data.region import Region, load_region
@@ -32,6 +32,7 @@ from data.store import RecordNotFoundError
 from routing.network import RoadNetwork
 
 _PLAN_ID = re.compile(r"^[0-9a-f]{32}$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BODY_KEYS = {"region", "date", "horizon_days", "options"}
 _MAX_TIME_LIMIT_S = 60.0
 # Allocation options a client may set over HTTP, with the schema each has in the OpenAPI document.
@@ -199,10 +200,14 @@ def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int,
     if not isinstance(region, str) or region not in regions:
         problems.append(f"region: {region!r} is not one of the served regions {list(regions)}")
     start: dt.date | None = None
+    raw_date = body.get("date")
     try:
-        start = dt.date.fromisoformat(body.get("date", ""))
-    except (TypeError, ValueError):
-        problems.append(f"date: expected YYYY-MM-DD, got {body.get('date')!r}")
+        # Only YYYY-MM-DD (the OpenAPI "date"): fromisoformat also reads 20210820 and 2021-W33-5.
+        if not isinstance(raw_date, str) or not _ISO_DATE.fullmatch(raw_date):
+            raise ValueError(raw_date)
+        start = dt.date.fromisoformat(raw_date)
+    except ValueError:
+        problems.append(f"date: expected YYYY-MM-DD, got {raw_date!r}")
     horizon = body.get("horizon_days", 7)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 60:
         problems.append(f"horizon_days: must be an integer from 1 to 60, got {horizon!r}")
@@ -226,7 +231,9 @@ def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
         from planning import build_plan, plan_request_from_store
 
         service = _service()
-        body = request.get_json(silent=True)
+        # 400 for a body that is not JSON, like every other endpoint (it was a 422 saying
+        # "expected a JSON object", and deeply nested arrays were a 500).
+        body = json_body()
         region_id, start, horizon, options = _parse_body(body, service.regions)
         try:
             region, network = service.region_network(region_id)

@@ -644,43 +644,60 @@ def serve(
     help="Road network for problems that give coordinates instead of a matrix.",
 )
 @click.pass_context
+@_fail_cleanly
 def allocate(
     ctx: click.Context, problem_file: str, out_file: str | None, region_name: str | None
 ) -> None:
-    """Allocate supply to facilities from a JSON problem file (format: docs/allocation.md)."""
+    """Allocate supply to facilities from a JSON problem file (format: docs/allocation.md).
+
+    Exit status 2 for a problem file that cannot be read or breaks the format (the message lists
+    every field at fault), 1 when the solver gives up (time limit), 0 with the plan otherwise.
+    """
     import json
     from pathlib import Path
 
-    from data.errors import InvalidInputError, MissingDataFileError
     from matcher.allocation import allocate_supply
     from matcher.problem_json import plan_to_json, problem_from_json_text
 
+    path = Path(problem_file)
     try:
-        request = problem_from_json_text(Path(problem_file).read_text(encoding="utf-8"))
-        provider = None
-        if request.problem.travel_time_s is None:
-            if region_name is None:
-                raise InvalidInputError(
-                    "travel_time_s: missing; give a travel-time matrix (seconds, one row per "
-                    "supplier), or coordinates and --region so that road travel times are computed"
-                )
-            from planning import road_matrix_provider
+        # utf-8-sig: a byte-order mark, as Windows editors write one, is not an error.
+        text_in = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInputError(
+            f"{path.name}: not UTF-8 text (byte {error.start}: {error.reason}); save the "
+            "problem file as UTF-8"
+        ) from None
+    except OSError as error:
+        raise InvalidInputError(f"{path.name}: cannot read it ({error.strerror})") from None
+    request = problem_from_json_text(text_in)
+    provider = None
+    if request.problem.travel_time_s is None:
+        if region_name is None:
+            raise InvalidInputError(
+                "travel_time_s: missing; give a travel-time matrix (seconds, one row per "
+                "supplier), or coordinates and --region so that road travel times are computed"
+            )
+        from planning import road_matrix_provider
 
-            region, network = _region_network(ctx, region_name)
-            provider = road_matrix_provider(network, region)
-        plan = allocate_supply(
-            request.problem,
-            matrix_provider=provider,
-            conversions=request.conversions,
-            cylinder_size=request.cylinder_size,
-        )
-    except (InvalidInputError, MissingDataFileError) as error:
-        raise click.ClickException(str(error)) from None
+        region, network = _region_network(ctx, region_name)
+        provider = road_matrix_provider(network, region)
+    plan = allocate_supply(
+        request.problem,
+        matrix_provider=provider,
+        conversions=request.conversions,
+        cylinder_size=request.cylinder_size,
+    )
     text = json.dumps(plan_to_json(plan), ensure_ascii=False, indent=1)
     if out_file is None:
         click.echo(text)
     else:
-        Path(out_file).write_text(text + "\n", encoding="utf-8")
+        try:
+            Path(out_file).write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise InvalidInputError(
+                f"--out {out_file}: cannot write the plan there ({error.strerror})"
+            ) from None
     totals = plan.totals
     click.echo(
         f"{plan.solver} {plan.solver_status} in {plan.run_time_s:.3f} s: "

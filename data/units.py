@@ -29,6 +29,17 @@ LITRES_PER_M3 = 1000.0
 MINUTES_PER_DAY = 24 * 60
 
 
+def _is_positive_finite(value: object) -> bool:
+    # Not bool (true would be a factor of 1), and an int too large for a float is not finite
+    # (math.isfinite raises OverflowError on it).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value > 0
+    except OverflowError:
+        return False
+
+
 def _default_cylinder_sizes() -> dict[str, float]:
     # Water volume (L) -> gas content (m³) at 150 bar, scaled from 40 L = 6.0 m³
     # (oxygen-parameters.md).
@@ -57,10 +68,10 @@ class OxygenConversions:
         problems = []
         for name in ("gas_m3_per_lox_t", "lox_kg_per_l"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            if not _is_positive_finite(value):
                 problems.append(f"{name}: must be a positive finite number, got {value!r}")
         for size, gas_m3 in self.cylinder_gas_m3.items():
-            if not (isinstance(gas_m3, int | float) and math.isfinite(gas_m3) and gas_m3 > 0):
+            if not _is_positive_finite(gas_m3):
                 problems.append(f"cylinder_gas_m3[{size!r}]: must be positive, got {gas_m3!r}")
         if problems:
             raise InvalidInputError.from_problems("oxygen conversions", problems)

@@ -155,9 +155,18 @@ class _FlowMaker:
         """Gas m³ of transport quanta, as the plan states them."""
         return np.round(np.asarray(transport_q, np.float64) * self.resolution_m3, 6)
 
+    def positive(self, quanta: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        """Mask of the quantities the plan states: above LP noise and nonzero once rounded to m³.
+
+        A fairness LP flow of a few millionths of a quantum rounded to a flow of 0.0 m³ (and
+        -0.0 cylinders) before.
+        """
+        quanta = np.asarray(quanta, np.float64)
+        return (quanta > _FLOW_TOLERANCE) & (self.quantities_m3(quanta) > 0)
+
     def __call__(self, arcs: _TransportArcs, transport_q: npt.NDArray[np.float64]) -> list[Flow]:
         """Return the flows of the positive quantities, by day, supplier, facility, product."""
-        positive = np.nonzero(np.asarray(transport_q) > _FLOW_TOLERANCE)[0]
+        positive = np.nonzero(self.positive(transport_q))[0]
         positive = positive[
             np.lexsort((arcs.p[positive], arcs.f[positive], arcs.s[positive], arcs.d[positive]))
         ]
@@ -254,7 +263,17 @@ def allocate_supply(
     limits = np.array(
         [[f.receiving_limit_m3(p) for p in PRODUCTS] for f in problem.facilities], dtype=float
     ).reshape(len(facility_ids), len(PRODUCTS))
-    priority = np.array([f.effective_priority for f in problem.facilities], dtype=np.int64)
+    weights = [f.effective_priority for f in problem.facilities]
+    too_large = [
+        f"facilities[{f.facility_id!r}].priority: {weight} (from priority, or tier and "
+        "critical_share) is too large for exact integer solving; use a priority below "
+        f"{_INT64_SAFE}"
+        for f, weight in zip(problem.facilities, weights, strict=True)
+        if weight >= _INT64_SAFE
+    ]
+    if too_large:
+        raise InvalidInputError.from_problems("allocation problem", too_large)
+    priority = np.array(weights, dtype=np.int64)
     return allocate_supply_matrix(
         supplier_ids,
         facility_ids,
@@ -446,15 +465,36 @@ def _scale_and_validate(
     # Named scaling step: m³ -> integer quanta. Demand up, capacity and limits down (never
     # promise gas that is not there); the tolerance absorbs binary noise such as 0.3 / 0.1.
     resolution = options.quantity_resolution_m3
-    demand_q = np.ceil(demand / resolution - 1e-9).astype(np.int64)
-    capacity_q = np.floor(capacity / resolution + 1e-9).astype(np.int64)
+    # Quanta are counted in floats first: a huge quantity or a tiny resolution must be refused
+    # here, not wrapped around by the cast to int64 (it gave a plan with no demand).
+    with np.errstate(over="ignore"):
+        demand_quanta = np.ceil(demand / resolution - 1e-9)
+        capacity_quanta = np.floor(capacity / resolution + 1e-9)
+        limit_quanta = np.floor(limit_arr / resolution + 1e-9)
+        for name, array, quanta, ids in (
+            ("demand_m3", demand, demand_quanta, facility_ids),
+            ("capacity_m3", capacity, capacity_quanta, supplier_ids),
+        ):
+            if float(quanta.sum()) < _INT64_SAFE:
+                continue
+            largest = np.unravel_index(int(np.argmax(array)), array.shape)
+            where = [repr(ids[int(largest[0])])]
+            if name == "capacity_m3":
+                where.append(PRODUCTS[int(largest[1])].value)
+            where.append(f"day {int(largest[-1])}")
+            problems.append(
+                f"{name}: {float(array.sum())!r} m³ in all (largest {name}[{', '.join(where)}]"
+                f" = {float(array[largest])!r}) is too many quanta of quantity_resolution_m3="
+                f"{resolution!r} for exact integer solving; give realistic quantities or a "
+                "coarser quantity_resolution_m3"
+            )
+    if problems:
+        raise InvalidInputError.from_problems("allocation arrays", problems)
+    demand_q = demand_quanta.astype(np.int64)
+    capacity_q = capacity_quanta.astype(np.int64)
     total_demand_q = int(demand_q.sum())
-    limit_q = np.where(
-        np.isinf(limit_arr),
-        total_demand_q,
-        np.floor(np.minimum(limit_arr, 1e15) / resolution + 1e-9),
-    ).astype(np.int64)
-    limit_q = np.minimum(limit_q, total_demand_q)
+    # No facility receives more than the total demand, so that caps "no limit" and huge limits.
+    limit_q = np.minimum(limit_quanta, total_demand_q).astype(np.int64)
 
     travel = travel.astype(np.int64)
     offered = capacity_q.sum(axis=2) > 0  # (S, P)
@@ -574,12 +614,19 @@ def travel_matrix_from_seconds(
     negative = (values < 0) & (values != UNREACHABLE_S)
     for s_idx, f_idx in np.argwhere(negative)[:10]:
         problems.append(
-            f"travel_time_s[{s_idx}][{f_idx}]: negative time {values[s_idx, f_idx]!r}; "
+            f"travel_time_s[{s_idx}][{f_idx}]: negative time {float(values[s_idx, f_idx])!r}; "
             "give seconds >= 0, or null for unreachable"
         )
     if problems:
         raise InvalidInputError.from_problems("travel-time matrix", problems)
     unreachable = np.isinf(values) | (values == UNREACHABLE_S)
+    for s_idx, f_idx in np.argwhere(~unreachable & (values >= _INT64_SAFE))[:10]:
+        problems.append(
+            f"travel_time_s[{s_idx}][{f_idx}]: {float(values[s_idx, f_idx])!r} seconds is too "
+            f"large (below {_INT64_SAFE}); give seconds, or null for unreachable"
+        )
+    if problems:
+        raise InvalidInputError.from_problems("travel-time matrix", problems)
     matrix = np.where(unreachable, UNREACHABLE_S, np.rint(np.where(unreachable, 0, values)))
     return matrix.astype(np.int64)
 
@@ -1294,6 +1341,12 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     with no usable supplier are unmet whatever the plan does and would pin the share at 1.
     """
     n_f, n_d = scaled.demand_q.shape
+    # GLOP gave up (not optimal, in a fraction of a second) on supplies many orders above the
+    # demand, such as an "unlimited" supplier of 1e15 m³. No supplier can send more than the
+    # whole demand, so the LP gets capacities capped at it; explanations use the real ones.
+    scaled = dataclasses.replace(
+        scaled, capacity_q=np.minimum(scaled.capacity_q, int(scaled.demand_q.sum()))
+    )
     networks = _build_networks(scaled, scaled.usable, options.carry_over)
     tails = np.concatenate(
         [n.tails + off for n, off in zip(networks, _offsets(networks, "supplies"), strict=True)]
@@ -1381,17 +1434,20 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
         solver = mbh.ModelSolverHelper("glop")
         solver.set_time_limit_in_seconds(max(0.001, deadline - time.perf_counter()))
         solver.solve(model)
+        statuses.append(str(solver.status().name))
         if solver.status() != mbh.SolveStatus.OPTIMAL:
             return None
         return np.asarray(solver.variable_values(), np.float64)
 
+    statuses: list[str] = []
     stage_1 = np.zeros(n_arcs + 1)
     stage_1[z] = 1.0
     values = run(stage_1, 1.0, None)
     if values is None:
         raise SolverTimeoutError(
             f"fairness LP: no optimal largest unmet share within time_limit_s="
-            f"{options.time_limit_s}; raise the limit or drop fairness mode"
+            f"{options.time_limit_s} (GLOP status {statuses[-1]}); raise the limit or drop "
+            "fairness mode"
         )
     status = "optimal"
     z_best = float(values[z]) + 1e-9
@@ -1448,11 +1504,10 @@ def _build_plan(
     arcs = solution.arcs
     n_f, n_p = scaled.accepted.shape
     n_d = scaled.demand_q.shape[1]
-    tolerance = _FLOW_TOLERANCE
     flows = solution.flows
     if flows is None:
         flows = make_flows(arcs, solution.transport_q)
-    positive = solution.transport_q > tolerance
+    positive = make_flows.positive(solution.transport_q)
     quantity_m3 = make_flows.quantities_m3(solution.transport_q[positive])
     transport_m3_s = float(quantity_m3 @ scaled.travel_s[arcs.s[positive], arcs.f[positive]])
     delivered_m3 = float(quantity_m3.sum())
@@ -1462,7 +1517,7 @@ def _build_plan(
     unmet_entries: list[UnmetDemand] = []
     by_reason: dict[UnmetReason, float] = {}
     # (day, facility) pairs, sorted by day.
-    days_first = np.argwhere(np.transpose(solution.unmet_q) > tolerance)
+    days_first = np.argwhere(make_flows.positive(np.transpose(solution.unmet_q)))
     reach = _reach_per_day(scaled, days_first[:, 1])
     for (day, f_idx), (n_suppliers, capacity_q, limited) in zip(days_first, reach, strict=True):
         unmet_q = float(solution.unmet_q[f_idx, day])

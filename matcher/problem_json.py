@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +34,11 @@ from data.units import OxygenConversions
 FORMAT_NAME = "oxyroute.allocation-problem"
 PLAN_FORMAT_NAME = "oxyroute.allocation-plan"
 FORMAT_VERSION = 1
+MAX_HORIZON_DAYS = 3660
+"""Longest horizon a document may plan (ten years): a larger one is refused, not expanded into
+per-day lists that exhaust memory."""
+_MAX_SECONDS = int(np.iinfo(np.int64).max)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 _TOP_KEYS = {
     "format",
@@ -87,13 +93,19 @@ def problem_from_json_text(text: str) -> AllocationRequest:
     Raises
     ------
     InvalidInputError
-        If the text is not JSON (with line and column), or the document breaks the format.
+        If the text is not JSON (with line and column), is nested too deeply to read, or the
+        document breaks the format.
     """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidInputError(
             f"problem JSON: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
+    except RecursionError:
+        raise InvalidInputError(
+            "problem JSON: nested too deeply to read (arrays or objects inside one another "
+            "thousands of levels deep); the format nests only a few levels"
         ) from None
     return problem_from_json(data)
 
@@ -126,20 +138,28 @@ def problem_from_json(data: Any) -> AllocationRequest:
     _unknown_keys("", data, _TOP_KEYS, problems)
     if data.get("format", FORMAT_NAME) != FORMAT_NAME:
         problems.append(f"format: got {data.get('format')!r}, expected {FORMAT_NAME!r}")
-    if data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
-        problems.append(f"version: got {data.get('version')!r}; this reader knows version 1")
+    version = data.get("version", FORMAT_VERSION)
+    if not _is_int(version) or version != FORMAT_VERSION:
+        problems.append(f"version: got {version!r}; this reader knows version 1")
     horizon = data.get("horizon_days")
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-        problems.append(f"horizon_days: must be an integer >= 1 (days planned), got {horizon!r}")
+    in_range = isinstance(horizon, int) and 1 <= horizon <= MAX_HORIZON_DAYS
+    if isinstance(horizon, bool) or not in_range:
+        problems.append(
+            f"horizon_days: must be an integer from 1 to {MAX_HORIZON_DAYS} (days planned), "
+            f"got {horizon!r}"
+        )
         horizon = None
     start_date = None
     if data.get("start_date") is not None:
+        raw_date = data["start_date"]
         try:
-            start_date = date.fromisoformat(str(data["start_date"]))
+            # Only YYYY-MM-DD: fromisoformat also reads 20210820 and 2021-W33-5 (and str() of
+            # the number 20210820), which the format does not document.
+            if not isinstance(raw_date, str) or not _ISO_DATE.fullmatch(raw_date):
+                raise ValueError(raw_date)
+            start_date = date.fromisoformat(raw_date)
         except ValueError:
-            problems.append(
-                f"start_date: {data['start_date']!r} is not an ISO date; use YYYY-MM-DD"
-            )
+            problems.append(f"start_date: {raw_date!r} is not an ISO date; use YYYY-MM-DD")
     conversions, cylinder_size = _parse_conversions(data.get("conversions", {}), problems)
     options = _parse_options(data.get("options", {}), problems)
     suppliers = _parse_suppliers(
@@ -147,9 +167,11 @@ def problem_from_json(data: Any) -> AllocationRequest:
     )
     facilities = _parse_facilities(data.get("facilities"), horizon, problems)
     matrix = None
-    if data.get("travel_time_s") is not None:
+    if data.get("travel_time_s") is not None and suppliers is not None and facilities is not None:
+        # The shape is that of the document's lists: an entry refused above still has its row
+        # or column, so the matrix is not reported as the wrong shape on top.
         matrix = _parse_matrix(
-            data["travel_time_s"], len(suppliers or []), len(facilities or []), problems
+            data["travel_time_s"], len(data["suppliers"]), len(data["facilities"]), problems
         )
     if problems or horizon is None or suppliers is None or facilities is None:
         raise InvalidInputError.from_problems("allocation problem", problems)
@@ -280,7 +302,12 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range, such as 10**400
+        return False
 
 
 def _unknown_keys(path: str, data: Mapping[str, Any], known: set[str], problems: list[str]) -> None:
@@ -348,7 +375,7 @@ def _parse_conversions(data: Any, problems: list[str]) -> tuple[OxygenConversion
         except InvalidInputError as error:
             problems.extend(f"conversions.{p}" for p in error.problems)
     cylinder_size = data.get("cylinder_size", "40L")
-    if cylinder_size not in conversions.cylinder_gas_m3:
+    if not isinstance(cylinder_size, str) or cylinder_size not in conversions.cylinder_gas_m3:
         problems.append(
             f"conversions.cylinder_size: unknown size {cylinder_size!r}; known sizes: "
             f"{', '.join(sorted(conversions.cylinder_gas_m3))}"
@@ -460,10 +487,19 @@ def _parse_capacity(
     if values is None:
         return None
     if key == "capacity_lox_t_per_day":
-        return [conversions.lox_t_to_gas_m3(v) for v in values]
-    if key == "capacity_cylinders_per_day":
-        return [conversions.cylinders_to_gas_m3(v, cylinder_size) for v in values]
-    return values
+        values_m3 = [conversions.lox_t_to_gas_m3(v) for v in values]
+    elif key == "capacity_cylinders_per_day":
+        values_m3 = [conversions.cylinders_to_gas_m3(v, cylinder_size) for v in values]
+    else:
+        return values
+    for day, (value, value_m3) in enumerate(zip(values, values_m3, strict=True)):
+        if not math.isfinite(value_m3):
+            problems.append(
+                f"{path}.{key}[{day}]: {value!r} is too large: it converts to more m³ of gas "
+                "than a float holds; give a realistic daily capacity"
+            )
+            return None
+    return values_m3
 
 
 def _parse_facilities(
@@ -561,8 +597,13 @@ def _parse_matrix(data: Any, n_suppliers: int, n_facilities: int, problems: list
         for f_idx, value in enumerate(row):
             if value is None or value == math.inf:
                 matrix[s_idx, f_idx] = UNREACHABLE_S
-            elif _is_number(value) and value >= 0:
+            elif _is_number(value) and 0 <= value <= _MAX_SECONDS:
                 matrix[s_idx, f_idx] = round(value)
+            elif _is_number(value) and value > 0:
+                problems.append(
+                    f"travel_time_s[{s_idx}][{f_idx}]: {value!r} seconds is too large (at most "
+                    f"{_MAX_SECONDS}); use null for an unreachable pair"
+                )
             else:
                 problems.append(
                     f"travel_time_s[{s_idx}][{f_idx}]: {value!r} is not seconds >= 0; use null "

@@ -80,7 +80,12 @@ def default_priority(tier: int, critical_share: float) -> int:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        return False
 
 
 def _check_quantities(name: str, values: tuple[float, ...], problems: list[str]) -> None:
@@ -231,6 +236,8 @@ class FacilityDemand:
         ):
             problems.append(f"priority: must be an integer >= 1 or absent, got {self.priority!r}")
         _check_lonlat(self.lonlat, problems)
+        if not isinstance(self.estimated, bool):
+            problems.append(f"estimated: must be true or false, got {self.estimated!r}")
         if problems:
             raise InvalidInputError.from_problems(f"facility {self.facility_id!r}", problems)
 

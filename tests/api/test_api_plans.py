@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from typing import Any
 
 import pytest
@@ -87,11 +88,33 @@ def test_reading_is_scoped_too(user: Any) -> None:
             "time_limit_s",
         ),
         (["hcmc_d5"], "body"),  # not an object
+        # only YYYY-MM-DD: fromisoformat read the basic format and ISO weeks too
+        ({"region": "hcmc_d5", "date": "20210820"}, "date"),
+        ({"region": "hcmc_d5", "date": "2021-W33-5"}, "date"),
     ],
 )
 def test_bad_plan_requests_name_the_field(user: Any, body: Any, field: str) -> None:
     error = expect_error(user("planner").post("/plans", json=body), 422)
     assert any(field in d["field"] or field in d["reason"] for d in error["details"]), error
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b"{", "application/json"),  # not JSON: a 422 "expected a JSON object" before
+        (b"[" * 5000 + b"]" * 5000, "application/json"),  # RecursionError: a 500 before
+        (b'{"region": "hcmc_d5", "date": "2021-08-20"}', "text/plain"),  # not sent as JSON
+    ],
+)
+def test_a_body_that_is_not_json_is_a_400(user: Any, data: bytes, content_type: str) -> None:
+    response = user("planner").post("/plans", data=data, content_type=content_type)
+    assert expect_error(response, 400)["details"][0]["field"] == "body"
+
+
+def test_a_body_with_a_byte_order_mark_is_read(user: Any) -> None:
+    data = b"\xef\xbb\xbf" + json.dumps(BODY).encode("utf-8")
+    response = user("planner").post("/plans", data=data, content_type="application/json")
+    assert response.status_code == 201, response.get_data(as_text=True)
 
 
 def test_unknown_plan_and_bad_format(user: Any) -> None:

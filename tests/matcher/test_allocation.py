@@ -13,7 +13,11 @@ from click.testing import CliRunner
 from cli import main
 from data.errors import InvalidInputError
 from data.schema.allocation import AllocationOptions, AllocationPlan, UnmetReason
-from matcher.allocation import allocate_supply, allocate_supply_matrix
+from matcher.allocation import (
+    allocate_supply,
+    allocate_supply_matrix,
+    travel_matrix_from_seconds,
+)
 from matcher.problem_json import plan_to_json, problem_from_json
 
 
@@ -59,7 +63,7 @@ def test_hand_instance_optimum(hand_document: dict[str, Any]) -> None:
 def test_flows_are_stated_in_tonnes_and_cylinders(hand_document: dict[str, Any]) -> None:
     flows = {(f.facility_id, f.day, f.product.value): f for f in _solve(hand_document).flows}
     bulk = flows[("H1", 0, "bulk_liquid")]
-    assert (bulk.quantity, bulk.unit) == (pytest.approx(50 / 700, abs=1e-4), "t_lox")
+    assert bulk.quantity == pytest.approx(50 / 700, abs=1e-4) and bulk.unit == "t_lox"
     cylinders = flows[("H3", 0, "cylinder")]  # 20 m³ / 6 m³ per 40 L cylinder, rounded up
     assert (cylinders.quantity, cylinders.unit) == (4, "cylinders_40L")
 
@@ -180,6 +184,15 @@ def test_demand_rounds_up_and_capacity_down_to_the_resolution() -> None:
         ({"capacity_m3": -np.ones((1, 2, 1))}, r"capacity_m3\['S', bulk_liquid, day 0\]: -1.0"),
         # priority below one
         ({"priority": np.array([0])}, "priority: must be integers >= 1"),
+        # more quanta than int64 holds: wrapped around to a plan without demand before
+        (
+            {"demand_m3": np.array([[1e20]])},
+            r"demand_m3: 1e\+20 m³ in all \(largest demand_m3\['F'",
+        ),
+        (
+            {"capacity_m3": np.full((1, 2, 1), 1e308)},
+            r"capacity_m3: inf m³ in all \(largest capacity_m3\['S', bulk_liquid, day 0\]",
+        ),
     ],
 )
 def test_matrix_core_refuses_bad_arrays(change: dict[str, Any], message: str) -> None:
@@ -192,6 +205,78 @@ def test_matrix_core_refuses_bad_arrays(change: dict[str, Any], message: str) ->
     arguments.update(change)
     with pytest.raises(InvalidInputError, match=message):
         allocate_supply_matrix(["S"], ["F"], priority=priority, **arguments)
+
+
+def test_a_tiny_resolution_is_refused_not_wrapped_around() -> None:
+    # 1 m³ in quanta of 1e-300 m³ cast to int64 gave a plan with demand 0 and nothing unmet.
+    with pytest.raises(InvalidInputError, match="too many quanta of quantity_resolution_m3=1e-300"):
+        allocate_supply_matrix(
+            ["S"],
+            ["F"],
+            np.array([[5]]),
+            np.ones((1, 2, 1)),
+            np.ones((1, 1)),
+            options=AllocationOptions(quantity_resolution_m3=1e-300),
+        )
+
+
+def test_a_priority_beyond_int64_is_refused(document: dict[str, Any]) -> None:
+    # It was an OverflowError in np.array(..., dtype=np.int64).
+    document["facilities"][0]["priority"] = 2**63
+    with pytest.raises(
+        InvalidInputError, match=r"facilities\['H1'\]\.priority: 9223372036854775808"
+    ):
+        _solve(document)
+
+
+def test_travel_seconds_beyond_int64_from_a_provider_are_refused() -> None:
+    with pytest.raises(InvalidInputError, match=r"travel_time_s\[0\]\[1\]: 1e\+300 seconds is too"):
+        travel_matrix_from_seconds([[5, 1e300]], 1, 2)
+
+
+def test_fairness_states_no_zero_flows() -> None:
+    # The LP left about 1e-6 of a quantum on an arc, stated as a flow of 0.0 m³ (-0.0 cylinders).
+    plan = _solve(
+        {
+            "horizon_days": 3,
+            "suppliers": [
+                {"supplier_id": "S1", "products": {"cylinder": {"capacity_m3_per_day": 63.7}}},
+                {
+                    "supplier_id": "S2",
+                    "products": {"cylinder": {"capacity_m3_per_day": [18.262, 36.771, 27.3]}},
+                },
+            ],
+            "facilities": [
+                {
+                    "facility_id": "F0",
+                    "demand_m3_per_day": [19, 77.144, 118.078],
+                    "accepted_products": ["cylinder"],
+                },
+                {
+                    "facility_id": "F2",
+                    "demand_m3_per_day": [60.0, 0, 54.0],
+                    "accepted_products": ["cylinder"],
+                },
+            ],
+            "travel_time_s": [[None, 5421], [8333, 2442]],
+            "options": {"fairness": True},
+        }
+    )
+    assert plan.flows and all(flow.quantity_m3 > 0 and flow.quantity > 0 for flow in plan.flows)
+    assert all(entry.unmet_m3 > 0 for entry in plan.unmet)
+    assert plan.totals.delivered_m3 + plan.totals.unmet_m3 == pytest.approx(plan.totals.demand_m3)
+
+
+def test_fairness_with_an_unlimited_supplier(document: dict[str, Any]) -> None:
+    # Bulk liquid without limit: GLOP returned ABNORMAL at once on a supply 1e16 quanta above the
+    # demand, reported as a time limit (SolverTimeoutError) instead of a plan.
+    document["suppliers"][0]["products"] = {"bulk_liquid": {"capacity_m3_per_day": 1e15}}
+    document["options"] = {"fairness": True}
+    plan = _solve(document)
+    assert plan.solver_status == "optimal"
+    # Only the cylinders are short: 35 m³ a day wanted by H3 and H4, 30 and 10 m³ offered.
+    assert plan.totals.unmet_m3 == pytest.approx(30, abs=1e-3)
+    assert sum(f.quantity_m3 for f in plan.flows if f.supplier_id == "P") == pytest.approx(220)
 
 
 def test_matrix_provider_feeds_the_travel_times(hand_document: dict[str, Any]) -> None:
@@ -243,9 +328,49 @@ def test_cli_refuses_coordinates_without_matrix(
     problem_file = tmp_path / "problem.json"
     problem_file.write_text(json.dumps(document), encoding="utf-8")
     result = CliRunner().invoke(main, ["allocate", str(problem_file)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "travel_time_s: missing; give a travel-time matrix" in result.output
     assert "--region" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # not UTF-8 (a traceback before)
+        (b'{"horizon_days": "\xff"}', "problem.json: not UTF-8 text (byte 18: invalid start byte)"),
+        # not an object
+        (b"[1, 2]", "document: must be a JSON object, got list"),
+        # nested too deeply for the parser (a RecursionError before)
+        (b"[" * 100_000 + b"]" * 100_000, "problem JSON: nested too deeply to read"),
+    ],
+)
+def test_cli_refuses_a_bad_problem_file_with_status_2(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_bytes(content)
+    result = CliRunner().invoke(main, ["allocate", str(problem_file)])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_reads_a_problem_file_with_a_byte_order_mark(
+    hand_document: dict[str, Any], tmp_path: Path
+) -> None:
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_bytes(json.dumps(hand_document, ensure_ascii=False).encode("utf-8-sig"))
+    out = tmp_path / "plan.json"
+    result = CliRunner().invoke(main, ["allocate", str(problem_file), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["totals"]["unmet_m3"] == 50.0
+
+
+def test_cli_reports_an_unwritable_out_file(hand_document: dict[str, Any], tmp_path: Path) -> None:
+    problem_file = tmp_path / "problem.json"
+    problem_file.write_text(json.dumps(hand_document), encoding="utf-8")
+    out = tmp_path / "missing" / "plan.json"
+    result = CliRunner().invoke(main, ["allocate", str(problem_file), "--out", str(out)])
+    assert result.exit_code == 2 and "cannot write the plan there" in result.output
 
 
 def test_cli_computes_road_times_from_coordinates_with_a_region(tmp_path: Path) -> None:

@@ -74,6 +74,48 @@ def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
             _set(["facilities", 0, "lonlat"], [10.8, 206.7]),
             r"facilities\[0\]\.lonlat: must be \[lon, lat\]",
         ),
+        # travel time beyond int64 (an OverflowError before)
+        (
+            _set(["travel_time_s", 0, 0], 2**63),
+            r"travel_time_s\[0\]\[0\]: 9223372036854775808 seconds is too large",
+        ),
+        (_set(["travel_time_s", 0, 0], 1e308), r"travel_time_s\[0\]\[0\]: 1e\+308 seconds is too"),
+        # a list as cylinder size (TypeError: unhashable, before)
+        (
+            _set(["conversions"], {"cylinder_size": ["40L"]}),
+            r"conversions\.cylinder_size: unknown size \['40L'\]",
+        ),
+        # an int beyond the float range (OverflowError in math.isfinite, before)
+        (
+            _set(["conversions"], {"gas_m3_per_lox_t": 10**400}),
+            r"conversions\.gas_m3_per_lox_t: must be a positive finite number",
+        ),
+        (
+            _set(["facilities", 0, "demand_m3_per_day"], [10**400, 1]),
+            r"facilities\[0\]\.demand_m3_per_day\[0\]: 1000.* is not a finite number",
+        ),
+        # true is not a conversion factor of 1
+        (
+            _set(["conversions"], {"gas_m3_per_lox_t": True}),
+            r"conversions\.gas_m3_per_lox_t: must be a positive finite number, got True",
+        ),
+        # tonnes that convert beyond the float range: the path, not a bare capacity_m3_per_day
+        (
+            _set(
+                ["suppliers", 0, "products"],
+                {"bulk_liquid": {"capacity_lox_t_per_day": 1e306}},
+            ),
+            r"suppliers\[0\]\.products\.bulk_liquid\.capacity_lox_t_per_day\[0\]: 1e\+306 is too",
+        ),
+        # a horizon that would expand into per-day lists without end (OverflowError, MemoryError)
+        (_set(["horizon_days"], 2**63), r"horizon_days: must be an integer from 1 to 3660"),
+        # a date as a number or an ISO week; only YYYY-MM-DD is documented
+        (_set(["start_date"], 20210820), "start_date: 20210820 is not an ISO date"),
+        (_set(["start_date"], "2021-W33-5"), "start_date: '2021-W33-5' is not an ISO date"),
+        # version true is not version 1
+        (_set(["version"], True), "version: got True"),
+        # estimated is a flag
+        (_set(["facilities", 0, "estimated"], "yes"), r"facilities\[0\]\.estimated: must be true"),
     ],
 )
 def test_bad_documents_are_refused(
@@ -94,6 +136,27 @@ def test_every_problem_is_listed_at_once(hand_document: dict[str, Any]) -> None:
     with pytest.raises(InvalidInputError) as raised:
         problem_from_json(document)
     assert len(raised.value.problems) == 2
+
+
+def test_a_refused_facility_does_not_make_the_matrix_the_wrong_shape(
+    hand_document: dict[str, Any],
+) -> None:
+    # The matrix was checked against the facilities that parsed, so it was reported with three
+    # columns expected as well.
+    document = copy.deepcopy(hand_document)
+    document["facilities"][0]["tier"] = 3.0
+    document["suppliers"][1]["supplier_id"] = 5
+    with pytest.raises(InvalidInputError) as raised:
+        problem_from_json(document)
+    assert [p.split(":")[0] for p in raised.value.problems] == [
+        "suppliers[1].supplier_id",
+        "facilities[0].tier",
+    ]
+
+
+def test_deeply_nested_json_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="nested too deeply"):
+        problem_from_json_text("[" * 100_000 + "]" * 100_000)
 
 
 def test_not_json_names_line_and_column() -> None:
