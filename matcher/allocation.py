@@ -1354,8 +1354,15 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     heads = np.concatenate(
         [n.heads + off for n, off in zip(networks, _offsets(networks, "supplies"), strict=True)]
     )
+    # GLOP works in floats with absolute tolerances: quantities are given to it in units of
+    # ``unit`` quanta, a power of ten that keeps them below 10^7 (a facility asking for 2e9 m³ a
+    # day made GLOP report the always-feasible LP infeasible); flows are scaled back after.
     caps = np.concatenate([n.caps for n in networks]).astype(np.float64)
     supplies = np.concatenate([n.supplies for n in networks]).astype(np.float64)
+    largest = float(np.abs(supplies).max(initial=1.0))
+    unit = 10.0 ** max(0, math.ceil(math.log10(largest)) - 7)
+    caps /= unit
+    supplies /= unit
     arc_offsets = _offsets(networks, "tails")
     n_arcs, n_nodes = len(tails), len(supplies)
     t_pos = np.concatenate(
@@ -1384,7 +1391,7 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     else:
         serveable[arcs.f, arcs.d] = True
     share_arcs = u_pos[serveable[u_f, u_d]]
-    share_demand = scaled.demand_q[u_f, u_d][serveable[u_f, u_d]].astype(np.float64)
+    share_demand = scaled.demand_q[u_f, u_d][serveable[u_f, u_d]].astype(np.float64) / unit
     z = n_arcs  # the largest unmet share is the last variable
     n_share = len(share_arcs)
     balance = sp.csr_matrix(
@@ -1394,9 +1401,11 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
         ),
         shape=(n_nodes, n_arcs + 1),
     )
+    # Each share row reads unmet / demand - z <= 0 (divided by the demand, so that a facility
+    # with a huge demand does not put coefficients 10 orders apart in one LP: GLOP gave up).
     share = sp.csr_matrix(
         (
-            np.concatenate([np.ones(n_share), -share_demand]),
+            np.concatenate([1.0 / share_demand, -np.ones(n_share)]),
             (
                 np.concatenate([np.arange(n_share)] * 2),
                 np.concatenate([share_arcs, np.full(n_share, z)]),
@@ -1449,21 +1458,28 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
             f"{options.time_limit_s} (GLOP status {statuses[-1]}); raise the limit or drop "
             "fairness mode"
         )
-    status = "optimal"
-    z_best = float(values[z]) + 1e-9
+    # Each later stage keeps the earlier optimum within a tolerance GLOP can meet: 1e-7 on the
+    # share, and on the weighted unmet quantity one millionth of it, or of the most that could
+    # be served if that is less (a facility asking for 2e9 m³ made a millionth of the unmet
+    # quantity larger than every delivery, and the last stage dropped them all to save travel).
+    z_best = float(values[z]) + 1e-7
+    servable = min(float(scaled.capacity_q.sum()), float(scaled.demand_q.sum())) / unit
     weighted = run(weight, z_best, None)
+    final = None
     if weighted is not None:
+        values = weighted
         best = float(weight @ weighted)
-        final = run(
-            np.concatenate([transport_cost, [0.0]]),
-            z_best,
-            (weight, best + 1e-6 * max(1.0, best)),
-        )
-        values = final if final is not None else weighted
-        status = "optimal" if final is not None else "time_limit"
+        slack = 1e-6 * max(1.0, min(best, float(scaled.weight.max(initial=1)) * servable))
+        final = run(np.concatenate([transport_cost, [0.0]]), z_best, (weight, best + slack))
+        if final is not None:
+            values = final
+    # A stage that did not finish leaves the last stage's plan: cut short by the time limit, or
+    # valid but not proven optimal when GLOP stopped for another reason.
+    if final is not None:
+        status = "optimal"
     else:
-        status = "time_limit"
-    flows = np.clip(values[:n_arcs], 0.0, None)
+        status = "time_limit" if time.perf_counter() >= deadline else "feasible"
+    flows = np.clip(values[:n_arcs], 0.0, None) * unit
     unmet = np.zeros((n_f, n_d))
     unmet[u_f, u_d] = flows[u_pos]
     objective = float(transport_cost @ flows) + scaled.penalty_unit * float(

@@ -279,6 +279,18 @@ def test_fairness_with_an_unlimited_supplier(document: dict[str, Any]) -> None:
     assert sum(f.quantity_m3 for f in plan.flows if f.supplier_id == "P") == pytest.approx(220)
 
 
+def test_fairness_with_an_absurd_demand_is_a_plan(document: dict[str, Any]) -> None:
+    # One facility asking for 2.1e9 m³ a day: GLOP called the LP (always feasible: demand may go
+    # unmet) infeasible on quantities 10 orders apart, an error instead of a plan; then the last
+    # stage's slack, a millionth of the unmet quantity, let it drop every delivery.
+    document["facilities"][1]["demand_m3_per_day"] = [2_147_483_648, 2_147_483_648]
+    document["options"] = {"fairness": True}
+    plan = _solve(document)
+    assert plan.solver_status == "optimal"
+    # Every m³ offered is still delivered: 2 x 100 bulk, 30 + 10 cylinders.
+    assert plan.totals.delivered_m3 == pytest.approx(240, abs=1e-3)
+
+
 def test_matrix_provider_feeds_the_travel_times(hand_document: dict[str, Any]) -> None:
     document = json.loads(json.dumps(hand_document))
     matrix = document.pop("travel_time_s")
