@@ -66,13 +66,22 @@ class OxygenConversions:
 
     def __post_init__(self) -> None:
         problems = []
-        for name in ("gas_m3_per_lox_t", "lox_kg_per_l"):
+        # Generous bounds around the physical values (700 m³/t, 1.141 kg/L, 6 m³ per 40 L
+        # cylinder): a planner's override may differ, but a factor such as 5e-324 turned every
+        # quantity in tonnes into infinity.
+        for name, low, high in (("gas_m3_per_lox_t", 1.0, 1e5), ("lox_kg_per_l", 0.01, 100.0)):
             value = getattr(self, name)
             if not _is_positive_finite(value):
                 problems.append(f"{name}: must be a positive finite number, got {value!r}")
+            elif not low <= value <= high:
+                problems.append(f"{name}: must be between {low:g} and {high:g}, got {value!r}")
         for size, gas_m3 in self.cylinder_gas_m3.items():
             if not _is_positive_finite(gas_m3):
                 problems.append(f"cylinder_gas_m3[{size!r}]: must be positive, got {gas_m3!r}")
+            elif not 1e-3 <= gas_m3 <= 1e4:
+                problems.append(
+                    f"cylinder_gas_m3[{size!r}]: must be between 0.001 and 10000 m³, got {gas_m3!r}"
+                )
         if problems:
             raise InvalidInputError.from_problems("oxygen conversions", problems)
 

@@ -27,3 +27,17 @@ def test_unknown_cylinder_size_is_named() -> None:
 def test_bad_factor_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="gas_m3_per_lox_t"):
         OxygenConversions(gas_m3_per_lox_t=-1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # 5e-324 m³ per tonne made every quantity in tonnes infinite (Infinity in plan JSON)
+        ({"gas_m3_per_lox_t": 5e-324}, r"gas_m3_per_lox_t: must be between 1 and 100000"),
+        ({"lox_kg_per_l": 1e9}, r"lox_kg_per_l: must be between 0.01 and 100"),
+        ({"cylinder_gas_m3": {"40L": 1e-300}}, r"cylinder_gas_m3\['40L'\]: must be between"),
+    ],
+)
+def test_implausible_factor_is_refused(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        OxygenConversions(**fields)  # type: ignore[arg-type]
