@@ -277,8 +277,8 @@ class AllocationOptions:
         Let a facility receive ahead of need and hold stock overnight up to its receiving limit.
         Couples the days into one larger network (slower).
     quantity_resolution_m3
-        Integer quantum of the solver (default 0.1 m³): demands round up to it, capacities and
-        limits round down, so the plan never promises more than exists.
+        Integer quantum of the solver (default 0.1 m³, from 0.000001 to 1000): demands round up
+        to it, capacities and limits round down, so the plan never promises more than exists.
     time_limit_s
         Time limit of the LP solver in fairness mode (the network solver has none: it is exact
         and fast).
@@ -338,6 +338,14 @@ class AllocationOptions:
             value = getattr(self, name)
             if not _is_number(value) or value <= 0:
                 problems.append(f"{name}: must be a positive finite number, got {value!r}")
+        resolution = self.quantity_resolution_m3
+        if _is_number(resolution) and not 1e-6 <= resolution <= 1000:
+            # Coarser, and a small demand rounded to no quantum at all (the plan showed no
+            # demand); finer, and quantities overflow the solver's integers or round to 0 m³.
+            problems.append(
+                "quantity_resolution_m3: must be from 0.000001 to 1000 m³ (default 0.1), got "
+                f"{resolution!r}"
+            )
         if problems:
             raise InvalidInputError.from_problems("allocation options", problems)
 

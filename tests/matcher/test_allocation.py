@@ -207,16 +207,24 @@ def test_matrix_core_refuses_bad_arrays(change: dict[str, Any], message: str) ->
         allocate_supply_matrix(["S"], ["F"], priority=priority, **arguments)
 
 
-def test_a_tiny_resolution_is_refused_not_wrapped_around() -> None:
-    # 1 m³ in quanta of 1e-300 m³ cast to int64 gave a plan with demand 0 and nothing unmet.
-    with pytest.raises(InvalidInputError, match="too many quanta of quantity_resolution_m3=1e-300"):
+@pytest.mark.parametrize("resolution", [1e-300, 1e-7, 1e4])
+def test_an_extreme_resolution_is_refused(resolution: float) -> None:
+    # 1 m³ in quanta of 1e-300 m³ cast to int64 gave a plan with demand 0 and nothing unmet;
+    # with quanta of 1e10 m³ a demand of 5 m³ rounded to no quantum: a plan without demand.
+    with pytest.raises(InvalidInputError, match=r"quantity_resolution_m3: must be from 0\.000001"):
+        AllocationOptions(quantity_resolution_m3=resolution)
+
+
+def test_too_many_quanta_are_refused_not_wrapped_around() -> None:
+    # 1e13 m³ in quanta of 1e-6 m³ is beyond exact integer solving: refused, not wrapped.
+    with pytest.raises(InvalidInputError, match=r"too many quanta of quantity_resolution_m3=1e-06"):
         allocate_supply_matrix(
             ["S"],
             ["F"],
             np.array([[5]]),
             np.ones((1, 2, 1)),
-            np.ones((1, 1)),
-            options=AllocationOptions(quantity_resolution_m3=1e-300),
+            np.full((1, 1), 1e13),
+            options=AllocationOptions(quantity_resolution_m3=1e-6),
         )
 
 
