@@ -445,7 +445,7 @@ def main() -> None:
             f"{lp_seconds:.2f} s; relative difference {difference:.2e}"
         )
 
-    for scope, workers in (("day", 1), ("day", 2), ("horizon", 1)):
+    for scope, workers in (("day", 1), ("day", 2), ("horizon", 1), ("horizon", 2)):
         single = dataclasses.replace(
             base, single_sourcing=True, single_sourcing_scope=scope, workers=workers
         )
