@@ -1087,7 +1087,12 @@ def _query_instant(name: str) -> dt.datetime | None:
 
 
 def _authorized_unscoped(permission: str) -> str | None:
-    """Check a permission that has no province scope; return ``None`` (no province filter)."""
+    """Check a permission that has no province scope; return ``None`` (no province filter).
+
+    A ``province_code`` in the query (the operation documents it for the kinds that have a
+    province) is still checked, so that a malformed one is a 400, not silently accepted.
+    """
+    query_province()
     authorize(_principal(), permission)
     return None
 
