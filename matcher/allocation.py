@@ -1349,24 +1349,17 @@ def _improve_sources(
     """Move facility-products to other suppliers while that lowers the suppliers' total overload.
 
     ``chosen`` (F, P) holds the supplier of each facility-product (-1: none usable) and is
-    updated in place. Each item's need per day is what the relaxation delivered to it plus its
-    share of the facility's unmet demand (by the products' shares of the delivery, or equal
-    shares when nothing was delivered), within its receiving limit; see
-    :func:`matcher._assignment.reduce_overload`. Measured on the national benchmark (single
-    sourcing over the horizon): gap to the bound 6.9 % -> 2.2 %, in about 0.02 s.
+    updated in place. Each item's need per day is what the relaxation delivered to it; see
+    :func:`matcher._assignment.reduce_overload`. (Needs that also counted a share of the
+    facility's unmet demand, as first written, made the search chase demand no supplier can
+    serve: on 8 generated instances, 100 to 10,000 facilities, the gap over the horizon went from
+    0.10-4.49 % to 0.03-4.39 %, national 2.21 % -> 2.12 %; per day better on 7 of 8.)
     """
     n_s, n_f, n_p = scaled.usable.shape
     n_d = scaled.demand_q.shape[1]
     arcs = relaxed.arcs
-    delivered = np.zeros((n_f, n_p, n_d))
-    np.add.at(delivered, (arcs.f, arcs.p, arcs.d), relaxed.transport_q)
-    usable = scaled.usable.any(axis=0)  # (F, P)
-    total = delivered.sum(axis=1, keepdims=True)
-    even = (usable / np.maximum(usable.sum(axis=1, keepdims=True), 1))[:, :, None]
-    share = np.where(total > 0, delivered / np.where(total > 0, total, 1.0), even)
-    need_fp = np.minimum(
-        delivered + share * relaxed.unmet_q[:, None, :], scaled.limit_q[:, :, None]
-    )
+    need_fp = np.zeros((n_f, n_p, n_d))
+    np.add.at(need_fp, (arcs.f, arcs.p, arcs.d), relaxed.transport_q)
     # Every item has a supplier here (its nearest usable one at least).
     items_f, items_p = sources.items_f, sources.items_p
     if not len(items_f):
