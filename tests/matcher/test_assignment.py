@@ -1,10 +1,75 @@
-"""The single-sourcing local searches on a hand-checkable case."""
+"""The local searches that repair single-source assignments (``matcher._assignment``)."""
 
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher._assignment import reduce_overload, reduce_weighted_overload
+
+
+def _overload(load: np.ndarray, capacity: np.ndarray) -> float:
+    return float(np.maximum(load - capacity, 0.0).sum())
+
+
+def test_moves_an_item_to_the_supplier_with_room() -> None:
+    # Two items of 8 m3 on supplier 0 (capacity 10): 6 m3 would go unserved; supplier 1 is idle.
+    current = np.array([0, 0], np.int64)
+    need = np.array([[8.0], [8.0]])
+    capacity = np.full((2, 1, 1), 10.0)
+    load = np.zeros((2, 1, 1))
+    load[0, 0, 0] = 16.0
+    moves = reduce_overload(
+        current,
+        need,
+        load,
+        capacity,
+        np.zeros(2, np.int64),
+        np.array([0, 0, 1, 1], np.int64),
+        np.array([0, 1, 0, 1], np.int64),
+        10,
+    )
+    assert moves == 1
+    assert current.tolist() == [1, 0]  # the first item tried moves; the second then fits
+    assert load[:, 0, 0].tolist() == [8.0, 8.0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_never_raises_the_overload_and_keeps_loads_consistent(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_s, n_p, n_d, n_i = (
+        int(rng.integers(1, 5)),
+        int(rng.integers(1, 3)),
+        3,
+        int(rng.integers(1, 30)),
+    )
+    need = rng.uniform(0, 10, (n_i, n_d)).round(1)
+    capacity = rng.uniform(0, 40, (n_s, n_p, n_d)).round(1)
+    item_product = rng.integers(0, n_p, n_i).astype(np.int64)
+    current = rng.integers(0, n_s, n_i).astype(np.int64)
+    load = np.zeros((n_s, n_p, n_d))
+    np.add.at(load, (current, item_product), need)
+    before = _overload(load, capacity)
+    usable = rng.random((n_i, n_s)) < 0.7
+    usable[np.arange(n_i), current] = True
+    pair_item, pair_supplier = np.nonzero(usable)
+    reduce_overload(
+        current,
+        need,
+        load,
+        capacity,
+        item_product,
+        pair_item.astype(np.int64),
+        pair_supplier.astype(np.int64),
+        50,
+    )
+    assert usable[np.arange(n_i), current].all()  # only usable suppliers
+    expected = np.zeros((n_s, n_p, n_d))
+    np.add.at(expected, (current, item_product), need)
+    np.testing.assert_allclose(load, expected, atol=1e-9)
+    assert _overload(load, capacity) <= before + 1e-9
 
 
 def _case() -> dict[str, np.ndarray]:
@@ -70,3 +135,65 @@ def test_weighted_search_sheds_the_lowest_priority() -> None:
     assert c["current"].tolist() == [0, 1, 1]  # Y moved to B
     assert c["load"][:, 0, 0].tolist() == [10.0, 14.0]
     assert by_class[1, 0, 0].tolist() == [10.0, 4.0, 0.0]
+
+
+def _weighted_overload(
+    by_class: np.ndarray, load: np.ndarray, capacity: np.ndarray, weights: np.ndarray
+) -> float:
+    """Excess of each supplier-day taken from its lowest classes first, weighted."""
+    total = 0.0
+    for index in np.ndindex(load.shape):
+        excess = load[index] - capacity[index]
+        for k, weight in enumerate(weights):
+            if excess <= 1e-9:
+                break
+            take = min(by_class[index][k], excess)
+            total += take * weight
+            excess -= take
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_weighted_search_never_raises_the_weighted_overload(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_s, n_p, n_d, n_i = (
+        int(rng.integers(1, 5)),
+        int(rng.integers(1, 3)),
+        3,
+        int(rng.integers(1, 30)),
+    )
+    need = rng.uniform(0, 10, (n_i, n_d)).round(1)
+    capacity = rng.uniform(0, 40, (n_s, n_p, n_d)).round(1)
+    item_product = rng.integers(0, n_p, n_i).astype(np.int64)
+    current = rng.integers(0, n_s, n_i).astype(np.int64)
+    weights, item_class = np.unique(rng.integers(1, 5, n_i) * 10.0, return_inverse=True)
+    item_class = item_class.astype(np.int64)
+    load = np.zeros((n_s, n_p, n_d))
+    np.add.at(load, (current, item_product), need)
+    by_class = np.zeros((n_s, n_p, n_d, len(weights)))
+    days = np.arange(n_d)[None, :]
+    np.add.at(by_class, (current[:, None], item_product[:, None], days, item_class[:, None]), need)
+    before = _weighted_overload(by_class, load, capacity, weights)
+    usable = rng.random((n_i, n_s)) < 0.7
+    usable[np.arange(n_i), current] = True
+    pair_item, pair_supplier = np.nonzero(usable)
+    reduce_weighted_overload(
+        current,
+        need,
+        item_class,
+        weights,
+        load,
+        by_class,
+        capacity,
+        item_product,
+        pair_item.astype(np.int64),
+        pair_supplier.astype(np.int64),
+        50,
+    )
+    assert usable[np.arange(n_i), current].all()
+    expected = np.zeros((n_s, n_p, n_d, len(weights)))
+    np.add.at(expected, (current[:, None], item_product[:, None], days, item_class[:, None]), need)
+    np.testing.assert_allclose(by_class, expected, atol=1e-9)
+    np.testing.assert_allclose(load, expected.sum(axis=3), atol=1e-9)
+    assert _weighted_overload(by_class, load, capacity, weights) <= before + 1e-6
