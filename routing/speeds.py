@@ -15,7 +15,8 @@ The speeds are *planning* speeds for a loaded oxygen truck in city traffic, not 
 Where an edge does carry a numeric ``maxspeed`` below its class speed, the lower value wins. An edge
 with several classes (osmnx merges ways) takes the fastest of them. A class missing from the table
 falls back to ``FALLBACK_SPEED_KPH``. Regions may override any entry (``[speeds_kph]`` in the region
-file); a class the table does not list is refused as a typo.
+file), and set one for another OSM ``highway`` value (``OTHER_OSM_ROAD_CLASSES``); any other name is
+refused as a typo.
 """
 
 from __future__ import annotations
@@ -53,20 +54,45 @@ SPEEDS_KPH: Mapping[str, float] = MappingProxyType(
 #: Speed (km/h) for a road class that the table does not list.
 FALLBACK_SPEED_KPH = 20.0
 
+#: Other OSM ``highway`` values a region may set a speed for (edges of these classes, where a
+#: network keeps any, otherwise drive at ``FALLBACK_SPEED_KPH``); any other name is a typo.
+OTHER_OSM_ROAD_CLASSES = frozenset(
+    {
+        "track",
+        "pedestrian",
+        "bus_guideway",
+        "escape",
+        "raceway",
+        "emergency_bay",
+        "rest_area",
+        "services",
+        "construction",
+        "proposed",
+        "footway",
+        "cycleway",
+        "path",
+        "bridleway",
+        "steps",
+        "corridor",
+    }
+)
+
 
 def validate_speeds(speeds_kph: Mapping[str, float]) -> None:
-    """Check that every road class is in the table and every speed a positive finite km/h.
+    """Check that every road class is an OSM road class and every speed a positive finite km/h.
 
     Raises
     ------
     InvalidInputError
-        Listing every road class the table does not know (a typo such as ``primray`` would
-        otherwise be ignored silently) and every speed that is not positive and finite.
+        Listing every name that is neither in the table nor another OSM road class (a typo such
+        as ``primray`` would otherwise be ignored silently) and every speed that is not positive
+        and finite.
     """
     problems = [
-        f"speeds_kph[{road_class!r}]: unknown road class (known: {', '.join(SPEEDS_KPH)})"
+        f"speeds_kph[{road_class!r}]: unknown road class (the table's: {', '.join(SPEEDS_KPH)}; "
+        f"other OSM classes: {', '.join(sorted(OTHER_OSM_ROAD_CLASSES))})"
         for road_class in speeds_kph
-        if road_class not in SPEEDS_KPH
+        if road_class not in SPEEDS_KPH and road_class not in OTHER_OSM_ROAD_CLASSES
     ]
     problems += [
         f"speeds_kph[{road_class!r}]: must be a positive number of km/h, got {speed!r}"

@@ -234,3 +234,7 @@ def test_unknown_road_class_in_speed_overrides_is_refused() -> None:
     with pytest.raises(InvalidInputError, match=r"speeds_kph\['primray'\]: unknown road class"):
         merge_speeds({"primray": 30.0})
     assert merge_speeds({"primary": 30.0})["primary"] == 30.0
+    # Another OSM road class is not a typo: its edges (if any) take the override.
+    track = merge_speeds({"track": 8.0})
+    assert track["track"] == 8.0
+    assert edge_speed_kph("track", None, track)[0] == 8.0
