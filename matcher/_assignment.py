@@ -111,7 +111,9 @@ def reduce_weighted_overload(
     (``by_class[s, p, d, k]``: need of priority class ``k``, classes in ascending ``weights``;
     updated in place with ``load``). A high-priority item may thus move to a supplier where it
     displaces lower-priority needs. Only moves away from a supplier overloaded on a day the item
-    needs are tried (no other move can lower the sum).
+    needs are tried (no other move can lower the sum). With one class of weight 1 this is
+    :func:`reduce_overload`, but kept separate: running that search through this one made the
+    same 3,356 moves on the national benchmark in 0.21 s instead of 0.016 s.
     """
     n_days = need.shape[1]
     moves = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,9 +37,22 @@ def test_moves_an_item_to_the_supplier_with_room() -> None:
     assert load[:, 0, 0].tolist() == [8.0, 8.0]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1))
-def test_never_raises_the_overload_and_keeps_loads_consistent(seed: int) -> None:
+@dataclass
+class _Random:
+    """A random search problem: items on suppliers, and the usable (item, supplier) pairs."""
+
+    need: np.ndarray
+    capacity: np.ndarray
+    item_product: np.ndarray
+    current: np.ndarray
+    load: np.ndarray
+    usable: np.ndarray
+    pair_item: np.ndarray
+    pair_supplier: np.ndarray
+    rng: np.random.Generator
+
+
+def _random_case(seed: int) -> _Random:
     rng = np.random.default_rng(seed)
     n_s, n_p, n_d, n_i = (
         int(rng.integers(1, 5)),
@@ -51,25 +66,35 @@ def test_never_raises_the_overload_and_keeps_loads_consistent(seed: int) -> None
     current = rng.integers(0, n_s, n_i).astype(np.int64)
     load = np.zeros((n_s, n_p, n_d))
     np.add.at(load, (current, item_product), need)
-    before = _overload(load, capacity)
     usable = rng.random((n_i, n_s)) < 0.7
     usable[np.arange(n_i), current] = True
     pair_item, pair_supplier = np.nonzero(usable)
-    reduce_overload(
-        current,
+    return _Random(
         need,
-        load,
         capacity,
         item_product,
+        current,
+        load,
+        usable,
         pair_item.astype(np.int64),
         pair_supplier.astype(np.int64),
-        50,
+        rng,
     )
-    assert usable[np.arange(n_i), current].all()  # only usable suppliers
-    expected = np.zeros((n_s, n_p, n_d))
-    np.add.at(expected, (current, item_product), need)
-    np.testing.assert_allclose(load, expected, atol=1e-9)
-    assert _overload(load, capacity) <= before + 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_never_raises_the_overload_and_keeps_loads_consistent(seed: int) -> None:
+    c = _random_case(seed)
+    before = _overload(c.load, c.capacity)
+    reduce_overload(
+        c.current, c.need, c.load, c.capacity, c.item_product, c.pair_item, c.pair_supplier, 50
+    )
+    assert c.usable[np.arange(len(c.current)), c.current].all()  # only usable suppliers
+    expected = np.zeros(c.load.shape)
+    np.add.at(expected, (c.current, c.item_product), c.need)
+    np.testing.assert_allclose(c.load, expected, atol=1e-9)
+    assert _overload(c.load, c.capacity) <= before + 1e-9
 
 
 def _case() -> dict[str, np.ndarray]:
@@ -156,44 +181,33 @@ def _weighted_overload(
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1))
 def test_weighted_search_never_raises_the_weighted_overload(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    n_s, n_p, n_d, n_i = (
-        int(rng.integers(1, 5)),
-        int(rng.integers(1, 3)),
-        3,
-        int(rng.integers(1, 30)),
-    )
-    need = rng.uniform(0, 10, (n_i, n_d)).round(1)
-    capacity = rng.uniform(0, 40, (n_s, n_p, n_d)).round(1)
-    item_product = rng.integers(0, n_p, n_i).astype(np.int64)
-    current = rng.integers(0, n_s, n_i).astype(np.int64)
-    weights, item_class = np.unique(rng.integers(1, 5, n_i) * 10.0, return_inverse=True)
+    c = _random_case(seed)
+    n_i, n_d = c.need.shape
+    weights, item_class = np.unique(c.rng.integers(1, 5, n_i) * 10.0, return_inverse=True)
     item_class = item_class.astype(np.int64)
-    load = np.zeros((n_s, n_p, n_d))
-    np.add.at(load, (current, item_product), need)
-    by_class = np.zeros((n_s, n_p, n_d, len(weights)))
+    by_class = np.zeros((*c.load.shape, len(weights)))
     days = np.arange(n_d)[None, :]
-    np.add.at(by_class, (current[:, None], item_product[:, None], days, item_class[:, None]), need)
-    before = _weighted_overload(by_class, load, capacity, weights)
-    usable = rng.random((n_i, n_s)) < 0.7
-    usable[np.arange(n_i), current] = True
-    pair_item, pair_supplier = np.nonzero(usable)
+    at = (c.current[:, None], c.item_product[:, None], days, item_class[:, None])
+    np.add.at(by_class, at, c.need)
+    before = _weighted_overload(by_class, c.load, c.capacity, weights)
     reduce_weighted_overload(
-        current,
-        need,
+        c.current,
+        c.need,
         item_class,
         weights,
-        load,
+        c.load,
         by_class,
-        capacity,
-        item_product,
-        pair_item.astype(np.int64),
-        pair_supplier.astype(np.int64),
+        c.capacity,
+        c.item_product,
+        c.pair_item,
+        c.pair_supplier,
         50,
     )
-    assert usable[np.arange(n_i), current].all()
-    expected = np.zeros((n_s, n_p, n_d, len(weights)))
-    np.add.at(expected, (current[:, None], item_product[:, None], days, item_class[:, None]), need)
+    assert c.usable[np.arange(n_i), c.current].all()
+    expected = np.zeros(by_class.shape)
+    np.add.at(
+        expected, (c.current[:, None], c.item_product[:, None], days, item_class[:, None]), c.need
+    )
     np.testing.assert_allclose(by_class, expected, atol=1e-9)
-    np.testing.assert_allclose(load, expected.sum(axis=3), atol=1e-9)
-    assert _weighted_overload(by_class, load, capacity, weights) <= before + 1e-6
+    np.testing.assert_allclose(c.load, expected.sum(axis=3), atol=1e-9)
+    assert _weighted_overload(by_class, c.load, c.capacity, weights) <= before + 1e-6
