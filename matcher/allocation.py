@@ -1126,11 +1126,26 @@ def _relax_day(one_day: _Scaled, day_arcs: _DayArcs) -> tuple[_PartResult, int]:
     relaxed on all its arcs, whose optimum is the exact bound.
     """
     full = _build_day_network(one_day, 0, day_arcs.arcs)
+    if len(full.t_s) >= _PRICING_MIN_ARCS:
+        priced = _priced_relaxation(full, _nearest_live(one_day, day_arcs, _NEAREST_SUPPLIERS))
+        if priced is not None:
+            return priced
+    relaxed = _solve_part(full)
+    return relaxed, relaxed.cost
+
+
+def _priced_relaxation(
+    full: _Network, selected: npt.NDArray[np.bool_]
+) -> tuple[_PartResult, int] | None:
+    """Run the pricing rounds of :func:`_relax_day` from the ``selected`` transport arcs.
+
+    Returns the restricted relaxation and its proven bound, or ``None`` when the rounds end
+    without a bound within ``_BOUND_TOLERANCE``.
+    """
     n_t = len(full.t_s)
-    selected = _nearest_live(one_day, day_arcs, _NEAREST_SUPPLIERS)
-    for _ in range(_PRICING_ROUNDS if n_t >= _PRICING_MIN_ARCS else 0):
+    for _ in range(_PRICING_ROUNDS):
         if selected.all():
-            break
+            return None
         restricted = _subnetwork(full, selected)
         flows, cost = _solve_arrays(
             restricted.tails, restricted.heads, restricted.caps, restricted.costs, full.supplies
@@ -1145,14 +1160,13 @@ def _relax_day(one_day: _Scaled, day_arcs: _DayArcs) -> tuple[_PartResult, int]:
             _MAX_DUAL_PASSES,
         )
         if not converged:
-            break
+            return None
         bound = dual_bound(potentials, full.tails, full.heads, full.caps, full.costs, full.supplies)
         if bound is not None and cost - bound <= _BOUND_TOLERANCE * max(1, abs(cost)):
             return _part_from_flows(restricted, flows, cost), bound
         priced = potentials[full.tails[:n_t]] - potentials[full.heads[:n_t]] > full.costs[:n_t]
         selected = selected | priced
-    relaxed = _solve_part(full)
-    return relaxed, relaxed.cost
+    return None
 
 
 def _one_day(scaled: _Scaled, day: int) -> _Scaled:
