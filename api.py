@@ -23,7 +23,14 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from api_common import ERROR_RESPONSE, error_responses, json_body, query_date, query_province
+from api_common import (
+    ERROR_RESPONSE,
+    error_responses,
+    json_body,
+    query_date,
+    query_parameter,
+    query_province,
+)
 from api_fhir import fhir_openapi_paths, register_fhir_routes
 from api_plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
 from api_routes import register_route_routes, route_openapi_paths
@@ -1256,17 +1263,8 @@ def openapi_document() -> dict[str, Any]:
     errors = error_responses("400", "401", "403", "404", "409", "422", "429")
     ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
 
-    def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "query",
-            "required": False,
-            "schema": schema,
-            "description": description,
-        }
-
     date = {"type": "string", "format": "date"}
-    province = query(
+    province = query_parameter(
         "province_code",
         {"type": "string", "pattern": "^[0-9]{2}$"},
         "2021 province code (coordinators: their own)",
@@ -1302,8 +1300,10 @@ def openapi_document() -> dict[str, Any]:
                 "summary": f"List {collection}",
                 "parameters": [
                     province,
-                    query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-                    query("offset", {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                    query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    query_parameter(
+                        "offset", {"type": "integer", "minimum": 0, "maximum": 999_999_999}
+                    ),
                 ],
                 "responses": {"200": ok, **errors},
             },
@@ -1330,7 +1330,7 @@ def openapi_document() -> dict[str, Any]:
         "required": True,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DailyReport"}}},
     }
-    period = [query("date_from", date), query("date_to", date)]
+    period = [query_parameter("date_from", date), query_parameter("date_to", date)]
     paths.update(
         {
             "/facilities/{facility_id}/reports": {
@@ -1395,7 +1395,7 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         province,
                         {
-                            **query(
+                            **query_parameter(
                                 "month",
                                 {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
                             ),
@@ -1408,7 +1408,7 @@ def openapi_document() -> dict[str, Any]:
             "/demand/provinces": {
                 "get": {
                     "summary": "Declared oxygen use by province (m³/day, t/day liquid)",
-                    "parameters": [province, query("date", date)],
+                    "parameters": [province, query_parameter("date", date)],
                     "responses": {"200": ok, **errors},
                 }
             },
@@ -1416,9 +1416,11 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "Audit trail",
                     "parameters": [
-                        query("entity", {"type": "string"}),
-                        query("entity_id", {"type": "string"}),
-                        query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                        query_parameter("entity", {"type": "string"}),
+                        query_parameter("entity_id", {"type": "string"}),
+                        query_parameter(
+                            "limit", {"type": "integer", "minimum": 1, "maximum": 1000}
+                        ),
                     ],
                     "responses": {"200": ok, **errors},
                 }
@@ -1479,15 +1481,17 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "Daily reports as a DHIS2 dataValueSet (JSON, CSV or ADX)",
                     "parameters": [
-                        query(
+                        query_parameter(
                             "orgUnit",
                             {"type": "string"},
                             "facility id, or a 2021 province code for all its facilities",
                         ),
-                        query("startDate", date),
-                        query("endDate", date),
-                        query("period", {"type": "string", "pattern": "^[0-9]{8}$"}, "yyyyMMdd"),
-                        query(
+                        query_parameter("startDate", date),
+                        query_parameter("endDate", date),
+                        query_parameter(
+                            "period", {"type": "string", "pattern": "^[0-9]{8}$"}, "yyyyMMdd"
+                        ),
+                        query_parameter(
                             "lastUpdated",
                             {
                                 "anyOf": [
@@ -1497,7 +1501,7 @@ def openapi_document() -> dict[str, Any]:
                             },
                             "only facility-days changed at or after this instant (RFC 3339)",
                         ),
-                        query("idScheme", {"type": "string", "enum": ["code", "CODE"]}),
+                        query_parameter("idScheme", {"type": "string", "enum": ["code", "CODE"]}),
                     ],
                     "responses": {
                         "200": {"description": "dataValueSet (JSON, CSV or ADX XML)"},
@@ -1509,8 +1513,8 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Import DHIS2 data values (upsert; conflicts listed; dryRun)",
                     "parameters": [
-                        query("dryRun", {"type": "string", "enum": ["true", "false"]}),
-                        query("idScheme", {"type": "string", "enum": ["code", "CODE"]}),
+                        query_parameter("dryRun", {"type": "string", "enum": ["true", "false"]}),
+                        query_parameter("idScheme", {"type": "string", "enum": ["code", "CODE"]}),
                     ],
                     "requestBody": {
                         "required": True,
@@ -1593,9 +1597,9 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Import a CSV or XLSX file (all rows or none)",
                     "parameters": [
-                        query("format", {"type": "string", "enum": ["csv", "xlsx"]}),
-                        query("dry_run", {"type": "boolean"}),
-                        query(
+                        query_parameter("format", {"type": "string", "enum": ["csv", "xlsx"]}),
+                        query_parameter("dry_run", {"type": "boolean"}),
+                        query_parameter(
                             "crs",
                             {"type": "string"},
                             "facilities, suppliers: CRS of the coordinates (x/y or lon/lat), "

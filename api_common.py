@@ -28,6 +28,17 @@ def error_responses(*codes: str) -> dict[str, Any]:
     return {code: ERROR_RESPONSE for code in codes}
 
 
+def query_parameter(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """Return the OpenAPI description of an optional query parameter."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
 def require(permission: str) -> None:
     """Refuse roles without ``permission`` before anything is looked up (403, not 404)."""
     role = g.principal.role

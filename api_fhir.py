@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from api_common import error_responses, query_date, query_province, require
+from api_common import error_responses, query_date, query_parameter, query_province, require
 from api_plans import PlanService
 from api_routes import RoutesNotFoundError
 from data.auth import ROLE_PERMISSIONS, Principal, authorize
@@ -298,23 +298,14 @@ def fhir_openapi_paths() -> dict[str, Any]:
             },
         }
 
-    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "query",
-            "required": False,
-            "schema": schema,
-            "description": description,
-        }
-
     def path(name: str, schema: dict[str, Any]) -> dict[str, Any]:
         return {"name": name, "in": "path", "required": True, "schema": schema}
 
     hex_id = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
-    province = query(
+    province = query_parameter(
         "province_code", {"type": "string", "pattern": "^[0-9]{2}$"}, "2021 province code"
     )
-    kind = query(
+    kind = query_parameter(
         "kind",
         {"type": "string", "enum": list(_KINDS)},
         "only facilities or only suppliers (default both)",
@@ -377,13 +368,13 @@ def fhir_openapi_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Latest daily reports of a day as FHIR R5 InventoryReport (searchset)",
                 "parameters": [
-                    query(
+                    query_parameter(
                         "date",
                         {"type": "string", "format": "date"},
                         "report day (Asia/Ho_Chi_Minh), default today",
                     ),
                     province,
-                    query("facility_id", {"type": "string"}, "one facility"),
+                    query_parameter("facility_id", {"type": "string"}, "one facility"),
                 ],
                 "responses": {"200": fhir_ok("Bundle (searchset)", "Bundle"), **errors},
             }
