@@ -2,7 +2,7 @@
 
 Used by ``matcher.allocation`` after the single-sourcing assignment has been chosen from the
 relaxed flow: each facility-product ("item") has one supplier and a need per day (what the
-relaxation delivered to it). A supplier whose
+relaxation delivered to it; in the weighted search, all it could receive). A supplier whose
 assigned needs exceed its capacity on a day leaves the excess unserved; one with room left
 strands it. The search moves items to other usable suppliers while that strictly lowers the total
 excess over all suppliers and days, then while it strictly lowers the priority-weighted excess
