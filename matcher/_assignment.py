@@ -91,6 +91,31 @@ def _shed_cost(
 
 
 @numba.njit(cache=True)
+def _removal_gain(
+    i: int,
+    at: int,
+    p: int,
+    c: int,
+    need: npt.NDArray[np.float64],
+    load: npt.NDArray[np.float64],
+    by_class: npt.NDArray[np.float64],
+    capacity: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+) -> float:  # pragma: no cover - compiled; tested through reduce_weighted_overload
+    """How much priority-weighted overload taking item ``i`` (class ``c``) off ``at`` removes."""
+    gain = 0.0
+    for d in range(need.shape[1]):
+        q = need[i, d]
+        if q == 0.0 or load[at, p, d] <= capacity[at, p, d] + 1e-9:
+            continue  # nothing shed there, before or after
+        gain += _shed_cost(load[at, p, d], capacity[at, p, d], by_class[at, p, d], weights)
+        by_class[at, p, d, c] -= q
+        gain -= _shed_cost(load[at, p, d] - q, capacity[at, p, d], by_class[at, p, d], weights)
+        by_class[at, p, d, c] += q
+    return gain
+
+
+@numba.njit(cache=True)
 def reduce_weighted_overload(
     current: npt.NDArray[np.int64],
     need: npt.NDArray[np.float64],
@@ -110,8 +135,11 @@ def reduce_weighted_overload(
     re-solve would leave unserved there: its excess, taken from its lowest-priority needs first
     (``by_class[s, p, d, k]``: need of priority class ``k``, classes in ascending ``weights``;
     updated in place with ``load``). A high-priority item may thus move to a supplier where it
-    displaces lower-priority needs. Only moves away from a supplier overloaded on a day the item
-    needs are tried (no other move can lower the sum). With one class of weight 1 this is
+    displaces lower-priority needs. A move's gain on the item's supplier is computed once for
+    all the item's consecutive candidate pairs (it changes only when something moves), and the
+    item's candidates are skipped when that gain is nil; the cost on the receiving supplier is
+    nil on days it has room, and its sum stops as soon as it eats the gain. (National
+    benchmark: 0.44 s before these shortcuts.) With one class of weight 1 this is
     :func:`reduce_overload`, but kept separate: running that search through this one made the
     same 3,356 moves on the national benchmark in 0.21 s instead of 0.016 s.
     """
@@ -119,6 +147,8 @@ def reduce_weighted_overload(
     moves = 0
     for _ in range(max_passes):
         moved = 0
+        gain_item = -1  # the item whose removal gain is in ``gain``
+        gain = 0.0
         for k in range(len(pair_item)):
             i = pair_item[k]
             to = pair_supplier[k]
@@ -127,35 +157,25 @@ def reduce_weighted_overload(
                 continue
             p = item_product[i]
             c = item_class[i]
-            overloaded = False
-            for d in range(n_days):
-                if need[i, d] > 0.0 and load[at, p, d] > capacity[at, p, d] + 1e-9:
-                    overloaded = True
-                    break
-            if not overloaded:
+            if i != gain_item:
+                gain = _removal_gain(i, at, p, c, need, load, by_class, capacity, weights)
+                gain_item = i
+            if gain <= 1e-6:
                 continue
-            change = 0.0
+            cost = 0.0
             for d in range(n_days):
                 q = need[i, d]
-                if q == 0.0:
-                    continue
-                change -= _shed_cost(
-                    load[at, p, d], capacity[at, p, d], by_class[at, p, d], weights
-                )
-                change -= _shed_cost(
-                    load[to, p, d], capacity[to, p, d], by_class[to, p, d], weights
-                )
-                by_class[at, p, d, c] -= q
+                if q == 0.0 or load[to, p, d] + q <= capacity[to, p, d] + 1e-9:
+                    continue  # room for it there: nothing shed, before or after
+                cost -= _shed_cost(load[to, p, d], capacity[to, p, d], by_class[to, p, d], weights)
                 by_class[to, p, d, c] += q
-                change += _shed_cost(
-                    load[at, p, d] - q, capacity[at, p, d], by_class[at, p, d], weights
-                )
-                change += _shed_cost(
+                cost += _shed_cost(
                     load[to, p, d] + q, capacity[to, p, d], by_class[to, p, d], weights
                 )
-                by_class[at, p, d, c] += q
                 by_class[to, p, d, c] -= q
-            if change < -1e-6:
+                if cost >= gain - 1e-6:
+                    break
+            if cost < gain - 1e-6:
                 for d in range(n_days):
                     q = need[i, d]
                     load[at, p, d] -= q
@@ -164,6 +184,7 @@ def reduce_weighted_overload(
                     by_class[to, p, d, c] += q
                 current[i] = to
                 moved += 1
+                gain_item = -1
         moves += moved
         if moved == 0:
             break

@@ -201,7 +201,7 @@ def test_weighted_search_never_raises_the_weighted_overload(seed: int) -> None:
         c.item_product,
         c.pair_item,
         c.pair_supplier,
-        50,
+        1_000,
     )
     assert c.usable[np.arange(n_i), c.current].all()
     expected = np.zeros(by_class.shape)
@@ -210,4 +210,41 @@ def test_weighted_search_never_raises_the_weighted_overload(seed: int) -> None:
     )
     np.testing.assert_allclose(by_class, expected, atol=1e-9)
     np.testing.assert_allclose(c.load, expected.sum(axis=3), atol=1e-9)
-    assert _weighted_overload(by_class, c.load, c.capacity, weights) <= before + 1e-6
+    after = _weighted_overload(by_class, c.load, c.capacity, weights)
+    assert after <= before + 1e-6
+    # A local optimum: no single move to a usable supplier lowers the weighted overload.
+    for i, to in zip(c.pair_item, c.pair_supplier, strict=True):
+        at, p, k = c.current[i], c.item_product[i], item_class[i]
+        moved_class, moved_load = by_class.copy(), c.load.copy()
+        moved_class[at, p, :, k] -= c.need[i]
+        moved_class[to, p, :, k] += c.need[i]
+        moved_load[at, p] -= c.need[i]
+        moved_load[to, p] += c.need[i]
+        assert _weighted_overload(moved_class, moved_load, c.capacity, weights) >= after - 1e-5
+
+
+def test_weighted_search_makes_only_improving_moves() -> None:
+    # Item X (needs 5) sits on A, which has no capacity; B has room for it, C for 2 only.
+    # Candidates in order B, C: X moves to B and stays (moving on to C would shed 3 again).
+    need = np.array([[5.0]])
+    current = np.array([0], np.int64)
+    capacity = np.array([0.0, 10.0, 2.0]).reshape(3, 1, 1)
+    load = np.zeros((3, 1, 1))
+    load[0, 0, 0] = 5.0
+    by_class = load[..., None].copy()
+    moves = reduce_weighted_overload(
+        current,
+        need,
+        np.zeros(1, np.int64),
+        np.array([10.0]),
+        load,
+        by_class,
+        capacity,
+        np.zeros(1, np.int64),
+        np.array([0, 0], np.int64),
+        np.array([1, 2], np.int64),
+        10,
+    )
+    assert moves == 1
+    assert current.tolist() == [1]
+    assert load[:, 0, 0].tolist() == [0.0, 5.0, 0.0]
