@@ -91,6 +91,27 @@ def _shed_cost(
 
 
 @numba.njit(cache=True)
+def _next_weight(
+    load: float,
+    capacity: float,
+    by_class: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+) -> float:  # pragma: no cover - compiled; tested through reduce_weighted_overload
+    """Weight of the lowest need a supplier-day would shed next (inf: none left to shed).
+
+    Needs are shed lowest weights first, so each further unit of excess costs at least this
+    much, or the weight of the need that is added, if lower.
+    """
+    shed = max(0.0, load - capacity)
+    below = 0.0
+    for k in range(len(weights)):
+        below += by_class[k]
+        if below > shed + 1e-9:
+            return weights[k]
+    return np.inf
+
+
+@numba.njit(cache=True)
 def _removal_gain(
     i: int,
     at: int,
@@ -137,13 +158,25 @@ def reduce_weighted_overload(
     updated in place with ``load``). A high-priority item may thus move to a supplier where it
     displaces lower-priority needs. A move's gain on the item's supplier is computed once for
     all the item's consecutive candidate pairs (it changes only when something moves), and the
-    item's candidates are skipped when that gain is nil; the cost on the receiving supplier is
-    nil on days it has room, and its sum stops as soon as it eats the gain. (National
-    benchmark: 0.44 s before these shortcuts.) With one class of weight 1 this is
+    item's candidates are skipped when that gain is nil; a candidate is ruled out when a lower
+    bound of its cost (each unit of excess it adds costs at least the lowest weight shed next
+    there) already eats the gain; otherwise the exact cost is summed, nil on days with room,
+    stopping once it eats the gain. (National benchmark: 0.44 s before these shortcuts, 0.20 s
+    without the lower bound, 0.057 s with it; the same moves.) With one class of weight 1 this is
     :func:`reduce_overload`, but kept separate: running that search through this one made the
     same 3,356 moves on the national benchmark in 0.21 s instead of 0.016 s.
     """
     n_days = need.shape[1]
+    n_s, n_p = load.shape[0], load.shape[1]
+    # next_weight[s, p, d]: each unit of excess added there costs at least min(it, the item's
+    # weight), a lower bound that rules out most candidates without the exact cost.
+    next_weight = np.empty(load.shape)
+    for s in range(n_s):
+        for p in range(n_p):
+            for d in range(n_days):
+                next_weight[s, p, d] = _next_weight(
+                    load[s, p, d], capacity[s, p, d], by_class[s, p, d], weights
+                )
     moves = 0
     for _ in range(max_passes):
         moved = 0
@@ -162,6 +195,14 @@ def reduce_weighted_overload(
                 gain_item = i
             if gain <= 1e-6:
                 continue
+            w = weights[c]
+            cost = 0.0
+            for d in range(n_days):
+                added = min(need[i, d], load[to, p, d] + need[i, d] - capacity[to, p, d])
+                if added > 0.0:
+                    cost += added * min(w, next_weight[to, p, d])
+            if cost > gain:
+                continue  # a lower bound of the cost already eats the gain
             cost = 0.0
             for d in range(n_days):
                 q = need[i, d]
@@ -182,6 +223,10 @@ def reduce_weighted_overload(
                     load[to, p, d] += q
                     by_class[at, p, d, c] -= q
                     by_class[to, p, d, c] += q
+                    for s in (at, to):
+                        next_weight[s, p, d] = _next_weight(
+                            load[s, p, d], capacity[s, p, d], by_class[s, p, d], weights
+                        )
                 current[i] = to
                 moved += 1
                 gain_item = -1
