@@ -107,7 +107,7 @@ def _next_weight(
     for k in range(len(weights)):
         below += by_class[k]
         if below > shed + 1e-9:
-            return weights[k]
+            return float(weights[k])
     return np.inf
 
 
