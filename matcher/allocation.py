@@ -22,8 +22,9 @@ per day (exact, and much faster than one coupled network).
 Modes that are not a pure network use other solvers:
 
 - ``fairness``: minimising the largest unmet share is a min-max objective with a continuous
-  variable, i.e. an LP: **GLOP** (OR-Tools' simplex), in three lexicographic stages (largest share,
-  then weighted unmet demand, then transport).
+  variable, i.e. an LP: **GLOP** (OR-Tools' simplex) finds it; then the smallest share a plan in
+  whole quanta can meet is bisected with max flows, and the networks with the unmet demand capped
+  at that share are solved by the min-cost flow (weighted unmet demand, then transport).
 - ``single_sourcing``: one supplier per facility and product is a capacitated single-source
   assignment (a MIP). We solve the network relaxation (a proven lower bound), give each
   facility-product the supplier that carries most of its relaxed flow, repair that assignment by
@@ -51,7 +52,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 from ortools.linear_solver.python import model_builder_helper as mbh
 
 from data.errors import InvalidInputError, SolverTimeoutError
@@ -157,13 +158,8 @@ class _FlowMaker:
         return np.round(np.asarray(transport_q, np.float64) * self.resolution_m3, 6)
 
     def positive(self, quanta: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-        """Mask of the quantities the plan states: above LP noise and nonzero once rounded to m³.
-
-        A fairness LP flow of a few millionths of a quantum rounded to a flow of 0.0 m³ (and
-        -0.0 cylinders) before.
-        """
-        quanta = np.asarray(quanta, np.float64)
-        return (quanta > _FLOW_TOLERANCE) & (self.quantities_m3(quanta) > 0)
+        """Mask of the quantities the plan states: the positive ones (whole quanta, every mode)."""
+        return np.asarray(quanta, np.float64) > 0
 
     def __call__(self, arcs: _TransportArcs, transport_q: npt.NDArray[np.float64]) -> list[Flow]:
         """Return the flows of the positive quantities, by day, supplier, facility, product."""
@@ -204,9 +200,6 @@ class _FlowMaker:
                 strict=True,
             )
         ]
-
-
-_FLOW_TOLERANCE = 1e-6  # LP (fairness) flows carry float noise; quanta are integers otherwise
 
 
 def allocate_supply(
@@ -1555,21 +1548,133 @@ def _solve_split_mip(
 
 
 def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution:
-    """Minimise the largest unmet share (GLOP), then weighted unmet demand, then transport.
+    """Minimise the largest unmet share, then weighted unmet demand, then transport.
 
-    The LP is the networks' own flow LP, built from the arc arrays in one sparse matrix (node
-    balance rows from the arcs' tails and heads, share rows from the unmet arcs), not variable by
-    variable. Only facility-days that some supplier can serve count in the largest share; those
-    with no usable supplier are unmet whatever the plan does and would pin the share at 1.
+    Stage 1, the largest share, is an LP (GLOP): the networks' own flow LP with one share row
+    per facility-day, built from the arc arrays in one sparse matrix (node balance rows from the
+    arcs' tails and heads, share rows from the unmet arcs), not variable by variable. Only
+    facility-days that some supplier can serve count in the largest share; those with no usable
+    supplier are unmet whatever the plan does and would pin the share at 1.
+
+    The rest is exact, in integer quanta like every other mode: a largest share ``z`` caps each
+    such unmet arc at ``floor(z x demand)``, so the smallest ``z`` whose networks stay feasible
+    (found by bisection from the LP's value, each step a max flow per network) is the best
+    largest share a plan in quanta can have; the networks with those caps are then solved by the
+    min-cost flow, whose objective puts weighted unmet demand before transport. (GLOP's later
+    stages, as first written, left flows a few millionths of a quantum over some capacities and
+    took 20 s on 3,000 facilities x 30 suppliers.)
     """
     n_f, n_d = scaled.demand_q.shape
     # GLOP gave up (not optimal, in a fraction of a second) on supplies many orders above the
     # demand, such as an "unlimited" supplier of 1e15 m³. No supplier can send more than the
-    # whole demand, so the LP gets capacities capped at it; explanations use the real ones.
+    # whole demand, so the networks get capacities capped at it (the same optimum); explanations
+    # use the real ones.
     scaled = dataclasses.replace(
         scaled, capacity_q=np.minimum(scaled.capacity_q, int(scaled.demand_q.sum()))
     )
     networks = _build_networks(scaled, scaled.usable, options.carry_over)
+    arcs = _concat_transport([_TransportArcs(s=n.t_s, f=n.t_f, p=n.t_p, d=n.t_d) for n in networks])
+    serveable = np.zeros((n_f, n_d), bool)
+    if options.carry_over:
+        first_day = np.full(n_f, n_d)
+        np.minimum.at(first_day, arcs.f, arcs.d)
+        serveable = np.arange(n_d)[None, :] >= first_day[:, None]
+    else:
+        serveable[arcs.f, arcs.d] = True
+    z_lp = _largest_share_lp(networks, scaled, serveable, options)
+    shared = [serveable[n.u_f, n.u_d] for n in networks]
+    share_demand = [scaled.demand_q[n.u_f, n.u_d][m] for n, m in zip(networks, shared, strict=True)]
+    z = _smallest_integral_share(networks, shared, share_demand, z_lp)
+    capped = []
+    for network, mask, demand in zip(networks, shared, share_demand, strict=True):
+        caps = network.caps.copy()
+        unmet_caps = caps[len(caps) - len(network.u_f) :]
+        unmet_caps[mask] = _share_caps(demand, z)
+        capped.append(dataclasses.replace(network, caps=caps))
+    solution = _solution_from_parts(n_f, n_d, (_solve_part(n) for n in capped))
+    return solution
+
+
+def _share_caps(demand: npt.NDArray[np.int64], z: float) -> npt.NDArray[np.int64]:
+    """Return the most unmet quanta a largest share ``z`` allows for each demand."""
+    caps: npt.NDArray[np.int64] = np.minimum(
+        np.floor(z * demand.astype(np.float64) + 1e-9).astype(np.int64), demand
+    )
+    return caps
+
+
+_SHARE_BISECTIONS = 60
+# Steps of the bisection on the largest share: the interval shrinks to 1e-18 at most, and the
+# search stops sooner once it is below 1e-12 (two shares of facilities' demands in quanta closer
+# than that are not told apart).
+
+
+def _smallest_integral_share(
+    networks: list[_Network],
+    shared: list[npt.NDArray[np.bool_]],
+    share_demand: list[npt.NDArray[np.int64]],
+    z_lp: float,
+) -> float:
+    """Find the smallest largest share all networks can meet with unmet arcs in whole quanta.
+
+    The LP's share is a lower bound (up to its tolerance); a share of 1 is always feasible (the
+    unmet arcs keep the whole demand). Feasibility is monotone in the share, so it is bisected;
+    each step is one max flow per network from a super source on the supplies to a super sink on
+    the demands, with the unmet arcs' capacities reset.
+    """
+    flows = []
+    for network in networks:
+        n_nodes = len(network.supplies)
+        source, sink = n_nodes, n_nodes + 1
+        give = np.nonzero(network.supplies > 0)[0]
+        take = np.nonzero(network.supplies < 0)[0]
+        solver = max_flow.SimpleMaxFlow()
+        solver.add_arcs_with_capacity(
+            np.concatenate([network.tails, np.full(len(give), source), take]),
+            np.concatenate([network.heads, give, np.full(len(take), sink)]),
+            np.concatenate([network.caps, network.supplies[give], -network.supplies[take]]),
+        )
+        flows.append((solver, source, sink, int(network.supplies[give].sum())))
+    unmet_arcs = [
+        len(n.tails) - len(n.u_f) + np.nonzero(mask)[0]
+        for n, mask in zip(networks, shared, strict=True)
+    ]
+
+    def feasible(z: float) -> bool:
+        for (solver, source, sink, total), arcs, demand in zip(
+            flows, unmet_arcs, share_demand, strict=True
+        ):
+            solver.set_arcs_capacity(arcs, _share_caps(demand, z))
+            if solver.solve(source, sink) != solver.OPTIMAL or solver.optimal_flow() < total:
+                return False
+        return True
+
+    z_lp = min(1.0, max(0.0, z_lp))
+    low = max(0.0, z_lp - 1e-6)  # GLOP's tolerance
+    if feasible(low):
+        return low
+    smallest = min((int(d.min()) for d in share_demand if len(d)), default=1)
+    high = min(1.0, z_lp + 1.0 / max(1, smallest) + 1e-9)
+    if high < 1.0 and not feasible(high):
+        low, high = high, 1.0
+    for _ in range(_SHARE_BISECTIONS):
+        if high - low <= 1e-12:
+            break
+        middle = (low + high) / 2
+        if feasible(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _largest_share_lp(
+    networks: list[_Network],
+    scaled: _Scaled,
+    serveable: npt.NDArray[np.bool_],
+    options: AllocationOptions,
+) -> float:
+    """Solve the LP of the smallest largest unmet share (GLOP) over the networks' flows."""
     tails = np.concatenate(
         [n.tails + off for n, off in zip(networks, _offsets(networks, "supplies"), strict=True)]
     )
@@ -1578,7 +1683,7 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     )
     # GLOP works in floats with absolute tolerances: quantities are given to it in units of
     # ``unit`` quanta, a power of ten that keeps them below 10^7 (a facility asking for 2e9 m³ a
-    # day made GLOP report the always-feasible LP infeasible); flows are scaled back after.
+    # day made GLOP report the always-feasible LP infeasible).
     caps = np.concatenate([n.caps for n in networks]).astype(np.float64)
     supplies = np.concatenate([n.supplies for n in networks]).astype(np.float64)
     largest = float(np.abs(supplies).max(initial=1.0))
@@ -1587,9 +1692,6 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     supplies /= unit
     arc_offsets = _offsets(networks, "tails")
     n_arcs, n_nodes = len(tails), len(supplies)
-    t_pos = np.concatenate(
-        [off + np.arange(len(n.t_s)) for n, off in zip(networks, arc_offsets, strict=True)]
-    )
     u_pos = np.concatenate(
         [
             off + len(n.tails) - len(n.u_f) + np.arange(len(n.u_f))
@@ -1598,20 +1700,6 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
     )
     u_f = np.concatenate([n.u_f for n in networks])
     u_d = np.concatenate([n.u_d for n in networks])
-    arcs = _concat_transport([_TransportArcs(s=n.t_s, f=n.t_f, p=n.t_p, d=n.t_d) for n in networks])
-    # Transport cost: every arc's cost except the unmet penalties (travel, and overnight storage
-    # with carry-over).
-    transport_cost = np.concatenate([n.costs for n in networks]).astype(np.float64)
-    transport_cost[u_pos] = 0.0
-    weight = np.zeros(n_arcs + 1)
-    weight[u_pos] = scaled.weight[u_f]
-    serveable = np.zeros((n_f, n_d), bool)
-    if options.carry_over:
-        first_day = np.full(n_f, n_d)
-        np.minimum.at(first_day, arcs.f, arcs.d)
-        serveable = np.arange(n_d)[None, :] >= first_day[:, None]
-    else:
-        serveable[arcs.f, arcs.d] = True
     share_arcs = u_pos[serveable[u_f, u_d]]
     share_demand = scaled.demand_q[u_f, u_d][serveable[u_f, u_d]].astype(np.float64) / unit
     z = n_arcs  # the largest unmet share is the last variable
@@ -1635,85 +1723,27 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
         ),
         shape=(n_share, n_arcs + 1),
     )
-    lower = np.zeros(n_arcs + 1)
-    upper = np.concatenate([caps, [1.0]])
-    deadline = time.perf_counter() + options.time_limit_s
-
-    def run(
-        objective: npt.NDArray[np.float64],
-        z_upper: float,
-        extra: tuple[npt.NDArray[np.float64], float] | None,
-    ) -> npt.NDArray[np.float64] | None:
-        rows = [balance, share]
-        row_lower = [supplies, np.full(n_share, -np.inf)]
-        row_upper = [supplies, np.zeros(n_share)]
-        if extra is not None:
-            rows.append(sp.csr_matrix(extra[0][None, :]))
-            row_lower.append(np.array([-np.inf]))
-            row_upper.append(np.array([extra[1]]))
-        bounds_upper = upper.copy()
-        bounds_upper[z] = z_upper
-        model: Any = mbh.ModelBuilderHelper()  # Any: see _solve_split_mip
-        model.fill_model_from_sparse_data(
-            lower,
-            bounds_upper,
-            objective,
-            np.concatenate(row_lower),
-            np.concatenate(row_upper),
-            sp.vstack(rows, format="csr"),
-        )
-        solver = mbh.ModelSolverHelper("glop")
-        solver.set_time_limit_in_seconds(max(0.001, deadline - time.perf_counter()))
-        solver.solve(model)
-        statuses.append(str(solver.status().name))
-        if solver.status() != mbh.SolveStatus.OPTIMAL:
-            return None
-        return np.asarray(solver.variable_values(), np.float64)
-
-    statuses: list[str] = []
-    stage_1 = np.zeros(n_arcs + 1)
-    stage_1[z] = 1.0
-    values = run(stage_1, 1.0, None)
-    if values is None:
+    objective = np.zeros(n_arcs + 1)
+    objective[z] = 1.0
+    model: Any = mbh.ModelBuilderHelper()  # Any: see _solve_split_mip
+    model.fill_model_from_sparse_data(
+        np.zeros(n_arcs + 1),
+        np.concatenate([caps, [1.0]]),
+        objective,
+        np.concatenate([supplies, np.full(n_share, -np.inf)]),
+        np.concatenate([supplies, np.zeros(n_share)]),
+        sp.vstack([balance, share], format="csr"),
+    )
+    solver = mbh.ModelSolverHelper("glop")
+    solver.set_time_limit_in_seconds(options.time_limit_s)
+    solver.solve(model)
+    if solver.status() != mbh.SolveStatus.OPTIMAL:
         raise SolverTimeoutError(
             f"fairness LP: no optimal largest unmet share within time_limit_s="
-            f"{options.time_limit_s} (GLOP status {statuses[-1]}); raise the limit or drop "
-            "fairness mode"
+            f"{options.time_limit_s} (GLOP status {solver.status().name}); raise the limit or "
+            "drop fairness mode"
         )
-    # Each later stage keeps the earlier optimum within a tolerance GLOP can meet: 1e-7 on the
-    # share, and on the weighted unmet quantity one millionth of it, or of the most that could
-    # be served if that is less (a facility asking for 2e9 m³ made a millionth of the unmet
-    # quantity larger than every delivery, and the last stage dropped them all to save travel).
-    z_best = float(values[z]) + 1e-7
-    servable = min(float(scaled.capacity_q.sum()), float(scaled.demand_q.sum())) / unit
-    weighted = run(weight, z_best, None)
-    final = None
-    if weighted is not None:
-        values = weighted
-        best = float(weight @ weighted)
-        slack = 1e-6 * max(1.0, min(best, float(scaled.weight.max(initial=1)) * servable))
-        final = run(np.concatenate([transport_cost, [0.0]]), z_best, (weight, best + slack))
-        if final is not None:
-            values = final
-    # A stage that did not finish leaves the last stage's plan: cut short by the time limit, or
-    # valid but not proven optimal when GLOP stopped for another reason.
-    if final is not None:
-        status = "optimal"
-    else:
-        status = "time_limit" if time.perf_counter() >= deadline else "feasible"
-    flows = np.clip(values[:n_arcs], 0.0, None) * unit
-    unmet = np.zeros((n_f, n_d))
-    unmet[u_f, u_d] = flows[u_pos]
-    objective = float(transport_cost @ flows) + scaled.penalty_unit * float(
-        (unmet * scaled.weight[:, None]).sum()
-    )
-    return _Solution(
-        transport_q=flows[t_pos],
-        unmet_q=unmet,
-        objective=objective,
-        status=status,
-        arcs=arcs,
-    )
+    return float(np.asarray(solver.variable_values(), np.float64)[z])
 
 
 def _offsets(networks: list[_Network], field: str) -> list[int]:
