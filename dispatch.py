@@ -962,13 +962,18 @@ def _explain_reason(result: DispatchResult, load: Load, reason: str) -> str:
     The core's "fleet capacity" reason counts each vehicle's capacity once, but here a vehicle
     goes back to a supplier to load again, so what runs out is time: say how much.
     """
-    from routing.vehicle_routes import REASON_FLEET, REASON_NOT_SERVED, REASON_SKILLS
+    from routing.vehicle_routes import (
+        REASON_FLEET,
+        REASON_NO_ROOM,
+        REASON_NOT_SERVED,
+        REASON_SKILLS,
+    )
 
     if reason.startswith(REASON_SKILLS):
         if f"[{SKILL_BULK_LIQUID}]" in reason:
             return "no cryogenic tanker available for bulk liquid (" + reason + ")"
         return "no cylinder truck available for cylinders (" + reason + ")"
-    if not (reason.startswith(REASON_FLEET) or reason.startswith(REASON_NOT_SERVED)):
+    if not reason.startswith((REASON_FLEET, REASON_NOT_SERVED, REASON_NO_ROOM)):
         return reason
     dproblem, options = result.dispatch_problem, result.request.options
     kind = _KIND_OF_PRODUCT[load.delivery.product]

@@ -51,11 +51,13 @@ stops after however many iterations the machine managed, so results can vary bet
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import multiprocessing
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Any, Literal
@@ -104,6 +106,7 @@ REASON_TIME_WINDOW = "time window unreachable from any depot"
 REASON_SHIFT = "cannot be served within any vehicle's shift"
 REASON_FLEET = "fleet capacity exhausted"
 REASON_NOT_SERVED = "not served in the time limit"
+REASON_NO_ROOM = "no room beside the other tasks"
 REASON_MAX_TASKS = "more tasks than any vehicle's max_tasks"
 # Headroom kept below int64 for PyVRP's sums of costs, prizes and penalties.
 _OBJECTIVE_LIMIT = 2**60
@@ -979,7 +982,9 @@ def _run_pyvrp(
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         best = pyvrp.solve(complete, stop, seed=seed, collect_stats=False, params=search).best
     left_iterations = None if max_iterations is None else max_iterations - stop.iterations
+    data = complete  # the model of ``best``
     if not best.is_feasible():
+        data = partial
         repaired = [_repair_route(partial, route) for route in best.routes()]
         best = pyvrp.Solution(
             partial, [route for route in repaired if route.num_clients() or route.num_shipments()]
@@ -999,22 +1004,165 @@ def _run_pyvrp(
                     params=search,
                     initial_solution=best,
                 ).best
-    raw: list[_RawRoute] = []
-    for route in best.routes():
-        # An infeasible route is dropped whole; its tasks become "not served in the time limit".
-        if not route.is_feasible():
-            continue
-        activities: list[tuple[str, int]] = []
-        for activity in route.schedule():
-            kind = {
-                pyvrp.ActivityType.CLIENT: "client",
-                pyvrp.ActivityType.DEPOT: "depot",
-                pyvrp.ActivityType.PICKUP: "pickup",
-                pyvrp.ActivityType.DELIVERY: "delivery",
-            }[activity.type]
-            activities.append((kind, int(activity.idx)))
-        raw.append((int(route.vehicle_type()), int(route.start_time()), activities))
-    return raw
+    # An infeasible route is dropped whole; its tasks become "not served in the time limit".
+    return [_raw_route(_best_order(data, route)) for route in best.routes() if route.is_feasible()]
+
+
+def _raw_route(route: Any) -> _RawRoute:
+    """Return a PyVRP route as vehicle type, departure time and its activities."""
+    import pyvrp
+
+    kinds = {
+        pyvrp.ActivityType.CLIENT: "client",
+        pyvrp.ActivityType.DEPOT: "depot",
+        pyvrp.ActivityType.PICKUP: "pickup",
+        pyvrp.ActivityType.DELIVERY: "delivery",
+    }
+    activities = [(kinds[activity.type], int(activity.idx)) for activity in route.schedule()]
+    return (int(route.vehicle_type()), int(route.start_time()), activities)
+
+
+def _pyvrp_cost(route: Any) -> int:
+    """Return a feasible PyVRP route's objective: distance, duration and fixed costs."""
+    return int(route.distance_cost()) + int(route.duration_cost()) + int(route.fixed_vehicle_cost())
+
+
+def _orders(visits: Sequence[Any]) -> Iterator[list[Any]]:
+    """Yield every order of the visits that keeps each shipment's pickup before its delivery."""
+    for order in itertools.permutations(visits):
+        picked: set[int] = set()
+        for visit in order:
+            if visit.is_pickup():
+                picked.add(visit.idx)
+            elif visit.is_delivery() and visit.idx not in picked:
+                break
+        else:
+            yield list(order)
+
+
+_EXACT_MAX_VISITS = 6
+_EXACT_MAX_EVALUATIONS = 30_000
+# Problems with at most this many visits (a job is one, a shipment two), and at most this many
+# candidate routes to evaluate over all vehicle types, are solved by enumeration instead of the
+# search: 0.12 s at the most (30,000 routes, 4 us each), where the search spent its whole time
+# limit and, on 1,126 fuzzed problems of up to 6 visits, left 5 with less priority-weighted work
+# served and 2 at a higher cost than the optimum (it never merges some routes with shipments).
+
+
+def _solve_exactly(model: _PyvrpModel) -> list[_RawRoute] | None:
+    """Solve a tiny problem by enumeration; ``None`` when it is too large or has reloads.
+
+    Every subset of tasks is tried on every vehicle type, in every visit order (each job at each
+    of its time windows), each route evaluated by PyVRP itself (feasibility, costs); then the
+    subsets are shared among the vehicles (a dynamic programme over the tasks left) for the most
+    priority-weighted tasks served (as the search's prizes weigh them), then the least cost.
+    """
+    import pyvrp
+
+    data = model.partial
+    if any(vt.reload_depots for vt in data.vehicle_types()):
+        return None
+    windows: dict[int, list[int]] = {}  # job position -> its clients, one per time window
+    for number, position in enumerate(model.client_tasks):
+        windows.setdefault(position, []).append(number)
+    # Each task: its weight and its alternative visit lists.
+    tasks: list[tuple[int, list[list[Any]]]] = [
+        (
+            model.task_weights[position],
+            [[pyvrp.Activity(pyvrp.ActivityType.CLIENT, number)] for number in numbers],
+        )
+        for position, numbers in windows.items()
+    ]
+    tasks += [
+        (
+            2 * model.task_weights[position],
+            [
+                [
+                    pyvrp.Activity(pyvrp.ActivityType.PICKUP, number),
+                    pyvrp.Activity(pyvrp.ActivityType.DELIVERY, number),
+                ]
+            ],
+        )
+        for number, position in enumerate(model.shipment_tasks)
+    ]
+    n_tasks = len(tasks)
+    if sum(len(alternatives[0]) for _, alternatives in tasks) > _EXACT_MAX_VISITS:
+        return None
+    subsets = range(1, 1 << n_tasks)
+    members = {mask: [tasks[k][1] for k in range(n_tasks) if mask >> k & 1] for mask in subsets}
+    evaluations = 0
+    for chosen in members.values():
+        visits = sum(len(alternatives[0]) for alternatives in chosen)
+        shipments = sum(len(alternatives[0]) == 2 for alternatives in chosen)
+        evaluations += math.prod(len(a) for a in chosen) * math.factorial(visits) >> shipments
+    if evaluations * data.num_vehicle_types > _EXACT_MAX_EVALUATIONS:
+        return None
+    # The cheapest feasible route of each vehicle type for each subset of tasks.
+    best: list[dict[int, tuple[int, Any]]] = []
+    for vehicle_type in range(data.num_vehicle_types):
+        table: dict[int, tuple[int, Any]] = {}
+        for mask, chosen in members.items():
+            for alternative in itertools.product(*chosen):
+                for order in _orders([visit for visits in alternative for visit in visits]):
+                    route = pyvrp.Route(data, order, vehicle_type)
+                    if route.is_feasible():
+                        cost = _pyvrp_cost(route)
+                        if mask not in table or cost < table[mask][0]:
+                            table[mask] = (cost, route)
+        best.append(table)
+    # Share the subsets among the vehicles: tasks used -> (cost, routes).
+    plans: dict[int, tuple[int, list[Any]]] = {0: (0, [])}
+    full = (1 << n_tasks) - 1
+    for vehicle_type, table in enumerate(best):
+        count = min(data.vehicle_type(vehicle_type).num_available, n_tasks)
+        for _ in range(count):
+            extended = dict(plans)
+            for used, (cost, routes) in plans.items():
+                free = full & ~used
+                subset = free
+                while subset:
+                    if subset in table:
+                        total = cost + table[subset][0]
+                        key = used | subset
+                        if key not in extended or total < extended[key][0]:
+                            extended[key] = (total, [*routes, table[subset][1]])
+                    subset = (subset - 1) & free
+            plans = extended
+
+    def weight(mask: int) -> int:
+        return sum(tasks[k][0] for k in range(n_tasks) if mask >> k & 1)
+
+    chosen_mask = min(plans, key=lambda mask: (-weight(mask), plans[mask][0], mask))
+    return [_raw_route(route) for route in plans[chosen_mask][1]]
+
+
+_EXACT_ORDER_MAX_VISITS = 7
+# Routes of at most this many visits (5,040 orders) are reordered exactly after the search.
+
+
+def _best_order(data: Any, route: Any) -> Any:
+    """Return the cheapest feasible order of a short route's visits (the route itself if none).
+
+    PyVRP's operators can leave a short route with shipments in a worse order than one a single
+    move away for a human (fuzzing found plans 4 % above the brute-force optimum on 5 visits).
+    Routes of up to ``_EXACT_ORDER_MAX_VISITS`` visits without reloads are therefore tried in
+    every order that keeps each pickup before its delivery, each evaluated by PyVRP itself
+    (feasibility, distance and duration costs); the vehicle and its visits stay the same.
+    """
+    import pyvrp
+
+    visits = [pyvrp.Activity(a.type, a.idx) for a in route.schedule()[1:-1]]
+    if len(visits) < 2 or len(visits) > _EXACT_ORDER_MAX_VISITS:
+        return route
+    if any(visit.is_depot() for visit in visits):
+        return route
+    vehicle_type = route.vehicle_type()
+    best, best_cost = route, _pyvrp_cost(route)
+    for order in _orders(visits):
+        candidate = pyvrp.Route(data, order, vehicle_type)
+        if candidate.is_feasible() and _pyvrp_cost(candidate) < best_cost:
+            best, best_cost = candidate, _pyvrp_cost(candidate)
+    return best
 
 
 def _repair_route(data: Any, route: Any) -> Any:
@@ -1222,8 +1370,13 @@ def _make_route(
     )
 
 
-def _unassigned_reason(problem: RouteProblem, tasks: list[_Task], time_limit_s: float) -> str:
-    """Explain why pre-check-feasible tasks were left out: fleet capacity, else the search."""
+def _unassigned_reason(
+    problem: RouteProblem, tasks: list[_Task], time_limit_s: float, proven: bool = False
+) -> str:
+    """Explain why pre-check-feasible tasks were left out: fleet capacity, else the search.
+
+    ``proven``: the plan was found by enumeration, so no plan serves more priority-weighted work.
+    """
     dims = problem.num_dimensions
     if dims and not any(v.reload_location_idxs for v in problem.vehicles):
         fleet = total_amounts([v.capacity for v in problem.vehicles], dims)
@@ -1234,6 +1387,12 @@ def _unassigned_reason(problem: RouteProblem, tasks: list[_Task], time_limit_s: 
                     f"{REASON_FLEET}: the tasks need {demand[d]} in load dimension {d} but the "
                     f"whole fleet carries {fleet[d]}; tasks of lower priority are left out first"
                 )
+    if proven:
+        return (
+            f"{REASON_NO_ROOM}: every plan that serves it serves less priority-weighted work "
+            "(all plans enumerated); shifts, time windows and capacities are too tight together "
+            "with the other tasks"
+        )
     return (
         f"{REASON_NOT_SERVED} ({time_limit_s:g} s): no feasible place in a route was found; "
         "shifts, time windows and capacities are too tight together with the other tasks"
@@ -1247,7 +1406,10 @@ def _plan_from_raw(
     dropped: Mapping[int, str],
     params: SolverParams,
     runtime_s: float,
+    *,
+    proven: bool = False,
 ) -> RoutePlan:
+    """Turn engine routes into the plan; ``proven``: the routes come from :func:`_solve_exactly`."""
     routes: list[VehicleRoute] = []
     served: set[int] = set()
     next_vehicle = [0] * len(model.type_vehicles)
@@ -1280,7 +1442,7 @@ def _plan_from_raw(
     all_tasks = _tasks(problem)
     unassigned: list[UnassignedTask] = []
     late_reason = _unassigned_reason(
-        problem, [t for t in all_tasks if t.position not in dropped], params.time_limit_s
+        problem, [t for t in all_tasks if t.position not in dropped], params.time_limit_s, proven
     )
     for task in all_tasks:
         if task.position in dropped:
@@ -1303,6 +1465,10 @@ def _solve_with_pyvrp(
     model = _build_pyvrp_model(problem, dropped)
     if not model.client_tasks and not model.shipment_tasks:
         return _plan_from_raw(problem, model, [], dropped, params, time.perf_counter() - started)
+    exact = _solve_exactly(model)
+    if exact is not None:
+        plan = _plan_from_raw(problem, model, exact, dropped, params, 0.0, proven=True)
+        return dataclasses.replace(plan, engine="pyvrp", runtime_s=time.perf_counter() - started)
     runtime_s = params.time_limit_s - (time.perf_counter() - started) - _OVERHEAD_S
     if params.num_workers > 1:
         runtime_s -= 0.1  # starting worker processes
