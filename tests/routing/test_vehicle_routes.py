@@ -373,12 +373,11 @@ def test_every_job_routed_once_or_unassigned(
     assert sorted(routed + [t.task_id for t in plan.unassigned]) == list(range(1, n))
 
 
-def test_tiny_problem_serves_what_one_route_can() -> None:
-    """Serve a job and a shipment in one route when only one vehicle can do both.
+def _job_beside_shipment() -> RouteProblem:
+    """Build a job and a shipment that only the truck can do, and only together in one route.
 
     The truck picks up at place 0 (a job, 4 units, until 32 s, and a shipment, 2 units, until
-    33 s) and drops the shipment at place 1: all of it in one route, cost 18. PyVRP's search split the job and the shipment onto two vehicles, one of them unable to do
-    its part, and left the job out at any time limit; tiny problems are solved by enumeration.
+    33 s) and drops the shipment at place 1: cost 18. The small vehicle carries 1 unit.
     """
     line = np.array([[0, 18], [18, 0]])
     vehicles = (
@@ -394,8 +393,22 @@ def test_tiny_problem_serves_what_one_route_can() -> None:
             priority=26,
         ),
     )
-    problem = RouteProblem(durations_s=line, vehicles=vehicles, jobs=jobs, shipments=shipments)
-    plan = solve_checked(problem)
+    return RouteProblem(durations_s=line, vehicles=vehicles, jobs=jobs, shipments=shipments)
+
+
+@pytest.mark.parametrize("enumerate_tiny", [True, False])
+def test_job_and_shipment_share_the_one_route_that_fits(
+    enumerate_tiny: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Serve both, whether tiny problems are enumerated or searched.
+
+    PyVRP's search split the job and the shipment onto two vehicles, one of them unable to do
+    its part, and left the job out at any time limit. Tiny problems are now enumerated; after a
+    search, left-out tasks are inserted where they fit.
+    """
+    if not enumerate_tiny:
+        monkeypatch.setattr(vehicle_routes, "_EXACT_MAX_VISITS", 0)
+    plan = solve_checked(_job_beside_shipment())
     assert not plan.unassigned
     assert plan.cost == 18
     (route,) = plan.routes
