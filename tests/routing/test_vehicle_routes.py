@@ -418,7 +418,7 @@ def test_job_and_shipment_share_the_one_route_that_fits(
 
 
 def _random_tiny_problem(seed: int) -> RouteProblem:
-    """1-3 vehicles and jobs and shipments of at most 6 visits, with windows and capacities."""
+    """1-3 vehicles and jobs and shipments of at most 8 visits, with windows and capacities."""
     rng = np.random.default_rng(seed)
     n_loc = int(rng.integers(2, 6))
     durations = rng.integers(1, 60, (n_loc, n_loc))
@@ -441,7 +441,7 @@ def _random_tiny_problem(seed: int) -> RouteProblem:
         for k in range(int(rng.integers(1, 4)))
     )
     n_ship = int(rng.integers(0, 3))
-    n_jobs = int(rng.integers(0 if n_ship else 1, 7 - 2 * n_ship))
+    n_jobs = int(rng.integers(0 if n_ship else 1, 9 - 2 * n_ship))
     jobs = tuple(
         Job(
             f"j{k}",
