@@ -366,7 +366,7 @@ def allocate_supply_matrix(
         cylinder_size=cylinder_size,
     )
     if options.fairness:
-        solution = _solve_fairness_lp(scaled, options)
+        solution = _solve_fairness(scaled, options)
         lower_bound = solution.objective
         solver = "glop_fairness"
     elif options.single_sourcing:
@@ -1547,7 +1547,7 @@ def _solve_split_mip(
 # --------------------------------------------------------------------------------------------
 
 
-def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution:
+def _solve_fairness(scaled: _Scaled, options: AllocationOptions) -> _Solution:
     """Minimise the largest unmet share, then weighted unmet demand, then transport.
 
     Stage 1, the largest share, is an LP (GLOP): the networks' own flow LP with one share row
@@ -1591,8 +1591,7 @@ def _solve_fairness_lp(scaled: _Scaled, options: AllocationOptions) -> _Solution
         unmet_caps = caps[len(caps) - len(network.u_f) :]
         unmet_caps[mask] = _share_caps(demand, z)
         capped.append(dataclasses.replace(network, caps=caps))
-    solution = _solution_from_parts(n_f, n_d, (_solve_part(n) for n in capped))
-    return solution
+    return _solution_from_parts(n_f, n_d, (_solve_part(n) for n in capped))
 
 
 def _share_caps(demand: npt.NDArray[np.int64], z: float) -> npt.NDArray[np.int64]:
