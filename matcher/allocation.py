@@ -265,6 +265,28 @@ def allocate_supply(
         for f, weight in zip(problem.facilities, weights, strict=True)
         if weight >= _INT64_SAFE
     ]
+    # Quantities too large for integer quanta, named by the problem's own fields (the matrix
+    # core below names its arrays instead).
+    resolution = problem.options.quantity_resolution_m3
+    if _quanta(demand_m3, resolution, round_up=True).sum() >= _INT64_SAFE:
+        f_idx, f_day = (int(i) for i in np.unravel_index(np.argmax(demand_m3), demand_m3.shape))
+        too_large.append(
+            f"facilities[{problem.facilities[f_idx].facility_id!r}].demand_m3_per_day: "
+            f"{float(demand_m3[f_idx, f_day])!r} on day {f_day} ({float(demand_m3.sum())!r} m³ "
+            f"in all) is too many quanta of quantity_resolution_m3={resolution!r} for exact "
+            "integer solving; give realistic quantities or a coarser quantity_resolution_m3"
+        )
+    if _quanta(capacity_m3, resolution, round_up=False).sum() >= _INT64_SAFE:
+        s_idx, p_idx, s_day = (
+            int(i) for i in np.unravel_index(np.argmax(capacity_m3), capacity_m3.shape)
+        )
+        too_large.append(
+            f"suppliers[{problem.suppliers[s_idx].supplier_id!r}].products."
+            f"{PRODUCTS[p_idx].value}: capacity {float(capacity_m3[s_idx, p_idx, s_day])!r} m³ "
+            f"on day {s_day} ({float(capacity_m3.sum())!r} m³ in all) is too many quanta of "
+            f"quantity_resolution_m3={resolution!r} for exact integer solving; give realistic "
+            "quantities or a coarser quantity_resolution_m3"
+        )
     if too_large:
         raise InvalidInputError.from_problems("allocation problem", too_large)
     priority = np.array(weights, dtype=np.int64)
@@ -394,6 +416,20 @@ def allocate_supply_matrix(
 # --------------------------------------------------------------------------------------------
 
 
+def _quanta(
+    quantities_m3: npt.NDArray[np.float64], resolution_m3: float, *, round_up: bool
+) -> npt.NDArray[np.float64]:
+    """Count quantities in quanta, as floats (a huge count must be refused, not wrapped).
+
+    Demand rounds up, capacities and limits down (never promise gas that is not there); the
+    tolerance absorbs binary noise such as 0.3 / 0.1.
+    """
+    with np.errstate(over="ignore"):
+        if round_up:
+            return np.ceil(np.asarray(quantities_m3, np.float64) / resolution_m3 - 1e-9)
+        return np.floor(np.asarray(quantities_m3, np.float64) / resolution_m3 + 1e-9)
+
+
 def _scale_and_validate(
     supplier_ids: list[str],
     facility_ids: list[str],
@@ -461,10 +497,10 @@ def _scale_and_validate(
     resolution = options.quantity_resolution_m3
     # Quanta are counted in floats first: a huge quantity or a tiny resolution must be refused
     # here, not wrapped around by the cast to int64 (it gave a plan with no demand).
+    demand_quanta = _quanta(demand, resolution, round_up=True)
+    capacity_quanta = _quanta(capacity, resolution, round_up=False)
+    limit_quanta = _quanta(limit_arr, resolution, round_up=False)
     with np.errstate(over="ignore"):
-        demand_quanta = np.ceil(demand / resolution - 1e-9)
-        capacity_quanta = np.floor(capacity / resolution + 1e-9)
-        limit_quanta = np.floor(limit_arr / resolution + 1e-9)
         for name, array, quanta, ids in (
             ("demand_m3", demand, demand_quanta, facility_ids),
             ("capacity_m3", capacity, capacity_quanta, supplier_ids),

@@ -241,6 +241,23 @@ def test_a_priority_beyond_int64_is_refused(document: dict[str, Any]) -> None:
         _solve(document)
 
 
+def test_too_many_quanta_name_the_problem_fields(document: dict[str, Any]) -> None:
+    # The matrix core named its arrays (demand_m3, capacity_m3), not the problem's fields.
+    document["facilities"][1]["demand_m3_per_day"] = 1e20
+    with pytest.raises(
+        InvalidInputError,
+        match=r"facilities\['H2'\]\.demand_m3_per_day: 1e\+20 on day 0 .* too many quanta",
+    ):
+        _solve(document)
+    document["facilities"][1]["demand_m3_per_day"] = 10
+    document["suppliers"][1]["products"]["cylinder"]["capacity_m3_per_day"] = 1e19
+    with pytest.raises(
+        InvalidInputError,
+        match=r"suppliers\['C'\]\.products\.cylinder: capacity 1e\+19 m³ on day 0 .* too many",
+    ):
+        _solve(document)
+
+
 def test_travel_seconds_beyond_int64_from_a_provider_are_refused() -> None:
     with pytest.raises(InvalidInputError, match=r"travel_time_s\[0\]\[1\]: 1e\+300 seconds is too"):
         travel_matrix_from_seconds([[5, 1e300]], 1, 2)
@@ -401,20 +418,34 @@ def test_cli_computes_road_times_from_coordinates_with_a_region(tmp_path: Path) 
     # Two District 5 hospitals and one supplier on the map, no matrix: road times come from --region.
     document = {
         "horizon_days": 1,
-        "suppliers": [{"supplier_id": "S", "lonlat": [106.6745, 10.7580],
-                       "products": {"cylinder": {"capacity_m3_per_day": 100}}}],
+        "suppliers": [
+            {
+                "supplier_id": "S",
+                "lonlat": [106.6745, 10.7580],
+                "products": {"cylinder": {"capacity_m3_per_day": 100}},
+            }
+        ],
         "facilities": [
-            {"facility_id": "NTP", "lonlat": [106.66987, 10.75499], "demand_m3_per_day": 30,
-             "accepted_products": ["cylinder"]},
-            {"facility_id": "NT", "lonlat": [106.67494, 10.75674], "demand_m3_per_day": 20,
-             "accepted_products": ["cylinder"]},
+            {
+                "facility_id": "NTP",
+                "lonlat": [106.66987, 10.75499],
+                "demand_m3_per_day": 30,
+                "accepted_products": ["cylinder"],
+            },
+            {
+                "facility_id": "NT",
+                "lonlat": [106.67494, 10.75674],
+                "demand_m3_per_day": 20,
+                "accepted_products": ["cylinder"],
+            },
         ],
     }
     problem_file = tmp_path / "problem.json"
     problem_file.write_text(json.dumps(document), encoding="utf-8")
     out = tmp_path / "plan.json"
-    result = CliRunner().invoke(main, ["allocate", str(problem_file), "--region", "hcmc_d5",
-                                       "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["allocate", str(problem_file), "--region", "hcmc_d5", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     plan = json.loads(out.read_text(encoding="utf-8"))
     assert plan["totals"]["unmet_m3"] == 0

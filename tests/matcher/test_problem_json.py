@@ -186,8 +186,13 @@ def test_serialising_and_parsing_back_gives_the_same_problem(
 
 def test_every_option_survives_the_round_trip(hand_document: dict[str, Any]) -> None:
     document = copy.deepcopy(hand_document)
-    document["options"] = {"single_sourcing": True, "single_sourcing_scope": "day", "workers": 2,
-                           "single_sourcing_time_limit_s": 3.0, "max_delivery_time_s": 7200}
+    document["options"] = {
+        "single_sourcing": True,
+        "single_sourcing_scope": "day",
+        "workers": 2,
+        "single_sourcing_time_limit_s": 3.0,
+        "max_delivery_time_s": 7200,
+    }
     request = problem_from_json(document)
     again = problem_from_json(json.loads(json.dumps(problem_to_json(request))))
     assert again.problem.options == request.problem.options
