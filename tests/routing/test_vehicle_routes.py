@@ -489,3 +489,80 @@ def test_enumeration_is_never_worse_than_the_search(
     assert _served_weight(problem, exact) >= _served_weight(problem, searched)
     if _served_weight(problem, exact) == _served_weight(problem, searched):
         assert exact.cost <= searched.cost
+
+
+def test_a_short_route_is_reordered_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reorder a searched route of four visits into its cheapest order (costs 127 -> 122).
+
+    Only vehicle "2" has skill 1 for job 4; the shipment's pickup must start by 65 s. PyVRP's
+    search ended with pickup, job 4, delivery, job 3 (travel costs 10 + 10 + 20 + 2 plus the
+    fixed 85); pickup, job 3, delivery, job 4 costs 10 + 5 + 2 + 20 + 85 = 122.
+    """
+    from routing.vroom import parse_vroom_problem
+
+    document = {
+        "vehicles": [
+            {
+                "id": 10,
+                "start_index": 2,
+                "capacity": [0],
+                "skills": [3, 2],
+                "time_window": [39, 182],
+            },
+            {"id": 1, "start_index": 1, "end_index": 1, "capacity": [5], "costs": {"fixed": 72}},
+            {
+                "id": 2,
+                "start_index": 1,
+                "capacity": [6],
+                "skills": [1, 2, 3],
+                "time_window": [1, 381],
+                "costs": {"fixed": 85},
+            },
+        ],
+        "matrices": {
+            "car": {
+                "durations": [
+                    [0, 53, 16, 58, 30, 20],
+                    [53, 0, 58, 43, 23, 11],
+                    [16, 58, 0, 33, 12, 11],
+                    [58, 43, 33, 0, 1, 17],
+                    [30, 23, 12, 1, 0, 41],
+                    [20, 11, 11, 17, 41, 0],
+                ],
+                "costs": [
+                    [0, 15, 16, 0, 24, 27],
+                    [15, 0, 10, 30, 18, 20],
+                    [16, 10, 0, 5, 22, 6],
+                    [0, 30, 5, 0, 22, 2],
+                    [24, 18, 22, 22, 0, 10],
+                    [27, 20, 6, 2, 10, 0],
+                ],
+            }
+        },
+        "jobs": [
+            {"id": 3, "location_index": 3},
+            {
+                "id": 4,
+                "location_index": 1,
+                "delivery": [0],
+                "service": 13,
+                "priority": 3,
+                "skills": [1],
+            },
+        ],
+        "shipments": [
+            {
+                "pickup": {"id": 1, "location_index": 2, "time_windows": [[52, 65]]},
+                "delivery": {"id": 2, "location_index": 5, "service": 12},
+                "amount": [3],
+            }
+        ],
+    }
+    problem = parse_vroom_problem(document).problem
+    monkeypatch.setattr(vehicle_routes, "_EXACT_MAX_VISITS", 0)  # the search's route
+    plan = solve_checked(problem)
+    assert not plan.unassigned
+    assert plan.cost == 122
+    (route,) = plan.routes
+    visits = [(s.kind, s.location_idx) for s in route.steps if s.kind != "start"]
+    assert visits == [("pickup", 2), ("job", 3), ("delivery", 5), ("job", 1)]
