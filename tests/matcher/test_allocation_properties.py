@@ -201,3 +201,89 @@ def test_single_sourcing_bound_is_proven_and_tight(
     assert bound <= exact
     assert bound >= exact * (1 - allocation._BOUND_TOLERANCE)
     assert plan.totals.objective >= exact
+
+
+def _integral_largest_share(instance: dict[str, Any], resolution_m3: float) -> float:
+    """Find the smallest largest unmet share of plans in whole quanta (HiGHS MILP, by day).
+
+    Only facility-days that some usable supplier can serve that day count, as in the plan.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    travel = instance["travel_time_s"]
+    capacity = np.floor(instance["capacity_m3"] / resolution_m3 + 1e-9)
+    demand = np.ceil(instance["demand_m3"] / resolution_m3 - 1e-9)
+    limit = np.minimum(
+        np.floor(instance["receiving_limit_m3"] / resolution_m3 + 1e-9), demand.sum()
+    )
+    accepted = instance["accepted"]
+    n_s, n_p, n_d = capacity.shape
+    usable = accepted[None] & (capacity.sum(axis=2) > 0)[:, None, :] & (travel >= 0)[:, :, None]
+    arcs = [
+        (s, f, p, d)
+        for s, f, p in zip(*np.nonzero(usable), strict=True)
+        for d in range(n_d)
+        if capacity[s, p, d] > 0 and demand[f, d] > 0
+    ]
+    served_days = sorted({(f, d) for _, f, _, d in arcs})
+    if not served_days:
+        return 0.0
+    n = len(arcs) + 1  # flows, then z
+    rows, lower, upper = [], [], []
+
+    def row(entries: dict[int, float], low: float, high: float) -> None:
+        vector = np.zeros(n)
+        for k, v in entries.items():
+            vector[k] += v
+        rows.append(vector)
+        lower.append(low)
+        upper.append(high)
+
+    for s in range(n_s):
+        for p in range(n_p):
+            for d in range(n_d):
+                row(
+                    {k: 1 for k, a in enumerate(arcs) if a[::2] == (s, p) and a[3] == d},
+                    0,
+                    capacity[s, p, d],
+                )
+    for f, d in served_days:
+        on = [k for k, a in enumerate(arcs) if (a[1], a[3]) == (f, d)]
+        row(dict.fromkeys(on, 1.0), 0, demand[f, d])
+        for p in range(n_p):
+            row({k: 1 for k in on if arcs[k][2] == p}, 0, limit[f, p])
+        # unmet = demand - delivered <= z * demand
+        row({**dict.fromkeys(on, 1.0), n - 1: demand[f, d]}, demand[f, d], np.inf)
+    cost = np.zeros(n)
+    cost[-1] = 1.0
+    result = milp(
+        cost,
+        constraints=LinearConstraint(np.array(rows), lower, upper),
+        integrality=np.r_[np.ones(n - 1), 0],
+        bounds=Bounds(np.zeros(n), np.r_[np.full(n - 1, np.inf), 1.0]),
+    )
+    assert result.success
+    return float(result.x[-1])
+
+
+@given(instances())
+def test_fairness_reaches_the_integer_optimum_of_the_largest_share(
+    instance: dict[str, Any],
+) -> None:
+    fair = _solve(instance, AllocationOptions(fairness=True))
+    expected = _integral_largest_share(instance, 0.1)
+    travel, capacity = instance["travel_time_s"], instance["capacity_m3"]
+    servable = {
+        (instance["facility_ids"][f], d)
+        for f, d in np.ndindex(instance["demand_m3"].shape)
+        if any(
+            travel[s, f] >= 0 and instance["accepted"][f, p] and capacity[s, p, d] > 0
+            for s, p in np.ndindex(capacity.shape[:2])
+        )
+    }
+    shares = [
+        entry.unmet_m3 / entry.demand_m3
+        for entry in fair.unmet
+        if (entry.facility_id, entry.day) in servable
+    ]
+    assert max(shares, default=0.0) == pytest.approx(expected, abs=1e-6)
