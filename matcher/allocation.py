@@ -552,10 +552,13 @@ def _scale_and_validate(
     n_nodes = 2 + n_s * n_p * n_d + n_f * n_d * (1 + 2 * n_p)
     largest_cost = penalty_unit * int(weight.max(initial=1))
     if largest_cost * (n_nodes + 1) >= _INT64_SAFE or largest_cost * total_demand_q >= _INT64_SAFE:
+        f_big, d_big = (int(i) for i in np.unravel_index(np.argmax(demand), demand.shape))
         raise InvalidInputError(
             f"allocation: numbers too large for exact integer solving (penalty per quantum "
-            f"{largest_cost}, {total_demand_q} quanta of demand, {n_nodes} nodes); use a coarser "
-            "quantity_resolution_m3, fewer priority levels or a shorter max_delivery_time_s"
+            f"{largest_cost}, {total_demand_q} quanta of demand, the largest "
+            f"{float(demand[f_big, d_big])!r} m³ for facility {facility_ids[f_big]!r} on day "
+            f"{d_big}; {n_nodes} nodes); use a coarser quantity_resolution_m3, realistic demand, "
+            "fewer priority levels or a shorter max_delivery_time_s"
         )
     return _Scaled(
         travel_s=travel,
@@ -1610,6 +1613,11 @@ def _solve_fairness(scaled: _Scaled, options: AllocationOptions) -> _Solution:
     )
     networks = _build_networks(scaled, scaled.usable, options.carry_over)
     arcs = _concat_transport([_TransportArcs(s=n.t_s, f=n.t_f, p=n.t_p, d=n.t_d) for n in networks])
+    # Arcs that can carry something: the supplier has capacity that day, the facility may receive
+    # the product (a receiving limit of 0 made a facility "servable" that no plan can serve, and
+    # pinned the largest share at 1).
+    live = (scaled.capacity_q[arcs.s, arcs.p, arcs.d] > 0) & (scaled.limit_q[arcs.f, arcs.p] > 0)
+    arcs = _TransportArcs(s=arcs.s[live], f=arcs.f[live], p=arcs.p[live], d=arcs.d[live])
     serveable = np.zeros((n_f, n_d), bool)
     if options.carry_over:
         first_day = np.full(n_f, n_d)
@@ -1685,13 +1693,14 @@ def _smallest_integral_share(
         return True
 
     z_lp = min(1.0, max(0.0, z_lp))
-    low = max(0.0, z_lp - 1e-6)  # GLOP's tolerance
-    if feasible(low):
-        return low
-    smallest = min((int(d.min()) for d in share_demand if len(d)), default=1)
-    high = min(1.0, z_lp + 1.0 / max(1, smallest) + 1e-9)
-    if high < 1.0 and not feasible(high):
-        low, high = high, 1.0
+    probe = max(0.0, z_lp - 1e-6)  # GLOP's tolerance
+    if feasible(probe):
+        low, high = 0.0, probe  # the LP's value was high: search below it
+    else:
+        smallest = min((int(d.min()) for d in share_demand if len(d)), default=1)
+        low, high = probe, min(1.0, z_lp + 1.0 / max(1, smallest) + 1e-9)
+        if high < 1.0 and not feasible(high):
+            low, high = high, 1.0
     for _ in range(_SHARE_BISECTIONS):
         if high - low <= 1e-12:
             break

@@ -967,15 +967,19 @@ def _run_pyvrp(
     after ``_PHASE1_SHARE`` of its budget, it switches to the partial model (optional tasks with
     prizes) for the rest, starting from the routes found so far, repaired to be feasible.
     ``worker`` picks the search settings and ``max_penalty`` bounds the penalties
-    (:func:`_penalty_bound`). Top-level so that it can run in worker processes.
+    (:func:`_penalty_bound`). The last ``_POLISH_SHARE`` of the time (at most
+    ``_POLISH_MAX_S``) is kept for inserting left-out tasks and reordering short routes, which
+    stop at the end of ``runtime_s``. Top-level so that it can run in worker processes.
     """
     import pyvrp
     from pyvrp.exceptions import PenaltyBoundWarning
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
-    deadline = time.perf_counter() + runtime_s
+    started = time.perf_counter()
+    search_s = runtime_s - min(_POLISH_MAX_S, _POLISH_SHARE * runtime_s)
+    deadline = started + search_s
     search = _search_params(worker, max_penalty)
-    stop = _CompleteModelStop(runtime_s, max_iterations)
+    stop = _CompleteModelStop(search_s, max_iterations)
     with warnings.catch_warnings():
         # PyVRP warns when its penalties hit their bound: expected when not every task fits,
         # which is what the switch to the partial model handles.
@@ -1006,22 +1010,34 @@ def _run_pyvrp(
                 ).best
     # An infeasible route is dropped whole; its tasks become "not served in the time limit".
     routes = [route for route in best.routes() if route.is_feasible()]
-    routes = _insert_left_out(data, routes, _INSERTION_MAX_EVALUATIONS)
-    return [_raw_route(_best_order(data, route)) for route in routes]
+    polish_until = started + runtime_s
+    routes = _insert_left_out(data, routes, _INSERTION_MAX_EVALUATIONS, polish_until)
+    return [
+        _raw_route(_best_order(data, route) if time.perf_counter() < polish_until else route)
+        for route in routes
+    ]
 
+
+_POLISH_SHARE = 0.05
+_POLISH_MAX_S = 0.25
+# Time kept after the search for inserting left-out tasks and reordering short routes (700 jobs
+# on 100 vehicles of 7: reordering every route took 2.4 s before it was bounded by this).
 
 _INSERTION_MAX_EVALUATIONS = 20_000
 # Candidate routes tried when inserting the tasks a search left out (about 0.1 s).
 
 
-def _insert_left_out(data: Any, routes: list[Any], budget: int) -> list[Any]:
+def _insert_left_out(
+    data: Any, routes: list[Any], budget: int, until: float = math.inf
+) -> list[Any]:
     """Insert tasks the search left out where they fit, cheapest place first; return the routes.
 
     PyVRP's search sometimes leaves out a task that fits in a route as it is (fuzzing: a job
     beside a shipment on the one vehicle able to do both). Each left-out task, heaviest prize
     first, is tried at every place of every route and on every unused vehicle (a job at each of
     its time windows; a shipment's delivery after its pickup), each candidate evaluated by PyVRP;
-    the feasible one that adds least cost is kept. At most ``budget`` candidates are evaluated.
+    the feasible one that adds least cost is kept. At most ``budget`` candidates are evaluated,
+    and no task is started after ``until`` (a ``time.perf_counter()`` value).
     """
     import pyvrp
 
@@ -1055,6 +1071,8 @@ def _insert_left_out(data: Any, routes: list[Any], budget: int) -> list[Any]:
         used[vehicle_type] += 1
     current = list(routes)
     for _, alternatives in options:
+        if time.perf_counter() >= until:
+            break
         # Candidate routes: each route, and an empty route of each type with a vehicle left.
         slots = list(range(len(current)))
         slots += [
@@ -1138,16 +1156,21 @@ def _orders(visits: Sequence[Any]) -> Iterator[list[Any]]:
 
 _EXACT_MAX_VISITS = 8
 _EXACT_MAX_EVALUATIONS = 100_000
+_EVALUATION_S = 5e-6  # one visit order generated and, if valid, evaluated by PyVRP (measured 4 us)
 # Problems with at most this many visits (a job is one, a shipment two), and at most this many
-# candidate routes to evaluate over all vehicle types, are solved by enumeration instead of the
-# search: 0.44 s at the most (100,000 routes, about 4 us each; 7 jobs on one vehicle type 0.06 s,
+# visit orders to generate over all vehicle types, are solved by enumeration instead of the
+# search: 0.44 s at the most (100,000 orders, about 4 us each; 7 jobs on one vehicle type 0.06 s,
 # 8 jobs are left to the search), where the search spent its whole time limit (10 s by default)
 # and, on 1,126 fuzzed problems of up to 6 visits, left 5 with less priority-weighted work served
 # and 2 at a higher cost than the optimum (it never merges some routes with shipments).
 
 
-def _solve_exactly(model: _PyvrpModel) -> list[_RawRoute] | None:
+def _solve_exactly(model: _PyvrpModel, time_limit_s: float) -> list[_RawRoute] | None:
     """Solve a tiny problem by enumeration; ``None`` when it is too large or has reloads.
+
+    Too large: more than ``_EXACT_MAX_VISITS`` visits, or more than ``_EXACT_MAX_EVALUATIONS``
+    visit orders to generate over all vehicle types, or more than ``time_limit_s`` at
+    ``_EVALUATION_S`` each.
 
     Every subset of tasks is tried on every vehicle type, in every visit order (each job at each
     of its time windows), each route evaluated by PyVRP itself (feasibility, costs); then the
@@ -1190,9 +1213,9 @@ def _solve_exactly(model: _PyvrpModel) -> list[_RawRoute] | None:
     evaluations = 0
     for chosen in members.values():
         visits = sum(len(alternatives[0]) for alternatives in chosen)
-        shipments = sum(len(alternatives[0]) == 2 for alternatives in chosen)
-        evaluations += math.prod(len(a) for a in chosen) * math.factorial(visits) >> shipments
-    if evaluations * data.num_vehicle_types > _EXACT_MAX_EVALUATIONS:
+        evaluations += math.prod(len(a) for a in chosen) * math.factorial(visits)
+    evaluations *= data.num_vehicle_types
+    if evaluations > _EXACT_MAX_EVALUATIONS or evaluations * _EVALUATION_S > time_limit_s:
         return None
     # The cheapest feasible route of each vehicle type for each subset of tasks.
     best: list[dict[int, tuple[int, Any]]] = []
@@ -1233,8 +1256,9 @@ def _solve_exactly(model: _PyvrpModel) -> list[_RawRoute] | None:
     return [_raw_route(route) for route in plans[chosen_mask][1]]
 
 
-_EXACT_ORDER_MAX_VISITS = 7
-# Routes of at most this many visits (5,040 orders) are reordered exactly after the search.
+_EXACT_ORDER_MAX_VISITS = 6
+# Routes of at most this many visits (720 orders, about 3.5 ms) are reordered exactly after the
+# search (7 visits, 5,040 orders, took 24 ms a route).
 
 
 def _best_order(data: Any, route: Any) -> Any:
@@ -1486,9 +1510,9 @@ def _unassigned_reason(
                 )
     if proven:
         return (
-            f"{REASON_NO_ROOM}: every plan that serves it serves less priority-weighted work "
-            "(all plans enumerated); shifts, time windows and capacities are too tight together "
-            "with the other tasks"
+            f"{REASON_NO_ROOM}: every plan that serves it serves less priority-weighted work, "
+            "or as much at a higher cost (all plans enumerated); shifts, time windows and "
+            "capacities are too tight together with the other tasks"
         )
     return (
         f"{REASON_NOT_SERVED} ({time_limit_s:g} s): no feasible place in a route was found; "
@@ -1562,7 +1586,7 @@ def _solve_with_pyvrp(
     model = _build_pyvrp_model(problem, dropped)
     if not model.client_tasks and not model.shipment_tasks:
         return _plan_from_raw(problem, model, [], dropped, params, time.perf_counter() - started)
-    exact = _solve_exactly(model)
+    exact = _solve_exactly(model, params.time_limit_s)
     if exact is not None:
         plan = _plan_from_raw(problem, model, exact, dropped, params, 0.0, proven=True)
         return dataclasses.replace(plan, engine="pyvrp", runtime_s=time.perf_counter() - started)

@@ -517,3 +517,22 @@ def test_fairness_at_moderate_size_is_built_from_arrays() -> None:
     assert fair.totals.unmet_m3 >= default.totals.unmet_m3 - 1e-6
     assert fair.totals.delivered_m3 + fair.totals.unmet_m3 == pytest.approx(fair.totals.demand_m3)
     assert fair.run_time_s < 30
+
+
+def test_fairness_ignores_a_facility_no_supplier_can_deliver_to() -> None:
+    # F0 may receive nothing (limit 0): it used to count as servable, pinned the largest share
+    # at 1 and left fairness with nothing to do, F2 getting nothing as in the default mode.
+    limits = np.array([[0.0, 0.0], [np.inf, np.inf], [np.inf, np.inf]])
+    capacity = np.zeros((1, 2, 1))
+    capacity[0, 1, 0] = 10.0  # cylinders
+    plan = allocate_supply_matrix(
+        ["S"],
+        ["F0", "F1", "F2"],
+        np.array([[5, 10, 20]]),
+        capacity,
+        np.full((3, 1), 10.0),
+        receiving_limit_m3=limits,
+        options=AllocationOptions(fairness=True),
+    )
+    received = {f.facility_id: f.quantity_m3 for f in plan.flows}
+    assert received == {"F1": pytest.approx(5.0), "F2": pytest.approx(5.0)}

@@ -206,7 +206,8 @@ def test_single_sourcing_bound_is_proven_and_tight(
 def _integral_largest_share(instance: dict[str, Any], resolution_m3: float) -> float:
     """Find the smallest largest unmet share of plans in whole quanta (HiGHS MILP, by day).
 
-    Only facility-days that some usable supplier can serve that day count, as in the plan.
+    Only facility-days that some usable supplier can serve that day count (capacity that day, a
+    receiving limit of at least one quantum), as in the plan.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -223,7 +224,7 @@ def _integral_largest_share(instance: dict[str, Any], resolution_m3: float) -> f
         (s, f, p, d)
         for s, f, p in zip(*np.nonzero(usable), strict=True)
         for d in range(n_d)
-        if capacity[s, p, d] > 0 and demand[f, d] > 0
+        if capacity[s, p, d] > 0 and demand[f, d] > 0 and limit[f, p] > 0
     ]
     served_days = sorted({(f, d) for _, f, _, d in arcs})
     if not served_days:
@@ -277,7 +278,10 @@ def test_fairness_reaches_the_integer_optimum_of_the_largest_share(
         (instance["facility_ids"][f], d)
         for f, d in np.ndindex(instance["demand_m3"].shape)
         if any(
-            travel[s, f] >= 0 and instance["accepted"][f, p] and capacity[s, p, d] > 0
+            travel[s, f] >= 0
+            and instance["accepted"][f, p]
+            and capacity[s, p, d] > 0
+            and instance["receiving_limit_m3"][f, p] >= 0.1
             for s, p in np.ndindex(capacity.shape[:2])
         )
     }
