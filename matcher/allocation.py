@@ -268,22 +268,26 @@ def allocate_supply(
     # Quantities too large for integer quanta, named by the problem's own fields (the matrix
     # core below names its arrays instead).
     resolution = problem.options.quantity_resolution_m3
-    if _quanta(demand_m3, resolution, round_up=True).sum() >= _INT64_SAFE:
+    with np.errstate(over="ignore"):  # sums of huge quantities are inf: refused below
+        too_many_demand = _quanta(demand_m3, resolution, round_up=True).sum() >= _INT64_SAFE
+        too_many_capacity = _quanta(capacity_m3, resolution, round_up=False).sum() >= _INT64_SAFE
+        demand_sum, capacity_sum = float(demand_m3.sum()), float(capacity_m3.sum())
+    if too_many_demand:
         f_idx, f_day = (int(i) for i in np.unravel_index(np.argmax(demand_m3), demand_m3.shape))
         too_large.append(
             f"facilities[{problem.facilities[f_idx].facility_id!r}].demand_m3_per_day: "
-            f"{float(demand_m3[f_idx, f_day])!r} on day {f_day} ({float(demand_m3.sum())!r} m³ "
+            f"{float(demand_m3[f_idx, f_day])!r} on day {f_day} ({demand_sum!r} m³ "
             f"in all) is too many quanta of quantity_resolution_m3={resolution!r} for exact "
             "integer solving; give realistic quantities or a coarser quantity_resolution_m3"
         )
-    if _quanta(capacity_m3, resolution, round_up=False).sum() >= _INT64_SAFE:
+    if too_many_capacity:
         s_idx, p_idx, s_day = (
             int(i) for i in np.unravel_index(np.argmax(capacity_m3), capacity_m3.shape)
         )
         too_large.append(
             f"suppliers[{problem.suppliers[s_idx].supplier_id!r}].products."
             f"{PRODUCTS[p_idx].value}: capacity {float(capacity_m3[s_idx, p_idx, s_day])!r} m³ "
-            f"on day {s_day} ({float(capacity_m3.sum())!r} m³ in all) is too many quanta of "
+            f"on day {s_day} ({capacity_sum!r} m³ in all) is too many quanta of "
             f"quantity_resolution_m3={resolution!r} for exact integer solving; give realistic "
             "quantities or a coarser quantity_resolution_m3"
         )

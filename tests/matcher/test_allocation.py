@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +257,18 @@ def test_too_many_quanta_name_the_problem_fields(document: dict[str, Any]) -> No
         match=r"suppliers\['C'\]\.products\.cylinder: capacity 1e\+19 m³ on day 0 .* too many",
     ):
         _solve(document)
+
+
+def test_quantities_whose_sum_overflows_are_refused_without_warnings(
+    document: dict[str, Any],
+) -> None:
+    # 1e308 m³ twice sums to inf: the check warned "overflow encountered in reduce" first.
+    document["facilities"][0]["demand_m3_per_day"] = 1e308
+    document["facilities"][1]["demand_m3_per_day"] = 1e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InvalidInputError, match=r"demand_m3_per_day: 1e\+308 on day 0 \(inf"):
+            _solve(document)
 
 
 def test_travel_seconds_beyond_int64_from_a_provider_are_refused() -> None:
