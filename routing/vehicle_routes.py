@@ -1041,28 +1041,14 @@ def _insert_left_out(
     """
     import pyvrp
 
-    visits = [[pyvrp.Activity(a.type, a.idx) for a in r.schedule()[1:-1]] for r in routes]
+    visits = [_route_visits(route) for route in routes]
     vehicle_types = [int(r.vehicle_type()) for r in routes]
-    served_clients = {a.idx for route in visits for a in route if a.is_client()}
-    served_shipments = {a.idx for route in visits for a in route if a.is_shipment()}
-    groups = [list(group.clients) for group in data.groups()]
-    grouped = {client for group in groups for client in group}
-    options: list[tuple[int, list[list[Any]]]] = []  # prize, alternative visit lists
-    for group in groups:
-        if not served_clients.intersection(group):
-            alternatives = [[pyvrp.Activity(pyvrp.ActivityType.CLIENT, c)] for c in group]
-            options.append((data.client(group[0]).prize, alternatives))
-    for client in range(data.num_clients):
-        if client not in grouped and client not in served_clients:
-            prize = data.client(client).prize
-            options.append((prize, [[pyvrp.Activity(pyvrp.ActivityType.CLIENT, client)]]))
-    for number, shipment in enumerate(data.shipments()):
-        if number not in served_shipments:
-            pair = [
-                pyvrp.Activity(pyvrp.ActivityType.PICKUP, number),
-                pyvrp.Activity(pyvrp.ActivityType.DELIVERY, number),
-            ]
-            options.append((shipment.prize, [pair]))
+    served = {(a.is_client(), a.idx) for route in visits for a in route}
+    options = [  # prize, alternative visit lists of each task left out
+        (prize, alternatives)
+        for prize, alternatives in _task_visits(data)
+        if not any((a.is_client(), a.idx) in served for a in itertools.chain(*alternatives))
+    ]
     if not options:
         return routes
     options.sort(key=lambda option: -option[0])
@@ -1120,6 +1106,40 @@ def _insertions(base: list[Any], inserted: list[Any]) -> Iterator[list[Any]]:
         with_pickup = [*base[:i], pickup, *base[i:]]
         for j in range(i + 1, len(with_pickup) + 1):
             yield [*with_pickup[:j], delivery, *with_pickup[j:]]
+
+
+def _route_visits(route: Any) -> list[Any]:
+    """Return a PyVRP route's visits between its start and its end, as activities."""
+    import pyvrp
+
+    return [pyvrp.Activity(a.type, a.idx) for a in route.schedule()[1:-1]]
+
+
+def _task_visits(data: Any) -> list[tuple[int, list[list[Any]]]]:
+    """List each task of a PyVRP model with its prize and its alternative visit lists.
+
+    A job is one client, or one client per time window (a client group: any one of them); a
+    shipment is its pickup then its delivery. Jobs come in client order, then the shipments.
+    """
+    import pyvrp
+
+    client = pyvrp.ActivityType.CLIENT
+    tasks: list[tuple[int, list[list[Any]]]] = []
+    listed: set[int] = set()
+    for number in range(data.num_clients):
+        if number in listed:
+            continue
+        group = data.client(number).group
+        members = [number] if group is None else list(data.group(group).clients)
+        listed.update(members)
+        tasks.append((data.client(number).prize, [[pyvrp.Activity(client, c)] for c in members]))
+    for number, shipment in enumerate(data.shipments()):
+        pair = [
+            pyvrp.Activity(pyvrp.ActivityType.PICKUP, number),
+            pyvrp.Activity(pyvrp.ActivityType.DELIVERY, number),
+        ]
+        tasks.append((shipment.prize, [pair]))
+    return tasks
 
 
 def _raw_route(route: Any) -> _RawRoute:
@@ -1182,29 +1202,8 @@ def _solve_exactly(model: _PyvrpModel, time_limit_s: float) -> list[_RawRoute] |
     data = model.partial
     if any(vt.reload_depots for vt in data.vehicle_types()):
         return None
-    windows: dict[int, list[int]] = {}  # job position -> its clients, one per time window
-    for number, position in enumerate(model.client_tasks):
-        windows.setdefault(position, []).append(number)
-    # Each task: its weight and its alternative visit lists.
-    tasks: list[tuple[int, list[list[Any]]]] = [
-        (
-            model.task_weights[position],
-            [[pyvrp.Activity(pyvrp.ActivityType.CLIENT, number)] for number in numbers],
-        )
-        for position, numbers in windows.items()
-    ]
-    tasks += [
-        (
-            2 * model.task_weights[position],
-            [
-                [
-                    pyvrp.Activity(pyvrp.ActivityType.PICKUP, number),
-                    pyvrp.Activity(pyvrp.ActivityType.DELIVERY, number),
-                ]
-            ],
-        )
-        for number, position in enumerate(model.shipment_tasks)
-    ]
+    # Each task: its prize (the search's weight of it) and its alternative visit lists.
+    tasks = _task_visits(data)
     n_tasks = len(tasks)
     if sum(len(alternatives[0]) for _, alternatives in tasks) > _EXACT_MAX_VISITS:
         return None
@@ -1272,7 +1271,7 @@ def _best_order(data: Any, route: Any) -> Any:
     """
     import pyvrp
 
-    visits = [pyvrp.Activity(a.type, a.idx) for a in route.schedule()[1:-1]]
+    visits = _route_visits(route)
     if len(visits) < 2 or len(visits) > _EXACT_ORDER_MAX_VISITS:
         return route
     if any(visit.is_depot() for visit in visits):
@@ -1310,7 +1309,7 @@ def _repair_route(data: Any, route: Any) -> Any:
         return out
 
     vehicle_type = route.vehicle_type()
-    activities = [pyvrp.Activity(a.type, a.idx) for a in route.schedule()[1:-1]]
+    activities = _route_visits(route)
     current = pyvrp.Route(data, activities, vehicle_type)
     while not current.is_feasible() and activities:
         options = []
