@@ -120,6 +120,11 @@ class _Network:
     u_f: npt.NDArray[np.int64]
     u_d: npt.NDArray[np.int64]
 
+    @property
+    def first_unmet(self) -> int:
+        """Position of the first unmet-demand arc (they are the last arcs)."""
+        return len(self.tails) - len(self.u_f)
+
 
 @dataclass(frozen=True, slots=True)
 class _TransportArcs:
@@ -922,9 +927,9 @@ def _solve_part(network: _Network) -> _PartResult:
 
 def _part_from_flows(network: _Network, flows: npt.NDArray[np.int64], cost: int) -> _PartResult:
     """Keep a solved network's nonzero transport and unmet flows."""
-    n_t, n_u = len(network.t_s), len(network.u_f)
+    n_t = len(network.t_s)
     keep = np.nonzero(flows[:n_t] > 0)[0]
-    unmet = flows[len(flows) - n_u :]
+    unmet = flows[network.first_unmet :]
     short = np.nonzero(unmet > 0)[0]
     return _PartResult(
         arcs=_TransportArcs(
@@ -1629,15 +1634,16 @@ def _solve_fairness(scaled: _Scaled, options: AllocationOptions) -> _Solution:
         serveable = np.arange(n_d)[None, :] >= first_day[:, None]
     else:
         serveable[arcs.f, arcs.d] = True
-    z_lp = _largest_share_lp(networks, scaled, serveable, options)
+    # Per network: the unmet arcs the share counts (positions) and their demands.
     shared = [serveable[n.u_f, n.u_d] for n in networks]
+    share_arcs = [n.first_unmet + np.nonzero(m)[0] for n, m in zip(networks, shared, strict=True)]
     share_demand = [scaled.demand_q[n.u_f, n.u_d][m] for n, m in zip(networks, shared, strict=True)]
-    z = _smallest_integral_share(networks, shared, share_demand, z_lp)
+    z_lp = _largest_share_lp(networks, share_arcs, share_demand, options)
+    z = _smallest_integral_share(networks, share_arcs, share_demand, z_lp)
     capped = []
-    for network, mask, demand in zip(networks, shared, share_demand, strict=True):
+    for network, arcs_at, demand in zip(networks, share_arcs, share_demand, strict=True):
         caps = network.caps.copy()
-        unmet_caps = caps[len(caps) - len(network.u_f) :]
-        unmet_caps[mask] = _share_caps(demand, z)
+        caps[arcs_at] = _share_caps(demand, z)
         capped.append(dataclasses.replace(network, caps=caps))
     return _solution_from_parts(n_f, n_d, (_solve_part(n) for n in capped))
 
@@ -1658,7 +1664,7 @@ _SHARE_BISECTIONS = 60
 
 def _smallest_integral_share(
     networks: list[_Network],
-    shared: list[npt.NDArray[np.bool_]],
+    share_arcs: list[npt.NDArray[np.int64]],
     share_demand: list[npt.NDArray[np.int64]],
     z_lp: float,
 ) -> float:
@@ -1682,14 +1688,10 @@ def _smallest_integral_share(
             np.concatenate([network.caps, network.supplies[give], -network.supplies[take]]),
         )
         flows.append((solver, source, sink, int(network.supplies[give].sum())))
-    unmet_arcs = [
-        len(n.tails) - len(n.u_f) + np.nonzero(mask)[0]
-        for n, mask in zip(networks, shared, strict=True)
-    ]
 
     def feasible(z: float) -> bool:
         for (solver, source, sink, total), arcs, demand in zip(
-            flows, unmet_arcs, share_demand, strict=True
+            flows, share_arcs, share_demand, strict=True
         ):
             solver.set_arcs_capacity(arcs, _share_caps(demand, z))
             if solver.solve(source, sink) != solver.OPTIMAL or solver.optimal_flow() < total:
@@ -1718,11 +1720,15 @@ def _smallest_integral_share(
 
 def _largest_share_lp(
     networks: list[_Network],
-    scaled: _Scaled,
-    serveable: npt.NDArray[np.bool_],
+    share_arcs: list[npt.NDArray[np.int64]],
+    share_demand: list[npt.NDArray[np.int64]],
     options: AllocationOptions,
 ) -> float:
-    """Solve the LP of the smallest largest unmet share (GLOP) over the networks' flows."""
+    """Solve the LP of the smallest largest unmet share (GLOP) over the networks' flows.
+
+    ``share_arcs`` and ``share_demand``: per network, the unmet arcs the share counts and their
+    demands.
+    """
     tails = np.concatenate(
         [n.tails + off for n, off in zip(networks, _offsets(networks, "supplies"), strict=True)]
     )
@@ -1738,20 +1744,13 @@ def _largest_share_lp(
     unit = 10.0 ** max(0, math.ceil(math.log10(largest)) - 7)
     caps /= unit
     supplies /= unit
-    arc_offsets = _offsets(networks, "tails")
     n_arcs, n_nodes = len(tails), len(supplies)
-    u_pos = np.concatenate(
-        [
-            off + len(n.tails) - len(n.u_f) + np.arange(len(n.u_f))
-            for n, off in zip(networks, arc_offsets, strict=True)
-        ]
+    rows_arcs = np.concatenate(
+        [off + a for a, off in zip(share_arcs, _offsets(networks, "tails"), strict=True)]
     )
-    u_f = np.concatenate([n.u_f for n in networks])
-    u_d = np.concatenate([n.u_d for n in networks])
-    share_arcs = u_pos[serveable[u_f, u_d]]
-    share_demand = scaled.demand_q[u_f, u_d][serveable[u_f, u_d]].astype(np.float64) / unit
+    rows_demand = np.concatenate(share_demand).astype(np.float64) / unit
     z = n_arcs  # the largest unmet share is the last variable
-    n_share = len(share_arcs)
+    n_share = len(rows_arcs)
     balance = sp.csr_matrix(
         (
             np.concatenate([np.ones(n_arcs), -np.ones(n_arcs)]),
@@ -1763,10 +1762,10 @@ def _largest_share_lp(
     # with a huge demand does not put coefficients 10 orders apart in one LP: GLOP gave up).
     share = sp.csr_matrix(
         (
-            np.concatenate([1.0 / share_demand, -np.ones(n_share)]),
+            np.concatenate([1.0 / rows_demand, -np.ones(n_share)]),
             (
                 np.concatenate([np.arange(n_share)] * 2),
-                np.concatenate([share_arcs, np.full(n_share, z)]),
+                np.concatenate([rows_arcs, np.full(n_share, z)]),
             ),
         ),
         shape=(n_share, n_arcs + 1),
