@@ -23,39 +23,16 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from api_common import (
-    ERROR_RESPONSE,
-    error_responses,
-    json_body,
-    query_date,
-    query_parameter,
-    query_province,
-)
-from api_fhir import fhir_openapi_paths, register_fhir_routes
-from api_plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
-from api_routes import register_route_routes, route_openapi_paths
-from api_scenarios import register_scenario_routes, scenario_openapi_paths
-from data.auth import (
-    AuthenticationError,
-    CostlyOperationLimiter,
-    FailedAuthLimiter,
-    PermissionDeniedError,
-    Principal,
-    TooManyRequestsError,
-    authenticate_request,
-    authorize,
-)
-from data.compliance import (
-    LOCAL_TZ,
+from coordination.compliance import (
     compliance_by_province_day,
     demand_by_province,
-    is_on_time,
-    month_days,
     monthly_reporting_table,
     national_compliance,
 )
+from data.access import AuthenticationError, PermissionDeniedError, Principal, authorize
 from data.errors import InvalidInputError
-from data.importers import ImportRejectedError
+from data.exchange.importers import ImportRejectedError
+from data.reporting import LOCAL_TZ, is_on_time, month_days
 from data.schema.registry import (
     REGISTRY_RECORD_TYPES,
     DailyReport,
@@ -74,7 +51,25 @@ from data.store import (
     utc_now,
 )
 from data.units import OxygenConversions
-from webmap import WebMapConfig, register_webmap
+from web.auth import (
+    CostlyOperationLimiter,
+    FailedAuthLimiter,
+    TooManyRequestsError,
+    authenticate_request,
+)
+from web.common import (
+    ERROR_RESPONSE,
+    error_responses,
+    json_body,
+    query_date,
+    query_parameter,
+    query_province,
+)
+from web.dispatch import register_route_routes, route_openapi_paths
+from web.fhir import fhir_openapi_paths, register_fhir_routes
+from web.map import WebMapConfig, register_webmap
+from web.plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
+from web.scenarios import register_scenario_routes, scenario_openapi_paths
 
 API_PREFIX = "/api/v1"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -804,7 +799,7 @@ def _build_blueprint() -> Blueprint:
 
     @api.get("/dhis2/dataValueSets.<any(json, csv, adx):ext>")
     def export_data_value_set(ext: str) -> Response:
-        from data.dhis2 import (
+        from data.exchange.dhis2 import (
             ADX_MEDIA_TYPE,
             data_value_set,
             data_values,
@@ -840,7 +835,7 @@ def _build_blueprint() -> Blueprint:
 
     @api.post("/dhis2/dataValueSets")
     def import_data_value_set() -> Response:
-        from data.dhis2 import (
+        from data.exchange.dhis2 import (
             ADX_MEDIA_TYPE,
             import_data_values,
             parse_data_value_set_json,
@@ -922,7 +917,7 @@ def _build_blueprint() -> Blueprint:
 
     @api.post("/imports/<any(facilities, suppliers, vehicles, reports):kind>")
     def import_rows(kind: str) -> Response:
-        from data.importers import import_file
+        from data.exchange.importers import import_file
 
         principal = _principal()
         authorize(
@@ -948,7 +943,7 @@ def _build_blueprint() -> Blueprint:
 
     @api.get("/exports/<any(facilities, suppliers, vehicles, reports):kind>.<any(csv, xlsx):ext>")
     def export_rows(kind: str, ext: str) -> Response:
-        from data.exporters import export_file
+        from data.exchange.exporters import export_file
 
         province_code = (
             _scoped_province(f"{kind}:read")
@@ -1035,7 +1030,7 @@ def _dhis2_scope() -> tuple[str | None, str | None]:
 
 
 def _dhis2_period() -> tuple[dt.date, dt.date]:
-    from data.dhis2 import parse_period
+    from data.exchange.dhis2 import parse_period
 
     period = request.args.get("period")
     if period is not None:

@@ -358,7 +358,7 @@ def run(
     The registry is seeded with the region's hospitals, suppliers, a generated fleet and generated
     August 2021 reports if it has no facility yet (only the bundled ``hcmc`` region has a seed).
     """
-    from planning import build_plan, plan_request_from_store, plan_summary
+    from coordination.planning import build_plan, plan_request_from_store, plan_summary
     from routing.travel_time import travel_time_matrix
 
     region, network = _region_network(ctx, region_name)
@@ -602,7 +602,7 @@ def serve(
 
     from api import ApiConfig, create_app
     from data.db import resolve_database_url
-    from webmap import WebMapConfig
+    from web.map import WebMapConfig
 
     logging.basicConfig(level=logging.INFO)
     webmap = WebMapConfig.from_environment()
@@ -678,7 +678,7 @@ def allocate(
                 "travel_time_s: missing; give a travel-time matrix (seconds, one row per "
                 "supplier), or coordinates and --region so that road travel times are computed"
             )
-        from planning import road_matrix_provider
+        from coordination.planning import road_matrix_provider
 
         region, network = _region_network(ctx, region_name)
         provider = road_matrix_provider(network, region)
@@ -749,8 +749,8 @@ def plan(
     database_url: str | None,
 ) -> None:
     """Compute the coordinator's allocation plan from the registry's latest reports."""
+    from coordination.planning import build_plan, plan_request_from_store, plan_summary
     from data.schema.allocation import AllocationOptions
-    from planning import build_plan, plan_request_from_store, plan_summary
 
     started = time.perf_counter()
     region, network = _region_network(ctx, region_name)
@@ -784,7 +784,7 @@ def scenario() -> None:
 
 def _registry_fleet(database_url: str | None) -> list[Any]:
     """Return the registry's vehicles that can be dispatched (a home depot and a capacity)."""
-    from dispatch import FleetVehicle
+    from coordination.dispatch import FleetVehicle
 
     fleet = []
     for record in _registry_store(database_url).list_records("vehicles", limit=None):
@@ -801,7 +801,7 @@ def _registry_fleet(database_url: str | None) -> list[Any]:
 
 
 def _write_plan_files(result: Any, out_dir: Path) -> None:
-    from planning import (
+    from coordination.planning import (
         geojson_to_geopackage,
         plan_summary,
         plan_to_csv,
@@ -848,8 +848,8 @@ def scenario_run(
     database_url: str | None,
 ) -> None:
     """Run a scenario against its base plan and print the comparison."""
-    from planning import build_plan, plan_request_from_store
-    from scenarios import apply_scenario, compare_plans, load_scenario
+    from coordination.planning import build_plan, plan_request_from_store
+    from coordination.scenarios import apply_scenario, compare_plans, load_scenario
 
     what_if = load_scenario(scenario_file)
     region, network = _region_network(ctx, what_if.region)
@@ -880,9 +880,9 @@ def scenario_run(
             f"{row['unmet_m3_scenario']:>9,.0f} m³"
         )
     if routes_day is not None:
-        from dispatch import dispatch_request_from_plan, plan_dispatch, routes_to_dict
-        from planning import plan_to_dict
-        from scenarios import compare_routes
+        from coordination.dispatch import dispatch_request_from_plan, plan_dispatch, routes_to_dict
+        from coordination.planning import plan_to_dict
+        from coordination.scenarios import compare_routes
 
         fleet = _registry_fleet(database_url)
         answers = [
@@ -943,9 +943,9 @@ def scenario_sweep(
     """Run a scenario over a grid of parameters in parallel (Dask) and write a table and a chart."""
     import tomllib
 
-    from planning import plan_request_from_store
-    from scenarios import scenario_from_mapping
-    from sweeps import run_sweep, sweep_chart, sweep_table
+    from coordination.planning import plan_request_from_store
+    from coordination.scenarios import scenario_from_mapping
+    from coordination.sweeps import run_sweep, sweep_chart, sweep_table
 
     try:
         spec = tomllib.loads(sweep_file.read_text(encoding="utf-8"))
@@ -1184,7 +1184,7 @@ def dispatch_command(
     database_url: str | None,
 ) -> None:
     """Route one day of a plan's deliveries: routes JSON, GeoJSON and printable route sheets."""
-    from dispatch import (
+    from coordination.dispatch import (
         LANGUAGES,
         DispatchOptions,
         FleetVehicle,

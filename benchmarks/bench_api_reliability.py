@@ -3,11 +3,11 @@
 1. schemathesis over the whole OpenAPI document against the app through WSGI: ``--examples``
    (default 100) positive and as many negative cases per operation, seeded, schemathesis' default
    checks plus a 1 s response-time limit (``positive_data_acceptance`` also accepts 422, the API's
-   answer to domain rules JSON Schema cannot state; see tests/api/reliability.py).
+   answer to domain rules JSON Schema cannot state; see tests/web/reliability.py).
 2. The Hypothesis stateful model of submit / correct / approve / unlock / compliance at
    ``--stateful-examples`` x ``--steps`` (default 500 x 50), derandomised.
 3. Authorization between peers (officers of provinces 79 and 01; reporters of hospitals 79-X and
-   01-Y, and 79-X and 79-W; see tests/api/authz.py): object-level checks with ``--authz-examples``
+   01-Y, and 79-X and 79-W; see tests/web/authz.py): object-level checks with ``--authz-examples``
    (default 25) schemathesis cases per operation aimed at each owner's objects, and
    ``ignored_auth`` with every peer's token at as many cases per operation and peer.
 
@@ -32,7 +32,7 @@ from data.db import create_db_engine, upgrade_database
 from data.provinces import provinces_with_2025_units
 from data.settings import resolve_data_dir
 from data.store import Store
-from tests.registry.conftest import FACILITY_A, FACILITY_B, FACILITY_C, USERS, Clock
+from tests.registry_world import FACILITY_A, FACILITY_B, FACILITY_C, USERS, Clock
 
 
 def build_template(folder: Path) -> tuple[Path, dict[str, str]]:
@@ -69,7 +69,7 @@ def main() -> int:
     from hypothesis import HealthCheck, settings
 
     from api import ApiConfig, create_app
-    from tests.api.reliability import fuzz_api, registry_machine
+    from tests.web.reliability import fuzz_api, registry_machine
 
     failed = False
     with tempfile.TemporaryDirectory(prefix="oxy-bench-") as tmp:
@@ -120,12 +120,14 @@ def main() -> int:
     return 1 if failed else 0
 
 
-def _run_authz(folder: Path, template: Path, tokens: dict[str, str], examples: int, seed: int) -> bool:
+def _run_authz(
+    folder: Path, template: Path, tokens: dict[str, str], examples: int, seed: int
+) -> bool:
     """Run the peers' authorization checks on a copy of the template; return whether all passed."""
     import shutil
 
     from api import ApiConfig, create_app, openapi_document
-    from tests.api.authz import build_peer_world, check_ignored_auth, check_object_level
+    from tests.web.authz import build_peer_world, check_ignored_auth, check_object_level
 
     shutil.copyfile(template, folder / "authz.sqlite3")
     plans_dir = folder / "authz-plans"
@@ -147,7 +149,9 @@ def _run_authz(folder: Path, template: Path, tokens: dict[str, str], examples: i
         check_ignored_auth(world, client, document, examples=examples, seed=seed, report=report)
     finally:
         app.extensions["oxyroute"].store.engine.dispose()
-    print(f"authorization between peers (seed {seed}, {examples} cases per operation): {report.summary()}")
+    print(
+        f"authorization between peers (seed {seed}, {examples} cases per operation): {report.summary()}"
+    )
     for finding in report.findings[:20]:
         print("  FINDING", finding)
     if report.unproven:

@@ -32,13 +32,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coordination.planning import build_plan, plan_request_from_store  # noqa: E402
 from data.db import create_db_engine, upgrade_database  # noqa: E402
 from data.provinces import provinces_with_2025_units  # noqa: E402
 from data.region import load_region  # noqa: E402
 from data.seed import hcmc_seed, store_seed  # noqa: E402
 from data.settings import resolve_cache_dir, resolve_data_dir  # noqa: E402
 from data.store import Store  # noqa: E402
-from planning import build_plan, plan_request_from_store  # noqa: E402
 from routing.graph import network_for_region  # noqa: E402
 
 PLAN_DAY = dt.date(2021, 8, 20)
@@ -51,7 +51,7 @@ from data.db import create_db_engine
 from data.region import load_region
 from data.settings import resolve_cache_dir
 from data.store import Store
-from planning import build_plan, plan_request_from_store
+from coordination.planning import build_plan, plan_request_from_store  # noqa: E402
 from routing.graph import network_for_region
 region = load_region("hcmc")
 network = network_for_region(region, cache_dir=resolve_cache_dir())
@@ -100,7 +100,6 @@ def naive_pipeline(region, request) -> dict[str, float]:  # type: ignore[no-unty
     started = time.perf_counter()
     from matcher.demand import FacilityProfile, PatientReport, project_demand
     from matcher.shortfall import SupplyPosition, compute_shortfalls
-    from planning import build_plan as _unused  # noqa: F401  (same demand projection as oxyroute)
 
     profiles = [FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds) for f in facilities]
     reports = [PatientReport(r.facility_id, r.report_date, r.patients) for r in request.reports]

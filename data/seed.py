@@ -8,7 +8,7 @@ calls it; :func:`store_seed` writes a seed into a :class:`~data.store.Store` (``
 What is sourced and what is generated
 -------------------------------------
 - **Hospitals** (sourced): the curated OSM hospitals, tiers by the documented name rule
-  (:func:`data.importers.hcmc_tier`).
+  (:func:`data.exchange.importers.hcmc_tier`).
 - **Suppliers** (sourced): ``data/regions/hcmc_suppliers.csv``, read through the region
   (capacities with their source URL; positions at their industrial parks, the ``location_basis``
   column says how each was placed). Both go into ``source``.
@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from data.compliance import LOCAL_TZ, days_between
 from data.errors import InvalidInputError
+from data.reporting import LOCAL_TZ, days_between
 from data.schema.network import Place
 from data.schema.registry import (
     DailyReport,
@@ -504,12 +504,16 @@ def generate_reports(
                 patients_invasive=patients["invasive"],
                 patients_ecmo=patients["ecmo"],
                 # The tank level has its own random stream, so tanks change no other draw.
-                liquid_stock_l=round(facility.liquid_tank_capacity_l * _uniform(
-                    _rng(parameters.seed, "tank", facility.facility_id, day.isoformat()),
-                    0.15,
-                    0.6,
-                ))
-                if facility.liquid_tank_capacity_l else None,
+                liquid_stock_l=round(
+                    facility.liquid_tank_capacity_l
+                    * _uniform(
+                        _rng(parameters.seed, "tank", facility.facility_id, day.isoformat()),
+                        0.15,
+                        0.6,
+                    )
+                )
+                if facility.liquid_tank_capacity_l
+                else None,
                 cylinders_full={"40L": round(used_m3 * _uniform(rng, 0.3, 1.5) / cylinder_m3)},
                 cylinders_empty={"40L": round(used_m3 * _uniform(rng, 0.2, 0.8) / cylinder_m3)},
                 deliveries_expected_m3=round(used_m3 * _uniform(rng, 0.8, 1.2), 1),
@@ -560,10 +564,16 @@ def equip_facilities(facilities: Sequence[Facility], parameters: SeedParameters)
             continue
         tank_l = tanks.get(facility.tier)
         source = "; ".join(part for part in (facility.source, INFRASTRUCTURE_SOURCE) if part)
-        equipped.append(dataclasses.replace(
-            facility, liquid_tank_capacity_l=tank_l,
-            cylinders_on_hand={"40L": cylinders.get(facility.tier, 0)},
-            has_manifold=facility.tier >= 2, has_pipeline=tank_l is not None, source=source))
+        equipped.append(
+            dataclasses.replace(
+                facility,
+                liquid_tank_capacity_l=tank_l,
+                cylinders_on_hand={"40L": cylinders.get(facility.tier, 0)},
+                has_manifold=facility.tier >= 2,
+                has_pipeline=tank_l is not None,
+                source=source,
+            )
+        )
     return equipped
 
 
@@ -576,10 +586,12 @@ def assign_districts(facilities: Sequence[Facility], districts: dict[str, Any]) 
     """
     import shapely
 
-    polygons = [(f["properties"]["name"], shapely.geometry.shape(f["geometry"]))
-                for f in districts.get("features", [])
-                if f["geometry"]["type"] in ("Polygon", "MultiPolygon")
-                and f["properties"].get("complete", True)]
+    polygons = [
+        (f["properties"]["name"], shapely.geometry.shape(f["geometry"]))
+        for f in districts.get("features", [])
+        if f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        and f["properties"].get("complete", True)
+    ]
     out = []
     for facility in facilities:
         if facility.district:
@@ -602,7 +614,7 @@ def build_seed(
     Parameters
     ----------
     facilities
-        The facilities to seed (for HCMC: :func:`data.importers.hcmc_facilities`).
+        The facilities to seed (for HCMC: :func:`data.exchange.importers.hcmc_facilities`).
     supplier_places
         Rows of the region's suppliers file (``load_region(...).suppliers.read()``).
     parameters
@@ -646,9 +658,9 @@ def hcmc_seed(data_dir: Path, *, parameters: SeedParameters | None = None) -> Se
     MissingDataFileError
         If the curated hospitals or a file of the region is missing from ``data_dir``.
     """
-    from data.importers import hcmc_facilities
+    from data.districts import DISTRICTS_OSM, districts_from_osm
+    from data.exchange.importers import hcmc_facilities
     from data.region import load_region
-    from webmap.layers import DISTRICTS_OSM, districts_from_osm
 
     region = load_region("hcmc", data_dir=data_dir)
     places = region.suppliers.read() if region.suppliers is not None else []

@@ -19,8 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from data.auth import AuthenticationError, Principal, hash_token, new_token, validate_role_scope
-from data.compliance import Submission, local_date
+from data.access import AuthenticationError, Principal, hash_token, new_token, validate_role_scope
 from data.db.engine import WRITE_OPTIONS
 from data.db.models import (
     REGISTRY_TABLES,
@@ -34,6 +33,7 @@ from data.db.models import (
     users,
 )
 from data.errors import InvalidInputError, OxyrouteError
+from data.reporting import Submission, local_date
 from data.schema.registry import (
     REGISTRY_RECORD_TYPES,
     DailyReport,

@@ -17,14 +17,13 @@ import pyproj
 import shapely
 
 from data.errors import InvalidInputError
+from data.geojson import COORDINATE_DECIMALS
 from routing.network import RoadNetwork
 from routing.speeds import SPEEDS_KPH
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-#: Decimal places of exported coordinates: 6 decimals is about 0.1 m, as RFC 7946 suggests.
-COORDINATE_DECIMALS = 6
 
 #: Default simplification tolerance (m) of the web map's road layer.
 DEFAULT_TOLERANCE_M = 5.0

@@ -1,11 +1,19 @@
-"""Shared fixtures: the data directory and a persistent test cache for built road graphs."""
+"""Shared fixtures: the data directory, a persistent graph cache, regions, networks and registries.
+
+The registry template is built once per session (migrations, the 63 provinces with their 2025 units
+from the shared TopoJSON, three facilities, one user per role) and copied for each test, so every
+test gets a fresh database file in its own temporary folder.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.registry_world import FACILITY_A, FACILITY_B, FACILITY_C, USERS, Clock, Template
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,23 +73,79 @@ def request_d5(d5_region):  # type: ignore[no-untyped-def]
     """
     import datetime as dt
 
+    from coordination.planning import PlanFacility, PlanRequest, StockReport, suppliers_from_places
     from matcher.demand import OxygenNeed
-    from planning import PlanFacility, PlanRequest, StockReport, suppliers_from_places
 
     start = dt.date(2021, 8, 20)
     places = d5_region.facilities.read()
     facilities = tuple(
-        PlanFacility(p.place_id, p.name, p.lon, p.lat, "79", tier=3 if "Nguyễn Tri Phương" in p.name else 2,
-                     district="Quận 5", beds=100,
-                     liquid_tank_capacity_l=5000.0 if "Nguyễn Tri Phương" in p.name else 0.0,
-                     cylinder_storage=200)
+        PlanFacility(
+            p.place_id,
+            p.name,
+            p.lon,
+            p.lat,
+            "79",
+            tier=3 if "Nguyễn Tri Phương" in p.name else 2,
+            district="Quận 5",
+            beds=100,
+            liquid_tank_capacity_l=5000.0 if "Nguyễn Tri Phương" in p.name else 0.0,
+            cylinder_storage=200,
+        )
         for p in places
     )
     reports = tuple(
-        StockReport(f.facility_id, start - dt.timedelta(days=1),
-                    ((OxygenNeed.CANNULA_MASK, 30), (OxygenNeed.HIGH_FLOW, 5), (OxygenNeed.INVASIVE, 2)),
-                    stock_m3=120.0)
+        StockReport(
+            f.facility_id,
+            start - dt.timedelta(days=1),
+            ((OxygenNeed.CANNULA_MASK, 30), (OxygenNeed.HIGH_FLOW, 5), (OxygenNeed.INVASIVE, 2)),
+            stock_m3=120.0,
+        )
         for f in facilities
     )
     suppliers = suppliers_from_places(d5_region.suppliers.read())
     return PlanRequest("hcmc_d5", start, facilities, suppliers, reports, horizon_days=3)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Template:
+    from data.db import create_db_engine, upgrade_database
+    from data.provinces import provinces_with_2025_units
+    from data.store import Store
+
+    path = tmp_path_factory.mktemp("template") / "registry.sqlite3"
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    store = Store(engine, clock=Clock())
+    store.upsert_provinces(provinces_with_2025_units(data_dir))
+    store.create_records([FACILITY_A, FACILITY_B, FACILITY_C], actor="fixture")
+    tokens = {}
+    for username, (role, facility_id, province_code) in USERS.items():
+        store.add_user(username, role, facility_id=facility_id, province_code=province_code)
+        tokens[username] = store.issue_token(username)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    return Template(path, tokens)
+
+
+@pytest.fixture
+def db_url(template_db: Template, tmp_path: Path) -> str:
+    """URL of a fresh copy of the template database."""
+    target = tmp_path / "registry.sqlite3"
+    shutil.copyfile(template_db.path, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Return a clock at 2021-08-20 09:00 in Hồ Chí Minh City."""
+    return Clock()
+
+
+@pytest.fixture
+def store(db_url: str, clock: Clock):  # type: ignore[no-untyped-def]
+    """Yield a store on a fresh database."""
+    from data.db import create_db_engine
+    from data.store import Store
+
+    engine = create_db_engine(db_url)
+    yield Store(engine, clock=clock)
+    engine.dispose()

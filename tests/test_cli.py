@@ -189,13 +189,30 @@ def test_run_prints_summary_matrix_and_plan(tmp_path: Path) -> None:
 def test_scenario_run_compares_plans_and_routes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
     runner = CliRunner()
-    assert runner.invoke(main, ["db", "seed", "--region", "hcmc", "--database-url", url]).exit_code == 0
+    assert (
+        runner.invoke(main, ["db", "seed", "--region", "hcmc", "--database-url", url]).exit_code
+        == 0
+    )
     scenario = tmp_path / "outage.toml"
-    scenario.write_text('name = "Thủ Đức dừng nạp"\nregion = "hcmc_d5"\ndate = 2021-08-20\nhorizon_days = 2\n'
-                        '[[changes]]\ntype = "supplier_capacity"\nsupplier_id = "TDS"\ncapacity_factor = 0.0\n',
-                        encoding="utf-8")
-    result = runner.invoke(main, ["scenario", "run", str(scenario), "--routes-day", "0", "--out",
-                                  str(tmp_path / "out"), "--database-url", url])
+    scenario.write_text(
+        'name = "Thủ Đức dừng nạp"\nregion = "hcmc_d5"\ndate = 2021-08-20\nhorizon_days = 2\n'
+        '[[changes]]\ntype = "supplier_capacity"\nsupplier_id = "TDS"\ncapacity_factor = 0.0\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        main,
+        [
+            "scenario",
+            "run",
+            str(scenario),
+            "--routes-day",
+            "0",
+            "--out",
+            str(tmp_path / "out"),
+            "--database-url",
+            url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     comparison = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
     assert {"totals", "facilities", "flows_removed", "routes"} <= set(comparison)

@@ -59,7 +59,7 @@ class MalformedInputError(InvalidInputError):
 
 
 class Role(StrEnum):
-    """What a user may do; see :mod:`data.auth` for the permission table."""
+    """What a user may do; see :mod:`data.access` for the permission table."""
 
     FACILITY_REPORTER = "facility_reporter"
     PROVINCE_COORDINATOR = "province_coordinator"

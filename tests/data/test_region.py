@@ -172,15 +172,25 @@ def test_malformed_geojson_features_are_reported_not_crashed(tmp_path: Path) -> 
     import json
 
     features = [
-        {"type": "Feature", "id": "A", "properties": {"name": "ok"},
-         "geometry": {"type": "Point", "coordinates": [106.7, 10.8]}},
-        {"type": "Feature", "id": "B", "properties": [1, 2],  # properties not an object
-         "geometry": {"type": "Point", "coordinates": 5}},  # coordinates not a list
+        {
+            "type": "Feature",
+            "id": "A",
+            "properties": {"name": "ok"},
+            "geometry": {"type": "Point", "coordinates": [106.7, 10.8]},
+        },
+        {
+            "type": "Feature",
+            "id": "B",
+            "properties": [1, 2],  # properties not an object
+            "geometry": {"type": "Point", "coordinates": 5},
+        },  # coordinates not a list
         "not a feature",
         {"type": "Feature", "id": "D", "geometry": {"type": "LineString", "coordinates": []}},
     ]
     path = tmp_path / "places.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
     with pytest.raises(InvalidInputError) as caught:
         read_places(path)
     problems = caught.value.problems

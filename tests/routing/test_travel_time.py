@@ -76,7 +76,9 @@ def test_any_points_all_backends_agree(d5_network: RoadNetwork, lons, lats, clos
     # Places anywhere in District 5 (mid-street, several on one street, one-way or not), with and
     # without a closure: the hierarchy, the compiled Dijkstra and scipy give the same answers.
     network = change_roads(d5_network, road_names=["Nguyễn Trãi"]) if closed else d5_network
-    places = [Place(f"p{i}", lon, lat) for i, (lon, lat) in enumerate(zip(lons, lats, strict=False))]
+    places = [
+        Place(f"p{i}", lon, lat) for i, (lon, lat) in enumerate(zip(lons, lats, strict=False))
+    ]
     results = [
         travel_time_matrix(network, places, places, backend=b)  # type: ignore[arg-type]
         for b in ("cch", "numba", "scipy")

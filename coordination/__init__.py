@@ -1,0 +1,1 @@
+"""Orchestration that joins matcher and routing: plans, dispatch, scenarios, sweeps, compliance."""

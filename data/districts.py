@@ -1,0 +1,115 @@
+"""District boundaries read from OpenStreetMap administrative relations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from data.errors import MissingDataFileError
+from data.geojson import COORDINATE_DECIMALS, geometry_to_geojson, simplify_mercator
+
+#: OSM file with Ho Chi Minh City's district (admin_level 6) boundaries, relative to the data dir.
+DISTRICTS_OSM = Path("raw") / "hcmc_2018-01-01_hcm_province.osm.pbf"
+
+
+DISTRICT_TOLERANCE_M = 10.0
+
+
+def districts_from_osm(
+    path: Path,
+    *,
+    admin_level: str = "6",
+    tolerance_m: float = DISTRICT_TOLERANCE_M,
+    decimals: int = COORDINATE_DECIMALS,
+) -> dict[str, Any]:
+    """Read district boundaries (OSM ``boundary=administrative`` relations) from an OSM file.
+
+    A relation whose member ways are all in the file becomes a (Multi)Polygon (osmium's area
+    assembler) with ``complete: true``. A relation cut by the extract's edge cannot be closed
+    honestly: its ways that are in the file become a MultiLineString with ``complete: false``.
+
+    Parameters
+    ----------
+    path
+        An OSM file (PBF or XML) with relations, ways and nodes.
+    admin_level
+        OSM ``admin_level`` of the units (default "6": quận/huyện/thị xã in Vietnam).
+    tolerance_m
+        Douglas-Peucker tolerance in Web Mercator metres (default 10).
+
+    Returns
+    -------
+    dict
+        Features with properties ``name``, ``osm_relation_id``, ``admin_level``, ``complete``,
+        ordered by name.
+
+    Raises
+    ------
+    MissingDataFileError
+        If the file does not exist.
+    """
+    import osmium
+
+    if not path.is_file():
+        raise MissingDataFileError(
+            f"district boundaries {str(path)!r} not found; point OXYROUTE_DATA_DIR at the shared "
+            "data"
+        )
+    relations: dict[int, tuple[str, list[int]]] = {}
+    for relation in osmium.FileProcessor(str(path), osmium.osm.RELATION):
+        if not isinstance(relation, osmium.osm.Relation):
+            continue
+        tags = {tag.k: tag.v for tag in relation.tags}
+        if tags.get("boundary") == "administrative" and tags.get("admin_level") == admin_level:
+            ways = [m.ref for m in relation.members if m.type == "w"]
+            relations[relation.id] = (tags.get("name", ""), ways)
+    wanted = {way_id for _, ways in relations.values() for way_id in ways}
+    way_lines: dict[int, shapely.Geometry] = {}
+    for way in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations():
+        if isinstance(way, osmium.osm.Way) and way.id in wanted:
+            points = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+            if len(points) >= 2:
+                way_lines[way.id] = shapely.LineString(points)
+    factory = osmium.geom.WKBFactory()
+    areas: dict[int, shapely.Geometry] = {}
+    processor = (
+        osmium.FileProcessor(str(path))
+        .with_areas(osmium.filter.TagFilter(("boundary", "administrative")))
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
+    )
+    for area in processor:
+        if not isinstance(area, osmium.osm.Area):
+            continue
+        relation_id = area.orig_id()
+        if not area.from_way() and relation_id in relations:
+            try:
+                areas[relation_id] = shapely.from_wkb(factory.create_multipolygon(area))
+            except RuntimeError:  # osmium refuses areas it could not assemble
+                continue
+    features: list[dict[str, Any]] = []
+    for relation_id, (name, ways) in relations.items():
+        complete = relation_id in areas and areas[relation_id].is_valid
+        if complete:
+            geometry = areas[relation_id]
+        else:
+            lines = [way_lines[w] for w in ways if w in way_lines]
+            if not lines:
+                continue
+            geometry = shapely.line_merge(shapely.MultiLineString(lines))
+        geometry = simplify_mercator(geometry, tolerance_m)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry_to_geojson(geometry, decimals=decimals),
+                "properties": {
+                    "name": name,
+                    "osm_relation_id": relation_id,
+                    "admin_level": admin_level,
+                    "complete": complete,
+                },
+            }
+        )
+    features.sort(key=lambda f: f["properties"]["name"])
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,1 @@
+"""Exchange formats of the registry: CSV and XLSX import and export, DHIS2, FHIR."""

@@ -1,0 +1,558 @@
+"""Import registry records and daily reports from CSV or XLSX files, all rows or none.
+
+Each row becomes a record through ``from_mapping(..., text=True)``; every problem of every row is
+collected with its row number (the spreadsheet's: the header is row 1), column and reason, and if
+there is any, nothing is stored (:class:`ImportRejectedError`). XLSX files are checked before
+parsing (entry count, total uncompressed size, compression ratio) so that a zip bomb is refused
+unparsed; openpyxl parses the XML through defusedxml, which refuses external entities.
+
+Also here: :func:`seed_hcmc_facilities`, which loads the curated Hồ Chí Minh City hospitals.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from data.access import PermissionDeniedError, Principal, authorize
+from data.errors import InvalidInputError, MissingDataFileError
+from data.reporting import local_date
+from data.schema.registry import (
+    DailyReport,
+    Facility,
+    MalformedInputError,
+    Role,
+    Supplier,
+    Vehicle,
+    _Record,
+)
+
+IMPORT_TYPES: dict[str, type[_Record]] = {
+    "facilities": Facility,
+    "suppliers": Supplier,
+    "vehicles": Vehicle,
+    "reports": DailyReport,
+}
+EXPORT_ONLY_COLUMNS = frozenset(
+    {
+        "revision",
+        "submitted_at",
+        "submitted_at_local",
+        "submitted_by",
+        "content_hash",
+        "on_time",
+        "stock_on_hand_m3",
+        "generated",
+        "source",
+    }
+)
+"""Columns our exports add to reports; an import of an export ignores them (so a generated
+report imported into another database is no longer labelled: import seed data with
+``oxyroute db seed`` instead)."""
+DATA_SHEET = "Nhập liệu"
+MAX_ROWS = 50_000
+MAX_COMPRESSION_RATIO = 100
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One problem in an imported file: spreadsheet row (header = 1), column, reason."""
+
+    row: int
+    column: str
+    reason: str
+
+
+class ImportRejectedError(InvalidInputError):
+    """An imported file has bad rows; nothing was imported.
+
+    ``row_problems`` lists each one (row number, column, reason): fix them all and import the file
+    again.
+    """
+
+    def __init__(self, row_problems: list[RowProblem]) -> None:
+        self.row_problems = row_problems
+        problems = [f"row {p.row}, {p.column}: {p.reason}" for p in row_problems]
+        joined = "\n  - ".join(problems)
+        super().__init__(f"nothing imported ({len(problems)} problem(s)):\n  - {joined}", problems)
+
+
+def read_csv_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (row number, column -> text) for each data row of a UTF-8 CSV (BOM optional).
+
+    Raises
+    ------
+    ImportRejectedError
+        If the file is not UTF-8, has no header, repeats a column, or a row has more cells than
+        the header.
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportRejectedError(
+            [
+                RowProblem(
+                    0,
+                    "file",
+                    f"not UTF-8 text ({error.reason} at byte {error.start}); save as CSV UTF-8",
+                )
+            ]
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header:
+        raise ImportRejectedError([RowProblem(1, "header", "the file is empty")])
+    header = [h.strip() for h in header]
+    _check_header(header)
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header):
+            raise ImportRejectedError(
+                [RowProblem(number, "row", f"{len(cells)} cells but {len(header)} columns")]
+            )
+        yield number, dict(zip(header, cells, strict=False))
+
+
+def _check_header(header: list[str]) -> None:
+    seen = set()
+    for name in header:
+        if not name:
+            raise ImportRejectedError([RowProblem(1, "header", "a column has no name")])
+        if name in seen:
+            raise ImportRejectedError([RowProblem(1, name, "the column appears twice")])
+        seen.add(name)
+
+
+def check_xlsx_archive(content: bytes, *, max_uncompressed_bytes: int, max_entries: int) -> None:
+    """Refuse an XLSX file before parsing if it could exhaust memory (zip bomb).
+
+    Raises
+    ------
+    ImportRejectedError
+        If it is not a zip archive, has more than ``max_entries`` entries, would expand beyond
+        ``max_uncompressed_bytes``, or an entry is compressed more than 100:1.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        raise ImportRejectedError(
+            [RowProblem(0, "file", "not an XLSX file (not a zip archive)")]
+        ) from None
+    entries = archive.infolist()
+    if len(entries) > max_entries:
+        raise ImportRejectedError(
+            [
+                RowProblem(
+                    0, "file", f"{len(entries)} archive entries; at most {max_entries} accepted"
+                )
+            ]
+        )
+    total = sum(e.file_size for e in entries)
+    if total > max_uncompressed_bytes:
+        raise ImportRejectedError(
+            [
+                RowProblem(
+                    0,
+                    "file",
+                    f"expands to {total} bytes; at most {max_uncompressed_bytes} accepted",
+                )
+            ]
+        )
+    for entry in entries:
+        if entry.compress_size and entry.file_size / entry.compress_size > MAX_COMPRESSION_RATIO:
+            raise ImportRejectedError(
+                [
+                    RowProblem(
+                        0,
+                        "file",
+                        f"entry {entry.filename!r} is compressed suspiciously well (zip bomb?)",
+                    )
+                ]
+            )
+
+
+def read_xlsx_rows(
+    content: bytes, *, max_uncompressed_bytes: int = 50 * 1024 * 1024, max_entries: int = 100
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (row number, column -> cell value) from the sheet "Nhập liệu" (else the first one).
+
+    Raises
+    ------
+    ImportRejectedError
+        As :func:`check_xlsx_archive`, or if the workbook cannot be read.
+    """
+    import openpyxl
+
+    check_xlsx_archive(
+        content, max_uncompressed_bytes=max_uncompressed_bytes, max_entries=max_entries
+    )
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a broken file
+        raise ImportRejectedError(
+            [RowProblem(0, "file", f"unreadable XLSX ({type(error).__name__})")]
+        ) from None
+    try:
+        sheet = (
+            workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
+        )
+        rows = sheet.iter_rows(values_only=True)
+        header_cells = next(rows, None)
+        if not header_cells:
+            raise ImportRejectedError([RowProblem(1, "header", "the sheet is empty")])
+        header = ["" if c is None else str(c).strip() for c in header_cells]
+        while header and not header[-1]:
+            header.pop()
+        _check_header(header)
+        for number, cells in enumerate(rows, start=2):
+            if cells is None or all(
+                c is None or (isinstance(c, str) and not c.strip()) for c in cells
+            ):
+                continue
+            extra = [c for c in cells[len(header) :] if c not in (None, "")]
+            if extra:
+                raise ImportRejectedError(
+                    [RowProblem(number, "row", "cells beyond the last column")]
+                )
+            yield (
+                number,
+                {
+                    name: ("" if value is None else value)
+                    for name, value in zip(header, cells, strict=False)
+                },
+            )
+    finally:
+        workbook.close()
+
+
+def parse_records(
+    kind: str, rows: Iterator[tuple[int, dict[str, Any]]]
+) -> tuple[list[tuple[int, _Record]], list[RowProblem]]:
+    """Turn rows into records of ``kind``; return the records and every problem found.
+
+    Raises
+    ------
+    ImportRejectedError
+        On an unknown ``kind`` or more than 50,000 rows.
+    """
+    record_type = IMPORT_TYPES.get(kind)
+    if record_type is None:
+        raise ImportRejectedError([RowProblem(0, "kind", f"cannot import {kind!r}")])
+    records: list[tuple[int, _Record]] = []
+    problems: list[RowProblem] = []
+    for number, row in rows:
+        if number > MAX_ROWS + 1:
+            raise ImportRejectedError([RowProblem(number, "row", f"more than {MAX_ROWS} rows")])
+        # Registry records have their own "source" field; only reports drop the export columns.
+        data = {k: v for k, v in row.items() if kind != "reports" or k not in EXPORT_ONLY_COLUMNS}
+        try:
+            records.append((number, record_type.from_mapping(data, text=True)))
+        except InvalidInputError as error:
+            for problem in error.problems:
+                column, _, reason = problem.partition(": ")
+                problems.append(RowProblem(number, column.split("[")[0], reason or problem))
+    return records, problems
+
+
+GEOREFERENCED_KINDS = ("facilities", "suppliers")
+
+
+def wgs84_transformer(crs: str) -> Any:
+    """Return a pyproj transformer from ``crs`` (e.g. VN-2000 ``EPSG:3405``) to WGS84.
+
+    Raises
+    ------
+    InvalidInputError
+        If pyproj does not know the CRS.
+    """
+    import pyproj
+
+    try:
+        source = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise InvalidInputError(
+            f"crs: unknown coordinate reference system {crs!r}; give an EPSG code such as "
+            "EPSG:3405 (VN-2000 / UTM zone 48N) or EPSG:4756 (VN-2000 geographic)"
+        ) from None
+    return pyproj.Transformer.from_crs(source, 4326, always_xy=True)
+
+
+def _to_wgs84(
+    rows: Iterator[tuple[int, dict[str, Any]]], transformer: Any
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rewrite each row's ``x``/``y`` (or ``lon``/``lat``) in the source CRS as WGS84 lon/lat.
+
+    A row whose coordinates are not numbers, or do not transform to finite WGS84 values, keeps
+    its text so that the record's own validation names the column.
+    """
+    for number, row in rows:
+        names = ("x", "y") if row.get("x") not in (None, "") else ("lon", "lat")
+        x_text, y_text = row.get(names[0], ""), row.get(names[1], "")
+        out = {k: v for k, v in row.items() if k not in ("x", "y")}
+        try:
+            lon, lat = transformer.transform(float(x_text), float(y_text))
+        except (TypeError, ValueError):
+            out["lon"], out["lat"] = x_text, y_text
+        else:
+            finite = math.isfinite(lon) and math.isfinite(lat)
+            out["lon"], out["lat"] = (round(lon, 7), round(lat, 7)) if finite else ("nan", "nan")
+        yield number, out
+
+
+def import_file(
+    store: Any,
+    kind: str,
+    content: bytes,
+    *,
+    file_format: str,
+    principal: Principal,
+    dry_run: bool = False,
+    max_xlsx_uncompressed_bytes: int = 50 * 1024 * 1024,
+    max_xlsx_entries: int = 100,
+    crs: str | None = None,
+) -> dict[str, Any]:
+    """Validate a file and, unless ``dry_run``, store all of its rows in one transaction.
+
+    Parameters
+    ----------
+    store
+        A :class:`data.store.Store`.
+    kind
+        ``facilities``, ``suppliers``, ``vehicles`` or ``reports``.
+    content, file_format
+        The file and ``"csv"`` or ``"xlsx"``.
+    principal
+        Who imports: every row must be within its role and scope (a province coordinator imports
+        only its province's facilities and their reports).
+    dry_run
+        Validate only.
+    crs
+        For facilities and suppliers: the coordinate reference system of the file's coordinates
+        (columns ``x``/``y``, or ``lon``/``lat``), e.g. VN-2000 (``EPSG:4756``, or a projected
+        zone such as ``EPSG:3405``); they are stored converted to WGS84 lon/lat. ``None``: the
+        file is in WGS84 already.
+
+    Returns
+    -------
+    dict
+        DHIS2-style summary: ``rows``, ``imported``, ``updated`` (report corrections),
+        ``ignored`` (reports identical to the stored one), ``deleted`` (always 0), ``dry_run``.
+
+    Raises
+    ------
+    ImportRejectedError
+        Listing every bad row; nothing is stored.
+    PermissionDeniedError
+        If the principal may not write this kind at all.
+    ConflictError
+        If an id already exists (nothing is stored).
+    """
+    permission = f"{kind}:write"
+    if principal.role == Role.PROVINCE_COORDINATOR and kind in ("suppliers", "vehicles"):
+        authorize(principal, permission)
+    elif kind in ("facilities", "reports"):
+        if permission not in _permissions(principal):
+            raise PermissionDeniedError(f"role {principal.role.value!r} may not use {permission!r}")
+    else:
+        authorize(principal, permission)
+    rows = (
+        read_csv_rows(content)
+        if file_format == "csv"
+        else read_xlsx_rows(
+            content,
+            max_uncompressed_bytes=max_xlsx_uncompressed_bytes,
+            max_entries=max_xlsx_entries,
+        )
+    )
+    if crs is not None:
+        if kind not in GEOREFERENCED_KINDS:
+            raise InvalidInputError(
+                f"crs: only {' and '.join(GEOREFERENCED_KINDS)} carry coordinates, not {kind}"
+            )
+        rows = _to_wgs84(rows, wgs84_transformer(crs))
+    records, problems = parse_records(kind, rows)
+    if not records and not problems:
+        raise ImportRejectedError([RowProblem(2, "row", "the file has a header but no rows")])
+    problems.extend(_scope_problems(store, kind, records, principal))
+    if problems:
+        raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
+    summary = {
+        "kind": kind,
+        "rows": len(records),
+        "dry_run": dry_run,
+        "imported": 0,
+        "updated": 0,
+        "ignored": 0,
+        "deleted": 0,
+        "conflicts": [],
+    }
+    if dry_run:
+        return summary
+    if kind == "reports":
+        results = store.submit_reports([r for _, r in records], submitted_by=principal.username)
+        summary["imported"] = sum(1 for r in results if r.created and r.revision.revision == 1)
+        summary["updated"] = sum(1 for r in results if r.created and r.revision.revision > 1)
+        summary["ignored"] = sum(1 for r in results if not r.created)
+    else:
+        summary["imported"] = store.create_records(
+            [r for _, r in records], actor=principal.username
+        )
+    return summary
+
+
+def _permissions(principal: Principal) -> frozenset[str]:
+    from data.access import ROLE_PERMISSIONS
+
+    return ROLE_PERMISSIONS[principal.role]
+
+
+def _scope_problems(
+    store: Any, kind: str, records: list[tuple[int, _Record]], principal: Principal
+) -> list[RowProblem]:
+    problems = []
+    if kind == "facilities":
+        for number, record in records:
+            assert isinstance(record, Facility)
+            try:
+                authorize(
+                    principal,
+                    "facilities:write",
+                    facility_id=record.facility_id,
+                    province_code=record.province_code,
+                )
+            except PermissionDeniedError as error:
+                problems.append(RowProblem(number, "province_code", str(error)))
+    if kind == "reports":
+        facilities = {f.facility_id: f for f in store.list_facilities()}
+        tomorrow = local_date(store.clock()) + dt.timedelta(days=1)
+        seen: dict[tuple[str, dt.date], int] = {}
+        for number, record in records:
+            assert isinstance(record, DailyReport)
+            facility = facilities.get(record.facility_id)
+            if facility is None:
+                problems.append(
+                    RowProblem(number, "facility_id", f"no facility {record.facility_id!r}")
+                )
+                continue
+            try:
+                authorize(
+                    principal,
+                    "reports:write",
+                    facility_id=facility.facility_id,
+                    province_code=facility.province_code,
+                )
+            except PermissionDeniedError as error:
+                problems.append(RowProblem(number, "facility_id", str(error)))
+            if record.report_date > tomorrow:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "report_date",
+                        f"must not be after tomorrow ({tomorrow}), got {record.report_date}",
+                    )
+                )
+            key = (record.facility_id, record.report_date)
+            if key in seen:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "report_date",
+                        f"same facility and day as row {seen[key]}; send one row per facility-day",
+                    )
+                )
+            seen.setdefault(key, number)
+    return problems
+
+
+# --------------------------------------------------------------------------- HCMC seed
+
+HCMC_HOSPITALS_CSV = Path("derived") / "hcmc_2018_hospitals_curated.csv"
+HCMC_PROVINCE_CODE = "79"
+HCMC_SOURCE = "OpenStreetMap 2018-01-01 (© OpenStreetMap contributors, ODbL), curated; tier by rule"
+_TIER_2_MARKERS = (
+    "quận",
+    "huyện",
+    "trung tâm y tế",
+    "thủ đức",
+    "củ chi",
+    "hóc môn",
+    "hoc mon",
+    "bình chánh",
+    "nhà bè",
+    "cần giờ",
+    "district",
+)
+
+
+def hcmc_tier(name: str) -> int:
+    """Assign a COVID treatment tier to a curated HCMC hospital from its name alone.
+
+    Rule (an assumption, not a sourced fact, and labelled so in ``source``): district-level
+    hospitals and district health centres (name contains "Quận", "Huyện", "Trung tâm Y tế" or the
+    name of a suburban district) are tier 2 (moderate cases on oxygen); every other hospital
+    (city, central, military, university and private general or specialist hospitals) is tier 3
+    (intensive care). No OSM hospital is tier 1: tier-1 sites of 2021 were field and community
+    facilities that are not in the 2018 map.
+    """
+    lowered = name.casefold()
+    return 2 if any(marker in lowered for marker in _TIER_2_MARKERS) else 3
+
+
+def hcmc_facilities(
+    data_dir: Path, *, reporting_from: dt.date = dt.date(2021, 7, 1)
+) -> list[Facility]:
+    """Read the curated HCMC hospitals (from the data directory, never copied) as facilities.
+
+    Ids are ``osm-<type>-<id>`` (stable OSM ids). Exact duplicates of name are kept once (the
+    first), since the curated file still has a few (for example "Bệnh viện Quận 10" twice).
+
+    Raises
+    ------
+    MissingDataFileError
+        If the file is not in ``data_dir``.
+    ImportRejectedError
+        If a row cannot be read.
+    """
+    path = data_dir / HCMC_HOSPITALS_CSV
+    if not path.is_file():
+        raise MissingDataFileError(
+            f"{str(path)!r} not found; point OXYROUTE_DATA_DIR at the shared data"
+        )
+    facilities: list[Facility] = []
+    problems: list[RowProblem] = []
+    names: set[str] = set()
+    for number, row in read_csv_rows(path.read_bytes()):
+        name = row["name"].strip()
+        if name.casefold() in names:
+            continue
+        names.add(name.casefold())
+        data: Mapping[str, Any] = {
+            "facility_id": f"osm-{row['osm_type']}-{row['osm_id']}",
+            "name": name,
+            "province_code": HCMC_PROVINCE_CODE,
+            "lon": row["lon"],
+            "lat": row["lat"],
+            "tier": str(hcmc_tier(name)),
+            "address": row.get("addr_street") or None,
+            "beds_oxygen": None,
+            "reporting_from": reporting_from.isoformat(),
+            "source": HCMC_SOURCE,
+        }
+        try:
+            facilities.append(Facility.from_mapping(data, text=True))
+        except (InvalidInputError, MalformedInputError) as error:
+            problems.extend(
+                RowProblem(number, p.partition(": ")[0], p.partition(": ")[2])
+                for p in error.problems
+            )
+    if problems:
+        raise ImportRejectedError(problems)
+    return facilities

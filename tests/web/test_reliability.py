@@ -1,0 +1,200 @@
+"""Reliability: concurrent submissions, and a server killed mid-submission.
+
+Concurrent submissions store exactly the right revisions; a server killed with SIGKILL
+mid-submission loses no acknowledged report and duplicates none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+KEYS = [
+    (facility, dt.date(2021, 7, 27) + dt.timedelta(days=d))
+    for facility in ("79-A", "79-B")
+    for d in range(25)
+]  # 50 (facility, day) pairs; the clock is 20 Aug
+
+
+def test_eight_workers_submit_1000_reports(app: Any, template_db: Any) -> None:
+    token = template_db.tokens["admin"]
+    errors: list[str] = []
+
+    def work(worker: int) -> None:
+        client = app.test_client()
+        for i in range(worker, 1000, 8):
+            facility, day = KEYS[i % len(KEYS)]
+            response = client.post(
+                f"/api/v1/facilities/{facility}/reports",
+                json={
+                    "report_date": day.isoformat(),
+                    "oxygen_used_24h_m3": float(i),
+                    "note": f"lần {i}",
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if response.status_code != 201:
+                errors.append(f"{i}: {response.status_code} {response.get_data(as_text=True)}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    print(f"1000 submissions by 8 workers in {elapsed:.1f} s")
+    assert errors == []
+    store = app.extensions["oxyroute"].store
+    assert store.count_report_revisions() == 1000
+    for facility, day in KEYS:
+        history = store.report_history(facility, day)
+        assert [r.revision for r in history] == list(range(1, 21))  # 1000 / 50 keys
+        assert len({r.report.note for r in history}) == 20
+        times = [r.submitted_at for r in history]
+        assert times == sorted(times)  # revision order is submission order
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(db_path: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            "8",
+            "--database-url",
+            f"sqlite:///{db_path}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Generous: on a loaded 2-core machine the start (imports, schema check) took over 30 s once.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode} before answering")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            return process
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start within 120 s")
+
+
+def _post(port: int, token: str, facility: str, body: dict[str, Any], key: str) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/facilities/{facility}/reports",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_kill_9_loses_no_acknowledged_report(template_db: Any, tmp_path: Path) -> None:
+    db_path = tmp_path / "registry.sqlite3"
+    shutil.copyfile(template_db.path, db_path)
+    token = template_db.tokens["admin"]
+    port = _free_port()
+    server = _start_server(db_path, port)
+    acknowledged: dict[str, tuple[str, dict[str, Any]]] = {}
+    pending: dict[str, tuple[str, dict[str, Any]]] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def write(worker: int) -> None:
+        i = 0
+        while not stop.is_set():
+            facility, day = KEYS[(worker * 7 + i) % len(KEYS)]
+            key = f"w{worker}-{i}"
+            body = {"report_date": day.isoformat(), "oxygen_used_24h_m3": float(i), "note": key}
+            with lock:
+                pending[key] = (facility, body)
+            try:
+                status = _post(port, token, facility, body, key)
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                return  # the server died under us: this request is not acknowledged
+            with lock:
+                if status in (200, 201):
+                    acknowledged[key] = pending.pop(key)
+            i += 1
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.0)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    stop.set()
+    for thread in threads:
+        thread.join()
+    print(f"{len(acknowledged)} acknowledged before kill -9, {len(pending)} in flight")
+    assert len(acknowledged) > 20
+
+    connection = sqlite3.connect(db_path)
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    notes = [row[0] for row in connection.execute("SELECT note FROM report_revisions")]
+    connection.close()
+    assert set(acknowledged) <= set(notes)
+    assert len(notes) == len(set(notes))
+
+    # Clients retry what was in flight with the same key: stored at most once.
+    server = _start_server(db_path, port)
+    try:
+        for key, (facility, body) in pending.items():
+            assert _post(port, token, facility, body, key) in (200, 201)
+        for key, (facility, body) in list(acknowledged.items())[:20]:
+            assert _post(port, token, facility, body, key) in (200, 201)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+    connection = sqlite3.connect(db_path)
+    notes = [row[0] for row in connection.execute("SELECT note FROM report_revisions")]
+    per_key = defaultdict(int)
+    for row in connection.execute(
+        "SELECT facility_id, report_date, revision FROM report_revisions"
+    ):
+        per_key[(row[0], row[1], row[2])] += 1
+    connection.close()
+    assert len(notes) == len(set(notes))
+    assert set(acknowledged) | set(pending) <= set(notes)
+    assert max(per_key.values()) == 1

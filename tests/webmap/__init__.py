@@ -1,1 +1,0 @@
-"""Tests of the web map (webmap/) and of the road network export."""
