@@ -29,34 +29,29 @@ from coordination.compliance import (
     monthly_reporting_table,
     national_compliance,
 )
-from data.access import AuthenticationError, PermissionDeniedError, Principal, authorize
-from data.errors import InvalidInputError
-from data.exchange.importers import ImportRejectedError
+from data.access import Principal, authorize
+from data.errors import (
+    AuthenticationError,
+    ConflictError,
+    ImportRejectedError,
+    InvalidInputError,
+    MalformedInputError,
+    PermissionDeniedError,
+    RecordNotFoundError,
+)
 from data.reporting import LOCAL_TZ, is_on_time, month_days
 from data.schema.registry import (
     REGISTRY_RECORD_TYPES,
     DailyReport,
     Facility,
-    MalformedInputError,
+    RegistryRecord,
     ReportRevision,
     Role,
-    _Record,
     id_field,
 )
-from data.store import (
-    Approval,
-    ConflictError,
-    RecordNotFoundError,
-    Store,
-    utc_now,
-)
+from data.store import Approval, Store, utc_now
 from data.units import OxygenConversions
-from web.auth import (
-    CostlyOperationLimiter,
-    FailedAuthLimiter,
-    TooManyRequestsError,
-    authenticate_request,
-)
+from web.auth import CostlyOperationLimiter, FailedAuthLimiter, authenticate_request
 from web.common import (
     ERROR_RESPONSE,
     error_responses,
@@ -66,6 +61,7 @@ from web.common import (
     query_province,
 )
 from web.dispatch import register_route_routes, route_openapi_paths
+from web.errors import TooManyRequestsError
 from web.fhir import fhir_openapi_paths, register_fhir_routes
 from web.map import WebMapConfig, register_webmap
 from web.plans import PlanService, default_plans_dir, plan_openapi_paths, register_plan_routes
@@ -502,7 +498,7 @@ def _build_blueprint() -> Blueprint:
         principal = _principal()
         limit = _query_int("limit", 100, 1, 1000)
         offset = _query_int("offset", 0, 0, 10**9)
-        records: list[_Record]
+        records: list[RegistryRecord]
         if collection == "facilities" and principal.role == Role.FACILITY_REPORTER:
             authorize(principal, "facilities:read", facility_id=principal.facility_id)
             records = [_store().get_record("facilities", principal.facility_id or "")]
@@ -1148,7 +1144,7 @@ def _created(payload: dict[str, Any], location: str) -> Response:
     return response
 
 
-def _record_id(record: _Record) -> str:
+def _record_id(record: RegistryRecord) -> str:
     return str(getattr(record, id_field(type(record))))
 
 
@@ -1159,7 +1155,7 @@ def _preauthorize_facility(collection: str, record_id: str, verb: str = "read") 
         authorize(principal, f"facilities:{verb}", facility_id=record_id, province_code=None)
 
 
-def _authorize_record(collection: str, verb: str, record: _Record) -> None:
+def _authorize_record(collection: str, verb: str, record: RegistryRecord) -> None:
     principal = _principal()
     if isinstance(record, Facility):
         authorize(
@@ -1195,13 +1191,13 @@ def _schema_for(record_type: Any) -> dict[str, Any]:
     from collections.abc import Mapping
     from enum import StrEnum
 
-    from data.schema.registry import CYLINDER_SIZES, _is_optional, _is_required
+    from data.schema.registry import CYLINDER_SIZES, is_required_field, optional_hint
 
     properties: dict[str, Any] = {}
     required = []
     fields = {f.name: f for f in dataclasses.fields(record_type)}
     for name, hint in record_type.field_hints().items():
-        optional, base = _is_optional(hint)
+        optional, base = optional_hint(hint)
         if isinstance(base, type) and issubclass(base, StrEnum):
             schema: dict[str, Any] = {"type": "string", "enum": [m.value for m in base]}
         elif base is str:
@@ -1235,7 +1231,7 @@ def _schema_for(record_type: Any) -> dict[str, Any]:
         if optional:
             schema = {"anyOf": [schema, {"type": "null"}]}
         properties[name] = schema
-        if _is_required(fields[name]):
+        if is_required_field(fields[name]):
             required.append(name)
     return {
         "type": "object",

@@ -13,26 +13,11 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from data.errors import OxyrouteError
+from data.errors import PermissionDeniedError
 from data.schema.registry import Role
 
 TOKEN_PREFIX = "oxy_"
 TOKEN_PATTERN = re.compile(r"^oxy_[A-Za-z0-9_\-]{43}$")
-
-
-class AuthenticationError(OxyrouteError):
-    """No valid credentials.
-
-    The token is missing, malformed, unknown, expired, revoked, or its user is disabled. Send
-    ``Authorization: Bearer <token>`` with a token from ``oxyroute users token``.
-    """
-
-
-class PermissionDeniedError(OxyrouteError, PermissionError):
-    """The user is known but its role or scope does not allow this operation.
-
-    Ask an admin for a user with the right role (or scope).
-    """
 
 
 @dataclass(frozen=True, slots=True)

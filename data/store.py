@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from data.access import AuthenticationError, Principal, hash_token, new_token, validate_role_scope
+from data.access import Principal, hash_token, new_token, validate_role_scope
 from data.db.engine import WRITE_OPTIONS
 from data.db.models import (
     REGISTRY_TABLES,
@@ -32,47 +32,30 @@ from data.db.models import (
     report_revisions,
     users,
 )
-from data.errors import InvalidInputError, OxyrouteError
+from data.errors import (
+    AuthenticationError,
+    ConflictError,
+    IdempotencyKeyReusedError,
+    InvalidInputError,
+    LockedError,
+    RecordNotFoundError,
+)
 from data.reporting import Submission, local_date
 from data.schema.registry import (
     REGISTRY_RECORD_TYPES,
     DailyReport,
     Facility,
     Province,
+    RegistryRecord,
     ReportRevision,
     Role,
-    _is_optional,
-    _Record,
     id_field,
+    optional_hint,
 )
 
-RecordT = TypeVar("RecordT", bound=_Record)
+RecordT = TypeVar("RecordT", bound=RegistryRecord)
 MAX_PAGE = 1000
 _WRITE_RETRIES = 3
-
-
-class RecordNotFoundError(OxyrouteError, LookupError):
-    """The record asked for does not exist; check its id (``GET`` the collection to list them)."""
-
-
-class ConflictError(OxyrouteError, RuntimeError):
-    """The change conflicts with stored data.
-
-    The id already exists, the record is still referenced (delete or change the referring records
-    first), or a concurrent request with the same Idempotency-Key is in progress (retry later).
-    """
-
-
-class LockedError(ConflictError):
-    """The province approved the day, which locks its reports.
-
-    A coordinator (or an admin) must unlock the day, giving a reason, before a report of that day
-    can be submitted or corrected.
-    """
-
-
-class IdempotencyKeyReusedError(InvalidInputError):
-    """An Idempotency-Key was sent again with a different request; use a new key for a new one."""
 
 
 def utc_now() -> dt.datetime:
@@ -99,7 +82,7 @@ def _inserted_id(result: Any) -> int:
     return int(key[0])
 
 
-def _to_row(record: _Record) -> dict[str, Any]:
+def _to_row(record: RegistryRecord) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for field in dataclasses.fields(record):  # type: ignore[arg-type]
         value = getattr(record, field.name)
@@ -117,7 +100,7 @@ def _from_row(record_type: type[RecordT], row: Mapping[Any, Any]) -> RecordT:
     values: dict[str, Any] = {}
     for name, hint in record_type.field_hints().items():
         value = row[name]
-        _, base = _is_optional(hint)
+        _, base = optional_hint(hint)
         if value is not None and isinstance(base, type) and issubclass(base, StrEnum):
             value = base(value)
         elif value is not None and typing.get_origin(base) is tuple:
@@ -271,7 +254,7 @@ class Store:
 
     # ------------------------------------------------------------------ registry records
 
-    def _check_references(self, connection: Connection, record: _Record) -> None:
+    def _check_references(self, connection: Connection, record: RegistryRecord) -> None:
         problems = []
         for column in REGISTRY_TABLES[_collection_of(record)].columns:
             for foreign_key in column.foreign_keys:
@@ -285,7 +268,7 @@ class Store:
         if problems:
             raise InvalidInputError.from_problems(type(record).__name__, problems)
 
-    def create_record(self, record: _Record, *, actor: str) -> _Record:
+    def create_record(self, record: RegistryRecord, *, actor: str) -> RegistryRecord:
         """Store a new registry record.
 
         Raises
@@ -313,7 +296,7 @@ class Store:
             ) from None
         return record
 
-    def create_records(self, records: list[_Record], *, actor: str) -> int:
+    def create_records(self, records: list[RegistryRecord], *, actor: str) -> int:
         """Store many new records in one transaction (all or none); return how many.
 
         Raises
@@ -355,7 +338,7 @@ class Store:
             ) from None
         return len(records)
 
-    def get_record(self, collection: str, record_id: str) -> _Record:
+    def get_record(self, collection: str, record_id: str) -> RegistryRecord:
         """Return one registry record.
 
         Raises
@@ -383,7 +366,7 @@ class Store:
         facility_id: str | None = None,
         limit: int | None = MAX_PAGE,
         offset: int = 0,
-    ) -> list[_Record]:
+    ) -> list[RegistryRecord]:
         """Return records of a collection ordered by id, optionally within a province/facility.
 
         ``limit`` None returns every record (for exports and compliance).
@@ -401,7 +384,7 @@ class Store:
         with self.engine.connect() as connection:
             return [_from_row(record_type, row._mapping) for row in connection.execute(query)]
 
-    def replace_record(self, record: _Record, *, actor: str) -> _Record:
+    def replace_record(self, record: RegistryRecord, *, actor: str) -> RegistryRecord:
         """Replace a stored record by ``record`` (same id); the audit row lists changed fields.
 
         Raises
@@ -1201,7 +1184,7 @@ class Store:
             ]
 
 
-def _collection_of(record: _Record) -> str:
+def _collection_of(record: RegistryRecord) -> str:
     for collection, record_type in REGISTRY_RECORD_TYPES.items():
         if type(record) is record_type:
             return collection

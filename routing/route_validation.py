@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from fractions import Fraction
 
-from data.errors import OxyrouteError
+from data.errors import InvalidRoutePlanError
 from data.schema.routes import (
     Job,
     RoutePlan,
@@ -24,18 +24,6 @@ from data.schema.routes import (
     TimeWindow,
     VehicleRoute,
 )
-
-
-class InvalidRoutePlanError(OxyrouteError, ValueError):
-    """A route plan breaks a constraint of its problem (a solver or serialisation bug).
-
-    ``problems`` lists every violation found. Report it as an internal error: the plan must not
-    be sent to drivers. (Defined here until it joins ``data/errors.py``.)
-    """
-
-    def __init__(self, message: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(message)
 
 
 def find_plan_violations(problem: RouteProblem, plan: RoutePlan) -> list[str]:

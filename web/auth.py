@@ -13,25 +13,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from data.access import AuthenticationError, Principal
-from data.errors import OxyrouteError
-
-
-class TooManyRequestsError(OxyrouteError):
-    """Too many requests of one kind from one client or user; wait ``retry_after_s`` seconds."""
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(message)
-
-
-class TooManyFailuresError(TooManyRequestsError):
-    """Too many failed authentications from one client; wait ``retry_after_s`` seconds."""
-
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(
-            f"too many failed authentications; retry after {retry_after_s} s", retry_after_s
-        )
+from data.access import Principal
+from data.errors import AuthenticationError
+from web.errors import TooManyFailuresError, TooManyRequestsError
 
 
 class FailedAuthLimiter:
@@ -180,7 +164,7 @@ def authenticate_request(
     AuthenticationError
         If the header has no valid token.
     """
-    from data.schema.registry import MalformedInputError
+    from data.errors import MalformedInputError
 
     if any(name in query_names for name in TOKEN_QUERY_NAMES):
         raise MalformedInputError(

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import g, request
 
-from data.access import ROLE_PERMISSIONS, PermissionDeniedError
-from data.schema.registry import MalformedInputError
+from data.access import ROLE_PERMISSIONS
+from data.errors import MalformedInputError, PermissionDeniedError
 
 ERROR_RESPONSE: dict[str, Any] = {
     "description": "error envelope",

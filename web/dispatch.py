@@ -21,16 +21,12 @@ from flask import Blueprint, Response, current_app, g, request
 
 from data.access import authorize
 from data.errors import InvalidInputError, MissingDataFileError
-from data.store import RecordNotFoundError
 from web.common import error_responses, json_body, require
+from web.errors import RoutesNotFoundError
 from web.plans import PlanService, costly_operation
 
 _ROUTES_ID = re.compile(r"^[0-9a-f]{32}$")
 _BODY_KEYS = {"day", "vehicles", "start_time", "options"}
-
-
-class RoutesNotFoundError(RecordNotFoundError):
-    """No routes (or no route of that vehicle) under this plan: answer 404; check the ids."""
 
 
 def _service() -> PlanService:

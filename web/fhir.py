@@ -17,12 +17,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 
 from data.access import ROLE_PERMISSIONS, Principal, authorize
-from data.errors import InvalidInputError
+from data.errors import InvalidInputError, MalformedInputError, RecordNotFoundError
 from data.reporting import LOCAL_TZ
-from data.schema.registry import Facility, MalformedInputError, Role, Supplier
-from data.store import RecordNotFoundError
+from data.schema.registry import Facility, Role, Supplier
 from web.common import error_responses, query_date, query_parameter, query_province, require
-from web.dispatch import RoutesNotFoundError
+from web.errors import RoutesNotFoundError
 from web.plans import PlanService
 
 _HEX_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -259,7 +259,7 @@ def create_webmap_blueprint(
     """
     import xstatic.pkg.leaflet as xstatic_leaflet
 
-    from data.store import RecordNotFoundError
+    from data.errors import RecordNotFoundError
     from web.auth import authenticate_request
     from web.map_layers import PROVINCE_ATTRIBUTION
 

@@ -27,9 +27,9 @@ from data.errors import InvalidInputError, MissingDataFileError
 from data.region import Region, load_region
 from data.schema.allocation import AllocationOptions
 from data.settings import resolve_cache_dir
-from data.store import RecordNotFoundError
 from routing.network import RoadNetwork
 from web.common import error_responses, json_body
+from web.errors import PlanNotFoundError
 
 _PLAN_ID = re.compile(r"^[0-9a-f]{32}$")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -84,10 +84,6 @@ def costly_operation(operation: str) -> Iterator[None]:
     """Hold one of the user's costly-operation slots (429 beyond the per-user limits)."""
     with current_app.extensions["oxyroute"].costly.acquire(g.principal.username, operation):
         yield
-
-
-class PlanNotFoundError(RecordNotFoundError):
-    """No plan has this id: answer 404 (check the id returned by ``POST /plans``)."""
 
 
 def default_plans_dir() -> Path:

@@ -27,8 +27,8 @@ from flask import Blueprint, Response, current_app, g, request
 from data.access import authorize
 from data.errors import InvalidInputError, MissingDataFileError
 from data.schema.registry import Role
-from data.store import RecordNotFoundError
 from web.common import error_responses, json_body, require
+from web.errors import ScenarioNotFoundError
 from web.plans import API_OPTION_SCHEMAS, PlanService, api_allocation_options, costly_operation
 
 if TYPE_CHECKING:
@@ -41,13 +41,6 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 _VERSION_FILE = re.compile(r"^v([0-9]+)\.json$")
 _COPY_KEYS = {"name", "version"}
 _RUN_KEYS = {"version", "options"}
-
-
-class ScenarioNotFoundError(RecordNotFoundError):
-    """No scenario, version or run has this id: answer 404.
-
-    List the scenarios with ``GET /api/v1/scenarios`` and a scenario's runs with ``.../runs``.
-    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from data.schema.registry import (
     Supplier,
     TransportOperator,
     Vehicle,
-    _is_optional,
+    optional_hint,
 )
 
 metadata = MetaData(
@@ -91,7 +91,7 @@ def record_columns(
     for name, hint in record_type.field_hints().items():
         if name in skip:
             continue
-        optional, base = _is_optional(hint)
+        optional, base = optional_hint(hint)
         args: list[Any] = [_column_type(name, base)]
         target = _FOREIGN_KEYS.get(name)
         if target and not target.startswith(own_table + "."):

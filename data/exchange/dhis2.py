@@ -28,15 +28,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from data.access import PermissionDeniedError, Principal, authorize
-from data.errors import InvalidInputError
-from data.schema.registry import (
-    CYLINDER_SIZES,
-    DailyReport,
-    Facility,
-    MalformedInputError,
-    ReportRevision,
-)
+from data.access import Principal, authorize
+from data.errors import InvalidInputError, MalformedInputError, PermissionDeniedError
+from data.schema.registry import CYLINDER_SIZES, DailyReport, Facility, ReportRevision
 from data.units import OxygenConversions
 
 DATA_SET = "OXY_DAILY"
@@ -480,7 +474,8 @@ def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
     MalformedInputError
         If it holds more than 200,000 rows.
     """
-    from data.exchange.importers import ImportRejectedError, RowProblem, read_csv_rows
+    from data.errors import ImportRejectedError, RowProblem
+    from data.exchange.importers import read_csv_rows
 
     try:
         first_line = content.decode("utf-8-sig").splitlines()[0] if content.strip() else ""

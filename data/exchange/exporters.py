@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from data.exchange.importers import DATA_SHEET, IMPORT_TYPES
-from data.schema.registry import CYLINDER_SIZES, ReportRevision, _Record
+from data.schema.registry import CYLINDER_SIZES, RegistryRecord, ReportRevision
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,7 +48,7 @@ def _cell_text(value: Any) -> str:
 
 def _rows(kind: str, items: list[Any]) -> tuple[list[str], list[list[Any]]]:
     record_type = IMPORT_TYPES[kind]
-    # Every registry record type is a dataclass; the _Record mix-in itself cannot say so to mypy.
+    # Every registry record type is a dataclass; the RegistryRecord mix-in cannot say so to mypy.
     columns = [f.name for f in dataclasses.fields(record_type)]  # type: ignore[arg-type]
     rows = []
     if kind == "reports":
@@ -67,7 +67,7 @@ def _rows(kind: str, items: list[Any]) -> tuple[list[str], list[list[Any]]]:
             )
         return columns + list(REPORT_EXTRA_COLUMNS), rows
     for record in items:
-        assert isinstance(record, _Record)
+        assert isinstance(record, RegistryRecord)
         rows.append([getattr(record, c) for c in columns])
     return columns, rows
 

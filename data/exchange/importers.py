@@ -17,24 +17,22 @@ import io
 import math
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from data.access import PermissionDeniedError, Principal, authorize
-from data.errors import InvalidInputError, MissingDataFileError
-from data.reporting import local_date
-from data.schema.registry import (
-    DailyReport,
-    Facility,
+from data.access import Principal, authorize
+from data.errors import (
+    ImportRejectedError,
+    InvalidInputError,
     MalformedInputError,
-    Role,
-    Supplier,
-    Vehicle,
-    _Record,
+    MissingDataFileError,
+    PermissionDeniedError,
+    RowProblem,
 )
+from data.reporting import local_date
+from data.schema.registry import DailyReport, Facility, RegistryRecord, Role, Supplier, Vehicle
 
-IMPORT_TYPES: dict[str, type[_Record]] = {
+IMPORT_TYPES: dict[str, type[RegistryRecord]] = {
     "facilities": Facility,
     "suppliers": Supplier,
     "vehicles": Vehicle,
@@ -59,29 +57,6 @@ report imported into another database is no longer labelled: import seed data wi
 DATA_SHEET = "Nhập liệu"
 MAX_ROWS = 50_000
 MAX_COMPRESSION_RATIO = 100
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    """One problem in an imported file: spreadsheet row (header = 1), column, reason."""
-
-    row: int
-    column: str
-    reason: str
-
-
-class ImportRejectedError(InvalidInputError):
-    """An imported file has bad rows; nothing was imported.
-
-    ``row_problems`` lists each one (row number, column, reason): fix them all and import the file
-    again.
-    """
-
-    def __init__(self, row_problems: list[RowProblem]) -> None:
-        self.row_problems = row_problems
-        problems = [f"row {p.row}, {p.column}: {p.reason}" for p in row_problems]
-        joined = "\n  - ".join(problems)
-        super().__init__(f"nothing imported ({len(problems)} problem(s)):\n  - {joined}", problems)
 
 
 def read_csv_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -235,7 +210,7 @@ def read_xlsx_rows(
 
 def parse_records(
     kind: str, rows: Iterator[tuple[int, dict[str, Any]]]
-) -> tuple[list[tuple[int, _Record]], list[RowProblem]]:
+) -> tuple[list[tuple[int, RegistryRecord]], list[RowProblem]]:
     """Turn rows into records of ``kind``; return the records and every problem found.
 
     Raises
@@ -246,7 +221,7 @@ def parse_records(
     record_type = IMPORT_TYPES.get(kind)
     if record_type is None:
         raise ImportRejectedError([RowProblem(0, "kind", f"cannot import {kind!r}")])
-    records: list[tuple[int, _Record]] = []
+    records: list[tuple[int, RegistryRecord]] = []
     problems: list[RowProblem] = []
     for number, row in rows:
         if number > MAX_ROWS + 1:
@@ -415,7 +390,7 @@ def _permissions(principal: Principal) -> frozenset[str]:
 
 
 def _scope_problems(
-    store: Any, kind: str, records: list[tuple[int, _Record]], principal: Principal
+    store: Any, kind: str, records: list[tuple[int, RegistryRecord]], principal: Principal
 ) -> list[RowProblem]:
     problems = []
     if kind == "facilities":

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
-from data.errors import InvalidInputError
+from data.errors import InvalidInputError, MalformedInputError
 from data.units import OxygenConversions
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -46,16 +46,6 @@ CYLINDER_SIZES = frozenset(OxygenConversions().cylinder_gas_m3)
 
 _TRUE_WORDS = frozenset({"true", "1", "yes", "y", "có", "x"})
 _FALSE_WORDS = frozenset({"false", "0", "no", "n", "không"})
-
-
-class MalformedInputError(InvalidInputError):
-    """A request body or a file row has the wrong shape.
-
-    A field is unknown or missing, or a value has the wrong type (text where a number is expected,
-    a date not written ``YYYY-MM-DD``).
-
-    Each entry of ``problems`` starts with the field name; fix that field and send again.
-    """
 
 
 class Role(StrEnum):
@@ -87,7 +77,8 @@ class VehicleKind(StrEnum):
 # --------------------------------------------------------------------------- shape checks
 
 
-def _is_optional(hint: Any) -> tuple[bool, Any]:
+def optional_hint(hint: Any) -> tuple[bool, Any]:
+    """Return whether a field's type hint is ``X | None``, and ``X`` (or the hint itself)."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if len(args) == 1 and len(typing.get_args(hint)) == 2:
@@ -197,7 +188,8 @@ def _parse_counts_text(name: str, value: str, problems: list[str]) -> dict[str, 
     return out
 
 
-def _is_required(field: dataclasses.Field[Any]) -> bool:
+def is_required_field(field: dataclasses.Field[Any]) -> bool:
+    """Return whether a dataclass field has neither a default nor a default factory."""
     return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
@@ -210,7 +202,7 @@ def _resolved_field_hints(record_type: type) -> types.MappingProxyType[str, Any]
     return types.MappingProxyType({f.name: hints[f.name] for f in dataclasses.fields(record_type)})
 
 
-class _Record:
+class RegistryRecord:
     """Mix-in giving records ``from_mapping``, ``to_dict`` and a type check on construction."""
 
     __slots__ = ()
@@ -259,7 +251,7 @@ class _Record:
         values: dict[str, Any] = {}
         fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for name, hint in hints.items():
-            optional, base = _is_optional(hint)
+            optional, base = optional_hint(hint)
             if name in fixed:
                 given = data.get(name)
                 if given is not None and given != "" and str(given) != str(fixed[name]):
@@ -278,11 +270,11 @@ class _Record:
             if text and isinstance(raw, str) and not raw.strip():
                 raw = None
             if raw is None:
-                if name not in data and not _is_required(fields[name]):
+                if name not in data and not is_required_field(fields[name]):
                     continue
                 if optional:
                     values[name] = None
-                elif not _is_required(fields[name]):
+                elif not is_required_field(fields[name]):
                     continue
                 else:
                     problems.append(f"{name}: is required")
@@ -307,7 +299,7 @@ class _Record:
         """Check types (a guard for direct construction), normalise text, then raise if needed."""
         for name, hint in type(self).field_hints().items():
             value = getattr(self, name)
-            optional, base = _is_optional(hint)
+            optional, base = optional_hint(hint)
             if value is None:
                 if not optional:
                     problems.insert(0, f"{name}: is required")
@@ -439,7 +431,7 @@ def _check_lon_lat(problems: list[str], lon: Any, lat: Any, *, optional: bool = 
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Province(_Record):
+class Province(RegistryRecord):
     """A provincial unit of 2021 (one of 63), with the 2025 unit (one of 34) it became part of.
 
     Parameters
@@ -466,7 +458,7 @@ class Province(_Record):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Facility(_Record):
+class Facility(RegistryRecord):
     """A treatment facility, its beds by oxygen level and its oxygen infrastructure.
 
     Parameters
@@ -570,7 +562,7 @@ class Facility(_Record):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Supplier(_Record):
+class Supplier(RegistryRecord):
     """An oxygen supplier site: liquid producer, cylinder filling station or depot.
 
     Parameters
@@ -621,7 +613,7 @@ class Supplier(_Record):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class TransportOperator(_Record):
+class TransportOperator(RegistryRecord):
     """A company or unit that runs oxygen vehicles."""
 
     operator_id: str
@@ -639,7 +631,7 @@ class TransportOperator(_Record):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Vehicle(_Record):
+class Vehicle(RegistryRecord):
     """A cryogenic tanker or a cylinder truck.
 
     Parameters
@@ -683,7 +675,7 @@ class Vehicle(_Record):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class EquipmentSupplier(_Record):
+class EquipmentSupplier(RegistryRecord):
     """A supplier of oxygen equipment and what it has in stock."""
 
     equipment_supplier_id: str
@@ -711,7 +703,7 @@ class EquipmentSupplier(_Record):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class DailyReport(_Record):
+class DailyReport(RegistryRecord):
     """The content of one facility's daily oxygen report (what the facility declares).
 
     Parameters
@@ -833,7 +825,7 @@ class ReportRevision:
             raise InvalidInputError.from_problems("ReportRevision", problems)
 
 
-REGISTRY_RECORD_TYPES: dict[str, type[_Record]] = {
+REGISTRY_RECORD_TYPES: dict[str, type[RegistryRecord]] = {
     "facilities": Facility,
     "suppliers": Supplier,
     "transport-operators": TransportOperator,
@@ -843,6 +835,6 @@ REGISTRY_RECORD_TYPES: dict[str, type[_Record]] = {
 """Registry collections by their URL name, each with its record type."""
 
 
-def id_field(record_type: type[_Record]) -> str:
+def id_field(record_type: type[RegistryRecord]) -> str:
     """Return the name of a record type's id field (its first field)."""
     return dataclasses.fields(record_type)[0].name  # type: ignore[arg-type]

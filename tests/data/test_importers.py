@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from data.access import Principal
+from data.errors import ImportRejectedError
 from data.exchange.exporters import export_file, to_xlsx
 from data.exchange.importers import (
-    ImportRejectedError,
     hcmc_facilities,
     hcmc_tier,
     import_file,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data.errors import InvalidInputError
-from data.schema.registry import DailyReport, Facility, MalformedInputError, Vehicle, VehicleKind
+from data.errors import InvalidInputError, MalformedInputError
+from data.schema.registry import DailyReport, Facility, Vehicle, VehicleKind
 
 REPORT = {"facility_id": "79-A", "report_date": "2021-08-20", "oxygen_used_24h_m3": 120.5}
 

@@ -9,9 +9,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from data.errors import InvalidInputError
+from data.errors import (
+    ConflictError,
+    IdempotencyKeyReusedError,
+    InvalidInputError,
+    RecordNotFoundError,
+)
 from data.schema.registry import DailyReport, Role, Supplier, SupplierKind
-from data.store import ConflictError, IdempotencyKeyReusedError, RecordNotFoundError, Store
+from data.store import Store
 
 REPORT = DailyReport(
     facility_id="79-A",
@@ -143,7 +148,7 @@ def test_tokens_are_hashed_and_users_can_be_disabled(store: Store, clock) -> Non
     assert token not in stored and all(len(h) == 64 for h in stored)
     assert store.authenticate(token).facility_id == "79-B"
     clock.now += dt.timedelta(days=2)
-    from data.access import AuthenticationError
+    from data.errors import AuthenticationError
 
     with pytest.raises(AuthenticationError, match="expired"):
         store.authenticate(token)

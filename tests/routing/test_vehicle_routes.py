@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.errors import InvalidInputError
+from data.errors import InvalidInputError, InvalidRoutePlanError
 from data.schema.routes import (
     Job,
     RoutePlan,
@@ -21,11 +21,7 @@ from data.schema.routes import (
 )
 from data.vrp_benchmarks import load_benchmark_instance
 from routing import vehicle_routes
-from routing.route_validation import (
-    InvalidRoutePlanError,
-    find_plan_violations,
-    validate_route_plan,
-)
+from routing.route_validation import find_plan_violations, validate_route_plan
 from routing.vehicle_routes import (
     REASON_CAPACITY,
     REASON_FLEET,

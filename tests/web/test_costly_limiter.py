@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from web.auth import CostlyOperationLimiter, TooManyRequestsError
+from web.auth import CostlyOperationLimiter
+from web.errors import TooManyRequestsError
 
 
 class _Clock:
