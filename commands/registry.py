@@ -1,0 +1,151 @@
+"""Registry commands: the database (upgrade, init, seed) and its users and tokens."""
+
+from __future__ import annotations
+
+import click
+
+from commands.common import (
+    DATABASE_OPTION,
+    registry_store,
+)
+
+
+@click.group()
+def db() -> None:
+    """Registry database: schema upgrades, provinces, seed data."""
+
+
+@db.command("upgrade")
+@DATABASE_OPTION
+def db_upgrade(database_url: str | None) -> None:
+    """Apply pending schema migrations."""
+    from data.db.migrate import current_revision
+
+    store = registry_store(database_url)
+    click.echo(f"schema at revision {current_revision(store.engine)}")
+
+
+@db.command("init")
+@DATABASE_OPTION
+@click.pass_context
+def db_init(ctx: click.Context, database_url: str | None) -> None:
+    """Upgrade the schema and load the 63 provinces of 2021 with their 2025 units."""
+    from data.provinces import provinces_with_2025_units
+    from data.settings import resolve_data_dir
+
+    store = registry_store(database_url)
+    provinces = provinces_with_2025_units(resolve_data_dir(ctx.obj.get("data_dir")))
+    changed = store.upsert_provinces(provinces, actor="cli")
+    click.echo(f"{len(provinces)} provinces ({changed} added or changed)")
+
+
+@db.command("seed")
+@click.option(
+    "--region", type=click.Choice(["hcmc"]), required=True, help="Region whose seed data to load."
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=20210801,
+    show_default=True,
+    help="Seed of the generated fleet and reports (same seed, same rows).",
+)
+@DATABASE_OPTION
+@click.pass_context
+def db_seed(ctx: click.Context, region: str, seed_value: int, database_url: str | None) -> None:
+    """Load a region's hospitals and suppliers, a generated fleet and generated August 2021 reports.
+
+    Hospitals and suppliers are sourced; the fleet and the reports are generated and labelled so
+    (see data/seed.py and docs/registry.md). Records already present are left alone.
+    """
+    from data.provinces import provinces_with_2025_units
+    from data.seed import SeedParameters, hcmc_seed, store_seed
+    from data.settings import resolve_data_dir
+
+    data_dir = resolve_data_dir(ctx.obj.get("data_dir"))
+    store = registry_store(database_url)
+    store.upsert_provinces(provinces_with_2025_units(data_dir), actor="cli")
+    seed = hcmc_seed(data_dir, parameters=SeedParameters(seed=seed_value))
+    summary = store_seed(store, seed, actor="cli:seed")
+    click.echo(
+        f"{region}: added {summary.facilities} facilities (tiers by rule), {summary.suppliers} "
+        f"suppliers (sourced), {summary.transport_operators} transport operators and "
+        f"{summary.vehicles} vehicles (generated), {summary.report_revisions} report revisions "
+        f"(generated, {seed.curve[0][0]} to {seed.curve[-1][0]}; "
+        f"{summary.facility_days_skipped} facility-days already present were kept)"
+    )
+    click.echo(f"generated rows are labelled: {seed.source}")
+
+
+@click.group()
+def users() -> None:
+    """Registry users and their API tokens."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(
+        ["facility_reporter", "province_coordinator", "ministry", "dispatcher", "planner", "admin"]
+    ),
+)
+@click.option("--facility", "facility_id", default=None, help="Facility id (facility_reporter).")
+@click.option(
+    "--province", "province_code", default=None, help="2021 province code (province_coordinator)."
+)
+@click.option("--token/--no-token", default=True, help="Also issue an API token (printed once).")
+@DATABASE_OPTION
+def users_add(
+    username: str,
+    role: str,
+    facility_id: str | None,
+    province_code: str | None,
+    token: bool,
+    database_url: str | None,
+) -> None:
+    """Create a user (and print its first API token; only its hash is stored)."""
+    from data.schema.registry import Role
+
+    store = registry_store(database_url)
+    store.add_user(
+        username, Role(role), facility_id=facility_id, province_code=province_code, actor="cli"
+    )
+    click.echo(f"user {username} ({role}) created")
+    if token:
+        click.echo(store.issue_token(username, label="cli", actor="cli"))
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Expire after N days.")
+@DATABASE_OPTION
+def users_token(username: str, days: int | None, database_url: str | None) -> None:
+    """Issue a new API token for a user and print it (shown once)."""
+    import datetime as dt
+
+    store = registry_store(database_url)
+    expires_at = None if days is None else dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+    click.echo(store.issue_token(username, label="cli", expires_at=expires_at, actor="cli"))
+
+
+@users.command("disable")
+@click.argument("username")
+@DATABASE_OPTION
+def users_disable(username: str, database_url: str | None) -> None:
+    """Disable a user: its tokens stop working at once."""
+    registry_store(database_url).set_user_disabled(username, True, actor="cli")
+    click.echo(f"user {username} disabled")
+
+
+@users.command("list")
+@DATABASE_OPTION
+def users_list(database_url: str | None) -> None:
+    """List users (never tokens)."""
+    for user in registry_store(database_url).list_users():
+        click.echo(
+            f"{user['username']}\t{user['role']}\t{user['facility_id'] or ''}\t"
+            f"{user['province_code'] or ''}\t{'disabled' if user['disabled'] else ''}"
+        )
