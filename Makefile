@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run plan test bench bench-load install clean-cache
+.PHONY: run plan test lint bench bench-load install clean-cache
 RUN_DB := $${OXYROUTE_DATABASE_URL:-sqlite:///$(CURDIR)/.cache/run/oxyroute.sqlite3}
 
 $(STAMP): pyproject.toml
@@ -28,6 +28,13 @@ plan: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The gates .ci/run applies before the tests (and .pre-commit-config.yaml before a commit).
+SOURCES := api.py cli.py commands web coordination matcher routing data
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict $(SOURCES)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_matrix.py
