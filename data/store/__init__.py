@@ -1,0 +1,35 @@
+"""The registry store: registry records, report revisions, approvals, users, tokens, audit trail.
+
+All writes run in one transaction each (``BEGIN IMMEDIATE`` on SQLite) and leave one audit row per
+change in the same transaction, so a change and its audit row are stored together or not at all.
+Report revisions and audit rows are append-only (database triggers refuse UPDATE and DELETE).
+
+:class:`Store` is composed of one part per concern, each in its own module over the same engine and
+clock (:mod:`data.store.base`): registry records and provinces (:mod:`~data.store.registry`), daily
+reports and their revisions (:mod:`~data.store.reports`), approval and locking of days
+(:mod:`~data.store.approvals`), users and tokens (:mod:`~data.store.users`) and the audit trail
+(:mod:`~data.store.audit`). Rows become records in :mod:`data.store.rows`.
+"""
+
+from __future__ import annotations
+
+from data.store.approvals import Approval, ApprovalStore
+from data.store.audit import AuditEvent, AuditStore
+from data.store.base import utc_now
+from data.store.registry import RegistryStore
+from data.store.reports import ReportStore, SubmissionResult
+from data.store.users import UserStore
+
+__all__ = ["Approval", "AuditEvent", "Store", "SubmissionResult", "utc_now"]
+
+
+class Store(RegistryStore, ReportStore, ApprovalStore, UserStore, AuditStore):
+    """Repository functions over one database.
+
+    Parameters
+    ----------
+    engine
+        From :func:`data.db.create_db_engine`, with the schema upgraded.
+    clock
+        Returns the present instant (aware); injected so that tests control "now".
+    """

@@ -1,0 +1,511 @@
+"""Daily reports in the store: submissions as append-only revisions, idempotent retries, history.
+
+A report is stored as a new revision only when its content differs from the latest one; a
+province's approved (locked) day refuses changes; an Idempotency-Key makes a retried request
+return its first answer. Generated (seed) reports go through the same rules in bulk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from data.db.models import approvals, audit_events, facilities, idempotency_keys, report_revisions
+from data.errors import (
+    ConflictError,
+    IdempotencyKeyReusedError,
+    InvalidInputError,
+    RecordNotFoundError,
+)
+from data.reporting import Submission, local_date
+from data.schema.registry import DailyReport, ReportRevision
+from data.store.approvals import refuse_if_locked
+from data.store.base import StoreBase
+from data.store.rows import aware_utc, inserted_id, revision_from_row, to_row
+
+_WRITE_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionResult:
+    """What happened to a submitted report.
+
+    ``created`` is False when the content equalled the latest revision (nothing stored);
+    ``replayed`` is True when the answer comes from an earlier request with the same
+    Idempotency-Key.
+    """
+
+    revision: ReportRevision
+    created: bool
+    replayed: bool = False
+
+
+def _replayed_submission(
+    connection: Connection, user_id: int | None, idempotency_key: str, request_hash: str | None
+) -> SubmissionResult | None:
+    """Return the first answer to a request with this user's Idempotency-Key, or None.
+
+    Raises
+    ------
+    IdempotencyKeyReusedError
+        If the key was used before with a different request.
+    """
+    earlier = connection.execute(
+        select(idempotency_keys).where(
+            and_(
+                idempotency_keys.c.user_id == user_id,
+                idempotency_keys.c.idempotency_key == idempotency_key,
+            )
+        )
+    ).first()
+    if earlier is None:
+        return None
+    if earlier.request_hash != request_hash:
+        raise IdempotencyKeyReusedError(
+            "Idempotency-Key: this key was used for a different request; "
+            "send a new key with a new request"
+        )
+    row = connection.execute(
+        select(report_revisions).where(report_revisions.c.revision_id == earlier.revision_id)
+    ).one()
+    return SubmissionResult(revision_from_row(row._mapping), created=earlier.created, replayed=True)
+
+
+def _province_of_facility(connection: Connection, facility_id: str) -> str:
+    """Return the province code of a facility.
+
+    Raises
+    ------
+    RecordNotFoundError
+        If there is no facility ``facility_id``.
+    """
+    facility = connection.execute(
+        select(facilities.c.province_code).where(facilities.c.facility_id == facility_id)
+    ).first()
+    if facility is None:
+        raise RecordNotFoundError(f"facility_id: no facility {facility_id!r}")
+    return str(facility.province_code)
+
+
+def _generated_item_problems(
+    items: Sequence[tuple[DailyReport, dt.datetime]], now: dt.datetime
+) -> list[str]:
+    """List every generated item whose instant is naive or future, or whose day is too late."""
+    problems = []
+    for position, (report, submitted_at) in enumerate(items, start=1):
+        if submitted_at.tzinfo is None or submitted_at > now:
+            problems.append(
+                f"submitted_at: item {position} must be an aware instant not after now, "
+                f"got {submitted_at}"
+            )
+        elif report.report_date > local_date(submitted_at) + dt.timedelta(days=1):
+            problems.append(
+                f"report_date: item {position} ({report.report_date}) is after the day "
+                f"after its submission ({submitted_at})"
+            )
+    return problems
+
+
+def _facility_provinces(connection: Connection) -> dict[str, str]:
+    """Return the province code of every facility, by facility id."""
+    rows = connection.execute(select(facilities.c.facility_id, facilities.c.province_code))
+    return {row.facility_id: row.province_code for row in rows}
+
+
+def _locked_days(
+    connection: Connection, first_day: dt.date, last_day: dt.date
+) -> set[tuple[str, dt.date]]:
+    """Return the (province, day) pairs approved and locked between two days (inclusive)."""
+    rows = connection.execute(
+        select(approvals.c.province_code, approvals.c.report_date).where(
+            and_(
+                approvals.c.report_date.between(first_day, last_day),
+                approvals.c.locked.is_(True),
+            )
+        )
+    )
+    return {(row.province_code, row.report_date) for row in rows}
+
+
+def _latest_revisions(
+    connection: Connection, first_day: dt.date, last_day: dt.date
+) -> dict[tuple[str, dt.date], tuple[int, str]]:
+    """Return the latest revision number and content hash of each report between two days."""
+    latest: dict[tuple[str, dt.date], tuple[int, str]] = {}
+    for row in connection.execute(
+        select(
+            report_revisions.c.facility_id,
+            report_revisions.c.report_date,
+            report_revisions.c.revision,
+            report_revisions.c.content_hash,
+        ).where(report_revisions.c.report_date.between(first_day, last_day))
+    ):
+        key = (row.facility_id, row.report_date)
+        if key not in latest or latest[key][0] < row.revision:
+            latest[key] = (row.revision, row.content_hash)
+    return latest
+
+
+def _generated_audit_row(
+    report: DailyReport,
+    number: int,
+    content_hash: str,
+    submitted_at: dt.datetime,
+    submitted_by: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Return the audit row of a generated revision (``detail.generated`` and its instant)."""
+    return {
+        "at": now,
+        "actor": submitted_by,
+        "action": "submit" if number == 1 else "correct",
+        "entity": "reports",
+        "entity_id": f"{report.facility_id}/{report.report_date}",
+        "detail": {
+            "revision": number,
+            "content_hash": content_hash,
+            "generated": True,
+            "submitted_at": submitted_at.isoformat(),
+        },
+    }
+
+
+class ReportStore(StoreBase):
+    """Submit daily reports (single, batch, generated) and read their revisions."""
+
+    # ------------------------------------------------------------------ daily reports
+
+    def submit_report(
+        self,
+        report: DailyReport,
+        *,
+        submitted_by: str,
+        user_id: int | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> SubmissionResult:
+        """Store a daily report: a new revision if its content differs from the latest one.
+
+        Submitting the same content as the latest revision stores nothing and returns that
+        revision (``created=False``). With ``idempotency_key`` (per user), a repeated request
+        returns the first answer (``replayed=True``).
+
+        Raises
+        ------
+        RecordNotFoundError
+            If the facility does not exist.
+        InvalidInputError
+            If ``report_date`` is after tomorrow (Asia/Ho_Chi_Minh).
+        IdempotencyKeyReusedError
+            If the key was used before with a different request.
+        LockedError
+            If the facility's province approved (locked) ``report_date``; a repeated request
+            with the same Idempotency-Key still gets its first answer.
+        ConflictError
+            If a concurrent request with the same key won the race.
+        """
+        if idempotency_key is not None and (user_id is None or request_hash is None):
+            raise ValueError("an idempotency key needs user_id and request_hash")
+        now = self.clock()
+        tomorrow = local_date(now) + dt.timedelta(days=1)
+        if report.report_date > tomorrow:
+            raise InvalidInputError(
+                f"report_date: must not be after tomorrow ({tomorrow}, Asia/Ho_Chi_Minh), "
+                f"got {report.report_date}"
+            )
+        content_hash = report.content_hash()
+        for attempt in range(_WRITE_RETRIES):
+            try:
+                return self._submit_once(
+                    report, content_hash, now, submitted_by, user_id, idempotency_key, request_hash
+                )
+            except IntegrityError as error:
+                text = str(error.orig)
+                if "idempotency" in text:
+                    raise ConflictError(
+                        "a request with this Idempotency-Key is already being "
+                        "processed; retry later"
+                    ) from None
+                if attempt == _WRITE_RETRIES - 1:
+                    raise ConflictError("the report was changed concurrently; retry") from None
+        raise AssertionError("unreachable")
+
+    def submit_reports(
+        self, reports: list[DailyReport], *, submitted_by: str
+    ) -> list[SubmissionResult]:
+        """Submit many reports in one transaction: all are stored, or none.
+
+        Raises
+        ------
+        RecordNotFoundError, InvalidInputError
+            As :meth:`submit_report`, for the first bad report (nothing is stored).
+        """
+        now = self.clock()
+        tomorrow = local_date(now) + dt.timedelta(days=1)
+        late = [r for r in reports if r.report_date > tomorrow]
+        if late:
+            raise InvalidInputError(
+                f"report_date: must not be after tomorrow ({tomorrow}), got {late[0].report_date}"
+            )
+        with self._write() as connection:
+            return [
+                self._submit_in(
+                    connection, report, report.content_hash(), now, submitted_by, None, None, None
+                )
+                for report in reports
+            ]
+
+    def _submit_once(
+        self,
+        report: DailyReport,
+        content_hash: str,
+        now: dt.datetime,
+        submitted_by: str,
+        user_id: int | None,
+        idempotency_key: str | None,
+        request_hash: str | None,
+    ) -> SubmissionResult:
+        with self._write() as connection:
+            return self._submit_in(
+                connection,
+                report,
+                content_hash,
+                now,
+                submitted_by,
+                user_id,
+                idempotency_key,
+                request_hash,
+            )
+
+    def _submit_in(
+        self,
+        connection: Connection,
+        report: DailyReport,
+        content_hash: str,
+        now: dt.datetime,
+        submitted_by: str,
+        user_id: int | None,
+        idempotency_key: str | None,
+        request_hash: str | None,
+    ) -> SubmissionResult:
+        if idempotency_key is not None:
+            replayed = _replayed_submission(connection, user_id, idempotency_key, request_hash)
+            if replayed is not None:
+                return replayed
+        refuse_if_locked(
+            connection, _province_of_facility(connection, report.facility_id), report.report_date
+        )
+        latest = connection.execute(
+            select(report_revisions)
+            .where(
+                and_(
+                    report_revisions.c.facility_id == report.facility_id,
+                    report_revisions.c.report_date == report.report_date,
+                )
+            )
+            .order_by(report_revisions.c.revision.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.content_hash == content_hash:
+            revision_id, created = latest.revision_id, False
+            result = revision_from_row(latest._mapping)
+        else:
+            number = 1 if latest is None else latest.revision + 1
+            values = to_row(report)
+            revision_id = inserted_id(
+                connection.execute(
+                    insert(report_revisions).values(
+                        **values,
+                        revision=number,
+                        content_hash=content_hash,
+                        submitted_at=now,
+                        submitted_by=submitted_by,
+                        generated=False,
+                        source=None,
+                    )
+                )
+            )
+            created = True
+            result = ReportRevision(report, number, now, submitted_by, content_hash)
+            self._audit(
+                connection,
+                submitted_by,
+                "submit" if number == 1 else "correct",
+                "reports",
+                f"{report.facility_id}/{report.report_date}",
+                {"revision": number, "content_hash": content_hash},
+            )
+        if idempotency_key is not None:
+            connection.execute(
+                insert(idempotency_keys).values(
+                    user_id=user_id,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    revision_id=revision_id,
+                    created=created,
+                    created_at=now,
+                )
+            )
+        return SubmissionResult(result, created=created)
+
+    def load_generated_reports(
+        self,
+        items: Sequence[tuple[DailyReport, dt.datetime]],
+        *,
+        submitted_by: str,
+        source: str,
+    ) -> int:
+        """Store generated reports, each as if submitted at its own instant, in one transaction.
+
+        For seed data: every revision is stored with ``generated=True`` and ``source``, so that it
+        is labelled wherever it is shown, and leaves one audit row (``detail.generated``). Items
+        are applied in order (a later item for the same facility-day is a correction, or nothing
+        if its content is unchanged); the usual rules hold (locked days, unknown facilities), all
+        or nothing. Rows are written in bulk (thousands of reports in a second).
+
+        Returns
+        -------
+        int
+            The number of revisions stored.
+
+        Raises
+        ------
+        InvalidInputError
+            If an instant is naive or in the future, or a report date is after the day after its
+            submission (Asia/Ho_Chi_Minh); nothing is stored.
+        RecordNotFoundError, LockedError
+            As :meth:`submit_report`; nothing is stored.
+        """
+        now = self.clock()
+        problems = _generated_item_problems(items, now)
+        if problems:
+            raise InvalidInputError.from_problems("generated reports", problems)
+        if not items:
+            return 0
+        days = [report.report_date for report, _ in items]
+        first_day, last_day = min(days), max(days)
+        with self._write() as connection:
+            province_of = _facility_provinces(connection)
+            locked = _locked_days(connection, first_day, last_day)
+            latest = _latest_revisions(connection, first_day, last_day)
+            revision_rows: list[dict[str, Any]] = []
+            audit_rows: list[dict[str, Any]] = []
+            for report, submitted_at in items:
+                province_code = province_of.get(report.facility_id)
+                if province_code is None:
+                    raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
+                if (province_code, report.report_date) in locked:
+                    refuse_if_locked(connection, province_code, report.report_date)
+                key = (report.facility_id, report.report_date)
+                content_hash = report.content_hash()
+                number, previous_hash = latest.get(key, (0, ""))
+                if previous_hash == content_hash:
+                    continue
+                number += 1
+                latest[key] = (number, content_hash)
+                revision_rows.append(
+                    {
+                        **to_row(report),
+                        "revision": number,
+                        "content_hash": content_hash,
+                        "submitted_at": submitted_at,
+                        "submitted_by": submitted_by,
+                        "generated": True,
+                        "source": source,
+                    }
+                )
+                audit_rows.append(
+                    _generated_audit_row(
+                        report, number, content_hash, submitted_at, submitted_by, now
+                    )
+                )
+            if revision_rows:
+                connection.execute(insert(report_revisions), revision_rows)
+                connection.execute(insert(audit_events), audit_rows)
+        return len(revision_rows)
+
+    # ------------------------------------------------------------------ report history
+
+    def report_history(self, facility_id: str, report_date: dt.date) -> list[ReportRevision]:
+        """Return every revision of one report, oldest first (empty if never reported)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(report_revisions)
+                .where(
+                    and_(
+                        report_revisions.c.facility_id == facility_id,
+                        report_revisions.c.report_date == report_date,
+                    )
+                )
+                .order_by(report_revisions.c.revision)
+            )
+            return [revision_from_row(row._mapping) for row in rows]
+
+    def latest_reports(
+        self,
+        *,
+        date_from: dt.date,
+        date_to: dt.date,
+        facility_id: str | None = None,
+        province_code: str | None = None,
+    ) -> list[ReportRevision]:
+        """Return the latest revision of each report in the period, by facility then day."""
+        latest = (
+            select(
+                report_revisions.c.facility_id,
+                report_revisions.c.report_date,
+                func.max(report_revisions.c.revision).label("revision"),
+            )
+            .where(report_revisions.c.report_date.between(date_from, date_to))
+            .group_by(report_revisions.c.facility_id, report_revisions.c.report_date)
+            .subquery()
+        )
+        query = (
+            select(report_revisions)
+            .join(
+                latest,
+                and_(
+                    report_revisions.c.facility_id == latest.c.facility_id,
+                    report_revisions.c.report_date == latest.c.report_date,
+                    report_revisions.c.revision == latest.c.revision,
+                ),
+            )
+            .order_by(report_revisions.c.facility_id, report_revisions.c.report_date)
+        )
+        if facility_id is not None:
+            query = query.where(report_revisions.c.facility_id == facility_id)
+        if province_code is not None:
+            query = query.join(
+                facilities, facilities.c.facility_id == report_revisions.c.facility_id
+            ).where(facilities.c.province_code == province_code)
+        with self.engine.connect() as connection:
+            return [revision_from_row(row._mapping) for row in connection.execute(query)]
+
+    def first_submissions(self, *, date_from: dt.date, date_to: dt.date) -> list[Submission]:
+        """Return when each (facility, day) in the period was first reported (its revision 1)."""
+        query = (
+            select(
+                report_revisions.c.facility_id,
+                report_revisions.c.report_date,
+                report_revisions.c.submitted_at,
+            )
+            .where(report_revisions.c.report_date.between(date_from, date_to))
+            .where(report_revisions.c.revision == 1)
+        )
+        with self.engine.connect() as connection:
+            return [
+                Submission(row.facility_id, row.report_date, aware_utc(row.submitted_at))
+                for row in connection.execute(query)
+            ]
+
+    def count_report_revisions(self) -> int:
+        """Return the number of stored report revisions."""
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(select(func.count()).select_from(report_revisions)).scalar_one()
+            )
