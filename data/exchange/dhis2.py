@@ -413,20 +413,7 @@ def parse_data_value_set_json(document: Any) -> list[IncomingValue]:
         if name in document and not isinstance(document[name], str):
             problems.append(f"{name}: must be text, got {document[name]!r}")
     for index, value in enumerate(raw):
-        where = f"dataValues[{index}]"
-        for name in ("dataElement", "value"):
-            if name not in value:
-                problems.append(f"{where}.{name}: is required")
-        for name in _TEXT_KEYS:
-            if name in value and not isinstance(value[name], str):
-                problems.append(f"{where}.{name}: must be text, got {value[name]!r}")
-        if "value" in value and (
-            isinstance(value["value"], bool) or not isinstance(value["value"], str | int | float)
-        ):
-            problems.append(f"{where}.value: must be text (or a number), got {value['value']!r}")
-        for name in ("followup", "deleted"):
-            if name in value and not isinstance(value[name], bool):
-                problems.append(f"{where}.{name}: must be true or false, got {value[name]!r}")
+        problems.extend(_data_value_problems(f"dataValues[{index}]", value))
         if len(problems) > 100:
             break
     if problems:
@@ -448,6 +435,25 @@ def parse_data_value_set_json(document: Any) -> list[IncomingValue]:
             )
         )
     return out
+
+
+def _data_value_problems(where: str, value: Mapping[str, Any]) -> list[str]:
+    """List the problems of one JSON data value (missing keys, wrong types), each at ``where``."""
+    problems = []
+    for name in ("dataElement", "value"):
+        if name not in value:
+            problems.append(f"{where}.{name}: is required")
+    for name in _TEXT_KEYS:
+        if name in value and not isinstance(value[name], str):
+            problems.append(f"{where}.{name}: must be text, got {value[name]!r}")
+    if "value" in value and (
+        isinstance(value["value"], bool) or not isinstance(value["value"], str | int | float)
+    ):
+        problems.append(f"{where}.value: must be text (or a number), got {value['value']!r}")
+    for name in ("followup", "deleted"):
+        if name in value and not isinstance(value[name], bool):
+            problems.append(f"{where}.{name}: must be true or false, got {value[name]!r}")
+    return problems
 
 
 _TEXT_KEYS = (
@@ -646,6 +652,10 @@ def _parse_value(element: DataElement, raw: Any) -> Any:
     return number
 
 
+# (facility, day) -> element code -> (index, typed value or None, is a deletion)
+_Groups = dict[tuple[str, dt.date], dict[str, tuple[int, Any, bool]]]
+
+
 def plan_import(
     values: Sequence[IncomingValue],
     *,
@@ -679,58 +689,20 @@ def plan_import(
     """
     conflicts: list[Conflict] = []
     ignored = 0
-    # (facility, day) -> element code -> (index, typed value or None for a deletion)
-    groups: dict[tuple[str, dt.date], dict[str, tuple[int, Any, bool]]] = {}
+    groups: _Groups = {}
     for incoming in values:
         try:
-            element = DATA_ELEMENTS_BY_CODE.get(incoming.data_element)
-            if element is None:
-                raise _RefusedError(
-                    "dataElement",
-                    f"unknown data element {incoming.data_element!r}; "
-                    "see docs/registry.md for the codes",
-                )
-            if incoming.category_option_combo not in DEFAULT_COMBOS or (
-                incoming.attribute_option_combo not in DEFAULT_COMBOS
-            ):
-                raise _RefusedError(
-                    "categoryOptionCombo", "only the default category option combo is used"
-                )
-            try:
-                day = parse_period(incoming.period)
-            except InvalidInputError as error:
-                raise _RefusedError("period", str(error).partition(": ")[2]) from None
-            facility = (
-                facilities.get(incoming.org_unit) if isinstance(incoming.org_unit, str) else None
+            element, facility, day = _check_value(
+                incoming,
+                facilities=facilities,
+                locked_days=locked_days,
+                principal=principal,
+                tomorrow=tomorrow,
             )
-            if facility is None:
-                raise _RefusedError("orgUnit", f"no facility {incoming.org_unit!r}")
-            try:
-                authorize(
-                    principal,
-                    "reports:write",
-                    facility_id=facility.facility_id,
-                    province_code=facility.province_code,
-                )
-            except PermissionDeniedError as error:
-                raise _RefusedError("orgUnit", str(error)) from None
-            if day > tomorrow:
-                raise _RefusedError("period", f"must not be after tomorrow ({period_of(tomorrow)})")
-            if (facility.province_code, day) in locked_days:
-                raise _RefusedError(
-                    "period",
-                    f"province {facility.province_code} approved {day}, "
-                    "which locks it; ask for an unlock first",
-                )
             if element.derived:
                 ignored += 1  # computed from the other values; a re-import of an export sends it
                 continue
-            typed = None
-            if not incoming.deleted:
-                try:
-                    typed = _parse_value(element, incoming.value)
-                except InvalidInputError as error:
-                    raise _RefusedError("value", str(error).partition(": ")[2]) from None
+            typed = _typed_value(element, incoming)
         except _RefusedError as refused:
             ignored += 1
             conflicts.append(
@@ -752,26 +724,85 @@ def plan_import(
                 )
             )
         group[element.code] = (incoming.index, typed, incoming.deleted)
+    return _plan_reports(groups, latest, ignored=ignored, conflicts=conflicts)
 
+
+def _check_value(
+    incoming: IncomingValue,
+    *,
+    facilities: Mapping[str, Facility],
+    locked_days: frozenset[tuple[str, dt.date]],
+    principal: Principal,
+    tomorrow: dt.date,
+) -> tuple[DataElement, Facility, dt.date]:
+    """Return the data element, facility and day of an incoming value (see :func:`plan_import`).
+
+    Raises
+    ------
+    _RefusedError
+        If the element, combo, period or org unit is unknown, out of the principal's scope, after
+        tomorrow or in a locked day.
+    """
+    element = DATA_ELEMENTS_BY_CODE.get(incoming.data_element)
+    if element is None:
+        raise _RefusedError(
+            "dataElement",
+            f"unknown data element {incoming.data_element!r}; see docs/registry.md for the codes",
+        )
+    if incoming.category_option_combo not in DEFAULT_COMBOS or (
+        incoming.attribute_option_combo not in DEFAULT_COMBOS
+    ):
+        raise _RefusedError("categoryOptionCombo", "only the default category option combo is used")
+    try:
+        day = parse_period(incoming.period)
+    except InvalidInputError as error:
+        raise _RefusedError("period", str(error).partition(": ")[2]) from None
+    facility = facilities.get(incoming.org_unit) if isinstance(incoming.org_unit, str) else None
+    if facility is None:
+        raise _RefusedError("orgUnit", f"no facility {incoming.org_unit!r}")
+    try:
+        authorize(
+            principal,
+            "reports:write",
+            facility_id=facility.facility_id,
+            province_code=facility.province_code,
+        )
+    except PermissionDeniedError as error:
+        raise _RefusedError("orgUnit", str(error)) from None
+    if day > tomorrow:
+        raise _RefusedError("period", f"must not be after tomorrow ({period_of(tomorrow)})")
+    if (facility.province_code, day) in locked_days:
+        raise _RefusedError(
+            "period",
+            f"province {facility.province_code} approved {day}, "
+            "which locks it; ask for an unlock first",
+        )
+    return element, facility, day
+
+
+def _typed_value(element: DataElement, incoming: IncomingValue) -> Any:
+    """Return the typed value of an incoming value (None for a deletion)."""
+    if incoming.deleted:
+        return None
+    try:
+        return _parse_value(element, incoming.value)
+    except InvalidInputError as error:
+        raise _RefusedError("value", str(error).partition(": ")[2]) from None
+
+
+def _plan_reports(
+    groups: _Groups,
+    latest: Mapping[tuple[str, dt.date], DailyReport],
+    *,
+    ignored: int,
+    conflicts: list[Conflict],
+) -> ImportPlan:
+    """Merge each facility-day's values into its latest report and count what changes."""
     reports = []
     imported = updated = deleted = 0
     for (facility_id, day), group in sorted(groups.items()):
         base = latest.get((facility_id, day))
-        content: dict[str, Any] = (
-            base.to_dict()
-            if base is not None
-            else {"facility_id": facility_id, "report_date": day.isoformat()}
-        )
-        counts = {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0}
-        for code, (_, typed, is_deletion) in group.items():
-            element = DATA_ELEMENTS_BY_CODE[code]
-            old = None if base is None else _element_value(element, base)
-            if is_deletion:
-                counts["ignored" if old is None else "deleted"] += 1
-                _reset(content, element)
-                continue
-            counts["imported" if old is None else "updated" if old != typed else "ignored"] += 1
-            _assign(content, element, typed)
+        content, counts = _merged_content(facility_id, day, group, base)
         try:
             report = DailyReport.from_mapping(content)
         except InvalidInputError as error:
@@ -793,6 +824,31 @@ def plan_import(
         deleted += counts["deleted"]
         reports.append(report)
     return ImportPlan(tuple(reports), imported, updated, ignored, deleted, tuple(conflicts))
+
+
+def _merged_content(
+    facility_id: str,
+    day: dt.date,
+    group: dict[str, tuple[int, Any, bool]],
+    base: DailyReport | None,
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Return a report's content with a group's values applied, and the DHIS2 counts per value."""
+    content: dict[str, Any] = (
+        base.to_dict()
+        if base is not None
+        else {"facility_id": facility_id, "report_date": day.isoformat()}
+    )
+    counts = {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0}
+    for code, (_, typed, is_deletion) in group.items():
+        element = DATA_ELEMENTS_BY_CODE[code]
+        old = None if base is None else _element_value(element, base)
+        if is_deletion:
+            counts["ignored" if old is None else "deleted"] += 1
+            _reset(content, element)
+            continue
+        counts["imported" if old is None else "updated" if old != typed else "ignored"] += 1
+        _assign(content, element, typed)
+    return content, counts
 
 
 class _RefusedError(Exception):
