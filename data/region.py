@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from data.errors import InvalidInputError, MissingDataFileError
 from data.places import read_places
@@ -36,7 +36,8 @@ _TOP_KEYS = {
     "speeds_kph",
 }
 _ROAD_KEYS = {"file", "network_type", "overpass_query", "max_snap_m"}
-_PLACE_KEYS = {"file", "id_column", "name_column", "lon_column", "lat_column"}
+_PLACE_COLUMNS = ("id_column", "name_column", "lon_column", "lat_column")
+_PLACE_KEYS = {"file", *_PLACE_COLUMNS}
 _GATEWAY_KEYS = {"id", "name", "lon", "lat", "links"}
 _LINK_KEYS = {"extra_min", "extra_km"}
 
@@ -216,6 +217,15 @@ def _parse_gateways(raw: Any, problems: list[str]) -> list[Gateway]:
     return gateways
 
 
+class _RoadSettings(NamedTuple):
+    """The ``[roads]`` table, checked (the file is resolved later)."""
+
+    file: str | None
+    overpass_query: str | None
+    network_type: str
+    max_snap_m: float
+
+
 def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) -> Region:
     """Load and validate a region by bundled name or TOML path.
 
@@ -234,9 +244,60 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         If the TOML is malformed or breaks the format (every problem is listed).
     """
     path = region_file(region)
+    problems: list[str] = []
+    document = _check_keys(_read_toml(path), _TOP_KEYS, path.stem, problems)
+    name, timezone, province_code = _parse_header(document, problems)
+    roads = _parse_roads(document.get("roads", {}), problems)
+    speeds = _parse_speeds(document.get("speeds_kph", {}), problems)
+    gateways = _parse_gateways(document.get("gateways", []), problems)
+    place_tables = _parse_place_tables(document, problems)
+    if problems:
+        raise InvalidInputError.from_problems(f"region file {path.name}", problems)
+
+    resolved_data_dir: Path | None
+    try:
+        resolved_data_dir = resolve_data_dir(data_dir)
+    except MissingDataFileError:
+        if data_dir is not None:
+            raise
+        resolved_data_dir = None
+    base = path.parent
+    road_file = None
+    if roads.file is not None:
+        try:
+            road_file = _resolve(roads.file, base, resolved_data_dir, "roads.file")
+        except MissingDataFileError:
+            if roads.overpass_query is None:
+                raise
+    sources = {
+        key: PlacesSource(
+            _resolve(table["file"], base, resolved_data_dir, f"{key}.file"),
+            **{c: table[c] for c in _PLACE_COLUMNS if c in table},
+        )
+        for key, table in place_tables.items()
+    }
+    return Region(
+        region_id=path.stem,
+        name=str(name),
+        timezone=timezone,
+        road_file=road_file,
+        network_type=roads.network_type,
+        overpass_query=roads.overpass_query,
+        max_snap_m=roads.max_snap_m,
+        facilities=sources.get("facilities"),
+        suppliers=sources.get("suppliers"),
+        gateways=tuple(gateways),
+        speeds_kph=MappingProxyType(speeds),
+        source_file=path,
+        province_code=province_code,
+    )
+
+
+def _read_toml(path: Path) -> Any:
+    """Return the TOML document of a region file (UTF-8, with or without a byte-order mark)."""
     try:
         # utf-8-sig: editors on Windows save a byte-order mark, which TOML itself does not allow.
-        document = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
             f"region file {path.name}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
@@ -244,8 +305,12 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInputError(f"region file {path.name}: malformed TOML ({exc})") from None
-    problems: list[str] = []
-    document = _check_keys(document, _TOP_KEYS, path.stem, problems)
+
+
+def _parse_header(
+    document: Mapping[str, Any], problems: list[str]
+) -> tuple[str | None, str, str | None]:
+    """Check the top-level keys; return the name, time zone and province code."""
     name = _string(document, "name", "region", problems)
     if name is None:
         problems.append("region.name: missing")
@@ -262,7 +327,12 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         problems.append(
             f"region.timezone: unknown time zone {timezone!r} (e.g. 'Asia/Ho_Chi_Minh')"
         )
-    roads = _check_keys(document.get("roads", {}), _ROAD_KEYS, "roads", problems)
+    return name, timezone, province_code
+
+
+def _parse_roads(raw: Any, problems: list[str]) -> _RoadSettings:
+    """Check the ``[roads]`` table: a file or an Overpass query, network type, snap limit."""
+    roads = _check_keys(raw, _ROAD_KEYS, "roads", problems)
     road_value = _string(roads, "file", "roads", problems)
     overpass = _string(roads, "overpass_query", "roads", problems)
     if road_value is None and overpass is None:
@@ -276,65 +346,33 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
             _number(roads["max_snap_m"], "roads.max_snap_m", problems, positive=True)
             or DEFAULT_MAX_SNAP_M
         )
-    speeds: dict[str, float] = {}
-    raw_speeds = document.get("speeds_kph", {})
-    if not isinstance(raw_speeds, dict):
+    return _RoadSettings(road_value, overpass, network_type, max_snap_m)
+
+
+def _parse_speeds(raw: Any, problems: list[str]) -> dict[str, float]:
+    """Check the ``[speeds_kph]`` table of road class = positive km/h."""
+    if not isinstance(raw, dict):
         problems.append("speeds_kph: must be a table of road class = km/h")
-        raw_speeds = {}
-    for road_class, speed in raw_speeds.items():
+        return {}
+    speeds: dict[str, float] = {}
+    for road_class, speed in raw.items():
         value = _number(speed, f"speeds_kph.{road_class}", problems, positive=True)
         if value is not None:
             speeds[str(road_class)] = value
-    gateways = _parse_gateways(document.get("gateways", []), problems)
+    return speeds
+
+
+def _parse_place_tables(
+    document: Mapping[str, Any], problems: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Check the ``[facilities]`` and ``[suppliers]`` tables present; return them by key."""
     place_tables = {}
     for key in ("facilities", "suppliers"):
         if key in document:
             table = _check_keys(document[key], _PLACE_KEYS, key, problems)
             if _string(table, "file", key, problems) is None:
                 problems.append(f"{key}.file: missing")
-            for column in ("id_column", "name_column", "lon_column", "lat_column"):
+            for column in _PLACE_COLUMNS:
                 _string(table, column, key, problems)
             place_tables[key] = table
-    if problems:
-        raise InvalidInputError.from_problems(f"region file {path.name}", problems)
-
-    resolved_data_dir: Path | None
-    try:
-        resolved_data_dir = resolve_data_dir(data_dir)
-    except MissingDataFileError:
-        if data_dir is not None:
-            raise
-        resolved_data_dir = None
-    base = path.parent
-    road_file = None
-    if road_value is not None:
-        try:
-            road_file = _resolve(road_value, base, resolved_data_dir, "roads.file")
-        except MissingDataFileError:
-            if overpass is None:
-                raise
-    sources: dict[str, PlacesSource] = {}
-    for key, table in place_tables.items():
-        sources[key] = PlacesSource(
-            _resolve(table["file"], base, resolved_data_dir, f"{key}.file"),
-            **{
-                c: table[c]
-                for c in ("id_column", "name_column", "lon_column", "lat_column")
-                if c in table
-            },
-        )
-    return Region(
-        region_id=path.stem,
-        name=str(name),
-        timezone=timezone,
-        road_file=road_file,
-        network_type=network_type,
-        overpass_query=overpass,
-        max_snap_m=max_snap_m,
-        facilities=sources.get("facilities"),
-        suppliers=sources.get("suppliers"),
-        gateways=tuple(gateways),
-        speeds_kph=MappingProxyType(speeds),
-        source_file=path,
-        province_code=province_code,
-    )
+    return place_tables
