@@ -26,7 +26,7 @@ import re
 import types
 import typing
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
@@ -86,92 +86,138 @@ def optional_hint(hint: Any) -> tuple[bool, Any]:
     return False, hint
 
 
+# name, field type, value, whether it comes from a spreadsheet cell, problems -> value or None
+_Parser = Callable[[str, Any, Any, bool, list[str]], Any]
+
+
 def _parse_scalar(name: str, base: Any, value: Any, *, text: bool, problems: list[str]) -> Any:
     """Coerce one value to ``base``; append a problem and return None if it cannot be."""
     origin = typing.get_origin(base)
+    parser: _Parser
     if isinstance(base, type) and issubclass(base, StrEnum):
-        if isinstance(value, str) and value.strip() in {m.value for m in base}:
-            return base(value.strip())
-        allowed = ", ".join(m.value for m in base)
-        problems.append(f"{name}: must be one of {allowed}, got {value!r}")
-        return None
-    if base is bool:
-        if isinstance(value, bool):
-            return value
-        if text and isinstance(value, str | int) and str(value).strip().lower() in _TRUE_WORDS:
-            return True
-        if text and isinstance(value, str | int) and str(value).strip().lower() in _FALSE_WORDS:
-            return False
-        problems.append(f"{name}: must be true or false, got {value!r}")
-        return None
-    if base is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            # JSON Schema counts 3.0 as an integer, and spreadsheets store 3 as 3.0.
-            return int(value)
-        if text and isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
-            return int(value.strip())
-        problems.append(f"{name}: must be a whole number, got {value!r}")
-        return None
-    if base is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            number = float(value)
-        elif text and isinstance(value, str):
-            try:
-                number = float(value.strip().replace(",", "."))
-            except ValueError:
-                problems.append(f"{name}: must be a number, got {value!r}")
-                return None
-        else:
+        parser = _parse_enum
+    elif origin in (Mapping, dict):
+        parser = _parse_counts
+    elif origin is tuple:
+        parser = _parse_texts
+    elif base in _SCALAR_PARSERS:
+        parser = _SCALAR_PARSERS[base]
+    else:
+        raise TypeError(f"no parser for {name}: {base!r}")  # a programming error in this module
+    return parser(name, base, value, text, problems)
+
+
+def _parse_enum(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> Any:
+    if isinstance(value, str) and value.strip() in {m.value for m in base}:
+        return base(value.strip())
+    allowed = ", ".join(m.value for m in base)
+    problems.append(f"{name}: must be one of {allowed}, got {value!r}")
+    return None
+
+
+def _parse_bool(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if text and isinstance(value, str | int) and str(value).strip().lower() in _TRUE_WORDS:
+        return True
+    if text and isinstance(value, str | int) and str(value).strip().lower() in _FALSE_WORDS:
+        return False
+    problems.append(f"{name}: must be true or false, got {value!r}")
+    return None
+
+
+def _parse_int(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        # JSON Schema counts 3.0 as an integer, and spreadsheets store 3 as 3.0.
+        return int(value)
+    if text and isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+        return int(value.strip())
+    problems.append(f"{name}: must be a whole number, got {value!r}")
+    return None
+
+
+def _parse_float(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif text and isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
             problems.append(f"{name}: must be a number, got {value!r}")
             return None
-        if not math.isfinite(number):
-            problems.append(f"{name}: must be a finite number, got {value!r}")
-            return None
-        return number
-    if base is str:
-        if isinstance(value, str):
-            return value
-        if text and isinstance(value, int | float) and not isinstance(value, bool):
-            # Spreadsheets turn codes such as 79 into numbers; keep them as text.
-            return str(int(value)) if float(value).is_integer() else str(value)
-        problems.append(f"{name}: must be text, got {value!r}")
+    else:
+        problems.append(f"{name}: must be a number, got {value!r}")
         return None
-    if base is dt.date:
-        if text and isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, str):
-            try:
-                if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
-                    raise ValueError(value)
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        problems.append(f"{name}: must be a date written YYYY-MM-DD, got {value!r}")
+    if not math.isfinite(number):
+        problems.append(f"{name}: must be a finite number, got {value!r}")
         return None
-    if origin in (Mapping, dict):
-        if text and isinstance(value, str):
-            return _parse_counts_text(name, value, problems)
-        if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
-            out: dict[str, int] = {}
-            for key, count in value.items():
-                parsed = _parse_scalar(f"{name}[{key!r}]", int, count, text=text, problems=problems)
-                if parsed is not None:
-                    out[key] = parsed
-            return out
-        problems.append(f"{name}: must be an object mapping cylinder size to count, got {value!r}")
-        return None
-    if origin is tuple:
-        if text and isinstance(value, str):
-            return tuple(part.strip() for part in value.split(";") if part.strip())
-        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-            return tuple(value)
-        problems.append(f"{name}: must be a list of text values, got {value!r}")
-        return None
-    raise TypeError(f"no parser for {name}: {base!r}")  # a programming error in this module
+    return number
+
+
+def _parse_str(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> str | None:
+    if isinstance(value, str):
+        return value
+    if text and isinstance(value, int | float) and not isinstance(value, bool):
+        # Spreadsheets turn codes such as 79 into numbers; keep them as text.
+        return str(int(value)) if float(value).is_integer() else str(value)
+    problems.append(f"{name}: must be text, got {value!r}")
+    return None
+
+
+def _parse_date(
+    name: str, base: Any, value: Any, text: bool, problems: list[str]
+) -> dt.date | None:
+    if text and isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+                raise ValueError(value)
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    problems.append(f"{name}: must be a date written YYYY-MM-DD, got {value!r}")
+    return None
+
+
+def _parse_counts(
+    name: str, base: Any, value: Any, text: bool, problems: list[str]
+) -> dict[str, int] | None:
+    if text and isinstance(value, str):
+        return _parse_counts_text(name, value, problems)
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        out: dict[str, int] = {}
+        for key, count in value.items():
+            parsed = _parse_int(f"{name}[{key!r}]", int, count, text, problems)
+            if parsed is not None:
+                out[key] = parsed
+        return out
+    problems.append(f"{name}: must be an object mapping cylinder size to count, got {value!r}")
+    return None
+
+
+def _parse_texts(
+    name: str, base: Any, value: Any, text: bool, problems: list[str]
+) -> tuple[str, ...] | None:
+    if text and isinstance(value, str):
+        return tuple(part.strip() for part in value.split(";") if part.strip())
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    problems.append(f"{name}: must be a list of text values, got {value!r}")
+    return None
+
+
+_SCALAR_PARSERS: dict[Any, _Parser] = {
+    bool: _parse_bool,
+    int: _parse_int,
+    float: _parse_float,
+    str: _parse_str,
+    dt.date: _parse_date,
+}
 
 
 def _parse_counts_text(name: str, value: str, problems: list[str]) -> dict[str, int] | None:
@@ -186,6 +232,13 @@ def _parse_counts_text(name: str, value: str, problems: list[str]) -> dict[str, 
             return None
         out[key.strip()] = int(count.strip())
     return out
+
+
+def _contradiction(name: str, given: Any, fixed: Any) -> list[str]:
+    """Return the problem of a sent value that differs from the one the caller fixed, if any."""
+    if given is not None and given != "" and str(given) != str(fixed):
+        return [f"{name}: is {fixed!r} here (from the address), got {given!r}"]
+    return []
 
 
 def is_required_field(field: dataclasses.Field[Any]) -> bool:
@@ -253,13 +306,9 @@ class RegistryRecord:
         for name, hint in hints.items():
             optional, base = optional_hint(hint)
             if name in fixed:
-                given = data.get(name)
-                if given is not None and given != "" and str(given) != str(fixed[name]):
-                    # Well-formed but contradicting the address: a broken rule (422), not a
-                    # malformed body.
-                    contradictions.append(
-                        f"{name}: is {fixed[name]!r} here (from the address), got {given!r}"
-                    )
+                # Well-formed but contradicting the address: a broken rule (422), not a
+                # malformed body.
+                contradictions.extend(_contradiction(name, data.get(name), fixed[name]))
                 values[name] = fixed[name]
                 continue
             if name in cls.READ_ONLY_FIELDS:
@@ -270,13 +319,10 @@ class RegistryRecord:
             if text and isinstance(raw, str) and not raw.strip():
                 raw = None
             if raw is None:
-                if name not in data and not is_required_field(fields[name]):
-                    continue
-                if optional:
-                    values[name] = None
-                elif not is_required_field(fields[name]):
-                    continue
-                else:
+                required = is_required_field(fields[name])
+                if optional and (name in data or required):
+                    values[name] = None  # an explicit null, or a required optional field
+                elif required:
                     problems.append(f"{name}: is required")
                 continue
             parsed = _parse_scalar(name, base, raw, text=text, problems=problems)

@@ -428,6 +428,89 @@ def _as_matrix(
     return result
 
 
+def _reference_problems(
+    vehicles: tuple[Vehicle, ...],
+    jobs: tuple[Job, ...],
+    shipments: tuple[Shipment, ...],
+    n: int | None,
+) -> list[str]:
+    """List duplicate vehicle and task ids, and location indices outside ``n`` locations."""
+    problems: list[str] = []
+
+    def check_idx(what: str, idx: int | None) -> None:
+        if idx is not None and n is not None and idx >= n:
+            problems.append(
+                f"{what} is {idx} but the matrices have only {n} locations (valid: 0..{n - 1})"
+            )
+
+    seen_vehicles: set[TaskId] = set()
+    for vehicle in vehicles:
+        what = f"vehicle {vehicle.vehicle_id!r}"
+        if vehicle.vehicle_id in seen_vehicles:
+            problems.append(f"{what}: vehicle_id is used twice; ids must be unique")
+        seen_vehicles.add(vehicle.vehicle_id)
+        check_idx(f"{what} start_location_idx", vehicle.start_location_idx)
+        check_idx(f"{what} end_location_idx", vehicle.end_location_idx)
+        for idx in vehicle.reload_location_idxs:
+            check_idx(f"{what} reload_location_idxs", idx)
+    seen_tasks: set[TaskId] = set()
+
+    def check_task_id(what: str, task_id: TaskId) -> None:
+        if task_id in seen_tasks:
+            problems.append(
+                f"{what}: id {task_id!r} is used twice; job and shipment step ids must be unique"
+            )
+        seen_tasks.add(task_id)
+
+    for job in jobs:
+        check_task_id(f"job {job.job_id!r}", job.job_id)
+        check_idx(f"job {job.job_id!r} location_idx", job.location_idx)
+    for shipment in shipments:
+        for step in (shipment.pickup, shipment.delivery):
+            check_task_id(f"shipment step {step.step_id!r}", step.step_id)
+            check_idx(f"shipment step {step.step_id!r} location_idx", step.location_idx)
+    return problems
+
+
+def _vehicle_cost_problems(
+    vehicles: tuple[Vehicle, ...], *, has_costs: bool, has_distances: bool
+) -> list[str]:
+    """List vehicle costs and limits that the given matrices cannot serve (as in VROOM)."""
+    problems = []
+    for vehicle in vehicles:
+        what = f"vehicle {vehicle.vehicle_id!r}"
+        if has_costs and vehicle.cost_per_hour != DEFAULT_COST_PER_HOUR:
+            problems.append(
+                f"{what}: cost_per_hour {vehicle.cost_per_hour} cannot be combined with a "
+                "costs matrix (as in VROOM); drop one of them"
+            )
+        if has_costs and vehicle.cost_per_km:
+            problems.append(
+                f"{what}: cost_per_km {vehicle.cost_per_km} cannot be combined with a costs "
+                "matrix (VROOM would ignore it); drop one of them"
+            )
+        if not has_distances and vehicle.cost_per_km:
+            problems.append(f"{what}: cost_per_km needs distances_m (a distances matrix)")
+        if not has_distances and vehicle.max_distance_m is not None:
+            problems.append(f"{what}: max_distance_m needs distances_m (a distances matrix)")
+    return problems
+
+
+def _dimension_problems(
+    vehicles: tuple[Vehicle, ...], jobs: tuple[Job, ...], shipments: tuple[Shipment, ...]
+) -> list[str]:
+    """List a mix of load dimensions among capacities and amounts (all must have as many)."""
+    dims = {len(v.capacity) for v in vehicles}
+    dims |= {len(a) for j in jobs for a in (j.delivery, j.pickup) if a}
+    dims |= {len(s.amount) for s in shipments if s.amount}
+    if len(dims) > 1:
+        return [
+            f"capacities and amounts use different numbers of load dimensions {sorted(dims)}; "
+            "give every vehicle capacity and every amount the same number of dimensions"
+        ]
+    return []
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RouteProblem:
     """A vehicle-routing problem over matrix positions: vehicles, jobs, shipments and matrices.
@@ -488,65 +571,13 @@ class RouteProblem:
         if problems:
             raise InvalidInputError.from_problems("route problem", problems)
 
-        def check_idx(what: str, idx: int | None) -> None:
-            if idx is not None and n is not None and idx >= n:
-                problems.append(
-                    f"{what} is {idx} but the matrices have only {n} locations (valid: 0..{n - 1})"
-                )
-
-        seen_vehicles: set[TaskId] = set()
-        for vehicle in self.vehicles:
-            what = f"vehicle {vehicle.vehicle_id!r}"
-            if vehicle.vehicle_id in seen_vehicles:
-                problems.append(f"{what}: vehicle_id is used twice; ids must be unique")
-            seen_vehicles.add(vehicle.vehicle_id)
-            check_idx(f"{what} start_location_idx", vehicle.start_location_idx)
-            check_idx(f"{what} end_location_idx", vehicle.end_location_idx)
-            for idx in vehicle.reload_location_idxs:
-                check_idx(f"{what} reload_location_idxs", idx)
-        seen_tasks: set[TaskId] = set()
-
-        def check_task_id(what: str, task_id: TaskId) -> None:
-            if task_id in seen_tasks:
-                problems.append(
-                    f"{what}: id {task_id!r} is used twice; "
-                    "job and shipment step ids must be unique"
-                )
-            seen_tasks.add(task_id)
-
-        for job in self.jobs:
-            check_task_id(f"job {job.job_id!r}", job.job_id)
-            check_idx(f"job {job.job_id!r} location_idx", job.location_idx)
-        for shipment in self.shipments:
-            for step in (shipment.pickup, shipment.delivery):
-                check_task_id(f"shipment step {step.step_id!r}", step.step_id)
-                check_idx(f"shipment step {step.step_id!r} location_idx", step.location_idx)
-
-        for vehicle in self.vehicles:
-            what = f"vehicle {vehicle.vehicle_id!r}"
-            if costs is not None and vehicle.cost_per_hour != DEFAULT_COST_PER_HOUR:
-                problems.append(
-                    f"{what}: cost_per_hour {vehicle.cost_per_hour} cannot be combined with a "
-                    "costs matrix (as in VROOM); drop one of them"
-                )
-            if costs is not None and vehicle.cost_per_km:
-                problems.append(
-                    f"{what}: cost_per_km {vehicle.cost_per_km} cannot be combined with a costs "
-                    "matrix (VROOM would ignore it); drop one of them"
-                )
-            if distances is None and vehicle.cost_per_km:
-                problems.append(f"{what}: cost_per_km needs distances_m (a distances matrix)")
-            if distances is None and vehicle.max_distance_m is not None:
-                problems.append(f"{what}: max_distance_m needs distances_m (a distances matrix)")
-
-        dims = {len(v.capacity) for v in self.vehicles}
-        dims |= {len(a) for j in self.jobs for a in (j.delivery, j.pickup) if a}
-        dims |= {len(s.amount) for s in self.shipments if s.amount}
-        if len(dims) > 1:
-            problems.append(
-                f"capacities and amounts use different numbers of load dimensions {sorted(dims)}; "
-                "give every vehicle capacity and every amount the same number of dimensions"
+        problems.extend(_reference_problems(self.vehicles, self.jobs, self.shipments, n))
+        problems.extend(
+            _vehicle_cost_problems(
+                self.vehicles, has_costs=costs is not None, has_distances=distances is not None
             )
+        )
+        problems.extend(_dimension_problems(self.vehicles, self.jobs, self.shipments))
         if problems:
             raise InvalidInputError.from_problems("route problem", problems)
 
