@@ -285,9 +285,10 @@ def solver_floor_s(instance: dict[str, Any], options: AllocationOptions) -> floa
     builds them (its private helpers), timing only the solver calls; the pipeline's figures are
     shown against it.
     """
-    from matcher import allocation as core
+    from matcher._networks import build_day_network, usable_arcs
+    from matcher._scaling import scale_and_validate
 
-    scaled = core._scale_and_validate(
+    scaled = scale_and_validate(
         list(instance["supplier_ids"]),
         list(instance["facility_ids"]),
         instance["travel_time_s"],
@@ -298,10 +299,10 @@ def solver_floor_s(instance: dict[str, Any], options: AllocationOptions) -> floa
         instance["priority"],
         options,
     )
-    arcs = core._usable_arcs(scaled.usable)
+    arcs = usable_arcs(scaled.usable)
     total = 0.0
     for day in range(scaled.demand_q.shape[1]):
-        network = core._build_day_network(scaled, day, arcs)
+        network = build_day_network(scaled, day, arcs)
         solver = min_cost_flow.SimpleMinCostFlow()
         solver.add_arcs_with_capacity_and_unit_cost(
             network.tails, network.heads, network.caps, network.costs

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from data.schema.allocation import PRODUCTS, AllocationOptions, AllocationPlan
-from matcher import allocation
+from matcher import _single_sourcing
 from matcher.allocation import allocate_supply_matrix
 
 _BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_allocation.py"
@@ -192,14 +192,14 @@ def test_single_sourcing_bound_is_proven_and_tight(
     # on all arcs: never above the exact relaxation (the default mode's proven optimum), and at
     # most _BOUND_TOLERANCE below it, from 8 nearest suppliers or from 1 (more pricing rounds,
     # or the full relaxation when they do not reach the tolerance).
-    monkeypatch.setattr(allocation, "_NEAREST_SUPPLIERS", nearest)
-    monkeypatch.setattr(allocation, "_PRICING_MIN_ARCS", 0)
+    monkeypatch.setattr(_single_sourcing, "_NEAREST_SUPPLIERS", nearest)
+    monkeypatch.setattr(_single_sourcing, "_PRICING_MIN_ARCS", 0)
     instance = _national_sample(seed)
     exact = _solve(instance, AllocationOptions()).totals.objective
     plan = _solve(instance, AllocationOptions(single_sourcing=True, single_sourcing_scope=scope))
     bound = plan.totals.lower_bound
     assert bound <= exact
-    assert bound >= exact * (1 - allocation._BOUND_TOLERANCE)
+    assert bound >= exact * (1 - _single_sourcing._BOUND_TOLERANCE)
     assert plan.totals.objective >= exact
 
 
