@@ -8,9 +8,10 @@ Usage::
 Reads the instances from ``$OXYROUTE_DATA_DIR/vrp-benchmarks`` (default ``../shared/data``
 beside the checkout), solves each with oxyroute's engine (PyVRP, ``--workers`` parallel searches,
 best kept) at the time limit (and at 60 s with ``--long``), and with OR-Tools routing at its
-default search settings in the same run. Every plan is checked by the independent validator; a
-plan that breaks a rule or leaves a task unassigned counts as missing. Prints a table of gaps to
-the best-known solutions, the means and the ratio of mean gaps.
+default search settings in the same run (the baseline in ``benchmarks/ortools_vrp.py``). Every
+plan is checked by the independent validator; a plan that breaks a rule or leaves a task
+unassigned counts as missing. Prints a table of gaps to the best-known solutions, the means and
+the ratio of mean gaps.
 """
 
 from __future__ import annotations
@@ -20,19 +21,32 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.ortools_vrp import solve_with_ortools
+from data.schema.routes import RoutePlan, RouteProblem
 from data.settings import resolve_data_dir
 from data.vrp_benchmarks import BENCHMARK_INSTANCES, load_benchmark_instance
 from routing.route_validation import find_plan_violations
 from routing.vehicle_routes import SolverParams, solve_routes
 
+Solver = Callable[[RouteProblem], RoutePlan]
 
-def _run(instance_problem, params):  # type: ignore[no-untyped-def]
+
+def _pyvrp(params: SolverParams) -> Solver:
+    return lambda problem: solve_routes(problem, params)
+
+
+def _ortools(time_limit_s: float) -> Solver:
+    return lambda problem: solve_with_ortools(problem, time_limit_s=time_limit_s)
+
+
+def _run(instance_problem, solve):  # type: ignore[no-untyped-def]
     started = time.perf_counter()
-    plan = solve_routes(instance_problem, params)
+    plan = solve(instance_problem)
     wall = time.perf_counter() - started
     violations = find_plan_violations(instance_problem, plan)
     ok = not violations and not plan.unassigned
@@ -57,16 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     directory = resolve_data_dir(os.environ.get("OXYROUTE_DATA_DIR")) / "vrp-benchmarks"
     limits = [args.time_limit] + ([60.0] if args.long else [])
     columns = [
-        (f"pyvrp@{t:g}s", SolverParams(time_limit_s=t, seed=args.seed, num_workers=args.workers))
+        (
+            f"pyvrp@{t:g}s",
+            _pyvrp(SolverParams(time_limit_s=t, seed=args.seed, num_workers=args.workers)),
+        )
         for t in limits
     ]
     if not args.no_ortools:
-        columns.append(
-            (
-                f"ortools-default@{args.time_limit:g}s",
-                SolverParams(time_limit_s=args.time_limit, engine="ortools"),
-            )
-        )
+        columns.append((f"ortools-default@{args.time_limit:g}s", _ortools(args.time_limit)))
     print(
         f"data: {directory}; workers: {args.workers}; seed: {args.seed}; "
         f"cpu count: {os.cpu_count()}"
@@ -80,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         instance = load_benchmark_instance(directory, name)
         bks = instance.best_known_cost / instance.scale
         cells = []
-        for column, params in columns:
-            plan, wall, ok, violations = _run(instance.problem, params)
+        for column, solve in columns:
+            plan, wall, ok, violations = _run(instance.problem, solve)
             cost = plan.cost / instance.scale
             if ok:
                 gap = 100.0 * (plan.cost - instance.best_known_cost) / instance.best_known_cost

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.ortools_vrp import solve_with_ortools
 from data.errors import InvalidInputError, InvalidRoutePlanError
 from data.schema.routes import (
     Job,
@@ -20,7 +21,7 @@ from data.schema.routes import (
     Vehicle,
 )
 from data.vrp_benchmarks import load_benchmark_instance
-from routing import vehicle_routes
+from routing import _exact_search
 from routing.route_validation import find_plan_violations, validate_route_plan
 from routing.vehicle_routes import (
     REASON_CAPACITY,
@@ -325,12 +326,13 @@ def test_ortools_engine_refuses_unsupported_features() -> None:
         durations_s=SQUARE, vehicles=(Vehicle("v", 0, 0),), shipments=(shipment,)
     )
     with pytest.raises(InvalidInputError, match=r"does not support .*shipments"):
-        solve_routes(problem, SolverParams(engine="ortools", time_limit_s=1.0))
+        solve_with_ortools(problem, time_limit_s=1.0)
 
 
 def test_ortools_engine_solves_the_square(square_problem: RouteProblem) -> None:
     """The OR-Tools baseline finds the square optimum 60."""
-    plan = solve_checked(square_problem, SolverParams(engine="ortools", time_limit_s=1.0))
+    plan = solve_with_ortools(square_problem, time_limit_s=1.0)
+    validate_route_plan(square_problem, plan)
     assert plan.cost == 60
 
 
@@ -403,7 +405,7 @@ def test_job_and_shipment_share_the_one_route_that_fits(
     search, left-out tasks are inserted where they fit.
     """
     if not enumerate_tiny:
-        monkeypatch.setattr(vehicle_routes, "_EXACT_MAX_VISITS", 0)
+        monkeypatch.setattr(_exact_search, "EXACT_MAX_VISITS", 0)
     plan = solve_checked(_job_beside_shipment())
     assert not plan.unassigned
     assert plan.cost == 18
@@ -480,7 +482,7 @@ def test_enumeration_is_never_worse_than_the_search(
     """
     problem = _random_tiny_problem(seed)
     exact = solve_checked(problem)
-    monkeypatch.setattr(vehicle_routes, "_EXACT_MAX_VISITS", 0)
+    monkeypatch.setattr(_exact_search, "EXACT_MAX_VISITS", 0)
     searched = solve_checked(problem)
     assert _served_weight(problem, exact) >= _served_weight(problem, searched)
     if _served_weight(problem, exact) == _served_weight(problem, searched):
@@ -555,7 +557,7 @@ def test_a_short_route_is_reordered_exactly(monkeypatch: pytest.MonkeyPatch) -> 
         ],
     }
     problem = parse_vroom_problem(document).problem
-    monkeypatch.setattr(vehicle_routes, "_EXACT_MAX_VISITS", 0)  # the search's route
+    monkeypatch.setattr(_exact_search, "EXACT_MAX_VISITS", 0)  # the search's route
     plan = solve_checked(problem)
     assert not plan.unassigned
     assert plan.cost == 122
