@@ -377,16 +377,24 @@ class AllocationOptions:
     def from_toml(cls, path: str | Path) -> AllocationOptions:
         """Load options from the ``[allocation]`` table of a TOML file (or its top level).
 
+        Keys are the field names above; a key left out keeps its default (TOML has no null, so
+        ``max_delivery_time_s`` is left out for "no limit").
+
         Raises
         ------
         InvalidInputError
-            If the file is not valid TOML or an option is invalid.
+            If the file is not valid TOML, ``allocation`` is not a table, or an option is unknown
+            or invalid (every problem is listed, by option name).
         """
         try:
             content = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise InvalidInputError(f"{path}: not valid TOML ({error})") from None
         table = content.get("allocation", content)
+        if not isinstance(table, Mapping):
+            raise InvalidInputError(
+                f"{path}: allocation: must be a table of options ([allocation]), got {table!r}"
+            )
         return cls.from_mapping(table)
 
 
