@@ -9,7 +9,6 @@ acts only on its own facility, a province coordinator only inside its 2021 provi
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -17,7 +16,6 @@ from data.errors import PermissionDeniedError
 from data.schema.registry import Role
 
 TOKEN_PREFIX = "oxy_"
-TOKEN_PATTERN = re.compile(r"^oxy_[A-Za-z0-9_\-]{43}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ a test checks that they match these tables. Timestamps are stored in UTC.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import typing
 from collections.abc import Mapping
@@ -249,10 +248,3 @@ REGISTRY_TABLES: dict[str, Table] = {
     "equipment-suppliers": equipment_suppliers,
 }
 """Registry collections by URL name (the keys of ``REGISTRY_RECORD_TYPES``)."""
-
-APPEND_ONLY_TABLES = ("report_revisions", "audit_events")
-
-
-def record_field_names(record_type: Any) -> list[str]:
-    """Return the field names of a record type."""
-    return [f.name for f in dataclasses.fields(record_type)]

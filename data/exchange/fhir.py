@@ -25,7 +25,6 @@ from data.schema.registry import Facility, ReportRevision, Supplier
 from data.units import OxygenConversions
 
 FHIR_VERSION = "5.0.0"
-MEDIA_TYPE = "application/fhir+json"
 
 # Identifier and code systems defined by oxyroute (documented in docs/fhir.md).
 FACILITY_SYSTEM = "urn:oxyroute:facility"

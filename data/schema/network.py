@@ -145,14 +145,6 @@ class TravelMatrix:
                 raise InvalidInputError(f"{name}: shape {array.shape} does not match ids {shape}")
             array.setflags(write=False)
 
-    def duration_between(self, origin_id: str, destination_id: str) -> float:
-        """Return the travel time in seconds from one place to another (``inf`` if unreachable)."""
-        return float(
-            self.duration_s[
-                self.origin_ids.index(origin_id), self.destination_ids.index(destination_id)
-            ]
-        )
-
     def to_long_records(self) -> list[dict[str, Any]]:
         """Return one JSON-ready row per pair; unreachable pairs carry None (null) values."""
         rows = []

@@ -661,11 +661,6 @@ class RoutePlan:
     seed: int
     runtime_s: float
 
-    @property
-    def num_routed_tasks(self) -> int:
-        """Number of job and shipment steps served by the routes."""
-        return sum(1 for route in self.routes for step in route.steps if step.task_id is not None)
-
 
 def speed_scaled_durations(
     durations_s: npt.NDArray[np.int64], speed_factor: float
