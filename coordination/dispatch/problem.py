@@ -1,0 +1,509 @@
+"""From a stored plan to a solved route plan: the day's deliveries, loads, the route problem."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from coordination.dispatch.model import (
+    KIND_OF_PRODUCT,
+    PRODUCT_SKILL,
+    SKILL_BULK_LIQUID,
+    SKILL_CYLINDERS,
+    UNREACHABLE_S,
+    URGENT_PRIORITY,
+    Delivery,
+    DispatchOptions,
+    DispatchProblem,
+    DispatchRequest,
+    DispatchResult,
+    FleetVehicle,
+    Load,
+    Stop,
+    clock_text,
+)
+from data.errors import InvalidInputError
+from data.region import Region
+from data.schema.network import Place
+from data.schema.registry import VehicleKind
+from data.schema.routes import RouteProblem, Shipment, ShipmentStep, TimeWindow, Vehicle
+from routing.network import RoadNetwork
+
+if TYPE_CHECKING:
+    from data.schema.network import SnapResult
+
+
+# --------------------------------------------------------------------------- request
+
+
+def _kg_from_tonnes(tonnes: float) -> int:
+    # Explicit scaling step: tonnes of LOX -> whole kg, rounded up so no allocated oxygen is lost
+    # (the 1e-6 absorbs the plan's 4-decimal rounding of tonnes).
+    return math.ceil(tonnes * 1000.0 - 1e-6)
+
+
+def _check_day(plan: Mapping[str, Any], day: Any, problems: list[str]) -> None:
+    horizon = plan.get("horizon_days")
+    if (
+        isinstance(day, bool)
+        or not isinstance(day, int)
+        or not isinstance(horizon, int)
+        or not 0 <= day < horizon
+    ):
+        problems.append(
+            f"day: must be an integer from 0 to {(horizon or 1) - 1} (the plan's "
+            f"horizon), got {day!r}"
+        )
+
+
+def _place_stop(row: Mapping[str, Any], id_key: str, kind: str, address: str) -> Stop:
+    """Return a supplier or facility row of a plan document (``location`` [lon, lat]) as a stop."""
+    return Stop(
+        row[id_key],
+        row["name"],
+        float(row["location"][0]),
+        float(row["location"][1]),
+        kind,
+        address,
+    )
+
+
+def _delivery_quantity(
+    flow: Mapping[str, Any], index: int, problems: list[str]
+) -> tuple[int, str] | None:
+    """Return a flow's quantity in the vehicles' units (whole kg of LOX or cylinders), or None."""
+    if flow["product"] == "bulk_liquid" and flow["unit"] == "t_lox":
+        return _kg_from_tonnes(float(flow["quantity"])), "kg_lox"
+    if flow["product"] == "cylinder" and str(flow["unit"]).startswith("cylinders_"):
+        return math.ceil(float(flow["quantity"]) - 1e-9), str(flow["unit"])
+    problems.append(
+        f"plan.allocation.flows[{index}].unit: {flow['unit']!r} for product "
+        f"{flow['product']!r} is not t_lox or cylinders_<size>"
+    )
+    return None
+
+
+def _day_deliveries(
+    flows: Sequence[Mapping[str, Any]],
+    facility_rows: Mapping[str, Mapping[str, Any]],
+    day: int,
+    addresses: Mapping[str, str],
+    problems: list[str],
+) -> tuple[dict[str, Stop], list[Delivery]]:
+    """Return the facilities served on ``day`` and its deliveries (urgent: first shortfall)."""
+    facilities: dict[str, Stop] = {}
+    deliveries: list[Delivery] = []
+    for index, flow in enumerate(flows):
+        if flow["day"] != day:
+            continue
+        row = facility_rows[flow["facility_id"]]
+        facility_id = row["facility_id"]
+        facilities[facility_id] = _place_stop(
+            row, "facility_id", "facility", addresses.get(facility_id, "")
+        )
+        first_short = row.get("first_shortfall_day")
+        urgent = first_short is not None and first_short <= day
+        converted = _delivery_quantity(flow, index, problems)
+        if converted is None:
+            continue
+        quantity, unit = converted
+        if quantity > 0:
+            deliveries.append(
+                Delivery(
+                    index,
+                    flow["supplier_id"],
+                    flow["facility_id"],
+                    flow["product"],
+                    quantity,
+                    unit,
+                    float(flow["quantity_m3"]),
+                    urgent,
+                )
+            )
+    return facilities, deliveries
+
+
+def _plan_fleet(
+    vehicles: Sequence[FleetVehicle], suppliers: Mapping[str, Stop], problems: list[str]
+) -> tuple[list[FleetVehicle], tuple[tuple[str, str], ...]]:
+    """Vehicles based at a supplier of the plan, and the others with the reason."""
+    usable = [v for v in vehicles if v.home_depot_id in suppliers]
+    excluded = tuple(
+        (
+            v.vehicle_id,
+            f"home depot {v.home_depot_id!r} is not a supplier of this plan "
+            f"(known: {', '.join(sorted(suppliers))})",
+        )
+        for v in vehicles
+        if v.home_depot_id not in suppliers
+    )
+    if not usable:
+        problems.append(
+            "vehicles: no vehicle has a home depot among the plan's suppliers "
+            f"({', '.join(sorted(suppliers))}); give vehicles with such a home_depot_id"
+        )
+    return usable, excluded
+
+
+def dispatch_request_from_plan(
+    plan: Mapping[str, Any],
+    *,
+    day: Any,
+    vehicles: Sequence[FleetVehicle],
+    options: DispatchOptions | None = None,
+    plan_id: str = "",
+    addresses: Mapping[str, str] | None = None,
+) -> DispatchRequest:
+    """Gather the deliveries of one day of a stored plan (``plan.json`` as written by planning).
+
+    Parameters
+    ----------
+    plan
+        The plan document (:func:`coordination.planning.plan_to_dict` output, shaped as
+        :class:`coordination.documents.PlanDocument`), typically read back from ``plan.json``.
+    day
+        Day offset in the plan's horizon (0 = the plan's start date).
+    vehicles
+        The fleet. Vehicles whose home depot is not a supplier of the plan are left out and listed
+        in ``vehicles_excluded`` with the reason.
+    options
+        Dispatch settings (default :class:`DispatchOptions`).
+    plan_id
+        The plan's id, echoed in the answer.
+    addresses
+        Street addresses by facility or supplier id (from the registry), for the route sheets.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``day`` is outside the horizon, the plan document lacks a part, a flow's unit is unknown,
+        or no vehicle can start from a supplier of the plan.
+    """
+    options = options if options is not None else DispatchOptions()
+    addresses = addresses or {}
+    problems: list[str] = []
+    _check_day(plan, day, problems)
+    try:
+        start_date = dt.date.fromisoformat(plan["start_date"])
+        suppliers = {
+            s["supplier_id"]: _place_stop(
+                s, "supplier_id", "supplier", addresses.get(s["supplier_id"], "")
+            )
+            for s in plan["suppliers"]
+        }
+        facility_rows = {f["facility_id"]: f for f in plan["facilities"]}
+        flows = plan["allocation"]["flows"]
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise InvalidInputError(
+            f"plan: the stored plan document lacks {error}; recompute it with POST /plans"
+        ) from None
+    if problems:
+        raise InvalidInputError.from_problems("dispatch request", problems)
+    facilities, deliveries = _day_deliveries(flows, facility_rows, day, addresses, problems)
+    usable, excluded = _plan_fleet(vehicles, suppliers, problems)
+    if problems:
+        raise InvalidInputError.from_problems("dispatch request", problems)
+    return DispatchRequest(
+        plan_id=plan_id,
+        region_id=str(plan.get("region", "")),
+        date=start_date + dt.timedelta(days=day),
+        day=day,
+        suppliers=MappingProxyType(suppliers),
+        facilities=MappingProxyType(facilities),
+        deliveries=tuple(deliveries),
+        vehicles=tuple(usable),
+        options=options,
+        vehicles_excluded=excluded,
+    )
+
+
+# --------------------------------------------------------------------------- loads
+
+
+def split_deliveries(
+    deliveries: Sequence[Delivery],
+    vehicles: Sequence[FleetVehicle],
+) -> tuple[Load, ...]:
+    """Cut each delivery into loads no larger than the largest vehicle of its kind.
+
+    A delivery of ``q`` with largest capacity ``c < q`` becomes ``ceil(q / c)`` loads of
+    near-equal size (the first ones one unit larger). Deliveries no vehicle of the right kind can
+    carry stay whole (they are reported unassigned by the solver's pre-check).
+    """
+    loads: list[Load] = []
+    for number, delivery in enumerate(deliveries, start=1):
+        kind = KIND_OF_PRODUCT[delivery.product]
+        capacities = [max(v.capacity) for v in vehicles if v.kind == kind]
+        largest = max(capacities, default=0)
+        parts = math.ceil(delivery.quantity / largest) if 0 < largest < delivery.quantity else 1
+        base, extra = divmod(delivery.quantity, parts)
+        for part in range(1, parts + 1):
+            load_id = f"L{number}" if parts == 1 else f"L{number}.{part}"
+            loads.append(Load(load_id, delivery, base + (1 if part <= extra else 0), part, parts))
+    return tuple(loads)
+
+
+# --------------------------------------------------------------------------- route problem
+
+
+def _seconds(values: np.ndarray) -> np.ndarray:
+    """Scale float seconds or metres to integers explicitly (rounded; inf -> UNREACHABLE_S)."""
+    out = np.full(values.shape, UNREACHABLE_S, dtype=np.int64)
+    finite = np.isfinite(values)
+    out[finite] = np.rint(values[finite]).astype(np.int64)
+    np.fill_diagonal(out, 0)
+    return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _RoadTimes:
+    """Integer road times and distances between the reachable places of a dispatch."""
+
+    place_ids: tuple[str, ...]  # reachable places; location_idx -> place id
+    durations_s: np.ndarray
+    distances_m: np.ndarray
+    snaps: Mapping[str, SnapResult]  # every place, reachable or not, with the snapping reason
+
+    @property
+    def idx(self) -> dict[str, int]:
+        return {place_id: k for k, place_id in enumerate(self.place_ids)}
+
+
+def _road_times(
+    request: DispatchRequest, loads: Sequence[Load], network: RoadNetwork, region: Region
+) -> _RoadTimes:
+    """Road times between the depots, suppliers and facilities used (first-use order)."""
+    from routing.travel_time import travel_time_matrix
+
+    used_ids: list[str] = []
+    for place_id in [v.home_depot_id for v in request.vehicles] + [
+        x for load in loads for x in (load.delivery.supplier_id, load.delivery.facility_id)
+    ]:
+        if place_id not in used_ids:
+            used_ids.append(place_id)
+    stops = {**request.suppliers, **request.facilities}
+    places = [Place(pid, stops[pid].lon, stops[pid].lat, stops[pid].name) for pid in used_ids]
+    matrix = travel_time_matrix(
+        network, places, places, gateways=region.gateways, max_snap_m=region.max_snap_m
+    )
+    reachable = [pid for pid in used_ids if matrix.snaps[pid].reachable]
+    keep = np.array([used_ids.index(pid) for pid in reachable], dtype=np.int64)
+    return _RoadTimes(
+        tuple(reachable),
+        _seconds(matrix.duration_s[np.ix_(keep, keep)]),
+        _seconds(matrix.distance_m[np.ix_(keep, keep)]),
+        matrix.snaps,
+    )
+
+
+def _route_vehicles(request: DispatchRequest, roads: _RoadTimes) -> tuple[Vehicle, ...]:
+    """Return the fleet as the problem's vehicles (those based at a reachable depot).
+
+    Raises
+    ------
+    InvalidInputError
+        If no vehicle's home depot is reachable by road.
+    """
+    options, idx = request.options, roads.idx
+    vehicles = []
+    for fleet_vehicle in request.vehicles:
+        depot = idx.get(fleet_vehicle.home_depot_id)
+        if depot is None:
+            continue
+        skill = (
+            SKILL_BULK_LIQUID
+            if fleet_vehicle.kind == VehicleKind.CRYOGENIC_TANKER
+            else SKILL_CYLINDERS
+        )
+        vehicles.append(
+            Vehicle(
+                fleet_vehicle.vehicle_id,
+                depot,
+                depot,
+                capacity=fleet_vehicle.capacity,
+                time_window=TimeWindow(options.start_s, options.start_s + options.shift_s),
+                skills=frozenset({skill}),
+            )
+        )
+    if not vehicles:
+        raise InvalidInputError.from_problems(
+            "dispatch request",
+            [
+                "vehicles: no vehicle's home depot is reachable by road: "
+                + "; ".join(
+                    f"{v.home_depot_id}: {roads.snaps[v.home_depot_id].reason}"
+                    for v in request.vehicles
+                )
+            ],
+        )
+    return tuple(vehicles)
+
+
+def _reachable_loads(
+    loads: Sequence[Load], roads: _RoadTimes
+) -> tuple[list[Load], list[tuple[Load, str]]]:
+    """Split loads into those whose supplier and facility the roads reach, and the others."""
+    idx = roads.idx
+    dropped: list[tuple[Load, str]] = []
+    kept: list[Load] = []
+    for load in loads:
+        bad = [
+            pid for pid in (load.delivery.supplier_id, load.delivery.facility_id) if pid not in idx
+        ]
+        if bad:
+            dropped.append(
+                (
+                    load,
+                    "unreachable by road: "
+                    + "; ".join(f"{pid}: {roads.snaps[pid].reason}" for pid in bad),
+                )
+            )
+        else:
+            kept.append(load)
+    return kept, dropped
+
+
+def _delivery_window(options: DispatchOptions, load: Load, urgent: bool) -> tuple[int, int]:
+    """Return the receiving hours of the load's facility, closing at the urgent time if urgent."""
+    facility = options.facilities.get(load.delivery.facility_id)
+    opens, closes = (
+        facility.receiving_hours_s
+        if facility and facility.receiving_hours_s
+        else options.receiving_hours_s
+    )
+    if urgent and options.urgent_by_s > opens:
+        closes = min(closes, options.urgent_by_s)
+    return opens, closes
+
+
+def _shipments(
+    loads: Sequence[Load],
+    idx: Mapping[str, int],
+    options: DispatchOptions,
+    urgent_ok: Mapping[str, bool],
+) -> tuple[Shipment, ...]:
+    """One shipment per load: loaded at its supplier, delivered within its window."""
+    out = []
+    for load in loads:
+        product = load.delivery.product
+        opens, closes = _delivery_window(options, load, urgent_ok[load.load_id])
+        out.append(
+            Shipment(
+                pickup=ShipmentStep(
+                    f"{load.load_id}:load",
+                    idx[load.delivery.supplier_id],
+                    options.service.load_s(product, load.quantity),
+                ),
+                delivery=ShipmentStep(
+                    f"{load.load_id}:drop",
+                    idx[load.delivery.facility_id],
+                    options.service.unload_s(product, load.quantity),
+                    TimeWindow(opens, closes),
+                ),
+                amount=load.amount,
+                priority=URGENT_PRIORITY if load.delivery.urgent else 0,
+                skills=frozenset({PRODUCT_SKILL[product]}),
+            )
+        )
+    return tuple(out)
+
+
+def _missed_urgent_windows(
+    problem: RouteProblem, loads: Sequence[Load], options: DispatchOptions
+) -> dict[str, str]:
+    """Urgent loads no vehicle can bring by the urgent time, even alone, with the reason.
+
+    Such a load is better late than never: it is delivered within the receiving hours instead.
+    """
+    from routing.vehicle_routes import REASON_TIME_WINDOW, explain_unservable_tasks
+
+    missed: dict[str, str] = {}
+    for position, reason in explain_unservable_tasks(problem).items():
+        load = loads[position]
+        if load.delivery.urgent and reason.startswith(REASON_TIME_WINDOW):
+            missed[load.load_id] = (
+                f"cannot arrive by {clock_text(options.urgent_by_s)}: "
+                f"{reason}; delivered within the receiving hours instead"
+            )
+    return missed
+
+
+def build_dispatch_problem(
+    request: DispatchRequest,
+    network: RoadNetwork,
+    region: Region,
+) -> DispatchProblem:
+    """Turn a dispatch request into a route problem on road travel times.
+
+    Places the roads do not reach are left out: their loads are returned in ``dropped`` with the
+    snapping reason, and vehicles based there are not used.
+
+    Raises
+    ------
+    InvalidInputError
+        If no vehicle's home depot is reachable by road.
+    """
+    options = request.options
+    loads = split_deliveries(request.deliveries, request.vehicles)
+    roads = _road_times(request, loads, network, region)
+    vehicles = _route_vehicles(request, roads)
+    kept, dropped = _reachable_loads(loads, roads)
+    idx = roads.idx
+    urgent_ok = {load.load_id: load.delivery.urgent for load in kept}
+    problem = RouteProblem(
+        durations_s=roads.durations_s,
+        vehicles=vehicles,
+        shipments=_shipments(kept, idx, options, urgent_ok),
+        distances_m=roads.distances_m,
+    )
+    missed: dict[str, str] = {}
+    if any(urgent_ok.values()):
+        missed = _missed_urgent_windows(problem, kept, options)
+        if missed:
+            urgent_ok.update({load_id: False for load_id in missed})
+            problem = dataclasses.replace(
+                problem, shipments=_shipments(kept, idx, options, urgent_ok)
+            )
+    windows = {
+        load.load_id: _delivery_window(options, load, urgent_ok[load.load_id]) for load in kept
+    }
+    return DispatchProblem(
+        problem,
+        roads.place_ids,
+        tuple(kept),
+        MappingProxyType(windows),
+        MappingProxyType(missed),
+        tuple(dropped),
+    )
+
+
+def plan_dispatch(request: DispatchRequest, network: RoadNetwork, region: Region) -> DispatchResult:
+    """Route the day's loads: build the problem, solve it, validate the answer independently.
+
+    Loads that cannot be served are part of the answer (``unassigned`` with a reason each);
+    nothing here raises for infeasibility.
+
+    Raises
+    ------
+    InvalidInputError
+        If no vehicle's home depot is reachable by road.
+    routing.route_validation.InvalidRoutePlanError
+        If the solver's plan breaks a rule of its problem (a bug: the plan is not returned).
+    """
+    from routing.route_validation import validate_route_plan
+    from routing.vehicle_routes import SolverParams, solve_routes
+
+    dispatch_problem = build_dispatch_problem(request, network, region)
+    options = request.options
+    params = SolverParams(
+        time_limit_s=options.time_limit_s, seed=options.seed, max_iterations=options.max_iterations
+    )
+    plan = solve_routes(dispatch_problem.problem, params)
+    validate_route_plan(dispatch_problem.problem, plan)
+    return DispatchResult(request, dispatch_problem, plan)

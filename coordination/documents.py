@@ -1,0 +1,247 @@
+"""The JSON documents coordination writes and reads back, typed: ``plan.json`` and ``routes.json``.
+
+These are the shapes stored beside a plan and served by the API: ids, m³, seconds, metres, ISO 8601
+local times and WGS84 ``[lon, lat]``. They are plain ``dict`` objects at run time (built and parsed
+as JSON); the types say which keys each part has. A document read back from disk is not checked
+against them: the functions that read one name the missing part when they meet it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+# --------------------------------------------------------------------------- plan.json
+
+
+class PlanFacilityRow(TypedDict):
+    """One facility of a plan document: demand, shortfall and what the allocation gave it (m³)."""
+
+    facility_id: str
+    name: str
+    district: str
+    tier: int
+    location: list[float]
+    demand_m3: float
+    demand_estimated: bool
+    shortfall_m3: float
+    first_shortfall_day: int | None
+    days_of_supply: float | None
+    allocated_m3: float
+    unmet_m3: float
+    unmet_reasons: list[str]
+    reachable: bool
+    unreachable_reason: str
+    generated_data: bool
+
+
+class PlanSupplierRow(TypedDict):
+    """One supplier of a plan document: daily capacities and how the roads reach it."""
+
+    supplier_id: str
+    name: str
+    kind: str
+    location: list[float]
+    liquid_t_per_day: float
+    cylinders_per_day: int
+    via_gateway: str | None
+    reachable: bool
+
+
+class PlanDocument(TypedDict):
+    """A coordinator's plan (``plan.json``), as :func:`coordination.planning.plan_to_dict` writes.
+
+    ``allocation`` is the allocation core's JSON plan (:func:`matcher.problem_json.plan_to_json`:
+    ``flows``, ``unmet``, ``totals``). The API adds ``plan_id`` and ``meta`` when it stores one.
+    """
+
+    region: str
+    start_date: str
+    horizon_days: int
+    dates: list[str]
+    facilities: list[PlanFacilityRow]
+    suppliers: list[PlanSupplierRow]
+    allocation: dict[str, Any]
+    timings_s: dict[str, float]
+    attribution: str
+    plan_id: NotRequired[str]
+    meta: NotRequired[dict[str, Any]]
+
+
+# --------------------------------------------------------------------------- routes.json
+
+
+class NamedLoad(TypedDict):
+    """An amount in the dispatch's load dimensions: kg of liquid oxygen and full cylinders."""
+
+    lox_kg: int
+    cylinders: int
+
+
+class LoadFields(TypedDict):
+    """What a load is: its id, where it goes from and to, and how much of which product."""
+
+    load_id: str
+    supplier_id: str
+    facility_id: str
+    product: str
+    quantity: int
+    unit: str
+
+
+class DeliveryWindow(TypedDict, total=False):
+    """The window of a delivery step: ``[opens, closes]``, ISO 8601 local (deliveries only)."""
+
+    time_window: list[str]
+
+
+class StepTaskFields(DeliveryWindow, total=False):
+    """The keys a pickup or delivery step has and a start or end step lacks."""
+
+    id: str
+    load_id: str
+    supplier_id: str
+    facility_id: str
+    product: str
+    quantity: int
+    unit: str
+
+
+class RouteStepDocument(StepTaskFields):
+    """One step of a route (``start``, ``pickup``, ``delivery``, ``end``) with its times."""
+
+    type: str
+    place_id: str
+    name: str
+    address: str
+    location: list[float]
+    arrival: str
+    departure: str
+    waiting_time: int
+    service: int
+    duration: int
+    distance: int | None
+    load: NamedLoad
+
+
+class RouteDocument(TypedDict):
+    """One vehicle's route: the vehicle, its totals (s, m) and its steps in driving order."""
+
+    vehicle: str
+    kind: str
+    plate: str
+    operator_id: str
+    home_depot_id: str
+    capacity: NamedLoad
+    start: str
+    end: str
+    cost: int
+    duration: int
+    service: int
+    waiting_time: int
+    distance: int | None
+    delivery: NamedLoad
+    priority: int
+    steps: list[RouteStepDocument]
+
+
+class UnassignedDocument(LoadFields):
+    """A pickup or delivery left out, with the reason in the dispatcher's terms."""
+
+    id: str
+    type: str
+    location: list[float]
+    reason: str
+
+
+class LoadDocument(LoadFields):
+    """A load of the day: part of which plan flow, its window, and why it was split or relaxed."""
+
+    flow_index: int
+    delivery_quantity: int
+    part: int
+    parts: int
+    urgent: bool
+    note: str
+    time_window: list[str] | None
+    urgent_window_missed: str | None
+
+
+class RoutesSummary(TypedDict):
+    """Totals of a routes document (seconds, metres, loads)."""
+
+    routes: int
+    unassigned: int
+    loads: int
+    loads_unassigned: int
+    cost: int
+    duration: int
+    service: int
+    waiting_time: int
+    distance: int
+    delivery: NamedLoad
+
+
+class SolverFacts(TypedDict):
+    """The solver settings and run of a routes document."""
+
+    engine: str
+    seed: int
+    time_limit_s: float
+    max_iterations: int | None
+    runtime_s: float
+    validated: bool
+
+
+class DispatchOptionsEcho(TypedDict):
+    """The options a dispatch ran with, in the request's terms (local ``HH:MM`` times)."""
+
+    start_time: str
+    shift_hours: float
+    receiving_hours: list[str]
+    urgent_by: str
+    service: dict[str, int]
+
+
+class FacilityContact(TypedDict):
+    """Who receives at a facility, for the route sheets."""
+
+    contact: str
+    phone: str
+
+
+class VehicleExclusion(TypedDict):
+    """A vehicle left out of the dispatch, with the reason."""
+
+    vehicle_id: str
+    reason: str
+
+
+class RoutesMeta(TypedDict):
+    """Who computed stored routes and when (added by the API)."""
+
+    created_by: str
+    created_at: str
+
+
+class RoutesDocument(TypedDict):
+    """Vehicle routes of one day (``routes.json``), VROOM-like, as routes_to_dict writes them."""
+
+    code: int
+    routes_id: str
+    plan_id: str
+    region: str
+    day: int
+    date: str
+    timezone: str
+    conventions: dict[str, str]
+    summary: RoutesSummary
+    solver: SolverFacts
+    options: DispatchOptionsEcho
+    loads: list[LoadDocument]
+    unassigned: list[UnassignedDocument]
+    routes: list[RouteDocument]
+    vehicles_unused: list[str]
+    vehicles_excluded: list[VehicleExclusion]
+    contacts: dict[str, FacilityContact]
+    attribution: str
+    meta: NotRequired[RoutesMeta]
