@@ -20,6 +20,7 @@ from matcher.allocation import (
     travel_matrix_from_seconds,
 )
 from matcher.problem_json import plan_to_json, problem_from_json
+from tests.matcher.national_instance import generate_instance
 
 
 def _solve(document: dict[str, Any]) -> AllocationPlan:
@@ -506,9 +507,7 @@ def test_bad_options_are_refused(options: dict[str, Any], message: str) -> None:
 def test_fairness_at_moderate_size_is_built_from_arrays() -> None:
     # 400 facilities x 12 suppliers x 3 days (about 10,000 arcs): the GLOP model is built from
     # the arc arrays in one sparse matrix, so this takes well under a second.
-    from tests.matcher.test_allocation_properties import bench
-
-    instance = bench.generate_instance(
+    instance = generate_instance(
         n_facilities=400, n_suppliers=12, n_days=3, seed=7, max_delivery_time_s=6 * 3600
     )
     del instance["max_delivery_time_s"]

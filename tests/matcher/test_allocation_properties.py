@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,13 +12,8 @@ from hypothesis import strategies as st
 from data.schema.allocation import PRODUCTS, AllocationOptions, AllocationPlan
 from matcher import _single_sourcing
 from matcher.allocation import allocate_supply_matrix
-
-_BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_allocation.py"
-_spec = importlib.util.spec_from_file_location("bench_allocation", _BENCH)
-assert _spec is not None
-assert _spec.loader is not None
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+from tests.matcher.national_instance import generate_instance
+from tests.matcher.oracle import reference_lp_objective
 
 
 @st.composite
@@ -120,7 +113,7 @@ def test_more_supply_never_increases_unmet_demand(instance: dict[str, Any], extr
 def test_objective_equals_the_independent_lp(instance: dict[str, Any], carry: bool) -> None:
     options = AllocationOptions(carry_over=carry)
     plan = _solve(instance, options)
-    lp_objective, _, _ = bench.reference_lp_objective(instance, options)
+    lp_objective, _, _ = reference_lp_objective(instance, options)
     assert abs(plan.totals.objective - lp_objective) <= 1e-6 * max(1.0, lp_objective)
 
 
@@ -174,8 +167,8 @@ def test_workers_do_not_change_the_plan(instance: dict[str, Any], mode: dict[str
 
 
 def _national_sample(seed: int) -> dict[str, Any]:
-    """Return a slice of the benchmark's generator (most items: over 8 usable suppliers)."""
-    instance = bench.generate_instance(
+    """Return a small instance of the national generator (most items: over 8 usable suppliers)."""
+    instance = generate_instance(
         n_facilities=400, n_suppliers=40, n_days=3, seed=seed, max_delivery_time_s=6 * 3600
     )
     del instance["max_delivery_time_s"]
