@@ -14,14 +14,15 @@ import json
 import math
 import tomllib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import shapely
 
-from coordination.planning import CoordinatorPlan, PlanFacility, PlanRequest
+from coordination.documents import RouteDocument, RoutesDocument
+from coordination.planning import CoordinatorPlan, PlanFacility, PlanRequest, PlanSupplier
 from data.errors import InvalidInputError
 from matcher.demand import CaseScenario, Growth
 from routing.network import RoadNetwork, change_roads
@@ -86,6 +87,99 @@ def _number(
     return float(value)
 
 
+def _check_case_surge(change: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    given = [k for k in ("factor", "daily_growth_rate", "doubling_time_days") if k in change]
+    if len(given) != 1:
+        problems.append(
+            f"{where}: give exactly one of factor, daily_growth_rate, doubling_time_days"
+        )
+    elif given[0] == "daily_growth_rate":
+        _number(change, "daily_growth_rate", where, problems, low=-1.0, low_inclusive=False)
+    else:
+        _number(change, given[0], where, problems, low_inclusive=given[0] == "factor")
+    scope = change.get("scope", "all")
+    if scope not in _SCOPES:
+        problems.append(f"{where}.scope: {scope!r} is not one of {', '.join(_SCOPES)}")
+    elif scope != "all" and not (
+        isinstance(change.get("ids"), list)
+        and change["ids"]
+        and all(isinstance(i, str) for i in change["ids"])
+    ):
+        problems.append(f"{where}.ids: a {scope} surge needs a list of {scope} ids or names")
+
+
+def _check_supplier_capacity(change: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    if not isinstance(change.get("supplier_id"), str):
+        problems.append(f"{where}.supplier_id: missing")
+    _number(change, "capacity_factor", where, problems)
+    days = change.get("days")
+    if days is not None and not (
+        isinstance(days, list)
+        and days
+        and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days)
+    ):
+        problems.append(f"{where}.days: must be a list of horizon days (0 = first plan day)")
+
+
+def _check_polygon(value: Any, where: str, problems: list[str]) -> None:
+    try:
+        polygon = shapely.geometry.shape(value)
+    except Exception:  # shapely raises several types on malformed GeoJSON
+        problems.append(f"{where}.polygon: not a GeoJSON geometry")
+        return
+    if polygon.geom_type not in ("Polygon", "MultiPolygon") or not polygon.is_valid:
+        problems.append(
+            f"{where}.polygon: not a valid polygon ({shapely.is_valid_reason(polygon)})"
+        )
+
+
+def _check_road_change(change: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    if "polygon" not in change and "road_names" not in change:
+        problems.append(f"{where}: give a polygon, road_names, or both")
+    if "polygon" in change:
+        _check_polygon(change["polygon"], where, problems)
+    if "road_names" in change and not (
+        isinstance(change["road_names"], list)
+        and all(isinstance(n, str) for n in change["road_names"])
+    ):
+        problems.append(f"{where}.road_names: must be a list of road names")
+    if "factor" in change:
+        _number(change, "factor", where, problems, low_inclusive=False)
+
+
+def _check_new_facility(change: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    for key in ("facility_id", "name"):
+        if not isinstance(change.get(key), str) or not change[key].strip():
+            problems.append(f"{where}.{key}: missing")
+    for key, limit in (("lon", 180.0), ("lat", 90.0)):
+        value = change.get(key)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not -limit <= value <= limit
+        ):
+            problems.append(f"{where}.{key}: must be a WGS84 coordinate, got {value!r}")
+    if not isinstance(change.get("tier", 2), int) or change.get("tier", 2) < 1:
+        problems.append(f"{where}.tier: must be an integer >= 1")
+    if "beds" in change and (not isinstance(change["beds"], int) or change["beds"] < 0):
+        problems.append(f"{where}.beds: must be an integer >= 0")
+
+
+def _check_fleet_change(change: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    if not isinstance(change.get("vehicles"), list):
+        problems.append(f"{where}.vehicles: must be a list of vehicle changes")
+
+
+_CHECKS: dict[str, Callable[[Mapping[str, Any], str, list[str]], None]] = {
+    "case_surge": _check_case_surge,
+    "supplier_capacity": _check_supplier_capacity,
+    "road_change": _check_road_change,
+    "new_facility": _check_new_facility,
+    "fleet_change": _check_fleet_change,
+}
+"""The checks of each change type's values (its keys are checked against ``_KEYS`` first)."""
+
+
 def _check_change(change: Any, where: str, problems: list[str]) -> None:
     if not isinstance(change, Mapping):
         problems.append(f"{where}: must be a table with a type")
@@ -98,74 +192,7 @@ def _check_change(change: Any, where: str, problems: list[str]) -> None:
         problems.append(
             f"{where}.{key}: unknown key for {kind} (allowed: {', '.join(sorted(_KEYS[kind]))})"
         )
-    if kind == "case_surge":
-        given = [k for k in ("factor", "daily_growth_rate", "doubling_time_days") if k in change]
-        if len(given) != 1:
-            problems.append(
-                f"{where}: give exactly one of factor, daily_growth_rate, doubling_time_days"
-            )
-        elif given[0] == "daily_growth_rate":
-            _number(change, "daily_growth_rate", where, problems, low=-1.0, low_inclusive=False)
-        else:
-            _number(change, given[0], where, problems, low_inclusive=given[0] == "factor")
-        scope = change.get("scope", "all")
-        if scope not in _SCOPES:
-            problems.append(f"{where}.scope: {scope!r} is not one of {', '.join(_SCOPES)}")
-        elif scope != "all" and not (
-            isinstance(change.get("ids"), list)
-            and change["ids"]
-            and all(isinstance(i, str) for i in change["ids"])
-        ):
-            problems.append(f"{where}.ids: a {scope} surge needs a list of {scope} ids or names")
-    elif kind == "supplier_capacity":
-        if not isinstance(change.get("supplier_id"), str):
-            problems.append(f"{where}.supplier_id: missing")
-        _number(change, "capacity_factor", where, problems)
-        days = change.get("days")
-        if days is not None and not (
-            isinstance(days, list)
-            and days
-            and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days)
-        ):
-            problems.append(f"{where}.days: must be a list of horizon days (0 = first plan day)")
-    elif kind == "road_change":
-        if "polygon" not in change and "road_names" not in change:
-            problems.append(f"{where}: give a polygon, road_names, or both")
-        if "polygon" in change:
-            try:
-                polygon = shapely.geometry.shape(change["polygon"])
-            except Exception:  # shapely raises several types on malformed GeoJSON
-                problems.append(f"{where}.polygon: not a GeoJSON geometry")
-            else:
-                if polygon.geom_type not in ("Polygon", "MultiPolygon") or not polygon.is_valid:
-                    problems.append(
-                        f"{where}.polygon: not a valid polygon ({shapely.is_valid_reason(polygon)})"
-                    )
-        if "road_names" in change and not (
-            isinstance(change["road_names"], list)
-            and all(isinstance(n, str) for n in change["road_names"])
-        ):
-            problems.append(f"{where}.road_names: must be a list of road names")
-        if "factor" in change:
-            _number(change, "factor", where, problems, low_inclusive=False)
-    elif kind == "new_facility":
-        for key in ("facility_id", "name"):
-            if not isinstance(change.get(key), str) or not change[key].strip():
-                problems.append(f"{where}.{key}: missing")
-        for key, limit in (("lon", 180.0), ("lat", 90.0)):
-            value = change.get(key)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not -limit <= value <= limit
-            ):
-                problems.append(f"{where}.{key}: must be a WGS84 coordinate, got {value!r}")
-        if not isinstance(change.get("tier", 2), int) or change.get("tier", 2) < 1:
-            problems.append(f"{where}.tier: must be an integer >= 1")
-        if "beds" in change and (not isinstance(change["beds"], int) or change["beds"] < 0):
-            problems.append(f"{where}.beds: must be an integer >= 0")
-    elif kind == "fleet_change" and not isinstance(change.get("vehicles"), list):
-        problems.append(f"{where}.vehicles: must be a list of vehicle changes")
+    _CHECKS[kind](change, where, problems)
 
 
 def scenario_from_mapping(document: Mapping[str, Any]) -> Scenario:
@@ -236,6 +263,108 @@ def _growth(change: Mapping[str, Any], horizon: int) -> Growth:
     return Growth(doubling_time_days=float(change["doubling_time_days"]))
 
 
+@dataclass(slots=True)
+class _Draft:
+    """The parts of a request and network a scenario changes, gathered while its changes apply.
+
+    A private, short-lived accumulator: :func:`apply_scenario` builds the new (immutable) request
+    from it at the end; nothing shared is edited.
+    """
+
+    horizon_days: int
+    facilities: list[PlanFacility]
+    suppliers: dict[str, PlanSupplier]
+    default: Growth
+    by_province: dict[str, Growth]
+    by_facility: dict[str, Growth]
+    network: RoadNetwork
+    problems: list[str] = dataclasses.field(default_factory=list)
+
+
+def _apply_case_surge(draft: _Draft, change: Mapping[str, Any], where: str) -> None:
+    growth = _growth(change, draft.horizon_days)
+    scope = change.get("scope", "all")
+    ids = change.get("ids", [])
+    if scope == "all":
+        draft.default, draft.by_province, draft.by_facility = growth, {}, {}
+    elif scope == "province":
+        draft.by_province.update({code: growth for code in ids})
+    elif scope == "facility":
+        known = {f.facility_id for f in draft.facilities}
+        draft.problems.extend(
+            f"{where}.ids: unknown facility {fid!r}" for fid in ids if fid not in known
+        )
+        draft.by_facility.update({fid: growth for fid in ids})
+    else:
+        hits = [f.facility_id for f in draft.facilities if f.district in ids]
+        known_districts = {f.district for f in draft.facilities}
+        draft.problems.extend(
+            f"{where}.ids: no facility in district {d!r}" for d in ids if d not in known_districts
+        )
+        draft.by_facility.update({fid: growth for fid in hits})
+
+
+def _apply_supplier_capacity(draft: _Draft, change: Mapping[str, Any], where: str) -> None:
+    supplier = draft.suppliers.get(change["supplier_id"])
+    if supplier is None:
+        draft.problems.append(
+            f"{where}.supplier_id: unknown supplier {change['supplier_id']!r} "
+            f"(known: {', '.join(sorted(draft.suppliers))})"
+        )
+        return
+    horizon = draft.horizon_days
+    days = change.get("days", list(range(horizon)))
+    factors = [supplier.factor(d) for d in range(horizon)]
+    for day in days:
+        if day < horizon:
+            factors[day] = float(change["capacity_factor"])
+    draft.suppliers[supplier.supplier_id] = dataclasses.replace(
+        supplier, capacity_factor_per_day=tuple(factors)
+    )
+
+
+def _apply_road_change(draft: _Draft, change: Mapping[str, Any], where: str) -> None:
+    try:
+        draft.network = change_roads(
+            draft.network,
+            polygon=change.get("polygon"),
+            road_names=change.get("road_names"),
+            factor=change.get("factor"),
+        )
+    except InvalidInputError as exc:
+        draft.problems.extend(f"{where}.{p}" for p in exc.problems)
+
+
+def _apply_new_facility(draft: _Draft, change: Mapping[str, Any], where: str) -> None:
+    if any(f.facility_id == change["facility_id"] for f in draft.facilities):
+        draft.problems.append(f"{where}.facility_id: {change['facility_id']!r} already exists")
+        return
+    draft.facilities.append(
+        PlanFacility(
+            facility_id=change["facility_id"],
+            name=change["name"],
+            lon=float(change["lon"]),
+            lat=float(change["lat"]),
+            province_code=change.get("province_code", "79"),
+            tier=int(change.get("tier", 2)),
+            district=change.get("district", ""),
+            beds=int(change.get("beds", 0)),
+            liquid_tank_capacity_l=float(change.get("liquid_tank_capacity_l", 0.0)),
+            cylinder_storage=int(change.get("cylinder_storage", 0)),
+            generation_m3_per_day=float(change.get("generation_m3_per_day", 0.0)),
+        )
+    )
+
+
+_APPLY: dict[str, Callable[[_Draft, Mapping[str, Any], str], None]] = {
+    "case_surge": _apply_case_surge,
+    "supplier_capacity": _apply_supplier_capacity,
+    "road_change": _apply_road_change,
+    "new_facility": _apply_new_facility,
+}
+"""How each change type applies; fleet changes are kept for dispatch (:func:`fleet_changes`)."""
+
+
 def apply_scenario(
     scenario: Scenario,
     base: PlanRequest,
@@ -251,101 +380,37 @@ def apply_scenario(
     InvalidInputError
         If a change names an unknown supplier, facility, district or road; every problem is listed.
     """
-    problems: list[str] = []
     request = dataclasses.replace(
         base, start_date=scenario.start_date, horizon_days=scenario.horizon_days
     )
-    facilities = list(request.facilities)
-    suppliers = {s.supplier_id: s for s in request.suppliers}
     case = request.scenario or CaseScenario()
-    by_province = dict(case.by_province)
-    by_facility = dict(case.by_facility)
-    default = case.default
+    draft = _Draft(
+        horizon_days=scenario.horizon_days,
+        facilities=list(request.facilities),
+        suppliers={s.supplier_id: s for s in request.suppliers},
+        default=case.default,
+        by_province=dict(case.by_province),
+        by_facility=dict(case.by_facility),
+        network=network,
+    )
     for i, change in enumerate(scenario.changes):
-        where = f"changes[{i}]"
-        kind = change["type"]
-        if kind == "case_surge":
-            growth = _growth(change, scenario.horizon_days)
-            scope = change.get("scope", "all")
-            ids = change.get("ids", [])
-            if scope == "all":
-                default, by_province, by_facility = growth, {}, {}
-            elif scope == "province":
-                by_province.update({code: growth for code in ids})
-            elif scope == "facility":
-                known = {f.facility_id for f in facilities}
-                problems.extend(
-                    f"{where}.ids: unknown facility {fid!r}" for fid in ids if fid not in known
-                )
-                by_facility.update({fid: growth for fid in ids})
-            else:
-                hits = [f.facility_id for f in facilities if f.district in ids]
-                known_districts = {f.district for f in facilities}
-                problems.extend(
-                    f"{where}.ids: no facility in district {d!r}"
-                    for d in ids
-                    if d not in known_districts
-                )
-                by_facility.update({fid: growth for fid in hits})
-        elif kind == "supplier_capacity":
-            supplier = suppliers.get(change["supplier_id"])
-            if supplier is None:
-                problems.append(
-                    f"{where}.supplier_id: unknown supplier {change['supplier_id']!r} "
-                    f"(known: {', '.join(sorted(suppliers))})"
-                )
-                continue
-            days = change.get("days", list(range(scenario.horizon_days)))
-            factors = [supplier.factor(d) for d in range(scenario.horizon_days)]
-            for day in days:
-                if day < scenario.horizon_days:
-                    factors[day] = float(change["capacity_factor"])
-            suppliers[supplier.supplier_id] = dataclasses.replace(
-                supplier, capacity_factor_per_day=tuple(factors)
-            )
-        elif kind == "road_change":
-            try:
-                network = change_roads(
-                    network,
-                    polygon=change.get("polygon"),
-                    road_names=change.get("road_names"),
-                    factor=change.get("factor"),
-                )
-            except InvalidInputError as exc:
-                problems.extend(f"{where}.{p}" for p in exc.problems)
-        elif kind == "new_facility":
-            if any(f.facility_id == change["facility_id"] for f in facilities):
-                problems.append(f"{where}.facility_id: {change['facility_id']!r} already exists")
-                continue
-            facilities.append(
-                PlanFacility(
-                    facility_id=change["facility_id"],
-                    name=change["name"],
-                    lon=float(change["lon"]),
-                    lat=float(change["lat"]),
-                    province_code=change.get("province_code", "79"),
-                    tier=int(change.get("tier", 2)),
-                    district=change.get("district", ""),
-                    beds=int(change.get("beds", 0)),
-                    liquid_tank_capacity_l=float(change.get("liquid_tank_capacity_l", 0.0)),
-                    cylinder_storage=int(change.get("cylinder_storage", 0)),
-                    generation_m3_per_day=float(change.get("generation_m3_per_day", 0.0)),
-                )
-            )
-    if problems:
-        raise InvalidInputError.from_problems(f"scenario {scenario.name!r}", problems)
+        apply = _APPLY.get(change["type"])
+        if apply is not None:
+            apply(draft, change, f"changes[{i}]")
+    if draft.problems:
+        raise InvalidInputError.from_problems(f"scenario {scenario.name!r}", draft.problems)
     request = dataclasses.replace(
         request,
-        facilities=tuple(facilities),
-        suppliers=tuple(suppliers[s.supplier_id] for s in request.suppliers),
+        facilities=tuple(draft.facilities),
+        suppliers=tuple(draft.suppliers[s.supplier_id] for s in request.suppliers),
         scenario=CaseScenario(
-            default=default,
-            by_province=tuple(by_province.items()),
-            by_facility=tuple(by_facility.items()),
+            default=draft.default,
+            by_province=tuple(draft.by_province.items()),
+            by_facility=tuple(draft.by_facility.items()),
             severity_mix=case.severity_mix,
         ),
     )
-    return request, network
+    return request, draft.network
 
 
 def compare_plans(
@@ -431,28 +496,28 @@ def fleet_changes(scenario: Scenario) -> Sequence[Mapping[str, Any]]:
     return [v for c in scenario.changes if c["type"] == "fleet_change" for v in c["vehicles"]]
 
 
-def compare_routes(base: Mapping[str, Any], other: Mapping[str, Any]) -> dict[str, Any]:
-    """Compare two route answers (``dispatch.routes_to_dict`` output) of the same day.
+def compare_routes(base: RoutesDocument, other: RoutesDocument) -> dict[str, Any]:
+    """Compare two routes documents (:func:`coordination.dispatch.routes_to_dict`) of one day.
 
     Returns the totals of both (routes, loads left unassigned, driving time and distance), the
     vehicles used in only one of them, and for each vehicle used in both whose stops changed, the
     stop sequences (supplier and facility ids, in driving order) before and after.
     """
 
-    def stops(route: Mapping[str, Any]) -> list[str]:
+    def stops(route: RouteDocument) -> list[str]:
         return [
             str(step.get("place_id", ""))
             for step in route.get("steps", [])
             if step.get("type") not in ("start", "end")
         ]
 
-    def totals(answer: Mapping[str, Any]) -> dict[str, float]:
+    def totals(answer: RoutesDocument) -> dict[str, float]:
         routes = answer.get("routes", [])
         return {
             "routes": len(routes),
             "unassigned": len(answer.get("unassigned", [])),
             "duration_s": sum(r.get("duration", 0) for r in routes),
-            "distance_m": sum(r.get("distance", 0) for r in routes),
+            "distance_m": sum(r.get("distance") or 0 for r in routes),
         }
 
     before = {r["vehicle"]: stops(r) for r in base.get("routes", [])}
