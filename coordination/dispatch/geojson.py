@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 from coordination.dispatch.model import ATTRIBUTION, Stop
-from coordination.documents import RoutesDocument
+from coordination.documents import RouteDocument, RoutesDocument, RouteStepDocument
 from data.errors import NoRouteError
 from data.region import Region
 from data.schema.network import Place
 from routing.network import RoadNetwork
+
+_LegCache = dict[tuple[str, str], tuple[list[list[float]], bool]]
+"""Road paths of legs already drawn, by (origin id, destination id), with their off-map flag."""
 
 
 def _leg_coordinates(
@@ -18,7 +22,7 @@ def _leg_coordinates(
     region: Region,
     origin: Stop,
     destination: Stop,
-    cache: dict[tuple[str, str], tuple[list[list[float]], bool]],
+    cache: _LegCache,
 ) -> tuple[list[list[float]], bool]:
     """Road path of one leg as ``[lon, lat]`` pairs, and whether part of it is off the map.
 
@@ -68,6 +72,52 @@ def _leg_coordinates(
     return cache[key]
 
 
+def _route_line(
+    steps: Sequence[RouteStepDocument], network: RoadNetwork, region: Region, cache: _LegCache
+) -> tuple[list[list[float]], bool]:
+    """Road path through a route's steps, and whether part of it is off the map."""
+    line: list[list[float]] = []
+    off_map = False
+    for previous, step in itertools.pairwise(steps):
+        if previous["place_id"] == step["place_id"]:
+            continue
+        lon_a, lat_a = previous["location"]
+        lon_b, lat_b = step["location"]
+        origin = Stop(previous["place_id"], previous["name"], lon_a, lat_a, "stop")
+        destination = Stop(step["place_id"], step["name"], lon_b, lat_b, "stop")
+        coords, leg_off_map = _leg_coordinates(network, region, origin, destination, cache)
+        off_map |= leg_off_map
+        line.extend(coords if not line else coords[1:] if coords[:1] == line[-1:] else coords)
+    if len(line) < 2:
+        line = [steps[0]["location"], steps[-1]["location"]]
+    return line, off_map
+
+
+def _stop_features(route: RouteDocument) -> list[dict[str, Any]]:
+    """One ``Point`` feature per step of a route, in driving order."""
+    return [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": step["location"]},
+            "properties": {
+                "kind": "stop",
+                "vehicle": route["vehicle"],
+                "sequence": sequence,
+                "type": step["type"],
+                "place_id": step["place_id"],
+                "name": step["name"],
+                "load_id": step.get("load_id"),
+                "quantity": step.get("quantity"),
+                "unit": step.get("unit"),
+                "arrival": step["arrival"],
+                "departure": step["departure"],
+                "load": step["load"],
+            },
+        }
+        for sequence, step in enumerate(route["steps"])
+    ]
+
+
 def routes_to_geojson(
     routes: RoutesDocument,
     network: RoadNetwork,
@@ -86,24 +136,10 @@ def routes_to_geojson(
     routes
         The answer of :func:`~coordination.dispatch.routes_to_dict`.
     """
-    cache: dict[tuple[str, str], tuple[list[list[float]], bool]] = {}
+    cache: _LegCache = {}
     features: list[dict[str, Any]] = []
     for route in routes["routes"]:
-        steps = route["steps"]
-        line: list[list[float]] = []
-        off_map = False
-        for previous, step in itertools.pairwise(steps):
-            if previous["place_id"] == step["place_id"]:
-                continue
-            lon_a, lat_a = previous["location"]
-            lon_b, lat_b = step["location"]
-            origin = Stop(previous["place_id"], previous["name"], lon_a, lat_a, "stop")
-            destination = Stop(step["place_id"], step["name"], lon_b, lat_b, "stop")
-            coords, leg_off_map = _leg_coordinates(network, region, origin, destination, cache)
-            off_map |= leg_off_map
-            line.extend(coords if not line else coords[1:] if coords[:1] == line[-1:] else coords)
-        if len(line) < 2:
-            line = [steps[0]["location"], steps[-1]["location"]]
+        line, off_map = _route_line(route["steps"], network, region, cache)
         features.append(
             {
                 "type": "Feature",
@@ -120,25 +156,5 @@ def routes_to_geojson(
                 },
             }
         )
-        for sequence, step in enumerate(steps):
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": step["location"]},
-                    "properties": {
-                        "kind": "stop",
-                        "vehicle": route["vehicle"],
-                        "sequence": sequence,
-                        "type": step["type"],
-                        "place_id": step["place_id"],
-                        "name": step["name"],
-                        "load_id": step.get("load_id"),
-                        "quantity": step.get("quantity"),
-                        "unit": step.get("unit"),
-                        "arrival": step["arrival"],
-                        "departure": step["departure"],
-                        "load": step["load"],
-                    },
-                }
-            )
+        features.extend(_stop_features(route))
     return {"type": "FeatureCollection", "features": features, "attribution": ATTRIBUTION}
