@@ -283,6 +283,327 @@ def _matrix(where: str, value: Any, collector: _Collector) -> npt.NDArray[np.int
     return np.array(value, dtype=np.int64)
 
 
+class _Parser:
+    """Reads one VROOM document, collecting every problem to raise once."""
+
+    def __init__(self) -> None:
+        self.collector = _Collector()
+        self.has_matrices = False
+        self.profile_name: str | None = None
+        self.durations: npt.NDArray[np.int64] | None = None
+        self.costs: npt.NDArray[np.int64] | None = None
+        self.distances: npt.NDArray[np.int64] | None = None
+        self.locations = _Locations(False, None, self.collector)
+        self.descriptions: dict[tuple[str, TaskId], str] = {}
+        self.first_use: dict[tuple[str, int], str] = {}
+        self.vroom_ids: dict[TaskId, int] = {}
+
+    def lists(self, document: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
+        """Return the vehicles, jobs and shipments lists (empty where they are not lists)."""
+        collector = self.collector
+        collector.keys("problem", document, "problem")
+        vehicles_in = document.get("vehicles")
+        if not isinstance(vehicles_in, list) or not vehicles_in:
+            collector.add("problem.vehicles: must be a non-empty list")
+            vehicles_in = []
+        jobs_in = document.get("jobs", [])
+        shipments_in = document.get("shipments", [])
+        for key, value in (("jobs", jobs_in), ("shipments", shipments_in)):
+            if not isinstance(value, list):
+                collector.add(f"problem.{key}: must be a list")
+        jobs_in = jobs_in if isinstance(jobs_in, list) else []
+        shipments_in = shipments_in if isinstance(shipments_in, list) else []
+        if not jobs_in and not shipments_in:
+            collector.add("problem: give at least one job or shipment")
+        return vehicles_in, jobs_in, shipments_in
+
+    def matrices(self, matrices: Any) -> None:
+        """Read the one profile's matrices; set up the locations (indices or coordinates)."""
+        collector = self.collector
+        self.has_matrices = matrices is not None
+        if matrices is not None:
+            if not isinstance(matrices, dict) or len(matrices) != 1:
+                collector.add(
+                    "problem.matrices: must hold exactly one profile, "
+                    '{"car": {"durations": [[...]]}} for example '
+                    "(several routing profiles are not supported)"
+                )
+            else:
+                self.profile_name, entry = next(iter(matrices.items()))
+                self._profile(f"problem.matrices.{self.profile_name}", entry)
+        size = self.durations.shape[0] if self.durations is not None else None
+        self.locations = _Locations(self.has_matrices, size, collector)
+
+    def _profile(self, where: str, entry: Any) -> None:
+        collector = self.collector
+        if not isinstance(entry, dict):
+            collector.add(f"{where}: must be an object with 'durations'")
+            return
+        collector.keys(where, entry, "matrix")
+        if "durations" not in entry:
+            collector.add(f"{where}.durations: required (travel times in seconds)")
+        else:
+            self.durations = _matrix(f"{where}.durations", entry["durations"], collector)
+        if "costs" in entry:
+            self.costs = _matrix(f"{where}.costs", entry["costs"], collector)
+        if "distances" in entry:
+            self.distances = _matrix(f"{where}.distances", entry["distances"], collector)
+
+    @property
+    def size(self) -> int | None:
+        """Locations in the matrix, ``None`` without one."""
+        return self.durations.shape[0] if self.durations is not None else None
+
+    def describe(self, kind: str, identifier: Any, item: Mapping[str, Any], where: str) -> None:
+        """Keep an item's description for the answer."""
+        if "description" in item:
+            if isinstance(item["description"], str):
+                self.descriptions[(kind, identifier)] = item["description"]
+            else:
+                self.collector.add(f"{where}.description: must be a string")
+
+    def unique(self, kind: str, identifier: int | None, where: str) -> bool:
+        """Record a task id in its kind's namespace; refuse it (False) if already used there."""
+        if identifier is None:
+            return True
+        if (kind, identifier) in self.first_use:
+            self.collector.add(
+                f"{where}.id: {identifier} is already the id of "
+                f"{self.first_use[(kind, identifier)]}; {kind} ids must be unique (as in VROOM)"
+            )
+            return False
+        self.first_use[(kind, identifier)] = where
+        return True
+
+    def _ends(self, where: str, item: dict[str, Any]) -> tuple[int | None, int | None]:
+        locations = self.locations
+        has_start = "start" in item or "start_index" in item
+        start = locations.resolve(where, item, "start_") if has_start else None
+        has_end = "end" in item or "end_index" in item
+        end = locations.resolve(where, item, "end_") if has_end else None
+        if start is None and end is None:
+            self.collector.add(
+                f"{where}: needs a start or an end (start/start_index, end/end_index)"
+            )
+        return start, end
+
+    def _reloads(self, where: str, item: dict[str, Any]) -> tuple[int, ...]:
+        collector, size = self.collector, self.size
+        reload_idxs: list[int] = []
+        reload_in = item.get("reload_indices", [])
+        if not isinstance(reload_in, list):
+            collector.add(f"{where}.reload_indices: must be a list of matrix indices")
+            reload_in = []
+        for r, value in enumerate(reload_in):
+            idx = collector.integer(f"{where}.reload_indices[{r}]", value)
+            if idx is not None and size is not None and idx >= size:
+                collector.add(
+                    f"{where}.reload_indices[{r}]: {idx} is outside the matrix ({size} locations)"
+                )
+            elif idx is not None:
+                reload_idxs.append(idx)
+        if "reload_indices" in item and not self.has_matrices:
+            collector.add(f"{where}.reload_indices: needs 'matrices' (indices point into them)")
+        return tuple(reload_idxs)
+
+    def _vehicle_fields(self, where: str, item: dict[str, Any]) -> dict[str, Any]:
+        collector = self.collector
+        reload_idxs = self._reloads(where, item)
+
+        def optional(key: str, read: Callable[[str, Any], Any], default: Any) -> Any:
+            return read(f"{where}.{key}", item[key]) if key in item else default
+
+        return {
+            "capacity": optional("capacity", collector.amounts, ()),
+            "skills": optional("skills", collector.skills, frozenset()),
+            "time_window": optional("time_window", collector.window, None),
+            "max_travel_time_s": optional("max_travel_time", collector.integer, None),
+            "reload_location_idxs": reload_idxs,
+            "reload_service_s": optional("reload_service", collector.integer, 0) or 0,
+            "max_reloads": optional("max_reloads", collector.integer, None),
+            "max_distance_m": optional("max_distance", collector.integer, None),
+            "max_tasks": optional("max_tasks", collector.integer, None),
+        }
+
+    def _vehicle_costs(self, where: str, costs_in: Any, fields: dict[str, Any]) -> None:
+        collector, profile_name = self.collector, self.profile_name
+        if not isinstance(costs_in, dict):
+            collector.add(f"{where}.costs: must be an object with fixed, per_hour, per_km")
+            return
+        collector.keys(f"{where}.costs", costs_in, "costs")
+        for key, name in (
+            ("fixed", "fixed_cost"),
+            ("per_hour", "cost_per_hour"),
+            ("per_km", "cost_per_km"),
+        ):
+            if key in costs_in:
+                value = collector.integer(f"{where}.costs.{key}", costs_in[key])
+                if value is not None:
+                    fields[name] = value
+        if self.costs is not None:
+            if costs_in.get("per_hour", DEFAULT_COST_PER_HOUR) != DEFAULT_COST_PER_HOUR:
+                collector.add(
+                    f"{where}.costs.per_hour: cannot be combined with "
+                    f"matrices.{profile_name}.costs (as in VROOM); drop one of them"
+                )
+            if costs_in.get("per_km", 0):
+                collector.add(
+                    f"{where}.costs.per_km: cannot be combined with "
+                    f"matrices.{profile_name}.costs (VROOM would ignore it); drop one of them"
+                )
+        if costs_in.get("per_km", 0) and self.has_matrices and self.distances is None:
+            collector.add(f"{where}.costs.per_km: needs matrices.{profile_name}.distances (metres)")
+
+    def vehicle(self, k: int, item: Any) -> Vehicle | None:
+        """Read ``vehicles[k]``; ``None`` when it cannot be built."""
+        collector, profile_name = self.collector, self.profile_name
+        where = f"vehicles[{k}]"
+        if not isinstance(item, dict):
+            collector.add(f"{where}: must be an object")
+            return None
+        collector.keys(where, item, "vehicle")
+        identifier = collector.integer(f"{where}.id", item.get("id"), maximum=MAX_ID)
+        profile = item.get("profile", profile_name or "car")
+        if profile_name is not None and profile != profile_name:
+            collector.add(
+                f"{where}.profile: {profile!r} has no matrix (matrices give {profile_name!r})"
+            )
+        start, end = self._ends(where, item)
+        fields = self._vehicle_fields(where, item)
+        if "speed_factor" in item:
+            factor = collector.number(
+                f"{where}.speed_factor", item["speed_factor"], low=0, high=MAX_SPEED_FACTOR
+            )
+            fields["speed_factor"] = factor if factor is not None else 1.0
+        if "costs" in item:
+            self._vehicle_costs(where, item["costs"], fields)
+        if "max_distance" in item and self.has_matrices and self.distances is None:
+            collector.add(f"{where}.max_distance: needs matrices.{profile_name}.distances (metres)")
+        if identifier is None or (start is None and end is None):
+            return None
+        vehicle = None
+        try:
+            vehicle = Vehicle(identifier, start, end, **fields)
+        except InvalidInputError as error:
+            collector.problems += [f"{where}: {p}" for p in error.problems]
+        self.describe("vehicle", identifier, item, where)
+        return vehicle
+
+    def job(self, k: int, item: Any) -> Job | None:
+        """Read ``jobs[k]``; ``None`` when it cannot be built."""
+        collector = self.collector
+        where = f"jobs[{k}]"
+        if not isinstance(item, dict):
+            collector.add(f"{where}: must be an object")
+            return None
+        collector.keys(where, item, "job")
+        identifier = collector.integer(f"{where}.id", item.get("id"), maximum=MAX_ID)
+        location = self.locations.resolve(where, item)
+        if location is None and "location" not in item and "location_index" not in item:
+            collector.add(f"{where}: needs a location or a location_index")
+
+        def optional(key: str, read: Callable[[str, Any], Any], default: Any) -> Any:
+            return read(f"{where}.{key}", item[key]) if key in item else default
+
+        job_fields: dict[str, Any] = {
+            "delivery": optional("delivery", collector.amounts, ()),
+            "pickup": optional("pickup", collector.amounts, ()),
+            "service_s": collector.integer(f"{where}.service", item.get("service", 0)) or 0,
+            "time_windows": optional("time_windows", collector.windows, ()),
+            "priority": collector.integer(f"{where}.priority", item.get("priority", 0)) or 0,
+            "skills": optional("skills", collector.skills, frozenset()),
+        }
+        if not self.unique("job", identifier, where):
+            return None
+        if identifier is None or location is None:
+            return None
+        job = None
+        try:
+            job = Job(identifier, location, **job_fields)
+        except InvalidInputError as error:
+            collector.problems += [f"{where}: {p}" for p in error.problems]
+        self.describe("job", identifier, item, where)
+        return job
+
+    def _shipment_step(self, part: str, step_where: str, step: Any) -> ShipmentStep | None:
+        collector = self.collector
+        if not isinstance(step, dict):
+            collector.add(f"{step_where}: required object with id and location")
+            return None
+        collector.keys(step_where, step, "shipment_step")
+        identifier = collector.integer(f"{step_where}.id", step.get("id"), maximum=MAX_ID)
+        location = self.locations.resolve(step_where, step)
+        if location is None and "location" not in step and "location_index" not in step:
+            collector.add(f"{step_where}: needs a location or a location_index")
+        service = collector.integer(f"{step_where}.service", step.get("service", 0)) or 0
+        windows = (
+            collector.windows(f"{step_where}.time_windows", step["time_windows"])
+            if "time_windows" in step
+            else ()
+        )
+        if len(windows) > 1:
+            collector.add(
+                f"{step_where}.time_windows: {len(windows)} time windows given; a shipment "
+                "step takes one window (several are supported on jobs only: the engine "
+                "cannot pair alternative pickup and delivery windows)"
+            )
+        window = windows[0] if windows else None
+        if not (self.unique(part, identifier, step_where) and identifier is not None):
+            return None
+        internal = f"{part} {identifier}"
+        self.vroom_ids[internal] = identifier
+        built = ShipmentStep(internal, location, service, window) if location is not None else None
+        self.describe(part, identifier, step, step_where)
+        return built
+
+    def shipment(self, k: int, item: Any) -> Shipment | None:
+        """Read ``shipments[k]``; ``None`` when it cannot be built."""
+        collector = self.collector
+        where = f"shipments[{k}]"
+        if not isinstance(item, dict):
+            collector.add(f"{where}: must be an object")
+            return None
+        collector.keys(where, item, "shipment")
+        steps = [
+            self._shipment_step(part, f"{where}.{part}", item.get(part))
+            for part in ("pickup", "delivery")
+        ]
+        amount = collector.amounts(f"{where}.amount", item["amount"]) if "amount" in item else ()
+        priority = collector.integer(f"{where}.priority", item.get("priority", 0)) or 0
+        skills = (
+            collector.skills(f"{where}.skills", item["skills"]) if "skills" in item else frozenset()
+        )
+        pickup, delivery = steps
+        if pickup is None or delivery is None:
+            return None
+        try:
+            return Shipment(pickup, delivery, amount, priority, skills)
+        except InvalidInputError as error:
+            collector.problems += [f"{where}: {p}" for p in error.problems]
+        return None
+
+    def provided_matrices(self, matrix_provider: MatrixProvider | None) -> None:
+        """Ask the provider for matrices over the coordinates when the input has none."""
+        collector = self.collector
+        if matrix_provider is None:
+            collector.add(
+                "problem.matrices: a travel-time matrix is required (give 'matrices' with "
+                "'durations' and use location_index); computing one from coordinates needs the "
+                "road network, which this command does not load yet"
+            )
+            return
+        coordinates = self.locations.coordinates
+        points = [coordinates[i] for i in range(len(coordinates))]
+        produced, produced_distances = matrix_provider(points)
+        self.durations = _matrix(
+            "matrix_provider durations", np.asarray(produced).tolist(), collector
+        )
+        if produced_distances is not None:
+            self.distances = _matrix(
+                "matrix_provider distances", np.asarray(produced_distances).tolist(), collector
+            )
+
+
 def parse_vroom_problem(
     document: Any, *, matrix_provider: MatrixProvider | None = None
 ) -> VroomProblem:
@@ -307,310 +628,29 @@ def parse_vroom_problem(
         Listing every problem: unsupported keys (named), wrong types, negative amounts, a matrix
         that is not square, an unknown location index, duplicate ids, a missing matrix.
     """
-    collector = _Collector()
+    parser = _Parser()
     if not isinstance(document, dict):
         raise InvalidInputError("problem: the JSON document must be an object", ["problem"])
-    collector.keys("problem", document, "problem")
-    vehicles_in = document.get("vehicles")
-    if not isinstance(vehicles_in, list) or not vehicles_in:
-        collector.add("problem.vehicles: must be a non-empty list")
-        vehicles_in = []
-    jobs_in = document.get("jobs", [])
-    shipments_in = document.get("shipments", [])
-    for key, value in (("jobs", jobs_in), ("shipments", shipments_in)):
-        if not isinstance(value, list):
-            collector.add(f"problem.{key}: must be a list")
-    jobs_in = jobs_in if isinstance(jobs_in, list) else []
-    shipments_in = shipments_in if isinstance(shipments_in, list) else []
-    if not jobs_in and not shipments_in:
-        collector.add("problem: give at least one job or shipment")
-
-    matrices = document.get("matrices")
-    durations = costs = distances = None
-    profile_name = None
-    if matrices is not None:
-        if not isinstance(matrices, dict) or len(matrices) != 1:
-            collector.add(
-                "problem.matrices: must hold exactly one profile, "
-                '{"car": {"durations": [[...]]}} for example '
-                "(several routing profiles are not supported)"
-            )
-        else:
-            profile_name, entry = next(iter(matrices.items()))
-            where = f"problem.matrices.{profile_name}"
-            if not isinstance(entry, dict):
-                collector.add(f"{where}: must be an object with 'durations'")
-            else:
-                collector.keys(where, entry, "matrix")
-                if "durations" not in entry:
-                    collector.add(f"{where}.durations: required (travel times in seconds)")
-                else:
-                    durations = _matrix(f"{where}.durations", entry["durations"], collector)
-                if "costs" in entry:
-                    costs = _matrix(f"{where}.costs", entry["costs"], collector)
-                if "distances" in entry:
-                    distances = _matrix(f"{where}.distances", entry["distances"], collector)
-    size = durations.shape[0] if durations is not None else None
-    locations = _Locations(matrices is not None, size, collector)
-    descriptions: dict[tuple[str, TaskId], str] = {}
-
-    def describe(kind: str, identifier: Any, item: Mapping[str, Any], where: str) -> None:
-        if "description" in item:
-            if isinstance(item["description"], str):
-                descriptions[(kind, identifier)] = item["description"]
-            else:
-                collector.add(f"{where}.description: must be a string")
-
-    first_use: dict[tuple[str, int], str] = {}
-    vroom_ids: dict[TaskId, int] = {}
-
-    def unique(kind: str, identifier: int | None, where: str) -> bool:
-        """Record a task id in its kind's namespace; refuse it (False) if already used there."""
-        if identifier is None:
-            return True
-        if (kind, identifier) in first_use:
-            collector.add(
-                f"{where}.id: {identifier} is already the id of {first_use[(kind, identifier)]}; "
-                f"{kind} ids must be unique (as in VROOM)"
-            )
-            return False
-        first_use[(kind, identifier)] = where
-        return True
-
-    vehicles: list[Vehicle] = []
-    for k, item in enumerate(vehicles_in):
-        where = f"vehicles[{k}]"
-        if not isinstance(item, dict):
-            collector.add(f"{where}: must be an object")
-            continue
-        collector.keys(where, item, "vehicle")
-        identifier = collector.integer(f"{where}.id", item.get("id"), maximum=MAX_ID)
-        profile = item.get("profile", profile_name or "car")
-        if profile_name is not None and profile != profile_name:
-            collector.add(
-                f"{where}.profile: {profile!r} has no matrix (matrices give {profile_name!r})"
-            )
-        start = (
-            locations.resolve(where, item, "start_")
-            if ("start" in item or "start_index" in item)
-            else None
-        )
-        end = (
-            locations.resolve(where, item, "end_")
-            if ("end" in item or "end_index" in item)
-            else None
-        )
-        if start is None and end is None:
-            collector.add(f"{where}: needs a start or an end (start/start_index, end/end_index)")
-        reload_idxs: list[int] = []
-        reload_in = item.get("reload_indices", [])
-        if not isinstance(reload_in, list):
-            collector.add(f"{where}.reload_indices: must be a list of matrix indices")
-            reload_in = []
-        for r, value in enumerate(reload_in):
-            idx = collector.integer(f"{where}.reload_indices[{r}]", value)
-            if idx is not None and size is not None and idx >= size:
-                collector.add(
-                    f"{where}.reload_indices[{r}]: {idx} is outside the matrix ({size} locations)"
-                )
-            elif idx is not None:
-                reload_idxs.append(idx)
-        if "reload_indices" in item and matrices is None:
-            collector.add(f"{where}.reload_indices: needs 'matrices' (indices point into them)")
-        fields: dict[str, Any] = {
-            "capacity": collector.amounts(f"{where}.capacity", item["capacity"])
-            if "capacity" in item
-            else (),
-            "skills": collector.skills(f"{where}.skills", item["skills"])
-            if "skills" in item
-            else frozenset(),
-            "time_window": collector.window(f"{where}.time_window", item["time_window"])
-            if "time_window" in item
-            else None,
-            "max_travel_time_s": collector.integer(
-                f"{where}.max_travel_time", item["max_travel_time"]
-            )
-            if "max_travel_time" in item
-            else None,
-            "reload_location_idxs": tuple(reload_idxs),
-            "reload_service_s": collector.integer(f"{where}.reload_service", item["reload_service"])
-            or 0
-            if "reload_service" in item
-            else 0,
-            "max_reloads": collector.integer(f"{where}.max_reloads", item["max_reloads"])
-            if "max_reloads" in item
-            else None,
-            "max_distance_m": collector.integer(f"{where}.max_distance", item["max_distance"])
-            if "max_distance" in item
-            else None,
-            "max_tasks": collector.integer(f"{where}.max_tasks", item["max_tasks"])
-            if "max_tasks" in item
-            else None,
-        }
-        if "speed_factor" in item:
-            factor = collector.number(
-                f"{where}.speed_factor", item["speed_factor"], low=0, high=MAX_SPEED_FACTOR
-            )
-            fields["speed_factor"] = factor if factor is not None else 1.0
-        if "costs" in item:
-            costs_in = item["costs"]
-            if not isinstance(costs_in, dict):
-                collector.add(f"{where}.costs: must be an object with fixed, per_hour, per_km")
-            else:
-                collector.keys(f"{where}.costs", costs_in, "costs")
-                for key, name in (
-                    ("fixed", "fixed_cost"),
-                    ("per_hour", "cost_per_hour"),
-                    ("per_km", "cost_per_km"),
-                ):
-                    if key in costs_in:
-                        value = collector.integer(f"{where}.costs.{key}", costs_in[key])
-                        if value is not None:
-                            fields[name] = value
-            if isinstance(costs_in, dict) and costs is not None:
-                if costs_in.get("per_hour", DEFAULT_COST_PER_HOUR) != DEFAULT_COST_PER_HOUR:
-                    collector.add(
-                        f"{where}.costs.per_hour: cannot be combined with "
-                        f"matrices.{profile_name}.costs (as in VROOM); drop one of them"
-                    )
-                if costs_in.get("per_km", 0):
-                    collector.add(
-                        f"{where}.costs.per_km: cannot be combined with "
-                        f"matrices.{profile_name}.costs (VROOM would ignore it); drop one of them"
-                    )
-            if (
-                isinstance(costs_in, dict)
-                and costs_in.get("per_km", 0)
-                and matrices is not None
-                and distances is None
-            ):
-                collector.add(
-                    f"{where}.costs.per_km: needs matrices.{profile_name}.distances (metres)"
-                )
-        if "max_distance" in item and matrices is not None and distances is None:
-            collector.add(f"{where}.max_distance: needs matrices.{profile_name}.distances (metres)")
-        if identifier is not None and (start is not None or end is not None):
-            try:
-                vehicles.append(Vehicle(identifier, start, end, **fields))
-            except InvalidInputError as error:
-                collector.problems += [f"{where}: {p}" for p in error.problems]
-            describe("vehicle", identifier, item, where)
-
-    jobs: list[Job] = []
-    for k, item in enumerate(jobs_in):
-        where = f"jobs[{k}]"
-        if not isinstance(item, dict):
-            collector.add(f"{where}: must be an object")
-            continue
-        collector.keys(where, item, "job")
-        identifier = collector.integer(f"{where}.id", item.get("id"), maximum=MAX_ID)
-        location = locations.resolve(where, item)
-        if location is None and "location" not in item and "location_index" not in item:
-            collector.add(f"{where}: needs a location or a location_index")
-        job_fields: dict[str, Any] = {
-            "delivery": collector.amounts(f"{where}.delivery", item["delivery"])
-            if "delivery" in item
-            else (),
-            "pickup": collector.amounts(f"{where}.pickup", item["pickup"])
-            if "pickup" in item
-            else (),
-            "service_s": collector.integer(f"{where}.service", item.get("service", 0)) or 0,
-            "time_windows": collector.windows(f"{where}.time_windows", item["time_windows"])
-            if "time_windows" in item
-            else (),
-            "priority": collector.integer(f"{where}.priority", item.get("priority", 0)) or 0,
-            "skills": collector.skills(f"{where}.skills", item["skills"])
-            if "skills" in item
-            else frozenset(),
-        }
-        if not unique("job", identifier, where):
-            continue
-        if identifier is not None and location is not None:
-            try:
-                jobs.append(Job(identifier, location, **job_fields))
-            except InvalidInputError as error:
-                collector.problems += [f"{where}: {p}" for p in error.problems]
-            describe("job", identifier, item, where)
-
-    shipments: list[Shipment] = []
-    for k, item in enumerate(shipments_in):
-        where = f"shipments[{k}]"
-        if not isinstance(item, dict):
-            collector.add(f"{where}: must be an object")
-            continue
-        collector.keys(where, item, "shipment")
-        steps: list[ShipmentStep] = []
-        for part in ("pickup", "delivery"):
-            step_where = f"{where}.{part}"
-            step = item.get(part)
-            if not isinstance(step, dict):
-                collector.add(f"{step_where}: required object with id and location")
-                continue
-            collector.keys(step_where, step, "shipment_step")
-            identifier = collector.integer(f"{step_where}.id", step.get("id"), maximum=MAX_ID)
-            location = locations.resolve(step_where, step)
-            if location is None and "location" not in step and "location_index" not in step:
-                collector.add(f"{step_where}: needs a location or a location_index")
-            service = collector.integer(f"{step_where}.service", step.get("service", 0)) or 0
-            windows = (
-                collector.windows(f"{step_where}.time_windows", step["time_windows"])
-                if "time_windows" in step
-                else ()
-            )
-            if len(windows) > 1:
-                collector.add(
-                    f"{step_where}.time_windows: {len(windows)} time windows given; a shipment "
-                    "step takes one window (several are supported on jobs only: the engine "
-                    "cannot pair alternative pickup and delivery windows)"
-                )
-            window = windows[0] if windows else None
-            if unique(part, identifier, step_where) and identifier is not None:
-                internal = f"{part} {identifier}"
-                vroom_ids[internal] = identifier
-                if location is not None:
-                    steps.append(ShipmentStep(internal, location, service, window))
-                describe(part, identifier, step, step_where)
-        amount = collector.amounts(f"{where}.amount", item["amount"]) if "amount" in item else ()
-        priority = collector.integer(f"{where}.priority", item.get("priority", 0)) or 0
-        skills = (
-            collector.skills(f"{where}.skills", item["skills"]) if "skills" in item else frozenset()
-        )
-        if len(steps) == 2:
-            try:
-                shipments.append(Shipment(steps[0], steps[1], amount, priority, skills))
-            except InvalidInputError as error:
-                collector.problems += [f"{where}: {p}" for p in error.problems]
-
-    if matrices is None and not collector.problems:
-        if matrix_provider is None:
-            collector.add(
-                "problem.matrices: a travel-time matrix is required (give 'matrices' with "
-                "'durations' and use location_index); computing one from coordinates needs the "
-                "road network, which this command does not load yet"
-            )
-        else:
-            points = [locations.coordinates[i] for i in range(len(locations.coordinates))]
-            produced, produced_distances = matrix_provider(points)
-            durations = _matrix(
-                "matrix_provider durations", np.asarray(produced).tolist(), collector
-            )
-            if produced_distances is not None:
-                distances = _matrix(
-                    "matrix_provider distances", np.asarray(produced_distances).tolist(), collector
-                )
-    if collector.problems:
-        raise InvalidInputError.from_problems("VROOM problem", collector.problems)
-    assert durations is not None
+    vehicles_in, jobs_in, shipments_in = parser.lists(document)
+    parser.matrices(document.get("matrices"))
+    vehicles = [parser.vehicle(k, item) for k, item in enumerate(vehicles_in)]
+    jobs = [parser.job(k, item) for k, item in enumerate(jobs_in)]
+    shipments = [parser.shipment(k, item) for k, item in enumerate(shipments_in)]
+    if not parser.has_matrices and not parser.collector.problems:
+        parser.provided_matrices(matrix_provider)
+    if parser.collector.problems:
+        raise InvalidInputError.from_problems("VROOM problem", parser.collector.problems)
+    assert parser.durations is not None
     problem = RouteProblem(
-        durations_s=durations,
-        vehicles=tuple(vehicles),
-        jobs=tuple(jobs),
-        shipments=tuple(shipments),
-        costs=costs,
-        distances_m=distances,
+        durations_s=parser.durations,
+        vehicles=tuple(v for v in vehicles if v is not None),
+        jobs=tuple(j for j in jobs if j is not None),
+        shipments=tuple(s for s in shipments if s is not None),
+        costs=parser.costs,
+        distances_m=parser.distances,
     )
-    coordinates = tuple(locations.coordinates.get(i) for i in range(problem.num_locations))
-    return VroomProblem(problem, coordinates, descriptions, vroom_ids)
+    coordinates = tuple(parser.locations.coordinates.get(i) for i in range(problem.num_locations))
+    return VroomProblem(problem, coordinates, parser.descriptions, parser.vroom_ids)
 
 
 def _location(parsed: VroomProblem, location_idx: int) -> dict[str, Any]:
