@@ -1,33 +1,34 @@
 """Demand projection, shortfalls and allocation of oxygen supply to facilities.
 
-The public surface is re-exported here and imported lazily (PEP 562): OR-Tools loads only when an
-allocation is first solved.
+The public surface is re-exported here, explicitly. OR-Tools, SciPy and the numba-compiled
+searches still load only when an allocation is first solved: the modules that use them import
+them inside the functions that solve.
 """
 
-from __future__ import annotations
+from matcher.allocation import allocate_supply as allocate_supply
+from matcher.allocation import allocate_supply_matrix as allocate_supply_matrix
+from matcher.demand import OBSERVED_FLOW_TABLE as OBSERVED_FLOW_TABLE
+from matcher.demand import PLANNING_FLOW_TABLE as PLANNING_FLOW_TABLE
+from matcher.demand import CaseScenario as CaseScenario
+from matcher.demand import Growth as Growth
+from matcher.demand import oxygen_use_m3_per_day as oxygen_use_m3_per_day
+from matcher.demand import project_demand as project_demand
+from matcher.problem_json import plan_to_json as plan_to_json
+from matcher.problem_json import problem_from_json as problem_from_json
+from matcher.shortfall import SafetyStockRule as SafetyStockRule
+from matcher.shortfall import compute_shortfalls as compute_shortfalls
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "project_demand": "matcher.demand",
-    "oxygen_use_m3_per_day": "matcher.demand",
-    "PLANNING_FLOW_TABLE": "matcher.demand",
-    "OBSERVED_FLOW_TABLE": "matcher.demand",
-    "CaseScenario": "matcher.demand",
-    "Growth": "matcher.demand",
-    "compute_shortfalls": "matcher.shortfall",
-    "SafetyStockRule": "matcher.shortfall",
-    "allocate_supply": "matcher.allocation",
-    "allocate_supply_matrix": "matcher.allocation",
-    "problem_from_json": "matcher.problem_json",
-    "plan_to_json": "matcher.problem_json",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'matcher' has no attribute {name!r}")
+__all__ = [
+    "OBSERVED_FLOW_TABLE",
+    "PLANNING_FLOW_TABLE",
+    "CaseScenario",
+    "Growth",
+    "SafetyStockRule",
+    "allocate_supply",
+    "allocate_supply_matrix",
+    "compute_shortfalls",
+    "oxygen_use_m3_per_day",
+    "plan_to_json",
+    "problem_from_json",
+    "project_demand",
+]

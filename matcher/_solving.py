@@ -1,15 +1,13 @@
 """Solve the allocation's networks exactly: min-cost flows, in worker processes for many days.
 
-OR-Tools is imported where it solves, so that ``import matcher`` does not load it (see
-:mod:`matcher`).
+OR-Tools, and the process pool of ``workers > 1``, are imported where they are used, so that
+``import matcher`` does not load them (see :mod:`matcher`).
 """
 
 from __future__ import annotations
 
 import functools
-import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,6 +138,9 @@ def map_days(
         for day in range(n_d):
             yield task(scaled, context, options, day)
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     start_method = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(
