@@ -228,38 +228,37 @@ def integer_travel_seconds(matrix: TravelMatrix) -> np.ndarray:
     return seconds
 
 
-def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> CoordinatorPlan:
-    """Compute the coordinator's plan: forecasts, shortfalls, road travel times, allocation.
-
-    Demand that cannot be served is part of the answer (``allocation.unmet`` with reasons,
-    "unreachable" for facilities the roads do not reach); nothing here raises for infeasibility.
-
-    Raises
-    ------
-    InvalidInputError
-        If the request is inconsistent (reports of unknown facilities, a tier without estimate).
-    """
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    horizon = request.horizon_days
+def _project_demand(request: PlanRequest) -> tuple[DemandForecast, ...]:
+    """Project each facility's demand over the horizon from its patient reports."""
     profiles = [
         FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds) for f in request.facilities
     ]
     patient_reports = [
         PatientReport(r.facility_id, r.report_date, r.patients) for r in request.reports
     ]
-    forecasts = project_demand(
+    return project_demand(
         profiles,
         patient_reports,
         start_date=request.start_date,
-        horizon_days=horizon,
+        horizon_days=request.horizon_days,
         scenario=request.scenario,
         flow_table=request.flow_table,
     )
+
+
+def _latest_reports(request: PlanRequest) -> dict[str, StockReport]:
+    """Return each facility's last stock report before the plan's first day."""
     latest: dict[str, StockReport] = {}
     for report in sorted(request.reports, key=lambda r: r.report_date):
         if report.report_date < request.start_date:
             latest[report.facility_id] = report
+    return latest
+
+
+def _supply_positions(
+    request: PlanRequest, latest: Mapping[str, StockReport]
+) -> list[SupplyPosition]:
+    """Return each facility's stock, expected deliveries and generation (none if not reported)."""
     positions = []
     for facility in request.facilities:
         last_report = latest.get(facility.facility_id)
@@ -273,7 +272,57 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
                 generation_m3_per_day=facility.generation_m3_per_day,
             )
         )
-    shortfalls = compute_shortfalls(forecasts, positions, rule=request.safety_stock)
+    return positions
+
+
+def _allocation_problem(
+    request: PlanRequest,
+    shortfalls: Sequence[FacilityShortfall],
+    latest: Mapping[str, StockReport],
+    matrix: TravelMatrix,
+) -> AllocationProblem:
+    """Return the allocation problem: supplier capacities, facility demand, road times."""
+    suppliers = tuple(
+        Supplier(
+            s.supplier_id,
+            _supplier_capacities(s, request.horizon_days, request.conversions),
+            s.name,
+            (s.lon, s.lat),
+        )
+        for s in request.suppliers
+    )
+    demands = tuple(
+        _facility_demand(f, sf, _critical_share(latest.get(f.facility_id)), request.conversions)
+        for f, sf in zip(request.facilities, shortfalls, strict=True)
+    )
+    return AllocationProblem(
+        suppliers=suppliers,
+        facilities=demands,
+        horizon_days=request.horizon_days,
+        travel_time_s=integer_travel_seconds(matrix),
+        options=request.options,
+        start_date=request.start_date,
+    )
+
+
+def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> CoordinatorPlan:
+    """Compute the coordinator's plan: forecasts, shortfalls, road travel times, allocation.
+
+    Demand that cannot be served is part of the answer (``allocation.unmet`` with reasons,
+    "unreachable" for facilities the roads do not reach); nothing here raises for infeasibility.
+
+    Raises
+    ------
+    InvalidInputError
+        If the request is inconsistent (reports of unknown facilities, a tier without estimate).
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    forecasts = _project_demand(request)
+    latest = _latest_reports(request)
+    shortfalls = compute_shortfalls(
+        forecasts, _supply_positions(request, latest), rule=request.safety_stock
+    )
     timings["demand_and_shortfall"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -289,27 +338,7 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
     timings["travel_times"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    suppliers = tuple(
-        Supplier(
-            s.supplier_id,
-            _supplier_capacities(s, horizon, request.conversions),
-            s.name,
-            (s.lon, s.lat),
-        )
-        for s in request.suppliers
-    )
-    demands = tuple(
-        _facility_demand(f, sf, _critical_share(latest.get(f.facility_id)), request.conversions)
-        for f, sf in zip(request.facilities, shortfalls, strict=True)
-    )
-    problem = AllocationProblem(
-        suppliers=suppliers,
-        facilities=demands,
-        horizon_days=horizon,
-        travel_time_s=integer_travel_seconds(matrix),
-        options=request.options,
-        start_date=request.start_date,
-    )
+    problem = _allocation_problem(request, shortfalls, latest, matrix)
     allocation = allocate_supply(problem, conversions=request.conversions)
     timings["allocation"] = time.perf_counter() - started
     return CoordinatorPlan(request, forecasts, shortfalls, allocation, matrix, timings)
