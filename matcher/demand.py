@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from data.errors import InvalidInputError
@@ -493,11 +493,6 @@ def project_demand(
             )
         )
     return tuple(forecasts)
-
-
-def horizon_dates(start_date: date, horizon_days: int) -> tuple[date, ...]:
-    """Return the calendar dates of the horizon days."""
-    return tuple(start_date + timedelta(days=day) for day in range(horizon_days))
 
 
 def _shares(patients: tuple[tuple[OxygenNeed, int], ...]) -> tuple[tuple[OxygenNeed, float], ...]:
