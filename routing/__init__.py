@@ -1,35 +1,37 @@
 """Road graph, snapping, travel-time matrices, road paths and vehicle routes.
 
-The public surface is re-exported here and imported lazily (PEP 562), so that ``import routing``
-stays cheap: numba kernels, osmnx and PyVRP load only when first used.
+The public surface is re-exported here. Importing it stays cheap: numba kernels, pyproj,
+shapely, osmium and PyVRP load only inside the functions that use them.
 """
 
-from __future__ import annotations
+from routing.graph import build_network as build_network
+from routing.graph import load_or_build_network as load_or_build_network
+from routing.graph import network_for_region as network_for_region
+from routing.network import RoadNetwork as RoadNetwork
+from routing.network import change_roads as change_roads
+from routing.route_validation import validate_route_plan as validate_route_plan
+from routing.snapping import snap_places as snap_places
+from routing.speeds import SPEEDS_KPH as SPEEDS_KPH
+from routing.travel_time import road_path as road_path
+from routing.travel_time import travel_time_matrix as travel_time_matrix
+from routing.vehicle_routes import SolverParams as SolverParams
+from routing.vehicle_routes import solve_routes as solve_routes
+from routing.vroom import parse_vroom_problem as parse_vroom_problem
+from routing.vroom import to_vroom_solution as to_vroom_solution
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "RoadNetwork": "routing.network",
-    "change_roads": "routing.network",
-    "build_network": "routing.graph",
-    "load_or_build_network": "routing.graph",
-    "network_for_region": "routing.graph",
-    "snap_places": "routing.snapping",
-    "travel_time_matrix": "routing.travel_time",
-    "road_path": "routing.travel_time",
-    "SPEEDS_KPH": "routing.speeds",
-    "solve_routes": "routing.vehicle_routes",
-    "SolverParams": "routing.vehicle_routes",
-    "parse_vroom_problem": "routing.vroom",
-    "to_vroom_solution": "routing.vroom",
-    "validate_route_plan": "routing.route_validation",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'routing' has no attribute {name!r}")
+__all__ = [
+    "SPEEDS_KPH",
+    "RoadNetwork",
+    "SolverParams",
+    "build_network",
+    "change_roads",
+    "load_or_build_network",
+    "network_for_region",
+    "parse_vroom_problem",
+    "road_path",
+    "snap_places",
+    "solve_routes",
+    "to_vroom_solution",
+    "travel_time_matrix",
+    "validate_route_plan",
+]

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pyproj
-import shapely
 
 from data.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    import shapely
+
     from routing.hierarchy import Hierarchy, Metric
 
 FloatArray = npt.NDArray[np.float64]
@@ -39,6 +39,10 @@ class _SharedGeometry:
     """
 
     def __init__(self, network: RoadNetwork) -> None:
+        # pyproj and shapely load here, not when routing is imported (about 0.1 s).
+        import pyproj
+        import shapely
+
         self.to_metric = pyproj.Transformer.from_crs(4326, network.metric_epsg, always_xy=True)
         self.to_wgs84 = pyproj.Transformer.from_crs(network.metric_epsg, 4326, always_xy=True)
         x, y = self.to_metric.transform(network.geom_lon, network.geom_lat)
@@ -218,6 +222,8 @@ def _edges_named(network: RoadNetwork, road_names: Iterable[str]) -> tuple[np.nd
 
 
 def _edges_in_polygon(network: RoadNetwork, polygon_lonlat: shapely.Geometry) -> np.ndarray:
+    import shapely
+
     geometry = network.geometry
     metric_polygon = shapely.transform(
         polygon_lonlat,
@@ -230,6 +236,9 @@ def _edges_in_polygon(network: RoadNetwork, polygon_lonlat: shapely.Geometry) ->
 
 
 def _as_polygon(polygon: object) -> shapely.Geometry:
+    import shapely
+    import shapely.geometry
+
     if isinstance(polygon, Mapping):
         try:
             geom = shapely.geometry.shape(polygon)

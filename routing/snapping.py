@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import shapely
 
 from data.errors import InvalidInputError
 from data.schema.network import Place, SnapResult
@@ -43,6 +42,8 @@ def snap_places(
     InvalidInputError
         If ``max_snap_m`` is not a positive number.
     """
+    import shapely
+
     if (
         isinstance(max_snap_m, bool)
         or not isinstance(max_snap_m, int | float)
