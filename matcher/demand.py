@@ -429,10 +429,42 @@ def project_demand(
     """
     scenario = scenario if scenario is not None else CaseScenario()
     profiles = tuple(profiles)
-    known = {p.facility_id for p in profiles}
     problems: list[str] = []
     if not isinstance(horizon_days, int) or horizon_days < 1:
         problems.append(f"horizon_days: must be an integer >= 1, got {horizon_days!r}")
+    known = {p.facility_id for p in profiles}
+    latest = _latest_reports(reports, known, start_date, max_report_age_days, problems)
+    estimates = {estimate.tier: estimate for estimate in tier_estimates}
+    for profile in profiles:
+        if profile.facility_id not in latest and profile.tier not in estimates:
+            problems.append(
+                f"facilities[{profile.facility_id!r}].tier: {profile.tier} has no tier estimate "
+                f"and no recent report; add a TierEstimate for tier {profile.tier}"
+            )
+    if problems:
+        raise InvalidInputError.from_problems("demand projection", problems)
+    return tuple(
+        _forecast(
+            profile,
+            latest.get(profile.facility_id),
+            estimates,
+            scenario,
+            start_date,
+            horizon_days,
+            flow_table,
+        )
+        for profile in profiles
+    )
+
+
+def _latest_reports(
+    reports: Iterable[PatientReport],
+    known: set[str],
+    start_date: date,
+    max_report_age_days: int,
+    problems: list[str],
+) -> dict[str, PatientReport]:
+    """Return each facility's latest recent report; list reports of unknown facilities."""
     latest: dict[str, PatientReport] = {}
     for report in reports:
         if report.facility_id not in known:
@@ -447,52 +479,48 @@ def project_demand(
             or report.report_date > latest[report.facility_id].report_date
         ):
             latest[report.facility_id] = report
-    estimates = {estimate.tier: estimate for estimate in tier_estimates}
-    for profile in profiles:
-        if profile.facility_id not in latest and profile.tier not in estimates:
-            problems.append(
-                f"facilities[{profile.facility_id!r}].tier: {profile.tier} has no tier estimate "
-                f"and no recent report; add a TierEstimate for tier {profile.tier}"
-            )
-    if problems:
-        raise InvalidInputError.from_problems("demand projection", problems)
+    return latest
 
-    forecasts = []
-    for profile in profiles:
-        growth = scenario.growth_for(profile.facility_id, profile.province_id)
-        found = latest.get(profile.facility_id)
-        if found is not None:
-            report = found
-            base_patients = float(sum(count for _, count in report.patients))
-            mix = _shares(report.patients) if base_patients > 0 else ()
-            offset = (start_date - report.report_date).days
-            basis = f"report of {report.report_date.isoformat()}"
-        else:
-            estimate = estimates[profile.tier]
-            base_patients = profile.beds * estimate.oxygen_bed_share
-            mix = estimate.mix
-            offset = 0
-            basis = f"estimate from {profile.beds} beds, tier {profile.tier}"
-        if scenario.severity_mix is not None:
-            mix = scenario.severity_mix
-        patients = tuple(
-            base_patients * growth.factor(day, offset + day) for day in range(horizon_days)
-        )
-        demand = tuple(
-            round(oxygen_use_m3_per_day(((need, n * share) for need, share in mix), flow_table), 6)
-            for n in patients
-        )
-        forecasts.append(
-            DemandForecast(
-                facility_id=profile.facility_id,
-                start_date=start_date,
-                demand_m3_per_day=demand,
-                patients_per_day=tuple(round(n, 6) for n in patients),
-                estimated=found is None,
-                basis=f"{basis}; flow table {flow_table.name}",
-            )
-        )
-    return tuple(forecasts)
+
+def _forecast(
+    profile: FacilityProfile,
+    found: PatientReport | None,
+    estimates: dict[int, TierEstimate],
+    scenario: CaseScenario,
+    start_date: date,
+    horizon_days: int,
+    flow_table: FlowTable,
+) -> DemandForecast:
+    """Forecast one facility from its recent report ``found``, else from its tier's estimate."""
+    growth = scenario.growth_for(profile.facility_id, profile.province_id)
+    if found is not None:
+        base_patients = float(sum(count for _, count in found.patients))
+        mix = _shares(found.patients) if base_patients > 0 else ()
+        offset = (start_date - found.report_date).days
+        basis = f"report of {found.report_date.isoformat()}"
+    else:
+        estimate = estimates[profile.tier]
+        base_patients = profile.beds * estimate.oxygen_bed_share
+        mix = estimate.mix
+        offset = 0
+        basis = f"estimate from {profile.beds} beds, tier {profile.tier}"
+    if scenario.severity_mix is not None:
+        mix = scenario.severity_mix
+    patients = tuple(
+        base_patients * growth.factor(day, offset + day) for day in range(horizon_days)
+    )
+    demand = tuple(
+        round(oxygen_use_m3_per_day(((need, n * share) for need, share in mix), flow_table), 6)
+        for n in patients
+    )
+    return DemandForecast(
+        facility_id=profile.facility_id,
+        start_date=start_date,
+        demand_m3_per_day=demand,
+        patients_per_day=tuple(round(n, 6) for n in patients),
+        estimated=found is None,
+        basis=f"{basis}; flow table {flow_table.name}",
+    )
 
 
 def _shares(patients: tuple[tuple[OxygenNeed, int], ...]) -> tuple[tuple[OxygenNeed, float], ...]:
