@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from coordination.documents import PlanDocument, PlanFacilityRow
 from data.errors import InvalidInputError
 from data.region import Region
 from data.schema.allocation import (
@@ -347,7 +348,7 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
 # --------------------------------------------------------------------------- serialisation
 
 
-def _facility_rows(plan: CoordinatorPlan) -> list[dict[str, Any]]:
+def _facility_rows(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
     unmet_by_facility: dict[str, float] = defaultdict(float)
     reasons: dict[str, set[str]] = defaultdict(set)
     for entry in plan.allocation.unmet:
@@ -356,7 +357,7 @@ def _facility_rows(plan: CoordinatorPlan) -> list[dict[str, Any]]:
     delivered: dict[str, float] = defaultdict(float)
     for flow in plan.allocation.flows:
         delivered[flow.facility_id] += flow.quantity_m3
-    rows = []
+    rows: list[PlanFacilityRow] = []
     for facility, forecast, shortfall in zip(
         plan.request.facilities, plan.forecasts, plan.shortfalls, strict=True
     ):
@@ -386,7 +387,7 @@ def _facility_rows(plan: CoordinatorPlan) -> list[dict[str, Any]]:
     return rows
 
 
-def plan_to_dict(plan: CoordinatorPlan) -> dict[str, Any]:
+def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
     """Return the plan as JSON-ready data (ids, m³, seconds, WGS84 ``[lon, lat]``)."""
     request = plan.request
     allocation = plan_to_json(plan.allocation)
@@ -422,12 +423,13 @@ def plan_to_geojson(plan: CoordinatorPlan) -> dict[str, Any]:
     """Return facilities (points), suppliers (points) and flows (lines) as RFC 7946 GeoJSON."""
     features: list[dict[str, Any]] = []
     for row in _facility_rows(plan):
-        lon, lat = row.pop("location")
+        lon, lat = row["location"]
+        properties = {key: value for key, value in row.items() if key != "location"}
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-                "properties": {"kind": "facility", **row},
+                "properties": {"kind": "facility", **properties},
             }
         )
     suppliers = {s.supplier_id: s for s in plan.request.suppliers}
@@ -562,13 +564,9 @@ def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
     writer.writerow(columns)
     for row in rows:
         lon, lat = row["location"]
+        cells: dict[str, Any] = {**row, "lon": lon, "lat": lat}
         writer.writerow(
-            [
-                ("; ".join(row[c]) if isinstance(row[c], list) else row[c])
-                if c not in ("lon", "lat")
-                else (lon if c == "lon" else lat)
-                for c in columns
-            ]
+            ["; ".join(cells[c]) if isinstance(cells[c], list) else cells[c] for c in columns]
         )
     return {"flows.csv": flows.getvalue(), "facilities.csv": facilities.getvalue()}
 

@@ -36,6 +36,7 @@ from data.schema.routes import RouteProblem, Shipment, ShipmentStep, TimeWindow,
 from routing.network import RoadNetwork
 
 if TYPE_CHECKING:
+    from coordination.documents import PlanDocument
     from data.schema.network import SnapResult
 
 
@@ -48,7 +49,7 @@ def _kg_from_tonnes(tonnes: float) -> int:
     return math.ceil(tonnes * 1000.0 - 1e-6)
 
 
-def _check_day(plan: Mapping[str, Any], day: Any, problems: list[str]) -> None:
+def _check_day(plan: PlanDocument, day: Any, problems: list[str]) -> None:
     horizon = plan.get("horizon_days")
     if (
         isinstance(day, bool)
@@ -152,7 +153,7 @@ def _plan_fleet(
 
 
 def dispatch_request_from_plan(
-    plan: Mapping[str, Any],
+    plan: PlanDocument,
     *,
     day: Any,
     vehicles: Sequence[FleetVehicle],
@@ -165,8 +166,8 @@ def dispatch_request_from_plan(
     Parameters
     ----------
     plan
-        The plan document (:func:`coordination.planning.plan_to_dict` output, shaped as
-        :class:`coordination.documents.PlanDocument`), typically read back from ``plan.json``.
+        The plan document (:func:`coordination.planning.plan_to_dict` output), typically read
+        back from ``plan.json``; a missing part is refused with its name.
     day
         Day offset in the plan's horizon (0 = the plan's start date).
     vehicles
