@@ -1,42 +1,175 @@
-"""Request helpers and OpenAPI fragments shared by the API modules (``api`` and its blueprints).
+"""What the API's blueprints share: the app's state, the error envelope and request helpers.
 
-Kept apart from :mod:`api` so that the blueprint modules, which ``api`` imports, can use them
-without a circular import.
+Every view reads the per-app resources through :func:`app_state` (set up by ``api.create_app``),
+the authenticated user through :func:`principal`, and parses its query and path with the helpers
+here, so that one malformed value gets the same 400 everywhere.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-from flask import g, request
+from flask import Response, current_app, g, jsonify, request
 
-from data.access import ROLE_PERMISSIONS
-from data.errors import MalformedInputError, PermissionDeniedError
+from data.access import ROLE_PERMISSIONS, Principal, authorize
+from data.errors import InvalidInputError, MalformedInputError, PermissionDeniedError
+from data.reporting import LOCAL_TZ
+from data.schema.registry import Facility, Role
 
-ERROR_RESPONSE: dict[str, Any] = {
-    "description": "error envelope",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+if TYPE_CHECKING:
+    from data.store import Store
+    from data.units import OxygenConversions
+    from web.auth import CostlyOperationLimiter, FailedAuthLimiter
+
+API_PREFIX = "/api/v1"
+"""Where the registry API lives; its OpenAPI document's server URL."""
+
+
+class ViewSettings(Protocol):
+    """The settings of an app that its views read (``api.ApiConfig`` has them all)."""
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        """The present instant (aware)."""
+
+    @property
+    def conversions(self) -> OxygenConversions:
+        """Oxygen unit factors for stock and demand figures."""
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Largest request body accepted."""
+
+    @property
+    def max_xlsx_uncompressed_bytes(self) -> int:
+        """Zip-bomb guard of XLSX uploads: largest uncompressed size."""
+
+    @property
+    def max_xlsx_entries(self) -> int:
+        """Zip-bomb guard of XLSX uploads: most archive entries."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """Per-app resources of the API views, kept in ``app.extensions["oxyroute"]``.
+
+    Parameters
+    ----------
+    config
+        The app's settings.
+    store
+        The registry store.
+    limiter, costly
+        The failed-authentication and costly-operation limiters.
+    openapi
+        The app's OpenAPI document (built once, from the blueprints' operations).
+    public_endpoints
+        Endpoints served without a token.
+    query_names
+        Per ``(endpoint, method)``, the query parameters the operation declares.
+    """
+
+    config: ViewSettings
+    store: Store
+    limiter: FailedAuthLimiter
+    costly: CostlyOperationLimiter
+    openapi: Mapping[str, Any]
+    public_endpoints: frozenset[str]
+    query_names: Mapping[tuple[str, str], frozenset[str]]
+
+
+def app_state() -> AppState:
+    """Return the resources of the app serving the current request."""
+    return current_app.extensions["oxyroute"]  # type: ignore[no-any-return]
+
+
+def current_store() -> Store:
+    """Return the registry store of the app serving the current request."""
+    return app_state().store
+
+
+def principal() -> Principal:
+    """Return the authenticated user of the current request."""
+    return g.principal  # type: ignore[no-any-return]
+
+
+def today() -> dt.date:
+    """Return today's date in Asia/Ho_Chi_Minh by the app's clock."""
+    return app_state().config.clock().astimezone(LOCAL_TZ).date()
+
+
+# ---------------------------------------------------------------------------- error envelope
+
+_CATEGORIES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "internal",
 }
-"""The OpenAPI response of every error: the JSON error envelope (``components.schemas.Error``)."""
 
 
-def error_responses(*codes: str) -> dict[str, Any]:
-    """Return OpenAPI ``responses`` entries mapping each status code to :data:`ERROR_RESPONSE`."""
-    return {code: ERROR_RESPONSE for code in codes}
+def _details(problems: list[str]) -> list[dict[str, str]]:
+    out = []
+    for problem in problems:
+        name, sep, reason = problem.partition(": ")
+        out.append(
+            {"field": name, "reason": reason}
+            if sep and " " not in name.strip("[]'\"")
+            else {"field": "", "reason": problem}
+        )
+    return out
 
 
-def query_parameter(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    """Return the OpenAPI description of an optional query parameter."""
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
+def error_response(
+    status: int,
+    message: str,
+    problems: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Return the JSON error envelope with ``status``.
+
+    ``{"error": {"status", "category", "message", "details": [{"field", "reason"}]}}``; each
+    problem ``"field: reason"`` becomes one detail (a problem without a field name keeps
+    ``field`` empty).
+    """
+    response = jsonify(
+        {
+            "error": {
+                "status": status,
+                "category": _CATEGORIES.get(status, "error"),
+                "message": message,
+                "details": _details(problems or []),
+            }
+        }
+    )
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def created(payload: dict[str, Any], location: str) -> Response:
+    """Return ``payload`` as JSON with status 201 and a ``Location`` header."""
+    response = jsonify(payload)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
+
+
+# ---------------------------------------------------------------------------- authorization
 
 
 def require(permission: str) -> None:
@@ -44,6 +177,40 @@ def require(permission: str) -> None:
     role = g.principal.role
     if permission not in ROLE_PERMISSIONS[role]:
         raise PermissionDeniedError(f"role {role.value!r} may not use {permission!r}")
+
+
+def scoped_province(permission: str) -> str | None:
+    """Return the province a request is about: the query's, or a coordinator's own by default."""
+    user = principal()
+    if user.role == Role.FACILITY_REPORTER:
+        raise PermissionDeniedError(
+            "a facility reporter reads its own facility's data under "
+            f"/facilities/{user.facility_id}/..."
+        )
+    province_code = query_province()
+    if province_code is None and user.role == Role.PROVINCE_COORDINATOR:
+        province_code = user.province_code
+    authorize(user, permission, province_code=province_code)
+    return province_code
+
+
+def authorize_facility(facility_id: str, permission: str) -> Facility:
+    """Return a facility the user may use with ``permission`` (a reporter is checked first)."""
+    user = principal()
+    if user.role == Role.FACILITY_REPORTER:
+        authorize(user, permission, facility_id=facility_id)
+    facility = current_store().get_record("facilities", facility_id)
+    assert isinstance(facility, Facility)
+    authorize(
+        user,
+        permission,
+        facility_id=facility.facility_id,
+        province_code=facility.province_code,
+    )
+    return facility
+
+
+# ---------------------------------------------------------------------------- request parsing
 
 
 def json_body() -> Any:
@@ -96,3 +263,90 @@ def query_province() -> str | None:
             "province_code: bad code", [f"province_code: must be a two-digit code, got {raw!r}"]
         )
     return raw
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    """Return the whole-number query parameter ``name`` (``default`` if absent); 400 outside."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or not low <= int(raw) <= high:
+        raise MalformedInputError(
+            f"{name}: bad number",
+            [f"{name}: must be a whole number from {low} to {high}, got {raw!r}"],
+        )
+    return int(raw)
+
+
+def query_bool(name: str) -> bool:
+    """Return the ``true``/``false`` query parameter ``name`` (false if absent); 400 otherwise."""
+    raw = request.args.get(name, "false")
+    if raw not in ("true", "false"):
+        raise MalformedInputError(
+            f"{name}: bad value", [f"{name}: must be true or false, got {raw!r}"]
+        )
+    return raw == "true"
+
+
+def query_period(default_days: int = 0) -> tuple[dt.date, dt.date]:
+    """Return ``date_from``, ``date_to`` (default: today and ``default_days`` before), checked."""
+    date_to = query_date("date_to", today())
+    date_from = query_date("date_from", days_before(date_to, default_days))
+    check_period(date_from, date_to)
+    return date_from, date_to
+
+
+def path_date(raw: str) -> dt.date:
+    """Return the ``report_date`` of a path (``YYYY-MM-DD``); 400 if malformed or no such day."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
+        raise MalformedInputError(
+            "report_date: bad date", [f"report_date: must be YYYY-MM-DD, got {raw!r}"]
+        )
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise MalformedInputError(
+            "report_date: bad date", [f"report_date: no such day {raw!r}"]
+        ) from None
+
+
+def days_before(day: dt.date, days: int) -> dt.date:
+    """Return ``day`` minus ``days``, or the first representable day (no overflow near year 1)."""
+    return day - dt.timedelta(days=min(days, (day - dt.date.min).days))
+
+
+def check_period(date_from: dt.date, date_to: dt.date) -> None:
+    """Refuse a period that ends before it starts or is longer than 366 days (422)."""
+    if date_to < date_from:
+        raise InvalidInputError(
+            f"date_to: must not be before date_from ({date_from}), got {date_to}"
+        )
+    if (date_to - date_from).days > 366:
+        raise InvalidInputError("date_to: a period is at most 366 days")
+
+
+# ---------------------------------------------------------------------------- serialisation
+
+
+def plain(value: Any) -> Any:
+    """Turn a result dataclass (with its rate properties) into JSON-ready data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for name in ("reporting_rate", "reporting_rate_on_time"):
+            if hasattr(type(value), name):
+                out[name] = getattr(value, name)
+        if "actual_reports_on_time" in out and "actual_reports" in out:
+            # The same figures under DHIS2's reporting-rate names (INTEROP.md).
+            out["dhis2"] = {
+                "EXPECTED_REPORTS": out["expected_reports"],
+                "ACTUAL_REPORTS": out["actual_reports"],
+                "ACTUAL_REPORTS_ON_TIME": out["actual_reports_on_time"],
+                "REPORTING_RATE": out["reporting_rate"],
+                "REPORTING_RATE_ON_TIME": out["reporting_rate_on_time"],
+            }
+        return out
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    return value

@@ -13,20 +13,104 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Response, current_app, g, request
 
 from data.access import authorize
 from data.errors import InvalidInputError, MissingDataFileError
-from web.common import error_responses, json_body, require
+from data.schema.registry import Facility
+from web.common import API_PREFIX, current_store, json_body, require
 from web.errors import RoutesNotFoundError
+from web.openapi import (
+    HEX_ID_SCHEMA,
+    ApiBlueprint,
+    error_responses,
+    json_request,
+    operation,
+    path_parameter,
+    query_parameter,
+)
 from web.plans import PlanService, costly_operation
 
 _ROUTES_ID = re.compile(r"^[0-9a-f]{32}$")
 _BODY_KEYS = {"day", "vehicles", "start_time", "options"}
+bp = ApiBlueprint("dispatch", __name__, url_prefix=API_PREFIX)
+_ERRORS = error_responses("400", "401", "403", "404", "422", "429")
+_PLAN_ID = path_parameter("plan_id", HEX_ID_SCHEMA)
+_ROUTES_ID_PARAMETER = path_parameter("routes_id", HEX_ID_SCHEMA)
+_CLOCK = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
+_WINDOW = {"type": "array", "items": _CLOCK, "minItems": 2, "maxItems": 2}
+_VEHICLE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["vehicle_id", "kind", "home_depot_id"],
+    "properties": {
+        "vehicle_id": {"type": "string", "minLength": 1},
+        "kind": {"type": "string", "enum": ["cryogenic_tanker", "cylinder_truck"]},
+        "home_depot_id": {"type": "string", "description": "a supplier of the plan"},
+        "tank_capacity_lox_kg": {"type": "integer", "minimum": 1},
+        "cylinder_capacity": {"type": "integer", "minimum": 1},
+        "plate": {"type": "string"},
+        "operator_id": {"type": "string"},
+    },
+}
+_SERVICE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        name: {"type": "integer", "minimum": 0}
+        for name in (
+            "facility_stop_s",
+            "per_cylinder_unload_s",
+            "tank_fill_s",
+            "supplier_stop_s",
+            "per_cylinder_load_s",
+            "tanker_load_s",
+        )
+    },
+}
+_ROUTES_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["day"],
+    "properties": {
+        "day": {"type": "integer", "minimum": 0, "description": "day offset in the plan"},
+        "vehicles": {
+            "type": "array",
+            "items": _VEHICLE,
+            "minItems": 1,
+            "description": "default: the registry's fleet",
+        },
+        "start_time": {**_CLOCK, "description": "shift start, local time (default 06:00)"},
+        "options": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "shift_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 24},
+                "receiving_hours": _WINDOW,
+                "urgent_by": _CLOCK,
+                "facilities": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "receiving_hours": _WINDOW,
+                            "contact": {"type": "string"},
+                            "phone": {"type": "string"},
+                        },
+                    },
+                },
+                "service": _SERVICE,
+                "time_limit_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
+                "seed": {"type": "integer", "minimum": 0},
+                "max_iterations": {"type": ["integer", "null"], "minimum": 1},
+            },
+        },
+    },
+}
 
 
 def _service() -> PlanService:
@@ -80,295 +164,185 @@ def _fleet(body: dict[str, Any], store: Any) -> tuple[Any, ...]:
     return tuple(fleet)
 
 
-def register_route_routes(api: Blueprint, store: Callable[[], Any]) -> None:
-    """Add the route endpoints to the API blueprint (authentication runs in its before_request)."""
+@operation(
+    bp,
+    "POST",
+    "/plans/<plan_id>/routes",
+    summary="Route one day of a plan (dispatchers, coordinators)",
+    parameters=[_PLAN_ID],
+    request_body=json_request(_ROUTES_REQUEST),
+    responses={
+        "201": {
+            "description": "routes computed, validated and stored",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_ERRORS,
+    },
+)
+def create_routes(plan_id: str) -> Response:
+    """Route one day of a stored plan on the road network and store the routes; 201."""
+    from coordination.dispatch import (
+        DispatchOptions,
+        dispatch_request_from_plan,
+        plan_dispatch,
+        routes_to_dict,
+        routes_to_geojson,
+    )
 
-    @api.post("/plans/<plan_id>/routes")
-    def create_routes(plan_id: str) -> Response:
-        from coordination.dispatch import (
-            DispatchOptions,
-            dispatch_request_from_plan,
-            plan_dispatch,
-            routes_to_dict,
-            routes_to_geojson,
+    meta = _plan_meta(plan_id, "routes:write")
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidInputError("body: expected a JSON object with day (and vehicles)")
+    problems = [
+        f"{key}: unknown key (allowed: {', '.join(sorted(_BODY_KEYS))})"
+        for key in sorted(set(body) - _BODY_KEYS)
+    ]
+    if "day" not in body:
+        problems.append("day: required (day offset in the plan's horizon, 0 = first day)")
+    options = None
+    try:
+        options = DispatchOptions.from_mapping(
+            body.get("options"), start_time=body.get("start_time")
         )
+    except InvalidInputError as error:
+        problems += error.problems
+    fleet: tuple[Any, ...] = ()
+    try:
+        fleet = _fleet(body, current_store())
+    except InvalidInputError as error:
+        problems += error.problems
+    if problems:
+        raise InvalidInputError.from_problems("routes request", problems)
+    service = _service()
+    document = json.loads(service.load(plan_id, "plan.json"))
+    facility_ids = {f["facility_id"] for f in document.get("facilities", [])}
+    addresses = {
+        f.facility_id: f.address
+        for f in current_store().list_records("facilities", limit=None)
+        if isinstance(f, Facility) and f.facility_id in facility_ids and f.address
+    }
+    dispatch_request = dispatch_request_from_plan(
+        document,
+        day=body["day"],
+        vehicles=fleet,
+        options=options,
+        plan_id=plan_id,
+        addresses=addresses,
+    )
+    try:
+        region, network = service.region_network(meta["region"])
+    except MissingDataFileError as exc:
+        raise InvalidInputError(f"region: {exc}") from None
+    with costly_operation("routes"):
+        result = plan_dispatch(dispatch_request, network, region)
+    routes_id = uuid.uuid4().hex
+    answer = routes_to_dict(result, routes_id=routes_id)
+    answer["meta"] = {
+        "created_by": g.principal.username,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    _save(
+        plan_id,
+        routes_id,
+        {
+            "routes.json": json.dumps(answer, ensure_ascii=False),
+            "routes.geojson": json.dumps(
+                routes_to_geojson(answer, network, region), ensure_ascii=False
+            ),
+        },
+    )
+    base = f"{request.path}/{routes_id}"
+    links = {
+        "self": base,
+        "geojson": f"{base}?format=geojson",
+        "sheets": {r["vehicle"]: f"{base}/sheets/{r['vehicle']}?lang=vi" for r in answer["routes"]},
+    }
+    created = {
+        "routes_id": routes_id,
+        "plan_id": plan_id,
+        "day": answer["day"],
+        "date": answer["date"],
+        "summary": answer["summary"],
+        "unassigned": answer["unassigned"],
+        "links": links,
+    }
+    response = current_app.response_class(
+        json.dumps(created, ensure_ascii=False), status=201, mimetype="application/json"
+    )
+    response.headers["Location"] = base
+    return response
 
-        meta = _plan_meta(plan_id, "routes:write")
-        body = json_body()
-        if not isinstance(body, dict):
-            raise InvalidInputError("body: expected a JSON object with day (and vehicles)")
-        problems = [
-            f"{key}: unknown key (allowed: {', '.join(sorted(_BODY_KEYS))})"
-            for key in sorted(set(body) - _BODY_KEYS)
-        ]
-        if "day" not in body:
-            problems.append("day: required (day offset in the plan's horizon, 0 = first day)")
-        options = None
-        try:
-            options = DispatchOptions.from_mapping(
-                body.get("options"), start_time=body.get("start_time")
-            )
-        except InvalidInputError as error:
-            problems += error.problems
-        fleet: tuple[Any, ...] = ()
-        try:
-            fleet = _fleet(body, store())
-        except InvalidInputError as error:
-            problems += error.problems
-        if problems:
-            raise InvalidInputError.from_problems("routes request", problems)
-        service = _service()
-        document = json.loads(service.load(plan_id, "plan.json"))
-        facility_ids = {f["facility_id"] for f in document.get("facilities", [])}
-        addresses = {
-            f.facility_id: f.address
-            for f in store().list_records("facilities", limit=None)
-            if f.facility_id in facility_ids and f.address
-        }
-        dispatch_request = dispatch_request_from_plan(
-            document,
-            day=body["day"],
-            vehicles=fleet,
-            options=options,
-            plan_id=plan_id,
-            addresses=addresses,
-        )
-        try:
-            region, network = service.region_network(meta["region"])
-        except MissingDataFileError as exc:
-            raise InvalidInputError(f"region: {exc}") from None
-        with costly_operation("routes"):
-            result = plan_dispatch(dispatch_request, network, region)
-        routes_id = uuid.uuid4().hex
-        answer = routes_to_dict(result, routes_id=routes_id)
-        answer["meta"] = {
-            "created_by": g.principal.username,
-            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
-        _save(
-            plan_id,
-            routes_id,
-            {
-                "routes.json": json.dumps(answer, ensure_ascii=False),
-                "routes.geojson": json.dumps(
-                    routes_to_geojson(answer, network, region), ensure_ascii=False
-                ),
+
+@operation(
+    bp,
+    "GET",
+    "/plans/<plan_id>/routes/<routes_id>",
+    summary="Stored routes as VROOM-like JSON or RFC 7946 GeoJSON",
+    parameters=[
+        _PLAN_ID,
+        _ROUTES_ID_PARAMETER,
+        query_parameter("format", {"type": "string", "enum": ["json", "geojson"]}),
+    ],
+    responses={
+        "200": {
+            "description": "the routes",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/geo+json": {"schema": {"type": "object"}},
             },
-        )
-        base = f"{request.path}/{routes_id}"
-        links = {
-            "self": base,
-            "geojson": f"{base}?format=geojson",
-            "sheets": {
-                r["vehicle"]: f"{base}/sheets/{r['vehicle']}?lang=vi" for r in answer["routes"]
-            },
-        }
-        created = {
-            "routes_id": routes_id,
-            "plan_id": plan_id,
-            "day": answer["day"],
-            "date": answer["date"],
-            "summary": answer["summary"],
-            "unassigned": answer["unassigned"],
-            "links": links,
-        }
-        response = current_app.response_class(
-            json.dumps(created, ensure_ascii=False), status=201, mimetype="application/json"
-        )
-        response.headers["Location"] = base
-        return response
-
-    @api.get("/plans/<plan_id>/routes/<routes_id>")
-    def get_routes(plan_id: str, routes_id: str) -> Response:
-        _plan_meta(plan_id, "routes:read")
-        folder = _routes_dir(plan_id, routes_id)
-        fmt = request.args.get("format", "json")
-        if fmt == "json":
-            return current_app.response_class(
-                (folder / "routes.json").read_text(encoding="utf-8"), mimetype="application/json"
-            )
-        if fmt == "geojson":
-            return current_app.response_class(
-                (folder / "routes.geojson").read_text(encoding="utf-8"),
-                mimetype="application/geo+json",
-            )
-        raise InvalidInputError(f"format: must be json or geojson, got {fmt!r}")
-
-    @api.get("/plans/<plan_id>/routes/<routes_id>/sheets/<vehicle_id>")
-    def get_route_sheet(plan_id: str, routes_id: str, vehicle_id: str) -> Response:
-        from coordination.dispatch import LANGUAGES, route_sheet_html
-
-        _plan_meta(plan_id, "routes:read")
-        folder = _routes_dir(plan_id, routes_id)
-        lang = request.args.get("lang", "vi")
-        if lang not in LANGUAGES:
-            raise InvalidInputError(f"lang: must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-        routes = json.loads((folder / "routes.json").read_text(encoding="utf-8"))
-        if vehicle_id not in {r["vehicle"] for r in routes["routes"]}:
-            raise RoutesNotFoundError(
-                f"vehicle_id: {vehicle_id!r} has no route in routes {routes_id!r}"
-            )
+        },
+        **_ERRORS,
+    },
+)
+def get_routes(plan_id: str, routes_id: str) -> Response:
+    """Return stored routes as JSON or GeoJSON (``format``)."""
+    _plan_meta(plan_id, "routes:read")
+    folder = _routes_dir(plan_id, routes_id)
+    fmt = request.args.get("format", "json")
+    if fmt == "json":
         return current_app.response_class(
-            route_sheet_html(routes, vehicle_id, lang=lang), mimetype="text/html"
+            (folder / "routes.json").read_text(encoding="utf-8"), mimetype="application/json"
         )
+    if fmt == "geojson":
+        return current_app.response_class(
+            (folder / "routes.geojson").read_text(encoding="utf-8"),
+            mimetype="application/geo+json",
+        )
+    raise InvalidInputError(f"format: must be json or geojson, got {fmt!r}")
 
 
-def route_openapi_paths() -> dict[str, Any]:
-    """Return the OpenAPI description of the route endpoints (merged into the API document)."""
-    errors = error_responses("400", "401", "403", "404", "422", "429")
-    clock = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
-    window = {"type": "array", "items": clock, "minItems": 2, "maxItems": 2}
-    vehicle = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["vehicle_id", "kind", "home_depot_id"],
-        "properties": {
-            "vehicle_id": {"type": "string", "minLength": 1},
-            "kind": {"type": "string", "enum": ["cryogenic_tanker", "cylinder_truck"]},
-            "home_depot_id": {"type": "string", "description": "a supplier of the plan"},
-            "tank_capacity_lox_kg": {"type": "integer", "minimum": 1},
-            "cylinder_capacity": {"type": "integer", "minimum": 1},
-            "plate": {"type": "string"},
-            "operator_id": {"type": "string"},
+@operation(
+    bp,
+    "GET",
+    "/plans/<plan_id>/routes/<routes_id>/sheets/<vehicle_id>",
+    summary="A driver's printable route sheet (HTML, A4)",
+    parameters=[
+        _PLAN_ID,
+        _ROUTES_ID_PARAMETER,
+        query_parameter("lang", {"type": "string", "enum": ["vi", "en"]}),
+    ],
+    responses={
+        "200": {
+            "description": "the sheet",
+            "content": {"text/html": {"schema": {"type": "string"}}},
         },
-    }
-    service = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            name: {"type": "integer", "minimum": 0}
-            for name in (
-                "facility_stop_s",
-                "per_cylinder_unload_s",
-                "tank_fill_s",
-                "supplier_stop_s",
-                "per_cylinder_load_s",
-                "tanker_load_s",
-            )
-        },
-    }
-    body = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["day"],
-        "properties": {
-            "day": {"type": "integer", "minimum": 0, "description": "day offset in the plan"},
-            "vehicles": {
-                "type": "array",
-                "items": vehicle,
-                "minItems": 1,
-                "description": "default: the registry's fleet",
-            },
-            "start_time": {**clock, "description": "shift start, local time (default 06:00)"},
-            "options": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "shift_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 24},
-                    "receiving_hours": window,
-                    "urgent_by": clock,
-                    "facilities": {
-                        "type": "object",
-                        "additionalProperties": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {
-                                "receiving_hours": window,
-                                "contact": {"type": "string"},
-                                "phone": {"type": "string"},
-                            },
-                        },
-                    },
-                    "service": service,
-                    "time_limit_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
-                    "seed": {"type": "integer", "minimum": 0},
-                    "max_iterations": {"type": ["integer", "null"], "minimum": 1},
-                },
-            },
-        },
-    }
-    plan_id = {
-        "name": "plan_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-    }
-    routes_id = {
-        "name": "routes_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-    }
-    vehicle_id = {
-        "name": "vehicle_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-    }
-    return {
-        "/plans/{plan_id}/routes": {
-            "post": {
-                "summary": "Route one day of a plan (dispatchers, coordinators)",
-                "parameters": [plan_id],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": body}},
-                },
-                "responses": {
-                    "201": {
-                        "description": "routes computed, validated and stored",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    },
-                    **errors,
-                },
-            }
-        },
-        "/plans/{plan_id}/routes/{routes_id}": {
-            "get": {
-                "summary": "Stored routes as VROOM-like JSON or RFC 7946 GeoJSON",
-                "parameters": [
-                    plan_id,
-                    routes_id,
-                    {
-                        "name": "format",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "string", "enum": ["json", "geojson"]},
-                    },
-                ],
-                "responses": {
-                    "200": {
-                        "description": "the routes",
-                        "content": {
-                            "application/json": {"schema": {"type": "object"}},
-                            "application/geo+json": {"schema": {"type": "object"}},
-                        },
-                    },
-                    **errors,
-                },
-            }
-        },
-        "/plans/{plan_id}/routes/{routes_id}/sheets/{vehicle_id}": {
-            "get": {
-                "summary": "A driver's printable route sheet (HTML, A4)",
-                "parameters": [
-                    plan_id,
-                    routes_id,
-                    vehicle_id,
-                    {
-                        "name": "lang",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "string", "enum": ["vi", "en"]},
-                    },
-                ],
-                "responses": {
-                    "200": {
-                        "description": "the sheet",
-                        "content": {"text/html": {"schema": {"type": "string"}}},
-                    },
-                    **errors,
-                },
-            }
-        },
-    }
+        **_ERRORS,
+    },
+)
+def get_route_sheet(plan_id: str, routes_id: str, vehicle_id: str) -> Response:
+    """Return a vehicle's printable route sheet in Vietnamese or English (``lang``)."""
+    from coordination.dispatch import LANGUAGES, route_sheet_html
+
+    _plan_meta(plan_id, "routes:read")
+    folder = _routes_dir(plan_id, routes_id)
+    lang = request.args.get("lang", "vi")
+    if lang not in LANGUAGES:
+        raise InvalidInputError(f"lang: must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    routes = json.loads((folder / "routes.json").read_text(encoding="utf-8"))
+    if vehicle_id not in {r["vehicle"] for r in routes["routes"]}:
+        raise RoutesNotFoundError(
+            f"vehicle_id: {vehicle_id!r} has no route in routes {routes_id!r}"
+        )
+    return current_app.response_class(
+        route_sheet_html(routes, vehicle_id, lang=lang), mimetype="text/html"
+    )

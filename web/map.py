@@ -4,11 +4,12 @@ Everything the page needs is served by the application itself: Leaflet from the 
 package, our JavaScript and CSS from ``web/static``, and the base layers (roads, province and
 district outlines, facilities, suppliers) as ``application/geo+json`` under ``/map/v1`` (beside the
 registry's ``/api/v1``, whose OpenAPI document covers the registry only; ``/map/v1/openapi.json``
-covers these). Map tiles
-are used only when :attr:`WebMapConfig.tile_url` is set. See ``docs/webmap.md``.
+covers these, generated from the operations declared on the views). Map tiles are used only
+when :attr:`WebMapConfig.tile_url` is set. See ``docs/webmap.md``.
 
 Public surface: :class:`WebMapConfig`, :func:`register_webmap` (what ``api.create_app`` calls),
-:func:`load_map_resources`, :func:`create_webmap_blueprint`.
+:func:`load_map_resources`, :data:`bp` (the blueprint; its per-app resources come from
+``app.extensions["oxyroute_webmap"]``, set by :func:`register_webmap`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
+from flask import Flask, Response, current_app, jsonify, request, send_from_directory
 
 from data.errors import InvalidInputError, MissingDataFileError
+from web.auth import authenticate_request
+from web.common import error_response
+from web.openapi import (
+    ApiBlueprint,
+    error_responses,
+    operation,
+    path_parameter,
+    public_endpoints,
+)
+from web.openapi import openapi_document as build_openapi_document
 
 if TYPE_CHECKING:
     from data.store import Store
@@ -33,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TILE_URL_ENV",
     "WebMapConfig",
-    "create_webmap_blueprint",
+    "bp",
     "load_map_resources",
     "register_webmap",
 ]
@@ -47,13 +58,8 @@ GEOJSON_MEDIA_TYPE = "application/geo+json"
 #: Where the base-layer endpoints live (same token and error envelope as ``/api/v1``).
 MAP_API_PREFIX = "/map/v1"
 _STATIC = Path(__file__).resolve().parent / "static"
-_PUBLIC_ENDPOINTS = {
-    "webmap.index",
-    "webmap.static",
-    "webmap.leaflet",
-    "webmap.config",
-    "webmap.openapi",
-}
+# The page and its files are public; so are the documented operations marked public.
+_PAGE_ENDPOINTS = frozenset({"webmap.index", "webmap.static", "webmap.leaflet", "webmap.config"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,64 +165,6 @@ def _content_security_policy(tile_url: str | None) -> str:
     )
 
 
-def openapi_document() -> dict[str, Any]:
-    """Return the OpenAPI 3.1 document of the base-layer endpoints (:data:`MAP_API_PREFIX`)."""
-    geojson = {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}
-    error = {
-        "description": "error envelope (as /api/v1)",
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
-    errors = {"401": error, "404": error, "429": error, "503": error}
-    region = {"name": "region", "in": "path", "required": True, "schema": {"type": "string"}}
-    layer = {
-        "name": "layer",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "enum": ["roads", "districts", "facilities", "suppliers"]},
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "oxyroute web map layers",
-            "version": "1",
-            "description": "RFC 7946 GeoJSON, WGS84 [lon, lat], 6 decimals; gzip and ETag. "
-            "© OpenStreetMap contributors; province shapes: Open Development "
-            "Vietnam. See docs/webmap.md.",
-        },
-        "servers": [{"url": MAP_API_PREFIX}],
-        "security": [{"bearer": []}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "paths": {
-            "/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "security": [],
-                    "responses": {"200": {"description": "OK"}},
-                }
-            },
-            "/regions": {
-                "get": {
-                    "summary": "Served regions: id, name, bbox, province, layers",
-                    "responses": {"200": {"description": "OK"}, **errors},
-                }
-            },
-            "/provinces.geojson": {
-                "get": {
-                    "summary": "The 63 provinces of 2021, simplified outlines",
-                    "responses": {"200": {"description": "OK", "content": geojson}, **errors},
-                }
-            },
-            "/regions/{region}/{layer}.geojson": {
-                "get": {
-                    "summary": "A base layer of a served region",
-                    "parameters": [region, layer],
-                    "responses": {"200": {"description": "OK", "content": geojson}, **errors},
-                }
-            },
-        },
-    }
-
-
 def _geojson_response(layer: EncodedLayer) -> Response:
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     response = Response(layer.gzipped if gzipped else layer.body, mimetype=GEOJSON_MEDIA_TYPE)
@@ -229,128 +177,188 @@ def _geojson_response(layer: EncodedLayer) -> Response:
     return response
 
 
-def create_webmap_blueprint(
-    resources: MapResources,
-    *,
-    store: Store,
-    limiter: FailedAuthLimiter,
-    tile_url: str | None = None,
-    tile_attribution: str = "",
-) -> Blueprint:
-    """Return the blueprint of the map page and its base-layer endpoints.
+@dataclass(frozen=True, slots=True)
+class _MapState:
+    """Per-app resources of the map blueprint (``app.extensions["oxyroute_webmap"]``)."""
 
-    Parameters
-    ----------
-    resources
-        Loaded regions and outline layers (:func:`load_map_resources`).
-    store, limiter
-        The application's registry store (token check) and failed-authentication limiter: the
-        layer endpoints need ``Authorization: Bearer <token>`` like ``/api/v1``.
-    tile_url, tile_attribution
-        Optional online tile server (see :class:`WebMapConfig`).
+    resources: MapResources
+    store: Store
+    limiter: FailedAuthLimiter
+    tile_url: str | None
+    tile_attribution: str
+    csp: str
+    page: bytes
+    public_endpoints: frozenset[str]
 
-    Notes
-    -----
-    Public: ``GET /`` (the page), ``/webmap/static/...``, ``/webmap/leaflet/...``,
-    ``/webmap/config.json``, ``/map/v1/openapi.json``. With a token: ``GET /map/v1/regions``,
-    ``/map/v1/provinces.geojson``, ``/map/v1/regions/{region}/{layer}.geojson`` for ``roads``,
-    ``districts``, ``facilities`` and ``suppliers``. An unknown region or layer is 404 in the
-    JSON error envelope.
-    """
+
+def _state() -> _MapState:
+    return current_app.extensions["oxyroute_webmap"]  # type: ignore[no-any-return]
+
+
+bp = ApiBlueprint(
+    "webmap",
+    __name__,
+    static_folder=str(_STATIC),
+    static_url_path="/webmap/static",
+    rule_prefix=MAP_API_PREFIX,
+)
+"""The map page, its files and (under :data:`MAP_API_PREFIX`) the documented layer endpoints.
+
+Public: ``GET /`` (the page), ``/webmap/static/...``, ``/webmap/leaflet/...``,
+``/webmap/config.json``, ``/map/v1/openapi.json``. With a token: ``GET /map/v1/regions``,
+``/map/v1/provinces.geojson``, ``/map/v1/regions/{region}/{layer}.geojson`` for ``roads``,
+``districts``, ``facilities`` and ``suppliers``. An unknown region or layer is 404 in the JSON
+error envelope.
+"""
+_ERRORS = error_responses("401", "404", "429", "503")
+_GEOJSON = {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}}
+
+
+@bp.before_request
+def _authenticate() -> None:
+    state = _state()
+    if request.endpoint in state.public_endpoints:
+        return
+    authenticate_request(
+        authorization=request.headers.get("Authorization", ""),
+        query_names=request.args,
+        client=request.remote_addr or "unknown",
+        store=state.store,
+        limiter=state.limiter,
+    )
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.endpoint == "webmap.index":
+        response.headers["Content-Security-Policy"] = _state().csp
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/")
+def index() -> Response:
+    """Serve the map page."""
+    response = Response(_state().page, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/webmap/leaflet/<path:filename>")
+def leaflet(filename: str) -> Response:
+    """Serve Leaflet's files from the ``xstatic-leaflet`` package."""
     import xstatic.pkg.leaflet as xstatic_leaflet
 
-    from data.errors import RecordNotFoundError
-    from web.auth import authenticate_request
+    return send_from_directory(xstatic_leaflet.BASE_DIR, filename, max_age=3600)
+
+
+@bp.get("/webmap/config.json")
+def config() -> Response:
+    """Return what the page needs to know: tiles, credits, Leaflet's version, unit factor."""
+    import xstatic.pkg.leaflet as xstatic_leaflet
+
     from web.map_layers import PROVINCE_ATTRIBUTION
 
-    blueprint = Blueprint(
-        "webmap", __name__, static_folder=str(_STATIC), static_url_path="/webmap/static"
+    state = _state()
+    return jsonify(
+        {
+            "tile_url": state.tile_url,
+            "tile_attribution": state.tile_attribution,
+            "attribution": ["© OpenStreetMap contributors", PROVINCE_ATTRIBUTION],
+            "leaflet_version": xstatic_leaflet.VERSION,
+            "gas_m3_per_lox_t": state.resources.conversions.gas_m3_per_lox_t,
+        }
     )
-    csp = _content_security_policy(tile_url)
-    page = (_STATIC / "index.html").read_bytes()
 
-    @blueprint.before_request
-    def _authenticate() -> None:
-        if request.endpoint in _PUBLIC_ENDPOINTS:
-            return
-        authenticate_request(
-            authorization=request.headers.get("Authorization", ""),
-            query_names=request.args,
-            client=request.remote_addr or "unknown",
-            store=store,
-            limiter=limiter,
+
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document of the base-layer endpoints (:data:`MAP_API_PREFIX`)."""
+    return build_openapi_document(
+        [bp],
+        title="oxyroute web map layers",
+        description="RFC 7946 GeoJSON, WGS84 [lon, lat], 6 decimals; gzip and ETag. "
+        "© OpenStreetMap contributors; province shapes: Open Development "
+        "Vietnam. See docs/webmap.md.",
+        server_url=MAP_API_PREFIX,
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/openapi.json",
+    summary="This document",
+    public=True,
+    responses={"200": {"description": "OK"}},
+)
+def openapi() -> Response:
+    """Return the OpenAPI document of the layer endpoints (public)."""
+    return jsonify(openapi_document())
+
+
+@operation(
+    bp,
+    "GET",
+    "/regions",
+    summary="Served regions: id, name, bbox, province, layers",
+    responses={"200": {"description": "OK"}, **_ERRORS},
+)
+def regions() -> Response:
+    """Return the served regions."""
+    served = _state().resources.regions
+    return jsonify({"regions": [r.info() for _, r in sorted(served.items())]})
+
+
+@operation(
+    bp,
+    "GET",
+    "/provinces.geojson",
+    summary="The 63 provinces of 2021, simplified outlines",
+    responses={"200": {"description": "OK", "content": _GEOJSON}, **_ERRORS},
+)
+def provinces() -> Response:
+    """Return the provinces' outlines as GeoJSON."""
+    return _geojson_response(_state().resources.provinces.get())
+
+
+@operation(
+    bp,
+    "GET",
+    "/regions/<region>/<layer>.geojson",
+    summary="A base layer of a served region",
+    parameters=[
+        path_parameter(
+            "layer",
+            {"type": "string", "enum": ["roads", "districts", "facilities", "suppliers"]},
         )
+    ],
+    responses={"200": {"description": "OK", "content": _GEOJSON}, **_ERRORS},
+)
+def region_layer(region: str, layer: str) -> Response:
+    """Return one base layer of a served region as GeoJSON."""
+    from data.errors import RecordNotFoundError
 
-    @blueprint.after_request
-    def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if request.endpoint == "webmap.index":
-            response.headers["Content-Security-Policy"] = csp
-            response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
-    @blueprint.get("/")
-    def index() -> Response:
-        response = Response(page, mimetype="text/html")
-        response.headers["Cache-Control"] = "no-cache"
-        return response
-
-    @blueprint.get("/webmap/leaflet/<path:filename>")
-    def leaflet(filename: str) -> Response:
-        return send_from_directory(xstatic_leaflet.BASE_DIR, filename, max_age=3600)
-
-    @blueprint.get("/webmap/config.json")
-    def config() -> Response:
-        return jsonify(
-            {
-                "tile_url": tile_url,
-                "tile_attribution": tile_attribution,
-                "attribution": ["© OpenStreetMap contributors", PROVINCE_ATTRIBUTION],
-                "leaflet_version": xstatic_leaflet.VERSION,
-                "gas_m3_per_lox_t": resources.conversions.gas_m3_per_lox_t,
-            }
+    resources = _state().resources
+    served = resources.regions.get(region)
+    if served is None:
+        known = ", ".join(sorted(resources.regions)) or "none configured"
+        raise RecordNotFoundError(f"region: {region!r} is not served (served: {known})")
+    once = served.layers.get(layer)
+    if once is None:
+        raise RecordNotFoundError(
+            f"layer: {region!r} has no layer {layer!r} (it has: {', '.join(served.layers)})"
         )
+    return _geojson_response(once.get())
 
-    def _region(region_id: str) -> Any:
-        served = resources.regions.get(region_id)
-        if served is None:
-            known = ", ".join(sorted(resources.regions)) or "none configured"
-            raise RecordNotFoundError(f"region: {region_id!r} is not served (served: {known})")
-        return served
 
-    @blueprint.get(f"{MAP_API_PREFIX}/openapi.json")
-    def openapi() -> Response:
-        return jsonify(openapi_document())
-
-    @blueprint.get(f"{MAP_API_PREFIX}/regions")
-    def regions() -> Response:
-        return jsonify({"regions": [r.info() for _, r in sorted(resources.regions.items())]})
-
-    @blueprint.get(f"{MAP_API_PREFIX}/provinces.geojson")
-    def provinces() -> Response:
-        return _geojson_response(resources.provinces.get())
-
-    @blueprint.get(f"{MAP_API_PREFIX}/regions/<region_id>/<layer>.geojson")
-    def region_layer(region_id: str, layer: str) -> Response:
-        served = _region(region_id)
-        once = served.layers.get(layer)
-        if once is None:
-            raise RecordNotFoundError(
-                f"layer: {region_id!r} has no layer {layer!r} (it has: {', '.join(served.layers)})"
-            )
-        return _geojson_response(once.get())
-
-    @blueprint.errorhandler(MissingDataFileError)
-    def _missing_data(error: MissingDataFileError) -> Response:
-        current_app.logger.error("web map layer unavailable: %s", error)
-        from api import error_response
-
-        # The message names server paths: it goes to the log, not to the client.
-        return error_response(
-            503, "layer unavailable: a shared data file is missing on the server (see its log)"
-        )
-
-    return blueprint
+@bp.errorhandler(MissingDataFileError)
+def _missing_data(error: MissingDataFileError) -> Response:
+    current_app.logger.error("web map layer unavailable: %s", error)
+    # The message names server paths: it goes to the log, not to the client.
+    return error_response(
+        503, "layer unavailable: a shared data file is missing on the server (see its log)"
+    )
 
 
 def register_webmap(
@@ -368,13 +376,15 @@ def register_webmap(
     """
     config = config or WebMapConfig()
     resources = load_map_resources(config, conversions=conversions)
-    app.register_blueprint(
-        create_webmap_blueprint(
-            resources,
-            store=store,
-            limiter=limiter,
-            tile_url=config.tile_url,
-            tile_attribution=config.tile_attribution,
-        )
+    app.extensions["oxyroute_webmap"] = _MapState(
+        resources=resources,
+        store=store,
+        limiter=limiter,
+        tile_url=config.tile_url,
+        tile_attribution=config.tile_attribution,
+        csp=_content_security_policy(config.tile_url),
+        page=(_STATIC / "index.html").read_bytes(),
+        public_endpoints=_PAGE_ENDPOINTS | public_endpoints([bp]),
     )
+    app.register_blueprint(bp)
     return resources

@@ -15,12 +15,12 @@ import re
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Response, current_app, g, request
 
 from data.access import authorize
 from data.errors import InvalidInputError, MissingDataFileError
@@ -28,8 +28,17 @@ from data.region import Region, load_region
 from data.schema.allocation import AllocationOptions
 from data.settings import resolve_cache_dir
 from routing.network import RoadNetwork
-from web.common import error_responses, json_body
+from web.common import API_PREFIX, current_store, json_body
 from web.errors import PlanNotFoundError
+from web.openapi import (
+    HEX_ID_SCHEMA,
+    ApiBlueprint,
+    error_responses,
+    json_request,
+    operation,
+    path_parameter,
+    query_parameter,
+)
 
 _PLAN_ID = re.compile(r"^[0-9a-f]{32}$")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -146,7 +155,7 @@ class PlanService:
         from coordination.planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
 
         plan_id = uuid.uuid4().hex
-        document = plan_to_dict(plan)
+        document: dict[str, Any] = dict(plan_to_dict(plan))
         document["plan_id"] = plan_id
         meta = {
             "plan_id": plan_id,
@@ -219,156 +228,144 @@ def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int,
     return region, start, horizon, options
 
 
-def register_plan_routes(api: Blueprint, store: Callable[[], Any]) -> None:
-    """Add the plan endpoints to the API blueprint (authentication runs in its before_request)."""
+bp = ApiBlueprint("plans", __name__, url_prefix=API_PREFIX)
+_ERRORS = error_responses("400", "401", "403", "404", "422", "429")
+_PLAN_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["region", "date"],
+    "properties": {
+        "region": {"type": "string", "description": "a served region, e.g. hcmc"},
+        "date": {"type": "string", "format": "date", "description": "first plan day"},
+        "horizon_days": {"type": "integer", "minimum": 1, "maximum": 60, "default": 7},
+        "options": {
+            "type": "object",
+            "description": "allocation options (docs/allocation.md)",
+            "properties": API_OPTION_SCHEMAS,
+            "additionalProperties": False,
+        },
+    },
+}
 
-    @api.post("/plans")
-    def create_plan() -> Response:
-        from coordination.planning import build_plan, plan_request_from_store
 
-        service = _service()
-        # 400 for a body that is not JSON, like every other endpoint (it was a 422 saying
-        # "expected a JSON object", and deeply nested arrays were a 500).
-        body = json_body()
-        region_id, start, horizon, options = _parse_body(body, service.regions)
-        try:
-            region, network = service.region_network(region_id)
-        except MissingDataFileError as exc:
-            raise InvalidInputError(f"region: {exc}") from None
-        authorize(g.principal, "plans:write", province_code=region.province_code)
-        with costly_operation("plan"):
-            plan_request = plan_request_from_store(
-                store(), region, network, start_date=start, horizon_days=horizon, options=options
-            )
-            plan = build_plan(plan_request, network, region)
-        plan_id, document = service.store_plan(
-            plan,
+@operation(
+    bp,
+    "POST",
+    "/plans",
+    summary="Compute a plan from the latest reports (coordinators, planners)",
+    request_body=json_request(_PLAN_REQUEST),
+    responses={
+        "201": {
+            "description": "plan computed and stored",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_ERRORS,
+    },
+)
+def create_plan() -> Response:
+    """Compute a plan from the registry's latest reports and store it; 201 with its links."""
+    from coordination.planning import build_plan, plan_request_from_store
+
+    service = _service()
+    # 400 for a body that is not JSON, like every other endpoint (it was a 422 saying
+    # "expected a JSON object", and deeply nested arrays were a 500).
+    body = json_body()
+    region_id, start, horizon, options = _parse_body(body, service.regions)
+    try:
+        region, network = service.region_network(region_id)
+    except MissingDataFileError as exc:
+        raise InvalidInputError(f"region: {exc}") from None
+    authorize(g.principal, "plans:write", province_code=region.province_code)
+    with costly_operation("plan"):
+        plan_request = plan_request_from_store(
+            current_store(),
             region,
-            created_by=g.principal.username,
-            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            network,
+            start_date=start,
+            horizon_days=horizon,
+            options=options,
         )
-        answer = {
-            "plan_id": plan_id,
-            "region": region_id,
-            "start_date": start.isoformat(),
-            "horizon_days": horizon,
-            "totals": document["allocation"]["totals"],
-            "links": {
-                "self": f"{request.path}/{plan_id}",
-                "geojson": f"{request.path}/{plan_id}?format=geojson",
-                "csv": f"{request.path}/{plan_id}?format=csv",
+        plan = build_plan(plan_request, network, region)
+    plan_id, document = service.store_plan(
+        plan,
+        region,
+        created_by=g.principal.username,
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    answer = {
+        "plan_id": plan_id,
+        "region": region_id,
+        "start_date": start.isoformat(),
+        "horizon_days": horizon,
+        "totals": document["allocation"]["totals"],
+        "links": {
+            "self": f"{request.path}/{plan_id}",
+            "geojson": f"{request.path}/{plan_id}?format=geojson",
+            "csv": f"{request.path}/{plan_id}?format=csv",
+        },
+    }
+    response = current_app.response_class(
+        json.dumps(answer, ensure_ascii=False), status=201, mimetype="application/json"
+    )
+    response.headers["Location"] = answer["links"]["self"]
+    return response
+
+
+@operation(
+    bp,
+    "GET",
+    "/plans/<plan_id>",
+    summary="A stored plan as JSON, GeoJSON or CSV",
+    parameters=[
+        path_parameter("plan_id", HEX_ID_SCHEMA),
+        query_parameter("format", {"type": "string", "enum": ["json", "geojson", "gpkg", "csv"]}),
+        query_parameter("table", {"type": "string", "enum": ["flows", "facilities"]}),
+    ],
+    responses={
+        "200": {
+            "description": "the plan",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/geo+json": {"schema": {"type": "object"}},
+                "application/geopackage+sqlite3": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "text/csv": {"schema": {"type": "string"}},
             },
-        }
+        },
+        **_ERRORS,
+    },
+)
+def get_plan(plan_id: str) -> Response:
+    """Return a stored plan as JSON, GeoJSON, GeoPackage or CSV (``format``, ``table``)."""
+    service = _service()
+    meta = json.loads(service.load(plan_id, "meta.json"))
+    authorize(g.principal, "plans:read", province_code=meta["province_code"])
+    fmt = request.args.get("format", "json")
+    if fmt == "json":
+        return current_app.response_class(
+            service.load(plan_id, "plan.json"), mimetype="application/json"
+        )
+    if fmt == "geojson":
+        return current_app.response_class(
+            service.load(plan_id, "plan.geojson"), mimetype="application/geo+json"
+        )
+    if fmt == "gpkg":
+        from coordination.planning import geojson_to_geopackage
+
         response = current_app.response_class(
-            json.dumps(answer, ensure_ascii=False), status=201, mimetype="application/json"
+            geojson_to_geopackage(json.loads(service.load(plan_id, "plan.geojson"))),
+            mimetype="application/geopackage+sqlite3",
         )
-        response.headers["Location"] = answer["links"]["self"]
+        response.headers["Content-Disposition"] = f'attachment; filename="plan-{plan_id}.gpkg"'
         return response
-
-    @api.get("/plans/<plan_id>")
-    def get_plan(plan_id: str) -> Response:
-        service = _service()
-        meta = json.loads(service.load(plan_id, "meta.json"))
-        authorize(g.principal, "plans:read", province_code=meta["province_code"])
-        fmt = request.args.get("format", "json")
-        if fmt == "json":
-            return current_app.response_class(
-                service.load(plan_id, "plan.json"), mimetype="application/json"
-            )
-        if fmt == "geojson":
-            return current_app.response_class(
-                service.load(plan_id, "plan.geojson"), mimetype="application/geo+json"
-            )
-        if fmt == "gpkg":
-            from coordination.planning import geojson_to_geopackage
-
-            response = current_app.response_class(
-                geojson_to_geopackage(json.loads(service.load(plan_id, "plan.geojson"))),
-                mimetype="application/geopackage+sqlite3",
-            )
-            response.headers["Content-Disposition"] = f'attachment; filename="plan-{plan_id}.gpkg"'
-            return response
-        if fmt == "csv":
-            table = request.args.get("table", "flows")
-            if table not in ("flows", "facilities"):
-                raise InvalidInputError(f"table: must be 'flows' or 'facilities', got {table!r}")
-            response = current_app.response_class(
-                "\ufeff" + service.load(plan_id, f"{table}.csv"), mimetype="text/csv"
-            )
-            response.headers["Content-Disposition"] = (
-                f'attachment; filename="{table}-{plan_id}.csv"'
-            )
-            return response
-        raise InvalidInputError(f"format: must be json, geojson, gpkg or csv, got {fmt!r}")
-
-
-def plan_openapi_paths() -> dict[str, Any]:
-    """Return the OpenAPI description of the plan endpoints (merged into the API document)."""
-    errors = error_responses("400", "401", "403", "404", "422", "429")
-    body = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["region", "date"],
-        "properties": {
-            "region": {"type": "string", "description": "a served region, e.g. hcmc"},
-            "date": {"type": "string", "format": "date", "description": "first plan day"},
-            "horizon_days": {"type": "integer", "minimum": 1, "maximum": 60, "default": 7},
-            "options": {
-                "type": "object",
-                "description": "allocation options (docs/allocation.md)",
-                "properties": API_OPTION_SCHEMAS,
-                "additionalProperties": False,
-            },
-        },
-    }
-    created = {
-        "description": "plan computed and stored",
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
-    plan_id = {
-        "name": "plan_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-    }
-    formats = {
-        "name": "format",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": ["json", "geojson", "gpkg", "csv"]},
-    }
-    table = {
-        "name": "table",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": ["flows", "facilities"]},
-    }
-    return {
-        "/plans": {
-            "post": {
-                "summary": "Compute a plan from the latest reports (coordinators, planners)",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": body}},
-                },
-                "responses": {"201": created, **errors},
-            }
-        },
-        "/plans/{plan_id}": {
-            "get": {
-                "summary": "A stored plan as JSON, GeoJSON or CSV",
-                "parameters": [plan_id, formats, table],
-                "responses": {
-                    "200": {
-                        "description": "the plan",
-                        "content": {
-                            "application/json": {"schema": {"type": "object"}},
-                            "application/geo+json": {"schema": {"type": "object"}},
-                            "text/csv": {"schema": {"type": "string"}},
-                        },
-                    },
-                    **errors,
-                },
-            }
-        },
-    }
+    if fmt == "csv":
+        table = request.args.get("table", "flows")
+        if table not in ("flows", "facilities"):
+            raise InvalidInputError(f"table: must be 'flows' or 'facilities', got {table!r}")
+        response = current_app.response_class(
+            "\ufeff" + service.load(plan_id, f"{table}.csv"), mimetype="text/csv"
+        )
+        response.headers["Content-Disposition"] = f'attachment; filename="{table}-{plan_id}.csv"'
+        return response
+    raise InvalidInputError(f"format: must be json, geojson, gpkg or csv, got {fmt!r}")

@@ -17,18 +17,27 @@ import re
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Response, current_app, g, request
 
 from data.access import authorize
 from data.errors import InvalidInputError, MissingDataFileError
 from data.schema.registry import Role
-from web.common import error_responses, json_body, require
+from web.common import API_PREFIX, app_state, current_store, json_body, require
 from web.errors import ScenarioNotFoundError
+from web.openapi import (
+    HEX_ID_SCHEMA,
+    ApiBlueprint,
+    error_responses,
+    json_request,
+    operation,
+    path_parameter,
+    query_parameter,
+)
 from web.plans import API_OPTION_SCHEMAS, PlanService, api_allocation_options, costly_operation
 
 if TYPE_CHECKING:
@@ -41,6 +50,26 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 _VERSION_FILE = re.compile(r"^v([0-9]+)\.json$")
 _COPY_KEYS = {"name", "version"}
 _RUN_KEYS = {"version", "options"}
+bp = ApiBlueprint("scenarios", __name__, url_prefix=API_PREFIX)
+_ERRORS = error_responses("400", "401", "403", "404", "422", "429")
+_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+_DOCUMENT = {
+    "type": "object",
+    "required": ["name", "region", "date"],
+    "description": "a scenario document (docs/scenarios.md): name, description, region, "
+    "date, horizon_days, changes",
+    "properties": {
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "region": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "horizon_days": {"type": "integer", "minimum": 1, "maximum": 60},
+        "changes": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": False,
+}
+_SCENARIO_ID = path_parameter("scenario_id", HEX_ID_SCHEMA)
+_VERSION = query_parameter("version", {"type": "integer", "minimum": 1})
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,8 +426,8 @@ def _validate(document: Any, store: Any) -> tuple[Scenario, Region]:
     return scenario, region
 
 
-def _now(clock: Callable[[], dt.datetime]) -> str:
-    return clock().astimezone(dt.UTC).isoformat(timespec="seconds")
+def _now() -> str:
+    return app_state().config.clock().astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _json(
@@ -451,350 +480,295 @@ def _links(record: StoredScenario) -> dict[str, str]:
     }
 
 
-def register_scenario_routes(
-    api: Blueprint, store: Callable[[], Any], clock: Callable[[], dt.datetime]
-) -> None:
-    """Add the scenario endpoints to the API blueprint (authentication runs in its before_request).
+def _store_version(scenario_id: str | None) -> Any:
+    """Validate the body, check the writer's province and store it as a new version."""
+    document = _body(required=True)
+    _, region = _validate(document, current_store())
+    authorize(g.principal, "scenarios:write", province_code=region.province_code)
+    return _scenarios().add_version(
+        scenario_id,
+        document,
+        province_code=region.province_code,
+        created_by=g.principal.username,
+        created_at=_now(),
+    )
 
-    Parameters
-    ----------
-    api
-        The ``/api/v1`` blueprint.
-    store
-        Returns the registry store of the current app (base data for validation and runs).
-    clock
-        Returns the present instant (aware); stamps versions and runs.
-    """
 
-    def _store_version(scenario_id: str | None) -> Any:
-        """Validate the body, check the writer's province and store it as a new version."""
-        document = _body(required=True)
-        _, region = _validate(document, store())
-        authorize(g.principal, "scenarios:write", province_code=region.province_code)
-        return _scenarios().add_version(
-            scenario_id,
-            document,
-            province_code=region.province_code,
-            created_by=g.principal.username,
-            created_at=_now(clock),
-        )
+@operation(
+    bp,
+    "POST",
+    "/scenarios",
+    summary="Store a new scenario (planners); validated against the base data",
+    request_body=json_request(_DOCUMENT),
+    responses={"201": {"description": "version 1 stored", "content": _OBJECT}, **_ERRORS},
+)
+def create_scenario() -> Response:
+    """Validate a scenario document and store it as version 1; 201 with its links."""
+    require("scenarios:write")
+    record = _store_version(None)
+    links = _links(record)
+    return _json({**record.to_dict(), "links": links}, 201, links["self"])
 
-    @api.post("/scenarios")
-    def create_scenario() -> Response:
-        require("scenarios:write")
-        record = _store_version(None)
-        links = _links(record)
-        return _json({**record.to_dict(), "links": links}, 201, links["self"])
 
-    @api.get("/scenarios")
-    def list_scenarios() -> Response:
-        require("scenarios:read")
-        principal = g.principal
-        province = principal.province_code if principal.role == Role.PROVINCE_COORDINATOR else None
-        authorize(principal, "scenarios:read", province_code=province)
-        region = request.args.get("region")
-        rows = []
-        for record in _scenarios().latest():
-            if province is not None and record.province_code != province:
-                continue
-            if region is not None and record.document.get("region") != region:
-                continue
-            first = _scenarios().get(record.scenario_id, 1)
-            row = record.to_dict()
-            del row["document"]
-            row.update(
-                {
-                    "description": record.document.get("description", ""),
-                    "changes": len(record.document.get("changes", [])),
-                    "first_created_by": first.created_by,
-                    "first_created_at": first.created_at,
-                }
-            )
-            rows.append(row)
-        rows.sort(key=lambda r: (r["created_at"], r["scenario_id"]), reverse=True)
-        return _json({"scenarios": rows})
-
-    @api.get("/scenarios/<scenario_id>")
-    def get_scenario(scenario_id: str) -> Response:
-        record = _readable(scenario_id, _version_arg(request.args.get("version"), "version"))
-        versions = [_scenarios().get(scenario_id, v) for v in _scenarios().versions(scenario_id)]
-        return _json(
+@operation(
+    bp,
+    "GET",
+    "/scenarios",
+    summary="Latest version of every scenario (coordinators: their province)",
+    parameters=[query_parameter("region", {"type": "string"})],
+    responses={"200": {"description": "scenarios", "content": _OBJECT}, **_ERRORS},
+)
+def list_scenarios() -> Response:
+    """Return the latest version of each scenario the caller may read (``region`` filter)."""
+    require("scenarios:read")
+    principal = g.principal
+    province = principal.province_code if principal.role == Role.PROVINCE_COORDINATOR else None
+    authorize(principal, "scenarios:read", province_code=province)
+    region = request.args.get("region")
+    rows = []
+    for record in _scenarios().latest():
+        if province is not None and record.province_code != province:
+            continue
+        if region is not None and record.document.get("region") != region:
+            continue
+        first = _scenarios().get(record.scenario_id, 1)
+        row = record.to_dict()
+        del row["document"]
+        row.update(
             {
-                **record.to_dict(),
-                "versions": [
-                    {"version": v.version, "created_by": v.created_by, "created_at": v.created_at}
-                    for v in versions
-                ],
-                "links": _links(record),
+                "description": record.document.get("description", ""),
+                "changes": len(record.document.get("changes", [])),
+                "first_created_by": first.created_by,
+                "first_created_at": first.created_at,
             }
         )
+        rows.append(row)
+    rows.sort(key=lambda r: (r["created_at"], r["scenario_id"]), reverse=True)
+    return _json({"scenarios": rows})
 
-    @api.put("/scenarios/<scenario_id>")
-    def edit_scenario(scenario_id: str) -> Response:
-        _writable(scenario_id)
-        record = _store_version(scenario_id)
-        return _json({**record.to_dict(), "links": _links(record)})
 
-    @api.post("/scenarios/<scenario_id>/copy")
-    def copy_scenario(scenario_id: str) -> Response:
-        require("scenarios:write")
-        body = _object(_body(required=False), _COPY_KEYS, "a copy request")
-        source = _readable(scenario_id, _version_arg(body.get("version"), "version"))
-        document = dict(source.document)
-        if "name" in body:
-            document["name"] = body["name"]
-        _, region = _validate(document, store())
-        authorize(g.principal, "scenarios:write", province_code=region.province_code)
-        record = _scenarios().add_version(
-            None,
-            document,
-            province_code=region.province_code,
-            created_by=g.principal.username,
-            created_at=_now(clock),
-            copied_from={"scenario_id": source.scenario_id, "version": source.version},
-        )
-        links = _links(record)
-        return _json({**record.to_dict(), "links": links}, 201, links["self"])
-
-    @api.post("/scenarios/<scenario_id>/run")
-    def run_scenario(scenario_id: str) -> Response:
-        from coordination.planning import build_plan, plan_request_from_store
-        from coordination.scenarios import (
-            apply_scenario,
-            compare_plans,
-            fleet_changes,
-            scenario_from_mapping,
-        )
-
-        require("scenarios:write")
-        body = _object(_body(required=False), _RUN_KEYS, "a run request")
-        record = _writable(scenario_id, _version_arg(body.get("version"), "version"))
-        options = api_allocation_options(body.get("options", {}))
-        scenario = scenario_from_mapping(record.document)
-        region, network = _region(scenario.region)
-        with costly_operation("scenario run"):
-            base_request = plan_request_from_store(
-                store(),
-                region,
-                network,
-                start_date=scenario.start_date,
-                horizon_days=scenario.horizon_days,
-                options=options,
-            )
-            what_if, changed_network = apply_scenario(scenario, base_request, network)
-            base_plan = build_plan(base_request, network, region)
-            scenario_plan = build_plan(what_if, changed_network, region)
-            comparison = compare_plans(base_plan, scenario_plan)
-        run_id, created_at = uuid.uuid4().hex, _now(clock)
-        provenance = {"scenario_id": scenario_id, "version": record.version, "run_id": run_id}
-        base_plan_id = _save_plan(base_plan, region, created_at, {**provenance, "plan": "base"})
-        scenario_plan_id = _save_plan(
-            scenario_plan, region, created_at, {**provenance, "plan": "scenario"}
-        )
-        geojson = comparison_to_geojson(base_plan, scenario_plan, comparison)
-        prefix = f"{request.script_root}/api/v1"
-        run_link = f"{prefix}/scenarios/{scenario_id}/runs/{run_id}"
-        answer = {
-            "run_id": run_id,
-            "scenario_id": scenario_id,
-            "version": record.version,
-            "name": scenario.name,
-            "region": scenario.region,
-            "start_date": scenario.start_date.isoformat(),
-            "horizon_days": scenario.horizon_days,
-            "created_by": g.principal.username,
-            "created_at": created_at,
-            "base_plan_id": base_plan_id,
-            "scenario_plan_id": scenario_plan_id,
-            "comparison": comparison,
-            "fleet_changes": list(fleet_changes(scenario)),
-            "links": {
-                "self": run_link,
-                "geojson": f"{run_link}?format=geojson",
-                "base_plan": f"{prefix}/plans/{base_plan_id}",
-                "scenario_plan": f"{prefix}/plans/{scenario_plan_id}",
-                "scenario_plan_geojson": f"{prefix}/plans/{scenario_plan_id}?format=geojson",
-            },
+@operation(
+    bp,
+    "GET",
+    "/scenarios/<scenario_id>",
+    summary="A scenario (latest version, or ?version=N) and its version list",
+    parameters=[_SCENARIO_ID, _VERSION],
+    responses={"200": {"description": "the scenario", "content": _OBJECT}, **_ERRORS},
+)
+def get_scenario(scenario_id: str) -> Response:
+    """Return a scenario (the latest version, or ``version``) and its list of versions."""
+    record = _readable(scenario_id, _version_arg(request.args.get("version"), "version"))
+    versions = [_scenarios().get(scenario_id, v) for v in _scenarios().versions(scenario_id)]
+    return _json(
+        {
+            **record.to_dict(),
+            "versions": [
+                {"version": v.version, "created_by": v.created_by, "created_at": v.created_at}
+                for v in versions
+            ],
+            "links": _links(record),
         }
-        _scenarios().save_run(
-            scenario_id,
-            run_id,
-            {
-                "run.json": json.dumps(answer, ensure_ascii=False),
-                "comparison.geojson": json.dumps(geojson, ensure_ascii=False),
+    )
+
+
+@operation(
+    bp,
+    "PUT",
+    "/scenarios/<scenario_id>",
+    summary="Edit a scenario: the document becomes a new version",
+    parameters=[_SCENARIO_ID],
+    request_body=json_request(_DOCUMENT),
+    responses={"200": {"description": "new version stored", "content": _OBJECT}, **_ERRORS},
+)
+def edit_scenario(scenario_id: str) -> Response:
+    """Store the body as the scenario's next version."""
+    _writable(scenario_id)
+    record = _store_version(scenario_id)
+    return _json({**record.to_dict(), "links": _links(record)})
+
+
+@operation(
+    bp,
+    "POST",
+    "/scenarios/<scenario_id>/copy",
+    summary="Copy a scenario (latest or a version) as a new one, optionally renamed",
+    parameters=[_SCENARIO_ID],
+    request_body=json_request(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string"},
+                "version": {"type": "integer", "minimum": 1},
             },
+        },
+        required=False,
+    ),
+    responses={"201": {"description": "the copy", "content": _OBJECT}, **_ERRORS},
+)
+def copy_scenario(scenario_id: str) -> Response:
+    """Store a copy of a scenario (or of one version) as a new scenario, maybe renamed."""
+    require("scenarios:write")
+    body = _object(_body(required=False), _COPY_KEYS, "a copy request")
+    source = _readable(scenario_id, _version_arg(body.get("version"), "version"))
+    document = dict(source.document)
+    if "name" in body:
+        document["name"] = body["name"]
+    _, region = _validate(document, current_store())
+    authorize(g.principal, "scenarios:write", province_code=region.province_code)
+    record = _scenarios().add_version(
+        None,
+        document,
+        province_code=region.province_code,
+        created_by=g.principal.username,
+        created_at=_now(),
+        copied_from={"scenario_id": source.scenario_id, "version": source.version},
+    )
+    links = _links(record)
+    return _json({**record.to_dict(), "links": links}, 201, links["self"])
+
+
+@operation(
+    bp,
+    "POST",
+    "/scenarios/<scenario_id>/run",
+    summary="Compute the base plan and the scenario plan, store both, compare them",
+    parameters=[_SCENARIO_ID],
+    request_body=json_request(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "version": {"type": "integer", "minimum": 1},
+                "options": {
+                    "type": "object",
+                    "description": "allocation options, as POST /plans",
+                    "properties": API_OPTION_SCHEMAS,
+                    "additionalProperties": False,
+                },
+            },
+        },
+        required=False,
+    ),
+    responses={
+        "201": {"description": "plan ids and the comparison", "content": _OBJECT},
+        **_ERRORS,
+    },
+)
+def run_scenario(scenario_id: str) -> Response:
+    """Compute the base and the scenario plans, store both and their comparison; 201."""
+    from coordination.planning import build_plan, plan_request_from_store
+    from coordination.scenarios import (
+        apply_scenario,
+        compare_plans,
+        fleet_changes,
+        scenario_from_mapping,
+    )
+
+    require("scenarios:write")
+    body = _object(_body(required=False), _RUN_KEYS, "a run request")
+    record = _writable(scenario_id, _version_arg(body.get("version"), "version"))
+    options = api_allocation_options(body.get("options", {}))
+    scenario = scenario_from_mapping(record.document)
+    region, network = _region(scenario.region)
+    with costly_operation("scenario run"):
+        base_request = plan_request_from_store(
+            current_store(),
+            region,
+            network,
+            start_date=scenario.start_date,
+            horizon_days=scenario.horizon_days,
+            options=options,
         )
-        return _json(answer, 201, run_link)
-
-    @api.get("/scenarios/<scenario_id>/runs")
-    def list_runs(scenario_id: str) -> Response:
-        _readable(scenario_id)
-        return _json({"runs": _scenarios().runs(scenario_id)})
-
-    @api.get("/scenarios/<scenario_id>/runs/<run_id>")
-    def get_run(scenario_id: str, run_id: str) -> Response:
-        _readable(scenario_id)
-        fmt = request.args.get("format", "json")
-        if fmt == "json":
-            return current_app.response_class(
-                _scenarios().load_run(scenario_id, run_id), mimetype="application/json"
-            )
-        if fmt == "geojson":
-            return current_app.response_class(
-                _scenarios().load_run(scenario_id, run_id, "comparison.geojson"),
-                mimetype="application/geo+json",
-            )
-        raise InvalidInputError(f"format: must be json or geojson, got {fmt!r}")
-
-
-def scenario_openapi_paths() -> dict[str, Any]:
-    """Return the OpenAPI description of the scenario endpoints (merged into the API document)."""
-    errors = error_responses("400", "401", "403", "404", "422", "429")
-    obj = {"application/json": {"schema": {"type": "object"}}}
-    document = {
-        "type": "object",
-        "required": ["name", "region", "date"],
-        "description": "a scenario document (docs/scenarios.md): name, description, region, "
-        "date, horizon_days, changes",
-        "properties": {
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "region": {"type": "string"},
-            "date": {"type": "string", "format": "date"},
-            "horizon_days": {"type": "integer", "minimum": 1, "maximum": 60},
-            "changes": {"type": "array", "items": {"type": "object"}},
-        },
-        "additionalProperties": False,
-    }
-    scenario_id = {
-        "name": "scenario_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-    }
-    run_id = {**scenario_id, "name": "run_id"}
-    version = {
-        "name": "version",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1},
-    }
-    scenario_body = {"required": True, "content": {"application/json": {"schema": document}}}
-    return {
-        "/scenarios": {
-            "post": {
-                "summary": "Store a new scenario (planners); validated against the base data",
-                "requestBody": scenario_body,
-                "responses": {"201": {"description": "version 1 stored", "content": obj}, **errors},
-            },
-            "get": {
-                "summary": "Latest version of every scenario (coordinators: their province)",
-                "parameters": [
-                    {
-                        "name": "region",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "string"},
-                    }
-                ],
-                "responses": {"200": {"description": "scenarios", "content": obj}, **errors},
-            },
-        },
-        "/scenarios/{scenario_id}": {
-            "get": {
-                "summary": "A scenario (latest version, or ?version=N) and its version list",
-                "parameters": [scenario_id, version],
-                "responses": {"200": {"description": "the scenario", "content": obj}, **errors},
-            },
-            "put": {
-                "summary": "Edit a scenario: the document becomes a new version",
-                "parameters": [scenario_id],
-                "requestBody": scenario_body,
-                "responses": {
-                    "200": {"description": "new version stored", "content": obj},
-                    **errors,
-                },
-            },
-        },
-        "/scenarios/{scenario_id}/copy": {
-            "post": {
-                "summary": "Copy a scenario (latest or a version) as a new one, optionally renamed",
-                "parameters": [scenario_id],
-                "requestBody": {
-                    "required": False,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "properties": {
-                                    "name": {"type": "string"},
-                                    "version": {"type": "integer", "minimum": 1},
-                                },
-                            }
-                        }
-                    },
-                },
-                "responses": {"201": {"description": "the copy", "content": obj}, **errors},
-            }
-        },
-        "/scenarios/{scenario_id}/run": {
-            "post": {
-                "summary": "Compute the base plan and the scenario plan, store both, compare them",
-                "parameters": [scenario_id],
-                "requestBody": {
-                    "required": False,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "properties": {
-                                    "version": {"type": "integer", "minimum": 1},
-                                    "options": {
-                                        "type": "object",
-                                        "description": "allocation options, as POST /plans",
-                                        "properties": API_OPTION_SCHEMAS,
-                                        "additionalProperties": False,
-                                    },
-                                },
-                            }
-                        }
-                    },
-                },
-                "responses": {
-                    "201": {"description": "plan ids and the comparison", "content": obj},
-                    **errors,
-                },
-            }
-        },
-        "/scenarios/{scenario_id}/runs": {
-            "get": {
-                "summary": "The scenario's runs with their totals",
-                "parameters": [scenario_id],
-                "responses": {"200": {"description": "runs", "content": obj}, **errors},
-            }
-        },
-        "/scenarios/{scenario_id}/runs/{run_id}": {
-            "get": {
-                "summary": "A run: plan ids and the comparison (JSON), or what changed (GeoJSON)",
-                "parameters": [
-                    scenario_id,
-                    run_id,
-                    {
-                        "name": "format",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "string", "enum": ["json", "geojson"]},
-                    },
-                ],
-                "responses": {
-                    "200": {
-                        "description": "the run",
-                        "content": {**obj, "application/geo+json": {"schema": {"type": "object"}}},
-                    },
-                    **errors,
-                },
-            }
+        what_if, changed_network = apply_scenario(scenario, base_request, network)
+        base_plan = build_plan(base_request, network, region)
+        scenario_plan = build_plan(what_if, changed_network, region)
+        comparison = compare_plans(base_plan, scenario_plan)
+    run_id, created_at = uuid.uuid4().hex, _now()
+    provenance = {"scenario_id": scenario_id, "version": record.version, "run_id": run_id}
+    base_plan_id = _save_plan(base_plan, region, created_at, {**provenance, "plan": "base"})
+    scenario_plan_id = _save_plan(
+        scenario_plan, region, created_at, {**provenance, "plan": "scenario"}
+    )
+    geojson = comparison_to_geojson(base_plan, scenario_plan, comparison)
+    prefix = f"{request.script_root}/api/v1"
+    run_link = f"{prefix}/scenarios/{scenario_id}/runs/{run_id}"
+    answer = {
+        "run_id": run_id,
+        "scenario_id": scenario_id,
+        "version": record.version,
+        "name": scenario.name,
+        "region": scenario.region,
+        "start_date": scenario.start_date.isoformat(),
+        "horizon_days": scenario.horizon_days,
+        "created_by": g.principal.username,
+        "created_at": created_at,
+        "base_plan_id": base_plan_id,
+        "scenario_plan_id": scenario_plan_id,
+        "comparison": comparison,
+        "fleet_changes": list(fleet_changes(scenario)),
+        "links": {
+            "self": run_link,
+            "geojson": f"{run_link}?format=geojson",
+            "base_plan": f"{prefix}/plans/{base_plan_id}",
+            "scenario_plan": f"{prefix}/plans/{scenario_plan_id}",
+            "scenario_plan_geojson": f"{prefix}/plans/{scenario_plan_id}?format=geojson",
         },
     }
+    _scenarios().save_run(
+        scenario_id,
+        run_id,
+        {
+            "run.json": json.dumps(answer, ensure_ascii=False),
+            "comparison.geojson": json.dumps(geojson, ensure_ascii=False),
+        },
+    )
+    return _json(answer, 201, run_link)
+
+
+@operation(
+    bp,
+    "GET",
+    "/scenarios/<scenario_id>/runs",
+    summary="The scenario's runs with their totals",
+    parameters=[_SCENARIO_ID],
+    responses={"200": {"description": "runs", "content": _OBJECT}, **_ERRORS},
+)
+def list_runs(scenario_id: str) -> Response:
+    """Return the summaries of a scenario's runs, oldest first."""
+    _readable(scenario_id)
+    return _json({"runs": _scenarios().runs(scenario_id)})
+
+
+@operation(
+    bp,
+    "GET",
+    "/scenarios/<scenario_id>/runs/<run_id>",
+    summary="A run: plan ids and the comparison (JSON), or what changed (GeoJSON)",
+    parameters=[
+        _SCENARIO_ID,
+        path_parameter("run_id", HEX_ID_SCHEMA),
+        query_parameter("format", {"type": "string", "enum": ["json", "geojson"]}),
+    ],
+    responses={
+        "200": {
+            "description": "the run",
+            "content": {**_OBJECT, "application/geo+json": {"schema": {"type": "object"}}},
+        },
+        **_ERRORS,
+    },
+)
+def get_run(scenario_id: str, run_id: str) -> Response:
+    """Return a run as JSON, or what changed as GeoJSON (``format``)."""
+    _readable(scenario_id)
+    fmt = request.args.get("format", "json")
+    if fmt == "json":
+        return current_app.response_class(
+            _scenarios().load_run(scenario_id, run_id), mimetype="application/json"
+        )
+    if fmt == "geojson":
+        return current_app.response_class(
+            _scenarios().load_run(scenario_id, run_id, "comparison.geojson"),
+            mimetype="application/geo+json",
+        )
+    raise InvalidInputError(f"format: must be json or geojson, got {fmt!r}")

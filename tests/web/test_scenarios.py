@@ -366,7 +366,9 @@ def test_coordinators_read_their_province_only(user: Any, scenario_id: str) -> N
 def test_openapi_documents_the_scenario_endpoints(user: Any) -> None:
     paths = user(None).get("/openapi.json").get_json()["paths"]
     assert set(paths["/scenarios"]) == {"get", "post"}
-    assert set(paths["/scenarios/{scenario_id}"]) == {"get", "put"}
+    # The scenario_id path parameter is listed once on the path item, for all its methods.
+    assert set(paths["/scenarios/{scenario_id}"]) == {"parameters", "get", "put"}
     for path in ("/scenarios/{scenario_id}/copy", "/scenarios/{scenario_id}/run"):
-        assert set(paths[path]) == {"post"}
+        assert set(paths[path]) == {"parameters", "post"}
+        assert [p["name"] for p in paths[path]["parameters"]] == ["scenario_id"]
     assert "geojson" in str(paths["/scenarios/{scenario_id}/runs/{run_id}"])

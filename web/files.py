@@ -1,0 +1,142 @@
+"""CSV and XLSX files over HTTP: import registry records or reports, export them.
+
+An import takes all rows or none (every problem listed with its row and column); a dry run checks
+without writing. Exports are CSV (UTF-8 with a byte-order mark, for Excel) or XLSX templates in
+the layout imports read. Formats are in :mod:`data.exchange`.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from data.access import authorize
+from data.errors import MalformedInputError
+from web.common import (
+    API_PREFIX,
+    app_state,
+    current_store,
+    principal,
+    query_bool,
+    query_period,
+    query_province,
+    scoped_province,
+)
+from web.openapi import (
+    ERROR_RESPONSE,
+    OK_RESPONSE,
+    ApiBlueprint,
+    error_responses,
+    operation,
+    query_parameter,
+)
+from web.registry import PERIOD_QUERY, PROVINCE_QUERY
+
+bp = ApiBlueprint("files", __name__, url_prefix=API_PREFIX)
+
+_FILE_KINDS = "<any(facilities, suppliers, vehicles, reports):kind>"
+_ERRORS = error_responses("400", "401", "403", "404", "409", "422", "429")
+
+
+@operation(
+    bp,
+    "POST",
+    f"/imports/{_FILE_KINDS}",
+    summary="Import a CSV or XLSX file (all rows or none)",
+    parameters=[
+        query_parameter("format", {"type": "string", "enum": ["csv", "xlsx"]}),
+        query_parameter("dry_run", {"type": "boolean"}),
+        query_parameter(
+            "crs",
+            {"type": "string"},
+            "facilities, suppliers: CRS of the coordinates (x/y or lon/lat), "
+            "e.g. VN-2000 EPSG:4756 or EPSG:3405; stored as WGS84",
+        ),
+    ],
+    request_body={
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        },
+    },
+    responses={"200": OK_RESPONSE, "413": ERROR_RESPONSE, **_ERRORS},
+)
+def import_rows(kind: str) -> Response:
+    """Import a CSV or XLSX file of records or reports; every problem listed, nothing half-done."""
+    from data.exchange.importers import import_file
+
+    user = principal()
+    authorize(
+        user,
+        "imports:write",
+        province_code=user.province_code,
+        facility_id=user.facility_id,
+    )
+    file_format = _file_format(request.args.get("format") or request.mimetype)
+    dry_run = query_bool("dry_run")
+    config = app_state().config
+    summary = import_file(
+        current_store(),
+        kind,
+        request.get_data(cache=False),
+        file_format=file_format,
+        principal=user,
+        dry_run=dry_run,
+        max_xlsx_uncompressed_bytes=config.max_xlsx_uncompressed_bytes,
+        max_xlsx_entries=config.max_xlsx_entries,
+        crs=request.args.get("crs"),
+    )
+    return jsonify(summary)
+
+
+@operation(
+    bp,
+    "GET",
+    f"/exports/{_FILE_KINDS}.<any(csv, xlsx):ext>",
+    summary="Export as CSV (UTF-8 with BOM) or XLSX",
+    parameters=[PROVINCE_QUERY, *PERIOD_QUERY],
+    responses={"200": {"description": "file"}, **_ERRORS},
+)
+def export_rows(kind: str, ext: str) -> Response:
+    """Return records or a period's reports as a CSV or XLSX attachment."""
+    from data.exchange.exporters import export_file
+
+    province_code = (
+        scoped_province(f"{kind}:read")
+        if kind in ("facilities", "reports")
+        else _authorized_unscoped(f"{kind}:read")
+    )
+    date_from, date_to = query_period()
+    content, mimetype = export_file(
+        current_store(),
+        kind,
+        ext,
+        province_code=province_code,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{ext}"'
+    return response
+
+
+def _authorized_unscoped(permission: str) -> str | None:
+    """Check a permission that has no province scope; return ``None`` (no province filter).
+
+    A ``province_code`` in the query (the operation documents it for the kinds that have a
+    province) is still checked, so that a malformed one is a 400, not silently accepted.
+    """
+    query_province()
+    authorize(principal(), permission)
+    return None
+
+
+def _file_format(raw: str) -> str:
+    value = raw.lower()
+    if value in ("csv", "text/csv"):
+        return "csv"
+    if value in ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
+        return "xlsx"
+    raise MalformedInputError("format: unknown", [f"format: must be csv or xlsx, got {raw!r}"])

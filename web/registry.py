@@ -1,0 +1,205 @@
+"""Registry records over HTTP: list, create, read, replace and delete; CSV and XLSX files.
+
+One route per verb serves every collection of :data:`data.schema.registry.REGISTRY_RECORD_TYPES`
+(``/facilities``, ``/suppliers``...); the OpenAPI document spells each collection out with the
+schema derived from its dataclass. Facilities are scoped (a reporter sees its own, a coordinator
+its province); the other collections are shared regional registries. Imports take all rows or
+none.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from flask import Response, jsonify
+
+from data.access import authorize
+from data.schema.registry import REGISTRY_RECORD_TYPES, Facility, RegistryRecord, Role, id_field
+from web.common import (
+    API_PREFIX,
+    created,
+    current_store,
+    json_body,
+    principal,
+    query_int,
+    query_province,
+    scoped_province,
+)
+from web.openapi import (
+    ID_SCHEMA,
+    OK_RESPONSE,
+    PROVINCE_CODE_SCHEMA,
+    ApiBlueprint,
+    OperationDoc,
+    error_responses,
+    json_request,
+    path_parameter,
+    query_parameter,
+    record_schema,
+    schema_ref,
+    spelled_out_operation,
+)
+
+bp = ApiBlueprint("registry", __name__, url_prefix=API_PREFIX)
+for _record_type in REGISTRY_RECORD_TYPES.values():
+    bp.component_schemas[_record_type.__name__] = partial(record_schema, _record_type)
+
+_COLLECTION = "<any(" + ", ".join(f"'{c}'" for c in REGISTRY_RECORD_TYPES) + "):collection>"
+_FILE_KINDS = "<any(facilities, suppliers, vehicles, reports):kind>"
+_ERRORS = error_responses("400", "401", "403", "404", "409", "422", "429")
+PROVINCE_QUERY = query_parameter(
+    "province_code", PROVINCE_CODE_SCHEMA, "2021 province code (coordinators: their own)"
+)
+"""The ``province_code`` filter of scoped reads (a coordinator's own province by default)."""
+PERIOD_QUERY = [
+    query_parameter("date_from", {"type": "string", "format": "date"}),
+    query_parameter("date_to", {"type": "string", "format": "date"}),
+]
+"""The ``date_from``/``date_to`` period of reads over days."""
+_RECORD_ID = path_parameter("record_id", ID_SCHEMA)
+
+
+def _list_doc(collection: str) -> OperationDoc:
+    return OperationDoc(
+        f"List {collection}",
+        {"200": OK_RESPONSE, **_ERRORS},
+        [
+            PROVINCE_QUERY,
+            query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+            query_parameter("offset", {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+        ],
+    )
+
+
+def _create_doc(collection: str) -> OperationDoc:
+    body = json_request(schema_ref(REGISTRY_RECORD_TYPES[collection].__name__))
+    return OperationDoc(
+        f"Create one of {collection}", {"201": OK_RESPONSE, **_ERRORS}, request_body=body
+    )
+
+
+def _replace_doc(collection: str) -> OperationDoc:
+    record_type = REGISTRY_RECORD_TYPES[collection]
+    # The id comes from the path: the body may leave it out (or repeat it).
+    body = json_request(record_schema(record_type, fixed=[id_field(record_type)]))
+    return OperationDoc(
+        "Replace one (the id comes from the path)",
+        {"200": OK_RESPONSE, **_ERRORS},
+        [_RECORD_ID],
+        body,
+    )
+
+
+@spelled_out_operation(bp, "GET", f"/{_COLLECTION}", "collection", _list_doc)
+def list_records(collection: str) -> Response:
+    """List a collection's records (facilities: those of the caller's scope)."""
+    user = principal()
+    limit = query_int("limit", 100, 1, 1000)
+    offset = query_int("offset", 0, 0, 10**9)
+    store = current_store()
+    records: list[RegistryRecord]
+    if collection == "facilities" and user.role == Role.FACILITY_REPORTER:
+        authorize(user, "facilities:read", facility_id=user.facility_id)
+        records = [store.get_record("facilities", user.facility_id or "")]
+    elif collection == "facilities":
+        records = store.list_records(
+            collection,
+            province_code=scoped_province("facilities:read"),
+            limit=limit,
+            offset=offset,
+        )
+    else:
+        authorize(user, f"{collection}:read")
+        records = store.list_records(
+            collection, province_code=query_province(), limit=limit, offset=offset
+        )
+    return jsonify(
+        {
+            collection.replace("-", "_"): [r.to_dict() for r in records],
+            "limit": limit,
+            "offset": offset,
+        }
+    )
+
+
+@spelled_out_operation(bp, "POST", f"/{_COLLECTION}", "collection", _create_doc)
+def create_record(collection: str) -> Response:
+    """Create a record from the JSON body; 201 with its ``Location``."""
+    record = REGISTRY_RECORD_TYPES[collection].from_mapping(json_body())
+    _authorize_record(collection, "write", record)
+    current_store().create_record(record, actor=principal().username)
+    return created(record.to_dict(), f"{API_PREFIX}/{collection}/{_record_id(record)}")
+
+
+@spelled_out_operation(
+    bp,
+    "GET",
+    f"/{_COLLECTION}/<record_id>",
+    "collection",
+    lambda _: OperationDoc("Read one", {"200": OK_RESPONSE, **_ERRORS}, [_RECORD_ID]),
+)
+def get_record(collection: str, record_id: str) -> Response:
+    """Return one record."""
+    _preauthorize_facility(collection, record_id)
+    record = current_store().get_record(collection, record_id)
+    _authorize_record(collection, "read", record)
+    return jsonify(record.to_dict())
+
+
+@spelled_out_operation(bp, "PUT", f"/{_COLLECTION}/<record_id>", "collection", _replace_doc)
+def replace_record(collection: str, record_id: str) -> Response:
+    """Replace one record by the JSON body (the id comes from the path)."""
+    _preauthorize_facility(collection, record_id, "write")
+    record_type = REGISTRY_RECORD_TYPES[collection]
+    fixed: dict[str, Any] = {id_field(record_type): record_id}
+    record = record_type.from_mapping(json_body(), **fixed)
+    store = current_store()
+    _authorize_record(collection, "write", store.get_record(collection, record_id))
+    _authorize_record(collection, "write", record)
+    store.replace_record(record, actor=principal().username)
+    return jsonify(record.to_dict())
+
+
+@spelled_out_operation(
+    bp,
+    "DELETE",
+    f"/{_COLLECTION}/<record_id>",
+    "collection",
+    lambda _: OperationDoc(
+        "Delete one (409 while referenced)",
+        {"204": {"description": "deleted"}, **_ERRORS},
+        [_RECORD_ID],
+    ),
+)
+def delete_record(collection: str, record_id: str) -> Response:
+    """Delete one record (409 while other records refer to it)."""
+    _preauthorize_facility(collection, record_id, "write")
+    store = current_store()
+    _authorize_record(collection, "write", store.get_record(collection, record_id))
+    store.delete_record(collection, record_id, actor=principal().username)
+    return Response(status=204)
+
+
+def _record_id(record: RegistryRecord) -> str:
+    return str(getattr(record, id_field(type(record))))
+
+
+def _preauthorize_facility(collection: str, record_id: str, verb: str = "read") -> None:
+    # Refuse a reporter before looking the record up, so ids outside its scope are not probed.
+    user = principal()
+    if collection == "facilities" and user.role == Role.FACILITY_REPORTER:
+        authorize(user, f"facilities:{verb}", facility_id=record_id, province_code=None)
+
+
+def _authorize_record(collection: str, verb: str, record: RegistryRecord) -> None:
+    user = principal()
+    if isinstance(record, Facility):
+        authorize(
+            user,
+            f"facilities:{verb}",
+            facility_id=record.facility_id,
+            province_code=record.province_code,
+        )
+    else:
+        authorize(user, f"{collection}:{verb}")

@@ -1,0 +1,128 @@
+"""User administration and the audit trail over HTTP (admins; the audit trail: national roles)."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from data.access import authorize
+from data.errors import MalformedInputError
+from data.schema.registry import Role
+from web.common import API_PREFIX, created, current_store, json_body, plain, principal, query_int
+from web.openapi import (
+    OK_RESPONSE,
+    ApiBlueprint,
+    error_responses,
+    json_request,
+    operation,
+    query_parameter,
+)
+
+bp = ApiBlueprint("users", __name__, url_prefix=API_PREFIX)
+
+_ERRORS = error_responses("400", "401", "403", "404", "409", "422", "429")
+_USER_FIELDS = ("username", "role", "facility_id", "province_code")
+_NEW_USER = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["username", "role"],
+    "properties": {
+        "username": {"type": "string", "minLength": 1, "maxLength": 100},
+        "role": {"type": "string", "enum": [r.value for r in Role]},
+        "facility_id": {"type": ["string", "null"]},
+        "province_code": {"type": ["string", "null"]},
+    },
+}
+
+
+@operation(
+    bp,
+    "GET",
+    "/audit",
+    summary="Audit trail",
+    parameters=[
+        query_parameter("entity", {"type": "string"}),
+        query_parameter("entity_id", {"type": "string"}),
+        query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+    ],
+    responses={"200": OK_RESPONSE, **_ERRORS},
+)
+def audit() -> Response:
+    """Return the latest audit events, optionally of one entity or record."""
+    authorize(principal(), "audit:read")
+    events = current_store().audit_trail(
+        entity=request.args.get("entity"),
+        entity_id=request.args.get("entity_id"),
+        limit=query_int("limit", 100, 1, 1000),
+    )
+    return jsonify({"events": [plain(e) for e in events]})
+
+
+@operation(
+    bp,
+    "POST",
+    "/users",
+    summary="Create a user (admin)",
+    request_body=json_request(_NEW_USER),
+    responses={"201": OK_RESPONSE, **_ERRORS},
+)
+def add_user() -> Response:
+    """Create a user with a role and its scope (a facility or a province)."""
+    authorize(principal(), "users:admin")
+    body = json_body()
+    if not isinstance(body, dict):
+        raise MalformedInputError("body: must be an object", ["body: must be a JSON object"])
+    problems = [f"{name}: unknown field" for name in sorted(set(body) - set(_USER_FIELDS))]
+    role_value = body.get("role")
+    if role_value not in {r.value for r in Role}:
+        problems.append(
+            f"role: must be one of {', '.join(r.value for r in Role)}, got {role_value!r}"
+        )
+    for name in ("username", "facility_id", "province_code"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            problems.append(f"{name}: must be text")
+    if problems:
+        raise MalformedInputError.from_problems("user", problems)
+    current_store().add_user(
+        str(body.get("username", "")),
+        Role(str(role_value)),
+        facility_id=body.get("facility_id"),
+        province_code=body.get("province_code"),
+        actor=principal().username,
+    )
+    return created(
+        {k: body.get(k) for k in _USER_FIELDS},
+        f"{API_PREFIX}/users/{body['username']}",
+    )
+
+
+@operation(
+    bp,
+    "POST",
+    "/users/<username>/tokens",
+    summary="Issue a token (shown once)",
+    responses={"201": OK_RESPONSE, **_ERRORS},
+)
+def issue_token(username: str) -> Response:
+    """Issue a new token for a user; it is shown once, only its hash is stored."""
+    authorize(principal(), "users:admin")
+    token = current_store().issue_token(username, label="api", actor=principal().username)
+    response = jsonify(
+        {"username": username, "token": token, "note": "shown once; only its hash is stored"}
+    )
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@operation(
+    bp,
+    "POST",
+    "/users/<username>/disable",
+    summary="Disable a user",
+    responses={"200": OK_RESPONSE, **_ERRORS},
+)
+def disable_user(username: str) -> Response:
+    """Disable a user: their tokens stop working."""
+    authorize(principal(), "users:admin")
+    current_store().set_user_disabled(username, True, actor=principal().username)
+    return jsonify({"username": username, "disabled": True})
