@@ -291,7 +291,7 @@ def query_bool(name: str) -> bool:
 def query_period(default_days: int = 0) -> tuple[dt.date, dt.date]:
     """Return ``date_from``, ``date_to`` (default: today and ``default_days`` before), checked."""
     date_to = query_date("date_to", today())
-    date_from = query_date("date_from", days_before(date_to, default_days))
+    date_from = query_date("date_from", _days_before(date_to, default_days))
     check_period(date_from, date_to)
     return date_from, date_to
 
@@ -310,7 +310,7 @@ def path_date(raw: str) -> dt.date:
         ) from None
 
 
-def days_before(day: dt.date, days: int) -> dt.date:
+def _days_before(day: dt.date, days: int) -> dt.date:
     """Return ``day`` minus ``days``, or the first representable day (no overflow near year 1)."""
     return day - dt.timedelta(days=min(days, (day - dt.date.min).days))
 

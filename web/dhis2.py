@@ -44,7 +44,7 @@ bp = ApiBlueprint("dhis2", __name__, url_prefix=API_PREFIX)
 _ERRORS = error_responses("400", "401", "403", "404", "409", "422", "429")
 # Any spelling of "code" (the server compares in lower case).
 _ID_SCHEME = query_parameter("idScheme", {"type": "string", "pattern": "^[Cc][Oo][Dd][Ee]$"})
-DATA_VALUE_SET_SCHEMA: dict[str, Any] = {
+_DATA_VALUE_SET_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["dataValues"],
     "properties": {
@@ -78,7 +78,7 @@ DATA_VALUE_SET_SCHEMA: dict[str, Any] = {
     },
 }
 """The JSON body of a DHIS2 import (``POST /dhis2/dataValueSets``)."""
-bp.component_schemas["DataValueSet"] = lambda: DATA_VALUE_SET_SCHEMA
+bp.component_schemas["DataValueSet"] = lambda: _DATA_VALUE_SET_SCHEMA
 
 
 @operation(

@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +183,6 @@ def _fleet(body: dict[str, Any], store: Any) -> tuple[Any, ...]:
 def create_routes(plan_id: str) -> Response:
     """Route one day of a stored plan on the road network and store the routes; 201."""
     from coordination.dispatch import (
-        DispatchOptions,
         dispatch_request_from_plan,
         plan_dispatch,
         routes_to_dict,
@@ -190,29 +190,7 @@ def create_routes(plan_id: str) -> Response:
     )
 
     meta = _plan_meta(plan_id, "routes:write")
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidInputError("body: expected a JSON object with day (and vehicles)")
-    problems = [
-        f"{key}: unknown key (allowed: {', '.join(sorted(_BODY_KEYS))})"
-        for key in sorted(set(body) - _BODY_KEYS)
-    ]
-    if "day" not in body:
-        problems.append("day: required (day offset in the plan's horizon, 0 = first day)")
-    options = None
-    try:
-        options = DispatchOptions.from_mapping(
-            body.get("options"), start_time=body.get("start_time")
-        )
-    except InvalidInputError as error:
-        problems += error.problems
-    fleet: tuple[Any, ...] = ()
-    try:
-        fleet = _fleet(body, current_store())
-    except InvalidInputError as error:
-        problems += error.problems
-    if problems:
-        raise InvalidInputError.from_problems("routes request", problems)
+    body, options, fleet = _routes_request()
     service = _service()
     document = json.loads(service.load(plan_id, "plan.json"))
     facility_ids = {f["facility_id"] for f in document.get("facilities", [])}
@@ -251,6 +229,45 @@ def create_routes(plan_id: str) -> Response:
             ),
         },
     )
+    return _created(plan_id, routes_id, answer)
+
+
+def _routes_request() -> tuple[dict[str, Any], Any, tuple[Any, ...]]:
+    """Return the body of a routes request, its dispatch options and its fleet.
+
+    Every problem of the body (unknown keys, no ``day``, bad options, no usable vehicle) is
+    listed in one 422.
+    """
+    from coordination.dispatch import DispatchOptions
+
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidInputError("body: expected a JSON object with day (and vehicles)")
+    problems = [
+        f"{key}: unknown key (allowed: {', '.join(sorted(_BODY_KEYS))})"
+        for key in sorted(set(body) - _BODY_KEYS)
+    ]
+    if "day" not in body:
+        problems.append("day: required (day offset in the plan's horizon, 0 = first day)")
+    options = None
+    try:
+        options = DispatchOptions.from_mapping(
+            body.get("options"), start_time=body.get("start_time")
+        )
+    except InvalidInputError as error:
+        problems += error.problems
+    fleet: tuple[Any, ...] = ()
+    try:
+        fleet = _fleet(body, current_store())
+    except InvalidInputError as error:
+        problems += error.problems
+    if problems:
+        raise InvalidInputError.from_problems("routes request", problems)
+    return body, options, fleet
+
+
+def _created(plan_id: str, routes_id: str, answer: Mapping[str, Any]) -> Response:
+    """Return the 201 answer of stored routes: their summary and links (one sheet per vehicle)."""
     base = f"{request.path}/{routes_id}"
     links = {
         "self": base,

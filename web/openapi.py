@@ -47,7 +47,7 @@ HEX_ID_SCHEMA = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 DATE_SCHEMA = {"type": "string", "format": "date"}
 PROVINCE_CODE_SCHEMA = {"type": "string", "pattern": "^[0-9]{2}$"}
 
-ERROR_SCHEMA: dict[str, Any] = {
+_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
     "properties": {
@@ -251,7 +251,7 @@ def _path_parameters(rule: str, declared: Sequence[Mapping[str, Any]]) -> list[d
     return out
 
 
-def openapi_paths(blueprints: Iterable[ApiBlueprint]) -> dict[str, Any]:
+def _openapi_paths(blueprints: Iterable[ApiBlueprint]) -> dict[str, Any]:
     """Return the ``paths`` object of the operations of ``blueprints``.
 
     Raises
@@ -284,7 +284,7 @@ def openapi_document(
     schemas: dict[str, Any] = {}
     for bp in blueprints:
         schemas.update({name: make() for name, make in bp.component_schemas.items()})
-    schemas["Error"] = ERROR_SCHEMA
+    schemas["Error"] = _ERROR_SCHEMA
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1", "description": description},
@@ -294,7 +294,7 @@ def openapi_document(
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": schemas,
         },
-        "paths": openapi_paths(blueprints),
+        "paths": _openapi_paths(blueprints),
     }
 
 

@@ -62,6 +62,26 @@ API_OPTION_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+bp = ApiBlueprint("plans", __name__, url_prefix=API_PREFIX)
+_ERRORS = error_responses("400", "401", "403", "404", "422", "429")
+_PLAN_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["region", "date"],
+    "properties": {
+        "region": {"type": "string", "description": "a served region, e.g. hcmc"},
+        "date": {"type": "string", "format": "date", "description": "first plan day"},
+        "horizon_days": {"type": "integer", "minimum": 1, "maximum": 60, "default": 7},
+        "options": {
+            "type": "object",
+            "description": "allocation options (docs/allocation.md)",
+            "properties": API_OPTION_SCHEMAS,
+            "additionalProperties": False,
+        },
+    },
+}
+
+
 def api_allocation_options(raw: Any) -> AllocationOptions:
     """Read the ``options`` of a plan or scenario-run request (4 h delivery limit by default).
 
@@ -226,26 +246,6 @@ def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int,
     assert start is not None
     assert isinstance(region, str)
     return region, start, horizon, options
-
-
-bp = ApiBlueprint("plans", __name__, url_prefix=API_PREFIX)
-_ERRORS = error_responses("400", "401", "403", "404", "422", "429")
-_PLAN_REQUEST = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["region", "date"],
-    "properties": {
-        "region": {"type": "string", "description": "a served region, e.g. hcmc"},
-        "date": {"type": "string", "format": "date", "description": "first plan day"},
-        "horizon_days": {"type": "integer", "minimum": 1, "maximum": 60, "default": 7},
-        "options": {
-            "type": "object",
-            "description": "allocation options (docs/allocation.md)",
-            "properties": API_OPTION_SCHEMAS,
-            "additionalProperties": False,
-        },
-    },
-}
 
 
 @operation(

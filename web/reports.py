@@ -58,7 +58,7 @@ from web.registry import PERIOD_QUERY, PROVINCE_QUERY
 bp = ApiBlueprint("reports", __name__, url_prefix=API_PREFIX)
 bp.component_schemas["DailyReport"] = partial(record_schema, DailyReport, fixed=["facility_id"])
 
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ERRORS = error_responses("400", "401", "403", "404", "409", "422", "429")
 _OK = {"200": OK_RESPONSE, **_ERRORS}
 _FACILITY = path_parameter("facility_id", ID_SCHEMA)
@@ -115,7 +115,7 @@ def submit_report(facility_id: str) -> Response:
 
 def _request_hash(key: str, body: Any) -> str:
     """Return the hash a replayed ``Idempotency-Key`` must match (path and body); 400 bad key."""
-    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
         raise MalformedInputError(
             "Idempotency-Key: bad key",
             ["Idempotency-Key: must be 1-255 visible ASCII characters"],
