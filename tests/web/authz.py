@@ -953,6 +953,28 @@ def check_object_level(
     scoped = [label for label, spec in specs.items() if spec.kind in SCOPED_KINDS]
     generated = _generated_cases(world, scoped, examples, seed) if examples else {}
     # 1. Intruders, before any owner control changes the world.
+    _run_intruders(world, client, document, specs, scoped, generated, report)
+    # 2. Controls: each owner on its own objects; destructive ones last.
+    ordered = sorted(scoped, key=lambda label: specs[label].last)
+    proven = _run_owner_controls(world, client, document, specs, ordered, report)
+    # 3. Operations no peer's role may use: another role performs the same canonical request.
+    _run_fallback_controls(world, client, document, specs, ordered, fallback_tokens, proven, report)
+    report.unproven = sorted(set(scoped) - proven)
+    report.requests += client.count - before
+    report.elapsed_s += time.perf_counter() - started
+    return report
+
+
+def _run_intruders(
+    world: World,
+    client: _Client,
+    document: dict[str, Any],
+    specs: dict[str, Spec],
+    scoped: list[str],
+    generated: dict[str, list[Any]],
+    report: AuthzReport,
+) -> None:
+    """Send every intruder each owner's canonical and generated requests, and judge the answers."""
     for owner, intruder in world.ordered_pairs():
         for label in scoped:
             spec = specs[label]
@@ -972,9 +994,18 @@ def check_object_level(
                 aimed = _aim(case, owner, document, spec)
                 if aimed is not None:
                     _judge(report, world, client, spec, aimed, owner, intruder, generated=True)
-    # 2. Controls: each owner on its own objects; destructive ones last.
+
+
+def _run_owner_controls(
+    world: World,
+    client: _Client,
+    document: dict[str, Any],
+    specs: dict[str, Spec],
+    ordered: list[str],
+    report: AuthzReport,
+) -> set[str]:
+    """Let each owner perform the canonical requests on its own objects; return the proven ones."""
     proven: set[str] = set()
-    ordered = sorted(scoped, key=lambda label: specs[label].last)
     for label in ordered:
         spec = specs[label]
         if spec.kind in (Kind.NATIONAL, Kind.ADMIN):
@@ -986,7 +1017,20 @@ def check_object_level(
                     report.controls_succeeded += 1
                     proven.add(label)
                     report.scoped_refusals += report.refusals[(owner.key, request.path)]
-    # 3. Operations no peer's role may use: another role performs the same canonical request.
+    return proven
+
+
+def _run_fallback_controls(
+    world: World,
+    client: _Client,
+    document: dict[str, Any],
+    specs: dict[str, Spec],
+    ordered: list[str],
+    fallback_tokens: dict[str, str],
+    proven: set[str],
+    report: AuthzReport,
+) -> None:
+    """Prove the operations no peer may use with another role's token (adds to ``proven``)."""
     first = next(iter(world.owners.values()))
     for label in ordered:
         spec = specs[label]
@@ -1011,10 +1055,6 @@ def check_object_level(
                 report.controls_succeeded += 1
                 proven.add(label)
                 break
-    report.unproven = sorted(set(scoped) - proven)
-    report.requests += client.count - before
-    report.elapsed_s += time.perf_counter() - started
-    return report
 
 
 def _control(

@@ -21,6 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from api import ApiConfig, create_app
+from data.reporting import LOCAL_TZ, report_deadline
+from tests.registry_world import Clock
+
 POSITIVE_EXPECTED = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 MAX_RESPONSE_TIME_S = 1.0
 
@@ -138,6 +145,168 @@ DAYS = [dt.date(2021, 8, 18), dt.date(2021, 8, 19), dt.date(2021, 8, 20)]
 START_LOCAL = dt.datetime(2021, 8, 20, 8, 0)
 
 
+class _RegistryMachine(RuleBasedStateMachine):
+    """Submit, correct, approve, unlock and read compliance; compare with the model.
+
+    :func:`registry_machine` makes a subclass that knows its template database and tokens.
+    """
+
+    template_path: Path
+    tokens: dict[str, str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="oxy-stateful-"))
+        shutil.copyfile(self.template_path, self.folder / "db.sqlite3")
+        self.clock = Clock(START_LOCAL.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC))
+        self.app = create_app(
+            ApiConfig(
+                database_url=f"sqlite:///{self.folder / 'db.sqlite3'}",
+                clock=self.clock,
+                upgrade_schema=False,
+                failed_auth_limit=10**9,
+            )
+        )
+        self.client = self.app.test_client()
+        # The model: latest content and first submission per (facility, day); locks.
+        self.latest: dict[tuple[str, dt.date], int] = {}
+        self.revisions: dict[tuple[str, dt.date], int] = {}
+        self.first_at: dict[tuple[str, dt.date], dt.datetime] = {}
+        self.locked: set[tuple[str, dt.date]] = set()
+        self.mutations = 0
+
+    def teardown(self) -> None:
+        self.app.extensions["oxyroute"].store.engine.dispose()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _call(self, method: str, user: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
+        return getattr(self.client, method)(f"/api/v1{path}", headers=headers, **kwargs)
+
+    def _today(self) -> dt.date:
+        return self.clock.now.astimezone(LOCAL_TZ).date()
+
+    @rule(minutes=st.sampled_from([10, 90, 240, 480]))
+    def advance_clock(self, minutes: int) -> None:
+        self.clock.now += dt.timedelta(minutes=minutes)
+
+    @rule(
+        facility=st.sampled_from(sorted(FACILITIES)),
+        day=st.sampled_from(DAYS),
+        used=st.integers(0, 3),
+        by_coordinator=st.booleans(),
+    )
+    def submit(self, facility: str, day: dt.date, used: int, by_coordinator: bool) -> None:
+        province = FACILITIES[facility]
+        user = COORDINATORS[province] if by_coordinator else REPORTERS[facility]
+        response = self._call(
+            "post",
+            user,
+            f"/facilities/{facility}/reports",
+            json={"report_date": day.isoformat(), "oxygen_used_24h_m3": used},
+        )
+        key = (facility, day)
+        if (province, day) in self.locked:
+            assert response.status_code == 409, response.get_data(as_text=True)
+            return
+        if self.latest.get(key) == used:
+            assert response.status_code == 200, response.get_data(as_text=True)
+            assert response.get_json()["created"] is False
+            return
+        assert response.status_code == 201, response.get_data(as_text=True)
+        self.revisions[key] = self.revisions.get(key, 0) + 1
+        self.latest[key] = used
+        self.first_at.setdefault(key, self.clock.now)
+        body = response.get_json()
+        assert body["revision"] == self.revisions[key]
+        assert body["on_time"] == (self.first_at[key] <= report_deadline(day))
+        self.mutations += 1
+
+    @rule(
+        province=st.sampled_from(sorted(COORDINATORS)),
+        day=st.sampled_from(DAYS),
+        actor=st.sampled_from(["own", "other", "admin"]),
+    )
+    def approve(self, province: str, day: dt.date, actor: str) -> None:
+        user = self._actor(province, actor)
+        response = self._call("post", user, f"/approvals/{province}/{day}")
+        if actor == "other":
+            assert response.status_code == 403
+        elif day > self._today():
+            assert response.status_code == 422
+        elif (province, day) in self.locked:
+            assert response.status_code == 409
+        else:
+            assert response.status_code == 201, response.get_data(as_text=True)
+            self.locked.add((province, day))
+            self.mutations += 1
+
+    @precondition(lambda self: bool(self.locked))
+    @rule(data=st.data(), actor=st.sampled_from(["own", "other", "admin"]))
+    def unlock_locked(self, data: Any, actor: str) -> None:
+        province, day = data.draw(st.sampled_from(sorted(self.locked)))
+        self._unlock(province, day, actor)
+
+    @rule(
+        province=st.sampled_from(sorted(COORDINATORS)),
+        day=st.sampled_from(DAYS),
+        actor=st.sampled_from(["own", "admin"]),
+    )
+    def unlock_any(self, province: str, day: dt.date, actor: str) -> None:
+        self._unlock(province, day, actor)
+
+    def _unlock(self, province: str, day: dt.date, actor: str) -> None:
+        user = self._actor(province, actor)
+        response = self._call(
+            "post", user, f"/approvals/{province}/{day}/unlock", json={"reason": "sửa số liệu"}
+        )
+        if actor == "other":
+            assert response.status_code == 403
+        elif (province, day) not in self.locked:
+            assert response.status_code == 409
+        else:
+            assert response.status_code == 200, response.get_data(as_text=True)
+            self.locked.discard((province, day))
+            self.mutations += 1
+
+    def _actor(self, province: str, actor: str) -> str:
+        if actor == "admin":
+            return "admin"
+        if actor == "own":
+            return COORDINATORS[province]
+        return next(c for p, c in COORDINATORS.items() if p != province)
+
+    @rule(province=st.sampled_from(sorted(COORDINATORS)))
+    def compliance_matches_the_model(self, province: str) -> None:
+        response = self._call(
+            "get",
+            COORDINATORS[province],
+            f"/compliance/daily?date_from={DAYS[0]}&date_to={DAYS[-1]}",
+        )
+        assert response.status_code == 200
+        rows = {row["report_date"]: row for row in response.get_json()["rows"]}
+        facilities = [f for f, p in FACILITIES.items() if p == province]
+        for day in DAYS:
+            row = rows[day.isoformat()]
+            reported = [f for f in facilities if (f, day) in self.first_at]
+            on_time = [f for f in reported if self.first_at[(f, day)] <= report_deadline(day)]
+            past = self.clock.now > report_deadline(day)
+            unreported = len(facilities) - len(reported)
+            assert row["expected_reports"] == len(facilities)
+            assert row["actual_reports"] == len(reported)
+            assert row["actual_reports_on_time"] == len(on_time)
+            assert row["late_reports"] == len(reported) - len(on_time)
+            assert row["missing_reports"] == (unreported if past else 0)
+            assert row["pending_reports"] == (0 if past else unreported)
+            assert 0 <= row["reporting_rate_on_time"] <= row["reporting_rate"] <= 100
+
+    @invariant()
+    def one_audit_row_per_change(self) -> None:
+        store = self.app.extensions["oxyroute"].store
+        rows = store.audit_trail(entity="reports") + store.audit_trail(entity="approvals")
+        assert len(rows) == self.mutations
+
+
 def registry_machine(template_path: Path, tokens: dict[str, str]) -> type:
     """Return a state machine class over fresh copies of the template database.
 
@@ -145,166 +314,5 @@ def registry_machine(template_path: Path, tokens: dict[str, str]) -> type:
     provinces 79 and 01 reporting from 2021-08-01, one user per role) into a temporary folder,
     builds an app on it with a settable clock, and checks every answer against the model.
     """
-    from hypothesis import strategies as st
-    from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-
-    from api import ApiConfig, create_app
-    from data.reporting import LOCAL_TZ, report_deadline
-    from tests.registry_world import Clock
-
-    class RegistryMachine(RuleBasedStateMachine):
-        """Submit, correct, approve, unlock and read compliance; compare with the model."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.folder = Path(tempfile.mkdtemp(prefix="oxy-stateful-"))
-            shutil.copyfile(template_path, self.folder / "db.sqlite3")
-            self.clock = Clock(START_LOCAL.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC))
-            self.app = create_app(
-                ApiConfig(
-                    database_url=f"sqlite:///{self.folder / 'db.sqlite3'}",
-                    clock=self.clock,
-                    upgrade_schema=False,
-                    failed_auth_limit=10**9,
-                )
-            )
-            self.client = self.app.test_client()
-            # The model: latest content and first submission per (facility, day); locks.
-            self.latest: dict[tuple[str, dt.date], int] = {}
-            self.revisions: dict[tuple[str, dt.date], int] = {}
-            self.first_at: dict[tuple[str, dt.date], dt.datetime] = {}
-            self.locked: set[tuple[str, dt.date]] = set()
-            self.mutations = 0
-
-        def teardown(self) -> None:
-            self.app.extensions["oxyroute"].store.engine.dispose()
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-        def _call(self, method: str, user: str, path: str, **kwargs: Any) -> Any:
-            headers = {"Authorization": f"Bearer {tokens[user]}"}
-            return getattr(self.client, method)(f"/api/v1{path}", headers=headers, **kwargs)
-
-        def _today(self) -> dt.date:
-            return self.clock.now.astimezone(LOCAL_TZ).date()
-
-        @rule(minutes=st.sampled_from([10, 90, 240, 480]))
-        def advance_clock(self, minutes: int) -> None:
-            self.clock.now += dt.timedelta(minutes=minutes)
-
-        @rule(
-            facility=st.sampled_from(sorted(FACILITIES)),
-            day=st.sampled_from(DAYS),
-            used=st.integers(0, 3),
-            by_coordinator=st.booleans(),
-        )
-        def submit(self, facility: str, day: dt.date, used: int, by_coordinator: bool) -> None:
-            province = FACILITIES[facility]
-            user = COORDINATORS[province] if by_coordinator else REPORTERS[facility]
-            response = self._call(
-                "post",
-                user,
-                f"/facilities/{facility}/reports",
-                json={"report_date": day.isoformat(), "oxygen_used_24h_m3": used},
-            )
-            key = (facility, day)
-            if (province, day) in self.locked:
-                assert response.status_code == 409, response.get_data(as_text=True)
-                return
-            if self.latest.get(key) == used:
-                assert response.status_code == 200, response.get_data(as_text=True)
-                assert response.get_json()["created"] is False
-                return
-            assert response.status_code == 201, response.get_data(as_text=True)
-            self.revisions[key] = self.revisions.get(key, 0) + 1
-            self.latest[key] = used
-            self.first_at.setdefault(key, self.clock.now)
-            body = response.get_json()
-            assert body["revision"] == self.revisions[key]
-            assert body["on_time"] == (self.first_at[key] <= report_deadline(day))
-            self.mutations += 1
-
-        @rule(
-            province=st.sampled_from(sorted(COORDINATORS)),
-            day=st.sampled_from(DAYS),
-            actor=st.sampled_from(["own", "other", "admin"]),
-        )
-        def approve(self, province: str, day: dt.date, actor: str) -> None:
-            user = self._actor(province, actor)
-            response = self._call("post", user, f"/approvals/{province}/{day}")
-            if actor == "other":
-                assert response.status_code == 403
-            elif day > self._today():
-                assert response.status_code == 422
-            elif (province, day) in self.locked:
-                assert response.status_code == 409
-            else:
-                assert response.status_code == 201, response.get_data(as_text=True)
-                self.locked.add((province, day))
-                self.mutations += 1
-
-        @precondition(lambda self: bool(self.locked))
-        @rule(data=st.data(), actor=st.sampled_from(["own", "other", "admin"]))
-        def unlock_locked(self, data: Any, actor: str) -> None:
-            province, day = data.draw(st.sampled_from(sorted(self.locked)))
-            self._unlock(province, day, actor)
-
-        @rule(
-            province=st.sampled_from(sorted(COORDINATORS)),
-            day=st.sampled_from(DAYS),
-            actor=st.sampled_from(["own", "admin"]),
-        )
-        def unlock_any(self, province: str, day: dt.date, actor: str) -> None:
-            self._unlock(province, day, actor)
-
-        def _unlock(self, province: str, day: dt.date, actor: str) -> None:
-            user = self._actor(province, actor)
-            response = self._call(
-                "post", user, f"/approvals/{province}/{day}/unlock", json={"reason": "sửa số liệu"}
-            )
-            if actor == "other":
-                assert response.status_code == 403
-            elif (province, day) not in self.locked:
-                assert response.status_code == 409
-            else:
-                assert response.status_code == 200, response.get_data(as_text=True)
-                self.locked.discard((province, day))
-                self.mutations += 1
-
-        def _actor(self, province: str, actor: str) -> str:
-            if actor == "admin":
-                return "admin"
-            if actor == "own":
-                return COORDINATORS[province]
-            return next(c for p, c in COORDINATORS.items() if p != province)
-
-        @rule(province=st.sampled_from(sorted(COORDINATORS)))
-        def compliance_matches_the_model(self, province: str) -> None:
-            response = self._call(
-                "get",
-                COORDINATORS[province],
-                f"/compliance/daily?date_from={DAYS[0]}&date_to={DAYS[-1]}",
-            )
-            assert response.status_code == 200
-            rows = {row["report_date"]: row for row in response.get_json()["rows"]}
-            facilities = [f for f, p in FACILITIES.items() if p == province]
-            for day in DAYS:
-                row = rows[day.isoformat()]
-                reported = [f for f in facilities if (f, day) in self.first_at]
-                on_time = [f for f in reported if self.first_at[(f, day)] <= report_deadline(day)]
-                past = self.clock.now > report_deadline(day)
-                unreported = len(facilities) - len(reported)
-                assert row["expected_reports"] == len(facilities)
-                assert row["actual_reports"] == len(reported)
-                assert row["actual_reports_on_time"] == len(on_time)
-                assert row["late_reports"] == len(reported) - len(on_time)
-                assert row["missing_reports"] == (unreported if past else 0)
-                assert row["pending_reports"] == (0 if past else unreported)
-                assert 0 <= row["reporting_rate_on_time"] <= row["reporting_rate"] <= 100
-
-        @invariant()
-        def one_audit_row_per_change(self) -> None:
-            store = self.app.extensions["oxyroute"].store
-            rows = store.audit_trail(entity="reports") + store.audit_trail(entity="approvals")
-            assert len(rows) == self.mutations
-
-    return RegistryMachine
+    attributes = {"template_path": template_path, "tokens": tokens}
+    return type("RegistryMachine", (_RegistryMachine,), attributes)
