@@ -63,12 +63,7 @@ class Client:
 @pytest.fixture
 def as_user(app: Any, template_db: Template):  # type: ignore[no-untyped-def]
     """``as_user("coord79")`` returns a client authenticated as that fixture user."""
-    flask_client = app.test_client()
-
-    def make(username: str | None) -> Client:
-        return Client(flask_client, None if username is None else template_db.tokens[username])
-
-    return make
+    return user_factory(app, template_db)
 
 
 def user_factory(app: Any, template_db: Template) -> Any:
