@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from coordination.documents import PlanDocument, PlanFacilityRow
 from data.errors import InvalidInputError
 from data.region import Region
 from data.schema.allocation import (
@@ -36,6 +35,7 @@ from data.schema.allocation import (
     Supplier,
     SupplierCapacity,
 )
+from data.schema.documents import PlanDocument, PlanFacilityRow
 from data.schema.network import Place, TravelMatrix
 from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
 from matcher.allocation import allocate_supply

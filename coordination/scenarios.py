@@ -21,9 +21,9 @@ from typing import Any
 
 import shapely
 
-from coordination.documents import RouteDocument, RoutesDocument
 from coordination.planning import CoordinatorPlan, PlanFacility, PlanRequest, PlanSupplier
 from data.errors import InvalidInputError
+from data.schema.documents import RouteDocument, RoutesDocument
 from matcher.demand import CaseScenario, Growth
 from routing.network import RoadNetwork, change_roads
 

@@ -13,7 +13,6 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from flask import Response, current_app, g, request
 
 from data.access import authorize
 from data.errors import InvalidInputError, MissingDataFileError
+from data.schema.documents import RoutesDocument
 from data.schema.registry import Facility
 from web.common import API_PREFIX, current_store, json_body, require
 from web.errors import RoutesNotFoundError
@@ -266,7 +266,7 @@ def _routes_request() -> tuple[dict[str, Any], Any, tuple[Any, ...]]:
     return body, options, fleet
 
 
-def _created(plan_id: str, routes_id: str, answer: Mapping[str, Any]) -> Response:
+def _created(plan_id: str, routes_id: str, answer: RoutesDocument) -> Response:
     """Return the 201 answer of stored routes: their summary and links (one sheet per vehicle)."""
     base = f"{request.path}/{routes_id}"
     links = {

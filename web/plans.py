@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, g, request
 
@@ -26,6 +26,7 @@ from data.access import authorize
 from data.errors import InvalidInputError, MissingDataFileError
 from data.region import Region, load_region
 from data.schema.allocation import AllocationOptions
+from data.schema.documents import PlanDocument
 from data.settings import resolve_cache_dir
 from routing.network import RoadNetwork
 from web.common import API_PREFIX, current_store, json_body
@@ -39,6 +40,9 @@ from web.openapi import (
     path_parameter,
     query_parameter,
 )
+
+if TYPE_CHECKING:
+    from coordination.planning import CoordinatorPlan
 
 _PLAN_ID = re.compile(r"^[0-9a-f]{32}$")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -161,13 +165,13 @@ class PlanService:
 
     def store_plan(
         self,
-        plan: Any,
+        plan: CoordinatorPlan,
         region: Region,
         *,
         created_by: str,
         created_at: str,
         extra_meta: dict[str, Any] | None = None,
-    ) -> tuple[str, dict[str, Any]]:
+    ) -> tuple[str, PlanDocument]:
         """Serialise a computed plan (JSON, GeoJSON, CSV, summary) and save it under a new id.
 
         Returns the id and the plan's JSON document (with its ``meta``).
@@ -175,7 +179,7 @@ class PlanService:
         from coordination.planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
 
         plan_id = uuid.uuid4().hex
-        document: dict[str, Any] = dict(plan_to_dict(plan))
+        document = plan_to_dict(plan)
         document["plan_id"] = plan_id
         meta = {
             "plan_id": plan_id,

@@ -34,7 +34,7 @@ Modules
 * :mod:`.model`: the domain types (fleet vehicles, options, request, loads, problem, result).
 * :mod:`.parsing`: a request's options and vehicles, every problem named once.
 * :mod:`.problem`: the day's deliveries from a plan document, loads, the route problem, solving.
-* :mod:`.output`: the routes document (:class:`coordination.documents.RoutesDocument`).
+* :mod:`.output`: the routes document (:class:`data.schema.documents.RoutesDocument`).
 * :mod:`.geojson`: routes on the roads as RFC 7946 GeoJSON.
 * :mod:`.sheet`: printable route sheets (the template ``templates/route_sheet.html``).
 """

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from coordination.dispatch.model import ATTRIBUTION, Stop
-from coordination.documents import RouteDocument, RoutesDocument, RouteStepDocument
 from data.errors import NoRouteError
 from data.region import Region
+from data.schema.documents import RouteDocument, RoutesDocument, RouteStepDocument
 from data.schema.network import Place
 from routing.network import RoadNetwork
 

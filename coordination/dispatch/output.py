@@ -17,7 +17,8 @@ from coordination.dispatch.model import (
     Stop,
     clock_text,
 )
-from coordination.documents import (
+from data.reporting import LOCAL_TZ
+from data.schema.documents import (
     DeliveryWindow,
     DispatchOptionsEcho,
     LoadDocument,
@@ -31,7 +32,6 @@ from coordination.documents import (
     StepTaskFields,
     UnassignedDocument,
 )
-from data.reporting import LOCAL_TZ
 from data.schema.routes import RouteStep, VehicleRoute
 
 REASON_FLEET_TIME = "fleet time exhausted"

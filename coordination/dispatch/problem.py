@@ -36,7 +36,7 @@ from data.schema.routes import RouteProblem, Shipment, ShipmentStep, TimeWindow,
 from routing.network import RoadNetwork
 
 if TYPE_CHECKING:
-    from coordination.documents import PlanDocument
+    from data.schema.documents import PlanDocument
     from data.schema.network import SnapResult
 
 

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from coordination.dispatch.model import ATTRIBUTION
-from coordination.documents import (
+from data.errors import InvalidInputError
+from data.schema.documents import (
     FacilityContact,
     LoadDocument,
     RouteDocument,
     RoutesDocument,
     RouteStepDocument,
 )
-from data.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import jinja2

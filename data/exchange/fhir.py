@@ -21,6 +21,7 @@ from typing import Any
 
 from data.errors import InvalidInputError
 from data.reporting import LOCAL_TZ
+from data.schema.documents import PlanDocument, RoutesDocument
 from data.schema.registry import Facility, ReportRevision, Supplier
 from data.units import OxygenConversions
 
@@ -294,14 +295,14 @@ def _check_document_id(name: str, value: Any) -> str:
     return value
 
 
-def supply_requests_from_plan(document: Mapping[str, Any], *, plan_id: str) -> list[dict[str, Any]]:
+def supply_requests_from_plan(document: PlanDocument, *, plan_id: str) -> list[dict[str, Any]]:
     """Return one ``SupplyRequest`` per flow of a stored plan (``plan.json``), in flow order.
 
     Parameters
     ----------
     document
-        The plan document (:func:`planning.plan_to_dict` plus ``meta``): ``start_date``,
-        ``facilities``, ``suppliers`` and ``allocation.flows``.
+        The plan document (:func:`coordination.planning.plan_to_dict` plus ``meta``):
+        ``start_date``, ``facilities``, ``suppliers`` and ``allocation.flows``.
     plan_id
         The plan's id: ``SupplyRequest`` ids are ``<plan_id>-<flow index>``.
 
@@ -325,7 +326,9 @@ def supply_requests_from_plan(document: Mapping[str, Any], *, plan_id: str) -> l
         flows = document["allocation"]["flows"]
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInputError(f"plan: not a plan document ({exc!r})") from None
-    facilities = {f["facility_id"]: f for f in document.get("facilities", [])}
+    facilities: dict[str, Mapping[str, Any]] = {
+        f["facility_id"]: f for f in document.get("facilities", [])
+    }
     supplier_names = {s["supplier_id"]: s.get("name") for s in document.get("suppliers", [])}
     meta = document.get("meta") or {}
     plan_reference = {
@@ -384,14 +387,14 @@ def supply_requests_from_plan(document: Mapping[str, Any], *, plan_id: str) -> l
     return out
 
 
-def supply_deliveries_from_routes(routes: Mapping[str, Any]) -> list[dict[str, Any]]:
+def supply_deliveries_from_routes(routes: RoutesDocument) -> list[dict[str, Any]]:
     """Return one ``SupplyDelivery`` per delivery stop of stored routes (``routes.json``).
 
     Parameters
     ----------
     routes
-        The routes document (:func:`dispatch.routes_to_dict`): ``routes_id``, ``plan_id``,
-        ``loads`` (with ``flow_index``) and ``routes`` with their ``steps``.
+        The routes document (:func:`coordination.dispatch.routes_to_dict`): ``routes_id``,
+        ``plan_id``, ``loads`` (with ``flow_index``) and ``routes`` with their ``steps``.
 
     Returns
     -------
@@ -422,7 +425,8 @@ def supply_deliveries_from_routes(routes: Mapping[str, Any]) -> list[dict[str, A
                 "id": f"{routes_id}-{number}",
                 "identifier": [{"system": ROUTE_STOP_SYSTEM, "value": f"{routes_id}/{step['id']}"}],
             }
-            flow_index = flow_of_load.get(step.get("load_id"))
+            load_id = step.get("load_id")
+            flow_index = None if load_id is None else flow_of_load.get(load_id)
             if flow_index is not None:
                 delivery["basedOn"] = [
                     {

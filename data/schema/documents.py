@@ -1,4 +1,4 @@
-"""The JSON documents coordination writes and reads back, typed: ``plan.json`` and ``routes.json``.
+"""The JSON documents of plans and routes, typed: ``plan.json`` and ``routes.json``.
 
 These are the shapes stored beside a plan and served by the API: ids, m³, seconds, metres, ISO 8601
 local times and WGS84 ``[lon, lat]``. They are plain ``dict`` objects at run time (built and parsed
