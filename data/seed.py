@@ -11,7 +11,9 @@ What is sourced and what is generated
   (:func:`data.exchange.importers.hcmc_tier`).
 - **Suppliers** (sourced): ``data/regions/hcmc_suppliers.csv``, read through the region
   (capacities with their source URL; positions at their industrial parks, the ``location_basis``
-  column says how each was placed). Both go into ``source``.
+  column says how each was placed). Both go into ``source``. A plant's liquid output is what it
+  gives to medical use (``medical_lox_t_per_day``, derived in ``medical_basis``), not its
+  capacity (docs/seed.md, "Supply").
 - **Fleet** (generated): one transport operator per supplier company, cryogenic tankers at the
   liquid producers and cylinder trucks at the filling stations, sized from the suppliers'
   capacities (see :func:`build_fleet`). ``source`` starts with ``generated:``.
@@ -34,7 +36,7 @@ import hashlib
 import math
 import random
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,12 +293,48 @@ def province_code_for(name: str) -> str:
 _SUPPLIER_KINDS = {kind.value for kind in SupplierKind}
 
 
+def _liquid_t_per_day(capacity: str, medical: str) -> float | None:
+    """Liquid output a plan may count on: the medical figure when known, else the capacity."""
+    if medical:
+        value = float(medical)
+        if not (math.isfinite(value) and value >= 0):
+            raise InvalidInputError(
+                f"medical_lox_t_per_day: must be a non-negative number, got {medical!r}"
+            )
+        if capacity and value > float(capacity):
+            raise InvalidInputError(
+                f"medical_lox_t_per_day: {value:g} exceeds capacity_lox_t_per_day {capacity}; "
+                "the medical share of a plant cannot exceed its output"
+            )
+        return value
+    return float(capacity) if capacity else None
+
+
+def _supplier_source(props: Mapping[str, str], capacity: str, medical: str) -> str:
+    source = (
+        f"capacity: {props.get('capacity_source', '').strip() or 'unknown'}; "
+        f"location: {props.get('location_basis', '').strip() or 'unknown'}"
+    )
+    if medical:
+        source += (
+            f"; liquid output = medical_lox_t_per_day {medical} t/day of the plant's "
+            f"{capacity or '?'} t/day (medical_basis in the suppliers file)"
+        )
+    return source
+
+
 def suppliers_from_places(places: Sequence[Place]) -> list[Supplier]:
     """Turn the rows of a region's suppliers file into suppliers, keeping their sources.
 
     The file's columns (besides id, name, lon, lat): ``kind``, ``province_2021`` (a name),
-    ``capacity_lox_t_per_day``, ``capacity_cylinders_per_day``, ``location_basis`` and
-    ``capacity_source``. ``source`` keeps the capacity's URL and how the site was placed.
+    ``capacity_lox_t_per_day``, ``capacity_cylinders_per_day``, ``location_basis``,
+    ``capacity_source`` and, optionally, ``medical_lox_t_per_day`` and ``medical_basis``.
+    ``source`` keeps the capacity's URL and how the site was placed.
+
+    A supplier's ``liquid_output_t_per_day`` is what it gives to medical use: the row's
+    ``medical_lox_t_per_day`` when present (how it was derived is in ``medical_basis``: a plant's
+    capacity is not its medical supply, and Air Liquide's capacities are liquid O2, N2 and Ar
+    combined), else ``capacity_lox_t_per_day`` (docs/seed.md, "Supply").
 
     Raises
     ------
@@ -312,8 +350,9 @@ def suppliers_from_places(places: Sequence[Place]) -> list[Supplier]:
             if kind not in _SUPPLIER_KINDS:
                 raise InvalidInputError(f"kind: must be one of {sorted(_SUPPLIER_KINDS)}")
             lox = props.get("capacity_lox_t_per_day", "").strip()
+            medical = props.get("medical_lox_t_per_day", "").strip()
             cylinders = props.get("capacity_cylinders_per_day", "").strip()
-            products: tuple[str, ...] = ("liquid",) if lox else ()
+            products: tuple[str, ...] = ("liquid",) if lox or medical else ()
             products += ("cylinder_40L",) if cylinders or kind == "filling_station" else ()
             suppliers.append(
                 Supplier(
@@ -323,13 +362,10 @@ def suppliers_from_places(places: Sequence[Place]) -> list[Supplier]:
                     province_code=province_code_for(props.get("province_2021", "")),
                     lon=place.lon,
                     lat=place.lat,
-                    liquid_output_t_per_day=float(lox) if lox else None,
+                    liquid_output_t_per_day=_liquid_t_per_day(lox, medical),
                     cylinders_per_day=int(float(cylinders)) if cylinders else None,
                     products=products,
-                    source=(
-                        f"capacity: {props.get('capacity_source', '').strip() or 'unknown'}; "
-                        f"location: {props.get('location_basis', '').strip() or 'unknown'}"
-                    ),
+                    source=_supplier_source(props, lox, medical),
                 )
             )
         except (InvalidInputError, ValueError) as error:
@@ -348,13 +384,19 @@ def _company(supplier: Supplier) -> tuple[str, str]:
 
 def build_fleet(
     suppliers: Sequence[Supplier],
+    *,
+    plant_capacity_t_per_day: Mapping[str, float] | None = None,
 ) -> tuple[list[TransportOperator], list[Vehicle]]:
     """Generate a plausible fleet homed at the suppliers (labelled generated in ``source``).
 
     One transport operator per supplier company. Each liquid producer gets
-    ``ceil(output x 80/274.3 / (20 t x 2 trips))`` (at least one) 20 t tankers for the share of
-    output that goes to hospitals (Nippon Sanso's 80 of 274.3 t/day) plus one 5.5 t tanker for
-    small tanks; each filling station gets ``ceil(cylinders/day / (80 x 2 trips))`` trucks of 80
+    ``ceil(capacity x 80/274.3 / (20 t x 2 trips))`` (at least one) 20 t tankers for the share of
+    a plant's capacity that goes to hospitals (Nippon Sanso's 80 of 274.3 t/day) plus one 5.5 t
+    tanker for small tanks. The capacity is the plant's from ``plant_capacity_t_per_day`` (the
+    suppliers file's ``capacity_lox_t_per_day``, by supplier id), else the supplier's
+    ``liquid_output_t_per_day``; the seed passes the capacities, so the fleet (and its vehicle ids)
+    did not change when suppliers' output became their medical figure (docs/seed.md). Each
+    filling station gets ``ceil(cylinders/day / (80 x 2 trips))`` trucks of 80
     cylinders plus one light truck of 40. Tanker payloads come from oxygen-parameters.md; the
     cylinders per truck are an assumption (see the module constants).
     """
@@ -373,7 +415,10 @@ def build_fleet(
         )
 
         if supplier.liquid_output_t_per_day:
-            medical_t = supplier.liquid_output_t_per_day * MEDICAL_SHARE_OF_LOX
+            capacity_t = (plant_capacity_t_per_day or {}).get(
+                supplier.supplier_id, supplier.liquid_output_t_per_day
+            )
+            medical_t = capacity_t * MEDICAL_SHARE_OF_LOX
             large = max(
                 1,
                 math.ceil(medical_t / (LARGE_TANKER_LOX_KG / 1000 * TANKER_TRIPS_PER_DAY)),
@@ -633,7 +678,14 @@ def build_seed(
     parameters = parameters or SeedParameters()
     facilities = equip_facilities(facilities, parameters)
     suppliers = suppliers_from_places(supplier_places)
-    operators, vehicles = build_fleet(suppliers)
+    operators, vehicles = build_fleet(
+        suppliers,
+        plant_capacity_t_per_day={
+            p.place_id: float(p.properties["capacity_lox_t_per_day"])
+            for p in supplier_places
+            if p.properties.get("capacity_lox_t_per_day", "").strip()
+        },
+    )
     reports = generate_reports(facilities, parameters)
     curve = tuple(
         (day, round(parameters.city_demand_t_per_day(day), 3))

@@ -67,8 +67,11 @@ def test_suppliers_keep_their_sources_and_placement(seed: SeedData) -> None:
     by_id = {s.supplier_id: s for s in seed.suppliers}
     assert len(by_id) == 9
     assert by_id["NSV-PM"].kind == SupplierKind.LIQUID_PRODUCER
+    # Liquid output is the plant's medical share (80/274.3 of 240 t/day), not its capacity.
+    assert by_id["NSV-PM"].liquid_output_t_per_day == 70.0 and by_id["NSV-PM"].province_code == "77"
     assert (
-        by_id["NSV-PM"].liquid_output_t_per_day == 240.0 and by_id["NSV-PM"].province_code == "77"
+        by_id["NSV-PM"].source is not None
+        and "of the plant's 240.0 t/day" in by_id["NSV-PM"].source
     )
     assert (
         by_id["MESSER-VSIP1"].cylinders_per_day == 500
@@ -117,7 +120,8 @@ def test_fleet_is_generated_and_homed_at_suppliers(seed: SeedData) -> None:
         )
     for operator in seed.transport_operators:
         assert operator.source is not None and operator.source.startswith("generated:")
-    # The Phú Mỹ plant (240 t/day, ~29 % to hospitals = 70 t/day) needs two 20 t tankers at 2 trips.
+    # Tankers are sized from the plant's capacity (240 t/day, ~29 % to hospitals = 70 t/day): two
+    # 20 t tankers at 2 trips, whatever the medical figure the plan uses.
     assert [v.tank_capacity_lox_kg for v in seed.vehicles if v.home_depot_id == "NSV-PM"] == [
         LARGE_TANKER_LOX_KG,
         LARGE_TANKER_LOX_KG,
@@ -205,3 +209,37 @@ def test_db_seed_stores_labelled_rows_once(tmp_path: Path, seed: SeedData) -> No
         assert len(store.list_records("vehicles", limit=None)) == 24
     finally:
         engine.dispose()
+
+
+def _supplier_row(**props: str) -> Any:
+    from data.schema.network import Place
+
+    base = {"kind": "liquid_producer", "province_2021": "Đồng Nai", "capacity_lox_t_per_day": "20"}
+    return Place("P-1", 106.86, 10.93, "Plant", {**base, **props})
+
+
+def test_medical_figure_is_the_liquid_output_when_present() -> None:
+    from data.seed import suppliers_from_places
+
+    medical, plain = suppliers_from_places(
+        [_supplier_row(medical_lox_t_per_day="5.8"), _supplier_row()]
+    )
+    assert medical.liquid_output_t_per_day == 5.8 and medical.source is not None
+    assert "medical_lox_t_per_day 5.8 t/day of the plant's 20 t/day" in medical.source
+    assert plain.liquid_output_t_per_day == 20.0  # no medical figure: the capacity, as before
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("25", "medical_lox_t_per_day: 25 exceeds capacity_lox_t_per_day 20"),  # above output
+        ("-1", "medical_lox_t_per_day: must be a non-negative number, got '-1'"),  # negative
+        ("lots", "could not convert string to float: 'lots'"),  # not a number
+    ],
+)
+def test_bad_medical_figure_is_refused(value: str, message: str) -> None:
+    from data.errors import InvalidInputError
+    from data.seed import suppliers_from_places
+
+    with pytest.raises(InvalidInputError, match=f"P-1: {message}"):
+        suppliers_from_places([_supplier_row(medical_lox_t_per_day=value)])
