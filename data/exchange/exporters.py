@@ -5,6 +5,13 @@ instructions sheet "Hướng dẫn", one data sheet "Nhập liệu" (one row per
 header frozen, no merged cells, ids and codes stored as text, dates as real date cells) and a code
 sheet "Danh mục" listing province codes and cylinder sizes. An exported file imports back
 unchanged (see :mod:`data.exchange.importers`).
+
+Numbers (issue 13): XLSX numbers are number cells, and the instructions sheet's first row declares
+the locale of numbers typed as text, ``vi`` (``5.200,5``), the convention of the officers who fill
+the template in; so a number an officer types as text in a copy of the template reads back as
+meant. CSV numbers are written with a dot decimal and no grouping in a form no locale reads
+differently (``5.1250``, never the ambiguous ``5.125``), so a CSV export imports back unchanged
+with no locale declared (or with ``locale=en``).
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from data.exchange.importers import DATA_SHEET, IMPORT_TYPES
+from data.exchange.importers import DATA_SHEET, GUIDE_SHEET, IMPORT_TYPES, LOCALE_LABEL
+from data.schema.number_text import NumberLocale, unambiguous_number_text
 from data.schema.registry import CYLINDER_SIZES, RegistryRecord, ReportRevision
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -30,6 +38,8 @@ REPORT_EXTRA_COLUMNS = (
     "source",
 )
 """Columns reports carry besides their content; ``generated``/``source`` label seed data."""
+TEMPLATE_LOCALE = NumberLocale.VI
+"""Locale the XLSX templates declare for numbers typed as text (a Vietnamese officer's)."""
 
 
 def _cell_text(value: Any) -> str:
@@ -43,6 +53,8 @@ def _cell_text(value: Any) -> str:
         return ";".join(str(v) for v in value)
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
+    if isinstance(value, float):
+        return unambiguous_number_text(value)
     return str(getattr(value, "value", value))
 
 
@@ -89,7 +101,8 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
 
     workbook = openpyxl.Workbook()
     guide = workbook.active
-    guide.title = "Hướng dẫn"
+    guide.title = GUIDE_SHEET
+    _add_locale_row(guide)
     for line in (
         (
             'Nhập một dòng cho mỗi cơ sở/ngày trên trang "Nhập liệu". '
@@ -146,6 +159,34 @@ def to_xlsx(columns: list[str], rows: list[list[Any]], *, province_codes: list[s
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _add_locale_row(guide: Any) -> None:
+    """Declare :data:`TEMPLATE_LOCALE` in row 1 of "Hướng dẫn" (label, value, explanation).
+
+    The importer reads column B of the row labelled :data:`data.exchange.importers.LOCALE_LABEL`;
+    a list validation keeps the cell to ``vi`` or ``en``.
+    """
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    guide.append(
+        [
+            LOCALE_LABEL,
+            TEMPLATE_LOCALE.value,
+            "Số gõ dạng văn bản: vi = 5.200,5 (dấu . ngăn hàng nghìn, dấu , thập phân); "
+            "en = 5,200.5. Ô kiểu số được giữ nguyên. (Numbers typed as text are read this "
+            "way: vi = 5.200,5, en = 5,200.5; number cells are read as they are.)",
+        ]
+    )
+    guide["A1"].font = Font(bold=True)
+    guide["B1"].font = Font(bold=True)
+    guide["B1"].number_format = "@"
+    choice = DataValidation(type="list", formula1='"vi,en"', allow_blank=True)
+    choice.error = "vi hoặc en (vi or en)"
+    choice.showErrorMessage = True
+    guide.add_data_validation(choice)
+    choice.add("B1")
 
 
 def export_file(

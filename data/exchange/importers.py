@@ -1,10 +1,20 @@
 """Import registry records and daily reports from CSV or XLSX files, all rows or none.
 
 Each row becomes a record through ``from_mapping(..., text=True)``; every problem of every row is
-collected with its row number (the spreadsheet's: the header is row 1), column and reason, and if
-there is any, nothing is stored (:class:`ImportRejectedError`). XLSX files are checked before
-parsing (entry count, total uncompressed size, compression ratio) so that a zip bomb is refused
-unparsed; openpyxl parses the XML through defusedxml, which refuses external entities.
+collected with its row number (the spreadsheet's: the header is row 1, or row 2 below a CSV's
+locale row), column and reason, and if there is any, nothing is stored
+(:class:`ImportRejectedError`). XLSX files are checked before parsing (entry count, total
+uncompressed size, compression ratio) so that a zip bomb is refused unparsed; openpyxl parses the
+XML through defusedxml, which refuses external entities.
+
+Numbers as people type them (issue 13): a number cell of a workbook is taken as it is; a number
+written as text (every CSV cell, XLSX text cells) is read by the locale the file declares
+(:mod:`data.schema.number_text`: ``vi`` reads ``5.200`` as 5,200 and ``5.200,5`` as 5,200.5, ``en``
+reads ``5,200.5``). A CSV declares it by the import's ``locale`` argument (``?locale=vi`` over
+HTTP) and/or a first row ``locale=vi``; an XLSX by the cell beside ``locale`` on its sheet
+"Hướng dẫn" (our templates say ``vi``). With no declaration, only text that every locale reads
+the same way is accepted: ``5.200`` is refused as ambiguous with its row and column, never read
+as 5.2.
 
 Also here: :func:`seed_hcmc_facilities`, which loads the curated Hồ Chí Minh City hospitals.
 """
@@ -15,6 +25,8 @@ import csv
 import datetime as dt
 import io
 import math
+import re
+import unicodedata
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -30,6 +42,7 @@ from data.errors import (
     RowProblem,
 )
 from data.reporting import local_date
+from data.schema.number_text import NumberLocale, number_locale, read_number_text
 from data.schema.registry import DailyReport, Facility, RegistryRecord, Role, Supplier, Vehicle
 
 IMPORT_TYPES: dict[str, type[RegistryRecord]] = {
@@ -55,21 +68,26 @@ EXPORT_ONLY_COLUMNS = frozenset(
 report imported into another database is no longer labelled: import seed data with
 ``oxyroute db seed`` instead)."""
 DATA_SHEET = "Nhập liệu"
+GUIDE_SHEET = "Hướng dẫn"
+"""The instructions sheet of our XLSX templates; it holds the file's locale cell."""
+LOCALE_LABEL = "Định dạng số / Number format (locale)"
+"""Column A of the locale row on sheet "Hướng dẫn" (a cell that says just ``locale`` also
+counts); column B holds ``vi`` or ``en``."""
+GUIDE_ROWS_SEARCHED = 200
+"""Rows of "Hướng dẫn" searched for the locale row."""
+CSV_LOCALE_MARKER = re.compile(r"\s*locale\s*=\s*(?P<locale>.*)", re.IGNORECASE)
+"""A CSV's optional first row declaring its locale: first cell ``locale=vi`` or ``locale=en``
+(the other cells empty); the header then is row 2."""
 MAX_ROWS = 50_000
 MAX_COMPRESSION_RATIO = 100
 
+Rows = Iterator[tuple[int, dict[str, Any]]]
+"""(row number in the file, column -> cell value) for each data row."""
 
-def read_csv_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (row number, column -> text) for each data row of a UTF-8 CSV (BOM optional).
 
-    Raises
-    ------
-    ImportRejectedError
-        If the file is not UTF-8, has no header, repeats a column, or a row has more cells than
-        the header.
-    """
+def _decode_csv(content: bytes) -> str:
     try:
-        text = content.decode("utf-8-sig")
+        return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportRejectedError(
             [
@@ -80,13 +98,67 @@ def read_csv_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
                 )
             ]
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+
+
+def read_csv_rows(content: bytes) -> Rows:
+    """Yield (row number, column -> text) for each data row of a UTF-8 CSV (BOM optional).
+
+    The first row is the header (a locale row is not recognised here: see
+    :func:`read_csv_file`).
+
+    Raises
+    ------
+    ImportRejectedError
+        If the file is not UTF-8, has no header, repeats a column, or a row has more cells than
+        the header.
+    """
+    reader = csv.reader(io.StringIO(_decode_csv(content), newline=""))
+    yield from _csv_data_rows(reader, next(reader, None), header_row=1)
+
+
+def read_csv_file(content: bytes) -> tuple[NumberLocale | None, Rows]:
+    """Return the locale a UTF-8 CSV declares in its first row (None: none) and its data rows.
+
+    A first row whose first cell is ``locale=vi`` or ``locale=en`` declares how the file writes
+    numbers as text (:mod:`data.schema.number_text`); the header then is row 2 and row numbers
+    stay those of the file. Without it the file is read as by :func:`read_csv_rows`.
+
+    Raises
+    ------
+    ImportRejectedError
+        As :func:`read_csv_rows`, or if the locale row names another locale (row 1, ``locale``).
+    """
+    reader = csv.reader(io.StringIO(_decode_csv(content), newline=""))
+    first = next(reader, None)
+    marker = CSV_LOCALE_MARKER.fullmatch(first[0]) if first else None
+    if marker is None:
+        return None, _csv_data_rows(reader, first, header_row=1)
+    assert first is not None
+    if any(cell.strip() for cell in first[1:]):
+        raise ImportRejectedError(
+            [RowProblem(1, "locale", "the locale row holds one cell, locale=vi or locale=en")]
+        )
+    locale = _declared_locale(marker["locale"], row=1, where="row 1 / dòng 1")
+    return locale, _csv_data_rows(reader, next(reader, None), header_row=2)
+
+
+def _declared_locale(value: Any, *, row: int, where: str) -> NumberLocale | None:
+    """Read a file's declared locale; refuse anything but vi, en or blank (at ``row``)."""
+    try:
+        return number_locale(None if value is None else str(value))
+    except MalformedInputError as error:
+        reason = error.problems[0].partition(": ")[2]
+        raise ImportRejectedError([RowProblem(row, "locale", f"{reason} ({where})")]) from None
+
+
+def _csv_data_rows(
+    reader: Iterator[list[str]], header: list[str] | None, *, header_row: int
+) -> Rows:
     if not header:
-        raise ImportRejectedError([RowProblem(1, "header", "the file is empty")])
+        raise ImportRejectedError([RowProblem(header_row, "header", "the file is empty")])
     header = [h.strip() for h in header]
-    _check_header(header)
-    for number, cells in enumerate(reader, start=2):
+    _check_header(header, row=header_row)
+    for number, cells in enumerate(reader, start=header_row + 1):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header):
@@ -96,13 +168,13 @@ def read_csv_rows(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, dict(zip(header, cells, strict=False))
 
 
-def _check_header(header: list[str]) -> None:
+def _check_header(header: list[str], *, row: int = 1) -> None:
     seen = set()
     for name in header:
         if not name:
-            raise ImportRejectedError([RowProblem(1, "header", "a column has no name")])
+            raise ImportRejectedError([RowProblem(row, "header", "a column has no name")])
         if name in seen:
-            raise ImportRejectedError([RowProblem(1, name, "the column appears twice")])
+            raise ImportRejectedError([RowProblem(row, name, "the column appears twice")])
         seen.add(name)
 
 
@@ -156,13 +228,35 @@ def check_xlsx_archive(content: bytes, *, max_uncompressed_bytes: int, max_entri
 
 def read_xlsx_rows(
     content: bytes, *, max_uncompressed_bytes: int = 50 * 1024 * 1024, max_entries: int = 100
-) -> Iterator[tuple[int, dict[str, Any]]]:
+) -> Rows:
     """Yield (row number, column -> cell value) from the sheet "Nhập liệu" (else the first one).
+
+    Number cells are numbers (int or float), text cells text; the declared locale is not read
+    here (see :func:`read_xlsx_file`).
 
     Raises
     ------
     ImportRejectedError
         As :func:`check_xlsx_archive`, or if the workbook cannot be read.
+    """
+    _, rows = read_xlsx_file(
+        content, max_uncompressed_bytes=max_uncompressed_bytes, max_entries=max_entries
+    )
+    yield from rows
+
+
+def read_xlsx_file(
+    content: bytes, *, max_uncompressed_bytes: int = 50 * 1024 * 1024, max_entries: int = 100
+) -> tuple[NumberLocale | None, Rows]:
+    """Return the locale an XLSX declares (None: none) and the rows of :func:`read_xlsx_rows`.
+
+    The locale is in column B of the row of sheet "Hướng dẫn" whose column A is
+    :data:`LOCALE_LABEL` (or just ``locale``): ``vi``, ``en``, or blank for none.
+
+    Raises
+    ------
+    ImportRejectedError
+        As :func:`read_xlsx_rows`, or if the locale cell holds another value (``locale``).
     """
     import openpyxl
 
@@ -175,6 +269,38 @@ def read_xlsx_rows(
         raise ImportRejectedError(
             [RowProblem(0, "file", f"unreadable XLSX ({type(error).__name__})")]
         ) from None
+    try:
+        locale = _xlsx_locale(workbook)
+    except BaseException:
+        workbook.close()
+        raise
+    return locale, _xlsx_data_rows(workbook)
+
+
+def _is_locale_label(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    label = unicodedata.normalize("NFC", value).strip().casefold()
+    return label in ("locale", LOCALE_LABEL.casefold()) or label.endswith("(locale)")
+
+
+def _xlsx_locale(workbook: Any) -> NumberLocale | None:
+    """Return the locale declared on sheet "Hướng dẫn" (None if it has no locale row)."""
+    if GUIDE_SHEET not in workbook.sheetnames:
+        return None
+    rows = workbook[GUIDE_SHEET].iter_rows(max_row=GUIDE_ROWS_SEARCHED, max_col=2, values_only=True)
+    for number, cells in enumerate(rows, start=1):
+        if cells and _is_locale_label(cells[0]):
+            value = cells[1] if len(cells) > 1 else None
+            return _declared_locale(
+                value,
+                row=number,
+                where=f'sheet "{GUIDE_SHEET}" cell B{number} / trang "{GUIDE_SHEET}" ô B{number}',
+            )
+    return None
+
+
+def _xlsx_data_rows(workbook: Any) -> Rows:
     try:
         sheet = (
             workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
@@ -209,9 +335,12 @@ def read_xlsx_rows(
 
 
 def parse_records(
-    kind: str, rows: Iterator[tuple[int, dict[str, Any]]]
+    kind: str, rows: Rows, *, locale: NumberLocale | None = None
 ) -> tuple[list[tuple[int, RegistryRecord]], list[RowProblem]]:
     """Turn rows into records of ``kind``; return the records and every problem found.
+
+    ``locale`` is how the file writes numbers as text (None: declared nowhere, so ambiguous text
+    such as ``5.200`` is a problem of its row and column); number cells are taken as they are.
 
     Raises
     ------
@@ -229,7 +358,8 @@ def parse_records(
         # Registry records have their own "source" field; only reports drop the export columns.
         data = {k: v for k, v in row.items() if kind != "reports" or k not in EXPORT_ONLY_COLUMNS}
         try:
-            records.append((number, record_type.from_mapping(data, text=True)))
+            record = record_type.from_mapping(data, text=True, number_locale=locale)
+            records.append((number, record))
         except InvalidInputError as error:
             for problem in error.problems:
                 column, _, reason = problem.partition(": ")
@@ -260,21 +390,36 @@ def wgs84_transformer(crs: str) -> Any:
     return pyproj.Transformer.from_crs(source, 4326, always_xy=True)
 
 
-def _to_wgs84(
-    rows: Iterator[tuple[int, dict[str, Any]]], transformer: Any
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def _coordinate(value: Any, locale: NumberLocale | None) -> float:
+    """Return a coordinate cell as a float: a number cell as it is, text read by ``locale``.
+
+    Raises
+    ------
+    ValueError
+        If it is neither (the record's own validation then names the column and the reason).
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        return float(read_number_text(value, locale))
+    raise ValueError(value)
+
+
+def _to_wgs84(rows: Rows, transformer: Any, *, locale: NumberLocale | None = None) -> Rows:
     """Rewrite each row's ``x``/``y`` (or ``lon``/``lat``) in the source CRS as WGS84 lon/lat.
 
-    A row whose coordinates are not numbers, or do not transform to finite WGS84 values, keeps
-    its text so that the record's own validation names the column.
+    Text coordinates are read by the file's ``locale`` (``601.234,5`` in ``vi``). A row whose
+    coordinates are not numbers, or do not transform to finite WGS84 values, keeps its text so
+    that the record's own validation names the column.
     """
     for number, row in rows:
         names = ("x", "y") if row.get("x") not in (None, "") else ("lon", "lat")
         x_text, y_text = row.get(names[0], ""), row.get(names[1], "")
         out = {k: v for k, v in row.items() if k not in ("x", "y")}
         try:
-            lon, lat = transformer.transform(float(x_text), float(y_text))
-        except (TypeError, ValueError):
+            x, y = _coordinate(x_text, locale), _coordinate(y_text, locale)
+            lon, lat = transformer.transform(x, y)
+        except (TypeError, ValueError):  # NumberTextError is a ValueError
             out["lon"], out["lat"] = x_text, y_text
         else:
             finite = math.isfinite(lon) and math.isfinite(lat)
@@ -293,6 +438,7 @@ def import_file(
     max_xlsx_uncompressed_bytes: int = 50 * 1024 * 1024,
     max_xlsx_entries: int = 100,
     crs: str | None = None,
+    locale: str | NumberLocale | None = None,
 ) -> dict[str, Any]:
     """Validate a file and, unless ``dry_run``, store all of its rows in one transaction.
 
@@ -314,6 +460,15 @@ def import_file(
         (columns ``x``/``y``, or ``lon``/``lat``), e.g. VN-2000 (``EPSG:4756``, or a projected
         zone such as ``EPSG:3405``); they are stored converted to WGS84 lon/lat. ``None``: the
         file is in WGS84 already.
+    locale
+        How the file writes numbers as text: ``"vi"`` (``5.200,5``: ``.`` groups thousands,
+        ``,`` is the decimal mark) or ``"en"`` (``5,200.5``); number cells of an XLSX are taken
+        as they are. Default None: the request declares nothing and the file's own declaration
+        holds (a CSV's first row ``locale=vi``, an XLSX's locale cell on "Hướng dẫn", which our
+        templates set to ``vi``); a file declaring nothing either is read strictly, accepting
+        only text that every locale reads the same way (``650``, ``650.5``, ``12,5``) and
+        refusing ambiguous text (``5.200``) with its row and column. A request and a file that
+        declare different locales are refused.
 
     Returns
     -------
@@ -325,6 +480,8 @@ def import_file(
     ------
     ImportRejectedError
         Listing every bad row; nothing is stored.
+    MalformedInputError
+        If ``locale`` is neither ``vi`` nor ``en`` (field ``locale``).
     PermissionDeniedError
         If the principal may not write this kind at all.
     ConflictError
@@ -338,22 +495,24 @@ def import_file(
             raise PermissionDeniedError(f"role {principal.role.value!r} may not use {permission!r}")
     else:
         authorize(principal, permission)
-    rows = (
-        read_csv_rows(content)
+    requested = number_locale(locale)
+    declared, rows = (
+        read_csv_file(content)
         if file_format == "csv"
-        else read_xlsx_rows(
+        else read_xlsx_file(
             content,
             max_uncompressed_bytes=max_xlsx_uncompressed_bytes,
             max_entries=max_xlsx_entries,
         )
     )
+    file_locale = _agreed_locale(requested, declared)
     if crs is not None:
         if kind not in GEOREFERENCED_KINDS:
             raise InvalidInputError(
                 f"crs: only {' and '.join(GEOREFERENCED_KINDS)} carry coordinates, not {kind}"
             )
-        rows = _to_wgs84(rows, wgs84_transformer(crs))
-    records, problems = parse_records(kind, rows)
+        rows = _to_wgs84(rows, wgs84_transformer(crs), locale=file_locale)
+    records, problems = parse_records(kind, rows, locale=file_locale)
     if not records and not problems:
         raise ImportRejectedError([RowProblem(2, "row", "the file has a header but no rows")])
     problems.extend(_scope_problems(store, kind, records, principal))
@@ -381,6 +540,26 @@ def import_file(
             [r for _, r in records], actor=principal.username
         )
     return summary
+
+
+def _agreed_locale(
+    requested: NumberLocale | None, declared: NumberLocale | None
+) -> NumberLocale | None:
+    """Return the file's locale: the request's or the file's; refuse two that differ."""
+    if requested is not None and declared is not None and requested != declared:
+        raise ImportRejectedError(
+            [
+                RowProblem(
+                    0,
+                    "locale",
+                    f"the request says locale={requested.value} but the file declares "
+                    f"locale={declared.value}; make them agree (or leave one out) and send again"
+                    f" / yêu cầu ghi locale={requested.value} nhưng tệp khai báo "
+                    f"locale={declared.value}; hãy sửa cho khớp (hoặc bỏ một bên) rồi gửi lại",
+                )
+            ]
+        )
+    return requested if requested is not None else declared
 
 
 def _permissions(principal: Principal) -> frozenset[str]:
@@ -522,7 +701,8 @@ def hcmc_facilities(
             "source": HCMC_SOURCE,
         }
         try:
-            facilities.append(Facility.from_mapping(data, text=True))
+            # The curated file is written by a program: dot decimals (106.6939982).
+            facilities.append(Facility.from_mapping(data, text=True, number_locale=NumberLocale.EN))
         except (InvalidInputError, MalformedInputError) as error:
             problems.extend(
                 RowProblem(number, p.partition(": ")[0], p.partition(": ")[2])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
 import functools
 import hashlib
 import json
@@ -31,6 +32,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 from data.errors import InvalidInputError, MalformedInputError
+from data.schema.number_text import NumberLocale, NumberTextError, read_number_text
 from data.units import OxygenConversions
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -86,12 +88,32 @@ def optional_hint(hint: Any) -> tuple[bool, Any]:
     return False, hint
 
 
-# name, field type, value, whether it comes from a spreadsheet cell, problems -> value or None
-_Parser = Callable[[str, Any, Any, bool, list[str]], Any]
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Cells:
+    """Values come from spreadsheet cells; text numbers read by ``locale`` (None: undeclared)."""
+
+    locale: NumberLocale | None
 
 
-def _parse_scalar(name: str, base: Any, value: Any, *, text: bool, problems: list[str]) -> Any:
-    """Coerce one value to ``base``; append a problem and return None if it cannot be."""
+# name, field type, value, spreadsheet cells (None: JSON), problems -> value or None
+_Parser = Callable[[str, Any, Any, _Cells | None, list[str]], Any]
+
+
+def _parse_scalar(
+    name: str,
+    base: Any,
+    value: Any,
+    *,
+    text: bool,
+    problems: list[str],
+    number_locale: NumberLocale | None = None,
+) -> Any:
+    """Coerce one value to ``base``; append a problem and return None if it cannot be.
+
+    With ``text`` (a spreadsheet cell) a number cell is taken as it is and a text number is read
+    by ``number_locale`` (:func:`data.schema.number_text.read_number_text`: None reads only what
+    means the same in every locale and refuses ambiguous text such as ``5.200``).
+    """
     origin = typing.get_origin(base)
     parser: _Parser
     if isinstance(base, type) and issubclass(base, StrEnum):
@@ -104,10 +126,10 @@ def _parse_scalar(name: str, base: Any, value: Any, *, text: bool, problems: lis
         parser = _SCALAR_PARSERS[base]
     else:
         raise TypeError(f"no parser for {name}: {base!r}")  # a programming error in this module
-    return parser(name, base, value, text, problems)
+    return parser(name, base, value, _Cells(number_locale) if text else None, problems)
 
 
-def _parse_enum(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> Any:
+def _parse_enum(name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]) -> Any:
     if isinstance(value, str) and value.strip() in {m.value for m in base}:
         return base(value.strip())
     allowed = ", ".join(m.value for m in base)
@@ -115,38 +137,55 @@ def _parse_enum(name: str, base: Any, value: Any, text: bool, problems: list[str
     return None
 
 
-def _parse_bool(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> bool | None:
+def _parse_bool(
+    name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]
+) -> bool | None:
     if isinstance(value, bool):
         return value
-    if text and isinstance(value, str | int) and str(value).strip().lower() in _TRUE_WORDS:
+    if (
+        cells is not None
+        and isinstance(value, str | int)
+        and str(value).strip().lower() in _TRUE_WORDS
+    ):
         return True
-    if text and isinstance(value, str | int) and str(value).strip().lower() in _FALSE_WORDS:
+    if (
+        cells is not None
+        and isinstance(value, str | int)
+        and str(value).strip().lower() in _FALSE_WORDS
+    ):
         return False
     problems.append(f"{name}: must be true or false, got {value!r}")
     return None
 
 
-def _parse_int(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> int | None:
+def _parse_int(
+    name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]
+) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, float) and value.is_integer():
         # JSON Schema counts 3.0 as an integer, and spreadsheets store 3 as 3.0.
         return int(value)
-    if text and isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
-        return int(value.strip())
+    if cells is not None and isinstance(value, str):
+        number = _read_text_number(name, value, cells, problems)
+        if number is None:
+            return None
+        if number == number.to_integral_value():
+            return int(number)
     problems.append(f"{name}: must be a whole number, got {value!r}")
     return None
 
 
-def _parse_float(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> float | None:
+def _parse_float(
+    name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]
+) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = float(value)
-    elif text and isinstance(value, str):
-        try:
-            number = float(value.strip().replace(",", "."))
-        except ValueError:
-            problems.append(f"{name}: must be a number, got {value!r}")
+    elif cells is not None and isinstance(value, str):
+        exact = _read_text_number(name, value, cells, problems)
+        if exact is None:
             return None
+        number = float(exact)
     else:
         problems.append(f"{name}: must be a number, got {value!r}")
         return None
@@ -156,10 +195,12 @@ def _parse_float(name: str, base: Any, value: Any, text: bool, problems: list[st
     return number
 
 
-def _parse_str(name: str, base: Any, value: Any, text: bool, problems: list[str]) -> str | None:
+def _parse_str(
+    name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]
+) -> str | None:
     if isinstance(value, str):
         return value
-    if text and isinstance(value, int | float) and not isinstance(value, bool):
+    if cells is not None and isinstance(value, int | float) and not isinstance(value, bool):
         # Spreadsheets turn codes such as 79 into numbers; keep them as text.
         return str(int(value)) if float(value).is_integer() else str(value)
     problems.append(f"{name}: must be text, got {value!r}")
@@ -167,9 +208,9 @@ def _parse_str(name: str, base: Any, value: Any, text: bool, problems: list[str]
 
 
 def _parse_date(
-    name: str, base: Any, value: Any, text: bool, problems: list[str]
+    name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]
 ) -> dt.date | None:
-    if text and isinstance(value, dt.datetime):
+    if cells is not None and isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
@@ -185,14 +226,14 @@ def _parse_date(
 
 
 def _parse_counts(
-    name: str, base: Any, value: Any, text: bool, problems: list[str]
+    name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]
 ) -> dict[str, int] | None:
-    if text and isinstance(value, str):
-        return _parse_counts_text(name, value, problems)
+    if cells is not None and isinstance(value, str):
+        return _parse_counts_text(name, value, cells, problems)
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         out: dict[str, int] = {}
         for key, count in value.items():
-            parsed = _parse_int(f"{name}[{key!r}]", int, count, text, problems)
+            parsed = _parse_int(f"{name}[{key!r}]", int, count, cells, problems)
             if parsed is not None:
                 out[key] = parsed
         return out
@@ -201,9 +242,9 @@ def _parse_counts(
 
 
 def _parse_texts(
-    name: str, base: Any, value: Any, text: bool, problems: list[str]
+    name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]
 ) -> tuple[str, ...] | None:
-    if text and isinstance(value, str):
+    if cells is not None and isinstance(value, str):
         return tuple(part.strip() for part in value.split(";") if part.strip())
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return tuple(value)
@@ -220,17 +261,37 @@ _SCALAR_PARSERS: dict[Any, _Parser] = {
 }
 
 
-def _parse_counts_text(name: str, value: str, problems: list[str]) -> dict[str, int] | None:
-    """Parse ``"40L=12; 10L=3"`` (the spreadsheet form of a count per cylinder size)."""
+def _read_text_number(
+    name: str, value: str, cells: _Cells, problems: list[str]
+) -> decimal.Decimal | None:
+    """Read a number typed as text by the file's locale; append the reason if it cannot be."""
+    try:
+        return read_number_text(value, cells.locale)
+    except NumberTextError as error:
+        problems.append(f"{name}: {error.reason}")
+        return None
+
+
+def _parse_counts_text(
+    name: str, value: str, cells: _Cells, problems: list[str]
+) -> dict[str, int] | None:
+    """Parse ``"40L=12; 10L=3"`` (the spreadsheet form of a count per cylinder size).
+
+    Counts are read by the file's locale like any text number (``40L=1.200`` is 1,200 in
+    Vietnamese and refused as ambiguous when no locale is declared).
+    """
     out: dict[str, int] = {}
     for part in (p.strip() for p in value.split(";")):
         if not part:
             continue
         key, sep, count = part.partition("=")
-        if not sep or not re.fullmatch(r"[0-9]+", count.strip()):
+        if not sep or not count.strip() or count.strip()[0] in "+-":
             problems.append(f"{name}: write counts as SIZE=COUNT separated by ';', got {value!r}")
             return None
-        out[key.strip()] = int(count.strip())
+        parsed = _parse_int(f"{name}[{key.strip()!r}]", int, count, cells, problems)
+        if parsed is None:
+            return None
+        out[key.strip()] = parsed
     return out
 
 
@@ -268,7 +329,14 @@ class RegistryRecord:
         return dict(_resolved_field_hints(cls))  # type: ignore[arg-type]  # classes are hashable
 
     @classmethod
-    def from_mapping(cls, data: Any, *, text: bool = False, **fixed: Any) -> Self:
+    def from_mapping(
+        cls,
+        data: Any,
+        *,
+        text: bool = False,
+        number_locale: NumberLocale | None = None,
+        **fixed: Any,
+    ) -> Self:
         """Build a record from a JSON object or a spreadsheet row.
 
         Parameters
@@ -278,6 +346,12 @@ class RegistryRecord:
             (CSV and XLSX cells) text is converted and empty cells mean "no value".
         text
             Whether values come from a spreadsheet.
+        number_locale
+            With ``text``: how the file writes numbers as text (:class:`NumberLocale`, ``vi``
+            ``5.200,5`` or ``en`` ``5,200.5``); number cells are taken as they are. None (the
+            default: the file declared nothing) reads a text number only when it means the same
+            in both locales, or when only one can read it (``650``, ``650.5``, ``12,5``), and
+            refuses ambiguous text such as ``5.200`` (5,200 or 5.2) as malformed.
         **fixed
             Values set by the caller (for example the facility id from the URL); they override
             nothing: sending a different value in ``data`` is a problem.
@@ -325,7 +399,9 @@ class RegistryRecord:
                 elif required:
                     problems.append(f"{name}: is required")
                 continue
-            parsed = _parse_scalar(name, base, raw, text=text, problems=problems)
+            parsed = _parse_scalar(
+                name, base, raw, text=text, problems=problems, number_locale=number_locale
+            )
             if parsed is not None:
                 values[name] = parsed
         if problems:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from data.access import Principal
-from data.errors import ImportRejectedError
+from data.errors import ImportRejectedError, MalformedInputError
 from data.exchange.exporters import export_file, to_xlsx
 from data.exchange.importers import (
     hcmc_facilities,
@@ -19,8 +19,10 @@ from data.exchange.importers import (
     import_file,
     parse_records,
     read_csv_rows,
+    read_xlsx_file,
     read_xlsx_rows,
 )
+from data.schema.number_text import NumberLocale
 from data.schema.registry import DailyReport, Role
 from data.store import Store
 
@@ -170,3 +172,213 @@ def test_hcmc_seed_reads_the_curated_hospitals(data_dir: Path) -> None:
     assert hcmc_tier("Trung tâm Y tế huyện Cần Giờ") == 2
     assert hcmc_tier("Bệnh viện Nhân dân Gia Định") == 3
     assert dataclasses.replace(facilities[0]) == facilities[0]
+
+
+# --------------------------------------------------------------------------- numbers as typed
+
+DAY = dt.date(2021, 8, 19)
+VI_CSV = (
+    "facility_id,report_date,oxygen_used_24h_m3,liquid_stock_l,deliveries_expected_m3,note\n"
+    "79-A,2021-08-19,5.200,6.500,,Đã nhận oxy lỏng\n"  # 5,200 m³ and 6,500 L, as typed in Vietnam
+    '79-B,2021-08-19,"1.250,5",,"2,5",\n'  # only the Vietnamese way reads these
+).encode()
+
+
+def _latest(store: Store) -> dict[str, DailyReport]:
+    revisions = store.latest_reports(date_from=DAY, date_to=DAY)
+    return {r.report.facility_id: r.report for r in revisions}
+
+
+def test_csv_without_a_locale_refuses_ambiguous_numbers(store: Store) -> None:
+    with pytest.raises(ImportRejectedError) as error:
+        import_file(store, "reports", VI_CSV, file_format="csv", principal=ADMIN)
+    problems = error.value.row_problems
+    assert [(p.row, p.column) for p in problems] == [
+        (2, "liquid_stock_l"),
+        (2, "oxygen_used_24h_m3"),
+    ]
+    assert "'5.200' is ambiguous: 5200 written the Vietnamese way, 5.2 the English way" in (
+        problems[1].reason
+    )
+    assert "không rõ nghĩa" in problems[1].reason and "?locale=vi" in problems[1].reason
+    assert store.count_report_revisions() == 0
+
+
+def test_csv_with_a_vietnamese_locale_reads_thousands(store: Store) -> None:
+    summary = import_file(store, "reports", VI_CSV, file_format="csv", principal=ADMIN, locale="vi")
+    assert summary["imported"] == 2
+    reports = _latest(store)
+    assert (reports["79-A"].oxygen_used_24h_m3, reports["79-A"].liquid_stock_l) == (5200, 6500)
+    assert reports["79-A"].note == "Đã nhận oxy lỏng"
+    assert (reports["79-B"].oxygen_used_24h_m3, reports["79-B"].deliveries_expected_m3) == (
+        1250.5,
+        2.5,
+    )
+
+
+def test_csv_first_row_declares_the_locale(store: Store) -> None:
+    import_file(store, "reports", b"locale=vi\n" + VI_CSV, file_format="csv", principal=ADMIN)
+    assert _latest(store)["79-A"].oxygen_used_24h_m3 == 5200
+    # Row numbers stay the file's: the locale row is 1, the header 2.
+    bad = b'locale=vi\nfacility_id,report_date,oxygen_used_24h_m3\n79-A,2021-08-18,"5,200.5"\n'
+    with pytest.raises(ImportRejectedError) as error:
+        import_file(store, "reports", bad, file_format="csv", principal=ADMIN)
+    (problem,) = error.value.row_problems
+    assert (problem.row, problem.column) == (3, "oxygen_used_24h_m3")
+    assert "if you meant 5200.5, type 5.200,5" in problem.reason
+    assert store.count_report_revisions() == 2
+
+
+def test_csv_in_english(store: Store) -> None:
+    content = (
+        b"facility_id,report_date,oxygen_used_24h_m3,liquid_stock_l\n"
+        b'79-A,2021-08-19,"5,200.5",5.200\n'
+    )
+    import_file(store, "reports", content, file_format="csv", principal=ADMIN, locale="en")
+    report = _latest(store)["79-A"]
+    assert (report.oxygen_used_24h_m3, report.liquid_stock_l) == (5200.5, 5.2)
+
+
+@pytest.mark.parametrize(
+    ("content", "locale", "row"),
+    [
+        (b"locale=vi\n" + VI_CSV, "en", 0),  # the request and the file disagree
+        (b"locale=fr\n" + VI_CSV, None, 1),  # a locale nobody reads
+        (b"locale=vi,x\n" + VI_CSV, None, 1),  # the locale row holds one cell
+    ],
+)
+def test_csv_locale_declarations_that_cannot_hold_are_refused(
+    store: Store, content: bytes, locale: str | None, row: int
+) -> None:
+    with pytest.raises(ImportRejectedError) as error:
+        import_file(store, "reports", content, file_format="csv", principal=ADMIN, locale=locale)
+    assert [(p.row, p.column) for p in error.value.row_problems] == [(row, "locale")]
+    assert store.count_report_revisions() == 0
+
+
+def test_an_unknown_requested_locale_is_malformed(store: Store) -> None:
+    with pytest.raises(MalformedInputError, match="locale: must be vi"):
+        import_file(store, "reports", VI_CSV, file_format="csv", principal=ADMIN, locale="fr")
+
+
+def test_xlsx_template_round_trip_reads_what_the_officer_typed(store: Store) -> None:
+    import openpyxl
+
+    store.submit_report(
+        DailyReport(facility_id="79-A", report_date=DAY, oxygen_used_24h_m3=12.5),
+        submitted_by="repA",
+    )
+    content, _ = export_file(
+        store, "reports", "xlsx", province_code=None, date_from=DAY, date_to=DAY
+    )
+    assert read_xlsx_file(content)[0] == NumberLocale.VI  # the template declares Vietnamese
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book["Nhập liệu"]
+    column = {cell.value: cell.column for cell in sheet[1]}
+    # The officer types over the exported row as text, the Vietnamese way...
+    sheet.cell(2, column["oxygen_used_24h_m3"]).value = "5.200"
+    sheet.cell(2, column["liquid_stock_l"]).value = "6.500"
+    sheet.cell(2, column["note"]).value = "Bệnh viện Chợ Rẫy: còn 6.500 lít"
+    # ...and adds a row for another facility with number cells and one text decimal.
+    sheet.cell(3, column["facility_id"]).value = "79-B"
+    sheet.cell(3, column["report_date"]).value = DAY
+    sheet.cell(3, column["oxygen_used_24h_m3"]).value = 5.2  # a number cell stays 5.2
+    sheet.cell(3, column["patients_niv"]).value = 4
+    sheet.cell(3, column["deliveries_expected_m3"]).value = "1.250,5"
+    edited = io.BytesIO()
+    book.save(edited)
+    summary = import_file(store, "reports", edited.getvalue(), file_format="xlsx", principal=ADMIN)
+    assert (summary["imported"], summary["updated"]) == (1, 1)
+    reports = _latest(store)
+    assert (reports["79-A"].oxygen_used_24h_m3, reports["79-A"].liquid_stock_l) == (5200, 6500)
+    assert reports["79-A"].note == "Bệnh viện Chợ Rẫy: còn 6.500 lít"
+    assert (reports["79-B"].oxygen_used_24h_m3, reports["79-B"].patients_niv) == (5.2, 4)
+    assert reports["79-B"].deliveries_expected_m3 == 1250.5
+    # Facilities: Vietnamese names and coordinates survive the template both ways.
+    facilities, _ = export_file(
+        store, "facilities", "xlsx", province_code="79", date_from=DAY, date_to=DAY
+    )
+    locale, rows = read_xlsx_file(facilities)
+    parsed, problems = parse_records("facilities", rows, locale=locale)
+    assert problems == []
+    assert [f for _, f in parsed] == [store.get_record("facilities", f"79-{c}") for c in "AB"]
+
+
+def _plain_workbook(cells: list[list[object]], guide: list[list[object]] | None = None) -> bytes:
+    """Return an XLSX that is not our template: one data sheet, and a guide sheet if given."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Nhập liệu"
+    for row in cells:
+        sheet.append(row)
+    if guide is not None:
+        notes = book.create_sheet("Hướng dẫn", 0)
+        for row in guide:
+            notes.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+XLSX_ROWS: list[list[object]] = [
+    ["facility_id", "report_date", "oxygen_used_24h_m3", "liquid_stock_l"],
+    ["79-A", DAY, "5.200", 5.2],  # text typed the Vietnamese way; a number cell
+]
+
+
+def test_xlsx_without_a_declaration_refuses_ambiguous_text(store: Store) -> None:
+    content = _plain_workbook(XLSX_ROWS)
+    with pytest.raises(ImportRejectedError) as error:
+        import_file(store, "reports", content, file_format="xlsx", principal=ADMIN)
+    assert [(p.row, p.column) for p in error.value.row_problems] == [(2, "oxygen_used_24h_m3")]
+    assert store.count_report_revisions() == 0
+    import_file(store, "reports", content, file_format="xlsx", principal=ADMIN, locale="vi")
+    report = _latest(store)["79-A"]
+    assert (report.oxygen_used_24h_m3, report.liquid_stock_l) == (5200, 5.2)
+
+
+@pytest.mark.parametrize(
+    ("guide", "expected"),
+    [
+        ([["Ghi chú"], ["locale", "en"]], 5.2),  # a plain "locale" label, row 2
+        ([["Định dạng số / Number format (locale)", " VI "]], 5200),  # our label, any case
+    ],
+)
+def test_xlsx_guide_sheet_declares_the_locale(
+    store: Store, guide: list[list[object]], expected: float
+) -> None:
+    content = _plain_workbook(XLSX_ROWS, guide)
+    import_file(store, "reports", content, file_format="xlsx", principal=ADMIN)
+    assert _latest(store)["79-A"].oxygen_used_24h_m3 == expected
+
+
+def test_xlsx_locale_cell_with_another_value_is_refused(store: Store) -> None:
+    content = _plain_workbook(XLSX_ROWS, [["Ghi chú"], ["locale", "fr"]])
+    with pytest.raises(ImportRejectedError) as error:
+        import_file(store, "reports", content, file_format="xlsx", principal=ADMIN)
+    (problem,) = error.value.row_problems
+    assert (problem.row, problem.column) == (2, "locale") and "cell B2" in problem.reason
+    assert store.count_report_revisions() == 0
+
+
+def test_projected_coordinates_are_read_by_the_locale(store: Store) -> None:
+    # A VN-2000 / UTM 48N file (metres) typed the Vietnamese way: 685.123,4 is 685,123.4 m.
+    import pyproj
+
+    x, y = pyproj.Transformer.from_crs(4326, 3405, always_xy=True).transform(106.66, 10.757)
+    row = f'79-X,Bệnh viện Dã chiến,79,"{x:_.1f}","{y:_.1f}",3\n'.replace(".", ",")
+    content = ("facility_id,name,province_code,x,y,tier\n" + row.replace("_", ".")).encode()
+    summary = import_file(
+        store,
+        "facilities",
+        content,
+        file_format="csv",
+        principal=ADMIN,
+        crs="EPSG:3405",
+        locale="vi",
+    )
+    assert summary["imported"] == 1
+    stored = store.get_record("facilities", "79-X")
+    assert abs(stored.lon - 106.66) < 1e-5 and abs(stored.lat - 10.757) < 1e-5

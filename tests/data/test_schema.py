@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data.errors import InvalidInputError, MalformedInputError
+from data.schema.number_text import NumberLocale
 from data.schema.registry import DailyReport, Facility, Vehicle, VehicleKind
 
 REPORT = {"facility_id": "79-A", "report_date": "2021-08-20", "oxygen_used_24h_m3": 120.5}
@@ -121,3 +122,63 @@ def test_report_json_round_trip(note: str, used: float, full: dict[str, int], da
         facility_id="79-A", report_date=day, oxygen_used_24h_m3=used, cylinders_full=full, note=note
     )
     assert DailyReport.from_mapping(report.to_dict()) == report
+
+
+def test_vietnamese_text_numbers_are_thousands_never_decimals() -> None:
+    # Issue 13: "5.200" typed in a Vietnamese file was stored as 5.2 m³, "6.500" L as 6.5 L.
+    cells = {
+        **REPORT,
+        "oxygen_used_24h_m3": "5.200",
+        "liquid_stock_l": "6.500",
+        "deliveries_expected_m3": "1.250,5",
+        "patients_cannula_mask": "1.020",
+        "cylinders_full": "40L=1.200; 10L=3",
+    }
+    report = DailyReport.from_mapping(cells, text=True, number_locale=NumberLocale.VI)
+    assert (report.oxygen_used_24h_m3, report.liquid_stock_l) == (5200.0, 6500.0)
+    assert report.deliveries_expected_m3 == 1250.5
+    assert report.patients_cannula_mask == 1020
+    assert dict(report.cylinders_full) == {"40L": 1200, "10L": 3}
+    english = DailyReport.from_mapping(
+        {**REPORT, "oxygen_used_24h_m3": "5,200.5", "liquid_stock_l": "5.200"},
+        text=True,
+        number_locale=NumberLocale.EN,
+    )
+    assert (english.oxygen_used_24h_m3, english.liquid_stock_l) == (5200.5, 5.2)
+
+
+@pytest.mark.parametrize(
+    ("change", "locale", "message"),
+    [
+        ({"oxygen_used_24h_m3": "5.200"}, None, "oxygen_used_24h_m3: '5.200' is ambiguous"),
+        ({"liquid_stock_l": "6.500"}, None, "liquid_stock_l: '6.500' is ambiguous"),
+        ({"patients_niv": "1.020"}, None, "patients_niv: '1.020' is ambiguous"),
+        ({"cylinders_full": "40L=1.200"}, None, r"cylinders_full\['40L'\]: '1.200' is ambiguous"),
+        # English separators under a Vietnamese declaration: refused with the retyped form.
+        ({"oxygen_used_24h_m3": "5,200.5"}, NumberLocale.VI, "type 5.200,5"),
+        ({"oxygen_used_24h_m3": "1,5"}, NumberLocale.EN, "type 1.5"),
+        ({"patients_niv": "1,5"}, NumberLocale.VI, "patients_niv: must be a whole number"),
+    ],
+)
+def test_text_numbers_that_do_not_read_one_way_are_refused(
+    change: dict[str, str], locale: NumberLocale | None, message: str
+) -> None:
+    with pytest.raises(MalformedInputError, match=message):
+        DailyReport.from_mapping({**REPORT, **change}, text=True, number_locale=locale)
+
+
+def test_number_cells_are_taken_as_they_are() -> None:
+    # A spreadsheet's number cell is a number whatever the declared locale.
+    for locale in (None, NumberLocale.VI, NumberLocale.EN):
+        report = DailyReport.from_mapping(
+            {**REPORT, "oxygen_used_24h_m3": 5.2, "patients_niv": 3.0, "liquid_stock_l": 6500},
+            text=True,
+            number_locale=locale,
+        )
+        assert (report.oxygen_used_24h_m3, report.patients_niv) == (5.2, 3)
+        assert report.liquid_stock_l == 6500.0
+    # JSON bodies never read text as numbers, whatever the locale.
+    with pytest.raises(MalformedInputError, match="must be a number"):
+        DailyReport.from_mapping(
+            {**REPORT, "oxygen_used_24h_m3": "5.200"}, number_locale=NumberLocale.VI
+        )
