@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -282,3 +283,41 @@ def provinces_with_2025_units(data_dir: Path) -> list[Province]:
         )
         for p in provinces_2021()
     ]
+
+
+def province_shapes_2021(data_dir: Path) -> list[tuple[str, Any]]:
+    """Return (2021 province code, shapely geometry) for the 63 provinces of 2021.
+
+    Raises
+    ------
+    MissingDataFileError
+        If the 63-unit TopoJSON is missing.
+    InvalidInputError
+        If a province name in it is not in :data:`PROVINCES_2021`.
+    """
+    code_by_topo_name = {_key(topo): code for code, _, topo in PROVINCES_2021}
+    shapes, unknown = [], []
+    for properties, geometry in _read_topojson(data_dir / TOPOJSON_63):
+        name = str(properties.get("ten_tinh", ""))
+        code = code_by_topo_name.get(_key(name))
+        if code is None:
+            unknown.append(f"{TOPOJSON_63.name}: province {name!r} is not a known 2021 unit")
+        else:
+            shapes.append((code, geometry))
+    if unknown:
+        raise InvalidInputError.from_problems("province shapes", unknown)
+    return shapes
+
+
+def province_for_point(lon: float, lat: float, shapes: Sequence[tuple[str, Any]]) -> str | None:
+    """Return the code of the province whose shape covers a WGS84 point, else None (pure).
+
+    ``shapes`` are (code, shapely geometry) pairs, as :func:`province_shapes_2021` returns. A
+    point on a shared border goes to the first shape that covers it; a point outside every shape
+    (offshore, or past the coarse outline of a coast) gives None, so that the caller keeps the
+    declared province and flags it.
+    """
+    from shapely import Point
+
+    point = Point(lon, lat)
+    return next((code for code, shape in shapes if shape.covers(point)), None)

@@ -145,7 +145,7 @@ def test_reports_follow_the_curve_mix_and_behaviours(seed: SeedData) -> None:
     missing = expected - len(first)
     late = sum(1 for report, at in first.values() if not is_on_time(at, report.report_date))
     corrections = len(seed.reports) - len(first)
-    assert (len(first), missing, len(seed.reports)) == (2566, 255, 2669)
+    assert (len(first), missing, len(seed.reports)) == (2377, 227, 2474)
     assert 0.05 < late / len(first) < 0.25 and corrections > 50
     latest = {(r.facility_id, r.report_date): r for r, _ in seed.reports}  # ordered by time
     used_t: dict[dt.date, float] = defaultdict(float)
@@ -191,13 +191,13 @@ def test_db_seed_stores_labelled_rows_once(tmp_path: Path, seed: SeedData) -> No
     runner = CliRunner()
     result = runner.invoke(main, ["db", "seed", "--region", "hcmc", "--database-url", url])
     assert result.exit_code == 0, result.output
-    assert "added 91 facilities" in result.output and "2669 report revisions" in result.output
+    assert "added 84 facilities" in result.output and "2474 report revisions" in result.output
     engine = create_db_engine(url)
     try:
         store = Store(engine)
         again = store_seed(store, seed)  # what a second `db seed` does: nothing new
-        assert again == SeedSummary(0, 0, 0, 0, 0, facility_days_skipped=2566)
-        assert store.count_report_revisions() == 2669
+        assert again == SeedSummary(0, 0, 0, 0, 0, facility_days_skipped=2377)
+        assert store.count_report_revisions() == 2474
         latest = store.latest_reports(date_from=AUGUST[0], date_to=AUGUST[-1])
         assert all(r.generated and r.source == seed.source for r in latest)
         assert {r.submitted_by for r in latest} == {SEED_SUBMITTER}
@@ -243,3 +243,54 @@ def test_bad_medical_figure_is_refused(value: str, message: str) -> None:
 
     with pytest.raises(InvalidInputError, match=f"P-1: {message}"):
         suppliers_from_places([_supplier_row(medical_lox_t_per_day=value)])
+
+
+def test_seeded_facilities_lie_in_their_stored_province(seed: SeedData, data_dir: Path) -> None:
+    from data.provinces import province_for_point, province_shapes_2021
+
+    shapes = province_shapes_2021(data_dir)
+    outside = [
+        f.name
+        for f in seed.facilities
+        if province_for_point(f.lon, f.lat, shapes) not in (None, f.province_code)
+    ]
+    assert outside == []
+    by_name = {f.name: f for f in seed.facilities}
+    moved = {
+        "Bệnh viện Đa Khoa Đồng Nai": "75",
+        "Bệnh viện Đa khoa Huyện Nhơn Trạch": "75",
+        "Bệnh viên Quốc Tế Long Bình": "75",
+        "Bệnh viện Dĩ An": "74",
+        "Bệnh viện Đa khoa Thị xã Thuận An": "74",
+        "Bệnh viện Đa khoa Quốc Tế Miền Đông": "74",
+    }
+    for name, code in moved.items():
+        facility = by_name[name]
+        assert facility.province_code == code and facility.district is None
+        assert facility.source is not None and f"province {code} from point (declared 79)" in (
+            facility.source
+        )
+    assert sum(1 for f in seed.facilities if f.province_code != "79") == len(moved)
+    assert by_name["Bệnh Viện Chợ Rẫy"].province_code == "79"  # points inside keep their province
+
+
+def test_seed_has_no_duplicates_left(seed: SeedData) -> None:
+    from data.dedupe import DedupeCandidate, find_duplicates
+
+    candidates = [DedupeCandidate(f.facility_id, f.name, f.lon, f.lat) for f in seed.facilities]
+    assert find_duplicates(candidates) == []
+    ids = {f.facility_id for f in seed.facilities}
+    names = {f.name for f in seed.facilities}
+    # One record kept of each pair (docs/seed.md): diacritics first, then the OSM way.
+    for kept, dropped in [
+        ("osm-way-158971987", "osm-node-4245280090"),  # Tim Tâm Đức
+        ("osm-way-127299413", "osm-node-1001114488"),  # Gia Định
+        ("osm-way-193092896", "osm-node-2230601352"),  # Viện Pasteur
+        ("osm-way-263444654", "osm-node-1739970442"),  # Vạn Hạnh
+        ("osm-way-321939234", "osm-node-4684538690"),  # Bệnh viện Thủ Đức / BV Thu Duc
+        ("osm-node-2679753974", "osm-way-500849410"),  # Phụ sản Mekong / Benh Vien Phu San
+        ("osm-way-502434932", "osm-node-5111729721"),  # Nhi đồng Thành phố
+    ]:
+        assert kept in ids and dropped not in ids
+    assert "BV Thu Duc" not in names and "Bệnh viện Thủ Đức" in names
+    assert len(seed.facilities) == 84  # 91 curated hospitals, 7 merged
