@@ -27,13 +27,25 @@ from data.reporting import (
 )
 from data.schema.registry import DailyReport, Facility, Province
 from data.units import OxygenConversions
+from matcher.demand import (
+    CARRY_FORWARD_DAYS,
+    DemandBasis,
+    DemandForecast,
+    FacilityProfile,
+    OxygenNeed,
+    PatientReport,
+    project_demand,
+    reported_demand,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ProvinceDayCompliance:
     """Reporting compliance of one province on one day (DHIS2 reporting-rate metrics).
 
-    ``missing_facility_ids`` and ``late_facility_ids`` name the facilities behind the counts.
+    ``missing_facility_ids`` and ``late_facility_ids`` name the facilities behind the counts;
+    ``missing_facility_names`` and ``late_facility_names`` give their names in the same order
+    (whom to phone).
     """
 
     province_code: str
@@ -46,6 +58,8 @@ class ProvinceDayCompliance:
     pending_reports: int
     missing_facility_ids: tuple[str, ...] = ()
     late_facility_ids: tuple[str, ...] = ()
+    missing_facility_names: tuple[str, ...] = ()
+    late_facility_names: tuple[str, ...] = ()
 
     @property
     def reporting_rate(self) -> float | None:
@@ -100,6 +114,7 @@ def compliance_by_province_day(
     for facility in facility_list:
         by_province[facility.province_code].append(facility)
     codes = sorted(by_province) if province_codes is None else list(province_codes)
+    names = {f.facility_id: f.name for f in facility_list}
     rows = []
     for code in codes:
         for day in days:
@@ -130,6 +145,8 @@ def compliance_by_province_day(
                     pending_reports=len(pending),
                     missing_facility_ids=tuple(sorted(missing)),
                     late_facility_ids=tuple(sorted(late)),
+                    missing_facility_names=tuple(names[i] for i in sorted(missing)),
+                    late_facility_names=tuple(names[i] for i in sorted(late)),
                 )
             )
     return rows
@@ -260,13 +277,55 @@ def national_compliance(rows: Iterable[ProvinceDayCompliance]) -> list[NationalD
 
 
 @dataclass(frozen=True, slots=True)
+class FacilityDayDemand:
+    """One facility's demand on a day under the one demand rule, with what it stands on.
+
+    Parameters
+    ----------
+    facility_id, name
+        The facility, its name beside its id (whom to phone).
+    demand_m3_per_day
+        Gas use (m³/day); ``None`` when ``basis`` is ``unknown``.
+    basis
+        ``declared_use``, ``patients_x_flows``, ``estimated`` or ``unknown``
+        (:class:`matcher.demand.DemandBasis`).
+    report_date
+        The report used (``None`` when estimated or unknown).
+    carried_forward_days
+        Days between that report and the day asked for (0: the day's own report).
+    declared_use_m3, patients_x_flows_m3
+        Both figures of the report, whichever was used.
+    note
+        Why this basis when it is not the first choice.
+    """
+
+    facility_id: str
+    name: str
+    demand_m3_per_day: float | None
+    basis: str
+    report_date: dt.date | None = None
+    carried_forward_days: int | None = None
+    declared_use_m3: float | None = None
+    patients_x_flows_m3: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ProvinceDemand:
     """Oxygen demand of one province on one day, from the latest revision of each report.
 
-    ``oxygen_used_m3_per_day`` sums the facilities' declared use in the last 24 h;
-    ``lox_t_per_day`` is the same quantity as tonnes of liquid oxygen (via
-    :class:`data.units.OxygenConversions`). Facilities expected but without a report are listed in
-    ``facilities_without_report``: their demand is unknown, not zero.
+    ``oxygen_used_m3_per_day`` sums the facilities' declared use in the last 24 h of the day's own
+    reports (what was declared, kept for reference); ``lox_t_per_day`` is the same quantity as
+    tonnes of liquid oxygen (via :class:`data.units.OxygenConversions`). Facilities expected but
+    without a report are listed in ``facilities_without_report``: their demand is unknown, not
+    zero.
+
+    ``demand_m3_per_day`` is **the** demand figure, the same rule as the plans' day 0
+    (:func:`matcher.demand.project_demand`): declared use when plausible, else patients x flows,
+    a report carried forward up to :data:`matcher.demand.CARRY_FORWARD_DAYS` days, else beds x
+    tier (estimated), else unknown. It sums the facilities whose demand is known;
+    ``facilities_unknown`` says how many are left out, and ``facility_demands`` gives each
+    facility's figure and basis.
     """
 
     province_code: str
@@ -279,6 +338,109 @@ class ProvinceDemand:
     deliveries_expected_m3: float
     patients_on_oxygen: int
     facilities_without_report: tuple[str, ...] = field(default=())
+    facilities_without_report_names: tuple[str, ...] = field(default=())
+    demand_m3_per_day: float = 0.0
+    demand_lox_t_per_day: float = 0.0
+    facilities_declared_use: int = 0
+    facilities_patients_x_flows: int = 0
+    facilities_carried_forward: int = 0
+    facilities_estimated: int = 0
+    facilities_unknown: int = 0
+    facility_demands: tuple[FacilityDayDemand, ...] = field(default=())
+
+
+def oxygen_beds(facility: Facility) -> int:
+    """Return a registry facility's beds with oxygen (all levels), 0 when none are recorded."""
+    return sum(
+        v or 0
+        for v in (
+            facility.beds_oxygen,
+            facility.beds_high_flow,
+            facility.beds_niv,
+            facility.beds_invasive,
+            facility.beds_ecmo,
+        )
+    )
+
+
+def report_patients(report: DailyReport) -> tuple[tuple[OxygenNeed, int], ...]:
+    """Return a daily report's patients on oxygen as ``(need, count)`` pairs."""
+    return (
+        (OxygenNeed.CANNULA_MASK, report.patients_cannula_mask),
+        (OxygenNeed.HIGH_FLOW, report.patients_high_flow),
+        (OxygenNeed.NON_INVASIVE, report.patients_niv),
+        (OxygenNeed.INVASIVE, report.patients_invasive),
+        (OxygenNeed.ECMO, report.patients_ecmo),
+    )
+
+
+def facility_demands_on(
+    facilities: Sequence[Facility],
+    reports: Iterable[DailyReport],
+    *,
+    report_date: dt.date,
+) -> tuple[FacilityDayDemand, ...]:
+    """Return each facility's demand on ``report_date`` under the plans' one demand rule.
+
+    The day's own report counts first, then one of the :data:`~matcher.demand.CARRY_FORWARD_DAYS`
+    days before (carried forward, its age shown), then beds x tier (estimated), else unknown. It
+    is the day-0 demand of a plan starting the next day (the same function computes both).
+
+    Parameters
+    ----------
+    facilities
+        The facilities to compute (order kept).
+    reports
+        Latest revisions of reports; those of unknown facilities or other days are ignored.
+    report_date
+        The day asked for.
+    """
+    known = {f.facility_id for f in facilities}
+    oldest = report_date - dt.timedelta(days=CARRY_FORWARD_DAYS)
+    patient_reports = [
+        PatientReport(r.facility_id, r.report_date, report_patients(r), r.oxygen_used_24h_m3)
+        for r in reports
+        if r.facility_id in known and oldest <= r.report_date <= report_date
+    ]
+    forecasts = project_demand(
+        [
+            FacilityProfile(f.facility_id, f.province_code, f.tier, oxygen_beds(f))
+            for f in facilities
+        ],
+        patient_reports,
+        start_date=report_date + dt.timedelta(days=1),
+        horizon_days=1,
+    )
+    by_key = {(r.facility_id, r.report_date): r for r in patient_reports}
+    return tuple(
+        _day_demand(f, forecast, by_key) for f, forecast in zip(facilities, forecasts, strict=True)
+    )
+
+
+def _day_demand(
+    facility: Facility,
+    forecast: DemandForecast,
+    by_key: dict[tuple[str, dt.date], PatientReport],
+) -> FacilityDayDemand:
+    report = (
+        by_key.get((facility.facility_id, forecast.report_date))
+        if forecast.report_date is not None
+        else None
+    )
+    rule = reported_demand(report.patients, report.declared_use_m3) if report else None
+    return FacilityDayDemand(
+        facility_id=facility.facility_id,
+        name=facility.name,
+        demand_m3_per_day=round(forecast.demand_m3_per_day[0], 3)
+        if forecast.demand_known
+        else None,
+        basis=str(forecast.demand_basis),
+        report_date=forecast.report_date,
+        carried_forward_days=forecast.carried_forward_days if report else None,
+        declared_use_m3=report.declared_use_m3 if report else None,
+        patients_x_flows_m3=None if rule is None else rule.patients_x_flows_m3,
+        note=forecast.note,
+    )
 
 
 def demand_by_province(
@@ -289,14 +451,16 @@ def demand_by_province(
     conversions: OxygenConversions,
     province_codes: Sequence[str] | None = None,
 ) -> list[ProvinceDemand]:
-    """Aggregate declared oxygen use, stock and patients by province for one day.
+    """Aggregate demand, declared use, stock and patients by province for one day.
 
     Parameters
     ----------
     facilities
         Every facility (gives each report its province and the expected set).
     latest_reports
-        The latest revision of each report (others days are ignored).
+        The latest revision of each report. Declared use, stock and patients sum the reports of
+        ``report_date`` only; the demand figure also carries forward reports of the
+        :data:`~matcher.demand.CARRY_FORWARD_DAYS` days before (give them to use them).
     report_date
         The day to aggregate.
     conversions
@@ -305,8 +469,9 @@ def demand_by_province(
         Provinces to include (default: those with a facility).
     """
     facility_by_id = {f.facility_id: f for f in facilities}
+    all_reports = list(latest_reports)
     reports_by_province: dict[str, list[DailyReport]] = defaultdict(list)
-    for report in latest_reports:
+    for report in all_reports:
         facility = facility_by_id.get(report.facility_id)
         if report.report_date == report_date and facility is not None:
             reports_by_province[facility.province_code].append(report)
@@ -323,7 +488,16 @@ def demand_by_province(
     for code in codes:
         reports = reports_by_province.get(code, [])
         reported_ids = {r.facility_id for r in reports}
+        counted = [
+            f
+            for f in facility_by_id.values()
+            if f.province_code == code
+            and (f.expected_on(report_date) or f.facility_id in reported_ids)
+        ]
+        demands = facility_demands_on(counted, all_reports, report_date=report_date)
+        without = sorted(set(expected_by_province.get(code, [])) - reported_ids)
         used_m3 = sum(r.oxygen_used_24h_m3 for r in reports)
+        demand_m3 = sum(d.demand_m3_per_day or 0.0 for d in demands)
         out.append(
             ProvinceDemand(
                 province_code=code,
@@ -344,9 +518,37 @@ def demand_by_province(
                     + r.patients_ecmo
                     for r in reports
                 ),
-                facilities_without_report=tuple(
-                    sorted(set(expected_by_province.get(code, [])) - reported_ids)
-                ),
+                facilities_without_report=tuple(without),
+                facilities_without_report_names=tuple(facility_by_id[i].name for i in without),
+                demand_m3_per_day=round(demand_m3, 3),
+                demand_lox_t_per_day=round(conversions.gas_m3_to_lox_t(demand_m3), 4),
+                **_basis_counts(demands),
+                facility_demands=_unknown_and_stale_first(demands),
             )
         )
     return out
+
+
+def _basis_counts(demands: Sequence[FacilityDayDemand]) -> dict[str, int]:
+    return {
+        "facilities_declared_use": sum(d.basis == DemandBasis.DECLARED_USE for d in demands),
+        "facilities_patients_x_flows": sum(
+            d.basis == DemandBasis.PATIENTS_X_FLOWS for d in demands
+        ),
+        "facilities_carried_forward": sum((d.carried_forward_days or 0) > 0 for d in demands),
+        "facilities_estimated": sum(d.basis == DemandBasis.ESTIMATED for d in demands),
+        "facilities_unknown": sum(d.basis == DemandBasis.UNKNOWN for d in demands),
+    }
+
+
+def _unknown_and_stale_first(
+    demands: Sequence[FacilityDayDemand],
+) -> tuple[FacilityDayDemand, ...]:
+    """Order: unknown, estimated, carried forward (oldest first), then the rest (stable)."""
+    rank = {DemandBasis.UNKNOWN: 0, DemandBasis.ESTIMATED: 1}
+    return tuple(
+        sorted(
+            demands,
+            key=lambda d: (rank.get(DemandBasis(d.basis), 2), -(d.carried_forward_days or 0)),
+        )
+    )

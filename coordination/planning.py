@@ -19,10 +19,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from coordination.compliance import oxygen_beds, report_patients
 from data.errors import InvalidInputError
 from data.region import Region
 from data.schema.allocation import (
@@ -40,8 +41,10 @@ from data.schema.network import Place, TravelMatrix
 from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
 from matcher.allocation import allocate_supply
 from matcher.demand import (
+    CARRY_FORWARD_DAYS,
     PLANNING_FLOW_TABLE,
     CaseScenario,
+    DemandBasis,
     DemandForecast,
     FacilityProfile,
     FlowTable,
@@ -61,6 +64,8 @@ from routing.network import RoadNetwork
 from routing.travel_time import travel_time_matrix
 
 DEFAULT_HORIZON_DAYS = 7
+#: Days before a plan searched for each facility's last report, to name how old it is (a year).
+LAST_REPORT_SEARCH_DAYS = 366
 #: A delivery may take at most this long on the road (s): 4 h, a tanker's half shift each way.
 DEFAULT_MAX_DELIVERY_TIME_S = 4 * 3600
 
@@ -113,6 +118,8 @@ class StockReport:
     patients: tuple[tuple[OxygenNeed, int], ...]
     stock_m3: float
     expected_deliveries_m3: float = 0.0
+    #: Declared use in the 24 h before the report (m³ gas); None when not given.
+    declared_use_m3: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,9 @@ class PlanRequest:
     flow_table: FlowTable = PLANNING_FLOW_TABLE
     safety_stock: SafetyStockRule = NFPA99_ONE_DAY
     conversions: OxygenConversions = field(default_factory=OxygenConversions)
+    #: Each facility's last report date before ``start_date``, of any age (to show how old the
+    #: data is); facilities not listed fall back to ``reports``.
+    last_report_dates: tuple[tuple[str, dt.date], ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
@@ -235,7 +245,8 @@ def _project_demand(request: PlanRequest) -> tuple[DemandForecast, ...]:
         FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds) for f in request.facilities
     ]
     patient_reports = [
-        PatientReport(r.facility_id, r.report_date, r.patients) for r in request.reports
+        PatientReport(r.facility_id, r.report_date, r.patients, r.declared_use_m3)
+        for r in request.reports
     ]
     return project_demand(
         profiles,
@@ -348,7 +359,19 @@ def build_plan(request: PlanRequest, network: RoadNetwork, region: Region) -> Co
 # --------------------------------------------------------------------------- serialisation
 
 
-def _facility_rows(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
+def last_report_dates(request: PlanRequest) -> dict[str, dt.date]:
+    """Return each facility's last report date before the plan (of any age), where known."""
+    last = {fid: day for fid, day in request.last_report_dates if day < request.start_date}
+    for report in request.reports:
+        if report.report_date < request.start_date and report.report_date > last.get(
+            report.facility_id, dt.date.min
+        ):
+            last[report.facility_id] = report.report_date
+    return last
+
+
+def _facility_row_dicts(plan: CoordinatorPlan) -> list[dict[str, Any]]:
+    """Return the facility rows; ``demand_m3`` is ``None`` where the demand is unknown."""
     unmet_by_facility: dict[str, float] = defaultdict(float)
     reasons: dict[str, set[str]] = defaultdict(set)
     for entry in plan.allocation.unmet:
@@ -357,11 +380,14 @@ def _facility_rows(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
     delivered: dict[str, float] = defaultdict(float)
     for flow in plan.allocation.flows:
         delivered[flow.facility_id] += flow.quantity_m3
-    rows: list[PlanFacilityRow] = []
+    last = last_report_dates(plan.request)
+    rows: list[dict[str, Any]] = []
     for facility, forecast, shortfall in zip(
         plan.request.facilities, plan.forecasts, plan.shortfalls, strict=True
     ):
         snap = plan.matrix.snaps[facility.facility_id]
+        known = forecast.demand_known
+        last_date = last.get(facility.facility_id)
         rows.append(
             {
                 "facility_id": facility.facility_id,
@@ -369,8 +395,9 @@ def _facility_rows(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
                 "district": facility.district,
                 "tier": facility.tier,
                 "location": [facility.lon, facility.lat],
-                "demand_m3": round(sum(forecast.demand_m3_per_day), 1),
+                "demand_m3": round(sum(forecast.demand_m3_per_day), 1) if known else None,
                 "demand_estimated": forecast.estimated,
+                # Kept a number (0 where the demand is unknown): readers add these up.
                 "shortfall_m3": round(shortfall.shortfall_m3, 1),
                 "first_shortfall_day": shortfall.first_shortfall_day,
                 "days_of_supply": None
@@ -382,9 +409,27 @@ def _facility_rows(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
                 "reachable": snap.reachable,
                 "unreachable_reason": snap.reason,
                 "generated_data": facility.generated,
+                # Added by issue 13 ("missing is never zero"): what the demand stands on.
+                "demand_basis": str(forecast.demand_basis),
+                "demand_known": known,
+                "report_date": None
+                if forecast.report_date is None
+                else forecast.report_date.isoformat(),
+                "report_age_days": forecast.report_age_days,
+                "carried_forward_days": forecast.carried_forward_days
+                if forecast.report_date is not None
+                else None,
+                "last_report_date": None if last_date is None else last_date.isoformat(),
+                "demand_note": forecast.note,
             }
         )
     return rows
+
+
+def _facility_rows(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
+    # The rows carry keys PlanFacilityRow does not declare yet (demand_basis, ...), and demand_m3
+    # is None where the demand is unknown; see data/schema/documents.py.
+    return cast(list[PlanFacilityRow], _facility_row_dicts(plan))
 
 
 def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
@@ -558,7 +603,7 @@ def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
             ]
         )
     facilities = io.StringIO()
-    rows = _facility_rows(plan)
+    rows = _facility_row_dicts(plan)
     writer = csv.writer(facilities)
     columns = [c for c in rows[0] if c != "location"] + ["lon", "lat"]
     writer.writerow(columns)
@@ -571,14 +616,94 @@ def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
     return {"flows.csv": flows.getvalue(), "facilities.csv": facilities.getvalue()}
 
 
+def _reporting_line(plan: CoordinatorPlan) -> str:
+    """Say how many facilities reported on the plan's reporting day, or that none did and when."""
+    request = plan.request
+    reporting_day = request.start_date - dt.timedelta(days=1)
+    reported = {r.facility_id for r in request.reports if r.report_date == reporting_day}
+    if reported:
+        return (
+            f"reports of {reporting_day.isoformat()}: {len(reported)} of "
+            f"{len(request.facilities)} facilities"
+        )
+    last = last_report_dates(request)
+    if not last:
+        return (
+            f"NO REPORTS for {reporting_day.isoformat()} (the reporting day of this plan) "
+            "and none before it: demand is estimated or unknown everywhere"
+        )
+    latest = max(last.values())
+    count = sum(day == latest for day in last.values())
+    return (
+        f"NO REPORTS for {reporting_day.isoformat()} (the reporting day of this plan); the "
+        f"latest day with reports is {latest.isoformat()} ({_count(count)})"
+    )
+
+
+def _basis_line(rows: Sequence[Mapping[str, Any]]) -> str:
+    count = defaultdict(int, {str(b): 0 for b in DemandBasis})
+    for r in rows:
+        count[r["demand_basis"]] += 1
+    carried = sum((r["carried_forward_days"] or 0) > 0 for r in rows)
+    return (
+        f"  demand basis (facilities): declared use {count[DemandBasis.DECLARED_USE]}, patients "
+        f"x flows {count[DemandBasis.PATIENTS_X_FLOWS]}, estimated from beds x tier "
+        f"{count[DemandBasis.ESTIMATED]}, UNKNOWN {count[DemandBasis.UNKNOWN]}; reports carried "
+        f"forward {carried} (up to {CARRY_FORWARD_DAYS} days)"
+    )
+
+
+def _unknown_and_stale_lines(rows: Sequence[Mapping[str, Any]], largest: int) -> list[str]:
+    """List facilities whose demand is unknown, estimated or carried forward: unknown first."""
+    rank = {DemandBasis.UNKNOWN.value: 0, DemandBasis.ESTIMATED.value: 1}
+    doubtful = sorted(
+        (r for r in rows if r["demand_basis"] in rank or (r["carried_forward_days"] or 0) > 0),
+        key=lambda r: (
+            rank.get(r["demand_basis"], 2),
+            -(r["carried_forward_days"] or 0),
+            r["last_report_date"] or "",
+        ),
+    )
+    unknown = sum(r["demand_basis"] == DemandBasis.UNKNOWN for r in rows)
+    lines = [
+        f"\nfacilities with unknown or stale demand: {len(doubtful)} "
+        f"(unknown {unknown}: their need is not in any total below)"
+    ]
+    # Every unknown facility is someone to phone; list them, within reason (the CSV has all).
+    shown = max(largest, min(unknown, 3 * largest))
+    for r in doubtful[:shown]:
+        last = r["last_report_date"] or "never"
+        if r["demand_basis"] == DemandBasis.UNKNOWN:
+            what = "UNKNOWN demand (no recent report, no beds)"
+        elif r["demand_basis"] == DemandBasis.ESTIMATED:
+            what = f"estimated {r['demand_m3']:,.0f} m³ from beds"
+        else:
+            what = (
+                f"{r['demand_basis']} carried forward {r['carried_forward_days']} d"
+                f" ({r['demand_m3']:,.0f} m³)"
+            )
+        lines.append(f"  {r['name'][:44]:<44} {what}; last report {last}")
+    if len(doubtful) > shown:
+        lines.append(f"  ... and {len(doubtful) - shown} more (facilities.csv)")
+    return lines
+
+
 def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
-    """Return a text summary a coordinator can read: who is short, unmet totals, largest flows."""
-    rows = _facility_rows(plan)
+    """Return a text summary a coordinator can read: data gaps first, then who is short.
+
+    The first line says how many facilities reported on the plan's reporting day (the day before
+    ``start_date``), or that none did and which day last had reports. Facilities whose demand is
+    unknown, estimated or carried forward are listed before the shortfalls, and every total says
+    how many facilities it leaves out because their demand is unknown.
+    """
+    rows = _facility_row_dicts(plan)
     totals = plan.allocation.totals
     request = plan.request
+    unknown = sum(not r["demand_known"] for r in rows)
+    left_out = f"; demand UNKNOWN for {_count(unknown)}, not included" if unknown else ""
     lines = [
         f"Plan for {request.region_id}, {request.start_date.isoformat()} + "
-        f"{request.horizon_days} days: "
+        f"{request.horizon_days} days: {_reporting_line(plan)}; "
         f"{len(request.facilities)} facilities, {len(request.suppliers)} suppliers",
         f"  demand {totals.demand_m3:,.0f} m³ (needs beyond stock and safety stock), delivered "
         f"{totals.delivered_m3:,.0f} m³, unmet {totals.unmet_m3:,.0f} m³"
@@ -586,16 +711,22 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
             " (" + ", ".join(f"{r}: {q:,.0f}" for r, q in totals.unmet_m3_by_reason) + ")"
             if totals.unmet_m3_by_reason
             else ""
-        ),
+        )
+        + left_out,
+        _basis_line(rows),
         f"  solver {plan.allocation.solver} ({plan.allocation.solver_status}) in "
         f"{plan.allocation.run_time_s:.2f} s; estimated demand for "
         f"{sum(r['demand_estimated'] for r in rows)} facilities without a recent report",
     ]
+    lines += _unknown_and_stale_lines(rows, largest)
     short = sorted(
         (r for r in rows if r["first_shortfall_day"] is not None),
         key=lambda r: (r["first_shortfall_day"], -r["shortfall_m3"]),
     )
-    lines.append(f"\nfacilities short within the horizon: {len(short)}")
+    lines.append(
+        f"\nfacilities short within the horizon: {len(short)}"
+        + (f" (and {_count(unknown)} with unknown demand: maybe short too)" if unknown else "")
+    )
     for r in short[:largest]:
         dos = "-" if r["days_of_supply"] is None else f"{r['days_of_supply']:.1f}"
         lines.append(
@@ -603,17 +734,7 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
             f"short {r['shortfall_m3']:>8,.0f} m³"
             f"  days of supply {dos:>5}  unmet {r['unmet_m3']:>7,.0f} m³"
         )
-    by_district: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    for r in rows:
-        entry = by_district[r["district"] or "(district not recorded)"]
-        entry[0] += 1 if r["first_shortfall_day"] is not None else 0
-        entry[1] += r["shortfall_m3"]
-        entry[2] += r["unmet_m3"]
-    lines.append("\nby district: facilities short, shortfall m³, unmet m³")
-    for district, (count, shortfall, unmet) in sorted(
-        by_district.items(), key=lambda kv: -kv[1][1]
-    ):
-        lines.append(f"  {district[:40]:<40} {int(count):>4} {shortfall:>10,.0f} {unmet:>9,.0f}")
+    lines += _district_lines(rows)
     names = {f.facility_id: f.name for f in request.facilities}
     supplier_names = {s.supplier_id: s.name for s in request.suppliers}
     biggest = sorted(plan.allocation.flows, key=lambda f: -f.quantity_m3)[:largest]
@@ -628,33 +749,76 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     return "\n".join(lines)
 
 
+def _count(facilities: int) -> str:
+    return f"{facilities} facility" if facilities == 1 else f"{facilities} facilities"
+
+
+def _district_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    by_district: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
+    for r in rows:
+        entry = by_district[r["district"] or "(district not recorded)"]
+        entry[0] += 1 if r["first_shortfall_day"] is not None else 0
+        entry[1] += r["shortfall_m3"]
+        entry[2] += r["unmet_m3"]
+        entry[3] += 0 if r["demand_known"] else 1
+    lines = [
+        "\nby district: facilities short, shortfall m³, unmet m³, facilities with unknown demand"
+    ]
+    for district, (count, shortfall, unmet, unknown) in sorted(
+        by_district.items(), key=lambda kv: -kv[1][1]
+    ):
+        lines.append(
+            f"  {district[:40]:<40} {int(count):>4} {shortfall:>10,.0f} {unmet:>9,.0f}"
+            f" {int(unknown):>4}"
+        )
+    return lines
+
+
 def replace_request(request: PlanRequest, **changes: Any) -> PlanRequest:
     """Return a copy of a request with fields replaced (what-ifs never edit the base)."""
     return dataclasses.replace(request, **changes)
 
 
+def _cell_number(value: Any) -> float | None:
+    """Return a file cell as a finite number >= 0, ``None`` when empty or unreadable."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def suppliers_from_places(places: Iterable[Place]) -> tuple[PlanSupplier, ...]:
-    """Read plan suppliers from a region's suppliers file (columns as in hcmc_suppliers.csv)."""
+    """Read plan suppliers from a region's suppliers file (columns as in hcmc_suppliers.csv).
 
-    def number(text: str) -> float:
-        try:
-            value = float(text)
-        except (TypeError, ValueError):
-            return 0.0
-        return value if math.isfinite(value) and value > 0 else 0.0
-
-    return tuple(
-        PlanSupplier(
-            p.place_id,
-            p.name,
-            p.lon,
-            p.lat,
-            p.properties.get("kind", ""),
-            number(p.properties.get("capacity_lox_t_per_day", "")),
-            int(number(p.properties.get("capacity_cylinders_per_day", ""))),
+    Liquid capacity (t/day) is ``medical_lox_t_per_day`` (the liquid oxygen a plant gives to
+    medical use; issue 13: a plant's capacity is O2, N2 and Ar together) when that column is
+    present and holds a number, 0 included, else ``capacity_lox_t_per_day`` as before. Empty or
+    unreadable cells count as absent; a missing capacity is 0.
+    """
+    suppliers = []
+    for p in places:
+        medical = _cell_number(p.properties.get("medical_lox_t_per_day"))
+        liquid = (
+            medical
+            if medical is not None
+            else _cell_number(p.properties.get("capacity_lox_t_per_day"))
         )
-        for p in places
-    )
+        cylinders = _cell_number(p.properties.get("capacity_cylinders_per_day"))
+        suppliers.append(
+            PlanSupplier(
+                p.place_id,
+                p.name,
+                p.lon,
+                p.lat,
+                p.properties.get("kind", ""),
+                liquid or 0.0,
+                int(cylinders or 0),
+            )
+        )
+    return tuple(suppliers)
 
 
 def generation_m3_per_day(
@@ -674,10 +838,7 @@ def facilities_from_registry(records: Iterable[Any]) -> tuple[PlanFacility, ...]
     """Turn registry facility records (``data.schema.registry.Facility``) into plan facilities."""
     facilities = []
     for f in records:
-        beds = sum(
-            v or 0
-            for v in (f.beds_oxygen, f.beds_high_flow, f.beds_niv, f.beds_invasive, f.beds_ecmo)
-        )
+        beds = oxygen_beds(f)
         facilities.append(
             PlanFacility(
                 facility_id=f.facility_id,
@@ -718,15 +879,10 @@ def stock_reports_from_registry(
             StockReport(
                 facility_id=r.facility_id,
                 report_date=r.report_date,
-                patients=(
-                    (OxygenNeed.CANNULA_MASK, r.patients_cannula_mask),
-                    (OxygenNeed.HIGH_FLOW, r.patients_high_flow),
-                    (OxygenNeed.NON_INVASIVE, r.patients_niv),
-                    (OxygenNeed.INVASIVE, r.patients_invasive),
-                    (OxygenNeed.ECMO, r.patients_ecmo),
-                ),
+                patients=report_patients(r),
                 stock_m3=stock_m3,
                 expected_deliveries_m3=r.deliveries_expected_m3 or 0.0,
+                declared_use_m3=r.oxygen_used_24h_m3,
             )
         )
     return tuple(reports)
@@ -739,7 +895,7 @@ def plan_request_from_store(
     *,
     start_date: dt.date,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
-    lookback_days: int = 3,
+    lookback_days: int = 1 + CARRY_FORWARD_DAYS,
     options: AllocationOptions | None = None,
     scenario: CaseScenario | None = None,
 ) -> PlanRequest:
@@ -748,7 +904,9 @@ def plan_request_from_store(
     Facilities are the registry's facilities inside the network's bounding box (a 2 km margin);
     suppliers are the registry's suppliers with a position, or the region's suppliers file when
     the registry has none; reports are the latest revisions of the ``lookback_days`` before
-    ``start_date``.
+    ``start_date`` (the reporting day and :data:`matcher.demand.CARRY_FORWARD_DAYS` more); each
+    facility's last report date of the :data:`LAST_REPORT_SEARCH_DAYS` before is kept too, so
+    that the plan can say how old its data is.
 
     Raises
     ------
@@ -790,6 +948,15 @@ def plan_request_from_store(
         date_to=start_date - dt.timedelta(days=1),
     )
     known = {f.facility_id for f in records}
+    last: dict[str, dt.date] = {}
+    for submission in store.first_submissions(
+        date_from=start_date - dt.timedelta(days=LAST_REPORT_SEARCH_DAYS),
+        date_to=start_date - dt.timedelta(days=1),
+    ):
+        if submission.facility_id in known and submission.report_date > last.get(
+            submission.facility_id, dt.date.min
+        ):
+            last[submission.facility_id] = submission.report_date
     return PlanRequest(
         region_id=region.region_id,
         start_date=start_date,
@@ -804,6 +971,7 @@ def plan_request_from_store(
         if options is not None
         else AllocationOptions(max_delivery_time_s=DEFAULT_MAX_DELIVERY_TIME_S),
         conversions=conversions,
+        last_report_dates=tuple(sorted(last.items())),
     )
 
 

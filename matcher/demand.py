@@ -4,6 +4,13 @@ Flow rates come from one documented table per convention (planning defaults, obs
 each figure with its source from ``../shared/oxygen-parameters.md``; planners override any
 figure with :meth:`FlowTable.with_overrides`. Use is continuous, 24 h a day (the WHO planning
 convention), converted with :func:`data.units.flow_l_per_min_to_m3_per_day`.
+
+One demand rule (:func:`reported_demand`, used by the plans and by the province totals alike): a
+facility's day-0 use is its **declared use** when the report gives one inside the plausible band
+of its patients x flows (:func:`declared_use_band_m3`), else **patients x flows**; a report is
+carried forward at most :data:`CARRY_FORWARD_DAYS` days (its age shown), after which the demand is
+**estimated** from beds x the tier's share (flagged), and a facility without a usable report and
+without beds has an **unknown** demand, never zero (docs/allocation.md, "Missing is never zero").
 """
 
 from __future__ import annotations
@@ -235,11 +242,16 @@ class FacilityProfile:
 
 @dataclass(frozen=True, slots=True)
 class PatientReport:
-    """A facility's daily report: patients on oxygen by need, as of ``report_date``."""
+    """A facility's daily report: patients on oxygen by need, as of ``report_date``.
+
+    ``declared_use_m3`` is the oxygen the facility says it used in the 24 h before the report (m³
+    gas; ``None`` when not given); :func:`reported_demand` decides whether it is used.
+    """
 
     facility_id: str
     report_date: date
     patients: tuple[tuple[OxygenNeed, int], ...]
+    declared_use_m3: float | None = None
 
     def __post_init__(self) -> None:
         bad = [
@@ -247,6 +259,12 @@ class PatientReport:
             for need, count in self.patients
             if not isinstance(count, int) or count < 0
         ]
+        if self.declared_use_m3 is not None and not (
+            _is_finite(self.declared_use_m3) and self.declared_use_m3 >= 0
+        ):
+            bad.append(
+                f"declared_use_m3: must be a finite number >= 0 (m³), got {self.declared_use_m3!r}"
+            )
         if bad:
             raise InvalidInputError.from_problems(f"report of {self.facility_id!r}", bad)
 
@@ -347,6 +365,123 @@ class CaseScenario:
         return self.default
 
 
+CARRY_FORWARD_DAYS = 2
+"""Days a report is carried forward after its own day before the demand is estimated instead.
+
+A plan starting on day S reads the reports of S-1 (due 16:00); with 2 days of carry-forward the
+reports of S-2 and S-3 still count, marked with their age. Basis: patients on oxygen stay on it
+for about 3 days (ZSFG, 1,076 patients: median therapy 3.1 days, oxygen-parameters.md), so an
+older report describes mostly other patients.
+"""
+
+DECLARED_USE_LOW_FACTOR = 0.5
+"""Declared use below this share of patients x the observed flows is not plausible.
+
+Basis: observed ward means differ by about this factor (Sweden 3.0 L/min against ZSFG 5.6 L/min,
+oxygen-parameters.md), so a facility may honestly use half the observed table, not less.
+"""
+
+DECLARED_USE_HIGH_FACTOR = 2.0
+"""Declared use above this multiple of patients x the planning flows is not plausible.
+
+Basis: the planning table is already conservative (WHO 10/30 L/min); HFNC runs at most 60 L/min
+total flow (PMC5359952), twice the 30 L/min planning value, so more than twice the planning
+figure cannot come from the reported patients.
+"""
+
+
+class DemandBasis(StrEnum):
+    """What a facility's demand figure stands on (shown wherever demand is shown)."""
+
+    DECLARED_USE = "declared_use"
+    PATIENTS_X_FLOWS = "patients_x_flows"
+    ESTIMATED = "estimated"
+    UNKNOWN = "unknown"
+
+
+def declared_use_band_m3(
+    patients: Iterable[tuple[OxygenNeed, float]],
+) -> tuple[float, float]:
+    """Return the plausible range (m³/day) of declared use for ``(need, patients)`` pairs.
+
+    From :data:`DECLARED_USE_LOW_FACTOR` x the use under :data:`OBSERVED_FLOW_TABLE` to
+    :data:`DECLARED_USE_HIGH_FACTOR` x the use under :data:`PLANNING_FLOW_TABLE`; ``(0, 0)`` for
+    no patients (use without patients on oxygen is not plausible).
+    """
+    pairs = tuple(patients)
+    low = DECLARED_USE_LOW_FACTOR * oxygen_use_m3_per_day(pairs, OBSERVED_FLOW_TABLE)
+    high = DECLARED_USE_HIGH_FACTOR * oxygen_use_m3_per_day(pairs, PLANNING_FLOW_TABLE)
+    return low, high
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedDemand:
+    """One day's demand of one facility under the one demand rule (:func:`reported_demand`).
+
+    Parameters
+    ----------
+    demand_m3
+        Gas use per day (m³); ``None`` when the basis is ``unknown``.
+    basis
+        Declared use, patients x flows, estimated or unknown.
+    patients_x_flows_m3
+        The patients x flows figure (``None`` without a report).
+    declared_use_m3
+        What the report declared (``None`` if nothing).
+    note
+        Why this basis (e.g. a declared figure outside the plausible band, with the band).
+    """
+
+    demand_m3: float | None
+    basis: DemandBasis
+    patients_x_flows_m3: float | None = None
+    declared_use_m3: float | None = None
+    note: str = ""
+
+
+def reported_demand(
+    patients: Iterable[tuple[OxygenNeed, float]],
+    declared_use_m3: float | None,
+    flow_table: FlowTable = PLANNING_FLOW_TABLE,
+) -> ReportedDemand:
+    """Apply the one demand rule to a report: declared use when plausible, else patients x flows.
+
+    Parameters
+    ----------
+    patients
+        ``(need, patients)`` pairs of the report.
+    declared_use_m3
+        Declared use in the 24 h before the report (m³ gas), ``None`` if not given.
+    flow_table
+        Flow rates of the patients x flows figure (the plausible band uses the two fixed tables).
+
+    Returns
+    -------
+    ReportedDemand
+        ``declared_use`` when the declared figure lies in :func:`declared_use_band_m3`, else
+        ``patients_x_flows`` with a note saying why the declared figure was not used.
+    """
+    pairs = tuple(patients)
+    computed = round(oxygen_use_m3_per_day(pairs, flow_table), 6)
+    if declared_use_m3 is None:
+        return ReportedDemand(
+            computed, DemandBasis.PATIENTS_X_FLOWS, computed, None, "no declared use"
+        )
+    low, high = declared_use_band_m3(pairs)
+    if low - 1e-9 <= declared_use_m3 <= high + 1e-9:
+        return ReportedDemand(
+            float(declared_use_m3), DemandBasis.DECLARED_USE, computed, declared_use_m3
+        )
+    return ReportedDemand(
+        computed,
+        DemandBasis.PATIENTS_X_FLOWS,
+        computed,
+        declared_use_m3,
+        f"declared {declared_use_m3:,.0f} m³ outside the plausible {low:,.0f}-{high:,.0f} m³ "
+        f"for {sum(n for _, n in pairs):,.0f} patients on oxygen",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DemandForecast:
     """Projected oxygen use of one facility over the horizon.
@@ -358,13 +493,22 @@ class DemandForecast:
     start_date
         Date of horizon day 0.
     demand_m3_per_day
-        Projected gas use per day (m³).
+        Projected gas use per day (m³); zeros when the demand is unknown (``demand_basis``
+        ``unknown``): nothing can be allocated to it, and it must not be read as "no need".
     patients_per_day
         Projected patients on oxygen per day.
     estimated
         True when no recent report existed and the figures come from beds and tier.
     basis
-        What the projection stands on (report date, flow table, growth).
+        What the projection stands on, in words (report date, flow table, growth).
+    demand_basis
+        Declared use, patients x flows, estimated or unknown (:class:`DemandBasis`).
+    report_date
+        Date of the report used (``None`` when estimated or unknown).
+    report_age_days
+        ``start_date`` - ``report_date`` in days (1 = the day before: fresh).
+    note
+        Why this basis, when it is not the first choice.
     """
 
     facility_id: str
@@ -373,6 +517,20 @@ class DemandForecast:
     patients_per_day: tuple[float, ...]
     estimated: bool
     basis: str
+    demand_basis: DemandBasis = DemandBasis.PATIENTS_X_FLOWS
+    report_date: date | None = None
+    report_age_days: int | None = None
+    note: str = ""
+
+    @property
+    def demand_known(self) -> bool:
+        """False when the demand is unknown (no usable report, no beds to estimate from)."""
+        return self.demand_basis != DemandBasis.UNKNOWN
+
+    @property
+    def carried_forward_days(self) -> int:
+        """Days the report was carried forward past the plan's reporting day (0 when fresh)."""
+        return max(0, (self.report_age_days or 1) - 1)
 
 
 def oxygen_use_m3_per_day(
@@ -391,9 +549,13 @@ def project_demand(
     scenario: CaseScenario | None = None,
     flow_table: FlowTable = PLANNING_FLOW_TABLE,
     tier_estimates: tuple[TierEstimate, ...] = DEFAULT_TIER_ESTIMATES,
-    max_report_age_days: int = 3,
+    max_report_age_days: int = 1 + CARRY_FORWARD_DAYS,
 ) -> tuple[DemandForecast, ...]:
     """Project each facility's oxygen use over ``horizon_days`` from ``start_date``.
+
+    Day 0 follows the one demand rule (:func:`reported_demand`): the declared use of the latest
+    recent report when plausible, else its patients x flows; growth scales it over the horizon
+    (a scenario's severity mix replaces the reported mix, so it uses patients x flows).
 
     Parameters
     ----------
@@ -414,18 +576,21 @@ def project_demand(
     tier_estimates
         Patients per bed and mix by tier for facilities without a recent report.
     max_report_age_days
-        Reports older than this many days before ``start_date`` are not recent.
+        Reports older than this many days before ``start_date`` are not recent (default 3: the
+        day before plus :data:`CARRY_FORWARD_DAYS`).
 
     Returns
     -------
     tuple of DemandForecast
-        One per profile, in profile order; ``estimated`` marks those without a recent report.
+        One per profile, in profile order; ``estimated`` marks those estimated from beds,
+        ``demand_basis`` ``unknown`` those without a recent report and without beds (their
+        demand is zeros for the arithmetic, and unknown for every reader).
 
     Raises
     ------
     InvalidInputError
         If ``horizon_days`` < 1, a report names an unknown facility, or a facility without a
-        recent report has a tier with no estimate; every problem is listed.
+        recent report has beds and a tier with no estimate; every problem is listed.
     """
     scenario = scenario if scenario is not None else CaseScenario()
     profiles = tuple(profiles)
@@ -436,7 +601,7 @@ def project_demand(
     latest = _latest_reports(reports, known, start_date, max_report_age_days, problems)
     estimates = {estimate.tier: estimate for estimate in tier_estimates}
     for profile in profiles:
-        if profile.facility_id not in latest and profile.tier not in estimates:
+        if profile.facility_id not in latest and profile.beds > 0 and profile.tier not in estimates:
             problems.append(
                 f"facilities[{profile.facility_id!r}].tier: {profile.tier} has no tier estimate "
                 f"and no recent report; add a TierEstimate for tier {profile.tier}"
@@ -482,6 +647,21 @@ def _latest_reports(
     return latest
 
 
+def _unknown_forecast(
+    profile: FacilityProfile, start_date: date, horizon_days: int
+) -> DemandForecast:
+    return DemandForecast(
+        facility_id=profile.facility_id,
+        start_date=start_date,
+        demand_m3_per_day=(0.0,) * horizon_days,
+        patients_per_day=(0.0,) * horizon_days,
+        estimated=False,
+        basis="unknown: no recent report and no beds recorded to estimate from",
+        demand_basis=DemandBasis.UNKNOWN,
+        note="ask the facility for its report, or record its beds",
+    )
+
+
 def _forecast(
     profile: FacilityProfile,
     found: PatientReport | None,
@@ -492,25 +672,41 @@ def _forecast(
     flow_table: FlowTable,
 ) -> DemandForecast:
     """Forecast one facility from its recent report ``found``, else from its tier's estimate."""
+    if found is None and profile.beds <= 0:
+        return _unknown_forecast(profile, start_date, horizon_days)
     growth = scenario.growth_for(profile.facility_id, profile.province_id)
+    per_patient_m3: float | None = None
+    note = ""
     if found is not None:
         base_patients = float(sum(count for _, count in found.patients))
         mix = _shares(found.patients) if base_patients > 0 else ()
         offset = (start_date - found.report_date).days
-        basis = f"report of {found.report_date.isoformat()}"
+        day0 = reported_demand(found.patients, found.declared_use_m3, flow_table)
+        demand_basis, note = day0.basis, day0.note
+        if day0.basis == DemandBasis.DECLARED_USE and base_patients > 0:
+            per_patient_m3 = float(found.declared_use_m3 or 0.0) / base_patients
+        age_text = f", carried forward {offset - 1} d" if offset > 1 else ""
+        basis = f"{demand_basis} of the report of {found.report_date.isoformat()}{age_text}"
     else:
         estimate = estimates[profile.tier]
         base_patients = profile.beds * estimate.oxygen_bed_share
         mix = estimate.mix
         offset = 0
+        demand_basis = DemandBasis.ESTIMATED
         basis = f"estimate from {profile.beds} beds, tier {profile.tier}"
     if scenario.severity_mix is not None:
         mix = scenario.severity_mix
+        per_patient_m3 = None
     patients = tuple(
         base_patients * growth.factor(day, offset + day) for day in range(horizon_days)
     )
     demand = tuple(
-        round(oxygen_use_m3_per_day(((need, n * share) for need, share in mix), flow_table), 6)
+        round(
+            n * per_patient_m3
+            if per_patient_m3 is not None
+            else oxygen_use_m3_per_day(((need, n * share) for need, share in mix), flow_table),
+            6,
+        )
         for n in patients
     )
     return DemandForecast(
@@ -520,6 +716,10 @@ def _forecast(
         patients_per_day=tuple(round(n, 6) for n in patients),
         estimated=found is None,
         basis=f"{basis}; flow table {flow_table.name}",
+        demand_basis=demand_basis,
+        report_date=found.report_date if found is not None else None,
+        report_age_days=offset if found is not None else None,
+        note=note,
     )
 
 

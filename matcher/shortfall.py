@@ -114,6 +114,9 @@ class FacilityShortfall:
         Copied from the forecast: demand estimated from beds and tier.
     stock_known
         False when no supply position was given (stock taken as 0).
+    demand_known
+        Copied from the forecast: False when the demand is unknown (no usable report, no beds);
+        then nothing is required here, and that means "unknown", not "fine".
     """
 
     facility_id: str
@@ -124,6 +127,7 @@ class FacilityShortfall:
     days_of_supply: float | None
     estimated: bool
     stock_known: bool
+    demand_known: bool = True
 
 
 def compute_shortfalls(
@@ -207,6 +211,7 @@ def compute_shortfalls(
                 days_of_supply=round(stock / net_use, 3) if net_use > 0 else None,
                 estimated=forecast.estimated,
                 stock_known=position is not None,
+                demand_known=forecast.demand_known,
             )
         )
     return tuple(results)

@@ -28,7 +28,7 @@ from coordination.compliance import (
     national_compliance,
 )
 from data.reporting import LOCAL_TZ, Submission, is_on_time
-from data.schema.registry import DailyReport, Facility, Province
+from data.schema.registry import DailyReport, Facility, Province, ReportRevision
 from data.units import OxygenConversions
 
 AUG = [dt.date(2021, 8, d) for d in range(1, 32)]
@@ -121,6 +121,12 @@ def test_daily_rows_name_late_and_missing_facilities() -> None:
     )  # B's early report not counted
     assert (aug6.late_reports, aug6.late_facility_ids) == (1, ("A",))
     assert (aug7.missing_reports, aug7.missing_facility_ids) == (1, ("A",))
+    # names beside ids, same order: whom to phone
+    assert aug6.late_facility_names == aug7.missing_facility_names == ("Bệnh viện A",)
+    assert aug5.missing_facility_names == aug5.late_facility_names == ()
+    for row in rows:
+        assert len(row.missing_facility_names) == len(row.missing_facility_ids)
+        assert len(row.late_facility_names) == len(row.late_facility_ids)
     assert sum(r.missing_reports for r in rows if r.province_code == "79") == 1 + 11
     assert sum(r.missing_reports for r in rows if r.province_code == "01") == 7
     for row in rows:
@@ -185,3 +191,131 @@ def test_demand_by_province_in_m3_and_tonnes() -> None:
     assert hcmc.stock_on_hand_m3 == pytest.approx(798.7 + 60.0)
     assert hcmc.patients_on_oxygen == 10
     assert rows["01"].facilities_expected == 0 and rows["01"].facilities_without_report == ()
+
+
+# ------------------------------------------------------ issue 13: one demand figure, never zero
+
+DAY = dt.date(2021, 8, 15)
+# 10 mask + 5 IMV: patients x flows (planning) 10 x 14.4 + 5 x 43.2 = 360 m³/day; plausible
+# declared use 50.76 to 720 m³/day (matcher.demand.declared_use_band_m3).
+_PATIENTS = {"patients_cannula_mask": 10, "patients_invasive": 5}
+
+
+def _hcmc(facility_id: str, name: str, tier: int, beds: int | None) -> Facility:
+    return Facility(
+        facility_id=facility_id,
+        name=name,
+        province_code="79",
+        lon=106.7,
+        lat=10.8,
+        tier=tier,
+        beds_oxygen=beds,
+        reporting_from=dt.date(2021, 8, 1),
+    )
+
+
+DEMAND_FACILITIES = [
+    _hcmc("S", "Bệnh viện Chợ Rẫy", 3, None),  # today's report, declared use plausible
+    _hcmc("P", "Bệnh viện Nhân dân Gia Định", 2, None),  # 2-day-old report, 33,000 declared
+    _hcmc("Q", "Bệnh viện Quận 5", 2, 50),  # 3-day-old report (too old), 50 beds
+    _hcmc("R", "Bệnh viện Thủ Đức", 3, None),  # nothing at all
+]
+DEMAND_REPORTS = [
+    DailyReport(facility_id="S", report_date=DAY, oxygen_used_24h_m3=500.0, **_PATIENTS),
+    DailyReport(
+        facility_id="P",
+        report_date=DAY - dt.timedelta(days=2),
+        oxygen_used_24h_m3=33_000.0,
+        **_PATIENTS,
+    ),
+    DailyReport(
+        facility_id="Q",
+        report_date=DAY - dt.timedelta(days=3),
+        oxygen_used_24h_m3=400.0,
+        **_PATIENTS,
+    ),
+]
+
+
+def test_province_demand_follows_the_one_rule_with_its_basis() -> None:
+    (row,) = demand_by_province(
+        DEMAND_FACILITIES, DEMAND_REPORTS, report_date=DAY, conversions=OxygenConversions()
+    )
+    # Declared sum of the day's own reports, as before: S only.
+    assert row.oxygen_used_m3_per_day == 500.0 and row.facilities_reporting == 1
+    # S declared 500 (plausible); P's 33,000 is not, so 360 (carried forward 2 days); Q is
+    # estimated from 50 tier-2 beds: 30 x (0.85 x 14.4 + 0.15 x 43.2) = 561.6; R is unknown.
+    assert row.demand_m3_per_day == pytest.approx(500.0 + 360.0 + 561.6)
+    assert row.demand_lox_t_per_day == pytest.approx((500.0 + 360.0 + 561.6) / 700, abs=1e-4)
+    counts = (
+        row.facilities_declared_use,
+        row.facilities_patients_x_flows,
+        row.facilities_carried_forward,
+        row.facilities_estimated,
+        row.facilities_unknown,
+    )
+    assert counts == (1, 1, 1, 1, 1)
+    # Unknown first, then estimated, then carried forward, then the rest; names beside ids.
+    demands = row.facility_demands
+    assert [(d.facility_id, d.basis) for d in demands] == [
+        ("R", "unknown"),
+        ("Q", "estimated"),
+        ("P", "patients_x_flows"),
+        ("S", "declared_use"),
+    ]
+    unknown, estimated, carried, fresh = demands
+    assert unknown.demand_m3_per_day is None and unknown.name == "Bệnh viện Thủ Đức"
+    assert estimated.demand_m3_per_day == pytest.approx(561.6) and estimated.report_date is None
+    assert carried.carried_forward_days == 2 and carried.declared_use_m3 == 33_000.0
+    assert carried.patients_x_flows_m3 == pytest.approx(360.0) and "outside" in carried.note
+    assert (fresh.demand_m3_per_day, fresh.carried_forward_days) == (500.0, 0)
+    assert row.facilities_without_report == ("P", "Q", "R")
+    assert row.facilities_without_report_names == (
+        "Bệnh viện Nhân dân Gia Định",
+        "Bệnh viện Quận 5",
+        "Bệnh viện Thủ Đức",
+    )
+
+
+def test_province_demand_is_the_plans_day_zero() -> None:
+    from coordination.planning import (
+        PlanRequest,
+        PlanSupplier,
+        facilities_from_registry,
+        stock_reports_from_registry,
+    )
+    from coordination.planning import _project_demand as plan_demand
+
+    conversions = OxygenConversions()
+    revisions = [ReportRevision(r, 1, NOW, "test", r.content_hash()) for r in DEMAND_REPORTS]
+    request = PlanRequest(
+        "hcmc",
+        DAY + dt.timedelta(days=1),
+        facilities_from_registry(DEMAND_FACILITIES),
+        (PlanSupplier("x", "x", 106.7, 10.8, "liquid_producer", 10.0),),
+        stock_reports_from_registry(revisions, conversions),
+        horizon_days=1,
+    )
+    plan_day0 = {f.facility_id: f for f in plan_demand(request)}
+    (row,) = demand_by_province(
+        DEMAND_FACILITIES, DEMAND_REPORTS, report_date=DAY, conversions=conversions
+    )
+    for demand in row.facility_demands:
+        forecast = plan_day0[demand.facility_id]
+        assert str(forecast.demand_basis) == demand.basis
+        if demand.demand_m3_per_day is None:
+            assert not forecast.demand_known
+        else:
+            assert forecast.demand_m3_per_day[0] == pytest.approx(demand.demand_m3_per_day)
+
+
+def test_a_day_without_any_report_is_unknown_not_zero() -> None:
+    (row,) = demand_by_province(
+        DEMAND_FACILITIES[:1] + DEMAND_FACILITIES[3:],
+        [],
+        report_date=DAY,
+        conversions=OxygenConversions(),
+    )
+    assert row.demand_m3_per_day == 0.0
+    assert row.facilities_unknown == 2 == row.facilities_expected
+    assert all(d.demand_m3_per_day is None for d in row.facility_demands)

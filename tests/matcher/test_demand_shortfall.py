@@ -8,14 +8,18 @@ import pytest
 
 from data.errors import InvalidInputError
 from matcher.demand import (
+    CARRY_FORWARD_DAYS,
     OBSERVED_FLOW_TABLE,
     PLANNING_FLOW_TABLE,
     CaseScenario,
+    DemandBasis,
     FacilityProfile,
     Growth,
     OxygenNeed,
     PatientReport,
+    declared_use_band_m3,
     project_demand,
+    reported_demand,
 )
 from matcher.shortfall import NFPA99_ONE_DAY, NTF_BUFFER_20, SupplyPosition, compute_shortfalls
 
@@ -119,3 +123,111 @@ def test_buffer_rule_and_unknown_stock() -> None:
     result = compute_shortfalls([forecast], [], rule=NTF_BUFFER_20)[0]
     assert not result.stock_known
     assert result.required_m3_per_day[0] == pytest.approx(360.0 * 1.2)
+
+
+# ------------------------------------------------------------- issue 13: one demand rule, no zeros
+
+# 10 mask + 5 IMV patients: planning 10 x 14.4 + 5 x 43.2 = 360 m³; observed 10 x 8.064 +
+# 5 x 4.176 = 101.52 m³. Plausible band: 0.5 x 101.52 = 50.76 to 2 x 360 = 720 m³.
+PATIENTS = ((OxygenNeed.CANNULA_MASK, 10), (OxygenNeed.INVASIVE, 5))
+
+
+def test_declared_use_band_comes_from_the_two_flow_tables() -> None:
+    low, high = declared_use_band_m3(PATIENTS)
+    assert (low, high) == pytest.approx((50.76, 720.0))
+    assert declared_use_band_m3(()) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("declared", "basis", "demand", "note"),
+    [
+        # inside the band: the facility's own figure wins (Chợ Rẫy's case: 9,500 vs 7,920)
+        (500.0, DemandBasis.DECLARED_USE, 500.0, ""),
+        # both edges of the band are inside
+        (50.76, DemandBasis.DECLARED_USE, 50.76, ""),
+        (720.0, DemandBasis.DECLARED_USE, 720.0, ""),
+        # 33,000 m³ against 15 patients: far above twice the planning figure
+        (33_000.0, DemandBasis.PATIENTS_X_FLOWS, 360.0, "outside the plausible 51-720"),
+        # a tenth of the observed use: below half of it
+        (10.0, DemandBasis.PATIENTS_X_FLOWS, 360.0, "outside the plausible"),
+        # nothing declared
+        (None, DemandBasis.PATIENTS_X_FLOWS, 360.0, "no declared use"),
+    ],
+)
+def test_one_demand_rule(
+    declared: float | None, basis: DemandBasis, demand: float, note: str
+) -> None:
+    result = reported_demand(PATIENTS, declared)
+    assert result.basis == basis
+    assert result.demand_m3 == pytest.approx(demand)
+    assert result.patients_x_flows_m3 == pytest.approx(360.0)
+    assert note in result.note
+
+
+def test_declared_use_without_patients_is_not_taken() -> None:
+    # 1e9 m³ with zero patients (issue 13): patients x flows (0), with the reason
+    result = reported_demand((), 1e9)
+    assert result.basis == DemandBasis.PATIENTS_X_FLOWS and result.demand_m3 == 0.0
+    assert "for 0 patients" in result.note
+    assert reported_demand((), 0.0).basis == DemandBasis.DECLARED_USE
+
+
+def test_declared_use_is_day_zero_and_grows_with_patients() -> None:
+    report = PatientReport("79001", date(2021, 8, 20), PATIENTS, declared_use_m3=500.0)
+    scenario = CaseScenario(default=Growth(factors=(1.0, 2.0)))
+    forecast = project_demand(
+        PROFILES[:1], [report], start_date=START, horizon_days=2, scenario=scenario
+    )[0]
+    assert forecast.demand_basis == DemandBasis.DECLARED_USE
+    assert forecast.demand_m3_per_day == pytest.approx((500.0, 1000.0))
+    assert (forecast.report_age_days, forecast.carried_forward_days) == (1, 0)
+    # A severity mix replaces the reported mix: patients x flows under that mix.
+    mixed = CaseScenario(severity_mix=((OxygenNeed.CANNULA_MASK, 1.0),))
+    forecast = project_demand(
+        PROFILES[:1], [report], start_date=START, horizon_days=1, scenario=mixed
+    )[0]
+    assert forecast.demand_m3_per_day == pytest.approx((15 * 14.4,))
+
+
+@pytest.mark.parametrize(
+    ("report_day", "beds", "basis", "age", "day0_m3"),
+    [
+        # the day before: fresh
+        (20, 50, DemandBasis.PATIENTS_X_FLOWS, 1, 360.0),
+        # 3 days old: carried forward 2 days (CARRY_FORWARD_DAYS), still the report
+        (18, 50, DemandBasis.PATIENTS_X_FLOWS, 3, 360.0),
+        # 4 days old: too old; estimated from 50 tier-2 beds (30 x (0.85 x 14.4 + 0.15 x 43.2))
+        (17, 50, DemandBasis.ESTIMATED, None, 30 * (0.85 * 14.4 + 0.15 * 43.2)),
+        # too old and no beds: unknown, never a silent zero
+        (17, 0, DemandBasis.UNKNOWN, None, 0.0),
+    ],
+)
+def test_carry_forward_then_estimate_then_unknown(
+    report_day: int, beds: int, basis: DemandBasis, age: int | None, day0_m3: float
+) -> None:
+    assert CARRY_FORWARD_DAYS == 2
+    profile = FacilityProfile("79002", "79", 2, beds)
+    report = PatientReport("79002", date(2021, 8, report_day), PATIENTS)
+    forecast = project_demand([profile], [report], start_date=START, horizon_days=2)[0]
+    assert forecast.demand_basis == basis
+    assert forecast.report_age_days == age
+    assert forecast.demand_m3_per_day[0] == pytest.approx(day0_m3)
+    assert forecast.demand_known == (basis != DemandBasis.UNKNOWN)
+    assert forecast.estimated == (basis == DemandBasis.ESTIMATED)
+    if age is not None:
+        assert forecast.carried_forward_days == age - 1
+        assert f"report of 2021-08-{report_day}" in forecast.basis
+
+
+def test_unknown_demand_reaches_the_shortfall_as_unknown() -> None:
+    forecast = project_demand([FacilityProfile("79003", "79", 3, 0)], [], start_date=START)[0]
+    assert forecast.demand_basis == DemandBasis.UNKNOWN and "no beds" in forecast.basis
+    result = compute_shortfalls([forecast], [])[0]
+    assert not result.demand_known and result.first_shortfall_day is None
+    known = compute_shortfalls(project_demand(PROFILES, [REPORT], start_date=START), [])[0]
+    assert known.demand_known
+
+
+def test_a_bad_declared_use_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="declared_use_m3: must be a finite number"):
+        PatientReport("79001", START, (), declared_use_m3=float("nan"))
