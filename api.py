@@ -41,6 +41,7 @@ from web import (
     plans,
     registry,
     reports,
+    review,
     scenarios,
     users,
 )
@@ -57,6 +58,7 @@ API_BLUEPRINTS: tuple[ApiBlueprint, ...] = (
     registry.bp,
     reports.bp,
     approvals.bp,
+    review.bp,
     dhis2.bp,
     users.bp,
     files.bp,

@@ -26,6 +26,7 @@ from data.access import authorize
 from data.errors import MalformedInputError, PermissionDeniedError, RecordNotFoundError
 from data.reporting import LOCAL_TZ, is_on_time, month_days
 from data.schema.registry import DailyReport, ReportRevision, Role
+from data.store import ReportCheck
 from web.common import (
     API_PREFIX,
     app_state,
@@ -54,6 +55,7 @@ from web.openapi import (
     schema_ref,
 )
 from web.registry import PERIOD_QUERY, PROVINCE_QUERY
+from web.review import check_json, flags_json
 
 bp = ApiBlueprint("reports", __name__, url_prefix=API_PREFIX)
 bp.component_schemas["DailyReport"] = partial(record_schema, DailyReport, fixed=["facility_id"])
@@ -83,7 +85,11 @@ _REPORT_DATE = path_parameter("report_date", DATE_SCHEMA)
     responses={"200": OK_RESPONSE, "201": OK_RESPONSE, **_ERRORS},
 )
 def submit_report(facility_id: str) -> Response:
-    """Store a facility's report: 201 for a new revision, 200 when nothing changed."""
+    """Store a facility's report: 201 for a new revision, 200 when nothing changed.
+
+    Physically impossible values are refused (422 naming the field, the value and the limit);
+    doubtful ones are stored with flags, returned as ``warnings`` (Vietnamese and English).
+    """
     authorize_facility(facility_id, "reports:write")
     body = json_body()
     report = DailyReport.from_mapping(body, facility_id=facility_id)
@@ -99,8 +105,13 @@ def submit_report(facility_id: str) -> Response:
     )
     history = store.report_history(facility_id, report.report_date)
     payload = {
-        **_revision_json(result.revision, first_submitted_at=history[0].submitted_at),
+        **_revision_json(
+            result.revision,
+            first_submitted_at=history[0].submitted_at,
+            check=_checks(facility_id, report.report_date).get(_key(result.revision)),
+        ),
         "created": result.created,
+        "warnings": flags_json(result.flags),
     }
     response = jsonify(payload)
     response.status_code = 201 if result.created else 200
@@ -144,7 +155,10 @@ def list_facility_reports(facility_id: str) -> Response:
     revisions = current_store().latest_reports(
         date_from=date_from, date_to=date_to, facility_id=facility_id
     )
-    return jsonify({"reports": _reports_json(revisions, date_from, date_to)})
+    checks = current_store().report_checks(
+        date_from=date_from, date_to=date_to, facility_id=facility_id
+    )
+    return jsonify({"reports": _reports_json(revisions, date_from, date_to, checks)})
 
 
 @operation(
@@ -158,9 +172,14 @@ def list_facility_reports(facility_id: str) -> Response:
 def latest_report(facility_id: str, report_date: str) -> Response:
     """Return the latest revision of a facility's report of one day."""
     history = _history(facility_id, report_date)
+    checks = _checks(facility_id, history[-1].report.report_date)
     return jsonify(
         {
-            **_revision_json(history[-1], first_submitted_at=history[0].submitted_at),
+            **_revision_json(
+                history[-1],
+                first_submitted_at=history[0].submitted_at,
+                check=checks.get(_key(history[-1])),
+            ),
             "revisions": len(history),
         }
     )
@@ -178,7 +197,15 @@ def report_revisions(facility_id: str, report_date: str) -> Response:
     """Return every revision of a facility's report of one day, oldest first."""
     history = _history(facility_id, report_date)
     first = history[0].submitted_at
-    return jsonify({"revisions": [_revision_json(r, first_submitted_at=first) for r in history]})
+    checks = _checks(facility_id, history[0].report.report_date)
+    return jsonify(
+        {
+            "revisions": [
+                _revision_json(r, first_submitted_at=first, check=checks.get(_key(r)))
+                for r in history
+            ]
+        }
+    )
 
 
 def _history(facility_id: str, report_date: str) -> list[ReportRevision]:
@@ -206,7 +233,10 @@ def list_reports() -> Response:
     revisions = current_store().latest_reports(
         date_from=date_from, date_to=date_to, province_code=province_code
     )
-    return jsonify({"reports": _reports_json(revisions, date_from, date_to)})
+    checks = current_store().report_checks(
+        date_from=date_from, date_to=date_to, province_code=province_code
+    )
+    return jsonify({"reports": _reports_json(revisions, date_from, date_to, checks)})
 
 
 # ---------------------------------------------------------------------------- compliance, demand
@@ -343,7 +373,21 @@ def demand_provinces() -> Response:
 # ---------------------------------------------------------------------------- serialisation
 
 
-def _reports_json(revisions: list[Any], date_from: dt.date, date_to: dt.date) -> list[Any]:
+def _key(revision: ReportRevision) -> tuple[str, dt.date, int]:
+    return (revision.report.facility_id, revision.report.report_date, revision.revision)
+
+
+def _checks(facility_id: str, day: dt.date) -> dict[tuple[str, dt.date, int], ReportCheck]:
+    """Return the flags and reviews of every revision of one facility's report of ``day``."""
+    return current_store().report_checks(date_from=day, date_to=day, facility_id=facility_id)
+
+
+def _reports_json(
+    revisions: list[Any],
+    date_from: dt.date,
+    date_to: dt.date,
+    checks: dict[tuple[str, dt.date, int], ReportCheck],
+) -> list[Any]:
     """Serialise latest report revisions with their first submission time (on-time rule)."""
     firsts = {
         (s.facility_id, s.report_date): s.first_submitted_at
@@ -351,14 +395,19 @@ def _reports_json(revisions: list[Any], date_from: dt.date, date_to: dt.date) ->
     }
     return [
         _revision_json(
-            r, first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date))
+            r,
+            first_submitted_at=firsts.get((r.report.facility_id, r.report.report_date)),
+            check=checks.get(_key(r)),
         )
         for r in revisions
     ]
 
 
 def _revision_json(
-    revision: ReportRevision, *, first_submitted_at: dt.datetime | None = None
+    revision: ReportRevision,
+    *,
+    first_submitted_at: dt.datetime | None = None,
+    check: ReportCheck | None = None,
 ) -> dict[str, Any]:
     conversions = app_state().config.conversions
     first = first_submitted_at or revision.submitted_at
@@ -373,4 +422,5 @@ def _revision_json(
         "stock_on_hand_m3": round(revision.report.stock_on_hand_m3(conversions), 3),
         "generated": revision.generated,
         "source": revision.source,
+        **check_json(check),
     }

@@ -166,12 +166,30 @@ report_revisions = Table(
     # reports are generated=True with the generator named in source (migration 0002).
     Column("generated", Boolean, nullable=False, server_default=false()),
     Column("source", Text, nullable=True),
+    # What the plausibility rules flagged when the revision was stored (data.plausibility,
+    # migration 0003): a list of findings; [] when none; NULL for revisions stored before the
+    # rules existed or generated ones, which were not checked.
+    Column("flags", JSON, nullable=True),
     UniqueConstraint(
         "facility_id", "report_date", "revision", name="uq_report_revisions_facility_date_revision"
     ),
     Index("ix_report_revisions_report_date", "report_date"),
 )
 """Append-only: triggers in the migration refuse UPDATE and DELETE."""
+
+report_reviews = Table(
+    "report_reviews",
+    metadata,
+    Column("review_id", Integer, primary_key=True, autoincrement=True),
+    Column("revision_id", Integer, ForeignKey("report_revisions.revision_id"), nullable=False),
+    Column("decision", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reviewed_by", String(100), nullable=False),
+    Column("reviewed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_report_reviews_revision_id", "revision_id"),
+)
+"""A province officer's decision on a flagged revision (accepted, or correction requested); the
+latest row of a revision is its state. Append-only: triggers in migration 0003."""
 
 users = Table(
     "users",

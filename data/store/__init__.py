@@ -6,7 +6,8 @@ Report revisions and audit rows are append-only (database triggers refuse UPDATE
 
 :class:`Store` is composed of one part per concern, each in its own module over the same engine and
 clock (:mod:`data.store.base`): registry records and provinces (:mod:`~data.store.registry`), daily
-reports and their revisions (:mod:`~data.store.reports`), approval and locking of days
+reports and their revisions (:mod:`~data.store.reports`), their plausibility flags and the
+province officers' reviews (:mod:`~data.store.reviews`), approval and locking of days
 (:mod:`~data.store.approvals`), users and tokens (:mod:`~data.store.users`) and the audit trail
 (:mod:`~data.store.audit`). Rows become records in :mod:`data.store.rows`.
 """
@@ -18,12 +19,31 @@ from data.store.audit import AuditEvent, AuditStore
 from data.store.base import utc_now
 from data.store.registry import RegistryStore
 from data.store.reports import ReportStore, SubmissionResult
+from data.store.reviews import (
+    ReportCheck,
+    Review,
+    ReviewDecision,
+    ReviewItem,
+    ReviewStatus,
+    ReviewStore,
+)
 from data.store.users import UserStore
 
-__all__ = ["Approval", "AuditEvent", "Store", "SubmissionResult", "utc_now"]
+__all__ = [
+    "Approval",
+    "AuditEvent",
+    "ReportCheck",
+    "Review",
+    "ReviewDecision",
+    "ReviewItem",
+    "ReviewStatus",
+    "Store",
+    "SubmissionResult",
+    "utc_now",
+]
 
 
-class Store(RegistryStore, ReportStore, ApprovalStore, UserStore, AuditStore):
+class Store(RegistryStore, ReportStore, ReviewStore, ApprovalStore, UserStore, AuditStore):
     """Repository functions over one database.
 
     Parameters

@@ -3,6 +3,12 @@
 A report is stored as a new revision only when its content differs from the latest one; a
 province's approved (locked) day refuses changes; an Idempotency-Key makes a retried request
 return its first answer. Generated (seed) reports go through the same rules in bulk.
+
+Every submitted report (one by one, or in a batch: the CSV, XLSX and DHIS2 importers) passes the
+plausibility rules of :mod:`data.plausibility` here, where reports enter the store: a physically
+impossible value is refused (nothing stored), doubtful ones are stored with the revision as
+flags, for a province officer's review (:mod:`data.store.reviews`). Generated (seed) reports are
+not checked: they are labelled generated wherever they are shown.
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from data.errors import (
     InvalidInputError,
     RecordNotFoundError,
 )
+from data.plausibility import DEFAULT_LIMITS, Finding, PlausibilityResult, check_report
 from data.reporting import Submission, local_date
-from data.schema.registry import DailyReport, ReportRevision
+from data.schema.registry import DailyReport, Facility, ReportRevision
 from data.store.approvals import refuse_if_locked
 from data.store.base import StoreBase
-from data.store.rows import aware_utc, inserted_id, revision_from_row, to_row
+from data.store.rows import aware_utc, from_row, inserted_id, revision_from_row, to_row
 
 _WRITE_RETRIES = 3
 
@@ -37,12 +44,38 @@ class SubmissionResult:
 
     ``created`` is False when the content equalled the latest revision (nothing stored);
     ``replayed`` is True when the answer comes from an earlier request with the same
-    Idempotency-Key.
+    Idempotency-Key. ``flags`` are the plausibility flags stored with the revision (the
+    warnings to show the submitter; empty when none or never checked).
     """
 
     revision: ReportRevision
     created: bool
     replayed: bool = False
+    flags: tuple[Finding, ...] = ()
+
+
+class _RefusedReportError(Exception):
+    """Control flow only: a report broke a refusal rule (turned into InvalidInputError)."""
+
+    def __init__(self, report: DailyReport, result: PlausibilityResult) -> None:
+        super().__init__(f"{report.facility_id}/{report.report_date}")
+        self.report = report
+        self.result = result
+
+
+def flags_of_row(row: Any) -> tuple[Finding, ...]:
+    """Return the plausibility flags stored in a ``report_revisions`` row."""
+    return tuple(Finding.from_dict(item) for item in row["flags"] or ())
+
+
+def _refusal_error(refused: list[tuple[int | None, _RefusedReportError]]) -> InvalidInputError:
+    """Build the 422 of refused reports: ``field: reason`` per finding (batch: ``reports[n].``)."""
+    problems = [
+        finding.problem() if position is None else f"reports[{position}].{finding.problem()}"
+        for position, error in refused
+        for finding in error.result.refusals
+    ]
+    return InvalidInputError.from_problems("report (physically impossible values)", problems)
 
 
 def _replayed_submission(
@@ -73,23 +106,50 @@ def _replayed_submission(
     row = connection.execute(
         select(report_revisions).where(report_revisions.c.revision_id == earlier.revision_id)
     ).one()
-    return SubmissionResult(revision_from_row(row._mapping), created=earlier.created, replayed=True)
+    return SubmissionResult(
+        revision_from_row(row._mapping),
+        created=earlier.created,
+        replayed=True,
+        flags=flags_of_row(row._mapping),
+    )
 
 
-def _province_of_facility(connection: Connection, facility_id: str) -> str:
-    """Return the province code of a facility.
+def _facility_record(connection: Connection, facility_id: str) -> Facility:
+    """Return a facility's record.
 
     Raises
     ------
     RecordNotFoundError
         If there is no facility ``facility_id``.
     """
-    facility = connection.execute(
-        select(facilities.c.province_code).where(facilities.c.facility_id == facility_id)
+    row = connection.execute(
+        select(facilities).where(facilities.c.facility_id == facility_id)
     ).first()
-    if facility is None:
+    if row is None:
         raise RecordNotFoundError(f"facility_id: no facility {facility_id!r}")
-    return str(facility.province_code)
+    return from_row(Facility, row._mapping)
+
+
+def _recent_reports(connection: Connection, report: DailyReport) -> list[DailyReport]:
+    """Return the latest revision of each of the facility's reports of the days before."""
+    first = report.report_date - dt.timedelta(days=DEFAULT_LIMITS.history_days)
+    rows = connection.execute(
+        select(report_revisions).where(
+            and_(
+                report_revisions.c.facility_id == report.facility_id,
+                report_revisions.c.report_date >= first,
+                report_revisions.c.report_date < report.report_date,
+            )
+        )
+    )
+    latest: dict[dt.date, Any] = {}
+    for row in rows:
+        mapping = row._mapping
+        if mapping["report_date"] not in latest or (
+            latest[mapping["report_date"]]["revision"] < mapping["revision"]
+        ):
+            latest[mapping["report_date"]] = mapping
+    return [from_row(DailyReport, mapping) for mapping in latest.values()]
 
 
 def _generated_item_problems(
@@ -200,7 +260,9 @@ class ReportStore(StoreBase):
         RecordNotFoundError
             If the facility does not exist.
         InvalidInputError
-            If ``report_date`` is after tomorrow (Asia/Ho_Chi_Minh).
+            If ``report_date`` is after tomorrow (Asia/Ho_Chi_Minh), or a value is physically
+            impossible (:mod:`data.plausibility`: each problem names the field, the value and
+            the limit); nothing is stored.
         IdempotencyKeyReusedError
             If the key was used before with a different request.
         LockedError
@@ -224,6 +286,8 @@ class ReportStore(StoreBase):
                 return self._submit_once(
                     report, content_hash, now, submitted_by, user_id, idempotency_key, request_hash
                 )
+            except _RefusedReportError as refused:
+                raise _refusal_error([(None, refused)]) from None
             except IntegrityError as error:
                 text = str(error.orig)
                 if "idempotency" in text:
@@ -240,10 +304,14 @@ class ReportStore(StoreBase):
     ) -> list[SubmissionResult]:
         """Submit many reports in one transaction: all are stored, or none.
 
+        Each report is checked against the facility's history as stored so far, earlier reports
+        of the batch included.
+
         Raises
         ------
         RecordNotFoundError, InvalidInputError
-            As :meth:`submit_report`, for the first bad report (nothing is stored).
+            As :meth:`submit_report`, for the first bad report (nothing is stored); physically
+            impossible values are all listed, each as ``reports[<position from 1>].<field>``.
         """
         now = self.clock()
         tomorrow = local_date(now) + dt.timedelta(days=1)
@@ -252,13 +320,29 @@ class ReportStore(StoreBase):
             raise InvalidInputError(
                 f"report_date: must not be after tomorrow ({tomorrow}), got {late[0].report_date}"
             )
+        refused: list[tuple[int | None, _RefusedReportError]] = []
+        results: list[SubmissionResult] = []
         with self._write() as connection:
-            return [
-                self._submit_in(
-                    connection, report, report.content_hash(), now, submitted_by, None, None, None
-                )
-                for report in reports
-            ]
+            for position, report in enumerate(reports, start=1):
+                try:
+                    results.append(
+                        self._submit_in(
+                            connection,
+                            report,
+                            report.content_hash(),
+                            now,
+                            submitted_by,
+                            None,
+                            None,
+                            None,
+                        )
+                    )
+                except _RefusedReportError as error:
+                    refused.append((position, error))
+            if refused:
+                # Raised inside the transaction: the reports stored before are rolled back.
+                raise _refusal_error(refused)
+        return results
 
     def _submit_once(
         self,
@@ -297,9 +381,8 @@ class ReportStore(StoreBase):
             replayed = _replayed_submission(connection, user_id, idempotency_key, request_hash)
             if replayed is not None:
                 return replayed
-        refuse_if_locked(
-            connection, _province_of_facility(connection, report.facility_id), report.report_date
-        )
+        facility = _facility_record(connection, report.facility_id)
+        refuse_if_locked(connection, facility.province_code, report.report_date)
         latest = connection.execute(
             select(report_revisions)
             .where(
@@ -314,7 +397,12 @@ class ReportStore(StoreBase):
         if latest is not None and latest.content_hash == content_hash:
             revision_id, created = latest.revision_id, False
             result = revision_from_row(latest._mapping)
+            flags = flags_of_row(latest._mapping)
         else:
+            check = check_report(report, facility, _recent_reports(connection, report))
+            if check.refused:
+                raise _RefusedReportError(report, check)
+            flags = check.flags
             number = 1 if latest is None else latest.revision + 1
             values = to_row(report)
             revision_id = inserted_id(
@@ -327,6 +415,7 @@ class ReportStore(StoreBase):
                         submitted_by=submitted_by,
                         generated=False,
                         source=None,
+                        flags=[finding.to_dict() for finding in flags],
                     )
                 )
             )
@@ -338,7 +427,11 @@ class ReportStore(StoreBase):
                 "submit" if number == 1 else "correct",
                 "reports",
                 f"{report.facility_id}/{report.report_date}",
-                {"revision": number, "content_hash": content_hash},
+                {
+                    "revision": number,
+                    "content_hash": content_hash,
+                    "flags": [finding.rule_id for finding in flags],
+                },
             )
         if idempotency_key is not None:
             connection.execute(
@@ -351,7 +444,7 @@ class ReportStore(StoreBase):
                     created_at=now,
                 )
             )
-        return SubmissionResult(result, created=created)
+        return SubmissionResult(result, created=created, flags=flags)
 
     def load_generated_reports(
         self,

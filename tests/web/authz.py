@@ -177,6 +177,14 @@ OPERATIONS: dict[str, Spec] = {
     "POST /approvals/{province_code}/{report_date}/unlock": Spec(
         Kind.OBJECT, days="locked", body=lambda owner: {"reason": f"sửa {owner.canary}"}
     ),
+    # review of flagged reports (province officers)
+    "GET /review/reports": Spec(Kind.COLLECTION),
+    "POST /review/reports/{facility_id}/{report_date}/accept": Spec(
+        Kind.OBJECT, body=lambda owner: {"reason": f"đã gọi xác nhận {owner.canary}"}
+    ),
+    "POST /review/reports/{facility_id}/{report_date}/correction": Spec(
+        Kind.OBJECT, body=lambda owner: {"reason": f"sửa số bệnh nhân {owner.canary}"}
+    ),
     # DHIS2
     "GET /dhis2/dataValueSets.{ext}": Spec(Kind.COLLECTION),
     "POST /dhis2/dataValueSets": Spec(Kind.CREATE, body=lambda owner: owner.dhis2_import),
