@@ -44,7 +44,6 @@ from matcher.demand import (
     CARRY_FORWARD_DAYS,
     PLANNING_FLOW_TABLE,
     CaseScenario,
-    DemandBasis,
     DemandForecast,
     FacilityProfile,
     FlowTable,
@@ -616,78 +615,6 @@ def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
     return {"flows.csv": flows.getvalue(), "facilities.csv": facilities.getvalue()}
 
 
-def _reporting_line(plan: CoordinatorPlan) -> str:
-    """Say how many facilities reported on the plan's reporting day, or that none did and when."""
-    request = plan.request
-    reporting_day = request.start_date - dt.timedelta(days=1)
-    reported = {r.facility_id for r in request.reports if r.report_date == reporting_day}
-    if reported:
-        return (
-            f"reports of {reporting_day.isoformat()}: {len(reported)} of "
-            f"{len(request.facilities)} facilities"
-        )
-    last = last_report_dates(request)
-    if not last:
-        return (
-            f"NO REPORTS for {reporting_day.isoformat()} (the reporting day of this plan) "
-            "and none before it: demand is estimated or unknown everywhere"
-        )
-    latest = max(last.values())
-    count = sum(day == latest for day in last.values())
-    return (
-        f"NO REPORTS for {reporting_day.isoformat()} (the reporting day of this plan); the "
-        f"latest day with reports is {latest.isoformat()} ({_count(count)})"
-    )
-
-
-def _basis_line(rows: Sequence[Mapping[str, Any]]) -> str:
-    count = defaultdict(int, {str(b): 0 for b in DemandBasis})
-    for r in rows:
-        count[r["demand_basis"]] += 1
-    carried = sum((r["carried_forward_days"] or 0) > 0 for r in rows)
-    return (
-        f"  demand basis (facilities): declared use {count[DemandBasis.DECLARED_USE]}, patients "
-        f"x flows {count[DemandBasis.PATIENTS_X_FLOWS]}, estimated from beds x tier "
-        f"{count[DemandBasis.ESTIMATED]}, UNKNOWN {count[DemandBasis.UNKNOWN]}; reports carried "
-        f"forward {carried} (up to {CARRY_FORWARD_DAYS} days)"
-    )
-
-
-def _unknown_and_stale_lines(rows: Sequence[Mapping[str, Any]], largest: int) -> list[str]:
-    """List facilities whose demand is unknown, estimated or carried forward: unknown first."""
-    rank = {DemandBasis.UNKNOWN.value: 0, DemandBasis.ESTIMATED.value: 1}
-    doubtful = sorted(
-        (r for r in rows if r["demand_basis"] in rank or (r["carried_forward_days"] or 0) > 0),
-        key=lambda r: (
-            rank.get(r["demand_basis"], 2),
-            -(r["carried_forward_days"] or 0),
-            r["last_report_date"] or "",
-        ),
-    )
-    unknown = sum(r["demand_basis"] == DemandBasis.UNKNOWN for r in rows)
-    lines = [
-        f"\nfacilities with unknown or stale demand: {len(doubtful)} "
-        f"(unknown {unknown}: their need is not in any total below)"
-    ]
-    # Every unknown facility is someone to phone; list them, within reason (the CSV has all).
-    shown = max(largest, min(unknown, 3 * largest))
-    for r in doubtful[:shown]:
-        last = r["last_report_date"] or "never"
-        if r["demand_basis"] == DemandBasis.UNKNOWN:
-            what = "UNKNOWN demand (no recent report, no beds)"
-        elif r["demand_basis"] == DemandBasis.ESTIMATED:
-            what = f"estimated {r['demand_m3']:,.0f} m³ from beds"
-        else:
-            what = (
-                f"{r['demand_basis']} carried forward {r['carried_forward_days']} d"
-                f" ({r['demand_m3']:,.0f} m³)"
-            )
-        lines.append(f"  {r['name'][:44]:<44} {what}; last report {last}")
-    if len(doubtful) > shown:
-        lines.append(f"  ... and {len(doubtful) - shown} more (facilities.csv)")
-    return lines
-
-
 def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     """Return a text summary a coordinator can read: data gaps first, then who is short.
 
@@ -696,82 +623,9 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     unknown, estimated or carried forward are listed before the shortfalls, and every total says
     how many facilities it leaves out because their demand is unknown.
     """
-    rows = _facility_row_dicts(plan)
-    totals = plan.allocation.totals
-    request = plan.request
-    unknown = sum(not r["demand_known"] for r in rows)
-    left_out = f"; demand UNKNOWN for {_count(unknown)}, not included" if unknown else ""
-    lines = [
-        f"Plan for {request.region_id}, {request.start_date.isoformat()} + "
-        f"{request.horizon_days} days: {_reporting_line(plan)}; "
-        f"{len(request.facilities)} facilities, {len(request.suppliers)} suppliers",
-        f"  demand {totals.demand_m3:,.0f} m³ (needs beyond stock and safety stock), delivered "
-        f"{totals.delivered_m3:,.0f} m³, unmet {totals.unmet_m3:,.0f} m³"
-        + (
-            " (" + ", ".join(f"{r}: {q:,.0f}" for r, q in totals.unmet_m3_by_reason) + ")"
-            if totals.unmet_m3_by_reason
-            else ""
-        )
-        + left_out,
-        _basis_line(rows),
-        f"  solver {plan.allocation.solver} ({plan.allocation.solver_status}) in "
-        f"{plan.allocation.run_time_s:.2f} s; estimated demand for "
-        f"{sum(r['demand_estimated'] for r in rows)} facilities without a recent report",
-    ]
-    lines += _unknown_and_stale_lines(rows, largest)
-    short = sorted(
-        (r for r in rows if r["first_shortfall_day"] is not None),
-        key=lambda r: (r["first_shortfall_day"], -r["shortfall_m3"]),
-    )
-    lines.append(
-        f"\nfacilities short within the horizon: {len(short)}"
-        + (f" (and {_count(unknown)} with unknown demand: maybe short too)" if unknown else "")
-    )
-    for r in short[:largest]:
-        dos = "-" if r["days_of_supply"] is None else f"{r['days_of_supply']:.1f}"
-        lines.append(
-            f"  day {r['first_shortfall_day']}: {r['name'][:44]:<44} "
-            f"short {r['shortfall_m3']:>8,.0f} m³"
-            f"  days of supply {dos:>5}  unmet {r['unmet_m3']:>7,.0f} m³"
-        )
-    lines += _district_lines(rows)
-    names = {f.facility_id: f.name for f in request.facilities}
-    supplier_names = {s.supplier_id: s.name for s in request.suppliers}
-    biggest = sorted(plan.allocation.flows, key=lambda f: -f.quantity_m3)[:largest]
-    lines.append("\nlargest flows")
-    for flow in biggest:
-        lines.append(
-            f"  day {flow.day}: {supplier_names[flow.supplier_id][:34]:<34} -> "
-            f"{names[flow.facility_id][:34]:<34} {flow.quantity_m3:>7,.0f} m³ "
-            f"({flow.quantity:,.1f} {flow.unit}, {flow.travel_time_s / 60:.0f} min)"
-        )
-    lines.append(f"\n{_ATTRIBUTION}")
-    return "\n".join(lines)
+    from coordination.plan_text import summary_text
 
-
-def _count(facilities: int) -> str:
-    return f"{facilities} facility" if facilities == 1 else f"{facilities} facilities"
-
-
-def _district_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    by_district: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
-    for r in rows:
-        entry = by_district[r["district"] or "(district not recorded)"]
-        entry[0] += 1 if r["first_shortfall_day"] is not None else 0
-        entry[1] += r["shortfall_m3"]
-        entry[2] += r["unmet_m3"]
-        entry[3] += 0 if r["demand_known"] else 1
-    lines = [
-        "\nby district: facilities short, shortfall m³, unmet m³, facilities with unknown demand"
-    ]
-    for district, (count, shortfall, unmet, unknown) in sorted(
-        by_district.items(), key=lambda kv: -kv[1][1]
-    ):
-        lines.append(
-            f"  {district[:40]:<40} {int(count):>4} {shortfall:>10,.0f} {unmet:>9,.0f}"
-            f" {int(unknown):>4}"
-        )
-    return lines
+    return summary_text(plan, largest=largest)
 
 
 def replace_request(request: PlanRequest, **changes: Any) -> PlanRequest:
