@@ -65,6 +65,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "scenarios:read",
             "approvals:read",
             "approvals:write",
+            "reviews:read",
+            "reviews:write",
             "routes:read",
             "routes:write",
         }
@@ -77,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "demand:read",
             "audit:read",
             "approvals:read",
+            "reviews:read",
         }
     ),
     Role.DISPATCHER: frozenset(
@@ -120,6 +123,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "imports:write",
             "approvals:read",
             "approvals:write",
+            "reviews:read",
+            "reviews:write",
         }
     ),
 }
@@ -135,6 +140,7 @@ SCOPED_COLLECTIONS = frozenset(
         "demand",
         "imports",
         "approvals",
+        "reviews",
         "plans",
         "routes",
         "scenarios",

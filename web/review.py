@@ -2,8 +2,9 @@
 
 Reports whose values the plausibility rules doubt (:mod:`data.plausibility`) are stored with
 flags; an officer of the facility's province lists them, most serious first, and accepts each
-with a reason or asks the facility for a correction. Both decisions are audited. Scoped like the
-approval of days (``approvals:read``, ``approvals:write``).
+with a reason or asks the facility for a correction. Both decisions are audited. Scoped by
+province, with permissions of their own: ``reviews:read`` (coordinators, the ministry, admins)
+and ``reviews:write`` (coordinators, admins).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ _DECISION_BODY = {
 )
 def review_queue() -> Response:
     """Return the latest flagged revisions of a period (default: the last 30 days)."""
-    province_code = scoped_province("approvals:read")
+    province_code = scoped_province("reviews:read")
     date_from, date_to = query_period(30)
     raw = request.args.get("status", ReviewStatus.UNREVIEWED.value)
     if raw not in _STATUSES:
@@ -123,7 +124,7 @@ def request_correction(facility_id: str, report_date: str) -> Response:
 
 def _decide(facility_id: str, report_date: str, decision: ReviewDecision) -> Response:
     day = path_date(report_date)
-    authorize_facility(facility_id, "approvals:write")
+    authorize_facility(facility_id, "reviews:write")
     reason, revision = _decision_body(json_body())
     review = current_store().review_report(
         facility_id,
