@@ -14,6 +14,7 @@ import shutil
 import threading
 import urllib.request
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -333,8 +334,11 @@ def test_run_a_plan_then_run_and_compare_a_scenario(
     assert not page.is_hidden("#plan-panel") and page.is_hidden("#routes-form")
 
     # The compliance rate is already a percentage in the API (88.17 -> "88,2 %", Vietnamese style).
+    # The page rounds as Intl.NumberFormat does, half away from zero (86.25 -> "86,3"); Python's
+    # format rounds the binary value half to even (86.25 -> "86.2"), hence Decimal.
     (rate_row,) = _http(api + "/compliance/daily?province_code=79", token)["rows"]
-    rate = f"{rate_row['reporting_rate']:.1f}".replace(".", ",") + " %"
+    tenths = Decimal(str(rate_row["reporting_rate"])).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    rate = f"{tenths}".replace(".", ",") + " %"
     assert page.inner_text("#compliance-rows tbody tr").split("\t")[-1] == rate
 
     # Run a plan: the date comes from the compliance panel (the server's today, 20 Aug 2021).
