@@ -27,6 +27,7 @@ from data.errors import MalformedInputError, PermissionDeniedError, RecordNotFou
 from data.reporting import LOCAL_TZ, is_on_time, month_days
 from data.schema.registry import DailyReport, ReportRevision, Role
 from data.store import ReportCheck
+from matcher.demand import CARRY_FORWARD_DAYS
 from web.common import (
     API_PREFIX,
     app_state,
@@ -343,17 +344,25 @@ def compliance_monthly() -> Response:
     bp,
     "GET",
     "/demand/provinces",
-    summary="Declared oxygen use by province (m³/day, t/day liquid)",
+    summary="Oxygen demand by province (m³/day, t/day liquid), with each facility's basis",
     parameters=[PROVINCE_QUERY, query_parameter("date", DATE_SCHEMA)],
     responses=_OK,
 )
 def demand_provinces() -> Response:
-    """Return the oxygen use the reports of one day declare, per province."""
+    """Return each province's demand on one day under the plans' rule, and the declared use.
+
+    Reports of the :data:`~matcher.demand.CARRY_FORWARD_DAYS` days before ``date`` are fetched
+    too: a facility that reported yesterday is "carried forward", as in a plan's day 0.
+    """
     province_code = scoped_province("demand:read")
     day = query_date("date", today())
     conversions = app_state().config.conversions
     store = current_store()
-    revisions = store.latest_reports(date_from=day, date_to=day, province_code=province_code)
+    revisions = store.latest_reports(
+        date_from=day - dt.timedelta(days=CARRY_FORWARD_DAYS),
+        date_to=day,
+        province_code=province_code,
+    )
     rows = demand_by_province(
         store.list_facilities(province_code=province_code),
         [r.report for r in revisions],
