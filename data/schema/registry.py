@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Self
 
 from data.errors import InvalidInputError, MalformedInputError
 from data.schema.cell_values import parse_value
+from data.schema.contacts import email_problem, normalise_email, normalise_phone, phone_problem
 from data.schema.number_text import NumberLocale
 from data.units import OxygenConversions
 
@@ -338,6 +339,23 @@ def _check_lon_lat(problems: list[str], lon: Any, lat: Any, *, optional: bool = 
     _check_range(problems, "lat", lat, -90.0, 90.0, optional=False)
 
 
+def _check_contacts(record: Any, problems: list[str]) -> None:
+    """Check a record's contact fields, and store its phone and e-mail in their normal form."""
+    _check_text(problems, "contact_name", record.contact_name, optional=True)
+    for name, problem, normalise in (
+        ("contact_phone", phone_problem, normalise_phone),
+        ("contact_email", email_problem, normalise_email),
+    ):
+        value = getattr(record, name)
+        if not isinstance(value, str):
+            continue  # None, or a wrong type that _check reports
+        found = problem(name, value)
+        if found is None:
+            object.__setattr__(record, name, normalise(value))
+        else:
+            problems.append(found)
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -399,6 +417,11 @@ class Facility(RegistryRecord):
         Dates (inclusive) between which the facility must send daily reports; None means open.
     source
         Where the record comes from; generated or assumed values say so here.
+    contact_name, contact_phone, contact_email
+        The focal person (đầu mối) to call about reports and deliveries: name, phone and e-mail,
+        each optional. The phone is a Vietnamese number typed in any usual way and stored in its
+        normalised national form (``028 3855 4137``, ``0903 123 456``; see
+        :mod:`data.schema.contacts`); the e-mail's domain is stored in lower case.
     """
 
     facility_id: str
@@ -424,6 +447,9 @@ class Facility(RegistryRecord):
     reporting_from: dt.date | None = None
     reporting_until: dt.date | None = None
     source: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -463,6 +489,7 @@ class Facility(RegistryRecord):
                 f"({self.reporting_from}), got {self.reporting_until}"
             )
         _check_text(problems, "source", self.source, optional=True)
+        _check_contacts(self, problems)
         self._check(problems)
 
     def expected_on(self, day: dt.date) -> bool:
@@ -492,6 +519,8 @@ class Supplier(RegistryRecord):
         Storage: tonnes of liquid, number of cylinders.
     source
         Where the figures come from (a URL); generated or assumed values say so.
+    contact_name, contact_phone, contact_email
+        The focal person to call about supply, as for :class:`Facility`.
     """
 
     supplier_id: str
@@ -506,6 +535,9 @@ class Supplier(RegistryRecord):
     liquid_storage_t: float | None = None
     cylinder_storage: int | None = None
     source: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -520,6 +552,7 @@ class Supplier(RegistryRecord):
         for product in self.products if isinstance(self.products, tuple) else ():
             _check_text(problems, "products", product, limit=60)
         _check_text(problems, "source", self.source, optional=True, limit=1000)
+        _check_contacts(self, problems)
         self._check(problems)
 
 
