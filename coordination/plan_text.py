@@ -16,7 +16,8 @@ from coordination.planning import (
     _facility_row_dicts,
     last_report_dates,
 )
-from matcher.demand import CARRY_FORWARD_DAYS, DemandBasis
+from data.schema.documents import PlanFacilityRow
+from matcher.demand import DemandBasis
 
 
 def _reporting_line(plan: CoordinatorPlan) -> str:
@@ -43,7 +44,7 @@ def _reporting_line(plan: CoordinatorPlan) -> str:
     )
 
 
-def _basis_line(rows: Sequence[Mapping[str, Any]]) -> str:
+def _basis_line(rows: Sequence[Mapping[str, Any]], carry_forward_days: int) -> str:
     count = defaultdict(int, {str(b): 0 for b in DemandBasis})
     for r in rows:
         count[r["demand_basis"]] += 1
@@ -52,7 +53,7 @@ def _basis_line(rows: Sequence[Mapping[str, Any]]) -> str:
         f"  demand basis (facilities): declared use {count[DemandBasis.DECLARED_USE]}, patients "
         f"x flows {count[DemandBasis.PATIENTS_X_FLOWS]}, estimated from beds x tier "
         f"{count[DemandBasis.ESTIMATED]}, UNKNOWN {count[DemandBasis.UNKNOWN]}; reports carried "
-        f"forward {carried} (up to {CARRY_FORWARD_DAYS} days)"
+        f"forward {carried} (up to {carry_forward_days} days)"
     )
 
 
@@ -91,13 +92,38 @@ def _unknown_and_stale_lines(rows: Sequence[Mapping[str, Any]], largest: int) ->
     return lines
 
 
+def _in_doubt_lines(rows: Sequence[PlanFacilityRow], largest: int) -> list[str]:
+    """List report values the plan did not take at face value: facility, field, used instead."""
+    doubtful = [r for r in rows if r.get("replaced_values")]
+    if not doubtful:
+        return []
+    lines = [
+        f"\nreports in doubt (unreviewed flags or correction requested; not taken at face "
+        f"value): {_count(len(doubtful))}"
+    ]
+    shown = 3 * largest
+    for r in doubtful[:shown]:
+        for v in r.get("replaced_values", []):
+            used = "UNKNOWN" if v["used_m3"] is None else f"{v['used_m3']:,.0f} m³"
+            lines.append(
+                f"  {r['name'][:44]:<44} {v['field']} of {v['report_date']}: declared "
+                f"{v['declared_m3']:,.0f} m³, used {used} ({v['used_basis']}); "
+                f"{', '.join(v['rule_ids'])}, {v['review_status'].replace('_', ' ')}"
+            )
+    if len(doubtful) > shown:
+        lines.append(f"  ... and {len(doubtful) - shown} more (facilities.csv, replaced_values)")
+    return lines
+
+
 def summary_text(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     """Return a text summary a coordinator can read: data gaps first, then who is short.
 
     The first line says how many facilities reported on the plan's reporting day (the day before
-    ``start_date``), or that none did and which day last had reports. Facilities whose demand is
-    unknown, estimated or carried forward are listed before the shortfalls, and every total says
-    how many facilities it leaves out because their demand is unknown.
+    ``start_date``), or that none did and which day last had reports. Report values in doubt
+    (unreviewed flags, corrections asked for) come next, each with what the plan used instead;
+    then facilities whose demand is unknown, estimated or carried forward, before the
+    shortfalls; every total says how many facilities it leaves out because their demand is
+    unknown.
     """
     rows = _facility_row_dicts(plan)
     totals = plan.allocation.totals
@@ -116,11 +142,12 @@ def summary_text(plan: CoordinatorPlan, *, largest: int = 8) -> str:
             else ""
         )
         + left_out,
-        _basis_line(rows),
+        _basis_line(rows, request.demand_rule.carry_forward_days),
         f"  solver {plan.allocation.solver} ({plan.allocation.solver_status}) in "
         f"{plan.allocation.run_time_s:.2f} s; estimated demand for "
         f"{sum(r['demand_estimated'] for r in rows)} facilities without a recent report",
     ]
+    lines += _in_doubt_lines(rows, largest)
     lines += _unknown_and_stale_lines(rows, largest)
     short = sorted(
         (r for r in rows if r["first_shortfall_day"] is not None),

@@ -19,11 +19,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
 from coordination.compliance import oxygen_beds, report_patients
+from coordination.report_doubts import (
+    doubt_reason,
+    doubts_of_check,
+    replaced_values,
+    reports_by_facility,
+    stock_used_m3,
+)
 from data.errors import InvalidInputError
 from data.region import Region
 from data.schema.allocation import (
@@ -36,15 +43,16 @@ from data.schema.allocation import (
     Supplier,
     SupplierCapacity,
 )
-from data.schema.documents import PlanDocument, PlanFacilityRow
+from data.schema.documents import PlanDocument, PlanFacilityRow, ReplacedValue
 from data.schema.network import Place, TravelMatrix
 from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
 from matcher.allocation import allocate_supply
 from matcher.demand import (
-    CARRY_FORWARD_DAYS,
+    DEFAULT_DEMAND_RULE,
     PLANNING_FLOW_TABLE,
     CaseScenario,
     DemandForecast,
+    DemandRule,
     FacilityProfile,
     FlowTable,
     OxygenNeed,
@@ -119,6 +127,31 @@ class StockReport:
     expected_deliveries_m3: float = 0.0
     #: Declared use in the 24 h before the report (m³ gas); None when not given.
     declared_use_m3: float | None = None
+    #: ``(field, rule id)`` pairs a plan must not take at face value (unreviewed flags, or a
+    #: correction asked for); empty when the report is unflagged or its flags were accepted.
+    doubts: tuple[tuple[str, str], ...] = ()
+    #: ``unflagged``, ``unreviewed``, ``accepted`` or ``correction_requested``.
+    review_status: str = "unflagged"
+
+    @property
+    def fields_in_doubt(self) -> frozenset[str]:
+        """Report fields in doubt (``oxygen_used_24h_m3``, ``liquid_stock_l``, ...)."""
+        return frozenset(field for field, _ in self.doubts)
+
+    def doubt_reason(self, fields: Sequence[str]) -> str:
+        """Say why ``fields`` are in doubt (flags and review status), ``""`` if they are not."""
+        rules = sorted({rule for field, rule in self.doubts if field in fields})
+        return doubt_reason(rules, self.review_status) if rules else ""
+
+    @property
+    def use_in_doubt(self) -> str:
+        """Why the declared use is in doubt, ``""`` when it is not."""
+        return self.doubt_reason(("oxygen_used_24h_m3",))
+
+    @property
+    def stock_in_doubt(self) -> bool:
+        """True when the liquid or cylinder stock is in doubt."""
+        return bool(self.fields_in_doubt & {"liquid_stock_l", "cylinders_full"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +174,8 @@ class PlanRequest:
     #: Each facility's last report date before ``start_date``, of any age (to show how old the
     #: data is); facilities not listed fall back to ``reports``.
     last_report_dates: tuple[tuple[str, dt.date], ...] = ()
+    #: Carry-forward window and declared-use band (``matcher.demand.DemandRule``, validated).
+    demand_rule: DemandRule = DEFAULT_DEMAND_RULE
 
     def __post_init__(self) -> None:
         problems = []
@@ -155,6 +190,10 @@ class PlanRequest:
         ):
             problems.append(
                 f"horizon_days: must be an integer from 1 to 60, got {self.horizon_days!r}"
+            )
+        if not isinstance(self.demand_rule, DemandRule):
+            problems.append(
+                f"demand_rule: must be a matcher.demand.DemandRule, got {self.demand_rule!r}"
             )
         if problems:
             raise InvalidInputError.from_problems("plan request", problems)
@@ -244,7 +283,7 @@ def _project_demand(request: PlanRequest) -> tuple[DemandForecast, ...]:
         FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds) for f in request.facilities
     ]
     patient_reports = [
-        PatientReport(r.facility_id, r.report_date, r.patients, r.declared_use_m3)
+        PatientReport(r.facility_id, r.report_date, r.patients, r.declared_use_m3, r.use_in_doubt)
         for r in request.reports
     ]
     return project_demand(
@@ -254,6 +293,7 @@ def _project_demand(request: PlanRequest) -> tuple[DemandForecast, ...]:
         horizon_days=request.horizon_days,
         scenario=request.scenario,
         flow_table=request.flow_table,
+        rule=request.demand_rule,
     )
 
 
@@ -269,14 +309,24 @@ def _latest_reports(request: PlanRequest) -> dict[str, StockReport]:
 def _supply_positions(
     request: PlanRequest, latest: Mapping[str, StockReport]
 ) -> list[SupplyPosition]:
-    """Return each facility's stock, expected deliveries and generation (none if not reported)."""
+    """Return each facility's stock, expected deliveries and generation (none if not reported).
+
+    Stock in doubt (an unreviewed flag) counts as the lower of the declared stock and what can
+    be explained (:func:`coordination.report_doubts.stock_used_m3`).
+    """
+    by_facility = reports_by_facility(request.reports, request.start_date)
     positions = []
     for facility in request.facilities:
         last_report = latest.get(facility.facility_id)
+        stock_m3 = (
+            stock_used_m3(facility, by_facility[facility.facility_id], request.conversions)[0]
+            if last_report
+            else 0.0
+        )
         positions.append(
             SupplyPosition(
                 facility.facility_id,
-                stock_m3=last_report.stock_m3 if last_report else 0.0,
+                stock_m3=stock_m3,
                 expected_deliveries_m3_per_day=(
                     (last_report.expected_deliveries_m3,) if last_report else ()
                 ),
@@ -369,7 +419,7 @@ def last_report_dates(request: PlanRequest) -> dict[str, dt.date]:
     return last
 
 
-def _facility_row_dicts(plan: CoordinatorPlan) -> list[dict[str, Any]]:
+def _facility_row_dicts(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
     """Return the facility rows; ``demand_m3`` is ``None`` where the demand is unknown."""
     unmet_by_facility: dict[str, float] = defaultdict(float)
     reasons: dict[str, set[str]] = defaultdict(set)
@@ -379,14 +429,25 @@ def _facility_row_dicts(plan: CoordinatorPlan) -> list[dict[str, Any]]:
     delivered: dict[str, float] = defaultdict(float)
     for flow in plan.allocation.flows:
         delivered[flow.facility_id] += flow.quantity_m3
-    last = last_report_dates(plan.request)
-    rows: list[dict[str, Any]] = []
+    request = plan.request
+    last = last_report_dates(request)
+    by_facility = reports_by_facility(request.reports, request.start_date)
+    rows: list[PlanFacilityRow] = []
     for facility, forecast, shortfall in zip(
-        plan.request.facilities, plan.forecasts, plan.shortfalls, strict=True
+        request.facilities, plan.forecasts, plan.shortfalls, strict=True
     ):
         snap = plan.matrix.snaps[facility.facility_id]
         known = forecast.demand_known
         last_date = last.get(facility.facility_id)
+        reports = by_facility.get(facility.facility_id, [])
+        replaced: list[ReplacedValue] = replaced_values(
+            facility,
+            forecast,
+            reports,
+            start_date=request.start_date,
+            rule=request.demand_rule,
+            conversions=request.conversions,
+        )
         rows.append(
             {
                 "facility_id": facility.facility_id,
@@ -420,15 +481,30 @@ def _facility_row_dicts(plan: CoordinatorPlan) -> list[dict[str, Any]]:
                 else None,
                 "last_report_date": None if last_date is None else last_date.isoformat(),
                 "demand_note": forecast.note,
+                # Issue 13, item 1: values of reports in doubt the plan replaced, and why.
+                "report_review_status": reports[-1].review_status if reports else None,
+                "replaced_values": replaced,
             }
         )
     return rows
 
 
 def _facility_rows(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
-    # The rows carry keys PlanFacilityRow does not declare yet (demand_basis, ...), and demand_m3
-    # is None where the demand is unknown; see data/schema/documents.py.
-    return cast(list[PlanFacilityRow], _facility_row_dicts(plan))
+    return _facility_row_dicts(plan)
+
+
+def _csv_cell(value: Any) -> Any:
+    """Return a facility row value as a CSV cell: lists joined by ``; ``, replaced values named."""
+    if not isinstance(value, list):
+        return value
+    return "; ".join(
+        f"{v['field']} {v['report_date']}: declared {v['declared_m3']} m³, used "
+        f"{'unknown' if v['used_m3'] is None else v['used_m3']} m³ ({v['used_basis']}; "
+        f"{', '.join(v['rule_ids'])}, {v['review_status']})"
+        if isinstance(v, dict)
+        else str(v)
+        for v in value
+    )
 
 
 def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
@@ -609,9 +685,7 @@ def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
     for row in rows:
         lon, lat = row["location"]
         cells: dict[str, Any] = {**row, "lon": lon, "lat": lat}
-        writer.writerow(
-            ["; ".join(cells[c]) if isinstance(cells[c], list) else cells[c] for c in columns]
-        )
+        writer.writerow([_csv_cell(cells[c]) for c in columns])
     return {"flows.csv": flows.getvalue(), "facilities.csv": facilities.getvalue()}
 
 
@@ -717,11 +791,22 @@ def facilities_from_registry(records: Iterable[Any]) -> tuple[PlanFacility, ...]
 def stock_reports_from_registry(
     revisions: Iterable[Any],
     conversions: OxygenConversions,
+    checks: Mapping[tuple[str, dt.date, int], Any] | None = None,
 ) -> tuple[StockReport, ...]:
-    """Turn registry report revisions (``ReportRevision``) into the plan's stock reports."""
+    """Turn registry report revisions (``ReportRevision``) into the plan's stock reports.
+
+    ``checks`` are the store's flags and reviews (``Store.report_checks``, keyed by facility,
+    date and revision): fields flagged and not accepted, or sent back for correction, are in
+    doubt (:func:`coordination.report_doubts.doubts_of_check`). Without ``checks`` nothing is.
+    """
     reports = []
     for revision in revisions:
         r = revision.report
+        doubts, status = doubts_of_check(
+            None
+            if checks is None
+            else checks.get((r.facility_id, r.report_date, revision.revision))
+        )
         stock_m3 = (
             conversions.lox_l_to_gas_m3(r.liquid_stock_l) if r.liquid_stock_l else 0.0
         ) + sum(
@@ -737,6 +822,8 @@ def stock_reports_from_registry(
                 stock_m3=stock_m3,
                 expected_deliveries_m3=r.deliveries_expected_m3 or 0.0,
                 declared_use_m3=r.oxygen_used_24h_m3,
+                doubts=doubts,
+                review_status=status,
             )
         )
     return tuple(reports)
@@ -749,18 +836,21 @@ def plan_request_from_store(
     *,
     start_date: dt.date,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
-    lookback_days: int = 1 + CARRY_FORWARD_DAYS,
+    lookback_days: int | None = None,
     options: AllocationOptions | None = None,
     scenario: CaseScenario | None = None,
+    demand_rule: DemandRule = DEFAULT_DEMAND_RULE,
 ) -> PlanRequest:
     """Gather a plan request from the registry for the facilities on a region's map.
 
     Facilities are the registry's facilities inside the network's bounding box (a 2 km margin);
     suppliers are the registry's suppliers with a position, or the region's suppliers file when
     the registry has none; reports are the latest revisions of the ``lookback_days`` before
-    ``start_date`` (the reporting day and :data:`matcher.demand.CARRY_FORWARD_DAYS` more); each
-    facility's last report date of the :data:`LAST_REPORT_SEARCH_DAYS` before is kept too, so
-    that the plan can say how old its data is.
+    ``start_date`` (default ``demand_rule.max_report_age_days``: the reporting day and
+    ``demand_rule.carry_forward_days`` more), with their plausibility flags and reviews
+    (``Store.report_checks``: values flagged and not accepted are in doubt); each facility's
+    last report date of the :data:`LAST_REPORT_SEARCH_DAYS` before is kept too, so that the plan
+    can say how old its data is.
 
     Raises
     ------
@@ -797,10 +887,12 @@ def plan_request_from_store(
         )
     else:
         suppliers = suppliers_from_places(region.suppliers.read() if region.suppliers else [])
-    revisions = store.latest_reports(
-        date_from=start_date - dt.timedelta(days=lookback_days),
-        date_to=start_date - dt.timedelta(days=1),
-    )
+    if lookback_days is None:
+        lookback_days = demand_rule.max_report_age_days
+    date_from = start_date - dt.timedelta(days=lookback_days)
+    date_to = start_date - dt.timedelta(days=1)
+    revisions = store.latest_reports(date_from=date_from, date_to=date_to)
+    checks = store.report_checks(date_from=date_from, date_to=date_to)
     known = {f.facility_id for f in records}
     last: dict[str, dt.date] = {}
     for submission in store.first_submissions(
@@ -817,7 +909,7 @@ def plan_request_from_store(
         facilities=facilities_from_registry(records),
         suppliers=suppliers,
         reports=stock_reports_from_registry(
-            [r for r in revisions if r.report.facility_id in known], conversions
+            [r for r in revisions if r.report.facility_id in known], conversions, checks
         ),
         horizon_days=horizon_days,
         scenario=scenario,
@@ -826,6 +918,7 @@ def plan_request_from_store(
         else AllocationOptions(max_delivery_time_s=DEFAULT_MAX_DELIVERY_TIME_S),
         conversions=conversions,
         last_report_dates=tuple(sorted(last.items())),
+        demand_rule=demand_rule,
     )
 
 

@@ -246,12 +246,20 @@ class PatientReport:
 
     ``declared_use_m3`` is the oxygen the facility says it used in the 24 h before the report (m³
     gas; ``None`` when not given); :func:`reported_demand` decides whether it is used.
+    ``use_in_doubt`` says why the declared use is in doubt (e.g. ``"flag history.use_jump,
+    unreviewed"``), ``""`` when it is not: such a figure is never taken at face value.
     """
 
     facility_id: str
     report_date: date
     patients: tuple[tuple[OxygenNeed, int], ...]
     declared_use_m3: float | None = None
+    use_in_doubt: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """False when the declared use is in doubt and no patient is on oxygen (no basis)."""
+        return not (self.use_in_doubt and not any(count > 0 for _, count in self.patients))
 
     def __post_init__(self) -> None:
         bad = [
@@ -390,6 +398,66 @@ figure cannot come from the reported patients.
 """
 
 
+#: Longest carry-forward a :class:`DemandRule` accepts (days): a month-old report is no basis.
+MAX_CARRY_FORWARD_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRule:
+    """The parameters of the one demand rule, validated (docs/allocation.md, "Demand rule").
+
+    Parameters
+    ----------
+    carry_forward_days
+        Days a report is carried forward after its own day (default :data:`CARRY_FORWARD_DAYS`;
+        an integer from 0 to :data:`MAX_CARRY_FORWARD_DAYS`).
+    declared_use_low_factor
+        Declared use below this share of patients x the observed flows is not plausible
+        (default :data:`DECLARED_USE_LOW_FACTOR`; from 0 to 1).
+    declared_use_high_factor
+        Declared use above this multiple of patients x the planning flows is not plausible
+        (default :data:`DECLARED_USE_HIGH_FACTOR`; from 1 to 10).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming each field out of range, its value and the range.
+    """
+
+    carry_forward_days: int = CARRY_FORWARD_DAYS
+    declared_use_low_factor: float = DECLARED_USE_LOW_FACTOR
+    declared_use_high_factor: float = DECLARED_USE_HIGH_FACTOR
+
+    def __post_init__(self) -> None:
+        problems = []
+        days = self.carry_forward_days
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int)
+            or not 0 <= days <= MAX_CARRY_FORWARD_DAYS
+        ):
+            problems.append(
+                f"carry_forward_days: must be an integer from 0 to {MAX_CARRY_FORWARD_DAYS}, "
+                f"got {days!r}"
+            )
+        low, high = self.declared_use_low_factor, self.declared_use_high_factor
+        if not (_is_finite(low) and 0 <= low <= 1):
+            problems.append(f"declared_use_low_factor: must be from 0 to 1, got {low!r}")
+        if not (_is_finite(high) and 1 <= high <= 10):
+            problems.append(f"declared_use_high_factor: must be from 1 to 10, got {high!r}")
+        if problems:
+            raise InvalidInputError.from_problems("demand rule", problems)
+
+    @property
+    def max_report_age_days(self) -> int:
+        """Oldest report age (days before the plan's first day) that still counts."""
+        return 1 + self.carry_forward_days
+
+
+DEFAULT_DEMAND_RULE = DemandRule()
+"""The documented defaults: 2 days of carry-forward, declared use within 0.5x-2x."""
+
+
 class DemandBasis(StrEnum):
     """What a facility's demand figure stands on (shown wherever demand is shown)."""
 
@@ -401,16 +469,18 @@ class DemandBasis(StrEnum):
 
 def declared_use_band_m3(
     patients: Iterable[tuple[OxygenNeed, float]],
+    rule: DemandRule = DEFAULT_DEMAND_RULE,
 ) -> tuple[float, float]:
     """Return the plausible range (m³/day) of declared use for ``(need, patients)`` pairs.
 
-    From :data:`DECLARED_USE_LOW_FACTOR` x the use under :data:`OBSERVED_FLOW_TABLE` to
-    :data:`DECLARED_USE_HIGH_FACTOR` x the use under :data:`PLANNING_FLOW_TABLE`; ``(0, 0)`` for
+    From ``rule.declared_use_low_factor`` (default :data:`DECLARED_USE_LOW_FACTOR`) x the use
+    under :data:`OBSERVED_FLOW_TABLE` to ``rule.declared_use_high_factor`` (default
+    :data:`DECLARED_USE_HIGH_FACTOR`) x the use under :data:`PLANNING_FLOW_TABLE`; ``(0, 0)`` for
     no patients (use without patients on oxygen is not plausible).
     """
     pairs = tuple(patients)
-    low = DECLARED_USE_LOW_FACTOR * oxygen_use_m3_per_day(pairs, OBSERVED_FLOW_TABLE)
-    high = DECLARED_USE_HIGH_FACTOR * oxygen_use_m3_per_day(pairs, PLANNING_FLOW_TABLE)
+    low = rule.declared_use_low_factor * oxygen_use_m3_per_day(pairs, OBSERVED_FLOW_TABLE)
+    high = rule.declared_use_high_factor * oxygen_use_m3_per_day(pairs, PLANNING_FLOW_TABLE)
     return low, high
 
 
@@ -443,6 +513,9 @@ def reported_demand(
     patients: Iterable[tuple[OxygenNeed, float]],
     declared_use_m3: float | None,
     flow_table: FlowTable = PLANNING_FLOW_TABLE,
+    *,
+    rule: DemandRule = DEFAULT_DEMAND_RULE,
+    use_in_doubt: str = "",
 ) -> ReportedDemand:
     """Apply the one demand rule to a report: declared use when plausible, else patients x flows.
 
@@ -454,12 +527,19 @@ def reported_demand(
         Declared use in the 24 h before the report (m³ gas), ``None`` if not given.
     flow_table
         Flow rates of the patients x flows figure (the plausible band uses the two fixed tables).
+    rule
+        The band factors (:class:`DemandRule`).
+    use_in_doubt
+        Why the declared use is in doubt (an unreviewed plausibility flag, a correction asked
+        for), ``""`` when it is not: a declared use in doubt is never taken at face value.
 
     Returns
     -------
     ReportedDemand
-        ``declared_use`` when the declared figure lies in :func:`declared_use_band_m3`, else
-        ``patients_x_flows`` with a note saying why the declared figure was not used.
+        ``declared_use`` when the declared figure is not in doubt and lies in
+        :func:`declared_use_band_m3`, else ``patients_x_flows`` with a note saying why the
+        declared figure was not used; ``unknown`` (demand ``None``) when the declared use is in
+        doubt and no patient is on oxygen (nothing to compute from).
     """
     pairs = tuple(patients)
     computed = round(oxygen_use_m3_per_day(pairs, flow_table), 6)
@@ -467,7 +547,24 @@ def reported_demand(
         return ReportedDemand(
             computed, DemandBasis.PATIENTS_X_FLOWS, computed, None, "no declared use"
         )
-    low, high = declared_use_band_m3(pairs)
+    if use_in_doubt:
+        declared = f"declared use {declared_use_m3:,.0f} m³ in doubt ({use_in_doubt})"
+        if not any(n > 0 for _, n in pairs):
+            return ReportedDemand(
+                None,
+                DemandBasis.UNKNOWN,
+                computed,
+                declared_use_m3,
+                f"{declared} and no patient on oxygen to compute from",
+            )
+        return ReportedDemand(
+            computed,
+            DemandBasis.PATIENTS_X_FLOWS,
+            computed,
+            declared_use_m3,
+            f"{declared}: patients x flows used instead",
+        )
+    low, high = declared_use_band_m3(pairs, rule)
     if low - 1e-9 <= declared_use_m3 <= high + 1e-9:
         return ReportedDemand(
             float(declared_use_m3), DemandBasis.DECLARED_USE, computed, declared_use_m3
@@ -549,7 +646,8 @@ def project_demand(
     scenario: CaseScenario | None = None,
     flow_table: FlowTable = PLANNING_FLOW_TABLE,
     tier_estimates: tuple[TierEstimate, ...] = DEFAULT_TIER_ESTIMATES,
-    max_report_age_days: int = 1 + CARRY_FORWARD_DAYS,
+    max_report_age_days: int | None = None,
+    rule: DemandRule = DEFAULT_DEMAND_RULE,
 ) -> tuple[DemandForecast, ...]:
     """Project each facility's oxygen use over ``horizon_days`` from ``start_date``.
 
@@ -576,8 +674,15 @@ def project_demand(
     tier_estimates
         Patients per bed and mix by tier for facilities without a recent report.
     max_report_age_days
-        Reports older than this many days before ``start_date`` are not recent (default 3: the
-        day before plus :data:`CARRY_FORWARD_DAYS`).
+        Reports older than this many days before ``start_date`` are not recent (default
+        ``rule.max_report_age_days``: the day before plus ``rule.carry_forward_days``, 3).
+    rule
+        Carry-forward window and declared-use band (:class:`DemandRule`).
+
+    A report whose declared use is in doubt (``PatientReport.use_in_doubt``) is used with
+    patients x flows; when it has no patient on oxygen either, the facility's latest earlier
+    recent report whose use is not in doubt is carried forward instead, and without one the
+    demand is ``unknown`` (never 0, and not estimated from beds: the facility did report).
 
     Returns
     -------
@@ -598,7 +703,8 @@ def project_demand(
     if not isinstance(horizon_days, int) or horizon_days < 1:
         problems.append(f"horizon_days: must be an integer >= 1, got {horizon_days!r}")
     known = {p.facility_id for p in profiles}
-    latest = _latest_reports(reports, known, start_date, max_report_age_days, problems)
+    max_age = rule.max_report_age_days if max_report_age_days is None else max_report_age_days
+    latest = _latest_reports(reports, known, start_date, max_age, problems)
     estimates = {estimate.tier: estimate for estimate in tier_estimates}
     for profile in profiles:
         if profile.facility_id not in latest and profile.beds > 0 and profile.tier not in estimates:
@@ -608,18 +714,28 @@ def project_demand(
             )
     if problems:
         raise InvalidInputError.from_problems("demand projection", problems)
+    context = _ForecastContext(estimates, scenario, start_date, horizon_days, flow_table, rule)
     return tuple(
-        _forecast(
-            profile,
-            latest.get(profile.facility_id),
-            estimates,
-            scenario,
-            start_date,
-            horizon_days,
-            flow_table,
-        )
-        for profile in profiles
+        _forecast(profile, latest.get(profile.facility_id), context) for profile in profiles
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """The report a facility's forecast stands on, and the newer one set aside (a note)."""
+
+    report: PatientReport | None
+    set_aside: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _ForecastContext:
+    estimates: dict[int, TierEstimate]
+    scenario: CaseScenario
+    start_date: date
+    horizon_days: int
+    flow_table: FlowTable
+    rule: DemandRule
 
 
 def _latest_reports(
@@ -628,9 +744,13 @@ def _latest_reports(
     start_date: date,
     max_report_age_days: int,
     problems: list[str],
-) -> dict[str, PatientReport]:
-    """Return each facility's latest recent report; list reports of unknown facilities."""
-    latest: dict[str, PatientReport] = {}
+) -> dict[str, _Choice]:
+    """Return the report each facility's forecast stands on; list reports of unknown facilities.
+
+    The latest recent report, unless it is not usable (use in doubt, no patients): then the
+    latest earlier recent report whose use is not in doubt, or none (demand unknown).
+    """
+    recent: dict[str, list[PatientReport]] = {}
     for report in reports:
         if report.facility_id not in known:
             problems.append(
@@ -638,84 +758,103 @@ def _latest_reports(
                 "drop the report"
             )
             continue
-        age = (start_date - report.report_date).days
-        if 0 < age <= max_report_age_days and (
-            report.facility_id not in latest
-            or report.report_date > latest[report.facility_id].report_date
-        ):
-            latest[report.facility_id] = report
-    return latest
+        if 0 < (start_date - report.report_date).days <= max_report_age_days:
+            recent.setdefault(report.facility_id, []).append(report)
+    chosen: dict[str, _Choice] = {}
+    for facility_id, found in recent.items():
+        found.sort(key=lambda r: r.report_date, reverse=True)
+        newest = found[0]
+        if newest.usable:
+            chosen[facility_id] = _Choice(newest)
+            continue
+        clean = next((r for r in found[1:] if not r.use_in_doubt), None)
+        chosen[facility_id] = _Choice(
+            clean,
+            f"report of {newest.report_date.isoformat()} set aside: declared use "
+            f"{newest.declared_use_m3 or 0:,.0f} m³ in doubt ({newest.use_in_doubt}) with no "
+            "patient on oxygen",
+        )
+    return chosen
 
 
 def _unknown_forecast(
-    profile: FacilityProfile, start_date: date, horizon_days: int
+    profile: FacilityProfile, start_date: date, horizon_days: int, set_aside: str = ""
 ) -> DemandForecast:
+    if set_aside:
+        basis = "unknown: the recent report is in doubt and no earlier clean report is recent"
+        note = f"{set_aside}; no earlier unflagged or accepted report to carry forward"
+    else:
+        basis = "unknown: no recent report and no beds recorded to estimate from"
+        note = "ask the facility for its report, or record its beds"
     return DemandForecast(
         facility_id=profile.facility_id,
         start_date=start_date,
         demand_m3_per_day=(0.0,) * horizon_days,
         patients_per_day=(0.0,) * horizon_days,
         estimated=False,
-        basis="unknown: no recent report and no beds recorded to estimate from",
+        basis=basis,
         demand_basis=DemandBasis.UNKNOWN,
-        note="ask the facility for its report, or record its beds",
+        note=note,
     )
 
 
 def _forecast(
-    profile: FacilityProfile,
-    found: PatientReport | None,
-    estimates: dict[int, TierEstimate],
-    scenario: CaseScenario,
-    start_date: date,
-    horizon_days: int,
-    flow_table: FlowTable,
+    profile: FacilityProfile, choice: _Choice | None, ctx: _ForecastContext
 ) -> DemandForecast:
-    """Forecast one facility from its recent report ``found``, else from its tier's estimate."""
-    if found is None and profile.beds <= 0:
-        return _unknown_forecast(profile, start_date, horizon_days)
-    growth = scenario.growth_for(profile.facility_id, profile.province_id)
+    """Forecast one facility from its chosen report, else from its tier's estimate."""
+    found = choice.report if choice is not None else None
+    set_aside = choice.set_aside if choice is not None else ""
+    if found is None and (set_aside or profile.beds <= 0):
+        return _unknown_forecast(profile, ctx.start_date, ctx.horizon_days, set_aside)
+    growth = ctx.scenario.growth_for(profile.facility_id, profile.province_id)
     per_patient_m3: float | None = None
     note = ""
     if found is not None:
         base_patients = float(sum(count for _, count in found.patients))
         mix = _shares(found.patients) if base_patients > 0 else ()
-        offset = (start_date - found.report_date).days
-        day0 = reported_demand(found.patients, found.declared_use_m3, flow_table)
-        demand_basis, note = day0.basis, day0.note
+        offset = (ctx.start_date - found.report_date).days
+        day0 = reported_demand(
+            found.patients,
+            found.declared_use_m3,
+            ctx.flow_table,
+            rule=ctx.rule,
+            use_in_doubt=found.use_in_doubt,
+        )
+        demand_basis = day0.basis
+        note = "; ".join(text for text in (set_aside, day0.note) if text)
         if day0.basis == DemandBasis.DECLARED_USE and base_patients > 0:
             per_patient_m3 = float(found.declared_use_m3 or 0.0) / base_patients
         age_text = f", carried forward {offset - 1} d" if offset > 1 else ""
         basis = f"{demand_basis} of the report of {found.report_date.isoformat()}{age_text}"
     else:
-        estimate = estimates[profile.tier]
+        estimate = ctx.estimates[profile.tier]
         base_patients = profile.beds * estimate.oxygen_bed_share
         mix = estimate.mix
         offset = 0
         demand_basis = DemandBasis.ESTIMATED
         basis = f"estimate from {profile.beds} beds, tier {profile.tier}"
-    if scenario.severity_mix is not None:
-        mix = scenario.severity_mix
+    if ctx.scenario.severity_mix is not None:
+        mix = ctx.scenario.severity_mix
         per_patient_m3 = None
     patients = tuple(
-        base_patients * growth.factor(day, offset + day) for day in range(horizon_days)
+        base_patients * growth.factor(day, offset + day) for day in range(ctx.horizon_days)
     )
     demand = tuple(
         round(
             n * per_patient_m3
             if per_patient_m3 is not None
-            else oxygen_use_m3_per_day(((need, n * share) for need, share in mix), flow_table),
+            else oxygen_use_m3_per_day(((need, n * share) for need, share in mix), ctx.flow_table),
             6,
         )
         for n in patients
     )
     return DemandForecast(
         facility_id=profile.facility_id,
-        start_date=start_date,
+        start_date=ctx.start_date,
         demand_m3_per_day=demand,
         patients_per_day=tuple(round(n, 6) for n in patients),
         estimated=found is None,
-        basis=f"{basis}; flow table {flow_table.name}",
+        basis=f"{basis}; flow table {ctx.flow_table.name}",
         demand_basis=demand_basis,
         report_date=found.report_date if found is not None else None,
         report_age_days=offset if found is not None else None,

@@ -13,15 +13,42 @@ from typing import Any, NotRequired, TypedDict
 # --------------------------------------------------------------------------- plan.json
 
 
+class ReplacedValue(TypedDict):
+    """A report value a plan did not take at face value (unreviewed flag, correction asked for).
+
+    ``field`` is the report field (``oxygen_used_24h_m3``, ``liquid_stock_l``,
+    ``cylinders_full``, or stock fields joined by ``" + "``); ``declared_m3`` what the report
+    said and ``used_m3`` what the plan used instead (m³ gas; day 0 for use, ``None`` when the
+    demand is unknown); ``used_basis`` what that stands on; ``rule_ids`` the flags (or
+    ``review.correction_requested``); ``review_status`` ``unreviewed`` or
+    ``correction_requested``. docs/plausibility.md says what a plan uses instead.
+    """
+
+    field: str
+    report_date: str
+    declared_m3: float
+    used_m3: float | None
+    used_basis: str
+    rule_ids: list[str]
+    review_status: str
+    reason: str
+
+
 class PlanFacilityRow(TypedDict):
-    """One facility of a plan document: demand, shortfall and what the allocation gave it (m³)."""
+    """One facility of a plan document: demand, shortfall and what the allocation gave it (m³).
+
+    ``demand_m3`` is ``None`` where the demand is unknown (``demand_known`` false, basis
+    ``unknown``): missing is never zero. The keys after ``generated_data`` were added by issue 13;
+    they are ``NotRequired`` because plans stored before it lack them, and a plan written now
+    always has them.
+    """
 
     facility_id: str
     name: str
     district: str
     tier: int
     location: list[float]
-    demand_m3: float
+    demand_m3: float | None
     demand_estimated: bool
     shortfall_m3: float
     first_shortfall_day: int | None
@@ -32,6 +59,22 @@ class PlanFacilityRow(TypedDict):
     reachable: bool
     unreachable_reason: str
     generated_data: bool
+    #: What the demand stands on: ``declared_use``, ``patients_x_flows``, ``estimated`` or
+    #: ``unknown``.
+    demand_basis: NotRequired[str]
+    demand_known: NotRequired[bool]
+    #: The report the demand stands on (ISO date) and its age in days before the plan's first day.
+    report_date: NotRequired[str | None]
+    report_age_days: NotRequired[int | None]
+    carried_forward_days: NotRequired[int | None]
+    #: The facility's last report before the plan, of any age (ISO date), ``None`` if never.
+    last_report_date: NotRequired[str | None]
+    #: Why the demand has this basis, when it is not the first choice.
+    demand_note: NotRequired[str]
+    #: Review status of the facility's newest report before the plan (``None`` without one).
+    report_review_status: NotRequired[str | None]
+    #: Values of its reports the plan did not take at face value.
+    replaced_values: NotRequired[list[ReplacedValue]]
 
 
 class PlanSupplierRow(TypedDict):

@@ -137,7 +137,7 @@ def test_plan_without_reports_for_its_date_never_reads_all_fine(
         assert extra["demand_basis"] == "unknown" and extra["demand_known"] is False
         assert extra["last_report_date"] == "2021-08-15" and extra["report_date"] is None
     header, *lines = csv.reader(io.StringIO(plan_to_csv(plan)["facilities.csv"]))
-    assert header[: len(header) - 2][-7:] == [
+    assert header[: len(header) - 2][-9:] == [
         "demand_basis",
         "demand_known",
         "report_date",
@@ -145,6 +145,8 @@ def test_plan_without_reports_for_its_date_never_reads_all_fine(
         "carried_forward_days",
         "last_report_date",
         "demand_note",
+        "report_review_status",
+        "replaced_values",
     ]
     assert {line[header.index("demand_m3")] for line in lines} == {""}  # empty, never 0
 
