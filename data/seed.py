@@ -14,13 +14,18 @@ What is sourced and what is generated
   column says how each was placed). Both go into ``source``. A plant's liquid output is what it
   gives to medical use (``medical_lox_t_per_day``, derived in ``medical_basis``), not its
   capacity (docs/seed.md, "Supply").
+- **Oxygen beds, tanks and cylinders** (generated): beds by level hold the facility's patients
+  of the curve's highest day at ``peak_oxygen_bed_occupancy`` (:func:`oxygen_beds_by_level`), so
+  planning's beds x tier estimate has something to work with; tanks and cylinders by tier.
 - **Fleet** (generated): one transport operator per supplier company, cryogenic tankers at the
   liquid producers and cylinder trucks at the filling stations, sized from the suppliers'
   capacities (see :func:`build_fleet`). ``source`` starts with ``generated:``.
 - **Daily reports for August 2021** (generated): from the epidemic curve of
-  :meth:`SeedParameters.city_demand_t_per_day`, spread over the hospitals by tier and a per-hospital
-  size factor, turned into patients by oxygen device with the MOH bulletin's severity mix and the
-  WHO planning flows, and submitted at generated times (some late, some missing, a few corrected).
+  :meth:`SeedParameters.city_demand_t_per_day`, spread over the hospitals by their role
+  (:mod:`data.seed_roles`: a COVID-designated general hospital takes twenty times an eye or
+  maternity hospital) and a per-hospital size factor, turned into patients by oxygen device with
+  the MOH bulletin's severity mix and the WHO planning flows, and submitted at generated times
+  (some late, some missing, a few corrected).
   Every revision is stored with ``generated=True`` and ``source`` naming the generator and seed.
 
 Randomness comes only from :meth:`random.Random.random` (whose sequence Python guarantees across
@@ -52,6 +57,21 @@ from data.schema.registry import (
     TransportOperator,
     Vehicle,
     VehicleKind,
+)
+from data.seed_cleaning import (
+    PROVINCE_NAMES as PROVINCE_NAMES,  # re-exported: the cleaning moved to seed_cleaning
+)
+from data.seed_cleaning import (
+    assign_districts,
+    assign_provinces,
+    merge_duplicates,
+)
+from data.seed_roles import (
+    DEFAULT_ROLE_PROFILES,
+    FacilityRole,
+    RoleProfile,
+    facility_role,
+    role_profile,
 )
 from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
 
@@ -145,10 +165,15 @@ class SeedParameters:
     registered_share
         Share of the city's demand used by the seeded hospitals (default 0.6, an assumption):
         the rest went to field hospitals and tier-1 sites, which are not in the 2018 map.
-    tier_weights
-        Relative size of a hospital by tier (tier 3 three times tier 2; an assumption).
+    roles
+        What each facility role generates (:data:`data.seed_roles.DEFAULT_ROLE_PROFILES`): its
+        weight in the city's demand (a COVID-designated general hospital 1, a district hospital
+        1/3, an eye or maternity hospital 0.05; assumptions), its severity mix and least beds.
     size_sigma
-        Spread of a per-hospital log-normal size factor (default 0.5).
+        Spread of a per-hospital log-normal size factor (default 0.5), times the role's weight.
+    peak_oxygen_bed_occupancy
+        Share of a facility's oxygen beds its patients fill on the curve's highest day (default
+        0.9, an assumption: the hospitals were full in late August 2021); sets the generated beds.
     use_noise
         Day-to-day spread of oxygen used around the device formula (± 10 %).
     behaviours
@@ -167,7 +192,7 @@ class SeedParameters:
     mid_date: dt.date = dt.date(2021, 8, 16)
     growth_scale_days: float = 4.0
     registered_share: float = 0.6
-    tier_weights: tuple[tuple[int, float], ...] = ((1, 0.3), (2, 1.0), (3, 3.0))
+    roles: tuple[RoleProfile, ...] = DEFAULT_ROLE_PROFILES
     #: Liquid tank (VIE) volume by tier, litres of LOX: tier-3 hospitals (central oxygen, ICU)
     #: get a 10,000 L tank, inside the 500-25,000 L range of hospital VIE tanks in
     #: oxygen-parameters.md; tier 2 has none and takes cylinders (a generated assumption).
@@ -175,6 +200,7 @@ class SeedParameters:
     #: 40 L cylinders a hospital owns (its cylinder storage), by tier (a generated assumption).
     cylinders_by_tier: tuple[tuple[int, int], ...] = ((1, 20), (2, 150), (3, 300))
     size_sigma: float = 0.5
+    peak_oxygen_bed_occupancy: float = 0.9
     use_noise: float = 0.10
     behaviours: tuple[ReportingBehaviour, ...] = (
         ReportingBehaviour("prompt", 0.70, missing_rate=0.02, late_rate=0.05),
@@ -188,12 +214,21 @@ class SeedParameters:
         problems = []
         if self.date_to < self.date_from:
             problems.append(f"date_to: must not be before date_from ({self.date_from})")
-        for name in ("demand_anchor_t_per_day", "growth_scale_days"):
+        for name in ("demand_anchor_t_per_day", "growth_scale_days", "peak_oxygen_bed_occupancy"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name}: must be positive, got {getattr(self, name)!r}")
-        for name in ("start_share", "registered_share", "use_noise", "correction_rate"):
+        for name in (
+            "start_share",
+            "registered_share",
+            "use_noise",
+            "correction_rate",
+            "peak_oxygen_bed_occupancy",
+        ):
             if not 0 <= getattr(self, name) <= 1:
                 problems.append(f"{name}: must be between 0 and 1, got {getattr(self, name)!r}")
+        missing = [r.value for r in FacilityRole if r not in {p.role for p in self.roles}]
+        if missing:
+            problems.append(f"roles: no profile for {', '.join(missing)}")
         if abs(sum(b.share_of_facilities for b in self.behaviours) - 1.0) > 1e-9:
             problems.append("behaviours: shares of facilities must add up to 1")
         if problems:
@@ -482,17 +517,66 @@ def _local(day: dt.date, hours: float) -> dt.datetime:
     return (start + dt.timedelta(seconds=round(hours * 3600))).astimezone(dt.UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _FacilityDraws:
+    """What the seed draws once per facility: its demand weight, mix and reporting behaviour."""
+
+    weights: dict[str, float]
+    mixes: dict[str, dict[str, float]]
+    behaviours: dict[str, ReportingBehaviour]
+
+    def target_patients(
+        self, facility_id: str, city_m3: float, parameters: SeedParameters
+    ) -> float:
+        """Return the facility's oxygen patients for a city demand of ``city_m3`` (m³/day)."""
+        mix = self.mixes[facility_id]
+        per_patient_m3 = sum(mix[d] * _PLANNING_FLOW_M3[d] for d in DEVICES)
+        share = self.weights[facility_id] / sum(self.weights.values())
+        return city_m3 * parameters.registered_share * share / per_patient_m3
+
+
+_PLANNING_FLOW_M3 = {d: flow_l_per_min_to_m3_per_day(PLANNING_FLOW_L_PER_MIN[d]) for d in DEVICES}
+
+
+def severity_mix(facility: Facility, parameters: SeedParameters) -> dict[str, float]:
+    """Return the device shares of a facility's patients: its role's tier mix, else its tier's."""
+    profile = role_profile(facility_role(facility), parameters.roles)
+    tier = profile.severity_tier if profile.severity_tier is not None else facility.tier
+    return TIER_SEVERITY_MIX.get(tier, TIER_SEVERITY_MIX[3])
+
+
+def _draw_facilities(facilities: Sequence[Facility], parameters: SeedParameters) -> _FacilityDraws:
+    """Draw each facility's size and behaviour (seeded per facility) and weigh it by its role."""
+    weights: dict[str, float] = {}
+    mixes: dict[str, dict[str, float]] = {}
+    behaviours: dict[str, ReportingBehaviour] = {}
+    for facility in facilities:
+        rng = _rng(parameters.seed, "facility", facility.facility_id)
+        size = math.exp(parameters.size_sigma * _normal(rng))
+        profile = role_profile(facility_role(facility), parameters.roles)
+        weights[facility.facility_id] = profile.weight * size
+        mixes[facility.facility_id] = severity_mix(facility, parameters)
+        draw, cumulative = rng.random(), 0.0
+        behaviours[facility.facility_id] = parameters.behaviours[-1]
+        for group in parameters.behaviours:
+            cumulative += group.share_of_facilities
+            if draw < cumulative:
+                behaviours[facility.facility_id] = group
+                break
+    return _FacilityDraws(weights, mixes, behaviours)
+
+
 def generate_reports(
     facilities: Sequence[Facility], parameters: SeedParameters
 ) -> list[tuple[DailyReport, dt.datetime]]:
     """Generate the daily reports of ``facilities`` on the seed's curve (see the module docs).
 
-    Per facility: a weight (tier weight x log-normal size factor) and a reporting behaviour
-    drawn once. Per day: the facility's share of ``registered_share`` x the city demand (m³),
-    turned into patients by its tier's severity mix and the planning flows; oxygen used is the
-    flows' total x (1 ± ``use_noise``); cylinders on hand and deliveries expected scale with
-    it. The report is then missing, on time (09:00-15:59 local) or late (16:01-23:30, or the
-    next morning), and sometimes corrected 1-6 hours later.
+    Per facility: a weight (its role's weight, :mod:`data.seed_roles`, x a log-normal size
+    factor) and a reporting behaviour drawn once. Per day: the facility's share of
+    ``registered_share`` x the city demand (m³), turned into patients by its role's severity mix
+    and the planning flows; oxygen used is the flows' total x (1 ± ``use_noise``); cylinders on
+    hand and deliveries expected scale with it. The report is then missing, on time (09:00-15:59
+    local) or late (16:01-23:30, or the next morning), and sometimes corrected 1-6 hours later.
 
     Returns
     -------
@@ -502,22 +586,8 @@ def generate_reports(
     if not facilities:
         return []
     conversions = parameters.conversions
-    tier_weight = dict(parameters.tier_weights)
-    weights: dict[str, float] = {}
-    behaviour: dict[str, ReportingBehaviour] = {}
-    for facility in facilities:
-        rng = _rng(parameters.seed, "facility", facility.facility_id)
-        size = math.exp(parameters.size_sigma * _normal(rng))
-        weights[facility.facility_id] = tier_weight.get(facility.tier, 1.0) * size
-        draw, cumulative = rng.random(), 0.0
-        behaviour[facility.facility_id] = parameters.behaviours[-1]
-        for group in parameters.behaviours:
-            cumulative += group.share_of_facilities
-            if draw < cumulative:
-                behaviour[facility.facility_id] = group
-                break
-    total_weight = sum(weights.values())
-    flow_m3 = {d: flow_l_per_min_to_m3_per_day(PLANNING_FLOW_L_PER_MIN[d]) for d in DEVICES}
+    draws = _draw_facilities(facilities, parameters)
+    flow_m3 = _PLANNING_FLOW_M3
     items: list[tuple[DailyReport, dt.datetime]] = []
     for day in days_between(parameters.date_from, parameters.date_to):
         city_m3 = conversions.lox_t_to_gas_m3(parameters.city_demand_t_per_day(day))
@@ -525,15 +595,13 @@ def generate_reports(
             if not facility.expected_on(day):
                 continue
             rng = _rng(parameters.seed, "report", facility.facility_id, day.isoformat())
-            group = behaviour[facility.facility_id]
+            group = draws.behaviours[facility.facility_id]
             if rng.random() < group.missing_rate:
                 continue
-            mix = TIER_SEVERITY_MIX.get(facility.tier, TIER_SEVERITY_MIX[3])
-            per_patient_m3 = sum(mix[d] * flow_m3[d] for d in DEVICES)
-            target_m3 = (
-                city_m3 * parameters.registered_share * weights[facility.facility_id] / total_weight
+            patients = _split(
+                round(draws.target_patients(facility.facility_id, city_m3, parameters)),
+                draws.mixes[facility.facility_id],
             )
-            patients = _split(round(target_m3 / per_patient_m3), mix)
             formula_m3 = sum(patients[d] * flow_m3[d] for d in DEVICES)
             used_m3 = round(
                 formula_m3 * _uniform(rng, 1 - parameters.use_noise, 1 + parameters.use_noise), 1
@@ -590,158 +658,83 @@ _REPORT_FIELDS = tuple(DailyReport.field_hints())
 
 
 INFRASTRUCTURE_SOURCE = (
-    f"infrastructure generated by oxyroute seed {SEED_VERSION}: tank and cylinders by tier "
-    "(SeedParameters.tank_l_by_tier, cylinders_by_tier); not declared by the hospital"
+    f"generated by oxyroute seed {SEED_VERSION}: tank and cylinders by tier, oxygen beds by role "
+    "{role} (docs/seed.md); not declared by the hospital"
 )
+"""The label added to a seeded facility's ``source`` ({role}: its role, :mod:`data.seed_roles`)."""
+
+_BED_FIELDS = {
+    "cannula_mask": "beds_oxygen",
+    "high_flow": "beds_high_flow",
+    "niv": "beds_niv",
+    "invasive": "beds_invasive",
+    "ecmo": "beds_ecmo",
+}
+
+
+def oxygen_beds_by_level(
+    facilities: Sequence[Facility], parameters: SeedParameters
+) -> dict[str, dict[str, int]]:
+    """Generate each facility's oxygen beds by level from its role (docs/seed.md).
+
+    Beds hold the facility's patients on the curve's highest day at
+    ``peak_oxygen_bed_occupancy`` (so no generated report has more patients than beds), at
+    least the role's ``min_oxygen_beds``, split over the levels by the facility's severity mix
+    (largest remainder). Keys are the :class:`~data.schema.registry.Facility` bed fields.
+    """
+    if not facilities:
+        return {}
+    draws = _draw_facilities(facilities, parameters)
+    peak_m3 = max(
+        parameters.conversions.lox_t_to_gas_m3(parameters.city_demand_t_per_day(day))
+        for day in days_between(parameters.date_from, parameters.date_to)
+    )
+    beds = {}
+    for facility in facilities:
+        profile = role_profile(facility_role(facility), parameters.roles)
+        peak = draws.target_patients(facility.facility_id, peak_m3, parameters)
+        total = max(
+            profile.min_oxygen_beds,
+            math.ceil(round(peak) / parameters.peak_oxygen_bed_occupancy),
+        )
+        split = _split(total, draws.mixes[facility.facility_id])
+        beds[facility.facility_id] = {_BED_FIELDS[d]: split[d] for d in DEVICES}
+    return beds
 
 
 def equip_facilities(facilities: Sequence[Facility], parameters: SeedParameters) -> list[Facility]:
-    """Give each facility generated oxygen infrastructure by tier, labelled in ``source``.
+    """Give each facility generated oxygen infrastructure and beds, labelled in ``source``.
 
-    Facilities that already declare a tank or cylinders are left as they are.
+    Tanks and cylinders by tier (``tank_l_by_tier``, ``cylinders_by_tier``); oxygen beds by role
+    (:func:`oxygen_beds_by_level`). Facilities that already declare a tank or cylinders keep
+    them, and those that declare beds keep theirs.
     """
     tanks = dict(parameters.tank_l_by_tier)
     cylinders = dict(parameters.cylinders_by_tier)
+    beds = oxygen_beds_by_level(facilities, parameters)
     equipped = []
     for facility in facilities:
-        if facility.liquid_tank_capacity_l or facility.cylinders_on_hand:
+        declared_beds = any(getattr(facility, name) is not None for name in _BED_FIELDS.values())
+        declared_oxygen = bool(facility.liquid_tank_capacity_l or facility.cylinders_on_hand)
+        if declared_beds and declared_oxygen:
             equipped.append(facility)
             continue
-        tank_l = tanks.get(facility.tier)
-        source = "; ".join(part for part in (facility.source, INFRASTRUCTURE_SOURCE) if part)
-        equipped.append(
-            dataclasses.replace(
-                facility,
+        label = INFRASTRUCTURE_SOURCE.format(role=facility_role(facility).value)
+        changes: dict[str, Any] = {
+            "source": "; ".join(part for part in (facility.source, label) if part)
+        }
+        if not declared_beds:
+            changes.update(beds[facility.facility_id])
+        if not declared_oxygen:
+            tank_l = tanks.get(facility.tier)
+            changes.update(
                 liquid_tank_capacity_l=tank_l,
                 cylinders_on_hand={"40L": cylinders.get(facility.tier, 0)},
                 has_manifold=facility.tier >= 2,
                 has_pipeline=tank_l is not None,
-                source=source,
             )
-        )
+        equipped.append(dataclasses.replace(facility, **changes))
     return equipped
-
-
-def assign_districts(facilities: Sequence[Facility], districts: dict[str, Any]) -> list[Facility]:
-    """Set each facility's district from OSM district polygons (point in polygon).
-
-    ``districts`` is a GeoJSON FeatureCollection of (Multi)Polygons with a ``name`` property; only
-    complete polygons are used. Facilities outside every polygon, or with a district already, are
-    left as they are.
-    """
-    import shapely
-
-    polygons = [
-        (f["properties"]["name"], shapely.geometry.shape(f["geometry"]))
-        for f in districts.get("features", [])
-        if f["geometry"]["type"] in ("Polygon", "MultiPolygon")
-        and f["properties"].get("complete", True)
-    ]
-    out = []
-    for facility in facilities:
-        if facility.district:
-            out.append(facility)
-            continue
-        point = shapely.Point(facility.lon, facility.lat)
-        name = next((n for n, polygon in polygons if polygon.covers(point)), None)
-        out.append(dataclasses.replace(facility, district=name) if name else facility)
-    return out
-
-
-PROVINCE_NAMES = {
-    "74": "Bình Dương",
-    "75": "Đồng Nai",
-    "77": "Bà Rịa - Vũng Tàu",
-    "79": "Hồ Chí Minh",
-    "80": "Long An",
-}
-
-
-def assign_provinces(
-    facilities: Sequence[Facility], shapes: Sequence[tuple[str, Any]]
-) -> tuple[list[Facility], list[str]]:
-    """Set each facility's province from its point (:func:`data.provinces.province_for_point`).
-
-    A facility whose point lies in another province than the declared one is moved there, and
-    its ``source`` says so; a point outside every shape keeps the declared province. Districts
-    of the old province are dropped with it.
-
-    Returns
-    -------
-    (facilities, notes)
-        The facilities, and one note per disagreement with the declared province.
-    """
-    from data.provinces import province_for_point
-
-    out, notes = [], []
-    for facility in facilities:
-        code = province_for_point(facility.lon, facility.lat, shapes)
-        if code is None or code == facility.province_code:
-            if code is None:
-                notes.append(f"{facility.facility_id}: point in no province shape; kept {code}")
-            out.append(facility)
-            continue
-        notes.append(
-            f"{facility.facility_id} {facility.name}: province_code: declared "
-            f"{facility.province_code}, point in {code} ({PROVINCE_NAMES.get(code, code)})"
-        )
-        # Short: a facility's source holds 300 characters.
-        note = f"province {code} from point (declared {facility.province_code})"
-        source = "; ".join(part for part in (facility.source, note) if part)
-        out.append(dataclasses.replace(facility, province_code=code, district=None, source=source))
-    return out, notes
-
-
-def merge_duplicates(facilities: Sequence[Facility]) -> tuple[list[Facility], list[str]]:
-    """Keep one facility of each group of duplicates (:func:`data.dedupe.find_duplicates`).
-
-    The kept record is :func:`data.dedupe.keeper`'s; its ``source`` names the records merged
-    into it. OSM ids come from facility ids ``osm-<type>-<id>``.
-
-    Returns
-    -------
-    (facilities, notes)
-        The facilities left, in input order, and one note per merged record.
-    """
-    from data.dedupe import DedupeCandidate, duplicate_groups, find_duplicates, keeper
-
-    candidates = [
-        DedupeCandidate(
-            f.facility_id,
-            f.name,
-            f.lon,
-            f.lat,
-            f.facility_id.removeprefix("osm-").replace("-", "/", 1)
-            if f.facility_id.startswith("osm-")
-            else None,
-        )
-        for f in facilities
-    ]
-    pairs = find_duplicates(candidates)
-    by_id = {f.facility_id: f for f in facilities}
-    rules = {frozenset((p.first_id, p.second_id)): p for p in pairs}
-    dropped: set[str] = set()
-    kept: dict[str, Facility] = {}
-    notes = []
-    for group in duplicate_groups(candidates, pairs):
-        keep = keeper(group)
-        merged = []
-        for other in group:
-            if other.record_id == keep.record_id:
-                continue
-            pair = rules.get(frozenset((keep.record_id, other.record_id)))
-            how = f"{pair.rule} {pair.distance_m:.0f} m" if pair else "same group"
-            merged.append((other.record_id, other.name, how))
-            dropped.add(other.record_id)
-        notes.append(
-            f"{keep.record_id} {keep.name}: merged "
-            + "; ".join(f"{rid} {name!r} ({how})" for rid, name, how in merged)
-        )
-        facility = by_id[keep.record_id]
-        note = "merged " + ", ".join(f"{rid} ({how})" for rid, _, how in merged)
-        source = "; ".join(part for part in (facility.source, note) if part)
-        kept[keep.record_id] = dataclasses.replace(facility, source=source)
-    return [kept.get(f.facility_id, f) for f in facilities if f.facility_id not in dropped], notes
 
 
 def build_seed(

@@ -126,3 +126,48 @@ def test_phu_my_outage_changes_the_plan(outage: tuple[Any, Any]) -> None:
     comparison = compare_plans(base, scenario)
     changed = comparison["flows_added"] + comparison["flows_removed"] + comparison["flows_changed"]
     assert changed or comparison["totals"]["unmet_m3"]["change"] > 0
+
+
+def test_largest_liquid_receivers_are_covid_hospitals(
+    outage: tuple[Any, Any], seeded_store: Any
+) -> None:
+    """Rule: the ten largest liquid receivers of the week are field or COVID general hospitals.
+
+    The generated demand follows each facility's role (docs/seed.md, "Demand and beds by role");
+    before it, an eye and a maternity hospital were among the largest receivers (issue 13).
+    """
+    from data.seed_roles import COVID_ROLES, facility_role
+
+    base, _ = outage
+    role_of = {
+        f.facility_id: facility_role(f) for f in seeded_store.list_records("facilities", limit=None)
+    }
+    received: dict[str, float] = defaultdict(float)
+    for flow in base.allocation.flows:
+        if str(flow.product) == "bulk_liquid":
+            received[flow.facility_id] += flow.quantity_m3
+    largest = sorted(received, key=lambda fid: -received[fid])[:10]
+    assert len(largest) == 10
+    assert {role_of[fid] for fid in largest} <= COVID_ROLES, [
+        (fid, role_of[fid]) for fid in largest
+    ]
+
+
+def test_day_without_reports_is_estimated_from_seeded_beds(
+    seeded_store: Any, hcmc_region: Any, hcmc_network: Any
+) -> None:
+    """A day with no recent report is estimated from the seeded beds, never unknown.
+
+    Ten days after the seeded month every facility's demand is beds x tier (before the seed had
+    beds, every one was unknown).
+    """
+    from coordination.planning import build_plan, plan_request_from_store
+    from matcher.demand import DemandBasis
+
+    request = plan_request_from_store(
+        seeded_store, hcmc_region, hcmc_network, start_date=dt.date(2021, 9, 10)
+    )
+    forecasts = build_plan(request, hcmc_network, hcmc_region).forecasts
+    assert len(forecasts) == len(request.facilities) > 0
+    assert {f.demand_basis for f in forecasts} == {DemandBasis.ESTIMATED}
+    assert all(f.demand_m3_per_day[0] > 0 for f in forecasts)
