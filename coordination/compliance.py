@@ -227,6 +227,41 @@ def monthly_reporting_table(
     return sorted(table, key=lambda r: (-r.reports, r.province_code))
 
 
+MONTHLY_TABLE_HEADERS = (
+    "STT (No.)",
+    "Mã tỉnh (Province code)",
+    "Tỉnh, thành phố (Province)",
+    "Tình trạng (Reported)",
+    "Số báo cáo (Reports)",
+    "Số báo cáo phải gửi (Expected reports)",
+    "Đúng hạn (On time)",
+    "Tỷ lệ báo cáo % (Reporting rate %)",
+)
+"""Columns of the monthly table's file, like the ministry letter's appendix: Vietnamese first."""
+
+
+def monthly_table_cells(table: Sequence[ProvinceMonthRow]) -> list[list[str | int | float | None]]:
+    """Return the cells of the monthly table under :data:`MONTHLY_TABLE_HEADERS`, in table order.
+
+    Each row: its number (1-based), the province code (text), the province name beside it,
+    ``Đã báo cáo (reported)`` or ``Chưa báo cáo (not reported)``, the number of reports, the
+    expected reports, those on time and the reporting rate (empty when nothing was expected).
+    """
+    return [
+        [
+            number,
+            row.province_code,
+            row.province_name,
+            "Đã báo cáo (reported)" if row.reported else "Chưa báo cáo (not reported)",
+            row.reports,
+            row.expected_reports,
+            row.actual_reports_on_time,
+            row.reporting_rate,
+        ]
+        for number, row in enumerate(table, start=1)
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class NationalDayCompliance:
     """National totals for one day, and how many provinces sent at least one report."""

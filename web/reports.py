@@ -17,13 +17,21 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from coordination.compliance import (
+    MONTHLY_TABLE_HEADERS,
     compliance_by_province_day,
     demand_by_province,
     monthly_reporting_table,
+    monthly_table_cells,
     national_compliance,
 )
 from data.access import authorize
 from data.errors import MalformedInputError, PermissionDeniedError, RecordNotFoundError
+from data.exchange.compliance_table import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    table_to_csv,
+    table_to_xlsx,
+)
 from data.reporting import LOCAL_TZ, is_on_time, month_days
 from data.schema.registry import DailyReport, ReportRevision, Role
 from data.store import ReportCheck
@@ -295,17 +303,26 @@ def compliance_national() -> Response:
     return jsonify({"days": [plain(r) for r in national_compliance(rows)]})
 
 
+_TABLE_FORMATS = ("json", "csv", "xlsx")
+
+
 @operation(
     bp,
     "GET",
     "/compliance/monthly",
-    summary="Monthly table: province, reported or not, number of reports",
+    summary="Monthly table: province, reported or not, number of reports (JSON, CSV or XLSX)",
     parameters=[
         PROVINCE_QUERY,
         {
             **query_parameter("month", {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"}),
             "required": True,
         },
+        query_parameter(
+            "format",
+            {"type": "string", "enum": list(_TABLE_FORMATS), "default": "json"},
+            "json (default), or a file like the ministry letter's appendix: csv (UTF-8 with BOM) "
+            "or xlsx, Vietnamese headers with English beside",
+        ),
     ],
     responses=_OK,
 )
@@ -316,6 +333,12 @@ def compliance_monthly() -> Response:
     match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", raw)
     if match is None:
         raise MalformedInputError("month: bad month", [f"month: must be YYYY-MM, got {raw!r}"])
+    file_format = request.args.get("format", "json")
+    if file_format not in _TABLE_FORMATS:
+        raise MalformedInputError(
+            "format: unknown format",
+            [f"format: must be one of {', '.join(_TABLE_FORMATS)}, got {file_format!r}"],
+        )
     year, month = int(match.group(1)), int(match.group(2))
     first, last = month_days(year, month)
     store = current_store()
@@ -330,6 +353,8 @@ def compliance_monthly() -> Response:
         month=month,
         now=app_state().config.clock(),
     )
+    if file_format != "json":
+        return _monthly_file(table, raw, file_format)
     return jsonify(
         {
             "month": raw,
@@ -338,6 +363,31 @@ def compliance_monthly() -> Response:
             "rows": [plain(r) for r in table],
         }
     )
+
+
+def _monthly_file(table: list[Any], month: str, file_format: str) -> Response:
+    """Return the monthly table as a CSV or XLSX attachment (``compliance-YYYY-MM.<ext>``)."""
+    cells = monthly_table_cells(table)
+    if file_format == "csv":
+        response = Response(table_to_csv(MONTHLY_TABLE_HEADERS, cells), mimetype=CSV_MIMETYPE)
+    else:
+        reporting = sum(r.reported for r in table)
+        notes = [
+            f"Tháng {month}: {reporting}/{len(table)} tỉnh, thành phố đã báo cáo. "
+            f"(Month {month}: {reporting} of {len(table)} provinces reported.)",
+            "Số báo cáo: số cặp cơ sở-ngày có báo cáo; bản sửa không tính thêm. Tháng chưa kết "
+            "thúc được tính đến hôm nay. (Reports: facility-days with a report; corrections are "
+            "not extra reports. A month in progress is counted up to today.)",
+            "Hạn báo cáo: 16:00 giờ Việt Nam mỗi ngày. (Deadline: 16:00 Asia/Ho_Chi_Minh daily.)",
+        ]
+        content = table_to_xlsx(
+            MONTHLY_TABLE_HEADERS, cells, sheet_title=f"Tháng {month}", notes=notes
+        )
+        response = Response(content, mimetype=XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="compliance-{month}.{file_format}"'
+    )
+    return response
 
 
 @operation(

@@ -22,9 +22,11 @@ import datetime as dt
 import pytest
 
 from coordination.compliance import (
+    MONTHLY_TABLE_HEADERS,
     compliance_by_province_day,
     demand_by_province,
     monthly_reporting_table,
+    monthly_table_cells,
     national_compliance,
 )
 from data.reporting import LOCAL_TZ, Submission, is_on_time
@@ -107,6 +109,19 @@ def test_monthly_table_matches_the_hand_count() -> None:
     assert rows["60"].reported is False and rows["60"].reports == 0
     assert rows["60"].reporting_rate is None
     assert rows["79"].reporting_rate == pytest.approx(100 * 40 / 52, abs=0.01)
+
+
+def test_monthly_table_cells_put_names_beside_codes() -> None:
+    table = monthly_reporting_table(
+        PROVINCES, FACILITIES, _submissions(), year=2021, month=8, now=NOW
+    )
+    cells = monthly_table_cells(table)
+    assert all(len(row) == len(MONTHLY_TABLE_HEADERS) for row in cells)
+    assert cells == [
+        [1, "79", "Thành phố Hồ Chí Minh", "Đã báo cáo (reported)", 40, 52, 39, 76.92],
+        [2, "01", "Thành phố Hà Nội", "Đã báo cáo (reported)", 3, 10, 0, 30.0],
+        [3, "60", "Tỉnh Bình Thuận", "Chưa báo cáo (not reported)", 0, 0, 0, None],
+    ]
 
 
 def test_daily_rows_name_late_and_missing_facilities() -> None:
