@@ -125,3 +125,21 @@ def test_coordinator_gets_its_province_and_bad_format_is_400(app: Any, as_user: 
         as_user("coord79").get("/compliance/monthly?month=2021-08&province_code=01&format=xlsx"),
         403,
     )
+
+
+def test_daily_compliance_names_whom_to_phone(app: Any, as_user: Any, clock: Any) -> None:
+    _world(app, as_user)
+    clock.set_local("2021-08-20 17:00")  # after the deadline: 79-B is missing
+    response = as_user("coord79").get("/compliance/daily?date_from=2021-08-19&date_to=2021-08-20")
+    rows = {r["report_date"]: r for r in response.get_json()["rows"]}
+    late, today = rows["2021-08-19"], rows["2021-08-20"]
+    assert late["late_facility_ids"] == ["79-A"]
+    assert late["late_facility_names"] == ["Bệnh viện Chợ Rẫy"]
+    assert today["missing_facility_ids"] == ["79-B"]
+    assert today["missing_facility_names"] == ["Bệnh viện Nhân dân Gia Định"]
+    demand = as_user("coord79").get("/demand/provinces?date=2021-08-20").get_json()["rows"][0]
+    assert demand["facilities_without_report_names"] == ["Bệnh viện Nhân dân Gia Định"]
+    assert {d["name"] for d in demand["facility_demands"]} == {
+        "Bệnh viện Chợ Rẫy",
+        "Bệnh viện Nhân dân Gia Định",
+    }
