@@ -48,8 +48,10 @@ _READ_REGISTRY = (
     "provinces:read",
 )
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    # imports:write lets a reporter upload its facility's reports file (issue 13): the importer
+    # checks every row against its facility, and refuses other kinds for want of their write.
     Role.FACILITY_REPORTER: frozenset(
-        {"provinces:read", "facilities:read", "reports:read", "reports:write"}
+        {"provinces:read", "facilities:read", "reports:read", "reports:write", "imports:write"}
     ),
     Role.PROVINCE_COORDINATOR: frozenset(
         {

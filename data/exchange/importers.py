@@ -16,6 +16,11 @@ HTTP) and/or a first row ``locale=vi``; an XLSX by the cell beside ``locale`` on
 the same way is accepted: ``5.200`` is refused as ambiguous with its row and column, never read
 as 5.2.
 
+Headers are field names, or "<Vietnamese label> / <field>" as in a facility's template
+(:func:`column_field`). A report row holding only its facility and date is a day the officer left
+blank and is skipped; the summary of a reports import lists the rows skipped and the plausibility
+warnings of the reports stored, by row.
+
 Also here: :func:`seed_hcmc_facilities`, which loads the curated Hồ Chí Minh City hospitals.
 """
 
@@ -62,11 +67,12 @@ EXPORT_ONLY_COLUMNS = frozenset(
         "stock_on_hand_m3",
         "generated",
         "source",
+        "facility_name",
     }
 )
-"""Columns our exports add to reports; an import of an export ignores them (so a generated
-report imported into another database is no longer labelled: import seed data with
-``oxyroute db seed`` instead)."""
+"""Columns our exports add to reports (``facility_name``: the name beside the id); an import of
+an export ignores them (so a generated report imported into another database is no longer
+labelled: import seed data with ``oxyroute db seed`` instead)."""
 DATA_SHEET = "Nhập liệu"
 GUIDE_SHEET = "Hướng dẫn"
 """The instructions sheet of our XLSX templates; it holds the file's locale cell."""
@@ -78,6 +84,11 @@ GUIDE_ROWS_SEARCHED = 200
 CSV_LOCALE_MARKER = re.compile(r"\s*locale\s*=\s*(?P<locale>.*)", re.IGNORECASE)
 """A CSV's optional first row declaring its locale: first cell ``locale=vi`` or ``locale=en``
 (the other cells empty); the header then is row 2."""
+BILINGUAL_HEADER = re.compile(r"(?s).*\S\s+/\s+(?P<field>[a-z][a-z0-9_]*)\s*")
+"""A header written "<Vietnamese label> / <field>" (our one-facility template's, e.g. "Oxy đã
+dùng 24 giờ (m³) / oxygen_used_24h_m3"): the column is the field after the last " / "."""
+PREFILLED_REPORT_COLUMNS = frozenset({"facility_id", "report_date"})
+"""Columns a report template fills in for the officer; a row with nothing else is not a report."""
 MAX_ROWS = 50_000
 MAX_COMPRESSION_RATIO = 100
 
@@ -156,7 +167,7 @@ def _csv_data_rows(
 ) -> Rows:
     if not header:
         raise ImportRejectedError([RowProblem(header_row, "header", "the file is empty")])
-    header = [h.strip() for h in header]
+    header = [column_field(h.strip()) for h in header]
     _check_header(header, row=header_row)
     for number, cells in enumerate(reader, start=header_row + 1):
         if not any(c.strip() for c in cells):
@@ -166,6 +177,16 @@ def _csv_data_rows(
                 [RowProblem(number, "row", f"{len(cells)} cells but {len(header)} columns")]
             )
         yield number, dict(zip(header, cells, strict=False))
+
+
+def column_field(header_cell: str) -> str:
+    """Return the column a header cell names: the field of "<label> / <field>", else the cell.
+
+    Both the plain ``oxygen_used_24h_m3`` and the template's bilingual "Oxy đã dùng 24 giờ (m³) /
+    oxygen_used_24h_m3" name the field ``oxygen_used_24h_m3``.
+    """
+    match = BILINGUAL_HEADER.fullmatch(header_cell)
+    return header_cell if match is None else match["field"]
 
 
 def _check_header(header: list[str], *, row: int = 1) -> None:
@@ -309,7 +330,7 @@ def _xlsx_data_rows(workbook: Any) -> Rows:
         header_cells = next(rows, None)
         if not header_cells:
             raise ImportRejectedError([RowProblem(1, "header", "the sheet is empty")])
-        header = ["" if c is None else str(c).strip() for c in header_cells]
+        header = ["" if c is None else column_field(str(c).strip()) for c in header_cells]
         while header and not header[-1]:
             header.pop()
         _check_header(header)
@@ -452,7 +473,8 @@ def import_file(
         The file and ``"csv"`` or ``"xlsx"``.
     principal
         Who imports: every row must be within its role and scope (a province coordinator imports
-        only its province's facilities and their reports).
+        only its province's facilities and their reports; a facility reporter only reports of
+        its own facility).
     dry_run
         Validate only.
     crs
@@ -475,26 +497,24 @@ def import_file(
     dict
         DHIS2-style summary: ``rows``, ``imported``, ``updated`` (report corrections),
         ``ignored`` (reports identical to the stored one), ``deleted`` (always 0), ``dry_run``.
+        Reports add ``warnings`` (the plausibility flags of each stored report, with its
+        ``row``, ``facility_id`` and ``report_date``; empty in a dry run) and ``skipped_rows``
+        (rows holding only the facility and the date, as a template's unreported days).
 
     Raises
     ------
     ImportRejectedError
-        Listing every bad row; nothing is stored.
+        Listing every bad row (physically impossible report values included); nothing is
+        stored.
     MalformedInputError
         If ``locale`` is neither ``vi`` nor ``en`` (field ``locale``).
     PermissionDeniedError
-        If the principal may not write this kind at all.
+        If the principal may not write this kind at all, or a facility reporter's file has a
+        row of another facility (nothing is stored).
     ConflictError
         If an id already exists (nothing is stored).
     """
-    permission = f"{kind}:write"
-    if principal.role == Role.PROVINCE_COORDINATOR and kind in ("suppliers", "vehicles"):
-        authorize(principal, permission)
-    elif kind in ("facilities", "reports"):
-        if permission not in _permissions(principal):
-            raise PermissionDeniedError(f"role {principal.role.value!r} may not use {permission!r}")
-    else:
-        authorize(principal, permission)
+    _authorize_kind(principal, kind)
     requested = number_locale(locale)
     declared, rows = (
         read_csv_file(content)
@@ -512,13 +532,25 @@ def import_file(
                 f"crs: only {' and '.join(GEOREFERENCED_KINDS)} carry coordinates, not {kind}"
             )
         rows = _to_wgs84(rows, wgs84_transformer(crs), locale=file_locale)
+    skipped: list[int] = []
+    other_facilities: list[tuple[int, str]] = []
+    if kind == "reports":
+        rows = _filled_reports(rows, skipped)
+        if principal.role == Role.FACILITY_REPORTER:
+            rows = _watch_facilities(rows, principal, other_facilities)
     records, problems = parse_records(kind, rows, locale=file_locale)
+    _refuse_other_facilities(principal, other_facilities)
     if not records and not problems:
-        raise ImportRejectedError([RowProblem(2, "row", "the file has a header but no rows")])
+        reason = (
+            f"no row is filled in ({len(skipped)} row(s) hold only the facility and the date)"
+            if skipped
+            else "the file has a header but no rows"
+        )
+        raise ImportRejectedError([RowProblem(2, "row", reason)])
     problems.extend(_scope_problems(store, kind, records, principal))
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
-    summary = {
+    summary: dict[str, Any] = {
         "kind": kind,
         "rows": len(records),
         "dry_run": dry_run,
@@ -528,18 +560,141 @@ def import_file(
         "deleted": 0,
         "conflicts": [],
     }
+    if kind == "reports":
+        summary |= {"skipped_rows": skipped, "warnings": []}
     if dry_run:
         return summary
     if kind == "reports":
-        results = store.submit_reports([r for _, r in records], submitted_by=principal.username)
-        summary["imported"] = sum(1 for r in results if r.created and r.revision.revision == 1)
-        summary["updated"] = sum(1 for r in results if r.created and r.revision.revision > 1)
-        summary["ignored"] = sum(1 for r in results if not r.created)
+        summary |= _store_reports(store, records, principal)
     else:
         summary["imported"] = store.create_records(
             [r for _, r in records], actor=principal.username
         )
     return summary
+
+
+def _authorize_kind(principal: Principal, kind: str) -> None:
+    """Refuse a principal that may not write ``kind`` at all (rows are checked later).
+
+    Raises
+    ------
+    PermissionDeniedError
+        If the role lacks ``<kind>:write``, or (suppliers, vehicles: unscoped registries) a
+        scoped role may not write them.
+    """
+    permission = f"{kind}:write"
+    if principal.role == Role.PROVINCE_COORDINATOR and kind in ("suppliers", "vehicles"):
+        authorize(principal, permission)
+    elif kind in ("facilities", "reports"):
+        if permission not in _permissions(principal):
+            raise PermissionDeniedError(f"role {principal.role.value!r} may not use {permission!r}")
+    else:
+        authorize(principal, permission)
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _filled_reports(rows: Rows, skipped: list[int]) -> Rows:
+    """Pass on the report rows an officer filled in; add the others' numbers to ``skipped``.
+
+    A row of a prefilled template that holds nothing but its facility, date and the columns our
+    exports add (the facility's name) is a day the officer did not report on, not a report.
+    """
+    ignored = PREFILLED_REPORT_COLUMNS | EXPORT_ONLY_COLUMNS
+    for number, row in rows:
+        if all(_is_blank(v) for k, v in row.items() if k not in ignored):
+            skipped.append(number)
+            continue
+        yield number, row
+
+
+def _watch_facilities(rows: Rows, principal: Principal, other: list[tuple[int, str]]) -> Rows:
+    """Pass rows on; note those whose ``facility_id`` is not the reporter's own facility."""
+    for number, row in rows:
+        facility_id = str(row.get("facility_id", "")).strip()
+        if facility_id != principal.facility_id:
+            other.append((number, facility_id))
+        yield number, row
+
+
+def _refuse_other_facilities(principal: Principal, other: list[tuple[int, str]]) -> None:
+    """Refuse (403) a facility reporter's file with rows of another facility; nothing is stored.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Naming the first rows and the facilities they touch.
+    """
+    if not other:
+        return
+    listed = ", ".join(
+        f"row {number}: {facility_id or '(empty)'!r}" for number, facility_id in other[:5]
+    )
+    more = f" and {len(other) - 5} more" if len(other) > 5 else ""
+    raise PermissionDeniedError(
+        f"a facility reporter imports only its own facility {principal.facility_id!r}; "
+        f"facility_id of {listed}{more} / cán bộ cơ sở chỉ nhập báo cáo của cơ sở mình "
+        f"({principal.facility_id}); nothing was imported / không có dòng nào được nhập"
+    )
+
+
+def _store_reports(
+    store: Any, records: list[tuple[int, RegistryRecord]], principal: Principal
+) -> dict[str, Any]:
+    """Submit the reports in one transaction; return the counts and the warnings by row.
+
+    Raises
+    ------
+    ImportRejectedError
+        If a report breaks a refusal rule of :mod:`data.plausibility` (each problem with its
+        row); nothing is stored.
+    """
+    reports = [r for _, r in records]
+    try:
+        results = store.submit_reports(reports, submitted_by=principal.username)
+    except ImportRejectedError:
+        raise
+    except InvalidInputError as error:
+        raise ImportRejectedError(_refusal_problems(error, records)) from None
+    warnings = [
+        {
+            "row": number,
+            "facility_id": result.revision.report.facility_id,
+            "report_date": result.revision.report.report_date.isoformat(),
+            **finding.to_dict(),
+        }
+        for (number, _), result in zip(records, results, strict=True)
+        for finding in result.flags
+    ]
+    return {
+        "imported": sum(1 for r in results if r.created and r.revision.revision == 1),
+        "updated": sum(1 for r in results if r.created and r.revision.revision > 1),
+        "ignored": sum(1 for r in results if not r.created),
+        "warnings": warnings,
+    }
+
+
+_BATCH_PROBLEM = re.compile(
+    r"reports\[(?P<position>[0-9]+)\]\.(?P<field>[^:]+): (?P<reason>.*)", re.S
+)
+
+
+def _refusal_problems(
+    error: InvalidInputError, records: list[tuple[int, RegistryRecord]]
+) -> list[RowProblem]:
+    """Turn the store's ``reports[<position>].<field>: reason`` problems into row problems."""
+    problems = []
+    for problem in error.problems:
+        match = _BATCH_PROBLEM.fullmatch(problem)
+        if match is None:
+            column, _, reason = problem.partition(": ")
+            problems.append(RowProblem(0, column, reason or problem))
+            continue
+        number = records[int(match["position"]) - 1][0]
+        problems.append(RowProblem(number, match["field"].split("[")[0], match["reason"]))
+    return problems
 
 
 def _agreed_locale(

@@ -7,11 +7,12 @@ import datetime as dt
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from data.access import Principal
-from data.errors import ImportRejectedError, MalformedInputError
+from data.errors import ImportRejectedError, MalformedInputError, PermissionDeniedError
 from data.exchange.exporters import export_file, to_xlsx
 from data.exchange.importers import (
     hcmc_facilities,
@@ -382,3 +383,129 @@ def test_projected_coordinates_are_read_by_the_locale(store: Store) -> None:
     assert summary["imported"] == 1
     stored = store.get_record("facilities", "79-X")
     assert abs(stored.lon - 106.66) < 1e-5 and abs(stored.lat - 10.757) < 1e-5
+
+
+# ------------------------------------------------------------- facility officers' files (issue 13)
+
+REP_A = Principal(user_id=7, username="repA", role=Role.FACILITY_REPORTER, facility_id="79-A")
+
+
+def test_bilingual_headers_name_their_fields(store: Store) -> None:
+    content = (
+        "Mã cơ sở / facility_id,Tên cơ sở / facility_name,Ngày báo cáo / report_date,"
+        "Oxy đã dùng 24 giờ (m³) / oxygen_used_24h_m3,"
+        "Người bệnh thở oxy dòng cao (HFNC) / patients_high_flow\n"
+        "79-A,Bệnh viện Chợ Rẫy,2021-08-19,120,3\n"
+    ).encode()
+    summary = import_file(store, "reports", content, file_format="csv", principal=REP_A)
+    assert summary["imported"] == 1
+    report = _latest(store)["79-A"]
+    assert (report.oxygen_used_24h_m3, report.patients_high_flow) == (120, 3)
+    twice = b"facility_id,report_date,Oxy / oxygen_used_24h_m3,oxygen_used_24h_m3\n"
+    with pytest.raises(ImportRejectedError) as error:
+        import_file(store, "reports", twice + b"79-A,2021-08-19,1,1\n", **_CSV_AS_ADMIN)
+    assert [(p.row, p.column) for p in error.value.row_problems] == [(1, "oxygen_used_24h_m3")]
+
+
+_CSV_AS_ADMIN: dict[str, Any] = {"file_format": "csv", "principal": ADMIN}
+
+
+def test_the_summary_lists_the_warnings_by_row(store: Store) -> None:
+    content = (
+        b"facility_id,report_date,oxygen_used_24h_m3,patients_high_flow\n"
+        b"79-A,2021-08-19,40,0\n"  # row 2: oxygen used with no patient on oxygen: flagged
+        b"79-B,2021-08-19,120,3\n"  # row 3: plausible
+    )
+    dry = import_file(store, "reports", content, dry_run=True, **_CSV_AS_ADMIN)
+    assert dry["warnings"] == []  # a dry run stores nothing, so checks nothing against history
+    summary = import_file(store, "reports", content, **_CSV_AS_ADMIN)
+    assert [(w["row"], w["facility_id"], w["rule_id"]) for w in summary["warnings"]] == [
+        (2, "79-A", "use.without_patients")
+    ]
+    warning = summary["warnings"][0]
+    assert (warning["field"], warning["value"], warning["report_date"]) == (
+        "oxygen_used_24h_m3",
+        40.0,
+        "2021-08-19",
+    )
+    assert "bệnh nhân" in warning["message_vi"] and "patient" in warning["message_en"]
+
+
+def test_impossible_values_are_refused_with_their_row(store: Store) -> None:
+    content = (
+        b"facility_id,report_date,oxygen_used_24h_m3\n"
+        b"79-A,2021-08-19,40\n"
+        b"79-B,2021-08-19,2000000\n"  # row 3: above the country's daily liquid output
+    )
+    with pytest.raises(ImportRejectedError) as error:
+        import_file(store, "reports", content, **_CSV_AS_ADMIN)
+    (problem,) = error.value.row_problems
+    assert (problem.row, problem.column) == (3, "oxygen_used_24h_m3")
+    assert "1,001,000" in problem.reason and "physical.oxygen_used_24h_m3" in problem.reason
+    assert store.count_report_revisions() == 0  # the plausible row 2 is not stored either
+
+
+def test_rows_left_blank_in_a_template_are_skipped(store: Store) -> None:
+    content = (
+        "facility_id,facility_name,report_date,oxygen_used_24h_m3,note\n"
+        "79-A,Bệnh viện Chợ Rẫy,2021-08-18,,\n"  # row 2: the template's blank row
+        "79-A,,2021-08-19,120,\n"
+        "79-A,,2021-08-20,, \n"  # row 4: blank but for a space
+    ).encode()
+    summary = import_file(store, "reports", content, **_CSV_AS_ADMIN)
+    assert (summary["rows"], summary["imported"], summary["skipped_rows"]) == (1, 1, [2, 4])
+    only_blank = b"facility_id,report_date,oxygen_used_24h_m3\n79-A,2021-08-18,\n"
+    with pytest.raises(ImportRejectedError, match="no row is filled in"):
+        import_file(store, "reports", only_blank, **_CSV_AS_ADMIN)
+    # A row with any value but the use is still a report missing its use, not a blank one.
+    no_use = "facility_id,report_date,oxygen_used_24h_m3,note\n79-A,2021-08-18,,hết oxy\n"
+    with pytest.raises(ImportRejectedError) as error:
+        import_file(store, "reports", no_use.encode(), **_CSV_AS_ADMIN)
+    assert [(p.row, p.column) for p in error.value.row_problems] == [(2, "oxygen_used_24h_m3")]
+
+
+def test_a_reporter_imports_its_own_facility_only(store: Store) -> None:
+    mixed = (
+        b"facility_id,report_date,oxygen_used_24h_m3\n"
+        b"79-A,2021-08-19,120\n"
+        b"79-B,2021-08-19,oops\n"  # row 3: another facility (and a bad value): 403, not 422
+        b"nope,2021-08-19,1\n"  # row 4: an id that does not exist is refused the same way
+    )
+    with pytest.raises(PermissionDeniedError, match=r"row 3: '79-B', row 4: 'nope'"):
+        import_file(store, "reports", mixed, file_format="csv", principal=REP_A)
+    assert store.count_report_revisions() == 0
+    for kind in ("facilities", "suppliers", "vehicles"):
+        with pytest.raises(PermissionDeniedError):
+            import_file(store, kind, b"x\n1\n", file_format="csv", principal=REP_A)
+
+
+def test_a_facility_export_is_its_template(store: Store) -> None:
+    import openpyxl
+
+    store.submit_report(
+        DailyReport(
+            facility_id="79-A", report_date=DAY, oxygen_used_24h_m3=120.0, patients_high_flow=3
+        ),
+        submitted_by="repA",
+    )
+    facility = store.get_record("facilities", "79-A")
+    content, _ = export_file(
+        store,
+        "reports",
+        "xlsx",
+        province_code=None,
+        facility=facility,
+        date_from=dt.date(2021, 8, 17),
+        date_to=dt.date(2021, 8, 31),  # the clock is 20 August: blank rows up to tomorrow only
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Nhập liệu"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(r[2].day, r[3]) for r in rows] == [
+        (17, None),
+        (18, None),
+        (19, 120),
+        (20, None),
+        (21, None),
+    ]
+    summary = import_file(store, "reports", content, file_format="xlsx", principal=REP_A)
+    assert (summary["ignored"], summary["skipped_rows"]) == (1, [2, 3, 5, 6])  # as stored

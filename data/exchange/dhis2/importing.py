@@ -21,6 +21,7 @@ from data.exchange.dhis2.elements import (
     value_text,
 )
 from data.exchange.dhis2.parsing import IncomingValue
+from data.plausibility import Finding
 from data.schema.registry import DailyReport, Facility
 
 # --------------------------------------------------------------------------- import: planning
@@ -55,6 +56,8 @@ class ImportPlan:
     ignored: int
     deleted: int
     conflicts: tuple[Conflict, ...] = field(default_factory=tuple)
+    report_indexes: tuple[tuple[int, ...], ...] = ()
+    """Per report (same order), the indexes of the values sent for it (for its warnings)."""
 
 
 def _parse_value(element: DataElement, raw: Any) -> Any:
@@ -229,6 +232,7 @@ def _plan_reports(
 ) -> ImportPlan:
     """Merge each facility-day's values into its latest report and count what changes."""
     reports = []
+    indexes: list[tuple[int, ...]] = []
     imported = updated = deleted = 0
     for (facility_id, day), group in sorted(groups.items()):
         base = latest.get((facility_id, day))
@@ -253,7 +257,10 @@ def _plan_reports(
         updated += counts["updated"]
         deleted += counts["deleted"]
         reports.append(report)
-    return ImportPlan(tuple(reports), imported, updated, ignored, deleted, tuple(conflicts))
+        indexes.append(tuple(sorted(i for i, _, _ in group.values())))
+    return ImportPlan(
+        tuple(reports), imported, updated, ignored, deleted, tuple(conflicts), tuple(indexes)
+    )
 
 
 def _merged_content(
@@ -368,11 +375,18 @@ def import_data_values(
         principal=principal,
         tomorrow=local_date(store.clock()) + dt.timedelta(days=1),
     )
+    warnings: list[dict[str, Any]] = []
     if plan.reports and not dry_run:
-        store.submit_reports(list(plan.reports), submitted_by=principal.username)
+        results = store.submit_reports(list(plan.reports), submitted_by=principal.username)
+        warnings = [
+            _warning(result.revision.report, finding, indexes)
+            for result, indexes in zip(results, plan.report_indexes, strict=True)
+            for finding in result.flags
+        ]
+    conflicts = [c.to_dict() for c in plan.conflicts] + warnings
     return {
         "responseType": "ImportSummary",
-        "status": "WARNING" if plan.conflicts else "SUCCESS",
+        "status": "WARNING" if conflicts else "SUCCESS",
         "description": (
             "dry run: nothing was stored"
             if dry_run
@@ -385,6 +399,26 @@ def import_data_values(
             "ignored": plan.ignored,
             "deleted": plan.deleted,
         },
-        "conflicts": [c.to_dict() for c in plan.conflicts],
+        "conflicts": conflicts,
         "dryRun": dry_run,
+    }
+
+
+def _warning(report: DailyReport, finding: Finding, indexes: tuple[int, ...]) -> dict[str, Any]:
+    """Return a stored report's plausibility flag as a DHIS2 conflict of type ``WARNING``.
+
+    The values were imported (they count in ``importCount``); the conflict says why a province
+    officer will review them: ``value`` holds the English then the Vietnamese message, and the
+    flag itself is under ``warning`` (rule, field, value, limit, messages).
+    """
+    return {
+        "object": report.facility_id,
+        "property": finding.field,
+        "value": (
+            f"{period_of(report.report_date)}: {finding.message_en} (value {finding.value:g}, "
+            f"limit {finding.limit:g}, rule {finding.rule_id}) / {finding.message_vi}"
+        ),
+        "indexes": list(indexes),
+        "errorCode": "WARNING",
+        "warning": finding.to_dict(),
     }
