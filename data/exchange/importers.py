@@ -516,14 +516,11 @@ def import_file(
     """
     _authorize_kind(principal, kind)
     requested = number_locale(locale)
-    declared, rows = (
-        read_csv_file(content)
-        if file_format == "csv"
-        else read_xlsx_file(
-            content,
-            max_uncompressed_bytes=max_xlsx_uncompressed_bytes,
-            max_entries=max_xlsx_entries,
-        )
+    declared, rows = _read_file(
+        content,
+        file_format,
+        max_uncompressed_bytes=max_xlsx_uncompressed_bytes,
+        max_entries=max_xlsx_entries,
     )
     file_locale = _agreed_locale(requested, declared)
     if crs is not None:
@@ -532,8 +529,8 @@ def import_file(
                 f"crs: only {' and '.join(GEOREFERENCED_KINDS)} carry coordinates, not {kind}"
             )
         rows = _to_wgs84(rows, wgs84_transformer(crs), locale=file_locale)
-    skipped: list[int] = []
-    other_facilities: list[tuple[int, str]] = []
+    skipped: list[int] = []  # report rows left blank
+    other_facilities: list[tuple[int, str]] = []  # a reporter's rows of another facility
     if kind == "reports":
         rows = _filled_reports(rows, skipped)
         if principal.role == Role.FACILITY_REPORTER:
@@ -550,16 +547,8 @@ def import_file(
     problems.extend(_scope_problems(store, kind, records, principal))
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
-    summary: dict[str, Any] = {
-        "kind": kind,
-        "rows": len(records),
-        "dry_run": dry_run,
-        "imported": 0,
-        "updated": 0,
-        "ignored": 0,
-        "deleted": 0,
-        "conflicts": [],
-    }
+    summary: dict[str, Any] = {"kind": kind, "rows": len(records), "dry_run": dry_run}
+    summary |= {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0, "conflicts": []}
     if kind == "reports":
         summary |= {"skipped_rows": skipped, "warnings": []}
     if dry_run:
@@ -571,6 +560,17 @@ def import_file(
             [r for _, r in records], actor=principal.username
         )
     return summary
+
+
+def _read_file(
+    content: bytes, file_format: str, *, max_uncompressed_bytes: int, max_entries: int
+) -> tuple[NumberLocale | None, Rows]:
+    """Return the locale a CSV or XLSX file declares and its rows."""
+    if file_format == "csv":
+        return read_csv_file(content)
+    return read_xlsx_file(
+        content, max_uncompressed_bytes=max_uncompressed_bytes, max_entries=max_entries
+    )
 
 
 def _authorize_kind(principal: Principal, kind: str) -> None:
