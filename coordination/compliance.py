@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from data.reporting import (
@@ -414,6 +414,8 @@ def facility_demands_on(
     reports: Iterable[DailyReport],
     *,
     report_date: dt.date,
+    use_in_doubt: Mapping[tuple[str, dt.date], str] | None = None,
+    use_accepted: Set[tuple[str, dt.date]] = frozenset(),
 ) -> tuple[FacilityDayDemand, ...]:
     """Return each facility's demand on ``report_date`` under the plans' one demand rule.
 
@@ -429,11 +431,26 @@ def facility_demands_on(
         Latest revisions of reports; those of unknown facilities or other days are ignored.
     report_date
         The day asked for.
+    use_in_doubt
+        Why a report's declared use is in doubt, by (facility, date): a flag not yet accepted, or
+        a correction asked for (:func:`coordination.report_doubts.use_doubts`). Such a use is not
+        taken at face value, as in plans.
+    use_accepted
+        The (facility, date) whose flags a person accepted on review: their declared use is
+        taken as declared (:func:`coordination.report_doubts.accepted_reports`).
     """
     known = {f.facility_id for f in facilities}
+    doubts = use_in_doubt or {}
     oldest = report_date - dt.timedelta(days=CARRY_FORWARD_DAYS)
     patient_reports = [
-        PatientReport(r.facility_id, r.report_date, report_patients(r), r.oxygen_used_24h_m3)
+        PatientReport(
+            r.facility_id,
+            r.report_date,
+            report_patients(r),
+            r.oxygen_used_24h_m3,
+            doubts.get((r.facility_id, r.report_date), ""),
+            use_confirmed=(r.facility_id, r.report_date) in use_accepted,
+        )
         for r in reports
         if r.facility_id in known and oldest <= r.report_date <= report_date
     ]
@@ -462,7 +479,16 @@ def _day_demand(
         if forecast.report_date is not None
         else None
     )
-    rule = reported_demand(report.patients, report.declared_use_m3) if report else None
+    rule = (
+        reported_demand(
+            report.patients,
+            report.declared_use_m3,
+            use_in_doubt=report.use_in_doubt,
+            use_confirmed=report.use_confirmed,
+        )
+        if report
+        else None
+    )
     return FacilityDayDemand(
         facility_id=facility.facility_id,
         name=facility.name,
@@ -485,6 +511,8 @@ def demand_by_province(
     report_date: dt.date,
     conversions: OxygenConversions,
     province_codes: Sequence[str] | None = None,
+    use_in_doubt: Mapping[tuple[str, dt.date], str] | None = None,
+    use_accepted: Set[tuple[str, dt.date]] = frozenset(),
 ) -> list[ProvinceDemand]:
     """Aggregate demand, declared use, stock and patients by province for one day.
 
@@ -502,6 +530,10 @@ def demand_by_province(
         Unit factors (gas m³ per tonne of liquid, cylinder sizes).
     province_codes
         Provinces to include (default: those with a facility).
+    use_in_doubt
+        Declared uses in doubt, by (facility, date), as :func:`facility_demands_on` takes them.
+    use_accepted
+        Reports whose flags were accepted on review, as :func:`facility_demands_on` takes them.
     """
     facility_by_id = {f.facility_id: f for f in facilities}
     all_reports = list(latest_reports)
@@ -529,7 +561,13 @@ def demand_by_province(
             if f.province_code == code
             and (f.expected_on(report_date) or f.facility_id in reported_ids)
         ]
-        demands = facility_demands_on(counted, all_reports, report_date=report_date)
+        demands = facility_demands_on(
+            counted,
+            all_reports,
+            report_date=report_date,
+            use_in_doubt=use_in_doubt,
+            use_accepted=use_accepted,
+        )
         without = sorted(set(expected_by_province.get(code, [])) - reported_ids)
         used_m3 = sum(r.oxygen_used_24h_m3 for r in reports)
         demand_m3 = sum(d.demand_m3_per_day or 0.0 for d in demands)

@@ -283,7 +283,14 @@ def _project_demand(request: PlanRequest) -> tuple[DemandForecast, ...]:
         FacilityProfile(f.facility_id, f.province_code, f.tier, f.beds) for f in request.facilities
     ]
     patient_reports = [
-        PatientReport(r.facility_id, r.report_date, r.patients, r.declared_use_m3, r.use_in_doubt)
+        PatientReport(
+            r.facility_id,
+            r.report_date,
+            r.patients,
+            r.declared_use_m3,
+            r.use_in_doubt,
+            use_confirmed=r.review_status == "accepted",
+        )
         for r in request.reports
     ]
     return project_demand(

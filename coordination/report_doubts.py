@@ -62,6 +62,37 @@ def doubts_of_check(check: ReportCheck | None) -> tuple[tuple[tuple[str, str], .
     return tuple(pairs), status.value
 
 
+def use_doubts(
+    checks: Mapping[tuple[str, dt.date, int], ReportCheck],
+    revisions: Mapping[tuple[str, dt.date], int],
+) -> dict[tuple[str, dt.date], str]:
+    """Return why each report's declared use is in doubt, by (facility, date); clean ones left out.
+
+    ``checks`` are the store's flags and reviews (``Store.report_checks``), ``revisions`` the
+    revision each (facility, date) is read at (the latest).
+    """
+    out = {}
+    for (facility_id, day), revision in revisions.items():
+        pairs, status = doubts_of_check(checks.get((facility_id, day, revision)))
+        rules = sorted({rule for field, rule in pairs if field == USE_FIELD})
+        if rules:
+            out[(facility_id, day)] = doubt_reason(rules, status)
+    return out
+
+
+def accepted_reports(
+    checks: Mapping[tuple[str, dt.date, int], ReportCheck],
+    revisions: Mapping[tuple[str, dt.date], int],
+) -> set[tuple[str, dt.date]]:
+    """Return the (facility, date) whose revision's flags a person accepted on review."""
+    accepted = set()
+    for (facility_id, day), revision in revisions.items():
+        check = checks.get((facility_id, day, revision))
+        if check is not None and check.status == ReviewStatus.ACCEPTED:
+            accepted.add((facility_id, day))
+    return accepted
+
+
 def doubt_reason(rule_ids: Sequence[str], review_status: str) -> str:
     """Say why a value is in doubt, e.g. ``"flag history.use_jump, unreviewed"``."""
     rules = ", ".join(rule_ids)

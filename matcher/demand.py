@@ -248,6 +248,8 @@ class PatientReport:
     gas; ``None`` when not given); :func:`reported_demand` decides whether it is used.
     ``use_in_doubt`` says why the declared use is in doubt (e.g. ``"flag history.use_jump,
     unreviewed"``), ``""`` when it is not: such a figure is never taken at face value.
+    ``use_confirmed`` says a person reviewed the report's flags and accepted them: the declared
+    use is then taken as declared, even outside the plausible band.
     """
 
     facility_id: str
@@ -255,6 +257,7 @@ class PatientReport:
     patients: tuple[tuple[OxygenNeed, int], ...]
     declared_use_m3: float | None = None
     use_in_doubt: str = ""
+    use_confirmed: bool = False
 
     @property
     def usable(self) -> bool:
@@ -516,6 +519,7 @@ def reported_demand(
     *,
     rule: DemandRule = DEFAULT_DEMAND_RULE,
     use_in_doubt: str = "",
+    use_confirmed: bool = False,
 ) -> ReportedDemand:
     """Apply the one demand rule to a report: declared use when plausible, else patients x flows.
 
@@ -532,6 +536,9 @@ def reported_demand(
     use_in_doubt
         Why the declared use is in doubt (an unreviewed plausibility flag, a correction asked
         for), ``""`` when it is not: a declared use in doubt is never taken at face value.
+    use_confirmed
+        A person accepted the report's plausibility flags on review: the declared use is taken
+        as declared (basis ``declared_use``, with a note), even outside the band.
 
     Returns
     -------
@@ -563,6 +570,14 @@ def reported_demand(
             computed,
             declared_use_m3,
             f"{declared}: patients x flows used instead",
+        )
+    if use_confirmed:
+        return ReportedDemand(
+            float(declared_use_m3),
+            DemandBasis.DECLARED_USE,
+            computed,
+            declared_use_m3,
+            "declared use accepted on review",
         )
     low, high = declared_use_band_m3(pairs, rule)
     if low - 1e-9 <= declared_use_m3 <= high + 1e-9:
@@ -808,6 +823,7 @@ def _forecast(
         return _unknown_forecast(profile, ctx.start_date, ctx.horizon_days, set_aside)
     growth = ctx.scenario.growth_for(profile.facility_id, profile.province_id)
     per_patient_m3: float | None = None
+    flat_m3: float | None = None
     note = ""
     if found is not None:
         base_patients = float(sum(count for _, count in found.patients))
@@ -819,11 +835,16 @@ def _forecast(
             ctx.flow_table,
             rule=ctx.rule,
             use_in_doubt=found.use_in_doubt,
+            use_confirmed=found.use_confirmed,
         )
         demand_basis = day0.basis
         note = "; ".join(text for text in (set_aside, day0.note) if text)
         if day0.basis == DemandBasis.DECLARED_USE and base_patients > 0:
             per_patient_m3 = float(found.declared_use_m3 or 0.0) / base_patients
+        elif day0.basis == DemandBasis.DECLARED_USE:
+            # Use accepted on review with no patient on oxygen (e.g. wards outside the count):
+            # nothing to grow with the case curve, so the declared figure holds over the horizon.
+            flat_m3 = float(found.declared_use_m3 or 0.0)
         age_text = f", carried forward {offset - 1} d" if offset > 1 else ""
         basis = f"{demand_basis} of the report of {found.report_date.isoformat()}{age_text}"
     else:
@@ -841,7 +862,9 @@ def _forecast(
     )
     demand = tuple(
         round(
-            n * per_patient_m3
+            flat_m3
+            if flat_m3 is not None
+            else n * per_patient_m3
             if per_patient_m3 is not None
             else oxygen_use_m3_per_day(((need, n * share) for need, share in mix), ctx.flow_table),
             6,

@@ -24,6 +24,7 @@ from coordination.compliance import (
     monthly_table_cells,
     national_compliance,
 )
+from coordination.report_doubts import accepted_reports, use_doubts
 from data.access import authorize
 from data.errors import MalformedInputError, PermissionDeniedError, RecordNotFoundError
 from data.exchange.compliance_table import (
@@ -413,12 +414,20 @@ def demand_provinces() -> Response:
         date_to=day,
         province_code=province_code,
     )
+    read_at = {(r.report.facility_id, r.report.report_date): r.revision for r in revisions}
+    checks = store.report_checks(
+        date_from=day - dt.timedelta(days=CARRY_FORWARD_DAYS),
+        date_to=day,
+        province_code=province_code,
+    )
     rows = demand_by_province(
         store.list_facilities(province_code=province_code),
         [r.report for r in revisions],
         report_date=day,
         conversions=conversions,
         province_codes=None if province_code is None else [province_code],
+        use_in_doubt=use_doubts(checks, read_at),
+        use_accepted=accepted_reports(checks, read_at),
     )
     return jsonify(
         {

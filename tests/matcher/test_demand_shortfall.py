@@ -231,3 +231,29 @@ def test_unknown_demand_reaches_the_shortfall_as_unknown() -> None:
 def test_a_bad_declared_use_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="declared_use_m3: must be a finite number"):
         PatientReport("79001", START, (), declared_use_m3=float("nan"))
+
+
+def test_a_use_accepted_on_review_is_taken_as_declared() -> None:
+    patients = ((OxygenNeed.CANNULA_MASK, 10),)
+    outside = declared_use_band_m3(patients)[1] * 3
+    assert reported_demand(patients, outside).basis == DemandBasis.PATIENTS_X_FLOWS
+    accepted = reported_demand(patients, outside, use_confirmed=True)
+    assert (accepted.basis, accepted.demand_m3) == (DemandBasis.DECLARED_USE, outside)
+    # A doubt still wins over an older acceptance flag: never taken at face value.
+    doubted = reported_demand(
+        patients, outside, use_in_doubt="flag x, unreviewed", use_confirmed=True
+    )
+    assert doubted.basis == DemandBasis.PATIENTS_X_FLOWS
+
+
+def test_an_accepted_use_without_patients_holds_over_the_horizon() -> None:
+    profile = FacilityProfile("H", "79", 2, 0)
+    report = PatientReport("H", date(2021, 8, 19), (), 300.0, use_confirmed=True)
+    (forecast,) = project_demand([profile], [report], start_date=date(2021, 8, 20), horizon_days=3)
+    assert forecast.demand_basis == DemandBasis.DECLARED_USE
+    assert forecast.demand_m3_per_day == (300.0, 300.0, 300.0)
+    unreviewed = PatientReport("H", date(2021, 8, 19), (), 300.0, use_in_doubt="flag, unreviewed")
+    (doubted,) = project_demand(
+        [profile], [unreviewed], start_date=date(2021, 8, 20), horizon_days=3
+    )
+    assert doubted.demand_basis == DemandBasis.UNKNOWN

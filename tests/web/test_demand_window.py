@@ -71,3 +71,25 @@ def test_province_demand_carries_yesterday_forward_like_the_plan(app: Any, as_us
     assert sum(f.demand_m3_per_day[0] for f in plan_day0.values()) == pytest.approx(
         row["demand_m3_per_day"]
     )
+
+
+def test_province_demand_does_not_take_a_flagged_use_at_face_value(as_user: Any) -> None:
+    """A use with no patients is flagged: unknown in the province figure until it is accepted."""
+    no_patients = {"report_date": "2021-08-20", "oxygen_used_24h_m3": 300.0}
+    answer = as_user("repB").post("/facilities/79-B/reports", json=no_patients)
+    assert answer.status_code == 201 and answer.get_json()["warnings"]
+
+    def demand_of_79b() -> dict[str, Any]:
+        response = as_user("coord79").get(f"/demand/provinces?date={DAY}")
+        assert response.status_code == 200
+        (row,) = response.get_json()["rows"]
+        return next(d for d in row["facility_demands"] if d["facility_id"] == "79-B")
+
+    doubted = demand_of_79b()
+    assert doubted["basis"] == "unknown" and doubted["demand_m3_per_day"] is None
+    accepted = as_user("coord79").post(
+        "/review/reports/79-B/2021-08-20/accept", json={"reason": "khoa hồi sức dùng oxy bình"}
+    )
+    assert accepted.status_code == 201, accepted.get_json()
+    trusted = demand_of_79b()
+    assert trusted["basis"] == "declared_use" and trusted["demand_m3_per_day"] == 300.0
