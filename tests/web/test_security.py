@@ -40,7 +40,9 @@ REFUSED = [
     ("repA", "get", "/compliance/daily", None),
     ("repA", "get", "/demand/provinces", None),
     ("repA", "get", "/suppliers", None),
-    ("repA", "get", "/exports/reports.csv", None),
+    # a reporter exports its own facility's reports only (issue 13), nothing else
+    ("repA", "get", "/exports/reports.csv?province_code=79", None),
+    ("repA", "get", "/exports/facilities.csv", None),
     ("repA", "post", "/users", {"username": "x", "role": "admin"}),
     # province coordinators: only their province
     ("coord01", "get", "/facilities/79-A", None),
