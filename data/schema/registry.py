@@ -769,6 +769,56 @@ class ReportRevision:
             raise InvalidInputError.from_problems("ReportRevision", problems)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class SupplyDeclaration(RegistryRecord):
+    """What a supplier declares it can give to medical use on one day, and its stock.
+
+    One declaration per supplier and day (a correction replaces it, audited). Plans take a
+    day's declaration instead of the supplier record's medical figure
+    (``Supplier.liquid_output_t_per_day``, ``cylinders_per_day``); see docs/declarations.md.
+
+    Parameters
+    ----------
+    supplier_id
+        The declaring supplier.
+    declaration_date
+        The day the quantities are available (Asia/Ho_Chi_Minh local date).
+    liquid_lox_t
+        Liquid oxygen it can give to medical use that day, tonnes of liquid (1 m³ of liquid is
+        1.141 t, :attr:`data.units.OxygenConversions.lox_kg_per_l`); 0 when it gives none.
+        Never above the plant's capacity (checked where the declaration is stored).
+    cylinders_filled
+        Filled 40 L cylinders (6 m³ gas each) it can give that day; 0 when none.
+    liquid_stock_t
+        Liquid oxygen in its storage tanks at declaration time, tonnes (None: not given).
+    note
+        Free text for the coordinator (why the figure changed, an outage...).
+    """
+
+    supplier_id: str
+    declaration_date: dt.date
+    liquid_lox_t: float
+    cylinders_filled: int
+    liquid_stock_t: float | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        _check_id(problems, "supplier_id", self.supplier_id)
+        if isinstance(self.declaration_date, dt.date) and self.declaration_date < FIRST_REPORT_DATE:
+            problems.append(
+                f"declaration_date: must not be before {FIRST_REPORT_DATE}, "
+                f"got {self.declaration_date}"
+            )
+        _check_range(problems, "liquid_lox_t", self.liquid_lox_t, 0, 1e6, optional=False)
+        _check_range(
+            problems, "cylinders_filled", self.cylinders_filled, 0, MAX_COUNT, optional=False
+        )
+        _check_range(problems, "liquid_stock_t", self.liquid_stock_t, 0, 1e6)
+        _check_text(problems, "note", self.note, optional=True, limit=MAX_NOTE_CHARS)
+        self._check(problems)
+
+
 REGISTRY_RECORD_TYPES: dict[str, type[RegistryRecord]] = {
     "facilities": Facility,
     "suppliers": Supplier,

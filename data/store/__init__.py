@@ -8,7 +8,8 @@ Report revisions and audit rows are append-only (database triggers refuse UPDATE
 clock (:mod:`data.store.base`): registry records and provinces (:mod:`~data.store.registry`), daily
 reports and their revisions (:mod:`~data.store.reports`), their plausibility flags and the
 province officers' reviews (:mod:`~data.store.reviews`), approval and locking of days
-(:mod:`~data.store.approvals`), users and tokens (:mod:`~data.store.users`) and the audit trail
+(:mod:`~data.store.approvals`), suppliers' daily supply declarations
+(:mod:`~data.store.declarations`), users and tokens (:mod:`~data.store.users`) and the audit trail
 (:mod:`~data.store.audit`). Rows become records in :mod:`data.store.rows`.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from data.store.approvals import Approval, ApprovalStore
 from data.store.audit import AuditEvent, AuditStore
 from data.store.base import utc_now
+from data.store.declarations import DeclarationResult, DeclarationStore, StoredDeclaration
 from data.store.registry import RegistryStore
 from data.store.reports import ReportStore, SubmissionResult
 from data.store.reviews import (
@@ -32,18 +34,28 @@ from data.store.users import UserStore
 __all__ = [
     "Approval",
     "AuditEvent",
+    "DeclarationResult",
     "ReportCheck",
     "Review",
     "ReviewDecision",
     "ReviewItem",
     "ReviewStatus",
     "Store",
+    "StoredDeclaration",
     "SubmissionResult",
     "utc_now",
 ]
 
 
-class Store(RegistryStore, ReportStore, ReviewStore, ApprovalStore, UserStore, AuditStore):
+class Store(
+    RegistryStore,
+    ReportStore,
+    ReviewStore,
+    ApprovalStore,
+    DeclarationStore,
+    UserStore,
+    AuditStore,
+):
     """Repository functions over one database.
 
     Parameters
