@@ -6,6 +6,7 @@ import click
 
 from commands.common import (
     DATABASE_OPTION,
+    fail_cleanly,
     registry_store,
 )
 
@@ -76,6 +77,34 @@ def db_seed(ctx: click.Context, region: str, seed_value: int, database_url: str 
         f"{summary.facility_days_skipped} facility-days already present were kept)"
     )
     click.echo(f"generated rows are labelled: {seed.source}")
+
+
+@db.command("merge-facilities")
+@click.argument("keep_id")
+@click.argument("duplicate_id")
+@click.option(
+    "--reason", default=None, help="Why the two are one facility (kept in the audit row)."
+)
+@DATABASE_OPTION
+@fail_cleanly
+def db_merge_facilities(
+    keep_id: str, duplicate_id: str, reason: str | None, database_url: str | None
+) -> None:
+    """Merge facility DUPLICATE_ID into KEEP_ID: its reports move, both histories stay.
+
+    The duplicate's report revisions are copied under KEEP_ID with their provenance, its
+    reporting period ends yesterday, and an audit row records the merge (docs/registry.md,
+    "Duplicates"). Refused: the same id twice, an unknown id, two provinces, or a day both
+    facilities reported.
+    """
+    store = registry_store(database_url)
+    merge = store.merge_facilities(keep_id, duplicate_id, actor="cli", reason=reason)
+    days = f"{merge.days[0]} to {merge.days[-1]}" if merge.days else "no report days"
+    click.echo(
+        f"merged {duplicate_id} into {keep_id}: {len(merge.revisions)} report revision(s) over "
+        f"{len(merge.days)} day(s) ({days}), {merge.reviews} review(s) copied; {duplicate_id} "
+        f"reports until {merge.reporting_until}"
+    )
 
 
 @click.group()

@@ -33,7 +33,7 @@ import math
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from data.errors import (
     PermissionDeniedError,
     RowProblem,
 )
+from data.exchange.facility_checks import check_facility_rows
 from data.reporting import local_date
 from data.schema.number_text import NumberLocale, number_locale, read_number_text
 from data.schema.registry import DailyReport, Facility, RegistryRecord, Role, Supplier, Vehicle
@@ -460,6 +461,7 @@ def import_file(
     max_xlsx_entries: int = 100,
     crs: str | None = None,
     locale: str | NumberLocale | None = None,
+    province_shapes: Sequence[tuple[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Validate a file and, unless ``dry_run``, store all of its rows in one transaction.
 
@@ -491,6 +493,9 @@ def import_file(
         only text that every locale reads the same way (``650``, ``650.5``, ``12,5``) and
         refusing ambiguous text (``5.200``) with its row and column. A request and a file that
         declare different locales are refused.
+    province_shapes
+        For facilities: the 2021 province shapes; each row's province is then checked against
+        its point (:mod:`data.exchange.facility_checks`, which also refuses duplicates).
 
     Returns
     -------
@@ -500,6 +505,7 @@ def import_file(
         Reports add ``warnings`` (the plausibility flags of each stored report, with its
         ``row``, ``facility_id`` and ``report_date``; empty in a dry run) and ``skipped_rows``
         (rows holding only the facility and the date, as a template's unreported days).
+        Facilities add ``warnings`` (points near their province's border, or in none).
 
     Raises
     ------
@@ -535,6 +541,8 @@ def import_file(
         rows = _filled_reports(rows, skipped)
         if principal.role == Role.FACILITY_REPORTER:
             rows = _watch_facilities(rows, principal, other_facilities)
+    osm_ids: dict[int, str] = {}
+    rows = _take_osm_ids(rows, osm_ids) if kind == "facilities" else rows
     records, problems = parse_records(kind, rows, locale=file_locale)
     _refuse_other_facilities(principal, other_facilities)
     if not records and not problems:
@@ -545,12 +553,13 @@ def import_file(
         )
         raise ImportRejectedError([RowProblem(2, "row", reason)])
     problems.extend(_scope_problems(store, kind, records, principal))
+    facility_warnings = _facility_checks(store, kind, records, problems, province_shapes, osm_ids)
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
     summary: dict[str, Any] = {"kind": kind, "rows": len(records), "dry_run": dry_run}
     summary |= {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0, "conflicts": []}
-    if kind == "reports":
-        summary |= {"skipped_rows": skipped, "warnings": []}
+    summary |= {"skipped_rows": skipped, "warnings": []} if kind == "reports" else {}
+    summary |= {"warnings": facility_warnings} if kind == "facilities" else {}
     if dry_run:
         return summary
     if kind == "reports":
@@ -590,6 +599,33 @@ def _authorize_kind(principal: Principal, kind: str) -> None:
             raise PermissionDeniedError(f"role {principal.role.value!r} may not use {permission!r}")
     else:
         authorize(principal, permission)
+
+
+def _facility_checks(
+    store: Any,
+    kind: str,
+    records: list[tuple[int, RegistryRecord]],
+    problems: list[RowProblem],
+    province_shapes: Sequence[tuple[str, Any]] | None,
+    osm_ids: dict[int, str],
+) -> list[dict[str, Any]]:
+    """Add facility rows' province and duplicate problems to ``problems``; return the warnings."""
+    if kind != "facilities":
+        return []
+    checks = check_facility_rows(
+        records, store.list_facilities(), province_shapes=province_shapes, osm_ids=osm_ids
+    )
+    problems.extend(checks.problems)
+    return checks.warnings
+
+
+def _take_osm_ids(rows: Rows, osm_ids: dict[int, str]) -> Rows:
+    """Pass facility rows on without their ``osm_id`` column; note its values by row number."""
+    for number, row in rows:
+        value = row.pop("osm_id", None)
+        if not _is_blank(value):
+            osm_ids[number] = str(value).strip()
+        yield number, row
 
 
 def _is_blank(value: Any) -> bool:

@@ -1,23 +1,54 @@
-"""Registry records in the store: provinces, facilities, suppliers, vehicles and the rest."""
+"""Registry records in the store: provinces, facilities, suppliers, vehicles and the rest.
+
+Also the audited merge of a duplicate facility into the one kept
+(:meth:`RegistryStore.merge_facilities`, docs/registry.md "Duplicates").
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import typing
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from data.db.models import REGISTRY_TABLES, provinces
+from data.db.models import REGISTRY_TABLES, facilities, provinces, report_reviews, report_revisions
 from data.errors import ConflictError, InvalidInputError, RecordNotFoundError
+from data.reporting import local_date
 from data.schema.registry import (
     REGISTRY_RECORD_TYPES,
+    DailyReport,
     Facility,
     Province,
     RegistryRecord,
     id_field,
 )
 from data.store.base import MAX_PAGE, StoreBase
-from data.store.rows import collection_of, from_row, to_row
+from data.store.rows import collection_of, from_row, inserted_id, to_row
+
+MERGE_SOURCE_MAX = 300
+"""A facility's ``source`` holds 300 characters; the merge note is cut to fit."""
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityMerge:
+    """What :meth:`RegistryStore.merge_facilities` did.
+
+    ``revisions`` pairs each copied revision's id (under the duplicate) with its copy's id (under
+    the kept facility); ``days`` are the report days moved; ``reporting_until`` is the last day the
+    duplicate is expected to report, now.
+    """
+
+    keep_id: str
+    duplicate_id: str
+    reason: str
+    days: tuple[dt.date, ...]
+    revisions: tuple[tuple[int, int], ...]
+    reviews: int
+    reporting_until: dt.date
 
 
 class RegistryStore(StoreBase):
@@ -281,3 +312,163 @@ class RegistryStore(StoreBase):
         return typing.cast(
             list[Facility], self.list_records("facilities", province_code=province_code, limit=None)
         )
+
+    # ------------------------------------------------------------------ merging duplicates
+
+    def merge_facilities(
+        self, keep_id: str, duplicate_id: str, *, actor: str, reason: str | None = None
+    ) -> FacilityMerge:
+        """Merge a duplicate facility into the one kept; both histories stay (one transaction).
+
+        Revisions are append-only and the schema has no ``merged_into`` field, so: every report
+        revision of the duplicate is copied under ``keep_id`` with its provenance (revision
+        number, content, ``submitted_at``, ``submitted_by``, ``generated``, flags; ``source``
+        names the duplicate and the original revision id), the province officers' reviews of
+        those revisions are copied to the copies, the duplicate's reporting period ends
+        yesterday (Asia/Ho_Chi_Minh) and its ``source`` says "merged into <keep_id>"; its own
+        revisions stay where they were. One audit row (action ``merge``, entity ``facilities``,
+        id ``duplicate_id``) lists the days, the revision ids and the reason.
+
+        Raises
+        ------
+        InvalidInputError
+            If both ids are the same, or the facilities are in different provinces.
+        RecordNotFoundError
+            If either facility does not exist.
+        ConflictError
+            If both facilities have a report for the same day (the days are listed: correct
+            one of the two reports, or leave the facilities apart); nothing is changed.
+        """
+        if keep_id == duplicate_id:
+            raise InvalidInputError(
+                f"duplicate_id: cannot merge facility {keep_id!r} into itself / không thể gộp "
+                "một cơ sở vào chính nó"
+            )
+        note = (reason or "").strip()
+        with self._write() as connection:
+            keep = self._facility_in(connection, keep_id, "keep_id")
+            duplicate = self._facility_in(connection, duplicate_id, "duplicate_id")
+            if keep.province_code != duplicate.province_code:
+                raise InvalidInputError(
+                    f"duplicate_id: {duplicate_id!r} is in province {duplicate.province_code}, "
+                    f"{keep_id!r} in {keep.province_code}; only facilities of one province are "
+                    f"merged / hai cơ sở thuộc hai tỉnh khác nhau, không gộp được"
+                )
+            moved = self._copy_revisions(connection, keep_id, duplicate_id)
+            reviews = self._copy_reviews(connection, moved)
+            until = self._end_duplicate(connection, duplicate, keep_id, actor)
+            days = tuple(sorted({day for day, _, _ in moved}))
+            merge = FacilityMerge(
+                keep_id,
+                duplicate_id,
+                note,
+                days,
+                tuple((old, new) for _, old, new in moved),
+                reviews,
+                until,
+            )
+            self._audit(
+                connection, actor, "merge", "facilities", duplicate_id, _merge_detail(merge)
+            )
+        return merge
+
+    def _facility_in(self, connection: Connection, facility_id: str, field: str) -> Facility:
+        row = connection.execute(
+            select(facilities).where(facilities.c.facility_id == facility_id)
+        ).first()
+        if row is None:
+            raise RecordNotFoundError(f"{field}: no facility {facility_id!r}")
+        return from_row(Facility, row._mapping)
+
+    def _copy_revisions(
+        self, connection: Connection, keep_id: str, duplicate_id: str
+    ) -> list[tuple[dt.date, int, int]]:
+        """Copy the duplicate's revisions under ``keep_id``; return (day, old id, new id)."""
+        rows = [
+            dict(row._mapping)
+            for row in connection.execute(
+                select(report_revisions)
+                .where(report_revisions.c.facility_id == duplicate_id)
+                .order_by(report_revisions.c.report_date, report_revisions.c.revision)
+            )
+        ]
+        kept_days = {
+            row.report_date
+            for row in connection.execute(
+                select(report_revisions.c.report_date).where(
+                    report_revisions.c.facility_id == keep_id
+                )
+            )
+        }
+        clashes = sorted(kept_days & {row["report_date"] for row in rows})
+        if clashes:
+            listed = ", ".join(day.isoformat() for day in clashes)
+            raise ConflictError(
+                f"report_date: {keep_id!r} and {duplicate_id!r} both reported on {listed}; "
+                f"correct one of the two reports of each day first / cả hai cơ sở đều có báo "
+                f"cáo ngày {listed}; hãy sửa một trong hai báo cáo trước khi gộp"
+            )
+        moved = []
+        for row in rows:
+            old_id = row.pop("revision_id")
+            report = dataclasses.replace(from_row(DailyReport, row), facility_id=keep_id)
+            origin = f"merged from {duplicate_id} revision_id {old_id}"
+            row |= {
+                "facility_id": keep_id,
+                "content_hash": report.content_hash(),
+                "source": "; ".join(p for p in (row["source"], origin) if p),
+            }
+            new_id = inserted_id(connection.execute(insert(report_revisions).values(**row)))
+            moved.append((row["report_date"], old_id, new_id))
+        return moved
+
+    def _copy_reviews(self, connection: Connection, moved: list[tuple[dt.date, int, int]]) -> int:
+        """Copy each review of a moved revision to its copy, in order; return how many."""
+        new_of = {old: new for _, old, new in moved}
+        if not new_of:
+            return 0
+        rows = connection.execute(
+            select(report_reviews)
+            .where(report_reviews.c.revision_id.in_(list(new_of)))
+            .order_by(report_reviews.c.review_id)
+        ).all()
+        for row in rows:
+            values = dict(row._mapping)
+            values.pop("review_id")
+            values["revision_id"] = new_of[values["revision_id"]]
+            connection.execute(insert(report_reviews).values(**values))
+        return len(rows)
+
+    def _end_duplicate(
+        self, connection: Connection, duplicate: Facility, keep_id: str, actor: str
+    ) -> dt.date:
+        """End the duplicate's reporting period yesterday and say where it went; return the day."""
+        until = local_date(self.clock()) - dt.timedelta(days=1)
+        if duplicate.reporting_from is not None and duplicate.reporting_from > until:
+            until = duplicate.reporting_from
+        if duplicate.reporting_until is not None:
+            until = min(until, duplicate.reporting_until)
+        note = f"merged into {keep_id}"
+        source = "; ".join(p for p in (note, duplicate.source) if p)[:MERGE_SOURCE_MAX]
+        ended = dataclasses.replace(duplicate, reporting_until=until, source=source)
+        connection.execute(
+            update(facilities)
+            .where(facilities.c.facility_id == duplicate.facility_id)
+            .values(**to_row(ended), updated_at=self.clock())
+        )
+        old, new = duplicate.to_dict(), ended.to_dict()
+        changes = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
+        self._audit(connection, actor, "update", "facilities", duplicate.facility_id, changes)
+        return until
+
+
+def _merge_detail(merge: FacilityMerge) -> dict[str, Any]:
+    return {
+        "keep_id": merge.keep_id,
+        "duplicate_id": merge.duplicate_id,
+        "reason": merge.reason,
+        "days": [day.isoformat() for day in merge.days],
+        "revisions": [list(pair) for pair in merge.revisions],
+        "reviews": merge.reviews,
+        "reporting_until": merge.reporting_until.isoformat(),
+    }
