@@ -54,6 +54,10 @@ class ViewSettings(Protocol):
     def max_xlsx_entries(self) -> int:
         """Zip-bomb guard of XLSX uploads: most archive entries."""
 
+    @property
+    def data_dir(self) -> str | None:
+        """The shared data directory (None: the default), e.g. for the province shapes."""
+
 
 @dataclass(frozen=True, slots=True)
 class AppState:

@@ -9,11 +9,13 @@ imports its own facility's reports only (issue 13): its XLSX is its facility's t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from data.access import authorize
-from data.errors import MalformedInputError, PermissionDeniedError
+from data.errors import MalformedInputError, MissingDataFileError, PermissionDeniedError
 from data.schema.registry import Role
 from web.common import (
     API_PREFIX,
@@ -103,6 +105,7 @@ def import_rows(kind: str) -> Response:
         max_xlsx_uncompressed_bytes=config.max_xlsx_uncompressed_bytes,
         max_xlsx_entries=config.max_xlsx_entries,
         crs=request.args.get("crs"),
+        province_shapes=_province_shapes() if kind == "facilities" else None,
         locale=request.args.get("locale"),
     )
     return jsonify(summary)
@@ -179,6 +182,25 @@ def _facility_reports_export(ext: str) -> Response:
 
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+def _province_shapes() -> Sequence[tuple[str, Any]] | None:
+    """Return the 2021 province shapes, loaded once per app on the first facilities import.
+
+    Without the shared TopoJSON (a data directory without it) facilities import without the
+    province check, as before it existed; the check needs the shapes, not the request.
+    """
+    from data.provinces import province_shapes_2021
+    from data.settings import resolve_data_dir
+
+    cache = current_app.extensions.setdefault("oxyroute_province_shapes", {})
+    if "shapes" not in cache:
+        try:
+            cache["shapes"] = province_shapes_2021(resolve_data_dir(app_state().config.data_dir))
+        except MissingDataFileError:
+            cache["shapes"] = None
+    shapes: Sequence[tuple[str, Any]] | None = cache["shapes"]
+    return shapes
 
 
 def _authorized_unscoped(permission: str) -> str | None:

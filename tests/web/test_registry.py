@@ -324,3 +324,27 @@ def test_facilities_in_vn2000_are_stored_in_wgs84(as_user: Any) -> None:
         422,
     )
     assert not_here["details"][0]["field"] == "crs"
+
+
+def test_facility_import_over_http_checks_the_province_of_the_point(as_user: Any) -> None:
+    """BV Nhơn Trạch's point lies in Đồng Nai (75), 4.7 km past Hồ Chí Minh City's outline."""
+    header = "facility_id,name,province_code,lon,lat,tier\n"
+    admin = as_user("admin")
+    refused = _error(
+        admin.post(
+            "/imports/facilities?format=csv",
+            data=(header + "79-NT,BV Nhơn Trạch,79,106.8235,10.9437,2\n").encode(),
+            content_type="text/csv",
+        ),
+        422,
+    )
+    assert refused["details"][0]["field"] == "province_code", refused
+    assert "75" in refused["details"][0]["reason"]
+    assert admin.get("/facilities/79-NT").status_code == 404  # nothing stored
+    stored = admin.post(
+        "/imports/facilities?format=csv",
+        data=(header + "75-NT,BV Nhơn Trạch,75,106.8235,10.9437,2\n").encode(),
+        content_type="text/csv",
+    )
+    assert stored.status_code == 200, stored.get_data(as_text=True)
+    assert admin.get("/facilities/75-NT").get_json()["province_code"] == "75"
