@@ -32,6 +32,9 @@
     plan: function (planId) {
       return "/api/v1/plans/" + encodeURIComponent(planId) + "?format=geojson";
     },
+    planJson: function (planId) {  // start_date, horizon_days (and headline/summary if served)
+      return "/api/v1/plans/" + encodeURIComponent(planId);
+    },
     scenarios: function (regionId) {
       return "/api/v1/scenarios" + (regionId ? "?region=" + encodeURIComponent(regionId) : "");
     },
@@ -79,9 +82,9 @@
       deadline: "Hạn nộp: {deadline}", no_rows: "Không có dòng nào.",
       shortfalls: "Danh sách thiếu hụt", plan_id: "Mã kế hoạch", load_plan: "Tải kế hoạch",
       no_plan: "Chưa có kế hoạch", plan_not_found: "Chưa có kế hoạch với mã này (hoặc máy chủ chưa hỗ trợ kế hoạch).",
-      col_facility: "Cơ sở", col_shortfall: "Thiếu (m³)", col_dos: "Ngày dự trữ",
+      col_facility: "Cơ sở", col_shortfall: "Thiếu cả kế hoạch (m³)", col_dos: "Ngày dự trữ",
       no_shortfall: "Không cơ sở nào thiếu oxy trong kế hoạch này.",
-      plan_shown: "Kế hoạch {plan}: {n} cơ sở, {short} cơ sở thiếu, tổng thiếu {total} m³",
+      plan_shown: "Kế hoạch {plan}: {n} cơ sở, {short} cơ sở thiếu, tổng thiếu {total} m³ (cả kế hoạch), {unknown} cơ sở chưa rõ nhu cầu",
       scenarios: "So sánh kịch bản", no_comparison: "Chưa có kịch bản để so sánh",
       col_base: "Gốc", col_scenario: "Kịch bản", col_change: "Chênh lệch",
       unmet_total: "Tổng nhu cầu chưa đáp ứng (m³)",
@@ -91,7 +94,7 @@
       forbidden_run: "Vai trò của bạn không chạy được mục này.",
       run_plan_title: "Lập kế hoạch phân bổ", plan_date: "Ngày đầu kế hoạch", plan_horizon: "Số ngày",
       run_plan: "Lập kế hoạch", plan_running: "Đang tính kế hoạch…",
-      plan_totals: "Kế hoạch {plan}: nhu cầu {demand} m³, đã phân bổ {delivered} m³, chưa đáp ứng {unmet} m³",
+      plan_totals: "Kế hoạch {plan}, cả {days} ngày: nhu cầu {demand} m³, đã phân bổ {delivered} m³, chưa đáp ứng {unmet} m³",
       no_region: "Chọn một khu vực trước.",
       scenario_list: "Kịch bản của khu vực", no_scenarios: "Chưa có kịch bản nào cho khu vực này.",
       col_name: "Tên", col_plan_date: "Ngày", col_version: "Bản", col_author: "Người tạo",
@@ -131,9 +134,9 @@
       deadline: "Deadline: {deadline}", no_rows: "No rows.",
       shortfalls: "Shortfall list", plan_id: "Plan id", load_plan: "Load plan",
       no_plan: "No plan yet", plan_not_found: "No plan with this id yet (or the server has no plans yet).",
-      col_facility: "Facility", col_shortfall: "Shortfall (m³)", col_dos: "Days of supply",
+      col_facility: "Facility", col_shortfall: "Shortfall over the plan (m³)", col_dos: "Days of supply",
       no_shortfall: "No facility is short in this plan.",
-      plan_shown: "Plan {plan}: {n} facilities, {short} short, total shortfall {total} m³",
+      plan_shown: "Plan {plan}: {n} facilities, {short} short, total shortfall {total} m³ over the plan, {unknown} with unknown demand",
       scenarios: "Scenario comparison", no_comparison: "No scenario to compare yet",
       col_base: "Base", col_scenario: "Scenario", col_change: "Change",
       unmet_total: "Total unmet demand (m³)",
@@ -143,7 +146,7 @@
       forbidden_run: "Your role may not run this.",
       run_plan_title: "Run an allocation plan", plan_date: "First plan day", plan_horizon: "Days",
       run_plan: "Run plan", plan_running: "Computing the plan…",
-      plan_totals: "Plan {plan}: demand {demand} m³, allocated {delivered} m³, unmet {unmet} m³",
+      plan_totals: "Plan {plan}, all {days} days: demand {demand} m³, allocated {delivered} m³, unmet {unmet} m³",
       no_region: "Choose a region first.",
       scenario_list: "Scenarios of this region", no_scenarios: "No scenario for this region yet.",
       col_name: "Name", col_plan_date: "Date", col_version: "Ver.", col_author: "By",
@@ -183,6 +186,10 @@
 
   function $(id) { return document.getElementById(id); }
 
+  var hooks = { signedIn: [], language: [] };  // other panels' (report_panels.js) sign-in and language
+
+  function addStrings(lang, strings) { Object.keys(strings).forEach(function (k) { I18N[lang][k] = strings[k]; }); }
+
   function t(key, values) {
     var text = (I18N[state.lang][key] !== undefined ? I18N[state.lang][key] : I18N.vi[key]) || key;
     Object.keys(values || {}).forEach(function (name) {
@@ -203,9 +210,13 @@
       { maximumFractionDigits: digits === undefined ? 0 : digits });
   }
 
+  // What each facility's demand stands on (web/static/plan_data.js).
+  var plans = window.oxyPlanData({ t: t, number: number, escapeHtml: escapeHtml, state: state, addStrings: addStrings });
+
   // ------------------------------------------------------------------ API
 
-  function ApiError(status, message) { this.status = status; this.message = message; }
+  // ``details``: the envelope's fields at fault ([{field, reason}]), shown beside a form's fields.
+  function ApiError(status, message, details) { this.status = status; this.message = message; this.details = details || []; }
 
   // GET by default; with a body, the body is sent as JSON (POST unless a method is given).
   function api(path, body, method) {
@@ -231,7 +242,7 @@
               return d.field ? d.field + ": " + d.reason : d.reason;
             }).join("; ");
           }
-          throw new ApiError(response.status, message);
+          throw new ApiError(response.status, message, details);
         }
         return data;
       });
@@ -325,7 +336,11 @@
     var html = "<b>" + escapeHtml(properties.name || properties.id || properties.facility_id) + "</b>";
     if (state.plan) {
       html += "<br>" + escapeHtml(t("col_dos")) + ": " + number(properties.days_of_supply, 1) +
-        "<br>" + escapeHtml(t("col_shortfall")) + ": " + number(properties.shortfall_m3);
+        "<br>" + escapeHtml(t("col_shortfall")) + ": " + escapeHtml(plans.shortfallText(properties));
+      if (properties.demand_basis) {
+        html += "<br>" + escapeHtml(t("col_demand_day")) + ": " + escapeHtml(plans.demandPerDayText(properties)) +
+          "<br>" + escapeHtml(t("demand_basis")) + ": " + escapeHtml(plans.basisText(properties));
+      }
     }
     return html;
   }
@@ -381,6 +396,9 @@
   }
 
   function showPlan(collection) {
+    if (state.planInfo && state.planInfo.plan_id !== (collection.plan && collection.plan.plan_id)) {
+      state.planInfo = null;  // the first day and horizon of another plan
+    }
     state.plan = collection;
     state.planNames = planNames(collection);
     removeLayer("plan_facilities"); removeLayer("flows"); removeLayer("routes"); removeLayer("stops");
@@ -414,7 +432,7 @@
   }
 
   function clearPlan() {
-    state.plan = null; state.routes = null;
+    state.plan = null; state.routes = null; state.planInfo = null;
     removeLayer("plan_facilities"); removeLayer("flows"); removeLayer("routes"); removeLayer("stops");
     if (state.layers.facilities) { state.layers.facilities.addTo(map); }
     document.body.removeAttribute("data-plan-loaded");
@@ -423,12 +441,20 @@
     renderLegend();
   }
 
-  function loadPlan(planId) {
+  // The plan's GeoJSON; its JSON's first day and horizon go to state.planInfo (still drawn without).
+  function fetchPlan(planId) {
     return api(ENDPOINTS.plan(planId)).then(function (collection) {
       // GET /plans/{id}?format=geojson carries no plan member: name the plan for the panel.
       collection.plan = collection.plan || { plan_id: planId };
-      showPlan(collection);
-    }, function (error) {
+      return api(ENDPOINTS.planJson(planId)).then(function (doc) {
+        return { plan_id: planId, start_date: doc.start_date, horizon_days: doc.horizon_days,
+                 headline: doc.headline || null, summary: doc.summary || null };
+      }, function () { return null; }).then(function (info) { state.planInfo = info; return collection; });
+    });
+  }
+
+  function loadPlan(planId) {
+    return fetchPlan(planId).then(showPlan, function (error) {
       clearPlan();
       var box = $("shortfall-list");
       box.innerHTML = "<p class=\"empty\">" + escapeHtml(error.status === 404 ? t("plan_not_found") : error.message) + "</p>";
@@ -453,7 +479,7 @@
       return loadPlan(answer.plan_id).then(function () {
         var totals = answer.totals;
         setStatus("planStatus", "plan-status", { key: "plan_totals", values: {
-          plan: answer.plan_id.slice(0, 8), demand: number(totals.demand_m3),
+          plan: answer.plan_id.slice(0, 8), days: answer.horizon_days, demand: number(totals.demand_m3),
           delivered: number(totals.delivered_m3), unmet: number(totals.unmet_m3) } });
       });
     }, function (error) {
@@ -463,22 +489,31 @@
 
   function renderShortfalls() {
     var box = $("shortfall-list");
-    if (!state.plan) { box.innerHTML = "<p class=\"empty\">" + escapeHtml(t("no_plan")) + "</p>"; return; }
+    if (!state.plan) {
+      box.innerHTML = "<p class=\"empty\">" + escapeHtml(t("no_plan")) + "</p>";
+      return plans.renderHeadline([], $("plan-headline-top"));
+    }
     var facilities = state.plan.features.filter(function (f) { return planFeatureKind(f) === "facility"; });
-    var short = facilities.filter(function (f) { return (f.properties.shortfall_m3 || 0) > 0; });
+    var short = facilities.filter(function (f) {
+      return !plans.demandUnknown(f.properties) && (f.properties.shortfall_m3 || 0) > 0;
+    });
     short.sort(function (a, b) { return b.properties.shortfall_m3 - a.properties.shortfall_m3; });
     var total = short.reduce(function (s, f) { return s + f.properties.shortfall_m3; }, 0);
+    var unknown = facilities.filter(function (f) { return plans.demandUnknown(f.properties); }).length;
     var planId = (state.plan.plan && state.plan.plan.plan_id) || "";
-    var html = "<p class=\"status\">" + escapeHtml(t("plan_shown", {
-      plan: planId, n: facilities.length, short: short.length, total: number(total) })) + "</p>";
+    var html = plans.renderHeadline(facilities, $("plan-headline-top"));
+    html += "<p class=\"status\">" + escapeHtml(t("plan_shown", {
+      plan: planId, n: facilities.length, short: short.length, total: number(total), unknown: unknown })) + "</p>";
+    html += plans.renderDataGaps(facilities);
     if (!short.length) {
       html += "<p class=\"empty\">" + escapeHtml(t("no_shortfall")) + "</p>";
     } else {
-      html += "<table id=\"shortfall-table\"><thead><tr><th>" + escapeHtml(t("col_facility")) + "</th><th>" +
-        escapeHtml(t("col_shortfall")) + "</th><th>" + escapeHtml(t("col_dos")) + "</th></tr></thead><tbody>";
+      html += "<h3>" + escapeHtml(t("shortfalls")) + "</h3>" +
+        plans.tableHead("shortfall-table", ["col_facility", "col_shortfall", "col_dos", "col_demand_day", "col_basis"]);
       short.forEach(function (f) {
-        html += "<tr><td>" + escapeHtml(f.properties.name || f.properties.facility_id) + "</td><td>" +
-          number(f.properties.shortfall_m3) + "</td><td>" + number(f.properties.days_of_supply, 1) + "</td></tr>";
+        var p = f.properties;
+        html += plans.facilityRow(f, [number(p.shortfall_m3), number(p.days_of_supply, 1), plans.demandPerDayText(p),
+          plans.basisText(p)]);
       });
       html += "</tbody></table>";
     }
@@ -602,10 +637,9 @@
     var scenario = (state.scenarios || []).filter(function (s) { return s.scenario_id === scenarioId; })[0] || {};
     setStatus("scenarioStatus", "scenario-status", { key: "scenario_running", values: { name: scenario.name || scenarioId } });
     return api(ENDPOINTS.scenarioRun(scenarioId), {}).then(function (run) {
-      return Promise.all([api(ENDPOINTS.plan(run.scenario_plan_id)), api(ENDPOINTS.runChanges(scenarioId, run.run_id))])
+      return Promise.all([fetchPlan(run.scenario_plan_id), api(ENDPOINTS.runChanges(scenarioId, run.run_id))])
         .then(function (results) {
           var plan = results[0];
-          plan.plan = plan.plan || { plan_id: run.scenario_plan_id };
           setStatus("scenarioStatus", "scenario-status", null);
           setStatus("planStatus", "plan-status", null);  // the plan shown is now the scenario's
           showPlan(plan);
@@ -826,6 +860,7 @@
     if (state.me) { $("who").textContent = t("signed_in", { user: state.me.username, role: state.me.role }); }
     renderLegend(); renderCompliance(); renderShortfalls(); renderComparison(); renderRegionStatus();
     renderScenarios(); renderRoutesPanel();
+    hooks.language.forEach(function (hook) { hook(); });
     [["planStatus", "plan-status"], ["scenarioStatus", "scenario-status"], ["routesStatus", "routes-status"]]
       .forEach(function (pair) { if (state[pair[0]]) { setStatus(pair[0], pair[1], state[pair[0]]); } });
   }
@@ -865,14 +900,18 @@
       if (!results.some(function (r) { return r instanceof ApiError; })) { renderRegionStatus(); }
       renderLegend();
       document.body.setAttribute("data-region-loaded", region.region_id);
-      return Promise.all([loadCompliance(), loadScenarios()]);
+      return state.me && state.me.role === "facility_reporter" ? null : Promise.all([loadCompliance(), loadScenarios()]);
     });
   }
 
   function showSignedIn() {
     $("login-panel").hidden = true;
     $("logout").hidden = false;
-    ["region-panel", "plan-panel", "compliance-panel", "shortfall-panel", "scenario-panel"].forEach(function (id) { $(id).hidden = false; });
+    // A facility officer reports for its facility (web/static/report_panels.js); plans are not its work.
+    var panels = state.me.role === "facility_reporter" ? ["region-panel"] :
+      ["region-panel", "plan-panel", "compliance-panel", "shortfall-panel", "scenario-panel"];
+    panels.forEach(function (id) { $(id).hidden = false; });
+    hooks.signedIn.forEach(function (hook) { hook(state.me); });
     $("who").textContent = t("signed_in", { user: state.me.username, role: state.me.role });
     detectRoutes();
     return api(ENDPOINTS.regions).then(function (data) {
@@ -948,6 +987,8 @@
   });
 
   window.oxymap = {
+    api: api, escapeHtml: escapeHtml, number: number, addStrings: addStrings, $: $,
+    on: function (name, hook) { hooks[name].push(hook); }, applyLanguage: applyLanguage,
     map: map, state: state, endpoints: ENDPOINTS, showPlan: showPlan, clearPlan: clearPlan,
     loadPlan: loadPlan, runPlan: runPlan, showComparison: showComparison, clearComparison: clearComparison,
     loadScenarios: loadScenarios, runScenario: runScenario, showRoutes: showRoutes, loadRegion: loadRegion, t: t

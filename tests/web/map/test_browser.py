@@ -524,3 +524,253 @@ def test_coordinator_runs_a_plan_and_its_routes(
     page.screenshot(path=str(screenshot))
     _keep(screenshot)
     assert page.console_errors == []
+
+
+def _log_in(page: Any, server: str, token: str) -> None:
+    page.goto(server + "/")
+    page.fill("#token", token)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("body[data-region-loaded=hcmc_d5]", timeout=20_000)
+
+
+def _cells(page: Any, selector: str) -> list[list[str]]:
+    rows = page.locator(selector)
+    return [rows.nth(i).inner_text().split("\t") for i in range(rows.count())]
+
+
+def test_unknown_demand_comes_first_and_is_never_zero(
+    page: Any, seeded_server: str, template_db: Any, tmp_path: Path
+) -> None:
+    """A plan's unknown and stale facilities lead the list, unknown ones never shown as 0."""
+    token = template_db.tokens["coord79"]
+    api = seeded_server + "/api/v1"
+    # A field hospital registered today: no report, no beds yet, so its demand is unknown.
+    field_hospital = {
+        "facility_id": "FH-Q5-2",
+        "name": "Bệnh viện dã chiến Quận 5 số 2",
+        "province_code": "79",
+        "lon": 106.675,
+        "lat": 10.757,
+        "tier": 2,
+        "district": "Quận 5",
+    }
+    _http(f"{api}/facilities", token, field_hospital)
+    _log_in(page, seeded_server, token)
+    page.wait_for_selector("#compliance-rows", timeout=10_000)
+    page.fill("#plan-horizon", "2")
+    page.click("#run-plan-form button[type=submit]")
+    page.wait_for_selector("body[data-plan-loaded]:not([data-plan-loaded=''])", timeout=60_000)
+    plan = _http(f"{api}/plans/{page.get_attribute('body', 'data-plan-loaded')}", token)
+    rows = plan["facilities"]
+    unknown = sorted(r["name"] for r in rows if not r["demand_known"])
+    stale = [
+        r
+        for r in rows
+        if r["demand_known"]
+        and (r["demand_basis"] == "estimated" or (r["carried_forward_days"] or 0) > 0)
+    ]
+    # The field hospital, and the template's Chợ Rẫy (79-A, never reported) at least.
+    assert {"Bệnh viện dã chiến Quận 5 số 2", "Bệnh viện Chợ Rẫy"} <= set(unknown)
+
+    gaps = _cells(page, "#data-gap-table tbody tr")
+    assert len(gaps) == len(unknown) + len(stale)
+    # Unknown first (demand and shortfall "chưa rõ", never 0), then the stale ones.
+    assert sorted(g[0] for g in gaps[: len(unknown)]) == unknown
+    for name, demand_per_day, shortfall, basis in gaps[: len(unknown)]:
+        assert (demand_per_day, shortfall) == ("chưa rõ", "chưa rõ"), name
+        assert basis.startswith("chưa rõ nhu cầu · "), basis
+    new = next(g for g in gaps if g[0] == field_hospital["name"])
+    assert new[3] == "chưa rõ nhu cầu · chưa từng báo cáo"
+    carried = [r for r in stale if r["demand_basis"] == "declared_use"]
+    if carried:  # the oldest carried-forward report first, its age shown
+        first = max(carried, key=lambda r: r["carried_forward_days"])
+        expected = (
+            f"khai báo sử dụng · chuyển tiếp {first['carried_forward_days']} ngày · "
+            f"báo cáo {first['report_age_days']} ngày trước"
+        )
+        assert expected in [g[3] for g in gaps[len(unknown) :]]
+    # Per-day quantities say so; the shortfall table lists known demand only, largest first.
+    assert "Nhu cầu (m³/ngày)" in page.inner_text("#data-gap-table thead")
+    short = sorted((r for r in rows if r["shortfall_m3"] > 0), key=lambda r: -r["shortfall_m3"])
+    shown = _cells(page, "#shortfall-table tbody tr")
+    assert [s[0] for s in shown] == [r["name"] for r in short]
+    per_day = round(short[0]["demand_m3"] / 2)
+    assert shown[0][3] == f"{per_day:,}".replace(",", ".")
+    # Unknown facilities are grey on the map, and their tooltip says unknown, not 0.
+    greys = page.evaluate("""() => window.oxymap.state.layers.plan_facilities.getLayers()
+        .filter(l => l.feature.properties.demand_known === false)
+        .map(l => [l.options.fillColor, l.getTooltip().getContent()])""")
+    assert len(greys) == len(unknown)
+    assert all(c == "#9e9e9e" and "Thiếu cả kế hoạch (m³): chưa rõ" in tip for c, tip in greys)
+
+    # The first line: reports of the day before the plan, as many as the plan's rows say.
+    reported = sum(r["last_report_date"] == "2021-08-19" for r in rows)
+    headline = page.inner_text("#plan-headline")
+    assert headline == (
+        f"Báo cáo ngày 2021-08-19: {reported}/{len(rows)} cơ sở đã báo cáo; "
+        f"chưa rõ nhu cầu: {len(unknown)} cơ sở (không tính vào tổng)"
+    )
+    assert page.inner_text("#plan-headline-top") == headline
+    page.evaluate("document.getElementById('shortfall-panel').scrollIntoView()")
+    screenshot = tmp_path / "webmap-plan-unknown.png"
+    page.screenshot(path=str(screenshot))
+    _keep(screenshot)
+
+    # A plan whose reporting day has no report says so first, naming the latest day with reports.
+    page.fill("#plan-date", "2021-09-10")
+    page.fill("#plan-horizon", "1")
+    page.click("#run-plan-form button[type=submit]")
+    page.wait_for_selector(
+        f"body[data-plan-loaded]:not([data-plan-loaded='{plan['plan_id']}'])", timeout=60_000
+    )
+    later = _http(f"{api}/plans/{page.get_attribute('body', 'data-plan-loaded')}", token)
+    latest = max(r["last_report_date"] for r in later["facilities"] if r["last_report_date"])
+    count = sum(r["last_report_date"] == latest for r in later["facilities"])
+    headline = page.inner_text("#plan-headline")
+    assert headline.startswith(
+        "KHÔNG CÓ BÁO CÁO ngày 2021-09-09 (ngày báo cáo của kế hoạch); "
+        f"ngày gần nhất có báo cáo: {latest} ({count} cơ sở)"
+    )
+    assert "alarm" in (page.get_attribute("#plan-headline", "class") or "")
+    assert "0 cơ sở thiếu" not in page.inner_text("#shortfall-list") or "chưa rõ" in headline
+    page.click("button[data-lang=en]")
+    assert page.inner_text("#plan-headline").startswith("NO REPORTS for 2021-09-09")
+    assert "Demand (m³/day)" in page.inner_text("#shortfall-list")
+    assert page.console_errors == []
+
+
+# (text, kind, declared format, value read or None for refused), as data/schema/number_text.py.
+NUMBER_CASES = [
+    ("5.200", "m3", "vi", 5200),  # Vietnamese thousands, never 5.2
+    ("5.200,5", "m3", "vi", 5200.5),
+    ("5200,5", "m3", "vi", 5200.5),
+    ("1,234", "m3", "vi", 1.234),  # decimal comma (the other reading is named beside it)
+    ("5.20", "m3", "vi", None),  # a group of two digits: not a Vietnamese number
+    ("5,200.5", "m3", "vi", None),  # English marks in a Vietnamese form: refused, not guessed
+    ("5,200.5", "m3", "en", 5200.5),
+    ("5.200", "m3", "en", 5.2),
+    ("-3", "m3", "vi", None),  # no negative quantity
+    ("12", "count", "vi", 12),
+    ("2,5", "count", "vi", None),  # half a patient
+    ("1.000", "count", "vi", 1000),
+    ("", "m3", "vi", None),  # empty: no value (optional fields are left out)
+    ("12 m3", "m3", "vi", None),
+]
+
+
+def test_facility_officer_reports_through_the_form(
+    page: Any, live_server: str, template_db: Any, tmp_path: Path
+) -> None:
+    """A facility officer's report: Vietnamese numbers, a refusal beside its field, then warnings."""
+    token = template_db.tokens["repA"]
+    api = live_server + "/api/v1"
+    _log_in(page, live_server, token)
+    page.wait_for_selector("body[data-report-form='79-A']", timeout=10_000)
+    assert page.inner_text("#report-facility") == "Cơ sở: Bệnh viện Chợ Rẫy (79-A)"
+    assert page.is_hidden("#plan-panel") and page.is_hidden("#review-panel")
+
+    page.fill("#rf-report_date", "2021-08-20")
+    # Vietnamese style: "5.200" is five thousand two hundred, shown back as read.
+    page.fill("#rf-oxygen_used_24h_m3", "5.200")
+    assert page.inner_text("#msg-oxygen_used_24h_m3") == (
+        "đọc là 5.200 m³ (không phải 5,2 như cách viết Tiếng Anh)"
+    )
+    # The form's reading rules are data/schema/number_text.py's with a declared locale.
+    readings = page.evaluate(
+        """cases => cases.map(([text, kind, format]) => {
+        const r = window.oxyreports.readNumber(text, kind, format);
+        return r.error ? null : r.value; })""",
+        [case[:3] for case in NUMBER_CASES],
+    )
+    assert readings == [case[3] for case in NUMBER_CASES]
+    # English separators in a Vietnamese form are refused with their English reading, not guessed.
+    page.fill("#rf-deliveries_expected_m3", "1,200.5")
+    message = page.inner_text("#msg-deliveries_expected_m3")
+    assert message.startswith("không phải là số theo cách viết Tiếng Việt (ví dụ 5.200,5)")
+    assert "theo cách viết Tiếng Anh thì là 1200.5" in message
+    page.fill("#rf-patients_niv", "2,5")
+    page.click("#report-form button[type=submit]")
+    assert page.inner_text("#msg-patients_niv") == "phải là số nguyên (số người, số bình)"
+    assert page.inner_text("#report-status") == "Hãy sửa các ô được đánh dấu trước khi gửi."
+    assert _http(f"{api}/facilities/79-A/reports", token)["reports"] == []  # nothing was sent
+
+    # Impossible: 100,000 L of liquid (no tank declared; the largest hospital tank is 75,700 L).
+    page.fill("#rf-deliveries_expected_m3", "")
+    page.fill("#rf-patients_niv", "")
+    page.fill("#rf-liquid_stock_l", "100.000")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("#report-status.error:has-text('chưa được lưu')")
+    refusal = page.inner_text("#msg-liquid_stock_l")
+    assert "100,000" in refusal and "75,700" in refusal and "lượng oxy lỏng" in refusal
+    assert "has-error" in (page.get_attribute("[data-field=liquid_stock_l]", "class") or "")
+    assert _http(f"{api}/facilities/79-A/reports", token)["reports"] == []  # nothing stored
+    page.locator("[data-field=liquid_stock_l]").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "webmap-report-refused.png"))
+    _keep(tmp_path / "webmap-report-refused.png")
+
+    # Doubtful: 5,200 m³ used with no patient on oxygen is stored, with the warning beside it.
+    page.fill("#rf-liquid_stock_l", "")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("body[data-report-saved='2021-08-20/1']", timeout=10_000)
+    (stored,) = _http(f"{api}/facilities/79-A/reports", token)["reports"]
+    assert stored["oxygen_used_24h_m3"] == 5200  # never 5.2
+    assert [f["rule_id"] for f in stored["flags"]] == ["use.without_patients"]
+    warning = page.inner_text("#msg-oxygen_used_24h_m3")
+    assert stored["flags"][0]["message_vi"] in warning
+    assert stored["flags"][0]["message_en"] in warning
+    assert "có 1 giá trị đáng ngờ" in page.inner_text("#report-status")
+    assert page.inner_text("#report-history-table tbody tr").split("\t") == [
+        "2021-08-20",
+        "5.200",
+        "chờ tỉnh xem lại",
+    ]
+    page.evaluate("document.getElementById('report-panel').scrollIntoView()")
+    screenshot = tmp_path / "webmap-report-form.png"
+    page.screenshot(path=str(screenshot))
+    _keep(screenshot)
+    page.click("button[data-lang=en]")
+    assert "Oxygen used in the last 24 h (m³ gas)" in page.inner_text("#report-form")
+    # The only console error is the 422 of the refused report (no 403 for panels not its own).
+    assert len(page.console_errors) == 1 and "422" in page.console_errors[0]
+
+
+def test_coordinator_accepts_a_flagged_report(
+    page: Any, live_server: str, template_db: Any, tmp_path: Path
+) -> None:
+    """A coordinator reads the reports in doubt and accepts one with a reason (audited)."""
+    api = live_server + "/api/v1"
+    body = {"report_date": "2021-08-20", "oxygen_used_24h_m3": 500, "liquid_stock_l": 800}
+    answer = _http(f"{api}/facilities/79-A/reports", template_db.tokens["repA"], body)
+    assert len(answer["warnings"]) == 2
+    token = template_db.tokens["coord79"]
+    _log_in(page, live_server, token)
+    page.wait_for_selector("#review-list .review-item", timeout=10_000)
+    item = page.locator(".review-item").first
+    assert item.locator("h3").inner_text() == "Bệnh viện Chợ Rẫy — 2021-08-20"
+    flags = item.inner_text()
+    for warning in answer["warnings"]:
+        assert warning["field"] in flags and warning["message_vi"] in flags
+        assert warning["message_en"] in flags
+    assert _cells(page, ".review-item .review-flags tbody tr:not(.flag-message)") == [
+        ["liquid_stock_l", "800 L", "0 L"],
+        ["oxygen_used_24h_m3", "500 m³", "6 m³"],
+    ]
+    page.evaluate("document.getElementById('review-panel').scrollIntoView()")
+    screenshot = tmp_path / "webmap-review.png"
+    page.screenshot(path=str(screenshot))
+    _keep(screenshot)
+
+    item.locator("button[data-decision=accept]").click()
+    assert page.inner_text("#review-status") == "Hãy nhập lý do trước khi quyết định."
+    item.locator(".review-reason").fill("Đã gọi điện: bồn 1.000 L mới lắp, chưa khai báo")
+    item.locator("button[data-decision=accept]").click()
+    page.wait_for_selector("body[data-review-decided='79-A/2021-08-20/accept']", timeout=10_000)
+    assert page.inner_text("#review-status") == (
+        "Đã chấp nhận báo cáo ngày 2021-08-20 của Bệnh viện Chợ Rẫy."
+    )
+    page.wait_for_selector("#review-list >> text=Không có báo cáo nào chờ xem lại.")
+    accepted = _http(f"{api}/review/reports?status=accepted", token)["items"]
+    assert [(i["facility_id"], i["review"]["reason"]) for i in accepted] == [
+        ("79-A", "Đã gọi điện: bồn 1.000 L mới lắp, chưa khai báo")
+    ]
+    assert page.console_errors == []

@@ -31,12 +31,57 @@ def test_page_is_public_and_offline(map_client: Any) -> None:
         "/webmap/leaflet/leaflet.css",
         "/webmap/static/map.js",
         "/webmap/static/map.css",
+        "/webmap/static/plan_data.js",
+        "/webmap/static/report_panels.js",
     ],
 )
 def test_assets_are_served(map_client: Any, path: str) -> None:
     response = map_client.get(path)
     assert response.status_code == 200 and len(response.data) > 1000
     response.close()
+
+
+def test_scripts_load_in_order(map_client: Any) -> None:
+    """plan_data.js before map.js (which calls it), report_panels.js after (it uses map.js)."""
+    html = map_client.get("/").get_data(as_text=True)
+    order = [html.index(f'<script src="/webmap/static/{name}">') for name in _SCRIPTS]
+    assert order == sorted(order)
+
+
+_SCRIPTS = ("plan_data.js", "map.js", "report_panels.js")
+_STATIC = Path(__file__).resolve().parents[3] / "web" / "static"
+
+
+def test_report_form_fields_are_the_report_schema(map_client: Any) -> None:
+    """Every field of the report form is a field of POST /facilities/{id}/reports, and back."""
+    import re
+
+    document = map_client.get("/api/v1/openapi.json").get_json()
+    schema = document["components"]["schemas"]["DailyReport"]["properties"]
+    script = (_STATIC / "report_panels.js").read_text(encoding="utf-8")
+    numbers = re.findall(r'\["([a-z0-9_]+)", "(?:m3|l|count)"', script)
+    form = set(numbers) | {"report_date", "note", "cylinders_full", "cylinders_empty"}
+    assert len(numbers) == 8
+    assert form == set(schema) - {"facility_id"}  # the facility comes from the address
+    # Its kinds follow the schema: whole numbers for counts, numbers for quantities.
+    for name, kind in re.findall(r'\["([a-z0-9_]+)", "(m3|l|count)"', script):
+        types = {s.get("type") for s in schema[name].get("anyOf", [schema[name]])}
+        assert ("integer" in types) == (kind == "count"), name
+
+
+def test_paths_the_page_calls_are_served(map_client: Any) -> None:
+    """The report form and the review queue call endpoints the API documents."""
+    paths = map_client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path, method in [
+        ("/facilities/{record_id}", "get"),
+        ("/facilities/{facility_id}/reports", "post"),
+        ("/facilities/{facility_id}/reports", "get"),
+        ("/review/reports", "get"),
+        ("/review/reports/{facility_id}/{report_date}/accept", "post"),
+        ("/review/reports/{facility_id}/{report_date}/correction", "post"),
+        ("/plans/{plan_id}", "get"),
+    ]:
+        assert method in paths[path], (method, path)
 
 
 def test_config_credits_and_no_tiles_by_default(map_client: Any) -> None:
