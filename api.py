@@ -33,6 +33,7 @@ from data.store import Store, utc_now
 from data.units import OxygenConversions
 from web import (
     approvals,
+    declarations,
     dhis2,
     dispatch,
     fhir,
@@ -59,6 +60,7 @@ API_BLUEPRINTS: tuple[ApiBlueprint, ...] = (
     reports.bp,
     approvals.bp,
     review.bp,
+    declarations.bp,
     dhis2.bp,
     users.bp,
     files.bp,

@@ -118,9 +118,11 @@ class DeclarationStore(StoreBase):
         actor
             Username of the submitter (audited).
         plant_capacity_t
-            The plant's liquid output, t/day (all of it, not only the medical share); None
-            takes the supplier record's ``liquid_output_t_per_day``. A declared
-            ``liquid_lox_t`` above it is refused.
+            The plant's liquid output, t/day (all of it, not only the medical share: the
+            ``capacity_lox_t_per_day`` of the region's suppliers file), when known. The bound
+            is the larger of it and the supplier record's ``liquid_output_t_per_day`` (which
+            the seed sets to the medical share); a declared ``liquid_lox_t`` above the bound is
+            refused.
 
         Raises
         ------
@@ -139,8 +141,7 @@ class DeclarationStore(StoreBase):
                 raise RecordNotFoundError(
                     f"supplier_id: no suppliers record {declaration.supplier_id!r}"
                 )
-            limit_t = plant_capacity_t if plant_capacity_t is not None else supplier[0]
-            limit_t = limit_t or 0.0
+            limit_t = max(plant_capacity_t or 0.0, supplier[0] or 0.0)
             if declaration.liquid_lox_t > limit_t:
                 raise InvalidInputError.from_problems(
                     "SupplyDeclaration",

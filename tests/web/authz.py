@@ -156,6 +156,9 @@ OPERATIONS: dict[str, Spec] = {
             ("DELETE", "/{record_id}"),
         )
     },
+    # suppliers' daily supply declarations: a shared regional registry like the suppliers
+    "GET /supply-declarations": Spec(Kind.SHARED),
+    "POST /supply-declarations": Spec(Kind.SHARED),
     # daily reports
     "POST /facilities/{facility_id}/reports": Spec(
         Kind.OBJECT, body=lambda owner: _report(owner, DAY_REPORTS[-1], used_m3=152.0)
