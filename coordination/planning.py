@@ -19,11 +19,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from coordination.compliance import oxygen_beds, report_patients
+from coordination.plan_supply import (
+    DeclaredSupply,
+    capacity_columns,
+    capacity_on,
+    declared_supply,
+)
 from coordination.report_doubts import (
     doubt_reason,
     doubts_of_check,
@@ -43,7 +49,7 @@ from data.schema.allocation import (
     Supplier,
     SupplierCapacity,
 )
-from data.schema.documents import PlanDocument, PlanFacilityRow, ReplacedValue
+from data.schema.documents import PlanDocument, PlanFacilityRow, PlanSupplierRow, ReplacedValue
 from data.schema.network import Place, TravelMatrix
 from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
 from matcher.allocation import allocate_supply
@@ -99,7 +105,7 @@ class PlanFacility:
 
 @dataclass(frozen=True, slots=True)
 class PlanSupplier:
-    """A supplier as the plan needs it: position and daily capacities."""
+    """A supplier as the plan needs it: position, usual daily capacities, declared days."""
 
     supplier_id: str
     name: str
@@ -110,10 +116,20 @@ class PlanSupplier:
     cylinders_per_day: int = 0
     #: Share of capacity available on each horizon day (outages, ramp-ups); missing days are 1.
     capacity_factor_per_day: tuple[float, ...] = ()
+    #: Declarations for plan days (one per day); a declared day replaces the usual figures.
+    declared: tuple[DeclaredSupply, ...] = ()
 
     def factor(self, day: int) -> float:
         """Return the capacity share available on a horizon day."""
         return self.capacity_factor_per_day[day] if day < len(self.capacity_factor_per_day) else 1.0
+
+    def capacity_on(self, day: dt.date | None) -> tuple[float, int, str]:
+        """Return liquid t, cylinders and their basis on ``day``, before the day's factor.
+
+        See :func:`coordination.plan_supply.capacity_on`: the day's declaration, else the
+        usual figures (``"medical share"``).
+        """
+        return capacity_on(day, (self.liquid_t_per_day, self.cylinders_per_day), self.declared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,17 +231,32 @@ def _supplier_capacities(
     supplier: PlanSupplier,
     horizon: int,
     conversions: OxygenConversions,
+    start_date: dt.date | None = None,
 ) -> tuple[SupplierCapacity, ...]:
-    capacities = []
+    """Return a supplier's capacity per product and horizon day (m³ gas).
+
+    Each day takes the supplier's declaration for that date when there is one, else its
+    usual medical figures (:meth:`PlanSupplier.capacity_on`), times the day's factor
+    (scenarios' outages). A product appears when some day has capacity for it.
+    """
+    days = [
+        supplier.capacity_on(None if start_date is None else start_date + dt.timedelta(days=d))
+        for d in range(horizon)
+    ]
     factors = [supplier.factor(day) for day in range(horizon)]
-    if supplier.liquid_t_per_day > 0:
-        daily_m3 = conversions.lox_t_to_gas_m3(supplier.liquid_t_per_day)
-        capacities.append(
-            SupplierCapacity(Product.BULK_LIQUID, tuple(daily_m3 * f for f in factors))
-        )
-    if supplier.cylinders_per_day > 0:
-        daily_m3 = conversions.cylinders_to_gas_m3(supplier.cylinders_per_day)
-        capacities.append(SupplierCapacity(Product.CYLINDER, tuple(daily_m3 * f for f in factors)))
+    liquid_m3 = tuple(
+        conversions.lox_t_to_gas_m3(liquid_t) * f
+        for (liquid_t, _, _), f in zip(days, factors, strict=True)
+    )
+    cylinders_m3 = tuple(
+        conversions.cylinders_to_gas_m3(cylinders) * f
+        for (_, cylinders, _), f in zip(days, factors, strict=True)
+    )
+    capacities = []
+    if any(liquid_t > 0 for liquid_t, _, _ in days):
+        capacities.append(SupplierCapacity(Product.BULK_LIQUID, liquid_m3))
+    if any(cylinders > 0 for _, cylinders, _ in days):
+        capacities.append(SupplierCapacity(Product.CYLINDER, cylinders_m3))
     return tuple(capacities)
 
 
@@ -353,7 +384,7 @@ def _allocation_problem(
     suppliers = tuple(
         Supplier(
             s.supplier_id,
-            _supplier_capacities(s, request.horizon_days, request.conversions),
+            _supplier_capacities(s, request.horizon_days, request.conversions, request.start_date),
             s.name,
             (s.lon, s.lat),
         )
@@ -514,6 +545,32 @@ def _csv_cell(value: Any) -> Any:
     )
 
 
+def _supplier_row(plan: CoordinatorPlan, supplier: PlanSupplier) -> PlanSupplierRow:
+    """Return a plan's supplier row, with each day's capacity and its basis.
+
+    ``capacity_basis`` has one entry per plan date: ``"declared YYYY-MM-DD"`` or
+    ``"medical share"``; ``capacity_by_day`` the day's liquid t and cylinders before scenario
+    factors (added by issue 13, "real supply").
+    """
+    request = plan.request
+    dates = [request.start_date + dt.timedelta(days=d) for d in range(request.horizon_days)]
+    usual = (supplier.liquid_t_per_day, supplier.cylinders_per_day)
+    row = {
+        "supplier_id": supplier.supplier_id,
+        "name": supplier.name,
+        "kind": supplier.kind,
+        "location": [supplier.lon, supplier.lat],
+        "liquid_t_per_day": supplier.liquid_t_per_day,
+        "cylinders_per_day": supplier.cylinders_per_day,
+        "via_gateway": plan.matrix.snaps[supplier.supplier_id].gateway_id,
+        "reachable": plan.matrix.snaps[supplier.supplier_id].reachable,
+        **capacity_columns(dates, usual, supplier.declared),
+    }
+    # The two new keys are not yet in data.schema.documents.PlanSupplierRow (not this module's
+    # file); the cast keeps the document's type until they are declared there.
+    return cast(PlanSupplierRow, row)
+
+
 def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
     """Return the plan as JSON-ready data (ids, m³, seconds, WGS84 ``[lon, lat]``)."""
     request = plan.request
@@ -527,19 +584,7 @@ def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
         "horizon_days": request.horizon_days,
         "dates": dates,
         "facilities": _facility_rows(plan),
-        "suppliers": [
-            {
-                "supplier_id": s.supplier_id,
-                "name": s.name,
-                "kind": s.kind,
-                "location": [s.lon, s.lat],
-                "liquid_t_per_day": s.liquid_t_per_day,
-                "cylinders_per_day": s.cylinders_per_day,
-                "via_gateway": plan.matrix.snaps[s.supplier_id].gateway_id,
-                "reachable": plan.matrix.snaps[s.supplier_id].reachable,
-            }
-            for s in request.suppliers
-        ],
+        "suppliers": [_supplier_row(plan, s) for s in request.suppliers],
         "allocation": allocation,
         "timings_s": {k: round(v, 3) for k, v in plan.timings_s.items()},
         "attribution": _ATTRIBUTION,
@@ -851,9 +896,11 @@ def plan_request_from_store(
     """Gather a plan request from the registry for the facilities on a region's map.
 
     Facilities are the registry's facilities inside the network's bounding box (a 2 km margin);
-    suppliers are the registry's suppliers with a position, or the region's suppliers file when
-    the registry has none; reports are the latest revisions of the ``lookback_days`` before
-    ``start_date`` (default ``demand_rule.max_report_age_days``: the reporting day and
+    suppliers are the registry's suppliers with a position, each with its supply declarations
+    for the plan's days (a declared day replaces the record's medical figures,
+    docs/declarations.md), or the region's suppliers file when the registry has none; reports
+    are the latest revisions of the ``lookback_days`` before ``start_date`` (default
+    ``demand_rule.max_report_age_days``: the reporting day and
     ``demand_rule.carry_forward_days`` more), with their plausibility flags and reviews
     (``Store.report_checks``: values flagged and not accepted are in doubt); each facility's
     last report date of the :data:`LAST_REPORT_SEARCH_DAYS` before is kept too, so that the plan
@@ -880,6 +927,7 @@ def plan_request_from_store(
     conversions = OxygenConversions()
     stored_suppliers = [s for s in store.list_records("suppliers", limit=None) if s.lon is not None]
     if stored_suppliers:
+        declared = declared_supply(store, start_date, horizon_days)
         suppliers = tuple(
             PlanSupplier(
                 s.supplier_id,
@@ -889,6 +937,7 @@ def plan_request_from_store(
                 str(s.kind),
                 s.liquid_output_t_per_day or 0.0,
                 s.cylinders_per_day or 0,
+                declared=declared.get(s.supplier_id, ()),
             )
             for s in stored_suppliers
         )
