@@ -34,3 +34,15 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """Return the newest schema revision of ``data/migrations`` (what ``upgrade`` reaches)."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:  # pragma: no cover - the project always ships migrations
+        raise RuntimeError(f"no migrations in {MIGRATIONS_DIR}")
+    return head

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from data.db import create_db_engine, upgrade_database
-from data.db.migrate import alembic_config, current_revision
+from data.db.migrate import alembic_config, current_revision, head_revision
 from data.errors import InvalidInputError, MalformedInputError
 from data.exchange.exporters import export_file
 from data.exchange.importers import parse_records, read_csv_rows, read_xlsx_rows
@@ -169,7 +169,7 @@ def test_contacts_migrate_down_and_up(backend: str, tmp_path: Path, data_dir: Pa
             connection.execute(text("CREATE SCHEMA public"))
     try:
         upgrade_database(engine)
-        assert current_revision(engine) == "0004"
+        assert current_revision(engine) == head_revision()
         store = Store(engine, clock=Clock())
         store.upsert_provinces(provinces_with_2025_units(data_dir))
         store.create_records([FACILITY, SUPPLIER], actor="fixture")
@@ -181,7 +181,7 @@ def test_contacts_migrate_down_and_up(backend: str, tmp_path: Path, data_dir: Pa
         with engine.connect() as connection:  # the records themselves stay
             assert connection.execute(text("SELECT count(*) FROM facilities")).scalar() == 1
         upgrade_database(engine)
-        assert current_revision(engine) == "0004"
+        assert current_revision(engine) == head_revision()
         again = Store(engine, clock=Clock()).get_record("facilities", "79-K")
         assert again == dataclasses.replace(
             FACILITY, contact_name=None, contact_phone=None, contact_email=None
