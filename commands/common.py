@@ -105,12 +105,12 @@ def registry_fleet(database_url: str | None) -> list[Any]:
 def write_plan_files(result: Any, out_dir: Path) -> None:
     """Write a plan's folder: plan.json, plan.geojson, plan.gpkg, the CSVs and summary.txt."""
     from coordination.planning import (
-        geojson_to_geopackage,
         plan_summary,
         plan_to_csv,
         plan_to_dict,
         plan_to_geojson,
     )
+    from data.exchange.geopackage import geojson_to_geopackage
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "plan.json").write_text(

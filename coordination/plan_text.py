@@ -20,7 +20,7 @@ from data.schema.documents import PlanFacilityRow
 from matcher.demand import DemandBasis
 
 
-def _reporting_line(plan: CoordinatorPlan) -> str:
+def reporting_line(plan: CoordinatorPlan) -> str:
     """Say how many facilities reported on the plan's reporting day, or that none did and when."""
     request = plan.request
     reporting_day = request.start_date - dt.timedelta(days=1)
@@ -132,7 +132,7 @@ def summary_text(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     left_out = f"; demand UNKNOWN for {_count(unknown)}, not included" if unknown else ""
     lines = [
         f"Plan for {request.region_id}, {request.start_date.isoformat()} + "
-        f"{request.horizon_days} days: {_reporting_line(plan)}; "
+        f"{request.horizon_days} days: {reporting_line(plan)}; "
         f"{len(request.facilities)} facilities, {len(request.suppliers)} suppliers",
         f"  demand {totals.demand_m3:,.0f} m³ (needs beyond stock and safety stock), delivered "
         f"{totals.delivered_m3:,.0f} m³, unmet {totals.unmet_m3:,.0f} m³"

@@ -12,13 +12,11 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import json
 import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -566,13 +564,14 @@ def _supplier_row(plan: CoordinatorPlan, supplier: PlanSupplier) -> PlanSupplier
         "reachable": plan.matrix.snaps[supplier.supplier_id].reachable,
         **capacity_columns(dates, usual, supplier.declared),
     }
-    # The two new keys are not yet in data.schema.documents.PlanSupplierRow (not this module's
-    # file); the cast keeps the document's type until they are declared there.
+    # Built with ** of a plain dict (the capacity columns), which a TypedDict literal cannot take.
     return cast(PlanSupplierRow, row)
 
 
 def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
     """Return the plan as JSON-ready data (ids, m³, seconds, WGS84 ``[lon, lat]``)."""
+    from coordination.plan_text import reporting_line
+
     request = plan.request
     allocation = plan_to_json(plan.allocation)
     dates = [
@@ -580,6 +579,7 @@ def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
     ]
     return {
         "region": request.region_id,
+        "headline": reporting_line(plan),
         "start_date": request.start_date.isoformat(),
         "horizon_days": request.horizon_days,
         "dates": dates,
@@ -655,42 +655,6 @@ def plan_to_geojson(plan: CoordinatorPlan) -> dict[str, Any]:
             }
         )
     return {"type": "FeatureCollection", "features": features, "attribution": _ATTRIBUTION}
-
-
-GEOPACKAGE_LAYERS = {"facility": "facilities", "supplier": "suppliers", "flow": "flows"}
-
-
-def geojson_to_geopackage(collection: dict[str, Any]) -> bytes:
-    """Write a plan's GeoJSON (:func:`plan_to_geojson`) as a GeoPackage, one layer per kind.
-
-    Layers ``facilities`` and ``suppliers`` (points) and ``flows`` (lines), WGS84 (EPSG:4326), as
-    QGIS users expect (INTEROP.md). Properties that are lists or objects are stored as JSON text;
-    text is UTF-8, so Vietnamese names survive. Built from the GeoJSON so that a stored plan can
-    be converted without recomputing it.
-    """
-    import tempfile
-
-    import geopandas as gpd
-
-    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for feature in collection["features"]:
-        properties = {
-            key: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
-            for key, value in feature["properties"].items()
-        }
-        by_kind[properties.pop("kind")].append({**feature, "properties": properties})
-    with tempfile.TemporaryDirectory(prefix="oxyroute-gpkg-") as folder:
-        path = Path(folder) / "plan.gpkg"
-        for kind, layer in GEOPACKAGE_LAYERS.items():
-            if not by_kind.get(kind):
-                continue
-            frame = gpd.GeoDataFrame.from_features(by_kind[kind], crs="EPSG:4326")
-            frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
-        if not path.exists():  # an empty plan: an empty but valid file with its facilities layer
-            gpd.GeoDataFrame({"facility_id": []}, geometry=[], crs="EPSG:4326").to_file(
-                path, layer="facilities", driver="GPKG", engine="pyogrio"
-            )
-        return path.read_bytes()
 
 
 def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:

@@ -355,7 +355,7 @@ def get_plan(plan_id: str) -> Response:
             service.load(plan_id, "plan.geojson"), mimetype="application/geo+json"
         )
     if fmt == "gpkg":
-        from coordination.planning import geojson_to_geopackage
+        from data.exchange.geopackage import geojson_to_geopackage
 
         response = current_app.response_class(
             geojson_to_geopackage(json.loads(service.load(plan_id, "plan.geojson"))),

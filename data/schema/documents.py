@@ -88,6 +88,10 @@ class PlanSupplierRow(TypedDict):
     cylinders_per_day: int
     via_gateway: str | None
     reachable: bool
+    #: Per plan date: ``"declared YYYY-MM-DD"`` or ``"medical share"`` (docs/declarations.md).
+    capacity_basis: NotRequired[list[str]]
+    #: Per plan date: the day's liquid t and cylinders before scenario factors.
+    capacity_by_day: NotRequired[list[dict[str, Any]]]
 
 
 class PlanDocument(TypedDict):
@@ -98,6 +102,9 @@ class PlanDocument(TypedDict):
     """
 
     region: str
+    #: The reports behind the plan in one line, e.g. "NO REPORTS for 2021-09-04 (...); the latest
+    #: day with reports is 2021-08-31 (85 facilities)": the plan summary's first statement.
+    headline: str
     start_date: str
     horizon_days: int
     dates: list[str]

@@ -131,6 +131,9 @@ def test_plan_without_reports_for_its_date_never_reads_all_fine(
     unknown_at = summary.index("facilities with unknown or stale demand: 6")
     assert unknown_at < summary.index("facilities short within the horizon")
     document = plan_to_dict(plan)
+    # The plan document says it first too, for API clients (the map shows it at the top).
+    assert document["headline"].startswith("NO REPORTS for 2021-08-19")
+    assert document["headline"] in first
     for row in document["facilities"]:
         assert row["demand_m3"] is None and row["shortfall_m3"] == 0.0
         extra = cast(dict[str, Any], row)
