@@ -69,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "approvals:write",
             "reviews:read",
             "reviews:write",
+            "supply-declarations:write",
             "routes:read",
             "routes:write",
         }
@@ -91,6 +92,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "demand:read",
             "transport-operators:write",
             "vehicles:write",
+            "supply-declarations:write",
             "routes:read",
             "routes:write",
         }
@@ -127,6 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "approvals:write",
             "reviews:read",
             "reviews:write",
+            "supply-declarations:write",
         }
     ),
 }

@@ -4,8 +4,9 @@ A supplier declares what it can give to medical use on a day (liquid oxygen in t
 40 L cylinders) and its liquid stock; plans take the day's declaration instead of the supplier
 record's medical share (docs/declarations.md). One declaration per supplier and day: sending
 another replaces it, and the audit trail keeps both. Suppliers are a shared regional registry:
-every role may read declarations (``suppliers:read``); submitting one changes a supplier's
-capacity for a day and so takes ``suppliers:write`` (admins).
+every role may read declarations (``suppliers:read``). Plants phone or mail what they can give
+to the coordination unit, so recording one takes ``supply-declarations:write``: province
+coordinators and dispatchers (who take the calls) and admins.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def submit_declaration() -> Response:
     The declared liquid may not exceed the plant's capacity (422): the larger of the regions'
     suppliers files' ``capacity_lox_t_per_day`` and the supplier record's liquid output.
     """
-    require("suppliers:write")
+    require("supply-declarations:write")
     declaration = SupplyDeclaration.from_mapping(json_body())
     result = current_store().submit_declaration(
         declaration,

@@ -97,8 +97,13 @@ def test_missing_field_unknown_supplier_and_roles(admin: Any, as_user: Any) -> N
     assert error["details"] == [{"field": "cylinders_filled", "reason": "is required"}]
     expect_error(admin.post("/supply-declarations", json={**DECLARATION, "supplier_id": "X"}), 404)
     coordinator = as_user("coord79")
-    expect_error(coordinator.post("/supply-declarations", json=DECLARATION), 403)
-    assert admin.post("/supply-declarations", json=DECLARATION).status_code == 201
+    # Planners and facility officers do not record a plant's declaration; the unit's
+    # coordinators and dispatchers (who take the plants' calls) and admins do.
+    expect_error(as_user("planner").post("/supply-declarations", json=DECLARATION), 403)
+    expect_error(as_user("repA").post("/supply-declarations", json=DECLARATION), 403)
+    assert coordinator.post("/supply-declarations", json=DECLARATION).status_code == 201
+    assert as_user("dispatcher").post("/supply-declarations", json=DECLARATION).status_code == 200
+    assert admin.post("/supply-declarations", json=DECLARATION).status_code == 200
     assert len(_listed(coordinator, date_from="2021-08-20", date_to="2021-08-20")) == 1
     expect_error(coordinator.get("/supply-declarations?supplier_id=a%20b"), 400)
     expect_error(
