@@ -560,11 +560,10 @@ def import_file(
     summary |= {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0, "conflicts": []}
     summary |= {"skipped_rows": skipped, "warnings": []} if kind == "reports" else {}
     summary |= {"warnings": facility_warnings} if kind == "facilities" else {}
-    if dry_run:
-        return summary
-    if kind == "reports":
-        summary |= _store_reports(store, records, principal)
-    else:
+    if kind == "reports":  # a dry run checks too (plausibility), then stores nothing
+        checked = _store_reports(store, records, principal, dry_run=dry_run)
+        summary |= {"warnings": checked["warnings"]} if dry_run else checked
+    elif not dry_run:
         summary["imported"] = store.create_records(
             [r for _, r in records], actor=principal.username
         )
@@ -677,9 +676,11 @@ def _refuse_other_facilities(principal: Principal, other: list[tuple[int, str]])
 
 
 def _store_reports(
-    store: Any, records: list[tuple[int, RegistryRecord]], principal: Principal
+    store: Any, records: list[tuple[int, RegistryRecord]], principal: Principal, *, dry_run: bool
 ) -> dict[str, Any]:
     """Submit the reports in one transaction; return the counts and the warnings by row.
+
+    With ``dry_run`` the store checks them the same way and stores nothing.
 
     Raises
     ------
@@ -689,7 +690,7 @@ def _store_reports(
     """
     reports = [r for _, r in records]
     try:
-        results = store.submit_reports(reports, submitted_by=principal.username)
+        results = store.submit_reports(reports, submitted_by=principal.username, dry_run=dry_run)
     except ImportRejectedError:
         raise
     except InvalidInputError as error:

@@ -300,12 +300,13 @@ class ReportStore(StoreBase):
         raise AssertionError("unreachable")
 
     def submit_reports(
-        self, reports: list[DailyReport], *, submitted_by: str
+        self, reports: list[DailyReport], *, submitted_by: str, dry_run: bool = False
     ) -> list[SubmissionResult]:
         """Submit many reports in one transaction: all are stored, or none.
 
         Each report is checked against the facility's history as stored so far, earlier reports
-        of the batch included.
+        of the batch included. With ``dry_run`` the same checks run and the same results come
+        back (flags included), but the transaction is rolled back: nothing is stored.
 
         Raises
         ------
@@ -342,6 +343,8 @@ class ReportStore(StoreBase):
             if refused:
                 # Raised inside the transaction: the reports stored before are rolled back.
                 raise _refusal_error(refused)
+            if dry_run:
+                connection.rollback()
         return results
 
     def _submit_once(

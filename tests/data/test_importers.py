@@ -417,7 +417,13 @@ def test_the_summary_lists_the_warnings_by_row(store: Store) -> None:
         b"79-B,2021-08-19,120,3\n"  # row 3: plausible
     )
     dry = import_file(store, "reports", content, dry_run=True, **_CSV_AS_ADMIN)
-    assert dry["warnings"] == []  # a dry run stores nothing, so checks nothing against history
+    # A dry run runs the same checks (in a transaction rolled back) and stores nothing.
+    assert [(w["row"], w["rule_id"]) for w in dry["warnings"]] == [(2, "use.without_patients")]
+    assert (dry["imported"], store.count_report_revisions()) == (0, 0)
+    impossible = content.replace(b"79-B,2021-08-19,120,3", b"79-B,2021-08-19,1e9,3")
+    with pytest.raises(ImportRejectedError) as refused:
+        import_file(store, "reports", impossible, dry_run=True, **_CSV_AS_ADMIN)
+    assert [(p.row, p.column) for p in refused.value.row_problems] == [(3, "oxygen_used_24h_m3")]
     summary = import_file(store, "reports", content, **_CSV_AS_ADMIN)
     assert [(w["row"], w["facility_id"], w["rule_id"]) for w in summary["warnings"]] == [
         (2, "79-A", "use.without_patients")

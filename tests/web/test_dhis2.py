@@ -437,3 +437,15 @@ def test_every_data_element_code_is_documented() -> None:
         if element.cylinder_size is None:
             assert f"`{element.code}`" in text, element.code
     assert "`CYL_FULL_<size>`" in text and "`CYL_EMPTY_<size>`" in text
+
+
+def test_a_dry_run_shows_the_plausibility_warnings_and_stores_nothing(as_user: Any) -> None:
+    coord = as_user("coord79")
+    no_patients = _dvs("79-A", "20210819", O2_USED_24H_M3="40")  # flagged: no patient on oxygen
+    dry = _ok(coord.post("/dhis2/dataValueSets?dryRun=true", json=no_patients))
+    assert dry["status"] == "WARNING" and dry["dryRun"] is True
+    assert [c["errorCode"] for c in dry["conflicts"]] == ["WARNING"]
+    assert as_user("admin").get("/facilities/79-A/reports/2021-08-19").status_code == 404
+    impossible = _dvs("79-A", "20210819", O2_USED_24H_M3="1e9", PAT_O2_MASK="3")
+    refused = coord.post("/dhis2/dataValueSets?dryRun=true", json=impossible)
+    assert refused.status_code == 422 and "oxygen_used_24h_m3" in refused.get_data(as_text=True)

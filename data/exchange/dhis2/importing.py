@@ -376,8 +376,10 @@ def import_data_values(
         tomorrow=local_date(store.clock()) + dt.timedelta(days=1),
     )
     warnings: list[dict[str, Any]] = []
-    if plan.reports and not dry_run:
-        results = store.submit_reports(list(plan.reports), submitted_by=principal.username)
+    if plan.reports:  # a dry run runs the same checks, then stores nothing
+        results = store.submit_reports(
+            list(plan.reports), submitted_by=principal.username, dry_run=dry_run
+        )
         warnings = [
             _warning(result.revision.report, finding, indexes)
             for result, indexes in zip(results, plan.report_indexes, strict=True)
