@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
+from coordination.counted_facilities import facilities_counted_on
 from data.reporting import (
     Submission,
     days_between,
@@ -519,7 +520,9 @@ def demand_by_province(
     Parameters
     ----------
     facilities
-        Every facility (gives each report its province and the expected set).
+        Every facility (gives each report its province and the expected set). Those closed
+        before ``report_date`` and merged duplicates are left out, their reports with them
+        (:func:`coordination.counted_facilities.facilities_counted_on`).
     latest_reports
         The latest revision of each report. Declared use, stock and patients sum the reports of
         ``report_date`` only; the demand figure also carries forward reports of the
@@ -535,7 +538,8 @@ def demand_by_province(
     use_accepted
         Reports whose flags were accepted on review, as :func:`facility_demands_on` takes them.
     """
-    facility_by_id = {f.facility_id: f for f in facilities}
+    every = list(facilities)
+    facility_by_id = {f.facility_id: f for f in facilities_counted_on(every, report_date)}
     all_reports = list(latest_reports)
     reports_by_province: dict[str, list[DailyReport]] = defaultdict(list)
     for report in all_reports:
@@ -547,9 +551,7 @@ def demand_by_province(
         if facility.expected_on(report_date):
             expected_by_province[facility.province_code].append(facility.facility_id)
     codes = (
-        sorted({f.province_code for f in facility_by_id.values()})
-        if province_codes is None
-        else list(province_codes)
+        sorted({f.province_code for f in every}) if province_codes is None else list(province_codes)
     )
     out = []
     for code in codes:

@@ -22,6 +22,7 @@ from typing import Any, cast
 import numpy as np
 
 from coordination.compliance import oxygen_beds, report_patients
+from coordination.counted_facilities import facilities_counted_on
 from coordination.plan_supply import (
     DeclaredSupply,
     capacity_columns,
@@ -859,7 +860,9 @@ def plan_request_from_store(
 ) -> PlanRequest:
     """Gather a plan request from the registry for the facilities on a region's map.
 
-    Facilities are the registry's facilities inside the network's bounding box (a 2 km margin);
+    Facilities are the registry's facilities inside the network's bounding box (a 2 km margin),
+    less those closed before ``start_date`` and merged duplicates
+    (:func:`coordination.counted_facilities.facilities_counted_on`);
     suppliers are the registry's suppliers with a position, each with its supply declarations
     for the plan's days (a declared day replaces the record's medical figures,
     docs/declarations.md), or the region's suppliers file when the registry has none; reports
@@ -879,7 +882,7 @@ def plan_request_from_store(
     margin = 0.02
     records = [
         f
-        for f in store.list_facilities()
+        for f in facilities_counted_on(store.list_facilities(), start_date)
         if west - margin <= f.lon <= east + margin and south - margin <= f.lat <= north + margin
     ]
     if not records:

@@ -4,7 +4,8 @@ One route per verb serves every collection of :data:`data.schema.registry.REGIST
 (``/facilities``, ``/suppliers``...); the OpenAPI document spells each collection out with the
 schema derived from its dataclass. Facilities are scoped (a reporter sees its own, a coordinator
 its province); the other collections are shared regional registries. Imports take all rows or
-none.
+none. ``POST /facilities/{facility_id}/merge`` merges a duplicate facility into the one kept
+(``Store.merge_facilities``, docs/registry.md "Duplicates").
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from typing import Any
 from flask import Response, jsonify
 
 from data.access import authorize
+from data.errors import InvalidInputError, MalformedInputError, RecordNotFoundError
 from data.schema.registry import REGISTRY_RECORD_TYPES, Facility, RegistryRecord, Role, id_field
+from data.store.registry import FacilityMerge
 from web.common import (
     API_PREFIX,
+    authorize_facility,
     created,
     current_store,
     json_body,
@@ -34,6 +38,7 @@ from web.openapi import (
     OperationDoc,
     error_responses,
     json_request,
+    operation,
     path_parameter,
     query_parameter,
     record_schema,
@@ -203,3 +208,92 @@ def _authorize_record(collection: str, verb: str, record: RegistryRecord) -> Non
         )
     else:
         authorize(user, f"{collection}:{verb}")
+
+
+# ---------------------------------------------------------------------------- merging duplicates
+
+MERGE_REASON_MAX = 2000
+"""Characters of a merge's reason (kept in its audit row)."""
+_MERGE_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["duplicate_id", "reason"],
+    "properties": {
+        "duplicate_id": ID_SCHEMA,
+        "reason": {"type": "string", "minLength": 1, "maxLength": MERGE_REASON_MAX},
+    },
+}
+
+
+@operation(
+    bp,
+    "POST",
+    "/facilities/<facility_id>/merge",
+    summary="Merge a duplicate facility into this one; both histories stay (audited)",
+    parameters=[path_parameter("facility_id", ID_SCHEMA)],
+    request_body=json_request(_MERGE_BODY),
+    responses={"200": OK_RESPONSE, **_ERRORS},
+)
+def merge_facility(facility_id: str) -> Response:
+    """Merge ``duplicate_id`` into the facility of the path (docs/registry.md "Duplicates").
+
+    Both facilities must be in the caller's scope (``facilities:write``: a coordinator's own
+    province, admins everywhere). 404 for an unknown id, 409 with the days both reported, 422 for
+    the same id twice or two provinces; nothing is changed on refusal.
+    """
+    keep = authorize_facility(facility_id, "facilities:write")
+    duplicate_id, reason = _merge_body(json_body())
+    try:
+        duplicate = authorize_facility(duplicate_id, "facilities:write")
+    except RecordNotFoundError:
+        # Name the body's field, not the path's.
+        raise RecordNotFoundError(f"duplicate_id: no facility {duplicate_id!r}") from None
+    merge = current_store().merge_facilities(
+        facility_id, duplicate_id, actor=principal().username, reason=reason
+    )
+    return jsonify(_merge_json(merge, keep, duplicate))
+
+
+def _merge_body(body: Any) -> tuple[str, str]:
+    """Return the duplicate's id and the reason; 400 for another shape, 422 for bad values."""
+    if not isinstance(body, dict) or set(body) - {"duplicate_id", "reason"}:
+        raise MalformedInputError(
+            "body: bad merge request",
+            ['body: send {"duplicate_id": "<facility id>", "reason": "why"} and nothing else'],
+        )
+    duplicate_id, reason = body.get("duplicate_id"), body.get("reason")
+    problems = []
+    if not isinstance(duplicate_id, str) or not duplicate_id.strip():
+        problems.append(
+            f"duplicate_id: the id of the facility to merge into this one is required, got "
+            f"{duplicate_id!r:.80} / cần mã cơ sở trùng"
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        problems.append(
+            f"reason: say why the two are one facility, got {reason!r:.80} / cần ghi lý do gộp"
+        )
+    elif len(reason) > MERGE_REASON_MAX:
+        problems.append(
+            f"reason: at most {MERGE_REASON_MAX} characters, got {len(reason)} / lý do quá dài"
+        )
+    if problems:
+        raise InvalidInputError.from_problems("merge request", problems)
+    assert isinstance(duplicate_id, str)
+    assert isinstance(reason, str)
+    return duplicate_id, reason.strip()
+
+
+def _merge_json(merge: FacilityMerge, keep: Facility, duplicate: Facility) -> dict[str, Any]:
+    return {
+        "keep_id": merge.keep_id,
+        "keep_name": keep.name,
+        "duplicate_id": merge.duplicate_id,
+        "duplicate_name": duplicate.name,
+        "reason": merge.reason,
+        "days": [day.isoformat() for day in merge.days],
+        "revisions": [
+            {"duplicate_revision_id": old, "revision_id": new} for old, new in merge.revisions
+        ],
+        "reviews": merge.reviews,
+        "reporting_until": merge.reporting_until.isoformat(),
+    }

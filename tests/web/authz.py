@@ -145,6 +145,14 @@ OPERATIONS: dict[str, Spec] = {
     "GET /facilities/{record_id}": Spec(Kind.OBJECT),
     "PUT /facilities/{record_id}": Spec(Kind.OBJECT, body=_facility_body),
     "DELETE /facilities/{record_id}": Spec(Kind.OBJECT, last=True),
+    # an officer merges its disposable facility (no reports) into its hospital; reporters may not
+    "POST /facilities/{facility_id}/merge": Spec(
+        Kind.OBJECT,
+        body=lambda owner: (
+            owner.province_code
+            and {"duplicate_id": owner.record_id, "reason": f"trùng {owner.canary}"}
+        ),
+    ),
     **{
         f"{method} /{collection}{suffix}": Spec(Kind.SHARED)
         for collection in ("suppliers", "transport-operators", "vehicles", "equipment-suppliers")
