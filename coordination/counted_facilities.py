@@ -19,30 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from data.dedupe import merged_into
 from data.schema.registry import Facility
-
-MERGED_INTO_PREFIX = "merged into "
-"""How the store's merge starts a duplicate's ``source`` (``data.store.registry``)."""
-
-
-def merged_into(facility: Facility) -> str | None:
-    """Return the id of the facility ``facility`` was merged into (None: not a merged duplicate).
-
-    Examples
-    --------
-    >>> from data.schema.registry import Facility
-    >>> twin = Facility(
-    ...     facility_id="79-A2", name="BV Cho Ray", province_code="79", lon=106.66, lat=10.76,
-    ...     tier=3, source="merged into 79-A; OSM",
-    ... )
-    >>> merged_into(twin)
-    '79-A'
-    """
-    source = facility.source or ""
-    if not source.startswith(MERGED_INTO_PREFIX):
-        return None
-    kept = source[len(MERGED_INTO_PREFIX) :].split(";", 1)[0].strip()
-    return kept or None
 
 
 def facilities_counted_on(facilities: Iterable[Facility], day: dt.date) -> list[Facility]:

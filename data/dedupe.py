@@ -23,6 +23,10 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from data.schema.registry import Facility
 
 SAME_NAME_MAX_M = 5_000.0
 CONTAINED_NAME_MAX_M = 300.0
@@ -186,3 +190,27 @@ def keeper(group: Sequence[DedupeCandidate]) -> DedupeCandidate:
         )
 
     return min(group, key=rank)
+
+
+MERGED_INTO_PREFIX = "merged into "
+"""How the store's merge starts a duplicate's ``source`` (``data.store.registry``)."""
+
+
+def merged_into(facility: Facility) -> str | None:
+    """Return the id of the facility ``facility`` was merged into (None: not a merged duplicate).
+
+    Examples
+    --------
+    >>> from data.schema.registry import Facility
+    >>> twin = Facility(
+    ...     facility_id="79-A2", name="BV Cho Ray", province_code="79", lon=106.66, lat=10.76,
+    ...     tier=3, source="merged into 79-A; OSM",
+    ... )
+    >>> merged_into(twin)
+    '79-A'
+    """
+    source = facility.source or ""
+    if not source.startswith(MERGED_INTO_PREFIX):
+        return None
+    kept = source[len(MERGED_INTO_PREFIX) :].split(";", 1)[0].strip()
+    return kept or None

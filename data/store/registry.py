@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from data.db.models import REGISTRY_TABLES, facilities, provinces, report_reviews, report_revisions
+from data.dedupe import MERGED_INTO_PREFIX
 from data.errors import ConflictError, InvalidInputError, RecordNotFoundError
 from data.reporting import local_date
 from data.schema.registry import (
@@ -448,7 +449,7 @@ class RegistryStore(StoreBase):
             until = duplicate.reporting_from
         if duplicate.reporting_until is not None:
             until = min(until, duplicate.reporting_until)
-        note = f"merged into {keep_id}"
+        note = f"{MERGED_INTO_PREFIX}{keep_id}"
         source = "; ".join(p for p in (note, duplicate.source) if p)[:MERGE_SOURCE_MAX]
         ended = dataclasses.replace(duplicate, reporting_until=until, source=source)
         connection.execute(

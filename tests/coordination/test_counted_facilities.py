@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from coordination.counted_facilities import facilities_counted_on, merged_into
+from coordination.counted_facilities import facilities_counted_on
+from data.dedupe import merged_into
 from tests.registry_world import FACILITY_A, FACILITY_B
 
 TWIN = dataclasses.replace(
