@@ -103,15 +103,16 @@
         String(pa.name || "").localeCompare(String(pb.name || ""));
     }
 
-    // The plan's first line: the API's when it gives one (``headline``, or the first line of
-    // ``summary``), else the same statement made from the facility rows (reports of the day before
-    // the plan's first day, or the latest day that has reports).
+    // The plan's first line, in the page's language, made from the facility rows as the API's
+    // ``headline`` is (reports of the day before the plan's first day, or the latest day that has
+    // reports); the API's English line only for a plan whose rows do not say (older plans).
     function planHeadline(facilities) {
       var info = state.planInfo || {};
       var line = info.headline || (info.summary ? String(info.summary).split("\n")[0] : null);
-      if (line) { return { text: line, alarm: /NO REPORTS|KHÔNG CÓ BÁO CÁO/.test(line) }; }
       var start = planStartDate();
-      if (!start || !facilities.some(function (f) { return f.properties.demand_basis; })) { return null; }
+      if (!start || !facilities.some(function (f) { return f.properties.demand_basis; })) {
+        return line ? { text: line, alarm: /NO REPORTS|KHÔNG CÓ BÁO CÁO/.test(line) } : null;
+      }
       var day = new Date(Date.parse(start + "T00:00:00Z") - 86400000).toISOString().slice(0, 10);
       var dates = facilities.map(function (f) { return f.properties.last_report_date; }).filter(Boolean);
       var unknown = facilities.filter(function (f) { return demandUnknown(f.properties); }).length;
