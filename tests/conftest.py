@@ -149,3 +149,28 @@ def store(db_url: str, clock: Clock):  # type: ignore[no-untyped-def]
     engine = create_db_engine(db_url)
     yield Store(engine, clock=clock)
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Yield an engine on an empty database: a new SQLite file, or CI's PostgreSQL with its schema reset.
+
+    The PostgreSQL case is skipped unless ``OXYROUTE_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it).
+    """
+    from sqlalchemy import text
+
+    from data.db import create_db_engine
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    else:
+        url = os.environ.get("OXYROUTE_TEST_POSTGRES_URL", "")
+        if not url:
+            pytest.skip("OXYROUTE_TEST_POSTGRES_URL is not set")
+    engine = create_db_engine(url)
+    if request.param == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    yield engine
+    engine.dispose()

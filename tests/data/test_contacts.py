@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
 
-from data.db import create_db_engine, upgrade_database
+from data.db import upgrade_database
 from data.db.migrate import alembic_config, current_revision, head_revision
 from data.errors import InvalidInputError, MalformedInputError
 from data.exchange.exporters import export_file
@@ -28,7 +27,6 @@ from data.schema.registry import Facility, Supplier, SupplierKind
 from data.store import Store
 from tests.registry_world import FACILITY_A, Clock
 
-_PG = os.environ.get("OXYROUTE_TEST_POSTGRES_URL")
 DAY = dt.date(2021, 8, 20)
 
 CONTACTS = {
@@ -150,41 +148,25 @@ def test_contacts_survive_the_store_and_export_import(store: Store, ext: str) ->
         assert record in [r for _, r in parsed]
 
 
-def _url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'contacts.sqlite3'}"
-    if not _PG:
-        pytest.skip("OXYROUTE_TEST_POSTGRES_URL is not set")
-    return _PG
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_contacts_migrate_down_and_up(backend: str, tmp_path: Path, data_dir: Path) -> None:
+def test_contacts_migrate_down_and_up(empty_database: Any, data_dir: Path) -> None:
     from alembic import command
 
-    engine: Any = create_db_engine(_url(backend, tmp_path))
-    if backend == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    try:
-        upgrade_database(engine)
-        assert current_revision(engine) == head_revision()
-        store = Store(engine, clock=Clock())
-        store.upsert_provinces(provinces_with_2025_units(data_dir))
-        store.create_records([FACILITY, SUPPLIER], actor="fixture")
-        assert store.get_record("facilities", "79-K") == FACILITY
-        command.downgrade(alembic_config(engine), "0003")
-        for table in ("facilities", "suppliers"):
-            columns = {c["name"] for c in inspect(engine).get_columns(table)}
-            assert not columns & set(CONTACTS)
-        with engine.connect() as connection:  # the records themselves stay
-            assert connection.execute(text("SELECT count(*) FROM facilities")).scalar() == 1
-        upgrade_database(engine)
-        assert current_revision(engine) == head_revision()
-        again = Store(engine, clock=Clock()).get_record("facilities", "79-K")
-        assert again == dataclasses.replace(
-            FACILITY, contact_name=None, contact_phone=None, contact_email=None
-        )  # a downgrade loses the contacts; nothing else
-    finally:
-        engine.dispose()
+    engine = empty_database
+    upgrade_database(engine)
+    assert current_revision(engine) == head_revision()
+    store = Store(engine, clock=Clock())
+    store.upsert_provinces(provinces_with_2025_units(data_dir))
+    store.create_records([FACILITY, SUPPLIER], actor="fixture")
+    assert store.get_record("facilities", "79-K") == FACILITY
+    command.downgrade(alembic_config(engine), "0003")
+    for table in ("facilities", "suppliers"):
+        columns = {c["name"] for c in inspect(engine).get_columns(table)}
+        assert not columns & set(CONTACTS)
+    with engine.connect() as connection:  # the records themselves stay
+        assert connection.execute(text("SELECT count(*) FROM facilities")).scalar() == 1
+    upgrade_database(engine)
+    assert current_revision(engine) == head_revision()
+    again = Store(engine, clock=Clock()).get_record("facilities", "79-K")
+    assert again == dataclasses.replace(
+        FACILITY, contact_name=None, contact_phone=None, contact_email=None
+    )  # a downgrade loses the contacts; nothing else

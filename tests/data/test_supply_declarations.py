@@ -7,14 +7,13 @@ PostgreSQL runs when ``OXYROUTE_TEST_POSTGRES_URL`` names an empty database the 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
-from data.db import create_db_engine, upgrade_database
+from data.db import upgrade_database
 from data.db.migrate import alembic_config, current_revision, head_revision
 from data.errors import InvalidInputError, MalformedInputError, RecordNotFoundError
 from data.provinces import provinces_with_2025_units
@@ -33,7 +32,6 @@ PHU_MY = Supplier(
     liquid_output_t_per_day=70.0,  # the medical share of a 240 t/day plant
     cylinders_per_day=0,
 )
-_PG = os.environ.get("OXYROUTE_TEST_POSTGRES_URL")
 
 
 def _declaration(**changes: Any) -> SupplyDeclaration:
@@ -132,37 +130,21 @@ def test_liquid_above_the_plant_capacity_is_refused_and_nothing_stored(store: St
     ).created
 
 
-def _url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'declarations.sqlite3'}"
-    if not _PG:
-        pytest.skip("OXYROUTE_TEST_POSTGRES_URL is not set")
-    return _PG
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_declarations_migrate_down_and_up(backend: str, tmp_path: Path, data_dir: Path) -> None:
+def test_declarations_migrate_down_and_up(empty_database: Any, data_dir: Path) -> None:
     from alembic import command
 
-    engine: Any = create_db_engine(_url(backend, tmp_path))
-    if backend == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    try:
-        upgrade_database(engine)
-        assert current_revision(engine) == head_revision()
-        store = Store(engine, clock=Clock())
-        store.upsert_provinces(provinces_with_2025_units(data_dir))
-        store.create_record(PHU_MY, actor="fixture")
-        store.submit_declaration(_declaration(), actor="admin", plant_capacity_t=240.0)
-        [stored] = store.list_declarations(date_from=DAY, date_to=DAY)
-        assert stored.declaration == _declaration()
-        assert stored.declared_at == Clock()() and stored.declared_by == "admin"
-        command.downgrade(alembic_config(engine), "0004")
-        assert "supply_declarations" not in inspect(engine).get_table_names()
-        upgrade_database(engine)
-        assert current_revision(engine) == head_revision()
-        assert Store(engine, clock=Clock()).list_declarations(date_from=DAY, date_to=DAY) == []
-    finally:
-        engine.dispose()
+    engine = empty_database
+    upgrade_database(engine)
+    assert current_revision(engine) == head_revision()
+    store = Store(engine, clock=Clock())
+    store.upsert_provinces(provinces_with_2025_units(data_dir))
+    store.create_record(PHU_MY, actor="fixture")
+    store.submit_declaration(_declaration(), actor="admin", plant_capacity_t=240.0)
+    [stored] = store.list_declarations(date_from=DAY, date_to=DAY)
+    assert stored.declaration == _declaration()
+    assert stored.declared_at == Clock()() and stored.declared_by == "admin"
+    command.downgrade(alembic_config(engine), "0004")
+    assert "supply_declarations" not in inspect(engine).get_table_names()
+    upgrade_database(engine)
+    assert current_revision(engine) == head_revision()
+    assert Store(engine, clock=Clock()).list_declarations(date_from=DAY, date_to=DAY) == []
