@@ -191,6 +191,26 @@ report_reviews = Table(
 """A province officer's decision on a flagged revision (accepted, or correction requested); the
 latest row of a revision is its state. Append-only: triggers in migration 0003."""
 
+supply_declarations = Table(
+    "supply_declarations",
+    metadata,
+    Column("declaration_id", Integer, primary_key=True, autoincrement=True),
+    Column("supplier_id", String(300), ForeignKey("suppliers.supplier_id"), nullable=False),
+    Column("declaration_date", Date, nullable=False),
+    Column("liquid_lox_t", Float, nullable=False),
+    Column("cylinders_filled", Integer, nullable=False),
+    Column("liquid_stock_t", Float, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("declared_at", DateTime(timezone=True), nullable=False),
+    Column("declared_by", String(100), nullable=False),
+    UniqueConstraint(
+        "supplier_id", "declaration_date", name="uq_supply_declarations_supplier_date"
+    ),
+    Index("ix_supply_declarations_declaration_date", "declaration_date"),
+)
+"""The latest declaration of each supplier and day; earlier versions are in ``audit_events``."""
+
+
 users = Table(
     "users",
     metadata,

@@ -6,9 +6,7 @@ for the same supplier and day replaces the first; the audit row (entity
 ``supply_declarations``, id ``<supplier_id>/<date>``) keeps the old and new values, so nothing
 is lost. Plans read the declarations of their days (docs/declarations.md).
 
-The table is declared here, on the shared :data:`data.db.models.metadata`, so that this part of
-the store stays in one module; migration 0005 is its DDL and ``test_migrations_match_the_tables``
-compares the two.
+The table is :data:`data.db.models.supply_declarations` (migration 0005).
 """
 
 from __future__ import annotations
@@ -17,46 +15,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Column,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     insert,
     select,
     update,
 )
 
-from data.db.models import metadata, suppliers
+from data.db.models import suppliers, supply_declarations
 from data.errors import InvalidInputError, RecordNotFoundError
 from data.schema.registry import SupplyDeclaration
 from data.store.base import StoreBase
 from data.store.rows import aware_utc
-
-supply_declarations = Table(
-    "supply_declarations",
-    metadata,
-    Column("declaration_id", Integer, primary_key=True, autoincrement=True),
-    Column("supplier_id", String(300), ForeignKey("suppliers.supplier_id"), nullable=False),
-    Column("declaration_date", Date, nullable=False),
-    Column("liquid_lox_t", Float, nullable=False),
-    Column("cylinders_filled", Integer, nullable=False),
-    Column("liquid_stock_t", Float, nullable=True),
-    Column("note", Text, nullable=True),
-    Column("declared_at", DateTime(timezone=True), nullable=False),
-    Column("declared_by", String(100), nullable=False),
-    UniqueConstraint(
-        "supplier_id", "declaration_date", name="uq_supply_declarations_supplier_date"
-    ),
-    Index("ix_supply_declarations_declaration_date", "declaration_date"),
-)
-"""The latest declaration of each supplier and day; earlier versions are in ``audit_events``."""
 
 _CONTENT = ("liquid_lox_t", "cylinders_filled", "liquid_stock_t", "note")
 
