@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from coordination.counted_facilities import facilities_counted_on
+from coordination.report_doubts import UseReview
 from data.reporting import (
     Submission,
     days_between,
@@ -410,13 +411,26 @@ def report_patients(report: DailyReport) -> tuple[tuple[OxygenNeed, int], ...]:
     )
 
 
+_NO_REVIEW = UseReview()
+
+
+def _patient_report(report: DailyReport, review: UseReview) -> PatientReport:
+    return PatientReport(
+        report.facility_id,
+        report.report_date,
+        report_patients(report),
+        report.oxygen_used_24h_m3,
+        review.in_doubt,
+        use_confirmed=review.accepted,
+    )
+
+
 def facility_demands_on(
     facilities: Sequence[Facility],
     reports: Iterable[DailyReport],
     *,
     report_date: dt.date,
-    use_in_doubt: Mapping[tuple[str, dt.date], str] | None = None,
-    use_accepted: Set[tuple[str, dt.date]] = frozenset(),
+    use_reviews: Mapping[tuple[str, dt.date], UseReview] | None = None,
 ) -> tuple[FacilityDayDemand, ...]:
     """Return each facility's demand on ``report_date`` under the plans' one demand rule.
 
@@ -432,26 +446,16 @@ def facility_demands_on(
         Latest revisions of reports; those of unknown facilities or other days are ignored.
     report_date
         The day asked for.
-    use_in_doubt
-        Why a report's declared use is in doubt, by (facility, date): a flag not yet accepted, or
-        a correction asked for (:func:`coordination.report_doubts.use_doubts`). Such a use is not
-        taken at face value, as in plans.
-    use_accepted
-        The (facility, date) whose flags a person accepted on review: their declared use is
-        taken as declared (:func:`coordination.report_doubts.accepted_reports`).
+    use_reviews
+        What the reviews say of each report's declared use, by (facility, date)
+        (:func:`coordination.report_doubts.use_reviews`): a use in doubt is not taken at face
+        value, an accepted one is taken as declared, as in plans.
     """
     known = {f.facility_id for f in facilities}
-    doubts = use_in_doubt or {}
+    reviews = use_reviews or {}
     oldest = report_date - dt.timedelta(days=CARRY_FORWARD_DAYS)
     patient_reports = [
-        PatientReport(
-            r.facility_id,
-            r.report_date,
-            report_patients(r),
-            r.oxygen_used_24h_m3,
-            doubts.get((r.facility_id, r.report_date), ""),
-            use_confirmed=(r.facility_id, r.report_date) in use_accepted,
-        )
+        _patient_report(r, reviews.get((r.facility_id, r.report_date), _NO_REVIEW))
         for r in reports
         if r.facility_id in known and oldest <= r.report_date <= report_date
     ]
@@ -512,8 +516,7 @@ def demand_by_province(
     report_date: dt.date,
     conversions: OxygenConversions,
     province_codes: Sequence[str] | None = None,
-    use_in_doubt: Mapping[tuple[str, dt.date], str] | None = None,
-    use_accepted: Set[tuple[str, dt.date]] = frozenset(),
+    use_reviews: Mapping[tuple[str, dt.date], UseReview] | None = None,
 ) -> list[ProvinceDemand]:
     """Aggregate demand, declared use, stock and patients by province for one day.
 
@@ -533,10 +536,8 @@ def demand_by_province(
         Unit factors (gas m³ per tonne of liquid, cylinder sizes).
     province_codes
         Provinces to include (default: those with a facility).
-    use_in_doubt
-        Declared uses in doubt, by (facility, date), as :func:`facility_demands_on` takes them.
-    use_accepted
-        Reports whose flags were accepted on review, as :func:`facility_demands_on` takes them.
+    use_reviews
+        What the reviews say of declared uses, as :func:`facility_demands_on` takes them.
     """
     every = list(facilities)
     facility_by_id = {f.facility_id: f for f in facilities_counted_on(every, report_date)}
@@ -567,8 +568,7 @@ def demand_by_province(
             counted,
             all_reports,
             report_date=report_date,
-            use_in_doubt=use_in_doubt,
-            use_accepted=use_accepted,
+            use_reviews=use_reviews,
         )
         without = sorted(set(expected_by_province.get(code, [])) - reported_ids)
         used_m3 = sum(r.oxygen_used_24h_m3 for r in reports)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from data.plausibility import fields_in_doubt
@@ -62,35 +63,39 @@ def doubts_of_check(check: ReportCheck | None) -> tuple[tuple[tuple[str, str], .
     return tuple(pairs), status.value
 
 
-def use_doubts(
+@dataclass(frozen=True, slots=True)
+class UseReview:
+    """What the reviews say of one report's declared use.
+
+    ``in_doubt`` says why it is in doubt (an unaccepted flag, a correction asked for), ``""``
+    when it is not; ``accepted`` that a person accepted the report's flags (taken as declared).
+    """
+
+    in_doubt: str = ""
+    accepted: bool = False
+
+
+def use_reviews(
     checks: Mapping[tuple[str, dt.date, int], ReportCheck],
     revisions: Mapping[tuple[str, dt.date], int],
-) -> dict[tuple[str, dt.date], str]:
-    """Return why each report's declared use is in doubt, by (facility, date); clean ones left out.
+) -> dict[tuple[str, dt.date], UseReview]:
+    """Return what the reviews say of each report's declared use, by (facility, date).
 
     ``checks`` are the store's flags and reviews (``Store.report_checks``), ``revisions`` the
-    revision each (facility, date) is read at (the latest).
+    revision each (facility, date) is read at (the latest). Reports neither in doubt nor
+    accepted are left out.
     """
     out = {}
     for (facility_id, day), revision in revisions.items():
-        pairs, status = doubts_of_check(checks.get((facility_id, day, revision)))
-        rules = sorted({rule for field, rule in pairs if field == USE_FIELD})
-        if rules:
-            out[(facility_id, day)] = doubt_reason(rules, status)
-    return out
-
-
-def accepted_reports(
-    checks: Mapping[tuple[str, dt.date, int], ReportCheck],
-    revisions: Mapping[tuple[str, dt.date], int],
-) -> set[tuple[str, dt.date]]:
-    """Return the (facility, date) whose revision's flags a person accepted on review."""
-    accepted = set()
-    for (facility_id, day), revision in revisions.items():
         check = checks.get((facility_id, day, revision))
-        if check is not None and check.status == ReviewStatus.ACCEPTED:
-            accepted.add((facility_id, day))
-    return accepted
+        pairs, status = doubts_of_check(check)
+        rules = sorted({rule for field, rule in pairs if field == USE_FIELD})
+        accepted = check is not None and check.status == ReviewStatus.ACCEPTED
+        if rules or accepted:
+            out[(facility_id, day)] = UseReview(
+                doubt_reason(rules, status) if rules else "", accepted
+            )
+    return out
 
 
 def doubt_reason(rule_ids: Sequence[str], review_status: str) -> str:

@@ -24,7 +24,7 @@ from coordination.compliance import (
     monthly_table_cells,
     national_compliance,
 )
-from coordination.report_doubts import accepted_reports, use_doubts
+from coordination.report_doubts import use_reviews
 from data.access import authorize
 from data.errors import MalformedInputError, PermissionDeniedError, RecordNotFoundError
 from data.exchange.compliance_table import (
@@ -426,8 +426,7 @@ def demand_provinces() -> Response:
         report_date=day,
         conversions=conversions,
         province_codes=None if province_code is None else [province_code],
-        use_in_doubt=use_doubts(checks, read_at),
-        use_accepted=accepted_reports(checks, read_at),
+        use_reviews=use_reviews(checks, read_at),
     )
     return jsonify(
         {
