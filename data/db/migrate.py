@@ -11,10 +11,16 @@ from sqlalchemy import Engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(engine: Engine) -> Config:
-    """Return an Alembic configuration for ``engine`` (no ``alembic.ini`` needed)."""
+def _scripts_config() -> Config:
+    """Return an Alembic configuration that knows only where the migrations are."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def alembic_config(engine: Engine) -> Config:
+    """Return an Alembic configuration for ``engine`` (no ``alembic.ini`` needed)."""
+    config = _scripts_config()
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     config.attributes["engine"] = engine
     return config
@@ -40,9 +46,7 @@ def head_revision() -> str:
     """Return the newest schema revision of ``data/migrations`` (what ``upgrade`` reaches)."""
     from alembic.script import ScriptDirectory
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    head = ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(_scripts_config()).get_current_head()
     if head is None:  # pragma: no cover - the project always ships migrations
         raise RuntimeError(f"no migrations in {MIGRATIONS_DIR}")
     return head
