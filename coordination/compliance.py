@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from coordination.counted_facilities import facilities_counted_on
 from coordination.report_doubts import UseReview
+from data.flows import PATIENT_FIELDS
 from data.reporting import (
     Submission,
     days_between,
@@ -402,13 +403,7 @@ def oxygen_beds(facility: Facility) -> int:
 
 def report_patients(report: DailyReport) -> tuple[tuple[OxygenNeed, int], ...]:
     """Return a daily report's patients on oxygen as ``(need, count)`` pairs."""
-    return (
-        (OxygenNeed.CANNULA_MASK, report.patients_cannula_mask),
-        (OxygenNeed.HIGH_FLOW, report.patients_high_flow),
-        (OxygenNeed.NON_INVASIVE, report.patients_niv),
-        (OxygenNeed.INVASIVE, report.patients_invasive),
-        (OxygenNeed.ECMO, report.patients_ecmo),
-    )
+    return tuple((need, getattr(report, field)) for need, field in PATIENT_FIELDS.items())
 
 
 _NO_REVIEW = UseReview()

@@ -7,9 +7,9 @@ stored with them and waits for a province officer's review). Each finding names 
 field, the value, the limit it broke and a message in Vietnamese and English.
 
 Every threshold is a field of :class:`PlausibilityLimits` with its source; ``docs/plausibility.md``
-lists the rules. The flow bounds repeat the two flow tables of :mod:`matcher.demand` (observed and
-planning), which this layer may not import; ``tests/data/test_plausibility.py`` checks that they
-agree. Gas volumes are m³ at normal conditions; liquid oxygen is in litres of liquid.
+lists the rules. The flow bounds are the two flow tables of :mod:`data.flows` (observed and
+planning), the ones demand projection uses. Gas volumes are m³ at normal conditions; liquid oxygen
+is in litres of liquid.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from data.flows import OBSERVED_FLOW_TABLE, PATIENT_FIELDS, PLANNING_FLOW_TABLE
 from data.schema.registry import DailyReport, Facility
 from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
 
@@ -45,8 +46,8 @@ class Bound(StrEnum):
 class PatientFlow:
     """The flow bounds of one patient category of the daily report (L/min per patient).
 
-    ``observed_l_per_min`` is the low bound (:data:`matcher.demand.OBSERVED_FLOW_TABLE`),
-    ``planning_l_per_min`` the high one (:data:`matcher.demand.PLANNING_FLOW_TABLE`).
+    ``observed_l_per_min`` is the low bound (:data:`data.flows.OBSERVED_FLOW_TABLE`),
+    ``planning_l_per_min`` the high one (:data:`data.flows.PLANNING_FLOW_TABLE`).
     """
 
     patients_field: str
@@ -54,12 +55,13 @@ class PatientFlow:
     planning_l_per_min: float
 
 
-_DEFAULT_FLOWS = (
-    PatientFlow("patients_cannula_mask", 5.6, 10.0),
-    PatientFlow("patients_high_flow", 14.2, 30.0),
-    PatientFlow("patients_niv", 14.2, 30.0),
-    PatientFlow("patients_invasive", 2.9, 30.0),
-    PatientFlow("patients_ecmo", 30.0, 30.0),
+_DEFAULT_FLOWS = tuple(
+    PatientFlow(
+        field,
+        OBSERVED_FLOW_TABLE.rate(need).flow_l_per_min,
+        PLANNING_FLOW_TABLE.rate(need).flow_l_per_min,
+    )
+    for need, field in PATIENT_FIELDS.items()
 )
 
 
@@ -71,7 +73,7 @@ class PlausibilityLimits:
     ----------
     flows
         Per patient category, the observed (low) and planning (high) flows in L/min, the two
-        flow tables of :mod:`matcher.demand` (oxygen-parameters.md).
+        flow tables of :mod:`data.flows` (oxygen-parameters.md).
     use_high_factor
         Flag use above this many times patients x planning flows (3: piped supply can raise
         consumption "up to 300%", oxygen-parameters.md, OCC demand FAQ).
