@@ -51,7 +51,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # imports:write lets a reporter upload its facility's reports file (issue 13): the importer
     # checks every row against its facility, and refuses other kinds for want of their write.
     Role.FACILITY_REPORTER: frozenset(
-        {"provinces:read", "facilities:read", "reports:read", "reports:write", "imports:write"}
+        {
+            "provinces:read",
+            "facilities:read",
+            "reports:read",
+            "reports:write",
+            "imports:write",
+            # live operations (issue 14): its own status, alerts, urgent requests and deliveries
+            "status:read",
+            "alerts:read",
+            "requests:read",
+            "requests:write",
+            "deliveries:read",
+            "deliveries:write",
+        }
     ),
     Role.PROVINCE_COORDINATOR: frozenset(
         {
@@ -72,6 +85,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "supply-declarations:write",
             "routes:read",
             "routes:write",
+            "status:read",
+            "alerts:read",
+            "alerts:write",
+            "requests:read",
+            "requests:write",
+            "requests:decide",
+            "requests:dispatch",
+            "deliveries:read",
+            "deliveries:write",
+            "plans:publish",
+            "webhooks:read",
+            "webhooks:write",
         }
     ),
     Role.MINISTRY: frozenset(
@@ -83,6 +108,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "audit:read",
             "approvals:read",
             "reviews:read",
+            "status:read",
+            "alerts:read",
+            "requests:read",
+            "deliveries:read",
         }
     ),
     Role.DISPATCHER: frozenset(
@@ -95,6 +124,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "supply-declarations:write",
             "routes:read",
             "routes:write",
+            "plans:read",
+            "status:read",
+            "alerts:read",
+            "alerts:write",
+            "requests:read",
+            "requests:dispatch",
+            "deliveries:read",
+            "deliveries:write",
         }
     ),
     Role.PLANNER: frozenset(
@@ -108,6 +145,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "plans:write",
             "scenarios:read",
             "scenarios:write",
+            "status:read",
+            "alerts:read",
+            "requests:read",
+            "deliveries:read",
         }
     ),
     Role.ADMIN: frozenset(
@@ -130,6 +171,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "reviews:read",
             "reviews:write",
             "supply-declarations:write",
+            "status:read",
+            "alerts:read",
+            "alerts:write",
+            "requests:read",
+            "requests:write",
+            "requests:decide",
+            "requests:dispatch",
+            "deliveries:read",
+            "deliveries:write",
+            "plans:read",
+            "plans:publish",
+            "webhooks:read",
+            "webhooks:write",
         }
     ),
 }
@@ -149,6 +203,11 @@ SCOPED_COLLECTIONS = frozenset(
         "plans",
         "routes",
         "scenarios",
+        "status",
+        "alerts",
+        "requests",
+        "deliveries",
+        "webhooks",
     }
 )
 

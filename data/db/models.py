@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -209,6 +210,157 @@ supply_declarations = Table(
     Index("ix_supply_declarations_declaration_date", "declaration_date"),
 )
 """The latest declaration of each supplier and day; earlier versions are in ``audit_events``."""
+
+# ----------------------------------------------------------------- live operations (issue 14)
+# Quantities carry their unit in the name: liquid in kg of liquid oxygen, cylinders as a count,
+# and every quantity also as m³ of gas (``*_m3``) so that stocks of both products add up.
+# ``version`` columns make state changes compare-and-set: two coordinators acting on the same
+# row at once, one wins and the other gets 409. Every state change is also in ``audit_events``.
+
+plan_states = Table(
+    "plan_states",
+    metadata,
+    Column("plan_id", String(32), primary_key=True),
+    Column("region", String(300), nullable=False),
+    Column("province_code", String(300), nullable=True),
+    Column("plan_date", Date, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("approved_by", String(100), nullable=True),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("published_by", String(100), nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_plan_states_plan_date", "plan_date"),
+)
+"""A plan's hand-off state (draft, approved, published); the plan itself is a file."""
+
+urgent_requests = Table(
+    "urgent_requests",
+    metadata,
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("facility_id", String(300), ForeignKey("facilities.facility_id"), nullable=False),
+    Column("product", String(16), nullable=False),
+    Column("requested_liquid_kg", Float, nullable=True),
+    Column("requested_cylinders", Integer, nullable=True),
+    Column("approved_liquid_kg", Float, nullable=True),
+    Column("approved_cylinders", Integer, nullable=True),
+    Column("needed_by", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("contact_name", String(200), nullable=True),
+    Column("contact_phone", String(40), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("decision_reason", Text, nullable=True),
+    Column("sourcing", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_urgent_requests_facility_id", "facility_id"),
+    Index("ix_urgent_requests_state", "state"),
+)
+"""Urgent requests (SOS) and their state; ``sourcing`` holds the chosen supplier and vehicle."""
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("delivery_id", Integer, primary_key=True, autoincrement=True),
+    Column("facility_id", String(300), ForeignKey("facilities.facility_id"), nullable=False),
+    Column("supplier_id", String(300), ForeignKey("suppliers.supplier_id"), nullable=True),
+    Column("plan_id", String(32), nullable=True),
+    Column("routes_id", String(32), nullable=True),
+    Column("vehicle_id", String(300), nullable=True),
+    Column("stop_index", Integer, nullable=True),
+    Column("request_id", Integer, ForeignKey("urgent_requests.request_id"), nullable=True),
+    Column("product", String(16), nullable=False),
+    Column("planned_liquid_kg", Float, nullable=True),
+    Column("planned_cylinders", Integer, nullable=True),
+    Column("planned_m3", Float, nullable=False),
+    Column("eta", DateTime(timezone=True), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("dispatched_at", DateTime(timezone=True), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=True),
+    Column("received_liquid_kg", Float, nullable=True),
+    Column("received_cylinders", Integer, nullable=True),
+    Column("received_m3", Float, nullable=True),
+    Column("receiver_name", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("proof_content_type", String(100), nullable=True),
+    Column("proof", LargeBinary, nullable=True),
+    Column("confirmed_by", String(100), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint(
+        "routes_id", "vehicle_id", "stop_index", name="uq_deliveries_routes_vehicle_stop"
+    ),
+    Index("ix_deliveries_facility_id", "facility_id"),
+    Index("ix_deliveries_state", "state"),
+)
+"""Planned deliveries (a published plan's route stops, or an urgent request's trip) and what the
+driver or the receiving facility confirmed (proof of delivery: quantity, time, receiver, photo)."""
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("facility_id", String(300), ForeignKey("facilities.facility_id"), nullable=True),
+    Column("province_code", String(300), nullable=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.delivery_id"), nullable=True),
+    Column("request_id", Integer, ForeignKey("urgent_requests.request_id"), nullable=True),
+    Column("dedupe_key", String(300), nullable=False, unique=True),
+    Column("message_vi", Text, nullable=False),
+    Column("message_en", Text, nullable=False),
+    Column("details", JSON, nullable=True),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("acknowledged_by", String(100), nullable=True),
+    Column("acknowledged_note", Text, nullable=True),
+    Index("ix_alerts_raised_at", "raised_at"),
+    Index("ix_alerts_facility_id", "facility_id"),
+)
+"""Alerts (threshold crossed, 16:00 report missed, delivery late); ``dedupe_key`` raises each
+condition once."""
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("subscription_id", Integer, primary_key=True, autoincrement=True),
+    Column("province_code", String(300), nullable=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("kinds", JSON, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+"""Webhook subscriptions (a province's SMS or Zalo gateway); payloads are signed with
+``secret`` (HMAC-SHA256), which the server must keep to sign."""
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id",
+        Integer,
+        ForeignKey("webhook_subscriptions.subscription_id"),
+        nullable=False,
+    ),
+    Column("alert_id", Integer, ForeignKey("alerts.alert_id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("delivered", Boolean, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Index("ix_webhook_deliveries_subscription_alert", "subscription_id", "alert_id"),
+)
+"""The delivery log of webhooks: one row per attempt (retries back off)."""
 
 
 users = Table(

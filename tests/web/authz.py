@@ -275,6 +275,8 @@ class Owner:
     plan_region: str | None = None
     dhis2_import: Any = None
     imports: dict[str, Any] = field(default_factory=dict)  # kind -> (content type, corrected file)
+    # ids of objects made by the extensions' world builders, by path parameter name
+    objects: dict[str, str] = field(default_factory=dict)
 
     def scope_codes(self) -> dict[str, str]:
         """Return the values of scope parameters that aim a request at this owner."""
@@ -608,6 +610,10 @@ def build_peer_world(
         client.call("POST", f"/scenarios/{hcmc.scenario_id}/run", planner_token, body={}), "run"
     )
     hcmc.run_id = run.get_json()["run_id"]
+    for module in _extensions():
+        extend = getattr(module, "extend_world", None)
+        if extend is not None:
+            extend(client, owners, admin_token=admin_token, planner_token=planner_token)
     world = World(
         app,
         owners,
@@ -689,6 +695,7 @@ def _path_values(
         "scenario_id": owner.scenario_id,
         "run_id": owner.run_id,
         "username": owner.username,
+        **owner.objects,
     }
     enums = _enums(document, path, method)
     names = [n for n in re.findall(r"{([^}]+)}", path) if n not in enums]
@@ -1187,3 +1194,28 @@ def _broken_credentials(
                 f"broken credentials {authorization[:12]!r}… on {label} ({path}) as {owner.key}: "
                 f"{response.status_code}"
             )
+
+
+# --------------------------------------------------------------------------- extensions
+
+EXTENSION_MODULES = (
+    "tests.web.authz_status",
+    "tests.web.authz_requests",
+    "tests.web.authz_deliveries",
+    "tests.web.authz_alerts",
+)
+"""Modules that classify an area's operations (their ``OPERATIONS``) and may give the owners
+objects of that area (``extend_world(client, owners, *, admin_token, planner_token)``, which
+sets ``owner.objects[<path parameter>]``). One module per area, so that areas grow apart."""
+
+
+def _extensions() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(name) for name in EXTENSION_MODULES]
+
+
+for _module in _extensions():
+    _overlap = set(_module.OPERATIONS) & set(OPERATIONS)
+    assert not _overlap, f"{_module.__name__} classifies operations twice: {sorted(_overlap)}"
+    OPERATIONS.update(_module.OPERATIONS)
