@@ -32,8 +32,10 @@ from data.errors import (
 from data.store import Store, utc_now
 from data.units import OxygenConversions
 from web import (
+    alerts,
     approvals,
     declarations,
+    deliveries,
     dhis2,
     dispatch,
     fhir,
@@ -44,6 +46,8 @@ from web import (
     reports,
     review,
     scenarios,
+    status,
+    urgent_requests,
     users,
 )
 from web.auth import CostlyOperationLimiter, FailedAuthLimiter, authenticate_request
@@ -68,6 +72,10 @@ API_BLUEPRINTS: tuple[ApiBlueprint, ...] = (
     dispatch.bp,
     scenarios.bp,
     fhir.bp,
+    status.bp,
+    alerts.bp,
+    urgent_requests.bp,
+    deliveries.bp,
 )
 """The blueprints of ``/api/v1``, in the order of the OpenAPI document."""
 logger = logging.getLogger("oxyroute.api")
