@@ -10,15 +10,20 @@ reports and their revisions (:mod:`~data.store.reports`), their plausibility fla
 province officers' reviews (:mod:`~data.store.reviews`), approval and locking of days
 (:mod:`~data.store.approvals`), suppliers' daily supply declarations
 (:mod:`~data.store.declarations`), users and tokens (:mod:`~data.store.users`) and the audit trail
-(:mod:`~data.store.audit`). Rows become records in :mod:`data.store.rows`.
+(:mod:`~data.store.audit`); live operations (issue 14): status inputs
+(:mod:`~data.store.status_inputs`), urgent requests (:mod:`~data.store.urgent_requests`),
+deliveries and plan states (:mod:`~data.store.deliveries`), alerts and webhooks
+(:mod:`~data.store.alerts`). Rows become records in :mod:`data.store.rows`.
 """
 
 from __future__ import annotations
 
+from data.store.alerts import AlertStore
 from data.store.approvals import Approval, ApprovalStore
 from data.store.audit import AuditEvent, AuditStore
 from data.store.base import utc_now
 from data.store.declarations import DeclarationResult, DeclarationStore, StoredDeclaration
+from data.store.deliveries import DeliveryStore
 from data.store.registry import RegistryStore
 from data.store.reports import ReportStore, SubmissionResult
 from data.store.reviews import (
@@ -29,6 +34,8 @@ from data.store.reviews import (
     ReviewStatus,
     ReviewStore,
 )
+from data.store.status_inputs import StatusInputStore
+from data.store.urgent_requests import UrgentRequestStore
 from data.store.users import UserStore
 
 __all__ = [
@@ -53,6 +60,10 @@ class Store(
     ReviewStore,
     ApprovalStore,
     DeclarationStore,
+    StatusInputStore,
+    UrgentRequestStore,
+    DeliveryStore,
+    AlertStore,
     UserStore,
     AuditStore,
 ):
