@@ -83,22 +83,22 @@ _TIER_BASIS = (
     "assumption synthesised from the tier model of oxygen-parameters.md (QĐ 4111/QĐ-BYT); "
     "replace with calibrated values"
 )
+_BEDS_BASIS = (
+    "oxygen beds 90 % occupied (the hospitals were full in late August 2021, the seed's "
+    "peak_oxygen_bed_occupancy) with the MOH bulletin's severity mix (docs/seed.md, 'Beds'): "
+    "an assumption, flagged estimated"
+)
+#: Share of a tier-3 facility's oxygen beds occupied when its demand is estimated from its beds.
+PEAK_OXYGEN_BED_OCCUPANCY = 0.9
 DEFAULT_TIER_ESTIMATES: tuple[TierEstimate, ...] = (
     TierEstimate(1, 0.10, ((OxygenNeed.CANNULA_MASK, 1.0),), _TIER_BASIS),
     TierEstimate(
         2, 0.60, ((OxygenNeed.CANNULA_MASK, 0.85), (OxygenNeed.HIGH_FLOW, 0.15)), _TIER_BASIS
     ),
-    TierEstimate(
-        3,
-        0.90,
-        (
-            (OxygenNeed.HIGH_FLOW, 0.40),
-            (OxygenNeed.NON_INVASIVE, 0.10),
-            (OxygenNeed.INVASIVE, 0.45),
-            (OxygenNeed.ECMO, 0.05),
-        ),
-        _TIER_BASIS,
-    ),
+    # Tier 3 estimates from oxygen beds as the seed generates them (docs/seed.md): full beds,
+    # the bulletin's mix, so its estimate per bed is what a report per bed was at the peak. It
+    # once took every patient as critical (30 L/min): about twice the seeded reports per bed.
+    TierEstimate(3, PEAK_OXYGEN_BED_OCCUPANCY, MOH_SEVERITY_MIX, _BEDS_BASIS),
 )
 """Default estimates per tier (an assumption, flagged ``estimated`` in every forecast)."""
 

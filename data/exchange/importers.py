@@ -50,6 +50,7 @@ from data.exchange.facility_checks import check_facility_rows
 from data.reporting import local_date
 from data.schema.number_text import NumberLocale, number_locale, read_number_text
 from data.schema.registry import DailyReport, Facility, RegistryRecord, Role, Supplier, Vehicle
+from data.seed_roles import specialty_of
 
 IMPORT_TYPES: dict[str, type[RegistryRecord]] = {
     "facilities": Facility,
@@ -843,13 +844,17 @@ def hcmc_tier(name: str) -> int:
 
     Rule (an assumption, not a sourced fact, and labelled so in ``source``): district-level
     hospitals and district health centres (name contains "Quận", "Huyện", "Trung tâm Y tế" or the
-    name of a suburban district) are tier 2 (moderate cases on oxygen); every other hospital
-    (city, central, military, university and private general or specialist hospitals) is tier 3
-    (intensive care). No OSM hospital is tier 1: tier-1 sites of 2021 were field and community
-    facilities that are not in the 2018 map.
+    name of a suburban district) and hospitals of a low-COVID specialty (eye, maternity, dental,
+    dermatology, psychiatry, ...: :func:`data.seed_roles.specialty_of`; they screen, hold patients
+    on masks and high-flow cannulas and transfer the severe ones, QĐ 4111's tier 2) are tier 2;
+    every other hospital (city, central, military, university and private general hospitals, and
+    children's, heart and oncology hospitals) is tier 3 (intensive care). No OSM hospital is tier
+    1: tier-1 sites of 2021 were field and community facilities that are not in the 2018 map.
     """
     lowered = name.casefold()
-    return 2 if any(marker in lowered for marker in _TIER_2_MARKERS) else 3
+    if any(marker in lowered for marker in _TIER_2_MARKERS) or specialty_of(name) is not None:
+        return 2
+    return 3
 
 
 def hcmc_facilities(
