@@ -229,7 +229,7 @@ def json_body() -> Any:
     try:
         # utf-8-sig: a byte-order mark is ignored, as RFC 8259 allows (the plan endpoint, which
         # read bodies through Flask, accepted one).
-        return json.loads(request.get_data(cache=True).decode("utf-8-sig"))
+        body = json.loads(request.get_data(cache=True).decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         problem = f"body: not valid UTF-8 JSON ({error})"
         raise MalformedInputError(problem, [problem]) from None
@@ -237,6 +237,44 @@ def json_body() -> Any:
         # Arrays nested thousands deep exhaust the parser's recursion (a 500 before).
         problem = "body: JSON nested too deeply to read"
         raise MalformedInputError(problem, [problem]) from None
+    except ValueError as error:
+        # An integer of more than 4,300 digits exceeds Python's int-from-text limit (a 500 before).
+        problem = f"body: a number is too long to read ({error})"
+        raise MalformedInputError(problem, [problem]) from None
+    where = _lone_surrogate(body, "body")
+    if where is not None:
+        # "\ud800" parses to a string that cannot be stored or hashed as UTF-8 (a 500 before).
+        problem = f"{where}: contains a lone UTF-16 surrogate, which is not a Unicode character"
+        raise MalformedInputError(problem, [problem])
+    return body
+
+
+def _lone_surrogate(node: Any, path: str) -> str | None:
+    """Return the path of the first string (or key) in ``node`` that is not valid Unicode text."""
+    stack = [(node, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if not _is_text(value):
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not _is_text(key):
+                    return f"{where} (a key)"
+                stack.append((item, f"{where}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+    return None
+
+
+def _is_text(value: str) -> bool:
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def query_date(name: str, default: dt.date | None = None) -> dt.date:

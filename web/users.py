@@ -73,7 +73,8 @@ def add_user() -> Response:
         raise MalformedInputError("body: must be an object", ["body: must be a JSON object"])
     problems = [f"{name}: unknown field" for name in sorted(set(body) - set(_USER_FIELDS))]
     role_value = body.get("role")
-    if role_value not in {r.value for r in Role}:
+    # isinstance first: a dict or list is unhashable, and `in` a set raised a 500 (issue 16).
+    if not isinstance(role_value, str) or role_value not in {r.value for r in Role}:
         problems.append(
             f"role: must be one of {', '.join(r.value for r in Role)}, got {role_value!r}"
         )
