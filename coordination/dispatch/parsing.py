@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -102,7 +103,7 @@ def _parse_service(service: Any, problems: list[str]) -> ServiceTimes | None:
         for k in sorted(set(service) - known)
     ]
     try:
-        return ServiceTimes(**{k: v for k, v in service.items() if k in known})
+        return ServiceTimes(**{k: _whole_number(v) for k, v in service.items() if k in known})
     except InvalidInputError as error:
         problems += error.problems
         return None
@@ -122,6 +123,7 @@ def _parse_time_limit_s(limit: Any, problems: list[str]) -> float | None:
 
 
 def _parse_seed(seed: Any, problems: list[str]) -> int | None:
+    seed = _whole_number(seed)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
         problems.append(f"options.seed: must be an integer in [0, 2^31), got {seed!r}")
         return None
@@ -131,6 +133,7 @@ def _parse_seed(seed: Any, problems: list[str]) -> int | None:
 def _parse_max_iterations(iterations: Any, problems: list[str]) -> int | None:
     if iterations is None:  # the default: no iteration limit
         return None
+    iterations = _whole_number(iterations)
     if (
         isinstance(iterations, bool)
         or not isinstance(iterations, int)
@@ -208,6 +211,18 @@ _VEHICLE_KEYS = frozenset(
 )
 
 
+def _whole_number(value: Any) -> Any:
+    """Return ``value`` as an int when it is a float with no fraction (``5500.0``), else as is.
+
+    ``GET /vehicles`` and spreadsheets give whole numbers as ``5500.0``; the registry accepts
+    them, so pasting its output works (issue 15). ``5500.5`` stays a float and is refused by the
+    vehicle's own check, which names the field.
+    """
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _parse_vehicle(item: Any, where: str, problems: list[str]) -> FleetVehicle | None:
     """One vehicle of a request's list, or record its problems (named ``<where>.<field>``)."""
     if not isinstance(item, dict):
@@ -226,8 +241,8 @@ def _parse_vehicle(item: Any, where: str, problems: list[str]) -> FleetVehicle |
             vehicle_id=item.get("vehicle_id"),  # type: ignore[arg-type]
             kind=VehicleKind(kind),
             home_depot_id=item.get("home_depot_id"),  # type: ignore[arg-type]
-            tank_capacity_lox_kg=item.get("tank_capacity_lox_kg", 0),
-            cylinder_capacity=item.get("cylinder_capacity", 0),
+            tank_capacity_lox_kg=_whole_number(item.get("tank_capacity_lox_kg", 0)),
+            cylinder_capacity=_whole_number(item.get("cylinder_capacity", 0)),
             plate=str(item.get("plate") or ""),
             operator_id=str(item.get("operator_id") or ""),
         )

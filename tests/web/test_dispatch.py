@@ -137,6 +137,10 @@ def test_unknown_ids_are_404(user: Any) -> None:
             "vehicles[0].cylinder_capacity",
         ),
         ({**BODY, "vehicles": []}, "vehicles"),
+        (  # a fraction of a kilogram is not a whole number (5500.0 is: see below)
+            {**BODY, "vehicles": [{**VEHICLES[0], "tank_capacity_lox_kg": 5500.5}]},
+            "vehicles[0].tank_capacity_lox_kg",
+        ),
         ({**BODY, "options": {"shift_hours": 30}}, "options.shift_hours"),
         ({**BODY, "options": {"receiving_hours": ["19:00", "07:00"]}}, "options.receiving_hours"),
     ],
@@ -144,6 +148,31 @@ def test_unknown_ids_are_404(user: Any) -> None:
 def test_bad_input_is_422_naming_the_field(user: Any, body: dict[str, Any], field: str) -> None:
     error = expect_error(user("dispatcher").post(f"/plans/{PLAN_ID}/routes", json=body), 422)
     assert field in [d["field"] for d in error["details"]], error
+
+
+def test_whole_numbers_written_as_floats_are_accepted(user: Any) -> None:
+    # GET /vehicles gives 5500.0; pasting it must work (issue 15), 5500.5 is refused above.
+    vehicles = [
+        {**VEHICLES[0], "tank_capacity_lox_kg": 5500.0},
+        {**VEHICLES[1], "cylinder_capacity": 150.0},
+    ]
+    created = user("dispatcher").post(
+        f"/plans/{PLAN_ID}/routes", json={**BODY, "vehicles": vehicles}
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    routes_id = created.get_json()["routes_id"]
+    document = user("dispatcher").get(f"/plans/{PLAN_ID}/routes/{routes_id}").get_json()
+    capacities = {r["vehicle"]: r["capacity"] for r in document["routes"]}
+    assert capacities["TK1"]["lox_kg"] == 5500 and capacities["CT1"]["cylinders"] == 150
+    error = expect_error(
+        user("dispatcher").post(
+            f"/plans/{PLAN_ID}/routes",
+            json={**BODY, "vehicles": [{**VEHICLES[1], "cylinder_capacity": 150.5}]},
+        ),
+        422,
+    )
+    assert [d["field"] for d in error["details"]] == ["vehicles[0].cylinder_capacity"], error
+    assert "150.5" in str(error["details"]), error
 
 
 def test_malformed_json_is_400_and_bad_query_422(user: Any) -> None:
