@@ -18,6 +18,10 @@ Model
 * Load dimensions: ``[lox_kg, cylinders]``. Tankers carry kg of liquid oxygen (flows in ``t_lox``
   are converted and rounded up to whole kg), cylinder trucks carry cylinders. Skills keep the
   products apart: bulk liquid only on tankers (skill 1), cylinders only on trucks (skill 2).
+* Each company's vehicles load only at that company's plants and filling stations (the company is
+  the supplier's name before its en dash; a vehicle's is its home depot's): a load needs the skill
+  ``SKILL_COMPANY_BASE + k`` of its supplier's company. ``options.cross_company_loading`` lets
+  every vehicle load anywhere (issue 15: tankers crossed to a competitor's plant).
 * A delivery larger than the largest vehicle of its kind is split into ``ceil(q / capacity)``
   loads of near-equal size; each load says ``part`` of ``parts``.
 * Every vehicle starts and ends its shift at its home depot (a supplier of the plan), between
@@ -42,6 +46,7 @@ Modules
 from coordination.dispatch.geojson import routes_to_geojson as routes_to_geojson
 from coordination.dispatch.model import MAX_TIME_LIMIT_S as MAX_TIME_LIMIT_S
 from coordination.dispatch.model import SKILL_BULK_LIQUID as SKILL_BULK_LIQUID
+from coordination.dispatch.model import SKILL_COMPANY_BASE as SKILL_COMPANY_BASE
 from coordination.dispatch.model import SKILL_CYLINDERS as SKILL_CYLINDERS
 from coordination.dispatch.model import UNREACHABLE_S as UNREACHABLE_S
 from coordination.dispatch.model import URGENT_PRIORITY as URGENT_PRIORITY
@@ -55,6 +60,7 @@ from coordination.dispatch.model import FleetVehicle as FleetVehicle
 from coordination.dispatch.model import Load as Load
 from coordination.dispatch.model import ServiceTimes as ServiceTimes
 from coordination.dispatch.model import Stop as Stop
+from coordination.dispatch.model import company_of as company_of
 from coordination.dispatch.output import REASON_FLEET_TIME as REASON_FLEET_TIME
 from coordination.dispatch.output import routes_to_dict as routes_to_dict
 from coordination.dispatch.parsing import vehicles_from_mapping as vehicles_from_mapping

@@ -19,6 +19,8 @@ SKILL_BULK_LIQUID = 1
 """Skill of tankers, needed by bulk-liquid loads."""
 SKILL_CYLINDERS = 2
 """Skill of cylinder trucks, needed by cylinder loads."""
+SKILL_COMPANY_BASE = 100
+"""Skills ``SKILL_COMPANY_BASE + k`` mark the company ``k`` (in name order) whose plants load."""
 URGENT_PRIORITY = 50
 """Priority of urgent loads (0-100, VROOM's scale); other loads have 0."""
 UNREACHABLE_S = 10_000_000
@@ -32,6 +34,15 @@ KIND_OF_PRODUCT = MappingProxyType(
     {"bulk_liquid": VehicleKind.CRYOGENIC_TANKER, "cylinder": VehicleKind.CYLINDER_TRUCK}
 )
 """Kind of vehicle that carries each product."""
+
+
+def company_of(supplier_name: str) -> str:
+    """Return the company of a supplier: its name before the en dash (``"Company \u2013 site"``).
+
+    The registry names suppliers ``"<company> \u2013 <site>"`` (Air Liquide Việt Nam, KCN Phú
+    Mỹ); a name without the dash is its own company.
+    """
+    return supplier_name.split(" \u2013 ")[0].strip()
 
 
 def clock_text(seconds: int) -> str:
@@ -122,6 +133,10 @@ class DispatchOptions:
     time_limit_s, seed, max_iterations
         Solver settings (default 5 s, seed 0, no iteration limit; set ``max_iterations`` for
         reproducible routes).
+    cross_company_loading
+        Whether a vehicle may load at another company's plant or filling station (default
+        ``False``: each company's vehicles load only at that company's sites, the company being
+        the supplier's name before its en dash). A coordinator who has agreed otherwise sets it.
     """
 
     start_s: int = 6 * 3600
@@ -133,6 +148,7 @@ class DispatchOptions:
     time_limit_s: float = 5.0
     seed: int = 0
     max_iterations: int | None = None
+    cross_company_loading: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.facilities, MappingProxyType):
@@ -145,7 +161,7 @@ class DispatchOptions:
         Keys: ``shift_hours``, ``receiving_hours`` (``["07:00", "19:00"]``), ``urgent_by``,
         ``facilities`` (``{id: {"receiving_hours": [...], "contact": ..., "phone": ...}}``),
         ``service`` (fields of :class:`ServiceTimes`), ``time_limit_s``, ``seed``,
-        ``max_iterations``.
+        ``max_iterations``, ``cross_company_loading`` (true or false).
 
         Raises
         ------

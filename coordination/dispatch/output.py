@@ -9,13 +9,13 @@ from collections.abc import Mapping, Sequence
 from coordination.dispatch.model import (
     ATTRIBUTION,
     KIND_OF_PRODUCT,
-    SKILL_BULK_LIQUID,
     DispatchOptions,
     DispatchResult,
     FleetVehicle,
     Load,
     Stop,
     clock_text,
+    company_of,
 )
 from data.reporting import LOCAL_TZ
 from data.schema.documents import (
@@ -32,6 +32,7 @@ from data.schema.documents import (
     StepTaskFields,
     UnassignedDocument,
 )
+from data.schema.registry import VehicleKind
 from data.schema.routes import RouteStep, VehicleRoute
 
 REASON_FLEET_TIME = "fleet time exhausted"
@@ -86,9 +87,7 @@ def _explain_reason(result: DispatchResult, load: Load, reason: str) -> str:
     )
 
     if reason.startswith(REASON_SKILLS):
-        if f"[{SKILL_BULK_LIQUID}]" in reason:
-            return "no cryogenic tanker available for bulk liquid (" + reason + ")"
-        return "no cylinder truck available for cylinders (" + reason + ")"
+        return _explain_skills(result, load, reason)
     if not reason.startswith((REASON_FLEET, REASON_NOT_SERVED, REASON_NO_ROOM)):
         return reason
     dproblem, options = result.dispatch_problem, result.request.options
@@ -122,6 +121,22 @@ def _explain_reason(result: DispatchResult, load: Load, reason: str) -> str:
         f"this load alone takes at least {alone_s / 3600:.1f} h (depot -> supplier -> facility -> "
         f"depot with loading and unloading) and must arrive between {clock_text(opens)} and "
         f"{clock_text(closes)}; add a vehicle, lengthen the shift or widen the receiving hours"
+    )
+
+
+def _explain_skills(result: DispatchResult, load: Load, reason: str) -> str:
+    """Say whether no vehicle of the kind exists, or none of the supplier's company."""
+    kind = KIND_OF_PRODUCT[load.delivery.product]
+    if not any(v.kind == kind for v in result.request.vehicles):
+        if kind == VehicleKind.CRYOGENIC_TANKER:
+            return "no cryogenic tanker available for bulk liquid (" + reason + ")"
+        return "no cylinder truck available for cylinders (" + reason + ")"
+    supplier = result.request.suppliers[load.delivery.supplier_id]
+    return (
+        f"no {kind} of {company_of(supplier.name)} available to load at "
+        f"{load.delivery.supplier_id}: vehicles load only at their own company's plants and "
+        f"filling stations; add one of its vehicles or set options.cross_company_loading "
+        f"({reason})"
     )
 
 

@@ -146,6 +146,13 @@ def _parse_max_iterations(iterations: Any, problems: list[str]) -> int | None:
     return iterations
 
 
+def _parse_cross_company(value: Any, problems: list[str]) -> bool | None:
+    if not isinstance(value, bool):
+        problems.append(f"options.cross_company_loading: must be true or false, got {value!r}")
+        return None
+    return value
+
+
 _OPTION_PARSERS: dict[str, tuple[str, Callable[[Any, list[str]], Any]]] = {
     "shift_hours": ("shift_s", _parse_shift_s),
     "receiving_hours": ("receiving_hours_s", _parse_receiving_hours),
@@ -155,6 +162,7 @@ _OPTION_PARSERS: dict[str, tuple[str, Callable[[Any, list[str]], Any]]] = {
     "time_limit_s": ("time_limit_s", _parse_time_limit_s),
     "seed": ("seed", _parse_seed),
     "max_iterations": ("max_iterations", _parse_max_iterations),
+    "cross_company_loading": ("cross_company_loading", _parse_cross_company),
 }
 """Request key -> (field of :class:`DispatchOptions`, parser); problems are listed in this order."""
 

@@ -15,6 +15,7 @@ from coordination.dispatch.model import (
     KIND_OF_PRODUCT,
     PRODUCT_SKILL,
     SKILL_BULK_LIQUID,
+    SKILL_COMPANY_BASE,
     SKILL_CYLINDERS,
     UNREACHABLE_S,
     URGENT_PRIORITY,
@@ -27,6 +28,7 @@ from coordination.dispatch.model import (
     Load,
     Stop,
     clock_text,
+    company_of,
 )
 from data.errors import InvalidInputError
 from data.region import Region
@@ -303,6 +305,19 @@ def _road_times(
     )
 
 
+def company_skills(request: DispatchRequest) -> dict[str, int]:
+    """Return the skill of each supplier's company, by supplier id (companies in name order).
+
+    A load picked up at a supplier needs its company's skill; a vehicle has the skill of its
+    home depot's company, or every company's with ``options.cross_company_loading``.
+    """
+    companies = sorted({company_of(stop.name) for stop in request.suppliers.values()})
+    return {
+        supplier_id: SKILL_COMPANY_BASE + companies.index(company_of(stop.name))
+        for supplier_id, stop in request.suppliers.items()
+    }
+
+
 def _route_vehicles(request: DispatchRequest, roads: _RoadTimes) -> tuple[Vehicle, ...]:
     """Return the fleet as the problem's vehicles (those based at a reachable depot).
 
@@ -312,6 +327,7 @@ def _route_vehicles(request: DispatchRequest, roads: _RoadTimes) -> tuple[Vehicl
         If no vehicle's home depot is reachable by road.
     """
     options, idx = request.options, roads.idx
+    companies = company_skills(request)
     vehicles = []
     for fleet_vehicle in request.vehicles:
         depot = idx.get(fleet_vehicle.home_depot_id)
@@ -329,7 +345,11 @@ def _route_vehicles(request: DispatchRequest, roads: _RoadTimes) -> tuple[Vehicl
                 depot,
                 capacity=fleet_vehicle.capacity,
                 time_window=TimeWindow(options.start_s, options.start_s + options.shift_s),
-                skills=frozenset({skill}),
+                skills=frozenset(
+                    {skill, companies[fleet_vehicle.home_depot_id]}
+                    if not options.cross_company_loading
+                    else {skill, *companies.values()}
+                ),
             )
         )
     if not vehicles:
@@ -388,8 +408,13 @@ def _shipments(
     idx: Mapping[str, int],
     options: DispatchOptions,
     urgent_ok: Mapping[str, bool],
+    companies: Mapping[str, int],
 ) -> tuple[Shipment, ...]:
-    """One shipment per load: loaded at its supplier, delivered within its window."""
+    """One shipment per load: loaded at its supplier, delivered within its window.
+
+    A load needs its product's skill and the skill of its supplier's company (``companies``,
+    by supplier id; see :func:`company_skills`).
+    """
     out = []
     for load in loads:
         product = load.delivery.product
@@ -409,7 +434,7 @@ def _shipments(
                 ),
                 amount=load.amount,
                 priority=URGENT_PRIORITY if load.delivery.urgent else 0,
-                skills=frozenset({PRODUCT_SKILL[product]}),
+                skills=frozenset({PRODUCT_SKILL[product], companies[load.delivery.supplier_id]}),
             )
         )
     return tuple(out)
@@ -456,11 +481,12 @@ def build_dispatch_problem(
     vehicles = _route_vehicles(request, roads)
     kept, dropped = _reachable_loads(loads, roads)
     idx = roads.idx
+    companies = company_skills(request)
     urgent_ok = {load.load_id: load.delivery.urgent for load in kept}
     problem = RouteProblem(
         durations_s=roads.durations_s,
         vehicles=vehicles,
-        shipments=_shipments(kept, idx, options, urgent_ok),
+        shipments=_shipments(kept, idx, options, urgent_ok, companies),
         distances_m=roads.distances_m,
     )
     missed: dict[str, str] = {}
@@ -469,7 +495,7 @@ def build_dispatch_problem(
         if missed:
             urgent_ok.update({load_id: False for load_id in missed})
             problem = dataclasses.replace(
-                problem, shipments=_shipments(kept, idx, options, urgent_ok)
+                problem, shipments=_shipments(kept, idx, options, urgent_ok, companies)
             )
     windows = {
         load.load_id: _delivery_window(options, load, urgent_ok[load.load_id]) for load in kept
