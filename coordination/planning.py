@@ -50,6 +50,7 @@ from data.schema.allocation import (
 )
 from data.schema.documents import PlanDocument, PlanFacilityRow, PlanSupplierRow, ReplacedValue
 from data.schema.network import Place, TravelMatrix
+from data.schema.spreadsheet_text import safe_text
 from data.units import OxygenConversions, flow_l_per_min_to_m3_per_day
 from matcher.allocation import allocate_supply
 from matcher.demand import (
@@ -532,6 +533,8 @@ def _facility_rows(plan: CoordinatorPlan) -> list[PlanFacilityRow]:
 
 def _csv_cell(value: Any) -> Any:
     """Return a facility row value as a CSV cell: lists joined by ``; ``, replaced values named."""
+    if isinstance(value, str):
+        return safe_text(value)  # a name "=cmd|..." is shown, never run
     if not isinstance(value, list):
         return value
     return "; ".join(
@@ -684,9 +687,9 @@ def plan_to_csv(plan: CoordinatorPlan) -> dict[str, str]:
             [
                 (request.start_date + dt.timedelta(days=flow.day)).isoformat(),
                 flow.supplier_id,
-                supplier_names[flow.supplier_id],
+                safe_text(supplier_names[flow.supplier_id]),
                 flow.facility_id,
-                names[flow.facility_id],
+                safe_text(names[flow.facility_id]),
                 str(flow.product),
                 round(flow.quantity_m3, 1),
                 round(flow.quantity, 3),

@@ -20,23 +20,12 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from data.schema.spreadsheet_text import FORMULA_PREFIXES, safe_text
+
+__all__ = ["CSV_MIMETYPE", "FORMULA_PREFIXES", "XLSX_MIMETYPE", "safe_text"]
+
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-"""First characters that make a spreadsheet read a text cell as a formula."""
-
-
-def safe_text(text: str) -> str:
-    """Return ``text`` with a leading apostrophe when a spreadsheet would run it as a formula.
-
-    Examples
-    --------
-    >>> safe_text("=1+1")
-    "'=1+1"
-    >>> safe_text("Bệnh viện Chợ Rẫy")
-    'Bệnh viện Chợ Rẫy'
-    """
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _cell(value: Any) -> Any:

@@ -36,6 +36,7 @@ from data.schema.registry import (
     RegistryRecord,
     ReportRevision,
 )
+from data.schema.spreadsheet_text import safe_text
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -92,6 +93,14 @@ def _cell_text(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
+def _csv_cell(value: Any) -> str:
+    """Return a CSV cell: text guarded (``=HYPERLINK(...)`` in a note is never run), numbers not."""
+    text = _cell_text(value)
+    if value is None or isinstance(value, bool | int | float | dt.date):
+        return text
+    return safe_text(text)
+
+
 def _fields(kind: str) -> list[str]:
     # Every registry record type is a dataclass; the RegistryRecord mix-in cannot say so to mypy.
     return [f.name for f in dataclasses.fields(IMPORT_TYPES[kind])]  # type: ignore[arg-type]
@@ -145,7 +154,7 @@ def to_csv(columns: list[str], rows: list[list[Any]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell_text(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from data.schema.number_text import NumberLocale, NumberTextError, read_number_text
+from data.schema.spreadsheet_text import unguarded_text
 
 _TRUE_WORDS = frozenset({"true", "1", "yes", "y", "có", "x"})
 _FALSE_WORDS = frozenset({"false", "0", "no", "n", "không"})
@@ -162,7 +163,8 @@ def _parse_str(
     name: str, base: Any, value: Any, cells: _Cells | None, problems: list[str]
 ) -> str | None:
     if isinstance(value, str):
-        return value
+        # A cell our CSV exports guarded against formulas ("'=...") reads back as it was.
+        return unguarded_text(value) if cells is not None else value
     if cells is not None and isinstance(value, int | float) and not isinstance(value, bool):
         # Spreadsheets turn codes such as 79 into numbers; keep them as text.
         return str(int(value)) if float(value).is_integer() else str(value)

@@ -21,6 +21,7 @@ from data.exchange.dhis2.elements import (
     value_text,
 )
 from data.schema.registry import ReportRevision
+from data.schema.spreadsheet_text import safe_text
 from data.units import OxygenConversions
 
 # --------------------------------------------------------------------------- export
@@ -119,14 +120,25 @@ def data_values_csv(values: list[dict[str, Any]]) -> bytes:
                 value["orgUnit"],
                 "",
                 "",
-                value["value"],
-                value["storedBy"],
+                _csv_value(value["value"]),
+                safe_text(value["storedBy"]),
                 value["lastUpdated"],
-                value["comment"],
+                safe_text(value["comment"]) if value["comment"] else value["comment"],
                 "false",
             ]
         )
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv_value(value: Any) -> Any:
+    """Return a data value for CSV: a number as it is, text (the note) guarded against formulas."""
+    if not isinstance(value, str):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return safe_text(value)
+    return value
 
 
 def data_values_adx(values: list[dict[str, Any]], *, exported: dt.datetime) -> bytes:

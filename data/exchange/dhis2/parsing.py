@@ -163,13 +163,19 @@ def parse_data_values_csv(content: bytes) -> list[IncomingValue]:
                 data_element=(cells.get("dataelement") or "").strip(),
                 period=(cells.get("period") or "").strip(),
                 org_unit=(cells.get("orgunit") or "").strip(),
-                value=cells.get("value"),
+                value=_unguarded(cells.get("value")),
                 category_option_combo=(cells.get("catoptcombo") or "").strip(),
                 attribute_option_combo=(cells.get("attroptcombo") or "").strip(),
                 deleted=deleted,
             )
         )
     return out
+
+
+def _unguarded(value: str | None) -> str | None:
+    from data.schema.spreadsheet_text import unguarded_text
+
+    return None if value is None else unguarded_text(value)
 
 
 def parse_data_values_adx(content: bytes) -> list[IncomingValue]:
