@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from data.errors import InvalidInputError, MissingDataFileError
 from data.places import read_places
+from data.schema.live import StatusThresholds
 from data.schema.network import Gateway, GatewayLink, Place
 from data.settings import BUNDLED_REGIONS_DIR, DATA_DIR_ENV, resolve_data_dir
 
@@ -34,7 +35,9 @@ _TOP_KEYS = {
     "suppliers",
     "gateways",
     "speeds_kph",
+    "status",
 }
+_STATUS_KEYS = {"critical_hours", "warning_hours"}
 _ROAD_KEYS = {"file", "network_type", "overpass_query", "max_snap_m"}
 _PLACE_COLUMNS = ("id_column", "name_column", "lon_column", "lat_column")
 _PLACE_KEYS = {"file", *_PLACE_COLUMNS}
@@ -80,6 +83,8 @@ class Region:
     speeds_kph: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     source_file: Path | None = None
     province_code: str | None = None
+    #: Hours to empty below which a facility is critical or warning (``[status]``, issue 14).
+    status: StatusThresholds = field(default_factory=StatusThresholds)
 
 
 def region_file(region: str) -> Path:
@@ -251,6 +256,7 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
     speeds = _parse_speeds(document.get("speeds_kph", {}), problems)
     gateways = _parse_gateways(document.get("gateways", []), problems)
     place_tables = _parse_place_tables(document, problems)
+    status = parse_status_table(document.get("status", {}), problems)
     if problems:
         raise InvalidInputError.from_problems(f"region file {path.name}", problems)
 
@@ -290,6 +296,7 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         speeds_kph=MappingProxyType(speeds),
         source_file=path,
         province_code=province_code,
+        status=status,
     )
 
 
@@ -376,3 +383,62 @@ def _parse_place_tables(
                 _string(table, column, key, problems)
             place_tables[key] = table
     return place_tables
+
+
+def parse_status_table(raw: Any, problems: list[str]) -> StatusThresholds:
+    """Check the optional ``[status]`` table: ``critical_hours`` and ``warning_hours`` (issue 14).
+
+    Each is a positive number of hours to empty (defaults from
+    :class:`data.schema.live.StatusThresholds`: 8 and 24), and critical must be below warning.
+    Problems name the key and the value; the defaults are returned with them.
+    """
+    table = _check_keys(raw, _STATUS_KEYS, "status", problems)
+    defaults = StatusThresholds()
+    values = {}
+    for key in sorted(_STATUS_KEYS):
+        if key in table:
+            value = _number(table[key], f"status.{key}", problems, positive=True)
+            values[key] = getattr(defaults, key) if value is None else value
+        else:
+            values[key] = getattr(defaults, key)
+    if values["critical_hours"] >= values["warning_hours"]:
+        problems.append(
+            f"status.critical_hours: must be below status.warning_hours "
+            f"({values['warning_hours']:g} h), got {values['critical_hours']:g}"
+        )
+        return defaults
+    return StatusThresholds(values["critical_hours"], values["warning_hours"])
+
+
+@dataclass(frozen=True, slots=True)
+class RegionStatusSettings:
+    """What the live status needs of a region: its province and its status thresholds."""
+
+    region_id: str
+    province_code: str | None
+    thresholds: StatusThresholds
+
+
+def region_status_settings(region: str) -> RegionStatusSettings:
+    """Read a region's province code and ``[status]`` thresholds without resolving its files.
+
+    Cheap (one small TOML file), for the status endpoint and command, which need no road
+    network.
+
+    Raises
+    ------
+    MissingDataFileError
+        If the region file is missing.
+    InvalidInputError
+        If the TOML is malformed, ``province_code`` is not a string, or ``[status]`` is bad.
+    """
+    path = region_file(region)
+    document = _read_toml(path)
+    problems: list[str] = []
+    if not isinstance(document, dict):  # pragma: no cover - tomllib always returns a table
+        document = {}
+    province_code = _string(document, "province_code", "region", problems)
+    thresholds = parse_status_table(document.get("status", {}), problems)
+    if problems:
+        raise InvalidInputError.from_problems(f"region file {path.name}", problems)
+    return RegionStatusSettings(path.stem, province_code, thresholds)
