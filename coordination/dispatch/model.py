@@ -322,6 +322,18 @@ class DispatchProblem:
     windows: Mapping[str, tuple[int, int]]  # load_id -> delivery window (s after midnight)
     urgent_window_missed: Mapping[str, str]  # load_id -> why the urgent window was relaxed
     dropped: tuple[tuple[Load, str], ...]  # loads left out before solving, with the reason
+    # location_idx -> fixed time of a visit (s), counted in the travel time into the place from
+    # another place, so that loads picked up or dropped together pay it once (issue 15).
+    visit_s: tuple[int, ...] = ()
+    # home depot id -> the location_idx where its vehicles start and end (the depot's yard: a
+    # copy of the depot's place that charges no visit, so loading at home still pays one).
+    yards: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def visit_paid_s(self, previous_idx: int | None, location_idx: int) -> int:
+        """Return the visit time paid on arriving at ``location_idx`` from ``previous_idx``."""
+        if not self.visit_s or previous_idx is None or previous_idx == location_idx:
+            return 0
+        return self.visit_s[location_idx]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from coordination.dispatch.model import (
     DispatchResult,
     FleetVehicle,
     Load,
+    ServiceTimes,
     Stop,
     clock_text,
     company_of,
@@ -318,8 +319,72 @@ def company_skills(request: DispatchRequest) -> dict[str, int]:
     }
 
 
-def _route_vehicles(request: DispatchRequest, roads: _RoadTimes) -> tuple[Vehicle, ...]:
+def _bulk_only_suppliers(loads: Sequence[Load]) -> set[str]:
+    """Suppliers where every load is bulk liquid: a tanker fill is part of the visit there."""
+    bulk = {load.delivery.supplier_id for load in loads if load.delivery.product == "bulk_liquid"}
+    return bulk - {
+        load.delivery.supplier_id for load in loads if load.delivery.product != "bulk_liquid"
+    }
+
+
+def _with_visits(
+    roads: _RoadTimes, request: DispatchRequest, loads: Sequence[Load]
+) -> tuple[_RoadTimes, tuple[int, ...], dict[str, int]]:
+    """Charge each place's fixed visit time on the roads into it, and add the depots' yards.
+
+    The fixed part of a stop (queue, weighing and papers at a supplier, plus the tanker fill at a
+    liquid plant; parking and papers at a facility) is paid once per visit, whatever the number of
+    loads picked up or dropped there: it is added to every travel time into the place from
+    another place, and the steps keep only the part that grows with the quantity. Vehicles start
+    and end at a yard, a copy of their depot's place into which no visit is charged, so loading
+    at home still pays one and coming home pays none. Returns the roads with the yards appended,
+    the visit time per location and the yard of each depot.
+    """
+    service = request.options.service
+    bulk_only = _bulk_only_suppliers(loads)
+    visits: list[int] = []
+    for place_id in roads.place_ids:
+        if place_id in request.facilities:
+            visits.append(service.facility_stop_s)
+        else:
+            extra = service.tanker_load_s if place_id in bulk_only else 0
+            visits.append(service.supplier_stop_s + extra)
+    depots = [d for d in dict.fromkeys(v.home_depot_id for v in request.vehicles) if d in roads.idx]
+    rows = list(range(len(roads.place_ids))) + [roads.idx[d] for d in depots]
+    keep = np.array(rows, dtype=np.int64)
+    visit = np.array(visits + [0] * len(depots), dtype=np.int64)
+    durations = roads.durations_s[np.ix_(keep, keep)] + visit[np.newaxis, :]
+    np.fill_diagonal(durations, 0)
+    durations[roads.durations_s[np.ix_(keep, keep)] >= UNREACHABLE_S] = UNREACHABLE_S
+    yards = {d: len(roads.place_ids) + k for k, d in enumerate(depots)}
+    extended = _RoadTimes(
+        roads.place_ids + tuple(depots),
+        durations,
+        roads.distances_m[np.ix_(keep, keep)],
+        roads.snaps,
+    )
+    return extended, tuple(int(v) for v in visit), yards
+
+
+def _step_services(
+    load: Load, service: ServiceTimes, bulk_only: set[str], *, merged: bool
+) -> tuple[int, int]:
+    """Return the pickup and delivery service times of a load (without the visit when merged)."""
+    product, quantity = load.delivery.product, load.quantity
+    if not merged:
+        return service.load_s(product, quantity), service.unload_s(product, quantity)
+    if product == "bulk_liquid":
+        load_s = 0 if load.delivery.supplier_id in bulk_only else service.tanker_load_s
+        return load_s, service.tank_fill_s
+    return service.per_cylinder_load_s * quantity, service.per_cylinder_unload_s * quantity
+
+
+def _route_vehicles(
+    request: DispatchRequest, roads: _RoadTimes, yards: Mapping[str, int]
+) -> tuple[Vehicle, ...]:
     """Return the fleet as the problem's vehicles (those based at a reachable depot).
+
+    A vehicle starts and ends at its depot's yard (``yards``) when given, else at the depot.
 
     Raises
     ------
@@ -330,7 +395,7 @@ def _route_vehicles(request: DispatchRequest, roads: _RoadTimes) -> tuple[Vehicl
     companies = company_skills(request)
     vehicles = []
     for fleet_vehicle in request.vehicles:
-        depot = idx.get(fleet_vehicle.home_depot_id)
+        depot = yards.get(fleet_vehicle.home_depot_id, idx.get(fleet_vehicle.home_depot_id))
         if depot is None:
             continue
         skill = (
@@ -409,11 +474,16 @@ def _shipments(
     options: DispatchOptions,
     urgent_ok: Mapping[str, bool],
     companies: Mapping[str, int],
+    services: Mapping[str, tuple[int, int]],
+    facility_visit_s: int = 0,
 ) -> tuple[Shipment, ...]:
     """One shipment per load: loaded at its supplier, delivered within its window.
 
     A load needs its product's skill and the skill of its supplier's company (``companies``,
-    by supplier id; see :func:`company_skills`).
+    by supplier id; see :func:`company_skills`). ``services``: pickup and delivery service times
+    by load id. ``facility_visit_s``: the fixed visit time charged on the roads into a facility;
+    unloading starts no earlier than the opening plus that time, so the vehicle arrives (and
+    starts parking and papers) within the receiving hours.
     """
     out = []
     for load in loads:
@@ -424,13 +494,13 @@ def _shipments(
                 pickup=ShipmentStep(
                     f"{load.load_id}:load",
                     idx[load.delivery.supplier_id],
-                    options.service.load_s(product, load.quantity),
+                    services[load.load_id][0],
                 ),
                 delivery=ShipmentStep(
                     f"{load.load_id}:drop",
                     idx[load.delivery.facility_id],
-                    options.service.unload_s(product, load.quantity),
-                    TimeWindow(opens, closes),
+                    services[load.load_id][1],
+                    TimeWindow(min(opens + facility_visit_s, closes), closes),
                 ),
                 amount=load.amount,
                 priority=URGENT_PRIORITY if load.delivery.urgent else 0,
@@ -464,11 +534,16 @@ def build_dispatch_problem(
     request: DispatchRequest,
     network: RoadNetwork,
     region: Region,
+    *,
+    merge_visits: bool = True,
 ) -> DispatchProblem:
     """Turn a dispatch request into a route problem on road travel times.
 
     Places the roads do not reach are left out: their loads are returned in ``dropped`` with the
-    snapping reason, and vehicles based there are not used.
+    snapping reason, and vehicles based there are not used. With ``merge_visits`` (the default)
+    the fixed time of a stop is paid once per visit, however many loads are picked up or dropped
+    there (see :func:`_with_visits`); ``False`` charges it per load, as before issue 15 (kept for
+    the benchmark's comparison).
 
     Raises
     ------
@@ -478,15 +553,25 @@ def build_dispatch_problem(
     options = request.options
     loads = split_deliveries(request.deliveries, request.vehicles)
     roads = _road_times(request, loads, network, region)
-    vehicles = _route_vehicles(request, roads)
     kept, dropped = _reachable_loads(loads, roads)
     idx = roads.idx
+    visit_s: tuple[int, ...] = ()
+    yards: dict[str, int] = {}
+    if merge_visits:
+        roads, visit_s, yards = _with_visits(roads, request, kept)
+    vehicles = _route_vehicles(request, roads, yards)
+    bulk_only = _bulk_only_suppliers(kept)
+    services = {
+        load.load_id: _step_services(load, options.service, bulk_only, merged=merge_visits)
+        for load in kept
+    }
     companies = company_skills(request)
+    facility_visit_s = options.service.facility_stop_s if merge_visits else 0
     urgent_ok = {load.load_id: load.delivery.urgent for load in kept}
     problem = RouteProblem(
         durations_s=roads.durations_s,
         vehicles=vehicles,
-        shipments=_shipments(kept, idx, options, urgent_ok, companies),
+        shipments=_shipments(kept, idx, options, urgent_ok, companies, services, facility_visit_s),
         distances_m=roads.distances_m,
     )
     missed: dict[str, str] = {}
@@ -495,7 +580,10 @@ def build_dispatch_problem(
         if missed:
             urgent_ok.update({load_id: False for load_id in missed})
             problem = dataclasses.replace(
-                problem, shipments=_shipments(kept, idx, options, urgent_ok, companies)
+                problem,
+                shipments=_shipments(
+                    kept, idx, options, urgent_ok, companies, services, facility_visit_s
+                ),
             )
     windows = {
         load.load_id: _delivery_window(options, load, urgent_ok[load.load_id]) for load in kept
@@ -507,10 +595,18 @@ def build_dispatch_problem(
         MappingProxyType(windows),
         MappingProxyType(missed),
         tuple(dropped),
+        visit_s,
+        MappingProxyType(yards),
     )
 
 
-def plan_dispatch(request: DispatchRequest, network: RoadNetwork, region: Region) -> DispatchResult:
+def plan_dispatch(
+    request: DispatchRequest,
+    network: RoadNetwork,
+    region: Region,
+    *,
+    merge_visits: bool = True,
+) -> DispatchResult:
     """Route the day's loads: build the problem, solve it, validate the answer independently.
 
     Loads that cannot be served are part of the answer (``unassigned`` with a reason each);
@@ -526,7 +622,7 @@ def plan_dispatch(request: DispatchRequest, network: RoadNetwork, region: Region
     from routing.route_validation import validate_route_plan
     from routing.vehicle_routes import SolverParams, solve_routes
 
-    dispatch_problem = build_dispatch_problem(request, network, region)
+    dispatch_problem = build_dispatch_problem(request, network, region, merge_visits=merge_visits)
     options = request.options
     params = SolverParams(
         time_limit_s=options.time_limit_s, seed=options.seed, max_iterations=options.max_iterations

@@ -223,8 +223,9 @@ def hand_answer(d5_network, d5_region) -> dict[str, Any]:  # type: ignore[no-unt
 
     Optimal answer: TK1 loads at its depot (15 + 45 min), leaves at 07:00, arrives at Nguyễn Tri
     Phương after the road time T(ALV-SHTP -> NTP), fills (10 + 45 min) and returns. CT1 loads
-    both cylinder orders (140 cylinders fit in one trip: 2 x 15 min + 140 x 20 s), then visits
-    Hòa Hảo and Nguyễn Trãi in the cheaper order, one trip. Nothing is unassigned.
+    both cylinder orders in one visit (140 cylinders fit in one trip: one 15 min stop, paid once
+    per visit since issue 15, + 140 x 20 s), then visits Hòa Hảo and Nguyễn Trãi in the cheaper
+    order, one trip. Nothing is unassigned.
     """
     return run(plan_document(HAND_FLOWS), [TANKER, TRUCK], d5_network, d5_region)
 
@@ -262,9 +263,10 @@ def test_hand_checkable_day(hand_answer, d5_network, d5_region) -> None:  # type
         for o in ([HOA_HAO, NGUYEN_TRAI], [NGUYEN_TRAI, HOA_HAO])
     }
     assert cost[tuple(order)] == min(cost.values())
-    assert (
-        truck["steps"][2]["departure"] == "2021-08-20T07:16:40+07:00"
-    )  # 06:00 + 30 min + 140 x 20 s
+    # 06:00 + one 15 min stop + 140 x 20 s; the second pickup adds no stop (issue 15)
+    assert truck["steps"][2]["departure"] == "2021-08-20T07:01:40+07:00"
+    assert truck["steps"][1]["service"] == 900 + 20 * truck["steps"][1]["quantity"]
+    assert truck["steps"][2]["service"] == 20 * truck["steps"][2]["quantity"]
     assert max(s["load"]["cylinders"] for s in truck["steps"]) == 140
 
 
