@@ -156,12 +156,18 @@ class SeedParameters:
     date_from, date_to
         Days to generate reports for (default August 2021, inclusive).
     demand_anchor_t_per_day
-        Level of the city's curve, tonnes of liquid oxygen a day: 170 t/day, the HCMC COVID
-        facilities' reported demand (``derived/vn_oxygen_supply_facts_2021.csv``, VnExpress,
-        December 2021). A December figure used as the August level: an assumption.
+        The city's demand on ``anchor_date``, tonnes of liquid oxygen a day: 170 t/day, the HCMC
+        COVID facilities' reported demand (``derived/vn_oxygen_supply_facts_2021.csv``,
+        VnExpress, December 2021). A December figure used as the August level: an assumption.
+    anchor_date
+        Day on which the curve passes through the anchor (default 19 August 2021, the
+        reporting day of the default plan, ``make plan`` for 20 August): the seeded hospitals'
+        reports of that day add up to ``registered_share`` of the anchor (less the days some
+        facilities miss). None: the anchor is the curve's upper level, reached only at the end
+        of the month (the seed before issue 13, whose 20 August sat at 87 % of it).
     start_share, mid_date, growth_scale_days
         Shape of the curve (an assumption, not sourced): a logistic rise from ``start_share``
-        of the anchor to the anchor, halfway on ``mid_date``, ``growth_scale_days`` wide.
+        of its upper level to that level, halfway on ``mid_date``, ``growth_scale_days`` wide.
     registered_share
         Share of the city's demand used by the seeded hospitals (default 0.6, an assumption):
         the rest went to field hospitals and tier-1 sites, which are not in the 2018 map.
@@ -188,6 +194,7 @@ class SeedParameters:
     date_from: dt.date = dt.date(2021, 8, 1)
     date_to: dt.date = dt.date(2021, 8, 31)
     demand_anchor_t_per_day: float = 170.0
+    anchor_date: dt.date | None = dt.date(2021, 8, 19)
     start_share: float = 0.5
     mid_date: dt.date = dt.date(2021, 8, 16)
     growth_scale_days: float = 4.0
@@ -200,7 +207,7 @@ class SeedParameters:
     #: Liquid tank by role, before the tier's: a hospital of a low-COVID specialty (eye,
     #: maternity, dental, ...; tier 2 by :func:`~data.exchange.importers.hcmc_tier`) gets the
     #: smallest standard VIE tank, 1,895 L (500 gal, oxygen-parameters.md, "Hospital VIE tank"):
-    #: its seeded use at the peak, about 100 to 200 m³/day, is above the 27,500-40,000 m³ a year
+    #: its seeded use at the peak, about 140 to 240 m³/day, is above the 27,500-40,000 m³ a year
     #: (75-110 m³/day) where a VIE tank overtakes cylinders (same file, "VIE vs liquid cylinders").
     tank_l_by_role: tuple[tuple[FacilityRole, float], ...] = ((FacilityRole.FEW_COVID, 1_895.0),)
     #: 40 L cylinders a hospital owns (its cylinder storage), by tier (a generated assumption).
@@ -241,17 +248,30 @@ class SeedParameters:
             raise InvalidInputError.from_problems("seed parameters", problems)
 
     def city_demand_t_per_day(self, day: dt.date) -> float:
-        """Return the city's oxygen demand on ``day`` (t/day of liquid) on the seed's curve."""
+        """Return the city's oxygen demand on ``day`` (t/day of liquid) on the seed's curve.
+
+        The curve's shape scaled so that it equals ``demand_anchor_t_per_day`` on
+        ``anchor_date`` (or tends to it, when ``anchor_date`` is None).
+        """
+        level = self.demand_anchor_t_per_day
+        if self.anchor_date is not None:
+            level /= self._shape(self.anchor_date)
+        return level * self._shape(day)
+
+    def _shape(self, day: dt.date) -> float:
+        """Share of the curve's upper level on ``day``: a logistic rise from ``start_share``."""
         x = (day - self.mid_date).days / self.growth_scale_days
         rise = 1.0 / (1.0 + math.exp(-x))
-        return self.demand_anchor_t_per_day * (self.start_share + (1 - self.start_share) * rise)
+        return self.start_share + (1 - self.start_share) * rise
 
     @property
     def source(self) -> str:
         """The label every generated report carries."""
         return (
             f"generated: oxyroute seed {SEED_VERSION}, HCMC epidemic curve anchored on "
-            f"{self.demand_anchor_t_per_day:g} t/day (seed {self.seed}); not a real report"
+            f"{self.demand_anchor_t_per_day:g} t/day"
+            + (f" on {self.anchor_date.isoformat()}" if self.anchor_date else "")
+            + f" (seed {self.seed}); not a real report"
         )
 
 

@@ -130,11 +130,24 @@ def test_fleet_is_generated_and_homed_at_suppliers(seed: SeedData) -> None:
 
 
 def test_curve_is_anchored_on_the_sourced_demand(seed: SeedData) -> None:
+    """The curve passes through 170 t/day on 19 August, the default plan's reporting day."""
     curve = dict(seed.curve)
     assert list(curve) == AUGUST
-    assert curve[dt.date(2021, 8, 16)] == pytest.approx(170.0 * 0.75)
-    assert max(curve.values()) < 170.0 and curve[dt.date(2021, 8, 31)] > 165.0
+    assert curve[dt.date(2021, 8, 19)] == pytest.approx(170.0, abs=1e-3)
+    # The logistic's shape: from about half its upper level (1 August) to three quarters of it
+    # on 16 August; the upper level is 170 / shape(19 August) = 170 / 0.8395 = 202.5 t/day.
+    upper = 170.0 / SeedParameters()._shape(dt.date(2021, 8, 19))
+    assert upper == pytest.approx(202.5, abs=0.1)
+    assert curve[dt.date(2021, 8, 16)] == pytest.approx(0.75 * upper, abs=1e-3)
+    assert 0.5 * upper < curve[dt.date(2021, 8, 1)] < 0.52 * upper  # 15 days before the middle
     assert all(a < b for a, b in zip(list(curve.values()), list(curve.values())[1:], strict=False))
+
+
+def test_curve_without_anchor_date_tends_to_the_anchor() -> None:
+    """``anchor_date=None``: the anchor is the upper level (the seed before issue 13)."""
+    parameters = SeedParameters(anchor_date=None)
+    assert parameters.city_demand_t_per_day(dt.date(2021, 8, 16)) == pytest.approx(170.0 * 0.75)
+    assert 165.0 < parameters.city_demand_t_per_day(dt.date(2021, 8, 31)) < 170.0
 
 
 def test_reports_follow_the_curve_mix_and_behaviours(seed: SeedData) -> None:
