@@ -1,7 +1,8 @@
-"""District boundaries read from OpenStreetMap administrative relations."""
+"""District boundaries read from OpenStreetMap administrative relations, and a point's district."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,58 @@ def districts_from_osm(
         )
     features.sort(key=lambda f: f["properties"]["name"])
     return {"type": "FeatureCollection", "features": features}
+
+
+def district_polygons(districts: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Return ``(name, shapely geometry)`` of the complete district polygons of a collection.
+
+    ``districts`` is a GeoJSON FeatureCollection as :func:`districts_from_osm` returns it; only
+    (Multi)Polygons with ``complete`` true (or no such property) are kept: a district cut by the
+    extract's edge has no polygon to put a point in.
+    """
+    return [
+        (f["properties"]["name"], shapely.geometry.shape(f["geometry"]))
+        for f in districts.get("features", [])
+        if f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        and f["properties"].get("complete", True)
+    ]
+
+
+def district_shapes(data_dir: Path) -> list[tuple[str, Any]]:
+    """Return Hồ Chí Minh City's district polygons (OSM boundaries of 2018) from the data dir.
+
+    Raises
+    ------
+    MissingDataFileError
+        If :data:`DISTRICTS_OSM` is not in ``data_dir``.
+    """
+    return district_polygons(districts_from_osm(data_dir / DISTRICTS_OSM))
+
+
+def district_for_point(lon: float, lat: float, polygons: Sequence[tuple[str, Any]]) -> str | None:
+    """Return the name of the district polygon that covers a WGS84 point, else None."""
+    point = shapely.Point(lon, lat)
+    return next((name for name, polygon in polygons if polygon.covers(point)), None)
+
+
+# Words that say what kind of district a name is, not which one ("Quận 5", "Q.5", "District 5";
+# Thủ Đức was a "quận" in 2018 and a "thành phố" from 2021).
+_DISTRICT_KIND_WORDS = frozenset(
+    {"quan", "q", "huyen", "h", "district", "thi", "xa", "thanh", "pho", "tp"}
+)
+
+
+def same_district(declared: str, found: str) -> bool:
+    """Return True when two district names name the same district, whatever their kind word.
+
+    Compared without diacritics and case, the words for "district" ("Quận", "Huyện", "Q.",
+    "District", "Thành phố", "Thị xã") left out: "Q.5" is "Quận 5", "Thành phố Thủ Đức" is
+    "Quận Thủ Đức".
+    """
+    from data.seed_roles import plain_name
+
+    def key(name: str) -> tuple[str, ...]:
+        words = tuple(w for w in plain_name(name).split() if w not in _DISTRICT_KIND_WORDS)
+        return tuple(w.lstrip("0") or "0" for w in words)
+
+    return key(declared) == key(found)

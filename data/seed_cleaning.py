@@ -20,21 +20,15 @@ def assign_districts(facilities: Sequence[Facility], districts: dict[str, Any]) 
     complete polygons are used. Facilities outside every polygon, or with a district already, are
     left as they are.
     """
-    import shapely
+    from data.districts import district_for_point, district_polygons
 
-    polygons = [
-        (f["properties"]["name"], shapely.geometry.shape(f["geometry"]))
-        for f in districts.get("features", [])
-        if f["geometry"]["type"] in ("Polygon", "MultiPolygon")
-        and f["properties"].get("complete", True)
-    ]
+    polygons = district_polygons(districts)
     out = []
     for facility in facilities:
         if facility.district:
             out.append(facility)
             continue
-        point = shapely.Point(facility.lon, facility.lat)
-        name = next((n for n, polygon in polygons if polygon.covers(point)), None)
+        name = district_for_point(facility.lon, facility.lat, polygons)
         out.append(dataclasses.replace(facility, district=name) if name else facility)
     return out
 

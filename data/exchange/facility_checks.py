@@ -1,4 +1,4 @@
-"""Checks of imported facility rows: the province from the point, and duplicates (issue 13).
+"""Checks of imported facility rows: province and district from the point, duplicates (issue 13).
 
 **Province from the coordinates.** With the 2021 province shapes
 (:func:`data.provinces.province_shapes_2021`), each row's point gives its province
@@ -9,6 +9,15 @@ lies within :data:`BORDER_TOLERANCE_M` of the declared province's shape: the sha
 hundred metres on the wrong side; such a row is stored as declared and listed in the summary's
 ``warnings``. A point in no shape (offshore, or past a coarse coastline) keeps the declared
 province, with a warning.
+
+**District from the coordinates.** With district polygons (:func:`data.districts.district_shapes`:
+Hồ Chí Minh City's OSM boundaries of 2018, the outlines the seed uses), a row without a district
+gets the one its point lies in, listed in the summary's ``districts_from_points``; a declared
+district that another polygon covers is kept as declared and flagged in ``warnings`` (Vietnamese
+and English), as a province near its border is. Names are compared without diacritics and without
+their kind word (:func:`data.districts.same_district`: "Q.5" is "Quận 5", "Thành phố Thủ Đức" is
+"Quận Thủ Đức"). A point in no complete polygon (outside the city, or in a district the extract
+cuts) is left as it is.
 
 **Duplicates.** Each row is matched by :func:`data.dedupe.find_duplicates` (same OSM id; same
 normalised name within 5 km; one name inside the other within 300 m) against the stored
@@ -56,6 +65,8 @@ class FacilityRowChecks:
 
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    #: District found from the point, by row number, for rows that declare none.
+    districts: dict[int, str] = field(default_factory=dict)
 
 
 def osm_id_of(facility_id: str) -> str | None:
@@ -157,6 +168,39 @@ def province_checks(
     return out
 
 
+def district_checks(
+    rows: Sequence[tuple[int, Facility]], polygons: Sequence[tuple[str, Any]]
+) -> FacilityRowChecks:
+    """Find each row's district from its point; flag a declared one that differs (module docs)."""
+    from data.districts import district_for_point, same_district
+
+    out = FacilityRowChecks()
+    for number, facility in rows:
+        found = district_for_point(facility.lon, facility.lat, polygons)
+        if found is None:
+            continue
+        declared = (facility.district or "").strip()
+        if not declared:
+            out.districts[number] = found
+        elif not same_district(declared, found):
+            out.warnings.append(
+                {
+                    "row": number,
+                    "facility_id": facility.facility_id,
+                    "field": "district",
+                    "declared": declared,
+                    "found": found,
+                    "message_en": f"declared district {declared!r} but the point "
+                    f"({facility.lon}, {facility.lat}) lies in {found!r}: kept as declared; "
+                    "correct district or the coordinates",
+                    "message_vi": f"khai quận/huyện {declared!r} nhưng tọa độ ({facility.lon}, "
+                    f"{facility.lat}) nằm trong {found!r}: giữ như đã khai; hãy sửa quận/huyện "
+                    "hoặc tọa độ",
+                }
+            )
+    return out
+
+
 def _candidate(facility: Facility, osm_id: str | None = None) -> DedupeCandidate:
     return DedupeCandidate(
         facility.facility_id,
@@ -227,14 +271,19 @@ def check_facility_rows(
     *,
     province_shapes: Sequence[tuple[str, Any]] | None,
     osm_ids: Mapping[int, str] | None = None,
+    district_shapes: Sequence[tuple[str, Any]] | None = None,
 ) -> FacilityRowChecks:
-    """Run the province check (when shapes are given) and the duplicate check on facility rows."""
+    """Run the duplicate check, and the province and district checks when shapes are given."""
     rows = [(n, r) for n, r in records if isinstance(r, Facility)]
     out = duplicate_checks(rows, stored, osm_ids=osm_ids)
     if province_shapes is not None:
         provinces = province_checks(rows, province_shapes)
         out.problems.extend(provinces.problems)
         out.warnings.extend(provinces.warnings)
+    if district_shapes is not None:
+        districts = district_checks(rows, district_shapes)
+        out.warnings.extend(districts.warnings)
+        out.districts.update(districts.districts)
     return out
 
 
@@ -243,6 +292,7 @@ __all__ = [
     "FacilityRowChecks",
     "check_facility_rows",
     "distance_to_shape_m",
+    "district_checks",
     "duplicate_checks",
     "osm_id_of",
     "province_checks",

@@ -27,6 +27,7 @@ Also here: :func:`seed_hcmc_facilities`, which loads the curated Hồ Chí Minh 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import math
@@ -463,6 +464,7 @@ def import_file(
     crs: str | None = None,
     locale: str | NumberLocale | None = None,
     province_shapes: Sequence[tuple[str, Any]] | None = None,
+    district_shapes: Sequence[tuple[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Validate a file and, unless ``dry_run``, store all of its rows in one transaction.
 
@@ -497,6 +499,10 @@ def import_file(
     province_shapes
         For facilities: the 2021 province shapes; each row's province is then checked against
         its point (:mod:`data.exchange.facility_checks`, which also refuses duplicates).
+    district_shapes
+        For facilities: district polygons (:func:`data.districts.district_shapes`); a row
+        without a district gets the one its point lies in, and a declared one that differs is
+        flagged in ``warnings``.
 
     Returns
     -------
@@ -506,7 +512,9 @@ def import_file(
         Reports add ``warnings`` (the plausibility flags of each stored report, with its
         ``row``, ``facility_id`` and ``report_date``; empty in a dry run) and ``skipped_rows``
         (rows holding only the facility and the date, as a template's unreported days).
-        Facilities add ``warnings`` (points near their province's border, or in none).
+        Facilities add ``warnings`` (points near their province's border, or in none; a
+        declared district another polygon covers) and ``districts_from_points`` (``row``,
+        ``facility_id``, ``district``: the districts set from the points).
 
     Raises
     ------
@@ -554,13 +562,15 @@ def import_file(
         )
         raise ImportRejectedError([RowProblem(2, "row", reason)])
     problems.extend(_scope_problems(store, kind, records, principal))
-    facility_warnings = _facility_checks(store, kind, records, problems, province_shapes, osm_ids)
+    facility_checks = _facility_checks(
+        store, kind, records, problems, (province_shapes, district_shapes), osm_ids
+    )
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
     summary: dict[str, Any] = {"kind": kind, "rows": len(records), "dry_run": dry_run}
     summary |= {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0, "conflicts": []}
     summary |= {"skipped_rows": skipped, "warnings": []} if kind == "reports" else {}
-    summary |= {"warnings": facility_warnings} if kind == "facilities" else {}
+    summary |= facility_checks
     if kind == "reports":  # a dry run checks too (plausibility), then stores nothing
         checked = _store_reports(store, records, principal, dry_run=dry_run)
         summary |= {"warnings": checked["warnings"]} if dry_run else checked
@@ -606,17 +616,32 @@ def _facility_checks(
     kind: str,
     records: list[tuple[int, RegistryRecord]],
     problems: list[RowProblem],
-    province_shapes: Sequence[tuple[str, Any]] | None,
+    shapes: tuple[Sequence[tuple[str, Any]] | None, Sequence[tuple[str, Any]] | None],
     osm_ids: dict[int, str],
-) -> list[dict[str, Any]]:
-    """Add facility rows' province and duplicate problems to ``problems``; return the warnings."""
+) -> dict[str, Any]:
+    """Check facility rows (province, district, duplicates): the summary's facility entries.
+
+    Adds the refusals to ``problems`` and sets, in ``records``, the district found from the
+    point of each row that declares none; returns ``warnings`` and ``districts_from_points``.
+    """
     if kind != "facilities":
-        return []
+        return {}
+    province_shapes, district_shapes = shapes
     checks = check_facility_rows(
-        records, store.list_facilities(), province_shapes=province_shapes, osm_ids=osm_ids
+        records,
+        store.list_facilities(),
+        province_shapes=province_shapes,
+        osm_ids=osm_ids,
+        district_shapes=district_shapes,
     )
     problems.extend(checks.problems)
-    return checks.warnings
+    found = []
+    for index, (number, record) in enumerate(records):
+        if number in checks.districts and isinstance(record, Facility):
+            district = checks.districts[number]
+            records[index] = (number, dataclasses.replace(record, district=district))
+            found.append({"row": number, "facility_id": record.facility_id, "district": district})
+    return {"warnings": checks.warnings, "districts_from_points": found}
 
 
 def _take_osm_ids(rows: Rows, osm_ids: dict[int, str]) -> Rows:
