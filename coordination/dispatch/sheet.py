@@ -1,12 +1,14 @@
 """Printable route sheets for drivers (A4 HTML, Vietnamese and English) from a routes document.
 
 The page itself is the Jinja2 template ``templates/route_sheet.html``; this module fills it with
-the texts of the sheet's language and one row per step, every text escaped with
+the texts of the sheet's language and one row per visit (consecutive steps of one kind at one
+place: the whole load, and for a pickup the facility each load is for), every text escaped with
 :func:`html.escape`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import html
@@ -60,6 +62,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unit.cylinders": "bình",
         "urgent": "KHẨN",
         "split": "Phần {part}/{parts} của đơn {total}",
+        "for": "cho {name}: {quantity}",
         "load_after": "Hàng trên xe sau điểm này",
         "notes": "Ghi chú",
         "generated": "Lập lúc",
@@ -99,6 +102,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unit.cylinders": "cylinders",
         "urgent": "URGENT",
         "split": "Part {part}/{parts} of a {total} order",
+        "for": "for {name}: {quantity}",
         "load_after": "On board after stop",
         "notes": "Notes",
         "generated": "Generated",
@@ -159,6 +163,7 @@ class _SheetRow:
     contact: str
     phone: str
     on_board: str
+    destinations: tuple[str, ...] = ()  # pickups: the facility each load is for, with quantity
 
 
 def _sheet_row(
@@ -201,6 +206,65 @@ def _sheet_row(
         contact=contact,
         phone=phone,
         on_board=on_board,
+    )
+
+
+def _visits(steps: list[RouteStepDocument]) -> list[list[RouteStepDocument]]:
+    """Group consecutive steps of one kind at one place: one visit, one row (issue 15)."""
+    groups: list[list[RouteStepDocument]] = []
+    for step in steps:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and step["type"] in ("pickup", "delivery")
+            and (last["type"], last["place_id"]) == (step["type"], step["place_id"])
+        ):
+            groups[-1].append(step)
+        else:
+            groups.append([step])
+    return groups
+
+
+def _quantities_text(steps: list[RouteStepDocument], texts: Mapping[str, str]) -> str:
+    """Sum the quantities of a visit's steps by unit, as one text."""
+    totals: dict[str, int] = {}
+    for step in steps:
+        if step.get("quantity") is not None:
+            totals[step["unit"]] = totals.get(step["unit"], 0) + step["quantity"]
+    return ", ".join(_quantity_text({"quantity": q, "unit": u}, texts) for u, q in totals.items())
+
+
+def _visit_row(
+    sequence: int,
+    visit: list[RouteStepDocument],
+    loads: Mapping[str, LoadDocument],
+    names: Mapping[str, str],
+    contacts: Mapping[str, FacilityContact],
+    texts: Mapping[str, str],
+) -> _SheetRow:
+    """One row for a visit: the whole load, and for pickups the facility each load is for."""
+    first, last = visit[0], visit[-1]
+    row = _sheet_row(sequence, first, loads.get(first.get("load_id") or ""), contacts, texts)
+    rows = [
+        _sheet_row(sequence, s, loads.get(s.get("load_id") or ""), contacts, texts) for s in visit
+    ]
+    destinations: tuple[str, ...] = ()
+    if first["type"] == "pickup":
+        destinations = tuple(
+            texts["for"].format(
+                name=names.get(s.get("facility_id") or "", s.get("facility_id") or ""),
+                quantity=_quantity_text(s, texts),
+            )
+            for s in visit
+        )
+    return dataclasses.replace(
+        row,
+        urgent=any(r.urgent for r in rows),
+        split="; ".join(r.split for r in rows if r.split),
+        quantity=_quantities_text(visit, texts) if len(visit) > 1 else row.quantity,
+        departure=_hhmm(last["departure"]),
+        on_board=_sheet_row(sequence, last, None, contacts, texts).on_board,
+        destinations=destinations,
     )
 
 
@@ -262,9 +326,15 @@ def route_sheet_html(routes: RoutesDocument, vehicle_id: str, *, lang: str = "vi
     texts = _TEXTS[lang]
     loads = {load["load_id"]: load for load in routes.get("loads", [])}
     contacts = routes.get("contacts", {})
+    names = {
+        step["place_id"]: step["name"]
+        for r in routes["routes"]
+        for step in r["steps"]
+        if step["type"] == "delivery"
+    }
     rows = [
-        _sheet_row(sequence, step, loads.get(step.get("load_id") or ""), contacts, texts)
-        for sequence, step in enumerate(route["steps"])
+        _visit_row(sequence, visit, loads, names, contacts, texts)
+        for sequence, visit in enumerate(_visits(route["steps"]))
     ]
     sheet = {
         "vehicle": route["vehicle"],

@@ -9,12 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from coordination.dispatch import FleetVehicle, company_of
+from coordination.dispatch import DispatchOptions, FleetVehicle, company_of, route_sheet_html
 from data.schema.registry import VehicleKind
 from tests.coordination.test_dispatch import (
+    APRIL_30,
+    FAST,
+    HAND_FLOWS,
     HOA_HAO,
     NGUYEN_TRAI,
+    NTP,
     SUPPLIERS,
     TANKER,
     TRUCK,
@@ -83,8 +89,110 @@ def test_each_company_loads_its_own(d5_network, d5_region) -> None:  # type: ign
 
 @pytest.mark.parametrize("value", ["yes", 1, None])
 def test_cross_company_loading_must_be_a_boolean(value: Any) -> None:
-    from coordination.dispatch import DispatchOptions
     from data.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match=r"options.cross_company_loading: must be true"):
         DispatchOptions.from_mapping({"cross_company_loading": value})
+
+
+# --------------------------------------------------------------------------- one visit per place
+
+
+def _visits_of(route: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """Group a route's consecutive steps at one place (what the driver sees as one visit)."""
+    groups: list[list[dict[str, Any]]] = []
+    for step in route["steps"][1:-1]:
+        if groups and groups[-1][-1]["place_id"] == step["place_id"]:
+            groups[-1].append(step)
+        else:
+            groups.append([step])
+    return groups
+
+
+def _check_visits(answer: dict[str, Any]) -> None:
+    """Each visit pays its fixed stop once: on its first step, none on the others."""
+    service = answer["options"]["service"]
+    for route in answer["routes"]:
+        for visit in _visits_of(route):
+            first = visit[0]
+            per_unit = (
+                service["per_cylinder_load_s"]
+                if first["type"] == "pickup"
+                else service["per_cylinder_unload_s"]
+            )
+            stop = service["supplier_stop_s" if first["type"] == "pickup" else "facility_stop_s"]
+            assert first["service"] == stop + per_unit * first["quantity"], first
+            for step in visit[1:]:
+                assert step["service"] == per_unit * step["quantity"], step
+                assert step["arrival"] == visit[visit.index(step) - 1]["departure"]
+
+
+def test_a_station_is_visited_once_per_trip(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
+    facilities = [HOA_HAO, NGUYEN_TRAI, APRIL_30, NTP]
+    station = SUPPLIERS["TDS"][0]
+
+    @settings(max_examples=6, deadline=None, derandomize=True)
+    @given(quantities=st.lists(st.integers(min_value=1, max_value=60), min_size=2, max_size=4))
+    def check(quantities: list[int]) -> None:
+        flows = [flow("TDS", fid, q) for fid, q in zip(facilities, quantities, strict=False)]
+        answer = run(plan_document(flows, urgent=()), [TRUCK], d5_network, d5_region)
+        assert answer["unassigned"] == []
+        _check_visits(answer)
+        sheet = route_sheet_html(answer, "CT1", lang="en")
+        rows = sheet.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+        places = [r.split("<b>")[1].split("</b>")[0] for r in rows]
+        loading = [p for p, r in zip(places, rows, strict=True) if ">Load<" in r]
+        # no row follows another at the same station but start and first loading
+        assert all(
+            a != b or k == 0 for k, (a, b) in enumerate(zip(places, places[1:], strict=False))
+        ), places
+        # at most 4 x 60 cylinders on a 150-cylinder truck: one loading visit per trip
+        assert len(loading) == (1 if sum(quantities) <= 150 else len(loading)), places
+        assert set(loading) == {station}
+
+    check()
+
+
+def test_merged_visit_is_cheaper_than_one_stop_per_load(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
+    from coordination.dispatch import dispatch_request_from_plan, plan_dispatch, routes_to_dict
+
+    flows = [flow("TDS", fid, 30) for fid in (HOA_HAO, NGUYEN_TRAI, APRIL_30)]
+    plan = plan_document(flows, urgent=())
+    request = dispatch_request_from_plan(
+        plan, day=0, vehicles=[TRUCK], options=DispatchOptions.from_mapping(FAST)
+    )
+    merged = routes_to_dict(plan_dispatch(request, d5_network, d5_region))
+    apart = routes_to_dict(plan_dispatch(request, d5_network, d5_region, merge_visits=False))
+    # three pickups at TDS: one 15 min stop instead of three; same loads, same roads
+    assert apart["summary"]["service"] - merged["summary"]["service"] >= 2 * 900
+    assert merged["unassigned"] == apart["unassigned"] == []
+    _check_visits(merged)
+
+
+def test_sheet_names_the_facility_of_each_pickup(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
+    answer = run(plan_document(HAND_FLOWS), [TANKER, TRUCK], d5_network, d5_region)
+    for lang, word in (("vi", "cho "), ("en", "for ")):
+        sheet = route_sheet_html(answer, "CT1", lang=lang)
+        assert sheet.count("Nhận hàng" if lang == "vi" else ">Load") == 1  # one loading visit
+        assert f"{word}Bệnh Viện Hòa Hảo: 100" in sheet, sheet
+        assert f"{word}Bệnh viện Nguyễn Trãi: 40" in sheet
+        assert "140 " in sheet  # the whole load of the visit
+    style = route_sheet_html(answer, "TK1").split("<style>")[1]
+    # the KHẨN badge sits in its own inline box, so its border does not cross the text around it
+    assert ".urgent { display: inline-block;" in style and "line-height" in style
+
+
+def test_fleet_time_names_the_receiving_window(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
+    flows = [flow("TDS", fid, 150) for fid in (HOA_HAO, NGUYEN_TRAI, APRIL_30, NTP)]
+    answer = run(
+        plan_document(flows, urgent=()),
+        [TRUCK],
+        d5_network,
+        d5_region,
+        options={"receiving_hours": ["07:00", "10:00"]},
+    )
+    assert answer["unassigned"]
+    for entry in answer["unassigned"]:
+        assert entry["reason"].startswith("fleet time exhausted: the 1 cylinder_truck(s) spend")
+        assert "the real limit is the receiving window 07:00-10:00" in entry["reason"]
+        assert "of their 4.0 h between the shift start (06:00) and 10:00" in entry["reason"]
