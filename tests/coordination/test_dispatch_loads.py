@@ -6,6 +6,7 @@ answer still goes through its independent :func:`check_routes`.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -143,9 +144,7 @@ def test_a_station_is_visited_once_per_trip(d5_network, d5_region) -> None:  # t
         places = [r.split("<b>")[1].split("</b>")[0] for r in rows]
         loading = [p for p, r in zip(places, rows, strict=True) if ">Load<" in r]
         # no row follows another at the same station but start and first loading
-        assert all(
-            a != b or k == 0 for k, (a, b) in enumerate(zip(places, places[1:], strict=False))
-        ), places
+        assert all(a != b or k == 0 for k, (a, b) in enumerate(itertools.pairwise(places))), places
         # at most 4 x 60 cylinders on a 150-cylinder truck: one loading visit per trip
         assert len(loading) == (1 if sum(quantities) <= 150 else len(loading)), places
         assert set(loading) == {station}
