@@ -5,6 +5,15 @@ registry; docs/declarations.md). A plan day with a declaration uses the declared
 and filled cylinders; a day without one uses the supplier record's figures, which the seed sets
 to the plant's documented medical share (docs/seed.md, "Supply"). Each day says which
 (``capacity_basis``).
+
+A declaration's plant stock (``liquid_stock_t``) is carried to the plan summary, not planned
+with: it is the plant's whole storage, for its industrial customers too (Nippon Sanso held
+4,000 t in its southern plants in July 2021, ``derived/vn_oxygen_supply_facts_2021.csv``), so
+no medical share of it is known; the declared liquid for the day is what the plant can give to
+medical use, drawing on that stock or not; and the allocation solves each day's network without
+a plant inventory, so a stock could neither bound nor extend a day's figure without counting the
+same tonnes twice. A plant that can send from its tanks on a day it does not produce (an outage)
+declares that as the day's liquid (docs/seed.md, "Supply").
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ class DeclaredSupply:
     day: dt.date
     liquid_t: float
     cylinders: int
+    #: The plant's liquid in storage when declaring, t; shown, not planned with (module docs).
+    liquid_stock_t: float | None = None
 
 
 def capacity_on(
@@ -59,9 +70,14 @@ def declared_supply(
     ):
         d = stored.declaration
         declared[d.supplier_id].append(
-            DeclaredSupply(d.declaration_date, d.liquid_lox_t, d.cylinders_filled)
+            DeclaredSupply(d.declaration_date, d.liquid_lox_t, d.cylinders_filled, d.liquid_stock_t)
         )
     return {supplier_id: tuple(days) for supplier_id, days in declared.items()}
+
+
+def declaration_on(day: dt.date, declared: Sequence[DeclaredSupply]) -> DeclaredSupply | None:
+    """Return the declaration for ``day`` among ``declared``, else None."""
+    return next((d for d in declared if d.day == day), None)
 
 
 def capacity_columns(

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from coordination.plan_supply import declaration_on
 from coordination.planning import (
     _ATTRIBUTION,
     CoordinatorPlan,
@@ -147,6 +148,7 @@ def summary_text(plan: CoordinatorPlan, *, largest: int = 8) -> str:
         f"{plan.allocation.run_time_s:.2f} s; estimated demand for "
         f"{sum(r['demand_estimated'] for r in rows)} facilities without a recent report",
     ]
+    lines += supply_lines(plan)
     lines += _in_doubt_lines(rows, largest)
     lines += _unknown_and_stale_lines(rows, largest)
     short = sorted(
@@ -177,6 +179,57 @@ def summary_text(plan: CoordinatorPlan, *, largest: int = 8) -> str:
         )
     lines.append(f"\n{_ATTRIBUTION}")
     return "\n".join(lines)
+
+
+STOCK_NOTE = (
+    "  a declared plant stock is shown, not planned with: it is the plant's whole storage, "
+    "industrial customers' too, and the declared day's liquid is what the plant can give, from "
+    "its stock or not (docs/seed.md, 'Supply')"
+)
+"""The summary's note when a declaration gives the plant's stock."""
+
+
+def supply_lines(plan: CoordinatorPlan) -> list[str]:
+    """Say per plan day which suppliers' declarations the plan used and which fell back.
+
+    A day's declaration replaces the supplier's usual figures (its documented medical share,
+    :mod:`coordination.plan_supply`); each supplier is named with its id. Without any
+    declaration for the plan's days, one line says so.
+    """
+    request = plan.request
+    dates = [request.start_date + dt.timedelta(days=d) for d in range(request.horizon_days)]
+    suppliers = request.suppliers
+    if not any(declaration_on(day, s.declared) for s in suppliers for day in dates):
+        return [
+            f"  supply: no supplier declared for these days; all {len(suppliers)} at their "
+            "documented medical share (docs/seed.md, 'Supply')"
+        ]
+    lines = ["\nsupply by plan day: the supplier's declaration, else its documented medical share"]
+    with_stock = False
+    for day in dates:
+        declared, usual = [], []
+        for s in suppliers:
+            found = declaration_on(day, s.declared)
+            if found is None:
+                usual.append(f"{s.name} [{s.supplier_id}]")
+                continue
+            stock = ""
+            if found.liquid_stock_t is not None:
+                with_stock = True
+                stock = f", plant stock {found.liquid_stock_t:,.1f} t"
+            declared.append(
+                f"{s.name} [{s.supplier_id}] {found.liquid_t:,.1f} t, "
+                f"{found.cylinders:,} cylinders{stock}"
+            )
+        lines.append(
+            f"  {day.isoformat()}: declared {len(declared)}"
+            + (f" ({'; '.join(declared)})" if declared else "")
+            + f"; medical share {len(usual)}"
+            + (f" ({', '.join(usual)})" if usual else "")
+        )
+    if with_stock:
+        lines.append(STOCK_NOTE)
+    return lines
 
 
 def _count(facilities: int) -> str:
