@@ -3,9 +3,10 @@
 On the plan of 20 August 2021 (day 0; ``oxyroute run --region hcmc --date 2021-08-20 --out out``)
 and the registry's generated fleet, dispatch the day twice per seed:
 
-- **before**: one fixed stop per load (``merge_visits=False``) and any vehicle loading at any
-  company's plant (``cross_company_loading``), the behaviour before issue 15;
-- **after**: one fixed stop per visit and each company's vehicles at its own plants (the default).
+- **before**: one fixed stop per load (``merge_visits=False``), any vehicle loading at any
+  company's plant (``cross_company_loading``) and no minimum drop, the behaviour before issue 15;
+- **after**: one fixed stop per visit, each company's vehicles at its own plants and the minimum
+  useful drops (the defaults).
 
 For each: routes, visits per route (consecutive steps at one place count once), loading visits,
 km driven, service and driving hours, loads unassigned, and how late urgent loads arrive (minutes
@@ -113,6 +114,7 @@ def main() -> None:
                     "max_iterations": args.iterations,
                     "time_limit_s": 60,
                     "cross_company_loading": cross,
+                    **({} if merge else {"min_drop_lox_share": 0, "min_drop_cylinders": 0}),
                 }
             )
             request = dispatch_request_from_plan(

@@ -133,6 +133,12 @@ class DispatchOptions:
     time_limit_s, seed, max_iterations
         Solver settings (default 5 s, seed 0, no iteration limit; set ``max_iterations`` for
         reproducible routes).
+    min_drop_lox_share
+        Smallest useful bulk drop, as a share of the smallest tanker's capacity in the fleet
+        (default 0.1: 550 kg for a 5.5 t tanker). A smaller drop is not routed unless urgent.
+    min_drop_cylinders
+        Smallest useful cylinder drop (default 5 cylinders). A smaller drop is not routed unless
+        urgent.
     cross_company_loading
         Whether a vehicle may load at another company's plant or filling station (default
         ``False``: each company's vehicles load only at that company's sites, the company being
@@ -149,6 +155,8 @@ class DispatchOptions:
     seed: int = 0
     max_iterations: int | None = None
     cross_company_loading: bool = False
+    min_drop_lox_share: float = 0.1
+    min_drop_cylinders: int = 5
 
     def __post_init__(self) -> None:
         if not isinstance(self.facilities, MappingProxyType):
@@ -161,7 +169,8 @@ class DispatchOptions:
         Keys: ``shift_hours``, ``receiving_hours`` (``["07:00", "19:00"]``), ``urgent_by``,
         ``facilities`` (``{id: {"receiving_hours": [...], "contact": ..., "phone": ...}}``),
         ``service`` (fields of :class:`ServiceTimes`), ``time_limit_s``, ``seed``,
-        ``max_iterations``, ``cross_company_loading`` (true or false).
+        ``max_iterations``, ``cross_company_loading`` (true or false), ``min_drop_lox_share``
+        (0 to 1), ``min_drop_cylinders`` (a whole number >= 0).
 
         Raises
         ------

@@ -153,6 +153,21 @@ def _parse_cross_company(value: Any, problems: list[str]) -> bool | None:
     return value
 
 
+def _parse_min_drop_share(value: Any, problems: list[str]) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        problems.append(f"options.min_drop_lox_share: must be a number in [0, 1], got {value!r}")
+        return None
+    return float(value)
+
+
+def _parse_min_drop_cylinders(value: Any, problems: list[str]) -> int | None:
+    value = _whole_number(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        problems.append(f"options.min_drop_cylinders: must be a whole number >= 0, got {value!r}")
+        return None
+    return value
+
+
 _OPTION_PARSERS: dict[str, tuple[str, Callable[[Any, list[str]], Any]]] = {
     "shift_hours": ("shift_s", _parse_shift_s),
     "receiving_hours": ("receiving_hours_s", _parse_receiving_hours),
@@ -163,6 +178,8 @@ _OPTION_PARSERS: dict[str, tuple[str, Callable[[Any, list[str]], Any]]] = {
     "seed": ("seed", _parse_seed),
     "max_iterations": ("max_iterations", _parse_max_iterations),
     "cross_company_loading": ("cross_company_loading", _parse_cross_company),
+    "min_drop_lox_share": ("min_drop_lox_share", _parse_min_drop_share),
+    "min_drop_cylinders": ("min_drop_cylinders", _parse_min_drop_cylinders),
 }
 """Request key -> (field of :class:`DispatchOptions`, parser); problems are listed in this order."""
 

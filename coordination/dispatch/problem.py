@@ -455,6 +455,47 @@ def _reachable_loads(
     return kept, dropped
 
 
+def minimum_drops(request: DispatchRequest) -> dict[str, int]:
+    """Return the smallest useful drop per product, in the vehicles' units (kg LOX, cylinders).
+
+    Bulk: ``min_drop_lox_share`` of the smallest tanker's capacity in the fleet (a hospital tank
+    fill takes ``tank_fill_s`` whatever the quantity; issue 15 saw 35 kg filled in 55 minutes);
+    cylinders: ``min_drop_cylinders``.
+    """
+    options = request.options
+    tankers = [
+        v.tank_capacity_lox_kg for v in request.vehicles if v.kind == VehicleKind.CRYOGENIC_TANKER
+    ]
+    return {
+        "bulk_liquid": math.ceil(options.min_drop_lox_share * min(tankers, default=0)),
+        "cylinder": options.min_drop_cylinders,
+    }
+
+
+def _useful_loads(
+    loads: Sequence[Load], request: DispatchRequest
+) -> tuple[list[Load], list[tuple[Load, str]]]:
+    """Split loads into those worth a drop (or urgent) and the too small ones, with the reason."""
+    minimum = minimum_drops(request)
+    kept: list[Load] = []
+    small: list[tuple[Load, str]] = []
+    for load in loads:
+        least = minimum[load.delivery.product]
+        if load.delivery.urgent or load.delivery.quantity >= least:
+            kept.append(load)
+            continue
+        small.append(
+            (
+                load,
+                f"below the minimum useful drop: {load.delivery.quantity} {load.delivery.unit} < "
+                f"{least} (options.min_drop_lox_share of the smallest tanker, or "
+                f"options.min_drop_cylinders); not urgent, so it waits for a larger order "
+                f"(lower the minimum to send it today)",
+            )
+        )
+    return kept, small
+
+
 def _delivery_window(options: DispatchOptions, load: Load, urgent: bool) -> tuple[int, int]:
     """Return the receiving hours of the load's facility, closing at the urgent time if urgent."""
     facility = options.facilities.get(load.delivery.facility_id)
@@ -554,6 +595,8 @@ def build_dispatch_problem(
     loads = split_deliveries(request.deliveries, request.vehicles)
     roads = _road_times(request, loads, network, region)
     kept, dropped = _reachable_loads(loads, roads)
+    kept, small = _useful_loads(kept, request)
+    dropped += small
     idx = roads.idx
     visit_s: tuple[int, ...] = ()
     yards: dict[str, int] = {}

@@ -133,7 +133,7 @@ def test_a_station_is_visited_once_per_trip(d5_network, d5_region) -> None:  # t
     station = SUPPLIERS["TDS"][0]
 
     @settings(max_examples=6, deadline=None, derandomize=True)
-    @given(quantities=st.lists(st.integers(min_value=1, max_value=60), min_size=2, max_size=4))
+    @given(quantities=st.lists(st.integers(min_value=5, max_value=60), min_size=2, max_size=4))
     def check(quantities: list[int]) -> None:
         flows = [flow("TDS", fid, q) for fid, q in zip(facilities, quantities, strict=False)]
         answer = run(plan_document(flows, urgent=()), [TRUCK], d5_network, d5_region)
@@ -195,3 +195,56 @@ def test_fleet_time_names_the_receiving_window(d5_network, d5_region) -> None:  
         assert entry["reason"].startswith("fleet time exhausted: the 1 cylinder_truck(s) spend")
         assert "the real limit is the receiving window 07:00-10:00" in entry["reason"]
         assert "of their 4.0 h between the shift start (06:00) and 10:00" in entry["reason"]
+
+
+# --------------------------------------------------------------------------- minimum drops
+
+
+def test_no_drop_below_the_minimum_unless_urgent(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
+    facilities = [HOA_HAO, NGUYEN_TRAI, APRIL_30, NTP]
+
+    @settings(max_examples=8, deadline=None, derandomize=True)
+    @given(
+        cylinders=st.lists(st.integers(min_value=1, max_value=12), min_size=4, max_size=4),
+        urgent=st.sets(st.sampled_from(facilities)),
+        lox_t=st.sampled_from([0.035, 0.139, 0.6]),
+    )
+    def check(cylinders: list[int], urgent: set[str], lox_t: float) -> None:
+        flows = [flow("TDS", fid, q) for fid, q in zip(facilities, cylinders, strict=True)]
+        flows.append(flow("ALV-SHTP", NTP, lox_t))
+        plan = plan_document(flows, urgent=tuple(urgent))
+        answer = run(plan, [TANKER, TRUCK], d5_network, d5_region)
+        loads = {load["load_id"]: load for load in answer["loads"]}
+        least = {"bulk_liquid": 500, "cylinder": 5}  # 10 % of TK1's 5,000 kg; 5 cylinders
+        for route in answer["routes"]:
+            for step in route["steps"]:
+                if step["type"] == "delivery":
+                    load = loads[step["load_id"]]
+                    assert load["urgent"] or step["quantity"] >= least[load["product"]], step
+        for entry in answer["unassigned"]:
+            load = loads[entry["load_id"]]
+            if load["quantity"] < least[load["product"]] and not load["urgent"]:
+                assert entry["reason"].startswith("below the minimum useful drop"), entry
+        # every small, non-urgent drop is listed with that reason, none is lost
+        small = {
+            k for k, v in loads.items() if v["quantity"] < least[v["product"]] and not v["urgent"]
+        }
+        assert small <= {e["load_id"] for e in answer["unassigned"]}
+
+    check()
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"min_drop_lox_share": 1.5}, "options.min_drop_lox_share"),  # more than a full tanker
+        ({"min_drop_cylinders": 2.5}, "options.min_drop_cylinders"),  # half a cylinder
+        ({"min_drop_cylinders": -1}, "options.min_drop_cylinders"),
+    ],
+)
+def test_bad_minimum_drops_are_named(options: dict[str, Any], field: str) -> None:
+    from data.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=field):
+        DispatchOptions.from_mapping(options)
+    assert DispatchOptions.from_mapping({"min_drop_cylinders": 3.0}).min_drop_cylinders == 3
