@@ -496,13 +496,10 @@ def import_file(
         only text that every locale reads the same way (``650``, ``650.5``, ``12,5``) and
         refusing ambiguous text (``5.200``) with its row and column. A request and a file that
         declare different locales are refused.
-    province_shapes
-        For facilities: the 2021 province shapes; each row's province is then checked against
-        its point (:mod:`data.exchange.facility_checks`, which also refuses duplicates).
-    district_shapes
-        For facilities: district polygons (:func:`data.districts.district_shapes`); a row
-        without a district gets the one its point lies in, and a declared one that differs is
-        flagged in ``warnings``.
+    province_shapes, district_shapes
+        For facilities: the 2021 province shapes and district polygons (checks in
+        :mod:`data.exchange.facility_checks`, which also refuses duplicates): a row's province
+        is checked against its point, a missing district set from it, another one flagged.
 
     Returns
     -------
@@ -512,9 +509,8 @@ def import_file(
         Reports add ``warnings`` (the plausibility flags of each stored report, with its
         ``row``, ``facility_id`` and ``report_date``; empty in a dry run) and ``skipped_rows``
         (rows holding only the facility and the date, as a template's unreported days).
-        Facilities add ``warnings`` (points near their province's border, or in none; a
-        declared district another polygon covers) and ``districts_from_points`` (``row``,
-        ``facility_id``, ``district``: the districts set from the points).
+        Facilities add ``warnings`` (a point near its province's border or in none, a district
+        that differs) and ``districts_from_points`` (``row``, ``facility_id``, ``district``).
 
     Raises
     ------
@@ -539,11 +535,7 @@ def import_file(
     )
     file_locale = _agreed_locale(requested, declared)
     if crs is not None:
-        if kind not in GEOREFERENCED_KINDS:
-            raise InvalidInputError(
-                f"crs: only {' and '.join(GEOREFERENCED_KINDS)} carry coordinates, not {kind}"
-            )
-        rows = _to_wgs84(rows, wgs84_transformer(crs), locale=file_locale)
+        rows = _in_wgs84(rows, kind, crs, file_locale)
     skipped: list[int] = []  # report rows left blank
     other_facilities: list[tuple[int, str]] = []  # a reporter's rows of another facility
     if kind == "reports":
@@ -554,13 +546,7 @@ def import_file(
     rows = _take_osm_ids(rows, osm_ids) if kind == "facilities" else rows
     records, problems = parse_records(kind, rows, locale=file_locale)
     _refuse_other_facilities(principal, other_facilities)
-    if not records and not problems:
-        reason = (
-            f"no row is filled in ({len(skipped)} row(s) hold only the facility and the date)"
-            if skipped
-            else "the file has a header but no rows"
-        )
-        raise ImportRejectedError([RowProblem(2, "row", reason)])
+    _refuse_empty(records, problems, skipped)
     problems.extend(_scope_problems(store, kind, records, principal))
     facility_checks = _facility_checks(
         store, kind, records, problems, (province_shapes, district_shapes), osm_ids
@@ -579,6 +565,38 @@ def import_file(
             [r for _, r in records], actor=principal.username
         )
     return summary
+
+
+def _in_wgs84(rows: Rows, kind: str, crs: str, file_locale: NumberLocale | None) -> Rows:
+    """Return the rows with their coordinates converted from ``crs`` to WGS84 lon/lat.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``kind`` carries no coordinates.
+    """
+    if kind not in GEOREFERENCED_KINDS:
+        raise InvalidInputError(
+            f"crs: only {' and '.join(GEOREFERENCED_KINDS)} carry coordinates, not {kind}"
+        )
+    return _to_wgs84(rows, wgs84_transformer(crs), locale=file_locale)
+
+
+def _refuse_empty(records: list[Any], problems: list[RowProblem], skipped: list[int]) -> None:
+    """Refuse a file with no row to import (a header only, or only unreported template days).
+
+    Raises
+    ------
+    ImportRejectedError
+        If there is neither a record nor a problem.
+    """
+    if not records and not problems:
+        reason = (
+            f"no row is filled in ({len(skipped)} row(s) hold only the facility and the date)"
+            if skipped
+            else "the file has a header but no rows"
+        )
+        raise ImportRejectedError([RowProblem(2, "row", reason)])
 
 
 def _read_file(
