@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from flask import Response, jsonify, request
 
 from data.access import authorize
 from data.errors import MalformedInputError
 from data.schema.registry import Role
-from web.common import API_PREFIX, created, current_store, json_body, plain, principal, query_int
+from data.store.users import DEFAULT_TOKEN_DAYS
+from web.common import (
+    API_PREFIX,
+    app_state,
+    created,
+    current_store,
+    json_body,
+    plain,
+    principal,
+    query_int,
+)
 from web.openapi import (
     OK_RESPONSE,
     ApiBlueprint,
     error_responses,
     json_request,
     operation,
+    path_parameter,
     query_parameter,
 )
 
@@ -96,23 +110,103 @@ def add_user() -> Response:
     )
 
 
+_NEW_TOKEN = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "expires_in_days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 365,
+            "default": DEFAULT_TOKEN_DAYS,
+        },
+        "label": {"type": "string", "minLength": 1, "maxLength": 100},
+    },
+}
+
+
 @operation(
     bp,
     "POST",
     "/users/<username>/tokens",
-    summary="Issue a token (shown once)",
+    summary="Issue a token (shown once; expires, by default after 90 days)",
+    request_body=json_request(_NEW_TOKEN, required=False),
     responses={"201": OK_RESPONSE, **_ERRORS},
 )
 def issue_token(username: str) -> Response:
-    """Issue a new token for a user; it is shown once, only its hash is stored."""
+    """Issue a new token for a user; it is shown once, only its hash is stored.
+
+    Every token expires: after ``expires_in_days`` (1-365, default 90), so that a token left in
+    a script or a laptop does not work forever.
+    """
     authorize(principal(), "users:admin")
-    token = current_store().issue_token(username, label="api", actor=principal().username)
+    body = json_body() if request.content_length else {}
+    days, label = _token_options(body)
+    expires_at = app_state().config.clock() + dt.timedelta(days=days)
+    token, token_id = current_store().issue_token_with_id(
+        username, label=label, expires_at=expires_at, actor=principal().username
+    )
     response = jsonify(
-        {"username": username, "token": token, "note": "shown once; only its hash is stored"}
+        {
+            "username": username,
+            "token": token,
+            "token_id": token_id,
+            "expires_at": expires_at.isoformat(),
+            "note": "shown once; only its hash is stored",
+        }
     )
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _token_options(body: Any) -> tuple[int, str]:
+    problems = []
+    if not isinstance(body, dict):
+        problems.append("body: must be a JSON object")
+        body = {}
+    for key in sorted(set(body) - {"expires_in_days", "label"}):
+        problems.append(f"{key}: unknown field (allowed: expires_in_days, label)")
+    days = body.get("expires_in_days", DEFAULT_TOKEN_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        problems.append(f"expires_in_days: a whole number of days from 1 to 365, got {days!r}")
+    label = body.get("label", "api")
+    if not isinstance(label, str) or not 1 <= len(label) <= 100:
+        problems.append(f"label: text of 1-100 characters, got {label!r}")
+    if problems:
+        raise MalformedInputError(problems[0], problems)
+    return int(days), str(label)
+
+
+@operation(
+    bp,
+    "GET",
+    "/users/<username>/tokens",
+    summary="A user's tokens (ids, expiry, state; never the token)",
+    responses={"200": OK_RESPONSE, **_ERRORS},
+)
+def list_tokens(username: str) -> Response:
+    """List a user's tokens, so that an admin can revoke one."""
+    authorize(principal(), "users:admin")
+    tokens = current_store().list_tokens(username)
+    response = jsonify({"username": username, "tokens": [plain(t) for t in tokens]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@operation(
+    bp,
+    "POST",
+    "/users/<username>/tokens/<int:token_id>/revoke",
+    summary="Revoke one token (it stops working at once)",
+    parameters=[path_parameter("token_id", {"type": "integer", "minimum": 1})],
+    responses={"200": OK_RESPONSE, **_ERRORS},
+)
+def revoke_token(username: str, token_id: int) -> Response:
+    """Revoke one token of a user; the user's other tokens keep working (audited)."""
+    authorize(principal(), "users:admin")
+    current_store().revoke_token(username, token_id, actor=principal().username)
+    return jsonify({"username": username, "token_id": token_id, "revoked": True})
 
 
 @operation(
@@ -127,3 +221,17 @@ def disable_user(username: str) -> Response:
     authorize(principal(), "users:admin")
     current_store().set_user_disabled(username, True, actor=principal().username)
     return jsonify({"username": username, "disabled": True})
+
+
+@operation(
+    bp,
+    "POST",
+    "/users/<username>/enable",
+    summary="Enable a disabled user again",
+    responses={"200": OK_RESPONSE, **_ERRORS},
+)
+def enable_user(username: str) -> Response:
+    """Enable a user again: their tokens that are neither expired nor revoked work again."""
+    authorize(principal(), "users:admin")
+    current_store().set_user_disabled(username, False, actor=principal().username)
+    return jsonify({"username": username, "disabled": False})

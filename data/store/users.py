@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -14,6 +15,10 @@ from data.errors import AuthenticationError, ConflictError, InvalidInputError, R
 from data.schema.registry import Role
 from data.store.base import StoreBase
 from data.store.rows import aware_utc, inserted_id
+
+_USERNAME = re.compile(r"[\w.@-]{1,100}")
+DEFAULT_TOKEN_DAYS = 90
+"""Lifetime of a token issued over HTTP unless the admin asks otherwise (1-365 days)."""
 
 
 class UserStore(StoreBase):
@@ -38,9 +43,11 @@ class UserStore(StoreBase):
             If the username is taken.
         """
         problems = validate_role_scope(role, facility_id, province_code)
-        if not username or len(username) > 100 or not username.isprintable() or " " in username:
+        if not _USERNAME.fullmatch(username or ""):
+            # A "/" made a user that no /users/{username} path could reach (issue 16).
             problems.append(
-                f"username: 1-100 printable characters without spaces, got {username!r}"
+                "username: 1-100 letters, digits, '.', '_', '-' or '@' (no '/', spaces or "
+                f"other signs), got {username!r}"
             )
         if problems:
             raise InvalidInputError.from_problems("user", problems)
@@ -109,22 +116,117 @@ class UserStore(StoreBase):
         RecordNotFoundError
             If the user does not exist.
         """
+        return self.issue_token_with_id(username, label=label, expires_at=expires_at, actor=actor)[
+            0
+        ]
+
+    def issue_token_with_id(
+        self,
+        username: str,
+        *,
+        label: str | None = None,
+        expires_at: dt.datetime | None = None,
+        actor: str = "system",
+    ) -> tuple[str, int]:
+        """As :meth:`issue_token`, and return the token's id too (to list or revoke it)."""
         token = new_token()
         with self._write() as connection:
             user = connection.execute(select(users).where(users.c.username == username)).first()
             if user is None:
                 raise RecordNotFoundError(f"username: no user {username!r}")
-            connection.execute(
-                insert(api_tokens).values(
-                    user_id=user.user_id,
-                    token_hash=hash_token(token),
-                    label=label,
-                    created_at=self.clock(),
-                    expires_at=expires_at,
+            token_id = inserted_id(
+                connection.execute(
+                    insert(api_tokens).values(
+                        user_id=user.user_id,
+                        token_hash=hash_token(token),
+                        label=label,
+                        created_at=self.clock(),
+                        expires_at=expires_at,
+                    )
                 )
             )
-            self._audit(connection, actor, "issue_token", "users", username, {"label": label})
-        return token
+            self._audit(
+                connection,
+                actor,
+                "issue_token",
+                "users",
+                username,
+                {
+                    "label": label,
+                    "token_id": token_id,
+                    "expires_at": None if expires_at is None else expires_at.isoformat(),
+                },
+            )
+        return token, int(token_id)
+
+    def list_tokens(self, username: str) -> list[dict[str, Any]]:
+        """Return a user's tokens (never the token: id, label, created, expiry, revocation, state).
+
+        Raises
+        ------
+        RecordNotFoundError
+            If the user does not exist.
+        """
+        now = self.clock()
+        with self.engine.connect() as connection:
+            user = connection.execute(select(users).where(users.c.username == username)).first()
+            if user is None:
+                raise RecordNotFoundError(f"username: no user {username!r}")
+            rows = connection.execute(
+                select(api_tokens)
+                .where(api_tokens.c.user_id == user.user_id)
+                .order_by(api_tokens.c.token_id)
+            ).all()
+        out = []
+        for row in rows:
+            expires_at, revoked_at = aware_utc(row.expires_at), aware_utc(row.revoked_at)
+            state = (
+                "revoked"
+                if revoked_at is not None
+                else "expired"
+                if expires_at is not None and expires_at <= now
+                else "active"
+            )
+            out.append(
+                {
+                    "token_id": row.token_id,
+                    "label": row.label,
+                    "created_at": aware_utc(row.created_at),
+                    "expires_at": expires_at,
+                    "revoked_at": revoked_at,
+                    "state": state,
+                }
+            )
+        return out
+
+    def revoke_token(self, username: str, token_id: int, *, actor: str = "system") -> None:
+        """Revoke one of a user's tokens: it stops working at once (audited).
+
+        Raises
+        ------
+        RecordNotFoundError
+            If the user has no such token.
+        ConflictError
+            If the token is already revoked.
+        """
+        with self._write() as connection:
+            row = connection.execute(
+                select(api_tokens.c.token_id, api_tokens.c.revoked_at)
+                .join(users, users.c.user_id == api_tokens.c.user_id)
+                .where(users.c.username == username, api_tokens.c.token_id == token_id)
+            ).first()
+            if row is None:
+                raise RecordNotFoundError(f"token_id: user {username!r} has no token {token_id}")
+            if row.revoked_at is not None:
+                raise ConflictError(f"token_id: token {token_id} is already revoked")
+            connection.execute(
+                update(api_tokens)
+                .where(api_tokens.c.token_id == token_id)
+                .values(revoked_at=self.clock())
+            )
+            self._audit(
+                connection, actor, "revoke_token", "users", username, {"token_id": token_id}
+            )
 
     def set_user_disabled(self, username: str, disabled: bool, *, actor: str = "system") -> None:
         """Disable (or enable again) a user: a disabled user's tokens stop working at once.

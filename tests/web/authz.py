@@ -211,6 +211,10 @@ OPERATIONS: dict[str, Spec] = {
     ),
     "POST /users/{username}/tokens": Spec(Kind.ADMIN),
     "POST /users/{username}/disable": Spec(Kind.ADMIN),
+    "POST /users/{username}/enable": Spec(Kind.ADMIN),
+    "GET /users/{username}/tokens": Spec(Kind.ADMIN),
+    # token_id: a second token of the spare user, which the admin's control revokes
+    "POST /users/{username}/tokens/{token_id}/revoke": Spec(Kind.ADMIN, last=True),
     # files
     "POST /imports/{kind}": Spec(Kind.CREATE, body=lambda owner: owner.imports),
     "GET /exports/{kind}.{ext}": Spec(Kind.COLLECTION),
@@ -503,6 +507,11 @@ def build_peer_world(
         answer = _ok(client.call("POST", f"/users/{username}/tokens", admin_token), username)
         tokens[username] = answer.get_json()["token"]
 
+    revocable = _ok(
+        client.call("POST", "/users/spare/tokens", admin_token, body={"label": "to revoke"}),
+        "spare token",
+    ).get_json()["token_id"]
+
     def reporter(key: str) -> Owner:
         facility_id = FACILITIES[key][0]
         return Owner(
@@ -541,6 +550,8 @@ def build_peer_world(
         o.key: o
         for o in (officer("79"), officer("01"), reporter("79X"), reporter("01Y"), reporter("79W"))
     }
+    for owner in owners.values():
+        owner.objects["token_id"] = str(revocable)
     for owner in owners.values():
         if owner.province_code is None:
             for day in DAY_REPORTS:
