@@ -21,9 +21,10 @@ from web.errors import TooManyFailuresError, TooManyRequestsError
 class FailedAuthLimiter:
     """Count failed authentications per client and lock a client out after too many.
 
-    After ``max_failures`` failures within ``window_s`` seconds, the client is refused for
-    ``lockout_s`` seconds (HTTP 429 with ``Retry-After``), whatever it sends. Counters live in
-    memory, per process: with several worker processes each holds its own.
+    After ``max_failures`` failures within ``window_s`` seconds, the client's failed attempts are
+    answered HTTP 429 with ``Retry-After`` for ``lockout_s`` seconds; a valid token still works
+    (:func:`authenticate_request`), so a shared address cannot be locked out by one bad client.
+    Counters live in memory, per process: with several worker processes each holds its own.
 
     Parameters
     ----------
@@ -153,14 +154,15 @@ def authenticate_request(
     """Authenticate one HTTP request from its ``Authorization`` header (the API's and the map's).
 
     Tokens are accepted as ``Bearer <token>`` or DHIS2's ``ApiToken <token>``, never in the URL.
-    Failures count against ``client`` in ``limiter``, which refuses a locked-out client first.
+    Failures count against ``client`` in ``limiter``; once it is locked out, its failures are
+    answered 429 instead of 401, but a valid token is still accepted.
 
     Raises
     ------
     MalformedInputError
         If a query parameter would carry a token in the URL.
     TooManyFailuresError
-        If the client is locked out after repeated failures.
+        If the header has no valid token and the client is locked out after repeated failures.
     AuthenticationError
         If the header has no valid token.
     """
@@ -171,13 +173,16 @@ def authenticate_request(
             "tokens are never accepted in URLs",
             ["token: send it in the Authorization header, not the URL"],
         )
-    limiter.check(client)
     scheme, _, token = authorization.partition(" ")
     try:
         if scheme.lower() not in ("bearer", "apitoken") or not token.strip():
             raise AuthenticationError("no token")
         principal: Principal = store.authenticate(token.strip())
     except AuthenticationError:
+        # Only failures are throttled: a valid token is accepted even from a locked-out address,
+        # so that ten bad tokens from a shared address (NAT, a proxy) lock out no one else
+        # (issue 16). Guessing a 256-bit token gains nothing from the lookups this allows.
+        limiter.check(client)
         limiter.record_failure(client)
         raise
     return principal
