@@ -20,17 +20,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, jsonify, request
 
 from data.access import authorize
-from data.errors import InvalidInputError, MissingDataFileError
+from data.errors import (
+    InvalidInputError,
+    MalformedInputError,
+    MissingDataFileError,
+    PermissionDeniedError,
+)
 from data.region import Region, load_region
+from data.reporting import LOCAL_TZ
 from data.schema.allocation import AllocationOptions
-from data.schema.documents import PlanDocument
+from data.schema.documents import PlanDocument, RoutesDocument
+from data.schema.live import PlanState
+from data.schema.registry import Role, Supplier
 from data.settings import resolve_cache_dir
+from data.store.deliveries import PlanHandoff
 from routing.network import RoadNetwork
-from web.common import API_PREFIX, current_store, json_body
-from web.errors import PlanNotFoundError
+from web.common import (
+    API_PREFIX,
+    app_state,
+    current_store,
+    json_body,
+    query_date,
+    query_int,
+    require,
+    scoped_province,
+)
+from web.deliveries import delivery_to_dict
+from web.errors import PlanNotFoundError, RoutesNotFoundError
 from web.openapi import (
     HEX_ID_SCHEMA,
     ApiBlueprint,
@@ -187,6 +206,11 @@ class PlanService:
             "province_code": region.province_code,
             "created_by": created_by,
             "created_at": created_at,
+            # What the plan listing shows without reading the whole plan (issue 14).
+            "start_date": document["start_date"],
+            "horizon_days": document["horizon_days"],
+            "headline": document["headline"],
+            "totals": document["allocation"]["totals"],
             **(extra_meta or {}),
         }
         document["meta"] = meta
@@ -290,11 +314,21 @@ def create_plan() -> Response:
             options=options,
         )
         plan = build_plan(plan_request, network, region)
+    now = app_state().config.clock()
     plan_id, document = service.store_plan(
         plan,
         region,
         created_by=g.principal.username,
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        created_at=now.astimezone(dt.UTC).isoformat(timespec="seconds"),
+    )
+    # Its hand-off starts as a draft (issue 14): a coordinator approves, then publishes it.
+    current_store().register_plan(
+        plan_id,
+        region=region.region_id,
+        province_code=region.province_code,
+        plan_date=start,
+        actor=g.principal.username,
+        created_at=now,
     )
     answer = {
         "plan_id": plan_id,
@@ -345,6 +379,7 @@ def get_plan(plan_id: str) -> Response:
     service = _service()
     meta = json.loads(service.load(plan_id, "meta.json"))
     authorize(g.principal, "plans:read", province_code=meta["province_code"])
+    refuse_unpublished(plan_id)
     fmt = request.args.get("format", "json")
     if fmt == "json":
         return current_app.response_class(
@@ -373,3 +408,293 @@ def get_plan(plan_id: str) -> Response:
         response.headers["Content-Disposition"] = f'attachment; filename="{table}-{plan_id}.csv"'
         return response
     raise InvalidInputError(f"format: must be json, geojson, gpkg or csv, got {fmt!r}")
+
+
+# ---------------------------------------------------------------------------- hand-off (issue 14)
+
+_STATE_SCHEMA = {"type": "string", "enum": [s.value for s in PlanState]}
+_VERSION_BODY: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "version": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "the plan's version as read; another version: 409 (compare-and-set)",
+        }
+    },
+}
+_PUBLISH_BODY: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **_VERSION_BODY["properties"],
+        "routes_id": {
+            **HEX_ID_SCHEMA,
+            "description": "publish these routes; default: the latest routes of each plan day",
+        },
+    },
+}
+_HANDOFF_RESPONSE = {
+    "description": "the plan's hand-off state",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+_HANDOFF_ERRORS = error_responses("400", "401", "403", "404", "409", "422")
+
+
+def _local_time(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
+
+
+def _meta_or_empty(service: PlanService, plan_id: str) -> dict[str, Any]:
+    try:
+        meta: dict[str, Any] = json.loads(service.load(plan_id, "meta.json"))
+    except PlanNotFoundError:
+        return {}
+    return meta
+
+
+def handoff_to_dict(handoff: PlanHandoff, meta: dict[str, Any]) -> dict[str, Any]:
+    """Return a plan's hand-off as JSON: state, who and when (Asia/Ho_Chi_Minh), headline."""
+    base = f"{API_PREFIX}/plans/{handoff.plan_id}"
+    return {
+        "plan_id": handoff.plan_id,
+        "region": handoff.region,
+        "province_code": handoff.province_code,
+        "plan_date": handoff.plan_date.isoformat(),
+        "horizon_days": meta.get("horizon_days"),
+        "state": handoff.state.value,
+        "version": handoff.version,
+        "headline": meta.get("headline", ""),
+        "totals": meta.get("totals"),
+        "created_by": handoff.created_by,
+        "created_at": _local_time(handoff.created_at),
+        "approved_by": handoff.approved_by,
+        "approved_at": _local_time(handoff.approved_at),
+        "published_by": handoff.published_by,
+        "published_at": _local_time(handoff.published_at),
+        "links": {
+            "self": base,
+            "approve": f"{base}/approve",
+            "publish": f"{base}/publish",
+            "deliveries": f"{API_PREFIX}/deliveries?plan_id={handoff.plan_id}",
+        },
+    }
+
+
+def refuse_unpublished(plan_id: str) -> None:
+    """Refuse a dispatcher a plan that is not published (dispatchers see published plans only).
+
+    Raises
+    ------
+    PermissionDeniedError
+        If the user is a dispatcher and the plan is a draft, approved, or has no hand-off row.
+    """
+    if g.principal.role != Role.DISPATCHER:
+        return
+    handoff = current_store().get_plan_state(plan_id)
+    if handoff is None or handoff.state != PlanState.PUBLISHED:
+        state = "draft" if handoff is None else handoff.state.value
+        raise PermissionDeniedError(
+            f"plan_id: dispatchers see published plans only; plan {plan_id} is {state}"
+        )
+
+
+def _handoff(plan_id: str, permission: str) -> tuple[PlanHandoff, dict[str, Any]]:
+    """Return a plan's hand-off row (created as a draft for a plan stored before issue 14)."""
+    require(permission)
+    service = _service()
+    meta: dict[str, Any] = json.loads(service.load(plan_id, "meta.json"))
+    authorize(g.principal, permission, province_code=meta.get("province_code"))
+    store = current_store()
+    handoff = store.get_plan_state(plan_id)
+    if handoff is None:
+        start = (
+            meta.get("start_date") or json.loads(service.load(plan_id, "plan.json"))["start_date"]
+        )
+        created = dt.datetime.fromisoformat(meta["created_at"]) if "created_at" in meta else None
+        handoff = store.register_plan(
+            plan_id,
+            region=meta["region"],
+            province_code=meta.get("province_code"),
+            plan_date=dt.date.fromisoformat(start),
+            actor=meta.get("created_by", g.principal.username),
+            created_at=created if created is None or created.tzinfo else None,
+        )
+    return handoff, meta
+
+
+def _plan_list_states() -> list[PlanState] | None:
+    """Return the states the user asked for and may see (a dispatcher: published only)."""
+    raw = request.args.get("state")
+    if raw is not None and raw not in {s.value for s in PlanState}:
+        problem = f"state: must be one of {', '.join(s.value for s in PlanState)}, got {raw!r}"
+        raise MalformedInputError(problem, [problem])
+    if g.principal.role == Role.DISPATCHER:
+        if raw not in (None, PlanState.PUBLISHED.value):
+            raise PermissionDeniedError(
+                f"state: dispatchers see published plans only, not {raw!r} ones"
+            )
+        return [PlanState.PUBLISHED]
+    return None if raw is None else [PlanState(raw)]
+
+
+@operation(
+    bp,
+    "GET",
+    "/plans",
+    summary="List plans, newest first: date, region, state, who and when, headline",
+    parameters=[
+        query_parameter("region", {"type": "string"}, "a served region, e.g. hcmc"),
+        query_parameter("date", {"type": "string", "format": "date"}, "the plan's first day"),
+        query_parameter("state", _STATE_SCHEMA, "dispatchers see published plans only"),
+        query_parameter("province_code", {"type": "string", "pattern": "^[0-9]{2}$"}),
+        query_parameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+    ],
+    responses={
+        "200": {
+            "description": "the plans and their hand-off state",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_HANDOFF_ERRORS,
+    },
+)
+def list_plans() -> Response:
+    """List the plans in the user's scope (a coordinator: its province; dispatchers: published)."""
+    require("plans:read")
+    province_code = scoped_province("plans:read")
+    states = _plan_list_states()
+    raw_date = request.args.get("date")
+    plan_date = query_date("date") if raw_date is not None else None
+    service = _service()
+    handoffs = current_store().list_plan_states(
+        region=request.args.get("region"),
+        plan_date=plan_date,
+        states=states,
+        province_code=province_code,
+        limit=query_int("limit", 100, 1, 1000),
+    )
+    plans = [handoff_to_dict(h, _meta_or_empty(service, h.plan_id)) for h in handoffs]
+    return jsonify({"plans": plans, "count": len(plans)})
+
+
+@operation(
+    bp,
+    "POST",
+    "/plans/<plan_id>/approve",
+    summary="Approve a draft plan (the plan's province coordinator, or an admin)",
+    parameters=[path_parameter("plan_id", HEX_ID_SCHEMA)],
+    request_body=json_request(_VERSION_BODY, required=False),
+    responses={"200": _HANDOFF_RESPONSE, **_HANDOFF_ERRORS},
+)
+def approve_plan(plan_id: str) -> Response:
+    """Approve a draft plan (compare-and-set on ``version``; 409 if stale or not a draft)."""
+    _, meta = _handoff(plan_id, "plans:publish")
+    body = _optional_body({"version"})
+    handoff = current_store().approve_plan(
+        plan_id, actor=g.principal.username, seen_version=_version(body)
+    )
+    return jsonify(handoff_to_dict(handoff, meta))
+
+
+def _optional_body(allowed: set[str]) -> dict[str, Any]:
+    """Return the request's JSON object, or {} when it sent no body; 422 on unknown keys."""
+    if not request.get_data(cache=True):
+        return {}
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidInputError("body: expected a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidInputError.from_problems(
+            "request",
+            [f"{key}: unknown key (allowed: {', '.join(sorted(allowed))})" for key in unknown],
+        )
+    return body
+
+
+def _version(body: dict[str, Any]) -> int | None:
+    version = body.get("version")
+    if version is None:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidInputError(f"version: a whole number from 1, got {version!r}")
+    return version
+
+
+def _routes_documents(plan_id: str, routes_id: str | None) -> list[RoutesDocument]:
+    """Return the routes to publish: ``routes_id``, else the latest routes of each plan day."""
+    folder = _service().plans_dir / plan_id / "routes"
+    if routes_id is not None:
+        path = folder / routes_id / "routes.json"
+        if not _PLAN_ID.match(routes_id) or not path.is_file():
+            raise RoutesNotFoundError(f"routes_id: no routes {routes_id!r} for plan {plan_id!r}")
+        return [json.loads(path.read_text(encoding="utf-8"))]
+    latest: dict[int, tuple[tuple[str, int], RoutesDocument]] = {}
+    for path in sorted(folder.glob("*/routes.json")) if folder.is_dir() else []:
+        document: RoutesDocument = json.loads(path.read_text(encoding="utf-8"))
+        meta = document.get("meta")
+        key = (meta["created_at"] if meta else "", path.stat().st_mtime_ns)
+        if document["day"] not in latest or key > latest[document["day"]][0]:
+            latest[document["day"]] = (key, document)
+    if not latest:
+        raise InvalidInputError(
+            f"routes_id: plan {plan_id} has no routes yet; compute them with "
+            f"POST /plans/{plan_id}/routes, then publish"
+        )
+    return [latest[day][1] for day in sorted(latest)]
+
+
+@operation(
+    bp,
+    "POST",
+    "/plans/<plan_id>/publish",
+    summary="Publish an approved plan: its route stops become planned deliveries",
+    parameters=[path_parameter("plan_id", HEX_ID_SCHEMA)],
+    request_body=json_request(_PUBLISH_BODY, required=False),
+    responses={"200": _HANDOFF_RESPONSE, **_HANDOFF_ERRORS},
+)
+def publish_plan(plan_id: str) -> Response:
+    """Publish an approved plan and create one planned delivery per route stop (idempotent).
+
+    Publishing a published plan again adds the stops of routes not yet published (another day)
+    and changes nothing else; a draft is refused (409: approve it first).
+    """
+    from coordination.plan_handoff import planned_deliveries_from_routes
+
+    _handoff(plan_id, "plans:publish")
+    body = _optional_body({"version", "routes_id"})
+    routes_id = body.get("routes_id")
+    if routes_id is not None and not isinstance(routes_id, str):
+        raise InvalidInputError(f"routes_id: a routes id (32 hex digits), got {routes_id!r}")
+    documents = _routes_documents(plan_id, routes_id)
+    store = current_store()
+    registered = {
+        s.supplier_id
+        for s in store.list_records("suppliers", limit=None)
+        if isinstance(s, Supplier)
+    }
+    planned = planned_deliveries_from_routes(
+        documents,
+        plan_id=plan_id,
+        conversions=app_state().config.conversions,
+        registered_suppliers=registered,
+    )
+    result = store.publish_plan(
+        plan_id, planned, actor=g.principal.username, seen_version=_version(body)
+    )
+    answer = handoff_to_dict(result.plan, _meta_or_empty(_service(), plan_id))
+    answer["routes_ids"] = [d["routes_id"] for d in documents]
+    answer["deliveries_created"] = len(result.created)
+    answer["deliveries_existing"] = result.existing
+    answer["deliveries"] = [delivery_to_dict(d) for d in result.created]
+    answer["unregistered_suppliers"] = sorted(
+        {
+            step["supplier_id"]
+            for d in documents
+            for r in d["routes"]
+            for step in r["steps"]
+            if step["type"] == "delivery" and step.get("supplier_id") not in registered
+        }
+    )
+    return jsonify(answer)
