@@ -171,6 +171,7 @@ def create_app(config: ApiConfig) -> Flask:
     for blueprint in API_BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.before_request(_authenticate)
+    app.after_request(_harden_headers)
     map_resources = register_webmap(
         app,
         config.webmap,
@@ -220,6 +221,24 @@ def _authenticate() -> None:
             "unknown query parameter",
             [f"{name}: unknown query parameter (allowed: {names})" for name in unknown],
         )
+
+
+def _harden_headers(response: Response) -> Response:
+    """Headers every answer carries (issue 16): no MIME sniffing; API answers are never cached.
+
+    API answers carry health data, so a shared computer's browser or a proxy must not keep them
+    (``Cache-Control: no-store`` unless a view chose its own caching). A content type given with
+    a charset twice (``mimetype="text/csv; charset=utf-8"`` gains Flask's own) keeps one.
+    """
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.blueprint in _API_BLUEPRINT_NAMES and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.lower().count("charset=") > 1:
+        parts = [p.strip() for p in content_type.split(";")]
+        kept = [p for i, p in enumerate(parts) if p.lower() not in (q.lower() for q in parts[:i])]
+        response.headers["Content-Type"] = "; ".join(kept)
+    return response
 
 
 # ---------------------------------------------------------------------------- errors

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Response, current_app, g, jsonify, request
 
 from data.access import ROLE_PERMISSIONS, Principal, authorize
-from data.errors import InvalidInputError, MalformedInputError, PermissionDeniedError
+from data.errors import (
+    InvalidInputError,
+    MalformedInputError,
+    PermissionDeniedError,
+    RecordNotFoundError,
+)
 from data.reporting import LOCAL_TZ
 from data.schema.registry import Facility, Role
 
@@ -203,15 +208,32 @@ def authorize_facility(facility_id: str, permission: str) -> Facility:
     user = principal()
     if user.role == Role.FACILITY_REPORTER:
         authorize(user, permission, facility_id=facility_id)
-    facility = current_store().get_record("facilities", facility_id)
-    assert isinstance(facility, Facility)
-    authorize(
-        user,
-        permission,
-        facility_id=facility.facility_id,
-        province_code=facility.province_code,
-    )
+    try:
+        facility = current_store().get_record("facilities", facility_id)
+        assert isinstance(facility, Facility)
+        authorize(
+            user,
+            permission,
+            facility_id=facility.facility_id,
+            province_code=facility.province_code,
+        )
+    except (RecordNotFoundError, PermissionDeniedError):
+        _refuse_as_unseen(user, permission, facility_id)
+        raise
     return facility
+
+
+def _refuse_as_unseen(user: Principal, permission: str, facility_id: str) -> None:
+    """Refuse a province officer alike for a missing facility and another province's one.
+
+    A 404 for a missing id beside a 403 for another province's (naming that province) let an
+    officer enumerate the registry (issue 16): both now get the same 403, which names neither.
+    """
+    if user.role == Role.PROVINCE_COORDINATOR and permission in ROLE_PERMISSIONS[user.role]:
+        raise PermissionDeniedError(
+            f"a province coordinator acts only on facilities of its province "
+            f"{user.province_code!r}; {facility_id!r} is not one of them"
+        )
 
 
 # ---------------------------------------------------------------------------- request parsing

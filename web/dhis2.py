@@ -139,7 +139,7 @@ def export_data_value_set(ext: str) -> Response:
     config = app_state().config
     values = data_values(revisions, firsts, conversions=config.conversions)
     if ext == "csv":
-        response = Response(data_values_csv(values), mimetype="text/csv; charset=utf-8")
+        response = Response(data_values_csv(values), content_type="text/csv; charset=utf-8")
         response.headers["Content-Disposition"] = 'attachment; filename="dataValueSets.csv"'
         return response
     if ext == "adx":

@@ -144,7 +144,7 @@ def export_rows(kind: str, ext: str) -> Response:
         date_from=date_from,
         date_to=date_to,
     )
-    response = Response(content, mimetype=mimetype)
+    response = Response(content, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{ext}"'
     return response
 
@@ -173,7 +173,7 @@ def _facility_reports_export(ext: str) -> Response:
         date_from=date_from,
         date_to=date_to,
     )
-    response = Response(content, mimetype=mimetype)
+    response = Response(content, content_type=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="reports-{_safe_name(facility.facility_id)}.{ext}"'
     )

@@ -191,10 +191,14 @@ def _record_id(record: RegistryRecord) -> str:
 
 
 def _preauthorize_facility(collection: str, record_id: str, verb: str = "read") -> None:
-    # Refuse a reporter before looking the record up, so ids outside its scope are not probed.
+    # Refuse a scoped user before the record is read, alike for a missing facility and one out
+    # of its scope, so that ids outside its scope cannot be probed (authorize_facility).
     user = principal()
-    if collection == "facilities" and user.role == Role.FACILITY_REPORTER:
-        authorize(user, f"facilities:{verb}", facility_id=record_id, province_code=None)
+    if collection == "facilities" and user.role in (
+        Role.FACILITY_REPORTER,
+        Role.PROVINCE_COORDINATOR,
+    ):
+        authorize_facility(record_id, f"facilities:{verb}")
 
 
 def _authorize_record(collection: str, verb: str, record: RegistryRecord) -> None:
@@ -238,7 +242,8 @@ def merge_facility(facility_id: str) -> Response:
     """Merge ``duplicate_id`` into the facility of the path (docs/registry.md "Duplicates").
 
     Both facilities must be in the caller's scope (``facilities:write``: a coordinator's own
-    province, admins everywhere). 404 for an unknown id, 409 with the days both reported, 422 for
+    province, admins everywhere). 404 for an unknown id (a coordinator: 403, as for another
+    province's facility), 409 with the days both reported, 422 for
     the same id twice or two provinces; nothing is changed on refusal.
     """
     keep = authorize_facility(facility_id, "facilities:write")

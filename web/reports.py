@@ -370,7 +370,7 @@ def _monthly_file(table: list[Any], month: str, file_format: str) -> Response:
     """Return the monthly table as a CSV or XLSX attachment (``compliance-YYYY-MM.<ext>``)."""
     cells = monthly_table_cells(table)
     if file_format == "csv":
-        response = Response(table_to_csv(MONTHLY_TABLE_HEADERS, cells), mimetype=CSV_MIMETYPE)
+        response = Response(table_to_csv(MONTHLY_TABLE_HEADERS, cells), content_type=CSV_MIMETYPE)
     else:
         reporting = sum(r.reported for r in table)
         notes = [

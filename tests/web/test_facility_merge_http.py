@@ -79,9 +79,11 @@ def test_an_admin_merges_too(twin: Any, as_user: Any) -> None:
         # the duplicate in another province: out of a coordinator's scope, 422 for an admin
         ("coord79", "79-A", {**MERGE, "duplicate_id": "01-C"}, 403, ""),
         ("admin", "79-A", {**MERGE, "duplicate_id": "01-C"}, 422, "province 01"),
-        # unknown ids
-        ("coord79", "79-NONE", MERGE, 404, "no facilities record '79-NONE'"),
-        ("coord79", "79-A", {**MERGE, "duplicate_id": "79-NONE"}, 404, "'duplicate_id'"),
+        # unknown ids: an officer gets the same 403 as for another province's (issue 16)
+        ("coord79", "79-NONE", MERGE, 403, "'79-NONE' is not one of them"),
+        ("coord79", "79-A", {**MERGE, "duplicate_id": "79-NONE"}, 403, "'79-NONE'"),
+        ("admin", "79-NONE", MERGE, 404, "no facilities record '79-NONE'"),
+        ("admin", "79-A", {**MERGE, "duplicate_id": "79-NONE"}, 404, "'duplicate_id'"),
         # itself
         ("coord79", "79-A", {**MERGE, "duplicate_id": "79-A"}, 422, "into itself"),
         # both fields are required, and the reason says something
