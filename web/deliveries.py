@@ -19,12 +19,8 @@ from flask import Response, current_app, jsonify, request
 
 from data.access import authorize
 from data.errors import InvalidInputError, MalformedInputError, PermissionDeniedError
-from data.exchange.compliance_table import (
-    CSV_MIMETYPE,
-    XLSX_MIMETYPE,
-    table_to_csv,
-    table_to_xlsx,
-)
+from data.exchange.compliance_table import XLSX_MIMETYPE
+from data.exchange.delivery_reconciliation import reconciliation_file
 from data.reporting import LOCAL_TZ
 from data.schema.live import DeliveryState
 from data.schema.registry import Role
@@ -32,7 +28,6 @@ from data.store.deliveries import (
     MAX_PROOF_BYTES,
     Delivery,
     Receipt,
-    SupplierReconciliation,
     proof_content_type,
 )
 from web.common import (
@@ -102,25 +97,6 @@ _VERSION_BODY: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {"version": {"type": "integer", "minimum": 1}},
 }
-_RECONCILIATION_HEADERS = (
-    "Ngày (date)",
-    "Mã nhà cung cấp (supplier_id)",
-    "Nhà cung cấp (supplier_name)",
-    "Chuyến theo kế hoạch (deliveries_planned)",
-    "Chuyến đã xuất (deliveries_dispatched)",
-    "Chuyến đã nhận (deliveries_received)",
-    "Oxy lỏng xuất, kg (dispatched_liquid_kg)",
-    "Oxy lỏng nhận, kg (received_liquid_kg)",
-    "Bình xuất (dispatched_cylinders)",
-    "Bình nhận (received_cylinders)",
-    "Khí xuất, m³ (dispatched_m3)",
-    "Khí nhận, m³ (received_m3)",
-    "Chênh lệch, m³ (difference_m3)",
-    "Số lần thiếu (shortfalls)",
-    "Thiếu, m³ (shortfall_m3)",
-    "Cơ sở nhận thiếu (shortfall_facilities)",
-)
-_UNREGISTERED = "(chưa có trong danh mục / not in the registry)"
 
 
 def _local_time(value: dt.datetime | None) -> str | None:
@@ -446,27 +422,6 @@ def get_delivery_proof(delivery_id: int) -> Response:
     return response
 
 
-def _reconciliation_row(day: dt.date, row: SupplierReconciliation) -> list[Any]:
-    return [
-        day.isoformat(),
-        row.supplier_id or "",
-        row.supplier_name or _UNREGISTERED,
-        row.deliveries_planned,
-        row.deliveries_dispatched,
-        row.deliveries_received,
-        row.dispatched_liquid_kg,
-        row.received_liquid_kg,
-        row.dispatched_cylinders,
-        row.received_cylinders,
-        row.dispatched_m3,
-        row.received_m3,
-        round(row.received_m3 - row.dispatched_m3, 3),
-        row.shortfalls,
-        row.shortfall_m3,
-        "; ".join(row.shortfall_facilities),
-    ]
-
-
 @operation(
     bp,
     "GET",
@@ -492,22 +447,8 @@ def reconciliation(ext: str) -> Response:
     require("deliveries:read")
     province_code = scoped_province("deliveries:read")
     day = query_date("date", today())
-    rows = [
-        _reconciliation_row(day, r)
-        for r in current_store().reconcile_deliveries(day, province_code=province_code)
-    ]
-    if ext == "csv":
-        content, mimetype = table_to_csv(_RECONCILIATION_HEADERS, rows), CSV_MIMETYPE
-    else:
-        notes = [
-            "Xuất: chuyến đang đi hoặc đã nhận; nhận: chuyến đã xác nhận. "
-            "(Dispatched: in transit or confirmed; received: confirmed.)",
-            "Ngày theo giờ dự kiến đến (Asia/Ho_Chi_Minh). (Day of the ETA, local time.)",
-        ]
-        content = table_to_xlsx(
-            _RECONCILIATION_HEADERS, rows, sheet_title="Đối soát giao nhận", notes=notes
-        )
-        mimetype = XLSX_MIMETYPE
+    rows = current_store().reconcile_deliveries(day, province_code=province_code)
+    content, mimetype = reconciliation_file(day, rows, ext)
     response = current_app.response_class(content, mimetype=mimetype)
     scope = province_code or "all"
     response.headers["Content-Disposition"] = (
