@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
-from data.db.models import deliveries, facilities, urgent_requests
+from data.db.models import deliveries, facilities, suppliers, urgent_requests
 from data.errors import ConflictError, InvalidInputError, RecordNotFoundError
 from data.schema.live import REQUEST_TRANSITIONS, DeliveryState, Product, RequestState
 from data.store.base import MAX_PAGE, StoreBase
@@ -535,7 +535,8 @@ class UrgentRequestStore(StoreBase):
         Raises
         ------
         InvalidInputError
-            If ``sourcing`` names no ``supplier_id``, ``vehicle_id`` and ``eta``.
+            If ``sourcing`` names no ``supplier_id``, ``vehicle_id`` and ``eta``, or a supplier
+            that is not in the registry.
         RequestConflictError
             If ``version`` is stale or the request is not ``approved``.
         """
@@ -548,6 +549,16 @@ class UrgentRequestStore(StoreBase):
             raise InvalidInputError.from_problems("sourcing", missing)
         with self._write() as connection:
             current = self._checked(connection, request_id, version, RequestState.SOURCED)
+            supplier = connection.execute(
+                select(suppliers.c.supplier_id).where(
+                    suppliers.c.supplier_id == sourcing["supplier_id"]
+                )
+            ).first()
+            if supplier is None:
+                raise InvalidInputError.from_problems(
+                    "sourcing",
+                    [f"option: supplier {sourcing['supplier_id']!r} is not in the registry"],
+                )
             change = _Change(
                 RequestState.SOURCED,
                 "source",
