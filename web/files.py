@@ -9,7 +9,8 @@ imports its own facility's reports only (issue 13): its XLSX is its facility's t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -106,6 +107,7 @@ def import_rows(kind: str) -> Response:
         max_xlsx_entries=config.max_xlsx_entries,
         crs=request.args.get("crs"),
         province_shapes=_province_shapes() if kind == "facilities" else None,
+        district_shapes=_district_shapes() if kind == "facilities" else None,
         locale=request.args.get("locale"),
     )
     return jsonify(summary)
@@ -191,12 +193,29 @@ def _province_shapes() -> Sequence[tuple[str, Any]] | None:
     province check, as before it existed; the check needs the shapes, not the request.
     """
     from data.provinces import province_shapes_2021
+
+    return _shapes_once("oxyroute_province_shapes", province_shapes_2021)
+
+
+def _district_shapes() -> Sequence[tuple[str, Any]] | None:
+    """Return the district outlines (OSM 2018), loaded once per app; None without the file.
+
+    Facilities imported without a district get the one their point lies in (issue 13).
+    """
+    from data.districts import district_shapes
+
+    return _shapes_once("oxyroute_district_shapes", district_shapes)
+
+
+def _shapes_once(
+    key: str, load: Callable[[Path], Sequence[tuple[str, Any]]]
+) -> Sequence[tuple[str, Any]] | None:
     from data.settings import resolve_data_dir
 
-    cache = current_app.extensions.setdefault("oxyroute_province_shapes", {})
+    cache = current_app.extensions.setdefault(key, {})
     if "shapes" not in cache:
         try:
-            cache["shapes"] = province_shapes_2021(resolve_data_dir(app_state().config.data_dir))
+            cache["shapes"] = load(resolve_data_dir(app_state().config.data_dir))
         except MissingDataFileError:
             cache["shapes"] = None
     shapes: Sequence[tuple[str, Any]] | None = cache["shapes"]
