@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from coordination.report_doubts import STOCK_FIELDS, USE_FIELD, doubts_of_check
+from data.errors import InvalidInputError, MalformedInputError
 from data.flows import OBSERVED_FLOW_TABLE, PATIENT_FIELDS, PLANNING_FLOW_TABLE, FlowTable
 from data.reporting import LOCAL_TZ
 from data.schema.live import LEVEL_ORDER, FacilityStatus, Level, StatusThresholds
@@ -116,10 +118,13 @@ class _ReportDoubts:
     accepted: bool
 
 
+_NO_DOUBTS = _ReportDoubts(False, False, False)
+
+
 def _doubts(report: StatusReport) -> _ReportDoubts:
     check = report.check
-    if not check.flags and check.review is None:
-        return _ReportDoubts(False, False, False)
+    if check is None or (not check.flags and check.review is None):
+        return _NO_DOUBTS
     pairs, status = doubts_of_check(check)
     fields = {field for field, _ in pairs}
     return _ReportDoubts(
@@ -156,19 +161,12 @@ class _Columns:
 def _report_columns(
     inputs: StatusInputs, index: Mapping[str, int], at_s: float, conversions: OxygenConversions
 ) -> _Columns:
-    """Pick each facility's stock report and burn report (newest first; see the module)."""
+    """Pick each facility's stock report and burn report (newest first; see the module).
+
+    Reports are looked at until both are found, so a facility's older reports cost nothing
+    when its newest one is good (most facilities).
+    """
     n = len(index)
-    reports = [r for r in inputs.reports if r.facility_id in index]
-    doubts = [_doubts(r) for r in reports]
-    stock_t = np.array([r.stock_at.timestamp() for r in reports], dtype=np.float64)
-    fresh = (at_s - stock_t) <= STALE_AFTER_H * _S_PER_H
-    patients = np.array([r.patients for r in reports], dtype=np.float64).reshape(-1, 5)
-    use, basis = burn_per_day(
-        patients,
-        np.array([r.oxygen_used_24h_m3 for r in reports], dtype=np.float64),
-        np.array([d.use_in_doubt for d in doubts], dtype=bool),
-        np.array([d.accepted for d in doubts], dtype=bool),
-    )
     columns = _Columns(
         stock_known=np.zeros(n, dtype=bool),
         liquid0_m3=np.zeros(n),
@@ -178,21 +176,37 @@ def _report_columns(
         burn_m3_per_h=np.full(n, np.nan),
         burn_basis=np.full(n, 2, dtype=np.int64),
     )
-    has_burn = np.zeros(n, dtype=bool)
+    stock_of = columns.stock_report
+    burn_of: list[tuple[StatusReport, _ReportDoubts] | None] = [None] * n
+    oldest_s = at_s - STALE_AFTER_H * _S_PER_H
     # Reports come by facility, newest day first: the first fit of each facility wins.
-    for k, report in enumerate(reports):
-        if not fresh[k]:
+    for report in inputs.reports:
+        i = index.get(report.facility_id)
+        if i is None or (stock_of[i] is not None and burn_of[i] is not None):
             continue
-        i = index[report.facility_id]
-        if not columns.stock_known[i] and not doubts[k].stock_in_doubt:
-            columns.stock_known[i] = True
+        stock_s = report.stock_at.timestamp()
+        if stock_s < oldest_s:
+            continue
+        doubts = _doubts(report)
+        if stock_of[i] is None and not doubts.stock_in_doubt:
+            stock_of[i] = report
             columns.liquid0_m3[i], columns.cylinders0_m3[i] = _stock_m3(report, conversions)
-            columns.stock_t_s[i] = stock_t[k]
-            columns.stock_report[i] = report
-        if not has_burn[i] and not math.isnan(use[k]):
-            has_burn[i] = True
-            columns.burn_m3_per_h[i] = use[k] / _HOURS_PER_DAY
-            columns.burn_basis[i] = basis[k]
+            columns.stock_t_s[i] = stock_s
+        # Unknown only when the use is in doubt and no patient is on oxygen (reported_demand).
+        if burn_of[i] is None and not (doubts.use_in_doubt and not any(report.patients)):
+            burn_of[i] = (report, doubts)
+    columns.stock_known[:] = [r is not None for r in stock_of]
+    chosen = [(i, pair) for i, pair in enumerate(burn_of) if pair is not None]
+    if chosen:
+        use, basis = burn_per_day(
+            np.array([r.patients for _, (r, _) in chosen], dtype=np.float64).reshape(-1, 5),
+            np.array([r.oxygen_used_24h_m3 for _, (r, _) in chosen], dtype=np.float64),
+            np.array([d.use_in_doubt for _, (_, d) in chosen], dtype=bool),
+            np.array([d.accepted for _, (_, d) in chosen], dtype=bool),
+        )
+        positions = np.array([i for i, _ in chosen], dtype=np.int64)
+        columns.burn_m3_per_h[positions] = use / _HOURS_PER_DAY
+        columns.burn_basis[positions] = basis
     return columns
 
 
@@ -321,38 +335,95 @@ def compute_statuses(
     with np.errstate(divide="ignore", invalid="ignore"):
         hours = np.where(columns.burn_m3_per_h > 0, stocks.total_m3 / columns.burn_m3_per_h, np.inf)
     hours = np.where(known, hours, np.nan)
-    age_h = (at_s - columns.stock_t_s) / _S_PER_H
+    report_dates, ages = _report_ages(inputs, columns, at)
+    levels = _level_codes(inputs, hours, thresholds, thresholds_by_province or {})
+    order = _urgency_order(inputs, levels, hours, ages)
     transit_m3, arrivals = _in_transit(inputs, index)
     local_at = at.astimezone(LOCAL_TZ)
-    by_province = thresholds_by_province or {}
+    # Plain Python values: indexing numpy arrays one element at a time is slow.
+    hours_list = hours.tolist()
+    stock = np.where(known, stocks.total_m3, np.nan).tolist()
+    liquid = np.where(known, stocks.liquid_m3, np.nan).tolist()
+    cylinders = np.where(known, stocks.cylinders_m3, np.nan).tolist()
+    burn = columns.burn_m3_per_h.tolist()
+    basis = columns.burn_basis.tolist()
+    transit = transit_m3.tolist()
+    level_list = levels.tolist()
     statuses = []
-    for i, facility in enumerate(inputs.facilities):
-        report = columns.stock_report[i]
-        hours_i = _finite(hours[i])
-        if report is None:
-            report_date, report_age = _last_report_age(inputs, facility.facility_id, at)
-        else:
-            report_date, report_age = report.report_date, float(age_h[i])
+    for i in order.tolist():
+        facility = inputs.facilities[i]
+        arrival = arrivals[i]
         statuses.append(
             FacilityStatus(
                 facility_id=facility.facility_id,
                 name=facility.name,
                 province_code=facility.province_code,
                 at=local_at,
-                level=by_province.get(facility.province_code, thresholds).level(hours_i),
-                hours_to_empty=hours_i,
-                stock_m3=float(stocks.total_m3[i]) if known[i] else None,
-                liquid_stock_m3=float(stocks.liquid_m3[i]) if known[i] else None,
-                cylinders_stock_m3=float(stocks.cylinders_m3[i]) if known[i] else None,
-                burn_m3_per_h=_finite(columns.burn_m3_per_h[i]),
-                burn_basis=BURN_BASES[int(columns.burn_basis[i])],
-                report_date=report_date,
-                report_age_h=report_age,
-                in_transit_m3=float(transit_m3[i]),
-                next_arrival=None if arrivals[i] is None else arrivals[i].astimezone(LOCAL_TZ),  # type: ignore[union-attr]
+                level=_LEVELS_BY_CODE[level_list[i]],
+                hours_to_empty=_finite(hours_list[i]),
+                stock_m3=_finite(stock[i]),
+                liquid_stock_m3=_finite(liquid[i]),
+                cylinders_stock_m3=_finite(cylinders[i]),
+                burn_m3_per_h=_finite(burn[i]),
+                burn_basis=BURN_BASES[basis[i]],
+                report_date=report_dates[i],
+                report_age_h=ages[i],
+                in_transit_m3=transit[i],
+                next_arrival=None if arrival is None else arrival.astimezone(LOCAL_TZ),
             )
         )
-    return sort_statuses(statuses)
+    return statuses
+
+
+_LEVELS_BY_CODE = sorted(Level, key=LEVEL_ORDER.__getitem__)
+"""Levels by their sort code (:data:`data.schema.live.LEVEL_ORDER`)."""
+
+
+def _report_ages(
+    inputs: StatusInputs, columns: _Columns, at: dt.datetime
+) -> tuple[list[dt.date | None], list[float | None]]:
+    """Return each facility's report date and age (h): the stock report's, else the last one."""
+    dates: list[dt.date | None] = []
+    ages: list[float | None] = []
+    stock_ages = ((at.timestamp() - columns.stock_t_s) / _S_PER_H).tolist()
+    for i, facility in enumerate(inputs.facilities):
+        report = columns.stock_report[i]
+        if report is None:
+            day, age = _last_report_age(inputs, facility.facility_id, at)
+        else:
+            day, age = report.report_date, stock_ages[i]
+        dates.append(day)
+        ages.append(age)
+    return dates, ages
+
+
+def _level_codes(
+    inputs: StatusInputs,
+    hours: np.ndarray,
+    thresholds: StatusThresholds,
+    by_province: Mapping[str, StatusThresholds],
+) -> np.ndarray:
+    """Return each facility's level code (:data:`LEVEL_ORDER`), as ``StatusThresholds.level``."""
+    chosen = [by_province.get(f.province_code, thresholds) for f in inputs.facilities]
+    critical = np.array([t.critical_hours for t in chosen], dtype=np.float64)
+    warning = np.array([t.warning_hours for t in chosen], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.select(
+            [np.isnan(hours), hours < critical, hours < warning],
+            [LEVEL_ORDER[Level.UNKNOWN], LEVEL_ORDER[Level.CRITICAL], LEVEL_ORDER[Level.WARNING]],
+            default=LEVEL_ORDER[Level.OK],
+        )
+
+
+def _urgency_order(
+    inputs: StatusInputs, levels: np.ndarray, hours: np.ndarray, ages: list[float | None]
+) -> np.ndarray:
+    """Return facility positions most urgent first (the key of :func:`status_sort_key`)."""
+    ids = [f.facility_id for f in inputs.facilities]
+    id_rank = np.empty(len(ids), dtype=np.int64)
+    id_rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    age = np.array([math.inf if a is None else a for a in ages], dtype=np.float64)
+    return np.lexsort((id_rank, -age, np.nan_to_num(hours, nan=np.inf), levels))
 
 
 def status_sort_key(status: FacilityStatus) -> tuple[int, float, float, str]:
@@ -409,6 +480,88 @@ def current_statuses(
     if level is not None:
         statuses = [s for s in statuses if s.level == level]
     return statuses
+
+
+# ------------------------------------------------------------------------- input and output
+
+MAX_AHEAD_H = STALE_AFTER_H
+"""Farthest ahead of now a status may be asked for (72 h): beyond, a projection is a guess."""
+
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+(Z|[+-][0-9]{2}:?[0-9]{2})?")
+
+
+def parse_at(raw: str, now: dt.datetime, *, name: str = "at") -> dt.datetime:
+    """Return the instant a person asked a status for (the API's ``at``, the CLI's ``--at``).
+
+    ISO 8601 date and time; without an offset it is Asia/Ho_Chi_Minh time; ``Z`` is UTC.
+
+    Raises
+    ------
+    MalformedInputError
+        If ``raw`` is not a date and time (a date alone is not), naming ``name`` and the value.
+    InvalidInputError
+        If it is more than :data:`MAX_AHEAD_H` after ``now``.
+    """
+    problem = (
+        f"{name}: must be an ISO 8601 date and time such as 2021-08-20T10:00+07:00, got {raw!r:.80}"
+    )
+    try:
+        if not _INSTANT.fullmatch(raw):
+            raise ValueError(raw)
+        at = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedInputError(problem, [problem]) from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=LOCAL_TZ)
+    if at > now + dt.timedelta(hours=MAX_AHEAD_H):
+        raise InvalidInputError(
+            f"{name}: must not be more than {MAX_AHEAD_H:.0f} h after now "
+            f"({now.astimezone(LOCAL_TZ).isoformat()}), got {raw!r:.80}"
+        )
+    return at
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    if value is None or math.isinf(value):
+        return None
+    return round(value, digits)
+
+
+def status_to_dict(status: FacilityStatus) -> dict[str, Any]:
+    """Return one facility's status as JSON (hours to 0.1 h, m³ to 0.1, local times).
+
+    ``hours_to_empty`` is null when unknown and when the facility uses nothing
+    (``never_empty``: true); ``runs_dry_at`` is when it would run out at its burn.
+    """
+    hours = status.hours_to_empty
+    never_empty = hours is not None and math.isinf(hours)
+    runs_dry = (
+        None
+        if hours is None or never_empty
+        else (status.at + dt.timedelta(hours=hours)).astimezone(LOCAL_TZ).isoformat()
+    )
+    return {
+        "facility_id": status.facility_id,
+        "name": status.name,
+        "province_code": status.province_code,
+        "level": status.level.value,
+        "hours_to_empty": _rounded(hours, 1),
+        "never_empty": never_empty,
+        "runs_dry_at": runs_dry,
+        "stock_m3": _rounded(status.stock_m3, 1),
+        "liquid_stock_m3": _rounded(status.liquid_stock_m3, 1),
+        "cylinders_stock_m3": _rounded(status.cylinders_stock_m3, 1),
+        "burn_m3_per_h": _rounded(status.burn_m3_per_h, 2),
+        "burn_basis": status.burn_basis,
+        "report_date": None if status.report_date is None else status.report_date.isoformat(),
+        "report_age_h": _rounded(status.report_age_h, 1),
+        "in_transit_m3": round(status.in_transit_m3, 1),
+        "next_arrival": (
+            None
+            if status.next_arrival is None
+            else status.next_arrival.astimezone(LOCAL_TZ).isoformat()
+        ),
+    }
 
 
 # ------------------------------------------------------------------------- "Act first"

@@ -21,18 +21,19 @@ corrects the figure of that day, not of the moment it was typed): :func:`stock_i
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Text, and_, case, cast, func, or_, select
 
 from data.db.models import deliveries, facilities, report_reviews, report_revisions
 from data.flows import PATIENT_FIELDS
+from data.plausibility import Finding
 from data.reporting import LOCAL_TZ, local_date
 from data.schema.live import DeliveryState
 from data.store.base import StoreBase
-from data.store.reports import flags_of_row
 from data.store.reviews import ReportCheck, Review, ReviewDecision
 from data.store.rows import aware_utc
 
@@ -41,6 +42,7 @@ LOOKBACK_DAYS = 4
 more, so that a report of three days ago still counts while it is younger than the limit."""
 
 _PATIENT_COLUMNS = tuple(PATIENT_FIELDS.values())
+_FIRST_PATIENT = 9  # position of the first patient count in the rows of _window_reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,8 @@ class StatusReport:
 
     ``stock_at`` is when its stock was measured (:func:`stock_instant`, aware UTC);
     ``patients`` are counts in the order of :data:`data.flows.PATIENT_FIELDS`; ``check`` the
-    revision's flags and latest review (what the core needs to tell a stock in doubt).
+    revision's flags and latest review (what the core needs to tell a stock in doubt), None when
+    it has neither (most revisions).
     """
 
     facility_id: str
@@ -69,7 +72,7 @@ class StatusReport:
     cylinders_full: Mapping[str, int]
     oxygen_used_24h_m3: float
     patients: tuple[int, ...]
-    check: ReportCheck
+    check: ReportCheck | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +105,18 @@ class StatusInputs:
     last_reports: Mapping[str, tuple[dt.date, dt.datetime]]
 
 
+def _end_of_day(report_date: dt.date) -> dt.datetime:
+    """Return 24:00 Asia/Ho_Chi_Minh of ``report_date`` as aware UTC."""
+    local = dt.datetime.combine(report_date + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
+    return local.astimezone(dt.UTC)
+
+
 def stock_instant(report_date: dt.date, submitted_at: dt.datetime) -> dt.datetime:
     """Return when a report's stock was measured: its submission, at most the end of its day.
 
     The end of the day is 24:00 Asia/Ho_Chi_Minh; the result is aware UTC.
     """
-    end_of_day = dt.datetime.combine(report_date + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
-    return min(aware_utc(submitted_at), end_of_day).astimezone(dt.UTC)
+    return min(aware_utc(submitted_at).astimezone(dt.UTC), _end_of_day(report_date))
 
 
 def _facility_filter(query: Any, province_code: str | None, facility_id: str | None) -> Any:
@@ -166,7 +174,7 @@ class StatusInputStore(StoreBase):
             )
             found = tuple(
                 StatusFacility(r.facility_id, r.name, r.province_code)
-                for r in connection.execute(rows)
+                for r in connection.execute(rows).all()
             )
             reports = self._window_reports(
                 connection, at, first_day, day, province_code, facility_id
@@ -186,7 +194,11 @@ class StatusInputStore(StoreBase):
         province_code: str | None,
         facility_id: str | None,
     ) -> tuple[StatusReport, ...]:
-        """Return the latest revision (as of ``at``) of every report between the two days."""
+        """Return the latest revision (as of ``at``) of the reports between the two days.
+
+        Of a facility none of whose reports has flags or a review, only the newest (the one the
+        status uses); of the others, all (newest first), for when the newest is in doubt.
+        """
         r = report_revisions.c
         stored = and_(r.report_date.between(first_day, day + dt.timedelta(days=1)))
         stored = and_(stored, r.submitted_at <= at)
@@ -198,19 +210,19 @@ class StatusInputStore(StoreBase):
             province_code,
             facility_id,
         ).subquery()
-        # The latest review of each revision: the highest review id (reviews are append-only).
-        reviewed = (
-            select(func.max(report_reviews.c.review_id).label("review_id"))
-            .where(report_reviews.c.reviewed_at <= at)
-            .group_by(report_reviews.c.revision_id)
-            .subquery()
+        review = _latest_reviews(at)
+        flags_text = cast(r.flags, Text)
+        checked = case(
+            (
+                or_(
+                    and_(r.flags.is_not(None), flags_text.not_in(["null", "[]"])),
+                    review.c.review_id.is_not(None),
+                ),
+                1,
+            ),
+            else_=0,
         )
-        review = (
-            select(report_reviews)
-            .where(report_reviews.c.review_id.in_(select(reviewed.c.review_id)))
-            .subquery()
-        )
-        query = (
+        ranked = (
             select(
                 r.revision_id,
                 r.facility_id,
@@ -220,13 +232,18 @@ class StatusInputStore(StoreBase):
                 r.liquid_stock_l,
                 r.cylinders_full,
                 r.oxygen_used_24h_m3,
-                r.flags,
+                # As text, parsed only when there are flags (most revisions have none).
+                flags_text.label("flags"),
                 *(getattr(r, name) for name in _PATIENT_COLUMNS),
                 review.c.review_id,
                 review.c.decision,
                 review.c.reason,
                 review.c.reviewed_by,
                 review.c.reviewed_at,
+                func.row_number()
+                .over(partition_by=r.facility_id, order_by=r.report_date.desc())
+                .label("newest_rank"),
+                func.max(checked).over(partition_by=r.facility_id).label("any_checked"),
             )
             .join(
                 latest,
@@ -237,9 +254,16 @@ class StatusInputStore(StoreBase):
                 ),
             )
             .outerjoin(review, review.c.revision_id == r.revision_id)
-            .order_by(r.facility_id, r.report_date.desc())
+            .subquery()
         )
-        return tuple(_status_report(row) for row in connection.execute(query))
+        # A facility's older reports matter only when one of its reports has flags or a
+        # review (the newest may be in doubt); otherwise its newest report decides.
+        query = (
+            select(ranked)
+            .where(or_(ranked.c.newest_rank == 1, ranked.c.any_checked == 1))
+            .order_by(ranked.c.facility_id, ranked.c.report_date.desc())
+        )
+        return _status_reports(connection.execute(query).all())
 
     @staticmethod
     def _last_reports(
@@ -272,7 +296,7 @@ class StatusInputStore(StoreBase):
         )
         return {
             row.facility_id: (row.report_date, aware_utc(row.submitted_at))
-            for row in connection.execute(query)
+            for row in connection.execute(query).all()
         }
 
     @staticmethod
@@ -315,16 +339,53 @@ class StatusInputStore(StoreBase):
             StatusDelivery(
                 row.facility_id, row.product, row.received_m3, aware_utc(row.received_at)
             )
-            for row in connection.execute(received_query)
+            for row in connection.execute(received_query).all()
         )
         in_transit = tuple(
             StatusDelivery(row.facility_id, row.product, row.planned_m3, aware_utc(row.eta))
-            for row in connection.execute(transit_query)
+            for row in connection.execute(transit_query).all()
         )
         return received, in_transit
 
 
-def _status_report(row: Any) -> StatusReport:
+def _latest_reviews(at: dt.datetime) -> Any:
+    """Return a subquery of the latest review (as of ``at``) of each reviewed revision.
+
+    The latest is the highest review id: reviews are append-only.
+    """
+    reviewed = (
+        select(func.max(report_reviews.c.review_id).label("review_id"))
+        .where(report_reviews.c.reviewed_at <= at)
+        .group_by(report_reviews.c.revision_id)
+        .subquery()
+    )
+    return (
+        select(report_reviews)
+        .where(report_reviews.c.review_id.in_(select(reviewed.c.review_id)))
+        .subquery()
+    )
+
+
+def _status_reports(rows: Any) -> tuple[StatusReport, ...]:
+    """Build the reports of the rows of :meth:`StatusInputStore._window_reports`."""
+    ends: dict[dt.date, dt.datetime] = {}
+    reports = []
+    for row in rows:
+        end = ends.get(row.report_date)
+        if end is None:
+            end = ends[row.report_date] = _end_of_day(row.report_date)
+        reports.append(_status_report(row, end))
+    return tuple(reports)
+
+
+def _flags(text: str | None) -> tuple[Finding, ...]:
+    """Return the findings of a ``flags`` column read as text (none for NULL or ``[]``)."""
+    if text is None or text in ("null", "[]"):
+        return ()
+    return tuple(Finding.from_dict(item) for item in json.loads(text) or ())
+
+
+def _status_report(row: Any, end_of_day: dt.datetime) -> StatusReport:
     """Build a :class:`StatusReport` from a row of :meth:`StatusInputStore._window_reports`."""
     review = None
     if row.review_id is not None:
@@ -338,18 +399,20 @@ def _status_report(row: Any) -> StatusReport:
             row.reviewed_by,
             aware_utc(row.reviewed_at),
         )
-    mapping = row._mapping
-    check = ReportCheck(
-        row.facility_id, row.report_date, row.revision, flags_of_row(mapping), review
+    flags = _flags(row.flags)
+    check = (
+        ReportCheck(row.facility_id, row.report_date, row.revision, flags, review)
+        if flags or review is not None
+        else None
     )
     return StatusReport(
         facility_id=row.facility_id,
         report_date=row.report_date,
         revision=row.revision,
-        stock_at=stock_instant(row.report_date, row.submitted_at),
+        stock_at=min(aware_utc(row.submitted_at).astimezone(dt.UTC), end_of_day),
         liquid_stock_l=row.liquid_stock_l,
         cylinders_full=dict(row.cylinders_full or {}),
         oxygen_used_24h_m3=row.oxygen_used_24h_m3,
-        patients=tuple(int(mapping[name] or 0) for name in _PATIENT_COLUMNS),
+        patients=tuple(int(row[k] or 0) for k in range(_FIRST_PATIENT, _FIRST_PATIENT + 5)),
         check=check,
     )

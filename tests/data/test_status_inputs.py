@@ -83,10 +83,24 @@ def test_reports_newest_first_and_the_window(store, clock) -> None:  # type: ign
     for day in (10, 17, 18, 19):
         submit(store, clock, "79-B", day, local(day, 15))
     inputs = store.status_inputs(local(20, 10), province_code="79")
-    assert [r.report_date.day for r in inputs.reports] == [19, 18, 17]
+    # nothing flagged or reviewed: the newest report decides, the older ones are not read
+    assert [r.report_date.day for r in inputs.reports] == [19]
+    assert inputs.reports[0].check is None
     assert LOOKBACK_DAYS == 4
     assert {f.facility_id for f in inputs.facilities} == {"79-A", "79-B"}
     assert inputs.last_reports == {"79-B": (dt.date(2021, 8, 19), local(19, 15))}
+    # a review of one of them: every report of the window comes, newest first (not 10 Aug)
+    clock.now = local(19, 18).astimezone(dt.UTC)
+    store.review_report(
+        "79-B",
+        dt.date(2021, 8, 18),
+        decision=ReviewDecision.ACCEPTED,
+        reason="đã gọi xác nhận",
+        actor="coord79",
+    )
+    inputs = store.status_inputs(local(20, 10), province_code="79")
+    assert [r.report_date.day for r in inputs.reports] == [19, 18, 17]
+    assert [r.check is not None for r in inputs.reports] == [False, True, False]
 
 
 def test_a_review_is_read_with_its_revision(store, clock) -> None:  # type: ignore[no-untyped-def]
