@@ -9,14 +9,11 @@ imports its own facility's reports only (issue 13): its XLSX is its facility's t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 
 from data.access import authorize
-from data.errors import MalformedInputError, MissingDataFileError, PermissionDeniedError
+from data.errors import MalformedInputError, PermissionDeniedError
 from data.schema.registry import Role
 from web.common import (
     API_PREFIX,
@@ -38,6 +35,7 @@ from web.openapi import (
     query_parameter,
 )
 from web.registry import PERIOD_QUERY, PROVINCE_QUERY
+from web.shapes import district_shapes, province_shapes
 
 bp = ApiBlueprint("files", __name__, url_prefix=API_PREFIX)
 
@@ -106,8 +104,8 @@ def import_rows(kind: str) -> Response:
         max_xlsx_uncompressed_bytes=config.max_xlsx_uncompressed_bytes,
         max_xlsx_entries=config.max_xlsx_entries,
         crs=request.args.get("crs"),
-        province_shapes=_province_shapes() if kind == "facilities" else None,
-        district_shapes=_district_shapes() if kind == "facilities" else None,
+        province_shapes=province_shapes() if kind == "facilities" else None,
+        district_shapes=district_shapes() if kind == "facilities" else None,
         locale=request.args.get("locale"),
     )
     return jsonify(summary)
@@ -184,42 +182,6 @@ def _facility_reports_export(ext: str) -> Response:
 
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
-
-
-def _province_shapes() -> Sequence[tuple[str, Any]] | None:
-    """Return the 2021 province shapes, loaded once per app on the first facilities import.
-
-    Without the shared TopoJSON (a data directory without it) facilities import without the
-    province check, as before it existed; the check needs the shapes, not the request.
-    """
-    from data.provinces import province_shapes_2021
-
-    return _shapes_once("oxyroute_province_shapes", province_shapes_2021)
-
-
-def _district_shapes() -> Sequence[tuple[str, Any]] | None:
-    """Return the district outlines (OSM 2018), loaded once per app; None without the file.
-
-    Facilities imported without a district get the one their point lies in (issue 13).
-    """
-    from data.districts import district_shapes
-
-    return _shapes_once("oxyroute_district_shapes", district_shapes)
-
-
-def _shapes_once(
-    key: str, load: Callable[[Path], Sequence[tuple[str, Any]]]
-) -> Sequence[tuple[str, Any]] | None:
-    from data.settings import resolve_data_dir
-
-    cache = current_app.extensions.setdefault(key, {})
-    if "shapes" not in cache:
-        try:
-            cache["shapes"] = load(resolve_data_dir(app_state().config.data_dir))
-        except MissingDataFileError:
-            cache["shapes"] = None
-    shapes: Sequence[tuple[str, Any]] | None = cache["shapes"]
-    return shapes
 
 
 def _authorized_unscoped(permission: str) -> str | None:

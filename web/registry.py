@@ -10,6 +10,7 @@ none. ``POST /facilities/{facility_id}/merge`` merges a duplicate facility into 
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 from typing import Any
 
@@ -45,6 +46,7 @@ from web.openapi import (
     schema_ref,
     spelled_out_operation,
 )
+from web.shapes import district_shapes, province_shapes
 
 bp = ApiBlueprint("registry", __name__, url_prefix=API_PREFIX)
 for _record_type in REGISTRY_RECORD_TYPES.values():
@@ -133,8 +135,36 @@ def create_record(collection: str) -> Response:
     """Create a record from the JSON body; 201 with its ``Location``."""
     record = REGISTRY_RECORD_TYPES[collection].from_mapping(json_body())
     _authorize_record(collection, "write", record)
+    record, warnings = _checked_facility(record)
     current_store().create_record(record, actor=principal().username)
-    return created(record.to_dict(), f"{API_PREFIX}/{collection}/{_record_id(record)}")
+    body = record.to_dict() | ({"warnings": warnings} if warnings else {})
+    return created(body, f"{API_PREFIX}/{collection}/{_record_id(record)}")
+
+
+def _checked_facility(record: RegistryRecord) -> tuple[RegistryRecord, list[dict[str, Any]]]:
+    """Run an import's facility checks on one record sent as JSON (issue 13).
+
+    Province from the point (refused beyond the border tolerance of the declared one), district
+    from the point when none is declared, duplicates of stored facilities refused (a record's
+    own id is an update, not a duplicate). Returns the record (with its district) and warnings.
+    """
+    if not isinstance(record, Facility):
+        return record, []
+    from data.exchange.facility_checks import check_facility_rows
+
+    checks = check_facility_rows(
+        [(1, record)],
+        current_store().list_facilities(),
+        province_shapes=province_shapes(),
+        district_shapes=district_shapes(),
+    )
+    if checks.problems:
+        raise InvalidInputError.from_problems(
+            "facility", [f"{p.column}: {p.reason}" for p in checks.problems]
+        )
+    if 1 in checks.districts:
+        record = dataclasses.replace(record, district=checks.districts[1])
+    return record, checks.warnings
 
 
 @spelled_out_operation(
@@ -162,8 +192,9 @@ def replace_record(collection: str, record_id: str) -> Response:
     store = current_store()
     _authorize_record(collection, "write", store.get_record(collection, record_id))
     _authorize_record(collection, "write", record)
+    record, warnings = _checked_facility(record)
     store.replace_record(record, actor=principal().username)
-    return jsonify(record.to_dict())
+    return jsonify(record.to_dict() | ({"warnings": warnings} if warnings else {}))
 
 
 @spelled_out_operation(
