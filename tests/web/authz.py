@@ -99,7 +99,12 @@ def _facility_body(owner: Owner) -> dict[str, Any]:
 
 
 def _new_facility(owner: Owner) -> dict[str, Any]:
-    return {**owner.facility_document, "facility_id": f"{owner.record_id}-NEW"}
+    # Another name: the same name at the same point is refused as a duplicate (issue 13).
+    return {
+        **owner.facility_document,
+        "facility_id": f"{owner.record_id}-NEW",
+        "name": f"Trạm y tế mới {owner.canary}",
+    }
 
 
 def _scenario(owner: Owner) -> dict[str, Any]:
