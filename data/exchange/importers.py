@@ -312,7 +312,9 @@ def _xlsx_locale(workbook: Any) -> NumberLocale | None:
     """Return the locale declared on sheet "Hướng dẫn" (None if it has no locale row)."""
     if GUIDE_SHEET not in workbook.sheetnames:
         return None
-    rows = workbook[GUIDE_SHEET].iter_rows(max_row=GUIDE_ROWS_SEARCHED, max_col=2, values_only=True)
+    rows = _whole_sheet(workbook[GUIDE_SHEET]).iter_rows(
+        max_row=GUIDE_ROWS_SEARCHED, max_col=2, values_only=True
+    )
     for number, cells in enumerate(rows, start=1):
         if cells and _is_locale_label(cells[0]):
             value = cells[1] if len(cells) > 1 else None
@@ -324,9 +326,20 @@ def _xlsx_locale(workbook: Any) -> NumberLocale | None:
     return None
 
 
+def _whole_sheet(sheet: Any) -> Any:
+    """Return a read-only sheet that reads every row, whatever its ``<dimension>`` claims.
+
+    Read-only openpyxl stops at the sheet's stored dimension: a file whose dimension said A1:S3
+    but held 10 rows imported 2 and answered 200 (issue 16). The rows are counted, not trusted.
+    """
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()
+    return sheet
+
+
 def _xlsx_data_rows(workbook: Any) -> Rows:
     try:
-        sheet = (
+        sheet = _whole_sheet(
             workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
         )
         rows = sheet.iter_rows(values_only=True)
