@@ -43,6 +43,7 @@ from web import (
     meta,
     plans,
     registry,
+    replan,
     reports,
     review,
     scenarios,
@@ -76,6 +77,7 @@ API_BLUEPRINTS: tuple[ApiBlueprint, ...] = (
     alerts.bp,
     urgent_requests.bp,
     deliveries.bp,
+    replan.bp,
 )
 """The blueprints of ``/api/v1``, in the order of the OpenAPI document."""
 logger = logging.getLogger("oxyroute.api")
