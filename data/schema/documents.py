@@ -250,6 +250,10 @@ class DispatchOptionsEcho(TypedDict):
     receiving_hours: list[str]
     urgent_by: str
     service: dict[str, int]
+    # issue 15: loads that make sense (docs/dispatch.md)
+    cross_company_loading: NotRequired[bool]
+    min_drop_lox_share: NotRequired[float]
+    min_drop_cylinders: NotRequired[int]
 
 
 class FacilityContact(TypedDict):
