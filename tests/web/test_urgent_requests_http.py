@@ -193,7 +193,8 @@ def test_every_problem_is_listed_once(sos_user: Any) -> None:
         ("coord01", "79-A", 403),  # another province's officer
         ("dispatcher", "79-A", 403),  # dispatchers do not file
         ("planner", "79-A", 403),
-        ("coord79", "79-Z", 404),  # no such facility
+        ("coord79", "79-Z", 403),  # no such facility: not one of its province's (no leak)
+        ("admin", "79-Z", 404),  # no such facility
     ],
 )
 def test_who_may_not_file(
@@ -428,3 +429,19 @@ def test_the_board_and_the_filters_follow_the_scope(sos_user: Any) -> None:
     expect_error(sos_user("coord01").get("/requests?province_code=79"), 403)
     expect_error(sos_user("repB").get("/requests?facility_id=79-A"), 403)
     expect_error(sos_user("coord79").get("/requests?state=lost"), 400)
+
+
+def test_options_need_a_served_region(sos_app: Any, sos_user: Any) -> None:
+    hanoi = _file(sos_user("repC"), facility_id="01-C").get_json()["request_id"]
+    sos_user("admin").post(f"/requests/{hanoi}/approve", json={"version": 1})
+    error = expect_error(sos_user("admin").get(f"/requests/{hanoi}/options"), 422)
+    assert "no served region covers province 01" in error["details"][0]["reason"]
+    request_id = _file(sos_user("repA")).get_json()["request_id"]
+    sos_user("coord79").post(f"/requests/{request_id}/approve", json={"version": 1})
+    error = expect_error(
+        sos_user("coord79").get(f"/requests/{request_id}/options?region=hcmc"), 422
+    )
+    assert error["details"][0]["field"] == "region"
+    expect_error(sos_user("coord79").get(f"/requests/{request_id}/options?nearest=0"), 400)
+    ok = sos_user("coord79").get(f"/requests/{request_id}/options?region=hcmc_d5&nearest=1")
+    assert ok.status_code == 200 and ok.get_json()["nearest_supplier_ids"] == ["TDS"]
