@@ -25,8 +25,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, jsonify, request, stream_with_context
+from flask import Flask, Response, current_app, jsonify, request, stream_with_context
 
+from coordination.alert_monitor import AlertMonitor
 from coordination.alert_scan import run_alert_scan, thresholds_of_regions
 from coordination.alerts import alert_to_dict
 from data.access import authorize
@@ -522,3 +523,27 @@ def list_webhook_deliveries(subscription_id: int) -> Response:
             "attempts": [_attempt_json(a) for a in attempts],
         }
     )
+
+
+# ---------------------------------------------------------------------------- server thread
+
+
+def start_alert_monitor(
+    app: Flask, *, interval_s: float = 60.0, regions: tuple[str, ...] = ()
+) -> AlertMonitor:
+    """Start the app's alert monitor: a scan and the due webhooks every ``interval_s`` seconds.
+
+    For ``api.create_app`` (after the app's store is set up); the monitor uses the app's store
+    and clock and the ``regions``' status thresholds, and is kept in
+    ``app.extensions["oxyroute_alert_monitor"]`` (call its ``stop()`` on shutdown).
+    """
+    state = app.extensions["oxyroute"]
+    monitor = AlertMonitor(
+        state.store,
+        state.config.clock,
+        interval_s=interval_s,
+        thresholds_by_province=thresholds_of_regions(regions),
+    )
+    app.extensions["oxyroute_alert_monitor"] = monitor
+    monitor.start()
+    return monitor

@@ -311,3 +311,19 @@ def test_a_scan_raises_stock_alerts_from_the_facilities_status(as_user: Any, clo
     assert critical["dedupe_key"] == "stock_critical:79-A:1" and critical["level"] == "critical"
     assert "has about 6.6 hours of oxygen left (critical below 8.0 h)" in critical["message"]["en"]
     assert _scan(as_user, "79", user="coord79")["raised"] == 0
+
+
+def test_an_app_can_run_the_alert_monitor(app: Any, as_user: Any) -> None:
+    from web.alerts import start_alert_monitor
+
+    monitor = start_alert_monitor(app, interval_s=0.05, regions=("hcmc",))
+    try:
+        for _ in range(100):
+            if monitor.rounds >= 1:
+                break
+            time.sleep(0.05)
+    finally:
+        monitor.stop()
+    assert app.extensions["oxyroute_alert_monitor"] is monitor
+    assert monitor.thresholds_by_province is not None and "79" in monitor.thresholds_by_province
+    assert len(as_user("ministry").get("/alerts").get_json()["alerts"]) == 3
