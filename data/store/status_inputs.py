@@ -127,6 +127,17 @@ def _facility_filter(query: Any, province_code: str | None, facility_id: str | N
     return query
 
 
+def _scoped(query: Any, column: Any, province_code: str | None, facility_id: str | None) -> Any:
+    """Narrow a query on another table to a facility or a province (joining facilities then)."""
+    if facility_id is not None:
+        query = query.where(column == facility_id)
+    if province_code is not None:
+        query = query.join(facilities, facilities.c.facility_id == column).where(
+            facilities.c.province_code == province_code
+        )
+    return query
+
+
 class StatusInputStore(StoreBase):
     """Read a facility's last good report and confirmed deliveries: the inputs of its status."""
 
@@ -202,15 +213,15 @@ class StatusInputStore(StoreBase):
         r = report_revisions.c
         stored = and_(r.report_date.between(first_day, day + dt.timedelta(days=1)))
         stored = and_(stored, r.submitted_at <= at)
-        latest = _facility_filter(
+        latest = _scoped(
             select(r.facility_id, r.report_date, func.max(r.revision).label("revision"))
-            .join(facilities, facilities.c.facility_id == r.facility_id)
             .where(stored)
             .group_by(r.facility_id, r.report_date),
+            r.facility_id,
             province_code,
             facility_id,
         ).subquery()
-        review = _latest_reviews(at)
+        review = report_reviews.alias("latest_review")
         flags_text = cast(r.flags, Text)
         checked = case(
             (
@@ -253,7 +264,13 @@ class StatusInputStore(StoreBase):
                     r.revision == latest.c.revision,
                 ),
             )
-            .outerjoin(review, review.c.revision_id == r.revision_id)
+            .outerjoin(
+                review,
+                and_(
+                    review.c.revision_id == r.revision_id,
+                    review.c.review_id == _latest_review_id(r.revision_id, at),
+                ),
+            )
             .subquery()
         )
         # A facility's older reports matter only when one of its reports has flags or a
@@ -275,11 +292,11 @@ class StatusInputStore(StoreBase):
     ) -> dict[str, tuple[dt.date, dt.datetime]]:
         """Return each facility's last report day (any age, to ``day`` + 1) and its first time."""
         r = report_revisions.c
-        last_day = _facility_filter(
+        last_day = _scoped(
             select(r.facility_id, func.max(r.report_date).label("report_date"))
-            .join(facilities, facilities.c.facility_id == r.facility_id)
             .where(and_(r.report_date <= day + dt.timedelta(days=1), r.submitted_at <= at))
             .group_by(r.facility_id),
+            r.facility_id,
             province_code,
             facility_id,
         ).subquery()
@@ -310,10 +327,8 @@ class StatusInputStore(StoreBase):
         """Return the deliveries received in the window and those on their way at ``at``."""
         d = deliveries.c
         delivered = d.state == DeliveryState.DELIVERED.value
-        received_query = _facility_filter(
-            select(d.facility_id, d.product, d.received_m3, d.received_at)
-            .join(facilities, facilities.c.facility_id == d.facility_id)
-            .where(
+        received_query = _scoped(
+            select(d.facility_id, d.product, d.received_m3, d.received_at).where(
                 and_(
                     delivered,
                     d.received_m3.is_not(None),
@@ -321,6 +336,7 @@ class StatusInputStore(StoreBase):
                     d.received_at <= at,
                 )
             ),
+            d.facility_id,
             province_code,
             facility_id,
         )
@@ -328,10 +344,11 @@ class StatusInputStore(StoreBase):
             d.state.in_([DeliveryState.PLANNED.value, DeliveryState.IN_TRANSIT.value]),
             and_(delivered, d.received_at > at),
         )
-        transit_query = _facility_filter(
-            select(d.facility_id, d.product, d.planned_m3, d.eta)
-            .join(facilities, facilities.c.facility_id == d.facility_id)
-            .where(and_(coming, d.eta.is_not(None), d.created_at <= at)),
+        transit_query = _scoped(
+            select(d.facility_id, d.product, d.planned_m3, d.eta).where(
+                and_(coming, d.eta.is_not(None), d.created_at <= at)
+            ),
+            d.facility_id,
             province_code,
             facility_id,
         )
@@ -348,21 +365,18 @@ class StatusInputStore(StoreBase):
         return received, in_transit
 
 
-def _latest_reviews(at: dt.datetime) -> Any:
-    """Return a subquery of the latest review (as of ``at``) of each reviewed revision.
+def _latest_review_id(revision_id: Any, at: dt.datetime) -> Any:
+    """Return a correlated subquery: the latest review (as of ``at``) of a revision.
 
-    The latest is the highest review id: reviews are append-only.
+    The latest is the highest review id (reviews are append-only). Correlated, it runs on the
+    index of ``revision_id``; a join with a subquery of every revision's latest review was
+    scanned once per report on SQLite (0.6 s for 10,000 facilities with 300 reviews).
     """
-    reviewed = (
-        select(func.max(report_reviews.c.review_id).label("review_id"))
-        .where(report_reviews.c.reviewed_at <= at)
-        .group_by(report_reviews.c.revision_id)
-        .subquery()
-    )
+    earlier = report_reviews.alias("earlier_review")
     return (
-        select(report_reviews)
-        .where(report_reviews.c.review_id.in_(select(reviewed.c.review_id)))
-        .subquery()
+        select(func.max(earlier.c.review_id))
+        .where(and_(earlier.c.revision_id == revision_id, earlier.c.reviewed_at <= at))
+        .scalar_subquery()
     )
 
 
