@@ -109,6 +109,11 @@ class ApiConfig:
         Oxygen unit factors for stock and demand figures.
     webmap
         Regions and tile server of the web map at ``/`` (``None``: the page with no region).
+    alert_monitor_interval_s
+        When set, a thread scans for alerts and sends due webhooks every so many seconds
+        (docs/live-operations-alerts.md); ``oxyroute serve`` sets it, tests leave it None.
+    alert_stream_max_s
+        Longest a ``GET /alerts/stream`` connection is held before it ends (the browser resumes).
     """
 
     database_url: str
@@ -129,6 +134,8 @@ class ApiConfig:
     cache_dir: str | None = None
     plans_dir: str | None = None
     webmap: WebMapConfig | None = None
+    alert_monitor_interval_s: float | None = None
+    alert_stream_max_s: float = 300.0
 
 
 def create_app(config: ApiConfig) -> Flask:
@@ -186,6 +193,11 @@ def create_app(config: ApiConfig) -> Flask:
         {rid: (layers.region, layers.network) for rid, layers in map_resources.regions.items()}
     )
     _register_error_handlers(app)
+    app.config["OXYROUTE_ALERT_STREAM_MAX_S"] = config.alert_stream_max_s
+    if config.alert_monitor_interval_s is not None:
+        from web.alerts import start_alert_monitor
+
+        start_alert_monitor(app, interval_s=config.alert_monitor_interval_s, regions=config.regions)
     return app
 
 

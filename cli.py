@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import click
 
+from commands.alerts import alerts
 from commands.network import graph, matrix, route
 from commands.plans import allocate, plan, run
 from commands.registry import db, users
 from commands.routes import dispatch_command, vrp
 from commands.scenarios import scenario
 from commands.server import serve
+from commands.urgent_requests import requests_group
 
 
 @click.group()
@@ -54,5 +56,7 @@ for _command in (
     scenario,
     vrp,
     dispatch_command,
+    alerts,
+    requests_group,
 ):
     main.add_command(_command)

@@ -304,7 +304,8 @@ class RegistryStore(StoreBase):
                 )
         except IntegrityError:
             raise ConflictError(
-                f"{key_name}: {record_id!r} is still referenced (reports, vehicles or users); "
+                f"{key_name}: {record_id!r} is still referenced (reports, vehicles, users, alerts, "
+                "deliveries or urgent requests); "
                 "it cannot be deleted. For a facility that stopped reporting, set reporting_until."
             ) from None
 
