@@ -18,7 +18,9 @@ from routing._route_tasks import INT64_MAX, Task, list_tasks
 OBJECTIVE_LIMIT = 2**60
 
 _Metric = tuple[tuple[Any, ...], int, int | None]  # matrix key, unit cost, limit
-_ProfileKey = tuple[frozenset[int] | None, tuple[Any, ...], int]
+# (skills when they matter, metric key, speed, (tasks announced on the vehicle, unit cost) when
+# some task is announced on a vehicle: see :class:`routing._route_tasks.VehiclePreference`)
+_ProfileKey = tuple[frozenset[int] | None, tuple[Any, ...], int, tuple[frozenset[int], int] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,18 +280,69 @@ class _Profiles:
     distances: tuple[Any, ...]  # int64 matrices over PyVRP's locations, one per profile
     durations: tuple[Any, ...]
     prohibitives: tuple[int, ...]  # distance of an edge into a task the vehicle may not serve
+    owned: Mapping[Any, frozenset[int]] | None = None  # vehicle id -> tasks announced on it
 
     def of(self, vehicle: Vehicle, metric: _Metric) -> int:
         """Return the profile index of a vehicle with the given metric."""
-        return self.keys.index(_profile_key(vehicle, metric, self.matters))
+        return self.keys.index(_profile_key(vehicle, metric, self.matters, self.owned))
 
 
-def _profile_key(vehicle: Vehicle, metric: _Metric, matters: bool) -> _ProfileKey:
-    return (vehicle.skills if matters else None, metric[0], vehicle.duration_factor)
+def _profile_key(
+    vehicle: Vehicle,
+    metric: _Metric,
+    matters: bool,
+    owned: Mapping[Any, frozenset[int]] | None = None,
+) -> _ProfileKey:
+    announced = None if owned is None else (owned.get(vehicle.vehicle_id, frozenset()), metric[1])
+    return (vehicle.skills if matters else None, metric[0], vehicle.duration_factor, announced)
+
+
+def _task_locations(layout: _Layout) -> dict[int, list[int]]:
+    """Return task position -> the PyVRP locations where serving it starts.
+
+    A job's clients (one per time window), a shipment's pickup.
+    """
+    first = len(layout.depot_keys)
+    out: dict[int, list[int]] = {}
+    for number, position in enumerate(layout.client_tasks):
+        out.setdefault(position, []).append(first + number)
+    first += len(layout.client_tasks)
+    for number, position in enumerate(layout.shipment_tasks):
+        out.setdefault(position, []).append(first + 2 * number)
+    return out
+
+
+def _add_reassignment_costs(
+    distances: npt.NDArray[np.int64],
+    announced: tuple[frozenset[int], int],
+    preferences: Mapping[int, tuple[int, int]],
+    locations: Mapping[int, list[int]],
+    scale: int,
+) -> None:
+    """Add each announced task's penalty to the edges into it, for a vehicle it is not on.
+
+    The penalty is in cost units; the matrix counts ``unit`` scaled cost per entry, so the
+    penalty becomes ``ceil(penalty * scale / unit)`` entries (none for a vehicle that costs
+    nothing to run).
+    """
+    owned, unit = announced
+    if unit <= 0:
+        return
+    for position, (_, penalty) in preferences.items():
+        if position in owned or position not in locations:
+            continue
+        extra = -(-penalty * scale // unit)
+        for column in locations[position]:
+            distances[:, column] += extra
+            distances[column, column] = 0
 
 
 def _profiles(
-    problem: RouteProblem, layout: _Layout, metrics: Sequence[_Metric], scale: int
+    problem: RouteProblem,
+    layout: _Layout,
+    metrics: Sequence[_Metric],
+    scale: int,
+    preferences: Mapping[int, tuple[int, int]] | None = None,
 ) -> _Profiles:
     """Build the profiles; edges into a task a vehicle may not serve get prohibitive distance."""
     skill_sets = sorted({v.skills for v in problem.vehicles}, key=lambda s: sorted(s))
@@ -298,17 +351,22 @@ def _profiles(
         for s in layout.step_skills
         for vehicle_skills in skill_sets
     )
+    owned = _owned_tasks(problem, preferences)
     keys = list(
         dict.fromkeys(
-            _profile_key(v, m, matters) for v, m in zip(problem.vehicles, metrics, strict=True)
+            _profile_key(v, m, matters, owned)
+            for v, m in zip(problem.vehicles, metrics, strict=True)
         )
     )
     num_locations = len(layout.origin)
     distance_matrices: list[Any] = []
     duration_matrices: list[Any] = []
     prohibitives: list[int] = []
-    for skills, metric, factor in keys:
+    locations = _task_locations(layout)
+    for skills, metric, factor, announced in keys:
         distances = layout.expand(_metric_matrix(problem, metric, scale))
+        if announced is not None and preferences:
+            _add_reassignment_costs(distances, announced, preferences, locations, scale)
         max_entry = int(max(int(distances.max(initial=0)), 0))
         # Any legitimate route has fewer than 2 * (num_locations + 2) edges.
         prohibitive = 2 * (num_locations + 2) * (max_entry + 1)
@@ -329,7 +387,20 @@ def _profiles(
         tuple(distance_matrices),
         tuple(duration_matrices),
         tuple(prohibitives),
+        owned,
     )
+
+
+def _owned_tasks(
+    problem: RouteProblem, preferences: Mapping[int, tuple[int, int]] | None
+) -> dict[Any, frozenset[int]] | None:
+    """Return vehicle id -> positions of the tasks announced on it (None without preferences)."""
+    if not preferences:
+        return None
+    owned: dict[Any, set[int]] = {v.vehicle_id: set() for v in problem.vehicles}
+    for position, (vehicle, _) in preferences.items():
+        owned[problem.vehicles[vehicle].vehicle_id].add(position)
+    return {vehicle_id: frozenset(tasks) for vehicle_id, tasks in owned.items()}
 
 
 def _vehicle_type_options(
@@ -394,9 +465,13 @@ def _base_prize(
     num_locations: int,
     scale: int,
     weights: Sequence[int],
+    penalties: int = 0,
 ) -> int:
-    """Return the prize of one task, above the cost of any solution; refuse int64 overflow."""
-    total_fixed = scale * sum(v.fixed_cost for v in problem.vehicles)
+    """Return the prize of one task, above the cost of any solution; refuse int64 overflow.
+
+    ``penalties``: the sum of the reassignment penalties (cost units), which a solution may pay.
+    """
+    total_fixed = scale * sum(v.fixed_cost for v in problem.vehicles) + scale * penalties
     largest_edge_cost = max(
         (
             metric[1] * profiles.prohibitives[profiles.of(vehicle, metric)]
@@ -527,8 +602,16 @@ def _problem_data(
     )
 
 
-def build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> PyvrpModel:
+def build_pyvrp_model(
+    problem: RouteProblem,
+    dropped: Mapping[int, str],
+    preferences: Mapping[int, tuple[int, int]] | None = None,
+) -> PyvrpModel:
     """Build the complete and the partial PyVRP model of the tasks not in ``dropped``.
+
+    ``preferences``: task position -> (vehicle position, penalty) of tasks announced on a vehicle
+    (see :class:`routing._route_tasks.VehiclePreference`); serving such a task with another
+    vehicle adds the penalty to that vehicle's edges into the task.
 
     Raises
     ------
@@ -541,10 +624,11 @@ def build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> Pyvr
     metrics = [_vehicle_metric(problem, v, scale) for v in problem.vehicles]
     counts_tasks = _refuse_max_tasks(problem)
     layout = _layout(problem, tasks)
-    profiles = _profiles(problem, layout, metrics, scale)
+    profiles = _profiles(problem, layout, metrics, scale, preferences)
     groups: dict[tuple[Any, ...], list[int]] = {}  # identical vehicles share one type
     for position, vehicle in enumerate(problem.vehicles):
-        groups.setdefault(_vehicle_key(vehicle), []).append(position)
+        owned = None if profiles.owned is None else profiles.owned[vehicle.vehicle_id]
+        groups.setdefault((*_vehicle_key(vehicle), owned), []).append(position)
     task_count = len(tasks) if counts_tasks else None
     vehicle_types = [
         _vehicle_type(problem, p, metrics[p[0]], layout, profiles, scale, task_count)
@@ -553,7 +637,10 @@ def build_pyvrp_model(problem: RouteProblem, dropped: Mapping[int, str]) -> Pyvr
     weights = [0] * (len(problem.jobs) + len(problem.shipments))
     for task in tasks:
         weights[task.position] = 1 + task.priority  # a shipment's prize counts it twice
-    base_prize = _base_prize(problem, metrics, profiles, len(layout.origin), scale, weights)
+    penalties = sum(penalty for _, penalty in (preferences or {}).values())
+    base_prize = _base_prize(
+        problem, metrics, profiles, len(layout.origin), scale, weights, penalties
+    )
     by_position = {t.position: t for t in tasks}
     spec = _ModelTasks(
         layout, by_position, problem.num_dimensions, counts_tasks, base_prize, weights

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from data.schema.routes import Job, RouteProblem, Shipment, TimeWindow, UnassignedTask
+from data.errors import InvalidInputError
+from data.schema.routes import Job, RouteProblem, Shipment, TaskId, TimeWindow, UnassignedTask
 
 INT64_MAX = int(np.iinfo(np.int64).max)
 
@@ -73,3 +74,63 @@ def service_start(arrival_s: int, windows: Sequence[TimeWindow]) -> int | None:
         return arrival_s
     starts = [max(arrival_s, w.start_s) for w in windows if arrival_s <= w.end_s]
     return min(starts) if starts else None
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePreference:
+    """A task already announced on a vehicle: serving it with another vehicle costs ``penalty``.
+
+    The live re-plan (issue 15) keeps announced stops on their vehicle unless moving them saves
+    more than ``penalty``, in the problem's cost units (with the default ``cost_per_hour`` of
+    3600, one unit is one second of driving). ``task_id`` is a job's id or a shipment's pickup
+    step id.
+    """
+
+    task_id: TaskId
+    vehicle_id: TaskId
+    penalty: int
+
+
+def preference_positions(
+    problem: RouteProblem, preferences: Sequence[VehiclePreference]
+) -> dict[int, tuple[int, int]]:
+    """Return task position -> (vehicle position, penalty) of each preference.
+
+    Raises
+    ------
+    InvalidInputError
+        If a preference names an unknown task or vehicle, repeats a task, or has a negative
+        penalty.
+    """
+    positions: Mapping[TaskId, int] = {
+        (t.job.job_id if t.job is not None else t.shipment.pickup.step_id): t.position  # type: ignore[union-attr]
+        for t in list_tasks(problem)
+    }
+    vehicles = {v.vehicle_id: k for k, v in enumerate(problem.vehicles)}
+    out: dict[int, tuple[int, int]] = {}
+    problems = []
+    for number, preference in enumerate(preferences):
+        position = positions.get(preference.task_id)
+        vehicle = vehicles.get(preference.vehicle_id)
+        if position is None:
+            problems.append(f"preferences[{number}].task_id: no task {preference.task_id!r}")
+        if vehicle is None:
+            problems.append(
+                f"preferences[{number}].vehicle_id: no vehicle {preference.vehicle_id!r}"
+            )
+        if (
+            isinstance(preference.penalty, bool)
+            or not isinstance(preference.penalty, int)
+            or (preference.penalty < 0)
+        ):
+            problems.append(
+                f"preferences[{number}].penalty: must be a whole number >= 0, "
+                f"got {preference.penalty!r}"
+            )
+        if position is not None and position in out:
+            problems.append(f"preferences[{number}].task_id: {preference.task_id!r} repeated")
+        if position is not None and vehicle is not None:
+            out[position] = (vehicle, preference.penalty)
+    if problems:
+        raise InvalidInputError.from_problems("vehicle preferences", problems)
+    return out

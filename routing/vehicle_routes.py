@@ -58,7 +58,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Any, Literal
@@ -70,6 +70,8 @@ from routing._pyvrp_model import PyvrpModel, build_pyvrp_model
 from routing._pyvrp_routes import RawRoute
 from routing._pyvrp_search import run_pyvrp, served_weight
 from routing._route_plan import plan_from_raw
+from routing._route_tasks import VehiclePreference as VehiclePreference
+from routing._route_tasks import preference_positions
 from routing._unservable import REASON_CAPACITY as REASON_CAPACITY
 from routing._unservable import REASON_FLEET as REASON_FLEET
 from routing._unservable import REASON_MAX_TASKS as REASON_MAX_TASKS
@@ -180,9 +182,13 @@ def _run_searches(
 
 
 def _solve_with_pyvrp(
-    problem: RouteProblem, params: SolverParams, dropped: Mapping[int, str], started: float
+    problem: RouteProblem,
+    params: SolverParams,
+    dropped: Mapping[int, str],
+    started: float,
+    preferences: Mapping[int, tuple[int, int]] | None = None,
 ) -> RoutePlan:
-    model = build_pyvrp_model(problem, dropped)
+    model = build_pyvrp_model(problem, dropped, preferences)
 
     def plan(raw: list[RawRoute], *, proven: bool = False) -> RoutePlan:
         return plan_from_raw(
@@ -213,7 +219,12 @@ def _solve_with_pyvrp(
     return dataclasses.replace(plans[best], runtime_s=time.perf_counter() - started)
 
 
-def solve_routes(problem: RouteProblem, params: SolverParams | None = None) -> RoutePlan:
+def solve_routes(
+    problem: RouteProblem,
+    params: SolverParams | None = None,
+    *,
+    preferences: Sequence[VehiclePreference] = (),
+) -> RoutePlan:
     """Route the fleet over the tasks; list every task that cannot be served with its reason.
 
     Parameters
@@ -222,6 +233,10 @@ def solve_routes(problem: RouteProblem, params: SolverParams | None = None) -> R
         Validated problem over matrix positions (integer seconds, integer costs).
     params
         Solver settings; default :class:`SolverParams` (10 s, seed 0, one worker, PyVRP).
+    preferences
+        Tasks already announced on a vehicle (the live re-plan, issue 15): serving one with
+        another vehicle costs its ``penalty`` in the search, so announced stops move only when
+        that saves more. The plan's ``cost`` stays the cost of driving, without penalties.
 
     Returns
     -------
@@ -233,10 +248,11 @@ def solve_routes(problem: RouteProblem, params: SolverParams | None = None) -> R
     Raises
     ------
     InvalidInputError
-        If the engine cannot model a feature the problem uses, or the costs are too large for
-        exact integer arithmetic.
+        If the engine cannot model a feature the problem uses, the costs are too large for
+        exact integer arithmetic, or a preference names an unknown task or vehicle.
     """
     params = params if params is not None else SolverParams()
     started = time.perf_counter()
+    positions = preference_positions(problem, preferences) if preferences else None
     dropped = explain_unservable_tasks(problem)
-    return _solve_with_pyvrp(problem, params, dropped, started)
+    return _solve_with_pyvrp(problem, params, dropped, started, positions)
