@@ -280,14 +280,24 @@ class _RoadTimes:
 
 
 def _road_times(
-    request: DispatchRequest, loads: Sequence[Load], network: RoadNetwork, region: Region
+    request: DispatchRequest,
+    loads: Sequence[Load],
+    network: RoadNetwork,
+    region: Region,
+    *,
+    also: Sequence[str] = (),
 ) -> _RoadTimes:
-    """Road times between the depots, suppliers and facilities used (first-use order)."""
+    """Road times between the depots, suppliers and facilities used (first-use order).
+
+    ``also``: more places (suppliers or facilities of the request) to include, after those.
+    """
     from routing.travel_time import travel_time_matrix
 
     used_ids: list[str] = []
-    for place_id in [v.home_depot_id for v in request.vehicles] + [
-        x for load in loads for x in (load.delivery.supplier_id, load.delivery.facility_id)
+    for place_id in [
+        *(v.home_depot_id for v in request.vehicles),
+        *(x for load in loads for x in (load.delivery.supplier_id, load.delivery.facility_id)),
+        *also,
     ]:
         if place_id not in used_ids:
             used_ids.append(place_id)
