@@ -72,6 +72,7 @@ from coordination.dispatch.problem import (
     _with_visits,
     company_skills,
 )
+from coordination.replan_answer import balance, changes, new_steps
 from coordination.replan_events import (
     Breakdown,
     Delay,
@@ -700,15 +701,6 @@ def _relax_missed_windows(
 # --------------------------------------------------------------------------- answer
 
 
-def _new_steps(route: Mapping[str, Any], carried_ids: set[str]) -> list[dict[str, Any]]:
-    """Return a solved route's steps after its start, without the pickups of what it carries."""
-    return [
-        dict(s)
-        for s in route["steps"][1:]
-        if not (s["type"] == "pickup" and s.get("load_id") in carried_ids)
-    ]
-
-
 def _spliced_route(
     state: _Vehicle, new: Mapping[str, Any] | None, carried_ids: set[str]
 ) -> dict[str, Any] | None:
@@ -734,7 +726,7 @@ def _spliced_route(
         route = dict(new)
         offset_s = int(base["duration"]) if base else 0
         offset_m = int(base["distance"] or 0) if base else 0
-        tail = _new_steps(new, carried_ids)
+        tail = new_steps(new, carried_ids)
         for step in tail:
             step["duration"] = int(step["duration"]) + offset_s
             step["distance"] = int(step["distance"] or 0) + offset_m
@@ -771,124 +763,6 @@ def _spliced_route(
         ),
     }
     return route
-
-
-def _arrivals(routes: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, str]]:
-    """Return step id -> (vehicle, arrival) of every pickup and delivery."""
-    return {
-        s["id"]: (r["vehicle"], s["arrival"])
-        for r in routes
-        for s in r["steps"]
-        if s["type"] in ("pickup", "delivery")
-    }
-
-
-def _changes(
-    old: Sequence[Mapping[str, Any]],
-    new: Sequence[Mapping[str, Any]],
-    unassigned: Sequence[Mapping[str, Any]],
-    tolerance_min: int,
-) -> dict[str, Any]:
-    """Say what changed: stops moved between vehicles, ETA shifts, new and dropped stops."""
-    before, after = _arrivals(old), _arrivals(new)
-    reasons = {u["id"]: u["reason"] for u in unassigned}
-    moved, shifted, dropped = [], [], []
-    for step_id, (vehicle, arrival) in before.items():
-        if step_id not in after:
-            rest = next(
-                (
-                    k
-                    for k in after
-                    if k.split(":")[0] in (step_id.split(":")[0] + "r", step_id.split(":")[0] + "s")
-                ),
-                None,
-            )
-            dropped.append(
-                {
-                    "id": step_id,
-                    "vehicle": vehicle,
-                    "replaced_by": rest,
-                    "reason": reasons.get(
-                        step_id,
-                        "done in part; the rest is a new stop"
-                        if rest
-                        else "done or carried by a broken vehicle: see the transfer stops",
-                    ),
-                }
-            )
-            continue
-        new_vehicle, new_arrival = after[step_id]
-        if new_vehicle != vehicle:
-            moved.append({"id": step_id, "from": vehicle, "to": new_vehicle})
-        shift = round(
-            (
-                dt.datetime.fromisoformat(new_arrival) - dt.datetime.fromisoformat(arrival)
-            ).total_seconds()
-            / 60
-        )
-        if shift:
-            shifted.append(
-                {
-                    "id": step_id,
-                    "vehicle": new_vehicle,
-                    "from": arrival,
-                    "to": new_arrival,
-                    "shift_min": shift,
-                    "beyond_tolerance": abs(shift) > tolerance_min,
-                }
-            )
-    added = [
-        {"id": k, "vehicle": v, "arrival": a} for k, (v, a) in after.items() if k not in before
-    ]
-    return {
-        "moved": moved,
-        "eta_shifts": shifted,
-        "new_stops": added,
-        "dropped_stops": dropped,
-        "counts": {
-            "moved": len(moved),
-            "eta_beyond_tolerance": sum(s["beyond_tolerance"] for s in shifted),
-            "new_stops": len(added),
-            "dropped_stops": len(dropped),
-        },
-    }
-
-
-def _balance(routes: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, dict[str, int]]:
-    """Sum, per product, what the published routes had to deliver and where it all is now.
-
-    ``to_deliver`` (the published loads, unassigned ones included) equals ``delivered_done`` +
-    ``routed`` (deliveries planned again) + ``unassigned`` + ``carried_unassigned`` (left on a
-    vehicle or a transfer point, listed as unassigned) + ``new`` (urgent requests, counted
-    separately), or the re-plan is refused as a bug.
-    """
-    out: dict[str, dict[str, int]] = {}
-    for product in ("bulk_liquid", "cylinder"):
-        planned = sum(int(d["quantity"]) for d in routes["loads"] if d["product"] == product)
-        done = routed = 0
-        for route in document["routes"]:
-            for step in route["steps"]:
-                if step["type"] == "delivery" and step["product"] == product:
-                    if step.get("done"):
-                        done += int(step["quantity"])
-                    elif not step["load_id"].startswith("U"):
-                        routed += int(step["quantity"])
-        left = sum(
-            int(u["quantity"])
-            for u in document["unassigned"]
-            if u["type"] == "delivery"
-            and u["product"] == product
-            and not u["load_id"].startswith("U")
-        )
-        out[product] = {
-            "to_deliver": planned,
-            "delivered_done": done,
-            "routed": routed,
-            "unassigned": left,
-        }
-        if planned != done + routed + left:
-            raise AssertionError(f"re-plan lost {product}: {out[product]}")  # a bug, never input
-    return out
 
 
 def _closed_network(network: RoadNetwork, events: Sequence[Event]) -> RoadNetwork:
@@ -1056,8 +930,8 @@ def _document(
         "now": now.isoformat(),
         "options": dataclasses.asdict(replan),
         "windows_relaxed": dict(built.relaxed),
-        "changes": _changes(routes["routes"], new_routes, unassigned, replan.eta_tolerance_min),
+        "changes": changes(routes["routes"], new_routes, unassigned, replan.eta_tolerance_min),
         "balance": {},
     }
-    document["replan"]["balance"] = _balance(routes, document)
+    document["replan"]["balance"] = balance(routes, document)
     return document
