@@ -136,7 +136,8 @@ ROUTE_VEHICLES = [
 ROUTES_BODY = {
     "day": 0,
     "vehicles": ROUTE_VEHICLES,
-    "options": {"time_limit_s": 1, "max_iterations": 50, "seed": 1},
+    # any vehicle may load anywhere: the world needs routes, not a company's rules (issue 15)
+    "options": {"time_limit_s": 1, "max_iterations": 50, "seed": 1, "cross_company_loading": True},
 }
 
 OPERATIONS: dict[str, Spec] = {
