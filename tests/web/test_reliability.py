@@ -1,11 +1,14 @@
 """Reliability: concurrent submissions, and a server killed mid-submission.
 
 Concurrent submissions store exactly the right revisions; a server killed with SIGKILL
-mid-submission loses no acknowledged report and duplicates none.
+mid-submission loses no acknowledged report and duplicates none. The tests against a running
+``oxyroute serve`` run against one process (waitress) and against two worker processes
+(gunicorn, ``--workers 2``), which share the registry file (issue 16, item 7).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -78,7 +81,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(db_path: Path, port: int) -> subprocess.Popen[bytes]:
+# One waitress process (serve's default) and gunicorn's master with two worker processes.
+WORKER_COUNTS = [pytest.param(1, id="1-process"), pytest.param(2, id="2-workers")]
+
+
+def _start_server(db_path: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(
         [
@@ -90,12 +97,16 @@ def _start_server(db_path: Path, port: int) -> subprocess.Popen[bytes]:
             str(port),
             "--threads",
             "8",
+            "--workers",
+            str(workers),
             "--database-url",
             f"sqlite:///{db_path}",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its own process group: kill -9 reaches the master and every worker at once.
+        start_new_session=True,
     )
     # Generous: on a loaded 2-core machine the start (imports, schema check) took over 30 s once.
     deadline = time.monotonic() + 120
@@ -104,11 +115,48 @@ def _start_server(db_path: Path, port: int) -> subprocess.Popen[bytes]:
             raise RuntimeError(f"server exited with status {process.returncode} before answering")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-            return process
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    process.kill()
+            if len(_worker_pids(process.pid, workers)) == workers:
+                return process
+        except OSError:  # refused, reset, or timed out while gunicorn's workers boot
+            pass
+        time.sleep(0.1)
+    _kill_server(process)
     raise RuntimeError("server did not start within 120 s")
+
+
+def _worker_pids(server_pid: int, workers: int) -> list[int]:
+    """Return the processes that answer: the server itself, or gunicorn's worker children."""
+    if workers == 1:
+        return [server_pid]
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[1]) == server_pid:  # field 4 of stat(5): the parent's pid
+            children.append(int(stat.parent.name))
+    return sorted(children)
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _kill_server(server: subprocess.Popen[bytes]) -> None:
+    """Send SIGKILL to the server's whole process group (master and workers) and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+
+
+def _stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    finally:
+        _kill_server(server)  # workers still running after the master left, if any
 
 
 def _post(port: int, token: str, facility: str, body: dict[str, Any], key: str) -> int:
@@ -129,13 +177,77 @@ def _post(port: int, token: str, facility: str, body: dict[str, Any], key: str) 
         return int(error.code)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
-def test_kill_9_loses_no_acknowledged_report(template_db: Any, tmp_path: Path) -> None:
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn and /proc")
+@pytest.mark.parametrize("workers", WORKER_COUNTS)
+def test_eight_clients_submit_1000_reports_to_the_server(
+    template_db: Any, tmp_path: Path, workers: int
+) -> None:
+    """The in-process test above, over HTTP against `oxyroute serve --workers N`."""
+    from data.db import create_db_engine
+    from data.store import Store
+
     db_path = tmp_path / "registry.sqlite3"
     shutil.copyfile(template_db.path, db_path)
     token = template_db.tokens["admin"]
     port = _free_port()
-    server = _start_server(db_path, port)
+    server = _start_server(db_path, port, workers)
+    pids = _worker_pids(server.pid, workers)
+    cpu_before = {pid: _cpu_s(pid) for pid in pids}
+    errors: list[str] = []
+
+    def work(client: int) -> None:
+        for i in range(client, 1000, 8):
+            facility, day = KEYS[i % len(KEYS)]
+            body = {"report_date": day.isoformat(), "oxygen_used_24h_m3": float(i)}
+            status = _post(port, token, facility, {**body, "note": f"lần {i}"}, f"c{i}")
+            if status != 201:
+                errors.append(f"{i}: {status}")
+
+    started = time.perf_counter()
+    try:
+        threads = [threading.Thread(target=work, args=(c,)) for c in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        cpu_used = {pid: _cpu_s(pid) - cpu_before[pid] for pid in pids}
+    finally:
+        _stop_server(server)
+    print(
+        f"1000 submissions by 8 clients to {workers} process(es) in {elapsed:.1f} s; "
+        f"CPU s per process {[round(s, 2) for s in cpu_used.values()]}"
+    )
+    assert errors == []
+    # Every process answered a share (an idle gunicorn worker spends about 0.01 CPU s a second).
+    assert all(seconds > 0.3 for seconds in cpu_used.values()), cpu_used
+    engine = create_db_engine(f"sqlite:///{db_path}")
+    try:
+        store = Store(engine)
+        assert store.count_report_revisions() == 1000
+        for facility, day in KEYS:
+            history = store.report_history(facility, day)
+            assert [r.revision for r in history] == list(range(1, 21))  # 1000 / 50 keys
+            assert len({r.report.note for r in history}) == 20
+    finally:
+        engine.dispose()
+    connection = sqlite3.connect(db_path)
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    connection.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+@pytest.mark.parametrize("workers", WORKER_COUNTS)
+def test_kill_9_loses_no_acknowledged_report(
+    template_db: Any, tmp_path: Path, workers: int
+) -> None:
+    db_path = tmp_path / "registry.sqlite3"
+    shutil.copyfile(template_db.path, db_path)
+    token = template_db.tokens["admin"]
+    port = _free_port()
+    server = _start_server(db_path, port, workers)
+    pids = _worker_pids(server.pid, workers)
+    cpu_before = {pid: _cpu_s(pid) for pid in pids}
     acknowledged: dict[str, tuple[str, dict[str, Any]]] = {}
     pending: dict[str, tuple[str, dict[str, Any]]] = {}
     lock = threading.Lock()
@@ -162,13 +274,17 @@ def test_kill_9_loses_no_acknowledged_report(template_db: Any, tmp_path: Path) -
     for thread in threads:
         thread.start()
     time.sleep(2.0)
-    server.send_signal(signal.SIGKILL)
-    server.wait()
+    cpu_used = {pid: _cpu_s(pid) - cpu_before[pid] for pid in pids}
+    _kill_server(server)  # SIGKILL to every process of the server at once
     stop.set()
     for thread in threads:
         thread.join()
-    print(f"{len(acknowledged)} acknowledged before kill -9, {len(pending)} in flight")
+    print(
+        f"{workers} process(es): {len(acknowledged)} acknowledged before kill -9, "
+        f"{len(pending)} in flight; CPU s per process {[round(s, 2) for s in cpu_used.values()]}"
+    )
     assert len(acknowledged) > 20
+    assert all(seconds > 0.1 for seconds in cpu_used.values()), cpu_used  # all were writing
 
     connection = sqlite3.connect(db_path)
     assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -178,15 +294,14 @@ def test_kill_9_loses_no_acknowledged_report(template_db: Any, tmp_path: Path) -
     assert len(notes) == len(set(notes))
 
     # Clients retry what was in flight with the same key: stored at most once.
-    server = _start_server(db_path, port)
+    server = _start_server(db_path, port, workers)
     try:
         for key, (facility, body) in pending.items():
             assert _post(port, token, facility, body, key) in (200, 201)
         for key, (facility, body) in list(acknowledged.items())[:20]:
             assert _post(port, token, facility, body, key) in (200, 201)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        _stop_server(server)
     connection = sqlite3.connect(db_path)
     notes = [row[0] for row in connection.execute("SELECT note FROM report_revisions")]
     per_key = defaultdict(int)
