@@ -352,7 +352,7 @@ class DeliveryStore(StoreBase):
                         province_code=province_code,
                         plan_date=plan_date,
                         state=PlanState.DRAFT.value,
-                        created_at=created_at or self.clock(),
+                        created_at=(created_at or self.clock()).astimezone(dt.UTC),
                         created_by=actor,
                         version=1,
                     )
@@ -429,7 +429,7 @@ class DeliveryStore(StoreBase):
             .values(
                 state=target.value,
                 version=version + 1,
-                **{f"{prefix}_at": self.clock(), f"{prefix}_by": actor},
+                **{f"{prefix}_at": self.clock().astimezone(dt.UTC), f"{prefix}_by": actor},
             )
         ).rowcount
         if changed != 1:
@@ -534,7 +534,7 @@ class DeliveryStore(StoreBase):
                 f"routes: facilities {missing} are not in the registry; register them (or "
                 "route a plan made from the registry) before publishing"
             )
-        now = self.clock()
+        now = self.clock().astimezone(dt.UTC)
         created: list[int] = []
         existing = 0
         for item in planned:
@@ -577,7 +577,7 @@ class DeliveryStore(StoreBase):
             "planned_liquid_kg": item.planned_liquid_kg,
             "planned_cylinders": item.planned_cylinders,
             "planned_m3": item.planned_m3,
-            "eta": item.eta,
+            "eta": None if item.eta is None else item.eta.astimezone(dt.UTC),
             "state": DeliveryState.PLANNED.value,
             "created_at": now,
             "updated_at": now,
@@ -680,7 +680,7 @@ class DeliveryStore(StoreBase):
             If it is not planned, or its version is not ``seen_version``.
         """
         with self._write() as connection:
-            now = self.clock()
+            now = self.clock().astimezone(dt.UTC)
             self._move_delivery(
                 connection,
                 delivery_id,
@@ -749,7 +749,12 @@ class DeliveryStore(StoreBase):
                     deliveries.c.state == source.value,
                 )
             )
-            .values(state=target.value, version=version + 1, updated_at=self.clock(), **values)
+            .values(
+                state=target.value,
+                version=version + 1,
+                updated_at=self.clock().astimezone(dt.UTC),
+                **values,
+            )
         ).rowcount
         if changed != 1:
             raise _stale(f"delivery {delivery_id}", seen_version, row)
@@ -842,7 +847,10 @@ class DeliveryStore(StoreBase):
                     )
                 )
                 .values(
-                    state=target, version=version + 1, updated_at=self.clock(), updated_by=actor
+                    state=target,
+                    version=version + 1,
+                    updated_at=self.clock().astimezone(dt.UTC),
+                    updated_by=actor,
                 )
             ).rowcount
             if changed != 1:

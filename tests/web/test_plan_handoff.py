@@ -41,9 +41,22 @@ def test_publish_turns_route_stops_into_planned_deliveries(user: Any, app_store:
     assert by_facility[HOA_HAO]["planned_cylinders"] == 100
     assert by_facility[HOA_HAO]["planned_m3"] == 600.0
     assert by_facility[NGUYEN_TRAI]["planned_cylinders"] == 40
+    (routes_id,) = answer["routes_ids"]
+    routes = user("coord79").get(f"/plans/{PLAN_ID}/routes/{routes_id}").get_json()
+    arrivals = {
+        (route["vehicle"], index): step["arrival"]
+        for route in routes["routes"]
+        for index, step in enumerate(route["steps"])
+        if step["type"] == "delivery"
+    }
+    assert len(arrivals) == 3
     for delivery in answer["deliveries"]:
         assert delivery["state"] == "planned" and delivery["plan_id"] == PLAN_ID
         eta = dt.datetime.fromisoformat(delivery["eta"])
+        # the ETA is the stop's arrival on the route, to the second (stored as UTC, shown local)
+        arrival = arrivals[(delivery["vehicle_id"], delivery["stop_index"])]
+        assert eta == dt.datetime.fromisoformat(arrival)
+        assert delivery["eta"] == dt.datetime.fromisoformat(arrival).isoformat()
         # ETAs are aware, Asia/Ho_Chi_Minh, on the plan's day (20 August 2021), in the shift.
         assert eta.utcoffset() == dt.timedelta(hours=7)
         assert eta.date() == dt.date(2021, 8, 20) and 6 <= eta.hour < 18
