@@ -2,9 +2,11 @@
 
 This is the graph I/O module. A cold build reads the OSM file with pyosmium (keeping only the ways
 of the chosen network type), lets osmnx build and simplify the graph, keeps the largest strongly
-connected component, applies the speed table and stores compact arrays in an ``.npz`` file keyed by
-the source file's hash, the network type and the speed table. A warm start loads that file in well
-under a second.
+connected component, applies the speed table, reads the restriction tags vehicle profiles need
+(``hgv``, ``hazmat``, tunnels, weight, height and width limits; :mod:`routing.profiles`) and stores
+compact arrays in an ``.npz`` file keyed by the source file's hash, the network type and the speed
+table. The graph is profile-independent: it is built once, and each profile derives its times
+from it in memory. A warm start loads that file in well under a second.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ import numpy as np
 from data.errors import InvalidInputError, MissingDataFileError
 from data.region import Region
 from routing.hierarchy import Hierarchy, hierarchy_available
-from routing.network import RoadNetwork, utm_epsg
+from routing.network import EdgeAccess, RoadNetwork, utm_epsg
+from routing.profiles import NO_RESTRICTION, WayAccess, combine_access, way_access
 from routing.speeds import edge_speed_kph, merge_speeds, speed_table_digest
 
 #: Bump when the cached layout or the build changes, so old caches are rebuilt.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5  # 5: restriction tags per edge (issue 15, the tanker profile)
 
 Progress = Callable[[str], None]
 
@@ -112,8 +115,14 @@ def check_road_file(path: Path) -> None:
         )
 
 
-def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, int]:
-    """Write the ways of ``network_type`` and their nodes from any OSM file to OSM XML for osmnx."""
+def _filter_to_xml(
+    source: Path, network_type: str, target: Path
+) -> tuple[int, int, dict[int, WayAccess]]:
+    """Write the ways of ``network_type`` and their nodes from any OSM file to OSM XML for osmnx.
+
+    Returns the node and way counts, and the access (restriction tags) of every written way that
+    has one, by way id (pieces of cut ways included): osmnx keeps none of those tags.
+    """
     import osmium
 
     way_node_ids: set[int] = set()
@@ -148,13 +157,17 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
         # get ids above every way id of the file.
         next_id = max(way_id for way_id, _, _ in ways) + 1
         piece_count = 0
+        accesses: dict[int, WayAccess] = {}
         for way_id, refs, tags in ways:
+            access = way_access(tags)
             for k, piece in enumerate(_located_runs(refs, located)):
                 piece_id = way_id
                 if k > 0:
                     piece_id, next_id = next_id, next_id + 1
                 writer.add_way(osmium.osm.mutable.Way(id=piece_id, nodes=piece, tags=tags))
                 piece_count += 1
+                if access != NO_RESTRICTION:
+                    accesses[piece_id] = access
     finally:
         writer.close()
     if piece_count == 0:
@@ -162,7 +175,7 @@ def _filter_to_xml(source: Path, network_type: str, target: Path) -> tuple[int, 
             f"road network file {str(source)!r}: none of its {len(ways):,} {network_type!r} ways "
             "has two nodes with a position in the file; is the extract missing its nodes?"
         )
-    return len(located), piece_count
+    return len(located), piece_count, accesses
 
 
 def _located_runs(refs: list[int], located: set[int]) -> list[list[int]]:
@@ -185,12 +198,41 @@ def _labels(value: object) -> str:
     return "; ".join(seen)
 
 
+def _edge_access(data: Mapping[str, Any], way_accesses: Mapping[int, WayAccess]) -> WayAccess:
+    """Return the strictest access of an edge's ways, and of any restriction tag on the edge."""
+    osmids = data.get("osmid")
+    ids = osmids if isinstance(osmids, list) else [osmids]
+    found = [way_accesses[i] for i in ids if isinstance(i, int) and i in way_accesses]
+    found.append(way_access(data))  # tags osmnx kept on the edge (tunnel; others if configured)
+    return combine_access(found)
+
+
+def _access_arrays(edges: list[Any], way_accesses: Mapping[int, WayAccess]) -> EdgeAccess:
+    rows = [_edge_access(data, way_accesses) for _u, _v, _key, data in edges]
+    if not rows:
+        return EdgeAccess.unrestricted(0)
+    flags, weight, height, width = zip(*rows, strict=True)
+    return EdgeAccess(
+        np.array(flags, dtype=np.int64),
+        np.array(weight, dtype=np.float64),
+        np.array(height, dtype=np.float64),
+        np.array(width, dtype=np.float64),
+    )
+
+
 def network_from_graph(
-    G: Any, *, name: str, speeds_kph: Mapping[str, float], source: Mapping[str, Any]
+    G: Any,
+    *,
+    name: str,
+    speeds_kph: Mapping[str, float],
+    source: Mapping[str, Any],
+    way_accesses: Mapping[int, WayAccess] | None = None,
 ) -> RoadNetwork:
     """Convert an osmnx MultiDiGraph (WGS84, simplified) into a :class:`RoadNetwork`.
 
-    Keeps the largest strongly connected component; every edge gets its class speed and travel time.
+    Keeps the largest strongly connected component; every edge gets its class speed and travel time,
+    and its restriction tags (:class:`EdgeAccess`) from ``way_accesses`` (by OSM way id, as
+    :func:`_filter_to_xml` reads them) and from the edge's own attributes.
 
     Raises
     ------
@@ -293,8 +335,11 @@ def network_from_graph(
         labels=tuple(labels),
         metric_epsg=utm_epsg(center_lon, center_lat),
         source=dict(source),
+        edge_access=_access_arrays(edges, way_accesses or {}),
     )
 
+
+_ACCESS_ARRAYS = ("flags", "maxweight_t", "maxheight_m", "maxwidth_m")
 
 _HIERARCHY_ARRAYS = ("rank", "up_ptr", "up_head", "parent", "edge_arc", "edge_up")
 
@@ -326,6 +371,8 @@ def save_network(network: RoadNetwork, path: Path) -> None:
         "source": dict(network.source),
     }
     arrays = {name: getattr(network, name) for name in _ARRAYS}
+    access = network.edge_access or EdgeAccess.unrestricted(network.edge_count)
+    arrays.update({f"access_{name}": getattr(access, name) for name in _ACCESS_ARRAYS})
     hierarchy = network._shared.get("hierarchy")
     if hierarchy is not None:
         arrays.update({f"cch_{name}": getattr(hierarchy, name) for name in _HIERARCHY_ARRAYS})
@@ -345,6 +392,7 @@ def load_network(path: Path) -> RoadNetwork:
     with np.load(path, allow_pickle=False) as npz:
         meta = json.loads(str(npz["meta"]))
         arrays = {name: npz[name] for name in _ARRAYS}
+        access = EdgeAccess(*(npz[f"access_{name}"] for name in _ACCESS_ARRAYS))
         shared = {}
         if all(f"cch_{name}" in npz for name in _HIERARCHY_ARRAYS):
             shared["hierarchy"] = Hierarchy(
@@ -356,6 +404,7 @@ def load_network(path: Path) -> RoadNetwork:
         labels=tuple(meta["labels"]),
         metric_epsg=int(meta["metric_epsg"]),
         source=meta["source"],
+        edge_access=access,
         _shared=shared,
         **arrays,
     )
@@ -399,7 +448,7 @@ def build_network(
         filtered = Path(tmp) / "roads.osm"
         progress(f"[1/4] reading {road_file.name} ({network_type} roads) with pyosmium")
         try:
-            nodes, ways = _filter_to_xml(road_file, network_type, filtered)
+            nodes, ways, way_accesses = _filter_to_xml(road_file, network_type, filtered)
         except RuntimeError as exc:  # pyosmium reports unreadable files as RuntimeError
             raise InvalidInputError(
                 f"road network file {str(road_file)!r}: cannot be read as OSM data ({exc})"
@@ -418,7 +467,9 @@ def build_network(
         "speeds_kph": speeds,
         "built_with": f"osmnx {ox.__version__}",
     }
-    network = network_from_graph(G, name=name, speeds_kph=speeds, source=source)
+    network = network_from_graph(
+        G, name=name, speeds_kph=speeds, source=source, way_accesses=way_accesses
+    )
     progress(
         f"[4/4] done in {time.perf_counter() - started:.1f} s: {network.node_count:,} nodes, "
         f"{network.edge_count:,} directed edges"

@@ -32,6 +32,49 @@ def utm_epsg(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class EdgeAccess:
+    """The OSM tags of each edge that may bar a heavy or dangerous-goods vehicle (per edge).
+
+    Read from the OSM file when the graph is built (``routing/graph.py``) and cached with it, so a
+    vehicle profile (:mod:`routing.profiles`) can decide which roads its vehicles may use without
+    reading OSM again. An edge osmnx merged from several ways takes the strictest of them.
+
+    Attributes
+    ----------
+    flags
+        Bit mask per edge: ``HGV_NO`` (``hgv=no`` or ``private``, also as ``hgv:conditional``),
+        ``HAZMAT_NO`` (``hazmat=no``, ``hazmat:C/D/E=no`` or ADR tunnel category C, D or E),
+        ``TUNNEL`` (``tunnel=yes``, not ``building_passage``).
+    maxweight_t, maxheight_m, maxwidth_m
+        The lowest posted limit per edge (``maxweight``, ``maxweight:hgv``, ``maxweightrating``
+        and their ``:conditional`` values; ``maxheight``; ``maxwidth``), ``nan`` when none.
+    """
+
+    HGV_NO = 1
+    HAZMAT_NO = 2
+    TUNNEL = 4
+
+    flags: IntArray
+    maxweight_t: FloatArray
+    maxheight_m: FloatArray
+    maxwidth_m: FloatArray
+
+    def __post_init__(self) -> None:
+        for name in ("flags", "maxweight_t", "maxheight_m", "maxwidth_m"):
+            getattr(self, name).setflags(write=False)
+
+    @classmethod
+    def unrestricted(cls, edge_count: int) -> EdgeAccess:
+        """Return the access of a network whose roads carry no restriction tag."""
+        return cls(
+            np.zeros(edge_count, dtype=np.int64),
+            np.full(edge_count, np.nan),
+            np.full(edge_count, np.nan),
+            np.full(edge_count, np.nan),
+        )
+
+
 class _SharedGeometry:
     """Projected edge geometry and its spatial index, built once per network.
 
@@ -92,6 +135,17 @@ class RoadNetwork:
         EPSG code of the projected metric CRS (UTM) used for snapping and distances.
     source
         Provenance: source file hash, speed-table digest, build settings.
+    changes
+        The what-if changes applied (closures, slow-downs), in order.
+    edge_access
+        Restriction tags per edge (hgv, hazmat, tunnel, weight, height, width limits), or None
+        when the network was made without them (then no road is barred to any profile).
+    profile
+        The vehicle profile whose times ``edge_time_s`` holds: ``"general"`` (the speed table
+        of :mod:`routing.speeds`) or another profile's name (see :mod:`routing.profiles`).
+    edge_bars
+        For a profile other than ``"general"``: why the profile may not use each edge (bits of
+        :class:`routing.profiles.Bar`, 0 = allowed); such edges have ``inf`` time. None otherwise.
     """
 
     name: str
@@ -114,6 +168,9 @@ class RoadNetwork:
     metric_epsg: int
     source: Mapping[str, Any] = field(default_factory=dict)
     changes: tuple[str, ...] = ()
+    edge_access: EdgeAccess | None = None
+    profile: str = "general"
+    edge_bars: IntArray | None = None
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -124,8 +181,10 @@ class RoadNetwork:
 
     def __repr__(self) -> str:
         changes = f", changes={list(self.changes)!r}" if self.changes else ""
+        profile = f", profile={self.profile!r}" if self.profile != "general" else ""
         return (
-            f"RoadNetwork({self.name!r}, {self.node_count} nodes, {self.edge_count} edges{changes})"
+            f"RoadNetwork({self.name!r}, {self.node_count} nodes, {self.edge_count} edges"
+            f"{profile}{changes})"
         )
 
     @property
@@ -151,7 +210,8 @@ class RoadNetwork:
 
         The hierarchy depends only on the topology, so it is built once (or loaded from the graph
         cache) and shared with every variant; each distinct set of travel times is customized once
-        (about 10 ms for the city) and kept for the most recent variants.
+        (about 10 ms for the city) and kept for the most recent variants. The key is the profile's
+        name and the travel times, so a profile's customization is never taken for another's.
         """
         from routing.hierarchy import build_hierarchy, customize
 
@@ -161,12 +221,16 @@ class RoadNetwork:
             )
         hierarchy: Hierarchy = self._shared["hierarchy"]
         metrics: dict[bytes, Metric] = self._shared.setdefault("metrics", {})
-        key = hashlib.blake2b(self.edge_time_s.tobytes(), digest_size=16).digest()
+        key = self.profile.encode() + b"|" + self.time_digest()
         if key not in metrics:
             if len(metrics) >= _KEPT_METRICS:
                 metrics.pop(next(iter(metrics)))
             metrics[key] = customize(hierarchy, self.edge_time_s, self.edge_length_m)
         return hierarchy, metrics[key]
+
+    def time_digest(self) -> bytes:
+        """Return a 16-byte digest of ``edge_time_s`` (part of the metric and matrix cache keys)."""
+        return hashlib.blake2b(self.edge_time_s.tobytes(), digest_size=16).digest()
 
     def edge_label(self, edge_idx: int) -> str:
         """Return the road name of an edge, else its reference, else ``""``."""

@@ -11,6 +11,7 @@ import numpy.typing as npt
 from data.errors import InvalidInputError
 from data.schema.network import Place, SnapResult
 from routing.network import RoadNetwork
+from routing.profiles import bar_reasons
 
 #: Default farthest a place may lie from the nearest road before it is reported unreachable (m).
 DEFAULT_MAX_SNAP_M = 2000.0
@@ -68,6 +69,8 @@ def snap_places(
     dist_of = np.full(count, np.inf)
     edge_of[input_idx] = edge_hits
     dist_of[input_idx] = distance_m
+    if network.edge_bars is not None:
+        _prefer_open_ties(network, points, edge_of, dist_of)
     lines = geometry.lines[np.maximum(edge_of, 0)]
     along_m = shapely.line_locate_point(lines, points)
     line_len = shapely.length(lines)
@@ -115,9 +118,56 @@ def snap_places(
             float(snapped_lon[i]),
             float(snapped_lat[i]),
             label,
-            reason=f"its nearest road ({label or 'unnamed'}) is closed" if closed else "",
+            reason=_closed_reason(network, edge, twin, label) if closed else "",
         )
         results.append(result)
         if closed:
             edge_of[i] = -1
     return results, Anchors(edge_of, fraction)
+
+
+def _is_closed(network: RoadNetwork, edge: int) -> bool:
+    """Return True when an edge and its twin (if any) cannot be driven."""
+    twin = int(network.edge_twin[edge])
+    return not np.isfinite(network.edge_time_s[edge]) and (
+        twin < 0 or not np.isfinite(network.edge_time_s[twin])
+    )
+
+
+def _prefer_open_ties(
+    network: RoadNetwork,
+    points: npt.NDArray[np.object_],
+    edge_of: npt.NDArray[np.int64],
+    dist_of: npt.NDArray[np.float64],
+) -> None:
+    """Move places from a road their profile may not use to an open road at the same distance.
+
+    A place on a junction is equally near every road there; for a profile (a tanker) that may
+    not use one of them, take an open one, so that the place is not unreachable only because
+    of which tie the index returned. A place is never moved to a farther road. (In place.)
+    """
+    for i in np.flatnonzero(edge_of >= 0).tolist():
+        if not _is_closed(network, int(edge_of[i])):
+            continue
+        hits, distances = network.geometry.tree.query_nearest(
+            points[i],
+            return_distance=True,
+            all_matches=True,
+        )
+        for edge, distance in zip(
+            np.ravel(hits).tolist(), np.ravel(distances).tolist(), strict=True
+        ):
+            if distance <= dist_of[i] + 1e-6 and not _is_closed(network, int(edge)):
+                edge_of[i] = int(edge)
+                break
+
+
+def _closed_reason(network: RoadNetwork, edge: int, twin: int, label: str) -> str:
+    """Say why a place's nearest road is closed: a what-if, or a profile's bar (with its reason)."""
+    reason = f"its nearest road ({label or 'unnamed'}) is closed"
+    if network.edge_bars is None:
+        return reason
+    bars = int(network.edge_bars[edge]) | (int(network.edge_bars[twin]) if twin >= 0 else 0)
+    if not bars:
+        return reason
+    return f"{reason} to the {network.profile} profile: {bar_reasons(bars)}"

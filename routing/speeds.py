@@ -170,3 +170,37 @@ def edge_speed_kph(
     if posted is not None:
         speed = min(speed, posted)
     return speed, best_class
+
+
+#: Planning speed (km/h) of a *loaded cryogenic tanker* (liquid oxygen, UN 1073, class 2.2) by OSM
+#: ``highway`` value: the ``"tanker"`` profile of :mod:`routing.profiles`. Sources and assumptions
+#: (``docs/tanker-profile.md``): Circular 31/2019/TT-BGTVT, Article 7, puts tank trucks ("ô tô xi
+#: téc") in its slowest class outside built-up areas, 60 km/h on divided roads and 50 km/h on
+#: undivided ones (heavy trucks: 80/70); in built-up areas every vehicle has 60/50. A loaded
+#: cryogenic tanker is driven at 40-45 km/h at most (``../shared/oxygen-parameters.md``,
+#: "Cryogenic tanker"), so no class exceeds 45 km/h. Below that ceiling every class is one step
+#: slower than the general table (an assumption: a 20-40 t semi-trailer with a sloshing liquid
+#: load brakes, turns and pulls away slower than a cylinder truck in the same traffic).
+TANKER_SPEEDS_KPH: Mapping[str, float] = MappingProxyType(
+    {
+        "motorway": 45.0,  # the loaded-tanker ceiling (oxygen-parameters.md), not 60 (Circular 31)
+        "motorway_link": 30.0,
+        "trunk": 40.0,
+        "trunk_link": 25.0,
+        "primary": 30.0,
+        "primary_link": 20.0,
+        "secondary": 25.0,
+        "secondary_link": 20.0,
+        "tertiary": 20.0,
+        "tertiary_link": 15.0,
+        "unclassified": 15.0,
+        "residential": 12.0,
+        "living_street": 8.0,
+        "service": 10.0,
+        "road": 15.0,
+        "busway": 15.0,
+    }
+)
+
+#: Speed (km/h) of a loaded tanker on a road class its table does not list.
+TANKER_FALLBACK_SPEED_KPH = 15.0

@@ -6,6 +6,11 @@ nearer junction. Searches run on CSR arrays: a compiled parallel Dijkstra (``"nu
 default) or one call of ``scipy.sparse.csgraph.dijkstra`` (``"scipy"``), or PHAST sweeps over a
 customizable contraction hierarchy (``"cch"``, see :mod:`routing.hierarchy`; the default when
 available). All are exact.
+
+Every function takes a vehicle ``profile`` (:mod:`routing.profiles`): ``"general"`` (the network
+as given, the default) or ``"tanker"`` (a loaded cryogenic tanker: its own speeds, and the roads
+it may not use closed). With ``cache=True`` a matrix is kept per network family, keyed by the
+profile, the travel times, the places and the settings, so asking again costs nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from data.errors import InvalidInputError, NoRouteError
 from data.schema.network import Gateway, Place, RoadPath, SnapResult, TravelMatrix, validate_places
 from routing.hierarchy import Entries, hierarchy_available
 from routing.network import RoadNetwork
+from routing.profiles import GENERAL, VehicleProfile, network_for_profile
 from routing.snapping import DEFAULT_MAX_SNAP_M, Anchors, snap_places
 
 Backend = Literal["auto", "cch", "numba", "scipy"]
@@ -31,6 +37,9 @@ IntArray = npt.NDArray[np.int64]
 
 #: A place snapped closer than this (m) to the end of its edge is joined to that junction.
 _JUNCTION_M = 0.5
+
+#: How many matrices (``cache=True``) a network family keeps in memory.
+_KEPT_MATRICES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +414,8 @@ def travel_time_matrix(
     gateways: Sequence[Gateway] = (),
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     backend: Backend = "auto",
+    profile: str | VehicleProfile = GENERAL,
+    cache: bool = False,
 ) -> TravelMatrix:
     """Compute road travel times (s) and distances (m) from every origin to every destination.
 
@@ -422,6 +433,13 @@ def travel_time_matrix(
         ``"cch"`` (contraction hierarchy, the fastest), ``"numba"`` (compiled parallel Dijkstra),
         ``"scipy"`` (``scipy.sparse.csgraph``), or ``"auto"`` (default: ``"cch"`` when its orderer
         is installed, else ``"numba"``). All are exact; distances are those of the fastest path.
+    profile
+        ``"general"`` (default: the network's own times), ``"tanker"`` (a loaded cryogenic
+        tanker) or a :class:`routing.profiles.VehicleProfile`; a place whose nearest road the
+        profile may not use is unreachable, with the reason.
+    cache
+        True keeps the answer (read-only arrays) and returns it again for the same profile,
+        travel times, places, gateways and settings; False (default) always computes.
 
     Returns
     -------
@@ -432,12 +450,43 @@ def travel_time_matrix(
     Raises
     ------
     InvalidInputError
-        If a list is empty, has duplicate ids, or the backend is unknown.
+        If a list is empty, has duplicate ids, the backend or the profile is unknown.
     """
     validate_places(origins, "origins")
     validate_places(destinations, "destinations")
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+    network = network_for_profile(network, profile)
+    if not cache:
+        return _matrix(network, origins, destinations, gateways, max_snap_m, backend)
+    key = (
+        network.profile,
+        network.time_digest(),
+        tuple((p.place_id, p.lon, p.lat) for p in origins),
+        tuple((p.place_id, p.lon, p.lat) for p in destinations),
+        repr(tuple(gateways)),
+        float(max_snap_m),
+        backend,
+    )
+    kept: dict[tuple[object, ...], TravelMatrix] = network._shared.setdefault("matrices", {})
+    matrix = kept.get(key)
+    if matrix is None:
+        matrix = _matrix(network, origins, destinations, gateways, max_snap_m, backend)
+        if len(kept) >= _KEPT_MATRICES:
+            kept.pop(next(iter(kept)))
+        kept[key] = matrix
+    return matrix
+
+
+def _matrix(
+    network: RoadNetwork,
+    origins: Sequence[Place],
+    destinations: Sequence[Place],
+    gateways: Sequence[Gateway],
+    max_snap_m: float,
+    backend: str,
+) -> TravelMatrix:
+    """Compute a matrix on ``network`` as it is (its profile already applied)."""
     o_points, o_owner, o_extra_s, o_extra_m, o_via = _access_points(origins, gateways)
     d_points, d_owner, d_extra_s, d_extra_m, d_via = _access_points(destinations, gateways)
     point_snaps, anchors = snap_places(network, [*o_points, *d_points], max_snap_m=max_snap_m)
@@ -510,14 +559,20 @@ def road_path(
     destination: Place,
     *,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    profile: str | VehicleProfile = GENERAL,
 ) -> RoadPath:
     """Return the fastest road path between two places, with its geometry, time and length.
+
+    ``profile`` is the vehicle profile driving it (see :func:`travel_time_matrix`).
 
     Raises
     ------
     NoRouteError
         If a place cannot be snapped (the reason is given) or no road path joins them.
+    InvalidInputError
+        If the profile is unknown.
     """
+    network = network_for_profile(network, profile)
     snaps, anchors = snap_places(network, [origin, destination], max_snap_m=max_snap_m)
     for snap in snaps:
         if not snap.reachable:
