@@ -660,6 +660,11 @@ class DeliveryStore(StoreBase):
         if on_date is not None:
             start, end = _local_day_bounds(on_date)
             query = query.where(and_(deliveries.c.eta >= start, deliveries.c.eta < end))
+        if shortfall_only:
+            # Short deliveries are confirmed ones; which of them are short is decided per row.
+            query = query.where(deliveries.c.state == DeliveryState.DELIVERED.value)
+        else:
+            query = query.limit(limit)
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
         found = [_delivery_from_row(row._mapping) for row in rows]
