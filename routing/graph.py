@@ -27,7 +27,7 @@ from data.errors import InvalidInputError, MissingDataFileError
 from data.region import Region
 from routing.hierarchy import Hierarchy, hierarchy_available
 from routing.network import EdgeAccess, RoadNetwork, utm_epsg
-from routing.profiles import NO_RESTRICTION, WayAccess, combine_access, way_access
+from routing.profiles import ACCESS_KEYS, NO_RESTRICTION, WayAccess, combine_access, way_access
 from routing.speeds import edge_speed_kph, merge_speeds, speed_table_digest
 
 #: Bump when the cached layout or the build changes, so old caches are rebuilt.
@@ -203,7 +203,8 @@ def _edge_access(data: Mapping[str, Any], way_accesses: Mapping[int, WayAccess])
     osmids = data.get("osmid")
     ids = osmids if isinstance(osmids, list) else [osmids]
     found = [way_accesses[i] for i in ids if isinstance(i, int) and i in way_accesses]
-    found.append(way_access(data))  # tags osmnx kept on the edge (tunnel; others if configured)
+    if any(key in data for key in ACCESS_KEYS):  # tags osmnx kept (tunnel; others if configured)
+        found.append(way_access(data))
     return combine_access(found)
 
 
