@@ -102,8 +102,12 @@ def registry_fleet(database_url: str | None) -> list[Any]:
     return fleet
 
 
-def write_plan_files(result: Any, out_dir: Path) -> None:
-    """Write a plan's folder: plan.json, plan.geojson, plan.gpkg, the CSVs and summary.txt."""
+def write_plan_files(result: Any, out_dir: Path, *, act_first: Sequence[str] = ()) -> str:
+    """Write a plan's folder: plan.json, plan.geojson, plan.gpkg, the CSVs and summary.txt.
+
+    ``act_first`` (:func:`coordination.act_first.act_first_for_plan`) opens the summary; the
+    summary is returned as written.
+    """
     from coordination.planning import (
         plan_summary,
         plan_to_csv,
@@ -121,4 +125,8 @@ def write_plan_files(result: Any, out_dir: Path) -> None:
     (out_dir / "plan.gpkg").write_bytes(geojson_to_geopackage(geojson))
     for name, text in plan_to_csv(result).items():
         (out_dir / name).write_text(text, encoding="utf-8-sig")
-    (out_dir / "summary.txt").write_text(plan_summary(result) + "\n", encoding="utf-8")
+    from coordination.act_first import with_act_first
+
+    summary = with_act_first(plan_summary(result), act_first)
+    (out_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    return summary

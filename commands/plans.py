@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -74,7 +75,8 @@ def run(
     The registry is seeded with the region's hospitals, suppliers, a generated fleet and generated
     August 2021 reports if it has no facility yet (only the bundled ``hcmc`` region has a seed).
     """
-    from coordination.planning import build_plan, plan_request_from_store, plan_summary
+    from coordination.act_first import act_first_for_plan
+    from coordination.planning import build_plan, plan_request_from_store
     from routing.travel_time import travel_time_matrix
 
     region, network = region_network(ctx, region_name)
@@ -114,8 +116,8 @@ def run(
         ctx.invoke(db_seed, region="hcmc", database_url=database_url)
     request = plan_request_from_store(store, region, network, start_date=plan_date.date())
     result = build_plan(request, network, region)
-    write_plan_files(result, out_dir)
-    click.echo("\n" + plan_summary(result))
+    lines = act_first_for_plan(store, result, region, now=dt.datetime.now(dt.UTC))
+    click.echo("\n" + write_plan_files(result, out_dir, act_first=lines))
     click.echo(
         f"\nplan files in {out_dir}/ (plan.json, plan.geojson, plan.gpkg, flows.csv, "
         "facilities.csv, summary.txt)"
@@ -263,7 +265,8 @@ def plan(
     database_url: str | None,
 ) -> None:
     """Compute the coordinator's allocation plan from the registry's latest reports."""
-    from coordination.planning import build_plan, plan_request_from_store, plan_summary
+    from coordination.act_first import act_first_for_plan
+    from coordination.planning import build_plan, plan_request_from_store
     from data.schema.allocation import AllocationOptions
 
     started = time.perf_counter()
@@ -283,8 +286,8 @@ def plan(
         options=options,
     )
     result = build_plan(request, network, region)
-    write_plan_files(result, out_dir)
-    click.echo(plan_summary(result))
+    lines = act_first_for_plan(store, result, region, now=dt.datetime.now(dt.UTC))
+    click.echo(write_plan_files(result, out_dir, act_first=lines))
     click.echo(
         f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s "
         f"(plan.json, plan.geojson, plan.gpkg, flows.csv, facilities.csv, summary.txt)"

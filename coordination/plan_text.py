@@ -161,9 +161,10 @@ def summary_text(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     )
     for r in short[:largest]:
         dos = "-" if r["days_of_supply"] is None else f"{r['days_of_supply']:.1f}"
+        # The shortfall is the horizon's total, not the first short day's: said so (issue 14).
         lines.append(
             f"  day {r['first_shortfall_day']}: {r['name'][:44]:<44} "
-            f"short {r['shortfall_m3']:>8,.0f} m³"
+            f"short in {request.horizon_days} d {r['shortfall_m3']:>8,.0f} m³"
             f"  days of supply {dos:>5}  unmet {r['unmet_m3']:>7,.0f} m³"
         )
     lines += _district_lines(rows)
