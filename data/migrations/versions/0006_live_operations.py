@@ -18,6 +18,15 @@ depends_on = None
 
 def upgrade() -> None:
     """Apply this revision."""
+    _create_plan_states()
+    _create_webhook_subscriptions()
+    _create_urgent_requests()
+    _create_deliveries()
+    _create_alerts()
+    _create_webhook_deliveries()
+
+
+def _create_plan_states() -> None:
     op.create_table(
         "plan_states",
         sa.Column("plan_id", sa.String(length=32), nullable=False),
@@ -37,6 +46,8 @@ def upgrade() -> None:
     with op.batch_alter_table("plan_states", schema=None) as batch_op:
         batch_op.create_index("ix_plan_states_plan_date", ["plan_date"], unique=False)
 
+
+def _create_webhook_subscriptions() -> None:
     op.create_table(
         "webhook_subscriptions",
         sa.Column("subscription_id", sa.Integer(), autoincrement=True, nullable=False),
@@ -49,6 +60,9 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.PrimaryKeyConstraint("subscription_id", name=op.f("pk_webhook_subscriptions")),
     )
+
+
+def _create_urgent_requests() -> None:
     op.create_table(
         "urgent_requests",
         sa.Column("request_id", sa.Integer(), autoincrement=True, nullable=False),
@@ -81,6 +95,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_urgent_requests_facility_id", ["facility_id"], unique=False)
         batch_op.create_index("ix_urgent_requests_state", ["state"], unique=False)
 
+
+def _create_deliveries() -> None:
     op.create_table(
         "deliveries",
         sa.Column("delivery_id", sa.Integer(), autoincrement=True, nullable=False),
@@ -134,6 +150,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_deliveries_facility_id", ["facility_id"], unique=False)
         batch_op.create_index("ix_deliveries_state", ["state"], unique=False)
 
+
+def _create_alerts() -> None:
     op.create_table(
         "alerts",
         sa.Column("alert_id", sa.Integer(), autoincrement=True, nullable=False),
@@ -173,6 +191,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_alerts_facility_id", ["facility_id"], unique=False)
         batch_op.create_index("ix_alerts_raised_at", ["raised_at"], unique=False)
 
+
+def _create_webhook_deliveries() -> None:
     op.create_table(
         "webhook_deliveries",
         sa.Column("attempt_id", sa.Integer(), autoincrement=True, nullable=False),
