@@ -8,12 +8,14 @@ from __future__ import annotations
 import click
 
 from commands.alerts import alerts
+from commands.deliveries import deliveries
 from commands.network import graph, matrix, route
 from commands.plans import allocate, plan, run
 from commands.registry import db, users
 from commands.routes import dispatch_command, vrp
 from commands.scenarios import scenario
 from commands.server import serve
+from commands.status import status
 from commands.urgent_requests import requests_group
 
 
@@ -58,5 +60,7 @@ for _command in (
     dispatch_command,
     alerts,
     requests_group,
+    deliveries,
+    status,
 ):
     main.add_command(_command)
