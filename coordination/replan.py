@@ -20,9 +20,10 @@ Model
 * **A broken vehicle's load becomes a transfer point**: each load on board is a shipment picked
   up at the breakdown's location (place ``transfer-<vehicle>``), by any vehicle of the right kind,
   whatever its company (an emergency transfer, not loading at a competitor's plant), with
-  priority 100. The transfer takes a supplier stop (``supplier_stop_s``) plus the loading time
-  of the quantity (``per_cylinder_load_s`` per cylinder, ``tanker_load_s`` for liquid: pumping
-  from tanker to tanker). Its loads not yet picked up go back to the pool.
+  priority 100; its pickup is a new stop ``<id>:transfer``. The transfer takes a supplier stop
+  (``supplier_stop_s``) plus the loading time of the quantity (``per_cylinder_load_s`` per
+  cylinder, ``tanker_load_s`` for liquid: pumping from tanker to tanker). Its loads not yet
+  picked up go back to the pool.
 * **New urgent requests** are loads ``U<i>`` (priority 50, window now to ``needed_by``) from the
   given supplier, else the supplier of that product in the day's loads nearest by road.
 * **Closed roads** are closed on a copy of the network (:func:`routing.network.change_roads`).
@@ -651,8 +652,13 @@ def _shipment(
         if urgent or load.delivery.urgent
         else 0
     )
+    # A transfer pickup is a new stop, not the broken vehicle's done pickup of the same load: its
+    # own id keeps step ids unique in the routes and in the changes.
+    pickup_id = (
+        f"{load.load_id}:transfer" if remaining.source == "transfer" else f"{load.load_id}:load"
+    )
     return Shipment(
-        pickup=ShipmentStep(f"{load.load_id}:load", pickup_idx, load_s),
+        pickup=ShipmentStep(pickup_id, pickup_idx, load_s),
         delivery=ShipmentStep(
             f"{load.load_id}:drop",
             idx[load.delivery.facility_id],
@@ -824,12 +830,24 @@ def replan_routes(
     ------
     InvalidInputError
         Naming each bad event's field (``events[i].vehicle``, ``events[i].step``, ...) or
-        ``now``.
+        ``now``; or ``routes_id`` when ``routes`` is itself a re-plan (re-plan the published
+        routes with every event since instead: the done stops and transfers of a re-plan are
+        not read back).
     """
     from routing.route_validation import validate_route_plan
     from routing.vehicle_routes import SolverParams, VehiclePreference, solve_routes
 
     replan = options or ReplanOptions()
+    if routes.get("replan"):
+        source = routes["replan"].get("from_routes_id", "")
+        raise InvalidInputError.from_problems(
+            "re-plan request",
+            [
+                f"routes_id: {routes.get('routes_id', '')!r} is itself a re-plan of {source!r}; "
+                f"re-plan the published routes {source!r} with every event since they were "
+                "published (re-planning a re-plan is not supported)"
+            ],
+        )
     dispatch_options = _options_of(routes, replan)
     date = dt.date.fromisoformat(routes["date"])
     if now.tzinfo is None:

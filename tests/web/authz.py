@@ -236,6 +236,15 @@ OPERATIONS: dict[str, Spec] = {
     "POST /plans/{plan_id}/routes": Spec(Kind.OBJECT, body=lambda owner: ROUTES_BODY),
     "GET /plans/{plan_id}/routes/{routes_id}": Spec(Kind.OBJECT),
     "GET /plans/{plan_id}/routes/{routes_id}/sheets/{vehicle_id}": Spec(Kind.OBJECT),
+    # re-plan the owner's routes from 09:00 as they stand (no event): stored as new routes
+    "POST /plans/{plan_id}/routes/{routes_id}/replan": Spec(
+        Kind.OBJECT,
+        body=lambda owner: {
+            "now": "2021-08-20T09:00:00+07:00",
+            "events": [],
+            "options": {"time_limit_s": 1, "max_iterations": 50, "seed": 1},
+        },
+    ),
     "POST /scenarios": Spec(Kind.CREATE, body=_scenario),
     "GET /scenarios": Spec(Kind.COLLECTION),
     "GET /scenarios/{scenario_id}": Spec(Kind.OBJECT),
