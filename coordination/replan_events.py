@@ -125,6 +125,30 @@ def seconds_of_day(value: Any, date: dt.date, field: str, problems: list[str]) -
     return local_seconds(moment, date)
 
 
+def moment_on(value: Any, date: dt.date, field: str, problems: list[str]) -> dt.datetime | None:
+    """Return a time (ISO 8601 with offset, or local ``HH:MM`` on ``date``) as an aware datetime.
+
+    A re-plan's ``now`` is read this way over HTTP and on the command line. None after noting
+    the problem (named ``field``, with the value) when it is neither.
+    """
+    moment = None
+    if isinstance(value, str):
+        try:
+            if len(value) == 5 and value[2] == ":":
+                moment = dt.datetime.combine(date, dt.time.fromisoformat(value), tzinfo=LOCAL_TZ)
+            else:
+                moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+    if moment is None or moment.tzinfo is None:
+        problems.append(
+            f"{field}: expected an ISO 8601 time with an offset (2021-08-20T09:30:00+07:00) or "
+            f"a local HH:MM, got {value!r}"
+        )
+        return None
+    return moment
+
+
 def local_seconds(moment: dt.datetime, date: dt.date) -> int:
     """Return an aware time as seconds after local midnight of ``date`` (Asia/Ho_Chi_Minh)."""
     midnight = dt.datetime.combine(date, dt.time(0), tzinfo=LOCAL_TZ)

@@ -18,7 +18,6 @@ from typing import Any
 from flask import Response, current_app, g
 
 from data.errors import InvalidInputError, MissingDataFileError
-from data.reporting import LOCAL_TZ
 from web.common import API_PREFIX, current_store, json_body
 from web.dispatch import _VEHICLE, _fleet, _plan_meta, _routes_dir, _save, _service
 from web.openapi import (
@@ -215,25 +214,12 @@ def _replan_request(routes: dict[str, Any]) -> tuple[dt.datetime, Any, Any, tupl
 
 def _now(value: Any, date: dt.date, problems: list[str]) -> dt.datetime | None:
     """Return ``now`` as an aware time: ISO 8601 with an offset, or local HH:MM on ``date``."""
+    from coordination.replan_events import moment_on
+
     if value is None:
         problems.append("now: required (the time of the re-plan, e.g. 2021-08-20T09:30:00+07:00)")
         return None
-    moment = None
-    if isinstance(value, str):
-        try:
-            if len(value) == 5 and value[2] == ":":
-                moment = dt.datetime.combine(date, dt.time.fromisoformat(value), tzinfo=LOCAL_TZ)
-            else:
-                moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-    if moment is None or moment.tzinfo is None:
-        problems.append(
-            f"now: expected an ISO 8601 time with an offset (2021-08-20T09:30:00+07:00) or a "
-            f"local HH:MM, got {value!r}"
-        )
-        return None
-    return moment
+    return moment_on(value, date, "now", problems)
 
 
 def _created(plan_id: str, routes_id: str, document: dict[str, Any]) -> Response:
