@@ -21,6 +21,10 @@ Every seeded HCMC facility reports at the 16:00 deadline while officers watch co
     PYTHONPATH=. python benchmarks/bench_load.py [--users 50] [--duration-s 120] [--spawn-rate 10]
         [--baseline-duration-s 30] [--wait-s 0.5 1.5] [--threads 8] [--locust-venv .venv-locust]
 
+With ``--saturation [--workers 2]`` it runs instead the saturation comparison of
+``benchmarks/bench_load_saturation.py``: no think time, 1 process (waitress) against N worker
+processes (gunicorn), the health endpoint and the deadline mix, in one run.
+
 Targets: 0 % failures; report POST p90 < 500 ms and p99 < 1 s; compliance GET p95 < 500 ms.
 The server and locust share this machine's cores, so the figures are a floor of what a server
 alone would do. Prints the figures; exits 1 if a target is missed.
@@ -30,10 +34,13 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import datetime as dt
 import json
 import math
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -221,22 +228,46 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, port: int, *, threads: int, log_path: Path
+    database_url: str, port: int, *, threads: int, log_path: Path, workers: int = 1
 ) -> subprocess.Popen[bytes]:
-    """Start ``oxyroute serve`` (waitress) on 127.0.0.1:``port``; its output goes to ``log_path``."""
+    """Start ``oxyroute serve`` on 127.0.0.1:``port``; its output goes to ``log_path``.
+
+    One process (waitress) when ``workers`` is 1, else gunicorn's master and ``workers``
+    worker processes, in a process group of their own (:func:`stop_server` ends them all).
+    """
     log = log_path.open("wb")
     command = [
         sys.executable, "-c", "from cli import main; main()", "serve",
         "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads),
-        "--database-url", database_url,
+        "--workers", str(workers), "--database-url", database_url,
     ]  # fmt: skip
     return subprocess.Popen(
-        command, env=_project_env(), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
+        command,
+        env=_project_env(),
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
-def wait_until_up(base_url: str, server: subprocess.Popen[bytes], log_path: Path) -> float:
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server with SIGTERM (gunicorn stops its workers); SIGKILL its group after 30 s."""
+    server.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # workers left behind, if any
+    server.wait()
+
+
+def wait_until_up(
+    base_url: str, server: subprocess.Popen[bytes], log_path: Path, *, workers: int = 1
+) -> float:
     """Poll ``/api/v1/health`` until it answers 200; return the seconds waited.
+
+    With several ``workers``, also wait until each has logged that its app is ready (a worker
+    still loading would otherwise count against the first seconds of the load).
 
     Raises
     ------
@@ -250,9 +281,10 @@ def wait_until_up(base_url: str, server: subprocess.Popen[bytes], log_path: Path
             raise RuntimeError(f"the server exited ({server.returncode}):\n{log_path.read_text()}")
         try:
             with urllib.request.urlopen(f"{base_url}/api/v1/health", timeout=2) as response:
-                if response.status == 200:
+                ready = workers == 1 or _ready_workers(log_path) >= workers
+                if response.status == 200 and ready:
                     return time.perf_counter() - started
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+        except OSError:  # refused, reset or timed out (URLError is an OSError)
             pass
         time.sleep(0.5)
     raise RuntimeError(
@@ -261,11 +293,26 @@ def wait_until_up(base_url: str, server: subprocess.Popen[bytes], log_path: Path
     )
 
 
+def _ready_workers(log_path: Path) -> int:
+    """Return how many gunicorn workers logged ``worker <pid> ready`` (``commands/server.py``)."""
+    return len(re.findall(r"worker \d+ ready", log_path.read_text(errors="replace")))
+
+
 def _process_cpu_s(pid: int) -> float:
-    """Return the user + system CPU seconds of a running process (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """Return the user + system CPU seconds of a running process and its children (``/proc``).
+
+    The children are gunicorn's workers when the server runs several processes; a process that
+    ended meanwhile counts 0.
+    """
+    total_ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # itself, or a child
+            total_ticks += int(fields[11]) + int(fields[12])  # utime, stime (stat(5) 14, 15)
+    return total_ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run_locust(
@@ -348,17 +395,20 @@ class Check:
     target: float
     unit: str
     at_most: bool = False
+    at_least: bool = False
 
     @property
     def passed(self) -> bool:
-        """Whether the value meets the target (strictly below it, or at most it)."""
+        """Whether the value meets the target (strictly below it, at most it, or at least it)."""
         if math.isnan(self.value):
             return False
+        if self.at_least:
+            return self.value >= self.target
         return self.value <= self.target if self.at_most else self.value < self.target
 
     def line(self) -> str:
         """Return the check as one printed line."""
-        relation = "<=" if self.at_most else "<"
+        relation = ">=" if self.at_least else "<=" if self.at_most else "<"
         return (
             f"  {self.label:<34} {self.value:>9.1f} {self.unit:<3} "
             f"target {relation} {self.target:g} {self.unit:<3} {'PASS' if self.passed else 'FAIL'}"
@@ -412,6 +462,27 @@ def _parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=20210820, help="Seed of the report figures.")
     parser.add_argument("--locust-venv", type=Path, default=REPO_ROOT / ".venv-locust")
+    saturation = parser.add_argument_group(
+        "saturation (--saturation): 1 process against N workers, no think time"
+    )
+    saturation.add_argument(
+        "--saturation", action="store_true",
+        help="Compare 1 process (waitress) with --workers N (gunicorn) at saturation instead.",
+    )  # fmt: skip
+    saturation.add_argument("--workers", type=int, default=2, help="Worker processes (N).")
+    saturation.add_argument("--saturation-users", type=int, default=50, help="Locust users.")
+    saturation.add_argument(
+        "--saturation-duration-s", type=int, default=40, help="Length of each mix run."
+    )
+    saturation.add_argument(
+        "--saturation-health-s", type=int, default=20, help="Length of each health run."
+    )
+    saturation.add_argument(
+        "--warmup-s", type=float, default=5.0, help="Seconds left out at the start of each run."
+    )
+    saturation.add_argument(
+        "--rounds", type=int, default=1, help="Alternate 1 and N this many times (medians)."
+    )
     return parser.parse_args()
 
 
@@ -483,8 +554,7 @@ def _run_peak(args: argparse.Namespace, locust: Path) -> _PeakRun:
                 duration_s=args.duration_s, label="peak", **common,
             )  # fmt: skip
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
         server_log = log_path.read_text(errors="replace")
         revisions_after, integrity = _count_revisions(database_url)
     return _PeakRun(
@@ -589,8 +659,12 @@ def _check_targets(run: _PeakRun) -> int:
 
 
 def main() -> int:
-    """Run the deadline-peak load test and print its figures against the targets."""
+    """Run the deadline-peak load test (or the saturation comparison) against the targets."""
     args = _parse_args()
+    if args.saturation:
+        import bench_load_saturation
+
+        return bench_load_saturation.main(args)
     locust = ensure_locust(args.locust_venv)
     run = _run_peak(args, locust)
     _print_figures(args, run)

@@ -171,9 +171,15 @@ def _serve_worker_processes(
 
 
 def _create_worker_app(config: ApiConfig) -> Any:
+    import logging
+    import os
+
     from api import create_app
 
-    return create_app(config)
+    app = create_app(config)
+    # Benchmarks wait for one such line per worker before they load the server.
+    logging.getLogger("oxyroute.serve").info("worker %d ready", os.getpid())
+    return app
 
 
 def _gunicorn_application(options: dict[str, Any], build_app: Callable[[], Any]) -> Any:

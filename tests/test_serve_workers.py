@@ -6,6 +6,8 @@ The server itself, with two workers, answers the concurrency and kill -9 tests o
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -37,7 +39,7 @@ class _Captured:
 
 
 def test_several_workers_build_their_app_after_the_fork(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     captured = _Captured()
     monkeypatch.setattr(server, "_gunicorn_application", captured)
@@ -62,7 +64,10 @@ def test_several_workers_build_their_app_after_the_fork(
     assert {"facilities", "report_revisions", "alembic_version"} <= tables
     # A worker builds its own app (here, in this process) and does not upgrade again.
     assert captured.build_app is not None
-    app = captured.build_app()
+    with caplog.at_level(logging.INFO, logger="oxyroute.serve"):
+        app = captured.build_app()
+    # The line benchmarks/bench_load.py waits for, once per worker.
+    assert f"worker {os.getpid()} ready" in caplog.text
     try:
         state = app.extensions["oxyroute"]
         assert state.config.upgrade_schema is False
