@@ -25,7 +25,7 @@ Model
   cylinder, ``tanker_load_s`` for liquid: pumping from tanker to tanker). Its loads not yet
   picked up go back to the pool.
 * **New urgent requests** are loads ``U<i>`` (priority 50, window now to ``needed_by``) from the
-  given supplier, else the supplier of that product in the day's loads nearest by road.
+  given supplier, else the supplier of that product in the day's loads nearest as the crow flies.
 * **Closed roads** are closed on a copy of the network (:func:`routing.network.change_roads`).
 * **Stability penalty.** A stop already announced on a vehicle (a load planned on it, not yet
   picked up) costs ``move_penalty_s`` (default 1,800: half an hour of driving, in the solver's

@@ -17,7 +17,7 @@ Event types (``type``):
   closed as scenarios close roads (:func:`routing.network.change_roads`).
 * ``urgent_request``: ``facility_id``, ``product`` (``bulk_liquid`` or ``cylinder``),
   ``quantity`` (kg of LOX or cylinders, whole), ``needed_by`` (time), ``supplier_id``
-  (optional; default the supplier of the day's loads of that product nearest by road).
+  (optional; default the supplier of the day's loads of that product nearest as the crow flies).
 
 Times are ISO 8601 with an offset (``2021-08-20T09:30:00+07:00``) or a local ``HH:MM`` on the
 routes' date.
