@@ -19,8 +19,11 @@ OBJECTIVE_LIMIT = 2**60
 
 _Metric = tuple[tuple[Any, ...], int, int | None]  # matrix key, unit cost, limit
 # (skills when they matter, metric key, speed, (tasks announced on the vehicle, unit cost) when
-# some task is announced on a vehicle: see :class:`routing._route_tasks.VehiclePreference`)
-_ProfileKey = tuple[frozenset[int] | None, tuple[Any, ...], int, tuple[frozenset[int], int] | None]
+# some task is announced on a vehicle: see :class:`routing._route_tasks.VehiclePreference`,
+# the vehicle's travel profile: whose matrices it drives on)
+_ProfileKey = tuple[
+    frozenset[int] | None, tuple[Any, ...], int, tuple[frozenset[int], int] | None, str
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ def _vehicle_key(vehicle: Vehicle) -> tuple[Any, ...]:
         vehicle.duration_factor,
         vehicle.max_distance_m,
         vehicle.max_tasks,
+        vehicle.profile,
     )
 
 
@@ -108,11 +112,11 @@ def _vehicle_metric(problem: RouteProblem, vehicle: Vehicle, scale: int) -> _Met
             ["max_travel_time_s with max_distance_m"],
         )
     if vehicle.max_travel_time_s is not None:
-        durations = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
+        durations = speed_scaled_durations(problem.durations_of(vehicle), vehicle.speed_factor)
         if unit == 0:
             key = ("durations", factor)
         elif key != ("durations", factor) and not (
-            key == ("costs",) and np.array_equal(problem.cost_matrix, durations)
+            key == ("costs",) and np.array_equal(problem.cost_matrix_of(vehicle), durations)
         ):
             raise InvalidInputError(
                 f"{name}: max_travel_time_s is only supported when the vehicle's cost is its "
@@ -122,12 +126,13 @@ def _vehicle_metric(problem: RouteProblem, vehicle: Vehicle, scale: int) -> _Met
             )
         return key, unit, vehicle.max_travel_time_s
     if vehicle.max_distance_m is not None:
+        distances = problem.distances_of(vehicle)
         if unit == 0:
             key = ("distances",)
         elif key != ("distances",) and not (
             key == ("costs",)
-            and problem.distances_m is not None
-            and np.array_equal(problem.cost_matrix, problem.distances_m)
+            and distances is not None
+            and np.array_equal(problem.cost_matrix_of(vehicle), distances)
         ):
             raise InvalidInputError(
                 f"{name}: max_distance_m is only supported when the vehicle's cost is per "
@@ -141,19 +146,25 @@ def _vehicle_metric(problem: RouteProblem, vehicle: Vehicle, scale: int) -> _Met
 
 
 def _metric_matrix(
-    problem: RouteProblem, key: tuple[Any, ...], scale: int
+    problem: RouteProblem, key: tuple[Any, ...], scale: int, travel: str
 ) -> npt.NDArray[np.int64]:
-    """Return the matrix (over the problem's locations) named by a :func:`_vehicle_metric` key."""
+    """Return the matrix (over the problem's locations) named by a :func:`_vehicle_metric` key.
+
+    ``travel``: the vehicle's travel profile, whose times and distances it drives on.
+    """
     if key[0] == "costs":
         return problem.cost_matrix
+    distances = problem.profile_distances_m.get(travel, problem.distances_m)
     if key[0] == "distances":
-        assert problem.distances_m is not None
-        return problem.distances_m
-    durations = speed_scaled_durations(problem.durations_s, 100 / key[1])
+        assert distances is not None
+        return distances
+    durations = speed_scaled_durations(
+        problem.profile_durations_s.get(travel, problem.durations_s), 100 / key[1]
+    )
     if key[0] == "durations":
         return durations
-    assert problem.distances_m is not None
-    mixed: npt.NDArray[np.int64] = key[2] * durations + key[3] * problem.distances_m
+    assert distances is not None
+    mixed: npt.NDArray[np.int64] = key[2] * durations + key[3] * distances
     return mixed
 
 
@@ -171,9 +182,13 @@ def _penalty_bound(problem: RouteProblem, scale: int) -> float:
     from pyvrp import PenaltyParams
 
     default = PenaltyParams().max_penalty
-    violation = 1 + sum(
-        int(m.sum()) for m in (problem.durations_s, problem.distances_m) if m is not None
+    matrices = (
+        problem.durations_s,
+        problem.distances_m,
+        *problem.profile_durations_s.values(),
+        *problem.profile_distances_m.values(),
     )
+    violation = 1 + sum(int(m.sum()) for m in matrices if m is not None)
     for vehicle in problem.vehicles:
         violation += vehicle.time_window.end_s if vehicle.time_window else 0
     for task in list_tasks(problem):
@@ -273,7 +288,7 @@ def _layout(problem: RouteProblem, tasks: Sequence[Task]) -> _Layout:
 
 @dataclass(frozen=True, slots=True)
 class _Profiles:
-    """PyVRP's routing profiles: one per (skill set when skills matter, metric, speed)."""
+    """PyVRP's routing profiles: one per (skills when they matter, metric, speed, travel)."""
 
     keys: tuple[_ProfileKey, ...]
     matters: bool  # some vehicle lacks the skills of some task step
@@ -294,7 +309,13 @@ def _profile_key(
     owned: Mapping[Any, frozenset[int]] | None = None,
 ) -> _ProfileKey:
     announced = None if owned is None else (owned.get(vehicle.vehicle_id, frozenset()), metric[1])
-    return (vehicle.skills if matters else None, metric[0], vehicle.duration_factor, announced)
+    return (
+        vehicle.skills if matters else None,
+        metric[0],
+        vehicle.duration_factor,
+        announced,
+        vehicle.profile,
+    )
 
 
 def _task_locations(layout: _Layout) -> dict[int, list[int]]:
@@ -363,8 +384,8 @@ def _profiles(
     duration_matrices: list[Any] = []
     prohibitives: list[int] = []
     locations = _task_locations(layout)
-    for skills, metric, factor, announced in keys:
-        distances = layout.expand(_metric_matrix(problem, metric, scale))
+    for skills, metric, factor, announced, travel in keys:
+        distances = layout.expand(_metric_matrix(problem, metric, scale, travel))
         if announced is not None and preferences:
             _add_reassignment_costs(distances, announced, preferences, locations, scale)
         max_entry = int(max(int(distances.max(initial=0)), 0))
@@ -377,9 +398,8 @@ def _profiles(
             distances[:, forbidden] = prohibitive
             distances[forbidden, forbidden] = 0  # PyVRP requires zero diagonals
         distance_matrices.append(distances)
-        duration_matrices.append(
-            layout.expand(speed_scaled_durations(problem.durations_s, 100 / factor))
-        )
+        durations = problem.profile_durations_s.get(travel, problem.durations_s)
+        duration_matrices.append(layout.expand(speed_scaled_durations(durations, 100 / factor)))
         prohibitives.append(prohibitive)
     return _Profiles(
         tuple(keys),
@@ -479,7 +499,10 @@ def _base_prize(
         ),
         default=0,
     )
-    max_cost = max(int(_metric_matrix(problem, m, scale).max(initial=0)) * u for m, u, _ in metrics)
+    max_cost = max(
+        int(_metric_matrix(problem, m, scale, v.profile).max(initial=0)) * u
+        for v, (m, u, _) in zip(problem.vehicles, metrics, strict=True)
+    )
     base_prize = (2 * num_locations + len(problem.vehicles) + 2) * (max_cost + 1) + total_fixed
     bound = max(base_prize * 2 * (sum(weights) + 1), largest_edge_cost * 2 * (num_locations + 2))
     if bound >= OBJECTIVE_LIMIT:

@@ -181,10 +181,16 @@ def make_route(
 ) -> VehicleRoute:
     """Schedule ``visits`` for ``vehicle`` leaving at ``departure_s`` (earliest service starts)."""
     dims = problem.num_dimensions
-    durations = speed_scaled_durations(problem.durations_s, vehicle.speed_factor)
+    # The vehicle's own profile (a loaded tanker's road times), so its ETAs are its own.
+    durations = speed_scaled_durations(problem.durations_of(vehicle), vehicle.speed_factor)
     trip_loads = _trip_loads(problem, visits)
     schedule = _Schedule(
-        durations, problem.cost_matrix, problem.distances_m, trip_loads, departure_s, trip_loads[0]
+        durations,
+        problem.cost_matrix_of(vehicle),
+        problem.distances_of(vehicle),
+        trip_loads,
+        departure_s,
+        trip_loads[0],
     )
     here = vehicle.start_location_idx
     if here is not None:

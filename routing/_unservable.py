@@ -67,24 +67,29 @@ class ShortestLegs:
 Legs = npt.NDArray[np.int64] | ShortestLegs
 """Travel between two locations: the matrix itself, or shortest paths through other stops."""
 
-Closures = dict[int, tuple[ShortestLegs, ShortestLegs | None]]
-"""Shortest-path legs (durations, distances) per vehicle speed, filled as they are needed."""
+Closures = dict[tuple[str, int], tuple[ShortestLegs, ShortestLegs | None]]
+"""Shortest-path legs (durations, distances) per travel profile and vehicle speed, filled as
+they are needed."""
 
 
 def _legs(
     problem: RouteProblem, vehicle: Vehicle, closures: Closures | None
 ) -> tuple[Legs, Legs | None]:
-    """Return the duration and distance legs the check uses: direct, or shortest paths."""
+    """Return the duration and distance legs the check uses: direct, or shortest paths.
+
+    Each on the vehicle's own travel profile (a loaded tanker's road times).
+    """
+    durations = problem.durations_of(vehicle)
+    distances = problem.distances_of(vehicle)
     if closures is None:
-        return speed_scaled_durations(
-            problem.durations_s, vehicle.speed_factor
-        ), problem.distances_m
-    if vehicle.duration_factor not in closures:
-        closures[vehicle.duration_factor] = (
-            ShortestLegs(speed_scaled_durations(problem.durations_s, vehicle.speed_factor)),
-            ShortestLegs(problem.distances_m) if problem.distances_m is not None else None,
+        return speed_scaled_durations(durations, vehicle.speed_factor), distances
+    key = (vehicle.profile, vehicle.duration_factor)
+    if key not in closures:
+        closures[key] = (
+            ShortestLegs(speed_scaled_durations(durations, vehicle.speed_factor)),
+            ShortestLegs(distances) if distances is not None else None,
         )
-    return closures[vehicle.duration_factor]
+    return closures[key]
 
 
 def _task_steps(task: Task) -> list[tuple[int, int, tuple[TimeWindow, ...], TaskId]]:

@@ -118,16 +118,18 @@ class _Walk:
 
     def leg_s(self, origin: int, destination: int) -> int:
         """Return a leg's travel time for this vehicle, rounded to the second (halves up)."""
-        return (int(self.problem.durations_s[origin, destination]) * self.hundredths + 50) // 100
+        durations = self.problem.durations_of(self.vehicle)
+        return (int(durations[origin, destination]) * self.hundredths + 50) // 100
 
     def drive(self, to: int) -> None:
         """Drive from the last step's location (nowhere before the first step) to ``to``."""
         here = self.here
         if here is not None:
             self.travel += self.leg_s(here, to)
-            self.cost += int(self.problem.cost_matrix[here, to])
-            if self.problem.distances_m is not None:
-                self.distance += int(self.problem.distances_m[here, to])
+            self.cost += int(self.problem.cost_matrix_of(self.vehicle)[here, to])
+            distances = self.problem.distances_of(self.vehicle)
+            if distances is not None:
+                self.distance += int(distances[here, to])
             self.clock += self.leg_s(here, to)
         self.here = to
 

@@ -132,22 +132,28 @@ def _explain_reason(result: DispatchResult, load: Load, reason: str) -> str:
 def _alone_s(result: DispatchResult, load: Load, fleet: Sequence[FleetVehicle]) -> int:
     """Return the shortest trip serving ``load`` alone (s): depot, supplier, facility, depot.
 
-    Read from the solved problem, so that visit times are counted once, as the solver did.
+    Read from the solved problem, so that visit times are counted once, as the solver did, and
+    each vehicle drives on its own profile's times (a loaded tanker's).
     """
     dproblem = result.dispatch_problem
-    shipment = dproblem.problem.shipments[dproblem.loads.index(load)]
-    durations = dproblem.problem.durations_s
+    problem = dproblem.problem
+    shipment = problem.shipments[dproblem.loads.index(load)]
     supplier, facility = shipment.pickup.location_idx, shipment.delivery.location_idx
     service = shipment.pickup.service_s + shipment.delivery.service_s
-    depots = [
-        dproblem.yards.get(v.home_depot_id, dproblem.place_ids.index(v.home_depot_id))
-        for v in fleet
-    ]
-    return min(
-        int(durations[d, supplier] + durations[supplier, facility] + durations[facility, d])
-        + service
-        for d in depots
-    )
+    route_vehicles = {v.vehicle_id: v for v in problem.vehicles}
+    trips = []
+    for fleet_vehicle in fleet:
+        depot = dproblem.yards.get(
+            fleet_vehicle.home_depot_id, dproblem.place_ids.index(fleet_vehicle.home_depot_id)
+        )
+        vehicle = route_vehicles.get(fleet_vehicle.vehicle_id)
+        durations = problem.durations_of(vehicle) if vehicle is not None else problem.durations_s
+        trips.append(
+            int(durations[depot, supplier] + durations[supplier, facility])
+            + int(durations[facility, depot])
+            + service
+        )
+    return min(trips)
 
 
 def _explain_skills(result: DispatchResult, load: Load, reason: str) -> str:

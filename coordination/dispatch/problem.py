@@ -35,7 +35,14 @@ from data.errors import InvalidInputError
 from data.region import Region
 from data.schema.network import Place
 from data.schema.registry import VehicleKind
-from data.schema.routes import RouteProblem, Shipment, ShipmentStep, TimeWindow, Vehicle
+from data.schema.routes import (
+    GENERAL_PROFILE,
+    RouteProblem,
+    Shipment,
+    ShipmentStep,
+    TimeWindow,
+    Vehicle,
+)
 from routing.network import RoadNetwork
 
 if TYPE_CHECKING:
@@ -265,18 +272,38 @@ def _seconds(values: np.ndarray) -> np.ndarray:
     return out
 
 
+TANKER_PROFILE = "tanker"
+"""The travel profile of loaded cryogenic tankers (``routing/profiles.py``)."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _RoadTimes:
-    """Integer road times and distances between the reachable places of a dispatch."""
+    """Integer road times and distances between the reachable places of a dispatch.
+
+    ``tanker_durations_s`` and ``tanker_distances_m``: the same places on the loaded-tanker
+    profile (``None`` when the request has no tanker); a pair the tanker may not drive is
+    ``UNREACHABLE_S``.
+    """
 
     place_ids: tuple[str, ...]  # reachable places; location_idx -> place id
     durations_s: np.ndarray
     distances_m: np.ndarray
     snaps: Mapping[str, SnapResult]  # every place, reachable or not, with the snapping reason
+    tanker_durations_s: np.ndarray | None = None
+    tanker_distances_m: np.ndarray | None = None
 
     @property
     def idx(self) -> dict[str, int]:
         return {place_id: k for k, place_id in enumerate(self.place_ids)}
+
+    def profile_matrices(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Return the route problem's ``profile_durations_s`` and ``profile_distances_m``."""
+        if self.tanker_durations_s is None or self.tanker_distances_m is None:
+            return {}, {}
+        return (
+            {TANKER_PROFILE: self.tanker_durations_s},
+            {TANKER_PROFILE: self.tanker_distances_m},
+        )
 
 
 def _road_times(
@@ -290,6 +317,9 @@ def _road_times(
     """Road times between the depots, suppliers and facilities used (first-use order).
 
     ``also``: more places (suppliers or facilities of the request) to include, after those.
+    When the request has a cryogenic tanker, the loaded-tanker profile's times too (cached per
+    profile with the network): the reachable places are those of the general matrix, and a
+    place the tanker may not reach is ``UNREACHABLE_S`` away for it.
     """
     from routing.travel_time import travel_time_matrix
 
@@ -308,11 +338,26 @@ def _road_times(
     )
     reachable = [pid for pid in used_ids if matrix.snaps[pid].reachable]
     keep = np.array([used_ids.index(pid) for pid in reachable], dtype=np.int64)
+    tanker_durations = tanker_distances = None
+    if any(v.kind == VehicleKind.CRYOGENIC_TANKER for v in request.vehicles):
+        tanker = travel_time_matrix(
+            network,
+            places,
+            places,
+            gateways=region.gateways,
+            max_snap_m=region.max_snap_m,
+            profile=TANKER_PROFILE,
+            cache=True,
+        )
+        tanker_durations = _seconds(tanker.duration_s[np.ix_(keep, keep)])
+        tanker_distances = _seconds(tanker.distance_m[np.ix_(keep, keep)])
     return _RoadTimes(
         tuple(reachable),
         _seconds(matrix.duration_s[np.ix_(keep, keep)]),
         _seconds(matrix.distance_m[np.ix_(keep, keep)]),
         matrix.snaps,
+        tanker_durations,
+        tanker_distances,
     )
 
 
@@ -363,15 +408,22 @@ def _with_visits(
     rows = list(range(len(roads.place_ids))) + [roads.idx[d] for d in depots]
     keep = np.array(rows, dtype=np.int64)
     visit = np.array(visits + [0] * len(depots), dtype=np.int64)
-    durations = roads.durations_s[np.ix_(keep, keep)] + visit[np.newaxis, :]
-    np.fill_diagonal(durations, 0)
-    durations[roads.durations_s[np.ix_(keep, keep)] >= UNREACHABLE_S] = UNREACHABLE_S
+
+    def charged(times: np.ndarray) -> np.ndarray:
+        durations = times[np.ix_(keep, keep)] + visit[np.newaxis, :]
+        np.fill_diagonal(durations, 0)
+        durations[times[np.ix_(keep, keep)] >= UNREACHABLE_S] = UNREACHABLE_S
+        return durations
+
+    has_tanker = roads.tanker_durations_s is not None and roads.tanker_distances_m is not None
     yards = {d: len(roads.place_ids) + k for k, d in enumerate(depots)}
     extended = _RoadTimes(
         roads.place_ids + tuple(depots),
-        durations,
+        charged(roads.durations_s),
         roads.distances_m[np.ix_(keep, keep)],
         roads.snaps,
+        charged(roads.tanker_durations_s) if has_tanker else None,  # type: ignore[arg-type]
+        roads.tanker_distances_m[np.ix_(keep, keep)] if has_tanker else None,  # type: ignore[index]
     )
     return extended, tuple(int(v) for v in visit), yards
 
@@ -420,6 +472,12 @@ def _route_vehicles(
                 depot,
                 capacity=fleet_vehicle.capacity,
                 time_window=TimeWindow(options.start_s, options.start_s + options.shift_s),
+                profile=(
+                    TANKER_PROFILE
+                    if fleet_vehicle.kind == VehicleKind.CRYOGENIC_TANKER
+                    and roads.tanker_durations_s is not None
+                    else GENERAL_PROFILE
+                ),
                 skills=frozenset(
                     {skill, companies[fleet_vehicle.home_depot_id]}
                     if not options.cross_company_loading
@@ -621,11 +679,14 @@ def build_dispatch_problem(
     companies = company_skills(request)
     facility_visit_s = options.service.facility_stop_s if merge_visits else 0
     urgent_ok = {load.load_id: load.delivery.urgent for load in kept}
+    profile_durations, profile_distances = roads.profile_matrices()
     problem = RouteProblem(
         durations_s=roads.durations_s,
         vehicles=vehicles,
         shipments=_shipments(kept, idx, options, urgent_ok, companies, services, facility_visit_s),
         distances_m=roads.distances_m,
+        profile_durations_s=profile_durations,
+        profile_distances_m=profile_distances,
     )
     missed: dict[str, str] = {}
     if any(urgent_ok.values()):

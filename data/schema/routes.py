@@ -14,8 +14,9 @@ scenarios) are made with :func:`dataclasses.replace`, never by editing a shared 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -34,6 +35,9 @@ DEFAULT_COST_PER_HOUR = 3600
 
 MAX_SPEED_FACTOR = 5.0
 """Largest vehicle speed factor, as in VROOM (factors lie in ``(0, 5]``)."""
+
+GENERAL_PROFILE = "general"
+"""The travel profile of the problem's own matrices (``durations_s``, ``distances_m``)."""
 
 StepKind = Literal["start", "job", "pickup", "delivery", "reload", "end"]
 TaskKind = Literal["job", "pickup", "delivery"]
@@ -152,6 +156,11 @@ class Vehicle:
     max_tasks
         Largest number of tasks (jobs, shipment pickups and deliveries) on the route (VROOM's
         ``max_tasks``). ``None``: unconstrained.
+    profile
+        The travel profile whose matrices this vehicle drives on: ``"general"`` (the problem's
+        ``durations_s`` and ``distances_m``) or a key of the problem's ``profile_durations_s``
+        (for example ``"tanker"``: a loaded cryogenic tanker's road times), as VROOM's vehicle
+        ``profile``. ``speed_factor`` scales the profile's times.
     """
 
     vehicle_id: TaskId
@@ -171,6 +180,7 @@ class Vehicle:
     speed_factor: float = 1.0
     max_distance_m: int | None = None
     max_tasks: int | None = None
+    profile: str = GENERAL_PROFILE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "capacity", tuple(self.capacity))
@@ -224,6 +234,11 @@ class Vehicle:
         if self.max_tasks is not None and (not _is_int(self.max_tasks) or self.max_tasks < 0):
             problems.append(
                 f"{what} max_tasks must be a non-negative integer, got {self.max_tasks!r}"
+            )
+        if not isinstance(self.profile, str) or not self.profile:
+            problems.append(
+                f"{what} profile must be a non-empty string (a travel profile's name, "
+                f"{GENERAL_PROFILE!r} by default), got {self.profile!r}"
             )
         if problems:
             raise InvalidInputError.from_problems(what, problems)
@@ -511,6 +526,65 @@ def _dimension_problems(
     return []
 
 
+def _profile_matrices(
+    name: str,
+    matrices: Mapping[str, npt.ArrayLike] | None,
+    n: int | None,
+    problems: list[str],
+) -> Mapping[str, npt.NDArray[np.int64]]:
+    """Return read-only int64 copies of a profile's matrices by name, or record the problems."""
+    if matrices is None:
+        return MappingProxyType({})
+    if not isinstance(matrices, Mapping):
+        problems.append(f"{name} must map profile names to matrices, got {type(matrices)!r}")
+        return MappingProxyType({})
+    out: dict[str, npt.NDArray[np.int64]] = {}
+    for profile, matrix in matrices.items():
+        if not isinstance(profile, str) or not profile or profile == GENERAL_PROFILE:
+            problems.append(
+                f"{name}: {profile!r} is not a profile name; use a non-empty string other than "
+                f"{GENERAL_PROFILE!r} (the problem's own matrices)"
+            )
+            continue
+        array = _as_matrix(f"{name}[{profile!r}]", matrix, problems)
+        if array is None:
+            continue
+        if n is not None and array.shape[0] != n:
+            problems.append(
+                f"{name}[{profile!r}] has shape {array.shape} but durations_s has {(n, n)}; "
+                "give every profile a matrix over the same locations"
+            )
+            continue
+        out[profile] = array
+    return MappingProxyType(out)
+
+
+def _profile_problems(
+    vehicles: tuple[Vehicle, ...],
+    durations: Mapping[str, npt.NDArray[np.int64]],
+    distances: Mapping[str, npt.NDArray[np.int64]],
+    *,
+    has_distances: bool,
+) -> list[str]:
+    """List vehicles on an unknown profile, and profile distances without their times."""
+    problems: list[str] = []
+    known = [GENERAL_PROFILE, *sorted(durations)]
+    for vehicle in vehicles:
+        if isinstance(vehicle, Vehicle) and vehicle.profile not in known:
+            problems.append(
+                f"vehicle {vehicle.vehicle_id!r} profile: {vehicle.profile!r} has no matrix; "
+                f"use one of {', '.join(known)} or add its profile_durations_s"
+            )
+    for profile in sorted(set(distances) - set(durations)):
+        problems.append(
+            f"profile_distances_m[{profile!r}] has no profile_durations_s[{profile!r}]; "
+            "give the profile's travel times too"
+        )
+    if distances and not has_distances:
+        problems.append("profile_distances_m needs distances_m (the general profile's distances)")
+    return problems
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RouteProblem:
     """A vehicle-routing problem over matrix positions: vehicles, jobs, shipments and matrices.
@@ -526,13 +600,25 @@ class RouteProblem:
         cost is the travel time, as in VROOM.
     distances_m
         Travel distance in metres, shape ``(n, n)``. ``None``: distances are not reported.
+    profile_durations_s
+        Travel times of other travel profiles, by profile name (for example ``"tanker"``), each
+        of shape ``(n, n)`` (stored read-only int64). A vehicle whose ``profile`` names one
+        drives on it; the others drive on ``durations_s`` (the ``"general"`` profile, a name
+        that cannot be a key). Empty by default.
+    profile_distances_m
+        Travel distances of those profiles, by name; each key must be a key of
+        ``profile_durations_s``, and ``distances_m`` must be given. A profile without its own
+        distances uses ``distances_m``.
+
+    A ``costs`` matrix is shared by every profile (the objective); without one, each vehicle's
+    cost counts its own profile's times and distances.
 
     Raises
     ------
     InvalidInputError
         Listing every problem found: a matrix that is not square, negative or non-integer, a
         location index outside the matrix, duplicate ids, amounts with the wrong number of
-        dimensions, no vehicle.
+        dimensions, no vehicle, a profile matrix of another shape, a vehicle's unknown profile.
     """
 
     durations_s: npt.NDArray[np.int64]
@@ -541,6 +627,12 @@ class RouteProblem:
     shipments: tuple[Shipment, ...] = ()
     costs: npt.NDArray[np.int64] | None = None
     distances_m: npt.NDArray[np.int64] | None = None
+    profile_durations_s: Mapping[str, npt.NDArray[np.int64]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    profile_distances_m: Mapping[str, npt.NDArray[np.int64]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -557,6 +649,22 @@ class RouteProblem:
         for name, other in (("costs", costs), ("distances_m", distances)):
             if other is not None and n is not None and other.shape[0] != n:
                 problems.append(f"{name} has shape {other.shape} but durations_s has {(n, n)}")
+        profile_durations = _profile_matrices(
+            "profile_durations_s", self.profile_durations_s, n, problems
+        )
+        profile_distances = _profile_matrices(
+            "profile_distances_m", self.profile_distances_m, n, problems
+        )
+        object.__setattr__(self, "profile_durations_s", profile_durations)
+        object.__setattr__(self, "profile_distances_m", profile_distances)
+        problems.extend(
+            _profile_problems(
+                self.vehicles,
+                profile_durations,
+                profile_distances,
+                has_distances=distances is not None,
+            )
+        )
         if not self.vehicles:
             problems.append("vehicles is empty; give at least one vehicle")
         for kind, items in (
@@ -597,6 +705,18 @@ class RouteProblem:
     def cost_matrix(self) -> npt.NDArray[np.int64]:
         """The objective's matrix: ``costs`` if given, else ``durations_s``."""
         return self.costs if self.costs is not None else self.durations_s
+
+    def durations_of(self, vehicle: Vehicle) -> npt.NDArray[np.int64]:
+        """Return the travel times of ``vehicle``'s profile (before its ``speed_factor``)."""
+        return self.profile_durations_s.get(vehicle.profile, self.durations_s)
+
+    def distances_of(self, vehicle: Vehicle) -> npt.NDArray[np.int64] | None:
+        """Return the distances of ``vehicle``'s profile (``distances_m`` if it has none)."""
+        return self.profile_distances_m.get(vehicle.profile, self.distances_m)
+
+    def cost_matrix_of(self, vehicle: Vehicle) -> npt.NDArray[np.int64]:
+        """Return ``vehicle``'s objective matrix: ``costs`` if given, else its profile's times."""
+        return self.costs if self.costs is not None else self.durations_of(vehicle)
 
 
 @dataclass(frozen=True, slots=True)
