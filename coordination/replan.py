@@ -858,6 +858,12 @@ def replan_routes(
             f"now: {now.isoformat()} is before the routes start "
             f"({routes['date']} {clock_text(dispatch_options.start_s)})"
         )
+    if now_s >= 24 * 3600:
+        # Every vehicle would be ready after its shift: all loads unassigned, a mistaken date.
+        raise InvalidInputError(
+            f"now: {now.isoformat()} is after the routes' day ({routes['date']}); re-plan a "
+            "day's routes on that day"
+        )
     vehicles = _fleet_of_routes(routes, fleet)
     steps = {r["vehicle"]: r["steps"] for r in routes["routes"]}
     check_events(

@@ -256,6 +256,7 @@ def _events_case(events: list[dict[str, Any]], now: str = "08:00") -> dict[str, 
         (_events_case({"type": "delay"}), "events"),  # type: ignore[arg-type]
         ({"now": "08:00", "options": OPTIONS}, "events"),  # missing
         (_events_case([], now="05:30"), "now"),  # before the routes start (06:00)
+        (_events_case([], now="2021-08-21T09:30:00+07:00"), "now"),  # the next day
         (_events_case([], now="half past nine"), "now"),
         (_events_case([], now="2021-08-20T09:30:00"), "now"),  # no offset
         ({"events": []}, "now"),  # missing
