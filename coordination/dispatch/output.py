@@ -362,6 +362,9 @@ def _options_echo(options: DispatchOptions) -> DispatchOptionsEcho:
         "receiving_hours": [clock_text(s) for s in options.receiving_hours_s],
         "urgent_by": clock_text(options.urgent_by_s),
         "service": dataclasses.asdict(options.service),
+        "cross_company_loading": options.cross_company_loading,
+        "min_drop_lox_share": options.min_drop_lox_share,
+        "min_drop_cylinders": options.min_drop_cylinders,
     }
 
 

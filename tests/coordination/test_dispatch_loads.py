@@ -70,12 +70,28 @@ def test_cross_company_loading_is_an_explicit_setting(d5_network, d5_region) -> 
         [TANKER, OTHER_TRUCK],
         d5_network,
         d5_region,
-        options={"cross_company_loading": True},
+        options={
+            "cross_company_loading": True,
+            "min_drop_lox_share": 0.25,
+            "min_drop_cylinders": 2,
+        },
     )
     assert answer["unassigned"] == []
     (route,) = answer["routes"]
     assert route["vehicle"] == "CT9"
     assert [s["place_id"] for s in route["steps"] if s["type"] == "pickup"] == ["TDS"]
+    # The routes document says which loading rules it ran with (issue 15).
+    echo = answer["options"]
+    assert echo["cross_company_loading"] is True
+    assert (echo["min_drop_lox_share"], echo["min_drop_cylinders"]) == (0.25, 2)
+
+
+def test_options_echo_shows_the_default_loading_rules(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
+    answer = run(plan_document([flow("TDS", HOA_HAO, 40)]), [TRUCK], d5_network, d5_region)
+    echo = answer["options"]
+    assert echo["cross_company_loading"] is False
+    assert echo["min_drop_lox_share"] == DispatchOptions().min_drop_lox_share == 0.1
+    assert echo["min_drop_cylinders"] == DispatchOptions().min_drop_cylinders == 5
 
 
 def test_each_company_loads_its_own(d5_network, d5_region) -> None:  # type: ignore[no-untyped-def]
