@@ -1,0 +1,66 @@
+"""Route one period's deliveries with PyVRP (the only module of routing.irp that imports it)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from routing.irp.instance import IrpInstance
+
+
+def route_period(
+    instance: IrpInstance,
+    customers: Sequence[int],
+    loads_units: Sequence[int],
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+) -> list[tuple[int, ...]] | None:
+    """Split ``customers`` with their loads into at most K capacity-feasible routes of least cost.
+
+    Distances are the instance's rounded Euclidean integers, so PyVRP's objective is exact.
+
+    Returns
+    -------
+    list of tuple of int or None
+        The routes (customer ids in visiting order), or None when PyVRP found no solution that
+        fits every load in K vehicles of capacity C within the time limit.
+    """
+    if not customers:
+        return []
+    from pyvrp import Model
+    from pyvrp.exceptions import PenaltyBoundWarning
+    from pyvrp.stop import MaxRuntime
+
+    model = Model()
+    depot_location = model.add_location(float(instance.xs[0]), float(instance.ys[0]))
+    depot = model.add_depot(depot_location)
+    model.add_vehicle_type(
+        num_available=instance.num_vehicles, capacity=instance.vehicle_capacity_units
+    )
+    locations = [depot_location]
+    for customer, load in zip(customers, loads_units, strict=True):
+        location = model.add_location(float(instance.xs[customer]), float(instance.ys[customer]))
+        model.add_client(location, delivery=int(load))
+        locations.append(location)
+    del depot
+    ids = [0, *customers]
+    sub = instance.distances[np.ix_(ids, ids)]
+    for a, frm in enumerate(locations):
+        for b, to in enumerate(locations):
+            if a != b:
+                model.add_edge(frm, to, distance=int(sub[a, b]))
+    with warnings.catch_warnings():
+        # Tight loads make PyVRP raise its penalty bound and warn; None below reports the case.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = model.solve(
+            MaxRuntime(time_limit_s), seed=seed, display=False, collect_stats=False
+        )
+    if not result.is_feasible() or not result.best.is_complete():
+        return None
+    # A client activity's index is the client's position in the order they were added.
+    return [
+        tuple(customers[a.idx] for a in route.schedule()[1:-1]) for route in result.best.routes()
+    ]
