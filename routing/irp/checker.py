@@ -60,6 +60,12 @@ def _route_violations(instance: IrpInstance, route: IrpRoute, where: str) -> lis
     return found
 
 
+def _indexable(instance: IrpInstance, route: IrpRoute) -> bool:
+    return 1 <= route.period <= instance.num_periods and all(
+        1 <= stop.customer <= instance.num_customers for stop in route.stops
+    )
+
+
 def route_cost(instance: IrpInstance, customers: list[int] | tuple[int, ...]) -> int:
     """Return the travel cost of a depot-to-depot route through ``customers`` in that order."""
     if not customers:
@@ -84,8 +90,8 @@ def _deliveries(
         if (route.period, route.vehicle) in seen_vehicles:
             violations.append(f"{where}: the vehicle already has a route in this period")
         seen_vehicles.add((route.period, route.vehicle))
-        if found:
-            continue
+        if not _indexable(instance, route):
+            continue  # its levels cannot be followed; the violation above says why
         cost += route_cost(instance, [s.customer for s in route.stops])
         for stop in route.stops:
             key = (route.period, stop.customer)
