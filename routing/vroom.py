@@ -5,9 +5,9 @@ metres, ``unassigned`` in every answer, and the error codes 0 ok / 1 internal / 
 3 routing. The keys supported are listed in ``docs/vrp.md`` (and in :data:`SUPPORTED_KEYS`);
 any other key is refused with an error naming it, rather than silently ignored.
 
-Vehicle ``costs``, ``speed_factor``, ``max_tasks`` and ``max_distance`` and several job
-``time_windows`` follow VROOM's semantics; the few combinations the engine cannot model exactly
-are refused by name (see ``docs/vrp.md``).
+Vehicle ``costs``, ``speed_factor``, ``max_tasks``, ``max_distance`` and ``profile`` (several
+routing profiles in ``matrices``) and several job ``time_windows`` follow VROOM's semantics; the
+few combinations the engine cannot model exactly are refused by name (see ``docs/vrp.md``).
 
 Extensions beyond VROOM (documented in ``docs/vrp.md``): vehicle keys ``reload_indices``,
 ``reload_service`` and ``max_reloads`` (multi-trip reloads at a plant or filling station), a
@@ -26,6 +26,7 @@ import numpy.typing as npt
 from data.errors import InvalidInputError
 from data.schema.routes import (
     DEFAULT_COST_PER_HOUR,
+    GENERAL_PROFILE,
     MAX_SPEED_FACTOR,
     Job,
     RoutePlan,
@@ -289,10 +290,13 @@ class _Parser:
     def __init__(self) -> None:
         self.collector = _Collector()
         self.has_matrices = False
-        self.profile_name: str | None = None
+        self.profile_name: str | None = None  # the first profile's: the problem's own matrices
         self.durations: npt.NDArray[np.int64] | None = None
         self.costs: npt.NDArray[np.int64] | None = None
         self.distances: npt.NDArray[np.int64] | None = None
+        # The other profiles' durations and distances, by VROOM name (see :meth:`matrices`).
+        self.other_durations: dict[str, npt.NDArray[np.int64]] = {}
+        self.other_distances: dict[str, npt.NDArray[np.int64]] = {}
         self.locations = _Locations(False, None, self.collector)
         self.descriptions: dict[tuple[str, TaskId], str] = {}
         self.first_use: dict[tuple[str, int], str] = {}
@@ -318,36 +322,91 @@ class _Parser:
         return vehicles_in, jobs_in, shipments_in
 
     def matrices(self, matrices: Any) -> None:
-        """Read the one profile's matrices; set up the locations (indices or coordinates)."""
+        """Read the profiles' matrices; set up the locations (indices or coordinates).
+
+        The first profile's matrices are the problem's own (its vehicles drive on the
+        ``"general"`` profile); each other profile's durations (and distances) become a travel
+        profile of the same name, over the same locations, for the vehicles that name it. A
+        ``costs`` matrix is shared: with several profiles, each must give the same one or none
+        does; distances are given by every profile or by none.
+        """
         collector = self.collector
         self.has_matrices = matrices is not None
         if matrices is not None:
-            if not isinstance(matrices, dict) or len(matrices) != 1:
+            if not isinstance(matrices, dict) or not matrices:
                 collector.add(
-                    "problem.matrices: must hold exactly one profile, "
-                    '{"car": {"durations": [[...]]}} for example '
-                    "(several routing profiles are not supported)"
+                    "problem.matrices: must hold one object per routing profile, "
+                    '{"car": {"durations": [[...]]}} for example'
                 )
             else:
-                self.profile_name, entry = next(iter(matrices.items()))
-                self._profile(f"problem.matrices.{self.profile_name}", entry)
+                for number, (name, entry) in enumerate(matrices.items()):
+                    self._profile(f"problem.matrices.{name}", str(name), entry, first=number == 0)
+                self._check_profiles(matrices)
         size = self.durations.shape[0] if self.durations is not None else None
         self.locations = _Locations(self.has_matrices, size, collector)
 
-    def _profile(self, where: str, entry: Any) -> None:
+    def _profile(self, where: str, name: str, entry: Any, *, first: bool) -> None:
         collector = self.collector
+        if first:
+            self.profile_name = name
         if not isinstance(entry, dict):
             collector.add(f"{where}: must be an object with 'durations'")
             return
         collector.keys(where, entry, "matrix")
+        durations = distances = None
         if "durations" not in entry:
             collector.add(f"{where}.durations: required (travel times in seconds)")
         else:
-            self.durations = _matrix(f"{where}.durations", entry["durations"], collector)
-        if "costs" in entry:
+            durations = _matrix(f"{where}.durations", entry["durations"], collector)
+        if "costs" in entry and first:
             self.costs = _matrix(f"{where}.costs", entry["costs"], collector)
         if "distances" in entry:
-            self.distances = _matrix(f"{where}.distances", entry["distances"], collector)
+            distances = _matrix(f"{where}.distances", entry["distances"], collector)
+        if first:
+            self.durations, self.distances = durations, distances
+            return
+        if durations is not None:
+            self.other_durations[name] = durations
+        if distances is not None:
+            self.other_distances[name] = distances
+
+    def _check_profiles(self, matrices: dict[str, Any]) -> None:
+        """Refuse profiles over other locations, unequal costs, distances in only some."""
+        collector, first = self.collector, self.profile_name
+        if len(matrices) < 2 or self.durations is None or first is None:
+            return
+        size = self.durations.shape[0]
+        for name, durations in self.other_durations.items():
+            if durations.shape[0] != size:
+                collector.add(
+                    f"problem.matrices.{name}.durations: {durations.shape[0]} locations but "
+                    f"matrices.{first} has {size}; every profile covers the same locations"
+                )
+        entries = {name: e for name, e in matrices.items() if isinstance(e, dict)}
+        with_costs = [name for name, e in entries.items() if "costs" in e]
+        if with_costs and (
+            len(with_costs) != len(matrices)
+            or any(entries[name]["costs"] != entries[first]["costs"] for name in with_costs)
+        ):
+            collector.add(
+                f"problem.matrices: costs differ between profiles ({', '.join(with_costs)} give "
+                "costs); one costs matrix is shared by every profile here: give the same costs "
+                "in every profile, or none"
+            )
+        with_distances = [name for name, e in entries.items() if "distances" in e]
+        if with_distances and len(with_distances) != len(matrices):
+            collector.add(
+                f"problem.matrices: only {', '.join(with_distances)} give distances; give "
+                "distances in every profile or in none"
+            )
+
+    def travel_profile(self, vroom_profile: str) -> str:
+        """Return the route problem's profile of a VROOM profile (the first is the general)."""
+        if vroom_profile == self.profile_name:
+            return GENERAL_PROFILE
+        # "general" names the problem's own matrices (the first profile's); another VROOM
+        # profile of that name is kept apart as "vroom:general".
+        return f"vroom:{vroom_profile}" if vroom_profile == GENERAL_PROFILE else vroom_profile
 
     @property
     def size(self) -> int | None:
@@ -463,13 +522,18 @@ class _Parser:
             return None
         collector.keys(where, item, "vehicle")
         identifier = collector.integer(f"{where}.id", item.get("id"), maximum=MAX_ID)
-        profile = item.get("profile", profile_name or "car")
-        if profile_name is not None and profile != profile_name:
+        known = [] if profile_name is None else [profile_name, *self.other_durations]
+        default = profile_name if len(known) == 1 else "car"
+        profile = item.get("profile", default or "car")
+        if known and profile not in known:
             collector.add(
-                f"{where}.profile: {profile!r} has no matrix (matrices give {profile_name!r})"
+                f"{where}.profile: {profile!r} has no matrix (matrices give "
+                f"{', '.join(repr(k) for k in known)})"
             )
         start, end = self._ends(where, item)
         fields = self._vehicle_fields(where, item)
+        if known and profile in known:
+            fields["profile"] = self.travel_profile(profile)
         if "speed_factor" in item:
             factor = collector.number(
                 f"{where}.speed_factor", item["speed_factor"], low=0, high=MAX_SPEED_FACTOR
@@ -648,6 +712,12 @@ def parse_vroom_problem(
         shipments=tuple(s for s in shipments if s is not None),
         costs=parser.costs,
         distances_m=parser.distances,
+        profile_durations_s={
+            parser.travel_profile(name): m for name, m in parser.other_durations.items()
+        },
+        profile_distances_m={
+            parser.travel_profile(name): m for name, m in parser.other_distances.items()
+        },
     )
     coordinates = tuple(parser.locations.coordinates.get(i) for i in range(problem.num_locations))
     return VroomProblem(problem, coordinates, parser.descriptions, parser.vroom_ids)
