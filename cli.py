@@ -12,6 +12,7 @@ from commands.deliveries import deliveries
 from commands.network import graph, matrix, route
 from commands.plans import allocate, plan, run
 from commands.registry import db, users
+from commands.replan import replan_command
 from commands.routes import dispatch_command, vrp
 from commands.scenarios import scenario
 from commands.server import serve
@@ -62,5 +63,6 @@ for _command in (
     requests_group,
     deliveries,
     status,
+    replan_command,
 ):
     main.add_command(_command)
