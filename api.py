@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from data.errors import (
     AuthenticationError,
@@ -138,6 +139,19 @@ class ApiConfig:
     alert_stream_max_s: float = 300.0
 
 
+class _DatabaseInt(IntegerConverter):
+    """``<int:x>`` path ids that a database integer can hold (1 .. 2^63 - 1); others are 404.
+
+    Werkzeug's converter takes any size, and an id of 25 digits made SQLite overflow: a 500
+    (issue 16). Ids start at 1, so 0 is not found either.
+    """
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: ApiConfig) -> Flask:
     """Create the API application for ``config``.
 
@@ -147,6 +161,7 @@ def create_app(config: ApiConfig) -> Flask:
     from data.db import create_db_engine, upgrade_database
 
     app = Flask("oxyroute")
+    app.url_map.converters["int"] = _DatabaseInt
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -285,8 +285,10 @@ def provinces_with_2025_units(data_dir: Path) -> list[Province]:
     ]
 
 
-def province_shapes_2021(data_dir: Path) -> list[tuple[str, Any]]:
+def province_shapes_2021(data_dir: Path, cache_dir: Path | None = None) -> list[tuple[str, Any]]:
     """Return (2021 province code, shapely geometry) for the 63 provinces of 2021.
+
+    With ``cache_dir`` the shapes are kept there (:func:`data.shape_cache.cached_shapes`).
 
     Raises
     ------
@@ -295,9 +297,16 @@ def province_shapes_2021(data_dir: Path) -> list[tuple[str, Any]]:
     InvalidInputError
         If a province name in it is not in :data:`PROVINCES_2021`.
     """
+    from data.shape_cache import cached_shapes
+
+    source = data_dir / TOPOJSON_63
+    return cached_shapes(source, cache_dir, "provinces-2021", lambda: _province_shapes(source))
+
+
+def _province_shapes(source: Path) -> list[tuple[str, Any]]:
     code_by_topo_name = {_key(topo): code for code, _, topo in PROVINCES_2021}
     shapes, unknown = [], []
-    for properties, geometry in _read_topojson(data_dir / TOPOJSON_63):
+    for properties, geometry in _read_topojson(source):
         name = str(properties.get("ten_tinh", ""))
         code = code_by_topo_name.get(_key(name))
         if code is None:

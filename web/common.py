@@ -63,6 +63,10 @@ class ViewSettings(Protocol):
     def data_dir(self) -> str | None:
         """The shared data directory (None: the default), e.g. for the province shapes."""
 
+    @property
+    def cache_dir(self) -> str | None:
+        """The cache directory (None: the default), e.g. for district outlines read once."""
+
 
 @dataclass(frozen=True, slots=True)
 class AppState:

@@ -168,6 +168,8 @@ def _token_options(body: Any) -> tuple[int, str]:
     for key in sorted(set(body) - {"expires_in_days", "label"}):
         problems.append(f"{key}: unknown field (allowed: expires_in_days, label)")
     days = body.get("expires_in_days", DEFAULT_TOKEN_DAYS)
+    if isinstance(days, float) and days.is_integer():
+        days = int(days)  # JSON Schema's integer: 364.0 is 364
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
         problems.append(f"expires_in_days: a whole number of days from 1 to 365, got {days!r}")
     label = body.get("label", "api")

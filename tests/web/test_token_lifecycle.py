@@ -49,6 +49,8 @@ def test_a_token_expires_after_90_days_by_default(app: Any, as_user: Any, clock:
 def test_an_admin_chooses_a_shorter_lifetime(as_user: Any, clock: Clock) -> None:
     issued = _issue(as_user("admin"), "planner", expires_in_days=1, label="ca trực đêm")
     assert dt.datetime.fromisoformat(issued["expires_at"]) - clock.now == dt.timedelta(days=1)
+    issued = _issue(as_user("admin"), "planner", expires_in_days=30.0)  # an integral number
+    assert dt.datetime.fromisoformat(issued["expires_at"]) - clock.now == dt.timedelta(days=30)
 
 
 @pytest.mark.parametrize(
@@ -57,6 +59,7 @@ def test_an_admin_chooses_a_shorter_lifetime(as_user: Any, clock: Clock) -> None
         ({"expires_in_days": 0}, "expires_in_days"),
         ({"expires_in_days": 366}, "expires_in_days"),
         ({"expires_in_days": "30"}, "expires_in_days"),
+        ({"expires_in_days": 30.5}, "expires_in_days"),
         ({"expires_in_days": True}, "expires_in_days"),
         ({"label": ""}, "label"),
         ({"forever": True}, "forever"),
