@@ -15,7 +15,7 @@ import re
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,11 +190,14 @@ class PlanService:
         created_by: str,
         created_at: str,
         extra_meta: dict[str, Any] | None = None,
+        act_first: Sequence[str] = (),
     ) -> tuple[str, PlanDocument]:
         """Serialise a computed plan (JSON, GeoJSON, CSV, summary) and save it under a new id.
 
+        ``act_first`` (:func:`coordination.act_first.act_first_for_plan`) opens the summary.
         Returns the id and the plan's JSON document (with its ``meta``).
         """
+        from coordination.act_first import with_act_first
         from coordination.planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
 
         plan_id = uuid.uuid4().hex
@@ -217,7 +220,7 @@ class PlanService:
         files = {
             "plan.json": json.dumps(document, ensure_ascii=False),
             "plan.geojson": json.dumps(plan_to_geojson(plan), ensure_ascii=False),
-            "summary.txt": plan_summary(plan),
+            "summary.txt": with_act_first(plan_summary(plan), act_first),
             "meta.json": json.dumps(meta, ensure_ascii=False),
         }
         files.update(plan_to_csv(plan))
@@ -292,6 +295,7 @@ def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int,
 )
 def create_plan() -> Response:
     """Compute a plan from the registry's latest reports and store it; 201 with its links."""
+    from coordination.act_first import act_first_for_plan
     from coordination.planning import build_plan, plan_request_from_store
 
     service = _service()
@@ -320,6 +324,7 @@ def create_plan() -> Response:
         region,
         created_by=g.principal.username,
         created_at=now.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        act_first=act_first_for_plan(current_store(), plan, region, now=now),
     )
     # Its hand-off starts as a draft (issue 14): a coordinator approves, then publishes it.
     current_store().register_plan(
@@ -353,10 +358,12 @@ def create_plan() -> Response:
     bp,
     "GET",
     "/plans/<plan_id>",
-    summary="A stored plan as JSON, GeoJSON or CSV",
+    summary="A stored plan as JSON, GeoJSON, CSV or its text summary (Act first on top)",
     parameters=[
         path_parameter("plan_id", HEX_ID_SCHEMA),
-        query_parameter("format", {"type": "string", "enum": ["json", "geojson", "gpkg", "csv"]}),
+        query_parameter(
+            "format", {"type": "string", "enum": ["json", "geojson", "gpkg", "csv", "txt"]}
+        ),
         query_parameter("table", {"type": "string", "enum": ["flows", "facilities"]}),
     ],
     responses={
@@ -369,13 +376,14 @@ def create_plan() -> Response:
                     "schema": {"type": "string", "format": "binary"}
                 },
                 "text/csv": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
             },
         },
         **_ERRORS,
     },
 )
 def get_plan(plan_id: str) -> Response:
-    """Return a stored plan as JSON, GeoJSON, GeoPackage or CSV (``format``, ``table``)."""
+    """Return a stored plan as JSON, GeoJSON, GeoPackage, CSV or text (``format``, ``table``)."""
     service = _service()
     meta = json.loads(service.load(plan_id, "meta.json"))
     authorize(g.principal, "plans:read", province_code=meta["province_code"])
@@ -407,7 +415,11 @@ def get_plan(plan_id: str) -> Response:
         )
         response.headers["Content-Disposition"] = f'attachment; filename="{table}-{plan_id}.csv"'
         return response
-    raise InvalidInputError(f"format: must be json, geojson, gpkg or csv, got {fmt!r}")
+    if fmt == "txt":
+        return current_app.response_class(
+            service.load(plan_id, "summary.txt"), content_type="text/plain; charset=utf-8"
+        )
+    raise InvalidInputError(f"format: must be json, geojson, gpkg, csv or txt, got {fmt!r}")
 
 
 # ---------------------------------------------------------------------------- hand-off (issue 14)

@@ -50,6 +50,10 @@ def test_coordinator_computes_and_reads_a_plan(user: Any, tmp_path: Any) -> None
     assert header[:3] == ["date", "supplier_id", "supplier_name"]
     facilities = user("planner").get(f"/plans/{plan_id}?format=csv&table=facilities")
     assert "Bệnh viện Chợ Rẫy" in facilities.get_data(as_text=True)
+    summary = user("planner").get(f"/plans/{plan_id}?format=txt")
+    assert summary.mimetype == "text/plain"
+    first, _, rest = summary.get_data(as_text=True).partition("\n\n")
+    assert first.startswith("Plan for ") and rest.startswith("Act first")  # issue 14
     gpkg = user("planner").get(f"/plans/{plan_id}?format=gpkg")
     assert gpkg.status_code == 200 and gpkg.mimetype == "application/geopackage+sqlite3"
     assert gpkg.get_data().startswith(b"SQLite format 3\x00")
