@@ -313,3 +313,72 @@ def test_kill_9_loses_no_acknowledged_report(
     assert len(notes) == len(set(notes))
     assert set(acknowledged) | set(pending) <= set(notes)
     assert max(per_key.values()) == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL, gunicorn")
+def test_kill_9_of_one_worker_is_replaced_and_loses_nothing(
+    template_db: Any, tmp_path: Path
+) -> None:
+    """One of two workers dies mid-submission: the other answers, the master starts a new one."""
+    db_path = tmp_path / "registry.sqlite3"
+    shutil.copyfile(template_db.path, db_path)
+    token = template_db.tokens["admin"]
+    port = _free_port()
+    server = _start_server(db_path, port, workers=2)
+    victim = _worker_pids(server.pid, 2)[0]
+    acknowledged: set[str] = set()
+    retried: set[str] = set()
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def write(client: int) -> None:
+        i = 0
+        while not stop.is_set():
+            facility, day = KEYS[(client * 7 + i) % len(KEYS)]
+            key = f"c{client}-{i}"
+            body = {"report_date": day.isoformat(), "oxygen_used_24h_m3": float(i), "note": key}
+            for attempt in range(20):  # a client retries a lost answer with the same key
+                try:
+                    status = _post(port, token, facility, body, key)
+                except OSError:
+                    with lock:
+                        retried.add(key)
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                with lock:
+                    if status in (200, 201):
+                        acknowledged.add(key)
+                    else:
+                        errors.append(f"{key}: {status}")
+                break
+            i += 1
+
+    threads = [threading.Thread(target=write, args=(c,)) for c in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        os.kill(victim, signal.SIGKILL)
+        time.sleep(2.5)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            replacement = [pid for pid in _worker_pids(server.pid, 2) if pid != victim]
+            if len(replacement) == 2:
+                break
+            time.sleep(0.2)
+        assert len(replacement) == 2, "the master did not replace the killed worker"
+    finally:
+        _stop_server(server)
+    print(f"{len(acknowledged)} acknowledged, {len(retried)} retried after the kill")
+    assert errors == []
+    assert len(acknowledged) > 20
+    connection = sqlite3.connect(db_path)
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    notes = [row[0] for row in connection.execute("SELECT note FROM report_revisions")]
+    connection.close()
+    assert acknowledged <= set(notes)
+    assert len(notes) == len(set(notes))  # a retried key is stored once
