@@ -105,11 +105,17 @@ class ServiceTimes:
 
 @dataclass(frozen=True, slots=True)
 class FacilityOptions:
-    """Per-facility settings of a dispatch: receiving hours and the contact for the route sheet."""
+    """Per-facility settings of a dispatch: receiving hours and the contact for the route sheet.
+
+    ``cylinders_empty``: empty cylinders the facility reported for collection (its daily
+    report's ``cylinders_empty``, all sizes); ``None`` (not reported): as many as the full ones
+    delivered (see :mod:`coordination.dispatch.empties`).
+    """
 
     receiving_hours_s: tuple[int, int] | None = None
     contact: str = ""
     phone: str = ""
+    cylinders_empty: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

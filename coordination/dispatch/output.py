@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from coordination.dispatch.empties import add_route_empties
 from coordination.dispatch.model import (
     ATTRIBUTION,
     KIND_OF_PRODUCT,
@@ -29,6 +30,7 @@ from data.schema.documents import (
     RoutesSummary,
     RouteStepDocument,
     SolverFacts,
+    StepEmpties,
     StepTaskFields,
     UnassignedDocument,
 )
@@ -208,6 +210,7 @@ def _step_entry(
     stop = lookup.stops[place_id]
     departure = step.arrival_s + step.waiting_s + step.service_s
     task: StepTaskFields = {}
+    empties: StepEmpties = {}  # filled per route (coordination/dispatch/empties.py)
     if step.task_id is not None:
         load_id = str(step.task_id).rsplit(":", 1)[0]
         window: DeliveryWindow = {}
@@ -218,6 +221,7 @@ def _step_entry(
     return {
         "type": step.kind,
         **task,
+        **empties,
         "place_id": place_id,
         "name": stop.name,
         "address": stop.address,
@@ -377,7 +381,10 @@ def routes_to_dict(result: DispatchResult, *, routes_id: str = "") -> RoutesDocu
     """
     request, dproblem = result.request, result.dispatch_problem
     lookup = _Lookup.of(result)
-    routes = [_route_entry(route, lookup) for route in result.plan.routes]
+    routes = add_route_empties(
+        [_route_entry(route, lookup) for route in result.plan.routes],
+        {fid: f.cylinders_empty for fid, f in request.options.facilities.items()},
+    )
     unassigned = _unassigned_entries(lookup)
     all_loads = list(dproblem.loads) + [load for load, _ in dproblem.dropped]
     options = request.options

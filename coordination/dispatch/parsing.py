@@ -58,9 +58,10 @@ def _parse_facility_options(value: Any, problems: list[str]) -> dict[str, Facili
         if not isinstance(entry, dict):
             problems.append(f"{where}: must be an object, got {entry!r}")
             continue
-        unknown = sorted(set(entry) - {"receiving_hours", "contact", "phone"})
+        unknown = sorted(set(entry) - {"receiving_hours", "contact", "phone", "cylinders_empty"})
         problems += [
-            f"{where}.{k}: unknown key (allowed: contact, phone, receiving_hours)" for k in unknown
+            f"{where}.{k}: unknown key (allowed: contact, cylinders_empty, phone, receiving_hours)"
+            for k in unknown
         ]
         hours = (
             _parse_window(f"{where}.receiving_hours", entry["receiving_hours"], problems)
@@ -74,7 +75,16 @@ def _parse_facility_options(value: Any, problems: list[str]) -> dict[str, Facili
                 problems.append(f"{where}.{key}: must be a text of at most 200 characters")
                 text = ""
             texts[key] = text
-        out[str(facility_id)] = FacilityOptions(hours, texts["contact"], texts["phone"])
+        empties = _whole_number(entry.get("cylinders_empty"))
+        if empties is not None and (
+            isinstance(empties, bool) or not isinstance(empties, int) or empties < 0
+        ):
+            problems.append(
+                f"{where}.cylinders_empty: must be a whole number of empty cylinders >= 0 "
+                f"(or null: not reported), got {entry.get('cylinders_empty')!r}"
+            )
+            empties = None
+        out[str(facility_id)] = FacilityOptions(hours, texts["contact"], texts["phone"], empties)
     return out
 
 

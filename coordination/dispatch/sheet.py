@@ -2,8 +2,8 @@
 
 The page itself is the Jinja2 template ``templates/route_sheet.html``; this module fills it with
 the texts of the sheet's language and one row per visit (consecutive steps of one kind at one
-place: the whole load, and for a pickup the facility each load is for), every text escaped with
-:func:`html.escape`.
+place: the whole load, and for a pickup the facility each load is for; the empty cylinders
+collected or returned there), every text escaped with :func:`html.escape`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "address": "Địa chỉ",
         "action": "Công việc",
         "quantity": "Số lượng",
+        "empties": "Vỏ thu hồi",
+        "empties.collect": "thu {count} vỏ",
+        "empties.return": "trả {count} vỏ",
+        "empties.on_board": "{count} vỏ",
         "arrival": "Giờ đến",
         "leave": "Giờ đi",
         "window": "Giờ nhận hàng",
@@ -89,6 +93,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "address": "Address",
         "action": "Task",
         "quantity": "Quantity",
+        "empties": "Empties",
+        "empties.collect": "collect {count}",
+        "empties.return": "return {count}",
+        "empties.on_board": "{count} empties",
         "arrival": "Arrive",
         "leave": "Leave",
         "window": "Receiving hours",
@@ -121,6 +129,7 @@ _COLUMNS = (
     "stop",
     "action",
     "quantity",
+    "empties",
     "arrival",
     "leave",
     "window",
@@ -164,6 +173,7 @@ class _SheetRow:
     phone: str
     on_board: str
     destinations: tuple[str, ...] = ()  # pickups: the facility each load is for, with quantity
+    empties: str = ""  # empty cylinders collected or returned here (issue 15)
 
 
 def _sheet_row(
@@ -191,6 +201,12 @@ def _sheet_row(
         for k, v in step["load"].items()
         if v
     )
+    if step.get("empties_on_board"):
+        on_board = ", ".join(
+            t
+            for t in (on_board, texts["empties.on_board"].format(count=step["empties_on_board"]))
+            if t
+        )
     return _SheetRow(
         sequence=sequence,
         name=step["name"],
@@ -234,6 +250,17 @@ def _quantities_text(steps: list[RouteStepDocument], texts: Mapping[str, str]) -
     return ", ".join(_quantity_text({"quantity": q, "unit": u}, texts) for u, q in totals.items())
 
 
+def _empties_text(visit: list[RouteStepDocument], texts: Mapping[str, str]) -> str:
+    """Say how many empty cylinders a visit returns and collects (blank when none)."""
+    returned = sum(s.get("empties_returned", 0) for s in visit)
+    collected = sum(s.get("empties", 0) for s in visit)
+    return "; ".join(
+        texts[key].format(count=count)
+        for key, count in (("empties.return", returned), ("empties.collect", collected))
+        if count
+    )
+
+
 def _visit_row(
     sequence: int,
     visit: list[RouteStepDocument],
@@ -259,6 +286,7 @@ def _visit_row(
         )
     return dataclasses.replace(
         row,
+        empties=_empties_text(visit, texts),
         urgent=any(r.urgent for r in rows),
         split="; ".join(r.split for r in rows if r.split),
         quantity=_quantities_text(visit, texts) if len(visit) > 1 else row.quantity,

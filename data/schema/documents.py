@@ -156,7 +156,20 @@ class StepTaskFields(DeliveryWindow, total=False):
     unit: str
 
 
-class RouteStepDocument(StepTaskFields):
+class StepEmpties(TypedDict, total=False):
+    """Empty cylinders at a step (issue 15, ``coordination/dispatch/empties.py``).
+
+    Only on the steps of routes that collect empties: ``empties`` collected at this delivery,
+    ``empties_returned`` unloaded here (the filling station or the home depot),
+    ``empties_on_board`` after this step.
+    """
+
+    empties: int
+    empties_returned: int
+    empties_on_board: int
+
+
+class RouteStepDocument(StepTaskFields, StepEmpties):
     """One step of a route (``start``, ``pickup``, ``delivery``, ``end``) with its times."""
 
     type: str
