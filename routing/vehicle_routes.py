@@ -22,8 +22,12 @@ How the problem maps onto PyVRP
   objective (times its ``unit_distance_cost``) and its ``max_distance`` limit: the travel times
   (default cost, ``max_travel_time_s``), the distances (``cost_per_km`` only, ``max_distance_m``),
   the ``costs`` matrix, or a per-hour plus per-km mix. A limit on another quantity than the
-  vehicle's cost is refused. Profiles are per (skill set, that quantity, speed factor), with the
-  durations scaled by the vehicle's speed factor. Costs are scaled to integers exactly
+  vehicle's cost is refused. Profiles are per (skill set, that quantity, speed factor, travel
+  profile), with the durations scaled by the vehicle's speed factor. The travel profile is the
+  vehicle's ``profile``: ``"general"`` drives on the problem's ``durations_s`` and
+  ``distances_m``, another name on ``profile_durations_s`` and ``profile_distances_m`` (a loaded
+  tanker's road times); the schedule, the pre-check and the validator read the same matrices.
+  Costs are scaled to integers exactly
   (:func:`~routing._pyvrp_model.objective_scale`); fixed costs become PyVRP's ``fixed_cost``.
 * ``max_tasks`` is one more load dimension in which every job delivers 1 (refused with shipments
   or reloads, where that would not count the tasks).
