@@ -27,12 +27,17 @@ def read_places(
     name_column: str = "name",
     lon_column: str = "lon",
     lat_column: str = "lat",
+    setting: str | None = None,
 ) -> list[Place]:
     """Read places from a CSV (UTF-8, optional BOM) or GeoJSON (Point features) file.
 
     CSV needs the id, name, lon and lat columns (their names are settings); GeoJSON takes the id
     from ``properties[id_column]`` or the feature's ``id``, and the position from the Point
     geometry. Every other column or property is kept in :attr:`Place.properties`.
+
+    ``setting`` names where the column names were chosen (a region's TOML table such as
+    ``"[facilities]"``, or a command's options such as ``"--from"``): a missing column is then
+    reported with the key that chose it, so that the fix is clear (issue 16).
 
     Raises
     ------
@@ -49,7 +54,8 @@ def read_places(
         )
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        rows = _csv_rows(path, [id_column, lon_column, lat_column])
+        keys = {id_column: "id_column", lon_column: "lon_column", lat_column: "lat_column"}
+        rows = _csv_rows(path, keys, setting)
     elif suffix in (".geojson", ".json"):
         rows = _geojson_rows(path, id_column, lon_column, lat_column)
     else:
@@ -95,7 +101,27 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> InvalidInputError:
     )
 
 
-def _csv_rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, Any]]]:
+def _missing_columns(
+    path: Path, missing: list[str], keys: dict[str, str], setting: str | None, found: list[str]
+) -> str:
+    """Return the message for missing columns, naming the setting that chose each one."""
+    if setting is None:
+        return f"places file {path.name}: missing column(s) {missing}; found {found}"
+    named = ", ".join(
+        f"{column!r} (chosen by {setting} {keys[column]}"
+        f"{', its default' if column == keys[column].removesuffix('_column') else ''})"
+        for column in missing
+    )
+    return (
+        f"places file {path.name}: no column {named}; columns found: {found}; set "
+        f"{setting} {', '.join(keys[c] for c in missing)} to the file's column"
+    )
+
+
+def _csv_rows(
+    path: Path, keys: dict[str, str], setting: str | None
+) -> list[tuple[int, dict[str, Any]]]:
+    required = list(keys)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
@@ -109,8 +135,7 @@ def _csv_rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, Any]
                     f"; the header is separated by {separator!r}: use commas" if separator else ""
                 )
                 raise InvalidInputError(
-                    f"places file {path.name}: missing column(s) {missing}; found "
-                    f"{reader.fieldnames}{hint}"
+                    _missing_columns(path, missing, keys, setting, list(fieldnames)) + hint
                 )
             repeated = sorted({c for c in required if fieldnames.count(c) > 1})
             if repeated:

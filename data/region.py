@@ -6,11 +6,12 @@ region file first, then in the data directory (``OXYROUTE_DATA_DIR`` / ``--data-
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import tomllib
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -54,6 +55,8 @@ class PlacesSource:
     name_column: str = "name"
     lon_column: str = "lon"
     lat_column: str = "lat"
+    #: The region file's table that chose the columns (``"[facilities]"``), named in errors.
+    setting: str | None = None
 
     def read(self) -> list[Place]:
         """Read the places (see :func:`data.places.read_places`)."""
@@ -63,6 +66,7 @@ class PlacesSource:
             name_column=self.name_column,
             lon_column=self.lon_column,
             lat_column=self.lat_column,
+            setting=self.setting,
         )
 
 
@@ -222,6 +226,40 @@ def _parse_gateways(raw: Any, problems: list[str]) -> list[Gateway]:
     return gateways
 
 
+def gateway_link_problems(
+    gateways: Sequence[Gateway], sources: Iterable[PlacesSource]
+) -> list[str]:
+    """Return a problem for each gateway link to a place id none of the region's files holds.
+
+    A mistyped id was accepted and the supplier then routed as if on the map (issue 16). The
+    check needs the places: with no facilities or suppliers file (the registry's suppliers are
+    linked by id), or a file that cannot be read (that error comes when it is read), nothing is
+    checked here.
+    """
+    known: set[str] = set()
+    read_any = False
+    for source in sources:
+        try:
+            known.update(p.place_id for p in source.read())
+        except (InvalidInputError, MissingDataFileError):
+            return []
+        read_any = True
+    if not read_any:
+        return []
+    problems = []
+    for i, gateway in enumerate(gateways):
+        for place_id in gateway.links:
+            if place_id not in known:
+                close = difflib.get_close_matches(place_id, sorted(known), n=3)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+                problems.append(
+                    f"gateways[{i}].links.{place_id}: gateway {gateway.gateway_id!r} links to "
+                    f"place id {place_id!r}, which is in neither the region's facilities nor "
+                    f"its suppliers file{hint}"
+                )
+    return problems
+
+
 class _RoadSettings(NamedTuple):
     """The ``[roads]`` table, checked (the file is resolved later)."""
 
@@ -279,9 +317,13 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         key: PlacesSource(
             _resolve(table["file"], base, resolved_data_dir, f"{key}.file"),
             **{c: table[c] for c in _PLACE_COLUMNS if c in table},
+            setting=f"[{key}]",
         )
         for key, table in place_tables.items()
     }
+    link_problems = gateway_link_problems(gateways, sources.values())
+    if link_problems:
+        raise InvalidInputError.from_problems(f"region file {path.name}", link_problems)
     return Region(
         region_id=path.stem,
         name=str(name),
@@ -325,6 +367,7 @@ def _parse_header(
         _string(document, "timezone", "region", problems, DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE
     )
     province_code = _string(document, "province_code", "region", problems)
+    _check_province_code(province_code, problems)
     description = document.get("description")
     if description is not None and not isinstance(description, str):
         problems.append(f"region.description: must be a string, got {description!r}")
@@ -335,6 +378,19 @@ def _parse_header(
             f"region.timezone: unknown time zone {timezone!r} (e.g. 'Asia/Ho_Chi_Minh')"
         )
     return name, timezone, province_code
+
+
+def _check_province_code(province_code: str | None, problems: list[str]) -> None:
+    """Refuse a ``province_code`` that is not one of the 63 GSO codes of 2021 (issue 16)."""
+    from data.provinces import PROVINCES_2021
+
+    codes = {code: name for code, name, _ in PROVINCES_2021}
+    if province_code is not None and province_code not in codes:
+        problems.append(
+            f"region.province_code: {province_code!r} is not a 2021 province code (GSO, two "
+            f"digits, e.g. '79' for {codes['79']}, '01' for {codes['01']}); "
+            "see data/provinces.py for the 63 codes"
+        )
 
 
 def _parse_roads(raw: Any, problems: list[str]) -> _RoadSettings:
