@@ -56,112 +56,7 @@
   };
   var ROUTES_PATH = "/plans/{plan_id}/routes";
 
-  var I18N = {
-    vi: {
-      title: "oxyroute — Bản đồ điều phối oxy y tế",
-      login: "Đăng nhập", logout: "Đăng xuất",
-      token_label: "Mã truy cập API (token)",
-      token_hint: "Mã chỉ được giữ trong thẻ trình duyệt này và bị xoá khi đóng thẻ.",
-      login_failed: "Mã truy cập không hợp lệ, đã hết hạn hoặc bị khoá.",
-      signed_in: "Đã đăng nhập: {user} ({role})",
-      region: "Khu vực", no_regions: "Máy chủ chưa cấu hình khu vực bản đồ nào.",
-      loading: "Đang tải…", loaded: "{roads} đoạn đường, {facilities} cơ sở y tế, {suppliers} nhà cung cấp",
-      layer_failed: "Không tải được lớp {layer}: {message}",
-      roads: "Đường giao thông", provinces: "Ranh giới tỉnh (63 tỉnh, 2021)",
-      districts: "Ranh giới quận/huyện (OSM 2018)", facilities: "Cơ sở y tế", suppliers: "Nhà cung cấp oxy",
-      flows: "Luồng phân bổ", routes: "Lộ trình xe",
-      districts_note: "Nét đứt: ranh giới không khép kín trong dữ liệu (vượt ra ngoài vùng trích xuất).",
-      facilities_neutral: "Chưa có kế hoạch: chưa tô màu theo số ngày dự trữ.",
-      days_of_supply: "Số ngày dự trữ",
-      dos_0: "< 1 ngày", dos_1: "1–3 ngày", dos_2: "3–7 ngày", dos_3: "≥ 7 ngày", dos_none: "không rõ",
-      suppliers_note: "Diện tích ký hiệu theo công suất (m³ khí/ngày; 1 tấn lỏng = {m3_per_t} m³, 1 bình 40 L = 6 m³).",
-      capacity: "Công suất", capacity_unknown: "chưa rõ công suất", per_day: "/ngày",
-      compliance: "Tuân thủ báo cáo", report_date: "Ngày báo cáo (để trống: hôm nay)", show: "Xem",
-      col_date: "Ngày", col_province: "Tỉnh", col_expected: "Dự kiến", col_on_time: "Đúng hạn",
-      col_late: "Trễ", col_missing: "Thiếu", col_pending: "Chờ", col_rate: "Tỷ lệ",
-      deadline: "Hạn nộp: {deadline}", no_rows: "Không có dòng nào.",
-      shortfalls: "Danh sách thiếu hụt", plan_id: "Mã kế hoạch", load_plan: "Tải kế hoạch",
-      no_plan: "Chưa có kế hoạch", plan_not_found: "Chưa có kế hoạch với mã này (hoặc máy chủ chưa hỗ trợ kế hoạch).",
-      col_facility: "Cơ sở", col_shortfall: "Thiếu cả kế hoạch (m³)", col_dos: "Ngày dự trữ",
-      no_shortfall: "Không cơ sở nào thiếu oxy trong kế hoạch này.",
-      plan_shown: "Kế hoạch {plan}: {n} cơ sở, {short} cơ sở thiếu, tổng thiếu {total} m³ (cả kế hoạch), {unknown} cơ sở chưa rõ nhu cầu",
-      scenarios: "So sánh kịch bản", no_comparison: "Chưa có kịch bản để so sánh",
-      col_base: "Gốc", col_scenario: "Kịch bản", col_change: "Chênh lệch",
-      unmet_total: "Tổng nhu cầu chưa đáp ứng (m³)",
-      demand_total: "Tổng nhu cầu cần cấp (m³)", delivered_total: "Tổng đã phân bổ (m³)",
-      flows_added: "Luồng thêm", flows_removed: "Luồng bỏ", flows_changed: "Luồng thay đổi",
-      forbidden: "Vai trò của bạn không xem được mục này.",
-      forbidden_run: "Vai trò của bạn không chạy được mục này.",
-      run_plan_title: "Lập kế hoạch phân bổ", plan_date: "Ngày đầu kế hoạch", plan_horizon: "Số ngày",
-      run_plan: "Lập kế hoạch", plan_running: "Đang tính kế hoạch…",
-      plan_totals: "Kế hoạch {plan}, cả {days} ngày: nhu cầu {demand} m³, đã phân bổ {delivered} m³, chưa đáp ứng {unmet} m³",
-      no_region: "Chọn một khu vực trước.",
-      scenario_list: "Kịch bản của khu vực", no_scenarios: "Chưa có kịch bản nào cho khu vực này.",
-      col_name: "Tên", col_plan_date: "Ngày", col_version: "Bản", col_author: "Người tạo",
-      run: "Chạy", scenario_running: "Đang chạy kịch bản “{name}” (kế hoạch gốc và kịch bản)…",
-      run_shown: "Kịch bản “{name}” (bản {version}), chạy bởi {user} lúc {at}",
-      show_base: "Xem kế hoạch gốc", show_scenario: "Xem kế hoạch kịch bản",
-      changes: "Thay đổi so với gốc", worse: "Thiếu thêm", better: "Bớt thiếu",
-      new_facility: "cơ sở mới", facilities_changed: "Cơ sở thay đổi nhu cầu chưa đáp ứng (m³)",
-      no_facility_change: "Không cơ sở nào thay đổi nhu cầu chưa đáp ứng.",
-      col_flow: "Luồng", col_quantity: "m³", more: "… và {n} luồng khác (xem trên bản đồ)",
-      routes: "Lộ trình xe", routes_day: "Ngày trong kế hoạch", compute_routes: "Tính lộ trình",
-      routes_running: "Đang tính lộ trình…", routes_shown: "{n} xe, {stops} điểm giao",
-      col_vehicle: "Xe", col_stop: "Điểm", col_arrival: "Đến lúc"
-    },
-    en: {
-      title: "oxyroute — medical oxygen coordination map",
-      login: "Log in", logout: "Log out",
-      token_label: "API token",
-      token_hint: "The token is kept in this browser tab only and is cleared when the tab closes.",
-      login_failed: "Token not valid, expired or locked out.",
-      signed_in: "Signed in: {user} ({role})",
-      region: "Region", no_regions: "The server serves no map region.",
-      loading: "Loading…", loaded: "{roads} roads, {facilities} health facilities, {suppliers} suppliers",
-      layer_failed: "Could not load layer {layer}: {message}",
-      roads: "Roads", provinces: "Province outlines (63 provinces, 2021)",
-      districts: "District outlines (OSM 2018)", facilities: "Health facilities", suppliers: "Oxygen suppliers",
-      flows: "Allocation flows", routes: "Vehicle routes",
-      districts_note: "Dashed: boundary not closed in the data (it leaves the extract).",
-      facilities_neutral: "No plan yet: not coloured by days of supply.",
-      days_of_supply: "Days of supply",
-      dos_0: "< 1 day", dos_1: "1–3 days", dos_2: "3–7 days", dos_3: "≥ 7 days", dos_none: "unknown",
-      suppliers_note: "Symbol area by capacity (m³ gas/day; 1 t liquid = {m3_per_t} m³, one 40 L cylinder = 6 m³).",
-      capacity: "Capacity", capacity_unknown: "capacity unknown", per_day: "/day",
-      compliance: "Reporting compliance", report_date: "Report date (empty: today)", show: "Show",
-      col_date: "Date", col_province: "Province", col_expected: "Expected", col_on_time: "On time",
-      col_late: "Late", col_missing: "Missing", col_pending: "Pending", col_rate: "Rate",
-      deadline: "Deadline: {deadline}", no_rows: "No rows.",
-      shortfalls: "Shortfall list", plan_id: "Plan id", load_plan: "Load plan",
-      no_plan: "No plan yet", plan_not_found: "No plan with this id yet (or the server has no plans yet).",
-      col_facility: "Facility", col_shortfall: "Shortfall over the plan (m³)", col_dos: "Days of supply",
-      no_shortfall: "No facility is short in this plan.",
-      plan_shown: "Plan {plan}: {n} facilities, {short} short, total shortfall {total} m³ over the plan, {unknown} with unknown demand",
-      scenarios: "Scenario comparison", no_comparison: "No scenario to compare yet",
-      col_base: "Base", col_scenario: "Scenario", col_change: "Change",
-      unmet_total: "Total unmet demand (m³)",
-      demand_total: "Total demand to supply (m³)", delivered_total: "Total allocated (m³)",
-      flows_added: "Flows added", flows_removed: "Flows removed", flows_changed: "Flows changed",
-      forbidden: "Your role may not see this.",
-      forbidden_run: "Your role may not run this.",
-      run_plan_title: "Run an allocation plan", plan_date: "First plan day", plan_horizon: "Days",
-      run_plan: "Run plan", plan_running: "Computing the plan…",
-      plan_totals: "Plan {plan}, all {days} days: demand {demand} m³, allocated {delivered} m³, unmet {unmet} m³",
-      no_region: "Choose a region first.",
-      scenario_list: "Scenarios of this region", no_scenarios: "No scenario for this region yet.",
-      col_name: "Name", col_plan_date: "Date", col_version: "Ver.", col_author: "By",
-      run: "Run", scenario_running: "Running scenario “{name}” (base plan and scenario plan)…",
-      run_shown: "Scenario “{name}” (version {version}), run by {user} at {at}",
-      show_base: "Show base plan", show_scenario: "Show scenario plan",
-      changes: "Changes from the base", worse: "More unmet", better: "Less unmet",
-      new_facility: "new facility", facilities_changed: "Facilities whose unmet demand changed (m³)",
-      no_facility_change: "No facility's unmet demand changed.",
-      col_flow: "Flow", col_quantity: "m³", more: "… and {n} more (see the map)",
-      routes: "Vehicle routes", routes_day: "Plan day", compute_routes: "Compute routes",
-      routes_running: "Computing routes…", routes_shown: "{n} vehicles, {stops} stops",
-      col_vehicle: "Vehicle", col_stop: "Stop", col_arrival: "Arrives"
-    }
-  };
+  var I18N = window.oxyMapStrings;  // web/static/map_strings.js
 
   // Base map: greys only, so that colour is left to the data (days of supply, suppliers, flows).
   var ROAD_STYLES = {
@@ -186,7 +81,7 @@
 
   function $(id) { return document.getElementById(id); }
 
-  var hooks = { signedIn: [], language: [] };  // other panels' (report_panels.js) sign-in and language
+  var hooks = { signedIn: [], language: [], planRun: [], region: [] };  // other panels' (report_panels.js) sign-in and language
 
   function addStrings(lang, strings) { Object.keys(strings).forEach(function (k) { I18N[lang][k] = strings[k]; }); }
 
@@ -216,7 +111,10 @@
   // ------------------------------------------------------------------ API
 
   // ``details``: the envelope's fields at fault ([{field, reason}]), shown beside a form's fields.
-  function ApiError(status, message, details) { this.status = status; this.message = message; this.details = details || []; }
+  // ``body``: the whole answer (a 409's ``error.current``: the record as it is now).
+  function ApiError(status, message, details, body) {
+    this.status = status; this.message = message; this.details = details || []; this.body = body || null;
+  }
 
   // GET by default; with a body, the body is sent as JSON (POST unless a method is given).
   function api(path, body, method) {
@@ -242,7 +140,7 @@
               return d.field ? d.field + ": " + d.reason : d.reason;
             }).join("; ");
           }
-          throw new ApiError(response.status, message, details);
+          throw new ApiError(response.status, message, details, data);
         }
         return data;
       });
@@ -441,6 +339,15 @@
     renderLegend();
   }
 
+  // Day 0 per facility from the plan's JSON: m³ allocated (flows of day 0) and m³ unmet that day.
+  function dayZero(allocation) {
+    var out = {};
+    function entry(id) { out[id] = out[id] || { delivered_m3: 0, unmet_m3: 0 }; return out[id]; }
+    ((allocation || {}).flows || []).forEach(function (f) { if (f.day === 0) { entry(f.facility_id).delivered_m3 += f.quantity_m3; } });
+    ((allocation || {}).unmet || []).forEach(function (u) { if (u.day === 0) { entry(u.facility_id).unmet_m3 += u.unmet_m3; } });
+    return out;
+  }
+
   // The plan's GeoJSON; its JSON's first day and horizon go to state.planInfo (still drawn without).
   function fetchPlan(planId) {
     return api(ENDPOINTS.plan(planId)).then(function (collection) {
@@ -448,7 +355,7 @@
       collection.plan = collection.plan || { plan_id: planId };
       return api(ENDPOINTS.planJson(planId)).then(function (doc) {
         return { plan_id: planId, start_date: doc.start_date, horizon_days: doc.horizon_days,
-                 headline: doc.headline || null, summary: doc.summary || null };
+                 headline: doc.headline || null, summary: doc.summary || null, day0: dayZero(doc.allocation) };
       }, function () { return null; }).then(function (info) { state.planInfo = info; return collection; });
     });
   }
@@ -477,6 +384,7 @@
     $("run-plan-form").querySelector("button").disabled = true;
     return api(ENDPOINTS.plans, body).then(function (answer) {
       return loadPlan(answer.plan_id).then(function () {
+        hooks.planRun.forEach(function (hook) { hook(answer); });
         var totals = answer.totals;
         setStatus("planStatus", "plan-status", { key: "plan_totals", values: {
           plan: answer.plan_id.slice(0, 8), days: answer.horizon_days, demand: number(totals.demand_m3),
@@ -508,12 +416,19 @@
     if (!short.length) {
       html += "<p class=\"empty\">" + escapeHtml(t("no_shortfall")) + "</p>";
     } else {
-      html += "<h3>" + escapeHtml(t("shortfalls")) + "</h3>" +
-        plans.tableHead("shortfall-table", ["col_facility", "col_shortfall", "col_dos", "col_demand_day", "col_basis"]);
+      // The shortfall is over the whole plan, the day-0 figures over its first day: both say so.
+      var info = state.planInfo || {};
+      var day0 = info.day0 || null;
+      var heads = [t("col_facility"), info.horizon_days ? t("shortfall_days", { days: info.horizon_days }) :
+        t("col_shortfall"), t("col_dos"), t("col_demand_day")].concat(day0 ? [t("day0_delivered"), t("day0_unmet")] : [])
+        .concat([t("col_basis")]);
+      html += "<h3>" + escapeHtml(t("shortfalls")) + "</h3><table id=\"shortfall-table\"" + (day0 ? " class=\"day0\"" : "") +
+        "><thead><tr>" + heads.map(function (h) { return "<th>" + escapeHtml(h) + "</th>"; }).join("") + "</tr></thead><tbody>";
       short.forEach(function (f) {
         var p = f.properties;
-        html += plans.facilityRow(f, [number(p.shortfall_m3), number(p.days_of_supply, 1), plans.demandPerDayText(p),
-          plans.basisText(p)]);
+        var d0 = day0 ? day0[p.facility_id] || { delivered_m3: 0, unmet_m3: 0 } : null;
+        html += plans.facilityRow(f, [number(p.shortfall_m3), number(p.days_of_supply, 1), plans.demandPerDayText(p)]
+          .concat(d0 ? [number(d0.delivered_m3), number(d0.unmet_m3)] : []).concat([plans.basisText(p)]));
       });
       html += "</tbody></table>";
     }
@@ -528,24 +443,65 @@
     return match ? match[1] : (iso || "–");
   }
 
+  // One colour per vehicle (issue 15: every route was one green dashed line), in the routes' order.
+  var ROUTE_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf",
+                       "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#17becf"];
+
+  function vehicleOf(p) { return p.vehicle || p.vehicle_id || ""; }
+
+  function routeColour(vehicle) {
+    var order = state.routeVehicles || [];
+    var i = order.indexOf(vehicle);
+    return ROUTE_COLOURS[(i < 0 ? order.length : i) % ROUTE_COLOURS.length];
+  }
+
   function drawRoutes(routes, stops) {
     removeLayer("routes"); removeLayer("stops");
+    state.routeVehicles = [];
+    routes.concat(stops).forEach(function (f) {
+      var v = vehicleOf(f.properties);
+      if (state.routeVehicles.indexOf(v) < 0) { state.routeVehicles.push(v); }
+    });
     state.layers.routes = L.geoJSON({ type: "FeatureCollection", features: routes }, {
-      renderer: canvas, style: { color: "#238b45", weight: 3, dashArray: "6 4" },
+      renderer: canvas,
+      style: function (f) { return { color: routeColour(vehicleOf(f.properties)), weight: 4, opacity: 0.85 }; },
       onEachFeature: function (f, layer) {
-        layer.bindTooltip(escapeHtml(f.properties.vehicle || f.properties.vehicle_id || ""));
+        // The vehicle's id as a label on its line, always shown, underlined in its colour; routes
+        // from one depot share their middle, so each label is shifted by its vehicle's rank.
+        var rank = state.routeVehicles.indexOf(vehicleOf(f.properties));
+        layer.bindTooltip(escapeHtml(vehicleOf(f.properties)), { permanent: true, direction: "center",
+          className: "route-label", offset: [0, 16 * (rank - (state.routeVehicles.length - 1) / 2)] });
       }
     }).addTo(map);
+    state.layers.routes.eachLayer(function (layer) {  // the label underlined in its route's colour
+      var element = layer.getTooltip() && layer.getTooltip().getElement();
+      if (element) { element.style.borderBottom = "3px solid " + routeColour(vehicleOf(layer.feature.properties)); }
+    });
     state.layers.stops = L.geoJSON({ type: "FeatureCollection", features: stops }, {
       pointToLayer: function (f, latlng) {
         var p = f.properties;
-        return L.circleMarker(latlng, { renderer: canvas, radius: 4, weight: 1, color: "#ffffff",
-                                        fillColor: "#238b45", fillOpacity: 1 })
-          .bindTooltip(escapeHtml((p.vehicle || p.vehicle_id || "") + " #" + (p.sequence === undefined ? "" : p.sequence)) +
+        return L.circleMarker(latlng, { renderer: canvas, radius: 5, weight: 1.5, color: "#ffffff",
+                                        fillColor: routeColour(vehicleOf(p)), fillOpacity: 1 })
+          .bindTooltip(escapeHtml(vehicleOf(p) + " #" + (p.sequence === undefined ? "" : p.sequence)) +
             " " + escapeHtml(p.name || p.facility_id || p.type || "") + "<br>" + escapeHtml(t("col_arrival")) + " " +
             escapeHtml(clockTime(p.arrival)));
       }
     }).addTo(map);
+    // The plan's flows (whole horizon) would sit under the day's routes: hidden while routes show.
+    if (routes.length && state.layers.flows && map.hasLayer(state.layers.flows)) { map.removeLayer(state.layers.flows); }
+  }
+
+  // Deliveries (loads) of the routes, not their steps: a drop step, counted once per load it carries.
+  function deliveryCount(stops) {
+    var loads = {}, n = 0;
+    stops.forEach(function (f) {
+      var p = f.properties;
+      if (p.type !== "delivery") { return; }
+      var ids = p.load_ids || (p.load_id ? [p.load_id] : null);
+      if (!ids) { n += 1; return; }
+      ids.forEach(function (id) { if (!loads[id]) { loads[id] = true; n += 1; } });
+    });
+    return n;
   }
 
   // Draws GET /plans/{id}/routes/{routes_id}?format=geojson: "route" lines, "stop" points with arrival.
@@ -564,16 +520,21 @@
     var box = $("route-list");
     if (!state.routes) { box.innerHTML = ""; return; }
     var stops = state.routes.stops;
-    var html = "<p class=\"status\">" + escapeHtml(t("routes_shown", { n: state.routes.routes.length, stops: stops.length })) +
-      "</p><table id=\"route-table\"><thead><tr><th>" + escapeHtml(t("col_vehicle")) + "</th><th>" +
+    var html = "<p class=\"status\" id=\"routes-count\">" + escapeHtml(t("routes_shown", { n: state.routes.routes.length,
+      deliveries: deliveryCount(stops), stops: stops.length })) + "</p>" +
+      (state.layers.flows && !map.hasLayer(state.layers.flows) ? "<p class=\"hint\">" + escapeHtml(t("flows_hidden")) + "</p>" : "") +
+      "<table id=\"route-table\"><thead><tr><th>" + escapeHtml(t("col_vehicle")) + "</th><th>" +
       escapeHtml(t("col_stop")) + "</th><th>" + escapeHtml(t("col_arrival")) + "</th></tr></thead><tbody>";
     stops.forEach(function (f) {
       var p = f.properties;
-      html += "<tr><td>" + escapeHtml(p.vehicle || p.vehicle_id || "") + "</td><td>" +
-        escapeHtml((p.sequence === undefined ? "" : p.sequence + ". ") + (p.name || p.facility_id || p.type || "")) +
+      html += "<tr><td><span class=\"swatch\" data-style=\"" + routeColour(vehicleOf(p)) + "\"></span>" +
+        escapeHtml(vehicleOf(p)) + "</td><td>" +
+        escapeHtml((p.sequence === undefined ? "" : p.sequence + ". ") + (p.type ? t("step_" + p.type) + " · " : "") +
+          (p.name || p.facility_id || "")) +
         "</td><td>" + escapeHtml(clockTime(p.arrival)) + "</td></tr>";
     });
     box.innerHTML = html + "</tbody></table>";
+    paintSwatches(box);
   }
 
   function computeRoutes() {
@@ -777,6 +738,13 @@
       (style ? " data-style=\"" + style + "\"" : "") + "></span>" + escapeHtml(label) + "</label></div>";
   }
 
+  // Colours are set here, not in style attributes: the page's Content-Security-Policy forbids those.
+  function paintSwatches(box) {
+    Array.prototype.forEach.call(box.querySelectorAll("[data-style]"), function (el) {
+      el.style.background = el.getAttribute("data-style");
+    });
+  }
+
   function renderLegend() {
     var html = legendRow("line", t("roads"), "roads", "#808080") +
       legendRow("line", t("provinces"), "provinces", "#4a4a4a") +
@@ -787,7 +755,9 @@
         DOS_COLOURS.map(function (_, i) { return legendRow("dos-" + i, t("dos_" + i)); }).join("") +
         legendRow("dos-none", t("dos_none")) + legendRow("line", t("flows"), "flows", "#2b8cbe");
       if (state.layers.routes && state.layers.routes.getLayers().length) {
-        html += legendRow("line dashed-green", t("routes"), "routes");
+        html += legendRow("line", t("routes"), "routes", "#555555") + (state.routeVehicles || []).map(function (v) {
+          return legendRow("line", v, null, routeColour(v));
+        }).join("");
       }
     } else {
       html += legendRow("neutral", t("facilities"), "facilities") +
@@ -802,10 +772,7 @@
       "<div class=\"legend-note\">" + escapeHtml(t("suppliers_note", { m3_per_t: state.gasPerTonne })) + "</div>";
     var legend = $("legend");
     legend.innerHTML = html;
-    // Colours are set here, not in style attributes: the page's Content-Security-Policy forbids those.
-    Array.prototype.forEach.call(legend.querySelectorAll("[data-style]"), function (el) {
-      el.style.background = el.getAttribute("data-style");
-    });
+    paintSwatches(legend);
     Array.prototype.forEach.call(legend.querySelectorAll("input[data-layer]"), function (box) {
       box.addEventListener("change", function () {
         var name = box.getAttribute("data-layer");
@@ -900,6 +867,7 @@
       if (!results.some(function (r) { return r instanceof ApiError; })) { renderRegionStatus(); }
       renderLegend();
       document.body.setAttribute("data-region-loaded", region.region_id);
+      hooks.region.forEach(function (hook) { hook(region); });
       return state.me && state.me.role === "facility_reporter" ? null : Promise.all([loadCompliance(), loadScenarios()]);
     });
   }
@@ -959,11 +927,6 @@
   $("compliance-form").addEventListener("submit", function (event) { event.preventDefault(); loadCompliance(); });
   $("run-plan-form").addEventListener("submit", function (event) { event.preventDefault(); runPlan(); });
   $("routes-form").addEventListener("submit", function (event) { event.preventDefault(); computeRoutes(); });
-  $("plan-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var planId = $("plan-id").value.trim();
-    if (planId) { loadPlan(planId); }
-  });
   Array.prototype.forEach.call(document.querySelectorAll("[data-lang]"), function (button) {
     button.addEventListener("click", function () {
       state.lang = button.getAttribute("data-lang");
@@ -989,7 +952,7 @@
   window.oxymap = {
     api: api, escapeHtml: escapeHtml, number: number, addStrings: addStrings, $: $,
     on: function (name, hook) { hooks[name].push(hook); }, applyLanguage: applyLanguage,
-    map: map, state: state, endpoints: ENDPOINTS, showPlan: showPlan, clearPlan: clearPlan,
+    map: map, canvas: canvas, state: state, endpoints: ENDPOINTS, paintSwatches: paintSwatches, errorText: errorText, showPlan: showPlan, clearPlan: clearPlan,
     loadPlan: loadPlan, runPlan: runPlan, showComparison: showComparison, clearComparison: clearComparison,
     loadScenarios: loadScenarios, runScenario: runScenario, showRoutes: showRoutes, loadRegion: loadRegion, t: t
   };

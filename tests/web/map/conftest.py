@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +55,91 @@ def map_client(map_app: Any):  # type: ignore[no-untyped-def]
 def auth(template_db: Template):  # type: ignore[no-untyped-def]
     """``auth("planner")`` returns the Authorization header of that fixture user."""
     return lambda username: {"Authorization": f"Bearer {template_db.tokens[username]}"}
+
+
+# ---------------------------------------------------------------- browser tests (Chromium)
+
+CHROMIUM = Path(os.environ.get("OXYROUTE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _serve(db_url: str, clock: Any, plans_dir: Path) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    from api import ApiConfig, create_app
+    from web.map import WebMapConfig
+
+    app = create_app(
+        ApiConfig(
+            database_url=db_url,
+            clock=clock,
+            plans_dir=str(plans_dir),
+            webmap=WebMapConfig(regions=("hcmc_d5",)),
+        )
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    app.extensions["oxyroute"].store.engine.dispose()
+
+
+@pytest.fixture
+def live_server(db_url: str, clock: Any, tmp_path: Path) -> Iterator[str]:
+    """Serve the app (real factory, District 5 served) on a loopback port, in a thread."""
+    yield from _serve(db_url, clock, tmp_path / "plans")
+
+
+@pytest.fixture
+def seeded_server(db_url: str, clock: Any, tmp_path: Path, data_dir: Path) -> Iterator[str]:
+    """As :func:`live_server`, on a registry seeded like ``oxyroute db seed --region hcmc``.
+
+    The seed gives District 5 its hospitals (with generated tanks and cylinders), the suppliers
+    and generated August 2021 reports, so plans and scenarios there have real inputs.
+    """
+    from data.db import create_db_engine
+    from data.seed import SeedParameters, hcmc_seed, store_seed
+    from data.store import Store
+
+    engine = create_db_engine(db_url)
+    # The store's own clock (now): generated reports are submitted in August 2021, before it.
+    store_seed(Store(engine), hcmc_seed(data_dir, parameters=SeedParameters(seed=1)))
+    engine.dispose()
+    yield from _serve(db_url, clock, tmp_path / "plans")
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """Open a Chromium page (1400 x 900) that records every request it makes."""
+    if not CHROMIUM.is_file():
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set OXYROUTE_CHROMIUM)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="the playwright package is not installed (pip install -e '.[test]')",
+    )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        browser_page = context.new_page()
+        browser_page.requests = []  # type: ignore[attr-defined]
+        browser_page.on("request", lambda r: browser_page.requests.append(r))  # type: ignore[attr-defined]
+        browser_page.console_errors = []  # type: ignore[attr-defined]
+        browser_page.on(
+            "console", lambda m: m.type == "error" and browser_page.console_errors.append(m.text)
+        )  # type: ignore[attr-defined]
+        yield browser_page
+        context.close()
+        browser.close()

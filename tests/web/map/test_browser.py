@@ -8,28 +8,14 @@ Screenshots are saved in each test's temporary directory (the paths are printed)
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import threading
-import urllib.request
-from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-CHROMIUM = Path(os.environ.get("OXYROUTE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.web.map.browser_support import cells as _cells
+from tests.web.map.browser_support import http_json as _http
+from tests.web.map.browser_support import keep_screenshot as _keep
+from tests.web.map.browser_support import log_in as _log_in
 
 # A hand-written plan in the shape docs/webmap.md documents for GET /api/v1/plans/{id}?format=geojson.
 # It is not a computed plan: it checks that the page draws that shape (colours, shortfall list, flows).
@@ -74,80 +60,6 @@ PLAN_SHAPE = {
         },
     ],
 }
-
-
-def _serve(db_url: str, clock: Any, plans_dir: Path) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    from api import ApiConfig, create_app
-    from web.map import WebMapConfig
-
-    app = create_app(
-        ApiConfig(
-            database_url=db_url,
-            clock=clock,
-            plans_dir=str(plans_dir),
-            webmap=WebMapConfig(regions=("hcmc_d5",)),
-        )
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
-    app.extensions["oxyroute"].store.engine.dispose()
-
-
-@pytest.fixture
-def live_server(db_url: str, clock: Any, tmp_path: Path) -> Iterator[str]:
-    """Serve the app (real factory, District 5 served) on a loopback port, in a thread."""
-    yield from _serve(db_url, clock, tmp_path / "plans")
-
-
-@pytest.fixture
-def seeded_server(db_url: str, clock: Any, tmp_path: Path, data_dir: Path) -> Iterator[str]:
-    """As :func:`live_server`, on a registry seeded like ``oxyroute db seed --region hcmc``.
-
-    The seed gives District 5 its hospitals (with generated tanks and cylinders), the suppliers
-    and generated August 2021 reports, so plans and scenarios there have real inputs.
-    """
-    from data.db import create_db_engine
-    from data.seed import SeedParameters, hcmc_seed, store_seed
-    from data.store import Store
-
-    engine = create_db_engine(db_url)
-    # The store's own clock (now): generated reports are submitted in August 2021, before it.
-    store_seed(Store(engine), hcmc_seed(data_dir, parameters=SeedParameters(seed=1)))
-    engine.dispose()
-    yield from _serve(db_url, clock, tmp_path / "plans")
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    """Open a Chromium page (1400 x 900) that records every request it makes."""
-    if not CHROMIUM.is_file():
-        pytest.skip(
-            f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set OXYROUTE_CHROMIUM)"
-        )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="the playwright package is not installed (pip install -e '.[test]')",
-    )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        browser_page = context.new_page()
-        browser_page.requests = []  # type: ignore[attr-defined]
-        browser_page.on("request", lambda r: browser_page.requests.append(r))  # type: ignore[attr-defined]
-        browser_page.console_errors = []  # type: ignore[attr-defined]
-        browser_page.on(
-            "console", lambda m: m.type == "error" and browser_page.console_errors.append(m.text)
-        )  # type: ignore[attr-defined]
-        yield browser_page
-        context.close()
-        browser.close()
 
 
 def _painted_pixels(page: Any) -> int:
@@ -209,11 +121,10 @@ def test_log_in_and_see_district_5(
     assert rows.count() == 1
     assert rows.first.inner_text().split("\t")[:3] == ["2021-08-20", "79", "2"]
 
-    # No plan yet: the panels say so, and asking for an unknown plan does not break the page.
+    # No plan yet: the panels say so; plans are listed, never typed in by id (issue 14).
     assert page.inner_text("#shortfall-list") == "Chưa có kế hoạch"
-    page.fill("#plan-id", "p-1")
-    page.click("#plan-form button[type=submit]")
-    page.wait_for_selector("#shortfall-list >> text=Chưa có kế hoạch với mã này")
+    assert page.locator("#plan-id").count() == 0
+    page.wait_for_selector("#plans-list >> text=Chưa có kế hoạch nào.")
 
     # Languages: English, then back to Vietnamese with its diacritics.
     page.click("button[data-lang=en]")
@@ -233,8 +144,7 @@ def test_log_in_and_see_district_5(
     api_requests = [r for r in page.requests if "/api/v1/" in r.url or "/map/v1/" in r.url]
     assert len(api_requests) >= 7
     assert all(r.headers.get("authorization") == f"Bearer {token}" for r in api_requests)
-    # The only console error is the 404 of the plan asked for above.
-    assert len(page.console_errors) == 1 and "404" in page.console_errors[0]
+    assert page.console_errors == []
 
     screenshot = tmp_path / "webmap.png"
     page.screenshot(path=str(screenshot))
@@ -299,22 +209,6 @@ WHAT_IF = {
         },
     ],
 }
-
-
-def _http(url: str, token: str, body: Any = None) -> Any:
-    """Call the live server's API as a client would (JSON in, JSON out)."""
-    data = None if body is None else json.dumps(body).encode("utf-8")
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers)) as answer:
-        return json.loads(answer.read().decode("utf-8"))
-
-
-def _keep(screenshot: Path) -> None:
-    keep_dir = os.environ.get("OXYROUTE_SCREENSHOT_DIR")
-    if keep_dir:
-        Path(keep_dir).mkdir(parents=True, exist_ok=True)
-        shutil.copy(screenshot, Path(keep_dir) / screenshot.name)
-    print(f"screenshot: {screenshot}")
 
 
 def test_run_a_plan_then_run_and_compare_a_scenario(
@@ -471,8 +365,46 @@ ROUTES_SHAPE = {
 }
 
 
+def _stop(vehicle: str, sequence: int, kind: str, name: str, at: str, load: str | None) -> Any:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [106.6597 + sequence / 1000, 10.7578]},
+        "properties": {
+            "kind": "stop",
+            "vehicle": vehicle,
+            "sequence": sequence,
+            "type": kind,
+            "name": name,
+            "load_id": load,
+            "arrival": f"2021-08-20T{at}:00+07:00",
+        },
+    }
+
+
+# Issue 15: a second vehicle whose route starts at its depot, loads two loads at one station and
+# drops them at two hospitals: 3 deliveries in all (CT1's one and CT2's two), not 5 steps.
+CT2_ROUTE = [
+    {
+        "type": "Feature",
+        "geometry": {
+            "type": "LineString",
+            "coordinates": [[106.6865, 10.7625], [106.6700, 10.7500], [106.6865, 10.7625]],
+        },
+        "properties": {"kind": "route", "vehicle": "CT2"},
+    },
+    _stop("CT2", 0, "start", "Kho TDS", "06:00", None),
+    _stop("CT2", 1, "pickup", "TDS", "06:10", "L2"),
+    _stop("CT2", 2, "delivery", "Bệnh Viện Hòa Hảo", "07:00", "L2"),
+    _stop("CT2", 3, "delivery", "Bệnh viện thử", "07:30", "L3"),
+]
+
+
 def test_routes_hook_draws_arrival_times(page: Any, live_server: str, template_db: Any) -> None:
-    """Draw routes in the dispatch GeoJSON shape with arrival times; the form follows the API."""
+    """Draw routes in the dispatch GeoJSON shape with arrival times; the form follows the API.
+
+    Issue 15: each vehicle has its own colour and a label, the list counts deliveries (loads),
+    not steps, and the plan's flows are hidden under the routes.
+    """
     page.goto(live_server + "/")
     page.fill("#token", template_db.tokens["coord79"])
     page.click("#login-form button[type=submit]")
@@ -484,8 +416,36 @@ def test_routes_hook_draws_arrival_times(page: Any, live_server: str, template_d
     assert page.evaluate("window.oxymap.state.layers.routes.getLayers().length") == 1
     assert page.evaluate("window.oxymap.state.layers.stops.getLayers().length") == 1
     row = page.locator("#route-table tbody tr")
-    assert row.first.inner_text().split("\t") == ["CT1", "1. Bệnh viện Chợ Rẫy", "07:34"]
+    assert row.first.inner_text().split("\t") == ["CT1", "1. giao · Bệnh viện Chợ Rẫy", "07:34"]
     assert "Lộ trình xe" in page.inner_text("#legend")
+
+    two = {"type": "FeatureCollection", "features": ROUTES_SHAPE["features"] + CT2_ROUTE}
+    page.evaluate("routes => window.oxymap.showRoutes(routes)", two)
+    drawn = page.evaluate("""() => {
+        const s = window.oxymap.state, m = window.oxymap.map;
+        return {lines: s.layers.routes.getLayers().map(l => [l.feature.properties.vehicle,
+                    l.options.color, l.getTooltip().getContent(), l.getTooltip().options.permanent]),
+                stops: s.layers.stops.getLayers().map(l => [l.feature.properties.vehicle,
+                    l.options.fillColor]),
+                flowsShown: m.hasLayer(s.layers.flows)};
+    }""")
+    (v1, c1, label1, permanent1), (v2, c2, label2, permanent2) = drawn["lines"]
+    assert (v1, label1, permanent1, v2, label2, permanent2) == (
+        "CT1",
+        "CT1",
+        True,
+        "CT2",
+        "CT2",
+        True,
+    )
+    assert c1 != c2  # one colour per vehicle, its stops in the same colour
+    assert {tuple(s) for s in drawn["stops"]} == {("CT1", c1), ("CT2", c2)}
+    assert not drawn["flowsShown"]  # the plan's 7-day flows hide under the routes
+    assert page.inner_text("#routes-count").startswith("2 xe, 3 lượt giao hàng (5 bước")
+    legend = page.inner_text("#legend")
+    assert "CT1" in legend and "CT2" in legend
+    page.click("button[data-lang=en]")
+    assert page.inner_text("#routes-count").startswith("2 vehicles, 3 deliveries (5 steps")
 
 
 def test_coordinator_runs_a_plan_and_its_routes(
@@ -524,18 +484,6 @@ def test_coordinator_runs_a_plan_and_its_routes(
     page.screenshot(path=str(screenshot))
     _keep(screenshot)
     assert page.console_errors == []
-
-
-def _log_in(page: Any, server: str, token: str) -> None:
-    page.goto(server + "/")
-    page.fill("#token", token)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("body[data-region-loaded=hcmc_d5]", timeout=20_000)
-
-
-def _cells(page: Any, selector: str) -> list[list[str]]:
-    rows = page.locator(selector)
-    return [rows.nth(i).inner_text().split("\t") for i in range(rows.count())]
 
 
 def test_unknown_demand_comes_first_and_is_never_zero(
@@ -596,6 +544,23 @@ def test_unknown_demand_comes_first_and_is_never_zero(
     assert [s[0] for s in shown] == [r["name"] for r in short]
     per_day = round(short[0]["demand_m3"] / 2)
     assert shown[0][3] == f"{per_day:,}".replace(",", ".")
+    # Issue 14: the shortfall is over the plan's 2 days, and says so; day 0 has its own figures.
+    heads = page.inner_text("#shortfall-table thead").split("\t")
+    assert heads[1:3] == ["Thiếu, cả 2 ngày (m³)", "Ngày dự trữ"]
+    assert heads[4:6] == ["Ngày 0: giao (m³)", "Ngày 0: thiếu (m³)"]
+    flows = plan["allocation"]["flows"]
+    for row in short[:3]:
+        day0 = sum(
+            f["quantity_m3"]
+            for f in flows
+            if f["facility_id"] == row["facility_id"] and f["day"] == 0
+        )
+        cells = next(c for c in shown if c[0] == row["name"])
+        assert cells[
+            4
+        ] == f"{int(Decimal(str(day0)).quantize(Decimal(1), ROUND_HALF_UP)):,}".replace(",", "."), (
+            row["name"]
+        )
     # Unknown facilities are grey on the map, and their tooltip says unknown, not 0.
     greys = page.evaluate("""() => window.oxymap.state.layers.plan_facilities.getLayers()
         .filter(l => l.feature.properties.demand_known === false)

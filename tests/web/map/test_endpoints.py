@@ -33,6 +33,10 @@ def test_page_is_public_and_offline(map_client: Any) -> None:
         "/webmap/static/map.css",
         "/webmap/static/plan_data.js",
         "/webmap/static/report_panels.js",
+        "/webmap/static/map_strings.js",
+        "/webmap/static/live_board.js",
+        "/webmap/static/requests_board.js",
+        "/webmap/static/plans_panel.js",
     ],
 )
 def test_assets_are_served(map_client: Any, path: str) -> None:
@@ -42,13 +46,21 @@ def test_assets_are_served(map_client: Any, path: str) -> None:
 
 
 def test_scripts_load_in_order(map_client: Any) -> None:
-    """plan_data.js before map.js (which calls it), report_panels.js after (it uses map.js)."""
+    """Strings and plan_data.js before map.js (which uses them); the panels after (they use it)."""
     html = map_client.get("/").get_data(as_text=True)
     order = [html.index(f'<script src="/webmap/static/{name}">') for name in _SCRIPTS]
     assert order == sorted(order)
 
 
-_SCRIPTS = ("plan_data.js", "map.js", "report_panels.js")
+_SCRIPTS = (
+    "map_strings.js",
+    "plan_data.js",
+    "map.js",
+    "report_panels.js",
+    "live_board.js",
+    "requests_board.js",
+    "plans_panel.js",
+)
 _STATIC = Path(__file__).resolve().parents[3] / "web" / "static"
 
 
@@ -80,6 +92,24 @@ def test_paths_the_page_calls_are_served(map_client: Any) -> None:
         ("/review/reports/{facility_id}/{report_date}/accept", "post"),
         ("/review/reports/{facility_id}/{report_date}/correction", "post"),
         ("/plans/{plan_id}", "get"),
+        # The live board (issue 14): live_board.js, requests_board.js, plans_panel.js.
+        ("/status", "get"),
+        ("/facilities", "get"),
+        ("/alerts", "get"),
+        ("/alerts/stream", "get"),
+        ("/alerts/{alert_id}/ack", "post"),
+        ("/requests", "get"),
+        ("/requests/{request_id}/approve", "post"),
+        ("/requests/{request_id}/reject", "post"),
+        ("/requests/{request_id}/cancel", "post"),
+        ("/requests/{request_id}/options", "get"),
+        ("/requests/{request_id}/source", "post"),
+        ("/requests/{request_id}/dispatch", "post"),
+        ("/plans", "get"),
+        ("/plans/{plan_id}/approve", "post"),
+        ("/plans/{plan_id}/publish", "post"),
+        ("/deliveries", "get"),
+        ("/deliveries/{delivery_id}/confirm", "post"),
     ]:
         assert method in paths[path], (method, path)
 
