@@ -67,6 +67,7 @@ from coordination.dispatch.model import (
 )
 from coordination.dispatch.output import routes_to_dict
 from coordination.dispatch.problem import (
+    TANKER_PROFILE,
     _place_stop,
     _road_times,
     _step_services,
@@ -525,7 +526,9 @@ def _build(
     roads, visit_s, yards = _with_visits(roads, request, loads)
     idx = {p: k for k, p in enumerate(roads.place_ids[: len(roads.place_ids) - len(yards)])}
     companies = company_skills(request)
-    vehicles, starts = _vehicles(working, idx, yards, options, companies, now_s)
+    vehicles, starts = _vehicles(
+        working, idx, yards, options, companies, now_s, tankers=roads.tanker_durations_s is not None
+    )
     kept = [
         r
         for r in remaining
@@ -538,11 +541,14 @@ def _build(
         if r not in kept
     )
     shipments = [_shipment(r, idx, starts, options, companies, vehicles) for r in kept]
+    profile_durations_s, profile_distances_m = roads.profile_matrices()
     problem = RouteProblem(
         durations_s=roads.durations_s,
         vehicles=vehicles,
         shipments=tuple(shipments),
         distances_m=roads.distances_m,
+        profile_durations_s=profile_durations_s,
+        profile_distances_m=profile_distances_m,
     )
     problem, windows, relaxed = _relax_missed_windows(problem, kept, options)
     return _Built(
@@ -570,8 +576,13 @@ def _vehicles(
     options: DispatchOptions,
     companies: Mapping[str, int],
     now_s: int,
+    *,
+    tankers: bool = False,
 ) -> tuple[tuple[Vehicle, ...], dict[str, int]]:
-    """Return the working vehicles as the problem's, starting where they are now."""
+    """Return the working vehicles as the problem's, starting where they are now.
+
+    With ``tankers`` (the road times have a tanker matrix), cryogenic tankers drive on it.
+    """
     vehicles: list[Vehicle] = []
     starts: dict[str, int] = {}
     shift_end = options.start_s + options.shift_s
@@ -608,6 +619,11 @@ def _vehicles(
                 capacity=fleet.capacity,
                 time_window=TimeWindow(ready, max(ready, shift_end)),
                 skills=frozenset(skills),
+                profile=(
+                    TANKER_PROFILE
+                    if tankers and fleet.kind == VehicleKind.CRYOGENIC_TANKER
+                    else "general"
+                ),
             )
         )
     return tuple(vehicles), starts

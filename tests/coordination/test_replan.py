@@ -167,3 +167,25 @@ def test_a_replan_keeps_done_stops_and_loses_no_load(
             figures["to_deliver"]
             == figures["delivered_done"] + figures["routed"] + figures["unassigned"]
         ), product
+
+
+def test_replanned_tankers_drive_on_the_tanker_matrix() -> None:
+    """Issue 15: a re-plan routes cryogenic tankers on their own profile, as the dispatch does."""
+    from types import SimpleNamespace
+
+    from coordination.dispatch.model import DispatchOptions
+    from coordination.replan import _vehicles
+
+    def working(vehicle_id: str, kind: str) -> Any:
+        fleet = SimpleNamespace(
+            vehicle_id=vehicle_id, home_depot_id="D", kind=kind, capacity=(100,)
+        )
+        return SimpleNamespace(fleet=fleet, steps=[], done=0, delay_s=0)
+
+    fleet = [working("TK", "cryogenic_tanker"), working("CT", "cylinder_truck")]
+    options = DispatchOptions()
+    args = (fleet, {"D": 0}, {"D": 0}, options, {"D": 7}, options.start_s)
+    with_tanker, _ = _vehicles(*args, tankers=True)  # type: ignore[arg-type]
+    assert [v.profile for v in with_tanker] == ["tanker", "general"]
+    without, _ = _vehicles(*args, tankers=False)  # type: ignore[arg-type]
+    assert [v.profile for v in without] == ["general", "general"]
