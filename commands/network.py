@@ -127,6 +127,12 @@ def _report_unreachable(matrix: TravelMatrix) -> None:
     show_default=True,
     help="auto = cch when available, else numba.",
 )
+@click.option(
+    "--id-column", default="id", show_default=True, help="Id column (or GeoJSON property)."
+)
+@click.option("--name-column", default="name", show_default=True, help="Name column.")
+@click.option("--lon-column", default="lon", show_default=True, help="Longitude column (CSV).")
+@click.option("--lat-column", default="lat", show_default=True, help="Latitude column (CSV).")
 @click.pass_context
 @fail_cleanly
 def matrix(
@@ -138,12 +144,27 @@ def matrix(
     layout: str,
     value: str,
     backend: Backend,
+    id_column: str,
+    name_column: str,
+    lon_column: str,
+    lat_column: str,
 ) -> None:
-    """Write road travel times (s) and distances (m) between two sets of places."""
+    """Write road travel times (s) and distances (m) between two sets of places.
+
+    The column options apply to both files (a region's facilities file with ``--id-column
+    osm_id``, for example).
+    """
     from data.places import read_places
     from routing.travel_time import travel_time_matrix
 
-    origins, destinations = read_places(from_file), read_places(to_file)
+    columns = {
+        "id_column": id_column,
+        "name_column": name_column,
+        "lon_column": lon_column,
+        "lat_column": lat_column,
+    }
+    origins = read_places(from_file, **columns, setting="options")
+    destinations = read_places(to_file, **columns, setting="options")
     _prepare_output_file(out_file, "--out")
     region, network = region_network(ctx, region_name)
     started = time.perf_counter()

@@ -102,7 +102,7 @@ def vrp_solve(
         )
         provider = None
         if region_name is not None and isinstance(document, dict) and "matrices" not in document:
-            provider = _road_matrix_for_lonlats(*region_network(ctx, region_name))
+            provider = _road_matrix_for_lonlats(*region_network(ctx, region_name), document)
         parsed = parse_vroom_problem(document, matrix_provider=provider)
         loading_ms = round((time.perf_counter() - started) * 1000)
         plan = solve_routes(parsed.problem, params)
@@ -129,13 +129,67 @@ def vrp_solve(
     raise SystemExit(answer["code"])
 
 
-def _road_matrix_for_lonlats(region: Any, network: Any) -> Callable[..., Any]:
+def _users_of_locations(document: Any) -> dict[tuple[float, float], list[str]]:
+    """Return who stands at each ``[lon, lat]`` of a VROOM input: ``job 7``, ``vehicle 1 start``."""
+    users: dict[tuple[float, float], list[str]] = {}
+
+    def add(location: Any, label: str) -> None:
+        if isinstance(location, list) and len(location) == 2:
+            try:
+                users.setdefault((float(location[0]), float(location[1])), []).append(label)
+            except (TypeError, ValueError):
+                return
+
+    if not isinstance(document, dict):
+        return users
+    for kind, parts in (("vehicles", ("start", "end")), ("jobs", ("location",))):
+        for item in document.get(kind) or []:
+            if isinstance(item, dict):
+                for part in parts:
+                    suffix = "" if part == "location" else f" {part}"
+                    add(item.get(part), f"{kind[:-1]} {item.get('id')}{suffix}")
+    for item in document.get("shipments") or []:
+        if isinstance(item, dict):
+            for part in ("pickup", "delivery"):
+                step = item.get(part)
+                if isinstance(step, dict):
+                    add(step.get("location"), f"shipment {part} {step.get('id')}")
+    return users
+
+
+def _unreachable_location(duration_s: Any) -> tuple[int, int]:
+    """Return the location with the most unreachable pairs, and how many others it misses.
+
+    A job on a road the others cannot reach makes every row's entry to it infinite, so row 0
+    holds an infinity too; the culprit is the location most of whose pairs are missing
+    (issue 16: location 0 was blamed for a job elsewhere).
+    """
+    import numpy as np
+
+    missing = ~np.isfinite(duration_s)
+    np.fill_diagonal(missing, False)
+    per_location = missing.sum(axis=0) + missing.sum(axis=1)
+    k = int(np.argmax(per_location))
+    others = int(np.count_nonzero(missing[:, k] | missing[k, :]))
+    return k, others
+
+
+def _road_matrix_for_lonlats(region: Any, network: Any, document: Any = None) -> Callable[..., Any]:
     """Return a VROOM ``matrix_provider``: road durations (s) and distances (m) between points.
 
-    The provider takes [lon, lat] points. It raises NoRouteError (VROOM code 3) naming the first
-    location the roads do not reach.
+    The provider takes [lon, lat] points. It raises NoRouteError (VROOM code 3) naming every
+    location the roads do not reach (off the map), else the one that most other locations
+    cannot reach or leave, with the jobs, shipment steps and vehicle ends of ``document`` that
+    stand there.
     """
     from routing.travel_time import travel_time_matrix
+
+    users = _users_of_locations(document)
+
+    def name(points: Sequence[tuple[float, float]], k: int) -> str:
+        point = (float(points[k][0]), float(points[k][1]))
+        who = ", ".join(users.get(point, [])) or "no job or vehicle"
+        return f"location index {k} {list(points[k])} ({who})"
 
     def provider(points: Sequence[tuple[float, float]]) -> tuple[Any, Any]:
         import numpy as np
@@ -144,13 +198,22 @@ def _road_matrix_for_lonlats(region: Any, network: Any) -> Callable[..., Any]:
         matrix = travel_time_matrix(
             network, places, places, gateways=region.gateways, max_snap_m=region.max_snap_m
         )
-        for k, place in enumerate(places):
-            snap = matrix.snaps[place.place_id]
-            if not snap.reachable or not np.all(np.isfinite(matrix.duration_s[k])):
-                raise NoRouteError(
-                    f"location index {k} {list(points[k])}: not reached by the roads of "
-                    f"{region.region_id} ({snap.reason or 'no road path to another location'})"
-                )
+        off_map = [
+            f"{name(points, k)}: {matrix.snaps[place.place_id].reason or 'not snapped'}"
+            for k, place in enumerate(places)
+            if not matrix.snaps[place.place_id].reachable
+        ]
+        if off_map:
+            raise NoRouteError(
+                f"not reached by the roads of {region.region_id}: " + "; ".join(off_map)
+            )
+        if not np.all(np.isfinite(matrix.duration_s)):
+            k, others = _unreachable_location(matrix.duration_s)
+            raise NoRouteError(
+                f"{name(points, k)}: no road path to or from {others} of the other "
+                f"{len(points) - 1} locations on the roads of {region.region_id} (a one-way or "
+                "cut-off road); move it to a road the others reach"
+            )
         return np.rint(matrix.duration_s).astype(np.int64), np.rint(matrix.distance_m).astype(
             np.int64
         )

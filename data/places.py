@@ -35,9 +35,10 @@ def read_places(
     from ``properties[id_column]`` or the feature's ``id``, and the position from the Point
     geometry. Every other column or property is kept in :attr:`Place.properties`.
 
-    ``setting`` names where the column names were chosen (a region's TOML table such as
-    ``"[facilities]"``, or a command's options such as ``"--from"``): a missing column is then
-    reported with the key that chose it, so that the fix is clear (issue 16).
+    ``setting`` names where the column names were chosen: a region's TOML table such as
+    ``"[facilities]"`` (keys ``id_column``, ...), or ``"options"`` for a command's
+    ``--id-column``, ... options; a missing column is then reported with the key that chose it,
+    so that the fix is clear (issue 16).
 
     Raises
     ------
@@ -107,14 +108,23 @@ def _missing_columns(
     """Return the message for missing columns, naming the setting that chose each one."""
     if setting is None:
         return f"places file {path.name}: missing column(s) {missing}; found {found}"
+
+    def key(column: str) -> str:
+        if setting == "options":
+            return "--" + keys[column].replace("_", "-")
+        return f"{setting} {keys[column]}"
+
     named = ", ".join(
-        f"{column!r} (chosen by {setting} {keys[column]}"
+        f"{column!r} (chosen by {key(column)}"
         f"{', its default' if column == keys[column].removesuffix('_column') else ''})"
         for column in missing
     )
+    keys_to_set = ", ".join(key(c) for c in missing)
+    if setting != "options":
+        keys_to_set = f"{setting} " + ", ".join(keys[c] for c in missing)
     return (
         f"places file {path.name}: no column {named}; columns found: {found}; set "
-        f"{setting} {', '.join(keys[c] for c in missing)} to the file's column"
+        f"{keys_to_set} to the file's column"
     )
 
 
