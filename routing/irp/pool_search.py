@@ -2,12 +2,14 @@
 
 Design (docs/irp.md): the MIP chooses, for every period, routes from a pool and the quantities
 (it moves a delivery a day earlier or later, merges two visits into one route, trades routing
-against holding, all at once and exactly over the pool). The pool starts from the baseline plan
-(so a feasible answer exists from the start) and one-customer routes, and grows around the
-incumbent: each route with one customer dropped, with one nearby customer inserted, pairs of
-routes merged, and each period's visits re-routed by PyVRP. With at most ``EXACT_MAX_CUSTOMERS``
-customers the pool is every subset with its optimal tour, and the MIP's answer is a proven optimum
-when HiGHS closes the gap within the time limit.
+against holding, all at once and exactly over the pool). The pool starts from runs of customers
+consecutive by angle around the depot and from the baseline plan (so a feasible answer exists
+from the start), and grows around the incumbent: each route with one customer dropped, with one
+nearby customer inserted, pairs of routes of a period merged, and each period's visits re-routed
+by PyVRP. Each step frees two or three periods (all of them when the MIP is small) and keeps the
+incumbent's routes elsewhere, so HiGHS works on a neighbourhood it can search in seconds. With
+at most ``EXACT_MAX_CUSTOMERS`` customers the pool is every subset with its optimal tour, and the
+answer is a proven optimum when HiGHS closes the gap within the time limit.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def _grow(pool: _Pool, solution: IrpSolution, params: IrpParams, deadline: float
                 instance,
                 in_period,
                 [by_customer[c] for c in in_period],
-                time_limit_s=min(0.5, max(deadline - time.monotonic(), 0.05)),
+                time_limit_s=min(0.1, max(deadline - time.monotonic(), 0.05)),
                 seed=params.seed,
             )
             for route_customers in rerouted or []:
@@ -189,27 +191,79 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
         return best
     best_cost = check_solution(instance, best).total_cost
     pool = _Pool(instance)
-    for route in best.routes:
-        pool.add(s.customer for s in route.stops)
-    for customer in range(1, instance.num_customers + 1):
-        pool.add([customer])
-    rounds = 0
-    while time.monotonic() < deadline:
+    for seed_route in _sweep_routes(instance):
+        pool.add(seed_route)
+    rng = np.random.default_rng(params.seed)
+    rounds = improved = 0
+    while deadline - time.monotonic() > 0.2:
         rounds += 1
-        added = _grow(pool, best, params, deadline)
+        for route in best.routes:
+            pool.add(s.customer for s in route.stops)
+        _grow(pool, best, params, deadline)
+        columns = pool.columns()
+        window = _window(instance.num_periods, len(columns), rng)
+        fixed = _incumbent_choice(best, columns, instance.num_periods, window)
         left = deadline - time.monotonic()
-        if left <= 0.2 or (added == 0 and rounds > 1):
-            break
-        # A slice per round, so the pool grows around improvements found on the way.
-        slice_s = min(left, max(2.0, params.time_limit_s / 4))
-        result = solve_route_mip(instance, pool.columns(), time_limit_s=slice_s)
+        slice_s = min(left, max(2.0, params.time_limit_s / 5))
+        result = solve_route_mip(instance, columns, time_limit_s=slice_s, fixed_choice=fixed)
         if result is None:
             continue
         candidate = mip_solution(result)
         check = check_solution(instance, candidate)
-        if check.feasible and check.total_cost < best_cost - 1e-6:
+        if check.feasible and check.total_cost <= best_cost + 1e-6:
+            improved += check.total_cost < best_cost - 1e-6
             best, best_cost = candidate, check.total_cost
-        elif result.proven_optimal and added == 0:
-            break
-    extras = {"solver": "pool-mip", "rounds": rounds, "pool_routes": len(pool.routes)}
+    extras = {
+        "solver": "pool-mip",
+        "rounds": rounds,
+        "improvements": improved,
+        "pool_routes": len(pool.routes),
+    }
     return IrpSolution(best.routes, best.shortfalls, extras)
+
+
+def _sweep_routes(instance: IrpInstance, *, longest: int = 3) -> list[Route]:
+    """Return seed routes: every run of up to ``longest`` customers consecutive by angle.
+
+    A run stops growing when one period's consumption of its customers exceeds C; runs of
+    neighbours by angle are the routes a good plan drives, one-customer runs included.
+    """
+    n = instance.num_customers
+    angles = np.arctan2(instance.ys[1:] - instance.ys[0], instance.xs[1:] - instance.xs[0])
+    order = [int(k) + 1 for k in np.argsort(angles, kind="stable")]
+    demand = instance.demands_per_period_units
+    routes = []
+    for first in range(n):
+        load, run = 0, list[int]()
+        for step in range(min(longest, n)):
+            customer = order[(first + step) % n]
+            load += int(demand[customer])
+            if run and load > instance.vehicle_capacity_units:
+                break
+            run.append(customer)
+            routes.append(tuple(run))
+    return routes
+
+
+def _window(num_periods: int, num_columns: int, rng: np.random.Generator) -> range:
+    """Return the periods left free in one step: all of them when the MIP is small, else 2-3."""
+    if num_columns * num_periods <= 600:
+        return range(num_periods)
+    width = min(num_periods, int(rng.integers(2, 4)))
+    first = int(rng.integers(0, num_periods - width + 1))
+    return range(first, first + width)
+
+
+def _incumbent_choice(
+    solution: IrpSolution, columns: list[tuple[Route, int]], num_periods: int, free: range
+) -> list[list[int] | None]:
+    """Return the incumbent's pool positions per period, None for the periods left free."""
+    position = {frozenset(route): k for k, (route, _) in enumerate(columns)}
+    choice: list[list[int] | None] = [[] for _ in range(num_periods)]
+    for route in solution.routes:
+        chosen = choice[route.period - 1]
+        assert chosen is not None
+        chosen.append(position[frozenset(s.customer for s in route.stops)])
+    for t in free:
+        choice[t] = None
+    return choice
