@@ -227,6 +227,18 @@ def _verdict(runs: list[SaturationRun], workers: int, warmup_s: float) -> int:
 
 def main(args: argparse.Namespace) -> int:
     """Run 1 process and ``args.workers`` workers at saturation, ``args.rounds`` times; compare."""
+    shortest_s = min(args.saturation_health_s, args.saturation_duration_s)
+    problems = []
+    if args.warmup_s >= shortest_s:
+        problems.append(
+            f"--warmup-s {args.warmup_s:g}: must be shorter than each run ({shortest_s} s)"
+        )
+    if args.workers < 2:
+        problems.append(f"--workers {args.workers}: compare at least 2 with 1 process")
+    if args.rounds < 1:
+        problems.append(f"--rounds {args.rounds}: at least 1")
+    if problems:
+        raise SystemExit("; ".join(problems))
     locust = load.ensure_locust(args.locust_venv)
     with tempfile.TemporaryDirectory(prefix="oxy-saturation-") as tmp:
         folder = Path(tmp)
