@@ -364,5 +364,6 @@
   $("board-refresh").addEventListener("click", loadBoard);
 
   oxymap.applyLanguage();  // the headings of this file's panels, now that its strings are in
-  window.oxyboard = { markers: function () { return board.markers || {}; }, loadBoard: loadBoard, loadAlerts: loadAlerts, acknowledge: acknowledge, parseEvent: parseEvent, centre: centre };
+  window.oxyboard = { markers: function () { return board.markers || {}; },
+    position: function (facilityId) { return board.positions[facilityId] || null; }, loadBoard: loadBoard, loadAlerts: loadAlerts, acknowledge: acknowledge, parseEvent: parseEvent, centre: centre };
 }());

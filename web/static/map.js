@@ -419,16 +419,19 @@
       // The shortfall is over the whole plan, the day-0 figures over its first day: both say so.
       var info = state.planInfo || {};
       var day0 = info.day0 || null;
-      var heads = [t("col_facility"), info.horizon_days ? t("shortfall_days", { days: info.horizon_days }) :
-        t("col_shortfall"), t("col_dos"), t("col_demand_day")].concat(day0 ? [t("day0_delivered"), t("day0_unmet")] : [])
-        .concat([t("col_basis")]);
+      var heads = [t("col_facility") + " · " + t("col_basis"), info.horizon_days ? t("shortfall_days", { days: info.horizon_days }) :
+        t("col_shortfall"), t("col_dos"), t("col_demand_day")].concat(day0 ? [t("day0_delivered"), t("day0_unmet")] : []);
       html += "<h3>" + escapeHtml(t("shortfalls")) + "</h3><table id=\"shortfall-table\"" + (day0 ? " class=\"day0\"" : "") +
         "><thead><tr>" + heads.map(function (h) { return "<th>" + escapeHtml(h) + "</th>"; }).join("") + "</tr></thead><tbody>";
       short.forEach(function (f) {
         var p = f.properties;
         var d0 = day0 ? day0[p.facility_id] || { delivered_m3: 0, unmet_m3: 0 } : null;
-        html += plans.facilityRow(f, [number(p.shortfall_m3), number(p.days_of_supply, 1), plans.demandPerDayText(p)]
-          .concat(d0 ? [number(d0.delivered_m3), number(d0.unmet_m3)] : []).concat([plans.basisText(p)]));
+        var basis = plans.basisText(p);  // under the name: six numbers need the panel's width
+        html += "<tr data-facility-id=\"" + escapeHtml(p.facility_id) + "\"><td><span class=\"facility-name\">" +
+          escapeHtml(p.name || p.facility_id) + "</span>" + (basis === "–" ? "" : "<div class=\"row-detail\">" + escapeHtml(basis) + "</div>") +
+          "</td>" + [number(p.shortfall_m3), number(p.days_of_supply, 1), plans.demandPerDayText(p)]
+          .concat(d0 ? [number(d0.delivered_m3), number(d0.unmet_m3)] : [])
+          .map(function (c) { return "<td>" + escapeHtml(c) + "</td>"; }).join("") + "</tr>";
       });
       html += "</tbody></table>";
     }

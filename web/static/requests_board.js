@@ -26,8 +26,13 @@
 
   var ENDPOINTS = {
     list: "/api/v1/requests",
-    action: function (id, action) { return "/api/v1/requests/" + encodeURIComponent(id) + "/" + action; },
-    options: function (id) { return "/api/v1/requests/" + encodeURIComponent(id) + "/options"; }
+    suppliers: "/api/v1/suppliers?limit=1000",
+    action: function (id, action, region) {
+      return "/api/v1/requests/" + encodeURIComponent(id) + "/" + action + (region ? "?region=" + encodeURIComponent(region) : "");
+    },
+    options: function (id, region) {
+      return "/api/v1/requests/" + encodeURIComponent(id) + "/options" + (region ? "?region=" + encodeURIComponent(region) : "");
+    }
   };
 
   oxymap.addStrings("vi", {
@@ -42,7 +47,7 @@
     option_trip: "Chuyến mới", option_insert: "Chèn vào tuyến",
     option_line: "{kind}: xe {vehicle} từ {supplier}, đến {at}", option_on_time: "kịp (dư {m} phút)",
     option_late: "trễ {m} phút", option_delays: "làm chậm {n} điểm sau ({d} phút)", choose: "Chọn",
-    no_options: "Không có phương án nào.", computing: "Đang tính phương án trên mạng đường…",
+    no_options: "Không có phương án nào.", options_for: "Phương án nguồn cho yêu cầu #{id}: {name}, {q}", computing: "Đang tính phương án trên mạng đường…",
     others: "Từ chối: {rejected} · Đã huỷ: {cancelled}", done_action: "Yêu cầu #{id}: {state}."
   });
   oxymap.addStrings("en", {
@@ -57,11 +62,11 @@
     option_trip: "New trip", option_insert: "Insert into a route",
     option_line: "{kind}: vehicle {vehicle} from {supplier}, arrives {at}", option_on_time: "in time ({m} min to spare)",
     option_late: "{m} min late", option_delays: "delays {n} later stops ({d} min)", choose: "Choose",
-    no_options: "No option.", computing: "Computing options on the roads…",
+    no_options: "No option.", options_for: "Sourcing options for request #{id}: {name}, {q}", computing: "Computing options on the roads…",
     others: "Rejected: {rejected} · Cancelled: {cancelled}", done_action: "Request #{id}: {state}."
   });
 
-  var board = { data: null, error: null, message: null, open: null, options: {} };
+  var board = { data: null, error: null, message: null, open: null, options: {}, suppliers: {} };
 
   function role() { return (oxymap.state.me || {}).role; }
   function may(what) { return CAN[what].indexOf(role()) >= 0; }
@@ -99,8 +104,7 @@
 
   function formHtml(r) {
     var open = board.open;
-    if (!open || open.id !== r.request_id) { return ""; }
-    if (open.action === "options") { return optionsHtml(r); }
+    if (!open || open.id !== r.request_id || open.action === "options") { return ""; }
     var html = "<div class=\"card-form\" data-form=\"" + open.action + "\">";
     if (open.action === "approve") {
       var asked = r.product === "liquid" ? r.requested_liquid_kg : r.requested_cylinders;
@@ -113,24 +117,35 @@
     return html;
   }
 
+  // The options of the request whose "options" was clicked, below the board at its full width.
   function optionsHtml(r) {
     var answer = board.options[r.request_id];
-    if (!answer) { return "<p class=\"hint\">" + escapeHtml(t("computing")) + "</p>"; }
-    if (answer.error) { return "<p class=\"error\">" + escapeHtml(answer.error) + "</p>"; }
-    if (!answer.options.length) { return "<p class=\"empty\">" + escapeHtml(t("no_options")) + "</p>"; }
-    return "<ol class=\"options\">" + answer.options.map(function (o) {
+    var html = "<div class=\"request-options\" data-request-id=\"" + r.request_id + "\"><h3>" + escapeHtml(t("options_for", {
+      id: r.request_id, name: r.facility_name, q: quantityText(r) })) + "</h3>";
+    if (!answer) { return html + "<p class=\"hint\">" + escapeHtml(t("computing")) + "</p></div>"; }
+    if (answer.error) { return html + "<p class=\"error\">" + escapeHtml(answer.error) + "</p></div>"; }
+    if (!answer.options.length) { return html + "<p class=\"empty\">" + escapeHtml(t("no_options")) + "</p></div>"; }
+    return html + "<ol class=\"options\">" + answer.options.map(function (o) {
       var timing = o.meets_needed_by ? t("option_on_time", { m: number(o.margin_min, 0) }) : t("option_late", { m: number(-o.margin_min, 0) });
       var delays = o.delays && o.delays.length ? "; " + t("option_delays", { n: o.delays.length, d: number(o.detour_min, 0) }) : "";
       return "<li" + (o.meets_needed_by ? "" : " class=\"late\"") + ">" + escapeHtml(t("option_line", {
-        kind: t(o.kind === "insertion" ? "option_insert" : "option_trip"), vehicle: o.vehicle_id, supplier: o.supplier_id,
+        kind: t(o.kind === "insertion" ? "option_insert" : "option_trip"), vehicle: o.vehicle_id, supplier: supplierName(o.supplier_id),
         at: vnTime(o.eta) })) + " (" + escapeHtml(timing + delays) + ") <button type=\"button\" data-option=\"" +
         escapeHtml(o.option_id) + "\">" + escapeHtml(t("choose")) + "</button></li>";
-    }).join("") + "</ol>";
+    }).join("") + "</ol><div class=\"buttons\"><button type=\"button\" data-close-options>" + escapeHtml(t("close")) + "</button></div></div>";
+  }
+
+  function supplierName(id) { return board.suppliers[id] || id; }
+
+  function loadSuppliers() {
+    return api(ENDPOINTS.suppliers).then(function (data) {
+      (data.suppliers || []).forEach(function (s) { board.suppliers[s.supplier_id] = s.name; });
+    }, function () { return null; });  // ids stand in for names
   }
 
   function cardHtml(r) {
     var sourcing = r.sourcing ? "<p class=\"card-line\">" + escapeHtml(t("eta", { vehicle: r.sourcing.vehicle_id,
-      supplier: r.sourcing.supplier_id, at: vnTime(r.sourcing.eta) })) + "</p>" : "";
+      supplier: supplierName(r.sourcing.supplier_id), at: vnTime(r.sourcing.eta) })) + "</p>" : "";
     return "<div class=\"request-card\" data-request-id=\"" + r.request_id + "\" data-state=\"" + escapeHtml(r.state) +
       "\"><p class=\"card-name\"><b>" + escapeHtml(r.facility_name) + "</b> <span class=\"facility-id\">" +
       escapeHtml(r.facility_id) + "</span></p><p class=\"card-line\">" + escapeHtml(quantityText(r)) + "</p><p class=\"card-line\">" +
@@ -157,6 +172,7 @@
       return "<div class=\"kanban-column\" data-column=\"" + state + "\"><h3>" + escapeHtml(en() ? column.label_en : column.label_vi) +
         " (" + column.count + ")</h3>" + column.request_ids.map(function (id) { return byId[id] ? cardHtml(byId[id]) : ""; }).join("") + "</div>";
     }).join("") + "</div>";
+    if (board.open && board.open.action === "options" && byId[board.open.id]) { html += optionsHtml(byId[board.open.id]); }
     var rejected = (columns.rejected || {}).count || 0, cancelled = (columns.cancelled || {}).count || 0;
     html += "<p class=\"hint\">" + escapeHtml(t("others", { rejected: rejected, cancelled: cancelled })) + "</p>";
     box.innerHTML = html;
@@ -164,6 +180,15 @@
   }
 
   function wire(box, byId) {
+    var options = box.querySelector(".request-options");
+    if (options) {
+      var chosen = byId[parseInt(options.getAttribute("data-request-id"), 10)];
+      Array.prototype.forEach.call(options.querySelectorAll("button[data-option]"), function (button) {
+        button.addEventListener("click", function () { change(chosen, "source", { option_id: button.getAttribute("data-option") }); });
+      });
+      var close = options.querySelector("button[data-close-options]");
+      if (close) { close.addEventListener("click", function () { board.open = null; render(); }); }
+    }
     Array.prototype.forEach.call(box.querySelectorAll(".request-card"), function (card) {
       var r = byId[parseInt(card.getAttribute("data-request-id"), 10)];
       Array.prototype.forEach.call(card.querySelectorAll("button[data-action]"), function (button) {
@@ -173,12 +198,17 @@
       if (close) { close.addEventListener("click", function () { board.open = null; render(); }); }
       var confirm = card.querySelector("button[data-confirm]");
       if (confirm) { confirm.addEventListener("click", function () { submit(r, card); }); }
-      Array.prototype.forEach.call(card.querySelectorAll("button[data-option]"), function (button) {
-        button.addEventListener("click", function () {
-          change(r, "source", { option_id: button.getAttribute("data-option") });
-        });
-      });
     });
+  }
+
+  // Options are computed on the map's region when the facility lies in it (its network is loaded
+  // already); else the API's default, the first served region of the facility's province.
+  function sourcingRegion(r) {
+    var region = oxymap.state.region;
+    var position = window.oxyboard ? window.oxyboard.position(r.facility_id) : null;
+    if (!region || !position || !region.bbox) { return null; }
+    var b = region.bbox;
+    return position[0] >= b[0] && position[0] <= b[2] && position[1] >= b[1] && position[1] <= b[3] ? region.region_id : null;
   }
 
   function start(r, action) {
@@ -188,7 +218,7 @@
     render();
     if (action !== "options") { return Promise.resolve(); }
     delete board.options[r.request_id];
-    return api(ENDPOINTS.options(r.request_id)).then(function (answer) {
+    return api(ENDPOINTS.options(r.request_id, sourcingRegion(r))).then(function (answer) {
       board.options[r.request_id] = answer;
     }, function (error) {
       board.options[r.request_id] = { error: oxymap.errorText(error) };
@@ -234,7 +264,8 @@
 
   function change(r, action, body) {
     body.version = r.version;
-    return api(ENDPOINTS.action(r.request_id, action), body).then(function (updated) {
+    var region = action === "source" ? sourcingRegion(r) : null;  // the options chosen from
+    return api(ENDPOINTS.action(r.request_id, action, region), body).then(function (updated) {
       board.open = null;
       board.message = { text: t("done_action", { id: updated.request_id, state: stateLabel(updated) }) };
       document.body.setAttribute("data-request-changed", updated.request_id + "/" + updated.state);
@@ -264,7 +295,7 @@
 
   oxymap.on("signedIn", function () {
     $("requests-panel").hidden = false;
-    load();
+    (may("dispatch") ? loadSuppliers() : Promise.resolve()).then(load);
   });
   oxymap.on("language", function () { if (board.data || board.error) { render(); } });
   $("requests-refresh").addEventListener("click", load);

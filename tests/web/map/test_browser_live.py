@@ -333,3 +333,56 @@ def test_facility_officer_confirms_an_incoming_delivery(
     assert row[3] == "đã nhận\n90 × 40 L; thiếu 60 m³ so với kế hoạch"  # noqa: RUF001
     _shot(page, tmp_path, "webmap-incoming.png", "incoming-panel")
     assert page.console_errors == []
+
+
+def test_request_is_sourced_and_dispatched_from_the_board(
+    page: Any, seeded_server: str, template_db: Any, tmp_path: Path
+) -> None:
+    """Options on District 5's roads, one chosen, then dispatched: the card moves each time."""
+    token = template_db.tokens["coord79"]
+    api = seeded_server + "/api/v1"
+    # Chợ Rẫy (79-A) lies in District 5, the map's region: options come from its road network.
+    filed = http_json(api + "/requests", token, _request("79-A", 30, "Khoa hồi sức hết bình"))
+    http_json(f"{api}/requests/{filed['request_id']}/approve", token, {"version": 1})
+    log_in(page, seeded_server, token)
+    card = f".request-card[data-request-id='{filed['request_id']}']"
+    page.wait_for_selector(f".kanban-column[data-column=approved] {card}", timeout=20_000)
+    page.wait_for_selector("body[data-board-loaded]", timeout=20_000)
+    page.click(f"{card} button[data-action=options]")
+    options = f".request-options[data-request-id='{filed['request_id']}']"
+    page.wait_for_selector(f"{options} ol.options li", timeout=60_000)
+    answer = http_json(f"{api}/requests/{filed['request_id']}/options?region=hcmc_d5", token)
+    suppliers = {
+        s["supplier_id"]: s["name"]
+        for s in http_json(api + "/suppliers?limit=1000", token)["suppliers"]
+    }
+    assert page.inner_text(f"{options} h3") == (
+        f"Phương án nguồn cho yêu cầu #{filed['request_id']}: Bệnh viện Chợ Rẫy, 30 bình 40 L"
+    )
+    shown = page.locator(f"{options} ol.options li")
+    assert shown.count() == len(answer["options"]) >= 1
+    best = answer["options"][0]
+    first = shown.first.inner_text()
+    # The supplier by its name, not its id.
+    assert f"xe {best['vehicle_id']} từ {suppliers[best['supplier_id']]}" in first
+    assert ("kịp (dư" in first) == best["meets_needed_by"]
+    _shot(page, tmp_path, "webmap-request-options.png", "requests-panel")
+
+    shown.first.locator("button[data-option]").click()
+    page.wait_for_selector(
+        f"body[data-request-changed='{filed['request_id']}/sourced']", timeout=60_000
+    )
+    page.wait_for_selector(f".kanban-column[data-column=sourced] {card}")
+    assert f"Xe {best['vehicle_id']} từ {suppliers[best['supplier_id']]}, đến" in page.inner_text(
+        card
+    )
+    page.click(f"{card} button[data-action=dispatch]")
+    page.wait_for_selector(
+        f"body[data-request-changed='{filed['request_id']}/dispatched']", timeout=20_000
+    )
+    page.wait_for_selector(f".kanban-column[data-column=dispatched] {card}")
+    stored = http_json(f"{api}/requests/{filed['request_id']}", token)
+    assert stored["state"] == "dispatched" and stored["delivery_id"] is not None
+    assert stored["sourcing"]["option_id"] == best["option_id"]
+    assert page.locator(f"{card} button[data-action]").count() == 0  # delivered on receipt only
+    assert page.console_errors == []
