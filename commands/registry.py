@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from commands.common import (
@@ -77,6 +79,104 @@ def db_seed(ctx: click.Context, region: str, seed_value: int, database_url: str 
         f"{summary.facility_days_skipped} facility-days already present were kept)"
     )
     click.echo(f"generated rows are labelled: {seed.source}")
+
+
+_IMPORT_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
+@db.command("import")
+@click.option(
+    "--region",
+    "region_name",
+    required=True,
+    help="Bundled region name or path to a region .toml file (its districts check facilities).",
+)
+@click.option(
+    "--facilities", type=_IMPORT_FILE, default=None, help="Facilities (CSV, XLSX, GeoJSON)."
+)
+@click.option(
+    "--suppliers", type=_IMPORT_FILE, default=None, help="Suppliers (CSV, XLSX, GeoJSON)."
+)
+@click.option(
+    "--operators", type=_IMPORT_FILE, default=None, help="Transport operators (CSV, XLSX)."
+)
+@click.option("--vehicles", type=_IMPORT_FILE, default=None, help="Vehicles (CSV, XLSX).")
+@click.option("--reports", type=_IMPORT_FILE, default=None, help="Daily reports (CSV, XLSX).")
+@DATABASE_OPTION
+@click.pass_context
+@fail_cleanly
+def db_import(
+    ctx: click.Context,
+    region_name: str,
+    facilities: Path | None,
+    suppliers: Path | None,
+    operators: Path | None,
+    vehicles: Path | None,
+    reports: Path | None,
+    database_url: str | None,
+) -> None:
+    """Fill the registry of a region from files: every row of every file, or none.
+
+    The files go through the checks of the HTTP imports (docs/registry.md): columns, values,
+    each facility's province against its point, its district from the region's districts,
+    duplicates, report plausibility. They are imported in one transaction in the order
+    facilities, suppliers, operators, vehicles, reports (later files may name earlier rows);
+    the first refusal stores nothing of any file. `db seed` stays Ho Chi Minh City's seed.
+    """
+    from data.districts import region_district_shapes
+    from data.errors import InvalidInputError, MissingDataFileError
+    from data.exchange.region_import import import_registry_files
+    from data.provinces import province_shapes_2021, provinces_with_2025_units
+    from data.region import load_region
+    from data.settings import resolve_cache_dir, resolve_data_dir
+
+    files = {
+        kind: path
+        for kind, path in (
+            ("facilities", facilities),
+            ("suppliers", suppliers),
+            ("operators", operators),
+            ("vehicles", vehicles),
+            ("reports", reports),
+        )
+        if path is not None
+    }
+    if not files:
+        raise InvalidInputError(
+            "files: give at least one of --facilities, --suppliers, --operators, --vehicles, "
+            "--reports"
+        )
+    region = load_region(region_name, data_dir=ctx.obj.get("data_dir"))
+    data_dir = resolve_data_dir(ctx.obj.get("data_dir"))
+    cache_dir = resolve_cache_dir(ctx.obj.get("cache_dir"))
+    try:
+        provinces = province_shapes_2021(data_dir, cache_dir)
+    except MissingDataFileError:
+        provinces = None  # as the HTTP import: without the shapes, no province check
+    districts = region_district_shapes(
+        region.districts_file,
+        name_property=region.districts_name_property,
+        province_code=region.province_code,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+    )
+    store = registry_store(database_url)
+    store.upsert_provinces(provinces_with_2025_units(data_dir), actor="cli")
+    summaries = import_registry_files(
+        store,
+        files,
+        province_shapes=provinces,
+        district_shapes=districts,
+        before_each=lambda kind, path: click.echo(f"reading {kind} from {path}", err=True),
+    )
+    for kind, summary in summaries.items():
+        extra = ""
+        if summary.get("warnings"):
+            extra = f", {len(summary['warnings'])} warning(s)"
+        click.echo(f"{kind}: {summary['imported']} of {summary['rows']} row(s) imported{extra}")
+        for warning in summary.get("warnings", []):
+            click.echo(f"  warning: {warning}", err=True)
+    click.echo(f"{region.name}: {sum(s['imported'] for s in summaries.values())} rows imported")
 
 
 @db.command("merge-facilities")

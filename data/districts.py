@@ -180,3 +180,126 @@ def same_district(declared: str, found: str) -> bool:
         return tuple(w.lstrip("0") or "0" for w in words)
 
     return key(declared) == key(found)
+
+
+def districts_from_geojson(
+    path: Path,
+    *,
+    name_property: str = "name",
+    decimals: int = COORDINATE_DECIMALS,
+) -> dict[str, Any]:
+    """Read district outlines from a GeoJSON file of (Multi)Polygons (a region's ``[districts]``).
+
+    Every feature keeps its properties; ``name`` is set from ``name_property`` and ``complete``
+    to true (the file's polygons are taken as whole districts). Features are ordered by name.
+
+    Raises
+    ------
+    MissingDataFileError
+        If the file does not exist.
+    InvalidInputError
+        If it is not a UTF-8 GeoJSON FeatureCollection, or a feature is not a valid
+        (Multi)Polygon or has no ``name_property``; every bad feature is listed.
+    """
+    import json
+
+    from data.errors import InvalidInputError
+
+    if not path.is_file():
+        raise MissingDataFileError(
+            f"districts file {str(path)!r} not found; fix [districts] file in the region file"
+        )
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidInputError(f"districts file {path.name}: not UTF-8 GeoJSON ({exc})") from None
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list):
+        raise InvalidInputError(f"districts file {path.name}: expected a FeatureCollection")
+    problems: list[str] = []
+    out: list[dict[str, Any]] = []
+    for i, feature in enumerate(features):
+        where = f"features[{i}]"
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        properties = dict(properties) if isinstance(properties, dict) else {}
+        name = properties.get(name_property)
+        if not isinstance(name, str) or not name.strip():
+            problems.append(
+                f"{where}.properties.{name_property}: missing; set [districts] name_property "
+                f"to the property that names the district (found: {sorted(properties)})"
+            )
+            continue
+        try:
+            geometry = shapely.geometry.shape(feature["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException):
+            geometry = None
+        if geometry is None or geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(f"{where}.geometry: must be a Polygon or MultiPolygon ({name!r})")
+            continue
+        if not geometry.is_valid:
+            geometry = shapely.make_valid(geometry)
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": geometry_to_geojson(geometry, decimals=decimals),
+                "properties": {**properties, "name": name.strip(), "complete": True},
+            }
+        )
+    if problems:
+        raise InvalidInputError.from_problems(f"districts file {path.name}", problems)
+    out.sort(key=lambda f: f["properties"]["name"])
+    return {"type": "FeatureCollection", "features": out}
+
+
+def region_districts(
+    districts_file: Path | None,
+    *,
+    name_property: str = "name",
+    province_code: str | None,
+    data_dir: Path | None,
+) -> tuple[dict[str, Any] | None, str]:
+    """Return a region's district outlines and where they come from, or ``None`` and why not.
+
+    The region's ``[districts] file`` when it has one; else Hồ Chí Minh City's OSM outlines
+    (:data:`DISTRICTS_OSM`) for a region of province 79 when the data directory holds them;
+    else none, with the reason (another region's map must not show the city's districts, nor an
+    empty layer without a word: issue 16).
+
+    Raises
+    ------
+    MissingDataFileError, InvalidInputError
+        As :func:`districts_from_geojson`, for a configured file.
+    """
+    if districts_file is not None:
+        return (
+            districts_from_geojson(districts_file, name_property=name_property),
+            f"[districts] file {districts_file.name}",
+        )
+    if province_code == "79" and data_dir is not None and (data_dir / DISTRICTS_OSM).is_file():
+        return districts_from_osm(data_dir / DISTRICTS_OSM), f"OpenStreetMap {DISTRICTS_OSM.name}"
+    return None, (
+        "the region has no [districts] file (a GeoJSON of district polygons with a name "
+        "property); Hồ Chí Minh City's outlines serve only regions of province 79"
+    )
+
+
+def region_district_shapes(
+    districts_file: Path | None,
+    *,
+    name_property: str = "name",
+    province_code: str | None,
+    data_dir: Path | None,
+    cache_dir: Path | None = None,
+) -> list[tuple[str, Any]] | None:
+    """Return a region's district polygons for point-in-district checks, or ``None`` (none known).
+
+    From the region's ``[districts] file``, else Hồ Chí Minh City's (:func:`district_shapes`,
+    cached) for a region of province 79, as :func:`region_districts` chooses.
+    """
+    if districts_file is not None:
+        return district_polygons(
+            districts_from_geojson(districts_file, name_property=name_property)
+        )
+    if province_code == "79" and data_dir is not None and (data_dir / DISTRICTS_OSM).is_file():
+        return district_shapes(data_dir, cache_dir)
+    return None

@@ -37,7 +37,9 @@ _TOP_KEYS = {
     "gateways",
     "speeds_kph",
     "status",
+    "districts",
 }
+_DISTRICT_KEYS = {"file", "name_property"}
 _STATUS_KEYS = {"critical_hours", "warning_hours"}
 _ROAD_KEYS = {"file", "network_type", "overpass_query", "max_snap_m"}
 _PLACE_COLUMNS = ("id_column", "name_column", "lon_column", "lat_column")
@@ -89,6 +91,23 @@ class Region:
     province_code: str | None = None
     #: Hours to empty below which a facility is critical or warning (``[status]``, issue 14).
     status: StatusThresholds = field(default_factory=StatusThresholds)
+    #: District outlines (``[districts] file``: GeoJSON polygons), and the property naming each.
+    districts_file: Path | None = None
+    districts_name_property: str = "name"
+
+    @property
+    def reference(self) -> str:
+        """How to load this region again: its bundled name, else its file's absolute path.
+
+        A plan keeps it (``region_file``), so that a region given by path is found again by
+        ``dispatch`` and scenario plan folders (issue 16).
+        """
+        if self.source_file is None:
+            return self.region_id
+        source = self.source_file.resolve()
+        if source == (BUNDLED_REGIONS_DIR / f"{self.region_id}.toml").resolve():
+            return self.region_id
+        return str(source)
 
 
 def region_file(region: str) -> Path:
@@ -295,6 +314,11 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
     gateways = _parse_gateways(document.get("gateways", []), problems)
     place_tables = _parse_place_tables(document, problems)
     status = parse_status_table(document.get("status", {}), problems)
+    districts = _check_keys(document.get("districts", {}), _DISTRICT_KEYS, "districts", problems)
+    districts_value = _string(districts, "file", "districts", problems)
+    name_property = _string(districts, "name_property", "districts", problems, "name") or "name"
+    if districts and districts_value is None:
+        problems.append("districts.file: missing (a GeoJSON file of district polygons)")
     if problems:
         raise InvalidInputError.from_problems(f"region file {path.name}", problems)
 
@@ -321,6 +345,11 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         )
         for key, table in place_tables.items()
     }
+    districts_file = (
+        None
+        if districts_value is None
+        else _resolve(districts_value, base, resolved_data_dir, "districts.file")
+    )
     link_problems = gateway_link_problems(gateways, sources.values())
     if link_problems:
         raise InvalidInputError.from_problems(f"region file {path.name}", link_problems)
@@ -339,6 +368,8 @@ def load_region(region: str, *, data_dir: str | os.PathLike[str] | None = None) 
         source_file=path,
         province_code=province_code,
         status=status,
+        districts_file=districts_file,
+        districts_name_property=name_property,
     )
 
 
@@ -377,6 +408,16 @@ def _parse_header(
         problems.append(
             f"region.timezone: unknown time zone {timezone!r} (e.g. 'Asia/Ho_Chi_Minh')"
         )
+    else:
+        if timezone != DEFAULT_TIMEZONE:
+            # The registry's local times (the 16:00 reporting day, delivery days, shift starts on
+            # route sheets) are Vietnam's, shared by every region (issue 16): a region in another
+            # zone would be read an hour off without a word.
+            problems.append(
+                f"region.timezone: {timezone!r} is not supported; oxyroute makes every local "
+                f"time (reporting day, deliveries, route sheets) in {DEFAULT_TIMEZONE}, Vietnam's "
+                "one time zone: leave the key out or set it to that"
+            )
     return name, timezone, province_code
 
 

@@ -77,3 +77,64 @@ def test_a_missing_id_column_names_the_toml_key_and_the_columns_found(tmp_path: 
     assert "no column 'id' (chosen by [facilities] id_column, its default)" in message
     assert "columns found: ['ma_bv', 'ten', 'kinh_do', 'vi_do']" in message
     assert "set [facilities] id_column, lon_column, lat_column to the file's column" in message
+
+
+def test_a_time_zone_other_than_vietnams_is_refused(tmp_path: Path) -> None:
+    # Before: validated, then never used: every local time was Asia/Ho_Chi_Minh's anyway.
+    path = _region(tmp_path, f'name = "Cần Thơ"\ntimezone = "Asia/Bangkok"\n{_ROADS}')
+    with pytest.raises(InvalidInputError) as caught:
+        load_region(path)
+    assert any(
+        p.startswith("region.timezone: 'Asia/Bangkok' is not supported; oxyroute makes every")
+        for p in caught.value.problems
+    )
+
+
+def test_district_outlines_come_from_the_configured_file(tmp_path: Path, data_dir: Path) -> None:
+    from data.districts import district_for_point, district_polygons, region_districts
+    from tests.second_region_world import write_second_region
+
+    files = write_second_region(tmp_path, data_dir)
+    region = load_region(str(files["region"]))
+    assert region.districts_file == files["districts"] and region.districts_name_property == "ten"
+    outlines, source = region_districts(
+        region.districts_file,
+        name_property=region.districts_name_property,
+        province_code=region.province_code,
+        data_dir=data_dir,
+    )
+    assert source == "[districts] file quan_huyen.geojson" and outlines is not None
+    names = [f["properties"]["name"] for f in outlines["features"]]
+    assert names == ["Quận 1", "Quận 10", "Quận 11", "Quận 5"]
+    assert district_for_point(106.6749362, 10.7567392, district_polygons(outlines)) == "Quận 5"
+    # Another region of another province with no file has none, and says why.
+    none, why = region_districts(None, province_code="92", data_dir=data_dir)
+    assert none is None and "no [districts] file" in why
+
+
+def test_a_districts_file_without_the_name_property_is_refused(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    from data.districts import districts_from_geojson
+    from tests.second_region_world import write_second_region
+
+    files = write_second_region(tmp_path, data_dir)
+    with pytest.raises(InvalidInputError) as caught:
+        districts_from_geojson(files["districts"])  # the names are in "ten", not "name"
+    assert caught.value.problems[0] == (
+        "features[0].properties.name: missing; set [districts] name_property to the property "
+        "that names the district (found: ['nguon', 'ten'])"
+    )
+    text = 'name = "x"\n[roads]\nfile = "a.osm"\n[districts]\nname_property = "ten"\n'
+    with pytest.raises(InvalidInputError, match=r"districts\.file: missing"):
+        load_region(_region(tmp_path, text))
+
+
+def test_a_region_given_by_path_keeps_its_path_as_reference(tmp_path: Path, data_dir: Path) -> None:
+    from tests.second_region_world import write_second_region
+
+    files = write_second_region(tmp_path, data_dir)
+    region = load_region(str(files["region"]))
+    assert region.region_id == "vung_thu"
+    assert region.reference == str(files["region"].resolve())
+    assert load_region("hcmc_d5").reference == "hcmc_d5"
