@@ -90,9 +90,21 @@ def serve(
     logging.basicConfig(level=logging.INFO)
     config = _api_config(ctx, regions, database_url)
     if workers == 1:
+        # One process: it also scans for alerts and sends due webhooks every minute (issue 14).
+        config = dataclasses.replace(config, alert_monitor_interval_s=ALERT_SCAN_INTERVAL_S)
         _serve_one_process(config, host=host, port=port, threads=threads)
     else:
+        # Several: no worker scans (N monitors would send each webhook attempt N times); the
+        # scan runs from cron: `oxyroute alerts scan` (docs/live-operations-alerts.md).
+        click.echo(
+            "alerts: with several workers, run `oxyroute alerts scan` every minute (cron); "
+            "the workers do not scan"
+        )
         _serve_worker_processes(config, host=host, port=port, threads=threads, workers=workers)
+
+
+ALERT_SCAN_INTERVAL_S = 60.0
+"""How often a one-process server scans for alerts and sends due webhooks."""
 
 
 def _api_config(

@@ -110,3 +110,20 @@ def test_several_workers_are_refused_on_windows(monkeypatch: pytest.MonkeyPatch)
     assert result.exit_code == 2
     assert "--workers" in result.output
     assert "use --workers 1 (waitress)" in result.output
+
+
+def test_one_process_scans_alerts_and_several_leave_it_to_cron(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+    monkeypatch.setattr(server, "_serve_one_process", lambda config, **_: seen.append(config))
+    monkeypatch.setattr(server, "_gunicorn_application", _Captured())
+    database = ["--database-url", f"sqlite:///{tmp_path / 'registry.sqlite3'}"]
+    one = CliRunner().invoke(main, ["serve", "--region", "hcmc_d5", *database])
+    assert one.exit_code == 0, one.output
+    assert seen[0].alert_monitor_interval_s == server.ALERT_SCAN_INTERVAL_S
+    several = CliRunner().invoke(
+        main, ["serve", "--workers", "2", "--region", "hcmc_d5", *database]
+    )
+    assert several.exit_code == 0, several.output
+    assert "oxyroute alerts scan" in several.output
