@@ -365,5 +365,6 @@
 
   oxymap.applyLanguage();  // the headings of this file's panels, now that its strings are in
   window.oxyboard = { markers: function () { return board.markers || {}; },
-    position: function (facilityId) { return board.positions[facilityId] || null; }, loadBoard: loadBoard, loadAlerts: loadAlerts, acknowledge: acknowledge, parseEvent: parseEvent, centre: centre };
+    position: function (facilityId) { return board.positions[facilityId] || null; },
+    statuses: function () { return board.data ? board.data.statuses : []; }, loadBoard: loadBoard, loadAlerts: loadAlerts, acknowledge: acknowledge, parseEvent: parseEvent, centre: centre };
 }());

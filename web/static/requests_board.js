@@ -48,7 +48,11 @@
     option_line: "{kind}: xe {vehicle} từ {supplier}, đến {at}", option_on_time: "kịp (dư {m} phút)",
     option_late: "trễ {m} phút", option_delays: "làm chậm {n} điểm sau ({d} phút)", choose: "Chọn",
     no_options: "Không có phương án nào.", options_for: "Phương án nguồn cho yêu cầu #{id}: {name}, {q}", computing: "Đang tính phương án trên mạng đường…",
-    others: "Từ chối: {rejected} · Đã huỷ: {cancelled}", done_action: "Yêu cầu #{id}: {state}."
+    others: "Từ chối: {rejected} · Đã huỷ: {cancelled}", done_action: "Yêu cầu #{id}: {state}.",
+    file_request: "Gửi yêu cầu khẩn", file_for: "Cơ sở", product: "Loại", product_cylinders: "Bình 40 L",
+    product_liquid: "Oxy lỏng (kg)", quantity: "Số lượng (bình, hoặc kg oxy lỏng)", needed_by_local: "Cần trước (giờ Việt Nam)",
+    contact_name: "Người liên hệ", contact_phone: "Điện thoại", send_request: "Gửi yêu cầu",
+    filed: "Đã gửi yêu cầu #{id} cho {name}.", fields_missing: "Hãy điền: {fields}."
   });
   oxymap.addStrings("en", {
     requests_title: "Urgent requests (SOS)", no_requests: "No urgent request.",
@@ -63,7 +67,11 @@
     option_line: "{kind}: vehicle {vehicle} from {supplier}, arrives {at}", option_on_time: "in time ({m} min to spare)",
     option_late: "{m} min late", option_delays: "delays {n} later stops ({d} min)", choose: "Choose",
     no_options: "No option.", options_for: "Sourcing options for request #{id}: {name}, {q}", computing: "Computing options on the roads…",
-    others: "Rejected: {rejected} · Cancelled: {cancelled}", done_action: "Request #{id}: {state}."
+    others: "Rejected: {rejected} · Cancelled: {cancelled}", done_action: "Request #{id}: {state}.",
+    file_request: "File an urgent request", file_for: "Facility", product: "Product", product_cylinders: "40 L cylinders",
+    product_liquid: "Liquid oxygen (kg)", quantity: "Quantity (cylinders, or kg of liquid)", needed_by_local: "Needed by (Viet Nam time)",
+    contact_name: "Contact", contact_phone: "Phone", send_request: "Send request",
+    filed: "Request #{id} filed for {name}.", fields_missing: "Fill in: {fields}."
   });
 
   var board = { data: null, error: null, message: null, open: null, options: {}, suppliers: {} };
@@ -166,6 +174,7 @@
     board.data.board.forEach(function (c) { columns[c.state] = c; });
     var html = "<p class=\"" + (board.message && board.message.error ? "error" : "status") + "\" id=\"requests-message\" role=\"status\">" +
       (board.message ? escapeHtml(board.message.text) : "") + "</p>";
+    if (may("write")) { html += fileFormHtml(); }
     if (!board.data.requests.length) { html += "<p class=\"empty\">" + escapeHtml(t("no_requests")) + "</p>"; }
     html += "<div class=\"kanban\">" + COLUMNS.map(function (state) {
       var column = columns[state] || { request_ids: [], count: 0, label_vi: state, label_en: state };
@@ -179,7 +188,80 @@
     wire(box, byId);
   }
 
+  // ------------------------------------------------------------------ filing (requests:write)
+
+  // The facilities one may file for: a facility officer its own, others those of the status board.
+  function fileFacilities() {
+    var me = oxymap.state.me || {};
+    var rows = window.oxyboard ? window.oxyboard.statuses() : [];
+    if (me.role === "facility_reporter") {
+      var own = rows.filter(function (s) { return s.facility_id === me.facility_id; })[0];
+      return [{ id: me.facility_id, name: own ? own.name : me.facility_id }];
+    }
+    return rows.map(function (s) { return { id: s.facility_id, name: s.name }; });
+  }
+
+  function fileFormHtml() {
+    if (!board.filing) {
+      return "<div class=\"buttons\"><button type=\"button\" id=\"file-request-open\">" + escapeHtml(t("file_request")) + "</button></div>";
+    }
+    function field(key, input) { return "<label>" + escapeHtml(t(key)) + input + "</label>"; }
+    return "<form id=\"file-request\" class=\"card-form\" novalidate autocomplete=\"off\">" +
+      field("file_for", "<select name=\"facility_id\">" + fileFacilities().map(function (f) {
+        return "<option value=\"" + escapeHtml(f.id) + "\">" + escapeHtml(f.name + " (" + f.id + ")") + "</option>";
+      }).join("") + "</select>") +
+      field("product", "<select name=\"product\"><option value=\"cylinders\">" + escapeHtml(t("product_cylinders")) +
+        "</option><option value=\"liquid\">" + escapeHtml(t("product_liquid")) + "</option></select>") +
+      field("quantity", "<input type=\"text\" name=\"quantity\">") +
+      field("needed_by_local", "<input type=\"datetime-local\" name=\"needed_by\">") +
+      field("reason_required", "<input type=\"text\" name=\"reason\" maxlength=\"1000\">") +
+      field("contact_name", "<input type=\"text\" name=\"contact_name\" maxlength=\"200\">") +
+      field("contact_phone", "<input type=\"text\" name=\"contact_phone\" maxlength=\"40\">") +
+      "<div class=\"buttons\"><button type=\"submit\">" + escapeHtml(t("send_request")) + "</button><button type=\"button\" id=\"file-request-close\">" +
+      escapeHtml(t("close")) + "</button></div></form>";
+  }
+
+  // The form's values as POST /requests wants them; the deadline typed is Viet Nam time (+07:00).
+  function fileBody(form) {
+    var v = function (name) { return form.elements[name].value.trim(); };
+    var missing = ["quantity", "needed_by", "reason"].filter(function (name) { return !v(name); });
+    if (missing.length) { return { error: t("fields_missing", { fields: missing.map(function (n) {
+      return t({ quantity: "quantity", needed_by: "needed_by_local", reason: "reason" }[n]); }).join(", ") }) }; }
+    var liquid = v("product") === "liquid";
+    var quantity = readQuantity(v("quantity"), !liquid);
+    if (quantity === null) { return { error: t("quantity_bad", { text: v("quantity") }) }; }
+    var body = { facility_id: v("facility_id"), product: v("product"), needed_by: v("needed_by").slice(0, 16) + ":00+07:00",
+                 reason: v("reason") };
+    body[liquid ? "requested_liquid_kg" : "requested_cylinders"] = quantity;
+    if (v("contact_name")) { body.contact_name = v("contact_name"); }
+    if (v("contact_phone")) { body.contact_phone = v("contact_phone"); }
+    return { body: body };
+  }
+
+  function fileRequest(form) {
+    var built = fileBody(form);
+    if (built.error) { return Promise.resolve(showMessage({ error: true, text: built.error })); }
+    return api(ENDPOINTS.list, built.body).then(function (created) {
+      board.filing = false;
+      board.message = { text: t("filed", { id: created.request_id, name: created.facility_name }) };
+      document.body.setAttribute("data-request-filed", String(created.request_id));
+      return load();
+    }, function (error) {  // 422 names each field at fault; what was typed stays
+      showMessage({ error: true, text: oxymap.errorText(error) });
+    });
+  }
+
+  function wireFiling(box) {
+    var open = box.querySelector("#file-request-open");
+    if (open) { open.addEventListener("click", function () { board.filing = true; board.message = null; render(); }); }
+    var form = box.querySelector("#file-request");
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) { event.preventDefault(); fileRequest(form); });
+    box.querySelector("#file-request-close").addEventListener("click", function () { board.filing = false; render(); });
+  }
+
   function wire(box, byId) {
+    wireFiling(box);
     var options = box.querySelector(".request-options");
     if (options) {
       var chosen = byId[parseInt(options.getAttribute("data-request-id"), 10)];

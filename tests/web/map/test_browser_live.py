@@ -386,3 +386,48 @@ def test_request_is_sourced_and_dispatched_from_the_board(
     assert stored["sourcing"]["option_id"] == best["option_id"]
     assert page.locator(f"{card} button[data-action]").count() == 0  # delivered on receipt only
     assert page.console_errors == []
+
+
+def test_facility_officer_files_an_urgent_request(
+    page: Any, live_server: str, template_db: Any, tmp_path: Path
+) -> None:
+    """A facility officer files an SOS from the map: refusals beside the form, nothing stored."""
+    token = template_db.tokens["repA"]
+    api = live_server + "/api/v1"
+    log_in(page, live_server, token)
+    page.wait_for_selector("body[data-requests-loaded='0']", timeout=20_000)
+    page.click("#file-request-open")
+    form = "#file-request"
+    assert page.inner_text(f"{form} select[name=facility_id]") == "Bệnh viện Chợ Rẫy (79-A)"
+    page.fill(f"{form} input[name=quantity]", "40")
+    page.click(f"{form} button[type=submit]")
+    assert page.inner_text("#requests-message") == "Hãy điền: Cần trước (giờ Việt Nam), Lý do."
+    # 08:00 today is before now (09:00): the API refuses it, naming the field; nothing is stored.
+    page.fill(f"{form} input[name=needed_by]", "2021-08-20T08:00")
+    page.fill(f"{form} input[name=reason]", "Bồn oxy lỏng hỏng van, còn 12 bình")
+    page.fill(f"{form} input[name=contact_name]", "Lê Văn Hùng")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#requests-message.error:has-text('needed_by')", timeout=10_000)
+    assert http_json(api + "/requests", token)["requests"] == []
+    assert page.input_value(f"{form} input[name=reason]") == "Bồn oxy lỏng hỏng van, còn 12 bình"
+    page.fill(f"{form} input[name=needed_by]", "2021-08-20T14:00")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("body[data-request-filed]", timeout=10_000)
+    (stored,) = http_json(api + "/requests", token)["requests"]
+    assert (stored["facility_id"], stored["requested_cylinders"], stored["needed_by"]) == (
+        "79-A",
+        40,
+        "2021-08-20T07:00:00+00:00",  # 14:00 in Ho Chi Minh City
+    )
+    assert stored["contact_name"] == "Lê Văn Hùng"
+    card = f".kanban-column[data-column=requested] .request-card[data-request-id='{stored['request_id']}']"
+    page.wait_for_selector(card)
+    assert "Cần trước 14:00 20/08" in page.inner_text(card)
+    # The filing side may cancel; deciding is the province's.
+    actions = page.eval_on_selector_all(
+        f"{card} button[data-action]", "bs => bs.map(b => b.dataset.action)"
+    )
+    assert actions == ["cancel"]
+    _shot(page, tmp_path, "webmap-request-filed.png", "requests-panel")
+    # The only console error is the 422 of the deadline in the past.
+    assert len(page.console_errors) == 1 and "422" in page.console_errors[0]
