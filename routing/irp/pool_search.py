@@ -1,96 +1,32 @@
-"""The inventory-routing solver: a route-pool matheuristic around :mod:`routing.irp.route_mip`.
+"""Polish an inventory-routing plan with route-pool MIPs (:mod:`routing.irp.route_mip`).
 
-Design (docs/irp.md): the MIP chooses, for every period, routes from a pool and the quantities
-(it moves a delivery a day earlier or later, merges two visits into one route, trades routing
-against holding, all at once and exactly over the pool). The pool starts from runs of customers
-consecutive by angle around the depot and from the baseline plan (so a feasible answer exists
-from the start), and grows around the incumbent: each route with one customer dropped, with one
-nearby customer inserted, pairs of routes of a period merged, and each period's visits re-routed
-by PyVRP. Each step frees two or three periods (all of them when the MIP is small) and keeps the
-incumbent's routes elsewhere, so HiGHS works on a neighbourhood it can search in seconds. With
-at most ``EXACT_MAX_CUSTOMERS`` customers the pool is every subset with its optimal tour, and the
-answer is a proven optimum when HiGHS closes the gap within the time limit.
+The MIP chooses, for the periods left free, routes from a pool and, for all periods, the
+quantities: it moves a delivery a day earlier or later, merges two visits into one route and
+trades routing against holding at once, exactly over the pool. The pool starts from runs of
+customers consecutive by angle around the depot and the incumbent's routes, and grows around the
+incumbent: each route with one customer dropped, with one nearby customer inserted, pairs of
+routes of a period merged, and each period's visits re-routed by PyVRP. Each step frees two or
+three periods (all of them when the MIP is small) and keeps the incumbent's routes elsewhere, so
+HiGHS searches a neighbourhood it can cover in seconds. Design and figures: docs/irp.md.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from routing.irp._pyvrp_period import route_period
-from routing.irp.baseline import solve_baseline
 from routing.irp.checker import check_solution, route_cost
 from routing.irp.instance import IrpInstance
-from routing.irp.route_mip import MipResult, Route, all_subset_routes, solve_route_mip
-from routing.irp.solution import IrpRoute, IrpSolution, IrpStop
+from routing.irp.route_mip import Route, mip_solution, solve_route_mip
+from routing.irp.solution import IrpRoute, IrpSolution
+from routing.irp.tours import cheapest_insertion, two_opt
 
-EXACT_MAX_CUSTOMERS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class IrpParams:
-    """Settings of :func:`solve_irp`: wall-clock budget (s), seed, neighbours tried per route."""
-
-    time_limit_s: float = 30.0
-    seed: int = 0
-    neighbours: int = 5
-
-    def __post_init__(self) -> None:
-        if not self.time_limit_s > 0:
-            raise ValueError(f"time_limit_s: {self.time_limit_s!r} must be positive")
-        if self.neighbours < 1:
-            raise ValueError(f"neighbours: {self.neighbours!r} must be at least 1")
-
-
-def mip_solution(result: MipResult, *, extras: dict[str, object] | None = None) -> IrpSolution:
-    """Turn the MIP's chosen routes and quantities into a solution (vehicles numbered 1..)."""
-    routes = []
-    for t, chosen in enumerate(result.periods):
-        vehicle = 0
-        for route, amounts in chosen:
-            stops = tuple(IrpStop(c, q) for c, q in zip(route, amounts, strict=True) if q > 0)
-            if stops:
-                vehicle += 1
-                routes.append(IrpRoute(t + 1, vehicle, stops))
-    return IrpSolution(tuple(routes), extras=dict(extras or {}))
-
-
-def two_opt(instance: IrpInstance, route: Route) -> Route:
-    """Return ``route`` improved by 2-opt moves until none helps (depot at both ends)."""
-    best = list(route)
-    dist = instance.distances
-    improved = True
-    while improved and len(best) > 2:
-        improved = False
-        tour = [0, *best, 0]
-        for a in range(len(tour) - 2):
-            for b in range(a + 2, len(tour) - 1):
-                delta = (
-                    dist[tour[a], tour[b]]
-                    + dist[tour[a + 1], tour[b + 1]]
-                    - dist[tour[a], tour[a + 1]]
-                    - dist[tour[b], tour[b + 1]]
-                )
-                if delta < 0:
-                    tour[a + 1 : b + 1] = reversed(tour[a + 1 : b + 1])
-                    improved = True
-        best = tour[1:-1]
-    return tuple(best)
-
-
-def _insert(instance: IrpInstance, route: Route, customer: int) -> Route:
-    """Insert ``customer`` where it adds the least travel."""
-    tour = [0, *route, 0]
-    dist = instance.distances
-    costs = [
-        dist[tour[k], customer] + dist[customer, tour[k + 1]] - dist[tour[k], tour[k + 1]]
-        for k in range(len(tour) - 1)
-    ]
-    k = int(np.argmin(costs))
-    return (*route[:k], customer, *route[k:])
+if TYPE_CHECKING:
+    from routing.irp.solver import IrpParams
 
 
 class _Pool:
@@ -138,7 +74,7 @@ def _grow(pool: _Pool, solution: IrpSolution, params: IrpParams, deadline: float
                 if int(c) != 0 and int(c) not in customers
             ]
             for extra in dict.fromkeys(near):
-                added += pool.add(_insert(instance, customers, extra))
+                added += pool.add(cheapest_insertion(instance, customers, extra))
         for a, first in enumerate(period_routes):
             for second in period_routes[a + 1 :]:
                 merged = [s.customer for s in first.stops] + [s.customer for s in second.stops]
@@ -160,42 +96,24 @@ def _grow(pool: _Pool, solution: IrpSolution, params: IrpParams, deadline: float
     return added
 
 
-def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolution:
-    """Plan deliveries and routes for the whole horizon within ``params.time_limit_s``.
-
-    Instances with at most ``EXACT_MAX_CUSTOMERS`` customers go to the exact route-enumeration
-    MIP first; ``extras["proven_optimal"]`` says whether HiGHS proved the optimum in time. Others
-    (and exact runs that find nothing) run the pool matheuristic from the baseline plan.
+def polish_with_pool(
+    instance: IrpInstance, start: IrpSolution, *, deadline: float, params: IrpParams
+) -> IrpSolution:
+    """Improve a feasible plan by route-pool MIPs over windows of periods until ``deadline``.
 
     Returns
     -------
     IrpSolution
-        The best feasible plan found, checked; when the instance leaves customers short even in
-        the baseline, its shortfalls (and nothing better) are returned.
+        The best plan found, never worse than ``start`` as the checker prices it.
     """
-    params = params or IrpParams()
-    started = time.monotonic()
-    deadline = started + params.time_limit_s
-    if instance.num_customers <= EXACT_MAX_CUSTOMERS:
-        exact = solve_route_mip(
-            instance, all_subset_routes(instance), time_limit_s=params.time_limit_s * 0.9
-        )
-        if exact is not None:
-            extras = {"solver": "exact-mip", "proven_optimal": exact.proven_optimal}
-            if exact.proven_optimal:
-                extras["lower_bound"] = round(exact.lower_bound, 4)
-            return mip_solution(exact, extras=extras)
-    budget = min(1.0, params.time_limit_s / (10 * instance.num_periods))
-    best = solve_baseline(instance, time_limit_s=budget, seed=params.seed)
-    if best.shortfalls:
-        return best
+    best = start
     best_cost = check_solution(instance, best).total_cost
     pool = _Pool(instance)
     for seed_route in _sweep_routes(instance):
         pool.add(seed_route)
     rng = np.random.default_rng(params.seed)
     rounds = improved = 0
-    while deadline - time.monotonic() > 0.2:
+    while deadline - time.monotonic() > 0.5:
         rounds += 1
         for route in best.routes:
             pool.add(s.customer for s in route.stops)
@@ -213,12 +131,7 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
         if check.feasible and check.total_cost <= best_cost + 1e-6:
             improved += check.total_cost < best_cost - 1e-6
             best, best_cost = candidate, check.total_cost
-    extras = {
-        "solver": "pool-mip",
-        "rounds": rounds,
-        "improvements": improved,
-        "pool_routes": len(pool.routes),
-    }
+    extras = {"pool_rounds": rounds, "pool_improvements": improved, "pool_routes": len(pool.routes)}
     return IrpSolution(best.routes, best.shortfalls, extras)
 
 

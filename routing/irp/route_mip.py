@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from routing.irp.instance import IrpInstance
+from routing.irp.solution import IrpRoute, IrpSolution, IrpStop
 
 Route = tuple[int, ...]
 
@@ -302,3 +303,16 @@ def solve_route_mip(
             picked.append((routes[r], amounts))
         periods.append(tuple(picked))
     return MipResult(tuple(periods), float(result.fun), result.status == 0, float(result.fun))
+
+
+def mip_solution(result: MipResult, *, extras: dict[str, object] | None = None) -> IrpSolution:
+    """Turn the MIP's chosen routes and quantities into a solution (vehicles numbered 1..)."""
+    routes = []
+    for t, chosen in enumerate(result.periods):
+        vehicle = 0
+        for route, amounts in chosen:
+            stops = tuple(IrpStop(c, q) for c, q in zip(route, amounts, strict=True) if q > 0)
+            if stops:
+                vehicle += 1
+                routes.append(IrpRoute(t + 1, vehicle, stops))
+    return IrpSolution(tuple(routes), extras=dict(extras or {}))

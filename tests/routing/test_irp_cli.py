@@ -18,7 +18,7 @@ def test_solve_writes_a_solution_that_check_accepts(data_dir: Path, tmp_path: Pa
     instance = _instance(data_dir, "S_abs1n5_2_H3")
     out = tmp_path / "solution.json"
     solved = CliRunner().invoke(
-        irp, ["solve", instance, "--time-limit", "30", "--seed", "1", "--out", str(out)]
+        irp, ["solve", instance, "--time-limit", "8", "--seed", "1", "--out", str(out)]
     )
     assert solved.exit_code == 0, solved.output
     document = json.loads(out.read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from data.errors import InvalidInputError
 from routing.irp.baseline import solve_baseline
 from routing.irp.checker import check_solution
 from routing.irp.instance import IrpInstance, parse_instance
-from routing.irp.route_mip import all_subset_routes, solve_route_mip
+from routing.irp.route_mip import all_subset_routes, mip_solution, solve_route_mip
 from routing.irp.solution import IrpSolution, parse_solution, solution_to_json
 
 # Two customers, two periods, one vehicle of capacity 10 (d(0,1) = 5, d(0,2) = 8, d(1,2) = 5).
@@ -163,8 +163,6 @@ def test_exact_mip_reproduces_the_published_n5_optimum(data_dir: Path) -> None:
     instance = _benchmark(data_dir, "S_abs1n5_2_H3")
     result = solve_route_mip(instance, all_subset_routes(instance), time_limit_s=60)
     assert result is not None and result.proven_optimal
-    from routing.irp.pool_search import mip_solution
-
     check = check_solution(instance, mip_solution(result))
     assert check.violations == ()
     assert check.total_cost == pytest.approx(_best_known(data_dir, "S_abs1n5_2_H3"), abs=0.01)

@@ -1,4 +1,4 @@
-"""The inventory-routing solver (solve_irp): feasible answers, never worse than the baseline."""
+"""The inventory-routing solver (solve_irp): feasible answers, better than the baseline."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import pytest
 from routing.irp import IrpParams, check_solution, parse_instance, solve_baseline, solve_irp
 
 
-@pytest.mark.parametrize("name", ["S_abs2n15_3_L3", "S_abs1n25_2_H6", "L_abs1n50_3_H"])
-def test_solver_answers_are_feasible_and_beat_or_match_the_baseline(
-    data_dir: Path, name: str
+# (instance, largest gap to the best-known value accepted at 4 s; measured 0.0, 5.5 and 4.6 %)
+@pytest.mark.parametrize(
+    ("name", "gap"), [("S_abs2n15_3_L3", 0.02), ("S_abs1n25_2_H6", 0.09), ("L_abs1n50_3_H", 0.08)]
+)
+def test_solver_answers_are_feasible_and_beat_the_baseline(
+    data_dir: Path, name: str, gap: float
 ) -> None:
     path = data_dir / "irp-benchmarks" / "instances" / f"{name}.dat"
     instance = parse_instance(path.read_text(encoding="utf-8"), name=name)
@@ -19,8 +22,10 @@ def test_solver_answers_are_feasible_and_beat_or_match_the_baseline(
     check = check_solution(instance, solution)
     assert check.violations == () and solution.shortfalls == ()
     baseline = check_solution(instance, solve_baseline(instance, time_limit_s=0.05, seed=3))
-    # The search starts from the baseline (its per-period PyVRP budget is at most this one).
-    assert check.total_cost <= baseline.total_cost * 1.02
+    assert check.total_cost < baseline.total_cost
+    text = (data_dir / "irp-benchmarks" / "best_known.csv").read_text(encoding="utf-8")
+    best_known = float(dict(line.split(",") for line in text.split()[1:])[name])
+    assert check.total_cost <= best_known * (1 + gap)
 
 
 def test_params_refuse_a_non_positive_time_limit() -> None:

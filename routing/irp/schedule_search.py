@@ -1,0 +1,354 @@
+"""Iterated local search over delivery schedules for inventory routing (design: docs/irp.md).
+
+The state is which customer each vehicle visits in each period and in which order. Quantities
+follow from the schedule by the *just-enough* rule: at each visit a customer receives what carries
+it to its next visit (or the horizon's end) at its minimum level, so its holding cost and every
+route's load are known in O(T) per customer. A move removes a visit, inserts one (cheapest
+position, any vehicle of the period), or moves one to another period or route; it is kept when
+the exact cost change (travel + customer holding + depot holding) is negative and every route,
+tank and the depot stay feasible. Perturbation removes and re-inserts a few random visits;
+the best plan found is finished by the exact quantity LP (:func:`routing.irp.route_mip`, which may
+deliver more than just enough when the depot's holding cost is higher) and a PyVRP pass per period.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.irp._pyvrp_period import route_period
+from routing.irp.checker import check_solution, route_cost
+from routing.irp.instance import IrpInstance
+from routing.irp.route_mip import mip_solution, solve_route_mip
+from routing.irp.solution import IrpRoute, IrpSolution, IrpStop
+from routing.irp.tours import two_opt
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One customer's quantities per period under the just-enough rule, and its holding cost."""
+
+    quantities: tuple[int, ...]
+    holding: float
+
+
+class _Search:
+    """The mutable search state; one instance per run, never shared."""
+
+    def __init__(self, instance: IrpInstance, solution: IrpSolution) -> None:
+        self.inst = instance
+        self.n, self.T, self.K = instance.num_customers, instance.num_periods, instance.num_vehicles
+        self.cap = instance.vehicle_capacity_units
+        self.dist = instance.distances.tolist()
+        self.routes: list[list[list[int]]] = [[[] for _ in range(self.K)] for _ in range(self.T)]
+        for route in solution.routes:
+            self.routes[route.period - 1][route.vehicle - 1] = [s.customer for s in route.stops]
+        self.vehicle = [[-1] * (self.n + 1) for _ in range(self.T)]
+        for t in range(self.T):
+            for v, seq in enumerate(self.routes[t]):
+                for c in seq:
+                    self.vehicle[t][c] = v
+        self.plans: list[_Plan] = [_Plan((0,) * self.T, 0.0)]
+        for i in range(1, self.n + 1):
+            plan = self.plan(i, [self.vehicle[t][i] >= 0 for t in range(self.T)])
+            if plan is None:
+                raise ValueError(f"the starting plan leaves customer {i} short")
+            self.plans.append(plan)
+        self.load = [
+            [sum(self.plans[c].quantities[t] for c in self.routes[t][v]) for v in range(self.K)]
+            for t in range(self.T)
+        ]
+        self.shipped = [sum(p.quantities[t] for p in self.plans) for t in range(self.T)]
+        self.travel = sum(route_cost(instance, seq) for per in self.routes for seq in per)
+
+    # -- costs ---------------------------------------------------------------------------------
+
+    def plan(self, i: int, visits: list[bool]) -> _Plan | None:
+        """Return customer ``i``'s just-enough quantities for a visit pattern; None if short."""
+        inst = self.inst
+        level = int(inst.initial_levels_units[i])
+        top, floor = int(inst.max_levels_units[i]), int(inst.min_levels_units[i])
+        use, h = int(inst.demands_per_period_units[i]), float(inst.holding_costs_per_unit_period[i])
+        quantities, holding = [0] * self.T, 0.0
+        for t in range(self.T):
+            if visits[t]:
+                following = next((s for s in range(t + 1, self.T) if visits[s]), self.T)
+                q = max(0, (following - t) * use + floor - level)
+                if level + q > top:
+                    return None
+                quantities[t] = q
+                level += q
+            level -= use
+            if level < floor:
+                return None
+            holding += h * level
+        return _Plan(tuple(quantities), holding)
+
+    def depot_holding(self, shipped: list[int]) -> float | None:
+        """Return the depot's holding cost for per-period shipments; None if it runs short."""
+        inst = self.inst
+        stock, holding = int(inst.initial_levels_units[0]), 0.0
+        for t in range(self.T):
+            stock += inst.depot_production_units - shipped[t]
+            if stock < 0:
+                return None
+            holding += float(inst.holding_costs_per_unit_period[0]) * stock
+        return holding
+
+    def total(self) -> float:
+        depot = self.depot_holding(self.shipped)
+        assert depot is not None
+        return self.travel + sum(p.holding for p in self.plans) + depot
+
+    # -- route geometry --------------------------------------------------------------------------
+
+    def removal_saving(self, t: int, i: int) -> int:
+        seq = self.routes[t][self.vehicle[t][i]]
+        k = seq.index(i)
+        before = seq[k - 1] if k > 0 else 0
+        after = seq[k + 1] if k + 1 < len(seq) else 0
+        return int(self.dist[before][i] + self.dist[i][after] - self.dist[before][after])
+
+    def best_insertion(self, t: int, i: int, extra_load: int) -> tuple[int, int, int] | None:
+        """Return (added travel, vehicle, position) of the cheapest feasible insertion."""
+        best: tuple[int, int, int] | None = None
+        for v in range(self.K):
+            if self.load[t][v] + extra_load > self.cap:
+                continue
+            seq = self.routes[t][v]
+            tour = [0, *seq, 0]
+            for k in range(len(tour) - 1):
+                a, b = tour[k], tour[k + 1]
+                added = self.dist[a][i] + self.dist[i][b] - self.dist[a][b]
+                if best is None or added < best[0]:
+                    best = (added, v, k)
+            if not seq:
+                break  # every empty vehicle is the same
+        return best
+
+    # -- moves -----------------------------------------------------------------------------------
+
+    def evaluate(
+        self, i: int, visits: list[bool], drop: int | None, add: int | None
+    ) -> Move | None:
+        """Price changing customer ``i``'s visits (drop period, add period); None if infeasible."""
+        plan = self.plan(i, visits)
+        if plan is None:
+            return None
+        old = self.plans[i].quantities
+        for t in range(self.T):
+            kept = visits[t] and t not in (add, drop)
+            if kept and self.load[t][self.vehicle[t][i]] - old[t] + plan.quantities[t] > self.cap:
+                return None
+        shipped = [self.shipped[t] - old[t] + plan.quantities[t] for t in range(self.T)]
+        depot_new = self.depot_holding(shipped)
+        if depot_new is None:
+            return None
+        depot_old = self.depot_holding(self.shipped)
+        assert depot_old is not None
+        delta = plan.holding - self.plans[i].holding + depot_new - depot_old
+        if drop is not None:
+            delta -= self.removal_saving(drop, i)
+        where = None
+        if add is not None:
+            if drop == add:  # re-insert in the same period: free its load first
+                v = self.vehicle[add][i]
+                self.load[add][v] -= old[add]
+                self._take_out(add, i)
+                where = self.best_insertion(add, i, plan.quantities[add])
+                self._put_back(add, i, v)
+                self.load[add][v] += old[add]
+            else:
+                where = self.best_insertion(add, i, plan.quantities[add])
+            if where is None:
+                return None
+            delta += where[0]
+        return Move(i, drop, add, where[1:] if where else None, plan, delta)
+
+    def _take_out(self, t: int, i: int) -> None:
+        seq = self.routes[t][self.vehicle[t][i]]
+        self._saved = (seq.index(i), list(seq))
+        seq.remove(i)
+
+    def _put_back(self, t: int, i: int, v: int) -> None:
+        self.routes[t][v][:] = self._saved[1]
+
+    def apply(self, move: Move) -> None:
+        i = move.customer
+        old = self.plans[i].quantities
+        if move.drop is not None:
+            t = move.drop
+            v = self.vehicle[t][i]
+            self.travel -= self.removal_saving(t, i)
+            self.routes[t][v].remove(i)
+            self.load[t][v] -= old[t]
+            self.vehicle[t][i] = -1
+        if move.add is not None and move.where is not None:
+            t, (v, k) = move.add, move.where
+            seq = self.routes[t][v]
+            tour = [0, *seq, 0]
+            self.travel += (
+                self.dist[tour[k]][i] + self.dist[i][tour[k + 1]] - self.dist[tour[k]][tour[k + 1]]
+            )
+            seq.insert(k, i)
+            self.vehicle[t][i] = v
+            self.load[t][v] += move.plan.quantities[t]
+        for t in range(self.T):
+            delta = move.plan.quantities[t] - old[t]
+            if self.vehicle[t][i] >= 0 and t != move.add:
+                self.load[t][self.vehicle[t][i]] += delta
+            self.shipped[t] += delta
+        self.plans[i] = move.plan
+
+    def moves_of(self, i: int) -> list[Move]:
+        """Return every feasible move of customer ``i`` (remove, insert, shift, re-insert)."""
+        visits = [self.vehicle[t][i] >= 0 for t in range(self.T)]
+        found = []
+        for drop in [None, *[t for t in range(self.T) if visits[t]]]:
+            for add in [None, *range(self.T)]:
+                if drop is None and add is None:
+                    continue
+                if add is not None and visits[add] and add != drop:
+                    continue
+                pattern = list(visits)
+                if drop is not None:
+                    pattern[drop] = False
+                if add is not None:
+                    pattern[add] = True
+                move = self.evaluate(i, pattern, drop, add)
+                if move is not None:
+                    found.append(move)
+        return found
+
+    def two_opt_all(self) -> None:
+        for t in range(self.T):
+            for v in range(self.K):
+                seq = self.routes[t][v]
+                if len(seq) > 2:
+                    better = list(two_opt(self.inst, tuple(seq)))
+                    self.travel += route_cost(self.inst, better) - route_cost(self.inst, seq)
+                    self.routes[t][v][:] = better
+
+    def to_solution(self) -> IrpSolution:
+        routes = []
+        for t in range(self.T):
+            number = 0
+            for seq in self.routes[t]:
+                stops = tuple(IrpStop(c, self.plans[c].quantities[t]) for c in seq)
+                if stops:
+                    number += 1
+                    routes.append(IrpRoute(t + 1, number, stops))
+        return IrpSolution(tuple(routes))
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A priced change of one customer's visits: drop/add periods, insertion, new plan, delta."""
+
+    customer: int
+    drop: int | None
+    add: int | None
+    where: tuple[int, int] | None
+    plan: _Plan
+    delta: float
+
+
+def _local_search(state: _Search, rng: np.random.Generator, deadline: float) -> None:
+    """Apply improving moves (best per customer, customers in random order) until none is left."""
+    improved = True
+    while improved and time.monotonic() < deadline:
+        improved = False
+        for i in rng.permutation(np.arange(1, state.n + 1)):
+            moves = state.moves_of(int(i))
+            if not moves:
+                continue
+            best = min(moves, key=lambda m: m.delta)
+            if best.delta < -1e-6:
+                state.apply(best)
+                improved = True
+        state.two_opt_all()
+
+
+def _perturb(state: _Search, rng: np.random.Generator, strength: int) -> None:
+    """Apply ``strength`` random feasible moves, improving or not."""
+    for _ in range(strength):
+        i = int(rng.integers(1, state.n + 1))
+        moves = state.moves_of(i)
+        if moves:
+            state.apply(moves[int(rng.integers(len(moves)))])
+
+
+def finish(instance: IrpInstance, solution: IrpSolution, *, seed: int) -> IrpSolution:
+    """Re-route each period with PyVRP, then optimise the quantities of those routes exactly."""
+    periods: dict[int, list[IrpRoute]] = {}
+    for route in solution.routes:
+        periods.setdefault(route.period, []).append(route)
+    chosen: list[tuple[int, ...]] = []
+    for t, routes in periods.items():
+        customers = [s.customer for r in routes for s in r.stops]
+        loads = [int(s.quantity_units) for r in routes for s in r.stops]
+        better = route_period(instance, customers, loads, time_limit_s=0.1, seed=seed)
+        old_cost = sum(route_cost(instance, [s.customer for s in r.stops]) for r in routes)
+        if better is not None and sum(route_cost(instance, b) for b in better) < old_cost:
+            chosen.extend(better)
+            periods[t] = [
+                IrpRoute(t, k + 1, tuple(IrpStop(c, 0) for c in b)) for k, b in enumerate(better)
+            ]
+        else:
+            chosen.extend(tuple(s.customer for s in r.stops) for r in routes)
+    pool = [(route, route_cost(instance, route)) for route in dict.fromkeys(chosen)]
+    index = {route: k for k, (route, _) in enumerate(pool)}
+    fixed: list[list[int] | None] = [
+        [index[tuple(s.customer for s in r.stops)] for r in periods.get(t + 1, [])]
+        for t in range(instance.num_periods)
+    ]
+    result = solve_route_mip(instance, pool, time_limit_s=30.0, fixed_choice=fixed)
+    if result is None:
+        return solution
+    return mip_solution(result)
+
+
+def search_schedules(
+    instance: IrpInstance, start: IrpSolution, *, time_limit_s: float, seed: int
+) -> IrpSolution:
+    """Improve a feasible plan by iterated local search until ``time_limit_s`` has passed.
+
+    Returns
+    -------
+    IrpSolution
+        The best plan found (never worse than ``start`` as the checker prices it), with its
+        quantities re-optimised by the LP.
+    """
+    deadline = time.monotonic() + time_limit_s * 0.85
+    rng = np.random.default_rng(seed)
+    state = _Search(instance, start)
+    _local_search(state, rng, deadline)
+    best, best_cost = state.to_solution(), state.total()
+    current = best_cost
+    iterations = 0
+    while time.monotonic() < deadline:
+        iterations += 1
+        saved = state.to_solution()
+        _perturb(state, rng, strength=int(rng.integers(2, 2 + max(2, state.n // 10))))
+        _local_search(state, rng, deadline)
+        cost = state.total()
+        # Accept slightly worse plans now and then (a simulated-annealing rule, cooling to 0).
+        heat = 0.002 * best_cost * max(0.0, deadline - time.monotonic()) / time_limit_s
+        if cost < current - _EPS or rng.random() < math.exp(-(cost - current) / max(heat, _EPS)):
+            current = cost
+            if cost < best_cost - _EPS:
+                best, best_cost = state.to_solution(), cost
+        else:
+            state = _Search(instance, saved)
+    finished = finish(instance, best, seed=seed)
+    candidates = [start, best, finished]
+    priced = [(check_solution(instance, s), s) for s in candidates]
+    feasible = [(c.total_cost, k) for k, (c, _) in enumerate(priced) if c.feasible]
+    chosen = candidates[min(feasible)[1]] if feasible else start
+    extras = {"solver": "schedule-ils", "iterations": iterations}
+    return IrpSolution(chosen.routes, chosen.shortfalls, extras)

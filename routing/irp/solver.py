@@ -1,0 +1,101 @@
+"""The inventory-routing solver: baseline, schedule search, then the exact MIP or pool polishing.
+
+:func:`solve_irp` starts from the refill-when-needed baseline (:mod:`routing.irp.baseline`), which
+is feasible whenever the depot and the fleet allow, improves it by the iterated local search over
+delivery schedules (:mod:`routing.irp.schedule_search`), and spends what is left of the time on
+either the exact route-enumeration MIP (at most ``EXACT_MAX_CUSTOMERS`` customers; its answer is
+kept when better, and flagged ``proven_optimal`` when HiGHS closes the gap) or route-pool MIPs
+over windows of periods (:mod:`routing.irp.pool_search`). Design and figures: docs/irp.md.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from routing.irp.baseline import solve_baseline
+from routing.irp.checker import check_solution
+from routing.irp.instance import IrpInstance
+from routing.irp.pool_search import polish_with_pool
+from routing.irp.route_mip import all_subset_routes, mip_solution, solve_route_mip
+from routing.irp.schedule_search import search_schedules
+from routing.irp.solution import IrpSolution
+
+EXACT_MAX_CUSTOMERS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class IrpParams:
+    """Settings of :func:`solve_irp`.
+
+    Attributes
+    ----------
+    time_limit_s
+        Wall-clock budget of the whole solve, seconds (> 0).
+    seed
+        Seed of every random choice (schedule search, PyVRP).
+    neighbours
+        Nearest customers tried for insertion around each route when the pool grows (>= 1).
+    search_share
+        Part of the budget given to the schedule search; the rest goes to the MIP step.
+    """
+
+    time_limit_s: float = 30.0
+    seed: int = 0
+    neighbours: int = 5
+    search_share: float = 0.6
+
+    def __post_init__(self) -> None:
+        if not self.time_limit_s > 0:
+            raise ValueError(f"time_limit_s: {self.time_limit_s!r} must be positive")
+        if self.neighbours < 1:
+            raise ValueError(f"neighbours: {self.neighbours!r} must be at least 1")
+        if not 0 < self.search_share <= 1:
+            raise ValueError(f"search_share: {self.search_share!r} must be in (0, 1]")
+
+
+def _exact(instance: IrpInstance, start: IrpSolution, time_limit_s: float) -> IrpSolution:
+    """Return the exact MIP's plan when it is at least as good as ``start``, else ``start``."""
+    result = solve_route_mip(instance, all_subset_routes(instance), time_limit_s=time_limit_s)
+    if result is None:
+        return start
+    extras: dict[str, object] = {"proven_optimal": result.proven_optimal}
+    if result.proven_optimal:
+        extras["lower_bound"] = round(result.lower_bound, 4)
+    exact = mip_solution(result, extras=extras)
+    exact_cost = check_solution(instance, exact).total_cost
+    if exact_cost <= check_solution(instance, start).total_cost + 1e-6:
+        return exact
+    return IrpSolution(start.routes, start.shortfalls, {**start.extras, "proven_optimal": False})
+
+
+def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolution:
+    """Plan deliveries and routes for the whole horizon within ``params.time_limit_s``.
+
+    Returns
+    -------
+    IrpSolution
+        The best feasible plan found (never worse than the baseline), ``extras`` naming the
+        steps (``solver``, ``iterations``, ``proven_optimal`` for small instances). When even
+        the baseline leaves customers short (the depot or the fleet cannot cover them), the
+        baseline's plan and its shortfalls are returned as they are.
+    """
+    params = params or IrpParams()
+    deadline = time.monotonic() + params.time_limit_s
+    budget = min(1.0, params.time_limit_s / (20 * instance.num_periods))
+    start = solve_baseline(instance, time_limit_s=budget, seed=params.seed)
+    if start.shortfalls:
+        return start
+    left = deadline - time.monotonic()
+    searched = search_schedules(
+        instance, start, time_limit_s=max(left * params.search_share, 0.1), seed=params.seed
+    )
+    left = deadline - time.monotonic()
+    if left <= 0.5:
+        finished = searched
+    elif instance.num_customers <= EXACT_MAX_CUSTOMERS:
+        finished = _exact(instance, searched, left)
+    else:
+        finished = polish_with_pool(instance, searched, deadline=deadline, params=params)
+    extras = {**searched.extras, **finished.extras, "solver": "irp"}
+    return IrpSolution(finished.routes, finished.shortfalls, extras)
