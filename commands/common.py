@@ -130,3 +130,36 @@ def write_plan_files(result: Any, out_dir: Path, *, act_first: Sequence[str] = (
     summary = with_act_first(plan_summary(result), act_first)
     (out_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
     return summary
+
+
+def plan_region(plan: Any, region_option: str | None = None) -> str:
+    """Return the region to load for a plan document (``plan.json``).
+
+    ``--region`` when given; else the plan's ``region_file`` (written for a region given by path,
+    issue 16: ``region`` keeps only the file's stem); else its ``region`` (a bundled name).
+    """
+    if region_option is not None:
+        return region_option
+    if isinstance(plan, dict):
+        region_file = plan.get("region_file")
+        if isinstance(region_file, str) and region_file:
+            return region_file
+        return str(plan.get("region", ""))
+    return ""
+
+
+def scenario_region(region: str, scenario_file: Path) -> str:
+    """Return a scenario's region, a relative ``.toml`` path taken beside the scenario file.
+
+    A bundled name, an absolute path and a path that exists from the working directory are kept
+    as they are.
+    """
+    candidate = Path(region)
+    if (
+        candidate.suffix == ".toml"
+        and not candidate.is_absolute()
+        and not candidate.is_file()
+        and (scenario_file.parent / candidate).is_file()
+    ):
+        return str(scenario_file.parent / candidate)
+    return region

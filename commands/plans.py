@@ -72,8 +72,10 @@ def run(
 ) -> None:
     """Run the main job: road network, travel times, the coordinator's plan; then serve (optional).
 
-    The registry is seeded with the region's hospitals, suppliers, a generated fleet and generated
-    August 2021 reports if it has no facility yet (only the bundled ``hcmc`` region has a seed).
+    The registry is seeded with Ho Chi Minh City's hospitals, suppliers, a generated fleet and
+    generated August 2021 reports if it has no facility yet and the region is one of the bundled
+    ``hcmc`` regions (``HCMC_SEEDED_REGIONS``); another region's registry is filled with
+    ``oxyroute db import --region`` first.
     """
     from coordination.act_first import act_first_for_plan
     from coordination.planning import build_plan, plan_request_from_store
@@ -107,8 +109,9 @@ def run(
         click.echo(table(rows))
 
     store = registry_store(database_url)
-    if not store.list_facilities() and region.province_code == "79":
-        # The bundled seed covers all of Ho Chi Minh City (79), so any region inside it can use it.
+    if not store.list_facilities() and region.reference in HCMC_SEEDED_REGIONS:
+        # The seed is Ho Chi Minh City's, for its bundled regions only: another region of
+        # province 79 (given by path) has its own registry files (`db import`; issue 16).
         click.echo(
             "\nthe registry is empty: seeding it with Ho Chi Minh City (sourced hospitals and "
             "suppliers, generated fleet and August 2021 reports, labelled as generated)"
@@ -143,6 +146,10 @@ def run(
             regions=(region_name,),
             database_url=database_url,
         )
+
+
+#: The bundled regions the Ho Chi Minh City seed serves (`run` seeds an empty registry for them).
+HCMC_SEEDED_REGIONS = ("hcmc", "hcmc_d5")
 
 
 @click.command()

@@ -13,6 +13,7 @@ import click
 from commands.common import (
     DATABASE_OPTION,
     fail_cleanly,
+    plan_region,
     region_network,
     registry_fleet,
 )
@@ -253,6 +254,12 @@ def _road_matrix_for_lonlats(region: Any, network: Any, document: Any = None) ->
 )
 @click.option("--seed", type=int, default=None, help="Seed of the search (default 0).")
 @click.option("--max-iterations", type=int, default=None, help="Iteration limit (reproducible).")
+@click.option(
+    "--region",
+    "region_name",
+    default=None,
+    help="Region of the plan (default: the plan's region_file, else its region name).",
+)
 @DATABASE_OPTION
 @click.pass_context
 @fail_cleanly
@@ -266,6 +273,7 @@ def dispatch_command(
     options_file: Path | None,
     seed: int | None,
     max_iterations: int | None,
+    region_name: str | None,
     database_url: str | None,
 ) -> None:
     """Route one day of a plan's deliveries: routes JSON, GeoJSON and printable route sheets."""
@@ -313,7 +321,7 @@ def dispatch_command(
         options=options,
         plan_id=str(plan.get("plan_id", plan_dir.name)),
     )
-    region, network = region_network(ctx, request.region_id)
+    region, network = region_network(ctx, plan_region(plan, region_name))
     answer = routes_to_dict(plan_dispatch(request, network, region))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "routes.json").write_text(

@@ -15,6 +15,7 @@ from commands.common import (
     region_network,
     registry_fleet,
     registry_store,
+    scenario_region,
     table,
     write_plan_files,
 )
@@ -57,7 +58,7 @@ def scenario_run(
     from coordination.scenarios import apply_scenario, compare_plans, load_scenario
 
     what_if = load_scenario(scenario_file)
-    region, network = region_network(ctx, what_if.region)
+    region, network = region_network(ctx, scenario_region(what_if.region, scenario_file))
     store = registry_store(database_url)
     base_request = plan_request_from_store(
         store, region, network, start_date=what_if.start_date, horizon_days=what_if.horizon_days
@@ -168,7 +169,7 @@ def scenario_sweep(
         )
     document = spec["scenario"]
     base_scenario = scenario_from_mapping(document)
-    region, network = region_network(ctx, base_scenario.region)
+    region, network = region_network(ctx, scenario_region(base_scenario.region, sweep_file))
     store = registry_store(database_url)
     base_request = plan_request_from_store(
         store,

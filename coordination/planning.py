@@ -29,6 +29,7 @@ from coordination.plan_supply import (
     capacity_on,
     declared_supply,
 )
+from coordination.region_scope import LeftOut, scope_document, scope_registry, scope_text
 from coordination.report_doubts import (
     doubt_reason,
     doubts_of_check,
@@ -192,6 +193,13 @@ class PlanRequest:
     last_report_dates: tuple[tuple[str, dt.date], ...] = ()
     #: Carry-forward window and declared-use band (``matcher.demand.DemandRule``, validated).
     demand_rule: DemandRule = DEFAULT_DEMAND_RULE
+    #: The region's file when it is not bundled (``Region.reference``), so that the plan's
+    #: dispatch finds the region again (issue 16); its province (a new facility's default).
+    region_file: str | None = None
+    region_province_code: str | None = None
+    #: Registry records off the region's map, with the reason (``coordination.region_scope``).
+    left_out: tuple[LeftOut, ...] = ()
+    off_map_other_provinces: int = 0
 
     def __post_init__(self) -> None:
         problems = []
@@ -581,7 +589,7 @@ def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
     dates = [
         (request.start_date + dt.timedelta(days=d)).isoformat() for d in range(request.horizon_days)
     ]
-    return {
+    document: PlanDocument = {
         "region": request.region_id,
         "headline": reporting_line(plan),
         "start_date": request.start_date.isoformat(),
@@ -593,6 +601,9 @@ def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
         "timings_s": {k: round(v, 3) for k, v in plan.timings_s.items()},
         "attribution": _ATTRIBUTION,
     }
+    # Added keys (issue 16): region_file, left_out, off_map_other_provinces, far_snaps.
+    cast(dict[str, Any], document).update(scope_document(plan))
+    return document
 
 
 def plan_to_geojson(plan: CoordinatorPlan) -> dict[str, Any]:
@@ -719,7 +730,8 @@ def plan_summary(plan: CoordinatorPlan, *, largest: int = 8) -> str:
     """
     from coordination.plan_text import summary_text
 
-    return summary_text(plan, largest=largest)
+    scope = scope_text(plan)
+    return summary_text(plan, largest=largest) + (f"\n{scope}" if scope else "")
 
 
 def replace_request(request: PlanRequest, **changes: Any) -> PlanRequest:
@@ -863,12 +875,15 @@ def plan_request_from_store(
 ) -> PlanRequest:
     """Gather a plan request from the registry for the facilities on a region's map.
 
-    Facilities are the registry's facilities inside the network's bounding box (a 2 km margin),
-    less those closed before ``start_date`` and merged duplicates
+    Facilities are the registry's facilities on the region's map
+    (:func:`coordination.region_scope.scope_registry`: the network's bounding box, a 0.02°
+    margin), less those closed before ``start_date`` and merged duplicates
     (:func:`coordination.counted_facilities.facilities_counted_on`);
-    suppliers are the registry's suppliers with a position, each with its supply declarations
+    suppliers are the registry's suppliers the region's roads or gateways reach, each with its
+    supply declarations
     for the plan's days (a declared day replaces the record's medical figures,
-    docs/declarations.md), or the region's suppliers file when the registry has none; reports
+    docs/declarations.md), or the region's suppliers file when the registry has none (records
+    left out are kept in ``left_out``, with the reason); reports
     are the latest revisions of the ``lookback_days`` before ``start_date`` (default
     ``demand_rule.max_report_age_days``: the reporting day and
     ``demand_rule.carry_forward_days`` more), with their plausibility flags and reviews
@@ -881,22 +896,21 @@ def plan_request_from_store(
     InvalidInputError
         If no facility of the registry lies on the region's map.
     """
-    west, south, east, north = network.summary()["bbox"]
-    margin = 0.02
-    records = [
-        f
-        for f in facilities_counted_on(store.list_facilities(), start_date)
-        if west - margin <= f.lon <= east + margin and south - margin <= f.lat <= north + margin
-    ]
+    scope = scope_registry(
+        facilities_counted_on(store.list_facilities(), start_date),
+        store.list_records("suppliers", limit=None),
+        region,
+        network.summary()["bbox"],
+    )
+    records = list(scope.facilities)
     if not records:
         raise InvalidInputError(
             f"facilities: the registry has no facility on the map of {region.name}; add its "
-            "facilities to the registry (docs/registry.md), or, for a map inside Ho Chi Minh "
-            "City, run `oxyroute db seed --region hcmc` (the only region with a seed)"
+            'facilities with `oxyroute db import --region` (README, "A second region"), or, '
+            "for a map inside Ho Chi Minh City, run `oxyroute db seed --region hcmc`"
         )
     conversions = OxygenConversions()
-    stored_suppliers = [s for s in store.list_records("suppliers", limit=None) if s.lon is not None]
-    if stored_suppliers:
+    if scope.suppliers:
         declared = declared_supply(store, start_date, horizon_days)
         suppliers = tuple(
             PlanSupplier(
@@ -909,7 +923,7 @@ def plan_request_from_store(
                 s.cylinders_per_day or 0,
                 declared=declared.get(s.supplier_id, ()),
             )
-            for s in stored_suppliers
+            for s in scope.suppliers
         )
     else:
         suppliers = suppliers_from_places(region.suppliers.read() if region.suppliers else [])
@@ -945,7 +959,17 @@ def plan_request_from_store(
         conversions=conversions,
         last_report_dates=tuple(sorted(last.items())),
         demand_rule=demand_rule,
+        region_file=_region_file(region),
+        region_province_code=getattr(region, "province_code", None),
+        left_out=scope.left_out,
+        off_map_other_provinces=scope.other_provinces_off_map,
     )
+
+
+def _region_file(region: Region) -> str | None:
+    """Return a region's file when it is not bundled (``Region.reference``), else None."""
+    reference = getattr(region, "reference", region.region_id)
+    return None if reference == region.region_id else str(reference)
 
 
 def road_matrix_provider(network: RoadNetwork, region: Region) -> Any:

@@ -278,6 +278,8 @@ class _Draft:
     by_province: dict[str, Growth]
     by_facility: dict[str, Growth]
     network: RoadNetwork
+    #: The region's province: a new facility's default (issue 16: it was always "79").
+    province_code: str | None = None
     problems: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -339,13 +341,19 @@ def _apply_new_facility(draft: _Draft, change: Mapping[str, Any], where: str) ->
     if any(f.facility_id == change["facility_id"] for f in draft.facilities):
         draft.problems.append(f"{where}.facility_id: {change['facility_id']!r} already exists")
         return
+    if "province_code" not in change and draft.province_code is None:
+        draft.problems.append(
+            f"{where}.province_code: missing, and the region has no province_code to take; "
+            "give the new facility's 2021 province code"
+        )
+        return
     draft.facilities.append(
         PlanFacility(
             facility_id=change["facility_id"],
             name=change["name"],
             lon=float(change["lon"]),
             lat=float(change["lat"]),
-            province_code=change.get("province_code", "79"),
+            province_code=change.get("province_code", draft.province_code),
             tier=int(change.get("tier", 2)),
             district=change.get("district", ""),
             beds=int(change.get("beds", 0)),
@@ -363,6 +371,16 @@ _APPLY: dict[str, Callable[[_Draft, Mapping[str, Any], str], None]] = {
     "new_facility": _apply_new_facility,
 }
 """How each change type applies; fleet changes are kept for dispatch (:func:`fleet_changes`)."""
+
+
+def _shared_province(facilities: Sequence[PlanFacility]) -> str | None:
+    """Return the one province all the base's facilities share, else None.
+
+    The default of a new facility when the request does not say its region's province (a
+    request built by hand rather than from the registry).
+    """
+    provinces = {f.province_code for f in facilities}
+    return provinces.pop() if len(provinces) == 1 else None
 
 
 def apply_scenario(
@@ -392,6 +410,7 @@ def apply_scenario(
         by_province=dict(case.by_province),
         by_facility=dict(case.by_facility),
         network=network,
+        province_code=request.region_province_code or _shared_province(request.facilities),
     )
     for i, change in enumerate(scenario.changes):
         apply = _APPLY.get(change["type"])

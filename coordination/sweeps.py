@@ -112,7 +112,10 @@ def run_one(
     from coordination.scenarios import apply_scenario, scenario_from_mapping
 
     what_if = scenario_from_mapping(document)
-    region, network = _worker_network(what_if.region, data_dir, cache_dir)
+    # A region given by path is loaded from the base request's file, not from the scenario's
+    # (possibly relative) text (issue 16).
+    region_ref = getattr(base_request, "region_file", None) or what_if.region
+    region, network = _worker_network(region_ref, data_dir, cache_dir)
     request, changed = apply_scenario(what_if, base_request, network)
     plan = build_plan(request, changed, region)
     totals = plan.allocation.totals

@@ -157,13 +157,36 @@ class PlanService:
     _networks: dict[str, tuple[Region, RoadNetwork]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def accepted_regions(self) -> tuple[str, ...]:
+        """Return the region names a request may give: the configured ones, their ids, the map's.
+
+        A region configured by path is served under its id (the file's stem), which is what
+        ``/map/v1/regions`` lists and what plans record; both are accepted (issue 16).
+        """
+        with self._lock:
+            shared = tuple(self._networks)
+        stems = tuple(Path(r).stem for r in self.regions if r.endswith(".toml") or os.sep in r)
+        return tuple(dict.fromkeys((*self.regions, *stems, *shared)))
+
+    def _reference(self, region_id: str) -> str:
+        """Return what to load for a region id: the configured path whose stem it is, else it."""
+        for configured in self.regions:
+            if (configured.endswith(".toml") or os.sep in configured) and Path(
+                configured
+            ).stem == region_id:
+                return configured
+        return region_id
+
     def region_network(self, region_id: str) -> tuple[Region, RoadNetwork]:
-        """Return a region and its road network, loading it on first use (once per app)."""
+        """Return a region and its road network, loading it on first use (once per app).
+
+        ``region_id`` is a configured name or path, or the id of a region configured by path.
+        """
         from routing.graph import network_for_region
 
         with self._lock:
             if region_id not in self._networks:
-                region = load_region(region_id, data_dir=self.data_dir)
+                region = load_region(self._reference(region_id), data_dir=self.data_dir)
                 network = network_for_region(region, cache_dir=resolve_cache_dir(self.cache_dir))
                 self._networks[region_id] = (region, network)
             return self._networks[region_id]
@@ -302,7 +325,7 @@ def create_plan() -> Response:
     # 400 for a body that is not JSON, like every other endpoint (it was a 422 saying
     # "expected a JSON object", and deeply nested arrays were a 500).
     body = json_body()
-    region_id, start, horizon, options = _parse_body(body, service.regions)
+    region_id, start, horizon, options = _parse_body(body, service.accepted_regions())
     try:
         region, network = service.region_network(region_id)
     except MissingDataFileError as exc:

@@ -191,9 +191,10 @@ def _version_arg(value: Any, where: str) -> int | None:
 
 def _region(region_id: str) -> tuple[Region, RoadNetwork]:
     service = _service()
-    if region_id not in service.regions:
+    accepted = service.accepted_regions()  # configured names and paths, their ids (issue 16)
+    if region_id not in accepted:
         raise InvalidInputError(
-            f"region: {region_id!r} is not one of the served regions {list(service.regions)}"
+            f"region: {region_id!r} is not one of the served regions {list(accepted)}"
         )
     try:
         return service.region_network(region_id)
