@@ -71,7 +71,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _serve(db_url: str, clock: Any, plans_dir: Path) -> Iterator[str]:
+def _serve(db_url: str, clock: Any, plans_dir: Path, **settings: Any) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from api import ApiConfig, create_app
@@ -83,6 +83,7 @@ def _serve(db_url: str, clock: Any, plans_dir: Path) -> Iterator[str]:
             clock=clock,
             plans_dir=str(plans_dir),
             webmap=WebMapConfig(regions=("hcmc_d5",)),
+            **settings,
         )
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -99,6 +100,12 @@ def _serve(db_url: str, clock: Any, plans_dir: Path) -> Iterator[str]:
 def live_server(db_url: str, clock: Any, tmp_path: Path) -> Iterator[str]:
     """Serve the app (real factory, District 5 served) on a loopback port, in a thread."""
     yield from _serve(db_url, clock, tmp_path / "plans")
+
+
+@pytest.fixture
+def short_stream_server(db_url: str, clock: Any, tmp_path: Path) -> Iterator[str]:
+    """As :func:`live_server`, whose alert streams end after 2 s (the page must reconnect)."""
+    yield from _serve(db_url, clock, tmp_path / "plans", alert_stream_max_s=2.0)
 
 
 @pytest.fixture

@@ -137,10 +137,9 @@ def test_alert_arrives_through_the_stream_and_is_acknowledged(
     raised = http_json(api + "/alerts/scan", token, {"province_code": "79"})["alerts"]
     assert raised
     page.wait_for_selector("body[data-alert-received]", timeout=20_000)
-    page.wait_for_function(
-        f"document.querySelectorAll('#alerts-list .alert-item').length === {len(raised)}",
-        timeout=20_000,
-    )
+    # (Selectors, not wait_for_function: the page's Content-Security-Policy forbids eval.)
+    page.wait_for_selector(f"#alerts-list .alert-item >> nth={len(raised) - 1}", timeout=20_000)
+    assert page.locator("#alerts-list .alert-item").count() == len(raised)
     shown = page.evaluate("""() => Array.from(document.querySelectorAll('#alerts-list .alert-item'))
         .map(i => [Number(i.getAttribute('data-alert-id')),
                    i.querySelector('.alert-message').innerText])""")
@@ -431,3 +430,37 @@ def test_facility_officer_files_an_urgent_request(
     _shot(page, tmp_path, "webmap-request-filed.png", "requests-panel")
     # The only console error is the 422 of the deadline in the past.
     assert len(page.console_errors) == 1 and "422" in page.console_errors[0]
+
+
+def test_alert_stream_resumes_with_last_event_id(
+    page: Any, short_stream_server: str, template_db: Any
+) -> None:
+    """Streams end (after 2 s here); the page reconnects with Last-Event-ID and loses nothing."""
+    token = template_db.tokens["coord79"]
+    api = short_stream_server + "/api/v1"
+    log_in(page, short_stream_server, token)
+    page.wait_for_selector("body[data-alerts-stream=open]", timeout=20_000)
+    # Chợ Rẫy and Gia Định must report daily and sent nothing for 19 August: two missed reports.
+    raised = http_json(api + "/alerts/scan", token, {"province_code": "79"})["alerts"]
+    assert sorted(a["kind"] for a in raised) == ["report_missed", "report_missed"]
+    page.wait_for_selector("#alerts-list .alert-item >> nth=1", timeout=20_000)
+    assert page.locator("#alerts-list .alert-item").count() == 2
+    last_id = max(a["alert_id"] for a in raised)
+
+    def resumed() -> list[Any]:
+        return [
+            r
+            for r in page.requests
+            if "/api/v1/alerts/stream" in r.url and r.headers.get("last-event-id") == str(last_id)
+        ]
+
+    # The stream that carried them ends after 2 s; the next one starts after "retry" (5 s).
+    page.wait_for_selector("body[data-alerts-stream=closed]", state="attached", timeout=10_000)
+    page.wait_for_selector("body[data-alerts-stream=open]", timeout=15_000)
+    assert resumed(), [r.headers for r in page.requests if "/alerts/stream" in r.url]
+    assert all("since" not in r.url for r in resumed())
+    page.wait_for_timeout(500)
+    assert page.locator("#alerts-list .alert-item").count() == 2  # nothing twice
+    text = page.inner_text("#alerts-list")
+    assert "Bệnh viện Chợ Rẫy (79-A)" in text and "16:00" in text
+    assert page.console_errors == []
