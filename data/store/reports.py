@@ -9,12 +9,20 @@ plausibility rules of :mod:`data.plausibility` here, where reports enter the sto
 impossible value is refused (nothing stored), doubtful ones are stored with the revision as
 flags, for a province officer's review (:mod:`data.store.reviews`). Generated (seed) reports are
 not checked: they are labelled generated wherever they are shown.
+
+A single submission holds the write lock (SQLite has one) as briefly as it can: the facility, the
+day's lock, the latest revision, the recent reports and the plausibility check are read and run in
+a read transaction first; the write transaction then re-reads only a snapshot of what they rest on
+(the facility's row, the day's lock, the newest revision id of the facility's checked days), redoes
+the reads and the check under the lock if a concurrent writer changed it, and inserts. Revision
+numbers stay dense, and ``submitted_at`` is read under the lock, so revision order is
+``submitted_at`` order (issue 16, item 7). A batch runs in one write transaction throughout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,42 +122,116 @@ def _replayed_submission(
     )
 
 
-def _facility_record(connection: Connection, facility_id: str) -> Facility:
-    """Return a facility's record.
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What the read phase of a submission found and decided, before the write lock.
+
+    ``snapshot`` is :func:`_snapshot` as of the reads: if it is unchanged under the write lock,
+    nothing the decision rests on has changed. ``latest`` is the day's latest revision (a row
+    mapping; None if never reported); ``check`` the plausibility result, None when the content
+    equals ``latest`` (nothing to store, nothing checked).
+    """
+
+    snapshot: tuple[Any, ...]
+    latest: Mapping[Any, Any] | None
+    check: PlausibilityResult | None
+
+
+def _history_start(report: DailyReport) -> dt.date:
+    """Return the first day whose reports the plausibility check reads for ``report``."""
+    return report.report_date - dt.timedelta(days=DEFAULT_LIMITS.history_days)
+
+
+def _snapshot(connection: Connection, report: DailyReport) -> tuple[Any, ...]:
+    """Return what a submission's decision rests on, in two indexed reads.
+
+    The facility's row (its record and province), whether its province locked the day, and the
+    newest ``revision_id`` among the facility's revisions from the first history day to the
+    report's day: revisions are append-only (triggers refuse UPDATE and DELETE) and ids grow, so
+    a new revision of the day or of a recent day changes it.
 
     Raises
     ------
     RecordNotFoundError
-        If there is no facility ``facility_id``.
+        If there is no facility ``report.facility_id``.
     """
     row = connection.execute(
-        select(facilities).where(facilities.c.facility_id == facility_id)
+        select(facilities).where(facilities.c.facility_id == report.facility_id)
     ).first()
     if row is None:
-        raise RecordNotFoundError(f"facility_id: no facility {facility_id!r}")
-    return from_row(Facility, row._mapping)
+        raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
+    newest = (
+        select(func.max(report_revisions.c.revision_id))
+        .where(
+            and_(
+                report_revisions.c.facility_id == report.facility_id,
+                report_revisions.c.report_date.between(_history_start(report), report.report_date),
+            )
+        )
+        .scalar_subquery()
+    )
+    locked = (
+        select(func.count())
+        .select_from(approvals)
+        .where(
+            and_(
+                approvals.c.province_code == row.province_code,
+                approvals.c.report_date == report.report_date,
+                approvals.c.locked.is_(True),
+            )
+        )
+        .scalar_subquery()
+    )
+    marks = connection.execute(select(newest, locked)).one()
+    return (dict(row._mapping), marks[0], marks[1])
 
 
-def _recent_reports(connection: Connection, report: DailyReport) -> list[DailyReport]:
-    """Return the latest revision of each of the facility's reports of the days before."""
-    first = report.report_date - dt.timedelta(days=DEFAULT_LIMITS.history_days)
-    rows = connection.execute(
+def _prepare_submission(
+    connection: Connection, report: DailyReport, content_hash: str
+) -> _Prepared:
+    """Read what a submission needs and decide it: unchanged, or a checked new revision.
+
+    The snapshot is read first: on a database where each statement sees the latest commits
+    (PostgreSQL's read committed), the reads after it are at least as new, so an unchanged
+    snapshot under the write lock still means an unchanged decision.
+
+    Raises
+    ------
+    RecordNotFoundError, LockedError
+        As :meth:`ReportStore.submit_report`.
+    _RefusedReportError
+        If a value is physically impossible.
+    """
+    snapshot = _snapshot(connection, report)
+    facility = from_row(Facility, snapshot[0])
+    if snapshot[2]:
+        refuse_if_locked(connection, facility.province_code, report.report_date)
+    day_rows: list[Mapping[Any, Any]] = []
+    recent: dict[dt.date, Mapping[Any, Any]] = {}
+    for row in connection.execute(
         select(report_revisions).where(
             and_(
                 report_revisions.c.facility_id == report.facility_id,
-                report_revisions.c.report_date >= first,
-                report_revisions.c.report_date < report.report_date,
+                report_revisions.c.report_date.between(_history_start(report), report.report_date),
             )
         )
-    )
-    latest: dict[dt.date, Any] = {}
-    for row in rows:
+    ):
         mapping = row._mapping
-        if mapping["report_date"] not in latest or (
-            latest[mapping["report_date"]]["revision"] < mapping["revision"]
+        if mapping["report_date"] == report.report_date:
+            day_rows.append(mapping)
+        elif mapping["report_date"] not in recent or (
+            recent[mapping["report_date"]]["revision"] < mapping["revision"]
         ):
-            latest[mapping["report_date"]] = mapping
-    return [from_row(DailyReport, mapping) for mapping in latest.values()]
+            recent[mapping["report_date"]] = mapping
+    latest = max(day_rows, key=lambda mapping: mapping["revision"], default=None)
+    if latest is not None and latest["content_hash"] == content_hash:
+        return _Prepared(snapshot, latest, None)
+    check = check_report(
+        report, facility, [from_row(DailyReport, mapping) for mapping in recent.values()]
+    )
+    if check.refused:
+        raise _RefusedReportError(report, check)
+    return _Prepared(snapshot, latest, check)
 
 
 def _generated_item_problems(
@@ -284,7 +366,7 @@ class ReportStore(StoreBase):
         for attempt in range(_WRITE_RETRIES):
             try:
                 return self._submit_once(
-                    report, content_hash, now, submitted_by, user_id, idempotency_key, request_hash
+                    report, content_hash, submitted_by, user_id, idempotency_key, request_hash
                 )
             except _RefusedReportError as refused:
                 raise _refusal_error([(None, refused)]) from None
@@ -327,16 +409,7 @@ class ReportStore(StoreBase):
             for position, report in enumerate(reports, start=1):
                 try:
                     results.append(
-                        self._submit_in(
-                            connection,
-                            report,
-                            report.content_hash(),
-                            now,
-                            submitted_by,
-                            None,
-                            None,
-                            None,
-                        )
+                        self._submit_in(connection, report, report.content_hash(), submitted_by)
                     )
                 except _RefusedReportError as error:
                     refused.append((position, error))
@@ -351,22 +424,45 @@ class ReportStore(StoreBase):
         self,
         report: DailyReport,
         content_hash: str,
-        now: dt.datetime,
         submitted_by: str,
         user_id: int | None,
         idempotency_key: str | None,
         request_hash: str | None,
     ) -> SubmissionResult:
+        # The reads and the plausibility check run first, in a read transaction (WAL readers
+        # never wait for the writer); the write transaction then holds SQLite's single write
+        # lock only to re-read what a concurrent writer may have changed and to insert
+        # (issue 16, item 7: the lock was held for about half of each submission).
+        with self.engine.connect() as connection, connection.begin():
+            if idempotency_key is not None:
+                replayed = _replayed_submission(connection, user_id, idempotency_key, request_hash)
+                if replayed is not None:
+                    return replayed
+            prepared = _prepare_submission(connection, report, content_hash)
+        if prepared.check is None and idempotency_key is None:
+            # The same content as the latest revision, and no key to record: nothing to write.
+            assert prepared.latest is not None
+            return SubmissionResult(
+                revision_from_row(prepared.latest),
+                created=False,
+                flags=flags_of_row(prepared.latest),
+            )
         with self._write() as connection:
-            return self._submit_in(
+            if idempotency_key is not None:
+                replayed = _replayed_submission(connection, user_id, idempotency_key, request_hash)
+                if replayed is not None:
+                    return replayed
+            if _snapshot(connection, report) != prepared.snapshot:
+                # A concurrent writer changed this facility's record, lock or recent reports
+                # since the read: check again against what is stored now.
+                prepared = _prepare_submission(connection, report, content_hash)
+            return self._store_prepared(
                 connection,
                 report,
                 content_hash,
-                now,
+                prepared,
                 submitted_by,
-                user_id,
-                idempotency_key,
-                request_hash,
+                (user_id, idempotency_key, request_hash),
             )
 
     def _submit_in(
@@ -374,44 +470,42 @@ class ReportStore(StoreBase):
         connection: Connection,
         report: DailyReport,
         content_hash: str,
-        now: dt.datetime,
         submitted_by: str,
-        user_id: int | None,
-        idempotency_key: str | None,
-        request_hash: str | None,
     ) -> SubmissionResult:
-        if idempotency_key is not None:
-            replayed = _replayed_submission(connection, user_id, idempotency_key, request_hash)
-            if replayed is not None:
-                return replayed
-        facility = _facility_record(connection, report.facility_id)
-        refuse_if_locked(connection, facility.province_code, report.report_date)
-        latest = connection.execute(
-            select(report_revisions)
-            .where(
-                and_(
-                    report_revisions.c.facility_id == report.facility_id,
-                    report_revisions.c.report_date == report.report_date,
-                )
-            )
-            .order_by(report_revisions.c.revision.desc())
-            .limit(1)
-        ).first()
-        if latest is not None and latest.content_hash == content_hash:
-            revision_id, created = latest.revision_id, False
-            result = revision_from_row(latest._mapping)
-            flags = flags_of_row(latest._mapping)
+        """Check and store one report of a batch, all in the batch's write transaction."""
+        prepared = _prepare_submission(connection, report, content_hash)
+        return self._store_prepared(
+            connection, report, content_hash, prepared, submitted_by, (None, None, None)
+        )
+
+    def _store_prepared(
+        self,
+        connection: Connection,
+        report: DailyReport,
+        content_hash: str,
+        prepared: _Prepared,
+        submitted_by: str,
+        idempotency: tuple[int | None, str | None, str | None],
+    ) -> SubmissionResult:
+        """Insert what ``prepared`` decided, in the write transaction of ``connection``.
+
+        ``submitted_at`` is read from the clock here, under the write lock, so that revision
+        order is ``submitted_at`` order even when submissions race.
+        """
+        now = self.clock()
+        latest = prepared.latest
+        if latest is not None and latest["content_hash"] == content_hash:
+            revision_id, created = latest["revision_id"], False
+            result = revision_from_row(latest)
+            flags = flags_of_row(latest)
         else:
-            check = check_report(report, facility, _recent_reports(connection, report))
-            if check.refused:
-                raise _RefusedReportError(report, check)
-            flags = check.flags
-            number = 1 if latest is None else latest.revision + 1
-            values = to_row(report)
+            assert prepared.check is not None  # decided by _prepare_submission
+            flags = prepared.check.flags
+            number = 1 if latest is None else latest["revision"] + 1
             revision_id = inserted_id(
                 connection.execute(
                     insert(report_revisions).values(
-                        **values,
+                        **to_row(report),
                         revision=number,
                         content_hash=content_hash,
                         submitted_at=now,
@@ -436,6 +530,7 @@ class ReportStore(StoreBase):
                     "flags": [finding.rule_id for finding in flags],
                 },
             )
+        user_id, idempotency_key, request_hash = idempotency
         if idempotency_key is not None:
             connection.execute(
                 insert(idempotency_keys).values(
