@@ -483,6 +483,22 @@ def test_coordinator_runs_a_plan_and_its_routes(
     screenshot = tmp_path / "webmap-routes.png"
     page.screenshot(path=str(screenshot))
     _keep(screenshot)
+
+    # Issue 14, plan hand-off: the plans list shows the plan run above as a draft; approve, then
+    # publish: every drop of the day's routes becomes a planned delivery.
+    row = f"#plans-table tr[data-plan-id='{plan_id}']"
+    page.wait_for_selector(f"{row} button[data-plan-action=approve]", timeout=10_000)
+    page.click(f"{row} button[data-plan-action=approve]")
+    page.wait_for_selector(f"{row} button[data-plan-action=publish]", timeout=10_000)
+    page.click(f"{row} button[data-plan-action=publish]")
+    page.wait_for_selector(f"body[data-plan-changed='{plan_id}/publish']", timeout=30_000)
+    page.wait_for_selector(f"{row} td.state-published")
+    drops = [s for s in stops if s["properties"]["type"] == "delivery"]
+    deliveries = _http(f"{api}/deliveries?plan_id={plan_id}", token)["deliveries"]
+    assert len(deliveries) == len(drops) > 0
+    assert page.inner_text("#plans-message") == (
+        f"Kế hoạch {plan_id[:8]} đã công bố: {len(drops)} chuyến giao mới."
+    )
     assert page.console_errors == []
 
 
