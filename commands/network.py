@@ -130,6 +130,11 @@ def _report_unreachable(matrix: TravelMatrix) -> None:
 @click.option(
     "--id-column", default="id", show_default=True, help="Id column (or GeoJSON property)."
 )
+@click.option(
+    "--to-id-column",
+    default=None,
+    help="Id column of the --to file when it differs (default: --id-column).",
+)
 @click.option("--name-column", default="name", show_default=True, help="Name column.")
 @click.option("--lon-column", default="lon", show_default=True, help="Longitude column (CSV).")
 @click.option("--lat-column", default="lat", show_default=True, help="Latitude column (CSV).")
@@ -145,6 +150,7 @@ def matrix(
     value: str,
     backend: Backend,
     id_column: str,
+    to_id_column: str | None,
     name_column: str,
     lon_column: str,
     lat_column: str,
@@ -164,6 +170,8 @@ def matrix(
         "lat_column": lat_column,
     }
     origins = read_places(from_file, **columns, setting="options")
+    if to_id_column is not None:
+        columns["id_column"] = to_id_column
     destinations = read_places(to_file, **columns, setting="options")
     _prepare_output_file(out_file, "--out")
     region, network = region_network(ctx, region_name)

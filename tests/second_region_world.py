@@ -11,7 +11,8 @@ outlines are its own, written into a folder by :func:`write_second_region`:
 * ``quan_huyen.geojson``: District 5 and its three neighbours, cut from Hồ Chí Minh City's OSM
   outlines of 2018 (``raw/hcmc_2018-01-01_hcm_province.osm.pbf``);
 * ``co_so.csv``, ``nha_cung_cap.csv``, ``don_vi_van_tai.csv``, ``xe.csv``, ``bao_cao.csv``: the
-  registry's facilities, suppliers, operators, vehicles and reports, for ``db import``.
+  registry's facilities, suppliers, operators, vehicles and reports, for ``db import``;
+* ``them_co_so.toml``: a scenario adding a field clinic, its region given beside it.
 
 The facilities: two District 5 hospitals at their OSM positions; ``VT-BEN-THANH``, 800 m east of
 the map's edge in District 1 (inside the plan's 0.02° margin, so planned, and snapped far: the
@@ -83,6 +84,19 @@ lon = 106.6864983
 lat = 10.7624784
 links = {{ "VT-MESSER" = {{ extra_min = 42.8, extra_km = 23.4 }} }}
 """
+SCENARIO_TOML = f"""name = "Thêm một phòng khám dã chiến"
+region = "vung_thu.toml"
+date = {PLAN_DAY}
+horizon_days = 2
+
+[[changes]]
+type = "new_facility"
+facility_id = "VT-DA-CHIEN"
+name = "Phòng khám dã chiến (vùng thử)"
+lon = 106.6760
+lat = 10.7590
+beds = 20
+"""
 DISTRICTS = ("Quận 1", "Quận 5", "Quận 10", "Quận 11")
 
 
@@ -113,6 +127,7 @@ def write_second_region(folder: Path, data_dir: Path) -> dict[str, Path]:
         "operators": ("don_vi_van_tai.csv", OPERATORS_CSV),
         "vehicles": ("xe.csv", VEHICLES_CSV),
         "reports": ("bao_cao.csv", REPORTS_CSV),
+        "scenario": ("them_co_so.toml", SCENARIO_TOML),
         "districts": (
             "quan_huyen.geojson",
             json.dumps(district_outlines(data_dir), ensure_ascii=False),

@@ -149,29 +149,16 @@ def test_dispatch_finds_the_region_of_a_plan_given_by_path(
     answer = json.loads((routes / "routes.json").read_text(encoding="utf-8"))
     used = {route["vehicle"] for route in answer["routes"]}
     assert used <= {"VT-XE-1", "VT-BON-1"} and used
+    # The other city's tanker is not used, and the answer says why.
+    (excluded,) = [v for v in answer["vehicles_excluded"] if v["vehicle_id"] == "HN-BON"]
+    assert excluded["reason"].startswith("home depot 'HN-OXY' is not a supplier of this plan")
     assert (routes / "routes.geojson").is_file()
 
 
 def test_a_scenario_beside_the_region_file_plans_and_dispatches(
     planned: dict[str, Path], tmp_path: Path
 ) -> None:
-    scenario = planned["region"].parent / "them_co_so.toml"
-    scenario.write_text(
-        f"""name = "Thêm một phòng khám"
-region = "vung_thu.toml"
-date = {PLAN_DAY}
-horizon_days = 2
-
-[[changes]]
-type = "new_facility"
-facility_id = "VT-MOI"
-name = "Phòng khám mới (vùng thử)"
-lon = 106.6760
-lat = 10.7590
-beds = 20
-""",
-        encoding="utf-8",
-    )
+    scenario = planned["scenario"]
     out = tmp_path / "kich_ban"
     db = f"sqlite:///{planned['db']}"
     run = CliRunner().invoke(
@@ -180,7 +167,7 @@ beds = 20
     assert run.exit_code == 0, run.output
     plan = json.loads((out / "scenario" / "plan.json").read_text(encoding="utf-8"))
     assert plan["region_file"] == str(planned["region"].resolve())
-    assert "VT-MOI" in {f["facility_id"] for f in plan["facilities"]}
+    assert "VT-DA-CHIEN" in {f["facility_id"] for f in plan["facilities"]}
     routes = CliRunner().invoke(
         main,
         [
