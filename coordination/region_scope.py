@@ -156,7 +156,13 @@ def scope_registry(
             kept_suppliers.append(record)
             continue
         off_m = None if record.lon is None else distance_to_bbox_m(record.lon, record.lat, bbox)
-        where = "no position" if off_m is None else f"{off_m / 1000:,.1f} km off the map"
+        reason = (
+            "no position in the registry: give its lon and lat to plan it"
+            if off_m is None
+            else f"{off_m / 1000:,.1f} km off the map of {region.name}, beyond its "
+            f"{max_snap_m:,.0f} m snapping limit, and linked by none of its gateways (add a "
+            "[[gateways]] link to plan it)"
+        )
         left_out.append(
             LeftOut(
                 "supplier",
@@ -166,8 +172,7 @@ def scope_registry(
                 record.lon,
                 record.lat,
                 off_m,
-                f"{where} of {region.name}, beyond its {max_snap_m:,.0f} m snapping limit, "
-                "and linked by none of its gateways (add a [[gateways]] link to plan it)",
+                reason,
             )
         )
     return RegionScope(tuple(kept_facilities), tuple(kept_suppliers), tuple(left_out), others)
