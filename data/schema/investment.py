@@ -379,3 +379,142 @@ class CostCurvePoint:
     expected_weighted_unmet: float
     status: str
     mip_gap: float
+
+
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "candidate_id",
+    "kind",
+    "facility_id",
+    "supplier_id",
+    "name",
+    "size",
+    "size_unit",
+    "capex_vnd",
+    "install_weeks",
+    "capacity_m3_per_day",
+    "max_units",
+    "running_cost_vnd_per_day",
+    "cylinders_per_day",
+    "source",
+)
+"""Columns of the candidates CSV (docs/investment.md); ``size``, ``size_unit``,
+``cylinders_per_day`` and ``name`` are for people, the solver reads the others."""
+
+_REQUIRED_COLUMNS = ("candidate_id", "kind", "capex_vnd", "install_weeks", "capacity_m3_per_day")
+
+
+def _cell_number(
+    row: dict[str, str], column: str, where: str, problems: list[str], default: float | None
+) -> float | None:
+    text = (row.get(column) or "").strip().replace("_", "")
+    if not text:
+        if default is None:
+            problems.append(f"{where}, {column}: missing; give a number")
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        problems.append(f"{where}, {column}: not a number, got {text!r}")
+        return None
+
+
+def _candidate_from_row(
+    row: dict[str, str], where: str, problems: list[str]
+) -> InvestmentCandidate | None:
+    kind_text = (row.get("kind") or "").strip()
+    kinds = {k.value: k for k in CandidateKind}
+    kind = kinds.get(kind_text)
+    if kind is None:
+        problems.append(f"{where}, kind: unknown kind {kind_text!r}; use one of {', '.join(kinds)}")
+    site_column = "facility_id" if kind in FACILITY_KINDS else "supplier_id"
+    site = (row.get(site_column) or "").strip()
+    if kind is not None and not site:
+        problems.append(f"{where}, {site_column}: missing; a {kind_text} goes to a {site_column}")
+    numbers = {
+        column: _cell_number(row, column, where, problems, default)
+        for column, default in (
+            ("capex_vnd", None),
+            ("install_weeks", None),
+            ("capacity_m3_per_day", None),
+            ("max_units", 1.0),
+            ("running_cost_vnd_per_day", 0.0),
+        )
+    }
+    max_units = numbers["max_units"]
+    if max_units is not None and not float(max_units).is_integer():
+        problems.append(f"{where}, max_units: must be a whole number, got {max_units!r}")
+        return None
+    if kind is None or not site or any(v is None for v in numbers.values()):
+        return None
+    try:
+        return InvestmentCandidate(
+            candidate_id=(row.get("candidate_id") or "").strip(),
+            kind=kind,
+            site_id=site,
+            capex_vnd=float(numbers["capex_vnd"] or 0.0),
+            install_weeks=float(numbers["install_weeks"] or 0.0),
+            capacity_m3_per_day=float(numbers["capacity_m3_per_day"] or 0.0),
+            max_units=int(max_units or 1),
+            running_cost_vnd_per_day=float(numbers["running_cost_vnd_per_day"] or 0.0),
+            name=(row.get("name") or "").strip(),
+            source=(row.get("source") or "").strip(),
+        )
+    except InvalidInputError as error:
+        problems.extend(f"{where}, {problem}" for problem in error.problems)
+        return None
+
+
+def candidates_from_csv_text(
+    text: str, *, name: str = "candidates"
+) -> tuple[InvestmentCandidate, ...]:
+    """Parse a candidates CSV (UTF-8 text, header row; columns :data:`CANDIDATE_COLUMNS`).
+
+    Parameters
+    ----------
+    text
+        The file's text (a byte-order mark is allowed).
+    name
+        The file's name, for messages.
+
+    Returns
+    -------
+    tuple of InvestmentCandidate
+        In file order.
+
+    Raises
+    ------
+    InvalidInputError
+        Listing every problem as ``<name> row N, <column>: ...`` (the header is row 1): a missing
+        required column, an unknown kind, a number that does not parse, a negative cost, a
+        missing facility or supplier id, a duplicate id.
+    """
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    header = [column.strip() for column in reader.fieldnames or []]
+    missing = [column for column in _REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise InvalidInputError.from_problems(
+            f"candidates file {name}",
+            [
+                f"{name}, {column}: missing column (columns: {', '.join(CANDIDATE_COLUMNS)})"
+                for column in missing
+            ],
+        )
+    problems: list[str] = []
+    candidates: list[InvestmentCandidate] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(reader, start=2):
+        row = {(key or "").strip(): value for key, value in raw.items()}
+        where = f"{name} row {number}"
+        candidate = _candidate_from_row(row, where, problems)
+        if candidate is None:
+            continue
+        if candidate.candidate_id in seen:
+            problems.append(f"{where}, candidate_id: {candidate.candidate_id!r} is listed twice")
+        seen.add(candidate.candidate_id)
+        candidates.append(candidate)
+    if problems:
+        raise InvalidInputError.from_problems(f"candidates file {name}", problems)
+    return tuple(candidates)
