@@ -22,6 +22,7 @@ from routing.irp.schedule_search import search_schedules
 from routing.irp.solution import IrpSolution
 
 EXACT_MAX_CUSTOMERS = 10
+POOL_MAX_CUSTOMERS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,8 @@ class IrpParams:
     neighbours
         Nearest customers tried for insertion around each route when the pool grows (>= 1).
     search_share
-        Part of the budget given to the schedule search; the rest goes to the MIP step.
+        On instances solved exactly (at most ``EXACT_MAX_CUSTOMERS`` customers), the part of the
+        budget given to the schedule search; the rest goes to the exact MIP.
     """
 
     time_limit_s: float = 30.0
@@ -87,14 +89,20 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
     if start.shortfalls:
         return start
     left = deadline - time.monotonic()
+    # Only the exact MIP needs a fixed share; otherwise the search keeps running as long as it
+    # improves, and the pool MIP gets what it leaves (15 %, up to POOL_MAX_CUSTOMERS customers:
+    # beyond, the pool MIP takes seconds to build and found nothing; docs/irp.md).
+    share = params.search_share if instance.num_customers <= EXACT_MAX_CUSTOMERS else 1.0
     searched = search_schedules(
-        instance, start, time_limit_s=max(left * params.search_share, 0.1), seed=params.seed
+        instance, start, time_limit_s=max(left * share, 0.1), seed=params.seed
     )
     left = deadline - time.monotonic()
     if left <= 0.5:
         finished = searched
     elif instance.num_customers <= EXACT_MAX_CUSTOMERS:
         finished = _exact(instance, searched, left)
+    elif instance.num_customers > POOL_MAX_CUSTOMERS:
+        finished = searched
     else:
         finished = polish_with_pool(instance, searched, deadline=deadline, params=params)
     extras = {**searched.extras, **finished.extras, "solver": "irp"}
