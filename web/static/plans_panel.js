@@ -96,14 +96,15 @@
     var html = statusLine(plans.message, "plans-message");
     if (!plans.list.length) { box.innerHTML = html + "<p class=\"empty\">" + escapeHtml(t("no_plans")) + "</p>"; return; }
     var publisher = PUBLISH_ROLES.indexOf(role()) >= 0;
-    html += "<table id=\"plans-table\"><thead><tr><th>" + [t("col_first_day"), t("col_region"), t("col_days"), t("col_state"),
+    html += "<table id=\"plans-table\"><thead><tr><th>" + [t("col_first_day") + " · " + t("col_region"), t("col_days"), t("col_state"),
       t("col_by"), ""].map(escapeHtml).join("</th><th>") + "</th></tr></thead><tbody>";
     plans.list.forEach(function (p) {
       var buttons = "<button type=\"button\" data-show>" + escapeHtml(t("show_plan")) + "</button>";
       if (publisher && p.state === "draft") { buttons += "<button type=\"button\" data-plan-action=\"approve\">" + escapeHtml(t("approve_plan")) + "</button>"; }
       if (publisher && p.state === "approved") { buttons += "<button type=\"button\" data-plan-action=\"publish\">" + escapeHtml(t("publish_plan")) + "</button>"; }
       html += "<tr data-plan-id=\"" + escapeHtml(p.plan_id) + "\" title=\"" + escapeHtml(p.plan_id + (p.headline ? " — " + p.headline : "")) +
-        "\"><td>" + escapeHtml(p.plan_date) + "</td><td>" + escapeHtml(regionName(p.region)) + "</td><td>" + escapeHtml(p.horizon_days === null ? "–" : p.horizon_days) +
+        "\"><td><span class=\"plan-date\">" + escapeHtml(p.plan_date) + "</span><div class=\"row-detail\">" +
+        escapeHtml(regionName(p.region)) + "</div></td><td>" + escapeHtml(p.horizon_days === null ? "–" : p.horizon_days) +
         "</td><td class=\"plan-state state-" + escapeHtml(p.state) + "\">" + escapeHtml(t("plan_" + p.state)) + "</td><td>" +
         escapeHtml(p.created_by) + "</td><td class=\"row-buttons\">" + buttons + "</td></tr>";
     });
