@@ -9,6 +9,7 @@ import click
 
 from commands.alerts import alerts
 from commands.deliveries import deliveries
+from commands.invest import invest
 from commands.network import graph, matrix, route
 from commands.plans import allocate, plan, run
 from commands.registry import db, users
@@ -64,5 +65,6 @@ for _command in (
     deliveries,
     status,
     replan_command,
+    invest,
 ):
     main.add_command(_command)
