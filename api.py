@@ -41,6 +41,7 @@ from web import (
     dispatch,
     fhir,
     files,
+    investment,
     meta,
     plans,
     registry,
@@ -79,6 +80,7 @@ API_BLUEPRINTS: tuple[ApiBlueprint, ...] = (
     urgent_requests.bp,
     deliveries.bp,
     replan.bp,
+    investment.bp,
 )
 """The blueprints of ``/api/v1``, in the order of the OpenAPI document."""
 logger = logging.getLogger("oxyroute.api")
