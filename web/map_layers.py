@@ -26,7 +26,7 @@ import pyproj
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from data.districts import DISTRICTS_OSM, districts_from_osm
+from data.districts import DISTRICTS_OSM, districts_from_geojson, districts_from_osm
 from data.errors import InvalidInputError, MissingDataFileError
 from data.geojson import COORDINATE_DECIMALS, MERCATOR_EPSG, geometry_to_geojson
 from data.provinces import PROVINCES_2021, TOPOJSON_63
@@ -422,6 +422,30 @@ class MapResources:
                 return code
         return None
 
+    def _districts_layer(self, region: Region, network: RoadNetwork) -> _Once | None:
+        """Return the region's district layer, or None (a 404 for the layer) when it has none.
+
+        The region's own ``[districts] file``; else Hồ Chí Minh City's OSM outlines near the map
+        for a region of province 79 (read once for all such regions); else none: another city's
+        map must not show an empty layer as if it had no districts (issue 16).
+        """
+        if region.districts_file is not None:
+            file, name_property = region.districts_file, region.districts_name_property
+            return _Once(
+                lambda: EncodedLayer.from_geojson(
+                    districts_from_geojson(file, name_property=name_property)
+                )
+            )
+        if region.province_code != "79" or self.data_dir is None:
+            return None
+        if not (self.data_dir / DISTRICTS_OSM).is_file():
+            return None
+        return _Once(
+            lambda: EncodedLayer.from_geojson(
+                features_near(json.loads(self._districts_all.get().body), network_bbox(network))
+            )
+        )
+
     def _region_layers(
         self,
         region: Region,
@@ -434,12 +458,10 @@ class MapResources:
                     roads_to_geojson(network, tolerance_m=tolerance_m)
                 )
             ),
-            "districts": _Once(
-                lambda: EncodedLayer.from_geojson(
-                    features_near(json.loads(self._districts_all.get().body), network_bbox(network))
-                )
-            ),
         }
+        districts = self._districts_layer(region, network)
+        if districts is not None:
+            layers["districts"] = districts
         if region.facilities is not None:
             facilities = region.facilities
             layers["facilities"] = _Once(
