@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from commands.common import DATABASE_OPTION, fail_cleanly, region_network
+from commands.common import DATABASE_OPTION, fail_cleanly, plan_region, region_network
 from data.errors import InvalidInputError
 
 
@@ -127,7 +127,8 @@ def replan_command(
         _read_json(options_file, "--options") if options_file else None
     )
     fleet = _fleet(vehicles_file, database_url)
-    region, network = region_network(ctx, str(routes.get("region") or plan["region"]))
+    # A region given by path is found again through the plan's region_file (issue 16).
+    region, network = region_network(ctx, plan_region(plan))
     document = replan_routes(
         routes,
         plan,

@@ -602,7 +602,12 @@ def plan_to_dict(plan: CoordinatorPlan) -> PlanDocument:
         "attribution": _ATTRIBUTION,
     }
     # Added keys (issue 16): region_file, left_out, off_map_other_provinces, far_snaps.
-    cast(dict[str, Any], document).update(scope_document(plan))
+    scope = scope_document(plan)
+    document["left_out"] = scope["left_out"]
+    document["off_map_other_provinces"] = scope["off_map_other_provinces"]
+    document["far_snaps"] = scope["far_snaps"]
+    if "region_file" in scope:
+        document["region_file"] = scope["region_file"]
     return document
 
 

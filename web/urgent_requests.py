@@ -547,9 +547,10 @@ def _region_id(service: Any, facility: Facility) -> str:
 
     asked = request.args.get("region")
     if asked is not None:
-        if asked not in service.regions:
+        accepted = service.accepted_regions()  # a region given by path: its id too (issue 16)
+        if asked not in accepted:
             raise InvalidInputError(
-                f"region: {asked!r:.80} is not one of the served regions {list(service.regions)}"
+                f"region: {asked!r:.80} is not one of the served regions {list(accepted)}"
             )
         return asked
     for region_id in service.regions:

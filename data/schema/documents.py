@@ -115,6 +115,11 @@ class PlanDocument(TypedDict):
     attribution: str
     plan_id: NotRequired[str]
     meta: NotRequired[dict[str, Any]]
+    # issue 16: what the region's scope left out (coordination/region_scope.py)
+    left_out: NotRequired[list[dict[str, Any]]]
+    off_map_other_provinces: NotRequired[int]
+    far_snaps: NotRequired[list[dict[str, Any]]]
+    region_file: NotRequired[str]
 
 
 # --------------------------------------------------------------------------- routes.json
