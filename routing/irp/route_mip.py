@@ -21,6 +21,7 @@ integer data, so :func:`solve_route_mip` re-solves it as an LP at a vertex.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -247,6 +248,7 @@ def solve_route_mip(
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
+    started = time.monotonic()
     routes = [route for route, _ in pool]
     lay = _Layout(instance, routes)
     matrix, lows, highs = _constraints(instance, routes, lay)
@@ -269,7 +271,9 @@ def solve_route_mip(
     integrality = np.zeros(lay.size)
     if not fully_fixed:
         integrality[: lay.q0] = 1
-    options = {"time_limit": max(time_limit_s, 0.05), "mip_rel_gap": 1e-6, "disp": False}
+    # The limit counts from the call: building the model takes seconds on large pools.
+    left_s = time_limit_s - (time.monotonic() - started)
+    options = {"time_limit": max(left_s, 0.05), "mip_rel_gap": 1e-6, "disp": False}
     result = milp(
         objective,
         constraints=LinearConstraint(matrix, lows, highs),
@@ -285,7 +289,8 @@ def solve_route_mip(
     ]
     if not fully_fixed:
         # Re-solve the quantities for the chosen routes: an LP vertex, integral (network flow).
-        again = solve_route_mip(instance, pool, time_limit_s=time_limit_s, fixed_choice=choice)
+        # The LP takes well under a second; it is not cut short with the MIP's remaining time.
+        again = solve_route_mip(instance, pool, time_limit_s=5.0, fixed_choice=choice)
         if again is None:
             return None
         proven = fixed_choice is None and result.status == 0

@@ -27,6 +27,7 @@ from routing.irp.solution import IrpRoute, IrpSolution, IrpStop
 from routing.irp.tours import two_opt
 
 _EPS = 1e-9
+_NEIGHBOURS = 10  # re-examined around a customer that moved
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,10 @@ class _Search:
         ]
         self.shipped = [sum(p.quantities[t] for p in self.plans) for t in range(self.T)]
         self.travel = sum(route_cost(instance, seq) for per in self.routes for seq in per)
+        order = np.argsort(instance.distances, axis=1, kind="stable")
+        self.near = [
+            [int(c) for c in row if c != 0 and c != i][:_NEIGHBOURS] for i, row in enumerate(order)
+        ]
 
     # -- costs ---------------------------------------------------------------------------------
 
@@ -258,29 +263,40 @@ class Move:
     delta: float
 
 
-def _local_search(state: _Search, rng: np.random.Generator, deadline: float) -> None:
-    """Apply improving moves (best per customer, customers in random order) until none is left."""
-    improved = True
-    while improved and time.monotonic() < deadline:
-        improved = False
-        for i in rng.permutation(np.arange(1, state.n + 1)):
+def _local_search(
+    state: _Search, rng: np.random.Generator, deadline: float, focus: set[int] | None = None
+) -> None:
+    """Apply improving moves (best per customer, random order) until none is left.
+
+    With ``focus``, only those customers are examined first; a customer that moves puts itself
+    and its nearest neighbours back on the list (after a perturbation, the rest of the plan is
+    already a local optimum: at n = 200 a full pass takes about half a second).
+    """
+    pending = set(range(1, state.n + 1)) if focus is None else set(focus)
+    while pending and time.monotonic() < deadline:
+        order = rng.permutation(sorted(pending))
+        pending = set()
+        for i in order:
             moves = state.moves_of(int(i))
             if not moves:
                 continue
             best = min(moves, key=lambda m: m.delta)
             if best.delta < -1e-6:
                 state.apply(best)
-                improved = True
+                pending.update((int(i), *state.near[int(i)]))
         state.two_opt_all()
 
 
-def _perturb(state: _Search, rng: np.random.Generator, strength: int) -> None:
-    """Apply ``strength`` random feasible moves, improving or not."""
+def _perturb(state: _Search, rng: np.random.Generator, strength: int) -> set[int]:
+    """Apply ``strength`` random feasible moves; return the customers moved and their neighbours."""
+    touched: set[int] = set()
     for _ in range(strength):
         i = int(rng.integers(1, state.n + 1))
         moves = state.moves_of(i)
         if moves:
             state.apply(moves[int(rng.integers(len(moves)))])
+            touched.update((i, *state.near[i]))
+    return touched
 
 
 def finish(instance: IrpInstance, solution: IrpSolution, *, seed: int) -> IrpSolution:
@@ -324,7 +340,7 @@ def search_schedules(
         The best plan found (never worse than ``start`` as the checker prices it), with its
         quantities re-optimised by the LP.
     """
-    deadline = time.monotonic() + time_limit_s * 0.85
+    deadline = time.monotonic() + time_limit_s * 0.9
     rng = np.random.default_rng(seed)
     state = _Search(instance, start)
     _local_search(state, rng, deadline)
@@ -334,8 +350,8 @@ def search_schedules(
     while time.monotonic() < deadline:
         iterations += 1
         saved = state.to_solution()
-        _perturb(state, rng, strength=int(rng.integers(2, 2 + max(2, state.n // 10))))
-        _local_search(state, rng, deadline)
+        touched = _perturb(state, rng, strength=int(rng.integers(2, 2 + max(2, state.n // 10))))
+        _local_search(state, rng, deadline, touched)
         cost = state.total()
         # Accept slightly worse plans now and then (a simulated-annealing rule, cooling to 0).
         heat = 0.002 * best_cost * max(0.0, deadline - time.monotonic()) / time_limit_s

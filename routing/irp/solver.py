@@ -45,7 +45,7 @@ class IrpParams:
     time_limit_s: float = 30.0
     seed: int = 0
     neighbours: int = 5
-    search_share: float = 0.6
+    search_share: float = 0.4
 
     def __post_init__(self) -> None:
         if not self.time_limit_s > 0:
