@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -39,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -83,7 +85,9 @@ def extract_tree(rev: str, target: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
 
 
-def run_variant(root: Path, database: Path, reports: int, seed: int) -> dict[str, Any]:
+def run_variant(
+    root: Path, database: Path, reports: int, seed: int, threads: int
+) -> dict[str, Any]:
     """Run the child in a new process on ``root``'s code; return its JSON answer."""
     result = subprocess.run(
         [
@@ -96,6 +100,8 @@ def run_variant(root: Path, database: Path, reports: int, seed: int) -> dict[str
             str(reports),
             "--seed",
             str(seed),
+            "--threads",
+            str(threads),
         ],
         env=_env(root),
         cwd=root,
@@ -150,7 +156,7 @@ def _requests(
         yield facility_id, _report_body(rng, day.isoformat(), note)
 
 
-def child(database: Path, count: int, seed: int) -> dict[str, Any]:
+def child(database: Path, count: int, seed: int, threads: int) -> dict[str, Any]:
     """Time ``count`` report POSTs on this process's code; return the figures (run in the child)."""
     import datetime as dt
 
@@ -176,27 +182,34 @@ def child(database: Path, count: int, seed: int) -> dict[str, Any]:
 
     holds: list[float] = []
     commits: list[float] = []
+    every_hold: list[float] = []
     original = StoreBase._write
 
     @contextmanager
     def timed_write(self: StoreBase) -> Iterator[Any]:
-        started = time.perf_counter()
-        try:
-            with original(self) as connection:
-                yield connection
-                body_done = time.perf_counter()
-            commits.append(time.perf_counter() - body_done)
-        finally:
-            holds.append(time.perf_counter() - started)
+        # From the end of BEGIN IMMEDIATE (the lock is taken) to the end of COMMIT.
+        with original(self) as connection:
+            begun = time.perf_counter()
+            yield connection
+            body_done = time.perf_counter()
+        ended = time.perf_counter()
+        holds.append(ended - begun)  # list.append is atomic: threads may share the lists
+        every_hold.append(ended - begun)
+        commits.append(ended - body_done)
 
     StoreBase._write = timed_write  # type: ignore[assignment]
     app = create_app(ApiConfig(database_url=url, clock=lambda: now))
-    client = app.test_client()
-    rng = random.Random(seed)
-    totals_ms, holds_ms, commits_ms, writes, failures = [], [], [], [], []
-    for facility_id, body in _requests(rng, facility_ids, count):
-        holds.clear()
-        commits.clear()
+    requests = list(_requests(random.Random(seed), facility_ids, count))
+    totals_ms = [0.0] * count
+    holds_ms: list[float] = []
+    commits_ms: list[float] = []
+    failures: list[str] = []
+
+    def post(client: Any, position: int) -> None:
+        facility_id, body = requests[position]
+        if threads == 1:
+            holds.clear()
+            commits.clear()
         started = time.perf_counter()
         response = client.post(
             f"/api/v1/facilities/{facility_id}/reports",
@@ -206,18 +219,33 @@ def child(database: Path, count: int, seed: int) -> dict[str, Any]:
                 "Idempotency-Key": f"bench-{uuid.uuid4()}",
             },
         )
-        totals_ms.append((time.perf_counter() - started) * 1000)
-        holds_ms.append(sum(holds) * 1000)
-        commits_ms.append(sum(commits) * 1000)
-        writes.append(len(holds))
+        totals_ms[position] = (time.perf_counter() - started) * 1000
+        if threads == 1:
+            holds_ms.append(sum(holds) * 1000)
+            commits_ms.append(sum(commits) * 1000)
         if response.status_code != 201:
             failures.append(f"{response.status_code} {response.get_data(as_text=True)[:200]}")
+
+    def work(worker: int) -> None:
+        client = app.test_client()
+        for position in range(worker, count, threads):
+            post(client, position)
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall_s = time.perf_counter() - started
     stored = app.extensions["oxyroute"].store.count_report_revisions() - revisions_before
     return {
         "totals_ms": totals_ms,
         "holds_ms": holds_ms,
         "commits_ms": commits_ms,
-        "writes": writes,
+        "write_transactions": len(every_hold),
+        "lock_ms": sum(every_hold) * 1000,
+        "posts_per_s": count / wall_s,
         "failures": failures,
         "stored": stored,
     }
@@ -232,42 +260,35 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def summarise(runs: list[dict[str, Any]], warmup: int) -> dict[str, float]:
-    """Return the medians over runs of each run's median and p90 (ms), after the warm-up."""
+    """Return the medians over runs: POST p50 and p90 (after the warm-up), throughput, lock.
+
+    The per-POST lock figures (p50, p90, COMMIT) exist only with one thread (NaN otherwise);
+    ``lock_ms_per_post`` and ``writes_per_post`` are totals over the run divided by its POSTs.
+    """
 
     def over_runs(key: str, share: float) -> float:
+        if not runs[0][key]:
+            return math.nan
         return statistics.median(_percentile(run[key][warmup:], share) for run in runs)
 
-    hold_share = statistics.median(
-        sum(run["holds_ms"][warmup:]) / sum(run["totals_ms"][warmup:]) for run in runs
-    )
+    def median_of(function: Any) -> float:
+        return float(statistics.median(function(run) for run in runs))
+
     return {
         "total_p50_ms": over_runs("totals_ms", 0.5),
         "total_p90_ms": over_runs("totals_ms", 0.9),
         "hold_p50_ms": over_runs("holds_ms", 0.5),
         "hold_p90_ms": over_runs("holds_ms", 0.9),
         "commit_p50_ms": over_runs("commits_ms", 0.5),
-        "hold_share": hold_share,
-        "writes_per_post": statistics.mean(w for run in runs for w in run["writes"][warmup:]),
+        "posts_per_s": median_of(lambda run: run["posts_per_s"]),
+        "lock_ms_per_post": median_of(lambda run: run["lock_ms"] / len(run["totals_ms"])),
+        "writes_per_post": median_of(lambda run: run["write_transactions"] / len(run["totals_ms"])),
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the comparison; return 1 if a POST failed or a revision is missing."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reports", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=40, help="POSTs left out of each run")
-    parser.add_argument("--baseline-rev", default=DEFAULT_BASELINE)
-    parser.add_argument("--seed", type=int, default=20210820)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child(args.database, args.reports, args.seed)))
-        return 0
-
-    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
-    loads = [os.getloadavg()[0]]
+def run_all(args: argparse.Namespace) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Seed once, extract the baseline, run every (variant, threads) ``args.rounds`` times."""
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-report-write-") as folder:
         work = Path(folder)
         seeded = work / "seeded.sqlite3"
@@ -279,43 +300,74 @@ def main(argv: list[str] | None = None) -> int:
         roots = {"before": baseline, "after": REPO_ROOT}
         for round_number in range(args.rounds):
             order = ["before", "after"] if round_number % 2 == 0 else ["after", "before"]
-            for variant in order:
-                database = work / f"{variant}-{round_number}.sqlite3"
-                shutil.copyfile(seeded, database)
-                run = run_variant(roots[variant], database, args.reports, args.seed)
-                runs[variant].append(run)
-                loads.append(os.getloadavg()[0])
-                print(
-                    f"round {round_number + 1} {variant}: median POST "
-                    f"{statistics.median(run['totals_ms'][args.warmup :]):.2f} ms, write lock "
-                    f"{statistics.median(run['holds_ms'][args.warmup :]):.2f} ms, "
-                    f"{len(run['failures'])} failures, {run['stored']} stored"
-                )
+            for threads in args.threads:
+                for variant in order:
+                    database = work / f"{variant}-{threads}-{round_number}.sqlite3"
+                    shutil.copyfile(seeded, database)
+                    run = run_variant(roots[variant], database, args.reports, args.seed, threads)
+                    runs.setdefault((variant, threads), []).append(run)
+                    args.loads.append(os.getloadavg()[0])
+                    print(
+                        f"round {round_number + 1} {variant}, {threads} thread(s): "
+                        f"{run['posts_per_s']:.1f} POSTs/s, median POST "
+                        f"{statistics.median(run['totals_ms'][args.warmup :]):.2f} ms, "
+                        f"{run['write_transactions']} write transactions, "
+                        f"{len(run['failures'])} failures, {run['stored']} stored"
+                    )
+    return runs
+
+
+def print_figures(figures: dict[tuple[str, int], dict[str, float]]) -> None:
+    """Print the table of figures and the before/after ratios."""
+    print(
+        "| code | threads | POSTs/s | POST p50 / p90 ms | write lock p50 / p90 ms "
+        "| of which COMMIT p50 ms | lock held per POST ms | write transactions per POST |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for (variant, threads), f in sorted(figures.items(), key=lambda item: item[0][1]):
+        print(
+            f"| {variant} | {threads} | {f['posts_per_s']:.1f} | "
+            f"{f['total_p50_ms']:.2f} / {f['total_p90_ms']:.2f} | "
+            f"{f['hold_p50_ms']:.2f} / {f['hold_p90_ms']:.2f} | {f['commit_p50_ms']:.2f} | "
+            f"{f['lock_ms_per_post']:.2f} | {f['writes_per_post']:.2f} |"
+        )
+    for threads in sorted({threads for _, threads in figures}):
+        before, after = figures[("before", threads)], figures[("after", threads)]
+        print(
+            f"{threads} thread(s): write lock held per POST "
+            f"{before['lock_ms_per_post'] / after['lock_ms_per_post']:.2f}x shorter, "
+            f"throughput {after['posts_per_s'] / before['posts_per_s']:.2f}x"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison; return 1 if a POST failed or a revision is missing."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--warmup", type=int, default=40, help="POSTs left out of each run")
+    parser.add_argument("--baseline-rev", default=DEFAULT_BASELINE)
+    parser.add_argument("--seed", type=int, default=20210820)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        threads = args.threads[0]
+        print(json.dumps(child(args.database, args.reports, args.seed, threads)))
+        return 0
+    args.loads = [os.getloadavg()[0]]
+    runs = run_all(args)
     print(
         f"\n{args.reports} report POSTs per run ({args.warmup} warm-up left out), {args.rounds} "
         f"rounds, baseline {args.baseline_rev}; load average (1 min) "
-        f"{min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} cores"
+        f"{min(args.loads):.2f}-{max(args.loads):.2f} on {os.cpu_count()} cores"
     )
-    print(
-        "| code | POST p50 / p90 ms | write lock p50 / p90 ms | of which COMMIT p50 ms "
-        "| lock share | writes/POST |"
-    )
-    print("|---|---|---|---|---|---|")
-    figures = {
-        variant: summarise(variant_runs, args.warmup) for variant, variant_runs in runs.items()
-    }
-    for variant, f in figures.items():
-        print(
-            f"| {variant} | {f['total_p50_ms']:.2f} / {f['total_p90_ms']:.2f} | "
-            f"{f['hold_p50_ms']:.2f} / {f['hold_p90_ms']:.2f} | {f['commit_p50_ms']:.2f} | "
-            f"{f['hold_share']:.0%} | "
-            f"{f['writes_per_post']:.2f} |"
-        )
-    ratio = figures["before"]["hold_p50_ms"] / figures["after"]["hold_p50_ms"]
-    print(f"write lock held per POST: {ratio:.2f}x shorter (median)")
+    print_figures({key: summarise(value, args.warmup) for key, value in runs.items()})
     bad = [
-        f"{variant} run {n + 1}: {len(run['failures'])} failures, {run['stored']} stored"
-        for variant, variant_runs in runs.items()
+        f"{variant} with {threads} thread(s), run {n + 1}: {len(run['failures'])} failures, "
+        f"{run['stored']} stored"
+        for (variant, threads), variant_runs in runs.items()
         for n, run in enumerate(variant_runs)
         if run["failures"] or run["stored"] != args.reports
     ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, insert
 
@@ -13,6 +15,33 @@ from data.db.engine import WRITE_OPTIONS
 from data.db.models import audit_events
 
 MAX_PAGE = 1000
+T = TypeVar("T")
+
+
+@dataclass(eq=False, slots=True)
+class _PendingWrite(Generic[T]):
+    """One thread's work waiting for a shared write transaction, then its outcome."""
+
+    work: Callable[[Connection], T]
+    wake: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    result: T | None = None
+    error: BaseException | None = None
+
+    def outcome(self) -> T:
+        """Return the work's result, or raise its error (or the transaction's)."""
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
+
+
+@dataclass(eq=False, slots=True)
+class _WriteQueue:
+    """The works waiting for the next shared write transaction, and whether one is running."""
+
+    mutex: threading.Lock = field(default_factory=threading.Lock)
+    pending: list[_PendingWrite[Any]] = field(default_factory=list)
+    leading: bool = False
 
 
 def utc_now() -> dt.datetime:
@@ -34,12 +63,70 @@ class StoreBase:
     def __init__(self, engine: Engine, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.engine = engine
         self.clock = clock
+        self._write_queue = _WriteQueue()
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """Open one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
         with self.engine.execution_options(**WRITE_OPTIONS).begin() as connection:
             yield connection
+
+    def _write_together(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a write transaction shared with the other threads' works (group commit).
+
+        A write transaction on SQLite holds the database's one write lock until its COMMIT has
+        been written and synced (``synchronous=FULL``: one fsync, most of the time a short write
+        holds the lock). Works that arrive while a transaction runs wait and then go in the next
+        one together, each in its own savepoint, with one COMMIT for all: a work that raises rolls
+        back its savepoint only, and gets its exception back; if the transaction itself fails
+        (BEGIN or COMMIT), every work of it gets that error and nothing of it is stored. No work
+        returns before the COMMIT that stores it. The thread that finds no transaction running
+        leads: it runs the waiting works (its own first), then hands the lead to the first work
+        that arrived meanwhile. Works run one after the other, in arrival order.
+
+        ``work`` must do only database work on ``connection`` (it runs in the leader's thread).
+        """
+        queue = self._write_queue
+        mine = _PendingWrite(work)
+        with queue.mutex:
+            queue.pending.append(mine)
+            lead = not queue.leading
+            queue.leading = True
+        if not lead:
+            mine.wake.wait()
+            if not mine.lead:
+                return mine.outcome()
+        with queue.mutex:
+            batch, queue.pending = queue.pending, []
+        try:
+            self._run_together(batch)
+        finally:
+            with queue.mutex:
+                if queue.pending:
+                    queue.pending[0].lead = True
+                    queue.pending[0].wake.set()
+                else:
+                    queue.leading = False
+        return mine.outcome()
+
+    def _run_together(self, batch: list[_PendingWrite[Any]]) -> None:
+        """Run ``batch`` in one write transaction, each work in a savepoint; wake their threads."""
+        try:
+            with self._write() as connection:
+                for pending in batch:
+                    try:
+                        with connection.begin_nested():
+                            pending.result = pending.work(connection)
+                    except Exception as error:  # handed back to its own thread, raised there
+                        pending.error = error
+        except BaseException as error:
+            for pending in batch:
+                pending.result, pending.error = None, pending.error or error
+            if not isinstance(error, Exception):
+                raise
+        finally:
+            for pending in batch:
+                pending.wake.set()
 
     def _audit(
         self,

@@ -447,23 +447,29 @@ class ReportStore(StoreBase):
                 created=False,
                 flags=flags_of_row(prepared.latest),
             )
-        with self._write() as connection:
+
+        def write(connection: Connection) -> SubmissionResult:
             if idempotency_key is not None:
                 replayed = _replayed_submission(connection, user_id, idempotency_key, request_hash)
                 if replayed is not None:
                     return replayed
-            if _snapshot(connection, report) != prepared.snapshot:
+            checked = prepared
+            if _snapshot(connection, report) != checked.snapshot:
                 # A concurrent writer changed this facility's record, lock or recent reports
                 # since the read: check again against what is stored now.
-                prepared = _prepare_submission(connection, report, content_hash)
+                checked = _prepare_submission(connection, report, content_hash)
             return self._store_prepared(
                 connection,
                 report,
                 content_hash,
-                prepared,
+                checked,
                 submitted_by,
                 (user_id, idempotency_key, request_hash),
             )
+
+        # One COMMIT (one fsync) for the submissions of this process's threads that wait for
+        # the write lock together (group commit; see StoreBase._write_together).
+        return self._write_together(write)
 
     def _submit_in(
         self,
