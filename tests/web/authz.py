@@ -5,8 +5,8 @@ Shared by ``tests/web/test_authz.py`` and ``benchmarks/bench_api_reliability.py`
 - :func:`build_peer_world`: creates the peers the way an admin does (``POST /users`` and
   ``POST /users/{username}/tokens``) and gives each one data through the API: hospitals, daily
   reports, a locked and an open day, and for Hồ Chí Minh City (the only province with a served
-  region) a plan, routes, a planner's scenario and a run of it. Every owner's data carries a
-  canary string that must never reach anyone else.
+  region) a plan, routes, a planner's scenario, a run of it and an investment. Every owner's
+  data carries a canary string that must never reach anyone else.
 - :data:`OPERATIONS`: every operation of the OpenAPI document, classified. :func:`classify`
   refuses a document with an operation that is not classified (or a stale entry), so a new
   endpoint cannot slip past the object-level check.
@@ -116,6 +116,21 @@ def _scenario(owner: Owner) -> dict[str, Any]:
         "changes": [
             {"type": "supplier_capacity", "supplier_id": "TDS", "capacity_factor": 0.5, "days": [0]}
         ],
+    }
+
+
+def _investment(owner: Owner) -> dict[str, Any]:
+    # One day, one surge, the region's default candidates: small enough for every control.
+    return {
+        "region": PLAN_REGION,
+        "date": "2021-08-20",
+        "scenarios": {
+            "horizon_days": 1,
+            "scenarios": [{"name": f"Đầu tư {owner.canary}", "weight": 1, "surge_factor": 2}],
+        },
+        "budget_vnd": 2e9,
+        "deadline_weeks": 8,
+        "time_limit_s": 5,
     }
 
 
@@ -253,6 +268,11 @@ OPERATIONS: dict[str, Spec] = {
     "POST /scenarios/{scenario_id}/run": Spec(Kind.OBJECT, body=lambda owner: {}),
     "GET /scenarios/{scenario_id}/runs": Spec(Kind.OBJECT),
     "GET /scenarios/{scenario_id}/runs/{run_id}": Spec(Kind.OBJECT),
+    # investment portfolios (issue 18): planners compute, the province's officers read
+    "POST /investments": Spec(
+        Kind.CREATE, body=lambda owner: owner.plan_region and _investment(owner)
+    ),
+    "GET /investments/{investment_id}": Spec(Kind.OBJECT),
     # FHIR views of the same data (ids fac-<facility id>); the capabilities are public
     "GET /fhir/metadata": Spec(Kind.PUBLIC),
     "GET /fhir/Organization": Spec(Kind.COLLECTION),
@@ -636,6 +656,12 @@ def build_peer_world(
         client.call("POST", f"/scenarios/{hcmc.scenario_id}/run", planner_token, body={}), "run"
     )
     hcmc.run_id = run.get_json()["run_id"]
+    for owner in owners.values():
+        owner.objects["investment_id"] = None  # type: ignore[assignment] # only where served
+    investment = _ok(
+        client.call("POST", "/investments", planner_token, body=_investment(hcmc)), "investment"
+    )
+    hcmc.objects["investment_id"] = investment.get_json()["investment_id"]
     for module in _extensions():
         extend = getattr(module, "extend_world", None)
         if extend is not None:
