@@ -756,3 +756,53 @@ def test_coordinator_accepts_a_flagged_report(
         ("79-A", "Đã gọi điện: bồn 1.000 L mới lắp, chưa khai báo")
     ]
     assert page.console_errors == []
+
+
+def test_planner_chooses_an_investment_portfolio_on_the_map(
+    page: Any, seeded_server: str, template_db: Any, tmp_path: Path
+) -> None:
+    """A planner runs the investment panel on District 5: the table and the map show the answer."""
+    token = template_db.tokens["planner"]
+    api = seeded_server + "/api/v1"
+    _log_in(page, seeded_server, token)
+    page.wait_for_selector("#invest-form", timeout=10_000)
+    assert "Đầu tư oxy theo kịch bản" in page.inner_text("#invest-panel")
+    page.fill("#invest-budget", "10")
+    page.fill("#invest-deadline", "8")
+    page.fill("#invest-date", "2021-08-20")
+    page.fill("#invest-days", "3")
+    page.click("#invest-form button[type=submit]")
+    page.wait_for_selector("body[data-invest-done]", timeout=120_000)
+    investment_id, drawn = str(page.get_attribute("body", "data-invest-done")).split("/")
+    answer = _http(f"{api}/investments/{investment_id}", token)
+    assert answer["region"] == "hcmc_d5" and answer["budget_vnd"] == 10e9
+    assert answer["portfolio"], "three surges on District 5 leave unmet demand to buy against"
+    rows = _cells(page, "#invest-table tbody tr")
+    # Names beside what is bought, as the API answered them (Vietnamese, with diacritics).
+    assert [r[0] for r in rows] == [p["site_name"] for p in answer["portfolio"]]
+    assert [r[1] for r in rows] == [p["candidate_name"] for p in answer["portfolio"]]
+    assert any("Bệnh viện" in r[0] for r in rows)
+    geojson = _http(f"{api}/investments/{investment_id}?format=geojson", token)
+    places = {
+        (f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0])
+        for f in geojson["features"]
+        if f["properties"]["kind"] == "investment"
+    }
+    # One marker per chosen site, at its place, every one in the map's view.
+    shown = page.evaluate("window.oxyinvest.drawnSites()")
+    assert int(drawn) == len(places) == len(shown)
+    assert {(round(lat, 6), round(lon, 6)) for lat, lon, _ in shown} == {
+        (round(lat, 6), round(lon, 6)) for lat, lon in places
+    }
+    assert all(in_view for _, _, in_view in shown)
+    scenarios = _cells(page, "#invest-scenarios tbody tr")
+    assert [s[0] for s in scenarios] == [s["scenario"] for s in answer["scenarios"]]
+    status = page.inner_text("#invest-status")
+    assert status.startswith("Chi ") and "tỷ đồng; thiếu hụt kỳ vọng" in status
+    page.evaluate("document.getElementById('invest-panel').scrollIntoView()")
+    screenshot = tmp_path / "webmap-invest.png"
+    page.screenshot(path=str(screenshot))
+    _keep(screenshot)
+    page.click("[data-lang=en]")
+    assert "Oxygen investment under scenarios" in page.inner_text("#invest-panel")
+    assert page.console_errors == []
