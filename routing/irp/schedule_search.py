@@ -54,12 +54,16 @@ class _Search:
             for v, seq in enumerate(self.routes[t]):
                 for c in seq:
                     self.vehicle[t][c] = v
-        self.plans: list[_Plan] = [_Plan((0,) * self.T, 0.0)]
-        for i in range(1, self.n + 1):
-            plan = self.plan(i, [self.vehicle[t][i] >= 0 for t in range(self.T)])
-            if plan is None:
-                raise ValueError(f"the starting plan leaves customer {i} short")
-            self.plans.append(plan)
+        given = np.zeros((self.n + 1, self.T), dtype=np.int64)
+        for route in solution.routes:
+            for stop in route.stops:
+                given[stop.customer, route.period - 1] = int(stop.quantity_units)
+        # The plan's own quantities: recomputing them could overload a route that relies on an
+        # earlier, larger delivery; :meth:`normalise` re-plans each customer where that is cheaper.
+        self.plans: list[_Plan] = [
+            _Plan(tuple(int(q) for q in given[i]), self._holding(i, given[i].tolist()))
+            for i in range(self.n + 1)
+        ]
         self.load = [
             [sum(self.plans[c].quantities[t] for c in self.routes[t][v]) for v in range(self.K)]
             for t in range(self.T)
@@ -73,26 +77,53 @@ class _Search:
 
     # -- costs ---------------------------------------------------------------------------------
 
-    def plan(self, i: int, visits: list[bool]) -> _Plan | None:
-        """Return customer ``i``'s just-enough quantities for a visit pattern; None if short."""
+    def _holding(self, i: int, quantities: list[int]) -> float:
+        """Return customer ``i``'s holding cost for given deliveries (0 for the depot's row)."""
+        if i == 0:
+            return 0.0
         inst = self.inst
-        level = int(inst.initial_levels_units[i])
-        top, floor = int(inst.max_levels_units[i]), int(inst.min_levels_units[i])
-        use, h = int(inst.demands_per_period_units[i]), float(inst.holding_costs_per_unit_period[i])
-        quantities, holding = [0] * self.T, 0.0
+        level, use = int(inst.initial_levels_units[i]), int(inst.demands_per_period_units[i])
+        holding = 0.0
         for t in range(self.T):
-            if visits[t]:
-                following = next((s for s in range(t + 1, self.T) if visits[s]), self.T)
-                q = max(0, (following - t) * use + floor - level)
-                if level + q > top:
-                    return None
-                quantities[t] = q
-                level += q
-            level -= use
-            if level < floor:
+            level += quantities[t] - use
+            holding += float(inst.holding_costs_per_unit_period[i]) * level
+        return holding
+
+    def plan(self, i: int, visits: list[bool], room: list[int] | None = None) -> _Plan | None:
+        """Return customer ``i``'s latest feasible deliveries for a visit pattern; None if short.
+
+        Each visit brings what carries the tank to the next visit (or the horizon's end) at its
+        floor, *just enough*; where a visit's route has only ``room[t]`` left, the missing part
+        is delivered at earlier visits (as late as possible), within the tank's maximum level.
+        """
+        inst = self.inst
+        start = int(inst.initial_levels_units[i])
+        top, floor = int(inst.max_levels_units[i]), int(inst.min_levels_units[i])
+        use = int(inst.demands_per_period_units[i])
+        periods = [t for t in range(self.T) if visits[t]]
+
+        def needed(last: int) -> int:  # deliveries needed by the end of period ``last``
+            return max(0, (last + 1) * use + floor - start)
+
+        first = periods[0] if periods else self.T
+        if first > 0 and needed(first - 1) > 0:  # runs below its floor before the first visit
+            return None
+        totals = [0] * len(periods)  # cumulative deliveries up to each visit
+        for j in range(len(periods) - 1, -1, -1):
+            following = periods[j + 1] if j + 1 < len(periods) else self.T
+            totals[j] = needed(following - 1)
+            if j + 1 < len(periods) and room is not None:
+                totals[j] = max(totals[j], totals[j + 1] - room[periods[j + 1]])
+        quantities = [0] * self.T
+        previous = 0
+        for j, t in enumerate(periods):
+            if start + totals[j] - t * use > top:
                 return None
-            holding += h * level
-        return _Plan(tuple(quantities), holding)
+            quantities[t] = totals[j] - previous
+            previous = totals[j]
+        if periods and room is not None and quantities[periods[0]] > room[periods[0]]:
+            return None
+        return _Plan(tuple(quantities), self._holding(i, quantities))
 
     def depot_holding(self, shipped: list[int]) -> float | None:
         """Return the depot's holding cost for per-period shipments; None if it runs short."""
@@ -142,10 +173,20 @@ class _Search:
         self, i: int, visits: list[bool], drop: int | None, add: int | None
     ) -> Move | None:
         """Price changing customer ``i``'s visits (drop period, add period); None if infeasible."""
-        plan = self.plan(i, visits)
+        old = self.plans[i].quantities
+        room = [0] * self.T
+        for t in range(self.T):
+            if visits[t] and t != add:
+                room[t] = self.cap - self.load[t][self.vehicle[t][i]] + old[t]
+            elif visits[t]:
+                freed = old[t] if t == drop else 0
+                room[t] = max(
+                    self.cap - self.load[t][v] + (freed if v == self.vehicle[t][i] else 0)
+                    for v in range(self.K)
+                )
+        plan = self.plan(i, visits, room)
         if plan is None:
             return None
-        old = self.plans[i].quantities
         for t in range(self.T):
             kept = visits[t] and t not in (add, drop)
             if kept and self.load[t][self.vehicle[t][i]] - old[t] + plan.quantities[t] > self.cap:
@@ -174,6 +215,14 @@ class _Search:
                 return None
             delta += where[0]
         return Move(i, drop, add, where[1:] if where else None, plan, delta)
+
+    def normalise(self) -> None:
+        """Re-plan every customer's quantities for its visits where that lowers the cost."""
+        for i in range(1, self.n + 1):
+            visits = [self.vehicle[t][i] >= 0 for t in range(self.T)]
+            move = self.evaluate(i, visits, None, None)
+            if move is not None and move.delta < -1e-6:
+                self.apply(move)
 
     def _take_out(self, t: int, i: int) -> None:
         seq = self.routes[t][self.vehicle[t][i]]
@@ -343,6 +392,7 @@ def search_schedules(
     deadline = time.monotonic() + time_limit_s * 0.9
     rng = np.random.default_rng(seed)
     state = _Search(instance, start)
+    state.normalise()
     _local_search(state, rng, deadline)
     best, best_cost = state.to_solution(), state.total()
     current = best_cost
