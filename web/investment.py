@@ -317,7 +317,7 @@ def _scenarios(parsed: _InvestmentRequest) -> tuple[WeightedScenario, ...]:
 def _candidates(
     parsed: _InvestmentRequest, base: Any
 ) -> tuple[tuple[InvestmentCandidate, ...], str]:
-    from coordination.investment import candidates_from_rows, default_candidates
+    from coordination.investment_requests import candidates_from_rows, default_candidates
 
     if parsed.candidate_rows is None:
         return default_candidates(parsed.region_id, base)
@@ -358,12 +358,11 @@ def create_investment() -> Response:
     from coordination.investment import (
         answer_investment,
         build_investment_case,
-        check_scenarios_apply,
         investment_report,
-        investment_to_dict,
         investment_to_geojson,
         portfolio_to_csv,
     )
+    from coordination.investment_requests import check_scenarios_apply, investment_to_dict
     from coordination.planning import plan_request_from_store
 
     require("scenarios:write")
