@@ -37,6 +37,7 @@ def test_page_is_public_and_offline(map_client: Any) -> None:
         "/webmap/static/live_board.js",
         "/webmap/static/requests_board.js",
         "/webmap/static/plans_panel.js",
+        "/webmap/static/invest_panel.js",
     ],
 )
 def test_assets_are_served(map_client: Any, path: str) -> None:
@@ -60,6 +61,7 @@ _SCRIPTS = (
     "live_board.js",
     "requests_board.js",
     "plans_panel.js",
+    "invest_panel.js",
 )
 _STATIC = Path(__file__).resolve().parents[3] / "web" / "static"
 
