@@ -143,7 +143,7 @@ def _history_start(report: DailyReport) -> dt.date:
 
 
 def _snapshot(connection: Connection, report: DailyReport) -> tuple[Any, ...]:
-    """Return what a submission's decision rests on, in two indexed reads.
+    """Return what a submission's decision rests on, in one read of indexed rows.
 
     The facility's row (its record and province), whether its province locked the day, and the
     newest ``revision_id`` among the facility's revisions from the first history day to the
@@ -155,11 +155,6 @@ def _snapshot(connection: Connection, report: DailyReport) -> tuple[Any, ...]:
     RecordNotFoundError
         If there is no facility ``report.facility_id``.
     """
-    row = connection.execute(
-        select(facilities).where(facilities.c.facility_id == report.facility_id)
-    ).first()
-    if row is None:
-        raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
     newest = (
         select(func.max(report_revisions.c.revision_id))
         .where(
@@ -175,15 +170,22 @@ def _snapshot(connection: Connection, report: DailyReport) -> tuple[Any, ...]:
         .select_from(approvals)
         .where(
             and_(
-                approvals.c.province_code == row.province_code,
+                approvals.c.province_code == facilities.c.province_code,
                 approvals.c.report_date == report.report_date,
                 approvals.c.locked.is_(True),
             )
         )
         .scalar_subquery()
     )
-    marks = connection.execute(select(newest, locked)).one()
-    return (dict(row._mapping), marks[0], marks[1])
+    row = connection.execute(
+        select(facilities, newest.label("newest_revision_id"), locked.label("locked_count")).where(
+            facilities.c.facility_id == report.facility_id
+        )
+    ).first()
+    if row is None:
+        raise RecordNotFoundError(f"facility_id: no facility {report.facility_id!r}")
+    mapping = dict(row._mapping)
+    return (mapping, mapping.pop("newest_revision_id"), mapping.pop("locked_count"))
 
 
 def _prepare_submission(
