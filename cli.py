@@ -10,6 +10,7 @@ import click
 from commands.alerts import alerts
 from commands.deliveries import deliveries
 from commands.invest import invest
+from commands.irp import irp
 from commands.network import graph, matrix, route
 from commands.plans import allocate, plan, run
 from commands.registry import db, users
@@ -66,5 +67,6 @@ for _command in (
     status,
     replan_command,
     invest,
+    irp,
 ):
     main.add_command(_command)

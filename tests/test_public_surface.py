@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("package", ["routing", "matcher"])
+@pytest.mark.parametrize("package", ["routing", "matcher", "routing.irp"])
 def test_reexports_resolve(package: str) -> None:
     module = importlib.import_module(package)
     for name in module.__all__:
