@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -55,6 +56,7 @@ from web.openapi import (
 )
 
 bp = ApiBlueprint("deliveries", __name__, url_prefix=API_PREFIX)
+_PLAN_ID = re.compile(r"[0-9a-f]{32}")
 _ERRORS = error_responses("400", "401", "403", "404", "409", "422")
 _DELIVERY_ID = path_parameter("delivery_id", {"type": "integer", "minimum": 1})
 _DELIVERY_RESPONSE = {
@@ -180,6 +182,15 @@ def _query_state() -> list[DeliveryState] | None:
     return [DeliveryState(raw)]
 
 
+def _query_plan_id() -> str | None:
+    """Return the ``plan_id`` query (32 hex digits), or None; 400 for another value."""
+    raw = request.args.get("plan_id")
+    if raw is not None and not _PLAN_ID.fullmatch(raw):
+        problem = f"plan_id: 32 lowercase hex digits, got {raw!r:.60}"
+        raise MalformedInputError(problem, [problem])
+    return raw
+
+
 @operation(
     bp,
     "GET",
@@ -209,7 +220,7 @@ def list_deliveries() -> Response:
     found = current_store().list_deliveries(
         facility_id=facility_id,
         province_code=province_code,
-        plan_id=request.args.get("plan_id"),
+        plan_id=_query_plan_id(),
         states=_query_state(),
         on_date=on_date,
         shortfall_only=query_bool("shortfall"),

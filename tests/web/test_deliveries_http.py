@@ -238,3 +238,11 @@ def test_reconciliation_per_supplier_reads_back(user: Any, handoff_app: Any) -> 
     assert other[1:] == []
     expect_error(user("repA").get("/deliveries/reconciliation.csv"), 403)
     expect_error(user("coord79").get("/deliveries/reconciliation.csv?date=yesterday"), 400)
+
+
+@pytest.mark.parametrize("plan_id", ["", "xyz", "A" * 32, "0" * 33])
+def test_a_malformed_plan_id_filter_is_a_400(user: Any, plan_id: str) -> None:
+    # schemathesis (issue 16): "plan_id=" was accepted and answered 200 with every delivery
+    answer = user("coord79").get("/deliveries", query_string={"plan_id": plan_id})
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "plan_id" in answer.get_data(as_text=True)
