@@ -17,10 +17,13 @@ def route_period(
     *,
     time_limit_s: float,
     seed: int = 0,
+    max_iterations: int | None = None,
 ) -> list[tuple[int, ...]] | None:
     """Split ``customers`` with their loads into at most K capacity-feasible routes of least cost.
 
     Distances are the instance's rounded Euclidean integers, so PyVRP's objective is exact.
+    With ``max_iterations`` PyVRP stops after that many iterations instead of ``time_limit_s``:
+    the same seed then gives the same routes whatever the machine's load.
 
     Returns
     -------
@@ -32,7 +35,7 @@ def route_period(
         return []
     from pyvrp import Model
     from pyvrp.exceptions import PenaltyBoundWarning
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime
 
     model = Model()
     depot_location = model.add_location(float(instance.xs[0]), float(instance.ys[0]))
@@ -55,9 +58,8 @@ def route_period(
     with warnings.catch_warnings():
         # Tight loads make PyVRP raise its penalty bound and warn; None below reports the case.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = model.solve(
-            MaxRuntime(time_limit_s), seed=seed, display=False, collect_stats=False
-        )
+        stop = MaxRuntime(time_limit_s) if max_iterations is None else MaxIterations(max_iterations)
+        result = model.solve(stop, seed=seed, display=False, collect_stats=False)
     if not result.is_feasible() or not result.best.is_complete():
         return None
     # A client activity's index is the client's position in the order they were added.

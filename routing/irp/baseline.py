@@ -70,6 +70,7 @@ def _route_or_cut(
     *,
     time_limit_s: float,
     seed: int,
+    max_iterations: int | None,
 ) -> tuple[list[tuple[int, ...]], dict[int, int], list[int]]:
     """Route the period; cut loads to the minimum, then drop customers, until it fits."""
     customers = list(quantities)
@@ -79,6 +80,7 @@ def _route_or_cut(
         [quantities[c] for c in customers],
         time_limit_s=time_limit_s,
         seed=seed,
+        max_iterations=max_iterations,
     )
     if routes is not None:
         return routes, quantities, []
@@ -87,7 +89,14 @@ def _route_or_cut(
     dropped: list[int] = []
     while customers:
         loads = [quantities[c] for c in customers]
-        routes = route_period(instance, customers, loads, time_limit_s=time_limit_s, seed=seed)
+        routes = route_period(
+            instance,
+            customers,
+            loads,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            max_iterations=max_iterations,
+        )
         if routes is not None:
             return routes, {c: quantities[c] for c in customers}, dropped
         dropped.append(customers.pop())  # the least urgent customer goes first
@@ -95,7 +104,11 @@ def _route_or_cut(
 
 
 def solve_baseline(
-    instance: IrpInstance, *, time_limit_s: float = 1.0, seed: int = 0
+    instance: IrpInstance,
+    *,
+    time_limit_s: float = 1.0,
+    seed: int = 0,
+    max_iterations: int | None = None,
 ) -> IrpSolution:
     """Plan the horizon with the refill-when-needed rule, routing each period with PyVRP.
 
@@ -104,7 +117,10 @@ def solve_baseline(
     time_limit_s
         PyVRP's budget per period (and per retry when the loads do not fit).
     seed
-        PyVRP's seed; the same seed and limits give the same plan.
+        PyVRP's seed.
+    max_iterations
+        When given, PyVRP stops after this many iterations per period instead of on
+        ``time_limit_s``, so the same seed gives the same plan whatever the machine's load.
 
     Returns
     -------
@@ -123,7 +139,12 @@ def solve_baseline(
         quantities = _plan_quantities(instance, needs, stock, shortfalls, t)
         by_customer = {need.customer: need for need in needs}
         period_routes, quantities, dropped = _route_or_cut(
-            instance, quantities, by_customer, time_limit_s=time_limit_s, seed=seed
+            instance,
+            quantities,
+            by_customer,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            max_iterations=max_iterations,
         )
         shortfalls.extend(IrpShortfall(t + 1, c, by_customer[c].minimum, "fleet") for c in dropped)
         for vehicle, customers in enumerate(period_routes, start=1):

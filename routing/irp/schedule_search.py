@@ -28,6 +28,7 @@ from routing.irp.tours import two_opt
 
 _EPS = 1e-9
 _NEIGHBOURS = 10  # re-examined around a customer that moved
+_PYVRP_ITERATIONS = 2_000  # the final re-routing's budget when the search counts iterations
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +280,118 @@ class _Search:
                     found.append(move)
         return found
 
+    def _insertions(self, t: int, i: int) -> list[tuple[int, int, int, int]]:
+        """Return (added travel, vehicle, position, load) of the cheapest place in each route."""
+        found = []
+        for v in range(self.K):
+            tour = [0, *self.routes[t][v], 0]
+            added, k = min(
+                (
+                    self.dist[tour[k]][i]
+                    + self.dist[i][tour[k + 1]]
+                    - self.dist[tour[k]][tour[k + 1]],
+                    k,
+                )
+                for k in range(len(tour) - 1)
+            )
+            found.append((added, v, k, self.load[t][v]))
+            if len(tour) == 2:
+                break  # every empty vehicle is the same
+        return sorted(found)
+
+    def pattern_moves_of(self, i: int) -> list[PatternMove]:
+        """Return customer ``i``'s feasible changes of two or more visits at once.
+
+        A tank that holds two or three periods of consumption cannot move one visit at a time:
+        shifting visits (1, 4) to (2, 5) passes through (2, 4) or (1, 5), which overflow or run
+        dry. Every visit pattern that drops or adds at least two periods is priced exactly
+        (removals, cheapest insertions with room for the new loads, holding of the customer and
+        the depot), each period's insertion places computed once.
+        """
+        current = [self.vehicle[t][i] >= 0 for t in range(self.T)]
+        count = sum(current)
+        places: dict[int, list[tuple[int, int, int, int]]] = {}
+        found = []
+        for mask in range(1, 1 << self.T):
+            pattern = [bool(mask >> t & 1) for t in range(self.T)]
+            drops = [t for t in range(self.T) if current[t] and not pattern[t]]
+            adds = [t for t in range(self.T) if pattern[t] and not current[t]]
+            if (len(drops) < 2 and len(adds) < 2) or abs(sum(pattern) - count) > 1:
+                continue
+            for t in adds:
+                if t not in places:
+                    places[t] = self._insertions(t, i)
+            move = self._evaluate_pattern(i, pattern, drops, adds, places)
+            if move is not None:
+                found.append(move)
+        return found
+
+    def _evaluate_pattern(
+        self,
+        i: int,
+        pattern: list[bool],
+        drops: list[int],
+        adds: list[int],
+        places: dict[int, list[tuple[int, int, int, int]]],
+    ) -> PatternMove | None:
+        old = self.plans[i].quantities
+        room = [0] * self.T
+        for t in range(self.T):
+            if t in adds:
+                room[t] = max(self.cap - load for *_, load in places[t])
+            elif pattern[t]:
+                room[t] = self.cap - self.load[t][self.vehicle[t][i]] + old[t]
+        plan = self.plan(i, pattern, room)
+        if plan is None:
+            return None
+        for t in range(self.T):
+            kept = pattern[t] and t not in adds
+            if kept and self.load[t][self.vehicle[t][i]] - old[t] + plan.quantities[t] > self.cap:
+                return None
+        shipped = [self.shipped[t] - old[t] + plan.quantities[t] for t in range(self.T)]
+        depot_new = self.depot_holding(shipped)
+        depot_old = self.depot_holding(self.shipped)
+        if depot_new is None or depot_old is None:
+            return None
+        delta = plan.holding - self.plans[i].holding + depot_new - depot_old
+        delta -= sum(self.removal_saving(t, i) for t in drops)
+        wheres = []
+        for t in adds:
+            fits = [p for p in places[t] if p[3] + plan.quantities[t] <= self.cap]
+            if not fits:
+                return None
+            added, v, k, _ = fits[0]
+            delta += added
+            wheres.append((t, v, k))
+        return PatternMove(i, tuple(drops), tuple(wheres), plan, delta)
+
+    def apply_pattern(self, move: PatternMove) -> None:
+        """Apply a :class:`PatternMove` (its drops and adds are in different periods)."""
+        i = move.customer
+        old = self.plans[i].quantities
+        for t in move.drops:
+            v = self.vehicle[t][i]
+            self.travel -= self.removal_saving(t, i)
+            self.routes[t][v].remove(i)
+            self.load[t][v] -= old[t]
+            self.vehicle[t][i] = -1
+        added = set()
+        for t, v, k in move.adds:
+            tour = [0, *self.routes[t][v], 0]
+            self.travel += (
+                self.dist[tour[k]][i] + self.dist[i][tour[k + 1]] - self.dist[tour[k]][tour[k + 1]]
+            )
+            self.routes[t][v].insert(k, i)
+            self.vehicle[t][i] = v
+            self.load[t][v] += move.plan.quantities[t]
+            added.add(t)
+        for t in range(self.T):
+            delta = move.plan.quantities[t] - old[t]
+            if self.vehicle[t][i] >= 0 and t not in added:
+                self.load[t][self.vehicle[t][i]] += delta
+            self.shipped[t] += delta
+        self.plans[i] = move.plan
+
     def two_opt_all(self) -> None:
         for t in range(self.T):
             for v in range(self.K):
@@ -312,8 +425,24 @@ class Move:
     delta: float
 
 
+@dataclass(frozen=True, slots=True)
+class PatternMove:
+    """A priced change of several of one customer's visits: periods dropped, (t, v, k) added."""
+
+    customer: int
+    drops: tuple[int, ...]
+    adds: tuple[tuple[int, int, int], ...]
+    plan: _Plan
+    delta: float
+
+
 def _local_search(
-    state: _Search, rng: np.random.Generator, deadline: float, focus: set[int] | None = None
+    state: _Search,
+    rng: np.random.Generator,
+    deadline: float,
+    focus: set[int] | None = None,
+    *,
+    patterns: bool = True,
 ) -> None:
     """Apply improving moves (best per customer, random order) until none is left.
 
@@ -326,12 +455,17 @@ def _local_search(
         order = rng.permutation(sorted(pending))
         pending = set()
         for i in order:
-            moves = state.moves_of(int(i))
+            moves: list[Move | PatternMove] = [*state.moves_of(int(i))]
+            if patterns:
+                moves.extend(state.pattern_moves_of(int(i)))
             if not moves:
                 continue
             best = min(moves, key=lambda m: m.delta)
             if best.delta < -1e-6:
-                state.apply(best)
+                if isinstance(best, Move):
+                    state.apply(best)
+                else:
+                    state.apply_pattern(best)
                 pending.update((int(i), *state.near[int(i)]))
         state.two_opt_all()
 
@@ -348,8 +482,19 @@ def _perturb(state: _Search, rng: np.random.Generator, strength: int) -> set[int
     return touched
 
 
-def finish(instance: IrpInstance, solution: IrpSolution, *, seed: int) -> IrpSolution:
-    """Re-route each period with PyVRP, then optimise the quantities of those routes exactly."""
+def finish(
+    instance: IrpInstance,
+    solution: IrpSolution,
+    *,
+    seed: int,
+    period_time_s: float = 0.1,
+    pyvrp_iterations: int | None = None,
+) -> IrpSolution:
+    """Re-route each period with PyVRP, then optimise the quantities of those routes exactly.
+
+    PyVRP gets ``period_time_s`` per period, or ``pyvrp_iterations`` iterations when given
+    (deterministic).
+    """
     periods: dict[int, list[IrpRoute]] = {}
     for route in solution.routes:
         periods.setdefault(route.period, []).append(route)
@@ -357,7 +502,14 @@ def finish(instance: IrpInstance, solution: IrpSolution, *, seed: int) -> IrpSol
     for t, routes in periods.items():
         customers = [s.customer for r in routes for s in r.stops]
         loads = [int(s.quantity_units) for r in routes for s in r.stops]
-        better = route_period(instance, customers, loads, time_limit_s=0.1, seed=seed)
+        better = route_period(
+            instance,
+            customers,
+            loads,
+            time_limit_s=period_time_s,
+            seed=seed,
+            max_iterations=pyvrp_iterations,
+        )
         old_cost = sum(route_cost(instance, [s.customer for s in r.stops]) for r in routes)
         if better is not None and sum(route_cost(instance, b) for b in better) < old_cost:
             chosen.extend(better)
@@ -379,9 +531,25 @@ def finish(instance: IrpInstance, solution: IrpSolution, *, seed: int) -> IrpSol
 
 
 def search_schedules(
-    instance: IrpInstance, start: IrpSolution, *, time_limit_s: float, seed: int
+    instance: IrpInstance,
+    start: IrpSolution,
+    *,
+    time_limit_s: float,
+    seed: int,
+    max_iterations: int | None = None,
 ) -> IrpSolution:
     """Improve a feasible plan by iterated local search until ``time_limit_s`` has passed.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock budget, seconds: 90 % goes to the search less what the final PyVRP pass gets
+        (6 % of the budget, at least 0.1 s per period); ignored by the search when
+        ``max_iterations`` is given.
+    max_iterations
+        Stop after this many perturbations instead of on the clock, and run the final PyVRP
+        pass on an iteration budget too: the same seed then gives the same plan on any machine
+        at any load (slower or faster, never different).
 
     Returns
     -------
@@ -389,7 +557,10 @@ def search_schedules(
         The best plan found (never worse than ``start`` as the checker prices it), with its
         quantities re-optimised by the LP.
     """
-    deadline = time.monotonic() + time_limit_s * 0.9
+    counted = max_iterations is not None
+    reroute_s = max(0.1, 0.06 * time_limit_s / instance.num_periods)
+    search_s = max(time_limit_s * 0.9 - reroute_s * instance.num_periods, time_limit_s * 0.5)
+    deadline = math.inf if counted else time.monotonic() + search_s
     rng = np.random.default_rng(seed)
     state = _Search(instance, start)
     state.normalise()
@@ -397,24 +568,41 @@ def search_schedules(
     best, best_cost = state.to_solution(), state.total()
     current = best_cost
     iterations = 0
-    while time.monotonic() < deadline:
+    while _goes_on(iterations, max_iterations, deadline):
         iterations += 1
         saved = state.to_solution()
         touched = _perturb(state, rng, strength=int(rng.integers(2, 2 + max(2, state.n // 10))))
         _local_search(state, rng, deadline, touched)
         cost = state.total()
         # Accept slightly worse plans now and then (a simulated-annealing rule, cooling to 0).
-        heat = 0.002 * best_cost * max(0.0, deadline - time.monotonic()) / time_limit_s
+        if max_iterations is not None:
+            left = max(0.0, 1.0 - iterations / max_iterations)
+        else:
+            left = max(0.0, deadline - time.monotonic()) / search_s
+        heat = 0.002 * best_cost * left
         if cost < current - _EPS or rng.random() < math.exp(-(cost - current) / max(heat, _EPS)):
             current = cost
             if cost < best_cost - _EPS:
                 best, best_cost = state.to_solution(), cost
         else:
             state = _Search(instance, saved)
-    finished = finish(instance, best, seed=seed)
+    finished = finish(
+        instance,
+        best,
+        seed=seed,
+        period_time_s=reroute_s,
+        pyvrp_iterations=_PYVRP_ITERATIONS if counted else None,
+    )
     candidates = [start, best, finished]
     priced = [(check_solution(instance, s), s) for s in candidates]
     feasible = [(c.total_cost, k) for k, (c, _) in enumerate(priced) if c.feasible]
     chosen = candidates[min(feasible)[1]] if feasible else start
     extras = {"solver": "schedule-ils", "iterations": iterations}
     return IrpSolution(chosen.routes, chosen.shortfalls, extras)
+
+
+def _goes_on(iterations: int, max_iterations: int | None, deadline: float) -> bool:
+    """Return whether the search continues: on its iteration budget, else on the clock."""
+    if max_iterations is not None:
+        return iterations < max_iterations
+    return time.monotonic() < deadline

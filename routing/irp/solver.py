@@ -23,6 +23,7 @@ from routing.irp.solution import IrpSolution
 
 EXACT_MAX_CUSTOMERS = 10
 POOL_MAX_CUSTOMERS = 50
+_BASELINE_PYVRP_ITERATIONS = 1_000  # per period, when the solve counts iterations
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +41,20 @@ class IrpParams:
     search_share
         On instances solved exactly (at most ``EXACT_MAX_CUSTOMERS`` customers), the part of the
         budget given to the schedule search; the rest goes to the exact MIP.
+    max_iterations
+        None (default): every step stops on the clock, so two runs with one seed can differ by
+        how far they got. A number: the schedule search stops after that many perturbations and
+        PyVRP (baseline, final re-routing) on iteration budgets; the route-pool polishing, which
+        only stops on the clock, is skipped; the exact MIP (n <= 10) still has the time limit
+        and is deterministic when it finishes within it. The same seed and ``max_iterations``
+        then give the same plan on any machine, however loaded (>= 1).
     """
 
     time_limit_s: float = 30.0
     seed: int = 0
     neighbours: int = 5
     search_share: float = 0.4
+    max_iterations: int | None = None
 
     def __post_init__(self) -> None:
         if not self.time_limit_s > 0:
@@ -54,6 +63,8 @@ class IrpParams:
             raise ValueError(f"neighbours: {self.neighbours!r} must be at least 1")
         if not 0 < self.search_share <= 1:
             raise ValueError(f"search_share: {self.search_share!r} must be in (0, 1]")
+        if self.max_iterations is not None and self.max_iterations < 1:
+            raise ValueError(f"max_iterations: {self.max_iterations!r} must be at least 1")
 
 
 def _exact(instance: IrpInstance, start: IrpSolution, time_limit_s: float) -> IrpSolution:
@@ -88,7 +99,13 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
     params = params or IrpParams()
     deadline = time.monotonic() + params.time_limit_s
     budget = min(1.0, params.time_limit_s / (20 * instance.num_periods))
-    start = solve_baseline(instance, time_limit_s=budget, seed=params.seed)
+    counted = params.max_iterations is not None
+    start = solve_baseline(
+        instance,
+        time_limit_s=budget,
+        seed=params.seed,
+        max_iterations=_BASELINE_PYVRP_ITERATIONS if counted else None,
+    )
     if start.shortfalls:
         return start
     left = deadline - time.monotonic()
@@ -97,14 +114,18 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
     # beyond, the pool MIP takes seconds to build and found nothing; docs/irp.md).
     share = params.search_share if instance.num_customers <= EXACT_MAX_CUSTOMERS else 1.0
     searched = search_schedules(
-        instance, start, time_limit_s=max(left * share, 0.1), seed=params.seed
+        instance,
+        start,
+        time_limit_s=max(left * share, 0.1),
+        seed=params.seed,
+        max_iterations=params.max_iterations,
     )
     left = deadline - time.monotonic()
-    if left <= 0.5:
-        finished = searched
-    elif instance.num_customers <= EXACT_MAX_CUSTOMERS:
-        finished = _exact(instance, searched, left)
-    elif instance.num_customers > POOL_MAX_CUSTOMERS:
+    if instance.num_customers <= EXACT_MAX_CUSTOMERS and (counted or left > 0.5):
+        # Counting iterations, the MIP gets the whole limit: it is deterministic when it
+        # finishes, and how long the search took must not change how far it gets.
+        finished = _exact(instance, searched, params.time_limit_s if counted else left)
+    elif left <= 0.5 or instance.num_customers > POOL_MAX_CUSTOMERS or counted:
         finished = searched
     else:
         finished = polish_with_pool(instance, searched, deadline=deadline, params=params)
