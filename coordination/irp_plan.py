@@ -1,0 +1,744 @@
+"""Inventory routing for a region's bulk-liquid tanks over a rolling horizon (issue 17, item 2).
+
+The model (docs/irp.md, "Rolling horizon on a region"):
+
+- **Tanks.** Each facility with a liquid tank is a customer of the core
+  (:mod:`routing.irp`): capacity ``U`` (the tank, kg of liquid oxygen), a safety floor ``L`` of
+  ``floor_h`` hours of burn (default :data:`DEFAULT_FLOOR_H`, 12 h: a tank that ends a day at its
+  floor still lasts until a tanker arriving by noon, the dispatch's ``urgent_by``), its level now
+  and its burn per day (the live status, :mod:`coordination.status`). Periods are days.
+- **Plants and tankers.** The core has one depot and identical vehicles, so the region is solved
+  as **one problem per plant**: each tank belongs to one plant (the plan's allocation when given,
+  else the nearest plant with tankers whose daily output still covers it), and a plant's problem
+  gets the tankers based there. Each tanker loads only at its home plant, which is its company's,
+  so the company rule of the dispatch holds. Of a plant's tankers, those of the largest capacity
+  are used; smaller ones are listed as unused with the reason. The core makes at most one trip
+  per vehicle and day, so a plant's problem gets ``tankers x trips`` vehicles, where trips is how
+  many typical trips (loading, the median tank and back, two tank fills) fit in a shift; each
+  day's trips are then given to the tankers, longest first to the least busy, and a trip that
+  ends a tanker's day past its shift is marked ``over_shift`` (the core has no duration limit).
+  The plant's medical liquid output per day is its production, its stock at start is 0 unless
+  given.
+- **Roads.** Distances and times come from the loaded-tanker road matrix (``profile="tanker"``).
+  The core's route moves assume a symmetric matrix, so it gets the mean of the two directions in
+  whole metres; every figure returned (km, hours) is priced again on the directed matrix.
+- **Objective.** The core's: no tank below its floor where supply allows, then travel (metres),
+  then holding at :data:`HOLDING_M_PER_T_DAY` metres per tonne-day (a tie-breaker).
+- **Rolling horizon.** Deliveries already dispatched (in transit) are fixed: they are returned
+  unchanged, marked ``fixed``, and their quantity counts as arriving. The core takes no arrivals
+  per period, so the tank's starting level includes them (capped at the tank); the levels
+  reported are simulated again with each fixed delivery on its own day.
+- **Refusals and shortfalls.** Malformed input (negative consumption or level, a tank of no size,
+  a tanker of an unknown plant) raises :class:`data.errors.InvalidInputError` listing every
+  problem. A tank that cannot hold its floor plus a day's burn, a facility no plant's tanker can
+  reach, and facility-days the plants or the fleet cannot cover are **shortfalls** with a reason
+  in English and Vietnamese; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+import math
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from data.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from routing.irp import IrpInstance, IrpStop
+
+DEFAULT_FLOOR_H = 12.0
+"""Safety floor of every tank, hours of its burn (a tank ending a day at it lasts to noon)."""
+
+DEFAULT_HORIZON_DAYS = 7
+HOLDING_M_PER_T_DAY = 1.0
+"""Holding cost, metres of tanker travel per tonne kept one day (a tie-breaker, small)."""
+
+DEFAULT_SHIFT_S = 12 * 3600
+TANKER_LOAD_S = 2700 + 900
+"""Plant visit at the start of a route: filling the tanker plus the stop (the dispatch's
+``tanker_load_s`` and ``supplier_stop_s``)."""
+TANK_STOP_S = 600 + 2700
+"""One hospital tank fill: the stop plus the fill (``facility_stop_s`` and ``tank_fill_s``)."""
+
+_EPS_KG = 0.5
+
+REASONS: Mapping[str, tuple[str, str]] = {
+    "tank_too_small": (
+        "the tank cannot hold its floor plus one day of burn: it needs more than one delivery a "
+        "day, which daily periods cannot plan",
+        "bồn không chứa đủ mức an toàn cộng một ngày tiêu thụ: cần giao hơn một lần mỗi ngày",
+    ),
+    "unreachable": (
+        "no plant with tankers can reach the facility on the tanker's roads",
+        "không nhà máy nào có xe bồn đến được cơ sở này trên đường cho xe bồn",
+    ),
+    "no_status": (
+        "its level or burn is unknown (no recent good report): it cannot be planned",
+        "chưa biết mức tồn hoặc mức tiêu thụ (không có báo cáo hợp lệ gần đây): không thể lập "
+        "kế hoạch",
+    ),
+    "depot": (
+        "the plant's liquid output does not cover it",
+        "sản lượng lỏng của nhà máy không đủ",
+    ),
+    "capacity": (
+        "one tanker load a day cannot cover it",
+        "một chuyến xe bồn mỗi ngày không đủ",
+    ),
+    "fleet": (
+        "the plant's tankers are all busy",
+        "xe bồn của nhà máy đã kín lịch",
+    ),
+    "below_floor": (
+        "the tank ends the day below its floor",
+        "bồn xuống dưới mức an toàn cuối ngày",
+    ),
+}
+"""Reason codes of shortfalls, with their English and Vietnamese text."""
+
+
+@dataclass(frozen=True, slots=True)
+class IrpTank:
+    """A facility's liquid tank: capacity, level now and burn, kg of liquid oxygen."""
+
+    facility_id: str
+    name: str
+    capacity_kg: float
+    level_kg: float
+    burn_kg_per_day: float
+    lon: float = 0.0
+    lat: float = 0.0
+    floor_h: float = DEFAULT_FLOOR_H
+
+    @property
+    def floor_kg(self) -> float:
+        """Return the safety floor: ``floor_h`` hours of burn, kg."""
+        return self.burn_kg_per_day * self.floor_h / 24.0
+
+
+@dataclass(frozen=True, slots=True)
+class IrpPlant:
+    """A liquid plant: its medical output per day and stock at the start, kg of liquid."""
+
+    supplier_id: str
+    name: str
+    output_kg_per_day: float
+    stock_kg: float = 0.0
+    lon: float = 0.0
+    lat: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class IrpTanker:
+    """A cryogenic tanker: payload (kg of liquid oxygen) and home plant."""
+
+    vehicle_id: str
+    capacity_kg: float
+    home_plant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixedDelivery:
+    """A delivery already dispatched: it arrives on ``day`` (0 = the start date) and stays."""
+
+    delivery_id: int
+    facility_id: str
+    day: int
+    quantity_kg: float
+    vehicle_id: str | None = None
+    supplier_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionIrpInput:
+    """A region's inventory-routing problem in plain data.
+
+    ``duration_s`` and ``distance_m`` (float64, ``inf`` where unreachable) are the loaded
+    tanker's road matrix over ``place_ids``, which hold every plant and tank id. ``assignment``
+    maps a facility id to the plant that supplies it (empty: the nearest plant that can).
+    ``left_out``: facilities the adapter could not describe (unknown level or burn), kept as
+    shortfalls of the plan.
+    """
+
+    start_date: dt.date
+    horizon_days: int
+    tanks: tuple[IrpTank, ...]
+    plants: tuple[IrpPlant, ...]
+    tankers: tuple[IrpTanker, ...]
+    place_ids: tuple[str, ...]
+    duration_s: npt.NDArray[np.float64] = field(repr=False)
+    distance_m: npt.NDArray[np.float64] = field(repr=False)
+    fixed: tuple[FixedDelivery, ...] = ()
+    assignment: Mapping[str, str] = field(default_factory=dict)
+    shift_s: int = DEFAULT_SHIFT_S
+    left_out: tuple[IrpPlanShortfall, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TankDelivery:
+    """One delivery of the plan: day, facility, plant, tanker, quantity (kg of liquid)."""
+
+    day: int
+    facility_id: str
+    plant_id: str | None
+    vehicle_id: str | None
+    quantity_kg: float
+    fixed: bool = False
+    delivery_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TankerRoute:
+    """One tanker's trip of one day: plant, the tanks in visiting order, kg left at each.
+
+    ``trip`` numbers the tanker's trips of the day (1 first); ``over_shift`` says the tanker's
+    day ends after its shift with this trip.
+    """
+
+    day: int
+    vehicle_id: str
+    plant_id: str
+    stops: tuple[tuple[str, float], ...]
+    capacity_kg: float
+    distance_m: float
+    driving_s: float
+    trip: int = 1
+    over_shift: bool = False
+
+    @property
+    def load_kg(self) -> float:
+        """Return the kg of liquid delivered on the trip."""
+        return sum(quantity for _, quantity in self.stops)
+
+    @property
+    def duration_s(self) -> float:
+        """Return driving plus the plant's loading and each tank fill, seconds."""
+        return self.driving_s + TANKER_LOAD_S + TANK_STOP_S * len(self.stops)
+
+
+@dataclass(frozen=True, slots=True)
+class IrpPlanShortfall:
+    """A facility (and day, None for all) the plan cannot keep at its floor, and why."""
+
+    facility_id: str
+    day: int | None
+    missing_kg: float
+    reason: str
+
+    @property
+    def message_en(self) -> str:
+        """Return the reason in English."""
+        return REASONS[self.reason][0]
+
+    @property
+    def message_vi(self) -> str:
+        """Return the reason in Vietnamese."""
+        return REASONS[self.reason][1]
+
+
+@dataclass(frozen=True, slots=True)
+class TankFigures:
+    """Figures of a plan's tank levels over the horizon (same for every plan compared)."""
+
+    levels_kg: Mapping[str, tuple[float, ...]]
+    below_floor: tuple[tuple[str, int], ...]
+    lowest_hours: Mapping[str, float]
+
+    @property
+    def lowest_hours_to_empty(self) -> float:
+        """Return the lowest hours to empty of any tank at any day's end (inf: none)."""
+        return min(self.lowest_hours.values(), default=math.inf)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionIrpPlan:
+    """The plan for the horizon: deliveries (fixed ones included), routes, levels, shortfalls."""
+
+    start_date: dt.date
+    horizon_days: int
+    tanks: tuple[IrpTank, ...]
+    deliveries: tuple[TankDelivery, ...]
+    routes: tuple[TankerRoute, ...]
+    shortfalls: tuple[IrpPlanShortfall, ...]
+    figures: TankFigures
+    assignment: Mapping[str, str]
+    unused_tankers: tuple[tuple[str, str], ...] = ()
+    solver: Mapping[str, object] = field(default_factory=dict)
+    shift_s: int = DEFAULT_SHIFT_S
+
+    def first_day_routes(self) -> tuple[TankerRoute, ...]:
+        """Return the routes of day 0, the ones to dispatch now."""
+        return tuple(route for route in self.routes if route.day == 0)
+
+
+# ------------------------------------------------------------------------------- validation
+
+
+def _bad_number(value: float, *, low: float = 0.0) -> bool:
+    return not math.isfinite(value) or value < low
+
+
+def validate_region_input(problem: RegionIrpInput) -> None:
+    """Check a region's problem; raise once listing every problem.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the field, the value and the fix: a horizon below 1 day, a negative or
+        non-finite tank capacity, level, burn or floor, a tank of no size, a plant with negative
+        output or stock, a tanker without capacity or based at an unknown plant, a fixed delivery
+        of an unknown facility or a negative quantity, a place missing from the matrix, or a
+        matrix whose shape does not match ``place_ids``.
+    """
+    problems: list[str] = []
+    if problem.horizon_days < 1:
+        problems.append(f"horizon_days: {problem.horizon_days} must be at least 1")
+    _check_tanks(problem, problems)
+    _check_plants(problem, problems)
+    plant_ids = {plant.supplier_id for plant in problem.plants}
+    tank_ids = {tank.facility_id for tank in problem.tanks}
+    for k, fixed in enumerate(problem.fixed):
+        where = f"fixed[{k}] (delivery {fixed.delivery_id})"
+        if fixed.facility_id not in tank_ids:
+            problems.append(f"{where}.facility_id: {fixed.facility_id!r} is not a tank")
+        if _bad_number(fixed.quantity_kg):
+            problems.append(f"{where}.quantity_kg: {fixed.quantity_kg!r} must be 0 or more")
+    _check_matrix(problem, tank_ids | plant_ids, problems)
+    if problems:
+        raise InvalidInputError.from_problems("inventory-routing problem", problems)
+
+
+def _check_tanks(problem: RegionIrpInput, problems: list[str]) -> None:
+    for k, tank in enumerate(problem.tanks):
+        where = f"tanks[{k}] ({tank.facility_id})"
+        for name in ("capacity_kg", "level_kg", "burn_kg_per_day", "floor_h"):
+            value = getattr(tank, name)
+            if _bad_number(value):
+                problems.append(f"{where}.{name}: {value!r} must be a finite number, 0 or more")
+        if tank.capacity_kg == 0:
+            problems.append(
+                f"{where}.capacity_kg: 0; a facility without a tank is not planned here"
+            )
+
+
+def _check_plants(problem: RegionIrpInput, problems: list[str]) -> None:
+    plant_ids = {plant.supplier_id for plant in problem.plants}
+    for k, plant in enumerate(problem.plants):
+        for name in ("output_kg_per_day", "stock_kg"):
+            value = getattr(plant, name)
+            if _bad_number(value):
+                problems.append(
+                    f"plants[{k}] ({plant.supplier_id}).{name}: {value!r} must be 0 or more"
+                )
+    for k, tanker in enumerate(problem.tankers):
+        where = f"tankers[{k}] ({tanker.vehicle_id})"
+        if _bad_number(tanker.capacity_kg, low=1.0):
+            problems.append(f"{where}.capacity_kg: {tanker.capacity_kg!r} must be at least 1 kg")
+        if tanker.home_plant_id not in plant_ids:
+            problems.append(
+                f"{where}.home_plant_id: {tanker.home_plant_id!r} is not a plant of the problem"
+            )
+
+
+def _check_matrix(problem: RegionIrpInput, needed: set[str], problems: list[str]) -> None:
+    size = len(problem.place_ids)
+    for name in ("duration_s", "distance_m"):
+        shape = getattr(problem, name).shape
+        if shape != (size, size):
+            problems.append(f"{name}: shape {shape} does not match {size} place_ids")
+    missing = sorted(needed - set(problem.place_ids))
+    if missing:
+        problems.append(f"place_ids: {', '.join(missing[:5])} missing from the road matrix")
+
+
+# ------------------------------------------------------------------------------- evaluation
+
+
+def evaluate_tanks(
+    tanks: Sequence[IrpTank],
+    deliveries: Sequence[TankDelivery],
+    horizon_days: int,
+) -> TankFigures:
+    """Simulate every tank day by day with the plan's deliveries; count days below the floor.
+
+    A day's level is the previous day's, plus what arrives that day, less a day's burn, never
+    above the tank (an overfill is lost) nor below zero. A facility-day is below the floor when
+    its end-of-day level is below ``floor_kg`` (0.5 kg tolerance). Hours to empty are a level
+    over the burn per hour, for the level now and each day's end.
+    """
+    arrivals: dict[tuple[str, int], float] = defaultdict(float)
+    for delivery in deliveries:
+        arrivals[delivery.facility_id, delivery.day] += delivery.quantity_kg
+    levels: dict[str, tuple[float, ...]] = {}
+    below: list[tuple[str, int]] = []
+    lowest: dict[str, float] = {}
+    for tank in tanks:
+        level = min(tank.level_kg, tank.capacity_kg)
+        per_h = tank.burn_kg_per_day / 24.0
+        hours = [level / per_h if per_h > 0 else math.inf]
+        trace = []
+        for day in range(horizon_days):
+            level = min(level + arrivals[tank.facility_id, day], tank.capacity_kg)
+            level = max(level - tank.burn_kg_per_day, 0.0)
+            trace.append(level)
+            hours.append(level / per_h if per_h > 0 else math.inf)
+            if level < tank.floor_kg - _EPS_KG:
+                below.append((tank.facility_id, day))
+        levels[tank.facility_id] = tuple(trace)
+        lowest[tank.facility_id] = min(hours)
+    return TankFigures(levels, tuple(below), lowest)
+
+
+# ---------------------------------------------------------------------------- assignment
+
+
+def _row(problem: RegionIrpInput) -> dict[str, int]:
+    return {place_id: k for k, place_id in enumerate(problem.place_ids)}
+
+
+def assign_tanks(
+    problem: RegionIrpInput, tanks: Sequence[IrpTank]
+) -> tuple[dict[str, str], list[IrpPlanShortfall]]:
+    """Give each tank one plant with tankers; the unreachable ones are shortfalls.
+
+    The problem's ``assignment`` is kept where its plant has tankers and reaches the tank;
+    otherwise, tanks by decreasing burn take the nearest such plant (tanker minutes) whose daily
+    output not yet taken covers their burn, or the nearest one when none does.
+    """
+    row = _row(problem)
+    based = {tanker.home_plant_id for tanker in problem.tankers}
+    plants = [plant for plant in problem.plants if plant.supplier_id in based]
+    left = {plant.supplier_id: plant.output_kg_per_day for plant in plants}
+    chosen: dict[str, str] = {}
+    shortfalls: list[IrpPlanShortfall] = []
+
+    def minutes(plant_id: str, facility_id: str) -> float:
+        there = problem.duration_s[row[plant_id], row[facility_id]]
+        back = problem.duration_s[row[facility_id], row[plant_id]]
+        return float(there + back)
+
+    for tank in sorted(tanks, key=lambda t: (-t.burn_kg_per_day, t.facility_id)):
+        reach = [p for p in plants if math.isfinite(minutes(p.supplier_id, tank.facility_id))]
+        if not reach:
+            shortfalls.append(IrpPlanShortfall(tank.facility_id, None, 0.0, "unreachable"))
+            continue
+        given = problem.assignment.get(tank.facility_id)
+        if given not in {p.supplier_id for p in reach}:
+            reach.sort(key=lambda p: (minutes(p.supplier_id, tank.facility_id), p.supplier_id))
+            roomy = [p for p in reach if left[p.supplier_id] >= tank.burn_kg_per_day]
+            given = (roomy or reach)[0].supplier_id
+        assert given is not None
+        chosen[tank.facility_id] = given
+        left[given] -= tank.burn_kg_per_day
+    return chosen, shortfalls
+
+
+# ------------------------------------------------------------------------------- solving
+
+
+@dataclass(frozen=True, slots=True)
+class _PlantProblem:
+    plant: IrpPlant
+    tanks: tuple[IrpTank, ...]
+    tankers: tuple[IrpTanker, ...]
+    starts_kg: tuple[int, ...]
+    trips_per_tanker: int
+
+
+def _trips_per_tanker(problem: RegionIrpInput, plant: IrpPlant, tanks: Sequence[IrpTank]) -> int:
+    """Return how many trips a tanker of ``plant`` can make in a shift (at least 1).
+
+    A typical trip loads at the plant, drives to the median tank and back and fills two tanks.
+    """
+    row = _row(problem)
+    home = row[plant.supplier_id]
+    round_trips = [
+        float(
+            problem.duration_s[home, row[t.facility_id]]
+            + problem.duration_s[row[t.facility_id], home]
+        )
+        for t in tanks
+    ]
+    typical = TANKER_LOAD_S + float(np.median(round_trips)) + 2 * TANK_STOP_S
+    return max(1, math.floor(problem.shift_s / typical))
+
+
+def _usable(problem: RegionIrpInput) -> tuple[list[IrpTank], list[IrpPlanShortfall]]:
+    """Return the tanks daily periods can plan, and shortfalls for the others."""
+    usable: list[IrpTank] = []
+    shortfalls: list[IrpPlanShortfall] = []
+    for tank in problem.tanks:
+        if tank.burn_kg_per_day == 0:
+            continue  # no use: nothing to deliver, nothing to plan
+        need = math.floor(tank.capacity_kg) - math.ceil(tank.burn_kg_per_day)
+        if need < math.ceil(tank.floor_kg):
+            missing = tank.floor_kg + tank.burn_kg_per_day - tank.capacity_kg
+            shortfalls.append(
+                IrpPlanShortfall(tank.facility_id, None, round(missing, 1), "tank_too_small")
+            )
+            continue
+        usable.append(tank)
+    return usable, shortfalls
+
+
+def _plant_problems(
+    problem: RegionIrpInput, tanks: Sequence[IrpTank], chosen: Mapping[str, str]
+) -> tuple[list[_PlantProblem], list[tuple[str, str]]]:
+    fixed_kg: dict[str, float] = defaultdict(float)
+    for fixed in problem.fixed:
+        if fixed.day < problem.horizon_days:
+            fixed_kg[fixed.facility_id] += fixed.quantity_kg
+    found: list[_PlantProblem] = []
+    unused: list[tuple[str, str]] = []
+    for plant in problem.plants:
+        fleet = [t for t in problem.tankers if t.home_plant_id == plant.supplier_id]
+        mine = tuple(t for t in tanks if chosen.get(t.facility_id) == plant.supplier_id)
+        if not fleet:
+            continue
+        if not mine:
+            unused.extend((t.vehicle_id, "no tank is supplied from its plant") for t in fleet)
+            continue
+        largest = max(t.capacity_kg for t in fleet)
+        used = tuple(sorted((t for t in fleet if t.capacity_kg == largest), key=_tanker_key))
+        unused.extend(
+            (
+                t.vehicle_id,
+                f"smaller ({t.capacity_kg:g} kg) than its plant's largest tankers "
+                f"({largest:g} kg); the core plans identical tankers",
+            )
+            for t in fleet
+            if t.capacity_kg != largest
+        )
+        starts = tuple(
+            min(math.floor(t.level_kg + fixed_kg[t.facility_id]), math.floor(t.capacity_kg))
+            for t in mine
+        )
+        found.append(
+            _PlantProblem(plant, mine, used, starts, _trips_per_tanker(problem, plant, mine))
+        )
+    return found, unused
+
+
+def _tanker_key(tanker: IrpTanker) -> str:
+    return tanker.vehicle_id
+
+
+def _core_instance(problem: RegionIrpInput, sub: _PlantProblem) -> IrpInstance:
+    """Build the core's instance of one plant: position 0 the plant, tanks from 1."""
+    from routing.irp import IrpInstance
+
+    row = _row(problem)
+    ids = [sub.plant.supplier_id, *(t.facility_id for t in sub.tanks)]
+    index = np.array([row[i] for i in ids], dtype=np.int64)
+    directed = problem.distance_m[np.ix_(index, index)]
+    # Finite by the assignment (every tank reaches its plant); between tanks, a pair with no road
+    # path is priced prohibitively rather than refused.
+    directed = np.where(np.isfinite(directed), directed, 1e9)
+    distances = np.rint((directed + directed.T) / 2.0).astype(np.int64)
+    np.fill_diagonal(distances, 0)
+    holding = HOLDING_M_PER_T_DAY / 1000.0
+    return IrpInstance(
+        name=sub.plant.supplier_id,
+        num_periods=problem.horizon_days,
+        vehicle_capacity_units=math.floor(sub.tankers[0].capacity_kg),
+        num_vehicles=len(sub.tankers) * sub.trips_per_tanker,
+        xs=np.array([sub.plant.lon, *(t.lon for t in sub.tanks)], dtype=np.float64),
+        ys=np.array([sub.plant.lat, *(t.lat for t in sub.tanks)], dtype=np.float64),
+        initial_levels_units=np.array(
+            [math.floor(sub.plant.stock_kg), *sub.starts_kg], dtype=np.int64
+        ),
+        max_levels_units=np.array(
+            [0, *(math.floor(t.capacity_kg) for t in sub.tanks)], dtype=np.int64
+        ),
+        min_levels_units=np.array([0, *(math.ceil(t.floor_kg) for t in sub.tanks)], dtype=np.int64),
+        demands_per_period_units=np.array(
+            [
+                math.floor(sub.plant.output_kg_per_day),
+                *(math.ceil(t.burn_kg_per_day) for t in sub.tanks),
+            ],
+            dtype=np.int64,
+        ),
+        holding_costs_per_unit_period=np.full(len(ids), holding, dtype=np.float64),
+        distances=distances,
+    )
+
+
+def _priced_route(
+    problem: RegionIrpInput, sub: _PlantProblem, day: int, stops: Sequence[IrpStop]
+) -> TankerRoute:
+    row = _row(problem)
+    tanker = sub.tankers[0]
+    visits = [(sub.tanks[s.customer - 1].facility_id, float(s.quantity_units)) for s in stops]
+    path = [sub.plant.supplier_id, *(facility for facility, _ in visits), sub.plant.supplier_id]
+    distance = driving = 0.0
+    for a, b in itertools.pairwise(path):
+        distance += float(problem.distance_m[row[a], row[b]])
+        driving += float(problem.duration_s[row[a], row[b]])
+    return TankerRoute(
+        day,
+        tanker.vehicle_id,
+        sub.plant.supplier_id,
+        tuple(visits),
+        tanker.capacity_kg,
+        distance,
+        driving,
+    )
+
+
+def _assign_trips(
+    routes: Sequence[TankerRoute], tankers: Sequence[IrpTanker], shift_s: int
+) -> list[TankerRoute]:
+    """Give each day's trips to the plant's tankers, longest first to the least busy tanker.
+
+    A trip that ends a tanker's day after its shift is marked ``over_shift``.
+    """
+    assigned: list[TankerRoute] = []
+    for day in sorted({route.day for route in routes}):
+        busy = {tanker.vehicle_id: 0.0 for tanker in tankers}
+        trips = dict.fromkeys(busy, 0)
+        for route in sorted(
+            (r for r in routes if r.day == day), key=lambda r: (-r.duration_s, r.stops)
+        ):
+            vehicle_id = min(busy, key=lambda v: (busy[v], v))
+            busy[vehicle_id] += route.duration_s
+            trips[vehicle_id] += 1
+            assigned.append(
+                dataclasses.replace(
+                    route,
+                    vehicle_id=vehicle_id,
+                    trip=trips[vehicle_id],
+                    over_shift=busy[vehicle_id] > shift_s,
+                )
+            )
+    return assigned
+
+
+def _solve_plant(
+    problem: RegionIrpInput, sub: _PlantProblem, *, time_limit_s: float, seed: int
+) -> tuple[list[TankerRoute], list[IrpPlanShortfall], dict[str, object]]:
+    from routing.irp import IrpParams, check_solution, solve_irp
+
+    instance = _core_instance(problem, sub)
+    solution = solve_irp(instance, IrpParams(time_limit_s=time_limit_s, seed=seed))
+    check = check_solution(instance, solution)
+    routes = _assign_trips(
+        [
+            _priced_route(problem, sub, route.period - 1, route.stops)
+            for route in solution.routes
+            if route.stops
+        ],
+        sub.tankers,
+        problem.shift_s,
+    )
+    shortfalls = [
+        IrpPlanShortfall(
+            sub.tanks[s.customer - 1].facility_id, s.period - 1, float(s.missing_units), s.reason
+        )
+        for s in solution.shortfalls
+    ]
+    facts: dict[str, object] = {
+        "tanks": len(sub.tanks),
+        "tankers": len(sub.tankers),
+        "trips_per_tanker": sub.trips_per_tanker,
+        "solver": solution.extras.get("solver", ""),
+        "feasible": check.feasible,
+        "core_cost": round(check.total_cost, 1),
+    }
+    return routes, shortfalls, facts
+
+
+def plan_region_irp(
+    problem: RegionIrpInput, *, time_limit_s: float = 30.0, seed: int = 0
+) -> RegionIrpPlan:
+    """Plan the region's tank deliveries and tanker routes for the horizon.
+
+    Parameters
+    ----------
+    problem
+        The tanks, plants, tankers, road matrix and dispatched deliveries (validated here).
+    time_limit_s
+        Budget of the whole solve, seconds, shared among the plants by their tanks (at least
+        1 s each).
+    seed
+        Seed of the core (the same seed and limit give the same plan up to the wall clock).
+
+    Returns
+    -------
+    RegionIrpPlan
+        Deliveries (the fixed ones unchanged, then the planned ones), routes, simulated levels,
+        and shortfalls with reasons; facility-days below the floor that no reason above explains
+        are listed as ``below_floor``.
+
+    Raises
+    ------
+    InvalidInputError
+        See :func:`validate_region_input`.
+    """
+    validate_region_input(problem)
+    started = time.monotonic()
+    usable, shortfalls = _usable(problem)
+    shortfalls[:0] = problem.left_out
+    chosen, unreachable = assign_tanks(problem, usable)
+    shortfalls.extend(unreachable)
+    subs, unused = _plant_problems(problem, usable, chosen)
+    total_tanks = max(sum(len(sub.tanks) for sub in subs), 1)
+    routes: list[TankerRoute] = []
+    facts: dict[str, object] = {}
+    for sub in subs:
+        share = max(time_limit_s * len(sub.tanks) / total_tanks, 1.0)
+        found, short, plant_facts = _solve_plant(problem, sub, time_limit_s=share, seed=seed)
+        routes.extend(found)
+        shortfalls.extend(short)
+        facts[sub.plant.supplier_id] = plant_facts
+    routes.sort(key=lambda r: (r.day, r.vehicle_id, r.trip))
+    deliveries = _deliveries(problem, routes)
+    figures = evaluate_tanks(problem.tanks, deliveries, problem.horizon_days)
+    explained = {(s.facility_id, s.day) for s in shortfalls} | {
+        (s.facility_id, None) for s in shortfalls if s.day is None
+    }
+    for facility_id, day in figures.below_floor:
+        if (facility_id, day) not in explained and (facility_id, None) not in explained:
+            shortfalls.append(IrpPlanShortfall(facility_id, day, 0.0, "below_floor"))
+    return RegionIrpPlan(
+        start_date=problem.start_date,
+        horizon_days=problem.horizon_days,
+        tanks=problem.tanks,
+        deliveries=deliveries,
+        routes=tuple(routes),
+        shortfalls=tuple(shortfalls),
+        figures=figures,
+        assignment=chosen,
+        unused_tankers=tuple(unused),
+        shift_s=problem.shift_s,
+        solver={
+            "plants": facts,
+            "time_limit_s": time_limit_s,
+            "seed": seed,
+            "run_time_s": round(time.monotonic() - started, 2),
+        },
+    )
+
+
+def _deliveries(problem: RegionIrpInput, routes: Sequence[TankerRoute]) -> tuple[TankDelivery, ...]:
+    fixed = [
+        TankDelivery(
+            f.day, f.facility_id, f.supplier_id, f.vehicle_id, f.quantity_kg, True, f.delivery_id
+        )
+        for f in problem.fixed
+    ]
+    planned = [
+        TankDelivery(route.day, facility_id, route.plant_id, route.vehicle_id, quantity)
+        for route in routes
+        for facility_id, quantity in route.stops
+        if quantity > 0
+    ]
+    return (*fixed, *planned)
