@@ -257,6 +257,21 @@ def allocate(
 )
 @click.option("--fairness", is_flag=True, help="Minimise the largest unmet share first.")
 @click.option("--single-sourcing", is_flag=True, help="One supplier per facility and product.")
+@click.option(
+    "--mode",
+    type=click.Choice(["allocation", "irp"]),
+    default="allocation",
+    show_default=True,
+    help="irp: also plan the liquid tanks by inventory routing (irp_plan.json, "
+    "irp_routes_day0.json, irp_summary.txt; docs/irp.md).",
+)
+@click.option(
+    "--irp-time-limit",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=1.0, max=600.0),
+    help="Seconds for the inventory-routing solve (--mode irp).",
+)
 @DATABASE_OPTION
 @click.pass_context
 @fail_cleanly
@@ -269,9 +284,17 @@ def plan(
     max_delivery_min: int,
     fairness: bool,
     single_sourcing: bool,
+    mode: str,
+    irp_time_limit: float,
     database_url: str | None,
 ) -> None:
-    """Compute the coordinator's allocation plan from the registry's latest reports."""
+    """Compute the coordinator's allocation plan from the registry's latest reports.
+
+    With ``--mode irp`` the facilities with a liquid tank are also planned by inventory routing
+    over the horizon (from their status at the start date, keeping deliveries in transit), and
+    the plan and the first day's tanker routes are written beside the usual files; cylinder
+    facilities keep the allocation.
+    """
     from coordination.act_first import act_first_for_plan
     from coordination.planning import build_plan, plan_request_from_store
     from data.schema.allocation import AllocationOptions
@@ -295,7 +318,13 @@ def plan(
     result = build_plan(request, network, region)
     lines = act_first_for_plan(store, result, region, now=dt.datetime.now(dt.UTC))
     click.echo(write_plan_files(result, out_dir, act_first=lines))
-    click.echo(
-        f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s "
-        f"(plan.json, plan.geojson, plan.gpkg, flows.csv, facilities.csv, summary.txt)"
-    )
+    written = "plan.json, plan.geojson, plan.gpkg, flows.csv, facilities.csv, summary.txt"
+    if mode == "irp":
+        from coordination.irp_plan_io import IRP_FILES, irp_plan_for_plan, write_irp_files
+
+        problem, irp = irp_plan_for_plan(
+            store, result, network, region, time_limit_s=irp_time_limit
+        )
+        click.echo("\n" + write_irp_files(irp, problem, out_dir), nl=False)
+        written += ", " + ", ".join(IRP_FILES)
+    click.echo(f"\nplan written to {out_dir}/ in {time.perf_counter() - started:.2f} s ({written})")

@@ -166,7 +166,7 @@ class RegionIrpInput:
     tanker's road matrix over ``place_ids``, which hold every plant and tank id. ``assignment``
     maps a facility id to the plant that supplies it (empty: the nearest plant that can).
     ``left_out``: facilities the adapter could not describe (unknown level or burn), kept as
-    shortfalls of the plan.
+    shortfalls of the plan. ``names``: names of places by id, for documents only.
     """
 
     start_date: dt.date
@@ -181,6 +181,7 @@ class RegionIrpInput:
     assignment: Mapping[str, str] = field(default_factory=dict)
     shift_s: int = DEFAULT_SHIFT_S
     left_out: tuple[IrpPlanShortfall, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

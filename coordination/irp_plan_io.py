@@ -1,0 +1,426 @@
+"""The region's inventory-routing plan from the registry, and its files (issue 17, item 2).
+
+:func:`region_irp_input` turns a coordinator's plan (its facilities and suppliers, the region's
+scope), the live status at the plan's start (:func:`coordination.status.current_statuses`), the
+registry's cryogenic tankers and the deliveries in transit into the plain problem of
+:mod:`coordination.irp_plan`; :func:`irp_plan_for_plan` does that and solves it;
+:func:`write_irp_files` writes ``irp_plan.json``, ``irp_routes_day0.json`` and
+``irp_summary.txt`` beside the usual plan files. Units: kg of liquid oxygen, metres, seconds;
+gas m³ become kg through :class:`data.units.OxygenConversions` (700 m³ a tonne).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coordination.irp_plan import (
+    DEFAULT_FLOOR_H,
+    FixedDelivery,
+    IrpPlanShortfall,
+    IrpPlant,
+    IrpTank,
+    IrpTanker,
+    RegionIrpInput,
+    RegionIrpPlan,
+    TankerRoute,
+    plan_region_irp,
+)
+from data.errors import InvalidInputError
+from data.reporting import LOCAL_TZ
+from data.schema.allocation import Product as PlanProduct
+from data.schema.live import DeliveryState, FacilityStatus
+from data.schema.live import Product as DeliveryProduct
+from data.schema.network import Place
+from data.schema.registry import VehicleKind
+from data.units import OxygenConversions
+
+IRP_FILES = ("irp_plan.json", "irp_routes_day0.json", "irp_summary.txt")
+
+
+def main_plants(flows: Sequence[Any]) -> dict[str, str]:
+    """Return, per facility, the plant sending it the most liquid in the plan's flows."""
+    totals: Counter[tuple[str, str]] = Counter()
+    for flow in flows:
+        if flow.product == PlanProduct.BULK_LIQUID:
+            totals[flow.facility_id, flow.supplier_id] += flow.quantity_m3
+    best: dict[str, tuple[float, str]] = {}
+    for (facility_id, supplier_id), quantity in sorted(totals.items()):
+        if facility_id not in best or quantity > best[facility_id][0]:
+            best[facility_id] = (quantity, supplier_id)
+    return {facility_id: supplier_id for facility_id, (_, supplier_id) in best.items()}
+
+
+def _kg(gas_m3: float, conversions: OxygenConversions) -> float:
+    return conversions.gas_m3_to_lox_t(gas_m3) * 1000.0
+
+
+def tanks_from_statuses(
+    facilities: Sequence[Any],
+    statuses: Mapping[str, FacilityStatus],
+    conversions: OxygenConversions,
+    *,
+    floor_h: float = DEFAULT_FLOOR_H,
+) -> tuple[list[IrpTank], list[IrpPlanShortfall]]:
+    """Return the tanks of the facilities with a liquid tank, and those whose status is unknown.
+
+    ``facilities`` are :class:`coordination.planning.PlanFacility`; the tank's level is the
+    status's liquid stock, its burn the status's burn (the tank feeds the burn first).
+    """
+    tanks: list[IrpTank] = []
+    unknown: list[IrpPlanShortfall] = []
+    for facility in facilities:
+        if not facility.liquid_tank_capacity_l:
+            continue
+        status = statuses.get(facility.facility_id)
+        if status is None or status.liquid_stock_m3 is None or status.burn_m3_per_h is None:
+            unknown.append(IrpPlanShortfall(facility.facility_id, None, 0.0, "no_status"))
+            continue
+        tanks.append(
+            IrpTank(
+                facility.facility_id,
+                facility.name,
+                capacity_kg=facility.liquid_tank_capacity_l * conversions.lox_kg_per_l,
+                level_kg=_kg(status.liquid_stock_m3, conversions),
+                burn_kg_per_day=_kg(status.burn_m3_per_h * 24.0, conversions),
+                lon=facility.lon,
+                lat=facility.lat,
+                floor_h=floor_h,
+            )
+        )
+    return tanks, unknown
+
+
+def fixed_deliveries(
+    deliveries: Sequence[Any],
+    tank_ids: set[str],
+    start_date: dt.date,
+    conversions: OxygenConversions,
+) -> list[FixedDelivery]:
+    """Return the liquid deliveries in transit to the tanks, each on its ETA's local day.
+
+    A delivery without an ETA, or due before the start, arrives on day 0.
+    """
+    fixed = []
+    for delivery in deliveries:
+        if delivery.state != DeliveryState.IN_TRANSIT or delivery.product != DeliveryProduct.LIQUID:
+            continue
+        if delivery.facility_id not in tank_ids:
+            continue
+        day = 0
+        if delivery.eta is not None:
+            day = max((delivery.eta.astimezone(LOCAL_TZ).date() - start_date).days, 0)
+        quantity = delivery.planned_liquid_kg
+        if quantity is None:
+            quantity = _kg(delivery.planned_m3, conversions)
+        fixed.append(
+            FixedDelivery(
+                delivery.delivery_id,
+                delivery.facility_id,
+                day,
+                float(quantity),
+                vehicle_id=delivery.vehicle_id,
+                supplier_id=delivery.supplier_id,
+            )
+        )
+    return fixed
+
+
+def region_irp_input(
+    plan: Any,
+    statuses: Sequence[FacilityStatus],
+    vehicles: Sequence[Any],
+    deliveries: Sequence[Any],
+    network: Any,
+    region: Any,
+    *,
+    floor_h: float = DEFAULT_FLOOR_H,
+    horizon_days: int | None = None,
+) -> RegionIrpInput:
+    """Build the region's inventory-routing problem from a coordinator's plan and the registry.
+
+    Parameters
+    ----------
+    plan
+        A :class:`coordination.planning.CoordinatorPlan`: its facilities and suppliers (the
+        region's scope), start date, horizon, conversions, and its allocation's flows, whose
+        main liquid plant per facility becomes the assignment.
+    statuses
+        The live statuses at the plan's start (:func:`coordination.status.current_statuses`).
+    vehicles
+        Registry vehicles; the cryogenic tankers based at one of the plan's liquid plants are
+        used.
+    deliveries
+        Stored deliveries; the liquid ones in transit to a tank are fixed.
+    network, region
+        The road network and its region (gateways, snapping), for the tanker's road matrix.
+    """
+    from routing.travel_time import travel_time_matrix
+
+    request = plan.request
+    conversions: OxygenConversions = request.conversions
+    by_id = {status.facility_id: status for status in statuses}
+    tanks, unknown = tanks_from_statuses(request.facilities, by_id, conversions, floor_h=floor_h)
+    plants = [
+        IrpPlant(s.supplier_id, s.name, s.liquid_t_per_day * 1000.0, 0.0, s.lon, s.lat)
+        for s in request.suppliers
+        if s.liquid_t_per_day > 0
+    ]
+    plant_ids = {plant.supplier_id for plant in plants}
+    tankers = [
+        IrpTanker(v.vehicle_id, float(v.tank_capacity_lox_kg), v.home_depot_id)
+        for v in vehicles
+        if v.kind == VehicleKind.CRYOGENIC_TANKER
+        and v.home_depot_id in plant_ids
+        and v.tank_capacity_lox_kg
+    ]
+    places = [Place(p.supplier_id, p.lon, p.lat, p.name) for p in plants] + [
+        Place(t.facility_id, t.lon, t.lat, t.name) for t in tanks
+    ]
+    matrix = travel_time_matrix(
+        network,
+        places,
+        places,
+        gateways=region.gateways,
+        max_snap_m=region.max_snap_m,
+        profile="tanker",
+        cache=True,
+    )
+    start_date: dt.date = request.start_date
+    tank_ids = {tank.facility_id for tank in tanks}
+    return RegionIrpInput(
+        start_date=start_date,
+        horizon_days=horizon_days or request.horizon_days,
+        tanks=tuple(tanks),
+        plants=tuple(plants),
+        tankers=tuple(tankers),
+        place_ids=tuple(place.place_id for place in places),
+        duration_s=np.asarray(matrix.duration_s, dtype=np.float64),
+        distance_m=np.asarray(matrix.distance_m, dtype=np.float64),
+        fixed=tuple(fixed_deliveries(deliveries, tank_ids, start_date, conversions)),
+        assignment=main_plants(plan.allocation.flows),
+        left_out=tuple(unknown),
+        names={f.facility_id: f.name for f in request.facilities},
+    )
+
+
+def irp_plan_for_plan(
+    store: Any,
+    plan: Any,
+    network: Any,
+    region: Any,
+    *,
+    floor_h: float = DEFAULT_FLOOR_H,
+    time_limit_s: float = 30.0,
+    seed: int = 0,
+) -> tuple[RegionIrpInput, RegionIrpPlan]:
+    """Read the status at the plan's start (local midnight), the fleet and deliveries; solve.
+
+    Returns the problem (for the files' names and figures) and its plan.
+    """
+    from coordination.status import current_statuses
+
+    at = dt.datetime.combine(plan.request.start_date, dt.time(0), tzinfo=LOCAL_TZ)
+    statuses = current_statuses(store, at, region.status)
+    vehicles = store.list_records("vehicles", limit=None)
+    deliveries = store.list_deliveries(states=[DeliveryState.IN_TRANSIT], limit=100_000)
+    problem = region_irp_input(
+        plan, statuses, vehicles, deliveries, network, region, floor_h=floor_h
+    )
+    return problem, plan_region_irp(problem, time_limit_s=time_limit_s, seed=seed)
+
+
+# --------------------------------------------------------------------------------- figures
+
+
+def route_figures(routes: Sequence[TankerRoute]) -> dict[str, float]:
+    """Return tanker km, hours (driving plus stops), trips, mean load factor, trips over shift."""
+    trips = len(routes)
+    return {
+        "tanker_km": sum(r.distance_m for r in routes) / 1000.0,
+        "tanker_h": sum(r.duration_s for r in routes) / 3600.0,
+        "trips": trips,
+        "load_factor": (
+            sum(r.load_kg / r.capacity_kg for r in routes) / trips if trips else math.nan
+        ),
+        "trips_over_shift": sum(r.over_shift for r in routes),
+    }
+
+
+def plan_figures(plan: RegionIrpPlan) -> dict[str, Any]:
+    """Return the figures the summary and the HCMC comparison print."""
+    planned = [d for d in plan.deliveries if not d.fixed]
+    per_day = Counter(d.day for d in planned)
+    return {
+        **route_figures(plan.routes),
+        "deliveries": len(planned),
+        "deliveries_per_day": [per_day[day] for day in range(plan.horizon_days)],
+        "fixed_deliveries": len(plan.deliveries) - len(planned),
+        "facility_days_below_floor": len(plan.figures.below_floor),
+        "lowest_hours_to_empty": plan.figures.lowest_hours_to_empty,
+    }
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+def _route_dict(route: TankerRoute, plan: RegionIrpPlan, names: Mapping[str, str]) -> Any:
+    return {
+        "day": route.day,
+        "date": (plan.start_date + dt.timedelta(days=route.day)).isoformat(),
+        "vehicle_id": route.vehicle_id,
+        "plant_id": route.plant_id,
+        "plant_name": names.get(route.plant_id, ""),
+        "capacity_kg": route.capacity_kg,
+        "load_kg": round(route.load_kg, 1),
+        "distance_m": round(route.distance_m),
+        "driving_s": round(route.driving_s),
+        "duration_s": round(route.duration_s),
+        "trip": route.trip,
+        "over_shift": route.over_shift,
+        "stops": [
+            {"facility_id": f, "name": names.get(f, ""), "quantity_kg": round(q, 1)}
+            for f, q in route.stops
+        ],
+    }
+
+
+def _number(value: float) -> float | None:
+    return round(value, 2) if math.isfinite(value) else None
+
+
+def _names(problem: RegionIrpInput) -> dict[str, str]:
+    names = dict(problem.names)
+    names.update({t.facility_id: t.name for t in problem.tanks})
+    names.update({p.supplier_id: p.name for p in problem.plants})
+    return names
+
+
+def irp_plan_to_dict(plan: RegionIrpPlan, problem: RegionIrpInput) -> dict[str, Any]:
+    """Return the plan as a JSON-ready document (``irp_plan.json``)."""
+    names = _names(problem)
+    figures = plan_figures(plan)
+    return {
+        "start_date": plan.start_date.isoformat(),
+        "horizon_days": plan.horizon_days,
+        "units": {"quantity": "kg of liquid oxygen", "distance": "m", "time": "s"},
+        "summary": {k: _number(v) if isinstance(v, float) else v for k, v in figures.items()},
+        "tanks": [
+            {
+                "facility_id": t.facility_id,
+                "name": t.name,
+                "plant_id": plan.assignment.get(t.facility_id),
+                "capacity_kg": round(t.capacity_kg, 1),
+                "level_kg": round(t.level_kg, 1),
+                "burn_kg_per_day": round(t.burn_kg_per_day, 1),
+                "floor_kg": round(t.floor_kg, 1),
+                "end_of_day_levels_kg": [
+                    round(x, 1) for x in plan.figures.levels_kg.get(t.facility_id, ())
+                ],
+                "lowest_hours_to_empty": _number(
+                    plan.figures.lowest_hours.get(t.facility_id, math.inf)
+                ),
+            }
+            for t in plan.tanks
+        ],
+        "deliveries": [
+            {
+                "day": d.day,
+                "facility_id": d.facility_id,
+                "plant_id": d.plant_id,
+                "vehicle_id": d.vehicle_id,
+                "quantity_kg": round(d.quantity_kg, 1),
+                "fixed": d.fixed,
+                "delivery_id": d.delivery_id,
+            }
+            for d in plan.deliveries
+        ],
+        "routes": [_route_dict(r, plan, names) for r in plan.routes],
+        "shortfalls": [
+            {
+                "facility_id": s.facility_id,
+                "name": names.get(s.facility_id, ""),
+                "day": s.day,
+                "missing_kg": round(s.missing_kg, 1),
+                "reason": s.reason,
+                "message_en": s.message_en,
+                "message_vi": s.message_vi,
+            }
+            for s in plan.shortfalls
+        ],
+        "unused_tankers": [{"vehicle_id": v, "reason": why} for v, why in plan.unused_tankers],
+        "solver": dict(plan.solver),
+    }
+
+
+def irp_summary(plan: RegionIrpPlan, problem: RegionIrpInput, *, lowest: int = 8) -> str:
+    """Return the plain-text summary (``irp_summary.txt``)."""
+    figures = plan_figures(plan)
+    names = _names(problem)
+    lines = [
+        f"Inventory-routing plan from {plan.start_date.isoformat()}, {plan.horizon_days} days, "
+        f"{len(plan.tanks)} tanks, floor {problem.tanks[0].floor_h if problem.tanks else 0:g} h "
+        "of burn",
+        f"tanker km {figures['tanker_km']:.1f}, tanker hours {figures['tanker_h']:.1f}, "
+        f"trips {figures['trips']}, mean load factor {figures['load_factor']:.2f}, "
+        f"trips over the shift {figures['trips_over_shift']}",
+        f"deliveries {figures['deliveries']} (per day: "
+        f"{', '.join(str(n) for n in figures['deliveries_per_day'])}), "
+        f"dispatched and kept {figures['fixed_deliveries']}",
+        f"facility-days below the floor {figures['facility_days_below_floor']}",
+        "",
+        "lowest hours to empty over the horizon:",
+    ]
+    ranked = sorted(plan.figures.lowest_hours.items(), key=lambda item: (item[1], item[0]))
+    for facility_id, hours in ranked[:lowest]:
+        lines.append(f"  {hours:7.1f} h  {names.get(facility_id, '')} ({facility_id})")
+    if plan.shortfalls:
+        lines += ["", "shortfalls / thiếu hụt:"]
+        for s in plan.shortfalls:
+            day = "all days" if s.day is None else f"day {s.day}"
+            lines.append(
+                f"  {names.get(s.facility_id, s.facility_id)} ({s.facility_id}), {day}: "
+                f"{s.message_en} / {s.message_vi}"
+                + (f" ({s.missing_kg:,.0f} kg)" if s.missing_kg else "")
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_irp_files(plan: RegionIrpPlan, problem: RegionIrpInput, out_dir: Path) -> str:
+    """Write the IRP files (:data:`IRP_FILES`) into ``out_dir``; return the summary.
+
+    Raises
+    ------
+    InvalidInputError
+        If the folder cannot be written, naming it and the reason.
+    """
+    document = irp_plan_to_dict(plan, problem)
+    first = {
+        "date": plan.start_date.isoformat(),
+        "routes": [r for r in document["routes"] if r["day"] == 0],
+    }
+    summary = irp_summary(plan, problem)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in zip(
+            IRP_FILES,
+            (
+                json.dumps(document, ensure_ascii=False, indent=1),
+                json.dumps(first, ensure_ascii=False, indent=1),
+                summary,
+            ),
+            strict=True,
+        ):
+            (out_dir / name).write_text(text + ("" if text.endswith("\n") else "\n"), "utf-8")
+    except OSError as error:
+        raise InvalidInputError(
+            f"--out {out_dir}: cannot write the IRP files there ({error.strerror})"
+        ) from None
+    return summary
