@@ -16,7 +16,9 @@ The model (docs/irp.md, "Rolling horizon on a region"):
   per vehicle and day, so a plant's problem gets ``tankers x trips`` vehicles, where trips is how
   many typical trips (loading, the median tank and back, two tank fills) fit in a shift; each
   day's trips are then given to the tankers, longest first to the least busy, and a trip that
-  ends a tanker's day past its shift is marked ``over_shift`` (the core has no duration limit).
+  ends a tanker's day past its shift is marked ``over_shift``. The core has no duration limit,
+  so the plan then keeps each tanker's day within its shift (:func:`cut_to_shift`): the stops
+  it cannot reach in time are shortfalls (reason ``shift``) and the levels show the cost.
   The plant's medical liquid output per day is its production, its stock at start is 0 unless
   given.
 - **Roads.** Distances and times come from the loaded-tanker road matrix (``profile="tanker"``).
@@ -97,6 +99,10 @@ REASONS: Mapping[str, tuple[str, str]] = {
     "fleet": (
         "the plant's tankers are all busy",
         "xe bồn của nhà máy đã kín lịch",
+    ),
+    "shift": (
+        "the tanker's shift ends before this stop: the delivery waits",
+        "ca làm việc của xe bồn kết thúc trước điểm giao này: chuyến giao phải chờ",
     ),
     "below_floor": (
         "the tank ends the day below its floor",
@@ -255,6 +261,11 @@ class TankFigures:
     lowest_hours: Mapping[str, float]
 
     @property
+    def empty_days(self) -> int:
+        """Return how many facility-days end with the tank empty (0.5 kg tolerance)."""
+        return sum(level <= _EPS_KG for trace in self.levels_kg.values() for level in trace)
+
+    @property
     def lowest_hours_to_empty(self) -> float:
         """Return the lowest hours to empty of any tank at any day's end (inf: none)."""
         return min(self.lowest_hours.values(), default=math.inf)
@@ -373,8 +384,8 @@ def evaluate_tanks(
 
     A day's level is the previous day's, plus what arrives that day, less a day's burn, never
     above the tank (an overfill is lost) nor below zero. A facility-day is below the floor when
-    its end-of-day level is below ``floor_kg`` (0.5 kg tolerance). Hours to empty are a level
-    over the burn per hour, for the level now and each day's end.
+    its end-of-day level is below ``floor_kg`` (0.5 kg tolerance). Hours to empty are each day's
+    end level over the burn per hour (the level now, which no plan changes, is left out).
     """
     arrivals: dict[tuple[str, int], float] = defaultdict(float)
     for delivery in deliveries:
@@ -385,7 +396,7 @@ def evaluate_tanks(
     for tank in tanks:
         level = min(tank.level_kg, tank.capacity_kg)
         per_h = tank.burn_kg_per_day / 24.0
-        hours = [level / per_h if per_h > 0 else math.inf]
+        hours = []
         trace = []
         for day in range(horizon_days):
             level = min(level + arrivals[tank.facility_id, day], tank.capacity_kg)
@@ -395,7 +406,7 @@ def evaluate_tanks(
             if level < tank.floor_kg - _EPS_KG:
                 below.append((tank.facility_id, day))
         levels[tank.facility_id] = tuple(trace)
-        lowest[tank.facility_id] = min(hours)
+        lowest[tank.facility_id] = min(hours, default=math.inf)
     return TankFigures(levels, tuple(below), lowest)
 
 
@@ -623,6 +634,79 @@ def _assign_trips(
     return assigned
 
 
+def _stop_times(problem: RegionIrpInput, route: TankerRoute) -> list[tuple[float, float, float]]:
+    """Return, after each stop, (time since leaving the plant incl. loading, time back, km)."""
+    row = _row(problem)
+    at = row[route.plant_id]
+    elapsed, metres = float(TANKER_LOAD_S), 0.0
+    found = []
+    for facility_id, _ in route.stops:
+        here = row[facility_id]
+        elapsed += float(problem.duration_s[at, here]) + TANK_STOP_S
+        metres += float(problem.distance_m[at, here])
+        back = float(problem.duration_s[here, row[route.plant_id]])
+        found.append((elapsed, back, metres + float(problem.distance_m[here, row[route.plant_id]])))
+        at = here
+    return found
+
+
+def _reversed(route: TankerRoute) -> TankerRoute:
+    return dataclasses.replace(route, stops=route.stops[::-1])
+
+
+def _fitting(
+    problem: RegionIrpInput, route: TankerRoute, used_s: float
+) -> tuple[TankerRoute, list[tuple[float, float, float]], int]:
+    """Return the route, its stop times, and how many of its first stops fit in the shift."""
+    times = _stop_times(problem, route)
+    fits = 0
+    for elapsed, back, _ in times:
+        if used_s + elapsed + back > problem.shift_s:
+            break
+        fits += 1
+    if fits == len(route.stops):
+        return route, times, fits + 1  # whole: preferred to any cut (then trimmed to fits)
+    return route, times, fits
+
+
+def cut_to_shift(
+    problem: RegionIrpInput, routes: Sequence[TankerRoute]
+) -> tuple[list[TankerRoute], list[IrpPlanShortfall]]:
+    """Keep each tanker's day within its shift: drop the stops it cannot reach in time.
+
+    A tanker's trips of a day run one after another (trip 1 first); a stop is kept when the
+    tanker can fill it and be back at the plant by the shift's end. The stops dropped become
+    shortfalls (reason ``shift``, the quantity they would have left); a trip left with no stop
+    is dropped. The core plans without a duration limit, so this is where the shift holds.
+    """
+    kept: list[TankerRoute] = []
+    cut: list[IrpPlanShortfall] = []
+    busy: dict[tuple[int, str], float] = defaultdict(float)
+    for planned in sorted(routes, key=lambda r: (r.day, r.vehicle_id, r.trip)):
+        used = busy[planned.day, planned.vehicle_id]
+        # Either direction of a trip drives the same (the core's distances are symmetric): when
+        # the shift cuts it, keep the direction that keeps more stops, then more kg.
+        route, times, fits = max(
+            (_fitting(problem, r, used) for r in (planned, _reversed(planned))),
+            key=lambda found: (found[2], sum(q for _, q in found[0].stops[: found[2]])),
+        )
+        fits = min(fits, len(route.stops))
+        cut.extend(
+            IrpPlanShortfall(facility_id, route.day, quantity, "shift")
+            for facility_id, quantity in route.stops[fits:]
+        )
+        if fits == 0:
+            continue
+        elapsed, back, metres = times[fits - 1]
+        driving = elapsed + back - TANKER_LOAD_S - TANK_STOP_S * fits
+        trimmed = dataclasses.replace(
+            route, stops=route.stops[:fits], distance_m=metres, driving_s=driving, over_shift=False
+        )
+        busy[route.day, route.vehicle_id] = used + trimmed.duration_s
+        kept.append(trimmed)
+    return kept, cut
+
+
 def _solve_plant(
     problem: RegionIrpInput, sub: _PlantProblem, *, time_limit_s: float, seed: int
 ) -> tuple[list[TankerRoute], list[IrpPlanShortfall], dict[str, object]]:
@@ -701,6 +785,9 @@ def plan_region_irp(
         shortfalls.extend(short)
         facts[sub.plant.supplier_id] = plant_facts
     routes.sort(key=lambda r: (r.day, r.vehicle_id, r.trip))
+    over_shift = sum(r.over_shift for r in routes)
+    routes, cut = cut_to_shift(problem, routes)
+    shortfalls.extend(cut)
     deliveries = _deliveries(problem, routes)
     figures = evaluate_tanks(problem.tanks, deliveries, problem.horizon_days)
     explained = {(s.facility_id, s.day) for s in shortfalls} | {
@@ -722,6 +809,7 @@ def plan_region_irp(
         shift_s=problem.shift_s,
         solver={
             "plants": facts,
+            "planned_trips_over_shift": over_shift,
             "time_limit_s": time_limit_s,
             "seed": seed,
             "run_time_s": round(time.monotonic() - started, 2),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -241,8 +241,14 @@ def irp_plan_for_plan(
 
 
 def route_figures(routes: Sequence[TankerRoute]) -> dict[str, float]:
-    """Return tanker km, hours (driving plus stops), trips, mean load factor, trips over shift."""
+    """Return tanker km, hours (driving plus stops), trips, mean load factor, trips over shift.
+
+    ``longest_tanker_day_h`` is the longest day of one tanker (all its trips), hours.
+    """
     trips = len(routes)
+    days: dict[tuple[int, str], float] = defaultdict(float)
+    for route in routes:
+        days[route.day, route.vehicle_id] += route.duration_s
     return {
         "tanker_km": sum(r.distance_m for r in routes) / 1000.0,
         "tanker_h": sum(r.duration_s for r in routes) / 3600.0,
@@ -251,6 +257,7 @@ def route_figures(routes: Sequence[TankerRoute]) -> dict[str, float]:
             sum(r.load_kg / r.capacity_kg for r in routes) / trips if trips else math.nan
         ),
         "trips_over_shift": sum(r.over_shift for r in routes),
+        "longest_tanker_day_h": max(days.values(), default=0.0) / 3600.0,
     }
 
 
@@ -264,6 +271,7 @@ def plan_figures(plan: RegionIrpPlan) -> dict[str, Any]:
         "deliveries_per_day": [per_day[day] for day in range(plan.horizon_days)],
         "fixed_deliveries": len(plan.deliveries) - len(planned),
         "facility_days_below_floor": len(plan.figures.below_floor),
+        "facility_days_empty": plan.figures.empty_days,
         "lowest_hours_to_empty": plan.figures.lowest_hours_to_empty,
     }
 
@@ -374,7 +382,8 @@ def irp_summary(plan: RegionIrpPlan, problem: RegionIrpInput, *, lowest: int = 8
         f"deliveries {figures['deliveries']} (per day: "
         f"{', '.join(str(n) for n in figures['deliveries_per_day'])}), "
         f"dispatched and kept {figures['fixed_deliveries']}",
-        f"facility-days below the floor {figures['facility_days_below_floor']}",
+        f"facility-days below the floor {figures['facility_days_below_floor']}, with the tank "
+        f"empty {figures['facility_days_empty']}",
         "",
         "lowest hours to empty over the horizon:",
     ]

@@ -156,6 +156,22 @@ def test_a_plant_that_cannot_cover_the_tanks_gives_shortfalls_by_day() -> None:
     assert all(s.day is not None and s.missing_kg > 0 for s in depot)
 
 
+def test_a_tanker_day_is_kept_within_its_shift() -> None:
+    # 3 h: loading (1 h), 30 min to A, its fill (55 min) and 30 min back fit (2 h 55 min);
+    # going on to B would end the day at 3 h 57 min, so B's stop is cut and waits.
+    plan = plan_region_irp(_region(shift_s=3 * 3600), time_limit_s=2)
+    assert [(r.day, r.stops[0][0], len(r.stops)) for r in plan.routes] == [(0, "A", 1)]
+    assert plan.routes[0].distance_m == 40 * _KM
+    assert plan.routes[0].duration_s <= 3 * 3600
+    shift = [s for s in plan.shortfalls if s.reason == "shift"]
+    assert [(s.facility_id, s.day) for s in shift] == [("B", 0)]
+    assert shift[0].missing_kg == pytest.approx(2_000, abs=1)
+    assert "shift ends" in shift[0].message_en and "ca làm việc" in shift[0].message_vi
+    assert plan.solver["planned_trips_over_shift"] == 1
+    # B was planned for the whole horizon on that stop: it now ends day 2 below its floor.
+    assert ("B", 2) in plan.figures.below_floor
+
+
 def test_evaluate_tanks_counts_days_below_the_floor() -> None:
     tank = IrpTank("A", "A", 10_000, 2_500, 2_000)
     figures = evaluate_tanks([tank], [TankDelivery(1, "A", "P", "TK1", 9_000)], 3)
@@ -163,3 +179,7 @@ def test_evaluate_tanks_counts_days_below_the_floor() -> None:
     assert figures.levels_kg["A"] == (500, 7_500, 5_500)
     assert figures.below_floor == (("A", 0),)
     assert figures.lowest_hours["A"] == pytest.approx(6.0)
+    assert figures.empty_days == 0
+    dry = evaluate_tanks([IrpTank("D", "D", 10_000, 1_000, 2_000)], [], 2)
+    assert dry.levels_kg["D"] == (0, 0) and dry.empty_days == 2
+    assert dry.lowest_hours_to_empty == 0
