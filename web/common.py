@@ -303,6 +303,22 @@ def _is_text(value: str) -> bool:
     return True
 
 
+def optional_json_object(allowed: set[str]) -> dict[str, Any]:
+    """Return the request's JSON object, or {} when it sent no body; 422 on unknown keys."""
+    if not request.get_data(cache=True):
+        return {}
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidInputError("body: expected a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidInputError.from_problems(
+            "request",
+            [f"{key}: unknown key (allowed: {', '.join(sorted(allowed))})" for key in unknown],
+        )
+    return body
+
+
 def query_date(name: str, default: dt.date | None = None) -> dt.date:
     """Return the ``YYYY-MM-DD`` query parameter ``name``.
 

@@ -37,7 +37,7 @@ from web.common import (
     authorize_facility,
     current_store,
     error_response,
-    json_body,
+    optional_json_object,
     principal,
     query_bool,
     query_date,
@@ -251,22 +251,6 @@ def get_delivery(delivery_id: int) -> Response:
     return jsonify(delivery_to_dict(_delivery(delivery_id, "deliveries:read")))
 
 
-def _body(allowed: set[str]) -> dict[str, Any]:
-    """Return the JSON object sent ({} without a body); 422 on unknown keys."""
-    if not request.get_data(cache=True):
-        return {}
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidInputError("body: expected a JSON object")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise InvalidInputError.from_problems(
-            "request",
-            [f"{key}: unknown key (allowed: {', '.join(sorted(allowed))})" for key in unknown],
-        )
-    return body
-
-
 def _version(body: dict[str, Any], problems: list[str]) -> int | None:
     version = body.get("version")
     if version is not None and (
@@ -294,7 +278,7 @@ def dispatch_delivery(delivery_id: int) -> Response:
         )
     _delivery(delivery_id, "deliveries:write")
     problems: list[str] = []
-    version = _version(_body({"version"}), problems)
+    version = _version(optional_json_object({"version"}), problems)
     if problems:
         raise InvalidInputError.from_problems("dispatch", problems)
     delivery = current_store().dispatch_delivery(
@@ -380,7 +364,7 @@ def confirm_delivery(delivery_id: int) -> Response:
     urgent request, the request becomes delivered in the same transaction.
     """
     _delivery(delivery_id, "deliveries:write")
-    body = _body(_CONFIRM_KEYS)
+    body = optional_json_object(_CONFIRM_KEYS)
     problems: list[str] = []
     proof = _proof(body.get("proof_base64"), problems)
     if isinstance(proof, Response):

@@ -43,6 +43,7 @@ from web.common import (
     app_state,
     current_store,
     json_body,
+    optional_json_object,
     query_date,
     query_int,
     require,
@@ -625,27 +626,11 @@ def list_plans() -> Response:
 def approve_plan(plan_id: str) -> Response:
     """Approve a draft plan (compare-and-set on ``version``; 409 if stale or not a draft)."""
     _, meta = _handoff(plan_id, "plans:publish")
-    body = _optional_body({"version"})
+    body = optional_json_object({"version"})
     handoff = current_store().approve_plan(
         plan_id, actor=g.principal.username, seen_version=_version(body)
     )
     return jsonify(handoff_to_dict(handoff, meta))
-
-
-def _optional_body(allowed: set[str]) -> dict[str, Any]:
-    """Return the request's JSON object, or {} when it sent no body; 422 on unknown keys."""
-    if not request.get_data(cache=True):
-        return {}
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidInputError("body: expected a JSON object")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise InvalidInputError.from_problems(
-            "request",
-            [f"{key}: unknown key (allowed: {', '.join(sorted(allowed))})" for key in unknown],
-        )
-    return body
 
 
 def _version(body: dict[str, Any]) -> int | None:
@@ -698,7 +683,7 @@ def publish_plan(plan_id: str) -> Response:
     from coordination.plan_handoff import planned_deliveries_from_routes
 
     _handoff(plan_id, "plans:publish")
-    body = _optional_body({"version", "routes_id"})
+    body = optional_json_object({"version", "routes_id"})
     routes_id = body.get("routes_id")
     if routes_id is not None and not isinstance(routes_id, str):
         raise InvalidInputError(f"routes_id: a routes id (32 hex digits), got {routes_id!r}")
