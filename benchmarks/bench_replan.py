@@ -19,6 +19,11 @@ working vehicle) moved to another vehicle, their ETAs moved beyond 30 minutes, k
 "now" (re-plans: the new steps only), loads unassigned. ``--now 07:00`` breaks a loaded tanker
 down earlier in the day, with more stops announced.
 
+**Chained** (a live day): from the re-plan at ``--now`` (penalty 1,800), every step arrived by
+``--now`` + 90 minutes is done and the first working vehicle is 20 minutes late; re-plan that
+re-plan; then at + 180 minutes an urgent request of 10 cylinders for the first cylinder load's
+facility, re-planned again. Each step's time, stops kept, moves and balance are printed.
+
     python benchmarks/bench_replan.py [--plan-dir out] [--database-url URL] [--seed 0]
                                       [--iterations 2000] [--now 09:30]
                                       [--penalties 1800 0 600 3600]
@@ -202,6 +207,84 @@ def _whole_day_again(
     }
 
 
+def _arrived(document: dict[str, Any], moment: dt.datetime) -> list[dict[str, Any]]:
+    """Return ``stop_done`` events for the steps not done yet that have arrived by ``moment``."""
+    events = []
+    for route in document["routes"]:
+        if route.get("broken_down"):
+            continue
+        steps = route["steps"]
+        last = max(
+            (
+                i
+                for i, s in enumerate(steps[1:-1], start=1)
+                if not s.get("done") and dt.datetime.fromisoformat(s["arrival"]) <= moment
+            ),
+            default=0,
+        )
+        if last:
+            events.append({"type": "stop_done", "vehicle": route["vehicle"], "step": last})
+    return events
+
+
+def _chained(
+    first: dict[str, Any], plan: dict[str, Any], fleet: list[Any], now: dt.datetime, **world: Any
+) -> None:
+    """Re-plan the re-plan twice (+90 min: stops done and a delay; +180 min: urgent request)."""
+    document = first
+    cylinders = next(d for d in first["loads"] if d["product"] == "cylinder")
+    for minutes in (90, 180):
+        moment = now + dt.timedelta(minutes=minutes)
+        events = _arrived(document, moment)
+        if minutes == 90:
+            working = [r["vehicle"] for r in document["routes"] if not r.get("broken_down")]
+            events.append({"type": "delay", "vehicle": working[0], "minutes": 20})
+        else:
+            events.append(
+                {
+                    "type": "urgent_request",
+                    "facility_id": cylinders["facility_id"],
+                    "product": "cylinder",
+                    "quantity": 10,
+                    "needed_by": (moment + dt.timedelta(hours=3)).strftime("%H:%M"),
+                }
+            )
+        started = time.perf_counter()
+        new = replan_routes(
+            document,
+            plan,
+            events_from_mapping(events, date=now.date()),
+            now=moment,
+            fleet=fleet,
+            routes_id=f"chain{minutes}",
+            **world,
+        ).document
+        elapsed = time.perf_counter() - started
+        done_before = sum(1 for r in document["routes"] for s in r["steps"] if s.get("done"))
+        kept = sum(
+            1
+            for r in new["routes"]
+            for s in r["steps"]
+            if s.get("done")
+            and s.get("id")
+            in {t.get("id") for q in document["routes"] for t in q["steps"] if t.get("done")}
+        )
+        counts = new["replan"]["changes"]["counts"]
+        balance = new["replan"]["balance"]
+        print(
+            f"chained +{minutes} min ({moment:%H:%M}, {len(events)} events): {elapsed:.2f} s, "
+            f"done stops kept {kept}/{done_before}, moved {counts['moved']}, "
+            f"ETAs beyond 30 min {counts['eta_beyond_tolerance']}, "
+            f"loads unassigned {new['summary']['loads_unassigned']}; to deliver "
+            f"{balance['bulk_liquid']['to_deliver']} kg / {balance['cylinder']['to_deliver']} cyl "
+            f"= done {balance['bulk_liquid']['delivered_done']} / "
+            f"{balance['cylinder']['delivered_done']} + routed {balance['bulk_liquid']['routed']} / "
+            f"{balance['cylinder']['routed']} + unassigned "
+            f"{balance['bulk_liquid']['unassigned']} / {balance['cylinder']['unassigned']}"
+        )
+        document = new
+
+
 def main() -> None:
     """Dispatch the day, break the fullest vehicle down at ``--now``, re-plan; print a table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -232,7 +315,7 @@ def main() -> None:
 
     def replan(penalty: int) -> tuple[float, dict[str, Any]]:
         started = time.perf_counter()
-        document = replan_routes(
+        document = replanned[penalty] = replan_routes(
             routes,
             plan,
             parsed,
@@ -244,6 +327,7 @@ def main() -> None:
         ).document
         return time.perf_counter() - started, _replan_figures(routes, document, done, broken)
 
+    replanned: dict[int, dict[str, Any]] = {}
     cold_s, _ = replan(1800)
     columns = {f"penalty {p}": replan(p) for p in args.penalties}
     columns["whole day again"] = _whole_day_again(
@@ -272,6 +356,7 @@ def main() -> None:
             )
             cells.append(f"{text:>22}")
         print(f"{key:<24}" + "".join(cells))
+    _chained(replanned[1800], plan, fleet, now, network=network, region=region)
 
 
 if __name__ == "__main__":

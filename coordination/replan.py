@@ -47,7 +47,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -76,18 +76,25 @@ from coordination.dispatch.problem import (
 )
 from coordination.replan_answer import balance, changes, new_steps
 from coordination.replan_events import (
-    Breakdown,
-    Delay,
     Event,
     RoadClosed,
-    StopDone,
     UrgentRequest,
     check_events,
     local_seconds,
-    seconds_of_day,
+)
+from coordination.replan_state import (
+    TRANSFER_PREFIX,
+    Remaining,
+    VehicleState,
+    breakdown_location,
+    broken_in,
+    carried_unassigned,
+    remaining_loads,
+    vehicle_states,
 )
 from data.errors import InvalidInputError
 from data.region import Region
+from data.reporting import LOCAL_TZ
 from data.schema.registry import VehicleKind
 from data.schema.routes import RouteProblem, Shipment, ShipmentStep, TimeWindow, Vehicle
 from routing.network import RoadNetwork
@@ -97,6 +104,10 @@ SKILL_ON_BOARD_BASE = 10_000
 CARRIED_PRIORITY = 100
 """Priority of loads already off a plant (on board, or at a transfer point)."""
 URGENT_REQUEST_PRIORITY = 50
+NO_WORKING_VEHICLE = (
+    "no working vehicle left: every vehicle of the day has broken down or cannot start; "
+    "send vehicles with the re-plan"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,30 +176,6 @@ class ReplanOptions:
         return cls(**whole)
 
 
-@dataclass(slots=True)
-class _Vehicle:
-    """Where a published route stands at "now"."""
-
-    fleet: FleetVehicle
-    steps: list[dict[str, Any]]
-    done: int = 0  # index of the last done step (0: only the start)
-    quantities: dict[int, int] = field(default_factory=dict)  # step -> reported quantity
-    delay_s: int = 0
-    broken: Breakdown | None = None
-
-    def quantity(self, index: int) -> int:
-        return self.quantities.get(index, int(self.steps[index]["quantity"]))
-
-    def on_board(self) -> dict[str, int]:
-        """Return load id -> quantity on board after the done steps (never negative)."""
-        carried: dict[str, int] = {}
-        for index in range(1, self.done + 1):
-            step = self.steps[index]
-            sign = 1 if step["type"] == "pickup" else -1
-            carried[step["load_id"]] = carried.get(step["load_id"], 0) + sign * self.quantity(index)
-        return {k: v for k, v in carried.items() if v != 0}
-
-
 @dataclass(frozen=True, slots=True)
 class ReplanResult:
     """A re-plan's answer: the new routes document (with ``replan``: changes and balance)."""
@@ -219,178 +206,22 @@ def _fleet_of_routes(routes: Mapping[str, Any], fleet: Sequence[FleetVehicle]) -
     return out
 
 
-def _states(
-    routes: Mapping[str, Any], fleet: Mapping[str, FleetVehicle], events: Sequence[Event]
-) -> dict[str, _Vehicle]:
-    """Apply the vehicle events to the published routes; refuse impossible quantities."""
-    states = {
-        v: _Vehicle(fleet[v], [dict(s) for s in r["steps"]])
-        for v, r in ((r["vehicle"], r) for r in routes["routes"])
-    }
-    for vehicle_id in fleet:
-        states.setdefault(vehicle_id, _Vehicle(fleet[vehicle_id], []))
-    problems: list[str] = []
-    for event in events:
-        if isinstance(event, StopDone):
-            state = states[event.vehicle_id]
-            state.done = max(state.done, event.step)
-            if event.quantity is not None:
-                state.quantities[event.step] = event.quantity
-        elif isinstance(event, Delay):
-            states[event.vehicle_id].delay_s += 60 * event.minutes
-        elif isinstance(event, Breakdown):
-            states[event.vehicle_id].broken = event
-    for event in events:
-        if isinstance(event, StopDone) and event.quantity is not None:
-            _check_quantity(states[event.vehicle_id], event, problems)
-        if isinstance(event, Breakdown) and event.carries is not None:
-            state = states[event.vehicle_id]
-            amount = _amount_on_board(state)
-            if amount != event.carries:
-                problems.append(
-                    f"events[{event.index}].carries: {list(event.carries)} (lox_kg, cylinders) "
-                    f"but the done stops say {list(amount)} is on board; report the missing "
-                    "stops done"
-                )
-    if problems:
-        raise InvalidInputError.from_problems("re-plan events", problems)
-    return states
-
-
-def _check_quantity(state: _Vehicle, event: StopDone, problems: list[str]) -> None:
-    step = state.steps[event.step]
-    assert event.quantity is not None
-    planned = int(step["quantity"])
-    if step["type"] == "pickup" and event.quantity > planned:
-        problems.append(
-            f"events[{event.index}].quantity: loaded {event.quantity} {step['unit']} but "
-            f"{step['load_id']} is {planned}; a re-plan cannot create oxygen"
-        )
-    if step["type"] == "delivery":
-        carried = sum(
-            (1 if state.steps[i]["type"] == "pickup" else -1) * state.quantity(i)
-            for i in range(1, event.step)
-            if state.steps[i]["load_id"] == step["load_id"]
-        )
-        if event.quantity > carried:
-            problems.append(
-                f"events[{event.index}].quantity: delivered {event.quantity} {step['unit']} of "
-                f"{step['load_id']} but only {carried} was on board"
-            )
-
-
-def _amount_on_board(state: _Vehicle) -> tuple[int, int]:
-    carried = state.on_board()
-    product = {s["load_id"]: s["product"] for s in state.steps[1:-1]}
-    lox = sum(q for load, q in carried.items() if product[load] == "bulk_liquid")
-    return lox, sum(q for load, q in carried.items() if product[load] != "bulk_liquid")
-
-
-# --------------------------------------------------------------------------- loads
-
-
-@dataclass(frozen=True, slots=True)
-class _Remaining:
-    """A load still to deliver: what, from where (place or vehicle), and its window."""
-
-    load: Load
-    source: str  # "pool" (at its supplier), "on_board" (vehicle), "transfer" (broken vehicle)
-    window_s: tuple[int, int]
-    vehicle_id: str | None = None  # on board of / announced on
-    announced_on: str | None = None
-
-
-def _window_s(
-    load_doc: Mapping[str, Any], date: dt.date, default: tuple[int, int]
-) -> tuple[int, int]:
-    window = load_doc.get("time_window")
-    if not window:
-        return default
-    problems: list[str] = []
-    opens = seconds_of_day(window[0], date, "time_window", problems)
-    closes = seconds_of_day(window[1], date, "time_window", problems)
-    return (opens, closes) if opens is not None and closes is not None else default
-
-
-def _load_of(doc: Mapping[str, Any], quantity: int, load_id: str, supplier_id: str) -> Load:
-    delivery = Delivery(
-        int(doc.get("flow_index", -1)),
-        supplier_id,
-        doc["facility_id"],
-        doc["product"],
-        int(doc.get("delivery_quantity", quantity)),
-        doc["unit"],
-        0.0,
-        bool(doc.get("urgent", False)),
-    )
-    return Load(load_id, delivery, quantity, int(doc.get("part", 1)), int(doc.get("parts", 1)))
-
-
-def _remaining_loads(
-    routes: Mapping[str, Any], states: Mapping[str, _Vehicle], options: DispatchOptions
-) -> list[_Remaining]:
-    """Return every load not yet delivered, with where it is now."""
-    date = dt.date.fromisoformat(routes["date"])
-    docs = {d["load_id"]: d for d in routes["loads"]}
-    unassigned = {u["load_id"] for u in routes["unassigned"]}
-    picked: dict[str, int] = {}  # load id -> quantity loaded (by any vehicle)
-    announced: dict[str, str] = {}
-    out: list[_Remaining] = []
-    for vehicle_id, state in states.items():
-        for index, step in enumerate(state.steps[1:-1], start=1):
-            if step["type"] == "pickup" and index <= state.done:
-                picked[step["load_id"]] = state.quantity(index)
-            elif step["type"] == "pickup":
-                announced[step["load_id"]] = vehicle_id
-        for load_id, quantity in state.on_board().items():
-            doc = docs[load_id]
-            delivered = any(
-                s["type"] == "delivery" and s["load_id"] == load_id
-                for s in state.steps[1 : state.done + 1]
-            )
-            new_id = f"{load_id}r" if delivered else load_id
-            if state.broken is not None:
-                source, supplier = "transfer", f"transfer-{vehicle_id}"
-            else:
-                source, supplier = "on_board", doc["supplier_id"]
-            out.append(
-                _Remaining(
-                    _load_of(doc, quantity, new_id, supplier),
-                    source,
-                    _window_s(doc, date, options.receiving_hours_s),
-                    vehicle_id,
-                )
-            )
-    for load_id, doc in docs.items():
-        if load_id in unassigned:
-            continue
-        planned = int(doc["quantity"])
-        rest = planned - picked.get(load_id, 0)
-        if rest <= 0:
-            continue
-        new_id = load_id if load_id not in picked else f"{load_id}s"
-        announced_on = announced.get(load_id)
-        if announced_on is not None and states[announced_on].broken is not None:
-            announced_on = None
-        out.append(
-            _Remaining(
-                _load_of(doc, rest, new_id, doc["supplier_id"]),
-                "pool",
-                _window_s(doc, date, options.receiving_hours_s),
-                announced_on=announced_on if load_id not in picked else None,
-            )
-        )
-    return out
-
-
 def _urgent_loads(
     events: Sequence[Event],
     stops: Mapping[str, Stop],
-    pool: Sequence[_Remaining],
+    pool: Sequence[Remaining],
     now_s: int,
-) -> list[_Remaining]:
-    """Return the new urgent requests as loads ``U<i>``; refuse unknown places."""
-    out: list[_Remaining] = []
+    *,
+    tag: str,
+    taken: frozenset[str],
+    day_loads: Sequence[Mapping[str, Any]] = (),
+) -> list[Remaining]:
+    """Return the new urgent requests as loads ``U<tag>-<i>``; refuse unknown places.
+
+    ``tag`` (the new routes id's first six characters) keeps the ids of two re-plans of a day
+    apart; an id still in ``taken`` (the routes' loads) gets ``'`` appended.
+    """
+    out: list[Remaining] = []
     problems: list[str] = []
     for event in events:
         if not isinstance(event, UrgentRequest):
@@ -403,13 +234,15 @@ def _urgent_loads(
             continue
         supplier = event.supplier_id
         if supplier is None:
+            # The suppliers of what remains, else of the day's loads (all may be delivered).
             same = [
                 r.load.delivery.supplier_id
                 for r in pool
                 if r.load.delivery.product == event.product
-            ]
+                and not r.load.delivery.supplier_id.startswith(TRANSFER_PREFIX)
+            ] or [str(d["supplier_id"]) for d in day_loads if d["product"] == event.product]
             supplier = _nearest(
-                stops, [s for s in same if not s.startswith("transfer-")], event.facility_id
+                stops, [s for s in same if not s.startswith(TRANSFER_PREFIX)], event.facility_id
             )
         if supplier is None or supplier not in stops or stops[supplier].kind != "supplier":
             problems.append(
@@ -421,9 +254,12 @@ def _urgent_loads(
         delivery = Delivery(
             -1, supplier, event.facility_id, event.product, event.quantity, unit, 0.0, True
         )
+        load_id = f"U{tag}-{event.index}"
+        while load_id in taken:
+            load_id += "'"
         out.append(
-            _Remaining(
-                Load(f"U{event.index}", delivery, event.quantity, 1, 1),
+            Remaining(
+                Load(load_id, delivery, event.quantity, 1, 1),
                 "pool",
                 (now_s, event.needed_by_s),
             )
@@ -474,7 +310,7 @@ def _options_of(routes: Mapping[str, Any], replan: ReplanOptions) -> DispatchOpt
 class _Built:
     dispatch: DispatchProblem
     request: DispatchRequest
-    remaining: tuple[_Remaining, ...]
+    remaining: tuple[Remaining, ...]
     starts: Mapping[str, int]  # vehicle id -> start location
     relaxed: Mapping[str, str]
 
@@ -482,8 +318,8 @@ class _Built:
 def _build(
     routes: Mapping[str, Any],
     plan: Mapping[str, Any],
-    states: Mapping[str, _Vehicle],
-    remaining: Sequence[_Remaining],
+    states: Mapping[str, VehicleState],
+    remaining: Sequence[Remaining],
     options: DispatchOptions,
     network: RoadNetwork,
     region: Region,
@@ -497,11 +333,10 @@ def _build(
         f["facility_id"]: _place_stop(f, "facility_id", "facility", "") for f in plan["facilities"]
     }
     for vehicle_id, state in states.items():
-        if state.broken is not None:
-            last = state.steps[state.done] if state.steps else None
-            lon, lat = state.broken.location or (last["location"] if last else (0.0, 0.0))
-            suppliers[f"transfer-{vehicle_id}"] = Stop(
-                f"transfer-{vehicle_id}",
+        if state.broken is not None and state.steps:
+            lon, lat = breakdown_location(state)
+            suppliers[f"{TRANSFER_PREFIX}{vehicle_id}"] = Stop(
+                f"{TRANSFER_PREFIX}{vehicle_id}",
                 f"Điểm chuyển tải: xe {vehicle_id} hỏng / transfer point: {vehicle_id} broken down",
                 float(lon),
                 float(lat),
@@ -534,12 +369,22 @@ def _build(
         for r in remaining
         if {r.load.delivery.supplier_id, r.load.delivery.facility_id} <= reachable
         and (r.source != "on_board" or r.vehicle_id in starts)
+        and vehicles
     ]
     dropped = tuple(
-        (r.load, "unreachable by road now (a closed road, or the place cannot be snapped)")
+        (
+            r.load,
+            "unreachable by road now (a closed road, or the place cannot be snapped)"
+            if vehicles
+            else NO_WORKING_VEHICLE,
+        )
         for r in remaining
         if r not in kept
     )
+    if not vehicles:
+        # Every vehicle has broken down: an idle placeholder (it can serve nothing) keeps the
+        # problem valid, and every load is listed as unassigned with the reason.
+        vehicles = (Vehicle("-", 0, 0, capacity=(0, 0), time_window=TimeWindow(now_s, now_s)),)
     shipments = [_shipment(r, idx, starts, options, companies, vehicles) for r in kept]
     profile_durations_s, profile_distances_m = roads.profile_matrices()
     problem = RouteProblem(
@@ -570,7 +415,7 @@ def _build(
 
 
 def _vehicles(
-    working: Sequence[_Vehicle],
+    working: Sequence[VehicleState],
     idx: Mapping[str, int],
     yards: Mapping[str, int],
     options: DispatchOptions,
@@ -630,7 +475,7 @@ def _vehicles(
 
 
 def _shipment(
-    remaining: _Remaining,
+    remaining: Remaining,
     idx: Mapping[str, int],
     starts: Mapping[str, int],
     options: DispatchOptions,
@@ -688,7 +533,7 @@ def _shipment(
 
 
 def _relax_missed_windows(
-    problem: RouteProblem, kept: Sequence[_Remaining], options: DispatchOptions
+    problem: RouteProblem, kept: Sequence[Remaining], options: DispatchOptions
 ) -> tuple[RouteProblem, dict[str, tuple[int, int]], dict[str, str]]:
     """Relax windows no vehicle can meet any more to the receiving hours' close; say why."""
     from routing.vehicle_routes import REASON_TIME_WINDOW, explain_unservable_tasks
@@ -724,7 +569,7 @@ def _relax_missed_windows(
 
 
 def _spliced_route(
-    state: _Vehicle, new: Mapping[str, Any] | None, carried_ids: set[str]
+    state: VehicleState, new: Mapping[str, Any] | None, carried_ids: set[str]
 ) -> dict[str, Any] | None:
     """Return a vehicle's route: its done steps, then the solver's (or its end if none)."""
     kept = [dict(s) for s in state.steps[: state.done + 1]]
@@ -787,19 +632,31 @@ def _spliced_route(
     return route
 
 
-def _closed_network(network: RoadNetwork, events: Sequence[Event]) -> RoadNetwork:
+def _roads_closed(routes: Mapping[str, Any], events: Sequence[Event]) -> list[RoadClosed]:
+    """Return the roads closed so far: by the re-plans the routes come from, then the events."""
+    earlier = [
+        RoadClosed(
+            -1,
+            entry.get("polygon"),
+            tuple(entry["road_names"]) if entry.get("road_names") is not None else None,
+        )
+        for entry in (routes.get("replan") or {}).get("roads_closed", [])
+    ]
+    return [*earlier, *(e for e in events if isinstance(e, RoadClosed))]
+
+
+def _closed_network(network: RoadNetwork, closures: Sequence[RoadClosed]) -> RoadNetwork:
     from routing.network import change_roads
 
-    for event in events:
-        if isinstance(event, RoadClosed):
-            try:
-                network = change_roads(network, polygon=event.polygon, road_names=event.road_names)
-            except InvalidInputError as error:
-                raise InvalidInputError.from_problems(
-                    "re-plan events",
-                    [f"events[{event.index}].polygon: {p}" for p in error.problems]
-                    or [f"events[{event.index}]: {error}"],
-                ) from None
+    for event in closures:
+        try:
+            network = change_roads(network, polygon=event.polygon, road_names=event.road_names)
+        except InvalidInputError as error:
+            raise InvalidInputError.from_problems(
+                "re-plan events",
+                [f"events[{event.index}].polygon: {p}" for p in error.problems]
+                or [f"events[{event.index}]: {error}"],
+            ) from None
     return network
 
 
@@ -820,7 +677,9 @@ def replan_routes(
     Parameters
     ----------
     routes
-        The published routes document (``routes.json`` as ``POST /plans/{id}/routes`` wrote it).
+        The routes document: published (``routes.json`` as ``POST /plans/{id}/routes`` wrote it)
+        or a re-plan's (read back as it stands: :mod:`coordination.replan_state`); the events
+        are those since these routes.
     plan
         The plan document the routes came from (its suppliers and facilities).
     events
@@ -846,47 +705,26 @@ def replan_routes(
     ------
     InvalidInputError
         Naming each bad event's field (``events[i].vehicle``, ``events[i].step``, ...) or
-        ``now``; or ``routes_id`` when ``routes`` is itself a re-plan (re-plan the published
-        routes with every event since instead: the done stops and transfers of a re-plan are
-        not read back).
+        ``now`` (before the routes start or the re-plan they come from, after their day).
     """
     from routing.route_validation import validate_route_plan
     from routing.vehicle_routes import SolverParams, VehiclePreference, solve_routes
 
     replan = options or ReplanOptions()
-    if routes.get("replan"):
-        source = routes["replan"].get("from_routes_id", "")
-        raise InvalidInputError.from_problems(
-            "re-plan request",
-            [
-                f"routes_id: {routes.get('routes_id', '')!r} is itself a re-plan of {source!r}; "
-                f"re-plan the published routes {source!r} with every event since they were "
-                "published (re-planning a re-plan is not supported)"
-            ],
-        )
     dispatch_options = _options_of(routes, replan)
-    date = dt.date.fromisoformat(routes["date"])
-    if now.tzinfo is None:
-        raise InvalidInputError("now: must be an aware time (with an offset)")
-    now_s = local_seconds(now, date)
-    if now_s < dispatch_options.start_s:
-        raise InvalidInputError(
-            f"now: {now.isoformat()} is before the routes start "
-            f"({routes['date']} {clock_text(dispatch_options.start_s)})"
-        )
-    if now_s >= 24 * 3600:
-        # Every vehicle would be ready after its shift: all loads unassigned, a mistaken date.
-        raise InvalidInputError(
-            f"now: {now.isoformat()} is after the routes' day ({routes['date']}); re-plan a "
-            "day's routes on that day"
-        )
+    now_s = _now_s(routes, now, dispatch_options)
     vehicles = _fleet_of_routes(routes, fleet)
     steps = {r["vehicle"]: r["steps"] for r in routes["routes"]}
     check_events(
-        events, steps, start_s=dispatch_options.start_s, now_s=now_s, fleet_ids=frozenset(vehicles)
+        events,
+        steps,
+        start_s=dispatch_options.start_s,
+        now_s=now_s,
+        fleet_ids=frozenset(vehicles),
+        broken_ids=frozenset(broken_in(routes)),
     )
-    states = _states(routes, vehicles, events)
-    remaining = _remaining_loads(routes, states, dispatch_options)
+    states = vehicle_states(routes, vehicles, events)
+    remaining = remaining_loads(routes, states, dispatch_options)
     stops = {
         s["supplier_id"]: _place_stop(s, "supplier_id", "supplier", "") for s in plan["suppliers"]
     }
@@ -896,19 +734,30 @@ def replan_routes(
             for f in plan["facilities"]
         }
     )
-    remaining += _urgent_loads(events, stops, remaining, now_s)
+    known = frozenset(
+        {*(d["load_id"] for d in routes["loads"]), *(r.load.load_id for r in remaining)}
+    )
+    tag = (routes_id or str(routes.get("routes_id", "")))[:6]
+    remaining += _urgent_loads(
+        events, stops, remaining, now_s, tag=tag, taken=known, day_loads=routes["loads"]
+    )
+    # The pieces of the routes' loads (follow-ons name their original load) and urgent requests.
+    origins = {r.load.load_id: r.origin for r in remaining}
+    closures = _roads_closed(routes, events)
     built = _build(
         routes,
         plan,
         states,
         remaining,
         dispatch_options,
-        _closed_network(network, events),
+        _closed_network(network, closures),
         region,
         now_s,
     )
+    # Announced pickups (at a supplier or, after an earlier re-plan, at a transfer point) stay
+    # on their vehicle unless moving them saves more than the penalty.
     preferences = [
-        VehiclePreference(f"{r.load.load_id}:load", r.announced_on, replan.move_penalty_s)
+        VehiclePreference(r.pickup_id, r.announced_on, replan.move_penalty_s)
         for r in built.remaining
         if r.announced_on is not None and r.announced_on in built.starts
     ]
@@ -920,19 +769,56 @@ def replan_routes(
     validate_route_plan(problem, solved)
     result = DispatchResult(built.request, built.dispatch, solved)
     fresh = routes_to_dict(result, routes_id=routes_id)
-    document = _document(routes, fresh, states, built, replan, now)
+    document = _document(routes, fresh, states, built, replan, now, origins)
+    document["replan"]["roads_closed"] = [
+        {"polygon": c.polygon, "road_names": list(c.road_names) if c.road_names else None}
+        for c in closures
+    ]
     return ReplanResult(document)
+
+
+def _now_s(routes: Mapping[str, Any], now: dt.datetime, options: DispatchOptions) -> int:
+    """Return ``now`` in seconds of the routes' day; refuse it outside the day or early.
+
+    Early is before the routes start, or before the re-plan they come from.
+    """
+    date = dt.date.fromisoformat(routes["date"])
+    if now.tzinfo is None:
+        raise InvalidInputError("now: must be an aware time (with an offset)")
+    now_s = local_seconds(now, date)
+    if now_s < options.start_s:
+        raise InvalidInputError(
+            f"now: {now.isoformat()} is before the routes start "
+            f"({routes['date']} {clock_text(options.start_s)})"
+        )
+    if now_s >= 24 * 3600:
+        # Every vehicle would be ready after its shift: all loads unassigned, a mistaken date.
+        raise InvalidInputError(
+            f"now: {now.isoformat()} is after the routes' day ({routes['date']}); re-plan a "
+            "day's routes on that day"
+        )
+    earlier = (routes.get("replan") or {}).get("now")
+    if earlier and now < dt.datetime.fromisoformat(earlier):
+        raise InvalidInputError(
+            f"now: {now.isoformat()} is before the re-plan these routes come from ({earlier}); "
+            "a re-plan goes forward in the day"
+        )
+    return now_s
 
 
 def _document(
     routes: Mapping[str, Any],
     fresh: Mapping[str, Any],
-    states: Mapping[str, _Vehicle],
+    states: Mapping[str, VehicleState],
     built: _Built,
     replan: ReplanOptions,
     now: dt.datetime,
+    origins: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Return the new routes document: done steps spliced before the solved ones, and changes."""
+    """Return the new routes document: done steps spliced before the solved ones, and changes.
+
+    ``origins``: every remaining load id -> its original load id ("" for an urgent request).
+    """
     carried = {r.load.load_id for r in built.remaining if r.source == "on_board"}
     solved = {r["vehicle"]: r for r in fresh["routes"]}
     new_routes = []
@@ -940,9 +826,23 @@ def _document(
         route = _spliced_route(state, solved.get(vehicle_id), carried)
         if route is not None:
             new_routes.append(route)
-    unassigned = [*routes["unassigned"], *fresh["unassigned"]]
+    # Entries this re-plan leaves out are marked: the next re-plan finds them again from where
+    # the day stands, and tries them again.
+    unassigned = [
+        *carried_unassigned(routes),
+        *({**u, "replanned": True} for u in fresh["unassigned"]),
+    ]
     known = {d["load_id"] for d in routes["loads"]}
-    loads = [*routes["loads"], *(d for d in fresh["loads"] if d["load_id"] not in known)]
+    loads = [
+        *routes["loads"],
+        *(
+            {**d, "origin_load_id": origins[d["load_id"]]}
+            if origins.get(d["load_id"]) not in ("", None, d["load_id"])
+            else d
+            for d in fresh["loads"]
+            if d["load_id"] not in known
+        ),
+    ]
     document = dict(fresh)
     document.update(
         plan_id=routes.get("plan_id", ""),
@@ -965,13 +865,33 @@ def _document(
         distance=sum(r["distance"] for r in new_routes),
     )
     document["summary"] = summary
+    earlier = routes.get("replan") or {}
     document["replan"] = {
         "from_routes_id": routes.get("routes_id", ""),
+        "published_routes_id": earlier.get("published_routes_id", routes.get("routes_id", "")),
         "now": now.isoformat(),
+        "broken_down": _broken_down(routes, states),
         "options": dataclasses.asdict(replan),
         "windows_relaxed": dict(built.relaxed),
         "changes": changes(routes["routes"], new_routes, unassigned, replan.eta_tolerance_min),
         "balance": {},
     }
-    document["replan"]["balance"] = balance(routes, document)
+    new_ids = frozenset(k for k, v in origins.items() if not v)
+    document["replan"]["balance"] = balance(routes, document, new_load_ids=new_ids)
     return document
+
+
+def _broken_down(
+    routes: Mapping[str, Any], states: Mapping[str, VehicleState]
+) -> dict[str, dict[str, Any]]:
+    """Return every vehicle broken down so far: when and where (read back by the next re-plan)."""
+    date = dt.date.fromisoformat(routes["date"])
+    midnight = dt.datetime.combine(date, dt.time(0), tzinfo=LOCAL_TZ)
+    out = dict((routes.get("replan") or {}).get("broken_down") or {})
+    for vehicle_id, state in states.items():
+        if state.broken is not None:
+            out[vehicle_id] = {
+                "at": (midnight + dt.timedelta(seconds=state.broken.at_s)).isoformat(),
+                "location": list(breakdown_location(state)),
+            }
+    return out

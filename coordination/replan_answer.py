@@ -97,38 +97,64 @@ def changes(
     }
 
 
-def balance(routes: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, dict[str, int]]:
-    """Sum, per product, what the published routes had to deliver and where it all is now.
+def balance(
+    routes: Mapping[str, Any],
+    document: Mapping[str, Any],
+    *,
+    new_load_ids: frozenset[str] = frozenset(),
+) -> dict[str, dict[str, int]]:
+    """Sum, per product, what the routes given had to deliver and where it all is now.
 
-    ``to_deliver`` (the published loads, unassigned ones included) equals ``delivered_done`` +
-    ``routed`` (deliveries planned again) + ``unassigned`` + ``carried_unassigned`` (left on a
-    vehicle or a transfer point, listed as unassigned) + ``new`` (urgent requests, counted
-    separately), or the re-plan is refused as a bug.
+    ``to_deliver`` (the original loads of the routes given, unassigned ones included; follow-on
+    loads ``<id>r``/``<id>s`` count as their original, urgent requests of earlier re-plans as
+    loads of the day) equals ``delivered_done`` + ``routed`` (deliveries planned again) +
+    ``unassigned`` (listed with the reason), or the re-plan is refused as a bug. This
+    re-plan's urgent requests (``new_load_ids``) are counted apart: ``urgent_new`` equals
+    ``urgent_new_routed`` + ``urgent_new_unassigned``. Along a chain of re-plans, a re-plan's
+    ``to_deliver`` is the previous one's plus its ``urgent_new``.
     """
+    from coordination.replan_state import load_origins
+
+    origins = load_origins(routes["loads"])
     out: dict[str, dict[str, int]] = {}
     for product in ("bulk_liquid", "cylinder"):
-        planned = sum(int(d["quantity"]) for d in routes["loads"] if d["product"] == product)
-        done = routed = 0
+        planned = sum(
+            int(d["quantity"])
+            for d in routes["loads"]
+            if d["product"] == product and d["load_id"] not in origins
+        )
+        done = routed = new_routed = 0
         for route in document["routes"]:
             for step in route["steps"]:
-                if step["type"] == "delivery" and step["product"] == product:
-                    if step.get("done"):
-                        done += int(step["quantity"])
-                    elif not step["load_id"].startswith("U"):
-                        routed += int(step["quantity"])
-        left = sum(
-            int(u["quantity"])
-            for u in document["unassigned"]
-            if u["type"] == "delivery"
-            and u["product"] == product
-            and not u["load_id"].startswith("U")
+                if step["type"] != "delivery" or step["product"] != product:
+                    continue
+                if step.get("done"):
+                    done += int(step["quantity"])
+                elif step["load_id"] in new_load_ids:
+                    new_routed += int(step["quantity"])
+                else:
+                    routed += int(step["quantity"])
+        left = new_left = 0
+        for entry in document["unassigned"]:
+            if entry["type"] == "delivery" and entry["product"] == product:
+                if entry["load_id"] in new_load_ids:
+                    new_left += int(entry["quantity"])
+                else:
+                    left += int(entry["quantity"])
+        requested = sum(
+            int(d["quantity"])
+            for d in document["loads"]
+            if d["product"] == product and d["load_id"] in new_load_ids
         )
         out[product] = {
             "to_deliver": planned,
             "delivered_done": done,
             "routed": routed,
             "unassigned": left,
+            "urgent_new": requested,
+            "urgent_new_routed": new_routed,
+            "urgent_new_unassigned": new_left,
         }
-        if planned != done + routed + left:
+        if planned != done + routed + left or requested != new_routed + new_left:
             raise AssertionError(f"re-plan lost {product}: {out[product]}")  # a bug, never input
     return out

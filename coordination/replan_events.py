@@ -315,8 +315,11 @@ def check_events(
     start_s: int,
     now_s: int,
     fleet_ids: frozenset[str],
+    broken_ids: frozenset[str] = frozenset(),
 ) -> None:
-    """Check events against the published routes (steps by vehicle id) and the time "now".
+    """Check events against the routes (steps by vehicle id) and the time "now".
+
+    ``broken_ids``: vehicles the routes (a re-plan's) already say broke down.
 
     Raises
     ------
@@ -327,7 +330,7 @@ def check_events(
     """
     problems: list[str] = []
     known = set(routes) | fleet_ids
-    broken: set[str] = set()
+    broken: set[str] = set(broken_ids)
     for event in events:
         where = f"events[{event.index}]"
         if isinstance(event, StopDone | Breakdown | Delay) and event.vehicle_id not in known:

@@ -167,39 +167,51 @@ def test_a_breakdown_is_replanned_and_stored_as_new_routes(
     assert "Điểm chuyển tải: xe CT1 hỏng" in sheet.get_data(as_text=True)
 
 
-def test_a_replan_of_a_replan_is_refused(user: Any, replan_app: Any, published: Any) -> None:
-    # The done stops and transfers of a re-plan are not read back: the dispatcher re-plans the
-    # published routes with every event since (docs/replan.md), and is told so.
-    body, _, _ = _breakdown_body(published[0])
-    first = user("dispatcher").post(REPLAN, json=body).get_json()["routes_id"]
-    error = expect_error(
-        user("dispatcher").post(
-            f"/plans/{PLAN_ID}/routes/{first}/replan", json={"now": "09:30", "events": []}
-        ),
-        422,
-    )
-    assert [d["field"] for d in error["details"]] == ["routes_id"], error
-    assert ROUTES_ID in error["details"][0]["reason"]
-    assert _stored(replan_app) == sorted([ROUTES_ID, first])
-    # The same events and more, against the published routes, are accepted.
-    tk1 = _route(published[0], "TK1")["steps"]
+def test_a_replan_of_a_replan_is_accepted(user: Any, replan_app: Any, published: Any) -> None:
+    # A re-plan's routes are read back as they stand (done stops, the broken truck, transfers):
+    # the next events are those since that re-plan (issue 15, a live day).
+    body, first_step, loaded = _breakdown_body(published[0])
+    first = user("dispatcher").post(REPLAN, json=body).get_json()
+    stored = user("coord79").get(f"/plans/{PLAN_ID}/routes/{first['routes_id']}").get_json()
+    ct2 = _route(stored, "CT2")["steps"]
+    transfer = next(i for i, s in enumerate(ct2) if s["place_id"] == "transfer-CT1")
     again = user("dispatcher").post(
-        REPLAN,
+        f"/plans/{PLAN_ID}/routes/{first['routes_id']}/replan",
         json={
-            **body,
             "now": "09:30",
-            "events": [
-                *body["events"],
-                {"type": "stop_done", "vehicle": "TK1", "step": len(tk1) - 2},
-            ],
+            "events": [{"type": "stop_done", "vehicle": "CT2", "step": transfer}],
+            "options": OPTIONS,
         },
     )
     assert again.status_code == 201, again.get_data(as_text=True)
     answer = again.get_json()
-    assert answer["now"] == "2021-08-20T09:30:00+07:00"
-    assert answer["balance"]["bulk_liquid"]["delivered_done"] == sum(
-        s["quantity"] for s in tk1 if s["type"] == "delivery"
+    assert answer["from_routes_id"] == first["routes_id"]
+    assert answer["links"]["replaces"].endswith(first["routes_id"])
+    assert _stored(replan_app) == sorted([ROUTES_ID, first["routes_id"], answer["routes_id"]])
+    document = user("coord79").get(f"/plans/{PLAN_ID}/routes/{answer['routes_id']}").get_json()
+    # CT1 stays broken with its done stop; CT2's transfer is done and not made again.
+    assert _route(document, "CT1")["broken_down"]
+    assert [s.get("done") for s in _route(document, "CT1")["steps"][1 : first_step + 1]] == [
+        True
+    ] * first_step
+    assert _route(document, "CT2")["steps"][: transfer + 1][-1].get("done")
+    pickups = [s for r in document["routes"] for s in r["steps"] if s["place_id"] == "transfer-CT1"]
+    assert sum(s["quantity"] for s in pickups) == loaded
+    assert answer["balance"] == {
+        **answer["balance"],
+        "cylinder": {**answer["balance"]["cylinder"], "unassigned": 0},
+    }
+    assert document["meta"]["replan_of"] == first["routes_id"]
+    # A time before the re-plan it re-plans is refused, and nothing is stored.
+    error = expect_error(
+        user("dispatcher").post(
+            f"/plans/{PLAN_ID}/routes/{answer['routes_id']}/replan",
+            json={"now": "07:00", "events": []},
+        ),
+        422,
     )
+    assert [d["field"] for d in error["details"]] == ["now"], error
+    assert len(_stored(replan_app)) == 3
 
 
 def _events_case(events: list[dict[str, Any]], now: str = "08:00") -> dict[str, Any]:
