@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from coordination.dispatch.model import ServiceTimes
 from data.errors import InvalidInputError
-from data.schema.live import Product
+from data.schema.live import PlannedStop, Product
 from data.schema.network import Place
 from data.schema.registry import Supplier, SupplyDeclaration, Vehicle, VehicleKind
 
@@ -89,20 +89,8 @@ class SourcingVehicle:
     operator_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class RouteStop:
-    """A planned or in-transit delivery of today (a route stop); ``quantity`` in kg or cylinders."""
-
-    delivery_id: int
-    vehicle_id: str
-    stop_index: int
-    facility_id: str
-    lon: float
-    lat: float
-    supplier_id: str | None
-    product: Product
-    quantity: float
-    eta: dt.datetime
+RouteStop = PlannedStop
+"""A planned or in-transit delivery of today (a route stop); ``quantity`` in kg or cylinders."""
 
 
 @dataclass(frozen=True, slots=True)

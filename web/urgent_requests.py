@@ -473,7 +473,6 @@ def dispatch_request(request_id: int) -> Response:
 def _options(item: UrgentRequest) -> tuple[Any, str]:
     """Return the sourcing answer of an approved request and the region it was computed in."""
     from coordination.sourcing import (
-        RouteStop,
         SourcingProblem,
         sourcing_options,
         sourcing_vehicles,
@@ -499,21 +498,7 @@ def _options(item: UrgentRequest) -> tuple[Any, str]:
     now = app_state().config.clock()
     day = now.astimezone(LOCAL_TZ).date()
     start = dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ).astimezone(dt.UTC)
-    stops = tuple(
-        RouteStop(
-            s.delivery_id,
-            s.vehicle_id,
-            s.stop_index,
-            s.facility_id,
-            s.lon,
-            s.lat,
-            s.supplier_id,
-            s.product,
-            s.quantity,
-            s.eta,
-        )
-        for s in store.planned_stops(start=start, end=start + dt.timedelta(days=1))
-    )
+    stops = tuple(store.planned_stops(start=start, end=start + dt.timedelta(days=1)))
     problem = SourcingProblem(
         request_id=item.request_id,
         facility_id=item.facility_id,

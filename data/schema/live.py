@@ -176,3 +176,24 @@ class AlertKind(StrEnum):
     REPORT_MISSED = "report_missed"
     DELIVERY_LATE = "delivery_late"
     URGENT_REQUEST = "urgent_request"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStop:
+    """A planned or in-transit delivery of a vehicle today (a route stop), for insertions.
+
+    ``quantity`` is kg of liquid oxygen or a number of cylinders, by ``product``; read from the
+    ``deliveries`` table by the store, used by the sourcing of urgent requests.
+    """
+
+    delivery_id: int
+    vehicle_id: str
+    stop_index: int
+    facility_id: str
+    lon: float
+    lat: float
+    supplier_id: str | None
+    product: Product
+    quantity: float
+    eta: dt.datetime
+    state: str = "planned"

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from data.db.models import deliveries, facilities, suppliers, urgent_requests
 from data.errors import ConflictError, InvalidInputError, RecordNotFoundError
-from data.schema.live import REQUEST_TRANSITIONS, DeliveryState, Product, RequestState
+from data.schema.live import REQUEST_TRANSITIONS, DeliveryState, PlannedStop, Product, RequestState
 from data.store.base import MAX_PAGE, StoreBase
 from data.store.rows import aware_utc, inserted_id
 from data.units import OxygenConversions
@@ -321,26 +321,6 @@ def _from_row(row: Any) -> UrgentRequest:
         delivery_id=m["delivery_id"],
         delivery_state=m["delivery_state"],
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedStop:
-    """A planned or in-transit delivery of a vehicle (a route stop), for insertions.
-
-    ``quantity`` is kg of liquid oxygen or a number of cylinders, by ``product``.
-    """
-
-    delivery_id: int
-    vehicle_id: str
-    stop_index: int
-    facility_id: str
-    lon: float
-    lat: float
-    supplier_id: str | None
-    product: Product
-    quantity: float
-    eta: dt.datetime
-    state: str
 
 
 class UrgentRequestStore(StoreBase):
