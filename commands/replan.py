@@ -51,7 +51,8 @@ def _fleet(vehicles_file: Path | None, database_url: str | None) -> Sequence[Any
     "routes_file",
     required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The published routes.json (written by `oxyroute dispatch` or the API).",
+    help="The routes.json to re-plan: published (by `oxyroute dispatch` or the API) or a "
+    "re-plan's (a live day: the events are those since it).",
 )
 @click.option(
     "--events",
@@ -101,7 +102,7 @@ def replan_command(
     options_file: Path | None,
     database_url: str | None,
 ) -> None:
-    """Re-plan published routes after EVENTS at NOW; print what changed.
+    """Re-plan published or re-planned routes after EVENTS at NOW; print what changed.
 
     Done stops are kept, every vehicle starts where it is now with what it carries, a broken
     vehicle's load is collected at a transfer point, and stops already announced move only when

@@ -108,3 +108,30 @@ def test_bad_events_exit_2_naming_the_field_and_write_nothing(
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not out.exists()
+
+
+def test_a_replans_routes_may_be_replanned(files: dict[str, Path], tmp_path: Path) -> None:
+    # A live day on the command line: the first re-plan's routes.json is the next --routes.
+    first = tmp_path / "first"
+    assert _run(files, "--out", str(first)).exit_code == 0
+    document = json.loads((first / "routes.json").read_text(encoding="utf-8"))
+    ct2 = _route(document, "CT2")["steps"]
+    transfer = next(i for i, s in enumerate(ct2) if s["place_id"] == "transfer-CT1")
+    files["routes"] = first / "routes.json"
+    files["events"].write_text(
+        json.dumps([{"type": "stop_done", "vehicle": "CT2", "step": transfer}]), encoding="utf-8"
+    )
+    second = tmp_path / "second"
+    result = _run(files, "--out", str(second), now="09:30")
+    assert result.exit_code == 0, result.output
+    again = json.loads((second / "routes.json").read_text(encoding="utf-8"))
+    assert again["replan"]["from_routes_id"] == document["routes_id"]
+    assert _route(again, "CT1")["broken_down"]
+    assert _route(again, "CT2")["steps"][transfer]["done"]
+    assert again["replan"]["balance"]["cylinder"]["unassigned"] == 0
+    # Going back before that re-plan is refused, and nothing is written.
+    late = tmp_path / "late"
+    files["routes"] = second / "routes.json"
+    result = _run(files, "--out", str(late), now="07:00")
+    assert result.exit_code == 2 and "before the re-plan these routes come from" in result.output
+    assert not late.exists()

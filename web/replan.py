@@ -3,7 +3,8 @@
 ``POST /api/v1/plans/{plan_id}/routes/{routes_id}/replan`` takes what happened since the routes
 were published (``events``, at ``now``) and stores the re-planned day as new routes beside the
 old ones (``<plans_dir>/<plan_id>/routes/<new routes_id>/``), so the route sheets, the map and
-the FHIR view show it; the published routes stay as they were. The model is
+the FHIR view show it; the routes re-planned stay as they were. The routes id may be a
+re-plan's (a live day with several events: the events are those since that re-plan). The model is
 :mod:`coordination.replan` (``docs/replan.md``); this module only parses, calls it, stores and
 answers.
 """
@@ -107,7 +108,8 @@ _REPLAN_REQUEST: dict[str, Any] = {
     bp,
     "POST",
     "/plans/<plan_id>/routes/<routes_id>/replan",
-    summary="Re-plan published routes after events: done stops, breakdowns, delays (dispatchers)",
+    summary="Re-plan routes (published or re-planned) after events: done stops, breakdowns, "
+    "delays (dispatchers)",
     parameters=[
         path_parameter("plan_id", HEX_ID_SCHEMA),
         path_parameter("routes_id", HEX_ID_SCHEMA),
