@@ -116,6 +116,7 @@ def two_step(
         "trips_over_shift": over_shift,
         "longest_tanker_day_h": longest_s / 3600.0,
         "deliveries": len(visits),
+        "delivered_t": sum(d.quantity_kg for d in deliveries) / 1000.0,
         "loads_unassigned": unassigned,
     }, deliveries
 
@@ -168,6 +169,8 @@ def main() -> None:
     two["facility_days_empty"] = simulated.empty_days
     two["lowest_hours_to_empty"] = simulated.lowest_hours_to_empty
     mine = plan_figures(irp)
+    for figures in (two, mine):
+        figures["km_per_t"] = figures["tanker_km"] / max(figures["delivered_t"], 1e-9)
     print(
         f"{args.region} from {args.date}, {args.horizon} days: {len(problem.tanks)} tanks, "
         f"{len(fleet)} tankers, floor {args.floor_h:g} h; two-step {two_s:.0f} s "
@@ -180,6 +183,8 @@ def main() -> None:
         "tanker_h",
         "trips",
         "deliveries",
+        "delivered_t",
+        "km_per_t",
         "load_factor",
         "trips_over_shift",
         "longest_tanker_day_h",

@@ -268,6 +268,7 @@ def plan_figures(plan: RegionIrpPlan) -> dict[str, Any]:
     return {
         **route_figures(plan.routes),
         "deliveries": len(planned),
+        "delivered_t": sum(d.quantity_kg for d in planned) / 1000.0,
         "deliveries_per_day": [per_day[day] for day in range(plan.horizon_days)],
         "fixed_deliveries": len(plan.deliveries) - len(planned),
         "facility_days_below_floor": len(plan.figures.below_floor),
