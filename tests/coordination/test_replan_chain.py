@@ -305,8 +305,10 @@ CHAIN_OPTIONS = ReplanOptions(max_iterations=100, seed=1, time_limit_s=60)
 
 
 STAGE = st.tuples(
-    st.lists(st.integers(0, 3), min_size=3, max_size=3),  # more steps done, per vehicle
-    st.integers(-1, 2),  # the working vehicle that breaks down (-1: none)
+    st.lists(st.integers(0, 4), min_size=3, max_size=3),  # more steps done, per vehicle
+    # the working vehicle that breaks down (-1: none; as likely as not, so that later stages
+    # have working vehicles to do transfers)
+    st.sampled_from([-1, 0, -1, 1, -1, 2]),
     st.booleans(),  # an urgent request
 )
 
