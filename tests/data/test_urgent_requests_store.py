@@ -219,7 +219,8 @@ def test_the_state_machine_accepts_no_illegal_change(template_db: Any) -> None:
     machine = type("RequestMachine", (_RequestMachine,), {"template_path": template_db.path})
     runner = machine.TestCase
     runner.settings = settings(
-        max_examples=25,
+        # 50 runs: with 25 the derandomised draws missed "dispatched" in some test orders
+        max_examples=50,
         stateful_step_count=20,
         deadline=None,
         derandomize=True,
