@@ -42,7 +42,15 @@ class _Plan:
 class _Search:
     """The mutable search state; one instance per run, never shared."""
 
-    def __init__(self, instance: IrpInstance, solution: IrpSolution) -> None:
+    def __init__(
+        self,
+        instance: IrpInstance,
+        solution: IrpSolution,
+        tank_patterns: dict[int, list[list[bool]]] | None = None,
+    ) -> None:
+        # Per customer, the visit patterns its tank allows (data only): shared between the
+        # states of one search, so it is computed once per customer.
+        self.tank_patterns = {} if tank_patterns is None else tank_patterns
         self.inst = instance
         self.n, self.T, self.K = instance.num_customers, instance.num_periods, instance.num_vehicles
         self.cap = instance.vehicle_capacity_units
@@ -312,8 +320,11 @@ class _Search:
         count = sum(current)
         places: dict[int, list[tuple[int, int, int, int]]] = {}
         found = []
-        for mask in range(1, 1 << self.T):
-            pattern = [bool(mask >> t & 1) for t in range(self.T)]
+        if i not in self.tank_patterns:
+            # A pattern the tank refuses without route limits is refused with them too.
+            every = ([bool(mask >> t & 1) for t in range(self.T)] for mask in range(1, 1 << self.T))
+            self.tank_patterns[i] = [p for p in every if self.plan(i, p) is not None]
+        for pattern in self.tank_patterns[i]:
             drops = [t for t in range(self.T) if current[t] and not pattern[t]]
             adds = [t for t in range(self.T) if pattern[t] and not current[t]]
             if (len(drops) < 2 and len(adds) < 2) or abs(sum(pattern) - count) > 1:
@@ -585,7 +596,7 @@ def search_schedules(
             if cost < best_cost - _EPS:
                 best, best_cost = state.to_solution(), cost
         else:
-            state = _Search(instance, saved)
+            state = _Search(instance, saved, state.tank_patterns)
     finished = finish(
         instance,
         best,
