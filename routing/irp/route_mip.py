@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from scipy.optimize import Bounds
 
 Route = tuple[int, ...]
+# Added per unit delivered in the quantity LP: far below any benchmark cost difference (holding
+# costs have two decimals, so a unit moved a period changes the cost by 0 or >= 0.01).
+_TIE_BREAK_PER_UNIT = 1e-5
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +286,20 @@ def _add_lot_sizing_cuts(
     return matrix, lows, highs
 
 
+def _objective(
+    instance: IrpInstance, pool: Sequence[tuple[Route, int]], lay: _Layout
+) -> np.ndarray:
+    """Return the cost vector: route costs on y, holding on the customers' and depot's levels."""
+    objective = np.zeros(lay.size)
+    for t in range(lay.periods):
+        for r, (_, cost) in enumerate(pool):
+            objective[lay.y(r, t)] = cost
+        for i in range(1, lay.n + 1):
+            objective[lay.level(i, t)] = instance.holding_costs_per_unit_period[i]
+        objective[lay.depot(t)] = instance.holding_costs_per_unit_period[0]
+    return objective
+
+
 def solve_route_mip(
     instance: IrpInstance,
     pool: Sequence[tuple[Route, int]],
@@ -315,13 +332,7 @@ def solve_route_mip(
     routes = [route for route, _ in pool]
     lay = _Layout(instance, routes)
     matrix, lows, highs = _constraints(instance, routes, lay)
-    objective = np.zeros(lay.size)
-    for t in range(lay.periods):
-        for r, (_, cost) in enumerate(pool):
-            objective[lay.y(r, t)] = cost
-        for i in range(1, lay.n + 1):
-            objective[lay.level(i, t)] = instance.holding_costs_per_unit_period[i]
-        objective[lay.depot(t)] = instance.holding_costs_per_unit_period[0]
+    objective = _objective(instance, pool, lay)
     fixed = None
     if fixed_choice is not None:
         fixed = np.full(lay.q0, np.nan)
@@ -331,6 +342,10 @@ def solve_route_mip(
                 for r in chosen:
                     fixed[lay.y(r, t)] = 1.0
     fully_fixed = fixed is not None and not np.isnan(fixed).any()
+    if fully_fixed:
+        # Where moving stock from the depot to a tank costs nothing (equal holding costs), many
+        # quantity plans tie; the least delivered one (just enough) is the one a person expects.
+        objective[lay.q0 : lay.i0] = _TIE_BREAK_PER_UNIT
     integrality = np.zeros(lay.size)
     if not fully_fixed:
         integrality[: lay.q0] = 1
@@ -375,7 +390,8 @@ def solve_route_mip(
             )
             picked.append((routes[r], amounts))
         periods.append(tuple(picked))
-    return MipResult(tuple(periods), float(result.fun), result.status == 0, float(result.fun))
+    cost = float(result.fun) - _TIE_BREAK_PER_UNIT * float(result.x[lay.q0 : lay.i0].sum())
+    return MipResult(tuple(periods), cost, result.status == 0, cost)
 
 
 def mip_solution(result: MipResult, *, extras: dict[str, object] | None = None) -> IrpSolution:

@@ -604,7 +604,9 @@ def search_schedules(
         period_time_s=reroute_s,
         pyvrp_iterations=_PYVRP_ITERATIONS if counted else None,
     )
-    candidates = [start, best, finished]
+    # On a tie the finished plan wins: its quantities are the LP's, just enough where holding
+    # does not decide (the baseline fills tanks to the top).
+    candidates = [finished, best, start]
     priced = [(check_solution(instance, s), s) for s in candidates]
     feasible = [(c.total_cost, k) for k, (c, _) in enumerate(priced) if c.feasible]
     chosen = candidates[min(feasible)[1]] if feasible else start
