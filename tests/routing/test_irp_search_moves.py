@@ -87,3 +87,27 @@ def test_search_keeps_every_tank_within_its_bounds_on_a_random_start(data_dir: P
     assert rebuilt.load == state.load and rebuilt.shipped == state.shipped
     assert rebuilt.travel == state.travel
     assert check_solution(instance, state.to_solution()).violations == ()
+
+
+def test_equal_holding_costs_give_just_enough() -> None:
+    """With one holding cost everywhere, stock moved to a tank costs nothing: ties go to less.
+
+    Customer 1 (I0 5, r 5) and customer 2 (I0 2, r 2) run dry at the end of period 1; the
+    one route 0-1-2-0 (18) in period 2 must bring 5 and 2. Filling them up (10 and 6, the
+    baseline) costs the same, 42; the solver returns just enough.
+    """
+    text = """3 2 20 1
+0 0 0 20 5 0.5
+1 3 4 5 10 0 5 0.5
+2 0 8 2 6 0 2 0.5
+"""
+    instance = parse_instance(text)
+    full = solve_baseline(instance, time_limit_s=0.1, max_iterations=100)
+    assert sorted(_signature(full)[0][2]) == [(1, 10), (2, 6)]  # the same cost, 42
+    assert check_solution(instance, full).total_cost == pytest.approx(42.0)
+    solution = solve_irp(instance, IrpParams(time_limit_s=1.0, seed=0))
+    assert check_solution(instance, solution).violations == ()
+    # Either direction of the route costs 18; the quantities are what is tested.
+    assert [(p, v, sorted(stops)) for p, v, stops in _signature(solution)] == [
+        (2, 1, [(1, 5), (2, 2)])
+    ]
