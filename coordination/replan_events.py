@@ -103,26 +103,8 @@ Event = StopDone | Breakdown | Delay | RoadClosed | UrgentRequest
 
 def seconds_of_day(value: Any, date: dt.date, field: str, problems: list[str]) -> int | None:
     """Return a time (ISO 8601 with offset, or local ``HH:MM``) as s after the date's midnight."""
-    if isinstance(value, str) and len(value) == 5 and value[2] == ":":
-        try:
-            clock = dt.time.fromisoformat(value)
-        except ValueError:
-            clock = None
-        if clock is not None:
-            return clock.hour * 3600 + clock.minute * 60
-    moment = None
-    if isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-    if moment is None or moment.tzinfo is None:
-        problems.append(
-            f"{field}: expected an ISO 8601 time with an offset (2021-08-20T09:30:00+07:00) or "
-            f"a local HH:MM, got {value!r}"
-        )
-        return None
-    return local_seconds(moment, date)
+    moment = moment_on(value, date, field, problems)
+    return None if moment is None else local_seconds(moment, date)
 
 
 def moment_on(value: Any, date: dt.date, field: str, problems: list[str]) -> dt.datetime | None:
