@@ -54,6 +54,20 @@ class Review:
     reviewed_at: dt.datetime
 
 
+def review_from_row(row: Any) -> Review:
+    """Return a review from a row with the review's columns and its revision's identity."""
+    return Review(
+        row.review_id,
+        row.facility_id,
+        row.report_date,
+        row.revision,
+        ReviewDecision(row.decision),
+        row.reason,
+        row.reviewed_by,
+        aware_utc(row.reviewed_at),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ReportCheck:
     """The flags of one revision and its latest review (None: never reviewed)."""
@@ -150,19 +164,7 @@ class ReviewStore(StoreBase):
             .join(report_revisions, report_revisions.c.revision_id == report_reviews.c.revision_id)
             .where(report_reviews.c.review_id.in_(latest))
         )
-        return {
-            row.revision_id: Review(
-                row.review_id,
-                row.facility_id,
-                row.report_date,
-                row.revision,
-                ReviewDecision(row.decision),
-                row.reason,
-                row.reviewed_by,
-                aware_utc(row.reviewed_at),
-            )
-            for row in rows
-        }
+        return {row.revision_id: review_from_row(row) for row in rows}
 
     def review_queue(
         self,

@@ -34,7 +34,7 @@ from data.plausibility import Finding
 from data.reporting import LOCAL_TZ, local_date
 from data.schema.live import DeliveryState
 from data.store.base import StoreBase
-from data.store.reviews import ReportCheck, Review, ReviewDecision
+from data.store.reviews import ReportCheck, review_from_row
 from data.store.rows import aware_utc
 
 LOOKBACK_DAYS = 4
@@ -401,18 +401,7 @@ def _flags(text: str | None) -> tuple[Finding, ...]:
 
 def _status_report(row: Any, end_of_day: dt.datetime) -> StatusReport:
     """Build a :class:`StatusReport` from a row of :meth:`StatusInputStore._window_reports`."""
-    review = None
-    if row.review_id is not None:
-        review = Review(
-            row.review_id,
-            row.facility_id,
-            row.report_date,
-            row.revision,
-            ReviewDecision(row.decision),
-            row.reason,
-            row.reviewed_by,
-            aware_utc(row.reviewed_at),
-        )
+    review = None if row.review_id is None else review_from_row(row)
     flags = _flags(row.flags)
     check = (
         ReportCheck(row.facility_id, row.report_date, row.revision, flags, review)
