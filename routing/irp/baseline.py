@@ -2,10 +2,11 @@
 
 Period by period: a customer whose level would end the period below L without a delivery gets one
 that fills it up to U (capped by a vehicle's capacity and by what the depot holds after
-production, the most urgent customers first); then the period's deliveries are routed by PyVRP in
-at most K routes. When the loads do not fit in K vehicles, the quantities are cut back to what
-each customer needs to stay at L, and if even that does not fit (or the depot runs short), the
-customers left out are listed as shortfalls with the reason, never silently dropped.
+production; the customers of highest priority weight first, then the most urgent); then the
+period's deliveries are routed by PyVRP in at most K routes. When the loads do not fit in K
+vehicles, the quantities are cut back to what each customer needs to stay at L, and if even that
+does not fit (or the depot runs short), what each customer misses is listed as a shortfall with
+its reason, never silently dropped.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class _Need:
 
 
 def _needs(instance: IrpInstance, levels: np.ndarray) -> list[_Need]:
-    """Return the customers that need a delivery now, the emptiest (in periods left) first."""
+    """Return the customers that need a delivery now: highest priority, then emptiest, first."""
     demand = instance.demands_per_period_units
     floor = instance.min_levels_units
     top = instance.max_levels_units
@@ -35,32 +36,58 @@ def _needs(instance: IrpInstance, levels: np.ndarray) -> list[_Need]:
     for i in range(1, instance.num_customers + 1):
         if levels[i] - demand[i] < floor[i]:
             needs.append(_Need(i, int(floor[i] + demand[i] - levels[i]), int(top[i] - levels[i])))
-    return sorted(needs, key=lambda need: levels[need.customer] / max(demand[need.customer], 1))
+    weights = instance.weights
+    return sorted(
+        needs,
+        key=lambda need: (
+            -weights[need.customer],
+            levels[need.customer] / max(demand[need.customer], 1),
+        ),
+    )
 
 
-def _plan_quantities(
-    instance: IrpInstance, needs: list[_Need], stock: int, shortfalls: list[IrpShortfall], t: int
-) -> dict[int, int]:
-    """Return the quantity per customer for this period, within the depot's stock and C."""
+def _plan_quantities(instance: IrpInstance, needs: list[_Need], stock: int) -> dict[int, int]:
+    """Return the quantity per customer for this period, within the depot's stock and C.
+
+    In the needs' order, each customer gets what keeps it at L (at most C, at most what the depot
+    still holds: a part when that is all there is); then each is topped up towards U.
+    """
     cap = instance.vehicle_capacity_units
     quantities: dict[int, int] = {}
     for need in needs:
-        minimum = min(need.minimum, cap)
-        if minimum > stock:
-            shortfalls.append(
-                IrpShortfall(t + 1, need.customer, need.minimum - min(stock, minimum), "depot")
-            )
-            continue
-        quantities[need.customer] = minimum
-        stock -= minimum
-        if need.minimum > cap:
-            shortfalls.append(IrpShortfall(t + 1, need.customer, need.minimum - cap, "capacity"))
+        minimum = min(need.minimum, cap, stock)
+        if minimum > 0:
+            quantities[need.customer] = minimum
+            stock -= minimum
     for need in needs:  # top up to U with what the depot still holds
         if need.customer in quantities:
             extra = min(min(need.fill, cap) - quantities[need.customer], stock)
             quantities[need.customer] += extra
             stock -= extra
     return quantities
+
+
+def _shortfalls(
+    instance: IrpInstance,
+    needs: list[_Need],
+    quantities: dict[int, int],
+    dropped: list[int],
+    t: int,
+) -> list[IrpShortfall]:
+    """Return what each needing customer misses after this period's deliveries, and why."""
+    found = []
+    for need in needs:
+        missing = need.minimum - quantities.get(need.customer, 0)
+        if missing <= 0:
+            continue
+        if need.customer in dropped:
+            reason = "fleet"
+        elif need.minimum > instance.vehicle_capacity_units:
+            reason = "capacity"
+        else:
+            reason = "depot"
+        found.append(IrpShortfall(t + 1, need.customer, missing, reason))
+    return found
 
 
 def _route_or_cut(
@@ -84,8 +111,7 @@ def _route_or_cut(
     )
     if routes is not None:
         return routes, quantities, []
-    cap = instance.vehicle_capacity_units
-    quantities = {c: min(needs[c].minimum, cap) for c in customers}
+    quantities = {c: min(quantities[c], needs[c].minimum) for c in customers}
     dropped: list[int] = []
     while customers:
         loads = [quantities[c] for c in customers]
@@ -136,7 +162,7 @@ def solve_baseline(
     for t in range(instance.num_periods):
         stock = int(levels[0] + demand[0])
         needs = _needs(instance, levels)
-        quantities = _plan_quantities(instance, needs, stock, shortfalls, t)
+        quantities = _plan_quantities(instance, needs, stock)
         by_customer = {need.customer: need for need in needs}
         period_routes, quantities, dropped = _route_or_cut(
             instance,
@@ -146,14 +172,15 @@ def solve_baseline(
             seed=seed,
             max_iterations=max_iterations,
         )
-        shortfalls.extend(IrpShortfall(t + 1, c, by_customer[c].minimum, "fleet") for c in dropped)
+        shortfalls.extend(_shortfalls(instance, needs, quantities, dropped, t))
         for vehicle, customers in enumerate(period_routes, start=1):
             stops = tuple(IrpStop(c, quantities[c]) for c in customers)
             routes.append(IrpRoute(t + 1, vehicle, stops))
         for customer, quantity in quantities.items():
             levels[customer] += quantity
             levels[0] -= quantity
-        levels[1:] -= demand[1:]
+        # A tank holds no negative stock: what it cannot serve is lost (checker.simulate_levels).
+        levels[1:] = np.maximum(levels[1:] - demand[1:], 0)
         levels[0] += demand[0]
     extras = {"solver": "baseline"}
     return IrpSolution(tuple(routes), tuple(shortfalls), extras)

@@ -4,6 +4,9 @@ Order of events in period t: (1) the deliveries arrive, the depot ships them, an
 holds at most U; (2) the depot produces r0 and every customer consumes r; (3) the end levels must
 be: customer >= L, depot >= 0. Cost = routing (rounded Euclidean) + holding, where holding sums
 h x end level over periods 1..T for the depot and every customer (initial stock not charged).
+A plan may declare shortfalls (customer-periods below L, where the depot or the fleet cannot do
+better): declared ones are scored, units x the customer's priority weight, not reported as
+violations; a tank never holds negative stock (what it cannot serve is lost).
 """
 
 from __future__ import annotations
@@ -18,21 +21,42 @@ from routing.irp.solution import IrpRoute, IrpSolution
 
 @dataclass(frozen=True, slots=True)
 class IrpCheck:
-    """What :func:`check_solution` found: the violations (empty when feasible) and the costs."""
+    """What :func:`check_solution` found: the violations (empty when valid), costs, shortfalls.
+
+    ``shortfalls`` lists every (period, customer, units below the floor) of the plan, declared
+    or not; ``weighted_shortfall`` sums units x the customer's priority weight.
+    """
 
     violations: tuple[str, ...]
     routing_cost: int
     holding_cost: float
+    shortfalls: tuple[tuple[int, int, float], ...] = ()
+    weighted_shortfall: float = 0.0
 
     @property
-    def feasible(self) -> bool:
-        """Return whether the solution breaks no rule."""
+    def valid(self) -> bool:
+        """Return whether the plan breaks no rule (its declared shortfalls are allowed)."""
         return not self.violations
 
     @property
+    def feasible(self) -> bool:
+        """Return whether the plan breaks no rule and keeps every tank at its floor."""
+        return not self.violations and not self.shortfalls
+
+    @property
+    def shortfall_units(self) -> float:
+        """Return the units below the floor summed over customers and periods."""
+        return sum(missing for _, _, missing in self.shortfalls)
+
+    @property
     def total_cost(self) -> float:
-        """Return routing plus holding cost (meaningful only when feasible)."""
+        """Return routing plus holding cost (meaningful only when valid)."""
         return self.routing_cost + self.holding_cost
+
+    @property
+    def score(self) -> tuple[float, float]:
+        """Return (weighted shortfall, total cost): compare plans lexicographically, less first."""
+        return (round(self.weighted_shortfall, 6), self.total_cost)
 
 
 def _route_violations(instance: IrpInstance, route: IrpRoute, where: str) -> list[str]:
@@ -104,44 +128,108 @@ def _deliveries(
     return delivered, cost
 
 
+def simulate_levels(
+    instance: IrpInstance, delivered: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Follow the tanks through the horizon for deliveries ``delivered[t, i]`` (t 0-based).
+
+    A tank holds no negative stock: consumption it cannot serve is lost, so a tank that ran dry
+    starts the next period empty. Units below the floor at period t are
+    ``max(0, L - (level before + delivery - r))``: how much more the tank would have needed.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``after[t, i]`` the level after the delivery (depot: after shipping), ``end[t, i]`` the
+        end-of-period level (customers clamped at 0; the depot after production, unclamped),
+        ``missing[t, i]`` the units below the floor (0 for the depot).
+    """
+    periods, size = instance.num_periods, instance.num_customers + 1
+    levels = instance.initial_levels_units.astype(np.float64).copy()
+    demands = instance.demands_per_period_units
+    floors = instance.min_levels_units
+    after = np.zeros((periods, size))
+    end = np.zeros((periods, size))
+    missing = np.zeros((periods, size))
+    for t in range(periods):
+        after[t, 1:] = levels[1:] + delivered[t, 1:]
+        after[t, 0] = levels[0] - delivered[t, 1:].sum()
+        unclamped = after[t, 1:] - demands[1:]
+        missing[t, 1:] = np.maximum(floors[1:] - unclamped, 0.0)
+        levels[1:] = np.maximum(unclamped, 0.0)
+        levels[0] = after[t, 0] + demands[0]
+        end[t] = levels
+    return after, end, missing
+
+
+def _declared(
+    instance: IrpInstance, solution: IrpSolution, violations: list[str]
+) -> dict[tuple[int, int], float]:
+    declared: dict[tuple[int, int], float] = {}
+    for k, short in enumerate(solution.shortfalls):
+        if not (
+            1 <= short.period <= instance.num_periods
+            and 1 <= short.customer <= instance.num_customers
+        ):
+            violations.append(
+                f"shortfall {k}: period {short.period}, customer {short.customer} is not a "
+                "customer-period of the instance"
+            )
+            continue
+        key = (short.period, short.customer)
+        declared[key] = declared.get(key, 0) + short.missing_units
+    return declared
+
+
 def check_solution(instance: IrpInstance, solution: IrpSolution) -> IrpCheck:
     """Check every rule of the benchmark and compute the cost of a solution.
 
     Checks: periods, vehicles and customers in range; at most one route per vehicle and period;
     integer non-negative quantities; route load <= C; a customer visited at most once per period;
-    level after delivery <= U; end-of-period level >= L; depot end level (after production) >= 0.
+    level after delivery <= U; end-of-period level >= L unless the plan declares that shortfall
+    (``solution.shortfalls``, the units exactly as the plan leaves them); depot end level (after
+    production) >= 0. A tank that runs dry starts the next period empty (:func:`simulate_levels`).
 
     Returns
     -------
     IrpCheck
-        Every violation found (one line each, naming the period, customer or route) and the
-        routing and holding costs. It never raises on a bad solution: it reports.
+        Every violation found (one line each, naming the period, customer or route), the
+        routing and holding costs, every shortfall and their sum weighted by the customers'
+        priorities. It never raises on a bad solution: it reports.
     """
     violations: list[str] = []
     delivered, routing = _deliveries(instance, solution, violations)
-    levels = instance.initial_levels_units.astype(np.float64).copy()
-    demands = instance.demands_per_period_units
-    holding = 0.0
+    declared = _declared(instance, solution, violations)
+    after, end, missing = simulate_levels(instance, delivered)
+    top, floors, weights = instance.max_levels_units, instance.min_levels_units, instance.weights
+    shortfalls: list[tuple[int, int, float]] = []
     for t in range(instance.num_periods):
         period = t + 1
-        shipped = delivered[t, 1:].sum()
-        after = levels[1:] + delivered[t, 1:]
-        for i in np.flatnonzero(after > instance.max_levels_units[1:]) + 1:
+        for over in np.flatnonzero(after[t, 1:] > top[1:]) + 1:
             violations.append(
-                f"period {period}, customer {i}: level after delivery {after[i - 1]:g} exceeds "
-                f"the maximum level U = {instance.max_levels_units[i]}"
+                f"period {period}, customer {over}: level after delivery {after[t, over]:g} "
+                f"exceeds the maximum level U = {top[over]}"
             )
-        levels[1:] = after - demands[1:]
-        levels[0] = levels[0] - shipped + demands[0]
-        for i in np.flatnonzero(levels[1:] < instance.min_levels_units[1:]) + 1:
+        for i in range(1, instance.num_customers + 1):
+            short, said = float(missing[t, i]), declared.get((period, i), 0)
+            if short > 0:
+                shortfalls.append((period, i, short))
+            if short > 0 and said == 0:
+                violations.append(
+                    f"period {period}, customer {i}: end level {floors[i] - short:g} is below "
+                    f"the minimum level L = {floors[i]}"
+                )
+            elif said != short:
+                violations.append(
+                    f"period {period}, customer {i}: the plan declares a shortfall of {said:g} "
+                    f"but leaves the tank {short:g} below the minimum level L = {floors[i]}"
+                )
+        if end[t, 0] < 0:
+            production = instance.demands_per_period_units[0]
             violations.append(
-                f"period {period}, customer {i}: end level {levels[i]:g} is below the minimum "
-                f"level L = {instance.min_levels_units[i]}"
+                f"period {period}, depot: end level {end[t, 0]:g} is negative (shipped "
+                f"{delivered[t, 1:].sum():g} with production {production})"
             )
-        if levels[0] < 0:
-            violations.append(
-                f"period {period}, depot: end level {levels[0]:g} is negative (shipped "
-                f"{shipped:g} with production {demands[0]})"
-            )
-        holding += float(instance.holding_costs_per_unit_period @ levels)
-    return IrpCheck(tuple(violations), routing, holding)
+    holding = float((end @ instance.holding_costs_per_unit_period).sum())
+    weighted = sum(float(weights[i]) * short for _, i, short in shortfalls)
+    return IrpCheck(tuple(violations), routing, holding, tuple(shortfalls), weighted)

@@ -48,6 +48,17 @@ class IrpInstance:
     distances
         Travel cost between vertices, Euclidean distance rounded to the nearest integer
         (``floor(d + 0.5)``); shape (n + 1, n + 1), int64, zero diagonal.
+    priority_weights
+        Optional weight of each customer's shortfall (shape (n + 1,), position 0 unused, every
+        customer's > 0); None (default) weighs every customer 1.0. When the depot or the fleet
+        cannot keep every tank at its floor, the solver minimises the sum of weight x units
+        below the floor first, then the cost (docs/irp.md, "Shortfalls, fleets, shifts").
+
+    Raises
+    ------
+    InvalidInputError
+        When an optional array has the wrong shape or a value out of range, every problem
+        named by field, value and reason.
     """
 
     name: str
@@ -62,6 +73,29 @@ class IrpInstance:
     demands_per_period_units: IntArray
     holding_costs_per_unit_period: FloatArray
     distances: IntArray = field(repr=False)
+    priority_weights: FloatArray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.priority_weights is not None:
+            object.__setattr__(
+                self, "priority_weights", np.asarray(self.priority_weights, dtype=np.float64)
+            )
+        problems: list[str] = []
+        _check_weights(self, problems)
+        if problems:
+            raise InvalidInputError.from_problems(f"instance {self.name!r}", problems)
+
+    @property
+    def weights(self) -> FloatArray:
+        """Return the shortfall weight per vertex (position 0 unused): the given or all 1.0."""
+        if self.priority_weights is None:
+            return np.ones(len(self.xs), dtype=np.float64)
+        return self.priority_weights
+
+    def vehicle_capacity(self, vehicle: int) -> int:
+        """Return the load limit of ``vehicle`` (1..K)."""
+        del vehicle  # every vehicle carries C
+        return self.vehicle_capacity_units
 
     @property
     def num_customers(self) -> int:
@@ -72,6 +106,26 @@ class IrpInstance:
     def depot_production_units(self) -> int:
         """Return r0, what the depot produces every period."""
         return int(self.demands_per_period_units[0])
+
+
+def _check_weights(instance: IrpInstance, problems: list[str]) -> None:
+    weights = instance.priority_weights
+    if weights is None:
+        return
+    expected = (len(instance.xs),)
+    if np.shape(weights) != expected:
+        problems.append(
+            f"priority_weights: shape {np.shape(weights)} where {expected} is expected (one "
+            "weight per vertex, position 0 the depot, unused)"
+        )
+        return
+    for i in range(1, len(weights)):
+        value = float(weights[i])
+        if not math.isfinite(value) or value <= 0:
+            problems.append(
+                f"priority_weights[{i}]: {value!r} must be a finite number above 0 (1.0 is the "
+                "default weight)"
+            )
 
 
 def rounded_distances(xs: FloatArray, ys: FloatArray) -> IntArray:

@@ -23,6 +23,7 @@ from routing.irp._pyvrp_period import route_period
 from routing.irp.checker import check_solution, route_cost
 from routing.irp.instance import IrpInstance
 from routing.irp.route_mip import mip_solution, solve_route_mip
+from routing.irp.shortfall_lp import declare_shortfalls, optimise_quantities
 from routing.irp.solution import IrpRoute, IrpSolution, IrpStop
 from routing.irp.tours import two_opt
 
@@ -33,10 +34,15 @@ _PYVRP_ITERATIONS = 2_000  # the final re-routing's budget when the search count
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """One customer's quantities per period under the just-enough rule, and its holding cost."""
+    """One customer's quantities per period under the just-enough rule, and its costs.
+
+    ``short`` is the customer's units below its floor over the horizon times its priority
+    weight (always 0 unless the search allows shortfalls).
+    """
 
     quantities: tuple[int, ...]
     holding: float
+    short: float = 0.0
 
 
 class _Search:
@@ -47,10 +53,17 @@ class _Search:
         instance: IrpInstance,
         solution: IrpSolution,
         tank_patterns: dict[int, list[list[bool]]] | None = None,
+        *,
+        shortfalls: bool = False,
     ) -> None:
         # Per customer, the visit patterns its tank allows (data only): shared between the
         # states of one search, so it is computed once per customer.
         self.tank_patterns = {} if tank_patterns is None else tank_patterns
+        # Allowing shortfalls, a plan may leave tanks below their floor (priced by weight) and
+        # the depot short (priced at the least weight: that much must be cut from someone).
+        self.shortfalls = shortfalls
+        self.weights = instance.weights.tolist()
+        self.least_weight = min(self.weights[1:], default=1.0)
         self.inst = instance
         self.n, self.T, self.K = instance.num_customers, instance.num_periods, instance.num_vehicles
         self.cap = instance.vehicle_capacity_units
@@ -69,10 +82,7 @@ class _Search:
                 given[stop.customer, route.period - 1] = int(stop.quantity_units)
         # The plan's own quantities: recomputing them could overload a route that relies on an
         # earlier, larger delivery; :meth:`normalise` re-plans each customer where that is cheaper.
-        self.plans: list[_Plan] = [
-            _Plan(tuple(int(q) for q in given[i]), self._holding(i, given[i].tolist()))
-            for i in range(self.n + 1)
-        ]
+        self.plans: list[_Plan] = [self._given(i, given[i].tolist()) for i in range(self.n + 1)]
         self.load = [
             [sum(self.plans[c].quantities[t] for c in self.routes[t][v]) for v in range(self.K)]
             for t in range(self.T)
@@ -86,17 +96,20 @@ class _Search:
 
     # -- costs ---------------------------------------------------------------------------------
 
-    def _holding(self, i: int, quantities: list[int]) -> float:
-        """Return customer ``i``'s holding cost for given deliveries (0 for the depot's row)."""
+    def _given(self, i: int, quantities: list[int]) -> _Plan:
+        """Return customer ``i``'s plan for given deliveries (the depot's row: all zero)."""
         if i == 0:
-            return 0.0
+            return _Plan(tuple(quantities), 0.0)
         inst = self.inst
         level, use = int(inst.initial_levels_units[i]), int(inst.demands_per_period_units[i])
-        holding = 0.0
+        floor, rate = int(inst.min_levels_units[i]), float(inst.holding_costs_per_unit_period[i])
+        holding, missing = 0.0, 0
         for t in range(self.T):
             level += quantities[t] - use
-            holding += float(inst.holding_costs_per_unit_period[i]) * level
-        return holding
+            missing += max(0, floor - level)
+            level = max(level, 0)  # a dry tank loses what it cannot serve
+            holding += rate * level
+        return _Plan(tuple(quantities), holding, self.weights[i] * missing)
 
     def plan(self, i: int, visits: list[bool], room: list[int] | None = None) -> _Plan | None:
         """Return customer ``i``'s latest feasible deliveries for a visit pattern; None if short.
@@ -104,51 +117,78 @@ class _Search:
         Each visit brings what carries the tank to the next visit (or the horizon's end) at its
         floor, *just enough*; where a visit's route has only ``room[t]`` left, the missing part
         is delivered at earlier visits (as late as possible), within the tank's maximum level.
+        Allowing shortfalls, a pattern that cannot keep the floor gets what the tank and the
+        routes' room allow and its units below the floor are priced; otherwise it is refused.
         """
         inst = self.inst
-        start = int(inst.initial_levels_units[i])
         top, floor = int(inst.max_levels_units[i]), int(inst.min_levels_units[i])
         use = int(inst.demands_per_period_units[i])
         periods = [t for t in range(self.T) if visits[t]]
-
-        def needed(last: int) -> int:  # deliveries needed by the end of period ``last``
-            return max(0, (last + 1) * use + floor - start)
-
-        first = periods[0] if periods else self.T
-        if first > 0 and needed(first - 1) > 0:  # runs below its floor before the first visit
-            return None
-        totals = [0] * len(periods)  # cumulative deliveries up to each visit
+        # The level each visit should leave: the floor plus the consumption to the next visit,
+        # more where the next visit's route has too little room.
+        wanted = [0] * len(periods)
         for j in range(len(periods) - 1, -1, -1):
             following = periods[j + 1] if j + 1 < len(periods) else self.T
-            totals[j] = needed(following - 1)
+            span = (following - periods[j]) * use
+            wanted[j] = floor + span
             if j + 1 < len(periods) and room is not None:
-                totals[j] = max(totals[j], totals[j + 1] - room[periods[j + 1]])
+                wanted[j] = max(wanted[j], wanted[j + 1] - room[periods[j + 1]] + span)
+        level = int(inst.initial_levels_units[i])
+        rate = float(inst.holding_costs_per_unit_period[i])
         quantities = [0] * self.T
-        previous = 0
-        for j, t in enumerate(periods):
-            if start + totals[j] - t * use > top:
-                return None
-            quantities[t] = totals[j] - previous
-            previous = totals[j]
-        if periods and room is not None and quantities[periods[0]] > room[periods[0]]:
+        holding, missing, j = 0.0, 0, 0
+        for t in range(self.T):
+            if visits[t]:
+                amount = max(0, min(wanted[j], top) - level)
+                if room is not None:
+                    amount = max(0, min(amount, room[t]))
+                quantities[t] = amount
+                level += amount
+                j += 1
+            level -= use
+            missing += max(0, floor - level)
+            level = max(level, 0)
+            holding += rate * level
+        if missing and not self.shortfalls:
             return None
-        return _Plan(tuple(quantities), self._holding(i, quantities))
+        return _Plan(tuple(quantities), holding, self.weights[i] * missing)
 
     def depot_holding(self, shipped: list[int]) -> float | None:
         """Return the depot's holding cost for per-period shipments; None if it runs short."""
+        terms = self.depot_terms(shipped)
+        if terms is None or terms[1] > 0:
+            return None
+        return terms[0]
+
+    def depot_terms(self, shipped: list[int]) -> tuple[float, float] | None:
+        """Return the depot's (holding cost, weighted deficit) for per-period shipments.
+
+        Without shortfalls a depot running short is refused (None). Allowing them, the deficit
+        (the most the cumulative shipments exceed the stock) is priced at the least customer
+        weight: at least that much must be cut from someone; holding counts the stock >= 0.
+        """
         inst = self.inst
-        stock, holding = int(inst.initial_levels_units[0]), 0.0
+        stock, holding, lowest = int(inst.initial_levels_units[0]), 0.0, 0
+        rate = float(inst.holding_costs_per_unit_period[0])
         for t in range(self.T):
             stock += inst.depot_production_units - shipped[t]
-            if stock < 0:
+            if stock < 0 and not self.shortfalls:
                 return None
-            holding += float(inst.holding_costs_per_unit_period[0]) * stock
-        return holding
+            lowest = min(lowest, stock)
+            holding += rate * max(stock, 0)
+        return holding, -lowest * self.least_weight
 
     def total(self) -> float:
-        depot = self.depot_holding(self.shipped)
-        assert depot is not None
-        return self.travel + sum(p.holding for p in self.plans) + depot
+        """Return the plan's cost: travel, customers' and depot's holding."""
+        terms = self.depot_terms(self.shipped)
+        assert terms is not None
+        return self.travel + sum(p.holding for p in self.plans) + terms[0]
+
+    def shortage(self) -> float:
+        """Return the weighted units below the floor plus the depot's weighted deficit."""
+        terms = self.depot_terms(self.shipped)
+        assert terms is not None
+        return sum(p.short for p in self.plans) + terms[1]
 
     # -- route geometry --------------------------------------------------------------------------
 
@@ -201,12 +241,13 @@ class _Search:
             if kept and self.load[t][self.vehicle[t][i]] - old[t] + plan.quantities[t] > self.cap:
                 return None
         shipped = [self.shipped[t] - old[t] + plan.quantities[t] for t in range(self.T)]
-        depot_new = self.depot_holding(shipped)
+        depot_new = self.depot_terms(shipped)
         if depot_new is None:
             return None
-        depot_old = self.depot_holding(self.shipped)
+        depot_old = self.depot_terms(self.shipped)
         assert depot_old is not None
-        delta = plan.holding - self.plans[i].holding + depot_new - depot_old
+        delta = plan.holding - self.plans[i].holding + depot_new[0] - depot_old[0]
+        short = plan.short - self.plans[i].short + depot_new[1] - depot_old[1]
         if drop is not None:
             delta -= self.removal_saving(drop, i)
         where = None
@@ -223,14 +264,14 @@ class _Search:
             if where is None:
                 return None
             delta += where[0]
-        return Move(i, drop, add, where[1:] if where else None, plan, delta)
+        return Move(i, drop, add, where[1:] if where else None, plan, delta, short)
 
     def normalise(self) -> None:
         """Re-plan every customer's quantities for its visits where that lowers the cost."""
         for i in range(1, self.n + 1):
             visits = [self.vehicle[t][i] >= 0 for t in range(self.T)]
             move = self.evaluate(i, visits, None, None)
-            if move is not None and move.delta < -1e-6:
+            if move is not None and _improves(move):
                 self.apply(move)
 
     def _take_out(self, t: int, i: int) -> None:
@@ -360,11 +401,12 @@ class _Search:
             if kept and self.load[t][self.vehicle[t][i]] - old[t] + plan.quantities[t] > self.cap:
                 return None
         shipped = [self.shipped[t] - old[t] + plan.quantities[t] for t in range(self.T)]
-        depot_new = self.depot_holding(shipped)
-        depot_old = self.depot_holding(self.shipped)
+        depot_new = self.depot_terms(shipped)
+        depot_old = self.depot_terms(self.shipped)
         if depot_new is None or depot_old is None:
             return None
-        delta = plan.holding - self.plans[i].holding + depot_new - depot_old
+        delta = plan.holding - self.plans[i].holding + depot_new[0] - depot_old[0]
+        short = plan.short - self.plans[i].short + depot_new[1] - depot_old[1]
         delta -= sum(self.removal_saving(t, i) for t in drops)
         wheres = []
         for t in adds:
@@ -374,7 +416,7 @@ class _Search:
             added, v, k, _ = fits[0]
             delta += added
             wheres.append((t, v, k))
-        return PatternMove(i, tuple(drops), tuple(wheres), plan, delta)
+        return PatternMove(i, tuple(drops), tuple(wheres), plan, delta, short)
 
     def apply_pattern(self, move: PatternMove) -> None:
         """Apply a :class:`PatternMove` (its drops and adds are in different periods)."""
@@ -434,6 +476,7 @@ class Move:
     where: tuple[int, int] | None
     plan: _Plan
     delta: float
+    short_delta: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,6 +488,16 @@ class PatternMove:
     adds: tuple[tuple[int, int, int], ...]
     plan: _Plan
     delta: float
+    short_delta: float = 0.0
+
+
+def _key(move: Move | PatternMove) -> tuple[float, float]:
+    """Order moves by the change of weighted shortfall first, then of cost."""
+    return (round(move.short_delta, 9), move.delta)
+
+
+def _improves(move: Move | PatternMove) -> bool:
+    return move.short_delta < -_EPS or (move.short_delta <= _EPS and move.delta < -1e-6)
 
 
 def _local_search(
@@ -471,8 +524,8 @@ def _local_search(
                 moves.extend(state.pattern_moves_of(int(i)))
             if not moves:
                 continue
-            best = min(moves, key=lambda m: m.delta)
-            if best.delta < -1e-6:
+            best = min(moves, key=_key)
+            if _improves(best):
                 if isinstance(best, Move):
                     state.apply(best)
                 else:
@@ -493,23 +546,20 @@ def _perturb(state: _Search, rng: np.random.Generator, strength: int) -> set[int
     return touched
 
 
-def finish(
+def _reroute(
     instance: IrpInstance,
     solution: IrpSolution,
-    *,
     seed: int,
-    period_time_s: float = 0.1,
-    pyvrp_iterations: int | None = None,
+    period_time_s: float,
+    pyvrp_iterations: int | None,
 ) -> IrpSolution:
-    """Re-route each period with PyVRP, then optimise the quantities of those routes exactly.
+    """Return ``solution`` with each period's routes re-routed by PyVRP where that is shorter.
 
-    PyVRP gets ``period_time_s`` per period, or ``pyvrp_iterations`` iterations when given
-    (deterministic).
+    Re-routed stops keep no quantity (0): the quantity LP sets them.
     """
     periods: dict[int, list[IrpRoute]] = {}
     for route in solution.routes:
         periods.setdefault(route.period, []).append(route)
-    chosen: list[tuple[int, ...]] = []
     for t, routes in periods.items():
         customers = [s.customer for r in routes for s in r.stops]
         loads = [int(s.quantity_units) for r in routes for s in r.stops]
@@ -523,16 +573,31 @@ def finish(
         )
         old_cost = sum(route_cost(instance, [s.customer for s in r.stops]) for r in routes)
         if better is not None and sum(route_cost(instance, b) for b in better) < old_cost:
-            chosen.extend(better)
             periods[t] = [
                 IrpRoute(t, k + 1, tuple(IrpStop(c, 0) for c in b)) for k, b in enumerate(better)
             ]
-        else:
-            chosen.extend(tuple(s.customer for s in r.stops) for r in routes)
+    return IrpSolution(tuple(r for routes in periods.values() for r in routes))
+
+
+def finish(
+    instance: IrpInstance,
+    solution: IrpSolution,
+    *,
+    seed: int,
+    period_time_s: float = 0.1,
+    pyvrp_iterations: int | None = None,
+) -> IrpSolution:
+    """Re-route each period with PyVRP, then optimise the quantities of those routes exactly.
+
+    PyVRP gets ``period_time_s`` per period, or ``pyvrp_iterations`` iterations when given
+    (deterministic).
+    """
+    rerouted = _reroute(instance, solution, seed, period_time_s, pyvrp_iterations)
+    chosen = [tuple(s.customer for s in r.stops) for r in rerouted.routes]
     pool = [(route, route_cost(instance, route)) for route in dict.fromkeys(chosen)]
     index = {route: k for k, (route, _) in enumerate(pool)}
     fixed: list[list[int] | None] = [
-        [index[tuple(s.customer for s in r.stops)] for r in periods.get(t + 1, [])]
+        [index[tuple(s.customer for s in r.stops)] for r in rerouted.routes if r.period == t + 1]
         for t in range(instance.num_periods)
     ]
     result = solve_route_mip(instance, pool, time_limit_s=30.0, fixed_choice=fixed)
@@ -573,45 +638,79 @@ def search_schedules(
     search_s = max(time_limit_s * 0.9 - reroute_s * instance.num_periods, time_limit_s * 0.5)
     deadline = math.inf if counted else time.monotonic() + search_s
     rng = np.random.default_rng(seed)
-    state = _Search(instance, start)
+    shortfalls = bool(start.shortfalls)
+    state = _Search(instance, start, shortfalls=shortfalls)
     state.normalise()
     _local_search(state, rng, deadline)
-    best, best_cost = state.to_solution(), state.total()
-    current = best_cost
+    best, best_cost, best_short = state.to_solution(), state.total(), state.shortage()
+    current, current_short = best_cost, best_short
     iterations = 0
     while _goes_on(iterations, max_iterations, deadline):
         iterations += 1
         saved = state.to_solution()
         touched = _perturb(state, rng, strength=int(rng.integers(2, 2 + max(2, state.n // 10))))
         _local_search(state, rng, deadline, touched)
-        cost = state.total()
-        # Accept slightly worse plans now and then (a simulated-annealing rule, cooling to 0).
+        cost, short = state.total(), state.shortage()
+        # Accept slightly worse plans now and then (a simulated-annealing rule, cooling to 0),
+        # never more shortfall.
         if max_iterations is not None:
             left = max(0.0, 1.0 - iterations / max_iterations)
         else:
             left = max(0.0, deadline - time.monotonic()) / search_s
         heat = 0.002 * best_cost * left
-        if cost < current - _EPS or rng.random() < math.exp(-(cost - current) / max(heat, _EPS)):
-            current = cost
-            if cost < best_cost - _EPS:
-                best, best_cost = state.to_solution(), cost
+        if short < current_short - _EPS or (
+            short <= current_short + _EPS
+            and (
+                cost < current - _EPS
+                or rng.random() < math.exp(-(cost - current) / max(heat, _EPS))
+            )
+        ):
+            current, current_short = cost, short
+            if short < best_short - _EPS or (
+                short <= best_short + _EPS and cost < best_cost - _EPS
+            ):
+                best, best_cost, best_short = state.to_solution(), cost, short
         else:
-            state = _Search(instance, saved, state.tank_patterns)
-    finished = finish(
-        instance,
-        best,
-        seed=seed,
-        period_time_s=reroute_s,
-        pyvrp_iterations=_PYVRP_ITERATIONS if counted else None,
-    )
-    # On a tie the finished plan wins: its quantities are the LP's, just enough where holding
-    # does not decide (the baseline fills tanks to the top).
-    candidates = [finished, best, start]
+            state = _Search(instance, saved, state.tank_patterns, shortfalls=shortfalls)
+    pyvrp_iterations = _PYVRP_ITERATIONS if counted else None
+    if shortfalls:
+        candidates = _finish_short(instance, best, start, seed, reroute_s, pyvrp_iterations)
+    else:
+        finished = finish(
+            instance, best, seed=seed, period_time_s=reroute_s, pyvrp_iterations=pyvrp_iterations
+        )
+        # On a tie the finished plan wins: its quantities are the LP's, just enough where
+        # holding does not decide (the baseline fills tanks to the top).
+        candidates = [finished, best, start]
     priced = [(check_solution(instance, s), s) for s in candidates]
-    feasible = [(c.total_cost, k) for k, (c, _) in enumerate(priced) if c.feasible]
-    chosen = candidates[min(feasible)[1]] if feasible else start
+    valid = [(c.score, k) for k, (c, _) in enumerate(priced) if c.valid]
+    chosen = candidates[min(valid)[1]] if valid else start
     extras = {"solver": "schedule-ils", "iterations": iterations}
     return IrpSolution(chosen.routes, chosen.shortfalls, extras)
+
+
+def _finish_short(
+    instance: IrpInstance,
+    best: IrpSolution,
+    start: IrpSolution,
+    seed: int,
+    period_time_s: float,
+    pyvrp_iterations: int | None,
+) -> list[IrpSolution]:
+    """Return the candidates when shortfalls are allowed, each declaring its shortfalls.
+
+    The search's best plan re-routed by PyVRP, its quantities and the start's re-optimised by
+    the shortfall LP (:mod:`routing.irp.shortfall_lp`), then the best plan and the start as
+    they are (the search's plan may overdraw the depot: the checker then refuses it).
+    """
+    rerouted = _reroute(instance, best, seed, period_time_s, pyvrp_iterations)
+    found = []
+    for plan in (rerouted, start):
+        capacities = [instance.vehicle_capacity(r.vehicle) for r in plan.routes]
+        optimised = optimise_quantities(instance, plan.routes, capacities)
+        if optimised is not None:
+            found.append(declare_shortfalls(instance, optimised))
+    return [*found, declare_shortfalls(instance, best), start]
 
 
 def _goes_on(iterations: int, max_iterations: int | None, deadline: float) -> bool:

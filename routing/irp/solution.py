@@ -100,13 +100,30 @@ def _parse_route(raw: Any, where: str, problems: list[str]) -> IrpRoute | None:
     return IrpRoute(period, vehicle, tuple(s for s in stops if s is not None))
 
 
+def _parse_shortfall(raw: Any, where: str, problems: list[str]) -> IrpShortfall | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected an object with period, customer, missing, reason")
+        return None
+    period = _whole(raw.get("period"), f"{where}.period", problems, low=1)
+    customer = _whole(raw.get("customer"), f"{where}.customer", problems, low=1)
+    missing = _whole(raw.get("missing"), f"{where}.missing", problems, low=0)
+    reason = raw.get("reason", "")
+    if not isinstance(reason, str):
+        problems.append(f"{where}.reason: {reason!r} is not text")
+        return None
+    if period is None or customer is None or missing is None:
+        return None
+    return IrpShortfall(period, customer, missing, reason)
+
+
 def parse_solution(text: str) -> IrpSolution:
     """Read a solution JSON document.
 
     Returns
     -------
     IrpSolution
-        Routes as written (stops in order); other top-level keys in ``extras``.
+        Routes as written (stops in order), the declared ``"shortfalls"`` (period, customer,
+        missing units, reason) when present; other top-level keys in ``extras``.
 
     Raises
     ------
@@ -126,10 +143,21 @@ def parse_solution(text: str) -> IrpSolution:
         )
     problems: list[str] = []
     routes = [_parse_route(r, f"routes[{k}]", problems) for k, r in enumerate(document["routes"])]
+    raw_shortfalls = document.get("shortfalls", [])
+    if not isinstance(raw_shortfalls, list):
+        problems.append(f"shortfalls: expected a list, got {raw_shortfalls!r}")
+        raw_shortfalls = []
+    shortfalls = [
+        _parse_shortfall(s, f"shortfalls[{k}]", problems) for k, s in enumerate(raw_shortfalls)
+    ]
     if problems:
         raise InvalidInputError.from_problems("solution", problems)
-    extras = {key: value for key, value in document.items() if key != "routes"}
-    return IrpSolution(tuple(r for r in routes if r is not None), extras=extras)
+    extras = {key: value for key, value in document.items() if key not in ("routes", "shortfalls")}
+    return IrpSolution(
+        tuple(r for r in routes if r is not None),
+        tuple(s for s in shortfalls if s is not None),
+        extras,
+    )
 
 
 def _number(value: float) -> float | int:

@@ -85,6 +85,21 @@ def _exact(instance: IrpInstance, start: IrpSolution, time_limit_s: float) -> Ir
     return IrpSolution(start.routes, start.shortfalls, {**start.extras, "proven_optimal": False})
 
 
+def _solve_short(
+    instance: IrpInstance, start: IrpSolution, params: IrpParams, deadline: float
+) -> IrpSolution:
+    """Search with shortfalls allowed; the exact and pool MIPs, which require every floor, skip."""
+    searched = search_schedules(
+        instance,
+        start,
+        time_limit_s=max(deadline - time.monotonic(), 0.1),
+        seed=params.seed,
+        max_iterations=params.max_iterations,
+    )
+    extras = {**searched.extras, "solver": "irp", "mip": "skipped: shortfalls"}
+    return IrpSolution(searched.routes, searched.shortfalls, extras)
+
+
 def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolution:
     """Plan deliveries and routes for the whole horizon within ``params.time_limit_s``.
 
@@ -94,7 +109,9 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
         The best feasible plan found (never worse than the baseline), ``extras`` naming the
         steps (``solver``, ``iterations``, ``proven_optimal`` for small instances). When even
         the baseline leaves customers short (the depot or the fleet cannot cover them), the
-        baseline's plan and its shortfalls are returned as they are.
+        plan with the least priority-weighted shortfall found, then the least cost (never
+        worse than the baseline on both, in that order), each shortfall declared with its
+        reason (``depot``, ``capacity``, ``fleet``, ``tank``).
     """
     params = params or IrpParams()
     deadline = time.monotonic() + params.time_limit_s
@@ -107,7 +124,7 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
         max_iterations=_BASELINE_PYVRP_ITERATIONS if counted else None,
     )
     if start.shortfalls:
-        return start
+        return _solve_short(instance, start, params, deadline)
     left = deadline - time.monotonic()
     # Only the exact MIP needs a fixed share; otherwise the search keeps running as long as it
     # improves, and the pool MIP gets what it leaves (15 %, up to POOL_MAX_CUSTOMERS customers:
