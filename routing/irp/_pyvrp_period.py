@@ -31,6 +31,37 @@ def route_period(
         The routes (customer ids in visiting order), or None when PyVRP found no solution that
         fits every load in K vehicles of capacity C within the time limit.
     """
+    routes = route_period_fleet(
+        instance,
+        customers,
+        loads_units,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        max_iterations=max_iterations,
+    )
+    return None if routes is None else [route for _, route in routes]
+
+
+def route_period_fleet(
+    instance: IrpInstance,
+    customers: Sequence[int],
+    loads_units: Sequence[int],
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    max_iterations: int | None = None,
+) -> list[tuple[int, tuple[int, ...]]] | None:
+    """Route one period's loads on the instance's own vehicles, each within its capacity.
+
+    As :func:`route_period`, with one PyVRP vehicle type per distinct capacity
+    (``IrpInstance.capacities``).
+
+    Returns
+    -------
+    list of (int, tuple of int) or None
+        ``(vehicle 1..K, customer ids in visiting order)`` per route, or None when PyVRP found
+        no solution that fits every load within the time limit.
+    """
     if not customers:
         return []
     from pyvrp import Model
@@ -40,9 +71,11 @@ def route_period(
     model = Model()
     depot_location = model.add_location(float(instance.xs[0]), float(instance.ys[0]))
     depot = model.add_depot(depot_location)
-    model.add_vehicle_type(
-        num_available=instance.num_vehicles, capacity=instance.vehicle_capacity_units
-    )
+    fleet: dict[int, list[int]] = {}  # capacity -> vehicles 1..K, in order
+    for vehicle, capacity in enumerate(instance.capacities, start=1):
+        fleet.setdefault(capacity, []).append(vehicle)
+    for capacity, vehicles in fleet.items():
+        model.add_vehicle_type(num_available=len(vehicles), capacity=capacity)
     locations = [depot_location]
     for customer, load in zip(customers, loads_units, strict=True):
         location = model.add_location(float(instance.xs[customer]), float(instance.ys[customer]))
@@ -62,7 +95,9 @@ def route_period(
         result = model.solve(stop, seed=seed, display=False, collect_stats=False)
     if not result.is_feasible() or not result.best.is_complete():
         return None
+    free = [list(vehicles) for vehicles in fleet.values()]  # per vehicle type, in type order
     # A client activity's index is the client's position in the order they were added.
     return [
-        tuple(customers[a.idx] for a in route.schedule()[1:-1]) for route in result.best.routes()
+        (free[route.vehicle_type()].pop(0), tuple(customers[a.idx] for a in route.schedule()[1:-1]))
+        for route in result.best.routes()
     ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.irp._pyvrp_period import route_period
+from routing.irp._pyvrp_period import route_period_fleet
 from routing.irp.instance import IrpInstance
 from routing.irp.solution import IrpRoute, IrpShortfall, IrpSolution, IrpStop
 
@@ -52,7 +52,7 @@ def _plan_quantities(instance: IrpInstance, needs: list[_Need], stock: int) -> d
     In the needs' order, each customer gets what keeps it at L (at most C, at most what the depot
     still holds: a part when that is all there is); then each is topped up towards U.
     """
-    cap = instance.vehicle_capacity_units
+    cap = instance.largest_capacity_units
     quantities: dict[int, int] = {}
     for need in needs:
         minimum = min(need.minimum, cap, stock)
@@ -82,7 +82,7 @@ def _shortfalls(
             continue
         if need.customer in dropped:
             reason = "fleet"
-        elif need.minimum > instance.vehicle_capacity_units:
+        elif need.minimum > instance.largest_capacity_units:
             reason = "capacity"
         else:
             reason = "depot"
@@ -98,10 +98,13 @@ def _route_or_cut(
     time_limit_s: float,
     seed: int,
     max_iterations: int | None,
-) -> tuple[list[tuple[int, ...]], dict[int, int], list[int]]:
-    """Route the period; cut loads to the minimum, then drop customers, until it fits."""
+) -> tuple[list[tuple[int, tuple[int, ...]]], dict[int, int], list[int]]:
+    """Route the period; cut loads to the minimum, then drop customers, until it fits.
+
+    Routes come as ``(vehicle 1..K, customers in order)``.
+    """
     customers = list(quantities)
-    routes = route_period(
+    routes = route_period_fleet(
         instance,
         customers,
         [quantities[c] for c in customers],
@@ -115,7 +118,7 @@ def _route_or_cut(
     dropped: list[int] = []
     while customers:
         loads = [quantities[c] for c in customers]
-        routes = route_period(
+        routes = route_period_fleet(
             instance,
             customers,
             loads,
@@ -173,7 +176,7 @@ def solve_baseline(
             max_iterations=max_iterations,
         )
         shortfalls.extend(_shortfalls(instance, needs, quantities, dropped, t))
-        for vehicle, customers in enumerate(period_routes, start=1):
+        for vehicle, customers in period_routes:
             stops = tuple(IrpStop(c, quantities[c]) for c in customers)
             routes.append(IrpRoute(t + 1, vehicle, stops))
         for customer, quantity in quantities.items():

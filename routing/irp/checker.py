@@ -76,11 +76,9 @@ def _route_violations(instance: IrpInstance, route: IrpRoute, where: str) -> lis
                 f"{where}: quantity {q:g} for customer {stop.customer} is not a non-negative "
                 "whole number"
             )
-    if route.load_units > instance.vehicle_capacity_units:
-        found.append(
-            f"{where}: load {route.load_units:g} exceeds the vehicle capacity "
-            f"{instance.vehicle_capacity_units}"
-        )
+    capacity = instance.vehicle_capacity(route.vehicle)
+    if route.load_units > capacity:
+        found.append(f"{where}: load {route.load_units:g} exceeds the vehicle capacity {capacity}")
     return found
 
 
@@ -185,7 +183,8 @@ def check_solution(instance: IrpInstance, solution: IrpSolution) -> IrpCheck:
     """Check every rule of the benchmark and compute the cost of a solution.
 
     Checks: periods, vehicles and customers in range; at most one route per vehicle and period;
-    integer non-negative quantities; route load <= C; a customer visited at most once per period;
+    integer non-negative quantities; route load <= the vehicle's capacity (C, or its own in
+    ``vehicle_capacities_units``); a customer visited at most once per period;
     level after delivery <= U; end-of-period level >= L unless the plan declares that shortfall
     (``solution.shortfalls``, the units exactly as the plan leaves them); depot end level (after
     production) >= 0. A tank that runs dry starts the next period empty (:func:`simulate_levels`).

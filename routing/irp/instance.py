@@ -53,6 +53,9 @@ class IrpInstance:
         customer's > 0); None (default) weighs every customer 1.0. When the depot or the fleet
         cannot keep every tank at its floor, the solver minimises the sum of weight x units
         below the floor first, then the cost (docs/irp.md, "Shortfalls, fleets, shifts").
+    vehicle_capacities_units
+        Optional load limit of each vehicle (shape (K,), each >= 1); None (default): every
+        vehicle carries C. Vehicle k of a solution (1..K) is position k - 1.
 
     Raises
     ------
@@ -74,6 +77,7 @@ class IrpInstance:
     holding_costs_per_unit_period: FloatArray
     distances: IntArray = field(repr=False)
     priority_weights: FloatArray | None = field(default=None, repr=False)
+    vehicle_capacities_units: IntArray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.priority_weights is not None:
@@ -82,6 +86,7 @@ class IrpInstance:
             )
         problems: list[str] = []
         _check_weights(self, problems)
+        _check_capacities(self, problems)
         if problems:
             raise InvalidInputError.from_problems(f"instance {self.name!r}", problems)
 
@@ -93,9 +98,26 @@ class IrpInstance:
         return self.priority_weights
 
     def vehicle_capacity(self, vehicle: int) -> int:
-        """Return the load limit of ``vehicle`` (1..K)."""
-        del vehicle  # every vehicle carries C
-        return self.vehicle_capacity_units
+        """Return the load limit of ``vehicle`` (1..K; C outside that range)."""
+        capacities = self.vehicle_capacities_units
+        if capacities is None or not 1 <= vehicle <= len(capacities):
+            return self.vehicle_capacity_units
+        return int(capacities[vehicle - 1])
+
+    @property
+    def capacities(self) -> list[int]:
+        """Return the load limit of each vehicle, position k - 1 for vehicle k."""
+        return [self.vehicle_capacity(k) for k in range(1, self.num_vehicles + 1)]
+
+    @property
+    def largest_capacity_units(self) -> int:
+        """Return the largest vehicle's load limit (C when every vehicle carries C)."""
+        return max(self.capacities)
+
+    @property
+    def mixed_fleet(self) -> bool:
+        """Return whether some vehicle's capacity differs from C."""
+        return any(c != self.vehicle_capacity_units for c in self.capacities)
 
     @property
     def num_customers(self) -> int:
@@ -126,6 +148,28 @@ def _check_weights(instance: IrpInstance, problems: list[str]) -> None:
                 f"priority_weights[{i}]: {value!r} must be a finite number above 0 (1.0 is the "
                 "default weight)"
             )
+
+
+def _check_capacities(instance: IrpInstance, problems: list[str]) -> None:
+    capacities = instance.vehicle_capacities_units
+    if capacities is None:
+        return
+    values = np.asarray(capacities, dtype=np.float64)
+    if values.shape != (instance.num_vehicles,):
+        problems.append(
+            f"vehicle_capacities_units: shape {values.shape} where ({instance.num_vehicles},) "
+            f"is expected (one capacity per vehicle, K = {instance.num_vehicles})"
+        )
+        return
+    found = len(problems)
+    for k, value in enumerate(values.tolist(), start=1):
+        if not math.isfinite(value) or value < 1 or value != int(value):
+            problems.append(
+                f"vehicle_capacities_units[{k - 1}]: {value:g} for vehicle {k} must be a whole "
+                "number of units, at least 1"
+            )
+    if len(problems) == found:
+        object.__setattr__(instance, "vehicle_capacities_units", values.astype(np.int64))
 
 
 def rounded_distances(xs: FloatArray, ys: FloatArray) -> IntArray:

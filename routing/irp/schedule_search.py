@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.irp._pyvrp_period import route_period
+from routing.irp._pyvrp_period import route_period, route_period_fleet
 from routing.irp.checker import check_solution, route_cost
 from routing.irp.instance import IrpInstance
 from routing.irp.route_mip import mip_solution, solve_route_mip
@@ -66,7 +66,8 @@ class _Search:
         self.least_weight = min(self.weights[1:], default=1.0)
         self.inst = instance
         self.n, self.T, self.K = instance.num_customers, instance.num_periods, instance.num_vehicles
-        self.cap = instance.vehicle_capacity_units
+        self.caps = instance.capacities
+        self.mixed = instance.mixed_fleet
         self.dist = instance.distances.tolist()
         self.routes: list[list[list[int]]] = [[[] for _ in range(self.K)] for _ in range(self.T)]
         for route in solution.routes:
@@ -202,10 +203,12 @@ class _Search:
     def best_insertion(self, t: int, i: int, extra_load: int) -> tuple[int, int, int] | None:
         """Return (added travel, vehicle, position) of the cheapest feasible insertion."""
         best: tuple[int, int, int] | None = None
+        empty_seen: set[int] = set()  # capacities of the empty vehicles tried
         for v in range(self.K):
-            if self.load[t][v] + extra_load > self.cap:
-                continue
             seq = self.routes[t][v]
+            too_full = self.load[t][v] + extra_load > self.caps[v]
+            if too_full or (not seq and self.caps[v] in empty_seen):
+                continue
             tour = [0, *seq, 0]
             for k in range(len(tour) - 1):
                 a, b = tour[k], tour[k + 1]
@@ -213,8 +216,15 @@ class _Search:
                 if best is None or added < best[0]:
                     best = (added, v, k)
             if not seq:
-                break  # every empty vehicle is the same
+                if not self.mixed:
+                    break  # every empty vehicle is the same
+                empty_seen.add(self.caps[v])
         return best
+
+    def _overloads(self, t: int, i: int, extra: int) -> bool:
+        """Return whether ``extra`` more for customer ``i`` overloads its period-``t`` route."""
+        v = self.vehicle[t][i]
+        return self.load[t][v] + extra > self.caps[v]
 
     # -- moves -----------------------------------------------------------------------------------
 
@@ -226,11 +236,12 @@ class _Search:
         room = [0] * self.T
         for t in range(self.T):
             if visits[t] and t != add:
-                room[t] = self.cap - self.load[t][self.vehicle[t][i]] + old[t]
+                v = self.vehicle[t][i]
+                room[t] = self.caps[v] - self.load[t][v] + old[t]
             elif visits[t]:
                 freed = old[t] if t == drop else 0
                 room[t] = max(
-                    self.cap - self.load[t][v] + (freed if v == self.vehicle[t][i] else 0)
+                    self.caps[v] - self.load[t][v] + (freed if v == self.vehicle[t][i] else 0)
                     for v in range(self.K)
                 )
         plan = self.plan(i, visits, room)
@@ -238,7 +249,7 @@ class _Search:
             return None
         for t in range(self.T):
             kept = visits[t] and t not in (add, drop)
-            if kept and self.load[t][self.vehicle[t][i]] - old[t] + plan.quantities[t] > self.cap:
+            if kept and self._overloads(t, i, plan.quantities[t] - old[t]):
                 return None
         shipped = [self.shipped[t] - old[t] + plan.quantities[t] for t in range(self.T)]
         depot_new = self.depot_terms(shipped)
@@ -332,8 +343,11 @@ class _Search:
     def _insertions(self, t: int, i: int) -> list[tuple[int, int, int, int]]:
         """Return (added travel, vehicle, position, load) of the cheapest place in each route."""
         found = []
+        empty_seen: set[int] = set()  # capacities of the empty vehicles tried
         for v in range(self.K):
             tour = [0, *self.routes[t][v], 0]
+            if len(tour) == 2 and self.caps[v] in empty_seen:
+                continue
             added, k = min(
                 (
                     self.dist[tour[k]][i]
@@ -345,7 +359,9 @@ class _Search:
             )
             found.append((added, v, k, self.load[t][v]))
             if len(tour) == 2:
-                break  # every empty vehicle is the same
+                if not self.mixed:
+                    break  # every empty vehicle is the same
+                empty_seen.add(self.caps[v])
         return sorted(found)
 
     def pattern_moves_of(self, i: int) -> list[PatternMove]:
@@ -390,15 +406,16 @@ class _Search:
         room = [0] * self.T
         for t in range(self.T):
             if t in adds:
-                room[t] = max(self.cap - load for *_, load in places[t])
+                room[t] = max(self.caps[v] - load for _, v, _, load in places[t])
             elif pattern[t]:
-                room[t] = self.cap - self.load[t][self.vehicle[t][i]] + old[t]
+                v = self.vehicle[t][i]
+                room[t] = self.caps[v] - self.load[t][v] + old[t]
         plan = self.plan(i, pattern, room)
         if plan is None:
             return None
         for t in range(self.T):
             kept = pattern[t] and t not in adds
-            if kept and self.load[t][self.vehicle[t][i]] - old[t] + plan.quantities[t] > self.cap:
+            if kept and self._overloads(t, i, plan.quantities[t] - old[t]):
                 return None
         shipped = [self.shipped[t] - old[t] + plan.quantities[t] for t in range(self.T)]
         depot_new = self.depot_terms(shipped)
@@ -410,7 +427,7 @@ class _Search:
         delta -= sum(self.removal_saving(t, i) for t in drops)
         wheres = []
         for t in adds:
-            fits = [p for p in places[t] if p[3] + plan.quantities[t] <= self.cap]
+            fits = [p for p in places[t] if p[3] + plan.quantities[t] <= self.caps[p[1]]]
             if not fits:
                 return None
             added, v, k, _ = fits[0]
@@ -458,10 +475,11 @@ class _Search:
         routes = []
         for t in range(self.T):
             number = 0
-            for seq in self.routes[t]:
+            for v, seq in enumerate(self.routes[t]):
                 stops = tuple(IrpStop(c, self.plans[c].quantities[t]) for c in seq)
                 if stops:
-                    number += 1
+                    # Identical vehicles are numbered 1.. by route; a mixed fleet keeps its own.
+                    number = v + 1 if self.mixed else number + 1
                     routes.append(IrpRoute(t + 1, number, stops))
         return IrpSolution(tuple(routes))
 
@@ -563,19 +581,28 @@ def _reroute(
     for t, routes in periods.items():
         customers = [s.customer for r in routes for s in r.stops]
         loads = [int(s.quantity_units) for r in routes for s in r.stops]
-        better = route_period(
-            instance,
-            customers,
-            loads,
-            time_limit_s=period_time_s,
-            seed=seed,
-            max_iterations=pyvrp_iterations,
-        )
+        if instance.mixed_fleet:
+            fleet = route_period_fleet(
+                instance,
+                customers,
+                loads,
+                time_limit_s=period_time_s,
+                seed=seed,
+                max_iterations=pyvrp_iterations,
+            )
+        else:
+            plain = route_period(
+                instance,
+                customers,
+                loads,
+                time_limit_s=period_time_s,
+                seed=seed,
+                max_iterations=pyvrp_iterations,
+            )
+            fleet = None if plain is None else list(enumerate(plain, start=1))
         old_cost = sum(route_cost(instance, [s.customer for s in r.stops]) for r in routes)
-        if better is not None and sum(route_cost(instance, b) for b in better) < old_cost:
-            periods[t] = [
-                IrpRoute(t, k + 1, tuple(IrpStop(c, 0) for c in b)) for k, b in enumerate(better)
-            ]
+        if fleet is not None and sum(route_cost(instance, b) for _, b in fleet) < old_cost:
+            periods[t] = [IrpRoute(t, v, tuple(IrpStop(c, 0) for c in b)) for v, b in fleet]
     return IrpSolution(tuple(r for routes in periods.values() for r in routes))
 
 
@@ -673,7 +700,7 @@ def search_schedules(
         else:
             state = _Search(instance, saved, state.tank_patterns, shortfalls=shortfalls)
     pyvrp_iterations = _PYVRP_ITERATIONS if counted else None
-    if shortfalls:
+    if shortfalls or instance.mixed_fleet:
         candidates = _finish_short(instance, best, start, seed, reroute_s, pyvrp_iterations)
     else:
         finished = finish(
@@ -697,7 +724,9 @@ def _finish_short(
     period_time_s: float,
     pyvrp_iterations: int | None,
 ) -> list[IrpSolution]:
-    """Return the candidates when shortfalls are allowed, each declaring its shortfalls.
+    """Return the candidates by the shortfall LP, each declaring its shortfalls (if any).
+
+    Used when shortfalls are allowed or the vehicles differ (the route MIP's LP knows neither).
 
     The search's best plan re-routed by PyVRP, its quantities and the start's re-optimised by
     the shortfall LP (:mod:`routing.irp.shortfall_lp`), then the best plan and the start as

@@ -88,7 +88,7 @@ def _exact(instance: IrpInstance, start: IrpSolution, time_limit_s: float) -> Ir
 def _solve_short(
     instance: IrpInstance, start: IrpSolution, params: IrpParams, deadline: float
 ) -> IrpSolution:
-    """Search with shortfalls allowed; the exact and pool MIPs, which require every floor, skip."""
+    """Search alone: the exact and pool MIPs require every floor and identical vehicles."""
     searched = search_schedules(
         instance,
         start,
@@ -96,7 +96,8 @@ def _solve_short(
         seed=params.seed,
         max_iterations=params.max_iterations,
     )
-    extras = {**searched.extras, "solver": "irp", "mip": "skipped: shortfalls"}
+    why = "shortfalls" if start.shortfalls else "vehicles of different capacities"
+    extras = {**searched.extras, "solver": "irp", "mip": f"skipped: {why}"}
     return IrpSolution(searched.routes, searched.shortfalls, extras)
 
 
@@ -123,7 +124,7 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
         seed=params.seed,
         max_iterations=_BASELINE_PYVRP_ITERATIONS if counted else None,
     )
-    if start.shortfalls:
+    if start.shortfalls or instance.mixed_fleet:
         return _solve_short(instance, start, params, deadline)
     left = deadline - time.monotonic()
     # Only the exact MIP needs a fixed share; otherwise the search keeps running as long as it
