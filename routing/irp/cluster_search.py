@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.irp._pyvrp_period import route_period
+from routing.irp._pyvrp_period import route_period_fleet
 from routing.irp.checker import check_solution
 from routing.irp.instance import IrpInstance
 from routing.irp.schedule_search import search_schedules
@@ -246,12 +246,16 @@ def route_patterns(
     seed: int,
     pyvrp_iterations: int = _SPLIT_PYVRP_ITERATIONS,
 ) -> IrpSolution | None:
-    """Route each period's just-enough loads with PyVRP; None when a period does not fit."""
+    """Route each period's just-enough loads with PyVRP; None when a period does not fit.
+
+    The instance's own vehicles (capacities, and the route duration when it sets one) are used,
+    so a mixed fleet is routed within each vehicle's capacity.
+    """
     routes: list[IrpRoute] = []
     for t in range(instance.num_periods):
         customers = [i for i in range(1, len(chosen)) if chosen[i].quantities_units[t] > 0]
         loads = [chosen[i].quantities_units[t] for i in customers]
-        found = route_period(
+        found = route_period_fleet(
             instance,
             customers,
             loads,
@@ -261,29 +265,30 @@ def route_patterns(
         )
         if found is None:
             return None
-        for vehicle, sequence in enumerate(found, start=1):
+        for vehicle, sequence in found:
             stops = tuple(IrpStop(c, chosen[c].quantities_units[t]) for c in sequence)
             routes.append(IrpRoute(t + 1, vehicle, stops))
     return IrpSolution(tuple(routes))
 
 
 def split_proxy(instance: IrpInstance, chosen: list[VisitPattern]) -> float | None:
-    """Return a quick estimate of a split's cost; None when a period's loads exceed K x C.
+    """Return a quick estimate of a split's cost; None when a period's loads exceed the fleet's.
 
-    Per period: the routes it needs at least (``ceil(load / C)``) times a round trip to the
-    load-weighted mean customer, plus the mean distance of each visited customer to its two
-    nearest customers visited in the same period (the local part of the tours); plus the
-    patterns' holding. It ranks splits; PyVRP prices the best of them.
+    Per period: the routes it needs at least (``ceil(load / largest capacity)``) times a
+    round trip to the load-weighted mean customer, plus the mean distance of each visited
+    customer to its two nearest customers visited in the same period (the local part of the
+    tours); plus the patterns' holding. It ranks splits; PyVRP prices the best of them.
     """
     distances = instance.distances.astype(np.float64)
     use = instance.demands_per_period_units[1:]
     round_trip = 2 * float(np.average(distances[0, 1:], weights=np.maximum(use, 1)))
-    capacity = instance.vehicle_capacity_units
+    capacity = instance.largest_capacity_units
+    fleet_capacity = sum(instance.capacities)
     total = sum(p.holding for p in chosen[1:])
     for t in range(instance.num_periods):
         visited = [i for i in range(1, len(chosen)) if chosen[i].quantities_units[t] > 0]
         load = sum(chosen[i].quantities_units[t] for i in visited)
-        if load > capacity * instance.num_vehicles:
+        if load > fleet_capacity:
             return None
         total += math.ceil(load / capacity) * round_trip
         if len(visited) > 2:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from routing.irp import (
@@ -168,3 +170,14 @@ def test_on_a_benchmark_instance_the_best_split_beats_the_baseline(data_dir: Pat
     assert check.total_cost == pytest.approx(split[1])
     assert check.total_cost <= 0.92 * base_check.total_cost
     assert check.total_cost <= 1.06 * 29_908.52
+
+
+def test_a_mixed_fleet_split_keeps_each_route_within_its_vehicle(two_towns: IrpInstance) -> None:
+    """Vehicle 1 carries 40, vehicle 2 carries 100: a town's 80 in period 3 fits vehicle 2 only."""
+    mixed = replace(two_towns, vehicle_capacities_units=np.array([40, 100], dtype=np.int64))
+    split = best_split(mixed, seed=0)
+    assert split is not None
+    assert check_solution(mixed, split[0]).violations == ()
+    heavy = [r for r in split[0].routes if r.load_units > 40]
+    assert heavy
+    assert {r.vehicle for r in heavy} == {2}
