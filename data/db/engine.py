@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 DATABASE_URL_ENV = "OXYROUTE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -78,3 +81,51 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def write_lock_path(engine: Engine) -> Path | None:
+    """Return the file that orders the writers of several processes, or None (not a SQLite file).
+
+    It sits beside the database: ``registry.sqlite3`` -> ``registry.sqlite3-write.lock``.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None  # a URI database (shared memory in tests): one process only
+    return Path(f"{database}-write.lock")
+
+
+@contextmanager
+def _process_write_lock(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (no-op when None); released on close.
+
+    Why: SQLite makes a writer that finds the database locked by another process retry on a
+    timer (sleeps of 1 to 100 ms), so under load the writers of two worker processes wait far
+    longer than the lock is held and the unlucky one can wait seconds. Waiting in ``flock`` the
+    kernel wakes the next writer as soon as the lock is released. The lock is the file's, so a
+    killed process releases it; SQLite's own lock still guards writers that do not take it.
+    """
+    if path is None:
+        yield
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """Open one write transaction: ``BEGIN IMMEDIATE`` on SQLite, writers of all processes in turn.
+
+    On a SQLite file the transaction runs under :func:`_process_write_lock` (taken before BEGIN,
+    released after COMMIT or ROLLBACK); on PostgreSQL it is a plain transaction.
+    """
+    with (
+        _process_write_lock(write_lock_path(engine)),
+        engine.execution_options(**WRITE_OPTIONS).begin() as connection,
+    ):
+        yield connection

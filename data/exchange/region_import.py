@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from data.access import Principal
-from data.db.engine import WRITE_OPTIONS
+from data.db.engine import write_transaction
 from data.errors import ImportRejectedError, InvalidInputError, OxyrouteError, RowProblem
 from data.schema.registry import Role, TransportOperator
 
@@ -234,7 +234,7 @@ def import_registry_files(
     if unknown:
         raise InvalidInputError(f"kinds: cannot import {unknown}; use {list(IMPORT_ORDER)}")
     summaries: dict[str, dict[str, Any]] = {}
-    with store.engine.execution_options(**WRITE_OPTIONS).begin() as connection:
+    with write_transaction(store.engine) as connection:
         shared = Store(cast(Any, _OneTransaction(connection)), clock=store.clock)
         for kind in (k for k in IMPORT_ORDER if k in files):
             path = files[kind]

@@ -76,8 +76,12 @@ class VehicleKind(StrEnum):
 # --------------------------------------------------------------------------- shape checks
 
 
+@functools.cache
 def optional_hint(hint: Any) -> tuple[bool, Any]:
-    """Return whether a field's type hint is ``X | None``, and ``X`` (or the hint itself)."""
+    """Return whether a field's type hint is ``X | None``, and ``X`` (or the hint itself).
+
+    Cached: records are checked field by field on every construction, rows read included.
+    """
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if len(args) == 1 and len(typing.get_args(hint)) == 2:

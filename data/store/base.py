@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, insert
 
-from data.db.engine import WRITE_OPTIONS
+from data.db.engine import write_transaction
 from data.db.models import audit_events
 
 MAX_PAGE = 1000
@@ -67,8 +67,8 @@ class StoreBase:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """Open one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        with self.engine.execution_options(**WRITE_OPTIONS).begin() as connection:
+        """Open one write transaction (``BEGIN IMMEDIATE`` on SQLite; see ``write_transaction``)."""
+        with write_transaction(self.engine) as connection:
             yield connection
 
     def _write_together(self, work: Callable[[Connection], T]) -> T:
