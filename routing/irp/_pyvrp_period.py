@@ -10,6 +10,20 @@ import numpy as np
 from routing.irp.instance import IrpInstance
 
 
+def _durations(instance: IrpInstance, ids: list[int]) -> np.ndarray | None:
+    """Return the travel times between ``ids`` with the depot's service on the edges leaving it.
+
+    None when the instance sets no route-duration limit (PyVRP then ignores time).
+    """
+    if instance.max_route_duration is None:
+        return None
+    times = instance.distances if instance.travel_times is None else instance.travel_times
+    sub = times[np.ix_(ids, ids)].copy()
+    if instance.service_times is not None:
+        sub[0, 1:] += int(instance.service_times[0])  # loading, once per route
+    return sub
+
+
 def route_period(
     instance: IrpInstance,
     customers: Sequence[int],
@@ -54,7 +68,9 @@ def route_period_fleet(
     """Route one period's loads on the instance's own vehicles, each within its capacity.
 
     As :func:`route_period`, with one PyVRP vehicle type per distinct capacity
-    (``IrpInstance.capacities``).
+    (``IrpInstance.capacities``) and, when the instance sets ``max_route_duration``, travel
+    times on the edges, service durations on the clients and the limit as the vehicles' shift
+    (the depot's service added to the edges leaving it).
 
     Returns
     -------
@@ -74,20 +90,33 @@ def route_period_fleet(
     fleet: dict[int, list[int]] = {}  # capacity -> vehicles 1..K, in order
     for vehicle, capacity in enumerate(instance.capacities, start=1):
         fleet.setdefault(capacity, []).append(vehicle)
+    limit = instance.max_route_duration
     for capacity, vehicles in fleet.items():
-        model.add_vehicle_type(num_available=len(vehicles), capacity=capacity)
+        if limit is None:
+            model.add_vehicle_type(num_available=len(vehicles), capacity=capacity)
+        else:
+            model.add_vehicle_type(
+                num_available=len(vehicles), capacity=capacity, shift_duration=limit
+            )
     locations = [depot_location]
     for customer, load in zip(customers, loads_units, strict=True):
         location = model.add_location(float(instance.xs[customer]), float(instance.ys[customer]))
-        model.add_client(location, delivery=int(load))
+        service = 0 if instance.service_times is None else int(instance.service_times[customer])
+        if instance.max_route_duration is None:
+            model.add_client(location, delivery=int(load))
+        else:
+            model.add_client(location, delivery=int(load), service_duration=service)
         locations.append(location)
     del depot
     ids = [0, *customers]
     sub = instance.distances[np.ix_(ids, ids)]
+    durations = _durations(instance, ids)
     for a, frm in enumerate(locations):
         for b, to in enumerate(locations):
-            if a != b:
+            if a != b and durations is None:
                 model.add_edge(frm, to, distance=int(sub[a, b]))
+            elif a != b and durations is not None:
+                model.add_edge(frm, to, distance=int(sub[a, b]), duration=int(durations[a, b]))
     with warnings.catch_warnings():
         # Tight loads make PyVRP raise its penalty bound and warn; None below reports the case.
         warnings.simplefilter("ignore", PenaltyBoundWarning)

@@ -67,6 +67,12 @@ def _plan_quantities(instance: IrpInstance, needs: list[_Need], stock: int) -> d
     return quantities
 
 
+def _too_far(instance: IrpInstance, customer: int) -> bool:
+    """Return whether a route to ``customer`` alone exceeds the route-duration limit."""
+    limit = instance.max_route_duration
+    return limit is not None and instance.route_duration([customer]) > limit
+
+
 def _shortfalls(
     instance: IrpInstance,
     needs: list[_Need],
@@ -80,7 +86,9 @@ def _shortfalls(
         missing = need.minimum - quantities.get(need.customer, 0)
         if missing <= 0:
             continue
-        if need.customer in dropped:
+        if _too_far(instance, need.customer):
+            reason = "duration"
+        elif need.customer in dropped:
             reason = "fleet"
         elif need.minimum > instance.largest_capacity_units:
             reason = "capacity"
@@ -155,8 +163,9 @@ def solve_baseline(
     -------
     IrpSolution
         The routes and, when the depot's stock or the fleet could not cover a customer, its
-        shortfalls (period, customer, missing units, reason ``"depot"``, ``"capacity"`` or
-        ``"fleet"``).
+        shortfalls (period, customer, missing units, reason ``"depot"``, ``"capacity"``,
+        ``"fleet"``, or ``"duration"`` for a customer no route reaches within
+        ``max_route_duration``).
     """
     levels = instance.initial_levels_units.astype(np.int64).copy()
     demand = instance.demands_per_period_units
@@ -165,7 +174,9 @@ def solve_baseline(
     for t in range(instance.num_periods):
         stock = int(levels[0] + demand[0])
         needs = _needs(instance, levels)
-        quantities = _plan_quantities(instance, needs, stock)
+        quantities = _plan_quantities(
+            instance, [n for n in needs if not _too_far(instance, n.customer)], stock
+        )
         by_customer = {need.customer: need for need in needs}
         period_routes, quantities, dropped = _route_or_cut(
             instance,

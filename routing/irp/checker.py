@@ -79,6 +79,14 @@ def _route_violations(instance: IrpInstance, route: IrpRoute, where: str) -> lis
     capacity = instance.vehicle_capacity(route.vehicle)
     if route.load_units > capacity:
         found.append(f"{where}: load {route.load_units:g} exceeds the vehicle capacity {capacity}")
+    limit = instance.max_route_duration
+    if limit is not None and _indexable(instance, route):
+        duration = instance.route_duration([s.customer for s in route.stops])
+        if duration > limit:
+            found.append(
+                f"{where}: duration {duration} (travel and service) exceeds the maximum route "
+                f"duration {limit}"
+            )
     return found
 
 
@@ -184,10 +192,11 @@ def check_solution(instance: IrpInstance, solution: IrpSolution) -> IrpCheck:
 
     Checks: periods, vehicles and customers in range; at most one route per vehicle and period;
     integer non-negative quantities; route load <= the vehicle's capacity (C, or its own in
-    ``vehicle_capacities_units``); a customer visited at most once per period;
-    level after delivery <= U; end-of-period level >= L unless the plan declares that shortfall
-    (``solution.shortfalls``, the units exactly as the plan leaves them); depot end level (after
-    production) >= 0. A tank that runs dry starts the next period empty (:func:`simulate_levels`).
+    ``vehicle_capacities_units``); route duration (travel and service) <= ``max_route_duration``
+    when set; a customer visited at most once per period; level after delivery <= U;
+    end-of-period level >= L unless the plan declares that shortfall (``solution.shortfalls``,
+    the units exactly as the plan leaves them); depot end level (after production) >= 0. A tank
+    that runs dry starts the next period empty (:func:`simulate_levels`).
 
     Returns
     -------

@@ -56,6 +56,12 @@ class IrpInstance:
     vehicle_capacities_units
         Optional load limit of each vehicle (shape (K,), each >= 1); None (default): every
         vehicle carries C. Vehicle k of a solution (1..K) is position k - 1.
+    travel_times, service_times, max_route_duration
+        Optional route-duration limit, in one time unit of the caller's choice (seconds from
+        coordination): ``travel_times`` int64 (n + 1, n + 1), >= 0, default the distances;
+        ``service_times`` int64 (n + 1,), >= 0, position 0 the depot's (loading, once per
+        route), default 0; ``max_route_duration`` (>= 1) the longest a route may take, depot to
+        depot with every service; None (default) sets no limit.
 
     Raises
     ------
@@ -78,6 +84,9 @@ class IrpInstance:
     distances: IntArray = field(repr=False)
     priority_weights: FloatArray | None = field(default=None, repr=False)
     vehicle_capacities_units: IntArray | None = field(default=None, repr=False)
+    travel_times: IntArray | None = field(default=None, repr=False)
+    service_times: IntArray | None = field(default=None, repr=False)
+    max_route_duration: int | None = None
 
     def __post_init__(self) -> None:
         if self.priority_weights is not None:
@@ -87,6 +96,7 @@ class IrpInstance:
         problems: list[str] = []
         _check_weights(self, problems)
         _check_capacities(self, problems)
+        _check_durations(self, problems)
         if problems:
             raise InvalidInputError.from_problems(f"instance {self.name!r}", problems)
 
@@ -113,6 +123,17 @@ class IrpInstance:
     def largest_capacity_units(self) -> int:
         """Return the largest vehicle's load limit (C when every vehicle carries C)."""
         return max(self.capacities)
+
+    def route_duration(self, customers: tuple[int, ...] | list[int]) -> int:
+        """Return a depot-to-depot route's duration: travel plus every service, depot's too."""
+        if not customers:
+            return 0
+        times = self.distances if self.travel_times is None else self.travel_times
+        stops = [0, *customers, 0]
+        travel = int(times[stops[:-1], stops[1:]].sum())
+        if self.service_times is None:
+            return travel
+        return travel + int(self.service_times[0]) + int(self.service_times[list(customers)].sum())
 
     @property
     def mixed_fleet(self) -> bool:
@@ -170,6 +191,41 @@ def _check_capacities(instance: IrpInstance, problems: list[str]) -> None:
             )
     if len(problems) == found:
         object.__setattr__(instance, "vehicle_capacities_units", values.astype(np.int64))
+
+
+def _whole_array(
+    name: str, value: object, shape: tuple[int, ...], problems: list[str]
+) -> FloatArray | None:
+    """Return ``value`` as floats when it has ``shape`` and whole values >= 0, else record why."""
+    values = np.asarray(value, dtype=np.float64)
+    if values.shape != shape:
+        problems.append(f"{name}: shape {values.shape} where {shape} is expected")
+        return None
+    bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
+    for position in zip(*np.nonzero(bad), strict=True):
+        where = ", ".join(str(int(p)) for p in position)
+        problems.append(f"{name}[{where}]: {values[position]:g} must be a whole number, 0 or more")
+    return None if bad.any() else values
+
+
+def _check_durations(instance: IrpInstance, problems: list[str]) -> None:
+    size = len(instance.xs)
+    for name, shape in (("travel_times", (size, size)), ("service_times", (size,))):
+        given = getattr(instance, name)
+        if given is not None:
+            values = _whole_array(name, given, shape, problems)
+            if values is not None:
+                object.__setattr__(instance, name, values.astype(np.int64))
+    limit = instance.max_route_duration
+    if limit is None:
+        return
+    if isinstance(limit, bool) or not isinstance(limit, int | np.integer) or limit < 1:
+        problems.append(
+            f"max_route_duration: {limit!r} must be a whole number of time units, at least 1 "
+            "(None for no limit)"
+        )
+    else:
+        object.__setattr__(instance, "max_route_duration", int(limit))
 
 
 def rounded_distances(xs: FloatArray, ys: FloatArray) -> IntArray:

@@ -13,6 +13,7 @@ deliver more than just enough when the depot's holding cost is higher) and a PyV
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -68,6 +69,12 @@ class _Search:
         self.n, self.T, self.K = instance.num_customers, instance.num_periods, instance.num_vehicles
         self.caps = instance.capacities
         self.mixed = instance.mixed_fleet
+        # The route-duration limit: travel times and services, only read when a limit is set.
+        self.limit = instance.max_route_duration
+        times = instance.distances if instance.travel_times is None else instance.travel_times
+        self.times = times.tolist()
+        services = instance.service_times
+        self.service = [0] * (self.n + 1) if services is None else services.tolist()
         self.dist = instance.distances.tolist()
         self.routes: list[list[list[int]]] = [[[] for _ in range(self.K)] for _ in range(self.T)]
         for route in solution.routes:
@@ -200,6 +207,27 @@ class _Search:
         after = seq[k + 1] if k + 1 < len(seq) else 0
         return int(self.dist[before][i] + self.dist[i][after] - self.dist[before][after])
 
+    def _duration(self, seq: list[int]) -> int:
+        """Return a route's duration (travel and services); an empty one's is the depot's."""
+        tour = [0, *seq, 0]
+        travel = sum(self.times[a][b] for a, b in itertools.pairwise(tour))
+        return int(travel + self.service[0] + sum(self.service[c] for c in seq))
+
+    def _insertable(self, base: int, a: int, i: int, b: int) -> bool:
+        """Return whether ``i`` between ``a`` and ``b`` keeps a route of ``base`` within limit."""
+        if self.limit is None:
+            return True
+        times = self.times
+        added = times[a][i] + self.service[i] + times[i][b] - times[a][b]
+        return bool(base + added <= self.limit)
+
+    def _removable(self, t: int, i: int) -> bool:
+        """Return whether customer ``i``'s period-``t`` route stays within limit without it."""
+        if self.limit is None:
+            return True
+        seq = [c for c in self.routes[t][self.vehicle[t][i]] if c != i]
+        return not seq or self._duration(seq) <= self.limit
+
     def best_insertion(self, t: int, i: int, extra_load: int) -> tuple[int, int, int] | None:
         """Return (added travel, vehicle, position) of the cheapest feasible insertion."""
         best: tuple[int, int, int] | None = None
@@ -210,10 +238,11 @@ class _Search:
             if too_full or (not seq and self.caps[v] in empty_seen):
                 continue
             tour = [0, *seq, 0]
+            base = self._duration(seq) if self.limit is not None else 0
             for k in range(len(tour) - 1):
                 a, b = tour[k], tour[k + 1]
                 added = self.dist[a][i] + self.dist[i][b] - self.dist[a][b]
-                if best is None or added < best[0]:
+                if (best is None or added < best[0]) and self._insertable(base, a, i, b):
                     best = (added, v, k)
             if not seq:
                 if not self.mixed:
@@ -244,6 +273,8 @@ class _Search:
                     self.caps[v] - self.load[t][v] + (freed if v == self.vehicle[t][i] else 0)
                     for v in range(self.K)
                 )
+        if drop is not None and not self._removable(drop, i):
+            return None
         plan = self.plan(i, visits, room)
         if plan is None:
             return None
@@ -348,7 +379,8 @@ class _Search:
             tour = [0, *self.routes[t][v], 0]
             if len(tour) == 2 and self.caps[v] in empty_seen:
                 continue
-            added, k = min(
+            base = self._duration(self.routes[t][v]) if self.limit is not None else 0
+            options = [
                 (
                     self.dist[tour[k]][i]
                     + self.dist[i][tour[k + 1]]
@@ -356,7 +388,11 @@ class _Search:
                     k,
                 )
                 for k in range(len(tour) - 1)
-            )
+                if self._insertable(base, tour[k], i, tour[k + 1])
+            ]
+            if not options:
+                continue
+            added, k = min(options)
             found.append((added, v, k, self.load[t][v]))
             if len(tour) == 2:
                 if not self.mixed:
@@ -403,6 +439,8 @@ class _Search:
         places: dict[int, list[tuple[int, int, int, int]]],
     ) -> PatternMove | None:
         old = self.plans[i].quantities
+        if any(not places[t] for t in adds):
+            return None  # no route reaches the customer within the duration limit
         room = [0] * self.T
         for t in range(self.T):
             if t in adds:
@@ -410,6 +448,8 @@ class _Search:
             elif pattern[t]:
                 v = self.vehicle[t][i]
                 room[t] = self.caps[v] - self.load[t][v] + old[t]
+        if not all(self._removable(t, i) for t in drops):
+            return None
         plan = self.plan(i, pattern, room)
         if plan is None:
             return None
@@ -468,6 +508,8 @@ class _Search:
                 seq = self.routes[t][v]
                 if len(seq) > 2:
                     better = list(two_opt(self.inst, tuple(seq)))
+                    if self.limit is not None and self._duration(better) > self.limit:
+                        continue  # shorter, but slower: travel times need not follow distances
                     self.travel += route_cost(self.inst, better) - route_cost(self.inst, seq)
                     self.routes[t][v][:] = better
 

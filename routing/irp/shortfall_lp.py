@@ -195,7 +195,8 @@ def declare_shortfalls(instance: IrpInstance, solution: IrpSolution) -> IrpSolut
 
     Reasons, the first that applies: ``depot`` (the depot ends this period or a later one
     empty: more here would be taken from another customer), ``capacity`` (the customer's route
-    leaves full), ``fleet`` (no route visits it that period), ``tank`` (its tank is full after
+    leaves full), ``fleet`` (no route visits it that period; ``duration`` when no route can reach
+    it within ``max_route_duration``), ``tank`` (its tank is full after
     the delivery), else ``depot``.
     """
     n = instance.num_customers
@@ -218,7 +219,9 @@ def declare_shortfalls(instance: IrpInstance, solution: IrpSolution) -> IrpSolut
         elif route is not None and route.load_units >= instance.vehicle_capacity(route.vehicle):
             reason = "capacity"
         elif route is None:
-            reason = "fleet"
+            limit = instance.max_route_duration
+            too_far = limit is not None and instance.route_duration([customer]) > limit
+            reason = "duration" if too_far else "fleet"
         elif after[t, customer] >= instance.max_levels_units[customer]:
             reason = "tank"
         else:

@@ -85,10 +85,10 @@ def _exact(instance: IrpInstance, start: IrpSolution, time_limit_s: float) -> Ir
     return IrpSolution(start.routes, start.shortfalls, {**start.extras, "proven_optimal": False})
 
 
-def _solve_short(
+def _solve_by_search(
     instance: IrpInstance, start: IrpSolution, params: IrpParams, deadline: float
 ) -> IrpSolution:
-    """Search alone: the exact and pool MIPs require every floor and identical vehicles."""
+    """Search alone: the exact and pool MIPs require every floor, identical vehicles, no limit."""
     searched = search_schedules(
         instance,
         start,
@@ -96,7 +96,12 @@ def _solve_short(
         seed=params.seed,
         max_iterations=params.max_iterations,
     )
-    why = "shortfalls" if start.shortfalls else "vehicles of different capacities"
+    if start.shortfalls:
+        why = "shortfalls"
+    elif instance.mixed_fleet:
+        why = "vehicles of different capacities"
+    else:
+        why = "route-duration limit"
     extras = {**searched.extras, "solver": "irp", "mip": f"skipped: {why}"}
     return IrpSolution(searched.routes, searched.shortfalls, extras)
 
@@ -124,8 +129,8 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
         seed=params.seed,
         max_iterations=_BASELINE_PYVRP_ITERATIONS if counted else None,
     )
-    if start.shortfalls or instance.mixed_fleet:
-        return _solve_short(instance, start, params, deadline)
+    if start.shortfalls or instance.mixed_fleet or instance.max_route_duration is not None:
+        return _solve_by_search(instance, start, params, deadline)
     left = deadline - time.monotonic()
     # Only the exact MIP needs a fixed share; otherwise the search keeps running as long as it
     # improves, and the pool MIP gets what it leaves (15 %, up to POOL_MAX_CUSTOMERS customers:
