@@ -27,9 +27,11 @@ class _Need:
     fill: int  # to reach U after delivery
 
 
-def _needs(instance: IrpInstance, levels: np.ndarray) -> list[_Need]:
-    """Return the customers that need a delivery now: highest priority, then emptiest, first."""
-    demand = instance.demands_per_period_units
+def _needs(instance: IrpInstance, levels: np.ndarray, demand: np.ndarray) -> list[_Need]:
+    """Return the customers that need a delivery now: highest priority, then emptiest, first.
+
+    ``levels`` are the tanks' after this period's fixed arrivals, ``demand`` the period's use.
+    """
     floor = instance.min_levels_units
     top = instance.max_levels_units
     needs = []
@@ -168,12 +170,16 @@ def solve_baseline(
         ``max_route_duration``).
     """
     levels = instance.initial_levels_units.astype(np.int64).copy()
-    demand = instance.demands_per_period_units
+    top = instance.max_levels_units
+    arrivals = instance.arrival_matrix
     routes: list[IrpRoute] = []
     shortfalls: list[IrpShortfall] = []
     for t in range(instance.num_periods):
+        demand = instance.demand_matrix[t]
+        # Fixed arrivals come first, up to U (checker.simulate_levels).
+        levels[1:] = np.minimum(levels[1:] + arrivals[t, 1:], np.maximum(top[1:], levels[1:]))
         stock = int(levels[0] + demand[0])
-        needs = _needs(instance, levels)
+        needs = _needs(instance, levels, demand)
         quantities = _plan_quantities(
             instance, [n for n in needs if not _too_far(instance, n.customer)], stock
         )

@@ -140,8 +140,10 @@ def simulate_levels(
     """Follow the tanks through the horizon for deliveries ``delivered[t, i]`` (t 0-based).
 
     A tank holds no negative stock: consumption it cannot serve is lost, so a tank that ran dry
-    starts the next period empty. Units below the floor at period t are
-    ``max(0, L - (level before + delivery - r))``: how much more the tank would have needed.
+    starts the next period empty. Consumption, production and fixed arrivals are the
+    instance's per period (``demand_matrix``, ``arrival_matrix``). Units below the floor at
+    period t are ``max(0, L - (level before + arrivals + delivery - r))``: how much more the
+    tank would have needed.
 
     Returns
     -------
@@ -152,18 +154,20 @@ def simulate_levels(
     """
     periods, size = instance.num_periods, instance.num_customers + 1
     levels = instance.initial_levels_units.astype(np.float64).copy()
-    demands = instance.demands_per_period_units
-    floors = instance.min_levels_units
+    demands, arrivals = instance.demand_matrix, instance.arrival_matrix
+    floors, top = instance.min_levels_units, instance.max_levels_units
     after = np.zeros((periods, size))
     end = np.zeros((periods, size))
     missing = np.zeros((periods, size))
     for t in range(periods):
-        after[t, 1:] = levels[1:] + delivered[t, 1:]
+        # A fixed arrival fills the tank up to U at most (the rest is not delivered).
+        arrived = np.minimum(levels[1:] + arrivals[t, 1:], np.maximum(top[1:], levels[1:]))
+        after[t, 1:] = arrived + delivered[t, 1:]
         after[t, 0] = levels[0] - delivered[t, 1:].sum()
-        unclamped = after[t, 1:] - demands[1:]
+        unclamped = after[t, 1:] - demands[t, 1:]
         missing[t, 1:] = np.maximum(floors[1:] - unclamped, 0.0)
         levels[1:] = np.maximum(unclamped, 0.0)
-        levels[0] = after[t, 0] + demands[0]
+        levels[0] = after[t, 0] + demands[t, 0]
         end[t] = levels
     return after, end, missing
 
@@ -233,7 +237,7 @@ def check_solution(instance: IrpInstance, solution: IrpSolution) -> IrpCheck:
                     f"but leaves the tank {short:g} below the minimum level L = {floors[i]}"
                 )
         if end[t, 0] < 0:
-            production = instance.demands_per_period_units[0]
+            production = instance.demand_matrix[t, 0]
             violations.append(
                 f"period {period}, depot: end level {end[t, 0]:g} is negative (shipped "
                 f"{delivered[t, 1:].sum():g} with production {production})"

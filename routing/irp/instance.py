@@ -87,6 +87,8 @@ class IrpInstance:
     travel_times: IntArray | None = field(default=None, repr=False)
     service_times: IntArray | None = field(default=None, repr=False)
     max_route_duration: int | None = None
+    demands_by_period_units: IntArray | None = field(default=None, repr=False)
+    fixed_arrivals_units: IntArray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.priority_weights is not None:
@@ -97,6 +99,7 @@ class IrpInstance:
         _check_weights(self, problems)
         _check_capacities(self, problems)
         _check_durations(self, problems)
+        _check_by_period(self, problems)
         if problems:
             raise InvalidInputError.from_problems(f"instance {self.name!r}", problems)
 
@@ -123,6 +126,27 @@ class IrpInstance:
     def largest_capacity_units(self) -> int:
         """Return the largest vehicle's load limit (C when every vehicle carries C)."""
         return max(self.capacities)
+
+    @property
+    def demand_matrix(self) -> IntArray:
+        """Return the consumption per (period - 1, vertex), column 0 the depot's production."""
+        if self.demands_by_period_units is not None:
+            return self.demands_by_period_units
+        return np.tile(self.demands_per_period_units, (self.num_periods, 1))
+
+    @property
+    def arrival_matrix(self) -> IntArray:
+        """Return the fixed arrivals per (period - 1, vertex): the given ones or all 0."""
+        if self.fixed_arrivals_units is not None:
+            return self.fixed_arrivals_units
+        return np.zeros((self.num_periods, len(self.xs)), dtype=np.int64)
+
+    @property
+    def varies_by_period(self) -> bool:
+        """Return whether consumption or production varies, or fixed deliveries arrive."""
+        return self.demands_by_period_units is not None or (
+            self.fixed_arrivals_units is not None and bool(self.fixed_arrivals_units.any())
+        )
 
     def route_duration(self, customers: tuple[int, ...] | list[int]) -> int:
         """Return a depot-to-depot route's duration: travel plus every service, depot's too."""
@@ -226,6 +250,24 @@ def _check_durations(instance: IrpInstance, problems: list[str]) -> None:
         )
     else:
         object.__setattr__(instance, "max_route_duration", int(limit))
+
+
+def _check_by_period(instance: IrpInstance, problems: list[str]) -> None:
+    shape = (instance.num_periods, len(instance.xs))
+    for name in ("demands_by_period_units", "fixed_arrivals_units"):
+        given = getattr(instance, name)
+        if given is None:
+            continue
+        values = _whole_array(name, given, shape, problems)
+        if values is None:
+            continue
+        if name == "fixed_arrivals_units" and values[:, 0].any():
+            problems.append(
+                f"{name}[:, 0]: {values[:, 0].astype(np.int64).tolist()} must be 0: nothing "
+                "arrives at the depot (column 0)"
+            )
+            continue
+        object.__setattr__(instance, name, values.astype(np.int64))
 
 
 def rounded_distances(xs: FloatArray, ys: FloatArray) -> IntArray:

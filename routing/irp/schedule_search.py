@@ -64,6 +64,10 @@ class _Search:
         # the depot short (priced at the least weight: that much must be cut from someone).
         self.shortfalls = shortfalls
         self.weights = instance.weights.tolist()
+        # Per vertex and period: consumption (the depot's production at 0) and fixed arrivals.
+        self.use = instance.demand_matrix.T.tolist()
+        self.production = self.use[0]
+        self.arrive = instance.arrival_matrix.T.tolist()
         self.least_weight = min(self.weights[1:], default=1.0)
         self.inst = instance
         self.n, self.T, self.K = instance.num_customers, instance.num_periods, instance.num_vehicles
@@ -109,15 +113,39 @@ class _Search:
         if i == 0:
             return _Plan(tuple(quantities), 0.0)
         inst = self.inst
-        level, use = int(inst.initial_levels_units[i]), int(inst.demands_per_period_units[i])
-        floor, rate = int(inst.min_levels_units[i]), float(inst.holding_costs_per_unit_period[i])
+        level, use, arrive = int(inst.initial_levels_units[i]), self.use[i], self.arrive[i]
+        top, floor = int(inst.max_levels_units[i]), int(inst.min_levels_units[i])
+        rate = float(inst.holding_costs_per_unit_period[i])
         holding, missing = 0.0, 0
         for t in range(self.T):
-            level += quantities[t] - use
+            if arrive[t]:
+                level = min(level + arrive[t], max(top, level))
+            level += quantities[t] - use[t]
             missing += max(0, floor - level)
             level = max(level, 0)  # a dry tank loses what it cannot serve
             holding += rate * level
         return _Plan(tuple(quantities), holding, self.weights[i] * missing)
+
+    def _wanted(self, i: int, periods: list[int], room: list[int] | None) -> list[int]:
+        """Return the level each visit should leave, in visiting order.
+
+        The floor plus the most net use until the next visit (fixed arrivals count), more where
+        the next visit's route has too little room.
+        """
+        use, arrive = self.use[i], self.arrive[i]
+        floor = int(self.inst.min_levels_units[i])
+        wanted = [0] * len(periods)
+        for j in range(len(periods) - 1, -1, -1):
+            following = periods[j + 1] if j + 1 < len(periods) else self.T
+            net = worst = 0
+            for t in range(periods[j], following):
+                net += use[t] - (arrive[t] if t > periods[j] else 0)
+                worst = max(worst, net)
+            wanted[j] = floor + worst
+            if j + 1 < len(periods) and room is not None:
+                reach = net - arrive[following]  # the next visit's arrival comes before it
+                wanted[j] = max(wanted[j], wanted[j + 1] - room[following] + reach)
+        return wanted
 
     def plan(self, i: int, visits: list[bool], room: list[int] | None = None) -> _Plan | None:
         """Return customer ``i``'s latest feasible deliveries for a visit pattern; None if short.
@@ -130,22 +158,16 @@ class _Search:
         """
         inst = self.inst
         top, floor = int(inst.max_levels_units[i]), int(inst.min_levels_units[i])
-        use = int(inst.demands_per_period_units[i])
+        use, arrive = self.use[i], self.arrive[i]
         periods = [t for t in range(self.T) if visits[t]]
-        # The level each visit should leave: the floor plus the consumption to the next visit,
-        # more where the next visit's route has too little room.
-        wanted = [0] * len(periods)
-        for j in range(len(periods) - 1, -1, -1):
-            following = periods[j + 1] if j + 1 < len(periods) else self.T
-            span = (following - periods[j]) * use
-            wanted[j] = floor + span
-            if j + 1 < len(periods) and room is not None:
-                wanted[j] = max(wanted[j], wanted[j + 1] - room[periods[j + 1]] + span)
+        wanted = self._wanted(i, periods, room)
         level = int(inst.initial_levels_units[i])
         rate = float(inst.holding_costs_per_unit_period[i])
         quantities = [0] * self.T
         holding, missing, j = 0.0, 0, 0
         for t in range(self.T):
+            if arrive[t]:
+                level = min(level + arrive[t], max(top, level))
             if visits[t]:
                 amount = max(0, min(wanted[j], top) - level)
                 if room is not None:
@@ -153,7 +175,7 @@ class _Search:
                 quantities[t] = amount
                 level += amount
                 j += 1
-            level -= use
+            level -= use[t]
             missing += max(0, floor - level)
             level = max(level, 0)
             holding += rate * level
@@ -179,7 +201,7 @@ class _Search:
         stock, holding, lowest = int(inst.initial_levels_units[0]), 0.0, 0
         rate = float(inst.holding_costs_per_unit_period[0])
         for t in range(self.T):
-            stock += inst.depot_production_units - shipped[t]
+            stock += self.production[t] - shipped[t]
             if stock < 0 and not self.shortfalls:
                 return None
             lowest = min(lowest, stock)
@@ -742,7 +764,7 @@ def search_schedules(
         else:
             state = _Search(instance, saved, state.tank_patterns, shortfalls=shortfalls)
     pyvrp_iterations = _PYVRP_ITERATIONS if counted else None
-    if shortfalls or instance.mixed_fleet:
+    if shortfalls or instance.mixed_fleet or instance.varies_by_period:
         candidates = _finish_short(instance, best, start, seed, reroute_s, pyvrp_iterations)
     else:
         finished = finish(
@@ -768,7 +790,8 @@ def _finish_short(
 ) -> list[IrpSolution]:
     """Return the candidates by the shortfall LP, each declaring its shortfalls (if any).
 
-    Used when shortfalls are allowed or the vehicles differ (the route MIP's LP knows neither).
+    Used when shortfalls are allowed, the vehicles differ, or consumption varies or fixed
+    deliveries arrive (the route MIP's LP knows none of these).
 
     The search's best plan re-routed by PyVRP, its quantities and the start's re-optimised by
     the shortfall LP (:mod:`routing.irp.shortfall_lp`), then the best plan and the start as

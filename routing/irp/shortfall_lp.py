@@ -4,9 +4,11 @@ With the routes of every period fixed, choose what each route leaves at each of 
 lexicographically: first the least priority-weighted shortfall, then the least holding cost
 (HiGHS through ``scipy.optimize.milp``, no integer variable). Variables per customer i and
 period t: the end level ``I >= 0``, the units below the floor ``s`` in ``[0, L]`` and the
-consumption the tank could not serve ``u`` in ``[0, r]`` (it ran dry):
+consumption the tank could not serve ``u`` in ``[0, r]`` (it ran dry), and the part ``o`` of a
+fixed arrival ``a`` the tank cannot take (consumption ``r`` and ``a`` per period):
 
-- ``I[i, t] = I[i, t-1] + sum_r q[r, i, t] - r_i + u[i, t]`` and ``I[i, t-1] + sum_r q <= U_i``;
+- ``I[i, t] = I[i, t-1] + a - o + sum_r q[r, i, t] - r + u`` and
+  ``I[i, t-1] + a - o + sum_r q <= U_i``;
 - ``I[i, t] + s[i, t] >= L_i``; a route's quantities sum to at most its vehicle's capacity;
 - the depot: ``B[t] = B[t-1] + r0 - sum q[., ., t] >= 0``.
 
@@ -38,7 +40,7 @@ _TIE_BREAK_PER_UNIT = 1e-5
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """Variable positions: q per (route, customer), then I, u, s per (customer, period), B."""
+    """Variable positions: q per (route, customer), then I, u, s, o per (customer, period), B."""
 
     members: tuple[tuple[int, int], ...]  # (route position, customer)
     n: int
@@ -57,12 +59,15 @@ class _Layout:
     def below(self, i: int, t: int) -> int:
         return self.i0 + 2 * self.n * self.periods + t * self.n + (i - 1)
 
+    def spill(self, i: int, t: int) -> int:
+        return self.i0 + 3 * self.n * self.periods + t * self.n + (i - 1)
+
     def depot(self, t: int) -> int:
-        return self.i0 + 3 * self.n * self.periods + t
+        return self.i0 + 4 * self.n * self.periods + t
 
     @property
     def size(self) -> int:
-        return self.i0 + 3 * self.n * self.periods + self.periods
+        return self.i0 + 4 * self.n * self.periods + self.periods
 
 
 class _Rows:
@@ -90,7 +95,7 @@ def _system(
     instance: IrpInstance, routes: Sequence[IrpRoute], capacities: Sequence[int], lay: _Layout
 ) -> _Rows:
     rows = _Rows()
-    demand = instance.demands_per_period_units
+    demand, arrivals = instance.demand_matrix, instance.arrival_matrix
     start = instance.initial_levels_units
     by_customer_period: dict[tuple[int, int], list[int]] = {}
     by_route: dict[int, list[int]] = {}
@@ -101,19 +106,21 @@ def _system(
         for i in range(1, lay.n + 1):
             qs = [(m, 1.0) for m in by_customer_period.get((i, t), [])]
             before = [] if t == 0 else [(lay.level(i, t - 1), 1.0)]
-            known = float(start[i]) if t == 0 else 0.0
-            balance = [(lay.level(i, t), 1.0), (lay.lost(i, t), -1.0)]
+            known = (float(start[i]) if t == 0 else 0.0) + float(arrivals[t, i])
+            spill = (lay.spill(i, t), -1.0)  # the part of a fixed arrival the tank cannot take
+            balance = [(lay.level(i, t), 1.0), (lay.lost(i, t), -1.0), (spill[0], 1.0)]
             balance += [(col, -1.0) for col, _ in qs] + [(c, -v) for c, v in before]
-            rows.add(balance, known - float(demand[i]), known - float(demand[i]))
+            rhs = known - float(demand[t, i])
+            rows.add(balance, rhs, rhs)
             top = float(instance.max_levels_units[i]) - known
-            rows.add([*qs, *before], -np.inf, top)
+            rows.add([*qs, *before, spill], -np.inf, top)
             floor = float(instance.min_levels_units[i])
             rows.add([(lay.level(i, t), 1.0), (lay.below(i, t), 1.0)], floor, np.inf)
         shipped = [(m, 1.0) for m, (k, _) in enumerate(lay.members) if routes[k].period - 1 == t]
         depot = [(lay.depot(t), 1.0), *shipped]
         if t > 0:
             depot.append((lay.depot(t - 1), -1.0))
-        rhs = float(demand[0]) + (float(start[0]) if t == 0 else 0.0)
+        rhs = float(demand[t, 0]) + (float(start[0]) if t == 0 else 0.0)
         rows.add(depot, rhs, rhs)
     for k, ms in by_route.items():
         rows.add([(m, 1.0) for m in ms], -np.inf, float(capacities[k]))
@@ -125,8 +132,9 @@ def _bounds(instance: IrpInstance, lay: _Layout) -> tuple[np.ndarray, np.ndarray
     high = np.full(lay.size, np.inf)
     for t in range(lay.periods):
         for i in range(1, lay.n + 1):
-            high[lay.lost(i, t)] = float(instance.demands_per_period_units[i])
+            high[lay.lost(i, t)] = float(instance.demand_matrix[t, i])
             high[lay.below(i, t)] = float(instance.min_levels_units[i])
+            high[lay.spill(i, t)] = float(instance.arrival_matrix[t, i])
     return low, high
 
 
@@ -168,6 +176,7 @@ def optimise_quantities(
         for i in range(1, lay.n + 1):
             penalty[lay.below(i, t)] = weights[i]
             penalty[lay.lost(i, t)] = weights[i] * (1 + _DRY_EXTRA)
+            penalty[lay.spill(i, t)] = _TIE_BREAK_PER_UNIT
     options = {"time_limit": time_limit_s, "disp": False}
     first = milp(penalty, constraints=constraint, bounds=Bounds(low, high), options=options)
     if first.x is None:
@@ -178,9 +187,12 @@ def optimise_quantities(
                 high[col] = min(high[col], float(first.x[col]) + 1e-7)
     cost = np.zeros(lay.size)
     cost[: lay.i0] = _TIE_BREAK_PER_UNIT
+    # Spilling an arrival to save holding must never pay: it costs more than a unit held all along.
+    waste = float(np.abs(instance.holding_costs_per_unit_period).max()) * lay.periods + 1.0
     for t in range(lay.periods):
         for i in range(1, lay.n + 1):
             cost[lay.level(i, t)] = instance.holding_costs_per_unit_period[i]
+            cost[lay.spill(i, t)] = waste
         cost[lay.depot(t)] = instance.holding_costs_per_unit_period[0]
     second = milp(cost, constraints=constraint, bounds=Bounds(low, high), options=options)
     chosen = second.x if second.x is not None else first.x

@@ -85,10 +85,25 @@ def _exact(instance: IrpInstance, start: IrpSolution, time_limit_s: float) -> Ir
     return IrpSolution(start.routes, start.shortfalls, {**start.extras, "proven_optimal": False})
 
 
+def _beyond_the_mips(instance: IrpInstance) -> str:
+    """Return why the route MIPs cannot solve ``instance`` ("" when they can)."""
+    if instance.mixed_fleet:
+        return "vehicles of different capacities"
+    if instance.max_route_duration is not None:
+        return "route-duration limit"
+    if instance.varies_by_period:
+        return "consumption or arrivals per period"
+    return ""
+
+
 def _solve_by_search(
     instance: IrpInstance, start: IrpSolution, params: IrpParams, deadline: float
 ) -> IrpSolution:
-    """Search alone: the exact and pool MIPs require every floor, identical vehicles, no limit."""
+    """Plan by the schedule search alone, the exact and pool MIPs skipped.
+
+    They need every floor kept, identical vehicles, no duration limit and constant consumption
+    without fixed arrivals.
+    """
     searched = search_schedules(
         instance,
         start,
@@ -96,12 +111,7 @@ def _solve_by_search(
         seed=params.seed,
         max_iterations=params.max_iterations,
     )
-    if start.shortfalls:
-        why = "shortfalls"
-    elif instance.mixed_fleet:
-        why = "vehicles of different capacities"
-    else:
-        why = "route-duration limit"
+    why = "shortfalls" if start.shortfalls else _beyond_the_mips(instance)
     extras = {**searched.extras, "solver": "irp", "mip": f"skipped: {why}"}
     return IrpSolution(searched.routes, searched.shortfalls, extras)
 
@@ -129,7 +139,7 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
         seed=params.seed,
         max_iterations=_BASELINE_PYVRP_ITERATIONS if counted else None,
     )
-    if start.shortfalls or instance.mixed_fleet or instance.max_route_duration is not None:
+    if start.shortfalls or _beyond_the_mips(instance):
         return _solve_by_search(instance, start, params, deadline)
     left = deadline - time.monotonic()
     # Only the exact MIP needs a fixed share; otherwise the search keeps running as long as it
