@@ -742,24 +742,14 @@ def search_schedules(
         touched = _perturb(state, rng, strength=int(rng.integers(2, 2 + max(2, state.n // 10))))
         _local_search(state, rng, deadline, touched)
         cost, short = state.total(), state.shortage()
-        # Accept slightly worse plans now and then (a simulated-annealing rule, cooling to 0),
-        # never more shortfall.
         if max_iterations is not None:
             left = max(0.0, 1.0 - iterations / max_iterations)
         else:
             left = max(0.0, deadline - time.monotonic()) / search_s
         heat = 0.002 * best_cost * left
-        if short < current_short - _EPS or (
-            short <= current_short + _EPS
-            and (
-                cost < current - _EPS
-                or rng.random() < math.exp(-(cost - current) / max(heat, _EPS))
-            )
-        ):
+        if _accepts((short, cost), (current_short, current), heat, rng):
             current, current_short = cost, short
-            if short < best_short - _EPS or (
-                short <= best_short + _EPS and cost < best_cost - _EPS
-            ):
+            if _before((short, cost), (best_short, best_cost)):
                 best, best_cost, best_short = state.to_solution(), cost, short
         else:
             state = _Search(instance, saved, state.tank_patterns, shortfalls=shortfalls)
@@ -805,6 +795,33 @@ def _finish_short(
         if optimised is not None:
             found.append(declare_shortfalls(instance, optimised))
     return [*found, declare_shortfalls(instance, best), start]
+
+
+def _before(first: tuple[float, float], second: tuple[float, float]) -> bool:
+    """Return whether (shortfall, cost) ``first`` is strictly better than ``second``."""
+    return first[0] < second[0] - _EPS or (
+        first[0] <= second[0] + _EPS and first[1] < second[1] - _EPS
+    )
+
+
+def _accepts(
+    new: tuple[float, float],
+    current: tuple[float, float],
+    heat: float,
+    rng: np.random.Generator,
+) -> bool:
+    """Return whether the search moves to (shortfall, cost) ``new``.
+
+    Less shortfall always, more never; at equal shortfall a lower cost, or a higher one now
+    and then (a simulated-annealing rule, ``heat`` cooling to 0; the draw is made only then).
+    """
+    if new[0] < current[0] - _EPS:
+        return True
+    if new[0] > current[0] + _EPS:
+        return False
+    return new[1] < current[1] - _EPS or bool(
+        rng.random() < math.exp(-(new[1] - current[1]) / max(heat, _EPS))
+    )
 
 
 def _goes_on(iterations: int, max_iterations: int | None, deadline: float) -> bool:

@@ -219,3 +219,21 @@ def test_moves_with_shortfalls_are_priced_exactly(data_dir: Path) -> None:
     assert {(p, c) for p, c, _ in check.shortfalls} == {
         (s.period, s.customer) for s in solution.shortfalls
     }
+
+
+def test_same_seed_and_budget_give_the_same_plan_with_shortfalls(data_dir: Path) -> None:
+    """With shortfalls allowed the search still counts iterations, not seconds."""
+    path = data_dir / "irp-benchmarks" / "instances" / "S_abs2n15_3_L3.dat"
+    full = parse_instance(path.read_text(encoding="utf-8"))
+    production = full.demands_per_period_units.copy()
+    production[0] = int(production[1:].sum()) // 2
+    levels = full.initial_levels_units.copy()
+    levels[0] = 0
+    instance = dataclasses.replace(
+        full, demands_per_period_units=production, initial_levels_units=levels
+    )
+    first = solve_irp(instance, IrpParams(time_limit_s=2.0, seed=4, max_iterations=8))
+    second = solve_irp(instance, IrpParams(time_limit_s=0.01, seed=4, max_iterations=8))
+    assert first.extras["iterations"] == second.extras["iterations"] == 8
+    assert first.routes == second.routes and first.shortfalls == second.shortfalls
+    assert first.shortfalls and check_solution(instance, first).valid
