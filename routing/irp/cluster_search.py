@@ -52,6 +52,7 @@ LINE_DIRECTIONS = 16  # split lines tried, every 22.5 degrees (a direction and i
 TEMPLATE_MASKS = 8  # the most common fewest-visit patterns, paired as templates
 SPLIT_SHARES = (0.5, 0.4, 0.6)  # of the consumption on the first template's side
 SPLITS_ROUTED = 12  # splits of best proxy routed by PyVRP (fewer when the clock runs out)
+MIN_SPLITS_ROUTED = 6  # routed even past the construction's share of the clock
 CONSTRUCTION_SHARE = 0.2  # of the budget, at most, for routing the splits (clock mode)
 _SPLIT_PYVRP_ITERATIONS = 300  # per period and split: about 0.2 s at 100 customers
 _MAX_PATTERN_PERIODS = 12  # beyond, 2^T patterns per customer are too many to list
@@ -76,6 +77,9 @@ class VisitPattern:
     periods_mask: int
     quantities_units: tuple[int, ...]
     holding: float
+
+
+_IDLE = VisitPattern(0, (), 0.0)  # placeholder of position 0 (the depot)
 
 
 def _just_enough(
@@ -170,6 +174,21 @@ def _jaccard(a: int, b: int) -> float:
     return bin(a & b).count("1") / union if union else 1.0
 
 
+def _line_order(instance: IrpInstance, angle_rad: float) -> list[int]:
+    projection = instance.xs[1:] * math.cos(angle_rad) + instance.ys[1:] * math.sin(angle_rad)
+    return [int(c) for c in np.argsort(projection, kind="stable") + 1]
+
+
+def _sweep_order(instance: IrpInstance, *, clockwise: bool) -> list[int]:
+    angles = np.arctan2(instance.ys[1:] - instance.ys[0], instance.xs[1:] - instance.xs[0])
+    return [int(c) for c in np.argsort(-angles if clockwise else angles, kind="stable") + 1]
+
+
+def _closest(options: list[VisitPattern], template: int) -> VisitPattern:
+    """Return the pattern most similar to ``template`` (Jaccard), the lower holding on a tie."""
+    return max(options, key=lambda p: (_jaccard(p.periods_mask, template), -p.holding))
+
+
 def split_by_line(
     instance: IrpInstance,
     patterns: list[list[VisitPattern]],
@@ -183,8 +202,7 @@ def split_by_line(
     Customers are sorted by their projection on the direction ``angle_rad``; see
     :func:`split_in_order` for the rest.
     """
-    projection = instance.xs[1:] * math.cos(angle_rad) + instance.ys[1:] * math.sin(angle_rad)
-    order = [int(c) for c in np.argsort(projection, kind="stable") + 1]
+    order = _line_order(instance, angle_rad)
     return split_in_order(instance, patterns, templates, order, share=share)
 
 
@@ -201,8 +219,7 @@ def split_by_sweep(
     Customers are sorted by their angle seen from the depot (counter-clockwise from the west,
     or the reverse); see :func:`split_in_order` for the rest.
     """
-    angles = np.arctan2(instance.ys[1:] - instance.ys[0], instance.xs[1:] - instance.xs[0])
-    order = [int(c) for c in np.argsort(-angles if clockwise else angles, kind="stable") + 1]
+    order = _sweep_order(instance, clockwise=clockwise)
     return split_in_order(instance, patterns, templates, order, share=share)
 
 
@@ -225,17 +242,25 @@ def split_in_order(
     list of VisitPattern
         Position i holds customer i's pattern (position 0, the depot, a placeholder).
     """
+    first = [_closest(options, templates[0]) if options else _IDLE for options in patterns]
+    second = [_closest(options, templates[1]) if options else _IDLE for options in patterns]
+    return _assign(instance, order, share, first, second)
+
+
+def _assign(
+    instance: IrpInstance,
+    order: list[int],
+    share: float,
+    first: list[VisitPattern],
+    second: list[VisitPattern],
+) -> list[VisitPattern]:
     use = instance.demands_per_period_units
     first_part = float(use[1:].sum()) * share
-    chosen: list[VisitPattern] = [VisitPattern(0, (0,) * instance.num_periods, 0.0)]
-    chosen *= instance.num_customers + 1
+    chosen = [VisitPattern(0, (0,) * instance.num_periods, 0.0)] * (instance.num_customers + 1)
     running = 0.0
     for customer in order:
-        template = templates[0] if running < first_part else templates[1]
+        chosen[customer] = first[customer] if running < first_part else second[customer]
         running += float(use[customer])
-        chosen[customer] = max(
-            patterns[customer], key=lambda p: (_jaccard(p.periods_mask, template), -p.holding)
-        )
     return chosen
 
 
@@ -294,7 +319,7 @@ def split_proxy(instance: IrpInstance, chosen: list[VisitPattern]) -> float | No
         if len(visited) > 2:
             sub = distances[np.ix_(visited, visited)]
             np.fill_diagonal(sub, np.inf)
-            total += float(np.sort(sub, axis=1)[:, :2].mean(axis=1).sum())
+            total += float(np.partition(sub, 1, axis=1)[:, :2].mean(axis=1).sum())
     return total
 
 
@@ -308,25 +333,25 @@ def _candidate_splits(
     disjoint = phase_templates(patterns[1:])
     if disjoint is not None and disjoint not in pairs:
         pairs.append(disjoint)
+    orders = [
+        _line_order(instance, 2 * math.pi * k / LINE_DIRECTIONS) for k in range(LINE_DIRECTIONS)
+    ]
+    orders += [_sweep_order(instance, clockwise=side) for side in (False, True)]
+    closest = {
+        mask: [_closest(options, mask) if options else _IDLE for options in patterns]
+        for mask in {m for pair in pairs for m in pair}
+    }
     found: list[tuple[float, list[VisitPattern]]] = []
     seen: set[tuple[int, ...]] = set()
-    for templates in pairs:
-        for k, share in itertools.product(range(LINE_DIRECTIONS + 2), SPLIT_SHARES):
-            if k < LINE_DIRECTIONS:
-                angle = 2 * math.pi * k / LINE_DIRECTIONS
-                chosen = split_by_line(instance, patterns, templates, angle, share=share)
-            else:
-                clockwise = k > LINE_DIRECTIONS
-                chosen = split_by_sweep(
-                    instance, patterns, templates, share=share, clockwise=clockwise
-                )
-            key = tuple(p.periods_mask for p in chosen)
-            if key in seen:
-                continue
-            seen.add(key)
-            estimate = split_proxy(instance, chosen)
-            if estimate is not None:
-                found.append((estimate, chosen))
+    for (first, second), order, share in itertools.product(pairs, orders, SPLIT_SHARES):
+        chosen = _assign(instance, order, share, closest[first], closest[second])
+        key = tuple(p.periods_mask for p in chosen)
+        if key in seen:
+            continue
+        seen.add(key)
+        estimate = split_proxy(instance, chosen)
+        if estimate is not None:
+            found.append((estimate, chosen))
     found.sort(key=lambda item: item[0])
     return found
 
@@ -337,7 +362,9 @@ def best_split(
     """Return the cheapest feasible split (routed by PyVRP) and its cost; None if none is.
 
     The ``SPLITS_ROUTED`` splits of best proxy are routed in proxy order; with a finite
-    ``deadline`` the ones not started by then are skipped (at least one is always routed).
+    ``deadline`` the ones not started by then are skipped, once ``MIN_SPLITS_ROUTED`` are
+    routed (the estimate's first choice is not always the best: on ``L_abs6n200_4_L`` it
+    routed 12.7 % above the best known, the fifth 4.9 %).
     """
     patterns: list[list[VisitPattern]] = [[]] + [
         fewest_visit_patterns(instance, i) for i in range(1, instance.num_customers + 1)
@@ -346,7 +373,7 @@ def best_split(
         return None
     best: tuple[IrpSolution, float] | None = None
     for k, (_, chosen) in enumerate(_candidate_splits(instance, patterns)[:SPLITS_ROUTED]):
-        if k > 0 and time.monotonic() > deadline:
+        if k >= MIN_SPLITS_ROUTED and time.monotonic() > deadline:
             break
         plan = route_patterns(instance, chosen, seed=seed)
         if plan is None:
