@@ -31,6 +31,9 @@ from routing.irp.tours import two_opt
 _EPS = 1e-9
 _NEIGHBOURS = 10  # re-examined around a customer that moved
 _PYVRP_ITERATIONS = 2_000  # the final re-routing's budget when the search counts iterations
+# Pattern moves enumerate every visit pattern (2^T - 1): beyond 12 periods (4,095 patterns) they
+# are skipped; a week of 6 h periods (T = 28) would otherwise never finish a pass.
+_MAX_PATTERN_PERIODS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,8 +432,11 @@ class _Search:
         shifting visits (1, 4) to (2, 5) passes through (2, 4) or (1, 5), which overflow or run
         dry. Every visit pattern that drops or adds at least two periods is priced exactly
         (removals, cheapest insertions with room for the new loads, holding of the customer and
-        the depot), each period's insertion places computed once.
+        the depot), each period's insertion places computed once. None beyond
+        ``_MAX_PATTERN_PERIODS`` periods.
         """
+        if self.T > _MAX_PATTERN_PERIODS:
+            return []
         current = [self.vehicle[t][i] >= 0 for t in range(self.T)]
         count = sum(current)
         places: dict[int, list[tuple[int, int, int, int]]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +145,21 @@ def test_moves_are_priced_exactly_with_varying_use_and_arrivals(data_dir: Path) 
     check = check_solution(instance, solution)
     assert check.valid, check.violations
     assert check.score <= base_check.score
+
+
+def test_a_long_horizon_of_short_periods_skips_pattern_moves(data_dir: Path) -> None:
+    """Beyond 12 periods (a week of 6 h periods is 28) the 2^T visit patterns are not listed.
+
+    At T = 20 listing them would take hours per customer; at T = 6 they are priced as before.
+    """
+    path = data_dir / "irp-benchmarks" / "instances" / "S_abs2n15_3_L3.dat"
+    full = parse_instance(path.read_text(encoding="utf-8"))
+    counts = {}
+    for periods in (6, 20):
+        instance = dataclasses.replace(full, num_periods=periods)
+        start = solve_baseline(instance, time_limit_s=0.1, seed=1, max_iterations=50)
+        state = _Search(instance, start)
+        started = time.monotonic()
+        counts[periods] = sum(len(state.pattern_moves_of(i)) for i in range(1, 16))
+        assert time.monotonic() - started < 30
+    assert counts[6] > 0 and counts[20] == 0
