@@ -81,8 +81,11 @@ class StoreBase:
         back its savepoint only, and gets its exception back; if the transaction itself fails
         (BEGIN or COMMIT), every work of it gets that error and nothing of it is stored. No work
         returns before the COMMIT that stores it. The thread that finds no transaction running
-        leads: it runs the waiting works (its own first), then hands the lead to the first work
-        that arrived meanwhile. Works run one after the other, in arrival order.
+        leads: it opens the transaction (waiting, with several processes, for the other processes'
+        writers: see :func:`data.db.engine.write_transaction`), then takes every work waiting by
+        then (its own first), so the works that queued while it waited share its COMMIT; then it
+        hands the lead to the first work that arrived meanwhile. Works run one after the other, in
+        arrival order.
 
         ``work`` must do only database work on ``connection`` (it runs in the leader's thread).
         """
@@ -96,10 +99,8 @@ class StoreBase:
             mine.wake.wait()
             if not mine.lead:
                 return mine.outcome()
-        with queue.mutex:
-            batch, queue.pending = queue.pending, []
         try:
-            self._run_together(batch)
+            self._run_together(queue)
         finally:
             with queue.mutex:
                 if queue.pending:
@@ -109,10 +110,22 @@ class StoreBase:
                     queue.leading = False
         return mine.outcome()
 
-    def _run_together(self, batch: list[_PendingWrite[Any]]) -> None:
-        """Run ``batch`` in one write transaction, each work in a savepoint; wake their threads."""
+    @staticmethod
+    def _take(queue: _WriteQueue) -> list[_PendingWrite[Any]]:
+        with queue.mutex:
+            batch, queue.pending = queue.pending, []
+        return batch
+
+    def _run_together(self, queue: _WriteQueue) -> None:
+        """Open one write transaction, then run the works waiting by then, each in a savepoint.
+
+        Every work taken gets its result or error and its thread is woken. When the transaction
+        cannot be opened, the works waiting then get that error.
+        """
+        batch: list[_PendingWrite[Any]] = []
         try:
             with self._write() as connection:
+                batch = self._take(queue)
                 for pending in batch:
                     try:
                         with connection.begin_nested():
@@ -120,6 +133,7 @@ class StoreBase:
                     except Exception as error:  # handed back to its own thread, raised there
                         pending.error = error
         except BaseException as error:
+            batch = batch or self._take(queue)  # BEGIN failed: the waiting works get its error
             for pending in batch:
                 pending.result, pending.error = None, pending.error or error
             if not isinstance(error, Exception):

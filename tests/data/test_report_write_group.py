@@ -1,12 +1,16 @@
 """Group commit: report submissions of several threads share one write transaction.
 
 The leader's write transaction is held back until the other threads' submissions wait in the
-queue, so that the grouping is certain, not left to timing (issue 16, item 7).
+queue, so that the grouping is certain, not left to timing (issue 16, item 7). The leader takes the
+waiting works once its transaction is open, so every work that queued while it waited for the
+write lock (another process's writer, here the held transaction) shares its COMMIT.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from data.db.engine import write_lock_path
 from data.db.models import audit_events
 from data.errors import IdempotencyKeyReusedError
 from data.schema.registry import DailyReport
@@ -24,7 +29,7 @@ DAY = dt.date(2021, 8, 20)
 
 
 def hold_first_write(store: Store, waiting: int) -> list[int]:
-    """Hold ``store``'s first write transaction until ``waiting`` works queue behind it.
+    """Hold ``store``'s first write transaction until ``waiting`` works queue behind the leader's.
 
     Returns the list of write transactions opened (one entry each), for the test to count.
     """
@@ -35,7 +40,8 @@ def hold_first_write(store: Store, waiting: int) -> list[int]:
     def held_write() -> Iterator[Connection]:
         if not opened:
             deadline = time.monotonic() + 30
-            while len(store._write_queue.pending) < waiting:
+            # The leader's own work is still queued: it is taken with the others once open.
+            while len(store._write_queue.pending) < waiting + 1:
                 assert time.monotonic() < deadline, "the other submissions never queued"
                 time.sleep(0.005)
         opened.append(1)
@@ -76,7 +82,7 @@ def report(facility_id: str, used_m3: float, day: dt.date = DAY) -> DailyReport:
     )
 
 
-def test_eight_submissions_take_two_write_transactions(store: Store) -> None:
+def test_eight_submissions_share_one_write_transaction(store: Store) -> None:
     opened = hold_first_write(store, waiting=7)
     calls = [
         (
@@ -88,7 +94,7 @@ def test_eight_submissions_take_two_write_transactions(store: Store) -> None:
     ]
     outcomes = run_threads(calls)
     assert all(outcome.created for outcome in outcomes), outcomes
-    assert len(opened) == 2  # the leader's own, then the seven that waited, with one COMMIT
+    assert len(opened) == 1  # the leader's own and the seven that waited meanwhile: one COMMIT
     for facility_id in ("79-A", "79-B"):
         history = store.report_history(facility_id, DAY)
         assert [r.revision for r in history] == [1, 2, 3, 4]  # dense, none twice
@@ -112,7 +118,7 @@ def test_a_refused_work_leaves_the_others_of_its_transaction(store: Store) -> No
         ),
     ]
     outcomes = run_threads(calls)
-    assert len(opened) == 2
+    assert len(opened) == 1
     assert isinstance(outcomes[3], IdempotencyKeyReusedError)
     assert [o.created for o in outcomes[:3]] == [True, True, True]
     assert [r.report.oxygen_used_24h_m3 for r in store.report_history("79-A", DAY)] == [600.0]
@@ -136,7 +142,7 @@ def test_a_work_that_fails_after_writing_is_rolled_back_alone(store: Store) -> N
         return lambda: store._write_together(work)
 
     outcomes = run_threads([audit("first"), audit("second", fail=True), audit("third")])
-    assert len(opened) == 2
+    assert len(opened) == 1
     assert outcomes[0] == "first" and outcomes[2] == "third"
     assert isinstance(outcomes[1], ValueError)
     with store.engine.connect() as connection:
@@ -196,3 +202,38 @@ def test_many_threads_many_reports_dense_and_complete(store: Store) -> None:
         )
     for facility_id, day in keys:
         assert [r.revision for r in store.report_history(facility_id, day)] == list(range(1, 21))
+
+
+def test_works_queued_while_another_process_writes_share_the_next_commit(store: Store) -> None:
+    """The lock file held (as another process's writer would): the leader waits, the others queue."""
+    path = write_lock_path(store.engine)
+    assert path is not None
+    opened: list[int] = []
+    write = store._write
+
+    @contextmanager
+    def counted_write() -> Iterator[Connection]:
+        with write() as connection:
+            opened.append(1)
+            yield connection
+
+    store._write = counted_write  # type: ignore[method-assign]
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)  # another open file: it excludes this process too
+
+    def release_when_queued() -> None:
+        deadline = time.monotonic() + 30
+        while len(store._write_queue.pending) < 6 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        os.close(descriptor)
+
+    threading.Thread(target=release_when_queued).start()
+    outcomes = run_threads(
+        [
+            lambda n=n: store.submit_report(report("79-B", 500.0 + n), submitted_by=f"u{n}")
+            for n in range(6)
+        ]
+    )
+    assert all(outcome.created for outcome in outcomes), outcomes
+    assert len(opened) == 1
+    assert [r.revision for r in store.report_history("79-B", DAY)] == list(range(1, 7))
