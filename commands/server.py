@@ -177,6 +177,11 @@ def _serve_worker_processes(
         # gunicorn >= 25.1 opens a control socket at a fixed path in $HOME by default: two
         # servers on one machine would fight over it, and nothing here uses it.
         "control_socket_disable": True,
+        # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+        # connections over them evenly. On one shared socket, whichever worker woke first took
+        # them: 44 of locust's 50 keep-alive connections on one worker, 6 on the other, so one
+        # worker queued while the other idled (issue 16, saturation).
+        "reuse_port": True,
     }
     _announce(host, port, f"gunicorn, {workers} worker processes x {threads} threads")
     _gunicorn_application(options, lambda: _create_worker_app(worker_config)).run()

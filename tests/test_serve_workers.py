@@ -57,6 +57,7 @@ def test_several_workers_build_their_app_after_the_fork(
     assert captured.options["threads"] == 4
     assert captured.options["worker_class"] == "gthread"
     assert captured.options["preload_app"] is False
+    assert captured.options["reuse_port"] is True  # a listening socket per worker
     # The master upgraded the schema before any fork, and kept no connection open.
     connection = sqlite3.connect(db_path)
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
@@ -80,7 +81,8 @@ def test_several_workers_build_their_app_after_the_fork(
 def test_gunicorn_gets_every_option_and_builds_nothing_until_load() -> None:
     built: list[int] = []
     options = {"bind": ["[::1]:8124"], "workers": 2, "worker_class": "gthread", "threads": 3,
-               "preload_app": False, "timeout": 300, "control_socket_disable": True}  # fmt: skip
+               "preload_app": False, "timeout": 300, "control_socket_disable": True,
+               "reuse_port": True}  # fmt: skip
     application = server._gunicorn_application(options, lambda: built.append(1) or "app")
     assert built == []
     for key, value in options.items():

@@ -382,3 +382,54 @@ def test_kill_9_of_one_worker_is_replaced_and_loses_nothing(
     connection.close()
     assert acknowledged <= set(notes)
     assert len(notes) == len(set(notes))  # a retried key is stored once
+
+
+def _established_per_process(pids: list[int], port: int) -> dict[int, int]:
+    """Return how many TCP connections to ``port`` each process holds (from /proc)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01":  # ESTABLISHED, server side
+                    inodes.add(fields[9])
+    counts = {}
+    for pid in pids:
+        held = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                held += target.startswith("socket:[") and target[8:-1] in inodes
+        counts[pid] = held
+    return counts
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn and /proc")
+def test_two_workers_share_long_lived_connections(template_db: Any, tmp_path: Path) -> None:
+    """Keep-alive clients are spread over both workers, not left to the first one awake.
+
+    On one shared listening socket, 44 of a load test's 50 keep-alive connections went to one
+    worker; each worker now has a socket of its own (SO_REUSEPORT) and the kernel spreads them.
+    """
+    db_path = tmp_path / "registry.sqlite3"
+    shutil.copyfile(template_db.path, db_path)
+    port = _free_port()
+    server = _start_server(db_path, port, workers=2)
+    clients: list[socket.socket] = []
+    try:
+        pids = _worker_pids(server.pid, 2)
+        for _ in range(24):  # all at once, as a load test's users connect
+            clients.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        for client in clients:  # one request each, the connection kept open
+            client.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        for client in clients:
+            assert client.recv(65536).startswith(b"HTTP/1.1 200")
+        counts = _established_per_process(pids, port)
+        # Spread by a hash of the address pair: all 24 on one worker has odds of 2 in 2^24.
+        assert sum(counts.values()) == 24, counts
+        assert min(counts.values()) >= 1, counts
+    finally:
+        for client in clients:
+            client.close()
+        _stop_server(server)
