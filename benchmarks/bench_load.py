@@ -483,6 +483,10 @@ def _parse_args() -> argparse.Namespace:
     saturation.add_argument(
         "--rounds", type=int, default=1, help="Alternate 1 and N this many times (medians)."
     )
+    saturation.add_argument(
+        "--synchronous", choices=("full", "normal"), default="full",
+        help="SQLite's synchronous setting of the served registry (the URL's ?synchronous=).",
+    )  # fmt: skip
     return parser.parse_args()
 
 

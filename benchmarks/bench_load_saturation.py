@@ -94,8 +94,9 @@ def _run_once(
     port = load.free_port()
     host = f"http://127.0.0.1:{port}"
     log_path = folder / f"{label}-server.log"
+    served_url = database_url + ("" if args.synchronous == "full" else "?synchronous=normal")
     server = load.start_server(
-        database_url, port, threads=args.threads, log_path=log_path, workers=workers
+        served_url, port, threads=args.threads, log_path=log_path, workers=workers
     )
     try:
         waited_s = load.wait_until_up(host, server, log_path, workers=workers)
@@ -250,7 +251,7 @@ def main(args: argparse.Namespace) -> int:
             f"saturation: {args.saturation_users} users with no think time, health "
             f"{args.saturation_health_s} s then the deadline mix {args.saturation_duration_s} s "
             f"per server, first {args.warmup_s:g} s of each left out; {args.threads} threads per "
-            f"process; {args.rounds} round(s); {os.cpu_count()} cores, load average "
+            f"process; synchronous={args.synchronous.upper()}; {args.rounds} round(s); {os.cpu_count()} cores, load average "
             f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}",
             flush=True,
         )
