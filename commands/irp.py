@@ -92,6 +92,12 @@ def irp_solve(
     extras["time_s"] = round(elapsed_s, 2)
     if check.violations:
         extras["violations"] = list(check.violations)
+    if check.shortfalls:
+        extras["shortfall"] = {
+            "customer_periods": len(check.shortfalls),
+            "units": round(check.shortfall_units, 4),
+            "weighted": round(check.weighted_shortfall, 4),
+        }
     text = solution_to_json(IrpSolution(solution.routes, solution.shortfalls, extras))
     if out_file is None:
         click.echo(text)
@@ -109,7 +115,12 @@ def irp_solve(
 @click.argument("solution_file", type=click.Path(dir_okay=False))
 @fail_cleanly
 def irp_check(instance_file: str, solution_file: str) -> None:
-    """Check SOLUTION_FILE against INSTANCE_FILE: print the cost, or every violation (exit 1)."""
+    """Check SOLUTION_FILE against INSTANCE_FILE: print the cost, or every violation (exit 1).
+
+    A plan whose only fault is declared shortfalls (customers below their floor, each with its
+    reason) breaks no rule of its own but is not feasible for the benchmark: each shortfall and
+    the totals are printed, and the exit status is 1.
+    """
     from routing.irp import check_solution, parse_solution
 
     instance = _read_instance(instance_file)
@@ -122,6 +133,16 @@ def irp_check(instance_file: str, solution_file: str) -> None:
         for violation in check.violations:
             click.echo(f"violation: {violation}")
         click.echo(f"{len(check.violations)} violation(s): infeasible")
+        sys.exit(1)
+    if check.shortfalls:
+        for period, customer, missing in check.shortfalls:
+            click.echo(f"shortfall: period {period}, customer {customer}: {missing:g} below L")
+        click.echo(
+            f"valid, not feasible: {len(check.shortfalls)} shortfall(s), "
+            f"{check.shortfall_units:g} units below the floor (weighted "
+            f"{check.weighted_shortfall:g}); cost {check.total_cost:.2f} (routing "
+            f"{check.routing_cost}, holding {check.holding_cost:.2f})"
+        )
         sys.exit(1)
     click.echo(
         f"feasible: cost {check.total_cost:.2f} (routing {check.routing_cost}, holding "

@@ -54,3 +54,22 @@ def test_baseline_flag_gives_a_feasible_plan(data_dir: Path) -> None:
     document = json.loads(result.output)
     assert document["solver"] == "baseline" and "violations" not in document
     assert document["cost"]["total"] > 0
+
+
+def test_a_plan_with_declared_shortfalls_is_valid_not_feasible(tmp_path: Path) -> None:
+    """An empty depot: the solver declares the customer's shortfalls; check lists them, exit 1."""
+    dry = tmp_path / "dry.dat"
+    # 1 customer, 2 periods; it starts at 10, burns 20 a period, floor 5; the depot holds nothing.
+    dry.write_text("2 2 100 1\n0 0 0 0 0 0.1\n1 3 4 10 50 5 20 0.2\n", encoding="utf-8")
+    out = tmp_path / "solution.json"
+    solved = CliRunner().invoke(irp, ["solve", str(dry), "--time-limit", "2", "--out", str(out)])
+    assert solved.exit_code == 0, solved.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["shortfall"]["customer_periods"] == 2
+    assert [s["reason"] for s in document["shortfalls"]] == ["depot", "depot"]
+    checked = CliRunner().invoke(irp, ["check", str(dry), str(out)])
+    assert checked.exit_code == 1
+    # What a delivery would have had to bring to keep the floor: 5 - (10 - 20), then 5 - (0 - 20).
+    assert "shortfall: period 1, customer 1: 15 below L" in checked.output
+    assert "shortfall: period 2, customer 1: 25 below L" in checked.output
+    assert "valid, not feasible: 2 shortfall(s), 40 units below the floor" in checked.output
