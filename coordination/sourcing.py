@@ -87,6 +87,7 @@ class SourcingVehicle:
     capacity: float
     home_depot_id: str | None
     operator_id: str = ""
+    plate: str | None = None
 
 
 RouteStop = PlannedStop
@@ -163,7 +164,8 @@ class SourcingOption:
     ``kind`` is ``"new_trip"`` (``to_supplier_min``, ``loading_min``, ``to_facility_min``) or
     ``"insertion"`` (after the stop ``after_delivery_id``; ``detour_min`` added to the vehicle's
     day and the ``delays`` of its later stops). ``margin_min`` is ``needed_by`` minus the ETA
-    (negative: late); ``duration_s`` is the time from now to the ETA.
+    (negative: late); ``duration_s`` is the time from now to the ETA. ``supplier_name`` and
+    ``vehicle_plate`` are for people (names beside ids; empty or None when the registry has none).
     """
 
     option_id: str
@@ -181,6 +183,8 @@ class SourcingOption:
     after_stop_index: int | None = None
     detour_min: float | None = None
     delays: tuple[Delay, ...] = ()
+    supplier_name: str = ""
+    vehicle_plate: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the option as JSON-ready data (instants in ISO 8601, UTC)."""
@@ -289,6 +293,7 @@ def sourcing_vehicles(vehicles: Iterable[Vehicle]) -> tuple[SourcingVehicle, ...
             ),
             v.home_depot_id,
             v.operator_id,
+            v.plate,
         )
         for v in vehicles
     )
@@ -327,6 +332,14 @@ def propose_options(problem: SourcingProblem, times: TimeTable) -> SourcingAnswe
     options = _new_trips(problem, times, nearest, busy, unavailable)
     options += _insertions(problem, times, unavailable)
     options.sort(key=lambda o: (o.eta, o.option_id))
+    names = {s.supplier_id: s.name for s in problem.suppliers}
+    plates = {v.vehicle_id: v.plate for v in problem.vehicles}
+    options = [
+        dataclasses.replace(
+            o, supplier_name=names.get(o.supplier_id, ""), vehicle_plate=plates.get(o.vehicle_id)
+        )
+        for o in options
+    ]
     return SourcingAnswer(
         problem.request_id,
         problem.now,

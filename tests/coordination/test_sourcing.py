@@ -145,6 +145,9 @@ def test_new_trip_and_insertion_etas_checked_by_hand() -> None:
     assert trip.eta == NOW + dt.timedelta(seconds=2600)
     assert (trip.to_supplier_min, trip.loading_min, trip.to_facility_min) == (10.0, 28.3, 5.0)
     assert trip.meets_needed_by and trip.margin_min == pytest.approx(16.7)
+    # Names beside ids: the supplier loaded at (an insertion's: its stop's supplier).
+    assert (trip.supplier_name, trip.vehicle_plate) == ("Trạm S1", None)
+    assert answer.to_dict()["options"][1]["supplier_name"] == "Trạm S1"
     assert answer.nearest_supplier_ids == ("S1",)
     assert {(u.item_id, u.reason) for u in answer.unavailable} == {
         ("S3", "no position"),

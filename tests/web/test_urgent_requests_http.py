@@ -313,6 +313,7 @@ def test_source_then_dispatch_creates_the_delivery(sos_app: Any, sos_user: Any) 
     options = answer.get_json()["options"]
     assert [o["option_id"] for o in options] == ["trip:TDS:CT-1"]  # the tanker cannot carry
     option = options[0]
+    assert option["supplier_name"] == "Thép Thủ Đức - trạm nạp oxy"  # the name beside the id
     assert option["meets_needed_by"] and option["to_supplier_min"] == 0.0
     # loading 40 cylinders at TDS: 15 min + 40 x 20 s
     assert option["loading_min"] == pytest.approx(28.3, abs=0.05)

@@ -137,7 +137,7 @@
       var timing = o.meets_needed_by ? t("option_on_time", { m: number(o.margin_min, 0) }) : t("option_late", { m: number(-o.margin_min, 0) });
       var delays = o.delays && o.delays.length ? "; " + t("option_delays", { n: o.delays.length, d: number(o.detour_min, 0) }) : "";
       return "<li" + (o.meets_needed_by ? "" : " class=\"late\"") + ">" + escapeHtml(t("option_line", {
-        kind: t(o.kind === "insertion" ? "option_insert" : "option_trip"), vehicle: o.vehicle_id, supplier: supplierName(o.supplier_id),
+        kind: t(o.kind === "insertion" ? "option_insert" : "option_trip"), vehicle: o.vehicle_id, supplier: o.supplier_name || supplierName(o.supplier_id),
         at: vnTime(o.eta) })) + " (" + escapeHtml(timing + delays) + ") <button type=\"button\" data-option=\"" +
         escapeHtml(o.option_id) + "\">" + escapeHtml(t("choose")) + "</button></li>";
     }).join("") + "</ol><div class=\"buttons\"><button type=\"button\" data-close-options>" + escapeHtml(t("close")) + "</button></div></div>";
