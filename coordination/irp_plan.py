@@ -6,21 +6,26 @@ The model (docs/irp.md, "Rolling horizon on a region"):
   (:mod:`routing.irp`): capacity ``U`` (the tank, kg of liquid oxygen), a safety floor ``L`` of
   ``floor_h`` hours of burn (default :data:`DEFAULT_FLOOR_H`, 12 h: a tank that ends a day at its
   floor still lasts until a tanker arriving by noon, the dispatch's ``urgent_by``), its level now
-  and its burn per day (the live status, :mod:`coordination.status`). Periods are days.
+  and its burn per day (the live status, :mod:`coordination.status`).
+- **Periods.** Each plant's problem is planned in days, or in 12, 8 or 6 hour periods where one
+  of its tanks lasts less than a day above its floor (:mod:`coordination.irp_periods`): the
+  core gets the burn, output and vehicles of a period, and every route, delivery and shortfall
+  maps back to its day and the hour its period starts. A tank that even 6 h periods cannot plan
+  is a ``tank_too_small`` shortfall.
 - **Plants and tankers.** The core has one depot and identical vehicles, so the region is solved
   as **one problem per plant**: each tank belongs to one plant (the plan's allocation when given,
   else the nearest plant with tankers whose daily output still covers it), and a plant's problem
   gets the tankers based there. Each tanker loads only at its home plant, which is its company's,
   so the company rule of the dispatch holds. Of a plant's tankers, those of the largest capacity
   are used; smaller ones are listed as unused with the reason. The core makes at most one trip
-  per vehicle and day, so a plant's problem gets ``tankers x trips`` vehicles, where trips is how
-  many typical trips (loading, the median tank and back, two tank fills) fit in a shift; each
-  day's trips are then given to the tankers, longest first to the least busy, and a trip that
-  ends a tanker's day past its shift is marked ``over_shift``. The core has no duration limit,
-  so the plan then keeps each tanker's day within its shift (:func:`cut_to_shift`): the stops
-  it cannot reach in time are shortfalls (reason ``shift``) and the levels show the cost.
-  The plant's medical liquid output per day is its production, its stock at start is 0 unless
-  given.
+  per vehicle and period, so a plant's problem gets ``tankers x trips`` vehicles, where trips is
+  how many typical trips (loading, the median tank and back, two tank fills) fit in a shift (or
+  a shorter period); each day's trips are then given to the tankers, longest first to the least
+  busy, and a trip that ends a tanker's day past its shift is marked ``over_shift``. The core
+  has no duration limit, so the plan then keeps each tanker's day within its shift
+  (:func:`cut_to_shift`): the stops it cannot reach in time are shortfalls (reason ``shift``)
+  and the levels show the cost. The plant's medical liquid output per day is its production,
+  its stock at start is 0 unless given.
 - **Roads.** Distances and times come from the loaded-tanker road matrix (``profile="tanker"``).
   The core's route moves assume a symmetric matrix, so it gets the mean of the two directions in
   whole metres; every figure returned (km, hours) is priced again on the directed matrix.
@@ -32,7 +37,7 @@ The model (docs/irp.md, "Rolling horizon on a region"):
   reported are simulated again with each fixed delivery on its own day.
 - **Refusals and shortfalls.** Malformed input (negative consumption or level, a tank of no size,
   a tanker of an unknown plant) raises :class:`data.errors.InvalidInputError` listing every
-  problem. A tank that cannot hold its floor plus a day's burn, a facility no plant's tanker can
+  problem. A tank that cannot hold its floor plus 6 hours of burn, a facility no plant's tanker can
   reach, and facility-days the plants or the fleet cannot cover are **shortfalls** with a reason
   in English and Vietnamese; nothing is dropped silently.
 """
@@ -52,6 +57,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from coordination.irp_periods import (
+    FINEST_PERIOD_H,
+    burn_per_period_kg,
+    choose_period_h,
+    day_and_start,
+    missing_at_finest_kg,
+    periods_per_day,
+    plannable,
+)
 from data.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -75,9 +89,10 @@ _EPS_KG = 0.5
 
 REASONS: Mapping[str, tuple[str, str]] = {
     "tank_too_small": (
-        "the tank cannot hold its floor plus one day of burn: it needs more than one delivery a "
-        "day, which daily periods cannot plan",
-        "bồn không chứa đủ mức an toàn cộng một ngày tiêu thụ: cần giao hơn một lần mỗi ngày",
+        "the tank cannot hold its floor plus 6 hours of burn: it would need deliveries more often "
+        "than every 6 hours, the plan's shortest period",
+        "bồn không chứa đủ mức an toàn cộng 6 giờ tiêu thụ: cần giao thường xuyên hơn mỗi 6 giờ, "
+        "chu kỳ ngắn nhất của kế hoạch",
     ),
     "unreachable": (
         "no plant with tankers can reach the facility on the tanker's roads",
@@ -192,7 +207,11 @@ class RegionIrpInput:
 
 @dataclass(frozen=True, slots=True)
 class TankDelivery:
-    """One delivery of the plan: day, facility, plant, tanker, quantity (kg of liquid)."""
+    """One delivery of the plan: day, facility, plant, tanker, quantity (kg of liquid).
+
+    It arrives in the period of ``period_h`` hours that starts at ``start_h`` o'clock of ``day``
+    (a whole day, from midnight, unless its plant's problem is planned in finer periods).
+    """
 
     day: int
     facility_id: str
@@ -201,6 +220,8 @@ class TankDelivery:
     quantity_kg: float
     fixed: bool = False
     delivery_id: int | None = None
+    period_h: int = 24
+    start_h: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +229,8 @@ class TankerRoute:
     """One tanker's trip of one day: plant, the tanks in visiting order, kg left at each.
 
     ``trip`` numbers the tanker's trips of the day (1 first); ``over_shift`` says the tanker's
-    day ends after its shift with this trip.
+    day ends after its shift with this trip. The trip belongs to the period of ``period_h`` hours
+    starting at ``start_h`` o'clock of ``day`` (the whole day unless planned finer).
     """
 
     day: int
@@ -220,6 +242,8 @@ class TankerRoute:
     driving_s: float
     trip: int = 1
     over_shift: bool = False
+    period_h: int = 24
+    start_h: int = 0
 
     @property
     def load_kg(self) -> float:
@@ -234,12 +258,17 @@ class TankerRoute:
 
 @dataclass(frozen=True, slots=True)
 class IrpPlanShortfall:
-    """A facility (and day, None for all) the plan cannot keep at its floor, and why."""
+    """A facility (and day, None for all) the plan cannot keep at its floor, and why.
+
+    ``period_h`` and ``start_h``: the period of that day (the whole day unless planned finer).
+    """
 
     facility_id: str
     day: int | None
     missing_kg: float
     reason: str
+    period_h: int = 24
+    start_h: int = 0
 
     @property
     def message_en(self) -> str:
@@ -254,11 +283,17 @@ class IrpPlanShortfall:
 
 @dataclass(frozen=True, slots=True)
 class TankFigures:
-    """Figures of a plan's tank levels over the horizon (same for every plan compared)."""
+    """Figures of a plan's tank levels over the horizon (same for every plan compared).
+
+    ``levels_kg``: each tank's end-of-day levels. ``below_floor``: the facility-days with a
+    period ending below the floor; ``periods_below_floor``: those periods, as (facility, day,
+    hour the period starts). ``lowest_hours``: each tank's lowest hours to empty at a period's end.
+    """
 
     levels_kg: Mapping[str, tuple[float, ...]]
     below_floor: tuple[tuple[str, int], ...]
     lowest_hours: Mapping[str, float]
+    periods_below_floor: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def empty_days(self) -> int:
@@ -273,7 +308,11 @@ class TankFigures:
 
 @dataclass(frozen=True, slots=True)
 class RegionIrpPlan:
-    """The plan for the horizon: deliveries (fixed ones included), routes, levels, shortfalls."""
+    """The plan for the horizon: deliveries (fixed ones included), routes, levels, shortfalls.
+
+    Each plant's problem is planned in days or, where a tank lasts less, in periods of 12, 8 or 6
+    hours (:mod:`coordination.irp_periods`); ``period_h`` gives each tank's.
+    """
 
     start_date: dt.date
     horizon_days: int
@@ -286,6 +325,8 @@ class RegionIrpPlan:
     unused_tankers: tuple[tuple[str, str], ...] = ()
     solver: Mapping[str, object] = field(default_factory=dict)
     shift_s: int = DEFAULT_SHIFT_S
+    period_h: Mapping[str, int] = field(default_factory=dict)
+    """Period length of each planned tank (its plant's problem), hours; absent: 24."""
 
     def first_day_routes(self) -> tuple[TankerRoute, ...]:
         """Return the routes of day 0, the ones to dispatch now."""
@@ -379,35 +420,62 @@ def evaluate_tanks(
     tanks: Sequence[IrpTank],
     deliveries: Sequence[TankDelivery],
     horizon_days: int,
+    *,
+    period_h: Mapping[str, int] | None = None,
 ) -> TankFigures:
-    """Simulate every tank day by day with the plan's deliveries; count days below the floor.
+    """Simulate every tank with the plan's deliveries; count days and periods below the floor.
 
-    A day's level is the previous day's, plus what arrives that day, less a day's burn, never
-    above the tank (an overfill is lost) nor below zero. A facility-day is below the floor when
-    its end-of-day level is below ``floor_kg`` (0.5 kg tolerance). Hours to empty are each day's
-    end level over the burn per hour (the level now, which no plan changes, is left out).
+    A delivery arrives at the start of its period (``day``, ``start_h``); the tank then burns
+    steadily. A level is never above the tank (an overfill is lost) nor below zero. Levels are
+    checked at the end of each of the tank's periods (``period_h``, by facility; 24 h when absent,
+    so a daily plan is checked at each day's end): a facility-period is below the floor when its
+    end level is below ``floor_kg`` (0.5 kg tolerance), and a facility-day when one of its periods
+    is. Hours to empty are each period's end level over the burn per hour (the level now, which
+    no plan changes, is left out).
     """
-    arrivals: dict[tuple[str, int], float] = defaultdict(float)
+    arrivals: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for delivery in deliveries:
-        arrivals[delivery.facility_id, delivery.day] += delivery.quantity_kg
+        arrivals[delivery.facility_id][delivery.day * 24 + delivery.start_h] += delivery.quantity_kg
     levels: dict[str, tuple[float, ...]] = {}
     below: list[tuple[str, int]] = []
+    periods_below: list[tuple[str, int, int]] = []
     lowest: dict[str, float] = {}
     for tank in tanks:
-        level = min(tank.level_kg, tank.capacity_kg)
+        step = (period_h or {}).get(tank.facility_id, 24)
+        ends = _period_end_levels(tank, arrivals[tank.facility_id], horizon_days * 24, step)
         per_h = tank.burn_kg_per_day / 24.0
-        hours = []
-        trace = []
-        for day in range(horizon_days):
-            level = min(level + arrivals[tank.facility_id, day], tank.capacity_kg)
-            level = max(level - tank.burn_kg_per_day, 0.0)
-            trace.append(level)
-            hours.append(level / per_h if per_h > 0 else math.inf)
+        days_below: set[int] = set()
+        for hour, level in ends:
             if level < tank.floor_kg - _EPS_KG:
-                below.append((tank.facility_id, day))
-        levels[tank.facility_id] = tuple(trace)
-        lowest[tank.facility_id] = min(hours, default=math.inf)
-    return TankFigures(levels, tuple(below), lowest)
+                periods_below.append((tank.facility_id, (hour - step) // 24, (hour - step) % 24))
+                days_below.add((hour - 1) // 24)
+        below.extend((tank.facility_id, day) for day in sorted(days_below))
+        levels[tank.facility_id] = tuple(level for hour, level in ends if hour % 24 == 0)
+        lowest[tank.facility_id] = min(
+            (level / per_h if per_h > 0 else math.inf for _, level in ends), default=math.inf
+        )
+    return TankFigures(levels, tuple(below), lowest, tuple(periods_below))
+
+
+def _period_end_levels(
+    tank: IrpTank, arrivals: Mapping[int, float], hours: int, step: int
+) -> list[tuple[int, float]]:
+    """Return (hour of the horizon, level) at the end of each period of ``step`` hours."""
+    marks = sorted(
+        {*range(0, hours, step), *(h for h in arrivals if 0 <= h < hours and arrivals[h])}
+    )
+    marks.append(hours)
+    level = min(tank.level_kg, tank.capacity_kg)
+    ends: list[tuple[int, float]] = []
+    for at, until in itertools.pairwise(marks):
+        level = min(level + arrivals.get(at, 0.0), tank.capacity_kg)
+        span = until - at
+        # A whole day burns exactly the day's burn (no rounding in the daily figures).
+        burn = tank.burn_kg_per_day if span == 24 else tank.burn_kg_per_day * span / 24.0
+        level = max(level - burn, 0.0)
+        if until % step == 0:
+            ends.append((until, level))
+    return ends
 
 
 # ---------------------------------------------------------------------------- assignment
@@ -464,12 +532,23 @@ class _PlantProblem:
     tankers: tuple[IrpTanker, ...]
     starts_kg: tuple[int, ...]
     trips_per_tanker: int
+    period_h: int = 24
+
+    @property
+    def periods_per_day(self) -> int:
+        return periods_per_day(self.period_h)
 
 
-def _trips_per_tanker(problem: RegionIrpInput, plant: IrpPlant, tanks: Sequence[IrpTank]) -> int:
-    """Return how many trips a tanker of ``plant`` can make in a shift (at least 1).
+def _trips_per_tanker(
+    problem: RegionIrpInput, plant: IrpPlant, tanks: Sequence[IrpTank], period_h: int = 24
+) -> int:
+    """Return how many trips a tanker of ``plant`` can make in one period (at least 1).
 
     A typical trip loads at the plant, drives to the median tank and back and fills two tanks.
+    A period's trips fit in its length and in a shift, and take no more than the period's share
+    of the trips of a shift (rounded up): the core cannot limit a tanker's day, so this keeps
+    the day's periods from planning more trips than a shift holds (what remains over is cut by
+    :func:`cut_to_shift`). For days, it is the trips of a shift.
     """
     row = _row(problem)
     home = row[plant.supplier_id]
@@ -481,19 +560,20 @@ def _trips_per_tanker(problem: RegionIrpInput, plant: IrpPlant, tanks: Sequence[
         for t in tanks
     ]
     typical = TANKER_LOAD_S + float(np.median(round_trips)) + 2 * TANK_STOP_S
-    return max(1, math.floor(problem.shift_s / typical))
+    per_shift = max(1, math.floor(problem.shift_s / typical))
+    in_period = max(1, math.floor(min(period_h * 3600, problem.shift_s) / typical))
+    return min(in_period, math.ceil(per_shift / periods_per_day(period_h)))
 
 
 def _usable(problem: RegionIrpInput) -> tuple[list[IrpTank], list[IrpPlanShortfall]]:
-    """Return the tanks daily periods can plan, and shortfalls for the others."""
+    """Return the tanks the finest period (6 h) can plan, and shortfalls for the others."""
     usable: list[IrpTank] = []
     shortfalls: list[IrpPlanShortfall] = []
     for tank in problem.tanks:
         if tank.burn_kg_per_day == 0:
             continue  # no use: nothing to deliver, nothing to plan
-        need = math.floor(tank.capacity_kg) - math.ceil(tank.burn_kg_per_day)
-        if need < math.ceil(tank.floor_kg):
-            missing = tank.floor_kg + tank.burn_kg_per_day - tank.capacity_kg
+        if not plannable(tank, FINEST_PERIOD_H):
+            missing = max(missing_at_finest_kg(tank), 1.0)  # 1 kg: the core's rounding
             shortfalls.append(
                 IrpPlanShortfall(tank.facility_id, None, round(missing, 1), "tank_too_small")
             )
@@ -534,9 +614,9 @@ def _plant_problems(
             min(math.floor(t.level_kg + fixed_kg[t.facility_id]), math.floor(t.capacity_kg))
             for t in mine
         )
-        found.append(
-            _PlantProblem(plant, mine, used, starts, _trips_per_tanker(problem, plant, mine))
-        )
+        period_h = choose_period_h(mine) or FINEST_PERIOD_H  # every tank is plannable at 6 h
+        trips = _trips_per_tanker(problem, plant, mine, period_h)
+        found.append(_PlantProblem(plant, mine, used, starts, trips, period_h))
     return found, unused
 
 
@@ -557,10 +637,11 @@ def _core_instance(problem: RegionIrpInput, sub: _PlantProblem) -> IrpInstance:
     directed = np.where(np.isfinite(directed), directed, 1e9)
     distances = np.rint((directed + directed.T) / 2.0).astype(np.int64)
     np.fill_diagonal(distances, 0)
-    holding = HOLDING_M_PER_T_DAY / 1000.0
+    period_h = sub.period_h
+    holding = HOLDING_M_PER_T_DAY / 1000.0 * period_h / 24.0
     return IrpInstance(
         name=sub.plant.supplier_id,
-        num_periods=problem.horizon_days,
+        num_periods=problem.horizon_days * sub.periods_per_day,
         vehicle_capacity_units=math.floor(sub.tankers[0].capacity_kg),
         num_vehicles=len(sub.tankers) * sub.trips_per_tanker,
         xs=np.array([sub.plant.lon, *(t.lon for t in sub.tanks)], dtype=np.float64),
@@ -574,8 +655,8 @@ def _core_instance(problem: RegionIrpInput, sub: _PlantProblem) -> IrpInstance:
         min_levels_units=np.array([0, *(math.ceil(t.floor_kg) for t in sub.tanks)], dtype=np.int64),
         demands_per_period_units=np.array(
             [
-                math.floor(sub.plant.output_kg_per_day),
-                *(math.ceil(t.burn_kg_per_day) for t in sub.tanks),
+                math.floor(burn_per_period_kg(sub.plant.output_kg_per_day, period_h)),
+                *(math.ceil(burn_per_period_kg(t.burn_kg_per_day, period_h)) for t in sub.tanks),
             ],
             dtype=np.int64,
         ),
@@ -585,9 +666,11 @@ def _core_instance(problem: RegionIrpInput, sub: _PlantProblem) -> IrpInstance:
 
 
 def _priced_route(
-    problem: RegionIrpInput, sub: _PlantProblem, day: int, stops: Sequence[IrpStop]
+    problem: RegionIrpInput, sub: _PlantProblem, period: int, stops: Sequence[IrpStop]
 ) -> TankerRoute:
+    """Price the core's route of ``period`` (0 first) on the directed matrix."""
     row = _row(problem)
+    day, start_h = day_and_start(period, sub.period_h)
     tanker = sub.tankers[0]
     visits = [(sub.tanks[s.customer - 1].facility_id, float(s.quantity_units)) for s in stops]
     path = [sub.plant.supplier_id, *(facility for facility, _ in visits), sub.plant.supplier_id]
@@ -603,6 +686,8 @@ def _priced_route(
         tanker.capacity_kg,
         distance,
         driving,
+        period_h=sub.period_h,
+        start_h=start_h,
     )
 
 
@@ -611,14 +696,16 @@ def _assign_trips(
 ) -> list[TankerRoute]:
     """Give each day's trips to the plant's tankers, longest first to the least busy tanker.
 
-    A trip that ends a tanker's day after its shift is marked ``over_shift``.
+    Periods shorter than a day are taken in order (the trips of 06:00 after those of 00:00), so
+    a tanker's trips are numbered in time. A trip that ends a tanker's day after its shift is
+    marked ``over_shift``.
     """
     assigned: list[TankerRoute] = []
     for day in sorted({route.day for route in routes}):
         busy = {tanker.vehicle_id: 0.0 for tanker in tankers}
         trips = dict.fromkeys(busy, 0)
         for route in sorted(
-            (r for r in routes if r.day == day), key=lambda r: (-r.duration_s, r.stops)
+            (r for r in routes if r.day == day), key=lambda r: (r.start_h, -r.duration_s, r.stops)
         ):
             vehicle_id = min(busy, key=lambda v: (busy[v], v))
             busy[vehicle_id] += route.duration_s
@@ -692,7 +779,9 @@ def cut_to_shift(
         )
         fits = min(fits, len(route.stops))
         cut.extend(
-            IrpPlanShortfall(facility_id, route.day, quantity, "shift")
+            IrpPlanShortfall(
+                facility_id, route.day, quantity, "shift", route.period_h, route.start_h
+            )
             for facility_id, quantity in route.stops[fits:]
         )
         if fits == 0:
@@ -708,12 +797,18 @@ def cut_to_shift(
 
 
 def _solve_plant(
-    problem: RegionIrpInput, sub: _PlantProblem, *, time_limit_s: float, seed: int
+    problem: RegionIrpInput,
+    sub: _PlantProblem,
+    *,
+    time_limit_s: float,
+    seed: int,
+    max_iterations: int | None = None,
 ) -> tuple[list[TankerRoute], list[IrpPlanShortfall], dict[str, object]]:
     from routing.irp import IrpParams, check_solution, solve_irp
 
     instance = _core_instance(problem, sub)
-    solution = solve_irp(instance, IrpParams(time_limit_s=time_limit_s, seed=seed))
+    params = IrpParams(time_limit_s=time_limit_s, seed=seed, max_iterations=max_iterations)
+    solution = solve_irp(instance, params)
     check = check_solution(instance, solution)
     routes = _assign_trips(
         [
@@ -724,15 +819,19 @@ def _solve_plant(
         sub.tankers,
         problem.shift_s,
     )
-    shortfalls = [
-        IrpPlanShortfall(
-            sub.tanks[s.customer - 1].facility_id, s.period - 1, float(s.missing_units), s.reason
+    shortfalls = []
+    for short in solution.shortfalls:
+        day, start_h = day_and_start(short.period - 1, sub.period_h)
+        facility_id = sub.tanks[short.customer - 1].facility_id
+        missing = float(short.missing_units)
+        shortfalls.append(
+            IrpPlanShortfall(facility_id, day, missing, short.reason, sub.period_h, start_h)
         )
-        for s in solution.shortfalls
-    ]
     facts: dict[str, object] = {
         "tanks": len(sub.tanks),
         "tankers": len(sub.tankers),
+        "period_h": sub.period_h,
+        "periods": instance.num_periods,
         "trips_per_tanker": sub.trips_per_tanker,
         "solver": solution.extras.get("solver", ""),
         "feasible": check.feasible,
@@ -742,7 +841,11 @@ def _solve_plant(
 
 
 def plan_region_irp(
-    problem: RegionIrpInput, *, time_limit_s: float = 30.0, seed: int = 0
+    problem: RegionIrpInput,
+    *,
+    time_limit_s: float = 30.0,
+    seed: int = 0,
+    max_iterations: int | None = None,
 ) -> RegionIrpPlan:
     """Plan the region's tank deliveries and tanker routes for the horizon.
 
@@ -755,6 +858,9 @@ def plan_region_irp(
         1 s each).
     seed
         Seed of the core (the same seed and limit give the same plan up to the wall clock).
+    max_iterations
+        None: every plant's solve stops on the clock. A number: the core's iteration budget
+        (``IrpParams.max_iterations``), so the same seed gives the same plan on any machine.
 
     Returns
     -------
@@ -780,7 +886,9 @@ def plan_region_irp(
     facts: dict[str, object] = {}
     for sub in subs:
         share = max(time_limit_s * len(sub.tanks) / total_tanks, 1.0)
-        found, short, plant_facts = _solve_plant(problem, sub, time_limit_s=share, seed=seed)
+        found, short, plant_facts = _solve_plant(
+            problem, sub, time_limit_s=share, seed=seed, max_iterations=max_iterations
+        )
         routes.extend(found)
         shortfalls.extend(short)
         facts[sub.plant.supplier_id] = plant_facts
@@ -789,7 +897,8 @@ def plan_region_irp(
     routes, cut = cut_to_shift(problem, routes)
     shortfalls.extend(cut)
     deliveries = _deliveries(problem, routes)
-    figures = evaluate_tanks(problem.tanks, deliveries, problem.horizon_days)
+    period_h = {t.facility_id: sub.period_h for sub in subs for t in sub.tanks}
+    figures = evaluate_tanks(problem.tanks, deliveries, problem.horizon_days, period_h=period_h)
     explained = {(s.facility_id, s.day) for s in shortfalls} | {
         (s.facility_id, None) for s in shortfalls if s.day is None
     }
@@ -807,10 +916,12 @@ def plan_region_irp(
         assignment=chosen,
         unused_tankers=tuple(unused),
         shift_s=problem.shift_s,
+        period_h=period_h,
         solver={
             "plants": facts,
             "planned_trips_over_shift": over_shift,
             "time_limit_s": time_limit_s,
+            "max_iterations": max_iterations,
             "seed": seed,
             "run_time_s": round(time.monotonic() - started, 2),
         },
@@ -825,7 +936,15 @@ def _deliveries(problem: RegionIrpInput, routes: Sequence[TankerRoute]) -> tuple
         for f in problem.fixed
     ]
     planned = [
-        TankDelivery(route.day, facility_id, route.plant_id, route.vehicle_id, quantity)
+        TankDelivery(
+            route.day,
+            facility_id,
+            route.plant_id,
+            route.vehicle_id,
+            quantity,
+            period_h=route.period_h,
+            start_h=route.start_h,
+        )
         for route in routes
         for facility_id, quantity in route.stops
         if quantity > 0

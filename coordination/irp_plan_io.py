@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from coordination.irp_periods import starts_at, time_label
 from coordination.irp_plan import (
     DEFAULT_FLOOR_H,
     FixedDelivery,
@@ -184,15 +185,19 @@ def region_irp_input(
     places = [Place(p.supplier_id, p.lon, p.lat, p.name) for p in plants] + [
         Place(t.facility_id, t.lon, t.lat, t.name) for t in tanks
     ]
-    matrix = travel_time_matrix(
-        network,
-        places,
-        places,
-        gateways=region.gateways,
-        max_snap_m=region.max_snap_m,
-        profile="tanker",
-        cache=True,
-    )
+    duration_s = distance_m = np.zeros((0, 0), dtype=np.float64)
+    if places:  # a region without liquid plants or tanks has nothing to plan, and no matrix
+        matrix = travel_time_matrix(
+            network,
+            places,
+            places,
+            gateways=region.gateways,
+            max_snap_m=region.max_snap_m,
+            profile="tanker",
+            cache=True,
+        )
+        duration_s = np.asarray(matrix.duration_s, dtype=np.float64)
+        distance_m = np.asarray(matrix.distance_m, dtype=np.float64)
     start_date: dt.date = request.start_date
     tank_ids = {tank.facility_id for tank in tanks}
     return RegionIrpInput(
@@ -202,8 +207,8 @@ def region_irp_input(
         plants=tuple(plants),
         tankers=tuple(tankers),
         place_ids=tuple(place.place_id for place in places),
-        duration_s=np.asarray(matrix.duration_s, dtype=np.float64),
-        distance_m=np.asarray(matrix.distance_m, dtype=np.float64),
+        duration_s=duration_s,
+        distance_m=distance_m,
         fixed=tuple(fixed_deliveries(deliveries, tank_ids, start_date, conversions)),
         assignment=main_plants(plan.allocation.flows),
         left_out=tuple(unknown),
@@ -220,10 +225,12 @@ def irp_plan_for_plan(
     floor_h: float = DEFAULT_FLOOR_H,
     time_limit_s: float = 30.0,
     seed: int = 0,
+    max_iterations: int | None = None,
 ) -> tuple[RegionIrpInput, RegionIrpPlan]:
     """Read the status at the plan's start (local midnight), the fleet and deliveries; solve.
 
-    Returns the problem (for the files' names and figures) and its plan.
+    Returns the problem (for the files' names and figures) and its plan. ``time_limit_s``,
+    ``seed`` and ``max_iterations`` go to :func:`coordination.irp_plan.plan_region_irp`.
     """
     from coordination.status import current_statuses
 
@@ -234,7 +241,9 @@ def irp_plan_for_plan(
     problem = region_irp_input(
         plan, statuses, vehicles, deliveries, network, region, floor_h=floor_h
     )
-    return problem, plan_region_irp(problem, time_limit_s=time_limit_s, seed=seed)
+    return problem, plan_region_irp(
+        problem, time_limit_s=time_limit_s, seed=seed, max_iterations=max_iterations
+    )
 
 
 # --------------------------------------------------------------------------------- figures
@@ -267,11 +276,13 @@ def plan_figures(plan: RegionIrpPlan) -> dict[str, Any]:
     per_day = Counter(d.day for d in planned)
     return {
         **route_figures(plan.routes),
+        "tanks_planned": len(plan.period_h),
         "deliveries": len(planned),
         "delivered_t": sum(d.quantity_kg for d in planned) / 1000.0,
         "deliveries_per_day": [per_day[day] for day in range(plan.horizon_days)],
         "fixed_deliveries": len(plan.deliveries) - len(planned),
         "facility_days_below_floor": len(plan.figures.below_floor),
+        "facility_periods_below_floor": len(plan.figures.periods_below_floor),
         "facility_days_empty": plan.figures.empty_days,
         "lowest_hours_to_empty": plan.figures.lowest_hours_to_empty,
     }
@@ -280,13 +291,25 @@ def plan_figures(plan: RegionIrpPlan) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- documents
 
 
-def _route_dict(route: TankerRoute, plan: RegionIrpPlan, names: Mapping[str, str]) -> Any:
+def _starts_at(plan: RegionIrpPlan, day: int, start_h: int) -> str:
+    return starts_at(plan.start_date, day, start_h).isoformat(timespec="minutes")
+
+
+def _route_dict(
+    route: TankerRoute,
+    plan: RegionIrpPlan,
+    names: Mapping[str, str],
+    points: Mapping[str, tuple[float, float]],
+) -> Any:
     return {
         "day": route.day,
         "date": (plan.start_date + dt.timedelta(days=route.day)).isoformat(),
+        "period_h": route.period_h,
+        "starts_at": _starts_at(plan, route.day, route.start_h),
         "vehicle_id": route.vehicle_id,
         "plant_id": route.plant_id,
         "plant_name": names.get(route.plant_id, ""),
+        "plant_lon_lat": list(points[route.plant_id]),
         "capacity_kg": route.capacity_kg,
         "load_kg": round(route.load_kg, 1),
         "distance_m": round(route.distance_m),
@@ -295,7 +318,12 @@ def _route_dict(route: TankerRoute, plan: RegionIrpPlan, names: Mapping[str, str
         "trip": route.trip,
         "over_shift": route.over_shift,
         "stops": [
-            {"facility_id": f, "name": names.get(f, ""), "quantity_kg": round(q, 1)}
+            {
+                "facility_id": f,
+                "name": names.get(f, ""),
+                "quantity_kg": round(q, 1),
+                "lon_lat": list(points[f]),
+            }
             for f, q in route.stops
         ],
     }
@@ -312,20 +340,35 @@ def _names(problem: RegionIrpInput) -> dict[str, str]:
     return names
 
 
+def _points(problem: RegionIrpInput) -> dict[str, tuple[float, float]]:
+    """Return [lon, lat] (WGS84) of every tank and plant of the problem."""
+    points = {t.facility_id: (t.lon, t.lat) for t in problem.tanks}
+    points.update({p.supplier_id: (p.lon, p.lat) for p in problem.plants})
+    return points
+
+
 def irp_plan_to_dict(plan: RegionIrpPlan, problem: RegionIrpInput) -> dict[str, Any]:
     """Return the plan as a JSON-ready document (``irp_plan.json``)."""
     names = _names(problem)
+    points = _points(problem)
     figures = plan_figures(plan)
     return {
         "start_date": plan.start_date.isoformat(),
         "horizon_days": plan.horizon_days,
-        "units": {"quantity": "kg of liquid oxygen", "distance": "m", "time": "s"},
+        "units": {
+            "quantity": "kg of liquid oxygen",
+            "distance": "m",
+            "time": "s",
+            "period_h": "hours; starts_at is local time (Asia/Ho_Chi_Minh)",
+            "lon_lat": "WGS84 [lon, lat]",
+        },
         "summary": {k: _number(v) if isinstance(v, float) else v for k, v in figures.items()},
         "tanks": [
             {
                 "facility_id": t.facility_id,
                 "name": t.name,
                 "plant_id": plan.assignment.get(t.facility_id),
+                "period_h": plan.period_h.get(t.facility_id),
                 "capacity_kg": round(t.capacity_kg, 1),
                 "level_kg": round(t.level_kg, 1),
                 "burn_kg_per_day": round(t.burn_kg_per_day, 1),
@@ -342,6 +385,8 @@ def irp_plan_to_dict(plan: RegionIrpPlan, problem: RegionIrpInput) -> dict[str, 
         "deliveries": [
             {
                 "day": d.day,
+                "period_h": d.period_h,
+                "starts_at": _starts_at(plan, d.day, d.start_h),
                 "facility_id": d.facility_id,
                 "plant_id": d.plant_id,
                 "vehicle_id": d.vehicle_id,
@@ -351,12 +396,14 @@ def irp_plan_to_dict(plan: RegionIrpPlan, problem: RegionIrpInput) -> dict[str, 
             }
             for d in plan.deliveries
         ],
-        "routes": [_route_dict(r, plan, names) for r in plan.routes],
+        "routes": [_route_dict(r, plan, names, points) for r in plan.routes],
         "shortfalls": [
             {
                 "facility_id": s.facility_id,
                 "name": names.get(s.facility_id, ""),
                 "day": s.day,
+                "period_h": s.period_h,
+                "starts_at": None if s.day is None else _starts_at(plan, s.day, s.start_h),
                 "missing_kg": round(s.missing_kg, 1),
                 "reason": s.reason,
                 "message_en": s.message_en,
@@ -383,8 +430,10 @@ def irp_summary(plan: RegionIrpPlan, problem: RegionIrpInput, *, lowest: int = 8
         f"deliveries {figures['deliveries']} (per day: "
         f"{', '.join(str(n) for n in figures['deliveries_per_day'])}), "
         f"dispatched and kept {figures['fixed_deliveries']}",
-        f"facility-days below the floor {figures['facility_days_below_floor']}, with the tank "
+        f"facility-days below the floor {figures['facility_days_below_floor']} "
+        f"(facility-periods {figures['facility_periods_below_floor']}), with the tank "
         f"empty {figures['facility_days_empty']}",
+        _periods_line(plan, names),
         "",
         "lowest hours to empty over the horizon:",
     ]
@@ -394,13 +443,92 @@ def irp_summary(plan: RegionIrpPlan, problem: RegionIrpInput, *, lowest: int = 8
     if plan.shortfalls:
         lines += ["", "shortfalls / thiếu hụt:"]
         for s in plan.shortfalls:
-            day = "all days" if s.day is None else f"day {s.day}"
+            day = "all days" if s.day is None else time_label(s.day, s.start_h, s.period_h)
             lines.append(
                 f"  {names.get(s.facility_id, s.facility_id)} ({s.facility_id}), {day}: "
                 f"{s.message_en} / {s.message_vi}"
                 + (f" ({s.missing_kg:,.0f} kg)" if s.missing_kg else "")
             )
     return "\n".join(lines) + "\n"
+
+
+def _periods_line(plan: RegionIrpPlan, names: Mapping[str, str]) -> str:
+    """Return each plant's period length, e.g. ``periods: 24 h Phú Mỹ (30 tanks)``."""
+    tanks: Counter[tuple[int, str]] = Counter(
+        (plan.period_h[facility_id], plant_id)
+        for facility_id, plant_id in plan.assignment.items()
+        if facility_id in plan.period_h
+    )
+    parts = [
+        f"{period_h} h {names.get(plant_id, plant_id)} ({count} tanks)"
+        for (period_h, plant_id), count in sorted(tanks.items(), key=lambda item: item[0][1])
+    ]
+    return "periods: " + (", ".join(parts) if parts else "none planned")
+
+
+def irp_files(plan: RegionIrpPlan, problem: RegionIrpInput) -> dict[str, str]:
+    """Return the IRP files (:data:`IRP_FILES`) by name: UTF-8 text, names with their diacritics.
+
+    ``irp_routes_day0.json`` holds the date and the routes of day 0 (every period of it).
+    """
+    document = irp_plan_to_dict(plan, problem)
+    first = {
+        "date": plan.start_date.isoformat(),
+        "routes": [r for r in document["routes"] if r["day"] == 0],
+    }
+    texts = (
+        json.dumps(document, ensure_ascii=False, indent=1),
+        json.dumps(first, ensure_ascii=False, indent=1),
+        irp_summary(plan, problem),
+    )
+    return {
+        name: text + ("" if text.endswith("\n") else "\n")
+        for name, text in zip(IRP_FILES, texts, strict=True)
+    }
+
+
+def routes_to_geojson(routes_document: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``irp_routes_day0.json`` as GeoJSON: a line per trip, a point per stop (WGS84).
+
+    A trip's line joins its plant, its stops in order and the plant again by straight segments
+    (the road's path is not kept); its ``distance_m`` is the road's. Each stop point carries the
+    trip's vehicle, trip number, period start and the kg left.
+    """
+    features: list[dict[str, Any]] = []
+    for route in routes_document["routes"]:
+        trip = {k: route[k] for k in ("vehicle_id", "trip", "starts_at", "period_h", "plant_id")}
+        plant = route["plant_lon_lat"]
+        line = [plant, *(stop["lon_lat"] for stop in route["stops"]), plant]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": line},
+                "properties": {
+                    "kind": "trip",
+                    **trip,
+                    "plant_name": route["plant_name"],
+                    "load_kg": route["load_kg"],
+                    "distance_m": route["distance_m"],
+                    "duration_s": route["duration_s"],
+                },
+            }
+        )
+        features.extend(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": stop["lon_lat"]},
+                "properties": {
+                    "kind": "stop",
+                    **trip,
+                    "order": order,
+                    "facility_id": stop["facility_id"],
+                    "name": stop["name"],
+                    "quantity_kg": stop["quantity_kg"],
+                },
+            }
+            for order, stop in enumerate(route["stops"], start=1)
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def write_irp_files(plan: RegionIrpPlan, problem: RegionIrpInput, out_dir: Path) -> str:
@@ -411,26 +539,13 @@ def write_irp_files(plan: RegionIrpPlan, problem: RegionIrpInput, out_dir: Path)
     InvalidInputError
         If the folder cannot be written, naming it and the reason.
     """
-    document = irp_plan_to_dict(plan, problem)
-    first = {
-        "date": plan.start_date.isoformat(),
-        "routes": [r for r in document["routes"] if r["day"] == 0],
-    }
-    summary = irp_summary(plan, problem)
+    files = irp_files(plan, problem)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name, text in zip(
-            IRP_FILES,
-            (
-                json.dumps(document, ensure_ascii=False, indent=1),
-                json.dumps(first, ensure_ascii=False, indent=1),
-                summary,
-            ),
-            strict=True,
-        ):
-            (out_dir / name).write_text(text + ("" if text.endswith("\n") else "\n"), "utf-8")
+        for name, text in files.items():
+            (out_dir / name).write_text(text, "utf-8")
     except OSError as error:
         raise InvalidInputError(
             f"--out {out_dir}: cannot write the IRP files there ({error.strerror})"
         ) from None
-    return summary
+    return files[IRP_FILES[-1]]

@@ -118,16 +118,18 @@ def test_a_tanker_of_an_unknown_plant_and_a_short_matrix_are_refused() -> None:
 
 def test_a_tank_smaller_than_its_floor_is_a_shortfall_with_its_reason() -> None:
     region = _region()
-    # 1,200 kg of tank for a 1,000 kg floor and 2,000 kg a day: it cannot be planned by day.
+    # 1,200 kg of tank for a 1,000 kg floor and 2,000 kg a day (500 kg in 6 h): it cannot be
+    # planned even in periods of 6 h; it lacks 1,000 + 500 - 1,200 = 300 kg of tank.
     small = dataclasses.replace(region.tanks[1], capacity_kg=1_200, level_kg=1_200)
     plan = plan_region_irp(
         dataclasses.replace(region, tanks=(region.tanks[0], small)), time_limit_s=2
     )
     reasons = {(s.facility_id, s.day): s for s in plan.shortfalls}
     assert reasons["B", None].reason == "tank_too_small"
-    assert reasons["B", None].missing_kg == pytest.approx(1_800)
-    assert "more than one delivery a day" in reasons["B", None].message_en
-    assert "hơn một lần mỗi ngày" in reasons["B", None].message_vi
+    assert reasons["B", None].missing_kg == pytest.approx(300)
+    assert "more often than every 6 hours" in reasons["B", None].message_en
+    assert "thường xuyên hơn mỗi 6 giờ" in reasons["B", None].message_vi
+    assert plan.period_h == {"A": 24}  # A's plant keeps days: B is not in its problem
     assert {f for r in plan.routes for f, _ in r.stops} == {"A"}  # A is still served
     assert ("B", 0) in plan.figures.below_floor  # its days below the floor are counted
 
