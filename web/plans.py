@@ -51,6 +51,13 @@ from web.common import (
 )
 from web.deliveries import delivery_to_dict
 from web.errors import PlanNotFoundError, RoutesNotFoundError
+from web.irp_plans import (
+    IRP_REQUEST_SCHEMAS,
+    IrpRequest,
+    compute_irp_part,
+    irp_links,
+    irp_request_problems,
+)
 from web.openapi import (
     HEX_ID_SCHEMA,
     ApiBlueprint,
@@ -66,7 +73,7 @@ if TYPE_CHECKING:
 
 _PLAN_ID = re.compile(r"^[0-9a-f]{32}$")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_BODY_KEYS = {"region", "date", "horizon_days", "options"}
+_BODY_KEYS = {"region", "date", "horizon_days", "options", "mode", "irp_time_limit_s"}
 _MAX_TIME_LIMIT_S = 60.0
 # Allocation options a client may set over HTTP, with the schema each has in the OpenAPI document.
 # The server decides the rest (``workers``: processes are the server's to spend).
@@ -102,6 +109,7 @@ _PLAN_REQUEST = {
             "properties": API_OPTION_SCHEMAS,
             "additionalProperties": False,
         },
+        **IRP_REQUEST_SCHEMAS,  # mode, irp_time_limit_s (issue 17)
     },
 }
 
@@ -215,17 +223,21 @@ class PlanService:
         created_at: str,
         extra_meta: dict[str, Any] | None = None,
         act_first: Sequence[str] = (),
+        extra_files: dict[str, str] | None = None,
     ) -> tuple[str, PlanDocument]:
         """Serialise a computed plan (JSON, GeoJSON, CSV, summary) and save it under a new id.
 
         ``act_first`` (:func:`coordination.act_first.act_first_for_plan`) opens the summary.
-        Returns the id and the plan's JSON document (with its ``meta``).
+        ``extra_files`` (name to text) are saved with the plan, in the same atomic write (the
+        inventory-routing part's files). Returns the id and the plan's JSON document (with its
+        ``meta``).
         """
         from coordination.act_first import with_act_first
         from coordination.planning import plan_summary, plan_to_csv, plan_to_dict, plan_to_geojson
 
         plan_id = uuid.uuid4().hex
         document = plan_to_dict(plan)
+        files = dict(extra_files or {})
         document["plan_id"] = plan_id
         meta = {
             "plan_id": plan_id,
@@ -241,7 +253,7 @@ class PlanService:
             **(extra_meta or {}),
         }
         document["meta"] = meta
-        files = {
+        files |= {
             "plan.json": json.dumps(document, ensure_ascii=False),
             "plan.geojson": json.dumps(plan_to_geojson(plan), ensure_ascii=False),
             "summary.txt": with_act_first(plan_summary(plan), act_first),
@@ -269,7 +281,9 @@ def _service() -> PlanService:
     return current_app.extensions["oxyroute_plans"]  # type: ignore[no-any-return]
 
 
-def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int, AllocationOptions]:
+def _parse_body(
+    body: Any, regions: tuple[str, ...]
+) -> tuple[str, dt.date, int, AllocationOptions, IrpRequest | None]:
     if not isinstance(body, dict):
         raise InvalidInputError("body: expected a JSON object with region and date")
     problems = [
@@ -296,11 +310,13 @@ def _parse_body(body: Any, regions: tuple[str, ...]) -> tuple[str, dt.date, int,
         options = api_allocation_options(body.get("options", {}))
     except InvalidInputError as exc:
         problems.extend(exc.problems)
+    irp, irp_problems = irp_request_problems(body)
+    problems.extend(irp_problems)
     if problems:
         raise InvalidInputError.from_problems("plan request", problems)
     assert start is not None
     assert isinstance(region, str)
-    return region, start, horizon, options
+    return region, start, horizon, options, irp
 
 
 @operation(
@@ -326,7 +342,7 @@ def create_plan() -> Response:
     # 400 for a body that is not JSON, like every other endpoint (it was a 422 saying
     # "expected a JSON object", and deeply nested arrays were a 500).
     body = json_body()
-    region_id, start, horizon, options = _parse_body(body, service.accepted_regions())
+    region_id, start, horizon, options, irp = _parse_body(body, service.accepted_regions())
     try:
         region, network = service.region_network(region_id)
     except MissingDataFileError as exc:
@@ -342,6 +358,10 @@ def create_plan() -> Response:
             options=options,
         )
         plan = build_plan(plan_request, network, region)
+        irp_files: dict[str, str] = {}
+        irp_answer: dict[str, Any] = {}
+        if irp is not None:
+            irp_files, irp_answer = compute_irp_part(current_store(), plan, network, region, irp)
     now = app_state().config.clock()
     plan_id, document = service.store_plan(
         plan,
@@ -349,6 +369,8 @@ def create_plan() -> Response:
         created_by=g.principal.username,
         created_at=now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         act_first=act_first_for_plan(current_store(), plan, region, now=now),
+        extra_meta=None if irp is None else {"mode": "irp"},
+        extra_files=irp_files,
     )
     # Its hand-off starts as a draft (issue 14): a coordinator approves, then publishes it.
     current_store().register_plan(
@@ -371,6 +393,10 @@ def create_plan() -> Response:
             "csv": f"{request.path}/{plan_id}?format=csv",
         },
     }
+    if irp is not None:
+        answer["mode"] = "irp"
+        answer["irp"] = irp_answer
+        answer["links"] |= irp_links(answer["links"]["self"])
     response = current_app.response_class(
         json.dumps(answer, ensure_ascii=False), status=201, mimetype="application/json"
     )

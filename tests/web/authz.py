@@ -1255,6 +1255,7 @@ EXTENSION_MODULES = (
     "tests.web.authz_requests",
     "tests.web.authz_deliveries",
     "tests.web.authz_alerts",
+    "tests.web.authz_irp",
 )
 """Modules that classify an area's operations (their ``OPERATIONS``) and may give the owners
 objects of that area (``extend_world(client, owners, *, admin_token, planner_token)``, which
