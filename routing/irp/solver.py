@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from routing.irp.baseline import solve_baseline
 from routing.irp.checker import check_solution
+from routing.irp.cluster_search import regroup_by_region
 from routing.irp.instance import IrpInstance
 from routing.irp.pool_search import polish_with_pool
 from routing.irp.route_mip import all_subset_routes, mip_solution, solve_route_mip
@@ -152,7 +153,10 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
         counted or left * (1 - params.search_share) > exact_floor_s
     )
     share = params.search_share if exact else 1.0
-    searched = search_schedules(
+    # Beyond the pool MIP's size the search starts from the best regrouping of the map into
+    # regions that share periods (it takes 20 % of the budget; docs/irp.md, "Large instances").
+    search = regroup_by_region if instance.num_customers > POOL_MAX_CUSTOMERS else search_schedules
+    searched = search(
         instance,
         start,
         time_limit_s=max(left * share, 0.1),

@@ -31,3 +31,18 @@ def test_solver_answers_are_feasible_and_beat_the_baseline(
 def test_params_refuse_a_non_positive_time_limit() -> None:
     with pytest.raises(ValueError, match="time_limit_s: 0 must be positive"):
         IrpParams(time_limit_s=0)
+
+
+def test_beyond_the_pool_mip_the_search_starts_from_a_regional_regrouping(data_dir: Path) -> None:
+    """n = 100 > 50: solve_irp routes the regional splits first (their cost is in the extras)."""
+    name = "L_abs3n100_4_L"
+    path = data_dir / "irp-benchmarks" / "instances" / f"{name}.dat"
+    instance = parse_instance(path.read_text(encoding="utf-8"), name=name)
+    solution = solve_irp(instance, IrpParams(time_limit_s=60.0, seed=0, max_iterations=5))
+    check = check_solution(instance, solution)
+    assert check.violations == () and solution.shortfalls == ()
+    assert solution.extras["split_cost"] is not None
+    # The regrouping found a start well below the refill-when-needed baseline (measured 1.35 %
+    # from the best known after 100 iterations, 7.33 % without the regrouping).
+    baseline = check_solution(instance, solve_baseline(instance, time_limit_s=0.1, seed=0))
+    assert check.total_cost < 0.97 * baseline.total_cost
