@@ -34,7 +34,7 @@ def test_params_refuse_a_non_positive_time_limit() -> None:
 
 
 def test_beyond_the_pool_mip_the_search_starts_from_a_regional_regrouping(data_dir: Path) -> None:
-    """n = 100 > 50: solve_irp routes the regional splits first (their cost is in the extras)."""
+    """With 100 customers (> 50) solve_irp routes the regional splits first (cost in extras)."""
     name = "L_abs3n100_4_L"
     path = data_dir / "irp-benchmarks" / "instances" / f"{name}.dat"
     instance = parse_instance(path.read_text(encoding="utf-8"), name=name)
