@@ -12,8 +12,14 @@ of u*..l, which equal ``D(u*, l) + I_l - I_{u*-1}``; ``z_{u*} = 1`` and ``I_{u*-
 They are the convex hull of the uncapacitated lot-sizing problem (Barany, Van Roy and Wolsey,
 1984): they price holding the way an integral plan does, where the big-M bound
 ``q <= a z`` lets the LP deliver a fraction of a visit every period. There are 2^l per
-customer and period, so the violated ones are found on the LP's answer (S = the periods where
-``q_u > D(u, l) z_u``) and added in rounds.
+customer and period, so the violated ones are found on the LP's answer and added in rounds.
+
+The proof holds for any set of routes per period, not only all the routes through the customer:
+with ``q_u`` and ``z_u`` summed over the routes chosen in u, u* is the first period where one of
+them runs. So the separation picks, per period, the routes that carry more than ``D(u, l)`` per
+unit of their ``y`` (route by route, ``q[r, i, u] > D(u, l) y[r, u]``): a route through the
+customer that leaves it nothing then no longer pays for another route's delivery, as the sum
+over every route did.
 """
 
 from __future__ import annotations
@@ -59,8 +65,9 @@ def separate_lot_sizing(
 ) -> list[Row]:
     """Return the (l, S) inequalities that the LP answer ``x`` violates, one per (customer, l).
 
-    Each row reads ``sum_{u in S} (q_u - D(u, l) z_u) - I_l <= -F``; ``by_customer[i]`` lists
-    the members (route, customer) positions of customer i.
+    Each row reads ``sum_{(u, r) chosen} (q[r, i, u] - D(u, l) y[r, u]) - I_l <= -F``, the
+    chosen (period, route) pairs being those where the route carries more than ``D(u, l) y``;
+    ``by_customer[i]`` lists the members (route, customer) positions of customer i.
     """
     rows: list[Row] = []
     for i in range(1, lay.n + 1):
@@ -70,20 +77,26 @@ def separate_lot_sizing(
         use = int(instance.demands_per_period_units[i])
         floor = int(instance.min_levels_units[i])
         first_floor = min(int(instance.initial_levels_units[i]), floor)
-        q = [sum(float(x[lay.q(m, u)]) for m in ms) for u in range(lay.periods)]
-        z = [sum(float(x[lay.y(lay.members[m][0], u)]) for m in ms) for u in range(lay.periods)]
+        # Per route member and period: what it leaves and whether its route runs.
+        q = [[float(x[lay.q(m, u)]) for m in ms] for u in range(lay.periods)]
+        y = [[float(x[lay.y(lay.members[m][0], u)]) for m in ms] for u in range(lay.periods)]
         for last in range(lay.periods):
-            chosen = [u for u in range(last + 1) if q[u] > (last - u + 1) * use * z[u] + 1e-9]
+            chosen = [
+                (u, k)
+                for u in range(last + 1)
+                for k in range(len(ms))
+                if q[u][k] > (last - u + 1) * use * y[u][k] + 1e-9
+            ]
             if not chosen:
                 continue
-            bound = first_floor if chosen[0] == 0 else floor
-            excess = sum(q[u] - (last - u + 1) * use * z[u] for u in chosen)
+            bound = first_floor if chosen[0][0] == 0 else floor
+            excess = sum(q[u][k] - (last - u + 1) * use * y[u][k] for u, k in chosen)
             if excess - (float(x[lay.level(i, last)]) - bound) <= tolerance * max(1.0, use):
                 continue
             entries: list[tuple[int, float]] = [(lay.level(i, last), -1.0)]
-            for u in chosen:
-                for m in ms:
-                    entries.append((lay.q(m, u), 1.0))
-                    entries.append((lay.y(lay.members[m][0], u), -float((last - u + 1) * use)))
+            for u, k in chosen:
+                m = ms[k]
+                entries.append((lay.q(m, u), 1.0))
+                entries.append((lay.y(lay.members[m][0], u), -float((last - u + 1) * use)))
             rows.append((entries, -np.inf, -float(bound)))
     return rows

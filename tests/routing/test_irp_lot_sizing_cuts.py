@@ -49,3 +49,18 @@ def test_a_half_visit_carrying_a_full_period_is_cut_off() -> None:
 def test_an_integral_visit_satisfies_every_inequality() -> None:
     lay, x, by_customer = _point(half_visit=False)
     assert separate_lot_sizing(parse_instance(TINY), lay, by_customer, x) == []
+
+
+def test_a_route_that_leaves_nothing_does_not_hide_a_half_visit() -> None:
+    # Period 2: route (1,) at 0.5 leaves 5, route (1, 2) at 0.5 leaves customer 1 nothing. The
+    # routes through customer 1 sum to a whole visit (z = 1, so 5 <= 5 z holds), but the route
+    # carrying the 5 units runs at 0.5: per route, 5 - 5 x 0.5 = 2.5 above the end level 0.
+    lay, x, by_customer = _point(half_visit=True)
+    instance = parse_instance(TINY)
+    routes = [route for route, _ in all_subset_routes(instance)]
+    both = next(r for r, route in enumerate(routes) if set(route) == {1, 2})
+    x[lay.y(both, 1)] = 0.5
+    rows = separate_lot_sizing(instance, lay, by_customer, x)
+    assert len(rows) == 1
+    entries, _, high = rows[0]
+    assert sum(coefficient * x[col] for col, coefficient in entries) - high == 2.5
