@@ -14,6 +14,10 @@ customers, minimising routing plus holding cost under the README's rules:
 
 With the pool of every subset of customers, each with its optimal tour (:func:`all_subset_routes`),
 the MIP is exact: it is how instances with at most ~12 customers are solved to proven optimality.
+The free search (no period fixed) is tightened by rounds of LP relaxation that add the violated
+(l, S) inequalities per route (:mod:`routing.irp.lot_sizing_cuts`) and, over the whole pool of
+sets, the rounded capacity inequalities (:mod:`routing.irp.exact_capacity_cuts`); an incumbent
+plan's cost is a cutoff row (:mod:`routing.irp.exact_milp`).
 With a smaller pool it is the recombination step of the heuristic (:mod:`routing.irp.pool_search`).
 Quantities come back integral: for fixed routes the quantity problem is a network flow with
 integer data, so :func:`solve_route_mip` re-solves it as an LP at a vertex.
@@ -29,6 +33,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from routing.irp.checker import check_solution
+from routing.irp.exact_capacity_cuts import separate_capacity_cuts
 from routing.irp.instance import IrpInstance
 from routing.irp.lot_sizing_cuts import separate_lot_sizing
 from routing.irp.solution import IrpRoute, IrpSolution, IrpStop
@@ -121,8 +127,13 @@ class _Layout:
 
 
 def _constraints(
-    instance: IrpInstance, routes: Sequence[Route], lay: _Layout
+    instance: IrpInstance, routes: Sequence[Route], lay: _Layout, *, lean: bool = False
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Return the MIP's rows ``(A, low, high)``.
+
+    ``lean`` leaves out each ``q <= a y`` whose ``a`` is C on a route with a capacity row
+    (implied by it): half the rows of the all-subsets model at n = 10, the same LP.
+    """
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
@@ -156,12 +167,19 @@ def _constraints(
                 inflow.append((lay.level(i, t - 1), -1.0))
             rhs = -float(demand[i]) + (float(start[i]) if t == 0 else 0.0)
             row(inflow, rhs, rhs)
+        loaded = [
+            r
+            for r, ms in by_route.items()
+            if sum(_most_per_visit(instance, lay.members[m][1], t) for m in ms) > cap
+        ]
+        with_row = set(loaded)
         for m, (r, i) in enumerate(lay.members):
             bound = _most_per_visit(instance, i, t)
-            row([(lay.q(m, t), 1.0), (lay.y(r, t), -float(bound))], -np.inf, 0)
-        for r, ms in by_route.items():
-            if sum(_most_per_visit(instance, lay.members[m][1], t) for m in ms) > cap:
-                row([(lay.q(m, t), 1.0) for m in ms] + [(lay.y(r, t), -float(cap))], -np.inf, 0)
+            if not (lean and bound >= cap and r in with_row):
+                row([(lay.q(m, t), 1.0), (lay.y(r, t), -float(bound))], -np.inf, 0)
+        for r in loaded:
+            ms = by_route[r]
+            row([(lay.q(m, t), 1.0) for m in ms] + [(lay.y(r, t), -float(cap))], -np.inf, 0)
         _window_cuts(instance, lay, by_customer, t, row)
         depot = [(lay.q(m, t), 1.0) for m in range(len(lay.members))] + [(lay.depot(t), 1.0)]
         if t > 0:
@@ -249,41 +267,37 @@ def _add_lot_sizing_cuts(
     deadline: float,
     *,
     rounds: int = 25,
+    routes: Sequence[Route] = (),
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """Tighten the MIP by rounds of LP relaxation and (l, S) separation until none is violated.
+    """Tighten the MIP by rounds of LP relaxation and separation until none is violated.
 
-    Stops after ``rounds`` rounds or at ``deadline`` (monotonic clock); returns the system with
-    the cuts appended (:mod:`routing.irp.lot_sizing_cuts`).
+    Each round adds the violated (l, S) inequalities (:mod:`routing.irp.lot_sizing_cuts`) and,
+    when ``routes`` is the whole pool of enumerated sets, the rounded capacity inequalities
+    (:mod:`routing.irp.exact_capacity_cuts`). Stops after ``rounds`` rounds or at ``deadline``
+    (monotonic clock); returns the system with the cuts appended.
     """
-    from scipy.optimize import LinearConstraint, milp
+    from routing.irp.exact_milp import append_rows, solve_lp
 
-    matrix, lows, highs = system
     by_customer: dict[int, list[int]] = {}
     for m, (_, i) in enumerate(lay.members):
         by_customer.setdefault(i, []).append(m)
+    # Rounded capacity cuts need every route (enumerated sets): not for a partial pool.
+    capacity_cuts = len(routes) == lay.num_routes > 0
+    y_position = [[lay.y(r, t) for r in range(lay.num_routes)] for t in range(lay.periods)]
     for _ in range(rounds):
         left_s = deadline - time.monotonic()
         if left_s <= 0:
             break
-        relaxed = milp(
-            objective,
-            constraints=LinearConstraint(matrix, lows, highs),
-            bounds=bounds,
-            options={"time_limit": left_s, "disp": False},
-        )
-        if relaxed.x is None:
+        x = solve_lp(objective, system, (bounds.lb, bounds.ub), left_s)
+        if x is None:
             break
-        cuts = separate_lot_sizing(instance, lay, by_customer, relaxed.x)
+        cuts = separate_lot_sizing(instance, lay, by_customer, x)
+        if capacity_cuts:
+            cuts += separate_capacity_cuts(instance, routes, y_position, x)
         if not cuts:
             break
-        rows = [k for k, (entries, _, _) in enumerate(cuts) for _ in entries]
-        cols = [col for entries, _, _ in cuts for col, _ in entries]
-        vals = [val for entries, _, _ in cuts for _, val in entries]
-        extra = sp.csr_matrix((vals, (rows, cols)), shape=(len(cuts), lay.size))
-        matrix = sp.vstack([matrix, extra], format="csr")
-        lows = np.concatenate([lows, [low for _, low, _ in cuts]])
-        highs = np.concatenate([highs, [high for _, _, high in cuts]])
-    return matrix, lows, highs
+        system = append_rows(system, cuts)
+    return system
 
 
 def _objective(
@@ -306,6 +320,7 @@ def solve_route_mip(
     *,
     time_limit_s: float,
     fixed_choice: Sequence[Sequence[int] | None] | None = None,
+    incumbent: IrpSolution | None = None,
 ) -> MipResult | None:
     """Choose routes per period from ``pool`` and the quantities, minimising the total cost.
 
@@ -319,6 +334,10 @@ def solve_route_mip(
         Per period, the pool positions of the routes to drive there, or None to leave the period
         free. With every period fixed only the quantities are optimised (an LP); with some fixed
         it is the large-neighbourhood step of :mod:`routing.irp.pool_search`.
+    incumbent
+        A feasible plan (free search only): its cost is a cutoff (a row ``objective <= cost``),
+        so HiGHS prunes every node whose bound passes it. Its plan then always fits, priced with
+        the pool's tours, and the answer is never worse than it.
 
     Returns
     -------
@@ -326,6 +345,75 @@ def solve_route_mip(
         None when no feasible choice exists in the pool (or none was found in time).
         ``proven_optimal`` is set only for a free search that HiGHS closed (relative gap 1e-6).
     """
+    if fixed_choice is None:
+        return _solve_free(instance, pool, time_limit_s, incumbent)
+    return _solve_fixed(instance, pool, time_limit_s, fixed_choice)
+
+
+def _solve_free(
+    instance: IrpInstance,
+    pool: Sequence[tuple[Route, int]],
+    time_limit_s: float,
+    incumbent: IrpSolution | None,
+) -> MipResult | None:
+    """Solve the free route MIP (every period open): cuts, then HiGHS; quantities re-solved."""
+    from scipy.optimize import Bounds
+
+    from routing.irp.exact_milp import solve_mip
+
+    started = time.monotonic()
+    routes = [route for route, _ in pool]
+    lay = _Layout(instance, routes)
+    system = _constraints(instance, routes, lay, lean=True)
+    objective = _objective(instance, pool, lay)
+    integrality = np.zeros(lay.size)
+    integrality[: lay.q0] = 1
+    col_low, col_high = _bounds(instance, lay, None)
+    system = _add_lot_sizing_cuts(
+        instance,
+        lay,
+        system,
+        objective,
+        Bounds(col_low, col_high),
+        started + time_limit_s * 0.3,
+        routes=routes,
+    )
+    cutoff = None
+    if incumbent is not None:
+        cost = check_solution(instance, incumbent).total_cost
+        # The MIP prices the incumbent's routes with optimal tours: never above its own cost.
+        cutoff = cost + 1e-6 * max(1.0, abs(cost))
+    # The limit counts from the call: building the model takes seconds on large pools.
+    left_s = time_limit_s - (time.monotonic() - started)
+    answer = solve_mip(
+        objective,
+        system,
+        (col_low, col_high),
+        integrality,
+        time_limit_s=max(left_s, 0.05),
+        cutoff=cutoff,
+    )
+    if answer.x is None:
+        return None
+    choice: list[Sequence[int] | None] = [
+        [r for r in range(lay.num_routes) if answer.x[lay.y(r, t)] > 0.5]
+        for t in range(lay.periods)
+    ]
+    # Re-solve the quantities for the chosen routes: an LP vertex, integral (network flow).
+    # The LP takes well under a second; it is not cut short with the MIP's remaining time.
+    again = _solve_fixed(instance, pool, 5.0, choice)
+    if again is None:
+        return None
+    return MipResult(again.periods, again.objective, answer.optimal, answer.dual_bound)
+
+
+def _solve_fixed(
+    instance: IrpInstance,
+    pool: Sequence[tuple[Route, int]],
+    time_limit_s: float,
+    fixed_choice: Sequence[Sequence[int] | None],
+) -> MipResult | None:
+    """Solve the route MIP with some periods' routes fixed (an LP when all are fixed)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     started = time.monotonic()
@@ -333,15 +421,13 @@ def solve_route_mip(
     lay = _Layout(instance, routes)
     matrix, lows, highs = _constraints(instance, routes, lay)
     objective = _objective(instance, pool, lay)
-    fixed = None
-    if fixed_choice is not None:
-        fixed = np.full(lay.q0, np.nan)
-        for t, chosen in enumerate(fixed_choice):
-            if chosen is not None:
-                fixed[t * lay.num_routes : (t + 1) * lay.num_routes] = 0.0
-                for r in chosen:
-                    fixed[lay.y(r, t)] = 1.0
-    fully_fixed = fixed is not None and not np.isnan(fixed).any()
+    fixed = np.full(lay.q0, np.nan)
+    for t, chosen in enumerate(fixed_choice):
+        if chosen is not None:
+            fixed[t * lay.num_routes : (t + 1) * lay.num_routes] = 0.0
+            for r in chosen:
+                fixed[lay.y(r, t)] = 1.0
+    fully_fixed = not np.isnan(fixed).any()
     if fully_fixed:
         # Where moving stock from the depot to a tank costs nothing (equal holding costs), many
         # quantity plans tie; the least delivered one (just enough) is the one a person expects.
@@ -350,11 +436,6 @@ def solve_route_mip(
     if not fully_fixed:
         integrality[: lay.q0] = 1
     bounds = Bounds(*_bounds(instance, lay, fixed))
-    if fixed_choice is None:
-        matrix, lows, highs = _add_lot_sizing_cuts(
-            instance, lay, (matrix, lows, highs), objective, bounds, started + time_limit_s * 0.3
-        )
-    # The limit counts from the call: building the model takes seconds on large pools.
     left_s = time_limit_s - (time.monotonic() - started)
     options = {"time_limit": max(left_s, 0.05), "mip_rel_gap": 1e-6, "disp": False}
     result = milp(
@@ -371,14 +452,11 @@ def solve_route_mip(
         for t in range(lay.periods)
     ]
     if not fully_fixed:
-        # Re-solve the quantities for the chosen routes: an LP vertex, integral (network flow).
-        # The LP takes well under a second; it is not cut short with the MIP's remaining time.
-        again = solve_route_mip(instance, pool, time_limit_s=5.0, fixed_choice=choice)
+        again = _solve_fixed(instance, pool, 5.0, choice)
         if again is None:
             return None
-        proven = fixed_choice is None and result.status == 0
         bound = float(getattr(result, "mip_dual_bound", None) or result.fun)
-        return MipResult(again.periods, again.objective, proven, bound)
+        return MipResult(again.periods, again.objective, False, bound)
     periods: list[tuple[tuple[Route, tuple[int, ...]], ...]] = []
     for t in range(lay.periods):
         picked: list[tuple[Route, tuple[int, ...]]] = []
