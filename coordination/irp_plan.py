@@ -12,17 +12,17 @@ The model (docs/irp.md, "Rolling horizon on a region"):
   core gets the burn, output and vehicles of a period, and every route, delivery and shortfall
   maps back to its day and the hour its period starts. A tank that even 6 h periods cannot plan
   is a ``tank_too_small`` shortfall.
-- **Plants and tankers.** The core has one depot and identical vehicles, so the region is solved
-  as **one problem per plant**: each tank belongs to one plant (the plan's allocation when given,
-  else the nearest plant with tankers whose daily output still covers it), and a plant's problem
-  gets the tankers based there. Each tanker loads only at its home plant, which is its company's,
-  so the company rule of the dispatch holds. Of a plant's tankers, those of the largest capacity
-  are used; smaller ones are listed as unused with the reason. The core makes at most one trip
-  per vehicle and period, so a plant's problem gets ``tankers x trips`` vehicles, where trips is
-  how many typical trips (loading, the median tank and back, two tank fills) fit in a shift (or
-  a shorter period); each day's trips are then given to the tankers, longest first to the least
-  busy, and a trip that ends a tanker's day past its shift is marked ``over_shift``. The core
-  has no duration limit, so the plan then keeps each tanker's day within its shift
+- **Plants and tankers.** The core has one depot, so the region is solved as **one problem per
+  plant** (:mod:`coordination.irp_fleet`): each tank belongs to one plant (the plan's allocation
+  when given, else the nearest plant with tankers whose daily output still covers it), and a
+  plant's problem gets every tanker based there, each with its own payload. Each tanker loads
+  only at its home plant, which is its company's, so the company rule of the dispatch holds.
+  The core makes at most one trip per vehicle and period, so each tanker gives ``trips``
+  vehicles of its capacity, where trips is how many typical trips (loading, the median tank and
+  back, two tank fills) fit in a shift (or a shorter period); each day's trips are then given to
+  the tankers of the capacity the core planned them on, longest first to the least busy, and a
+  trip that ends a tanker's day past its shift is marked ``over_shift``. The core has no
+  duration limit, so the plan then keeps each tanker's day within its shift
   (:func:`cut_to_shift`): the stops it cannot reach in time are shortfalls (reason ``shift``)
   and the levels show the cost. The plant's medical liquid output per day is its production,
   its stock at start is 0 unless given.
@@ -57,33 +57,32 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from coordination.irp_fleet import HOLDING_M_PER_T_DAY as HOLDING_M_PER_T_DAY
+from coordination.irp_fleet import TANK_STOP_S as TANK_STOP_S
+from coordination.irp_fleet import TANKER_LOAD_S as TANKER_LOAD_S
+from coordination.irp_fleet import (
+    PlantProblem,
+    assign_trips,
+    core_instance,
+    place_rows,
+    plant_problems,
+)
 from coordination.irp_periods import (
     FINEST_PERIOD_H,
-    burn_per_period_kg,
-    choose_period_h,
     day_and_start,
     missing_at_finest_kg,
-    periods_per_day,
     plannable,
 )
 from data.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from routing.irp import IrpInstance, IrpStop
+    from routing.irp import IrpRoute
 
 DEFAULT_FLOOR_H = 12.0
 """Safety floor of every tank, hours of its burn (a tank ending a day at it lasts to noon)."""
 
 DEFAULT_HORIZON_DAYS = 7
-HOLDING_M_PER_T_DAY = 1.0
-"""Holding cost, metres of tanker travel per tonne kept one day (a tie-breaker, small)."""
-
 DEFAULT_SHIFT_S = 12 * 3600
-TANKER_LOAD_S = 2700 + 900
-"""Plant visit at the start of a route: filling the tanker plus the stop (the dispatch's
-``tanker_load_s`` and ``supplier_stop_s``)."""
-TANK_STOP_S = 600 + 2700
-"""One hospital tank fill: the stop plus the fill (``facility_stop_s`` and ``tank_fill_s``)."""
 
 _EPS_KG = 0.5
 
@@ -482,7 +481,7 @@ def _period_end_levels(
 
 
 def _row(problem: RegionIrpInput) -> dict[str, int]:
-    return {place_id: k for k, place_id in enumerate(problem.place_ids)}
+    return place_rows(problem.place_ids)
 
 
 def assign_tanks(
@@ -525,46 +524,6 @@ def assign_tanks(
 # ------------------------------------------------------------------------------- solving
 
 
-@dataclass(frozen=True, slots=True)
-class _PlantProblem:
-    plant: IrpPlant
-    tanks: tuple[IrpTank, ...]
-    tankers: tuple[IrpTanker, ...]
-    starts_kg: tuple[int, ...]
-    trips_per_tanker: int
-    period_h: int = 24
-
-    @property
-    def periods_per_day(self) -> int:
-        return periods_per_day(self.period_h)
-
-
-def _trips_per_tanker(
-    problem: RegionIrpInput, plant: IrpPlant, tanks: Sequence[IrpTank], period_h: int = 24
-) -> int:
-    """Return how many trips a tanker of ``plant`` can make in one period (at least 1).
-
-    A typical trip loads at the plant, drives to the median tank and back and fills two tanks.
-    A period's trips fit in its length and in a shift, and take no more than the period's share
-    of the trips of a shift (rounded up): the core cannot limit a tanker's day, so this keeps
-    the day's periods from planning more trips than a shift holds (what remains over is cut by
-    :func:`cut_to_shift`). For days, it is the trips of a shift.
-    """
-    row = _row(problem)
-    home = row[plant.supplier_id]
-    round_trips = [
-        float(
-            problem.duration_s[home, row[t.facility_id]]
-            + problem.duration_s[row[t.facility_id], home]
-        )
-        for t in tanks
-    ]
-    typical = TANKER_LOAD_S + float(np.median(round_trips)) + 2 * TANK_STOP_S
-    per_shift = max(1, math.floor(problem.shift_s / typical))
-    in_period = max(1, math.floor(min(period_h * 3600, problem.shift_s) / typical))
-    return min(in_period, math.ceil(per_shift / periods_per_day(period_h)))
-
-
 def _usable(problem: RegionIrpInput) -> tuple[list[IrpTank], list[IrpPlanShortfall]]:
     """Return the tanks the finest period (6 h) can plan, and shortfalls for the others."""
     usable: list[IrpTank] = []
@@ -582,97 +541,16 @@ def _usable(problem: RegionIrpInput) -> tuple[list[IrpTank], list[IrpPlanShortfa
     return usable, shortfalls
 
 
-def _plant_problems(
-    problem: RegionIrpInput, tanks: Sequence[IrpTank], chosen: Mapping[str, str]
-) -> tuple[list[_PlantProblem], list[tuple[str, str]]]:
-    fixed_kg: dict[str, float] = defaultdict(float)
-    for fixed in problem.fixed:
-        if fixed.day < problem.horizon_days:
-            fixed_kg[fixed.facility_id] += fixed.quantity_kg
-    found: list[_PlantProblem] = []
-    unused: list[tuple[str, str]] = []
-    for plant in problem.plants:
-        fleet = [t for t in problem.tankers if t.home_plant_id == plant.supplier_id]
-        mine = tuple(t for t in tanks if chosen.get(t.facility_id) == plant.supplier_id)
-        if not fleet:
-            continue
-        if not mine:
-            unused.extend((t.vehicle_id, "no tank is supplied from its plant") for t in fleet)
-            continue
-        largest = max(t.capacity_kg for t in fleet)
-        used = tuple(sorted((t for t in fleet if t.capacity_kg == largest), key=_tanker_key))
-        unused.extend(
-            (
-                t.vehicle_id,
-                f"smaller ({t.capacity_kg:g} kg) than its plant's largest tankers "
-                f"({largest:g} kg); the core plans identical tankers",
-            )
-            for t in fleet
-            if t.capacity_kg != largest
-        )
-        starts = tuple(
-            min(math.floor(t.level_kg + fixed_kg[t.facility_id]), math.floor(t.capacity_kg))
-            for t in mine
-        )
-        period_h = choose_period_h(mine) or FINEST_PERIOD_H  # every tank is plannable at 6 h
-        trips = _trips_per_tanker(problem, plant, mine, period_h)
-        found.append(_PlantProblem(plant, mine, used, starts, trips, period_h))
-    return found, unused
+def _priced_route(problem: RegionIrpInput, sub: PlantProblem, route: IrpRoute) -> TankerRoute:
+    """Price the core's route on the directed matrix, on the tanker behind its vehicle.
 
-
-def _tanker_key(tanker: IrpTanker) -> str:
-    return tanker.vehicle_id
-
-
-def _core_instance(problem: RegionIrpInput, sub: _PlantProblem) -> IrpInstance:
-    """Build the core's instance of one plant: position 0 the plant, tanks from 1."""
-    from routing.irp import IrpInstance
-
+    The tanker is provisional (:func:`coordination.irp_fleet.assign_trips` balances the day
+    among the tankers of the same capacity); the capacity is the core's vehicle's.
+    """
     row = _row(problem)
-    ids = [sub.plant.supplier_id, *(t.facility_id for t in sub.tanks)]
-    index = np.array([row[i] for i in ids], dtype=np.int64)
-    directed = problem.distance_m[np.ix_(index, index)]
-    # Finite by the assignment (every tank reaches its plant); between tanks, a pair with no road
-    # path is priced prohibitively rather than refused.
-    directed = np.where(np.isfinite(directed), directed, 1e9)
-    distances = np.rint((directed + directed.T) / 2.0).astype(np.int64)
-    np.fill_diagonal(distances, 0)
-    period_h = sub.period_h
-    holding = HOLDING_M_PER_T_DAY / 1000.0 * period_h / 24.0
-    return IrpInstance(
-        name=sub.plant.supplier_id,
-        num_periods=problem.horizon_days * sub.periods_per_day,
-        vehicle_capacity_units=math.floor(sub.tankers[0].capacity_kg),
-        num_vehicles=len(sub.tankers) * sub.trips_per_tanker,
-        xs=np.array([sub.plant.lon, *(t.lon for t in sub.tanks)], dtype=np.float64),
-        ys=np.array([sub.plant.lat, *(t.lat for t in sub.tanks)], dtype=np.float64),
-        initial_levels_units=np.array(
-            [math.floor(sub.plant.stock_kg), *sub.starts_kg], dtype=np.int64
-        ),
-        max_levels_units=np.array(
-            [0, *(math.floor(t.capacity_kg) for t in sub.tanks)], dtype=np.int64
-        ),
-        min_levels_units=np.array([0, *(math.ceil(t.floor_kg) for t in sub.tanks)], dtype=np.int64),
-        demands_per_period_units=np.array(
-            [
-                math.floor(burn_per_period_kg(sub.plant.output_kg_per_day, period_h)),
-                *(math.ceil(burn_per_period_kg(t.burn_kg_per_day, period_h)) for t in sub.tanks),
-            ],
-            dtype=np.int64,
-        ),
-        holding_costs_per_unit_period=np.full(len(ids), holding, dtype=np.float64),
-        distances=distances,
-    )
-
-
-def _priced_route(
-    problem: RegionIrpInput, sub: _PlantProblem, period: int, stops: Sequence[IrpStop]
-) -> TankerRoute:
-    """Price the core's route of ``period`` (0 first) on the directed matrix."""
-    row = _row(problem)
-    day, start_h = day_and_start(period, sub.period_h)
-    tanker = sub.tankers[0]
-    visits = [(sub.tanks[s.customer - 1].facility_id, float(s.quantity_units)) for s in stops]
+    day, start_h = day_and_start(route.period - 1, sub.period_h)
+    tanker = sub.vehicle_tanker(route.vehicle)
+    visits = [(sub.tanks[s.customer - 1].facility_id, float(s.quantity_units)) for s in route.stops]
     path = [sub.plant.supplier_id, *(facility for facility, _ in visits), sub.plant.supplier_id]
     distance = driving = 0.0
     for a, b in itertools.pairwise(path):
@@ -689,36 +567,6 @@ def _priced_route(
         period_h=sub.period_h,
         start_h=start_h,
     )
-
-
-def _assign_trips(
-    routes: Sequence[TankerRoute], tankers: Sequence[IrpTanker], shift_s: int
-) -> list[TankerRoute]:
-    """Give each day's trips to the plant's tankers, longest first to the least busy tanker.
-
-    Periods shorter than a day are taken in order (the trips of 06:00 after those of 00:00), so
-    a tanker's trips are numbered in time. A trip that ends a tanker's day after its shift is
-    marked ``over_shift``.
-    """
-    assigned: list[TankerRoute] = []
-    for day in sorted({route.day for route in routes}):
-        busy = {tanker.vehicle_id: 0.0 for tanker in tankers}
-        trips = dict.fromkeys(busy, 0)
-        for route in sorted(
-            (r for r in routes if r.day == day), key=lambda r: (r.start_h, -r.duration_s, r.stops)
-        ):
-            vehicle_id = min(busy, key=lambda v: (busy[v], v))
-            busy[vehicle_id] += route.duration_s
-            trips[vehicle_id] += 1
-            assigned.append(
-                dataclasses.replace(
-                    route,
-                    vehicle_id=vehicle_id,
-                    trip=trips[vehicle_id],
-                    over_shift=busy[vehicle_id] > shift_s,
-                )
-            )
-    return assigned
 
 
 def _stop_times(problem: RegionIrpInput, route: TankerRoute) -> list[tuple[float, float, float]]:
@@ -798,7 +646,7 @@ def cut_to_shift(
 
 def _solve_plant(
     problem: RegionIrpInput,
-    sub: _PlantProblem,
+    sub: PlantProblem,
     *,
     time_limit_s: float,
     seed: int,
@@ -806,16 +654,12 @@ def _solve_plant(
 ) -> tuple[list[TankerRoute], list[IrpPlanShortfall], dict[str, object]]:
     from routing.irp import IrpParams, check_solution, solve_irp
 
-    instance = _core_instance(problem, sub)
+    instance = core_instance(problem, sub)
     params = IrpParams(time_limit_s=time_limit_s, seed=seed, max_iterations=max_iterations)
     solution = solve_irp(instance, params)
     check = check_solution(instance, solution)
-    routes = _assign_trips(
-        [
-            _priced_route(problem, sub, route.period - 1, route.stops)
-            for route in solution.routes
-            if route.stops
-        ],
+    routes = assign_trips(
+        [_priced_route(problem, sub, route) for route in solution.routes if route.stops],
         sub.tankers,
         problem.shift_s,
     )
@@ -880,7 +724,7 @@ def plan_region_irp(
     shortfalls[:0] = problem.left_out
     chosen, unreachable = assign_tanks(problem, usable)
     shortfalls.extend(unreachable)
-    subs, unused = _plant_problems(problem, usable, chosen)
+    subs, unused = plant_problems(problem, usable, chosen)
     total_tanks = max(sum(len(sub.tanks) for sub in subs), 1)
     routes: list[TankerRoute] = []
     facts: dict[str, object] = {}
