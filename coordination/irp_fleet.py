@@ -10,6 +10,14 @@ oxygen, metres, seconds.
   id) becomes ``trips`` vehicles of its capacity (``vehicle_capacities_units``), where trips is
   how many typical trips fit in a period (:func:`trips_per_tanker`). A route planned on a vehicle
   of ``c`` kg goes to a tanker of ``c`` kg (:func:`assign_trips`).
+- **The shift as the route-duration limit.** ``travel_times`` are the directed duration
+  matrix's seconds, symmetrised as the distances are (the core's 2-opt assumes symmetry), an
+  unreachable pair priced :data:`UNREACHABLE_S`; ``service_times`` are the plant's loading
+  (:data:`TANKER_LOAD_S`, once per route) and each tank's fill (:data:`TANK_STOP_S`);
+  ``max_route_duration`` is the shorter of the shift and the period. A tanker's day of several
+  trips is still kept within its shift afterwards (:func:`coordination.irp_plan.cut_to_shift`),
+  and a tank no route reaches in time is the core's ``duration`` shortfall, reported as
+  ``shift``.
 """
 
 from __future__ import annotations
@@ -46,6 +54,8 @@ TANK_STOP_S = 600 + 2700
 
 UNREACHABLE_M = 10**9
 """Metres the core is given for a pair of places with no road path (never worth driving)."""
+UNREACHABLE_S = 10**9
+"""Seconds the core is given for a pair of places with no road path (never within a shift)."""
 
 
 def place_rows(place_ids: Sequence[str]) -> dict[str, int]:
@@ -158,7 +168,8 @@ def _symmetric(directed: npt.NDArray[np.float64], unreachable: int) -> npt.NDArr
 def core_instance(problem: RegionIrpInput, sub: PlantProblem) -> IrpInstance:
     """Build the core's instance of one plant: position 0 the plant, tanks from 1.
 
-    Every tanker of the plant gives ``trips_per_tanker`` vehicles of its own capacity.
+    Every tanker of the plant gives ``trips_per_tanker`` vehicles of its own capacity; routes
+    are limited to ``min(shift, period)`` seconds of travel, loading and fills.
     """
     from routing.irp import IrpInstance
 
@@ -168,6 +179,7 @@ def core_instance(problem: RegionIrpInput, sub: PlantProblem) -> IrpInstance:
     # Finite by the assignment (every tank reaches its plant); between tanks, a pair with no road
     # path is priced prohibitively rather than refused.
     distances = _symmetric(problem.distance_m[np.ix_(index, index)], UNREACHABLE_M)
+    travel_times = _symmetric(problem.duration_s[np.ix_(index, index)], UNREACHABLE_S)
     period_h = sub.period_h
     holding = HOLDING_M_PER_T_DAY / 1000.0 * period_h / 24.0
     capacities = [
@@ -197,6 +209,9 @@ def core_instance(problem: RegionIrpInput, sub: PlantProblem) -> IrpInstance:
         holding_costs_per_unit_period=np.full(len(ids), holding, dtype=np.float64),
         distances=distances,
         vehicle_capacities_units=np.array(capacities, dtype=np.int64),
+        travel_times=travel_times,
+        service_times=np.array([TANKER_LOAD_S, *(TANK_STOP_S for _ in sub.tanks)], dtype=np.int64),
+        max_route_duration=min(problem.shift_s, period_h * 3600),
     )
 
 

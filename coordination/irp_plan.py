@@ -21,11 +21,14 @@ The model (docs/irp.md, "Rolling horizon on a region"):
   vehicles of its capacity, where trips is how many typical trips (loading, the median tank and
   back, two tank fills) fit in a shift (or a shorter period); each day's trips are then given to
   the tankers of the capacity the core planned them on, longest first to the least busy, and a
-  trip that ends a tanker's day past its shift is marked ``over_shift``. The core has no
-  duration limit, so the plan then keeps each tanker's day within its shift
-  (:func:`cut_to_shift`): the stops it cannot reach in time are shortfalls (reason ``shift``)
-  and the levels show the cost. The plant's medical liquid output per day is its production,
-  its stock at start is 0 unless given.
+  trip that ends a tanker's day past its shift is marked ``over_shift``.
+- **Shift.** The core keeps each trip within ``min(shift, period)``: travel on the tanker's
+  roads, the plant's loading and each tank's fill (a tank no trip reaches in time is its
+  ``duration`` shortfall, reported as ``shift``). A tanker's day of several trips is then kept
+  within its shift (:func:`cut_to_shift`): the stops it cannot reach in time are shortfalls
+  (reason ``shift``) and the levels show the cost.
+- **Plants.** The plant's medical liquid output per day is its production, its stock at start
+  is 0 unless given.
 - **Roads.** Distances and times come from the loaded-tanker road matrix (``profile="tanker"``).
   The core's route moves assume a symmetric matrix, so it gets the mean of the two directions in
   whole metres; every figure returned (km, hours) is priced again on the directed matrix.
@@ -118,12 +121,25 @@ REASONS: Mapping[str, tuple[str, str]] = {
         "the tanker's shift ends before this stop: the delivery waits",
         "ca làm việc của xe bồn kết thúc trước điểm giao này: chuyến giao phải chờ",
     ),
+    "tank": (
+        "the tank is full after the delivery: it cannot hold enough to keep its floor",
+        "bồn đã đầy sau khi giao: không chứa đủ để giữ mức an toàn",
+    ),
     "below_floor": (
         "the tank ends the day below its floor",
         "bồn xuống dưới mức an toàn cuối ngày",
     ),
 }
 """Reason codes of shortfalls, with their English and Vietnamese text."""
+
+_CORE_REASONS: Mapping[str, str] = {
+    "depot": "depot",
+    "capacity": "capacity",
+    "fleet": "fleet",
+    "duration": "shift",  # no trip reaches the tank within the shift (the route-duration limit)
+    "tank": "tank",
+}
+"""The plan's reason for each shortfall reason of the core (another reads ``below_floor``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,7 +628,7 @@ def cut_to_shift(
     A tanker's trips of a day run one after another (trip 1 first); a stop is kept when the
     tanker can fill it and be back at the plant by the shift's end. The stops dropped become
     shortfalls (reason ``shift``, the quantity they would have left); a trip left with no stop
-    is dropped. The core plans without a duration limit, so this is where the shift holds.
+    is dropped. The core limits each trip, not a tanker's day: this is where the day holds.
     """
     kept: list[TankerRoute] = []
     cut: list[IrpPlanShortfall] = []
@@ -668,8 +684,9 @@ def _solve_plant(
         day, start_h = day_and_start(short.period - 1, sub.period_h)
         facility_id = sub.tanks[short.customer - 1].facility_id
         missing = float(short.missing_units)
+        reason = _CORE_REASONS.get(short.reason, "below_floor")
         shortfalls.append(
-            IrpPlanShortfall(facility_id, day, missing, short.reason, sub.period_h, start_h)
+            IrpPlanShortfall(facility_id, day, missing, reason, sub.period_h, start_h)
         )
     facts: dict[str, object] = {
         "tanks": len(sub.tanks),

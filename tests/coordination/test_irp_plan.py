@@ -23,6 +23,8 @@ from coordination.irp_plan import (
     IrpTanker,
     RegionIrpInput,
     TankDelivery,
+    TankerRoute,
+    cut_to_shift,
     evaluate_tanks,
     plan_region_irp,
 )
@@ -158,20 +160,45 @@ def test_a_plant_that_cannot_cover_the_tanks_gives_shortfalls_by_day() -> None:
     assert all(s.day is not None and s.missing_kg > 0 for s in depot)
 
 
-def test_a_tanker_day_is_kept_within_its_shift() -> None:
+def test_each_trip_is_planned_within_the_shift() -> None:
     # 3 h: loading (1 h), 30 min to A, its fill (55 min) and 30 min back fit (2 h 55 min);
-    # going on to B would end the day at 3 h 57 min, so B's stop is cut and waits.
+    # going on to B would end the trip at 3 h 57 min. The core (route-duration limit) plans A
+    # today and B, which lasts until day 2, on its own trip that day: nothing is cut.
     plan = plan_region_irp(_region(shift_s=3 * 3600), time_limit_s=2)
-    assert [(r.day, r.stops[0][0], len(r.stops)) for r in plan.routes] == [(0, "A", 1)]
-    assert plan.routes[0].distance_m == 40 * _KM
-    assert plan.routes[0].duration_s <= 3 * 3600
+    assert [(r.day, r.stops[0][0], len(r.stops)) for r in plan.routes] == [
+        (0, "A", 1),
+        (2, "B", 1),
+    ]
+    assert [r.distance_m for r in plan.routes] == [40 * _KM, 40 * _KM]
+    assert all(r.duration_s <= 3 * 3600 for r in plan.routes)
+    assert plan.shortfalls == ()
+    assert plan.figures.below_floor == ()
+    assert plan.solver["planned_trips_over_shift"] == 0
+
+
+def test_a_tank_no_trip_reaches_within_the_shift_is_a_shift_shortfall() -> None:
+    # 2 h 30 min: even the 2 h 55 min trip to A alone does not fit; A, which needs a delivery
+    # today, is short from day 0 (the core's "duration" reason, read "shift").
+    plan = plan_region_irp(_region(shift_s=9_000), time_limit_s=2)
+    assert plan.routes == ()
     shift = [s for s in plan.shortfalls if s.reason == "shift"]
-    assert [(s.facility_id, s.day) for s in shift] == [("B", 0)]
-    assert shift[0].missing_kg == pytest.approx(2_000, abs=1)
+    assert ("A", 0) in {(s.facility_id, s.day) for s in shift}
+    assert all(s.missing_kg > 0 for s in shift)
     assert "shift ends" in shift[0].message_en and "ca làm việc" in shift[0].message_vi
-    assert plan.solver["planned_trips_over_shift"] == 1
-    # B was planned for the whole horizon on that stop: it now ends day 2 below its floor.
-    assert ("B", 2) in plan.figures.below_floor
+
+
+def test_cut_to_shift_still_keeps_a_tanker_day_of_several_trips() -> None:
+    # Each trip fits a 3 h shift (2 h 55 min), two in a row do not: the second is cut.
+    problem = _region(shift_s=3 * 3600)
+    trips = [
+        TankerRoute(0, "TK1", "P", ((facility, 1_000.0),), 20_000, 40 * _KM, 3_600, trip=k)
+        for k, facility in ((1, "A"), (2, "B"))
+    ]
+    kept, cut = cut_to_shift(problem, trips)
+    assert [r.stops for r in kept] == [(("A", 1_000.0),)]
+    assert [(s.facility_id, s.day, s.reason, s.missing_kg) for s in cut] == [
+        ("B", 0, "shift", 1_000.0)
+    ]
 
 
 def test_evaluate_tanks_counts_days_below_the_floor() -> None:
