@@ -18,6 +18,8 @@ oxygen, metres, seconds.
   trips is still kept within its shift afterwards (:func:`coordination.irp_plan.cut_to_shift`),
   and a tank no route reaches in time is the core's ``duration`` shortfall, reported as
   ``shift``.
+- **Dispatched deliveries** arrive as ``fixed_arrivals_units`` in the first period of their day,
+  not added to the starting level (which made a tank look fuller before the truck came).
 """
 
 from __future__ import annotations
@@ -124,13 +126,9 @@ def plant_problems(
     """Return one problem per plant with tankers and tanks, and the tankers left unused (why).
 
     Every tanker of a plant is used; a plant's tankers are unused only when no tank is supplied
-    from it. A tank's starting level is its level now plus the dispatched deliveries due in
-    the horizon (capped at the tank).
+    from it. A tank's starting level is its level now (capped at the tank): dispatched
+    deliveries arrive in their period (:func:`fixed_arrivals`).
     """
-    fixed_kg: dict[str, float] = defaultdict(float)
-    for fixed in problem.fixed:
-        if fixed.day < problem.horizon_days:
-            fixed_kg[fixed.facility_id] += fixed.quantity_kg
     found: list[PlantProblem] = []
     unused: list[tuple[str, str]] = []
     for plant in problem.plants:
@@ -146,14 +144,28 @@ def plant_problems(
         if not mine:
             unused.extend((t.vehicle_id, "no tank is supplied from its plant") for t in fleet)
             continue
-        starts = tuple(
-            min(math.floor(t.level_kg + fixed_kg[t.facility_id]), math.floor(t.capacity_kg))
-            for t in mine
-        )
+        starts = tuple(min(math.floor(t.level_kg), math.floor(t.capacity_kg)) for t in mine)
         period_h = choose_period_h(mine) or FINEST_PERIOD_H  # every tank is plannable at 6 h
         trips = trips_per_tanker(problem, plant, mine, period_h)
         found.append(PlantProblem(plant, mine, fleet, starts, trips, period_h))
     return found, unused
+
+
+def fixed_arrivals(problem: RegionIrpInput, sub: PlantProblem) -> npt.NDArray[np.int64] | None:
+    """Return the dispatched kg arriving per (period, vertex), or None when none arrives.
+
+    A fixed delivery arrives in the first period of its day (its ETA's day); one due after the
+    horizon is left out. Kg are rounded to whole kg, the core's unit.
+    """
+    column = {t.facility_id: k for k, t in enumerate(sub.tanks, start=1)}
+    periods = problem.horizon_days * sub.periods_per_day
+    arrivals = np.zeros((periods, len(sub.tanks) + 1), dtype=np.int64)
+    for fixed in problem.fixed:
+        where = column.get(fixed.facility_id)
+        if where is None or not 0 <= fixed.day < problem.horizon_days:
+            continue
+        arrivals[fixed.day * sub.periods_per_day, where] += round(fixed.quantity_kg)
+    return arrivals if arrivals.any() else None
 
 
 def _symmetric(directed: npt.NDArray[np.float64], unreachable: int) -> npt.NDArray[np.int64]:
@@ -212,6 +224,7 @@ def core_instance(problem: RegionIrpInput, sub: PlantProblem) -> IrpInstance:
         travel_times=travel_times,
         service_times=np.array([TANKER_LOAD_S, *(TANK_STOP_S for _ in sub.tanks)], dtype=np.int64),
         max_route_duration=min(problem.shift_s, period_h * 3600),
+        fixed_arrivals_units=fixed_arrivals(problem, sub),
     )
 
 

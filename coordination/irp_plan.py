@@ -35,9 +35,9 @@ The model (docs/irp.md, "Rolling horizon on a region"):
 - **Objective.** The core's: no tank below its floor where supply allows, then travel (metres),
   then holding at :data:`HOLDING_M_PER_T_DAY` metres per tonne-day (a tie-breaker).
 - **Rolling horizon.** Deliveries already dispatched (in transit) are fixed: they are returned
-  unchanged, marked ``fixed``, and their quantity counts as arriving. The core takes no arrivals
-  per period, so the tank's starting level includes them (capped at the tank); the levels
-  reported are simulated again with each fixed delivery on its own day.
+  unchanged, marked ``fixed``, and the core gets them as arrivals in the first period of their
+  day (``fixed_arrivals_units``), so a tank is not taken as fuller than it is before the truck
+  comes; the levels reported are simulated with each fixed delivery on its own day.
 - **Refusals and shortfalls.** Malformed input (negative consumption or level, a tank of no size,
   a tanker of an unknown plant) raises :class:`data.errors.InvalidInputError` listing every
   problem. A tank that cannot hold its floor plus 6 hours of burn, a facility no plant's tanker can

@@ -87,6 +87,20 @@ def test_dispatched_deliveries_are_never_changed() -> None:
         assert plan.figures.below_floor == ()
 
 
+def test_a_dispatched_delivery_counts_only_from_the_day_it_arrives() -> None:
+    # A (2,500 kg, 2,000 kg a day, floor 1,000) gets 6,000 kg dispatched for day 1. Counted in
+    # its starting level (as before), A looked as if it lasted the horizon and ended day 0 at
+    # 500 kg, below its floor; as an arrival on day 1, the plan brings A at least 500 kg today.
+    fixed = (FixedDelivery(43, "A", 1, 6_000, vehicle_id="TK9", supplier_id="P"),)
+    plan = plan_region_irp(_region(fixed=fixed), time_limit_s=2, seed=0)
+    today = sum(d.quantity_kg for d in plan.deliveries if d.facility_id == "A" and d.day == 0)
+    assert today >= 500 - 1
+    assert plan.figures.below_floor == ()
+    assert [d for d in plan.deliveries if d.fixed] == [
+        TankDelivery(1, "A", "P", "TK9", 6_000, True, 43)
+    ]
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "value"),
     [
