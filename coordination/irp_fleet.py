@@ -20,6 +20,12 @@ oxygen, metres, seconds.
   ``shift``.
 - **Dispatched deliveries** arrive as ``fixed_arrivals_units`` in the first period of their day,
   not added to the starting level (which made a tank look fuller before the truck came).
+- **Priorities.** Each tank's ``priority`` (the allocation's weight, ``10 x tier + round(10 x
+  critical share)``, :func:`data.schema.allocation.default_priority`) is its
+  ``priority_weights`` entry: when the plant or the fleet cannot keep every floor, the core
+  first minimises the sum of weight x kg below the floor, so higher tiers are short last, as in
+  the allocation. Consumption stays one burn per tank (the live status's): the region's input
+  carries no forecast per day, so ``demands_by_period_units`` is not filled.
 """
 
 from __future__ import annotations
@@ -220,6 +226,7 @@ def core_instance(problem: RegionIrpInput, sub: PlantProblem) -> IrpInstance:
         ),
         holding_costs_per_unit_period=np.full(len(ids), holding, dtype=np.float64),
         distances=distances,
+        priority_weights=np.array([1.0, *(t.priority for t in sub.tanks)], dtype=np.float64),
         vehicle_capacities_units=np.array(capacities, dtype=np.int64),
         travel_times=travel_times,
         service_times=np.array([TANKER_LOAD_S, *(TANK_STOP_S for _ in sub.tanks)], dtype=np.int64),

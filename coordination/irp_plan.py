@@ -32,8 +32,10 @@ The model (docs/irp.md, "Rolling horizon on a region"):
 - **Roads.** Distances and times come from the loaded-tanker road matrix (``profile="tanker"``).
   The core's route moves assume a symmetric matrix, so it gets the mean of the two directions in
   whole metres; every figure returned (km, hours) is priced again on the directed matrix.
-- **Objective.** The core's: no tank below its floor where supply allows, then travel (metres),
-  then holding at :data:`HOLDING_M_PER_T_DAY` metres per tonne-day (a tie-breaker).
+- **Objective.** The core's: no tank below its floor where supply allows (else the least
+  priority-weighted kg below the floor, each tank weighed by its ``priority``, the allocation's
+  order: higher tiers and more critical patients short last), then travel (metres), then
+  holding at :data:`HOLDING_M_PER_T_DAY` metres per tonne-day (a tie-breaker).
 - **Rolling horizon.** Deliveries already dispatched (in transit) are fixed: they are returned
   unchanged, marked ``fixed``, and the core gets them as arrivals in the first period of their
   day (``fixed_arrivals_units``), so a tank is not taken as fuller than it is before the truck
@@ -144,7 +146,11 @@ _CORE_REASONS: Mapping[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class IrpTank:
-    """A facility's liquid tank: capacity, level now and burn, kg of liquid oxygen."""
+    """A facility's liquid tank: capacity, level now and burn, kg of liquid oxygen.
+
+    ``priority``: the weight of its kg below the floor when not every floor can be kept (the
+    allocation's priority, ``10 x tier + round(10 x critical share)``; 1.0 when not given).
+    """
 
     facility_id: str
     name: str
@@ -154,6 +160,7 @@ class IrpTank:
     lon: float = 0.0
     lat: float = 0.0
     floor_h: float = DEFAULT_FLOOR_H
+    priority: float = 1.0
 
     @property
     def floor_kg(self) -> float:
@@ -362,7 +369,8 @@ def validate_region_input(problem: RegionIrpInput) -> None:
     ------
     InvalidInputError
         Naming the field, the value and the fix: a horizon below 1 day, a negative or
-        non-finite tank capacity, level, burn or floor, a tank of no size, a plant with negative
+        non-finite tank capacity, level, burn or floor, a tank of no size, a priority not above
+        0, a plant with negative
         output or stock, a tanker without capacity or based at an unknown plant, a fixed delivery
         of an unknown facility or a negative quantity, a place missing from the matrix, or a
         matrix whose shape does not match ``place_ids``.
@@ -395,6 +403,11 @@ def _check_tanks(problem: RegionIrpInput, problems: list[str]) -> None:
         if tank.capacity_kg == 0:
             problems.append(
                 f"{where}.capacity_kg: 0; a facility without a tank is not planned here"
+            )
+        if not math.isfinite(tank.priority) or tank.priority <= 0:
+            problems.append(
+                f"{where}.priority: {tank.priority!r} must be a finite number above 0 (1.0 when "
+                "every tank weighs the same)"
             )
 
 

@@ -35,8 +35,10 @@ from coordination.irp_plan import (
     plan_region_irp,
 )
 from data.errors import InvalidInputError
+from data.flows import OxygenNeed
 from data.reporting import LOCAL_TZ
 from data.schema.allocation import Product as PlanProduct
+from data.schema.allocation import default_priority
 from data.schema.live import DeliveryState, FacilityStatus
 from data.schema.live import Product as DeliveryProduct
 from data.schema.network import Place
@@ -63,17 +65,43 @@ def _kg(gas_m3: float, conversions: OxygenConversions) -> float:
     return conversions.gas_m3_to_lox_t(gas_m3) * 1000.0
 
 
+def facility_priorities(request: Any) -> dict[str, float]:
+    """Return each facility's priority weight as the allocation computes it.
+
+    ``request`` is a :class:`coordination.planning.PlanRequest`. The weight is
+    :func:`data.schema.allocation.default_priority`: ``10 x tier + round(10 x critical share)``,
+    the critical share (invasive ventilation and ECMO among its oxygen patients) taken from the
+    facility's last report before the start date, 0 without one; at least 1.
+    """
+    latest: dict[str, Any] = {}
+    for report in sorted(request.reports, key=lambda r: r.report_date):
+        if report.report_date < request.start_date:
+            latest[report.facility_id] = report
+    weights: dict[str, float] = {}
+    for facility in request.facilities:
+        counts = (
+            dict(latest[facility.facility_id].patients) if facility.facility_id in latest else {}
+        )
+        total = sum(counts.values())
+        critical = sum(counts.get(need, 0) for need in (OxygenNeed.INVASIVE, OxygenNeed.ECMO))
+        share = critical / total if total else 0.0
+        weights[facility.facility_id] = float(max(1, default_priority(facility.tier, share)))
+    return weights
+
+
 def tanks_from_statuses(
     facilities: Sequence[Any],
     statuses: Mapping[str, FacilityStatus],
     conversions: OxygenConversions,
     *,
     floor_h: float = DEFAULT_FLOOR_H,
+    priorities: Mapping[str, float] | None = None,
 ) -> tuple[list[IrpTank], list[IrpPlanShortfall]]:
     """Return the tanks of the facilities with a liquid tank, and those whose status is unknown.
 
     ``facilities`` are :class:`coordination.planning.PlanFacility`; the tank's level is the
-    status's liquid stock, its burn the status's burn (the tank feeds the burn first).
+    status's liquid stock, its burn the status's burn (the tank feeds the burn first), its
+    priority the facility's in ``priorities`` (:func:`facility_priorities`; 1.0 when absent).
     """
     tanks: list[IrpTank] = []
     unknown: list[IrpPlanShortfall] = []
@@ -94,6 +122,7 @@ def tanks_from_statuses(
                 lon=facility.lon,
                 lat=facility.lat,
                 floor_h=floor_h,
+                priority=(priorities or {}).get(facility.facility_id, 1.0),
             )
         )
     return tanks, unknown
@@ -168,7 +197,13 @@ def region_irp_input(
     request = plan.request
     conversions: OxygenConversions = request.conversions
     by_id = {status.facility_id: status for status in statuses}
-    tanks, unknown = tanks_from_statuses(request.facilities, by_id, conversions, floor_h=floor_h)
+    tanks, unknown = tanks_from_statuses(
+        request.facilities,
+        by_id,
+        conversions,
+        floor_h=floor_h,
+        priorities=facility_priorities(request),
+    )
     plants = [
         IrpPlant(s.supplier_id, s.name, s.liquid_t_per_day * 1000.0, 0.0, s.lon, s.lat)
         for s in request.suppliers
@@ -373,6 +408,7 @@ def irp_plan_to_dict(plan: RegionIrpPlan, problem: RegionIrpInput) -> dict[str, 
                 "level_kg": round(t.level_kg, 1),
                 "burn_kg_per_day": round(t.burn_kg_per_day, 1),
                 "floor_kg": round(t.floor_kg, 1),
+                "priority": t.priority,
                 "end_of_day_levels_kg": [
                     round(x, 1) for x in plan.figures.levels_kg.get(t.facility_id, ())
                 ],
