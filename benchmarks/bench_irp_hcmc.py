@@ -18,7 +18,7 @@ where its plant's problem has a tank lasting less than a day; ``coordination.irp
 both plans, so facility-periods below the floor are counted on the same grid. Tanker km and hours are the routes'
 own (the dispatch's driving plus service; the IRP's driving on the tanker's roads plus one plant
 load and one tank fill per stop, at the dispatch's service times). A trip is one tanker load;
-its load factor is what it leaves over its capacity.
+its load factor is what it leaves over its capacity. Tankers used: those with at least one trip.
 
     python benchmarks/bench_irp_hcmc.py [--database-url URL] [--date 2021-08-20] [--horizon 7]
                                         [--time-limit 60] [--seed 0] [--iterations 2000]
@@ -90,6 +90,7 @@ def two_step(
     unassigned = 0
     over_shift = 0
     longest_s = 0.0
+    used: set[str] = set()
     for day in range(args.horizon):
         request = dispatch_request_from_plan(document, day=day, vehicles=fleet, options=options)
         answer = routes_to_dict(plan_dispatch(request, network, region))
@@ -97,6 +98,7 @@ def two_step(
             {u["load_id"] for u in answer["unassigned"] if u.get("product") == "bulk_liquid"}
         )
         for route in answer["routes"]:
+            used.add(route["vehicle"])
             km += route["distance"] / 1000.0
             hours += (route["duration"] + route["service"]) / 3600.0
             capacity = route["capacity"]["lox_kg"]
@@ -116,6 +118,7 @@ def two_step(
                     )
     visits = {(d.day, d.facility_id, d.vehicle_id) for d in deliveries}
     return {
+        "tankers_used": len(used),
         "tanker_km": km,
         "tanker_h": hours,
         "trips": len(factors),
@@ -182,6 +185,7 @@ def main() -> None:
     two["facility_days_empty"] = simulated.empty_days
     two["lowest_hours_to_empty"] = simulated.lowest_hours_to_empty
     mine = plan_figures(irp)
+    mine["tankers_used"] = len({route.vehicle_id for route in irp.routes})
     for figures in (two, mine):
         figures["km_per_t"] = figures["tanker_km"] / max(figures["delivered_t"], 1e-9)
     print(
@@ -201,6 +205,7 @@ def main() -> None:
     )
     print("\n| figure | two-step | irp | change |\n|---|---:|---:|---:|")
     for key in (
+        "tankers_used",
         "tanker_km",
         "tanker_h",
         "trips",
@@ -221,6 +226,7 @@ def main() -> None:
     print(f"\ntwo-step liquid loads unassigned by the dispatch: {two['loads_unassigned']}")
     print(f"irp deliveries per day: {mine['deliveries_per_day']}")
     print(f"irp plants: {irp.solver['plants']}")
+    print(f"irp unused tankers: {list(irp.unused_tankers)}")
     reasons: dict[str, int] = {}
     for shortfall in irp.shortfalls:
         reasons[shortfall.reason] = reasons.get(shortfall.reason, 0) + 1
