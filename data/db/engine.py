@@ -111,7 +111,10 @@ def write_lock_path(engine: Engine) -> Path | None:
 
     It sits beside the database: ``registry.sqlite3`` -> ``registry.sqlite3-write.lock``.
     """
-    database = engine.url.database
+    url = getattr(engine, "url", None)
+    if url is None:
+        return None  # a stand-in running in a transaction already open (it holds the lock)
+    database = url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
     if database.startswith("file:"):
