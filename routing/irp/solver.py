@@ -23,6 +23,8 @@ from routing.irp.schedule_search import search_schedules
 from routing.irp.solution import IrpSolution
 
 EXACT_MAX_CUSTOMERS = 10
+EXACT_QUICK_CUSTOMERS = 5  # up to here the exact MIP follows the search at any time limit
+EXACT_LONG_LIMIT_S = 60.0  # beyond, it needs this long (and at most 3 periods)
 POOL_MAX_CUSTOMERS = 50
 _BASELINE_PYVRP_ITERATIONS = 1_000  # per period, when the solve counts iterations
 
@@ -40,8 +42,10 @@ class IrpParams:
     neighbours
         Nearest customers tried for insertion around each route when the pool grows (>= 1).
     search_share
-        On instances solved exactly (at most ``EXACT_MAX_CUSTOMERS`` customers), the part of the
-        budget given to the schedule search; the rest goes to the exact MIP.
+        On instances solved exactly, the part of the budget given to the schedule search; the
+        rest goes to the exact MIP. Exactly solved: at most ``EXACT_QUICK_CUSTOMERS`` customers,
+        or up to ``EXACT_MAX_CUSTOMERS`` with at most 3 periods and a limit of at least
+        ``EXACT_LONG_LIMIT_S`` (the search then gets at most 0.3).
     max_iterations
         None (default): every step stops on the clock, so two runs with one seed can differ by
         how far they got. A number: the schedule search stops after that many perturbations and
@@ -73,7 +77,9 @@ def _exact(instance: IrpInstance, start: IrpSolution, time_limit_s: float) -> Ir
     started = time.monotonic()
     pool = all_subset_routes(instance)  # about a second at n = 10, in the budget
     left_s = time_limit_s - (time.monotonic() - started)
-    result = solve_route_mip(instance, pool, time_limit_s=left_s)
+    # The search's plan is the MIP's cutoff: HiGHS prunes every node that cannot beat it (proves
+    # 8 of 12 tiny instances at 60 s instead of 6; docs/irp.md, "Exact proofs for n <= 10").
+    result = solve_route_mip(instance, pool, time_limit_s=left_s, incumbent=start)
     if result is None:
         return start
     extras: dict[str, object] = {"proven_optimal": result.proven_optimal}
@@ -84,6 +90,24 @@ def _exact(instance: IrpInstance, start: IrpSolution, time_limit_s: float) -> Ir
     if exact_cost <= check_solution(instance, start).total_cost + 1e-6:
         return exact
     return IrpSolution(start.routes, start.shortfalls, {**start.extras, "proven_optimal": False})
+
+
+def _exact_search_share(instance: IrpInstance, params: IrpParams) -> float | None:
+    """Return the search's share of the budget when the exact MIP follows it, else None.
+
+    Measured (docs/irp.md, "Exact proofs for n <= 10", 60 s): the MIP proves n = 5 in 0.1-19 s;
+    at n = 10 it proves T = 3 in 17-49 s (given the search's plan as a cutoff) and T = 6 never
+    (one LP of its cut rounds takes about a minute). So beyond 5 customers it runs only with
+    at most 3 periods and at least ``EXACT_LONG_LIMIT_S``, and then gets most of the time.
+    """
+    n, periods = instance.num_customers, instance.num_periods
+    if n > EXACT_MAX_CUSTOMERS:
+        return None
+    if n <= EXACT_QUICK_CUSTOMERS:
+        return params.search_share
+    if periods <= 3 and params.time_limit_s >= EXACT_LONG_LIMIT_S:
+        return min(params.search_share, 0.3)
+    return None
 
 
 def _beyond_the_mips(instance: IrpInstance) -> str:
@@ -149,10 +173,9 @@ def solve_irp(instance: IrpInstance, params: IrpParams | None = None) -> IrpSolu
     # HiGHS needs about 2^n / 400 s to load and presolve the all-subsets model (2.6 s at
     # n = 10): when the MIP's share is shorter, it could only overrun, so the search keeps it.
     exact_floor_s = max(0.5, 2**instance.num_customers / 400)
-    exact = instance.num_customers <= EXACT_MAX_CUSTOMERS and (
-        counted or left * (1 - params.search_share) > exact_floor_s
-    )
-    share = params.search_share if exact else 1.0
+    exact_share = _exact_search_share(instance, params)
+    exact = exact_share is not None and (counted or left * (1 - exact_share) > exact_floor_s)
+    share = exact_share if exact and exact_share is not None else 1.0
     # Beyond the pool MIP's size the search starts from the best regrouping of the map into
     # regions that share periods (it takes 20 % of the budget; docs/irp.md, "Large instances").
     search = regroup_by_region if instance.num_customers > POOL_MAX_CUSTOMERS else search_schedules

@@ -46,3 +46,23 @@ def test_beyond_the_pool_mip_the_search_starts_from_a_regional_regrouping(data_d
     # from the best known after 100 iterations, 7.33 % without the regrouping).
     baseline = check_solution(instance, solve_baseline(instance, time_limit_s=0.1, seed=0))
     assert check.total_cost < 0.97 * baseline.total_cost
+
+
+@pytest.mark.parametrize(
+    ("name", "limit_s", "share"),
+    [
+        ("S_abs1n5_2_H3", 10.0, 0.8),  # n = 5: the MIP follows the search at any limit
+        ("S_abs1n5_2_L6", 10.0, 0.8),
+        ("S_abs1n10_2_L3", 10.0, None),  # n = 10 proofs take 17-49 s: not at 10 s
+        ("S_abs1n10_2_L3", 60.0, 0.3),  # ... at 60 s with 3 periods, the MIP gets 70 %
+        ("S_abs3n10_2_H6", 120.0, None),  # T = 6: one LP of the cut rounds takes a minute
+    ],
+)
+def test_the_exact_mip_runs_where_it_can_prove(
+    data_dir: Path, name: str, limit_s: float, share: float | None
+) -> None:
+    from routing.irp.solver import _exact_search_share
+
+    path = data_dir / "irp-benchmarks" / "instances" / f"{name}.dat"
+    instance = parse_instance(path.read_text(encoding="utf-8"), name=name)
+    assert _exact_search_share(instance, IrpParams(time_limit_s=limit_s)) == share
