@@ -232,7 +232,30 @@ def core_instance(problem: RegionIrpInput, sub: PlantProblem) -> IrpInstance:
         service_times=np.array([TANKER_LOAD_S, *(TANK_STOP_S for _ in sub.tanks)], dtype=np.int64),
         max_route_duration=min(problem.shift_s, period_h * 3600),
         fixed_arrivals_units=fixed_arrivals(problem, sub),
+        demands_by_period_units=_use_by_period(problem, sub),
     )
+
+
+def _use_by_period(problem: RegionIrpInput, sub: PlantProblem) -> npt.NDArray[np.int64] | None:
+    """Return each period's use (T x (n + 1): the plant's output, then each tank's projected burn).
+
+    None when every tank burns steadily (the constant ``demands_per_period_units`` then holds).
+    """
+    if not any(t.burn_growth for t in sub.tanks):
+        return None
+    period_h = sub.period_h
+    output = math.floor(burn_per_period_kg(sub.plant.output_kg_per_day, period_h))
+    rows = [
+        [
+            output,
+            *(
+                math.ceil(burn_per_period_kg(t.burn_on_day(p // sub.periods_per_day), period_h))
+                for t in sub.tanks
+            ),
+        ]
+        for p in range(problem.horizon_days * sub.periods_per_day)
+    ]
+    return np.array(rows, dtype=np.int64)
 
 
 def assign_trips(

@@ -150,6 +150,9 @@ class IrpTank:
 
     ``priority``: the weight of its kg below the floor when not every floor can be kept (the
     allocation's priority, ``10 x tier + round(10 x critical share)``; 1.0 when not given).
+    ``burn_growth``: the burn of each horizon day relative to ``burn_kg_per_day`` (the demand
+    projection's trend, day 0 first: ``(1.0, 1.04, 1.09, ...)``); a day beyond it keeps its last
+    factor, and none means a steady burn. The floor stays ``floor_h`` hours of today's burn.
     """
 
     facility_id: str
@@ -161,11 +164,18 @@ class IrpTank:
     lat: float = 0.0
     floor_h: float = DEFAULT_FLOOR_H
     priority: float = 1.0
+    burn_growth: tuple[float, ...] = ()
 
     @property
     def floor_kg(self) -> float:
         """Return the safety floor: ``floor_h`` hours of burn, kg."""
         return self.burn_kg_per_day * self.floor_h / 24.0
+
+    def burn_on_day(self, day: int) -> float:
+        """Return the burn of horizon day ``day`` (0 = the start date), kg."""
+        if not self.burn_growth:
+            return self.burn_kg_per_day
+        return self.burn_kg_per_day * self.burn_growth[min(day, len(self.burn_growth) - 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +414,10 @@ def _check_tanks(problem: RegionIrpInput, problems: list[str]) -> None:
             problems.append(
                 f"{where}.capacity_kg: 0; a facility without a tank is not planned here"
             )
+        if any(_bad_number(factor) for factor in tank.burn_growth):
+            problems.append(
+                f"{where}.burn_growth: {tank.burn_growth!r} must hold finite numbers, 0 or more"
+            )
         if not math.isfinite(tank.priority) or tank.priority <= 0:
             problems.append(
                 f"{where}.priority: {tank.priority!r} must be a finite number above 0 (1.0 when "
@@ -471,7 +485,6 @@ def evaluate_tanks(
     for tank in tanks:
         step = (period_h or {}).get(tank.facility_id, 24)
         ends = _period_end_levels(tank, arrivals[tank.facility_id], horizon_days * 24, step)
-        per_h = tank.burn_kg_per_day / 24.0
         days_below: set[int] = set()
         for hour, level in ends:
             if level < tank.floor_kg - _EPS_KG:
@@ -480,9 +493,14 @@ def evaluate_tanks(
         below.extend((tank.facility_id, day) for day in sorted(days_below))
         levels[tank.facility_id] = tuple(level for hour, level in ends if hour % 24 == 0)
         lowest[tank.facility_id] = min(
-            (level / per_h if per_h > 0 else math.inf for _, level in ends), default=math.inf
+            (_hours_left(level, tank.burn_on_day((hour - 1) // 24)) for hour, level in ends),
+            default=math.inf,
         )
     return TankFigures(levels, tuple(below), lowest, tuple(periods_below))
+
+
+def _hours_left(level_kg: float, burn_kg_per_day: float) -> float:
+    return level_kg / (burn_kg_per_day / 24.0) if burn_kg_per_day > 0 else math.inf
 
 
 def _period_end_levels(
@@ -499,7 +517,8 @@ def _period_end_levels(
         level = min(level + arrivals.get(at, 0.0), tank.capacity_kg)
         span = until - at
         # A whole day burns exactly the day's burn (no rounding in the daily figures).
-        burn = tank.burn_kg_per_day if span == 24 else tank.burn_kg_per_day * span / 24.0
+        day_burn = tank.burn_on_day(at // 24)
+        burn = day_burn if span == 24 else day_burn * span / 24.0
         level = max(level - burn, 0.0)
         if until % step == 0:
             ends.append((until, level))

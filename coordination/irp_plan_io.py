@@ -89,6 +89,20 @@ def facility_priorities(request: Any) -> dict[str, float]:
     return weights
 
 
+def burn_growth(forecasts: Sequence[Any]) -> dict[str, tuple[float, ...]]:
+    """Return each facility's projected use per day relative to day 0 (the demand projection).
+
+    ``forecasts`` are :class:`matcher.demand.DemandForecast`. A facility whose day-0 projection
+    is not positive (unknown demand) gets no factors: its burn stays the live status's.
+    """
+    growth: dict[str, tuple[float, ...]] = {}
+    for forecast in forecasts:
+        days = [float(v) for v in forecast.demand_m3_per_day]
+        if days and days[0] > 0 and all(math.isfinite(v) and v >= 0 for v in days):
+            growth[forecast.facility_id] = tuple(round(v / days[0], 6) for v in days)
+    return growth
+
+
 def tanks_from_statuses(
     facilities: Sequence[Any],
     statuses: Mapping[str, FacilityStatus],
@@ -96,12 +110,14 @@ def tanks_from_statuses(
     *,
     floor_h: float = DEFAULT_FLOOR_H,
     priorities: Mapping[str, float] | None = None,
+    growth: Mapping[str, tuple[float, ...]] | None = None,
 ) -> tuple[list[IrpTank], list[IrpPlanShortfall]]:
     """Return the tanks of the facilities with a liquid tank, and those whose status is unknown.
 
     ``facilities`` are :class:`coordination.planning.PlanFacility`; the tank's level is the
     status's liquid stock, its burn the status's burn (the tank feeds the burn first), its
-    priority the facility's in ``priorities`` (:func:`facility_priorities`; 1.0 when absent).
+    priority the facility's in ``priorities`` (:func:`facility_priorities`; 1.0 when absent),
+    its burn's trend over the horizon the facility's in ``growth`` (:func:`burn_growth`).
     """
     tanks: list[IrpTank] = []
     unknown: list[IrpPlanShortfall] = []
@@ -123,6 +139,7 @@ def tanks_from_statuses(
                 lat=facility.lat,
                 floor_h=floor_h,
                 priority=(priorities or {}).get(facility.facility_id, 1.0),
+                burn_growth=(growth or {}).get(facility.facility_id, ()),
             )
         )
     return tanks, unknown
@@ -203,6 +220,7 @@ def region_irp_input(
         conversions,
         floor_h=floor_h,
         priorities=facility_priorities(request),
+        growth=burn_growth(plan.forecasts),
     )
     plants = [
         IrpPlant(s.supplier_id, s.name, s.liquid_t_per_day * 1000.0, 0.0, s.lon, s.lat)
