@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from data.errors import InvalidInputError
+
+try:  # Unix; elsewhere (Windows: one server process) SQLite's own lock orders the writers
+    import fcntl
+except ImportError:  # pragma: no cover - not on the platforms CI runs
+    fcntl = None  # type: ignore[assignment]
 
 DATABASE_URL_ENV = "OXYROUTE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -132,15 +136,26 @@ def _process_write_lock(path: Path | None) -> Iterator[None]:
     kernel wakes the next writer as soon as the lock is released. The lock is the file's, so a
     killed process releases it; SQLite's own lock still guards writers that do not take it.
     """
-    if path is None:
+    descriptor = None if path is None or fcntl is None else _open_lock_file(path)
+    if descriptor is None:
         yield
         return
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
+
+
+def _open_lock_file(path: Path) -> int | None:
+    """Open (or create) the lock file; None when this user may not (SQLite's lock then orders)."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:
+        try:
+            return os.open(path, os.O_RDONLY)  # flock needs no write access
+        except OSError:
+            return None
 
 
 @contextmanager

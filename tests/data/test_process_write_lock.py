@@ -144,3 +144,31 @@ def test_two_processes_writing_at_once_store_every_row(database: str) -> None:
             ).all()
         )
     assert counts == {"writer-0": 40, "writer-1": 40}
+
+
+def test_a_lock_file_this_user_may_not_open_leaves_sqlite_to_order_writers(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user's registry (its lock file not ours to open): writes still go through."""
+    from data.db import engine as engine_module
+
+    real_open = os.open
+
+    def refused(path: object, flags: int, *args: object) -> int:
+        if str(path).endswith("-write.lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_module.os, "open", refused)
+    engine = create_db_engine(database)
+    with write_transaction(engine) as connection:
+        connection.execute(
+            insert(audit_events).values(
+                at=dt_now(), actor="refused", action="test", entity="lock", entity_id="0"
+            )
+        )
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(func.count()).where(audit_events.c.actor == "refused")
+        ).scalar_one()
+    assert rows == 1
