@@ -160,8 +160,8 @@ def plant_problems(
 def fixed_arrivals(problem: RegionIrpInput, sub: PlantProblem) -> npt.NDArray[np.int64] | None:
     """Return the dispatched kg arriving per (period, vertex), or None when none arrives.
 
-    A fixed delivery arrives in the first period of its day (its ETA's day); one due after the
-    horizon is left out. Kg are rounded to whole kg, the core's unit.
+    A fixed delivery arrives in the period of its day that holds its ETA's hour; one due after
+    the horizon is left out. Kg are rounded to whole kg, the core's unit.
     """
     column = {t.facility_id: k for k, t in enumerate(sub.tanks, start=1)}
     periods = problem.horizon_days * sub.periods_per_day
@@ -170,7 +170,8 @@ def fixed_arrivals(problem: RegionIrpInput, sub: PlantProblem) -> npt.NDArray[np
         where = column.get(fixed.facility_id)
         if where is None or not 0 <= fixed.day < problem.horizon_days:
             continue
-        arrivals[fixed.day * sub.periods_per_day, where] += round(fixed.quantity_kg)
+        period = fixed.day * sub.periods_per_day + fixed.hour // sub.period_h
+        arrivals[period, where] += round(fixed.quantity_kg)
     return arrivals if arrivals.any() else None
 
 

@@ -201,7 +201,11 @@ class IrpTanker:
 
 @dataclass(frozen=True, slots=True)
 class FixedDelivery:
-    """A delivery already dispatched: it arrives on ``day`` (0 = the start date) and stays."""
+    """A delivery already dispatched: it arrives on ``day`` (0 = the start date) and stays.
+
+    ``hour``: the local hour of its ETA (0-23; 0 when unknown): in a plant planned in periods
+    shorter than a day it counts from the period that holds that hour.
+    """
 
     delivery_id: int
     facility_id: str
@@ -209,6 +213,7 @@ class FixedDelivery:
     quantity_kg: float
     vehicle_id: str | None = None
     supplier_id: str | None = None
+    hour: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +403,12 @@ def validate_region_input(problem: RegionIrpInput) -> None:
             problems.append(f"{where}.facility_id: {fixed.facility_id!r} is not a tank")
         if _bad_number(fixed.quantity_kg):
             problems.append(f"{where}.quantity_kg: {fixed.quantity_kg!r} must be 0 or more")
+        if (
+            isinstance(fixed.hour, bool)
+            or not isinstance(fixed.hour, int)
+            or not 0 <= fixed.hour < 24
+        ):
+            problems.append(f"{where}.hour: {fixed.hour!r} must be a whole hour from 0 to 23")
     _check_matrix(problem, tank_ids | plant_ids, problems)
     if problems:
         raise InvalidInputError.from_problems("inventory-routing problem", problems)
@@ -824,7 +835,14 @@ def plan_region_irp(
 def _deliveries(problem: RegionIrpInput, routes: Sequence[TankerRoute]) -> tuple[TankDelivery, ...]:
     fixed = [
         TankDelivery(
-            f.day, f.facility_id, f.supplier_id, f.vehicle_id, f.quantity_kg, True, f.delivery_id
+            f.day,
+            f.facility_id,
+            f.supplier_id,
+            f.vehicle_id,
+            f.quantity_kg,
+            True,
+            f.delivery_id,
+            start_h=f.hour,
         )
         for f in problem.fixed
     ]

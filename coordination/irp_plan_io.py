@@ -153,7 +153,8 @@ def fixed_deliveries(
 ) -> list[FixedDelivery]:
     """Return the liquid deliveries in transit to the tanks, each on its ETA's local day.
 
-    A delivery without an ETA, or due before the start, arrives on day 0.
+    A delivery without an ETA, or due before the start, arrives on day 0 at 00:00; otherwise at
+    its ETA's local hour.
     """
     fixed = []
     for delivery in deliveries:
@@ -161,9 +162,11 @@ def fixed_deliveries(
             continue
         if delivery.facility_id not in tank_ids:
             continue
-        day = 0
+        day = hour = 0
         if delivery.eta is not None:
-            day = max((delivery.eta.astimezone(LOCAL_TZ).date() - start_date).days, 0)
+            local = delivery.eta.astimezone(LOCAL_TZ)
+            day = max((local.date() - start_date).days, 0)
+            hour = local.hour if local.date() >= start_date else 0
         quantity = delivery.planned_liquid_kg
         if quantity is None:
             quantity = _kg(delivery.planned_m3, conversions)
@@ -175,6 +178,7 @@ def fixed_deliveries(
                 float(quantity),
                 vehicle_id=delivery.vehicle_id,
                 supplier_id=delivery.supplier_id,
+                hour=hour,
             )
         )
     return fixed

@@ -84,7 +84,7 @@ def test_plan_mode_irp_writes_its_files_and_keeps_a_dispatched_delivery(
         {
             "day": 1,
             "period_h": 24,
-            "starts_at": "2021-08-21T00:00+07:00",
+            "starts_at": "2021-08-21T09:00+07:00",  # its ETA's hour, not the day's start
             "facility_id": tank["facility_id"],
             "plant_id": "NSV-BH2",
             "vehicle_id": "GEN-NSV-BH2-T1",

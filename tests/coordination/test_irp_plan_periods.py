@@ -160,3 +160,60 @@ def test_the_documents_give_each_period_its_start() -> None:
     stops = [f for f in features if f["properties"]["kind"] == "stop"]
     assert {f["properties"]["name"] for f in stops} <= {_H.name, _A.name}
     assert plan_figures(plan)["tanks_planned"] == 2
+
+
+def test_a_dispatched_delivery_counts_from_the_period_of_its_eta() -> None:
+    """8 h periods: 8,000 kg due at 17:00 on day 0 arrive in period 16:00-24:00, not at 00:00."""
+    from coordination.irp_fleet import core_instance, plant_problems
+    from coordination.irp_plan import FixedDelivery
+
+    fixed = (FixedDelivery(51, "H", 0, 8_000, vehicle_id="TK9", supplier_id="P", hour=17),)
+    problem = _region(fixed=fixed)
+    [sub], _ = plant_problems(problem, problem.tanks, {"H": "P", "A": "P"})
+    arrivals = core_instance(problem, sub).fixed_arrivals_units
+    assert arrivals is not None and sub.period_h == 8
+    assert arrivals[:, 1].tolist() == [0, 0, 8_000, 0, 0, 0]  # H's column, periods of 2 days
+    plan = plan_region_irp(problem, time_limit_s=3, seed=0, max_iterations=200)
+    [kept] = [d for d in plan.deliveries if d.fixed]
+    assert (kept.day, kept.start_h, kept.quantity_kg) == (0, 17, 8_000)
+    # Counted from 17:00, it cannot keep H at its floor at 08:00 and 16:00: the plan does.
+    assert plan.figures.periods_below_floor == ()
+
+
+def test_a_fixed_delivery_hour_outside_the_day_is_refused() -> None:
+    from coordination.irp_plan import FixedDelivery
+    from data.errors import InvalidInputError
+
+    fixed = (FixedDelivery(52, "H", 0, 1_000, hour=24),)
+    with pytest.raises(InvalidInputError, match=r"fixed\[0\] \(delivery 52\)\.hour: 24"):
+        plan_region_irp(_region(fixed=fixed))
+
+
+def test_in_transit_deliveries_keep_the_local_hour_of_their_eta() -> None:
+    from types import SimpleNamespace
+
+    from coordination.irp_plan_io import fixed_deliveries
+    from data.reporting import LOCAL_TZ
+    from data.schema.live import DeliveryState
+    from data.schema.live import Product as DeliveryProduct
+    from data.units import OxygenConversions
+
+    def moving(delivery_id: int, eta: dt.datetime | None) -> SimpleNamespace:
+        return SimpleNamespace(
+            delivery_id=delivery_id, facility_id="H", state=DeliveryState.IN_TRANSIT,
+            product=DeliveryProduct.LIQUID, planned_liquid_kg=4_000.0, planned_m3=0.0,
+            eta=eta, vehicle_id="TK9", supplier_id="P",
+        )  # fmt: skip
+
+    start = dt.date(2021, 8, 20)
+    found = fixed_deliveries(
+        [
+            moving(1, dt.datetime(2021, 8, 21, 10, 30, tzinfo=dt.UTC)),  # 17:30 local, day 1
+            moving(2, dt.datetime(2021, 8, 19, 22, 0, tzinfo=LOCAL_TZ)),  # late: now, 00:00
+            moving(3, None),
+        ],
+        {"H"},
+        start,
+        OxygenConversions(),
+    )
+    assert [(f.delivery_id, f.day, f.hour) for f in found] == [(1, 1, 17), (2, 0, 0), (3, 0, 0)]
