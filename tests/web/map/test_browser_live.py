@@ -225,6 +225,17 @@ def test_request_moves_on_the_board_and_plans_are_listed(
     )
     assert page.locator(f"{card} button[data-action=options]").count() == 1
 
+    # Its sourcing options name the supplier, with diacritics (not its id).
+    page.click(f"{card} button[data-action=options]")
+    listed_options = f".request-options[data-request-id='{urgent['request_id']}']"
+    page.wait_for_selector(f"{listed_options} ol.options li", timeout=30_000)
+    answer = http_json(f"{api}/requests/{urgent['request_id']}/options", token)
+    shown = page.inner_text(f"{listed_options} ol.options")
+    first_option = answer["options"][0]
+    assert first_option["supplier_name"] and first_option["supplier_name"] in shown
+    assert f"từ {first_option['supplier_name']}" in shown
+    _shot(page, tmp_path, "webmap-request-options.png", "requests-panel")
+
     # Another coordinator approves the second request first: this page's reject gets a 409.
     http_json(f"{api}/requests/{other['request_id']}/approve", token, {"version": 1})
     stale = f".request-card[data-request-id='{other['request_id']}']"
