@@ -338,6 +338,13 @@ def test_facility_officer_confirms_an_incoming_delivery(
         "Nguyễn Thị Lan",
     )
     assert stored["has_proof"] and stored["shortfall"]["m3"] == 60
+    # The list is drawn again after the confirmation: wait until the receipt form is gone and
+    # the row says so (reading rows while it is redrawn raced: a row counted, then gone).
+    page.wait_for_function(
+        """() => !document.querySelector('#incoming-table .receipt-row') &&
+            (document.querySelector('#incoming-table tbody tr') || {}).innerText
+                ?.includes('đã nhận')"""
+    )
     row = cells(page, "#incoming-table tbody tr")[0]
     assert row[3] == "đã nhận\n90 × 40 L; thiếu 60 m³ so với kế hoạch"  # noqa: RUF001
     _shot(page, tmp_path, "webmap-incoming.png", "incoming-panel")
