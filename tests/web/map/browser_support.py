@@ -36,6 +36,10 @@ def log_in(page: Any, server: str, token: str) -> None:
 
 
 def cells(page: Any, selector: str) -> list[list[str]]:
-    """Return the text of each row matched by ``selector``, cell by cell."""
-    rows = page.locator(selector)
-    return [rows.nth(i).inner_text().split("\t") for i in range(rows.count())]
+    """Return the text of each row matched by ``selector``, cell by cell.
+
+    The rows are read in one go in the page: counting them, then reading each, raced with a
+    list being drawn again in between.
+    """
+    texts = page.eval_on_selector_all(selector, "rows => rows.map(row => row.innerText)")
+    return [text.split("\t") for text in texts]
