@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing.irp._pyvrp_period import route_period, route_period_fleet
+from routing.irp._pyvrp_period import route_period_fleet
 from routing.irp.checker import check_solution, route_cost
 from routing.irp.instance import IrpInstance
 from routing.irp.route_mip import mip_solution, solve_route_mip
@@ -651,25 +651,15 @@ def _reroute(
     for t, routes in periods.items():
         customers = [s.customer for r in routes for s in r.stops]
         loads = [int(s.quantity_units) for r in routes for s in r.stops]
-        if instance.mixed_fleet:
-            fleet = route_period_fleet(
-                instance,
-                customers,
-                loads,
-                time_limit_s=period_time_s,
-                seed=seed,
-                max_iterations=pyvrp_iterations,
-            )
-        else:
-            plain = route_period(
-                instance,
-                customers,
-                loads,
-                time_limit_s=period_time_s,
-                seed=seed,
-                max_iterations=pyvrp_iterations,
-            )
-            fleet = None if plain is None else list(enumerate(plain, start=1))
+        # Vehicles of one capacity come back numbered 1.. in route order, as before.
+        fleet = route_period_fleet(
+            instance,
+            customers,
+            loads,
+            time_limit_s=period_time_s,
+            seed=seed,
+            max_iterations=pyvrp_iterations,
+        )
         old_cost = sum(route_cost(instance, [s.customer for s in r.stops]) for r in routes)
         if fleet is not None and sum(route_cost(instance, b) for _, b in fleet) < old_cost:
             periods[t] = [IrpRoute(t, v, tuple(IrpStop(c, 0) for c in b)) for v, b in fleet]
