@@ -40,7 +40,7 @@ from web.openapi import (
     path_parameter,
     query_parameter,
 )
-from web.plans import PlanService, refuse_unpublished
+from web.plans import PlanService, authorize_plan_read
 
 _HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 _KINDS = ("facility", "supplier")
@@ -303,9 +303,7 @@ def fhir_supply_requests(plan_id: str) -> Response:
     """Return a stored plan's flows as SupplyRequests."""
     service = _service()
     require("plans:read")
-    meta = json.loads(service.load(plan_id, "meta.json"))
-    authorize(principal(), "plans:read", province_code=meta.get("province_code"))
-    refuse_unpublished(plan_id)  # dispatchers see published plans only, as GET /plans/{id}
+    authorize_plan_read(service, plan_id)  # as GET /plans/{id}: dispatchers once published
     document = json.loads(service.load(plan_id, "plan.json"))
     resources = fhir.supply_requests_from_plan(document, plan_id=plan_id)
     return _fhir_response(

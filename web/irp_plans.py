@@ -19,9 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 
-from data.access import authorize
 from data.errors import InvalidInputError, RecordNotFoundError
 from web.common import API_PREFIX
 from web.openapi import (
@@ -183,12 +182,10 @@ bp = ApiBlueprint("irp_plans", __name__, url_prefix=API_PREFIX)
 def get_irp_plan(plan_id: str) -> Response:
     """Return a plan's inventory-routing part (``part``, ``format``); 404 if it has none."""
     # web.plans imports this module (the request's mode), so this import waits for the view.
-    from web.plans import refuse_unpublished
+    from web.plans import authorize_plan_read
 
     service: PlanService = current_app.extensions["oxyroute_plans"]
-    meta = json.loads(service.load(plan_id, "meta.json"))
-    authorize(g.principal, "plans:read", province_code=meta["province_code"])
-    refuse_unpublished(plan_id)
+    authorize_plan_read(service, plan_id)
     part = request.args.get("part", "plan")
     fmt = request.args.get("format", "json")
     problems = []

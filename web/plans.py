@@ -435,9 +435,7 @@ def create_plan() -> Response:
 def get_plan(plan_id: str) -> Response:
     """Return a stored plan as JSON, GeoJSON, GeoPackage, CSV or text (``format``, ``table``)."""
     service = _service()
-    meta = json.loads(service.load(plan_id, "meta.json"))
-    authorize(g.principal, "plans:read", province_code=meta["province_code"])
-    refuse_unpublished(plan_id)
+    authorize_plan_read(service, plan_id)
     fmt = request.args.get("format", "json")
     if fmt == "json":
         return current_app.response_class(
@@ -542,6 +540,22 @@ def handoff_to_dict(handoff: PlanHandoff, meta: dict[str, Any]) -> dict[str, Any
             "deliveries": f"{API_PREFIX}/deliveries?plan_id={handoff.plan_id}",
         },
     }
+
+
+def authorize_plan_read(service: PlanService, plan_id: str) -> dict[str, Any]:
+    """Return a stored plan's meta once the caller may read the plan (its files, any part).
+
+    ``plans:read`` in the plan's province, and a dispatcher only once it is published.
+
+    Raises
+    ------
+    PlanNotFoundError, PermissionDeniedError
+        If there is no such plan, or the caller may not read it.
+    """
+    meta: dict[str, Any] = json.loads(service.load(plan_id, "meta.json"))
+    authorize(g.principal, "plans:read", province_code=meta.get("province_code"))
+    refuse_unpublished(plan_id)
+    return meta
 
 
 def refuse_unpublished(plan_id: str) -> None:
